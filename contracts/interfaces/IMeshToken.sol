@@ -11,10 +11,8 @@ import {IERC5805} from "@openzeppelin/contracts/interfaces/IERC5805.sol";
 interface IMeshToken is IERC20, IERC20Permit, IERC5805 {
     /// @notice The caller is not the minter.
     error MeshUnauthorizedMinter(address caller);
-    /// @notice The caller may not set the minter.
+    /// @notice The caller may not set the minter (also once the minter is set: the admin is then cleared).
     error MeshUnauthorizedMinterAdmin(address caller);
-    /// @notice The minter was already set; it can be set only once.
-    error MeshMinterAlreadySet(address minter);
     /// @notice The zero address was given where an account is required.
     error MeshZeroAddress();
     /// @notice The genesis allocation exceeds the cap.

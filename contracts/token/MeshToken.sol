@@ -41,8 +41,8 @@ contract MeshToken is ERC20, ERC20Burnable, ERC20Capped, ERC20Permit, ERC20Votes
 
     /// @inheritdoc IMeshToken
     function setMinter(address minter_) external {
+        // `_minterAdmin` is cleared once the minter is set, so this also refuses a second call.
         if (msg.sender != _minterAdmin) revert MeshUnauthorizedMinterAdmin(msg.sender);
-        if (_minter != address(0)) revert MeshMinterAlreadySet(_minter);
         if (minter_ == address(0)) revert MeshZeroAddress();
         _minter = minter_;
         // The admin's single power is spent: nobody can change the minter again.
