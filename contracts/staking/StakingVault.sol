@@ -176,8 +176,10 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
     function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external whenNotPaused {
         // A permit can be front-run (its signature is public in the mempool): if it fails, carry on and let
         // the transfer rely on the allowance, as OpenZeppelin advises for IERC20Permit.
-        // solhint-disable-next-line no-empty-blocks
+        /* solhint-disable no-empty-blocks */
+        // static-check-ignore: call-before-write permit only sets this vault's allowance on MESH (no hooks, no callbacks)
         try IERC20Permit(address(MESH_TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        /* solhint-enable no-empty-blocks */
         _stake(amount);
     }
 
