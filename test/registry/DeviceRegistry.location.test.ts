@@ -1,0 +1,354 @@
+import { expect } from "chai";
+import { ZeroAddress } from "ethers";
+import { Wallet } from "ethers";
+import * as h3 from "h3-js";
+
+import {
+  cellToUint,
+  p256Device,
+  registryDomain,
+  secp256k1Device,
+  signLocation,
+} from "../helpers/registry.js";
+import { ASSERT_FEE, HOTSPOT_FEE, prepareOnboard, setupRegistry } from "../helpers/registryFixture.js";
+import type { RegistryFixture } from "../helpers/registryFixture.js";
+import type { ERC1271WalletMock } from "../../typechain-types/index.js";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { createRegistryNetwork } from "../helpers/registryFixture.js";
+
+const { ethers, networkHelpers } = await createRegistryNetwork();
+
+const CELL_SF = cellToUint(h3.latLngToCell(37.7749, -122.4194, 12));
+const CELL_OAKLAND = cellToUint(h3.latLngToCell(37.8044, -122.2712, 12));
+
+async function onboardTo(fx: RegistryFixture, owner: string, payer: HardhatEthersSigner, p256 = false) {
+  await fx.mesh.connect(payer).approve(await fx.registry.getAddress(), HOTSPOT_FEE);
+  const call = await prepareOnboard(fx, { device: p256 ? p256Device() : secp256k1Device(), owner });
+  await fx.registry.connect(payer).onboard(call.req, call.makerSignature, call.deviceSignature);
+  return fx.registry.lastDeviceId();
+}
+
+/** Alice owns device 1 (secp256k1) and device 2 (P-256); bob owns device 3; fees approved for asserts. */
+async function locatedFixture() {
+  const fx = await setupRegistry(ethers);
+  await onboardTo(fx, fx.alice.address, fx.alice);
+  await onboardTo(fx, fx.alice.address, fx.alice, true);
+  await onboardTo(fx, fx.bob.address, fx.bob);
+  await fx.mesh.connect(fx.alice).approve(await fx.registry.getAddress(), ASSERT_FEE * 100n);
+  await fx.mesh.connect(fx.bob).approve(await fx.registry.getAddress(), ASSERT_FEE * 100n);
+  return fx;
+}
+
+async function deadlineIn(seconds: number) {
+  return BigInt(await networkHelpers.time.latest()) + BigInt(seconds);
+}
+
+describe("DeviceRegistry: location asserts", function () {
+  describe("assertLocation", function () {
+    it("records the first assert for free and emits everything the oracle indexes", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      const supply = await fx.mesh.totalSupply();
+      const tx = fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12);
+      await expect(tx)
+        .to.emit(fx.registry, "LocationAsserted")
+        .withArgs(1n, fx.alice.address, CELL_SF, 55, 12, 1, 0n);
+      await expect(tx).to.not.emit(fx.mesh, "Transfer");
+      expect(await fx.mesh.totalSupply()).to.equal(supply);
+      const info = await fx.registry.deviceInfo(1n);
+      expect(info.cell).to.equal(CELL_SF);
+      expect(info.gain).to.equal(55n);
+      expect(info.elevation).to.equal(12n);
+      expect(info.assertCount).to.equal(1n);
+      expect(info.lastAssertAt).to.equal(BigInt(await networkHelpers.time.latest()));
+      expect(await fx.registry.isEligible(1n)).to.equal(true);
+      expect(await fx.registry.isEligible(2n)).to.equal(false);
+    });
+
+    it("burns the assert fee from the owner on every later assert", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await fx.registry.connect(fx.alice).assertLocation(2n, CELL_SF, 55, 12);
+      const supply = await fx.mesh.totalSupply();
+      await expect(fx.registry.connect(fx.alice).assertLocation(2n, CELL_OAKLAND, 80, -3))
+        .to.emit(fx.registry, "LocationAsserted")
+        .withArgs(2n, fx.alice.address, CELL_OAKLAND, 80, -3, 2, ASSERT_FEE)
+        .and.to.emit(fx.mesh, "Transfer")
+        .withArgs(fx.alice.address, ZeroAddress, ASSERT_FEE);
+      await expect(fx.registry.connect(fx.alice).assertLocation(2n, CELL_OAKLAND, 80, -3))
+        .to.emit(fx.registry, "LocationAsserted")
+        .withArgs(2n, fx.alice.address, CELL_OAKLAND, 80, -3, 3, ASSERT_FEE);
+      expect(await fx.mesh.totalSupply()).to.equal(supply - 2n * ASSERT_FEE);
+      const info = await fx.registry.deviceInfo(2n);
+      expect(info.cell).to.equal(CELL_OAKLAND);
+      expect(info.elevation).to.equal(-3n);
+      expect(info.assertCount).to.equal(3n);
+    });
+
+    it("takes nothing when governance sets the assert fee to zero", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12);
+      await fx.registry.connect(fx.admin).setAssertFee(0n);
+      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_OAKLAND, 55, 12))
+        .to.emit(fx.registry, "LocationAsserted")
+        .withArgs(1n, fx.alice.address, CELL_OAKLAND, 55, 12, 2, 0n)
+        .and.not.to.emit(fx.mesh, "Transfer");
+    });
+
+    it("fails on the token when the owner has not approved the fee", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12);
+      await fx.mesh.connect(fx.alice).approve(await fx.registry.getAddress(), 0n);
+      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12))
+        .to.be.revertedWithCustomError(fx.mesh, "ERC20InsufficientAllowance")
+        .withArgs(await fx.registry.getAddress(), 0n, ASSERT_FEE);
+    });
+
+    it("accepts the gain and elevation bounds and refuses one step past them", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      for (const [gain, elevation] of [
+        [10, -500],
+        [150, 1000],
+      ] as const) {
+        await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, gain, elevation)).to.emit(
+          fx.registry,
+          "LocationAsserted",
+        );
+      }
+      for (const gain of [0, 9, 151, 65535]) {
+        await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, gain, 0))
+          .to.be.revertedWithCustomError(fx.registry, "InvalidGain")
+          .withArgs(gain);
+      }
+      for (const elevation of [-32768, -501, 1001, 32767]) {
+        await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, elevation))
+          .to.be.revertedWithCustomError(fx.registry, "InvalidElevation")
+          .withArgs(elevation);
+      }
+    });
+
+    it("refuses cells that are not valid resolution-12 cells", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      const res11 = cellToUint(h3.latLngToCell(37.7749, -122.4194, 11));
+      const res13 = cellToUint(h3.latLngToCell(37.7749, -122.4194, 13));
+      const edge = cellToUint(h3.originToDirectedEdges(h3.latLngToCell(37.7749, -122.4194, 12))[0]!);
+      const digit7 = CELL_SF | (7n << 9n); // digit 12 set to 7
+      const bad = [0n, res11, res13, edge, digit7, CELL_SF | (1n << 63n), 0xffffffffffffffffn];
+      for (const cell of bad) {
+        expect(h3.isValidCell(cell.toString(16)) && h3.getResolution(cell.toString(16)) === 12).to.equal(
+          false,
+        );
+        await expect(fx.registry.connect(fx.alice).assertLocation(1n, cell, 50, 10))
+          .to.be.revertedWithCustomError(fx.registry, "InvalidCell")
+          .withArgs(cell);
+      }
+    });
+
+    it("refuses anyone but the owner, unknown devices, retired and suspended devices", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await expect(fx.registry.connect(fx.bob).assertLocation(1n, CELL_SF, 50, 10))
+        .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
+        .withArgs(1n, fx.bob.address);
+      await expect(fx.registry.connect(fx.bob).assertLocation(42n, CELL_SF, 50, 10))
+        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .withArgs(42n);
+      await fx.registry.connect(fx.denylister).suspend(1n, 7);
+      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10))
+        .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
+        .withArgs(1n, 2n);
+      await fx.registry.connect(fx.alice).retire(2n);
+      await expect(fx.registry.connect(fx.alice).assertLocation(2n, CELL_SF, 50, 10))
+        .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
+        .withArgs(2n);
+    });
+
+    it("is stopped by the pause", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await fx.registry.connect(fx.guardian).pause();
+      await expect(
+        fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10),
+      ).to.be.revertedWithCustomError(fx.registry, "EnforcedPause");
+    });
+
+    it("lets the new owner assert after a transfer, and not the previous one", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10);
+      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, 1n);
+      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10))
+        .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
+        .withArgs(1n, fx.alice.address);
+      await expect(fx.registry.connect(fx.bob).assertLocation(1n, CELL_OAKLAND, 60, 20))
+        .to.emit(fx.registry, "LocationAsserted")
+        .withArgs(1n, fx.bob.address, CELL_OAKLAND, 60, 20, 2, ASSERT_FEE)
+        .and.to.emit(fx.mesh, "Transfer")
+        .withArgs(fx.bob.address, ZeroAddress, ASSERT_FEE);
+    });
+  });
+
+  describe("assertLocationBySig (relayed, signed by the owner)", function () {
+    async function sign(
+      fx: RegistryFixture,
+      signer: { signTypedData: Wallet["signTypedData"] },
+      deviceId: bigint,
+      cell: bigint,
+      owner: string,
+      overrides: {
+        deadline?: bigint;
+        nonce?: bigint;
+        chainId?: bigint;
+        gain?: number;
+        elevation?: number;
+      } = {},
+    ) {
+      const deadline = overrides.deadline ?? (await deadlineIn(600));
+      const nonce = overrides.nonce ?? (await fx.registry.nonces(owner));
+      const domain = registryDomain(overrides.chainId ?? fx.chainId, await fx.registry.getAddress());
+      const gain = overrides.gain ?? 50;
+      const elevation = overrides.elevation ?? 10;
+      const signature = await signLocation(signer, domain, {
+        deviceId,
+        cell,
+        gain,
+        elevation,
+        nonce,
+        deadline,
+      });
+      return { deviceId, cell, gain, elevation, deadline, signature };
+    }
+
+    function relay(fx: RegistryFixture, a: Awaited<ReturnType<typeof sign>>) {
+      return fx.registry
+        .connect(fx.relayer)
+        .assertLocationBySig(a.deviceId, a.cell, a.gain, a.elevation, a.deadline, a.signature);
+    }
+
+    it("asserts for an EOA owner, uses its nonce and charges the owner, not the relayer", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      const first = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address);
+      await expect(relay(fx, first))
+        .to.emit(fx.registry, "LocationAsserted")
+        .withArgs(1n, fx.alice.address, CELL_SF, 50, 10, 1, 0n);
+      expect(await fx.registry.nonces(fx.alice.address)).to.equal(1n);
+      // Replaying the consumed signature fails: the nonce moved on.
+      await expect(relay(fx, first))
+        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .withArgs(1n, fx.alice.address);
+      const relayerBalance = await fx.mesh.balanceOf(fx.relayer.address);
+      const second = await sign(fx, fx.alice, 1n, CELL_OAKLAND, fx.alice.address);
+      await expect(relay(fx, second))
+        .to.emit(fx.mesh, "Transfer")
+        .withArgs(fx.alice.address, ZeroAddress, ASSERT_FEE);
+      expect(await fx.mesh.balanceOf(fx.relayer.address)).to.equal(relayerBalance);
+      expect((await fx.registry.deviceInfo(1n)).cell).to.equal(CELL_OAKLAND);
+    });
+
+    it("refuses signatures by others, for other values, devices, chains, nonces, and expired ones", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      const bad = [
+        await sign(fx, fx.bob, 1n, CELL_SF, fx.alice.address), // not the owner
+        await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address, { chainId: fx.chainId + 1n }),
+        await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address, { nonce: 1n }),
+        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), cell: CELL_OAKLAND },
+        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), gain: 51 },
+        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), elevation: 11 },
+        {
+          ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)),
+          deadline: (await deadlineIn(600)) + 1n,
+        },
+        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), signature: "0x1234" },
+      ];
+      for (const a of bad) {
+        await expect(relay(fx, a))
+          .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+          .withArgs(1n, fx.alice.address);
+      }
+      // Alice's signature for device 1 presented for her device 2.
+      const forOne = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address);
+      await expect(relay(fx, { ...forOne, deviceId: 2n }))
+        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .withArgs(2n, fx.alice.address);
+      const expiring = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address, {
+        deadline: await deadlineIn(5),
+      });
+      await networkHelpers.time.increase(10);
+      await expect(relay(fx, expiring))
+        .to.be.revertedWithCustomError(fx.registry, "AssertionExpired")
+        .withArgs(expiring.deadline);
+    });
+
+    it("refuses a previous owner's signature after the device changed hands", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      const signed = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address);
+      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, 1n);
+      await expect(relay(fx, signed))
+        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .withArgs(1n, fx.bob.address);
+    });
+
+    it("refuses unknown, retired and suspended devices, and is stopped by the pause", async function () {
+      const fx = await networkHelpers.loadFixture(locatedFixture);
+      await expect(relay(fx, await sign(fx, fx.alice, 9n, CELL_SF, fx.alice.address)))
+        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .withArgs(9n);
+      await fx.registry.connect(fx.alice).retire(2n);
+      await expect(relay(fx, await sign(fx, fx.alice, 2n, CELL_SF, fx.alice.address)))
+        .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
+        .withArgs(2n);
+      await fx.registry.connect(fx.denylister).suspend(1n, 3);
+      await expect(relay(fx, await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)))
+        .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
+        .withArgs(1n, 2n);
+      await fx.registry.connect(fx.guardian).pause();
+      await expect(
+        relay(fx, await sign(fx, fx.bob, 3n, CELL_SF, fx.bob.address)),
+      ).to.be.revertedWithCustomError(fx.registry, "EnforcedPause");
+    });
+
+    describe("smart-wallet owners (ERC-1271)", function () {
+      async function walletFixture() {
+        const fx = await setupRegistry(ethers);
+        const walletKey = new Wallet(Wallet.createRandom().privateKey, ethers.provider);
+        await fx.alice.sendTransaction({ to: walletKey.address, value: 10n ** 18n });
+        const wallet = (await ethers.deployContract("ERC1271WalletMock", [
+          walletKey.address,
+        ])) as unknown as ERC1271WalletMock;
+        const walletAddress = await wallet.getAddress();
+        // The wallet owns a device (onboarded and paid by alice) and holds MESH it approves for fees.
+        const deviceId = await onboardTo(fx, walletAddress, fx.alice);
+        await fx.mesh.connect(fx.treasury).transfer(walletAddress, ASSERT_FEE * 10n);
+        const approve = fx.mesh.interface.encodeFunctionData("approve", [
+          await fx.registry.getAddress(),
+          ASSERT_FEE * 10n,
+        ]);
+        await wallet.connect(walletKey).execute(await fx.mesh.getAddress(), approve);
+        return { fx, wallet, walletAddress, walletKey, deviceId };
+      }
+
+      it("asserts with a signature the wallet validates, and charges the wallet", async function () {
+        const { fx, walletAddress, walletKey, deviceId } = await networkHelpers.loadFixture(walletFixture);
+        expect(await fx.registry.ownerOf(deviceId)).to.equal(walletAddress);
+        await expect(relay(fx, await sign(fx, walletKey, deviceId, CELL_SF, walletAddress)))
+          .to.emit(fx.registry, "LocationAsserted")
+          .withArgs(deviceId, walletAddress, CELL_SF, 50, 10, 1, 0n);
+        await expect(relay(fx, await sign(fx, walletKey, deviceId, CELL_OAKLAND, walletAddress)))
+          .to.emit(fx.mesh, "Transfer")
+          .withArgs(walletAddress, ZeroAddress, ASSERT_FEE);
+        expect(await fx.registry.nonces(walletAddress)).to.equal(2n);
+      });
+
+      it("refuses a signature the wallet rejects", async function () {
+        const { fx, walletAddress, deviceId } = await networkHelpers.loadFixture(walletFixture);
+        await expect(relay(fx, await sign(fx, fx.bob, deviceId, CELL_SF, walletAddress)))
+          .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+          .withArgs(deviceId, walletAddress);
+      });
+
+      it("lets the wallet assert directly too", async function () {
+        const { fx, wallet, walletAddress, walletKey, deviceId } =
+          await networkHelpers.loadFixture(walletFixture);
+        const call = fx.registry.interface.encodeFunctionData("assertLocation", [deviceId, CELL_SF, 42, 7]);
+        await expect(wallet.connect(walletKey).execute(await fx.registry.getAddress(), call))
+          .to.emit(fx.registry, "LocationAsserted")
+          .withArgs(deviceId, walletAddress, CELL_SF, 42, 7, 1, 0n);
+      });
+    });
+  });
+});
