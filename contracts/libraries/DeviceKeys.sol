@@ -16,6 +16,8 @@ import {IDeviceRegistry} from "../interfaces/IDeviceRegistry.sol";
 library DeviceKeys {
     /// @notice The unique id of a key: keccak256(abi.encode(uint8 keyType, x, y)).
     function keyId(IDeviceRegistry.KeyType keyType, bytes32 x, bytes32 y) internal pure returns (bytes32 id) {
+        // Same bytes as keccak256(abi.encode(keyType, x, y)) without the memory expansion; on the onboarding hot path.
+        // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             let ptr := mload(0x40)
             mstore(ptr, keyType)

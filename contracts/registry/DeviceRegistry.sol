@@ -207,6 +207,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         // A failed permit is ignored: someone may have submitted it first (the allowance is then set),
         // and if not, taking the fee fails with the token's allowance error.
         /* solhint-disable no-empty-blocks */
+        // static-check-ignore: call-before-write permit only sets this registry's allowance on MESH (no hooks, no callbacks)
         try MESH_TOKEN.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {
             // permit applied
         } catch {
