@@ -171,6 +171,7 @@ contract EmissionsController is IEmissionsController, AccessControl {
     /// @inheritdoc IEmissionsController
     function setPoolDistributor(bytes32 subnetwork, address distributor) external onlyRole(DEFAULT_ADMIN_ROLE) {
         uint256 count = _pools.length;
+        // static-check-ignore: unbounded-loop _pools grows only by governance and is capped at MAX_POOLS (8)
         for (uint256 i = 0; i < count; ++i) {
             if (_pools[i].subnetwork == subnetwork) {
                 _checkDistributor(subnetwork, distributor);
@@ -354,8 +355,10 @@ contract EmissionsController is IEmissionsController, AccessControl {
         uint256 count = _pools.length;
         if (poolBps.length != count) revert EmissionsPoolCountMismatch(poolBps.length, count);
         uint256 total = uint256(stakingBps_) + treasuryBps_;
+        // static-check-ignore: unbounded-loop _pools grows only by governance and is capped at MAX_POOLS (8)
         for (uint256 i = 0; i < count; ++i) total += poolBps[i];
         if (total != BPS) revert EmissionsSplitNotTotal(total);
+        // static-check-ignore: unbounded-loop _pools grows only by governance and is capped at MAX_POOLS (8)
         for (uint256 i = 0; i < count; ++i) _pools[i].bps = poolBps[i];
         _stakingBps = stakingBps_;
         _treasuryBps = treasuryBps_;
@@ -366,6 +369,7 @@ contract EmissionsController is IEmissionsController, AccessControl {
         uint256 count = _pools.length;
         if (count >= MAX_POOLS) revert EmissionsTooManyPools();
         if (subnetwork == bytes32(0)) revert EmissionsInvalidSubnetwork(subnetwork);
+        // static-check-ignore: unbounded-loop _pools grows only by governance and is capped at MAX_POOLS (8)
         for (uint256 i = 0; i < count; ++i) {
             if (_pools[i].subnetwork == subnetwork) revert EmissionsInvalidSubnetwork(subnetwork);
         }
@@ -378,6 +382,7 @@ contract EmissionsController is IEmissionsController, AccessControl {
     function _checkDistributor(bytes32 subnetwork, address distributor) private view {
         if (distributor == address(0)) revert EmissionsZeroAddress();
         uint256 count = _pools.length;
+        // static-check-ignore: unbounded-loop _pools grows only by governance and is capped at MAX_POOLS (8)
         for (uint256 i = 0; i < count; ++i) {
             if (_pools[i].distributor == distributor) revert EmissionsInvalidDistributor(distributor);
         }
