@@ -1,0 +1,101 @@
+/**
+ * Byte/hex helpers for the hot paths. Canonical hex in Hexmesh is lowercase with a 0x prefix;
+ * every parser here rejects anything else, so a value has exactly one textual form.
+ */
+
+/** A lowercase 0x-prefixed hex string. */
+export type Hex = `0x${string}`;
+
+const BYTE_HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+// charCode -> nibble value, -1 for anything that is not 0-9a-f (uppercase is not canonical).
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
+
+/** bytes[offset, offset + length) as 0x-prefixed lowercase hex. */
+export function toHex(bytes: Uint8Array, offset = 0, length = bytes.length - offset): Hex {
+  let s = "0x";
+  for (let i = offset; i < offset + length; i++) s += BYTE_HEX[bytes[i]!]!;
+  return s as Hex;
+}
+
+/** True when s is 0x + exactly 2*byteLength lowercase hex digits. */
+export function isHexBytes(s: string, byteLength: number): boolean {
+  if (s.length !== 2 + 2 * byteLength || s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return false;
+  for (let i = 2; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || NIBBLE[c]! < 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Writes the bytes of canonical hex `hex` (validated by the caller with isHexBytes) into out at
+ * offset. Returns the number of bytes written.
+ */
+export function writeHex(out: Uint8Array, offset: number, hex: string): number {
+  const n = (hex.length - 2) >> 1;
+  for (let i = 0; i < n; i++) {
+    out[offset + i] = (NIBBLE[hex.charCodeAt(2 + 2 * i)]! << 4) | NIBBLE[hex.charCodeAt(3 + 2 * i)]!;
+  }
+  return n;
+}
+
+/** Canonical hex to bytes; throws on non-canonical input (use isHexBytes first on untrusted data). */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !isHexBytes(hex, (hex.length - 2) / 2))
+    throw new Error(`not canonical hex: ${hex}`);
+  const out = new Uint8Array((hex.length - 2) / 2);
+  writeHex(out, 0, hex);
+  return out;
+}
+
+/** Writes v as a big-endian unsigned integer of `width` bytes; v must fit. */
+export function writeUint(out: Uint8Array, offset: number, v: bigint, width: number): void {
+  if (v < 0n || v >> BigInt(8 * width) !== 0n)
+    throw new RangeError(`value ${v} does not fit in ${width} bytes`);
+  for (let i = width - 1; i >= 0; i--) {
+    out[offset + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+}
+
+/** Writes a safe non-negative integer as a big-endian word of `width` bytes (fast path, no bigint). */
+export function writeSmallUint(out: Uint8Array, offset: number, v: number, width: number): void {
+  let x = v;
+  for (let i = width - 1; i >= 0; i--) {
+    out[offset + i] = x % 256;
+    x = Math.floor(x / 256);
+  }
+}
+
+/** Writes a safe integer (possibly negative) as a 32-byte two's-complement word, as abi.encode does. */
+export function writeInt256(out: Uint8Array, offset: number, v: number): void {
+  if (v >= 0) {
+    out.fill(0, offset, offset + 32);
+    writeSmallUint(out, offset + 24, v, 8);
+  } else {
+    out.fill(0xff, offset, offset + 32);
+    // two's complement of |v| in the low 8 bytes: 2^64 + v
+    let x = -v - 1; // bitwise-not of (|v| - 1) gives 2^64 - |v|
+    for (let i = 31; i >= 24; i--) {
+      out[offset + i] = 255 - (x % 256);
+      x = Math.floor(x / 256);
+    }
+  }
+}
+
+/** Bytes to an unsigned big-endian bigint. */
+export function bytesToBigint(bytes: Uint8Array, offset = 0, length = bytes.length - offset): bigint {
+  let v = 0n;
+  for (let i = offset; i < offset + length; i++) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
+
+/** Lexicographic comparison of equal-length hex strings (same as numeric order). */
+export function compareHex(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export const ZERO_ADDRESS = `0x${"00".repeat(20)}` as Hex;
+export const ZERO_BYTES32 = `0x${"00".repeat(32)}` as Hex;
