@@ -3,7 +3,9 @@ import fc from "fast-check";
 
 import {
   encodeReport,
+  isCanonicalReportText,
   MAX_REPORT_LENGTH,
+  parseReportSlow,
   PARSE_ERROR_CODES,
   parseReport,
   type ParseErrorCode,
@@ -159,6 +161,66 @@ describe("oracle / reports: canonical wire format", function () {
         else expect(r.error.reason).to.equal("malformed");
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it("the fast scanner and the JSON parser accept exactly the same texts (property)", function () {
+    const hex = (n: number) =>
+      fc.uint8Array({ minLength: n, maxLength: n }).map((b) => `0x${Buffer.from(b).toString("hex")}`);
+    const int = (min: number, max: number) => fc.integer({ min, max });
+    const ts = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    const sig = fc.oneof(hex(64), hex(65));
+    const texts = fc.oneof(
+      fc
+        .record({
+          device: hex(20),
+          remoteEntropy: hex(32),
+          localEntropy: hex(32),
+          payload: hex(32),
+          frequency: int(0, 0xffffffff),
+          channel: int(0, 255),
+          dataRate: int(0, 255),
+          txPower: int(-32768, 32767),
+          timestamp: ts,
+          signature: sig,
+        })
+        .map((r) => encodeReport({ type: "beacon", ...r } as Report)),
+      fc
+        .record({
+          witness: hex(20),
+          beaconPayloadHash: hex(32),
+          signal: int(-32768, 32767),
+          snr: int(-32768, 32767),
+          frequency: int(0, 0xffffffff),
+          dataRate: int(0, 255),
+          timestamp: ts,
+          signature: sig,
+        })
+        .map((r) => encodeReport({ type: "witness", ...r } as Report)),
+    );
+    const edited = fc
+      .tuple(
+        texts,
+        fc.nat(),
+        fc.constantFrom("delete", "insert", "replace"),
+        fc.string({ minLength: 1, maxLength: 3 }),
+      )
+      .map(([t, at, op, ch]) => {
+        const i = at % t.length;
+        return op === "delete"
+          ? t.slice(0, i) + t.slice(i + 1)
+          : op === "insert"
+            ? t.slice(0, i) + ch + t.slice(i)
+            : t.slice(0, i) + ch + t.slice(i + 1);
+      });
+    fc.assert(
+      fc.property(fc.oneof(texts, edited, edited), (text) => {
+        const slow = parseReportSlow(text);
+        expect(isCanonicalReportText(text), text).to.equal(slow.ok);
+        const r = parseReport(text);
+        expect(r).to.deep.equal(slow);
+      }),
+      { numRuns: 3_000 },
     );
   });
 

@@ -10,7 +10,7 @@
  * 1,000,000 owners it is slow (bench/merkle.ts). This one works on one flat Uint8Array.
  */
 import { keccak256Into } from "../crypto/keccak.js";
-import { compareHex, isHexBytes, toHex, writeHex, writeUint, type Hex } from "../util/hex.js";
+import { compareHex, isHexBytes, toHex, writeHex, writeUint256, type Hex } from "../util/hex.js";
 
 export interface MerkleLeafValue {
   readonly owner: Hex;
@@ -36,13 +36,21 @@ export class OwnerMerkleTree {
   private readonly nodes: Uint8Array;
   /** Tree index of values[k]. */
   private readonly treeIndex: Uint32Array;
-  private readonly byOwner = new Map<Hex, number>();
+  private byOwnerIndex: Map<Hex, number> | null = null;
 
   private constructor(values: readonly MerkleLeafValue[], nodes: Uint8Array, treeIndex: Uint32Array) {
     this.values = values;
     this.nodes = nodes;
     this.treeIndex = treeIndex;
-    for (let k = 0; k < values.length; k++) this.byOwner.set(values[k]!.owner, k);
+  }
+
+  /** Owner -> value index, built on first lookup (building the tree does not need it). */
+  private get byOwner(): Map<Hex, number> {
+    if (this.byOwnerIndex === null) {
+      this.byOwnerIndex = new Map();
+      for (let k = 0; k < this.values.length; k++) this.byOwnerIndex.set(this.values[k]!.owner, k);
+    }
+    return this.byOwnerIndex;
   }
 
   static build(values: readonly MerkleLeafValue[]): OwnerMerkleTree {
@@ -62,19 +70,12 @@ export class OwnerMerkleTree {
       // abi.encode(address, uint256): 12 zero bytes, the address, the 32-byte amount
       enc.fill(0, 0, 12);
       writeHex(enc, 12, v.owner);
-      writeUint(enc, 32, v.amount, 32);
+      writeUint256(enc, 32, v.amount);
       keccak256Into(enc, 0, 64, inner, 0);
       keccak256Into(inner, 0, 32, leaves, 32 * k);
     }
 
-    // Sort leaf indexes by hash. The first 4 bytes decide almost always; ties fall back to bytes.
-    const head = new Uint32Array(n);
-    for (let k = 0; k < n; k++) {
-      const o = 32 * k;
-      head[k] = ((leaves[o]! << 24) | (leaves[o + 1]! << 16) | (leaves[o + 2]! << 8) | leaves[o + 3]!) >>> 0;
-    }
-    const order = Array.from({ length: n }, (_, k) => k);
-    order.sort((a, b) => head[a]! - head[b]! || compareBytes(leaves, 32 * a, leaves, 32 * b) || a - b);
+    const order = sortByHash(leaves, n);
 
     const len = 2 * n - 1;
     const nodes = new Uint8Array(32 * len);
@@ -82,7 +83,7 @@ export class OwnerMerkleTree {
     for (let i = 0; i < n; i++) {
       const k = order[i]!;
       const t = len - 1 - i;
-      nodes.set(leaves.subarray(32 * k, 32 * k + 32), 32 * t);
+      for (let b = 0; b < 32; b++) nodes[32 * t + b] = leaves[32 * k + b]!;
       treeIndex[k] = t;
     }
     const pair = new Uint8Array(64);
@@ -92,8 +93,10 @@ export class OwnerMerkleTree {
       if (compareBytes(nodes, l, nodes, r) <= 0) {
         keccak256Into(nodes, l, 64, nodes, 32 * i); // children are adjacent and already in order
       } else {
-        pair.set(nodes.subarray(r, r + 32), 0);
-        pair.set(nodes.subarray(l, l + 32), 32);
+        for (let b = 0; b < 32; b++) {
+          pair[b] = nodes[r + b]!;
+          pair[32 + b] = nodes[l + b]!;
+        }
         keccak256Into(pair, 0, 64, nodes, 32 * i);
       }
     }
@@ -153,6 +156,43 @@ export class OwnerMerkleTree {
 export function sortedLeafValues(values: readonly MerkleLeafValue[]): MerkleLeafValue[] {
   return [...values].sort((a, b) => compareHex(a.owner, b.owner));
 }
+
+/**
+ * Leaf indexes in ascending order of their hashes (ties keep index order, as the library's
+ * stable sort does). Hashes are uniform, so their first 32 bits almost always decide: each index
+ * is packed with those bits into one float64 (first32 x 2^21 + index, exact below 2^53), the
+ * typed array is sorted natively, and the rare runs sharing their first 32 bits are re-sorted on
+ * the full 32 bytes.
+ */
+function sortByHash(leaves: Uint8Array, n: number): Uint32Array {
+  const head = (k: number) =>
+    ((leaves[32 * k]! << 24) |
+      (leaves[32 * k + 1]! << 16) |
+      (leaves[32 * k + 2]! << 8) |
+      leaves[32 * k + 3]!) >>>
+    0;
+  const full = (a: number, b: number) => compareBytes(leaves, 32 * a, leaves, 32 * b) || a - b;
+  const order = new Uint32Array(n);
+  if (n > INDEX_SPAN) {
+    const all = Array.from({ length: n }, (_, k) => k).sort(full);
+    order.set(all);
+    return order;
+  }
+  const keys = new Float64Array(n);
+  for (let k = 0; k < n; k++) keys[k] = head(k) * INDEX_SPAN + k;
+  keys.sort();
+  for (let i = 0; i < n; i++) order[i] = keys[i]! % INDEX_SPAN;
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    const h = head(order[i]!);
+    while (j < n && head(order[j]!) === h) j++;
+    if (j - i > 1) order.set(Array.from(order.subarray(i, j)).sort(full), i);
+    i = j;
+  }
+  return order;
+}
+
+const INDEX_SPAN = 2 ** 21;
 
 function compareBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number): number {
   for (let i = 0; i < 32; i++) {

@@ -116,9 +116,19 @@ function fail(code: ParseErrorCode, detail: string, field?: string): ParseResult
   };
 }
 
-/** Strictly parses one report text. Never throws. */
+/**
+ * Strictly parses one report text. Never throws.
+ *
+ * Two paths: a single-pass scanner that accepts exactly the canonical text (the common case,
+ * no JSON.parse, no re-encoding), and for anything it does not accept, the JSON-based parser
+ * below, which finds the precise reason. Both accept the same texts (tested).
+ */
 export function parseReport(raw: unknown): ParseResult {
   try {
+    if (typeof raw === "string" && raw.length <= MAX_REPORT_LENGTH) {
+      const report = scanCanonical(raw);
+      if (report !== null) return { ok: true, report };
+    }
     return parseUnsafe(raw);
   } catch (error) {
     // Defensive: nothing above is expected to throw, but a refusal must never escape as an exception.
@@ -196,4 +206,194 @@ function parseUnsafe(raw: unknown): ParseResult {
       "not the canonical encoding (key order, spacing, duplicates or number form)",
     );
   return { ok: true, report };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The canonical scanner
+
+class Scanner {
+  pos = 0;
+  ok = true;
+  readonly raw: string;
+
+  constructor(raw: string) {
+    this.raw = raw;
+  }
+
+  /** Consumes `s` exactly. */
+  lit(s: string): void {
+    if (this.ok && this.raw.startsWith(s, this.pos)) this.pos += s.length;
+    else this.ok = false;
+  }
+
+  /** 0x + exactly 2 x size lowercase hex digits. */
+  hex(size: number): Hex {
+    const start = this.pos;
+    const end = start + 2 + 2 * size;
+    const raw = this.raw;
+    if (!this.ok || end > raw.length || raw.charCodeAt(start) !== 48 || raw.charCodeAt(start + 1) !== 120) {
+      this.ok = false;
+      return "0x";
+    }
+    for (let i = start + 2; i < end; i++) {
+      const c = raw.charCodeAt(i);
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) {
+        this.ok = false;
+        return "0x";
+      }
+    }
+    this.pos = end;
+    return raw.slice(start, end) as Hex;
+  }
+
+  /** A 64- or 65-byte signature in hex, up to the closing quote. */
+  signature(): Hex {
+    const close = this.raw.indexOf('"', this.pos);
+    const len = close - this.pos;
+    if (!this.ok || (len !== 130 && len !== 132)) {
+      this.ok = false;
+      return "0x";
+    }
+    return this.hex((len - 2) / 2);
+  }
+
+  /** A canonical JSON integer (no leading zeros, no -0) in [min, max]. */
+  int(min: number, max: number): number {
+    const raw = this.raw;
+    let i = this.pos;
+    const negative = raw.charCodeAt(i) === 45;
+    if (negative) i++;
+    const digits = i;
+    let v = 0;
+    while (i < raw.length && i - digits < 11) {
+      const c = raw.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const n = i - digits;
+    if (!this.ok || n === 0 || (n > 1 && raw.charCodeAt(digits) === 48) || (negative && v === 0)) {
+      this.ok = false;
+      return 0;
+    }
+    const value = negative ? -v : v;
+    if (value < min || value > max) {
+      this.ok = false;
+      return 0;
+    }
+    this.pos = i;
+    return value;
+  }
+
+  /** A canonical decimal uint64 in quotes' content. */
+  uint64(): bigint {
+    const raw = this.raw;
+    const start = this.pos;
+    let i = start;
+    while (i < raw.length && i - start <= 20) {
+      const c = raw.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      i++;
+    }
+    const n = i - start;
+    if (!this.ok || n === 0 || n > 20 || (n > 1 && raw.charCodeAt(start) === 48)) {
+      this.ok = false;
+      return 0n;
+    }
+    const v = BigInt(raw.slice(start, i));
+    if (v > UINT64_MAX) {
+      this.ok = false;
+      return 0n;
+    }
+    this.pos = i;
+    return v;
+  }
+
+  done(): boolean {
+    return this.ok && this.pos === this.raw.length;
+  }
+}
+
+/** The report if `raw` is exactly a canonical report text, else null (no reason given). */
+function scanCanonical(raw: string): Report | null {
+  const s = new Scanner(raw);
+  if (raw.startsWith('{"type":"beacon","device":"')) {
+    s.pos = 27;
+    const device = s.hex(20);
+    s.lit('","remoteEntropy":"');
+    const remoteEntropy = s.hex(32);
+    s.lit('","localEntropy":"');
+    const localEntropy = s.hex(32);
+    s.lit('","payload":"');
+    const payload = s.hex(32);
+    s.lit('","frequency":');
+    const frequency = s.int(0, UINT32_MAX);
+    s.lit(',"channel":');
+    const channel = s.int(0, 255);
+    s.lit(',"dataRate":');
+    const dataRate = s.int(0, 255);
+    s.lit(',"txPower":');
+    const txPower = s.int(-32768, 32767);
+    s.lit(',"timestamp":"');
+    const timestamp = s.uint64();
+    s.lit('","signature":"');
+    const signature = s.signature();
+    s.lit('"}');
+    if (!s.done()) return null;
+    return {
+      type: "beacon",
+      device,
+      remoteEntropy,
+      localEntropy,
+      payload,
+      frequency,
+      channel,
+      dataRate,
+      txPower,
+      timestamp,
+      signature,
+    };
+  }
+  if (raw.startsWith('{"type":"witness","witness":"')) {
+    s.pos = 29;
+    const witness = s.hex(20);
+    s.lit('","beaconPayloadHash":"');
+    const beaconPayloadHash = s.hex(32);
+    s.lit('","signal":');
+    const signal = s.int(-32768, 32767);
+    s.lit(',"snr":');
+    const snr = s.int(-32768, 32767);
+    s.lit(',"frequency":');
+    const frequency = s.int(0, UINT32_MAX);
+    s.lit(',"dataRate":');
+    const dataRate = s.int(0, 255);
+    s.lit(',"timestamp":"');
+    const timestamp = s.uint64();
+    s.lit('","signature":"');
+    const signature = s.signature();
+    s.lit('"}');
+    if (!s.done()) return null;
+    return {
+      type: "witness",
+      witness,
+      beaconPayloadHash,
+      signal,
+      snr,
+      frequency,
+      dataRate,
+      timestamp,
+      signature,
+    };
+  }
+  return null;
+}
+
+/** Exposed for tests: whether the fast path alone accepts `raw`. */
+export function isCanonicalReportText(raw: string): boolean {
+  return raw.length <= MAX_REPORT_LENGTH && scanCanonical(raw) !== null;
+}
+
+/** Exposed for tests: the JSON-based path alone. */
+export function parseReportSlow(raw: unknown): ParseResult {
+  return parseUnsafe(raw);
 }

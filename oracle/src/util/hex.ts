@@ -19,14 +19,14 @@ export function toHex(bytes: Uint8Array, offset = 0, length = bytes.length - off
   return s as Hex;
 }
 
+const HEX_PATTERNS: RegExp[] = [];
+
 /** True when s is 0x + exactly 2*byteLength lowercase hex digits. */
 export function isHexBytes(s: string, byteLength: number): boolean {
-  if (s.length !== 2 + 2 * byteLength || s.charCodeAt(0) !== 48 || s.charCodeAt(1) !== 120) return false;
-  for (let i = 2; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || NIBBLE[c]! < 0) return false;
-  }
-  return true;
+  if (typeof s !== "string" || s.length !== 2 + 2 * byteLength) return false;
+  let re = HEX_PATTERNS[byteLength];
+  if (re === undefined) HEX_PATTERNS[byteLength] = re = new RegExp(`^0x[0-9a-f]{${2 * byteLength}}$`);
+  return re.test(s);
 }
 
 /**
@@ -58,6 +58,18 @@ export function writeUint(out: Uint8Array, offset: number, v: bigint, width: num
     out[offset + i] = Number(v & 0xffn);
     v >>= 8n;
   }
+}
+
+/** Writes v (0 <= v < 2^256) as a 32-byte big-endian word; faster than writeUint for big values. */
+export function writeUint256(out: Uint8Array, offset: number, v: bigint): void {
+  if (v < 0n) throw new RangeError(`negative value ${v}`);
+  const h = v.toString(16);
+  if (h.length > 64) throw new RangeError(`value ${v} does not fit in 32 bytes`);
+  out.fill(0, offset, offset + 32);
+  let o = offset + 31;
+  let i = h.length;
+  for (; i >= 2; i -= 2) out[o--] = (NIBBLE[h.charCodeAt(i - 2)]! << 4) | NIBBLE[h.charCodeAt(i - 1)]!;
+  if (i === 1) out[o] = NIBBLE[h.charCodeAt(0)]!;
 }
 
 /** Writes a safe non-negative integer as a big-endian word of `width` bytes (fast path, no bigint). */

@@ -82,7 +82,10 @@ export interface Verdict {
 }
 
 export interface CoverageWork extends WorkResult {
-  /** One per report, in canonical order. */
+  /**
+   * One per report, in canonical order. Built on first access (the canonical record in `record`
+   * is the stored form; this is the readable view of it).
+   */
   readonly verdicts: readonly Verdict[];
 }
 
@@ -108,6 +111,8 @@ interface BeaconRow extends Row {
   readonly p: PreparedBeacon;
   /** Accepted beacons' valid witnesses (before selection). */
   readonly witnesses: WitnessRow[];
+  /** Key ids of those witnesses (duplicate rule). */
+  readonly witnessKeys: Set<Hex>;
 }
 
 interface WitnessRow extends Row {
@@ -138,14 +143,18 @@ export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> 
         throw new TypeError(`bad receive time ${r.receivedAt}`);
     }
     const entropy = new EntropyLog(inputs.entropy);
+    const epoch = new EpochVerification(chain, entropy, this.params, this.regions);
+    // Stage 2 runs on this thread as batches come back from stage 1, overlapping the workers.
+    const rows: Row[] = new Array(inputs.reports.length);
     const preparer = this.makePreparer(chain);
-    let prepared: Prepared[];
     try {
-      prepared = await preparer.prepare(inputs.reports);
+      await preparer.prepare(inputs.reports, (start, prepared) => {
+        for (let i = 0; i < prepared.length; i++) rows[start + i] = epoch.statelessCheck(prepared[i]!);
+      });
     } finally {
       await preparer.close();
     }
-    return new EpochVerification(chain, entropy, this.params, this.regions).run(prepared);
+    return epoch.run(rows);
   }
 
   private makePreparer(chain: ChainView): ReportPreparer {
@@ -174,15 +183,15 @@ class EpochVerification {
     this.regions = regions;
   }
 
-  run(prepared: readonly Prepared[]): CoverageWork {
-    // 2. stateless checks
-    const rows: Row[] = prepared.map((p) => this.statelessCheck(p));
+  /** Stages 3-5 over the rows of stage 2 (one per report). */
+  run(rows: Row[]): CoverageWork {
     // 3. canonical order, then the stateful rules
     rows.sort(compareRows);
     const beaconsByPayload = this.beaconPass(rows);
     this.witnessPass(rows, beaconsByPayload);
     // 4-5. selection, units, weights
     const devices = this.reward(beaconsByPayload);
+    let verdicts: Verdict[] | null = null;
     return {
       kind: "coverage",
       pools: [
@@ -192,14 +201,17 @@ class EpochVerification {
       metricNames: COVERAGE_METRICS,
       devices,
       record: encodeVerdicts(rows),
-      verdicts: rows.map(toVerdict),
+      get verdicts() {
+        verdicts ??= rows.map(toVerdict);
+        return verdicts;
+      },
     };
   }
 
   // ------------------------------------------------------------------------------------------
   // stage 2
 
-  private statelessCheck(p: Prepared): Row {
+  statelessCheck(p: Prepared): Row {
     if (p.kind === "malformed")
       return { p, device: undefined, reason: "malformed", selected: false, units: 0n };
     if (p.kind === "beacon") {
@@ -211,6 +223,7 @@ class EpochVerification {
         selected: false,
         units: 0n,
         witnesses: [],
+        witnessKeys: new Set(),
       };
       return row;
     }
@@ -291,7 +304,6 @@ class EpochVerification {
   private witnessPass(rows: readonly Row[], accepted: ReadonlyMap<Hex, BeaconRow>): void {
     const cited = new Set<Hex>();
     for (const row of rows) if (row.p.kind === "beacon") cited.add(row.p.payloadHash);
-    const seen = new Set<string>();
     for (const row of rows) {
       if (row.p.kind !== "witness" || row.reason !== null) continue;
       const w = row as WitnessRow;
@@ -303,12 +315,12 @@ class EpochVerification {
       }
       w.reason = this.checkPair(beacon, w);
       if (w.reason !== null) continue;
-      const key = `${hash}:${w.device!.keyId}`;
-      if (seen.has(key)) {
+      const keyId = w.device!.keyId;
+      if (beacon.witnessKeys.has(keyId)) {
         w.reason = "duplicate";
         continue;
       }
-      seen.add(key);
+      beacon.witnessKeys.add(keyId);
       w.beacon = beacon;
       beacon.witnesses.push(w);
     }

@@ -13,7 +13,7 @@ import { Worker } from "node:worker_threads";
 
 import type { DeviceKey, ReceivedReport } from "../chain/types.js";
 import type { ReportDomain } from "../reports/types.js";
-import type { Prepared, ReportPreparer } from "./prepare.js";
+import type { BatchListener, Prepared, ReportPreparer } from "./prepare.js";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./worker.js";
 
 const RESOLVE_TS_HOOK = `
@@ -41,9 +41,12 @@ export interface PoolOptions {
   readonly threads?: number;
   /** Reports per message; default 256. */
   readonly batchSize?: number;
+  /** Batches in flight per worker; default 6 (bounds memory, keeps workers busy). */
+  readonly window?: number;
 }
 
 interface Pending {
+  readonly worker: number;
   readonly resolve: (prepared: Prepared[]) => void;
   readonly reject: (error: Error) => void;
 }
@@ -51,16 +54,18 @@ interface Pending {
 export class WorkerPoolPreparer implements ReportPreparer {
   readonly threads: number;
   private readonly batchSize: number;
+  private readonly window: number;
   private readonly workers: Worker[] = [];
+  private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
-  private next = 0;
   private failure: Error | null = null;
   private closing = false;
 
   constructor(domain: ReportDomain, keys: readonly DeviceKey[], options: PoolOptions = {}) {
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.batchSize = Math.max(1, options.batchSize ?? 256);
+    this.window = Math.max(1, options.window ?? 6) * this.threads;
     const ext = new URL(import.meta.url).pathname.endsWith(".ts") ? ".ts" : ".js";
     const entry = new URL(`./worker${ext}`, import.meta.url).href;
     const init: WorkerInit = { domain, keys };
@@ -69,6 +74,8 @@ export class WorkerPoolPreparer implements ReportPreparer {
         eval: true,
         workerData: init,
         execArgv: [...process.execArgv, "--disable-warning=ExperimentalWarning"],
+        // A larger young generation: stage 1 allocates many short-lived strings per report.
+        resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });
       worker.on("message", (res: WorkerResponse) => this.onMessage(res));
       worker.on("error", (error) => this.fail(error));
@@ -77,35 +84,65 @@ export class WorkerPoolPreparer implements ReportPreparer {
       });
       worker.unref(); // idle workers must not keep the process alive; ref'd while work is pending
       this.workers.push(worker);
+      this.load.push(0);
     }
   }
 
-  async prepare(reports: readonly ReceivedReport[]): Promise<Prepared[]> {
-    const batches: Promise<Prepared[]>[] = [];
-    for (let start = 0; start < reports.length; start += this.batchSize) {
-      const slice = reports.slice(start, start + this.batchSize);
-      batches.push(this.send(slice));
-    }
-    const results = await Promise.all(batches);
-    return results.flat();
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]> {
+    const results: Prepared[] = new Array(reports.length);
+    if (reports.length === 0) return Promise.resolve(results);
+    return new Promise<Prepared[]>((resolve, reject) => {
+      let next = 0;
+      let inFlight = 0;
+      let failed = false;
+      const pump = () => {
+        while (!failed && inFlight < this.window && next < reports.length) {
+          const start = next;
+          next = Math.min(reports.length, start + this.batchSize);
+          inFlight++;
+          this.send(reports, start, next).then(
+            (prepared) => {
+              if (failed) return;
+              for (let i = 0; i < prepared.length; i++) results[start + i] = prepared[i]!;
+              inFlight--;
+              pump(); // refill first, so workers keep going while the listener runs
+              try {
+                onBatch?.(start, prepared);
+              } catch (error) {
+                failed = true;
+                reject(error instanceof Error ? error : new Error(String(error)));
+                return;
+              }
+              if (inFlight === 0 && next >= reports.length) resolve(results);
+            },
+            (error: Error) => {
+              failed = true;
+              reject(error);
+            },
+          );
+        }
+      };
+      pump();
+    });
   }
 
-  private send(slice: readonly ReceivedReport[]): Promise<Prepared[]> {
+  private send(reports: readonly ReceivedReport[], start: number, end: number): Promise<Prepared[]> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const seq = this.seq++;
-    const receivedAt = new Float64Array(slice.length);
-    const raws: string[] = new Array(slice.length);
-    for (let i = 0; i < slice.length; i++) {
-      raws[i] = slice[i]!.raw;
-      receivedAt[i] = slice[i]!.receivedAt;
+    const receivedAt = new Float64Array(end - start);
+    const raws: string[] = new Array(end - start);
+    for (let i = start; i < end; i++) {
+      raws[i - start] = reports[i]!.raw;
+      receivedAt[i - start] = reports[i]!.receivedAt;
     }
-    const worker = this.workers[this.next]!;
-    this.next = (this.next + 1) % this.workers.length;
+    let w = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[w]!) w = i;
     return new Promise<Prepared[]>((resolve, reject) => {
-      if (this.pending.size === 0) for (const w of this.workers) w.ref();
-      this.pending.set(seq, { resolve, reject });
+      if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
+      this.pending.set(seq, { worker: w, resolve, reject });
+      this.load[w]!++;
       const req: WorkerRequest = { seq, raws, receivedAt };
-      worker.postMessage(req, [receivedAt.buffer]);
+      this.workers[w]!.postMessage(req, [receivedAt.buffer]);
     });
   }
 
@@ -113,6 +150,7 @@ export class WorkerPoolPreparer implements ReportPreparer {
     const p = this.pending.get(res.seq);
     if (p === undefined) return;
     this.pending.delete(res.seq);
+    this.load[p.worker]!--;
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
     if (res.ok) p.resolve(res.prepared);
     else p.reject(new Error(`verification worker failed: ${res.error}`));

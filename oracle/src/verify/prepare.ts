@@ -97,9 +97,12 @@ export class ReportPreparation {
   }
 }
 
-/** Runs stage 1 over a batch of reports; results are in input order. */
+/** Called as each batch of results is ready (any order); `start` is its index in the input. */
+export type BatchListener = (start: number, prepared: readonly Prepared[]) => void;
+
+/** Runs stage 1 over reports; results are in input order. */
 export interface ReportPreparer {
-  prepare(reports: readonly ReceivedReport[]): Promise<Prepared[]>;
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]>;
   close(): Promise<void>;
 }
 
@@ -111,8 +114,10 @@ export class InlinePreparer implements ReportPreparer {
     this.prep = new ReportPreparation(domain, keys);
   }
 
-  prepare(reports: readonly ReceivedReport[]): Promise<Prepared[]> {
-    return Promise.resolve(reports.map((r) => this.prep.prepare(r.raw, r.receivedAt)));
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]> {
+    const prepared = reports.map((r) => this.prep.prepare(r.raw, r.receivedAt));
+    onBatch?.(0, prepared);
+    return Promise.resolve(prepared);
   }
 
   close(): Promise<void> {
