@@ -5,6 +5,7 @@ import * as h3 from "h3-js";
 import {
   beaconPayload,
   ChainView,
+  concatChunks,
   CoverageVerifier,
   encodeReport,
   formatWad,
@@ -550,6 +551,29 @@ describe("oracle / verification rules", function () {
         error = e;
       }
       expect(error).to.be.instanceOf(TypeError);
+    });
+
+    it("ties on receive time and id (a forged copy in the same millisecond) do not depend on input order", async function () {
+      const { w, a, witnesses, e } = world();
+      const beacon = makeBeacon(a, e);
+      const { type: _t, signature: _s, ...fields } = beacon;
+      const forged = signBeaconFields(secpSignerFromSeed("mallory"), DOMAIN, fields);
+      const witness = makeWitness(witnesses[0]!, a, beacon);
+      const reports = [
+        received(beacon, T0),
+        received(forged, T0),
+        received(beacon, T0),
+        received(witness, T0 + 1),
+      ];
+      const records = new Set<string>();
+      for (const seed of [1, 2, 3, 4, 5]) {
+        const work = await verify(w, shuffled(reports, seed));
+        expect(work.verdicts.map((v) => v.reason).sort()).to.deep.equal(
+          ["bad_signature", "duplicate", null, null].sort(),
+        );
+        records.add(toHex(concatChunks(work.record)));
+      }
+      expect(records.size).to.equal(1);
     });
 
     it("the verdict record is 8 + 104 bytes per report", async function () {

@@ -5,7 +5,7 @@
  * Order of work, and why the result does not depend on input order:
  *   1. stage 1, per report (prepare.ts, on worker threads): parse, digest, key, signature, payload;
  *   2. stateless checks per report against the chain index and the entropy log;
- *   3. every report sorted canonically by (receive time, id, signature); the stateful rules
+ *   3. every report sorted canonically by (receive time, id, stage-2 reason); the stateful rules
  *      (duplicate, one beacon per device per window, witness-to-beacon matching, duplicate witness)
  *      run in that order, beacons first;
  *   4. up to 14 valid witnesses per beacon are selected by rank keccak256(remoteEntropy ‖ beaconer ‖
@@ -215,7 +215,7 @@ class EpochVerification {
     if (p.kind === "malformed")
       return { p, device: undefined, reason: "malformed", selected: false, units: 0n };
     if (p.kind === "beacon") {
-      const device = this.chain.device(p.report.device);
+      const device = this.chain.device(p.device);
       const row: BeaconRow = {
         p,
         device,
@@ -227,7 +227,7 @@ class EpochVerification {
       };
       return row;
     }
-    const device = this.chain.device(p.report.witness);
+    const device = this.chain.device(p.device);
     const row: WitnessRow = {
       p,
       device,
@@ -254,7 +254,7 @@ class EpochVerification {
     if (p.receivedAt < epochStart || p.receivedAt >= epochEnd) return "outside_epoch";
     const deviceReason = this.checkDevice(p, device);
     if (deviceReason !== null || device === undefined) return deviceReason;
-    const b = p.report;
+    const b = p;
     const e = this.entropy.check(b.remoteEntropy, p.receivedAt);
     if (!e.ok) return e.reason;
     if (!p.payloadOk) return "invalid_packet";
@@ -285,7 +285,7 @@ class EpochVerification {
     for (const row of rows) {
       if (row.p.kind !== "beacon" || row.reason !== null) continue;
       const b = row as BeaconRow;
-      if (accepted.has(b.p.payloadHash)) {
+      if (accepted.has(b.p.beacon)) {
         b.reason = "duplicate";
         continue;
       }
@@ -295,7 +295,7 @@ class EpochVerification {
         continue;
       }
       windows.add(window);
-      accepted.set(b.p.payloadHash, b);
+      accepted.set(b.p.beacon, b);
       b.selected = true;
     }
     return accepted;
@@ -303,11 +303,11 @@ class EpochVerification {
 
   private witnessPass(rows: readonly Row[], accepted: ReadonlyMap<Hex, BeaconRow>): void {
     const cited = new Set<Hex>();
-    for (const row of rows) if (row.p.kind === "beacon") cited.add(row.p.payloadHash);
+    for (const row of rows) if (row.p.kind === "beacon") cited.add(row.p.beacon);
     for (const row of rows) {
       if (row.p.kind !== "witness" || row.reason !== null) continue;
       const w = row as WitnessRow;
-      const hash = w.p.report.beaconPayloadHash;
+      const hash = w.p.beacon;
       const beacon = accepted.get(hash);
       if (beacon === undefined) {
         w.reason = cited.has(hash) ? "invalid_beacon" : "unknown_beacon";
@@ -337,8 +337,8 @@ class EpochVerification {
     const bg = this.geo(beaconDevice);
     const wg = this.geo(witnessDevice);
     if (wg.region === undefined || wg.region !== bg.region) return "invalid_region";
-    const b = beacon.p.report;
-    const r = w.p.report;
+    const b = beacon.p;
+    const r = w.p;
     if (Math.abs(r.frequency - b.frequency) > params.maxFrequencyOffsetHz) return "invalid_frequency";
     if (r.dataRate !== b.dataRate) return "invalid_data_rate";
     const distance = haversineM(bg.lat, bg.lng, wg.lat, wg.lng);
@@ -438,7 +438,7 @@ class EpochVerification {
 
   private rank(beacon: BeaconRow, w: WitnessRow): Hex {
     const buf = this.rankBuf;
-    writeHex(buf, 0, beacon.p.report.remoteEntropy);
+    writeHex(buf, 0, beacon.p.remoteEntropy);
     writeHex(buf, 32, beacon.device!.keyId);
     writeHex(buf, 52, w.device!.keyId);
     keccak256Into(buf, 0, 72, this.rankOut, 0);
@@ -471,17 +471,15 @@ function gridDistance(a: string, b: string): number {
   }
 }
 
-function signatureOf(p: Prepared): string {
-  return p.kind === "malformed" ? "" : p.report.signature;
-}
-
-/** Canonical report order: receive time, then id, then signature (same content signed twice). */
+/**
+ * Canonical report order: receive time, then id, then the stage-2 reason. Rows equal on all three
+ * are the same content received at the same time with the same outcome so far; whichever comes
+ * first, the records written are the same bytes (the signature is not part of a record).
+ */
 function compareRows(a: Row, b: Row): number {
   if (a.p.receivedAt !== b.p.receivedAt) return a.p.receivedAt - b.p.receivedAt;
   if (a.p.id !== b.p.id) return a.p.id < b.p.id ? -1 : 1;
-  const sa = signatureOf(a.p);
-  const sb = signatureOf(b.p);
-  return sa < sb ? -1 : sa > sb ? 1 : 0;
+  return reasonCode(a.reason) - reasonCode(b.reason);
 }
 
 function toVerdict(row: Row): Verdict {
@@ -490,10 +488,10 @@ function toVerdict(row: Row): Verdict {
     id: p.id,
     receivedAt: p.receivedAt,
     kind: p.kind,
-    device: p.kind === "malformed" ? null : p.kind === "beacon" ? p.report.device : p.report.witness,
+    device: p.kind === "malformed" ? null : p.device,
     reason: row.reason,
     detail: p.kind === "malformed" ? p.error.code : null,
-    beacon: p.kind === "malformed" ? null : p.kind === "beacon" ? p.payloadHash : p.report.beaconPayloadHash,
+    beacon: p.kind === "malformed" ? null : p.beacon,
     selected: row.selected,
     units: row.units,
   };
@@ -521,8 +519,8 @@ function encodeVerdicts(rows: readonly Row[]): Uint8Array[] {
       w.u8(0).hex(ZERO_BYTES32, 32).u64(0);
       continue;
     }
-    const device = p.kind === "beacon" ? p.report.device : p.report.witness;
-    const beacon = p.kind === "beacon" ? p.payloadHash : p.report.beaconPayloadHash;
+    const device = p.device;
+    const beacon = p.beacon;
     w.hex(device, 20)
       .u8(reasonCode(row.reason))
       .u8(0)

@@ -10,7 +10,7 @@ import { beaconPayload, payloadHash } from "../entropy/payload.js";
 import { beaconDigest, witnessDigest } from "../reports/eip712.js";
 import { keyIdOf, SignatureChecker } from "../reports/keys.js";
 import { separatorOf } from "../reports/sign.js";
-import type { BeaconReport, ReportDomain, WitnessReport } from "../reports/types.js";
+import type { ReportDomain } from "../reports/types.js";
 import { parseReport, type ParseError } from "../reports/wire.js";
 import { toHex, type Hex } from "../util/hex.js";
 
@@ -25,25 +25,42 @@ export interface PreparedMalformed {
   readonly error: ParseError;
 }
 
+/**
+ * What later stages need of a beacon, flattened (no signature, no local entropy, no device clock):
+ * this crosses the thread boundary once per report, so it is kept small.
+ */
 export interface PreparedBeacon {
   readonly kind: "beacon";
   /** The EIP-712 digest: the report's identity (same content, same id). */
   readonly id: Hex;
   readonly receivedAt: number;
-  readonly report: BeaconReport;
   readonly auth: Auth;
+  /** Key id of the beaconing device. */
+  readonly device: Hex;
+  /** keccak256(payload): what witnesses cite. */
+  readonly beacon: Hex;
   /** payload == beaconPayload(remoteEntropy, localEntropy). */
   readonly payloadOk: boolean;
-  /** keccak256(payload): what witnesses cite. */
-  readonly payloadHash: Hex;
+  readonly remoteEntropy: Hex;
+  readonly frequency: number;
+  readonly channel: number;
+  readonly dataRate: number;
+  readonly txPower: number;
 }
 
 export interface PreparedWitness {
   readonly kind: "witness";
   readonly id: Hex;
   readonly receivedAt: number;
-  readonly report: WitnessReport;
   readonly auth: Auth;
+  /** Key id of the witnessing device. */
+  readonly device: Hex;
+  /** The beacon payload hash it cites. */
+  readonly beacon: Hex;
+  readonly signal: number;
+  readonly snr: number;
+  readonly frequency: number;
+  readonly dataRate: number;
 }
 
 export type Prepared = PreparedMalformed | PreparedBeacon | PreparedWitness;
@@ -74,10 +91,15 @@ export class ReportPreparation {
         kind: "beacon",
         id: toHex(digest),
         receivedAt,
-        report,
         auth: this.authenticate(report.device, digest, report.signature),
+        device: report.device,
+        beacon: payloadHash(report.payload),
         payloadOk: beaconPayload(report.remoteEntropy, report.localEntropy) === report.payload,
-        payloadHash: payloadHash(report.payload),
+        remoteEntropy: report.remoteEntropy,
+        frequency: report.frequency,
+        channel: report.channel,
+        dataRate: report.dataRate,
+        txPower: report.txPower,
       };
     }
     const digest = witnessDigest(this.separator, report);
@@ -85,8 +107,13 @@ export class ReportPreparation {
       kind: "witness",
       id: toHex(digest),
       receivedAt,
-      report,
       auth: this.authenticate(report.witness, digest, report.signature),
+      device: report.witness,
+      beacon: report.beaconPayloadHash,
+      signal: report.signal,
+      snr: report.snr,
+      frequency: report.frequency,
+      dataRate: report.dataRate,
     };
   }
 
