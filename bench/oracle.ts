@@ -2,13 +2,16 @@
  * `npm run bench:oracle`: end-to-end verification throughput of the coverage oracle.
  *
  * Simulates a fleet (80% secp256k1, 20% P-256 device keys) and one epoch of signed beacons with
- * ~9 witnesses each (Helium's ratio), a share of them spoiled, then times CoverageVerifier.verify
- * over all of it: worker start-up, parsing, EIP-712 hashing, signature checks on every core, every
- * check, canonical sort, witness selection, units, and the verdicts held in memory. The rest of the
- * epoch (payout, canonical encoding, Merkle tree) is timed separately. In the same run it measures
- * the raw signature rates (one core and all cores) for comparison. Writes bench/results/oracle.json.
+ * ~9 witnesses each (Helium's ratio), 2% of the reports spoiled, then times CoverageVerifier.verify
+ * over all of it: parsing, EIP-712 hashing, signature checks on every core, every check, canonical
+ * sort, witness selection, units, and the verdict record in memory. Runs several times (median
+ * reported) with a started worker pool, as a running oracle has; pool start-up and one cold run
+ * (workers spawned inside verify) are reported too. The rest of the epoch (payout, canonical
+ * encoding, Merkle tree) is timed separately. In the same run it measures the raw signature rates
+ * (one core and all cores) for comparison. Writes bench/results/oracle.json.
  *
- * Options (environment): ORACLE_BENCH_DEVICES (default 6000), ORACLE_BENCH_WITNESSES (9).
+ * Options (environment): ORACLE_BENCH_DEVICES (default 6000), ORACLE_BENCH_WITNESSES (9),
+ * ORACLE_BENCH_RUNS (3).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -21,7 +24,9 @@ import {
   CoverageVerifier,
   commitEpoch,
   computePayout,
+  WorkerPoolPreparer,
   type ChainIndex,
+  type CoverageWork,
   type ReportDomain,
 } from "../oracle/src/index.js";
 import { makeFleet, simulateEpoch } from "../oracle/src/sim/fleet.js";
@@ -88,6 +93,7 @@ async function rawRate(which: "secp256k1" | "p256", threads: number, perThread: 
 // ---------------------------------------------------------------------------------------------
 
 const cores = os.availableParallelism();
+const loadAtStart = Number(os.loadavg()[0]!.toFixed(2));
 console.log(`machine: ${cores} cores (${os.cpus()[0]?.model ?? "?"}), node ${process.version}`);
 let t = performance.now();
 const fleet = makeFleet({ devices: DEVICES, p256Share: P256_SHARE, spacingM: 1_200, devicesPerOwner: 3 });
@@ -124,21 +130,48 @@ console.log(`raw secp256k1 recover: ${rawOneSecp}/s on 1 core, ${rawAllSecp}/s o
 console.log(`raw P-256 verify:      ${rawOneP256}/s on 1 core, ${rawAllP256}/s on ${cores}`);
 
 const chain = new ChainView(index);
-const verifier = new CoverageVerifier();
+const keys = chain.devices.map((d) => d.record.key);
+const inputs = { reports: sim.reports, entropy: sim.entropy };
+
+// Warm: a running oracle keeps its worker pool; spawning it (threads, module loading, key
+// table) is timed separately. Each run gets a fresh pool, started and pinged before timing.
+const RUNS = Number(process.env.ORACLE_BENCH_RUNS ?? 3);
+const runs: number[] = [];
+let work: CoverageWork | null = null;
+let startupSeconds = 0;
+for (let i = 0; i < RUNS; i++) {
+  global.gc?.();
+  let t0 = performance.now();
+  const pool = new WorkerPoolPreparer(chain.domain, keys);
+  await pool.ready();
+  startupSeconds = Math.max(startupSeconds, (performance.now() - t0) / 1000);
+  t0 = performance.now();
+  work = await new CoverageVerifier({ preparer: () => pool }).verify(chain, inputs);
+  const seconds = (performance.now() - t0) / 1000;
+  runs.push(seconds);
+  console.log(
+    `run ${i + 1}: ${sim.reports.length} reports in ${seconds.toFixed(2)} s = ${Math.round(sim.reports.length / seconds)}/s`,
+  );
+}
+// Cold: the default verifier spawns its workers inside verify().
 global.gc?.();
 t = performance.now();
-const work = await verifier.verify(chain, { reports: sim.reports, entropy: sim.entropy });
-const verifySeconds = (performance.now() - t) / 1000;
+await new CoverageVerifier().verify(chain, inputs);
+const coldSeconds = (performance.now() - t) / 1000;
+const sorted = [...runs].sort((a, b) => a - b);
+const verifySeconds = sorted[Math.floor(sorted.length / 2)]!;
 t = performance.now();
-const payout = computePayout(chain, work);
-const commit = commitEpoch(chain, work, payout);
+const payout = computePayout(chain, work!);
+const commit = commitEpoch(chain, work!, payout);
 const restSeconds = (performance.now() - t) / 1000;
 
 const reasons: Record<string, number> = {};
-for (const v of work.verdicts) reasons[v.reason ?? "valid"] = (reasons[v.reason ?? "valid"] ?? 0) + 1;
+for (const v of work!.verdicts) reasons[v.reason ?? "valid"] = (reasons[v.reason ?? "valid"] ?? 0) + 1;
 const rate = Math.round(sim.reports.length / verifySeconds);
 const mixRaw = Math.round(1 / ((1 - P256_SHARE) / rawAllSecp + P256_SHARE / rawAllP256));
-console.log(`verified ${sim.reports.length} reports end to end in ${verifySeconds.toFixed(2)} s: ${rate}/s`);
+console.log(
+  `median: ${rate}/s; cold start (workers spawned inside verify): ${Math.round(sim.reports.length / coldSeconds)}/s`,
+);
 console.log(`payout + canonical encoding + Merkle tree: ${restSeconds.toFixed(2)} s`);
 console.log(reasons);
 
@@ -159,11 +192,18 @@ const result = {
     verdicts: Object.fromEntries(Object.entries(reasons).sort(([a], [b]) => a.localeCompare(b))),
   },
   endToEnd: {
-    what: "CoverageVerifier.verify: workers start, parse, EIP-712 digest, signature, every check, sort, selection, units, verdicts in memory",
+    what:
+      "CoverageVerifier.verify with a started worker pool: parse, EIP-712 digest, signature on every core, " +
+      "every check, canonical sort, witness selection, units, verdict record in memory",
     threads: cores,
-    seconds: Number(verifySeconds.toFixed(3)),
+    runsSeconds: runs.map((x) => Number(x.toFixed(3))),
+    medianSeconds: Number(verifySeconds.toFixed(3)),
     reportsPerSecond: rate,
+    bestReportsPerSecond: Math.round(sim.reports.length / sorted[0]!),
     target: 20_000,
+    poolStartupSeconds: Number(startupSeconds.toFixed(3)),
+    coldSeconds: Number(coldSeconds.toFixed(3)),
+    coldReportsPerSecond: Math.round(sim.reports.length / coldSeconds),
   },
   restOfEpoch: {
     what: "payout, canonical encoding + dataHash, Merkle tree",

@@ -11,6 +11,7 @@ const CHUNK = 1 << 20;
 export class ByteWriter {
   private readonly done: Uint8Array[] = [];
   private buf = new Uint8Array(CHUNK);
+  private view = new DataView(this.buf.buffer);
   private pos = 0;
   private total = 0;
 
@@ -18,6 +19,7 @@ export class ByteWriter {
     if (this.pos + n <= this.buf.length) return;
     this.done.push(this.buf.subarray(0, this.pos));
     this.buf = new Uint8Array(Math.max(CHUNK, n));
+    this.view = new DataView(this.buf.buffer);
     this.pos = 0;
   }
 
@@ -34,13 +36,29 @@ export class ByteWriter {
   }
 
   u32(v: number): this {
-    return this.smallUint(v, 4);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`uint32 out of range: ${v}`);
+    this.room(4);
+    this.view.setUint32(this.pos, v);
+    this.pos += 4;
+    this.total += 4;
+    return this;
   }
 
-  /** Safe-integer uint64 (times in ms, counts). */
+  /** uint64 from a safe integer (times in ms, counts) or a bigint. */
   u64(v: number | bigint): this {
-    if (typeof v === "bigint") return this.uint(v, 8);
-    return this.smallUint(v, 8);
+    if (typeof v === "bigint") {
+      if (v < 0n || v >= 1n << 64n) throw new RangeError(`uint64 out of range: ${v}`);
+      this.room(8);
+      this.view.setBigUint64(this.pos, v); // big-endian
+    } else {
+      if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`uint64 out of range: ${v}`);
+      this.room(8);
+      this.view.setUint32(this.pos, Math.floor(v / 0x1_0000_0000));
+      this.view.setUint32(this.pos + 4, v % 0x1_0000_0000);
+    }
+    this.pos += 8;
+    this.total += 8;
+    return this;
   }
 
   u256(v: bigint): this {
@@ -91,6 +109,7 @@ export class ByteWriter {
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
     this.pos = 0;
     this.buf = new Uint8Array(0);
+    this.view = new DataView(this.buf.buffer);
     return this.done;
   }
 

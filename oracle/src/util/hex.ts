@@ -6,17 +6,27 @@
 /** A lowercase 0x-prefixed hex string. */
 export type Hex = `0x${string}`;
 
-const BYTE_HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 // charCode -> nibble value, -1 for anything that is not 0-9a-f (uppercase is not canonical).
 const NIBBLE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
 for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
 
-/** bytes[offset, offset + length) as 0x-prefixed lowercase hex. */
+const HEX_CODES = new Uint8Array(16).map((_, i) => "0123456789abcdef".charCodeAt(i));
+const latin1 = new TextDecoder("latin1");
+let hexScratch = new Uint8Array(2 + 2 * 64);
+
+/** bytes[offset, offset + length) as 0x-prefixed lowercase hex (one flat string, no concatenation). */
 export function toHex(bytes: Uint8Array, offset = 0, length = bytes.length - offset): Hex {
-  let s = "0x";
-  for (let i = offset; i < offset + length; i++) s += BYTE_HEX[bytes[i]!]!;
-  return s as Hex;
+  if (hexScratch.length < 2 + 2 * length) hexScratch = new Uint8Array(2 + 2 * length);
+  const out = hexScratch;
+  out[0] = 48; // "0"
+  out[1] = 120; // "x"
+  for (let i = 0; i < length; i++) {
+    const v = bytes[offset + i]!;
+    out[2 + 2 * i] = HEX_CODES[v >> 4]!;
+    out[3 + 2 * i] = HEX_CODES[v & 15]!;
+  }
+  return latin1.decode(out.subarray(0, 2 + 2 * length)) as Hex;
 }
 
 const HEX_PATTERNS: RegExp[] = [];

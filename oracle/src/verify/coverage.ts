@@ -118,11 +118,16 @@ interface BeaconRow extends Row {
 interface WitnessRow extends Row {
   readonly p: PreparedWitness;
   beacon: BeaconRow | null;
-  rank: Hex;
+  /** First 48 bits of the selection hash (exact in a double); ties fall back to the full hash. */
+  rank: number;
 }
 
-/** Below this great-circle distance the H3 grid distance is computed (ring 8 at res 11 is ~340-410 m). */
-const GRID_CHECK_BELOW_M = 2_000;
+/**
+ * Below this great-circle distance the H3 grid distance is computed. Ring 8 at res 11 lies
+ * ~340-410 m out; res-11 cells are at most ~1.5x the average size anywhere, so grid distance < 8
+ * implies < ~460 m: beyond 1 km the rule cannot fail.
+ */
+const GRID_CHECK_BELOW_M = 1_000;
 
 export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> {
   readonly kind = "coverage";
@@ -169,6 +174,7 @@ export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> 
 /** Stages 2-5 for one epoch (single use). */
 class EpochVerification {
   private readonly geoCache = new Map<DeviceEntry, Geo>();
+  private readonly noiseFloors = new Map<number, number>();
   private readonly rankBuf = new Uint8Array(72);
   private readonly rankOut = new Uint8Array(32);
   private readonly chain: ChainView;
@@ -235,7 +241,7 @@ class EpochVerification {
       selected: false,
       units: 0n,
       beacon: null,
-      rank: ZERO_BYTES32,
+      rank: 0,
     };
     return row;
   }
@@ -364,6 +370,15 @@ class EpochVerification {
     return null;
   }
 
+  private noiseFloor(bandwidthHz: number): number {
+    let n = this.noiseFloors.get(bandwidthHz);
+    if (n === undefined) {
+      n = noiseFloorDbm(bandwidthHz, this.params.noiseFigureDb);
+      this.noiseFloors.set(bandwidthHz, n);
+    }
+    return n;
+  }
+
   // ------------------------------------------------------------------------------------------
   // stages 4-5
 
@@ -398,7 +413,9 @@ class EpochVerification {
 
     for (const beacon of accepted.values()) {
       for (const w of beacon.witnesses) w.rank = this.rank(beacon, w);
-      beacon.witnesses.sort((x, y) => compareHex(x.rank, y.rank));
+      beacon.witnesses.sort(
+        (x, y) => x.rank - y.rank || compareHex(this.fullRank(beacon, x), this.fullRank(beacon, y)),
+      );
       const selected = beacon.witnesses.slice(0, max);
       const n = selected.length;
       if (n === 0) continue;
@@ -436,13 +453,28 @@ class EpochVerification {
     return buildDensity(cells);
   }
 
-  private rank(beacon: BeaconRow, w: WitnessRow): Hex {
+  /** Selection hash keccak256(remoteEntropy ‖ beaconer key id ‖ witness key id) into rankOut. */
+  private selectionHash(beacon: BeaconRow, w: WitnessRow): void {
     const buf = this.rankBuf;
     writeHex(buf, 0, beacon.p.remoteEntropy);
     writeHex(buf, 32, beacon.device!.keyId);
     writeHex(buf, 52, w.device!.keyId);
     keccak256Into(buf, 0, 72, this.rankOut, 0);
+  }
+
+  /** The full selection hash, for the (2^-48-rare) ties on the first 48 bits. */
+  private fullRank(beacon: BeaconRow, w: WitnessRow): Hex {
+    this.selectionHash(beacon, w);
     return toHex(this.rankOut);
+  }
+
+  /** First 48 bits of the selection hash, exact in a double: lowest is selected first. */
+  private rank(beacon: BeaconRow, w: WitnessRow): number {
+    this.selectionHash(beacon, w);
+    const o = this.rankOut;
+    return (
+      ((o[0]! << 8) | o[1]!) * 0x1_0000_0000 + (((o[2]! << 24) | (o[3]! << 16) | (o[4]! << 8) | o[5]!) >>> 0)
+    );
   }
 
   private geo(d: DeviceEntry): Geo {

@@ -88,6 +88,11 @@ export class WorkerPoolPreparer implements ReportPreparer {
     }
   }
 
+  /** Resolves once every worker has loaded its code and key table (a ping round trip each). */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((_, w) => this.sendTo(w, [], new Float64Array(0))));
+  }
+
   prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]> {
     const results: Prepared[] = new Array(reports.length);
     if (reports.length === 0) return Promise.resolve(results);
@@ -127,8 +132,6 @@ export class WorkerPoolPreparer implements ReportPreparer {
   }
 
   private send(reports: readonly ReceivedReport[], start: number, end: number): Promise<Prepared[]> {
-    if (this.failure !== null) return Promise.reject(this.failure);
-    const seq = this.seq++;
     const receivedAt = new Float64Array(end - start);
     const raws: string[] = new Array(end - start);
     for (let i = start; i < end; i++) {
@@ -137,6 +140,12 @@ export class WorkerPoolPreparer implements ReportPreparer {
     }
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[w]!) w = i;
+    return this.sendTo(w, raws, receivedAt);
+  }
+
+  private sendTo(w: number, raws: string[], receivedAt: Float64Array<ArrayBuffer>): Promise<Prepared[]> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const seq = this.seq++;
     return new Promise<Prepared[]>((resolve, reject) => {
       if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
       this.pending.set(seq, { worker: w, resolve, reject });

@@ -15,6 +15,7 @@ export interface WorkerInit {
 
 export interface WorkerRequest {
   readonly seq: number;
+  /** Empty for a readiness ping. */
   readonly raws: readonly string[];
   readonly receivedAt: Float64Array;
 }
