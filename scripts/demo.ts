@@ -1,0 +1,188 @@
+/**
+ * The Hexmesh mission end to end on the in-process chain (`npm run demo`):
+ * deploy the suite, approve a maker, onboard a fleet of hotspots across San Francisco (secp256k1 and
+ * P-256 keys, real H3 res-12 cells), bond and stake, then for three epochs: distribute emissions,
+ * produce signed beacon and witness reports (some bad on purpose), run three independent oracle
+ * nodes, post the root with 2 of their 3 signatures, wait out the challenge window, claim, and print
+ * what happened. Any failure exits non-zero.
+ */
+import { network } from "hardhat";
+import { formatEther } from "ethers";
+
+import type { Hex } from "../oracle/src/util/hex.js";
+import { EpochRootAggregator } from "../oracle/src/post/aggregator.js";
+import { OracleNode } from "../oracle/src/post/node.js";
+import { OracleKey } from "../oracle/src/post/sign.js";
+import { onboardFleet } from "./demo/fleet.js";
+import { claimAll, closeEpoch, computeAndPost, passChallengeWindow, type TimeControl } from "./demo/epoch.js";
+import { epochReports } from "./demo/reports.js";
+import { MESH, deploySuite } from "./demo/suite.js";
+
+const EPOCHS = 3;
+const DEVICES = 48;
+const SAN_FRANCISCO: [number, number] = [37.752, -122.47];
+
+const started = Date.now();
+const fmt = (v: bigint, digits = 2) => {
+  const [i, f = ""] = formatEther(v).split(".");
+  return `${Number(i).toLocaleString("en-US")}.${f.padEnd(digits, "0").slice(0, digits)}`;
+};
+const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+const pct = (n: number, d: number) => (d === 0 ? "0.0%" : `${((100 * n) / d).toFixed(1)}%`);
+
+const { ethers, networkHelpers } = await network.create();
+const time: TimeControl = {
+  increaseTo: (t) => networkHelpers.time.increaseTo(t),
+  latest: () => networkHelpers.time.latest(),
+};
+
+console.log("Hexmesh demo: the coverage mission on an in-process chain\n");
+const suite = await deploySuite(ethers, { oracleCount: 3, threshold: 2 });
+const signers = await ethers.getSigners();
+const owners = signers.slice(4, 10);
+const staker = signers[10]!;
+console.log(`Deployed   MESH ${await suite.token.getAddress()}`);
+console.log(
+  `           DeviceRegistry ${await suite.registry.getAddress()}, StakingVault ${await suite.vault.getAddress()}`,
+);
+console.log(
+  `           EmissionsController ${await suite.controller.getAddress()}, coverage RewardsDistributor ${await suite.distributor.getAddress()}`,
+);
+console.log(
+  `           oracle set ${await suite.distributor.threshold()}-of-${suite.oracleKeys.length}: ${suite.oracleKeys.map((k) => short(k.address)).join(", ")}`,
+);
+console.log(
+  `           maker #1 approved (signer ${short(suite.makerKey.address)}), hotspot class fee 40 MESH, bond 100 MESH per device`,
+);
+
+// Owner 5 does not bond: its devices verify but earn nothing.
+const fleet = await onboardFleet(
+  suite,
+  owners,
+  { devices: DEVICES, p256Share: 0.4, spacingM: 500, origin: SAN_FRANCISCO, seed: "hexmesh demo" },
+  new Set([0, 1, 2, 3, 4]),
+);
+const p256Count = fleet.filter((d) => d.signer.key.type === "p256").length;
+console.log(
+  `\nOnboarded  ${fleet.length} hotspots in San Francisco (${p256Count} P-256, ${fleet.length - p256Count} secp256k1), ${owners.length} owners, locations asserted at H3 res 12`,
+);
+await (await suite.token.connect(suite.treasury).transfer(staker.address, MESH(50_000))).wait();
+await (await suite.token.connect(staker).approve(await suite.vault.getAddress(), MESH(50_000))).wait();
+await (await suite.vault.connect(staker).stake(MESH(50_000))).wait();
+console.log(
+  `Staked     owners 0-4 bonded 100 MESH per device; owner 5 unbonded; staker ${short(staker.address)} 50,000 MESH`,
+);
+
+const contracts = {
+  registry: suite.registry,
+  vault: suite.vault,
+  controller: suite.controller,
+  distributor: suite.distributor,
+};
+const nodes = suite.oracleKeys.map(
+  (k) =>
+    new OracleNode(new OracleKey(k), contracts, {
+      fromBlock: suite.deployBlock,
+      coverage: { preparer: "inline" },
+    }),
+);
+const aggregator = new EpochRootAggregator(suite.distributor);
+const domain = {
+  chainId: suite.chainId,
+  verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex,
+};
+const ownerName = new Map(owners.map((o, i) => [o.address.toLowerCase(), `owner ${i}`]));
+let lastRequest: Awaited<ReturnType<typeof computeAndPost>> | undefined;
+
+for (let e = 0n; e < BigInt(EPOCHS); e++) {
+  if (e === 2n) {
+    // The denylist role suspends one device during epoch 2: its reports are refused as `denied`.
+    const victim = fleet[7]!;
+    await (await suite.registry.connect(suite.guardian).suspend(victim.record.id, 3)).wait();
+    console.log(`\n(guardian suspended device #${victim.record.id} during epoch 2, reason code 3)`);
+  }
+  await closeEpoch(suite, time, e);
+  const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
+  const sim = epochReports(fleet, {
+    domain,
+    epochStart: start,
+    epochEnd: start + Number(suite.epochLength) * 1000,
+    seed: `demo epoch ${e}`,
+  });
+  const posted = await computeAndPost(nodes, aggregator, e, [{ reports: sim.reports, entropy: sim.entropy }]);
+  lastRequest = posted;
+  const { index, result } = posted.computed[0]!;
+  await passChallengeWindow(suite, time);
+  const paid = await claimAll(suite, nodes[0]!);
+
+  const verdicts = result.work.verdicts;
+  const valid = verdicts.filter((v) => v.reason === null).length;
+  const reasons = new Map<string, number>();
+  for (const v of verdicts) if (v.reason !== null) reasons.set(v.reason, (reasons.get(v.reason) ?? 0) + 1);
+  const root = result.commit.epochRoot;
+  console.log(
+    `\n== Epoch ${e} ==  window ${new Date(index.epochStart).toISOString()} .. ${new Date(index.epochEnd).toISOString()}, state pinned at block ${index.snapshotBlock}`,
+  );
+  console.log(
+    `  reports      ${verdicts.length} (${sim.beacons} beacons, ${sim.witnesses} witnesses simulated + crafted), valid ${valid} = ${pct(valid, verdicts.length)}`,
+  );
+  console.log(
+    `  rejected     ${[...reasons.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r} ${n}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `  pool         ${fmt(index.pool)} MESH (funded to date ${fmt(index.funded)}), paid ${fmt(result.payout.distributed)}, dust ${fmt(result.payout.dust, 18)}`,
+  );
+  console.log(`  root         ${root.root} dataHash ${root.dataHash.slice(0, 18)}…`);
+  console.log(
+    `  oracles      3 nodes computed the same root; posted with 2 signatures: ${posted.outcome.status}${posted.outcome.status === "posted" ? ` (gas ${posted.outcome.gasUsed})` : ""}; challenge window passed, finalized`,
+  );
+  console.log(
+    "  rewards      owner        devices  bonded  this epoch MESH    cumulative MESH   claimed now",
+  );
+  for (const [i, o] of owners.entries()) {
+    const addr = o.address.toLowerCase() as Hex;
+    const mine = index.devices.filter((d) => d.owner === addr).length;
+    const bond = index.bonds.find((b) => b.owner === addr)?.bondedDevices ?? 0;
+    const po = result.payout.owners.find((x) => x.owner === addr);
+    console.log(
+      `               ${`owner ${i}`.padEnd(12)} ${String(mine).padStart(7)}  ${String(bond).padStart(6)}  ${fmt(po?.amount ?? 0n).padStart(15)}  ${fmt(po?.cumulative ?? 0n).padStart(16)}  ${fmt(paid.get(addr) ?? 0n).padStart(12)}`,
+    );
+  }
+  for (const [a] of paid) {
+    if (!ownerName.has(a)) throw new Error(`unexpected claimant ${a}`);
+    const cumulative = result.payout.owners.find((x) => x.owner === a)?.cumulative ?? 0n;
+    if ((await suite.distributor.claimed(a)) !== cumulative)
+      throw new Error(`claimed total of ${a} is not ${cumulative}`);
+  }
+  const earned = await suite.vault.earned(staker.address);
+  console.log(
+    `  staking      vault stake ${fmt(await suite.vault.totalActiveStake())} MESH; staker ${short(staker.address)} has earned ${fmt(earned)} MESH so far (streams over the next epoch)`,
+  );
+  console.log(
+    `  supply       MESH total ${fmt(await suite.token.totalSupply())} (emitted ${fmt(await suite.controller.emitted())}), distributor holds ${fmt(await suite.token.balanceOf(await suite.distributor.getAddress()))}`,
+  );
+}
+
+// Posting is idempotent: a retry of the last epoch is detected and skipped.
+const again = await aggregator.post(
+  lastRequest!.request,
+  nodes.map((n, i) =>
+    n.sign(lastRequest!.request.domain, lastRequest!.request.value, lastRequest!.computed[i]!),
+  ),
+);
+if (again.status !== "skipped") throw new Error("re-post was not skipped");
+console.log(`\nRe-posting epoch ${EPOCHS - 1}: ${again.status} (already ${again.state})`);
+
+// Staking rewards stream: close one more epoch so the last stream completes, then claim.
+await time.increaseTo(suite.genesisTime + BigInt(EPOCHS + 1) * suite.epochLength);
+const before = await suite.token.balanceOf(staker.address);
+await (await suite.vault.connect(staker).claimRewards()).wait();
+const got = (await suite.token.balanceOf(staker.address)) - before;
+console.log(`Staker ${short(staker.address)} claimed ${fmt(got)} MESH of staking rewards`);
+console.log(
+  `Final MESH supply ${fmt(await suite.token.totalSupply())} of cap ${fmt(await suite.token.cap())}`,
+);
+console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
