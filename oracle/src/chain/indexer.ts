@@ -28,6 +28,7 @@ import type {
   StakingVault,
 } from "../../../typechain-types/index.js";
 import type { Hex } from "../util/hex.js";
+import { withRetry, type RetryOptions } from "../util/retry.js";
 import type { ChainIndex, DeviceKey, DeviceStatus, OwnerBond, OwnerCumulative } from "./types.js";
 
 export interface ChainContracts {
@@ -52,6 +53,10 @@ export interface IndexOptions {
   readonly fromBlock?: number;
   /** The oracle's committed result of the previous epoch (none for the first epoch it serves). */
   readonly previous?: PreviousResult;
+  /** Largest block span of one eth_getLogs call (public RPCs cap it). Default 10,000. */
+  readonly maxBlockRange?: number;
+  /** Retries of RPC round trips. */
+  readonly retry?: RetryOptions;
 }
 
 export class ChainIndexerError extends Error {
@@ -66,22 +71,33 @@ export interface EpochWindow {
 }
 
 /** The epoch's window from the controller's clock: [genesis + e × length, genesis + (e + 1) × length). */
-export async function epochWindow(controller: EmissionsController, epoch: bigint): Promise<EpochWindow> {
-  const [genesis, length] = await Promise.all([controller.genesisTime(), controller.epochLength()]);
+export async function epochWindow(
+  controller: EmissionsController,
+  epoch: bigint,
+  retry?: RetryOptions,
+): Promise<EpochWindow> {
+  const [genesis, length] = await withRetry(
+    () => Promise.all([controller.genesisTime(), controller.epochLength()]),
+    retry,
+  );
   const start = genesis + epoch * length;
   return { epoch, start, end: start + length };
 }
 
 /** The last block whose timestamp is < `endSeconds` (binary search; the chain must have reached it). */
-export async function lastBlockBefore(registry: DeviceRegistry, endSeconds: bigint): Promise<number> {
+export async function lastBlockBefore(
+  registry: DeviceRegistry,
+  endSeconds: bigint,
+  retry?: RetryOptions,
+): Promise<number> {
   const provider = registry.runner?.provider;
   if (!provider) throw new ChainIndexerError("registry binding has no provider");
   const timeOf = async (n: number): Promise<bigint> => {
-    const block = await provider.getBlock(n);
+    const block = await withRetry(() => provider.getBlock(n), retry);
     if (block === null) throw new ChainIndexerError(`block ${n} not found`);
     return BigInt(block.timestamp);
   };
-  const head = await provider.getBlockNumber();
+  const head = await withRetry(() => provider.getBlockNumber(), retry);
   if ((await timeOf(head)) < endSeconds) {
     throw new ChainIndexerError(
       `epoch ends at ${endSeconds}: the chain has not reached it yet (head ${head})`,
@@ -97,6 +113,22 @@ export async function lastBlockBefore(registry: DeviceRegistry, endSeconds: bigi
     else hi = mid;
   }
   return lo;
+}
+
+/** Runs a log query over [from, to] in spans of at most `range` blocks, each with retries. */
+async function queryChunked<T>(
+  query: (from: number, to: number) => Promise<T[]>,
+  from: number,
+  to: number,
+  range: number,
+  retry: RetryOptions | undefined,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let a = from; a <= to; a += range) {
+    const b = Math.min(to, a + range - 1);
+    out.push(...(await withRetry(() => query(a, b), retry)));
+  }
+  return out;
 }
 
 interface MutableDevice {
@@ -133,14 +165,22 @@ export async function indexEpoch(
   if (previous !== undefined && previous.epoch >= epoch) {
     throw new ChainIndexerError(`previous result is epoch ${previous.epoch}, not before ${epoch}`);
   }
-  const window = await epochWindow(controller, epoch);
-  const snapshot = options.snapshotBlock ?? (await lastBlockBefore(registry, window.end));
+  const window = await epochWindow(controller, epoch, options.retry);
+  const snapshot = options.snapshotBlock ?? (await lastBlockBefore(registry, window.end, options.retry));
   const from = options.fromBlock ?? 0;
   const provider = registry.runner!.provider!;
-  const { chainId } = await provider.getNetwork();
+  const { chainId } = await withRetry(() => provider.getNetwork(), options.retry);
 
   // Funding of every epoch up to this one (immutable once emitted, so read up to the head).
-  const fundedLogs = await distributor.queryFilter(distributor.filters.EpochFunded(), from);
+  const head = await withRetry(() => provider.getBlockNumber(), options.retry);
+  const range = options.maxBlockRange ?? 10_000;
+  const fundedLogs = await queryChunked(
+    (a, b) => distributor.queryFilter(distributor.filters.EpochFunded(), a, b),
+    from,
+    head,
+    range,
+    options.retry,
+  );
   let funded = 0n;
   let thisEpochFunded = false;
   for (const log of fundedLogs) {
@@ -154,13 +194,15 @@ export async function indexEpoch(
 
   // Registry state at the snapshot, replayed from its events in chain order.
   const f = registry.filters;
+  const q = <T>(query: (a: number, b: number) => Promise<T[]>) =>
+    queryChunked(query, from, snapshot, range, options.retry);
   const batches = await Promise.all([
-    registry.queryFilter(f.DeviceOnboarded(), from, snapshot),
-    registry.queryFilter(f.LocationAsserted(), from, snapshot),
-    registry.queryFilter(f.DeviceSuspended(), from, snapshot),
-    registry.queryFilter(f.DeviceReinstated(), from, snapshot),
-    registry.queryFilter(f.DeviceRetired(), from, snapshot),
-    registry.queryFilter(f.Transfer(), from, snapshot),
+    q((a, b) => registry.queryFilter(f.DeviceOnboarded(), a, b)),
+    q((a, b) => registry.queryFilter(f.LocationAsserted(), a, b)),
+    q((a, b) => registry.queryFilter(f.DeviceSuspended(), a, b)),
+    q((a, b) => registry.queryFilter(f.DeviceReinstated(), a, b)),
+    q((a, b) => registry.queryFilter(f.DeviceRetired(), a, b)),
+    q((a, b) => registry.queryFilter(f.Transfer(), a, b)),
   ]);
   const logs = (batches.flat() as unknown as AnyLog[]).sort(
     (a, b) => a.blockNumber - b.blockNumber || a.index - b.index,
@@ -220,7 +262,9 @@ export async function indexEpoch(
   const bonds: OwnerBond[] = await Promise.all(
     owners.map(async (owner) => ({
       owner,
-      bondedDevices: Number(await vault.bondedDeviceCount(owner, { blockTag: snapshot })),
+      bondedDevices: Number(
+        await withRetry(() => vault.bondedDeviceCount(owner, { blockTag: snapshot }), options.retry),
+      ),
     })),
   );
 
