@@ -6,6 +6,7 @@
  * check every balance to the wei against the committed amounts.
  */
 import { expect } from "chai";
+import * as h3 from "h3-js";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
@@ -233,10 +234,28 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
   });
 
   it("epoch 1: the pool carries epoch 0's dust and cumulative claims pay only the difference", async function () {
+    // During epoch 1: one device suspended, one retired, one moved to a neighbouring res-12 cell.
+    const mine = fleet.filter((d) => d.ownerSigner === owners[0]);
+    const [suspended, retired, moved] = [mine[0]!, mine[1]!, mine[2]!];
+    await (await suite.registry.connect(suite.guardian).suspend(suspended.record.id, 9)).wait();
+    await (await suite.registry.connect(owners[0]!).retire(retired.record.id)).wait();
+    const newCell = BigInt(
+      `0x${h3.gridDisk(moved.record.location!.toString(16), 1).find((c) => BigInt(`0x${c}`) !== moved.record.location)!}`,
+    );
+    await (await suite.registry.connect(owners[0]!).assertLocation(moved.record.id, newCell, 45, 12)).wait();
+
     await closeEpoch(suite, time, 1n);
     const posted = await computeAndPost(nodes, aggregator, 1n, inputsFor(1n));
     expect(posted.outcome.status).to.equal("posted");
     const { index, result } = posted.computed[0]!;
+    const rec = (id: bigint) => index.devices.find((d) => d.id === id)!;
+    expect(rec(suspended.record.id).status).to.equal("suspended");
+    expect(rec(retired.record.id).status).to.equal("retired");
+    expect(rec(retired.record.id).owner).to.equal(owners[0]!.address.toLowerCase());
+    expect(rec(moved.record.id)).to.include({ location: newCell, gain: 45, elevation: 12, status: "active" });
+    const reasons = new Set(result.work.verdicts.map((v) => v.reason));
+    expect(reasons).to.include("denied");
+    expect(reasons).to.include("not_active");
     const funded1 =
       ((await suite.controller.emissionOf(1n)) * BigInt((await suite.controller.pools())[0]!.bps)) / 10_000n;
     const prev = epoch0.computed[0]!.result.commit.epochRoot.totalCumulative;
