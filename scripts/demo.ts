@@ -16,7 +16,7 @@ import { OracleKey } from "../oracle/src/post/sign.js";
 import { onboardFleet } from "./demo/fleet.js";
 import { claimAll, closeEpoch, computeAndPost, passChallengeWindow, type TimeControl } from "./demo/epoch.js";
 import { epochReports } from "./demo/reports.js";
-import { MESH, deploySuite } from "./demo/suite.js";
+import { MESH, approveMaker, deploySuite } from "./demo/suite.js";
 
 const EPOCHS = 3;
 const DEVICES = 48;
@@ -37,7 +37,7 @@ const time: TimeControl = {
 };
 
 console.log("Hexmesh demo: the coverage mission on an in-process chain\n");
-const suite = await deploySuite(ethers, { oracleCount: 3, threshold: 2 });
+const suite = await deploySuite(ethers, { oracleCount: 3, threshold: 2, timelockDelay: 8n * 86_400n });
 const signers = await ethers.getSigners();
 const owners = signers.slice(4, 10);
 const staker = signers[10]!;
@@ -52,8 +52,13 @@ console.log(
   `           oracle set ${await suite.distributor.threshold()}-of-${suite.oracleKeys.length}: ${suite.oracleKeys.map((k) => short(k.address)).join(", ")}`,
 );
 console.log(
-  `           maker #1 approved (signer ${short(suite.makerKey.address)}), hotspot class fee 40 MESH, bond 100 MESH per device`,
+  `           admin of registry, vault, distributor, controller: HexmeshTimelock ${await suite.timelock!.getAddress()}`,
 );
+const waited = await approveMaker(suite, time);
+console.log(
+  `Governance maker #1 (signer ${short(suite.makerKey.address)}) approved through the timelock: scheduled, waited ${waited / 86_400n} days, executed`,
+);
+console.log(`           hotspot class fee 40 MESH (burned), bond 100 MESH per device`);
 
 // Owner 5 does not bond: its devices verify but earn nothing.
 const fleet = await onboardFleet(
@@ -62,6 +67,8 @@ const fleet = await onboardFleet(
   { devices: DEVICES, p256Share: 0.4, spacingM: 500, origin: SAN_FRANCISCO, seed: "hexmesh demo" },
   new Set([0, 1, 2, 3, 4]),
 );
+const burned = MESH(40) * BigInt(fleet.length);
+const GENESIS = MESH(300_000_000);
 const p256Count = fleet.filter((d) => d.signer.key.type === "p256").length;
 console.log(
   `\nOnboarded  ${fleet.length} hotspots in San Francisco (${p256Count} P-256, ${fleet.length - p256Count} secp256k1), ${owners.length} owners, locations asserted at H3 res 12`,
@@ -161,8 +168,15 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
   console.log(
     `  staking      vault stake ${fmt(await suite.vault.totalActiveStake())} MESH; staker ${short(staker.address)} has earned ${fmt(earned)} MESH so far (streams over the next epoch)`,
   );
+  const supply = await suite.token.totalSupply();
+  const emitted = await suite.controller.emitted();
+  const held = await suite.token.balanceOf(await suite.distributor.getAddress());
+  if (supply !== GENESIS + emitted - burned)
+    throw new Error(`supply ${supply} != genesis + emitted - burned`);
+  if (held !== index.funded - root.totalCumulative)
+    throw new Error(`distributor holds ${held}, not funded - paid`);
   console.log(
-    `  supply       MESH total ${fmt(await suite.token.totalSupply())} (emitted ${fmt(await suite.controller.emitted())}), distributor holds ${fmt(await suite.token.balanceOf(await suite.distributor.getAddress()))}`,
+    `  supply       MESH ${fmt(supply)} = genesis 300,000,000 + emitted ${fmt(emitted)} - burned fees ${fmt(burned)}; distributor keeps ${held} wei of dust for the next epoch`,
   );
 }
 

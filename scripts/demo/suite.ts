@@ -5,8 +5,11 @@
  * token minter = controller, vault REWARDS_NOTIFIER_ROLE = controller, distributor FUNDER_ROLE =
  * controller, an approved maker, a device class with an onboarding fee, a device bond.
  *
- * Here an EOA holds the admin role (the deployment hands it to the timelock), so the demo can act as
- * governance directly. No top-level side effects.
+ * Governance: with `timelockDelay`, a HexmeshTimelock (proposer and executor: the `admin` account)
+ * receives DEFAULT_ADMIN_ROLE of the registry, vault, distributor and controller once they are wired,
+ * and the admin account renounces it, so every later change (the maker's approval included, see
+ * `approveMaker`) is scheduled, waits out the delay and is executed. Without it the admin account
+ * keeps the role (tests). No top-level side effects.
  */
 import { Wallet, id, keccak256, toUtf8Bytes } from "ethers";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -14,16 +17,19 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type {
   DeviceRegistry,
   EmissionsController,
+  HexmeshTimelock,
   MeshToken,
   RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
+import type { TimeControl } from "./epoch.js";
 
 export const MESH = (n: bigint | number): bigint => BigInt(n) * 10n ** 18n;
 export const COVERAGE = id("hexmesh.coverage");
 export const DAY = 86_400n;
 export const HOTSPOT_CLASS = 1;
 export const MAKER_ID = 1;
+export const MAKER_ALLOWANCE = 10_000;
 
 export interface SuiteOptions {
   readonly oracleCount?: number;
@@ -35,6 +41,8 @@ export interface SuiteOptions {
   readonly challengeWindow?: bigint;
   /** Seconds from the deployment to genesis (rounded up to a whole day so 6-hour windows align). */
   readonly genesisDelay?: bigint;
+  /** Hand admin powers to a timelock with this delay (must exceed the 7-day unstake cooldown). */
+  readonly timelockDelay?: bigint;
 }
 
 export interface Suite {
@@ -56,6 +64,8 @@ export interface Suite {
   readonly epochLength: bigint;
   readonly challengeWindow: bigint;
   readonly deployBlock: number;
+  /** Admin of every contract when deployed with `timelockDelay`. */
+  readonly timelock: HexmeshTimelock | undefined;
 }
 
 /** Deterministic oracle keys, as each operator's key file would hold one. */
@@ -109,7 +119,7 @@ export async function deploySuite(ethers: HardhatEthers, o: SuiteOptions = {}): 
     challengeWindow,
   ])) as unknown as RewardsDistributor;
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  const genesisTime = ((now + (o.genesisDelay ?? 3600n)) / DAY + 1n) * DAY;
+  const genesisTime = ((now + (o.genesisDelay ?? 3600n) + (o.timelockDelay ?? 0n)) / DAY + 1n) * DAY;
   const controller = (await ethers.deployContract("EmissionsController", [
     {
       token: await token.getAddress(),
@@ -137,7 +147,6 @@ export async function deploySuite(ethers: HardhatEthers, o: SuiteOptions = {}): 
   ).wait();
   await (await registry.connect(admin).grantRole(await registry.GUARDIAN_ROLE(), guardian.address)).wait();
   await (await registry.connect(admin).grantRole(await registry.DENYLIST_ROLE(), guardian.address)).wait();
-  await (await registry.connect(admin).addMaker(MAKER_ID, maker.address, 10_000)).wait();
   await (
     await registry.connect(admin).setDeviceClass(HOTSPOT_CLASS, {
       enabled: true,
@@ -146,6 +155,24 @@ export async function deploySuite(ethers: HardhatEthers, o: SuiteOptions = {}): 
     })
   ).wait();
   await (await vault.connect(admin).setMinStakePerDevice(o.minStakePerDevice ?? MESH(100))).wait();
+
+  let timelock: HexmeshTimelock | undefined;
+  if (o.timelockDelay !== undefined) {
+    timelock = (await ethers.deployContract("HexmeshTimelock", [
+      o.timelockDelay,
+      [admin.address],
+      [admin.address],
+      "0x0000000000000000000000000000000000000000",
+    ])) as unknown as HexmeshTimelock;
+    const governed = [registry, vault, distributor, controller] as const;
+    for (const c of governed) {
+      const role = await c.DEFAULT_ADMIN_ROLE();
+      await (await c.connect(admin).grantRole(role, await timelock.getAddress())).wait();
+      await (await c.connect(admin).renounceRole(role, admin.address)).wait();
+    }
+  } else {
+    await (await registry.connect(admin).addMaker(MAKER_ID, maker.address, MAKER_ALLOWANCE)).wait();
+  }
 
   return {
     ethers,
@@ -165,5 +192,32 @@ export async function deploySuite(ethers: HardhatEthers, o: SuiteOptions = {}): 
     epochLength,
     challengeWindow,
     deployBlock,
+    timelock,
   };
+}
+
+/**
+ * Governance approves the maker through the timelock: schedule `addMaker`, wait out the delay,
+ * execute. Returns the delay waited (seconds). No-op when the suite has no timelock (the admin
+ * account approved the maker at deployment).
+ */
+export async function approveMaker(suite: Suite, time: TimeControl): Promise<bigint> {
+  const timelock = suite.timelock;
+  if (timelock === undefined) return 0n;
+  const target = await suite.registry.getAddress();
+  const data = suite.registry.interface.encodeFunctionData("addMaker", [
+    MAKER_ID,
+    suite.makerKey.address,
+    MAKER_ALLOWANCE,
+  ]);
+  const zero = `0x${"00".repeat(32)}`;
+  const salt = id("hexmesh demo: approve maker 1");
+  const delay = await timelock.getMinDelay();
+  const gov = timelock.connect(suite.admin);
+  await (await gov.schedule(target, 0n, data, zero, salt, delay)).wait();
+  await time.increaseTo(BigInt(await time.latest()) + delay);
+  await (await gov.execute(target, 0n, data, zero, salt)).wait();
+  const maker = await suite.registry.makerInfo(MAKER_ID);
+  if (maker.signer !== suite.makerKey.address) throw new Error("maker approval did not execute");
+  return delay;
 }
