@@ -73,13 +73,16 @@ export class HexmeshParameterError extends Error {
 type Json = Record<string, unknown>;
 
 function obj(v: unknown, where: string): Json {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new HexmeshParameterError(`${where} must be an object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new HexmeshParameterError(`${where} must be an object`);
   return v as Json;
 }
 function addr(v: unknown, where: string): string {
-  if (typeof v !== "string" || !isAddress(v)) throw new HexmeshParameterError(`${where} must be an address, got ${String(v)}`);
+  if (typeof v !== "string" || !isAddress(v))
+    throw new HexmeshParameterError(`${where} must be an address, got ${String(v)}`);
   const a = getAddress(v);
-  if (a === "0x0000000000000000000000000000000000000000") throw new HexmeshParameterError(`${where} must not be zero`);
+  if (a === "0x0000000000000000000000000000000000000000")
+    throw new HexmeshParameterError(`${where} must not be zero`);
   return a;
 }
 function int(v: unknown, where: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -91,7 +94,9 @@ function int(v: unknown, where: string, min = 0, max = Number.MAX_SAFE_INTEGER):
 /** MESH amounts are written as decimal strings in MESH ("40", "0.5"), never in wei, so files stay readable. */
 function mesh(v: unknown, where: string): bigint {
   if (typeof v !== "string" || !/^\d+(\.\d{1,18})?$/.test(v)) {
-    throw new HexmeshParameterError(`${where} must be a MESH amount as a decimal string (e.g. "40"), got ${String(v)}`);
+    throw new HexmeshParameterError(
+      `${where} must be a MESH amount as a decimal string (e.g. "40"), got ${String(v)}`,
+    );
   }
   return parseUnits(v, 18);
 }
@@ -131,7 +136,8 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
       assertFee: mesh(r.assertFee, "registry.assertFee"),
       deviceClasses: list(r.deviceClasses, "registry.deviceClasses").map((c, i) => {
         const o = obj(c, `registry.deviceClasses[${i}]`);
-        if (typeof o.enabled !== "boolean") throw new HexmeshParameterError(`registry.deviceClasses[${i}].enabled must be a boolean`);
+        if (typeof o.enabled !== "boolean")
+          throw new HexmeshParameterError(`registry.deviceClasses[${i}].enabled must be a boolean`);
         return {
           id: int(o.id, `registry.deviceClasses[${i}].id`, 1, 65_535),
           enabled: o.enabled,
@@ -149,7 +155,8 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
       }),
     },
   };
-  if (params.timelock.proposers.length === 0) throw new HexmeshParameterError("timelock.proposers must not be empty");
+  if (params.timelock.proposers.length === 0)
+    throw new HexmeshParameterError("timelock.proposers must not be empty");
   // Governance must not be able to act faster than a staker can leave: a staker who dislikes a queued
   // change has to be able to request an unstake and withdraw before it executes.
   if (params.timelock.minDelay <= params.vault.cooldown) {
@@ -158,7 +165,8 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
     );
   }
   const classIds = new Set(params.registry.deviceClasses.map((c) => c.id));
-  if (classIds.size !== params.registry.deviceClasses.length) throw new HexmeshParameterError("duplicate device class id");
+  if (classIds.size !== params.registry.deviceClasses.length)
+    throw new HexmeshParameterError("duplicate device class id");
   const makerIds = new Set(params.registry.makers.map((m) => m.id));
   if (makerIds.size !== params.registry.makers.length) throw new HexmeshParameterError("duplicate maker id");
   return params;
