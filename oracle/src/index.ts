@@ -1,0 +1,28 @@
+/** Hexmesh coverage oracle, chain-free core. See oracle/README.md for the pipeline and its rules. */
+export type * from "./chain/types.js";
+export { ChainView, ChainIndexError, cellText, LOCATION_RESOLUTION, type DeviceEntry } from "./chain/view.js";
+export { keccak256, keccak256Into, Keccak256Stream } from "./crypto/keccak.js";
+export * from "./entropy/entropy.js";
+export { beaconPayload, payloadHash } from "./entropy/payload.js";
+export * from "./reports/types.js";
+export * from "./reports/eip712.js";
+export * from "./reports/keys.js";
+export * from "./reports/sign.js";
+export * from "./reports/wire.js";
+export * from "./verify/reasons.js";
+export * from "./verify/params.js";
+export * from "./verify/regions.js";
+export * from "./verify/physics.js";
+export * from "./verify/verifier.js";
+export * from "./verify/prepare.js";
+export { WorkerPoolPreparer, type PoolOptions } from "./verify/pool.js";
+export * from "./verify/coverage.js";
+export * from "./rewards/fixed.js";
+export * from "./rewards/hip15.js";
+export * from "./rewards/density.js";
+export * from "./rewards/payout.js";
+export * from "./commit/encoding.js";
+export * from "./commit/merkle.js";
+export * from "./commit/commit.js";
+export * from "./epoch.js";
+export * from "./util/hex.js";

@@ -1,0 +1,52 @@
+/**
+ * Every numeric rule of coverage verification and rewards in one place (SPEC "Off-chain oracle").
+ * All oracles of a subnetwork must run with the same values: they are part of the result.
+ */
+export interface CoverageParams {
+  /** One beacon per device per window; windows are aligned to Unix time (Helium: 6 h). */
+  readonly beaconIntervalMs: number;
+  /** A witness must be received within this many ms of its beacon, either side (Helium: 4,000). */
+  readonly witnessWindowMs: number;
+  /** Max |witness frequency - beacon frequency| (Helium: 100 kHz). */
+  readonly maxFrequencyOffsetHz: number;
+  /** Minimum H3 grid distance at `minDistanceResolution` between beaconer and witness (Helium: 8 at res 11). */
+  readonly minGridDistance: number;
+  readonly minDistanceResolution: number;
+  /** Maximum great-circle distance between beaconer and witness, metres (Helium: 100 km). */
+  readonly maxDistanceM: number;
+  /**
+   * Tolerance on the free-space bound, tenths of dB: RSSI accuracy of SX130x-class concentrators
+   * is about ±2 dB after calibration; 1 dB more for antenna gain spread. Positions are handled
+   * separately (positionSlackM).
+   */
+  readonly rssiToleranceTenths: number;
+  /**
+   * Asserted positions are res-12 cell centres; a device can be up to ~12 m from its centre, so
+   * the distance used in the free-space bound is reduced by twice that (the bound stays an upper
+   * bound on any true signal).
+   */
+  readonly positionSlackM: number;
+  /** Tolerance on both SNR bounds, tenths of dB. */
+  readonly snrToleranceTenths: number;
+  /** Receiver noise figure used for the thermal noise floor (SX1302 datasheet: ~6 dB). */
+  readonly noiseFigureDb: number;
+  /** At most this many valid witnesses per beacon are rewarded (Helium: 14). */
+  readonly maxWitnessesPerBeacon: number;
+  /** Share of the epoch pool for beacons, basis points (Helium PoC: 20%); witnesses get the rest. */
+  readonly beaconPoolBps: number;
+}
+
+export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
+  beaconIntervalMs: 6 * 60 * 60 * 1000,
+  witnessWindowMs: 4_000,
+  maxFrequencyOffsetHz: 100_000,
+  minGridDistance: 8,
+  minDistanceResolution: 11,
+  maxDistanceM: 100_000,
+  rssiToleranceTenths: 30,
+  positionSlackM: 25,
+  snrToleranceTenths: 10,
+  noiseFigureDb: 6,
+  maxWitnessesPerBeacon: 14,
+  beaconPoolBps: 2_000,
+};
