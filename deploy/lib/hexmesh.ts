@@ -51,6 +51,23 @@ export interface MakerParam {
   allowance: number;
 }
 
+/** EmissionsController bounds (MIN_/MAX_EPOCH_LENGTH, staking and treasury shares) and the token cap. */
+export const EMISSIONS_LIMITS = {
+  minEpochLength: 60,
+  maxEpochLength: 30 * DAY,
+  minStakingBps: 1_000,
+  maxStakingBps: 5_000,
+  maxTreasuryBps: 2_000,
+  tokenCap: parseUnits("1000000000", 18),
+} as const;
+
+/** RewardsDistributor bounds. */
+export const DISTRIBUTOR_LIMITS = {
+  minChallengeWindow: 3_600,
+  maxChallengeWindow: 7 * DAY,
+  maxOracles: 32,
+} as const;
+
 export interface HexmeshParameters {
   treasury: string;
   guardian: string;
@@ -61,6 +78,19 @@ export interface HexmeshParameters {
   timelock: { minDelay: number; proposers: string[]; executors: string[] };
   vault: { cooldown: number; rewardsDuration: number; minStakePerDevice: bigint };
   registry: { assertFee: bigint; deviceClasses: DeviceClassParam[]; makers: MakerParam[] };
+  emissions: {
+    /** Unix time of epoch 0's start. */
+    genesisTime: number;
+    epochLength: number;
+    /** MESH per epoch before the first halving, in wei. */
+    initialEmission: bigint;
+    halvingInterval: number;
+    /** Total MESH the controller may ever mint, in wei. */
+    emissionCap: bigint;
+    stakingBps: number;
+    treasuryBps: number;
+  };
+  coverage: { oracles: string[]; threshold: number; challengeWindow: number };
 }
 
 export class HexmeshParameterError extends Error {
@@ -105,6 +135,16 @@ function list(v: unknown, where: string): unknown[] {
   return v;
 }
 
+/**
+ * Epoch 0's start: a unix time, or "today" (00:00 UTC of the day the module is built) for local demos.
+ * "today" keeps reruns on the same day no-ops; a rerun on a later day is refused by Ignition's
+ * reconciliation (the controller's argument changed) instead of silently redeploying.
+ */
+function genesis(v: unknown): number {
+  if (v === "today") return Math.floor(Date.now() / 1000 / DAY) * DAY;
+  return int(v, "emissions.genesisTime", 1, 2 ** 64 - 1);
+}
+
 /** Parses and checks the `Hexmesh` section of a parameters file; every violation is a clear error. */
 export function parseHexmeshParameters(file: unknown): HexmeshParameters {
   const root = obj(file, "file");
@@ -112,6 +152,8 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
   const tl = obj(p.timelock, "timelock");
   const v = obj(p.vault, "vault");
   const r = obj(p.registry, "registry");
+  const e = obj(p.emissions, "emissions");
+  const cov = obj(p.coverage, "coverage");
   const params: HexmeshParameters = {
     treasury: addr(p.treasury, "treasury"),
     guardian: addr(p.guardian, "guardian"),
@@ -154,7 +196,62 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
         };
       }),
     },
+    emissions: {
+      genesisTime: genesis(e.genesisTime),
+      epochLength: int(
+        e.epochLength,
+        "emissions.epochLength",
+        EMISSIONS_LIMITS.minEpochLength,
+        EMISSIONS_LIMITS.maxEpochLength,
+      ),
+      initialEmission: mesh(e.initialEmission, "emissions.initialEmission"),
+      halvingInterval: int(e.halvingInterval, "emissions.halvingInterval", 1, 2 ** 32 - 1),
+      emissionCap: mesh(e.emissionCap, "emissions.emissionCap"),
+      stakingBps: int(
+        e.stakingBps,
+        "emissions.stakingBps",
+        EMISSIONS_LIMITS.minStakingBps,
+        EMISSIONS_LIMITS.maxStakingBps,
+      ),
+      treasuryBps: int(e.treasuryBps, "emissions.treasuryBps", 0, EMISSIONS_LIMITS.maxTreasuryBps),
+    },
+    coverage: {
+      oracles: list(cov.oracles, "coverage.oracles").map((a, i) => addr(a, `coverage.oracles[${i}]`)),
+      threshold: int(cov.threshold, "coverage.threshold", 1),
+      challengeWindow: int(
+        cov.challengeWindow,
+        "coverage.challengeWindow",
+        DISTRIBUTOR_LIMITS.minChallengeWindow,
+        DISTRIBUTOR_LIMITS.maxChallengeWindow,
+      ),
+    },
   };
+  const em = params.emissions;
+  if (em.initialEmission === 0n || em.initialEmission > em.emissionCap) {
+    throw new HexmeshParameterError(
+      "emissions.initialEmission must be above 0 and at most emissions.emissionCap",
+    );
+  }
+  if (params.genesisSupply + em.emissionCap > EMISSIONS_LIMITS.tokenCap) {
+    throw new HexmeshParameterError(
+      "genesisSupply + emissions.emissionCap must not exceed the 1,000,000,000 MESH cap",
+    );
+  }
+  const oracles = params.coverage.oracles;
+  if (
+    oracles.length === 0 ||
+    oracles.length > DISTRIBUTOR_LIMITS.maxOracles ||
+    new Set(oracles).size !== oracles.length
+  ) {
+    throw new HexmeshParameterError(
+      `coverage.oracles must be 1 to ${DISTRIBUTOR_LIMITS.maxOracles} distinct addresses`,
+    );
+  }
+  if (params.coverage.threshold > oracles.length) {
+    throw new HexmeshParameterError(
+      `coverage.threshold (${params.coverage.threshold}) exceeds the ${oracles.length} oracles`,
+    );
+  }
   if (params.timelock.proposers.length === 0)
     throw new HexmeshParameterError("timelock.proposers must not be empty");
   // Governance must not be able to act faster than a staker can leave: a staker who dislikes a queued
@@ -196,7 +293,7 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       "0x0000000000000000000000000000000000000000",
     ]);
 
-    // The deployer is the token's minter admin only until the emissions controller becomes the minter.
+    // The deployer is the token's minter admin only until the emissions controller becomes the minter below.
     const token = m.contract("MeshToken", [params.treasury, params.genesisSupply, deployer]);
 
     const p256 = m.library("P256Verifier");
@@ -210,6 +307,52 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       params.vault.rewardsDuration,
       params.vault.cooldown,
     ]);
+
+    // One distributor per subnetwork; coverage first. The deployer is its admin only long enough to make
+    // the controller its funder.
+    const distributor = m.contract("RewardsDistributor", [
+      token,
+      SUBNETWORK_COVERAGE,
+      deployer,
+      params.guardian,
+      params.coverage.oracles,
+      params.coverage.threshold,
+      params.coverage.challengeWindow,
+    ]);
+
+    // The controller needs no set-up call, so the timelock is its admin from the constructor on.
+    const controller = m.contract("EmissionsController", [
+      {
+        token,
+        admin: timelock,
+        treasury: params.treasury,
+        stakingVault: vault,
+        genesisTime: params.emissions.genesisTime,
+        epochLength: params.emissions.epochLength,
+        initialEmission: params.emissions.initialEmission,
+        halvingInterval: params.emissions.halvingInterval,
+        emissionCap: params.emissions.emissionCap,
+        stakingBps: params.emissions.stakingBps,
+        treasuryBps: params.emissions.treasuryBps,
+        subnetwork: SUBNETWORK_COVERAGE,
+        distributor,
+      },
+    ]);
+
+    // setMinter also clears the deployer's minter-admin power for good.
+    m.call(token, "setMinter", [controller]);
+
+    const distributorToFunder = m.call(distributor, "grantRole", [ROLES.FUNDER, controller], {
+      id: "distributor_grant_funder_controller",
+    });
+    const distributorToTimelock = m.call(distributor, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+      id: "distributor_grant_admin_timelock",
+      after: [distributorToFunder],
+    });
+    m.call(distributor, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+      id: "distributor_renounce_admin",
+      after: [distributorToTimelock],
+    });
 
     // ---- registry parameters and roles
     const registrySetup = [
@@ -241,6 +384,9 @@ export function buildHexmeshModule(params: HexmeshParameters) {
     const vaultSetup = [
       m.call(vault, "grantRole", [ROLES.GUARDIAN, params.guardian], { id: "vault_grant_guardian" }),
       m.call(vault, "setMinStakePerDevice", [params.vault.minStakePerDevice]),
+      m.call(vault, "grantRole", [ROLES.REWARDS_NOTIFIER, controller], {
+        id: "vault_grant_notifier_controller",
+      }),
     ];
     const vaultToTimelock = m.call(vault, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
       id: "vault_grant_admin_timelock",
@@ -251,6 +397,6 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       after: [vaultToTimelock],
     });
 
-    return { timelock, token, p256, registry, vault };
+    return { timelock, token, p256, registry, vault, distributor, controller };
   });
 }

@@ -25,10 +25,46 @@ describe("deploy: Hexmesh Ignition module", function () {
     deployer = (await fx.ethers.getSigners())[0]!.address;
   });
 
-  it("deploys the token with the genesis supply at the treasury and no minter yet", async function () {
+  it("deploys the token with the genesis supply at the treasury and the controller as its minter", async function () {
     expect(await fx.token.balanceOf(fx.params.treasury)).to.equal(fx.params.genesisSupply);
     expect(await fx.token.totalSupply()).to.equal(fx.params.genesisSupply);
-    expect(await fx.token.minter()).to.equal(ZeroAddress);
+    expect(await fx.token.minter()).to.equal(await fx.controller.getAddress());
+    expect(await fx.token.minterAdmin()).to.equal(ZeroAddress);
+  });
+
+  it("wires the emissions controller to the vault and the coverage distributor", async function () {
+    const controller = await fx.controller.getAddress();
+    const e = fx.params.emissions;
+    expect(await fx.controller.token()).to.equal(await fx.token.getAddress());
+    expect(await fx.controller.stakingVault()).to.equal(await fx.vault.getAddress());
+    expect(await fx.controller.treasury()).to.equal(fx.params.treasury);
+    expect(await fx.controller.genesisTime()).to.equal(BigInt(e.genesisTime));
+    expect(await fx.controller.epochLength()).to.equal(BigInt(e.epochLength));
+    expect(await fx.controller.emissionCap()).to.equal(e.emissionCap);
+    const [pool] = await fx.controller.pools();
+    expect(pool!.subnetwork).to.equal(SUBNETWORK_COVERAGE);
+    expect(pool!.distributor).to.equal(await fx.distributor.getAddress());
+    expect(await fx.vault.hasRole(ROLES.REWARDS_NOTIFIER, controller)).to.equal(true);
+    expect(await fx.distributor.hasRole(ROLES.FUNDER, controller)).to.equal(true);
+    expect(await fx.distributor.subnetwork()).to.equal(SUBNETWORK_COVERAGE);
+    expect(await fx.distributor.threshold()).to.equal(BigInt(fx.params.coverage.threshold));
+    expect(await fx.distributor.challengeWindow()).to.equal(BigInt(fx.params.coverage.challengeWindow));
+    for (const o of fx.params.coverage.oracles) expect(await fx.distributor.isOracle(o)).to.equal(true);
+  });
+
+  it("mints the first epoch's emission through the controller into the vault, distributor and treasury", async function () {
+    const e = fx.params.emissions;
+    const now = BigInt((await fx.ethers.provider.getBlock("latest"))!.timestamp);
+    const target = BigInt(e.genesisTime) + BigInt(e.epochLength);
+    if (now < target) await fx.connection.networkHelpers.time.increaseTo(target);
+    const supply = await fx.token.totalSupply();
+    const distributorBefore = await fx.token.balanceOf(await fx.distributor.getAddress());
+    await fx.controller.distribute(1);
+    expect(await fx.token.totalSupply()).to.equal(supply + e.initialEmission);
+    const toPool = (e.initialEmission * BigInt(10_000 - e.stakingBps - e.treasuryBps)) / 10_000n;
+    expect((await fx.token.balanceOf(await fx.distributor.getAddress())) - distributorBefore).to.equal(
+      toPool,
+    );
   });
 
   it("links the registry to the deployed P256Verifier and sets classes, fee and makers", async function () {
@@ -60,10 +96,11 @@ describe("deploy: Hexmesh Ignition module", function () {
 
   it("hands DEFAULT_ADMIN_ROLE to the timelock and GUARDIAN_ROLE to the guardian everywhere", async function () {
     const timelock = await fx.timelock.getAddress();
-    for (const c of [fx.registry, fx.vault]) {
+    for (const c of [fx.registry, fx.vault, fx.distributor]) {
       expect(await c.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
       expect(await c.hasRole(ROLES.GUARDIAN, fx.params.guardian)).to.equal(true);
     }
+    expect(await fx.controller.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
     expect(await fx.registry.hasRole(ROLES.DENYLIST, fx.params.denylister)).to.equal(true);
     expect(await fx.timelock.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
     expect(await fx.timelock.getMinDelay()).to.equal(BigInt(fx.params.timelock.minDelay));
@@ -77,13 +114,12 @@ describe("deploy: Hexmesh Ignition module", function () {
   });
 
   it("leaves the deployer without any role", async function () {
-    for (const c of [fx.registry, fx.vault, fx.timelock]) {
+    for (const c of [fx.registry, fx.vault, fx.timelock, fx.distributor, fx.controller]) {
       for (const role of Object.values(ROLES)) {
         expect(await c.hasRole(role, deployer), `${await c.getAddress()} role ${role}`).to.equal(false);
       }
     }
-    // The deployer keeps the token's one-shot setMinter until the emissions controller is wired in.
-    expect(await fx.token.minterAdmin()).to.equal(deployer);
+    expect(await fx.token.minterAdmin()).to.equal(ZeroAddress);
   });
 
   it("lets the timelock act only after its delay", async function () {
@@ -106,13 +142,15 @@ describe("deploy: Hexmesh Ignition module", function () {
 
   it("reports deploy gas per contract", async function () {
     const provider = fx.ethers.provider;
-    const latest = await provider.getBlockNumber();
+    const latest = fx.deployedAtBlock;
     const names = new Map<string, string>([
       [await fx.timelock.getAddress(), "HexmeshTimelock"],
       [await fx.token.getAddress(), "MeshToken"],
       [fx.p256, "P256Verifier"],
       [await fx.registry.getAddress(), "DeviceRegistry"],
       [await fx.vault.getAddress(), "StakingVault"],
+      [await fx.distributor.getAddress(), "RewardsDistributor"],
+      [await fx.controller.getAddress(), "EmissionsController"],
     ]);
     const gas: Record<string, bigint> = {};
     let wiring = 0n;
@@ -159,6 +197,14 @@ describe("deploy: Hexmesh Ignition module", function () {
         [(h) => h.registry.deviceClasses.push(h.registry.deviceClasses[0]), /duplicate device class id/],
         [(h) => h.registry.makers.push(h.registry.makers[0]), /duplicate maker id/],
         [(h) => (h.registry.deviceClasses[0].enabled = "yes"), /enabled must be a boolean/],
+        [(h) => (h.emissions.stakingBps = 6000), /emissions.stakingBps must be an integer in \[1000, 5000\]/],
+        [(h) => (h.emissions.epochLength = 10), /emissions.epochLength/],
+        [(h) => (h.emissions.initialEmission = "800000000"), /initialEmission must be above 0 and at most/],
+        [(h) => (h.emissions.emissionCap = "800000000"), /must not exceed the 1,000,000,000 MESH cap/],
+        [(h) => (h.emissions.genesisTime = "yesterday"), /emissions.genesisTime must be an integer/],
+        [(h) => (h.coverage.threshold = 4), /coverage.threshold \(4\) exceeds the 3 oracles/],
+        [(h) => h.coverage.oracles.push(h.coverage.oracles[0]), /coverage.oracles must be 1 to 32 distinct/],
+        [(h) => (h.coverage.challengeWindow = 60), /coverage.challengeWindow/],
       ];
       for (const [mutate, message] of cases) {
         const f = raw();

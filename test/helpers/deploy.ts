@@ -24,16 +24,20 @@ export async function deployHexmeshInProcess(
   const connection = await network.create();
   const { ethers, ignition } = connection;
   const deployed = await ignition.deploy(buildHexmeshModule(params));
+  const deployedAtBlock = await ethers.provider.getBlockNumber();
   const at = async <T>(name: string, c: { getAddress(): Promise<string> }) =>
     (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
   return {
     connection,
     ethers,
     params,
+    deployedAtBlock,
     timelock: await at<HexmeshTimelock>("HexmeshTimelock", deployed.timelock),
     token: await at<MeshToken>("MeshToken", deployed.token),
     registry: await at<DeviceRegistry>("DeviceRegistry", deployed.registry),
     vault: await at<StakingVault>("StakingVault", deployed.vault),
+    distributor: await at<RewardsDistributor>("RewardsDistributor", deployed.distributor),
+    controller: await at<EmissionsController>("EmissionsController", deployed.controller),
     p256: await deployed.p256.getAddress(),
   };
 }
