@@ -11,8 +11,10 @@ import {
 } from "../../deploy/lib/hexmesh.js";
 import type {
   DeviceRegistry,
+  EmissionsController,
   HexmeshTimelock,
   MeshToken,
+  RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
 
