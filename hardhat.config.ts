@@ -72,6 +72,11 @@ function hexmeshTask(name: string, description: string) {
       defaultValue: "",
     })
     .addOption({
+      name: "distributor",
+      description: "Coverage RewardsDistributor address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
       name: "account",
       description: "Configured account that signs (default: the first)",
       defaultValue: "",
@@ -115,6 +120,24 @@ const hexmeshTasks = [
     .build(),
   hexmeshTask("claim-staking", "Claim staking rewards")
     .setAction(() => import("./tasks/claim-staking.js"))
+    .build(),
+  hexmeshTask("claim-coverage", "Claim coverage rewards with a proof from an oracle URL or a JSON file")
+    .addOption({
+      name: "owner",
+      description: "Owner to claim for (default: the signer); funds go to the owner",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "oracle",
+      description: "Oracle base URL: GET <url>/v1/owners/<owner>/proof",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "proofFile",
+      description: "JSON file {cumulative, proof} instead of --oracle",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/claim-coverage.js"))
     .build(),
   hexmeshTask("onboard", "Onboard a device from a maker attestation and a device signature (JSON file)")
     .addOption({ name: "file", description: "JSON {req, makerSignature, deviceSignature}", defaultValue: "" })

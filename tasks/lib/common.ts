@@ -20,9 +20,11 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
   DeviceRegistry__factory,
   MeshToken__factory,
+  RewardsDistributor__factory,
   StakingVault__factory,
   type DeviceRegistry,
   type MeshToken,
+  type RewardsDistributor,
   type StakingVault,
 } from "../../typechain-types/index.js";
 
@@ -40,6 +42,7 @@ export interface CommonArgs {
   token: string;
   registry: string;
   vault: string;
+  distributor: string;
   account: string;
   dryRun: boolean;
 }
@@ -81,6 +84,7 @@ export interface Suite {
   token: MeshToken;
   registry: DeviceRegistry;
   vault: StakingVault;
+  distributor: RewardsDistributor;
   addresses: Record<string, string>;
   log: (line: string) => void;
 }
@@ -90,6 +94,7 @@ const IGNITION_KEYS = {
   token: "Hexmesh#MeshToken",
   registry: "Hexmesh#DeviceRegistry",
   vault: "Hexmesh#StakingVault",
+  distributor: "Hexmesh#RewardsDistributor",
 } as const;
 
 function flagAddress(value: string, flag: string): string | undefined {
@@ -107,6 +112,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     token: flagAddress(args.token, "token"),
     registry: flagAddress(args.registry, "registry"),
     vault: flagAddress(args.vault, "vault"),
+    distributor: flagAddress(args.distributor, "distributor"),
   };
   let recorded: Record<string, string> = {};
   const needFile = Object.values(flags).some((v) => v === undefined);
@@ -116,7 +122,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     if (!existsSync(file)) {
       throw new TaskError(
         `no Hexmesh deployment for chain ${chainId} (network "${connection.networkName}"): ${path.relative(process.cwd(), file)} ` +
-          `does not exist. Deploy first, pick the right --network, or pass --token, --registry and --vault.`,
+          `does not exist. Deploy first, pick the right --network, or pass --token, --registry, --vault and --distributor.`,
       );
     }
     recorded = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
@@ -126,7 +132,12 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     if (a === undefined) throw new TaskError(`the deployment has no ${IGNITION_KEYS[key]}; pass --${key}`);
     return a;
   };
-  const addresses = { token: resolve("token"), registry: resolve("registry"), vault: resolve("vault") };
+  const addresses = {
+    token: resolve("token"),
+    registry: resolve("registry"),
+    vault: resolve("vault"),
+    distributor: resolve("distributor"),
+  };
   for (const [name, a] of Object.entries(addresses)) {
     if ((await ethers.provider.getCode(a)) === "0x") {
       throw new TaskError(
@@ -152,6 +163,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     token: MeshToken__factory.connect(addresses.token, signer),
     registry: DeviceRegistry__factory.connect(addresses.registry, signer),
     vault: StakingVault__factory.connect(addresses.vault, signer),
+    distributor: RewardsDistributor__factory.connect(addresses.distributor, signer),
     addresses,
     log: (line) => console.log(line),
   };
@@ -159,7 +171,12 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
 
 /** Every interface whose custom errors may surface from a suite call (reverts bubble up from the token). */
 function errorInterfaces(suite: Suite): Interface[] {
-  return [suite.vault.interface, suite.registry.interface, suite.token.interface];
+  return [
+    suite.vault.interface,
+    suite.registry.interface,
+    suite.distributor.interface,
+    suite.token.interface,
+  ];
 }
 
 function revertData(err: unknown): string | undefined {

@@ -1,14 +1,23 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import { getResolution, latLngToCell } from "h3-js";
 import hre, { network } from "hardhat";
 
 import { buildHexmeshModule, loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
-import type { DeviceRegistry, MeshToken, StakingVault } from "../../typechain-types/index.js";
+import type {
+  DeviceRegistry,
+  EmissionsController,
+  MeshToken,
+  RewardsDistributor,
+  StakingVault,
+} from "../../typechain-types/index.js";
 import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
 import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
@@ -25,6 +34,8 @@ describe("tasks: hexmesh wallet and operator commands", function () {
   let token: MeshToken;
   let registry: DeviceRegistry;
   let vault: StakingVault;
+  let distributor: RewardsDistributor;
+  let controller: EmissionsController;
   let treasury: HardhatEthersSigner;
   let guardian: HardhatEthersSigner;
   let alice: HardhatEthersSigner;
@@ -81,6 +92,14 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       "StakingVault",
       await d.vault.getAddress(),
     )) as unknown as StakingVault;
+    distributor = (await ethers.getContractAt(
+      "RewardsDistributor",
+      await d.distributor.getAddress(),
+    )) as unknown as RewardsDistributor;
+    controller = (await ethers.getContractAt(
+      "EmissionsController",
+      await d.controller.getAddress(),
+    )) as unknown as EmissionsController;
     mkdirSync(deploymentDir, { recursive: true });
     writeFileSync(
       path.join(deploymentDir, "deployed_addresses.json"),
@@ -90,6 +109,8 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         "Hexmesh#P256Verifier": await d.p256.getAddress(),
         "Hexmesh#DeviceRegistry": await registry.getAddress(),
         "Hexmesh#StakingVault": await vault.getAddress(),
+        "Hexmesh#RewardsDistributor": await d.distributor.getAddress(),
+        "Hexmesh#EmissionsController": await d.controller.getAddress(),
       }),
     );
     tmp = path.join(os.tmpdir(), DEPLOYMENT_ID);
@@ -131,7 +152,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
     it("refuses addresses without contracts (wrong network)", async function () {
       await fails(
         "status",
-        { token: alice.address, registry: alice.address, vault: alice.address },
+        { token: alice.address, registry: alice.address, vault: alice.address, distributor: alice.address },
         undefined,
         /no token contract at 0x.* on chain 31337 .*wrong network\?/,
       );
@@ -143,6 +164,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         token: await token.getAddress(),
         registry: await registry.getAddress(),
         vault: await vault.getAddress(),
+        distributor: await distributor.getAddress(),
         address: treasury.address,
       });
       expect(result.balance).to.equal(await token.balanceOf(treasury.address));
@@ -439,6 +461,141 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       expect(account.result.bonded).to.equal(1n);
       expect(account.out).to.contain("1 owned, 1 bonded (bond 100 MESH per device)");
       await fails("status", { address: "nope" }, undefined, /--address must be an address/);
+    });
+  });
+
+  describe("claim-coverage", function () {
+    let server: Server;
+    let url: string;
+    const proofs = new Map<string, { cumulative: string; proof: string[] }>();
+    let bobAmount: bigint;
+    let aliceAmount: bigint;
+
+    before(async function () {
+      // Fund epoch 0 through the controller, then post a 2-of-3 root the way the oracles would.
+      const e = params.emissions;
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      const ends = BigInt(e.genesisTime) + BigInt(e.epochLength);
+      if (now < ends) await helpers.time.increaseTo(ends);
+      await controller.distribute(1);
+      const funded = await token.balanceOf(await distributor.getAddress());
+      bobAmount = funded / 3n;
+      aliceAmount = funded / 5n;
+      const leaves: [string, bigint][] = [
+        [bob.address, bobAmount],
+        [alice.address, aliceAmount],
+      ];
+      const tree = StandardMerkleTree.of(leaves, ["address", "uint256"]);
+      const value = {
+        epoch: 0n,
+        root: tree.root,
+        totalCumulative: bobAmount + aliceAmount,
+        dataHash: ethers.id("tasks test epoch 0"),
+        oracleSetVersion: await distributor.oracleSetVersion(),
+      };
+      const { chainId } = await ethers.provider.getNetwork();
+      const domain = {
+        name: "Hexmesh RewardsDistributor",
+        version: "1",
+        chainId,
+        verifyingContract: await distributor.getAddress(),
+      };
+      const types = {
+        EpochRoot: [
+          { name: "epoch", type: "uint64" },
+          { name: "root", type: "bytes32" },
+          { name: "totalCumulative", type: "uint256" },
+          { name: "dataHash", type: "bytes32" },
+          { name: "oracleSetVersion", type: "uint64" },
+        ],
+      };
+      const signers = await ethers.getSigners();
+      const oracles = params.coverage.oracles
+        .slice(0, params.coverage.threshold)
+        .map((a) => signers.find((s) => s.address === a)!)
+        .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
+      const sigs = await Promise.all(oracles.map((o) => o.signTypedData(domain, types, value)));
+      await distributor.postRoot(value, ethers.concat(sigs));
+      await helpers.time.increase(params.coverage.challengeWindow);
+      for (const [i, [owner, cumulative]] of tree.entries()) {
+        proofs.set(owner.toLowerCase(), { cumulative: cumulative.toString(), proof: tree.getProof(i) });
+      }
+      server = createServer((req, res) => {
+        const m = /^\/v1\/owners\/(0x[0-9a-fA-F]{40})\/proof$/.exec(req.url ?? "");
+        const body = m ? proofs.get(m[1]!.toLowerCase()) : undefined;
+        if (body === undefined) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+
+    after(function () {
+      server?.close();
+    });
+
+    it("dry-runs, then claims with the proof from the oracle's HTTP API", async function () {
+      const dry = await run("claim-coverage", { oracle: url, dryRun: true }, bob);
+      expect(dry.result.function).to.equal("claim");
+      expect(await distributor.claimed(bob.address)).to.equal(0n);
+      const before = await token.balanceOf(bob.address);
+      const { result, out } = await run("claim-coverage", { oracle: url }, bob);
+      expect(result.amount).to.equal(bobAmount);
+      expect(out).to.contain(`claiming ${formatMesh(bobAmount)} of coverage rewards for ${bob.address}`);
+      expect(await token.balanceOf(bob.address)).to.equal(before + bobAmount);
+      await fails(
+        "claim-coverage",
+        { oracle: url },
+        bob,
+        /nothing to claim for 0x.*: lifetime .* MESH, already claimed/,
+      );
+    });
+
+    it("claims for another owner from a proof file: the owner is paid", async function () {
+      const file = path.join(tmp, "alice-proof.json");
+      writeFileSync(file, JSON.stringify(proofs.get(alice.address.toLowerCase())));
+      const before = await token.balanceOf(alice.address);
+      await run("claim-coverage", { proofFile: file, owner: alice.address }, bob);
+      expect(await token.balanceOf(alice.address)).to.equal(before + aliceAmount);
+    });
+
+    it("refuses missing or both sources, bad documents, unknown owners, bad proofs and a paused distributor", async function () {
+      await fails("claim-coverage", {}, bob, /exactly one of --oracle <url> and --proof-file <file>/);
+      await fails("claim-coverage", { oracle: url, proofFile: "x.json" }, bob, /exactly one of/);
+      await fails("claim-coverage", { oracle: url }, pauper, /the oracle has no rewards for 0x.* \(.*404\)/);
+      await fails("claim-coverage", { oracle: "http://127.0.0.1:1" }, pauper, /cannot reach the oracle/);
+      const bad = path.join(tmp, "bad-proof.json");
+      writeFileSync(bad, JSON.stringify({ cumulative: "1.5", proof: [] }));
+      await fails("claim-coverage", { proofFile: bad }, pauper, /"cumulative" must be a wei amount/);
+      writeFileSync(bad, JSON.stringify({ cumulative: "5", proof: ["0x12"] }));
+      await fails(
+        "claim-coverage",
+        { proofFile: bad },
+        pauper,
+        /"proof" must be an array of 32-byte hex strings/,
+      );
+      writeFileSync(bad, JSON.stringify({ cumulative: "5", proof: [ethers.ZeroHash] }));
+      await fails(
+        "claim-coverage",
+        { proofFile: bad },
+        pauper,
+        /claim would revert: DistributorInvalidProof\(0x/,
+      );
+      await fails(
+        "claim-coverage",
+        { proofFile: path.join(tmp, "none.json") },
+        pauper,
+        /cannot read proof file/,
+      );
+      await distributor.connect(guardian).pause();
+      try {
+        await fails("claim-coverage", { proofFile: bad }, pauper, /coverage rewards distributor is paused/);
+      } finally {
+        await distributor.connect(guardian).unpause();
+      }
     });
   });
 });
