@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { configVariable, defineConfig } from "hardhat/config";
+import { configVariable, defineConfig, emptyTask, task } from "hardhat/config";
 import type { SolcUserConfig } from "hardhat/types/config";
 
 const require = createRequire(import.meta.url);
@@ -44,8 +44,122 @@ function testnet(chainId: number, prefix: string) {
   };
 }
 
+/**
+ * A wallet/operator command under `hardhat hexmesh <name>` with the options every one of them takes:
+ * where the suite is (the current chain's Ignition deployment, or explicit addresses), which configured
+ * account signs, and --dry-run.
+ */
+function hexmeshTask(name: string, description: string) {
+  return task(["hexmesh", name], description)
+    .addOption({
+      name: "deploymentId",
+      description: "Ignition deployment id under deploy/deployments (default: chain-<chainId>)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "token",
+      description: "MeshToken address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "registry",
+      description: "DeviceRegistry address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "vault",
+      description: "StakingVault address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "distributor",
+      description: "Coverage RewardsDistributor address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "account",
+      description: "Configured account that signs (default: the first)",
+      defaultValue: "",
+    })
+    .addFlag({
+      name: "dryRun",
+      description: "Print the transaction (decoded, with estimated gas) without sending it",
+    });
+}
+
+const hexmeshTasks = [
+  emptyTask("hexmesh", "Hexmesh wallet and operator commands").build(),
+  hexmeshTask("status", "Show an account's MESH, stake, unstake requests, rewards and devices, or a device")
+    .addOption({ name: "address", description: "Account to show (default: the signer)", defaultValue: "" })
+    .addOption({ name: "device", description: "Device id to show instead of an account", defaultValue: "" })
+    .setAction(() => import("./tasks/status.js"))
+    .build(),
+  hexmeshTask("stake", "Stake MESH (EIP-2612 permit and stake in one transaction)")
+    .addOption({ name: "amount", description: "MESH to stake, e.g. 100 or 2.5", defaultValue: "" })
+    .setAction(() => import("./tasks/stake.js"))
+    .build(),
+  hexmeshTask("unstake-request", "Request an unstake; withdrawable after the cooldown")
+    .addOption({ name: "amount", description: "MESH to unstake", defaultValue: "" })
+    .setAction(() => import("./tasks/unstake-request.js"))
+    .build(),
+  hexmeshTask("unstake-cancel", "Cancel a pending unstake request (stakes it again)")
+    .addOption({
+      name: "request",
+      description: "Request id (default: the only pending one)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/unstake-cancel.js"))
+    .build(),
+  hexmeshTask("withdraw", "Withdraw a matured unstake request")
+    .addOption({
+      name: "request",
+      description: "Request id (default: the only pending one)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/withdraw.js"))
+    .build(),
+  hexmeshTask("claim-staking", "Claim staking rewards")
+    .setAction(() => import("./tasks/claim-staking.js"))
+    .build(),
+  hexmeshTask("claim-coverage", "Claim coverage rewards with a proof from an oracle URL or a JSON file")
+    .addOption({
+      name: "owner",
+      description: "Owner to claim for (default: the signer); funds go to the owner",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "oracle",
+      description: "Oracle base URL: GET <url>/v1/owners/<owner>/proof",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "proofFile",
+      description: "JSON file {cumulative, proof} instead of --oracle",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/claim-coverage.js"))
+    .build(),
+  hexmeshTask("onboard", "Onboard a device from a maker attestation and a device signature (JSON file)")
+    .addOption({ name: "file", description: "JSON {req, makerSignature, deviceSignature}", defaultValue: "" })
+    .setAction(() => import("./tasks/onboard.js"))
+    .build(),
+  hexmeshTask(
+    "assert-location",
+    "Assert a device's location (H3 cell, or lat/lng at the registry's resolution)",
+  )
+    .addOption({ name: "device", description: "Device id", defaultValue: "" })
+    .addOption({ name: "cell", description: "H3 cell as hex", defaultValue: "" })
+    .addOption({ name: "lat", description: "Latitude in degrees (with --lng)", defaultValue: "" })
+    .addOption({ name: "lng", description: "Longitude in degrees (with --lat)", defaultValue: "" })
+    .addOption({ name: "gain", description: "Antenna gain in dBi (1.0 to 15.0)", defaultValue: "1.2" })
+    .addOption({ name: "elevation", description: "Antenna elevation in metres", defaultValue: "0" })
+    .setAction(() => import("./tasks/assert-location.js"))
+    .build(),
+];
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
+  tasks: hexmeshTasks,
   solidity: {
     profiles: {
       default: buildProfile,

@@ -1,0 +1,224 @@
+import { readFileSync } from "node:fs";
+
+import { keccak_256 } from "@noble/hashes/sha3.js";
+import { expect } from "chai";
+import { ZeroAddress } from "ethers";
+
+import {
+  buildHexmeshModule,
+  HexmeshParameterError,
+  loadHexmeshParameters,
+  parseHexmeshParameters,
+  ROLES,
+  SUBNETWORK_COVERAGE,
+} from "../../deploy/lib/hexmesh.js";
+import { deployHexmeshInProcess, type HexmeshInProcess, LOCAL_PARAMETERS } from "../helpers/deploy.js";
+
+/** A fresh, mutable copy of the committed localhost parameters file. */
+const raw = () => JSON.parse(readFileSync(LOCAL_PARAMETERS, "utf8")) as { Hexmesh: Record<string, any> };
+describe("deploy: Hexmesh Ignition module", function () {
+  let fx: HexmeshInProcess;
+  let deployer: string;
+
+  before(async function () {
+    fx = await deployHexmeshInProcess();
+    deployer = (await fx.ethers.getSigners())[0]!.address;
+  });
+
+  it("deploys the token with the genesis supply at the treasury and the controller as its minter", async function () {
+    expect(await fx.token.balanceOf(fx.params.treasury)).to.equal(fx.params.genesisSupply);
+    expect(await fx.token.totalSupply()).to.equal(fx.params.genesisSupply);
+    expect(await fx.token.minter()).to.equal(await fx.controller.getAddress());
+    expect(await fx.token.minterAdmin()).to.equal(ZeroAddress);
+  });
+
+  it("wires the emissions controller to the vault and the coverage distributor", async function () {
+    const controller = await fx.controller.getAddress();
+    const e = fx.params.emissions;
+    expect(await fx.controller.token()).to.equal(await fx.token.getAddress());
+    expect(await fx.controller.stakingVault()).to.equal(await fx.vault.getAddress());
+    expect(await fx.controller.treasury()).to.equal(fx.params.treasury);
+    expect(await fx.controller.genesisTime()).to.equal(BigInt(e.genesisTime));
+    expect(await fx.controller.epochLength()).to.equal(BigInt(e.epochLength));
+    expect(await fx.controller.emissionCap()).to.equal(e.emissionCap);
+    const [pool] = await fx.controller.pools();
+    expect(pool!.subnetwork).to.equal(SUBNETWORK_COVERAGE);
+    expect(pool!.distributor).to.equal(await fx.distributor.getAddress());
+    expect(await fx.vault.hasRole(ROLES.REWARDS_NOTIFIER, controller)).to.equal(true);
+    expect(await fx.distributor.hasRole(ROLES.FUNDER, controller)).to.equal(true);
+    expect(await fx.distributor.subnetwork()).to.equal(SUBNETWORK_COVERAGE);
+    expect(await fx.distributor.threshold()).to.equal(BigInt(fx.params.coverage.threshold));
+    expect(await fx.distributor.challengeWindow()).to.equal(BigInt(fx.params.coverage.challengeWindow));
+    for (const o of fx.params.coverage.oracles) expect(await fx.distributor.isOracle(o)).to.equal(true);
+  });
+
+  it("mints the first epoch's emission through the controller into the vault, distributor and treasury", async function () {
+    const e = fx.params.emissions;
+    const now = BigInt((await fx.ethers.provider.getBlock("latest"))!.timestamp);
+    const target = BigInt(e.genesisTime) + BigInt(e.epochLength);
+    if (now < target) await fx.connection.networkHelpers.time.increaseTo(target);
+    const supply = await fx.token.totalSupply();
+    const distributorBefore = await fx.token.balanceOf(await fx.distributor.getAddress());
+    await fx.controller.distribute(1);
+    expect(await fx.token.totalSupply()).to.equal(supply + e.initialEmission);
+    const toPool = (e.initialEmission * BigInt(10_000 - e.stakingBps - e.treasuryBps)) / 10_000n;
+    expect((await fx.token.balanceOf(await fx.distributor.getAddress())) - distributorBefore).to.equal(
+      toPool,
+    );
+  });
+
+  it("links the registry to the deployed P256Verifier and sets classes, fee and makers", async function () {
+    expect(await fx.registry.mesh()).to.equal(await fx.token.getAddress());
+    const code = await fx.ethers.provider.getCode(fx.p256);
+    expect(code.length).to.be.greaterThan(2);
+    expect(await fx.registry.assertFee()).to.equal(fx.params.registry.assertFee);
+    for (const c of fx.params.registry.deviceClasses) {
+      const info = await fx.registry.deviceClassInfo(c.id);
+      expect(info.enabled).to.equal(c.enabled);
+      expect(info.subnetwork).to.equal(BigInt(c.subnetwork));
+      expect(info.onboardingFee).to.equal(c.onboardingFee);
+    }
+    for (const mk of fx.params.registry.makers) {
+      const info = await fx.registry.makerInfo(mk.id);
+      expect(info.signer).to.equal(mk.signer);
+      expect(info.allowance).to.equal(BigInt(mk.allowance));
+    }
+  });
+
+  it("configures the vault", async function () {
+    expect(await fx.vault.mesh()).to.equal(await fx.token.getAddress());
+    expect(await fx.vault.deviceRegistry()).to.equal(await fx.registry.getAddress());
+    expect(await fx.vault.treasury()).to.equal(fx.params.treasury);
+    expect(await fx.vault.cooldown()).to.equal(BigInt(fx.params.vault.cooldown));
+    expect(await fx.vault.rewardsDuration()).to.equal(BigInt(fx.params.vault.rewardsDuration));
+    expect(await fx.vault.minStakePerDevice()).to.equal(fx.params.vault.minStakePerDevice);
+  });
+
+  it("hands DEFAULT_ADMIN_ROLE to the timelock and GUARDIAN_ROLE to the guardian everywhere", async function () {
+    const timelock = await fx.timelock.getAddress();
+    for (const c of [fx.registry, fx.vault, fx.distributor]) {
+      expect(await c.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
+      expect(await c.hasRole(ROLES.GUARDIAN, fx.params.guardian)).to.equal(true);
+    }
+    expect(await fx.controller.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
+    expect(await fx.registry.hasRole(ROLES.DENYLIST, fx.params.denylister)).to.equal(true);
+    expect(await fx.timelock.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
+    expect(await fx.timelock.getMinDelay()).to.equal(BigInt(fx.params.timelock.minDelay));
+    expect(await fx.timelock.getMinDelay()).to.be.greaterThan(await fx.vault.cooldown());
+    for (const p of fx.params.timelock.proposers) {
+      expect(await fx.timelock.hasRole(ROLES.PROPOSER, p)).to.equal(true);
+      expect(await fx.timelock.hasRole(ROLES.CANCELLER, p)).to.equal(true);
+    }
+    for (const e of fx.params.timelock.executors)
+      expect(await fx.timelock.hasRole(ROLES.EXECUTOR, e)).to.equal(true);
+  });
+
+  it("leaves the deployer without any role", async function () {
+    for (const c of [fx.registry, fx.vault, fx.timelock, fx.distributor, fx.controller]) {
+      for (const role of Object.values(ROLES)) {
+        expect(await c.hasRole(role, deployer), `${await c.getAddress()} role ${role}`).to.equal(false);
+      }
+    }
+    expect(await fx.token.minterAdmin()).to.equal(ZeroAddress);
+  });
+
+  it("lets the timelock act only after its delay", async function () {
+    const [, , , , proposer] = await fx.ethers.getSigners();
+    const data = fx.vault.interface.encodeFunctionData("setMinStakePerDevice", [123n]);
+    const target = await fx.vault.getAddress();
+    const delay = BigInt(fx.params.timelock.minDelay);
+    await expect(fx.vault.setMinStakePerDevice(1n)).to.be.revertedWithCustomError(
+      fx.vault,
+      "AccessControlUnauthorizedAccount",
+    );
+    await fx.timelock.connect(proposer!).schedule(target, 0, data, ZeroHashSalt, ZeroHashSalt, delay);
+    await expect(
+      fx.timelock.connect(proposer!).execute(target, 0, data, ZeroHashSalt, ZeroHashSalt),
+    ).to.be.revertedWithCustomError(fx.timelock, "TimelockUnexpectedOperationState");
+    await fx.connection.networkHelpers.time.increase(delay);
+    await fx.timelock.connect(proposer!).execute(target, 0, data, ZeroHashSalt, ZeroHashSalt);
+    expect(await fx.vault.minStakePerDevice()).to.equal(123n);
+  });
+
+  it("reports deploy gas per contract", async function () {
+    const provider = fx.ethers.provider;
+    const latest = fx.deployedAtBlock;
+    const names = new Map<string, string>([
+      [await fx.timelock.getAddress(), "HexmeshTimelock"],
+      [await fx.token.getAddress(), "MeshToken"],
+      [fx.p256, "P256Verifier"],
+      [await fx.registry.getAddress(), "DeviceRegistry"],
+      [await fx.vault.getAddress(), "StakingVault"],
+      [await fx.distributor.getAddress(), "RewardsDistributor"],
+      [await fx.controller.getAddress(), "EmissionsController"],
+    ]);
+    const gas: Record<string, bigint> = {};
+    let wiring = 0n;
+    for (let b = 1; b <= latest; b++) {
+      const block = await provider.getBlock(b, true);
+      for (const tx of block!.prefetchedTransactions) {
+        const receipt = await provider.getTransactionReceipt(tx.hash);
+        const name = receipt!.contractAddress ? names.get(receipt!.contractAddress) : undefined;
+        if (name !== undefined) gas[name] = receipt!.gasUsed;
+        else if (tx.from === deployer) wiring += receipt!.gasUsed;
+      }
+    }
+    expect(Object.keys(gas)).to.have.members([...names.values()]);
+    console.log("      deploy gas:", { ...gas, wiringCalls: wiring });
+  });
+
+  describe("parameter validation (before any transaction)", function () {
+    it("accepts every committed parameters file except for the testnet placeholders", function () {
+      expect(() => loadHexmeshParameters(LOCAL_PARAMETERS)).not.to.throw();
+      for (const n of ["sepolia", "baseSepolia", "arbitrumSepolia", "optimismSepolia"]) {
+        expect(() => loadHexmeshParameters(`deploy/parameters/${n}.json`)).to.throw(
+          HexmeshParameterError,
+          /treasury must be an address, got REPLACE_WITH/,
+        );
+      }
+    });
+
+    it("refuses a timelock delay that does not exceed the unstake cooldown", function () {
+      const f = raw();
+      f.Hexmesh.timelock.minDelay = f.Hexmesh.vault.cooldown;
+      expect(() => buildHexmeshModule(parseHexmeshParameters(f))).to.throw(
+        HexmeshParameterError,
+        /timelock.minDelay \(86400 s\) must exceed vault.cooldown \(86400 s\)/,
+      );
+    });
+
+    it("refuses out-of-bound cooldowns, bad amounts, zero addresses and duplicates", function () {
+      const cases: [(h: Record<string, any>) => void, RegExp][] = [
+        [(h) => (h.vault.cooldown = 3600), /vault.cooldown must be an integer in \[86400, 2592000\]/],
+        [(h) => (h.vault.rewardsDuration = 1), /vault.rewardsDuration/],
+        [(h) => (h.genesisSupply = 5), /genesisSupply must be a MESH amount/],
+        [(h) => (h.guardian = ZeroAddress), /guardian must not be zero/],
+        [(h) => (h.timelock.proposers = []), /timelock.proposers must not be empty/],
+        [(h) => h.registry.deviceClasses.push(h.registry.deviceClasses[0]), /duplicate device class id/],
+        [(h) => h.registry.makers.push(h.registry.makers[0]), /duplicate maker id/],
+        [(h) => (h.registry.deviceClasses[0].enabled = "yes"), /enabled must be a boolean/],
+        [(h) => (h.emissions.stakingBps = 6000), /emissions.stakingBps must be an integer in \[1000, 5000\]/],
+        [(h) => (h.emissions.epochLength = 10), /emissions.epochLength/],
+        [(h) => (h.emissions.initialEmission = "800000000"), /initialEmission must be above 0 and at most/],
+        [(h) => (h.emissions.emissionCap = "800000000"), /must not exceed the 1,000,000,000 MESH cap/],
+        [(h) => (h.emissions.genesisTime = "yesterday"), /emissions.genesisTime must be an integer/],
+        [(h) => (h.coverage.threshold = 4), /coverage.threshold \(4\) exceeds the 3 oracles/],
+        [(h) => h.coverage.oracles.push(h.coverage.oracles[0]), /coverage.oracles must be 1 to 32 distinct/],
+        [(h) => (h.coverage.challengeWindow = 60), /coverage.challengeWindow/],
+      ];
+      for (const [mutate, message] of cases) {
+        const f = raw();
+        mutate(f.Hexmesh);
+        expect(() => parseHexmeshParameters(f)).to.throw(HexmeshParameterError, message);
+      }
+      expect(() => loadHexmeshParameters("deploy/parameters/nowhere.json")).to.throw(/cannot read/);
+    });
+
+    it("names the coverage subnetwork by a documented hash", function () {
+      const expected = Buffer.from(keccak_256(new TextEncoder().encode("hexmesh.subnetwork.coverage")));
+      expect(SUBNETWORK_COVERAGE).to.equal("0x" + expected.toString("hex"));
+    });
+  });
+});
+
+const ZeroHashSalt = "0x" + "00".repeat(32);

@@ -1,0 +1,182 @@
+/**
+ * Deploys as a new user would: a real JSON-RPC node on localhost (Hardhat's node, and Anvil with Base
+ * Sepolia's chain id), the README's `npm run deploy` command as a subprocess, checks that the contracts
+ * answer, reruns and checks nothing changed. Nodes are always killed in after hooks.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { promisify } from "node:util";
+
+import { expect } from "chai";
+import { Contract, JsonRpcProvider } from "ethers";
+
+import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
+import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
+
+const run = promisify(execFile);
+const BIN = path.resolve("node_modules/.bin");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForRpc(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`node exited early (${child.exitCode}):\n${output()}`);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no JSON-RPC answer at ${url} within 60 s:\n${output()}`);
+}
+
+/** Starts a node in its own process group, so the whole group (npx and anvil) can be stopped. */
+function startNode(command: string, args: string[]) {
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
+  });
+  let out = "";
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  return { child, output: () => out };
+}
+
+function stopNode(child: ChildProcess | undefined): void {
+  if (child?.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    // already gone
+  }
+}
+
+/** `npm run deploy -- --network localhost --parameters deploy/parameters/localhost.json`, as the README says. */
+async function deploy(rpcUrl: string, deploymentId: string) {
+  const { stdout } = await run(
+    "npm",
+    [
+      "run",
+      "deploy",
+      "--",
+      "--network",
+      "localhost",
+      "--parameters",
+      LOCAL_PARAMETERS,
+      "--deployment-id",
+      deploymentId,
+      // Both build profiles have identical settings (hardhat.config.ts); reusing the default profile's
+      // artifacts, which `npm test` has just built, saves a full recompile in this test.
+      "--build-profile",
+      "default",
+    ],
+    {
+      env: {
+        ...process.env,
+        PATH: `${BIN}:${process.env.PATH}`,
+        LOCALHOST_RPC_URL: rpcUrl,
+        // Ignition asks for confirmation on any chain but 31337; a scripted run answers it this way.
+        HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "true",
+      },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  return stdout;
+}
+
+const ABI = [
+  "function totalSupply() view returns (uint256)",
+  "function minter() view returns (address)",
+  "function cooldown() view returns (uint256)",
+  "function hasRole(bytes32, address) view returns (bool)",
+  "function getMinDelay() view returns (uint256)",
+];
+
+for (const kind of ["hardhat", "anvil"] as const) {
+  describe(`deploy: the README's command against a ${kind} node on localhost`, function () {
+    this.timeout(180_000);
+    const deploymentId = `test-${kind}-node-${process.pid}`;
+    const dir = path.join("deploy", "deployments", deploymentId);
+    let node: ReturnType<typeof startNode> | undefined;
+    let url: string;
+    let provider: JsonRpcProvider;
+    const expectedChainId = kind === "anvil" ? 84532n : 31337n;
+
+    before(async function () {
+      const port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      node =
+        kind === "hardhat"
+          ? startNode(path.join(BIN, "hardhat"), ["node", "--port", String(port)])
+          : startNode("npx", [
+              "-y",
+              "@foundry-rs/anvil@1.7.1",
+              "--port",
+              String(port),
+              "--chain-id",
+              "84532",
+            ]);
+      await waitForRpc(url, node.child, node.output);
+      provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    });
+
+    after(function () {
+      provider?.destroy();
+      stopNode(node?.child);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("deploys the suite, and the contracts answer", async function () {
+      expect((await provider.getNetwork()).chainId).to.equal(expectedChainId);
+      const out = await deploy(url, deploymentId);
+      expect(out).to.contain("successfully deployed");
+      const file = path.join(dir, "deployed_addresses.json");
+      expect(existsSync(file)).to.equal(true);
+      const addresses = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
+      const params = loadHexmeshParameters(LOCAL_PARAMETERS);
+      const at = (key: string) => new Contract(addresses[`Hexmesh#${key}`]!, ABI, provider);
+      expect(await at("MeshToken").getFunction("totalSupply")()).to.equal(params.genesisSupply);
+      expect(await at("MeshToken").getFunction("minter")()).to.equal(
+        addresses["Hexmesh#EmissionsController"],
+      );
+      expect(await at("StakingVault").getFunction("cooldown")()).to.equal(BigInt(params.vault.cooldown));
+      expect(await at("HexmeshTimelock").getFunction("getMinDelay")()).to.equal(
+        BigInt(params.timelock.minDelay),
+      );
+      const timelock = addresses["Hexmesh#HexmeshTimelock"]!;
+      const deployer = (await provider.send("eth_accounts", []))[0] as string;
+      for (const key of ["DeviceRegistry", "StakingVault", "RewardsDistributor", "EmissionsController"]) {
+        expect(await at(key).getFunction("hasRole")(ROLES.DEFAULT_ADMIN, timelock), key).to.equal(true);
+        expect(await at(key).getFunction("hasRole")(ROLES.DEFAULT_ADMIN, deployer), key).to.equal(false);
+      }
+    });
+
+    it("changes nothing when rerun with the same parameters", async function () {
+      const block = await provider.getBlockNumber();
+      const addresses = readFileSync(path.join(dir, "deployed_addresses.json"), "utf8");
+      const out = await deploy(url, deploymentId);
+      expect(out).to.match(/Nothing new to deploy/i);
+      expect(await provider.getBlockNumber()).to.equal(block);
+      expect(readFileSync(path.join(dir, "deployed_addresses.json"), "utf8")).to.equal(addresses);
+    });
+  });
+}

@@ -1,0 +1,601 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import path from "node:path";
+
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { expect } from "chai";
+import { getResolution, latLngToCell } from "h3-js";
+import hre, { network } from "hardhat";
+
+import { buildHexmeshModule, loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
+import type {
+  DeviceRegistry,
+  EmissionsController,
+  MeshToken,
+  RewardsDistributor,
+  StakingVault,
+} from "../../typechain-types/index.js";
+import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
+import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
+import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
+import { Wallet } from "ethers";
+
+const M = (n: string) => parseMesh(n);
+// Hardhat's well-known development key #5: the maker signer in deploy/parameters/localhost.json.
+const MAKER_KEY = new Wallet("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");
+const DEPLOYMENT_ID = `test-tasks-${process.pid}`;
+
+describe("tasks: hexmesh wallet and operator commands", function () {
+  let ethers: Awaited<ReturnType<typeof network.getOrCreate>>["ethers"];
+  let helpers: Awaited<ReturnType<typeof network.getOrCreate>>["networkHelpers"];
+  let token: MeshToken;
+  let registry: DeviceRegistry;
+  let vault: StakingVault;
+  let distributor: RewardsDistributor;
+  let controller: EmissionsController;
+  let treasury: HardhatEthersSigner;
+  let guardian: HardhatEthersSigner;
+  let alice: HardhatEthersSigner;
+  let bob: HardhatEthersSigner;
+  let pauper: HardhatEthersSigner;
+  let tmp: string;
+  const deploymentDir = path.join("deploy", "deployments", DEPLOYMENT_ID);
+  const params = loadHexmeshParameters(LOCAL_PARAMETERS);
+
+  /** Runs `hardhat hexmesh <name>` in process against this test's deployment; output is captured. */
+  async function run(name: string, args: Record<string, unknown> = {}, as?: HardhatEthersSigner) {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
+    try {
+      const result = (await hre.tasks.getTask(["hexmesh", name]).run({
+        deploymentId: DEPLOYMENT_ID,
+        ...(as ? { account: as.address } : {}),
+        ...args,
+      })) as Record<string, any>;
+      return { result, out: lines.join("\n") };
+    } finally {
+      console.log = log;
+    }
+  }
+  async function fails(
+    name: string,
+    args: Record<string, unknown>,
+    as: HardhatEthersSigner | undefined,
+    message: RegExp,
+  ) {
+    let caught: unknown;
+    try {
+      await run(name, args, as);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught, `${name} should fail with ${message}`).to.be.instanceOf(Error);
+    expect((caught as Error).message).to.match(message);
+    return caught as Error;
+  }
+
+  before(async function () {
+    const conn = await network.getOrCreate();
+    ethers = conn.ethers;
+    helpers = conn.networkHelpers;
+    const d = await conn.ignition.deploy(buildHexmeshModule(params));
+    token = (await ethers.getContractAt("MeshToken", await d.token.getAddress())) as unknown as MeshToken;
+    registry = (await ethers.getContractAt(
+      "DeviceRegistry",
+      await d.registry.getAddress(),
+    )) as unknown as DeviceRegistry;
+    vault = (await ethers.getContractAt(
+      "StakingVault",
+      await d.vault.getAddress(),
+    )) as unknown as StakingVault;
+    distributor = (await ethers.getContractAt(
+      "RewardsDistributor",
+      await d.distributor.getAddress(),
+    )) as unknown as RewardsDistributor;
+    controller = (await ethers.getContractAt(
+      "EmissionsController",
+      await d.controller.getAddress(),
+    )) as unknown as EmissionsController;
+    mkdirSync(deploymentDir, { recursive: true });
+    writeFileSync(
+      path.join(deploymentDir, "deployed_addresses.json"),
+      JSON.stringify({
+        "Hexmesh#HexmeshTimelock": await d.timelock.getAddress(),
+        "Hexmesh#MeshToken": await token.getAddress(),
+        "Hexmesh#P256Verifier": await d.p256.getAddress(),
+        "Hexmesh#DeviceRegistry": await registry.getAddress(),
+        "Hexmesh#StakingVault": await vault.getAddress(),
+        "Hexmesh#RewardsDistributor": await d.distributor.getAddress(),
+        "Hexmesh#EmissionsController": await d.controller.getAddress(),
+      }),
+    );
+    tmp = path.join(os.tmpdir(), DEPLOYMENT_ID);
+    mkdirSync(tmp, { recursive: true });
+    const signers = await ethers.getSigners();
+    treasury = signers.find((s) => s.address === params.treasury)!;
+    guardian = signers.find((s) => s.address === params.guardian)!;
+    [alice, bob, pauper] = [signers[6]!, signers[7]!, signers[8]!];
+    for (const who of [alice, bob]) await token.connect(treasury).transfer(who.address, M("1000"));
+  });
+
+  after(function () {
+    rmSync(deploymentDir, { recursive: true, force: true });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe("amounts", function () {
+    it("parses and formats MESH with 18 decimals and refuses junk", function () {
+      expect(parseMesh("2.5")).to.equal(25n * 10n ** 17n);
+      expect(formatMesh(25n * 10n ** 17n)).to.equal("2.5 MESH");
+      expect(formatMesh(10n ** 18n)).to.equal("1 MESH");
+      expect(formatDuration(90_061n)).to.equal("1d 1h 1m 1s");
+      expect(() => parseMesh("-1")).to.throw(TaskError, /MESH amount/);
+      expect(() => parseMesh("1e18")).to.throw(TaskError, /MESH amount/);
+      expect(() => parseMesh("0." + "1".repeat(19))).to.throw(TaskError, /more than 18 decimals/);
+    });
+  });
+
+  describe("addresses and network", function () {
+    it("refuses a chain without a deployment", async function () {
+      await fails(
+        "status",
+        { deploymentId: "chain-nowhere" },
+        undefined,
+        /no Hexmesh deployment for chain 31337/,
+      );
+    });
+
+    it("refuses addresses without contracts (wrong network)", async function () {
+      await fails(
+        "status",
+        { token: alice.address, registry: alice.address, vault: alice.address, distributor: alice.address },
+        undefined,
+        /no token contract at 0x.* on chain 31337 .*wrong network\?/,
+      );
+    });
+
+    it("takes explicit addresses instead of a deployment, and refuses unknown accounts", async function () {
+      const { result } = await run("status", {
+        deploymentId: "chain-nowhere",
+        token: await token.getAddress(),
+        registry: await registry.getAddress(),
+        vault: await vault.getAddress(),
+        distributor: await distributor.getAddress(),
+        address: treasury.address,
+      });
+      expect(result.balance).to.equal(await token.balanceOf(treasury.address));
+      await fails(
+        "status",
+        { account: Wallet.createRandom().address },
+        undefined,
+        /not one of this network's configured accounts/,
+      );
+      await fails("status", { token: "0x1234" }, undefined, /--token must be an address/);
+    });
+  });
+
+  describe("stake, unstake, withdraw, claim", function () {
+    it("stakes with a permit in one transaction", async function () {
+      const before = await token.balanceOf(alice.address);
+      const { result, out } = await run("stake", { amount: "250.5" }, alice);
+      expect(result.function).to.equal("stakeWithPermit");
+      expect(result.gasUsed).to.be.greaterThan(0n);
+      expect(out).to.contain("staking 250.5 MESH");
+      expect(await vault.activeStakeOf(alice.address)).to.equal(M("250.5"));
+      expect(await token.balanceOf(alice.address)).to.equal(before - M("250.5"));
+    });
+
+    it("dry-runs a stake: decoded call and estimated gas, nothing sent", async function () {
+      const block = await ethers.provider.getBlockNumber();
+      const { result, out } = await run("stake", { amount: "10", dryRun: true }, alice);
+      expect(result.dryRun).to.equal(true);
+      expect(result.gas).to.be.greaterThan(21_000n);
+      expect(vault.interface.parseTransaction({ data: result.data })!.args[0]).to.equal(M("10"));
+      expect(out).to.match(
+        /dry run, not sent:[\s\S]*call  stakeWithPermit\(amount=10000000000000000000, deadline=/,
+      );
+      expect(await ethers.provider.getBlockNumber()).to.equal(block);
+      expect(await vault.activeStakeOf(alice.address)).to.equal(M("250.5"));
+    });
+
+    it("refuses a stake beyond the balance, of zero or of junk", async function () {
+      await fails(
+        "stake",
+        { amount: "1000000" },
+        alice,
+        /insufficient MESH balance for staking: .* has 749.5 MESH, needs 1000000 MESH/,
+      );
+      await fails("stake", { amount: "0" }, alice, /more than 0 MESH/);
+      await fails("stake", { amount: "ten" }, alice, /must be a MESH amount/);
+    });
+
+    it("refuses to stake while the vault is paused", async function () {
+      await vault.connect(guardian).pause();
+      try {
+        await fails("stake", { amount: "1" }, alice, /staking vault is paused by the guardian/);
+        await fails("unstake-request", { amount: "1" }, alice, /paused/);
+        await fails("claim-staking", {}, alice, /paused/);
+      } finally {
+        await vault.connect(guardian).unpause();
+      }
+    });
+
+    it("requests an unstake, refuses more than the stake, and shows the request in status", async function () {
+      await fails(
+        "unstake-request",
+        { amount: "300" },
+        alice,
+        /insufficient stake: .* has 250.5 MESH staked, asked to unstake 300 MESH/,
+      );
+      const dry = await run("unstake-request", { amount: "50", dryRun: true }, alice);
+      expect(dry.result.dryRun).to.equal(true);
+      const { result } = await run("unstake-request", { amount: "50" }, alice);
+      expect(result.requestId).to.equal(1n);
+      expect(await vault.pendingUnstakeOf(alice.address)).to.equal(M("50"));
+      const status = await run("status", {}, alice);
+      expect(status.result.staked).to.equal(M("200.5"));
+      expect(status.out).to.match(/request 1: 50 MESH, withdrawable in 1d/);
+    });
+
+    it("refuses a withdraw before the cooldown, with the time left, then withdraws", async function () {
+      await fails("withdraw", {}, alice, /cooldown not over: request 1 unlocks at .*Z, in (23h 59m|1d)/);
+      await helpers.time.increase(params.vault.cooldown);
+      const dry = await run("withdraw", { dryRun: true }, alice);
+      expect(dry.result.function).to.equal("withdraw");
+      const before = await token.balanceOf(alice.address);
+      await run("withdraw", { request: "1" }, alice);
+      expect(await token.balanceOf(alice.address)).to.equal(before + M("50"));
+      await fails("withdraw", {}, alice, /has no pending unstake request/);
+      await fails("withdraw", { request: "1" }, alice, /has no pending unstake request 1/);
+      await fails("withdraw", { request: "x" }, alice, /--request must be a request id/);
+    });
+
+    it("withdraws a matured request even while the vault is paused", async function () {
+      await run("unstake-request", { amount: "1" }, alice);
+      await helpers.time.increase(params.vault.cooldown);
+      await vault.connect(guardian).pause();
+      try {
+        const { result } = await run("withdraw", {}, alice);
+        expect(result.gasUsed).to.be.greaterThan(0n);
+      } finally {
+        await vault.connect(guardian).unpause();
+      }
+    });
+
+    it("cancels a request, asking for an id when several are pending", async function () {
+      await run("unstake-request", { amount: "10" }, alice);
+      await run("unstake-request", { amount: "20" }, alice);
+      await fails("unstake-cancel", {}, alice, /has 2 pending requests \(3, 4\); pass --request <id>/);
+      await run("unstake-cancel", { request: "3" }, alice);
+      await run("unstake-cancel", {}, alice);
+      expect(await vault.pendingUnstakeOf(alice.address)).to.equal(0n);
+      expect(await vault.activeStakeOf(alice.address)).to.equal(M("199.5"));
+      await fails("unstake-cancel", {}, alice, /no pending unstake request/);
+    });
+
+    it("claims staking rewards, and says so when there are none", async function () {
+      await fails("claim-staking", {}, bob, /has no staking rewards to claim/);
+      // Stand in for the emissions controller: the timelock grants the notifier role to the treasury.
+      const tl = await ethers.getImpersonatedSigner(await timelockAddress());
+      await helpers.setBalance(await tl.getAddress(), 10n ** 18n);
+      await vault.connect(tl).grantRole(ROLES.REWARDS_NOTIFIER, treasury.address);
+      await token.connect(treasury).transfer(await vault.getAddress(), M("100"));
+      await vault.connect(treasury).notifyRewards(M("100"));
+      await helpers.time.increase(params.vault.rewardsDuration);
+      const dry = await run("claim-staking", { dryRun: true }, alice);
+      expect(dry.result.function).to.equal("claimRewards");
+      const before = await token.balanceOf(alice.address);
+      const { result, out } = await run("claim-staking", {}, alice);
+      expect(out).to.match(/claiming 99\.99\d* MESH|claiming 100 MESH/);
+      expect((await token.balanceOf(alice.address)) - before).to.be.greaterThanOrEqual(result.earned);
+    });
+  });
+
+  async function timelockAddress(): Promise<string> {
+    const filter = vault.filters.RoleGranted(ROLES.DEFAULT_ADMIN);
+    const events = await vault.queryFilter(filter);
+    return events[events.length - 1]!.args.account;
+  }
+
+  describe("devices", function () {
+    let deviceId: bigint;
+
+    async function onboardingFile(owner: string, overrides: { makerDeadline?: bigint } = {}) {
+      const { chainId } = await ethers.provider.getNetwork();
+      const domain = registryDomain(chainId, await registry.getAddress());
+      const device = secp256k1Device();
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      const makerDeadline = overrides.makerDeadline ?? now + 86_400n;
+      const deviceDeadline = now + 3_600n;
+      const makerSignature = await signAttestation(MAKER_KEY, domain, {
+        keyId: device.keyId,
+        deviceClass: 1,
+        makerId: 1,
+        deadline: makerDeadline,
+      });
+      const deviceSignature = await device.signOwnership(domain, owner, deviceDeadline);
+      const file = path.join(tmp, `onboard-${device.keyId.slice(2, 10)}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({
+          req: {
+            key: device.key,
+            deviceClass: 1,
+            makerId: 1,
+            owner,
+            makerDeadline: makerDeadline.toString(),
+            deviceDeadline: deviceDeadline.toString(),
+          },
+          makerSignature,
+          deviceSignature,
+        }),
+      );
+      return file;
+    }
+
+    it("onboards a device from a maker attestation and a device signature, fee by permit", async function () {
+      const file = await onboardingFile(bob.address);
+      const dry = await run("onboard", { file, dryRun: true }, bob);
+      expect(dry.result.function).to.equal("onboardWithPermit");
+      expect(await registry.lastDeviceId()).to.equal(0n);
+      const before = await token.balanceOf(bob.address);
+      const { result, out } = await run("onboard", { file }, bob);
+      deviceId = result.deviceId;
+      expect(deviceId).to.equal(1n);
+      expect(out).to.contain("fee 40 MESH (burned)");
+      expect(await registry.ownerOf(deviceId)).to.equal(bob.address);
+      expect(await token.balanceOf(bob.address)).to.equal(before - M("40"));
+    });
+
+    it("refuses onboarding without the fee, while paused, from a bad file, and decodes custom errors", async function () {
+      await fails(
+        "onboard",
+        { file: await onboardingFile(pauper.address) },
+        pauper,
+        /insufficient MESH balance for the class 1 onboarding fee/,
+      );
+      await registry.connect(guardian).pause();
+      try {
+        await fails("onboard", { file: await onboardingFile(bob.address) }, bob, /device registry is paused/);
+      } finally {
+        await registry.connect(guardian).unpause();
+      }
+      const bad = path.join(tmp, "bad.json");
+      writeFileSync(bad, "{}");
+      await fails("onboard", { file: bad }, bob, /must hold \{req/);
+      await fails("onboard", { file: path.join(tmp, "missing.json") }, bob, /cannot read onboarding file/);
+      await fails("onboard", {}, bob, /--file <onboarding.json> is required/);
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      const expired = await onboardingFile(bob.address, { makerDeadline: now - 1n });
+      await fails(
+        "onboard",
+        { file: expired },
+        bob,
+        /onboardWithPermit would revert: AttestationExpired\(\d+\)/,
+      );
+    });
+
+    it("asserts a location from lat/lng (first assert free), then from a cell with the fee approved", async function () {
+      const first = await run(
+        "assert-location",
+        { device: deviceId.toString(), lat: "52.52", lng: "13.405", gain: "3.5", elevation: "12" },
+        bob,
+      );
+      const expectedCell = latLngToCell(52.52, 13.405, 12);
+      expect(first.result.cell).to.equal(expectedCell);
+      expect(first.result.fee).to.equal(0n);
+      const info = await registry.deviceInfo(deviceId);
+      expect(info.cell).to.equal(BigInt("0x" + expectedCell));
+      expect(info.gain).to.equal(35n);
+
+      const other = latLngToCell(52.53, 13.41, 12);
+      const dry = await run(
+        "assert-location",
+        { device: deviceId.toString(), cell: "0x" + other, dryRun: true },
+        bob,
+      );
+      expect(dry.out).to.match(
+        /approving the registry for the 5 MESH assert fee[\s\S]*call  approve\(spender=/,
+      );
+      expect(dry.out).to.contain("then  assertLocation(");
+      const before = await token.balanceOf(bob.address);
+      await run("assert-location", { device: deviceId.toString(), cell: other }, bob);
+      expect(await token.balanceOf(bob.address)).to.equal(before - M("5"));
+      expect((await registry.deviceInfo(deviceId)).assertCount).to.equal(2n);
+    });
+
+    it("refuses bad cells, gains, devices, owners and asserts while paused", async function () {
+      const d = deviceId.toString();
+      const res9 = latLngToCell(52.52, 13.405, 9);
+      expect(getResolution(res9)).to.equal(9);
+      await fails(
+        "assert-location",
+        { device: d, cell: res9 },
+        bob,
+        /has resolution 9; the registry takes resolution 12/,
+      );
+      await fails("assert-location", { device: d, cell: "zz" }, bob, /is not a valid H3 cell/);
+      await fails("assert-location", { device: d }, bob, /give --cell <h3 hex> or --lat/);
+      await fails("assert-location", { device: d, lat: "95", lng: "0" }, bob, /latitude in \[-90, 90\]/);
+      await fails(
+        "assert-location",
+        { device: d, lat: "1", lng: "1", gain: "20" },
+        bob,
+        /--gain must be in dBi between 1 and 15/,
+      );
+      await fails(
+        "assert-location",
+        { device: d, lat: "1", lng: "1", elevation: "1.5" },
+        bob,
+        /whole metres/,
+      );
+      await fails("assert-location", { device: "99", lat: "1", lng: "1" }, bob, /device 99 does not exist/);
+      await fails("assert-location", { device: d, lat: "1", lng: "1" }, alice, /belongs to 0x.*, not to/);
+      await registry.connect(guardian).pause();
+      try {
+        await fails("assert-location", { device: d, lat: "1", lng: "1" }, bob, /device registry is paused/);
+      } finally {
+        await registry.connect(guardian).unpause();
+      }
+    });
+
+    it("shows a device's owner, key, status and location, and an owner's bonded devices", async function () {
+      const { result, out } = await run("status", { device: deviceId.toString() });
+      expect(result.owner).to.equal(bob.address);
+      expect(result.status).to.equal("active");
+      expect(result.keyType).to.equal("secp256k1");
+      expect(result.resolution).to.equal(12);
+      expect(out).to.match(/device 1: active, owner 0x/);
+      expect(out).to.match(/location [0-9a-f]{15} \(res 12, 52\.5/);
+      expect(Number(DeviceStatus.Active)).to.equal(1);
+      await fails("status", { device: "42" }, undefined, /device 42 does not exist/);
+      await fails("status", { device: "one" }, undefined, /--device must be a device id/);
+
+      await run("stake", { amount: "100" }, bob);
+      const account = await run("status", { address: bob.address });
+      expect(account.result.devices).to.equal(1n);
+      expect(account.result.bonded).to.equal(1n);
+      expect(account.out).to.contain("1 owned, 1 bonded (bond 100 MESH per device)");
+      await fails("status", { address: "nope" }, undefined, /--address must be an address/);
+    });
+  });
+
+  describe("claim-coverage", function () {
+    let server: Server;
+    let url: string;
+    const proofs = new Map<string, { cumulative: string; proof: string[] }>();
+    let bobAmount: bigint;
+    let aliceAmount: bigint;
+
+    before(async function () {
+      // Fund epoch 0 through the controller, then post a 2-of-3 root the way the oracles would.
+      const e = params.emissions;
+      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+      const ends = BigInt(e.genesisTime) + BigInt(e.epochLength);
+      if (now < ends) await helpers.time.increaseTo(ends);
+      await controller.distribute(1);
+      const funded = await token.balanceOf(await distributor.getAddress());
+      bobAmount = funded / 3n;
+      aliceAmount = funded / 5n;
+      const leaves: [string, bigint][] = [
+        [bob.address, bobAmount],
+        [alice.address, aliceAmount],
+      ];
+      const tree = StandardMerkleTree.of(leaves, ["address", "uint256"]);
+      const value = {
+        epoch: 0n,
+        root: tree.root,
+        totalCumulative: bobAmount + aliceAmount,
+        dataHash: ethers.id("tasks test epoch 0"),
+        oracleSetVersion: await distributor.oracleSetVersion(),
+      };
+      const { chainId } = await ethers.provider.getNetwork();
+      const domain = {
+        name: "Hexmesh RewardsDistributor",
+        version: "1",
+        chainId,
+        verifyingContract: await distributor.getAddress(),
+      };
+      const types = {
+        EpochRoot: [
+          { name: "epoch", type: "uint64" },
+          { name: "root", type: "bytes32" },
+          { name: "totalCumulative", type: "uint256" },
+          { name: "dataHash", type: "bytes32" },
+          { name: "oracleSetVersion", type: "uint64" },
+        ],
+      };
+      const signers = await ethers.getSigners();
+      const oracles = params.coverage.oracles
+        .slice(0, params.coverage.threshold)
+        .map((a) => signers.find((s) => s.address === a)!)
+        .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
+      const sigs = await Promise.all(oracles.map((o) => o.signTypedData(domain, types, value)));
+      await distributor.postRoot(value, ethers.concat(sigs));
+      await helpers.time.increase(params.coverage.challengeWindow);
+      for (const [i, [owner, cumulative]] of tree.entries()) {
+        proofs.set(owner.toLowerCase(), { cumulative: cumulative.toString(), proof: tree.getProof(i) });
+      }
+      server = createServer((req, res) => {
+        const m = /^\/v1\/owners\/(0x[0-9a-fA-F]{40})\/proof$/.exec(req.url ?? "");
+        const body = m ? proofs.get(m[1]!.toLowerCase()) : undefined;
+        if (body === undefined) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    });
+
+    after(function () {
+      server?.close();
+    });
+
+    it("dry-runs, then claims with the proof from the oracle's HTTP API", async function () {
+      const dry = await run("claim-coverage", { oracle: url, dryRun: true }, bob);
+      expect(dry.result.function).to.equal("claim");
+      expect(await distributor.claimed(bob.address)).to.equal(0n);
+      const before = await token.balanceOf(bob.address);
+      const { result, out } = await run("claim-coverage", { oracle: url }, bob);
+      expect(result.amount).to.equal(bobAmount);
+      expect(out).to.contain(`claiming ${formatMesh(bobAmount)} of coverage rewards for ${bob.address}`);
+      expect(await token.balanceOf(bob.address)).to.equal(before + bobAmount);
+      await fails(
+        "claim-coverage",
+        { oracle: url },
+        bob,
+        /nothing to claim for 0x.*: lifetime .* MESH, already claimed/,
+      );
+    });
+
+    it("claims for another owner from a proof file: the owner is paid", async function () {
+      const file = path.join(tmp, "alice-proof.json");
+      writeFileSync(file, JSON.stringify(proofs.get(alice.address.toLowerCase())));
+      const before = await token.balanceOf(alice.address);
+      await run("claim-coverage", { proofFile: file, owner: alice.address }, bob);
+      expect(await token.balanceOf(alice.address)).to.equal(before + aliceAmount);
+    });
+
+    it("refuses missing or both sources, bad documents, unknown owners, bad proofs and a paused distributor", async function () {
+      await fails("claim-coverage", {}, bob, /exactly one of --oracle <url> and --proof-file <file>/);
+      await fails("claim-coverage", { oracle: url, proofFile: "x.json" }, bob, /exactly one of/);
+      await fails("claim-coverage", { oracle: url }, pauper, /the oracle has no rewards for 0x.* \(.*404\)/);
+      await fails("claim-coverage", { oracle: "http://127.0.0.1:1" }, pauper, /cannot reach the oracle/);
+      const bad = path.join(tmp, "bad-proof.json");
+      writeFileSync(bad, JSON.stringify({ cumulative: "1.5", proof: [] }));
+      await fails("claim-coverage", { proofFile: bad }, pauper, /"cumulative" must be a wei amount/);
+      writeFileSync(bad, JSON.stringify({ cumulative: "5", proof: ["0x12"] }));
+      await fails(
+        "claim-coverage",
+        { proofFile: bad },
+        pauper,
+        /"proof" must be an array of 32-byte hex strings/,
+      );
+      writeFileSync(bad, JSON.stringify({ cumulative: "5", proof: [ethers.ZeroHash] }));
+      await fails(
+        "claim-coverage",
+        { proofFile: bad },
+        pauper,
+        /claim would revert: DistributorInvalidProof\(0x/,
+      );
+      await fails(
+        "claim-coverage",
+        { proofFile: path.join(tmp, "none.json") },
+        pauper,
+        /cannot read proof file/,
+      );
+      await distributor.connect(guardian).pause();
+      try {
+        await fails("claim-coverage", { proofFile: bad }, pauper, /coverage rewards distributor is paused/);
+      } finally {
+        await distributor.connect(guardian).unpause();
+      }
+    });
+  });
+});
