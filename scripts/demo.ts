@@ -30,14 +30,15 @@ const fmt = (v: bigint, digits = 2) => {
 const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
 const pct = (n: number, d: number) => (d === 0 ? "0.0%" : `${((100 * n) / d).toFixed(1)}%`);
 
-const { ethers, networkHelpers } = await network.create();
+const connection = await network.create();
+const { ethers, networkHelpers } = connection;
 const time: TimeControl = {
   increaseTo: (t) => networkHelpers.time.increaseTo(t),
   latest: () => networkHelpers.time.latest(),
 };
 
 console.log("Hexmesh demo: the coverage mission on an in-process chain\n");
-const suite = await deploySuite(ethers, { oracleCount: 3, threshold: 2, timelockDelay: 8n * 86_400n });
+const suite = await deploySuite(connection, { oracleCount: 3, threshold: 2 });
 const signers = await ethers.getSigners();
 const owners = signers.slice(4, 10);
 const staker = signers[10]!;
@@ -52,7 +53,7 @@ console.log(
   `           oracle set ${await suite.distributor.threshold()}-of-${suite.oracleKeys.length}: ${suite.oracleKeys.map((k) => short(k.address)).join(", ")}`,
 );
 console.log(
-  `           admin of registry, vault, distributor, controller: HexmeshTimelock ${await suite.timelock!.getAddress()}`,
+  `           admin of registry, vault, distributor, controller: HexmeshTimelock ${await suite.timelock.getAddress()} (deployed with Hardhat Ignition, deployer left without powers)`,
 );
 const waited = await approveMaker(suite, time);
 console.log(

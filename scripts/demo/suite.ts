@@ -1,17 +1,14 @@
 /**
- * Deploys and wires the whole Hexmesh suite on a chain for the demo and the end-to-end test:
- * MESH, DeviceRegistry (+ linked P-256 verifier), StakingVault, the coverage RewardsDistributor
- * with a k-of-n oracle set, and the EmissionsController. Same wiring as the deployment module:
- * token minter = controller, vault REWARDS_NOTIFIER_ROLE = controller, distributor FUNDER_ROLE =
- * controller, an approved maker, a device class with an onboarding fee, a device bond.
- *
- * Governance: with `timelockDelay`, a HexmeshTimelock (proposer and executor: the `admin` account)
- * receives DEFAULT_ADMIN_ROLE of the registry, vault, distributor and controller once they are wired,
- * and the admin account renounces it, so every later change (the maker's approval included, see
- * `approveMaker`) is scheduled, waits out the delay and is executed. Without it the admin account
- * keeps the role (tests). No top-level side effects.
+ * Deploys the whole Hexmesh suite for the demo and the end-to-end test through the project's
+ * Ignition module: MESH, DeviceRegistry (+ P-256 verifier library), StakingVault, the coverage
+ * RewardsDistributor with a k-of-n oracle set, the EmissionsController and the HexmeshTimelock that
+ * administers everything (token minter = controller, vault REWARDS_NOTIFIER_ROLE = controller,
+ * distributor FUNDER_ROLE = controller, a device class with an onboarding fee, a device bond).
+ * No top-level side effects.
  */
-import { Wallet, id, keccak256, toUtf8Bytes } from "ethers";
+import { Wallet, formatUnits, id, keccak256, toUtf8Bytes } from "ethers";
+
+import { buildHexmeshModule, parseHexmeshParameters } from "../../deploy/lib/hexmesh.js";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import type {
@@ -25,7 +22,6 @@ import type {
 import type { TimeControl } from "./epoch.js";
 
 export const MESH = (n: bigint | number): bigint => BigInt(n) * 10n ** 18n;
-export const COVERAGE = id("hexmesh.coverage");
 export const DAY = 86_400n;
 export const HOTSPOT_CLASS = 1;
 export const MAKER_ID = 1;
@@ -41,8 +37,26 @@ export interface SuiteOptions {
   readonly challengeWindow?: bigint;
   /** Seconds from the deployment to genesis (rounded up to a whole day so 6-hour windows align). */
   readonly genesisDelay?: bigint;
-  /** Hand admin powers to a timelock with this delay (must exceed the 7-day unstake cooldown). */
+  /** The timelock's delay (must exceed the 7-day unstake cooldown). Default 8 days. */
   readonly timelockDelay?: bigint;
+  /** Approve the maker in the deployment itself (tests) instead of through the timelock later (demo). */
+  readonly approveMakerAtDeploy?: boolean;
+}
+
+/** What `network.create()` returns, as far as the deployment needs it. */
+export interface IgnitionConnection {
+  readonly ethers: HardhatEthers;
+  readonly ignition: { deploy: (module: ReturnType<typeof buildHexmeshModule>) => Promise<DeployedSuite> };
+}
+
+type Addressable = { getAddress(): Promise<string> };
+interface DeployedSuite {
+  readonly timelock: Addressable;
+  readonly token: Addressable;
+  readonly registry: Addressable;
+  readonly vault: Addressable;
+  readonly distributor: Addressable;
+  readonly controller: Addressable;
 }
 
 export interface Suite {
@@ -64,8 +78,8 @@ export interface Suite {
   readonly epochLength: bigint;
   readonly challengeWindow: bigint;
   readonly deployBlock: number;
-  /** Admin of every contract when deployed with `timelockDelay`. */
-  readonly timelock: HexmeshTimelock | undefined;
+  /** Admin of every contract. */
+  readonly timelock: HexmeshTimelock;
 }
 
 /** Deterministic oracle keys, as each operator's key file would hold one. */
@@ -76,112 +90,85 @@ export function oracleKeys(count: number): Wallet[] {
   ).sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
 }
 
-/** Signers 0..3: deployer, admin (governance stand-in), guardian, treasury. */
-export async function deploySuite(ethers: HardhatEthers, o: SuiteOptions = {}): Promise<Suite> {
+/**
+ * Deploys the suite through the project's Hardhat Ignition module (deploy/lib/hexmesh.ts), with
+ * parameters for a demo on the in-process chain, checked by the module's own parser. Signers 0..3:
+ * deployer, governance (the timelock's proposer and executor), guardian (also the denylister),
+ * treasury. The treasury then funds nobody: callers transfer what they need.
+ */
+export async function deploySuite(connection: IgnitionConnection, o: SuiteOptions = {}): Promise<Suite> {
+  const { ethers, ignition } = connection;
   const [deployer, admin, guardian, treasury] = await ethers.getSigners();
   if (!deployer || !admin || !guardian || !treasury) throw new Error("need at least 4 accounts");
   const epochLength = o.epochLength ?? DAY;
   const challengeWindow = o.challengeWindow ?? 6n * 3600n;
+  const timelockDelay = o.timelockDelay ?? 8n * DAY;
+  const cooldown = 7n * DAY;
   const keys = oracleKeys(o.oracleCount ?? 3);
   const maker = new Wallet(keccak256(toUtf8Bytes("hexmesh demo maker")));
   const deployBlock = await ethers.provider.getBlockNumber();
-  const genesisAllocation = MESH(300_000_000n);
-
-  const token = (await ethers.deployContract("MeshToken", [
-    treasury.address,
-    genesisAllocation,
-    deployer.address,
-  ])) as unknown as MeshToken;
-  const lib = await ethers.deployContract("P256Verifier");
-  const registryFactory = await ethers.getContractFactory("DeviceRegistry", {
-    libraries: { P256Verifier: await lib.getAddress() },
-  });
-  const registry = (await registryFactory.deploy(
-    admin.address,
-    await token.getAddress(),
-  )) as unknown as DeviceRegistry;
-  await registry.waitForDeployment();
-  const vault = (await ethers.deployContract("StakingVault", [
-    admin.address,
-    await token.getAddress(),
-    await registry.getAddress(),
-    treasury.address,
-    epochLength, // an epoch's staking rewards stream over the next epoch
-    7n * DAY,
-  ])) as unknown as StakingVault;
-  const distributor = (await ethers.deployContract("RewardsDistributor", [
-    await token.getAddress(),
-    COVERAGE,
-    admin.address,
-    guardian.address,
-    keys.map((k) => k.address),
-    o.threshold ?? 2,
-    challengeWindow,
-  ])) as unknown as RewardsDistributor;
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-  const genesisTime = ((now + (o.genesisDelay ?? 3600n) + (o.timelockDelay ?? 0n)) / DAY + 1n) * DAY;
-  const controller = (await ethers.deployContract("EmissionsController", [
-    {
-      token: await token.getAddress(),
-      admin: admin.address,
+  // Whole days, so the oracle's 6-hour beacon windows (aligned to Unix time) tile every epoch.
+  const genesisTime =
+    ((now + (o.genesisDelay ?? 3600n) + (o.approveMakerAtDeploy ? 0n : timelockDelay)) / DAY + 1n) * DAY;
+  const mesh = (v: bigint) => formatUnits(v, 18);
+
+  const params = parseHexmeshParameters({
+    Hexmesh: {
       treasury: treasury.address,
-      stakingVault: await vault.getAddress(),
-      genesisTime,
-      epochLength,
-      initialEmission: o.initialEmission ?? MESH(100_000n),
-      halvingInterval: 365n,
-      emissionCap: MESH(1_000_000_000n) - genesisAllocation,
-      stakingBps: 3_000,
-      treasuryBps: 1_000,
-      subnetwork: COVERAGE,
-      distributor: await distributor.getAddress(),
+      guardian: guardian.address,
+      denylister: guardian.address,
+      genesisSupply: "300000000",
+      timelock: { minDelay: Number(timelockDelay), proposers: [admin.address], executors: [admin.address] },
+      // An epoch's staking rewards stream over the next epoch.
+      vault: {
+        cooldown: Number(cooldown),
+        rewardsDuration: Number(epochLength),
+        minStakePerDevice: mesh(o.minStakePerDevice ?? MESH(100)),
+      },
+      registry: {
+        assertFee: "5",
+        deviceClasses: [
+          {
+            id: HOTSPOT_CLASS,
+            enabled: true,
+            subnetwork: 0,
+            onboardingFee: mesh(o.onboardingFee ?? MESH(40)),
+          },
+        ],
+        makers: o.approveMakerAtDeploy
+          ? [{ id: MAKER_ID, signer: maker.address, allowance: MAKER_ALLOWANCE }]
+          : [],
+      },
+      emissions: {
+        genesisTime: Number(genesisTime),
+        epochLength: Number(epochLength),
+        initialEmission: mesh(o.initialEmission ?? MESH(100_000n)),
+        halvingInterval: 365,
+        emissionCap: "700000000",
+        stakingBps: 3_000,
+        treasuryBps: 1_000,
+      },
+      coverage: {
+        oracles: keys.map((k) => k.address),
+        threshold: o.threshold ?? 2,
+        challengeWindow: Number(challengeWindow),
+      },
     },
-  ])) as unknown as EmissionsController;
-  const controllerAddress = await controller.getAddress();
-
-  await (await token.connect(deployer).setMinter(controllerAddress)).wait();
-  await (await vault.connect(admin).grantRole(await vault.REWARDS_NOTIFIER_ROLE(), controllerAddress)).wait();
-  await (await vault.connect(admin).grantRole(await vault.GUARDIAN_ROLE(), guardian.address)).wait();
-  await (
-    await distributor.connect(admin).grantRole(await distributor.FUNDER_ROLE(), controllerAddress)
-  ).wait();
-  await (await registry.connect(admin).grantRole(await registry.GUARDIAN_ROLE(), guardian.address)).wait();
-  await (await registry.connect(admin).grantRole(await registry.DENYLIST_ROLE(), guardian.address)).wait();
-  await (
-    await registry.connect(admin).setDeviceClass(HOTSPOT_CLASS, {
-      enabled: true,
-      subnetwork: 0,
-      onboardingFee: o.onboardingFee ?? MESH(40),
-    })
-  ).wait();
-  await (await vault.connect(admin).setMinStakePerDevice(o.minStakePerDevice ?? MESH(100))).wait();
-
-  let timelock: HexmeshTimelock | undefined;
-  if (o.timelockDelay !== undefined) {
-    timelock = (await ethers.deployContract("HexmeshTimelock", [
-      o.timelockDelay,
-      [admin.address],
-      [admin.address],
-      "0x0000000000000000000000000000000000000000",
-    ])) as unknown as HexmeshTimelock;
-    const governed = [registry, vault, distributor, controller] as const;
-    for (const c of governed) {
-      const role = await c.DEFAULT_ADMIN_ROLE();
-      await (await c.connect(admin).grantRole(role, await timelock.getAddress())).wait();
-      await (await c.connect(admin).renounceRole(role, admin.address)).wait();
-    }
-  } else {
-    await (await registry.connect(admin).addMaker(MAKER_ID, maker.address, MAKER_ALLOWANCE)).wait();
-  }
+  });
+  const deployed = await ignition.deploy(buildHexmeshModule(params));
+  const at = async <T>(name: string, c: { getAddress(): Promise<string> }) =>
+    (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
 
   return {
     ethers,
     chainId: (await ethers.provider.getNetwork()).chainId,
-    token,
-    registry,
-    vault,
-    distributor,
-    controller,
+    token: await at<MeshToken>("MeshToken", deployed.token),
+    registry: await at<DeviceRegistry>("DeviceRegistry", deployed.registry),
+    vault: await at<StakingVault>("StakingVault", deployed.vault),
+    distributor: await at<RewardsDistributor>("RewardsDistributor", deployed.distributor),
+    controller: await at<EmissionsController>("EmissionsController", deployed.controller),
+    timelock: await at<HexmeshTimelock>("HexmeshTimelock", deployed.timelock),
     deployer,
     admin,
     guardian,
@@ -192,18 +179,15 @@ export async function deploySuite(ethers: HardhatEthers, o: SuiteOptions = {}): 
     epochLength,
     challengeWindow,
     deployBlock,
-    timelock,
   };
 }
 
 /**
  * Governance approves the maker through the timelock: schedule `addMaker`, wait out the delay,
- * execute. Returns the delay waited (seconds). No-op when the suite has no timelock (the admin
- * account approved the maker at deployment).
+ * execute. Returns the delay waited (seconds).
  */
 export async function approveMaker(suite: Suite, time: TimeControl): Promise<bigint> {
   const timelock = suite.timelock;
-  if (timelock === undefined) return 0n;
   const target = await suite.registry.getAddress();
   const data = suite.registry.interface.encodeFunctionData("addMaker", [
     MAKER_ID,

@@ -69,12 +69,13 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
   };
 
   before(async function () {
-    const { ethers, networkHelpers } = await network.create();
+    const connection = await network.create();
+    const { ethers, networkHelpers } = connection;
     time = {
       increaseTo: (t) => networkHelpers.time.increaseTo(t),
       latest: () => networkHelpers.time.latest(),
     };
-    suite = await deploySuite(ethers, { oracleCount: 3, threshold: 2 });
+    suite = await deploySuite(connection, { oracleCount: 3, threshold: 2, approveMakerAtDeploy: true });
     const signers = await ethers.getSigners();
     owners = signers.slice(4, 7);
     // Owner 2 does not bond: its devices are verified but earn nothing.
@@ -242,6 +243,10 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
     const newCell = BigInt(
       `0x${h3.gridDisk(moved.record.location!.toString(16), 1).find((c) => BigInt(`0x${c}`) !== moved.record.location)!}`,
     );
+    // A second assert pays the assert fee (burned).
+    const fee = await suite.registry.assertFee();
+    expect(fee).to.be.greaterThan(0n);
+    await (await suite.token.connect(owners[0]!).approve(await suite.registry.getAddress(), fee)).wait();
     await (await suite.registry.connect(owners[0]!).assertLocation(moved.record.id, newCell, 45, 12)).wait();
 
     await closeEpoch(suite, time, 1n);
@@ -290,7 +295,12 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
       const p0 = epoch0.computed[0]!.result.payout.owners.find((x) => x.owner === a);
       const diff = (p1?.cumulative ?? 0n) - (p0?.cumulative ?? 0n);
       expect(diff).to.equal(p1?.amount ?? 0n);
-      expect((await suite.token.balanceOf(o.address)) - balancesAfter0.get(a)!, `owner ${a}`).to.equal(diff);
+      // Owner 0 paid the assert fee of its re-assert out of the epoch-0 balance.
+      const spent = o === owners[0] ? fee : 0n;
+      expect(
+        (await suite.token.balanceOf(o.address)) - balancesAfter0.get(a)! + spent,
+        `owner ${a}`,
+      ).to.equal(diff);
       expect(await suite.distributor.claimed(o.address)).to.equal(p1?.cumulative ?? 0n);
     }
     // The live epoch cannot be posted again: skipped as live.
