@@ -100,6 +100,7 @@ const domain = {
   verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex,
 };
 const ownerName = new Map(owners.map((o, i) => [o.address.toLowerCase(), `owner ${i}`]));
+let fundedSoFar = 0n;
 let lastRequest: Awaited<ReturnType<typeof computeAndPost>> | undefined;
 
 for (let e = 0n; e < BigInt(EPOCHS); e++) {
@@ -120,6 +121,8 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
   const posted = await computeAndPost(nodes, aggregator, e, [{ reports: sim.reports, entropy: sim.entropy }]);
   lastRequest = posted;
   const { index, result } = posted.computed[0]!;
+  const fundedBefore = fundedSoFar;
+  fundedSoFar = index.funded;
   await passChallengeWindow(suite, time);
   const paid = await claimAll(suite, nodes[0]!);
 
@@ -141,7 +144,7 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
       .join(", ")}`,
   );
   console.log(
-    `  pool         ${fmt(index.pool)} MESH (funded to date ${fmt(index.funded)}), paid ${fmt(result.payout.distributed)}, dust ${fmt(result.payout.dust, 18)}`,
+    `  pool         ${fmt(index.pool)} MESH (this epoch's 60% share + ${index.pool - (index.funded - fundedBefore)} wei carried), allocated all but ${index.pool - result.payout.distributed} wei of rounding dust`,
   );
   console.log(`  root         ${root.root} dataHash ${root.dataHash.slice(0, 18)}…`);
   console.log(
@@ -167,7 +170,7 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
   }
   const earned = await suite.vault.earned(staker.address);
   console.log(
-    `  staking      vault stake ${fmt(await suite.vault.totalActiveStake())} MESH; staker ${short(staker.address)} has earned ${fmt(earned)} MESH so far (streams over the next epoch)`,
+    `  staking      30% of the emission to the vault, streamed over the next epoch; stake ${fmt(await suite.vault.totalActiveStake())} MESH; staker ${short(staker.address)} earned ${fmt(earned)} MESH so far`,
   );
   const supply = await suite.token.totalSupply();
   const emitted = await suite.controller.emitted();
@@ -190,6 +193,12 @@ const again = await aggregator.post(
 );
 if (again.status !== "skipped") throw new Error("re-post was not skipped");
 console.log(`\nRe-posting epoch ${EPOCHS - 1}: ${again.status} (already ${again.state})`);
+console.log(
+  "Rejections: ~2% of reports spoiled by the simulator (bad_signature: forged; malformed: truncated text; too_late/too_early: delayed\n" +
+    "  witness or beacon; their witnesses then count as invalid_beacon/unknown_beacon), plus per epoch a device witnessing itself\n" +
+    "  (self_witness), a signal 30 dB above the free-space bound (bad_rssi), a witness and a beacon sent twice (duplicate), an\n" +
+    "  unregistered key (gateway_not_found); in epoch 2 the suspended device's reports are denied.",
+);
 
 // Staking rewards stream: close one more epoch so the last stream completes, then claim.
 await time.increaseTo(suite.genesisTime + BigInt(EPOCHS + 1) * suite.epochLength);
