@@ -101,12 +101,14 @@ const domain = {
 };
 const ownerName = new Map(owners.map((o, i) => [o.address.toLowerCase(), `owner ${i}`]));
 let fundedSoFar = 0n;
+const suspended = new Set<string>();
 let lastRequest: Awaited<ReturnType<typeof computeAndPost>> | undefined;
 
 for (let e = 0n; e < BigInt(EPOCHS); e++) {
   if (e === 2n) {
     // The denylist role suspends one device during epoch 2: its reports are refused as `denied`.
     const victim = fleet[7]!;
+    suspended.add(victim.signer.keyId);
     await (await suite.registry.connect(suite.guardian).suspend(victim.record.id, 3)).wait();
     console.log(`\n(guardian suspended device #${victim.record.id} during epoch 2, reason code 3)`);
   }
@@ -117,6 +119,7 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
     epochStart: start,
     epochEnd: start + Number(suite.epochLength) * 1000,
     seed: `demo epoch ${e}`,
+    avoid: suspended,
   });
   const posted = await computeAndPost(nodes, aggregator, e, [{ reports: sim.reports, entropy: sim.entropy }]);
   lastRequest = posted;

@@ -24,6 +24,8 @@ export interface EpochReportsOptions {
   readonly invalidShare?: number;
   /** Add the hand-made bad reports (default true). */
   readonly crafted?: boolean;
+  /** Key ids not to build crafted reports from (e.g. a suspended device, refused for another reason). */
+  readonly avoid?: ReadonlySet<string>;
 }
 
 interface Parsed<R> {
@@ -50,13 +52,16 @@ export function epochReports(fleet: readonly SimDevice[], o: EpochReportsOptions
   for (const r of sim.reports) {
     const p = parseReport(r.raw);
     if (!p.ok) continue;
+    if (p.report.type === "beacon" && o.avoid?.has(p.report.device)) continue;
     if (p.report.type === "beacon") beacons.push({ at: r.receivedAt, raw: r.raw, report: p.report });
     else witnesses.push({ at: r.receivedAt, raw: r.raw, report: p.report });
   }
   const signerOf = (keyId: string) => fleet.find((d) => d.signer.keyId === keyId)?.signer;
   const extra: ReceivedReport[] = [];
   const hashOf = (b: BeaconReport) => keccak256(b.payload);
-  const witnessesOf = (b: BeaconReport) => witnesses.filter((w) => w.report.beaconPayloadHash === hashOf(b));
+  const avoid = o.avoid ?? new Set<string>();
+  const witnessesOf = (b: BeaconReport) =>
+    witnesses.filter((w) => w.report.beaconPayloadHash === hashOf(b) && !avoid.has(w.report.witness));
 
   // self_witness: a beaconer reporting that it heard its own beacon.
   const b0 = beacons[0];
