@@ -181,6 +181,27 @@ for (const kind of ["hardhat", "anvil"] as const) {
     });
 
     if (kind === "hardhat") {
+      it("refuses to silently change a deployed suite when a parameter changed", async function () {
+        const raw = JSON.parse(readFileSync(LOCAL_PARAMETERS, "utf8")) as { Hexmesh: Record<string, any> };
+        raw.Hexmesh.registry.assertFee = "6";
+        const changed = path.join(os.tmpdir(), `hexmesh-changed-${process.pid}.json`);
+        writeFileSync(changed, JSON.stringify(raw));
+        const block = await provider.getBlockNumber();
+        try {
+          await deploy(url, deploymentId, changed);
+          expect.fail("the deploy command should have failed");
+        } catch (e) {
+          const err = e as { code?: number; stderr?: string; stdout?: string };
+          expect(err.code).to.not.equal(0);
+          expect(`${err.stdout}${err.stderr}`).to.match(
+            /reconciliation failed[\s\S]*Hexmesh#DeviceRegistry.setAssertFee:\s*- Argument at index 0 has been changed/,
+          );
+        } finally {
+          rmSync(changed, { force: true });
+        }
+        expect(await provider.getBlockNumber()).to.equal(block);
+      });
+
       it("refuses a timelock delay not above the cooldown before sending anything", async function () {
         const raw = JSON.parse(readFileSync(LOCAL_PARAMETERS, "utf8")) as { Hexmesh: Record<string, any> };
         raw.Hexmesh.timelock.minDelay = raw.Hexmesh.vault.cooldown;
