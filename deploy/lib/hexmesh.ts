@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 
 import { buildModule } from "@nomicfoundation/ignition-core";
+import { HardhatPluginError } from "hardhat/plugins";
 import { getAddress, id, isAddress, parseUnits, ZeroHash } from "ethers";
 
 export const MODULE_ID = "Hexmesh";
@@ -93,9 +94,10 @@ export interface HexmeshParameters {
   coverage: { oracles: string[]; threshold: number; challengeWindow: number };
 }
 
-export class HexmeshParameterError extends Error {
+/** A plugin error, so Hardhat's CLI prints it without a stack trace or a bug-report link. */
+export class HexmeshParameterError extends HardhatPluginError {
   constructor(message: string) {
-    super(`Hexmesh parameters: ${message}`);
+    super("hexmesh", `Hexmesh parameters: ${message}`);
     this.name = "HexmeshParameterError";
   }
 }

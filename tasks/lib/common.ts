@@ -15,6 +15,7 @@ import {
   type BaseContract,
   type ContractTransactionResponse,
 } from "ethers";
+import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
@@ -28,10 +29,13 @@ import {
   type StakingVault,
 } from "../../typechain-types/index.js";
 
-/** An error meant for the person at the terminal: one clear sentence, no stack needed. */
-export class TaskError extends Error {
+/**
+ * An error meant for the person at the terminal: one clear sentence. As a plugin error, Hardhat's CLI
+ * prints it as "Error in plugin hexmesh: ..." without a stack trace or a bug-report link.
+ */
+export class TaskError extends HardhatPluginError {
   constructor(message: string) {
-    super(message);
+    super("hexmesh", message);
     this.name = "TaskError";
   }
 }

@@ -4,8 +4,9 @@
  * answer, reruns and checks nothing changed. Nodes are always killed in after hooks.
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
@@ -71,7 +72,7 @@ function stopNode(child: ChildProcess | undefined): void {
 }
 
 /** `npm run deploy -- --network localhost --parameters deploy/parameters/localhost.json`, as the README says. */
-async function deploy(rpcUrl: string, deploymentId: string) {
+async function deploy(rpcUrl: string, deploymentId: string, parameters = LOCAL_PARAMETERS) {
   const { stdout } = await run(
     "npm",
     [
@@ -81,7 +82,7 @@ async function deploy(rpcUrl: string, deploymentId: string) {
       "--network",
       "localhost",
       "--parameters",
-      LOCAL_PARAMETERS,
+      parameters,
       "--deployment-id",
       deploymentId,
       // Both build profiles have identical settings (hardhat.config.ts); reusing the default profile's
@@ -178,5 +179,50 @@ for (const kind of ["hardhat", "anvil"] as const) {
       expect(await provider.getBlockNumber()).to.equal(block);
       expect(readFileSync(path.join(dir, "deployed_addresses.json"), "utf8")).to.equal(addresses);
     });
+
+    if (kind === "hardhat") {
+      it("refuses to silently change a deployed suite when a parameter changed", async function () {
+        const raw = JSON.parse(readFileSync(LOCAL_PARAMETERS, "utf8")) as { Hexmesh: Record<string, any> };
+        raw.Hexmesh.registry.assertFee = "6";
+        const changed = path.join(os.tmpdir(), `hexmesh-changed-${process.pid}.json`);
+        writeFileSync(changed, JSON.stringify(raw));
+        const block = await provider.getBlockNumber();
+        try {
+          await deploy(url, deploymentId, changed);
+          expect.fail("the deploy command should have failed");
+        } catch (e) {
+          const err = e as { code?: number; stderr?: string; stdout?: string };
+          expect(err.code).to.not.equal(0);
+          expect(`${err.stdout}${err.stderr}`).to.match(
+            /reconciliation failed[\s\S]*Hexmesh#DeviceRegistry.setAssertFee:\s*- Argument at index 0 has been changed/,
+          );
+        } finally {
+          rmSync(changed, { force: true });
+        }
+        expect(await provider.getBlockNumber()).to.equal(block);
+      });
+
+      it("refuses a timelock delay not above the cooldown before sending anything", async function () {
+        const raw = JSON.parse(readFileSync(LOCAL_PARAMETERS, "utf8")) as { Hexmesh: Record<string, any> };
+        raw.Hexmesh.timelock.minDelay = raw.Hexmesh.vault.cooldown;
+        const bad = path.join(os.tmpdir(), `hexmesh-bad-${process.pid}.json`);
+        writeFileSync(bad, JSON.stringify(raw));
+        const block = await provider.getBlockNumber();
+        try {
+          await deploy(url, `${deploymentId}-bad`, bad);
+          expect.fail("the deploy command should have failed");
+        } catch (e) {
+          const err = e as { code?: number; stderr?: string; stdout?: string };
+          expect(err.code).to.not.equal(0);
+          expect(`${err.stdout}${err.stderr}`).to.match(
+            /timelock.minDelay \(86400 s\) must exceed vault.cooldown/,
+          );
+        } finally {
+          rmSync(bad, { force: true });
+          rmSync(path.join("deploy", "deployments", `${deploymentId}-bad`), { recursive: true, force: true });
+        }
+        expect(await provider.getBlockNumber()).to.equal(block);
+      });
+    }
   });
 }
