@@ -36,6 +36,35 @@ function bootstrap(entry: string): string {
   );
 }
 
+/**
+ * The parent's execArgv minus what workers refuse (per-process V8 flags such as
+ * --max-old-space-size make `new Worker` throw): module loaders and TypeScript/experimental
+ * switches are what workers need to load our code the same way.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const withValue = new Set([
+    "--import",
+    "--require",
+    "-r",
+    "--loader",
+    "--experimental-loader",
+    "--conditions",
+    "-C",
+  ]);
+  const keep =
+    /^(--import|--require|--loader|--experimental-loader|--conditions|--experimental-|--no-experimental-|--enable-source-maps|--disable-warning)/;
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (withValue.has(arg) && i + 1 < execArgv.length) {
+      out.push(arg, execArgv[++i]!);
+    } else if (keep.test(arg)) {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export interface PoolOptions {
   /** Worker threads; default: available parallelism. */
   readonly threads?: number;
@@ -73,7 +102,7 @@ export class WorkerPoolPreparer implements ReportPreparer {
       const worker = new Worker(bootstrap(entry), {
         eval: true,
         workerData: init,
-        execArgv: [...process.execArgv, "--disable-warning=ExperimentalWarning"],
+        execArgv: [...workerExecArgv(process.execArgv), "--disable-warning=ExperimentalWarning"],
         // A larger young generation: stage 1 allocates many short-lived strings per report.
         resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });
