@@ -138,6 +138,7 @@ const inputs = { reports: sim.reports, entropy: sim.entropy };
 const RUNS = Number(process.env.ORACLE_BENCH_RUNS ?? 3);
 const runs: number[] = [];
 let work: CoverageWork | null = null;
+let heapPerReport = 0;
 let startupSeconds = 0;
 for (let i = 0; i < RUNS; i++) {
   global.gc?.();
@@ -145,9 +146,12 @@ for (let i = 0; i < RUNS; i++) {
   const pool = new WorkerPoolPreparer(chain.domain, keys);
   await pool.ready();
   startupSeconds = Math.max(startupSeconds, (performance.now() - t0) / 1000);
+  work = null;
+  const heapBefore = process.memoryUsage().heapUsed;
   t0 = performance.now();
   work = await new CoverageVerifier({ preparer: () => pool }).verify(chain, inputs);
   const seconds = (performance.now() - t0) / 1000;
+  heapPerReport = Math.round((process.memoryUsage().heapUsed - heapBefore) / sim.reports.length);
   runs.push(seconds);
   console.log(
     `run ${i + 1}: ${sim.reports.length} reports in ${seconds.toFixed(2)} s = ${Math.round(sim.reports.length / seconds)}/s`,
@@ -204,6 +208,9 @@ const result = {
     poolStartupSeconds: Number(startupSeconds.toFixed(3)),
     coldSeconds: Number(coldSeconds.toFixed(3)),
     coldReportsPerSecond: Math.round(sim.reports.length / coldSeconds),
+    // Heap growth over one run divided by the reports (rows and verdict record held in memory;
+    // approximate: includes garbage not yet collected).
+    approxHeapBytesPerReport: heapPerReport,
   },
   restOfEpoch: {
     what: "payout, canonical encoding + dataHash, Merkle tree",
