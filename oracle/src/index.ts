@@ -15,6 +15,7 @@ export * from "./verify/regions.js";
 export * from "./verify/physics.js";
 export * from "./verify/verifier.js";
 export * from "./verify/prepare.js";
+export * from "./verify/table.js";
 export { WorkerPoolPreparer, workerExecArgv, type PoolOptions } from "./verify/pool.js";
 export * from "./verify/coverage.js";
 export * from "./rewards/fixed.js";

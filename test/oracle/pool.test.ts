@@ -3,9 +3,13 @@ import { expect } from "chai";
 import {
   ChainView,
   InlinePreparer,
+  KIND_BEACON,
+  KIND_MALFORMED,
+  KIND_WITNESS,
+  RECORD_BYTES,
+  toHex,
   WorkerPoolPreparer,
   workerExecArgv,
-  type Prepared,
 } from "../../oracle/src/index.js";
 import { EPOCH_START, makeBeacon, makeWitness, received, World } from "../helpers/oracle.js";
 
@@ -30,19 +34,29 @@ describe("oracle / worker pool (stage 1 on threads)", function () {
     return { chain: new ChainView(w.chain()), many };
   }
 
-  it("gives the same results as the calling thread, in input order, with batch callbacks covering every report", async function () {
+  it("writes the same table as the calling thread, row i = report i, with batch callbacks covering every row", async function () {
     const { chain, many } = fixture();
     const keys = chain.devices.map((d) => d.record.key);
     const pool = new WorkerPoolPreparer(chain.domain, keys, { threads: 2, batchSize: 7, window: 2 });
     try {
       await pool.ready();
-      const seen = new Array<Prepared | undefined>(many.length);
-      const out = await pool.prepare(many, (start, batch) => batch.forEach((p, i) => (seen[start + i] = p)));
+      const covered = new Array<number>(many.length).fill(0);
+      const out = await pool.prepare(many, (_table, start, end) => {
+        for (let i = start; i < end; i++) covered[i]!++;
+      });
       const inline = await new InlinePreparer(chain.domain, keys).prepare(many);
-      expect(out).to.deep.equal(inline);
-      expect(seen).to.deep.equal(inline);
-      expect(out.map((p) => p.kind).slice(0, 3)).to.deep.equal(["beacon", "witness", "malformed"]);
-      expect(await pool.prepare([])).to.deep.equal([]);
+      expect(out.buffer).to.be.instanceOf(SharedArrayBuffer);
+      expect(out.bytes.length).to.equal(many.length * RECORD_BYTES);
+      expect(toHex(out.bytes)).to.equal(toHex(inline.bytes));
+      expect(covered.every((c) => c === 1)).to.equal(true);
+      expect([0, 1, 2].map((i) => out.kind(i))).to.deep.equal([KIND_BEACON, KIND_WITNESS, KIND_MALFORMED]);
+      expect(out.deviceIndex(0)).to.equal(0);
+      expect(out.deviceIndex(1)).to.equal(1);
+      expect(out.deviceIndex(2)).to.equal(-1);
+      expect((await pool.prepare([])).length).to.equal(0);
+      // the pool serves several epochs
+      const again = await pool.prepare(many.slice(0, 5));
+      expect(toHex(again.bytes)).to.equal(toHex(inline.bytes.subarray(0, 5 * RECORD_BYTES)));
     } finally {
       await pool.close();
     }

@@ -137,17 +137,37 @@ export function witnessStructHash(w: WitnessFields, out: Uint8Array, outOffset: 
 
 /** keccak256(0x1901 ‖ domainSeparator ‖ structHash): what the device key signs. */
 export function beaconDigest(separator: Uint8Array, b: BeaconFields): Uint8Array {
-  digestBuf.set(separator, 2);
-  beaconStructHash(b, digestBuf, 34);
   const out = new Uint8Array(32);
-  keccak256Into(digestBuf, 0, 66, out, 0);
+  beaconDigestInto(separator, b, out, 0);
   return out;
 }
 
 export function witnessDigest(separator: Uint8Array, w: WitnessFields): Uint8Array {
+  const out = new Uint8Array(32);
+  witnessDigestInto(separator, w, out, 0);
+  return out;
+}
+
+/** beaconDigest written into out[offset..+32). */
+export function beaconDigestInto(
+  separator: Uint8Array,
+  b: BeaconFields,
+  out: Uint8Array,
+  offset: number,
+): void {
+  digestBuf.set(separator, 2);
+  beaconStructHash(b, digestBuf, 34);
+  keccak256Into(digestBuf, 0, 66, out, offset);
+}
+
+/** witnessDigest written into out[offset..+32). */
+export function witnessDigestInto(
+  separator: Uint8Array,
+  w: WitnessFields,
+  out: Uint8Array,
+  offset: number,
+): void {
   digestBuf.set(separator, 2);
   witnessStructHash(w, digestBuf, 34);
-  const out = new Uint8Array(32);
-  keccak256Into(digestBuf, 0, 66, out, 0);
-  return out;
+  keccak256Into(digestBuf, 0, 66, out, offset);
 }
