@@ -213,7 +213,6 @@ class EpochVerification {
   private readonly noiseFloors = new Map<number, number>();
   private readonly rankBuf = new Uint8Array(72);
   private readonly rankOut = new Uint8Array(32);
-  private table: ReportTable | null = null;
 
   constructor(
     chain: ChainView,
@@ -235,7 +234,6 @@ class EpochVerification {
   // stage 2
 
   statelessChecks(table: ReportTable, start: number, end: number): void {
-    this.table = table;
     for (let i = start; i < end; i++) this.reason[i] = this.statelessCheck(table, i);
   }
 
@@ -279,7 +277,6 @@ class EpochVerification {
   // stages 3-5
 
   run(table: ReportTable): CoverageWork {
-    this.table = table;
     const order = this.canonicalOrder(table);
     const accepted = this.beaconPass(table, order);
     this.witnessPass(table, order, accepted);
