@@ -92,6 +92,16 @@ export class ByteWriter {
     return this;
   }
 
+  /** src[offset, offset + length) as is. */
+  copy(src: Uint8Array, offset: number, length: number): this {
+    this.room(length);
+    const buf = this.buf;
+    for (let k = 0; k < length; k++) buf[this.pos + k] = src[offset + k]!;
+    this.pos += length;
+    this.total += length;
+    return this;
+  }
+
   bytes(b: Uint8Array): this {
     this.room(b.length);
     this.buf.set(b, this.pos);

@@ -38,9 +38,15 @@ export type EntropyLookup =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: "bad_entropy" | "entropy_expired" };
 
+const VALID: EntropyLookup = Object.freeze({ ok: true });
+const UNKNOWN: EntropyLookup = Object.freeze({ ok: false, reason: "bad_entropy" });
+const EXPIRED: EntropyLookup = Object.freeze({ ok: false, reason: "entropy_expired" });
+
 /** The published entropies an epoch is checked against (order of entries does not matter). */
 export class EntropyLog {
   private readonly byValue = new Map<Hex, number>();
+  /** First 48 bits of the value -> (value bytes, publication ms): lookups without strings. */
+  private readonly byPrefix = new Map<number, { readonly value: Uint8Array; publishedAt: number }[]>();
 
   /** Throws if an entry is malformed or does not recompute: the log is an input all oracles share. */
   constructor(entries: readonly EntropyEntry[]) {
@@ -55,6 +61,14 @@ export class EntropyLog {
       const known = this.byValue.get(e.value);
       if (known === undefined || publishedAt < known) this.byValue.set(e.value, publishedAt);
     }
+    for (const [value, publishedAt] of this.byValue) {
+      const bytes = new Uint8Array(32);
+      writeHex(bytes, 0, value);
+      const key = prefix48(bytes, 0);
+      const list = this.byPrefix.get(key);
+      if (list === undefined) this.byPrefix.set(key, [{ value: bytes, publishedAt }]);
+      else list.push({ value: bytes, publishedAt });
+    }
   }
 
   get size(): number {
@@ -63,13 +77,34 @@ export class EntropyLog {
 
   /** Whether `value` was published and valid at `receivedAt` (Unix ms). */
   check(value: Hex, receivedAt: number): EntropyLookup {
-    const publishedAt = this.byValue.get(value);
-    if (publishedAt === undefined) return { ok: false, reason: "bad_entropy" };
-    if (receivedAt < publishedAt || receivedAt > publishedAt + ENTROPY_VALIDITY_MS) {
-      return { ok: false, reason: "entropy_expired" };
-    }
-    return { ok: true };
+    return this.validity(this.byValue.get(value), receivedAt);
   }
+
+  /** check() for the 32 bytes at bytes[offset]. */
+  checkBytes(bytes: Uint8Array, offset: number, receivedAt: number): EntropyLookup {
+    const list = this.byPrefix.get(prefix48(bytes, offset));
+    if (list !== undefined) {
+      for (const e of list) {
+        let same = true;
+        for (let k = 0; k < 32 && same; k++) same = e.value[k] === bytes[offset + k];
+        if (same) return this.validity(e.publishedAt, receivedAt);
+      }
+    }
+    return UNKNOWN;
+  }
+
+  private validity(publishedAt: number | undefined, receivedAt: number): EntropyLookup {
+    if (publishedAt === undefined) return UNKNOWN;
+    if (receivedAt < publishedAt || receivedAt > publishedAt + ENTROPY_VALIDITY_MS) return EXPIRED;
+    return VALID;
+  }
+}
+
+function prefix48(b: Uint8Array, o: number): number {
+  return (
+    ((b[o]! << 8) | b[o + 1]!) * 0x1_0000_0000 +
+    (((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0)
+  );
 }
 
 /** A source of the latest block (the chain indexer provides one). */

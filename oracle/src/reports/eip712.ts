@@ -91,9 +91,16 @@ function writeUintWord(buf: Uint8Array, offset: number, v: number): void {
   writeSmallUint(buf, offset + 24, v, 8);
 }
 
-function writeUint64Word(buf: Uint8Array, offset: number, v: bigint): void {
-  buf.fill(0, offset, offset + 24);
-  writeUint(buf, offset + 24, v, 8);
+const beaconView = new DataView(beaconBuf.buffer);
+const witnessView = new DataView(witnessBuf.buffer);
+
+const UINT64_LIMIT = 1n << 64n;
+
+/** uint64 word (DataView would wrap out-of-range values silently, hence the check). */
+function writeUint64Word(view: DataView, offset: number, v: bigint): void {
+  if (v < 0n || v >= UINT64_LIMIT) throw new RangeError(`uint64 out of range: ${v}`);
+  for (let i = offset; i < offset + 24; i += 8) view.setBigUint64(i, 0n);
+  view.setBigUint64(offset + 24, v);
 }
 
 /**
@@ -111,7 +118,7 @@ export function beaconStructHash(b: BeaconFields, out: Uint8Array, outOffset: nu
   writeUintWord(buf, 192, b.channel);
   writeUintWord(buf, 224, b.dataRate);
   writeInt256(buf, 256, b.txPower);
-  writeUint64Word(buf, 288, b.timestamp);
+  writeUint64Word(beaconView, 288, b.timestamp);
   keccak256Into(buf, 0, buf.length, out, outOffset);
 }
 
@@ -124,23 +131,43 @@ export function witnessStructHash(w: WitnessFields, out: Uint8Array, outOffset: 
   writeInt256(buf, 128, w.snr);
   writeUintWord(buf, 160, w.frequency);
   writeUintWord(buf, 192, w.dataRate);
-  writeUint64Word(buf, 224, w.timestamp);
+  writeUint64Word(witnessView, 224, w.timestamp);
   keccak256Into(buf, 0, buf.length, out, outOffset);
 }
 
 /** keccak256(0x1901 ‖ domainSeparator ‖ structHash): what the device key signs. */
 export function beaconDigest(separator: Uint8Array, b: BeaconFields): Uint8Array {
-  digestBuf.set(separator, 2);
-  beaconStructHash(b, digestBuf, 34);
   const out = new Uint8Array(32);
-  keccak256Into(digestBuf, 0, 66, out, 0);
+  beaconDigestInto(separator, b, out, 0);
   return out;
 }
 
 export function witnessDigest(separator: Uint8Array, w: WitnessFields): Uint8Array {
+  const out = new Uint8Array(32);
+  witnessDigestInto(separator, w, out, 0);
+  return out;
+}
+
+/** beaconDigest written into out[offset..+32). */
+export function beaconDigestInto(
+  separator: Uint8Array,
+  b: BeaconFields,
+  out: Uint8Array,
+  offset: number,
+): void {
+  digestBuf.set(separator, 2);
+  beaconStructHash(b, digestBuf, 34);
+  keccak256Into(digestBuf, 0, 66, out, offset);
+}
+
+/** witnessDigest written into out[offset..+32). */
+export function witnessDigestInto(
+  separator: Uint8Array,
+  w: WitnessFields,
+  out: Uint8Array,
+  offset: number,
+): void {
   digestBuf.set(separator, 2);
   witnessStructHash(w, digestBuf, 34);
-  const out = new Uint8Array(32);
-  keccak256Into(digestBuf, 0, 66, out, 0);
-  return out;
+  keccak256Into(digestBuf, 0, 66, out, offset);
 }

@@ -3,8 +3,10 @@
  * device (HIP-15 x hex density), in two pools (beacons 20%, witnesses 80%).
  *
  * Order of work, and why the result does not depend on input order:
- *   1. stage 1, per report (prepare.ts, on worker threads): parse, digest, key, signature, payload;
- *   2. stateless checks per report against the chain index and the entropy log;
+ *   1. stage 1, per report (prepare.ts, on worker threads): parse, digest, key, signature, payload,
+ *      written as one record of a ReportTable (table.ts);
+ *   2. stateless checks per report against the chain index and the entropy log, as batches of
+ *      stage 1 complete;
  *   3. every report sorted canonically by (receive time, id, stage-2 reason); the stateful rules
  *      (duplicate, one beacon per device per window, witness-to-beacon matching, duplicate witness)
  *      run in that order, beacons first;
@@ -20,6 +22,9 @@
  * unknown_beacon, invalid_beacon, self_witness, too_late / too_early, invalid_region,
  * invalid_frequency, invalid_data_rate, below_min_distance, max_distance_exceeded, bad_rssi,
  * bad_snr, then duplicate. The first failing check is the recorded reason.
+ *
+ * Per report, the main thread keeps only the stage-1 record (160 bytes) and a few bytes of state
+ * (reason, selected, units): no object or string per report.
  */
 import * as h3 from "h3-js";
 
@@ -32,19 +37,23 @@ import { toWad } from "../rewards/fixed.js";
 import { buildDensity, type DensityMap } from "../rewards/density.js";
 import { hip15Table } from "../rewards/hip15.js";
 import { PARSE_ERROR_CODES } from "../reports/wire.js";
-import { compareHex, toHex, writeHex, ZERO_ADDRESS, ZERO_BYTES32, type Hex } from "../util/hex.js";
+import { toHex, type Hex } from "../util/hex.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
 import { haversineM, loraSnrFloorDb, maxRssiDbm, noiseFloorDbm } from "./physics.js";
-import {
-  InlinePreparer,
-  type Prepared,
-  type PreparedBeacon,
-  type PreparedWitness,
-  type ReportPreparer,
-} from "./prepare.js";
 import { WorkerPoolPreparer } from "./pool.js";
-import { reasonCode, type Reason } from "./reasons.js";
+import { InlinePreparer, type ReportPreparer } from "./prepare.js";
+import { CODE, reasonOf, type Reason } from "./reasons.js";
 import { coarseRegionResolver, type RegionPlan, type RegionResolver } from "./regions.js";
+import {
+  AUTH_BAD_SIGNATURE,
+  AUTH_OK,
+  KIND_BEACON,
+  KIND_MALFORMED,
+  KIND_WITNESS,
+  RECORD_BYTES,
+  OFFSET,
+  type ReportTable,
+} from "./table.js";
 import type { DeviceWork, Verifier, WorkResult } from "./verifier.js";
 
 export interface CoverageInputs {
@@ -57,7 +66,8 @@ export interface CoverageOptions {
   readonly regions?: RegionResolver;
   /**
    * Stage-1 runner for an epoch. Default: worker threads, one per core ("workers"); "inline" runs
-   * on the calling thread; a function supplies a custom preparer (closed after use).
+   * on the calling thread; a function supplies a custom preparer (closed after use). A custom
+   * preparer must take its keys in `chain.devices` order (device index = position).
    */
   readonly preparer?: "workers" | "inline" | ((chain: ChainView) => ReportPreparer);
 }
@@ -91,37 +101,6 @@ export interface CoverageWork extends WorkResult {
 
 export const COVERAGE_METRICS = ["beaconUnits", "witnessUnits", "scale"] as const;
 
-interface Geo {
-  readonly lat: number;
-  readonly lng: number;
-  /** Parent cell at the min-distance resolution. */
-  readonly gridCell: string;
-  readonly region: RegionPlan | undefined;
-}
-
-interface Row {
-  readonly p: Prepared;
-  readonly device: DeviceEntry | undefined;
-  reason: Reason | null;
-  selected: boolean;
-  units: bigint;
-}
-
-interface BeaconRow extends Row {
-  readonly p: PreparedBeacon;
-  /** Accepted beacons' valid witnesses (before selection). */
-  readonly witnesses: WitnessRow[];
-  /** Key ids of those witnesses (duplicate rule). */
-  readonly witnessKeys: Set<Hex>;
-}
-
-interface WitnessRow extends Row {
-  readonly p: PreparedWitness;
-  beacon: BeaconRow | null;
-  /** First 48 bits of the selection hash (exact in a double); ties fall back to the full hash. */
-  rank: number;
-}
-
 /**
  * Below this great-circle distance the H3 grid distance is computed. Ring 8 at res 11 lies
  * ~340-410 m out; res-11 cells are at most ~1.5x the average size anywhere, so grid distance < 8
@@ -147,19 +126,22 @@ export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> 
       if (!Number.isSafeInteger(r.receivedAt) || r.receivedAt < 0)
         throw new TypeError(`bad receive time ${r.receivedAt}`);
     }
-    const entropy = new EntropyLog(inputs.entropy);
-    const epoch = new EpochVerification(chain, entropy, this.params, this.regions);
-    // Stage 2 runs on this thread as batches come back from stage 1, overlapping the workers.
-    const rows: Row[] = new Array(inputs.reports.length);
+    const epoch = new EpochVerification(
+      chain,
+      new EntropyLog(inputs.entropy),
+      this.params,
+      this.regions,
+      inputs.reports.length,
+    );
     const preparer = this.makePreparer(chain);
+    let table: ReportTable;
     try {
-      await preparer.prepare(inputs.reports, (start, prepared) => {
-        for (let i = 0; i < prepared.length; i++) rows[start + i] = epoch.statelessCheck(prepared[i]!);
-      });
+      // Stage 2 runs on this thread as batches come back from stage 1, overlapping the workers.
+      table = await preparer.prepare(inputs.reports, (t, start, end) => epoch.statelessChecks(t, start, end));
     } finally {
       await preparer.close();
     }
-    return epoch.run(rows);
+    return epoch.run(table);
   }
 
   private makePreparer(chain: ChainView): ReportPreparer {
@@ -171,32 +153,137 @@ export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> 
   }
 }
 
+interface Geo {
+  /** Radians. */
+  readonly lat: number;
+  readonly lng: number;
+  /** Parent cell at the min-distance resolution. */
+  readonly gridCell: string;
+  readonly region: RegionPlan | undefined;
+}
+
+/** An accepted beacon and its valid witnesses (report indexes). */
+interface BeaconState {
+  readonly index: number;
+  readonly witnesses: number[];
+  /** Device indexes of those witnesses (duplicate rule). */
+  readonly witnessDevices: Set<number>;
+}
+
+/** Report indexes by the first 48 bits of a 32-byte field, exact matches checked byte by byte. */
+class HashIndex {
+  private readonly map = new Map<number, number | number[]>();
+  private readonly table: ReportTable;
+  private readonly field: "beacon";
+
+  constructor(table: ReportTable, field: "beacon") {
+    this.table = table;
+    this.field = field;
+  }
+
+  add(i: number): void {
+    const key = this.table.prefix48(i, this.field);
+    const found = this.map.get(key);
+    if (found === undefined) this.map.set(key, i);
+    else if (typeof found === "number") this.map.set(key, [found, i]);
+    else found.push(i);
+  }
+
+  /** An index whose field equals record i's, or -1. */
+  find(i: number): number {
+    const found = this.map.get(this.table.prefix48(i, this.field));
+    if (found === undefined) return -1;
+    if (typeof found === "number") return this.table.compare32(found, i, this.field) === 0 ? found : -1;
+    for (const j of found) if (this.table.compare32(j, i, this.field) === 0) return j;
+    return -1;
+  }
+}
+
 /** Stages 2-5 for one epoch (single use). */
 class EpochVerification {
-  private readonly geoCache = new Map<DeviceEntry, Geo>();
-  private readonly noiseFloors = new Map<number, number>();
-  private readonly rankBuf = new Uint8Array(72);
-  private readonly rankOut = new Uint8Array(32);
   private readonly chain: ChainView;
   private readonly entropy: EntropyLog;
   private readonly params: CoverageParams;
   private readonly regions: RegionResolver;
+  /** Per report: reason code (0 valid), selected flag, HIP-15 units (WAD). */
+  private readonly reason: Uint8Array;
+  private readonly selected: Uint8Array;
+  private readonly units: BigUint64Array;
+  private readonly geoCache: (Geo | undefined)[] = [];
+  private readonly noiseFloors = new Map<number, number>();
+  private readonly rankBuf = new Uint8Array(72);
+  private readonly rankOut = new Uint8Array(32);
 
-  constructor(chain: ChainView, entropy: EntropyLog, params: CoverageParams, regions: RegionResolver) {
+  constructor(
+    chain: ChainView,
+    entropy: EntropyLog,
+    params: CoverageParams,
+    regions: RegionResolver,
+    length: number,
+  ) {
     this.chain = chain;
     this.entropy = entropy;
     this.params = params;
     this.regions = regions;
+    this.reason = new Uint8Array(length);
+    this.selected = new Uint8Array(length);
+    this.units = new BigUint64Array(length);
   }
 
-  /** Stages 3-5 over the rows of stage 2 (one per report). */
-  run(rows: Row[]): CoverageWork {
-    // 3. canonical order, then the stateful rules
-    rows.sort(compareRows);
-    const beaconsByPayload = this.beaconPass(rows);
-    this.witnessPass(rows, beaconsByPayload);
-    // 4-5. selection, units, weights
-    const devices = this.reward(beaconsByPayload);
+  // ------------------------------------------------------------------------------------------
+  // stage 2
+
+  statelessChecks(table: ReportTable, start: number, end: number): void {
+    for (let i = start; i < end; i++) this.reason[i] = this.statelessCheck(table, i);
+  }
+
+  private statelessCheck(t: ReportTable, i: number): number {
+    const kind = t.kind(i);
+    if (kind === KIND_MALFORMED) return CODE.malformed;
+    const { epochStart, epochEnd } = this.chain.index;
+    const at = t.receivedAt(i);
+    if (kind === KIND_BEACON) {
+      if (at < epochStart || at >= epochEnd) return CODE.outside_epoch;
+    } else {
+      const slack = this.params.witnessWindowMs;
+      if (at < epochStart - slack || at >= epochEnd + slack) return CODE.outside_epoch;
+    }
+    const d = t.deviceIndex(i);
+    const device = d >= 0 ? this.chain.devices[d] : undefined;
+    if (device === undefined) return CODE.gateway_not_found;
+    if (t.auth(i) === AUTH_BAD_SIGNATURE) return CODE.bad_signature;
+    if (t.auth(i) !== AUTH_OK) return CODE.gateway_not_found;
+    if (device.record.status === "suspended") return CODE.denied;
+    if (device.record.status !== "active") return CODE.not_active;
+    if (device.cell === null) return CODE.not_asserted;
+    if (kind === KIND_WITNESS) return 0;
+
+    const e = this.entropy.checkBytes(t.bytes, t.at(i, "remoteEntropy"), at);
+    if (!e.ok) return CODE[e.reason];
+    if (!t.payloadOk(i)) return CODE.invalid_packet;
+    const region = this.geo(d).region;
+    if (region === undefined) return CODE.invalid_region;
+    const channel = t.channel(i);
+    if (region.channelFrequency[channel] !== t.frequency(i)) return CODE.invalid_frequency;
+    if (!region.channelDataRates[channel]!.includes(t.dataRate(i))) return CODE.invalid_data_rate;
+    const txPower = t.power(i);
+    if (txPower > region.maxConductedTenths || txPower + device.record.gain > region.maxEirpTenths) {
+      return CODE.invalid_tx_power;
+    }
+    return 0;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // stages 3-5
+
+  run(table: ReportTable): CoverageWork {
+    const order = this.canonicalOrder(table);
+    const accepted = this.beaconPass(table, order);
+    this.witnessPass(table, order, accepted);
+    const devices = this.reward(table, accepted);
+    const reason = this.reason;
+    const selected = this.selected;
+    const units = this.units;
     let verdicts: Verdict[] | null = null;
     return {
       kind: "coverage",
@@ -206,203 +293,138 @@ class EpochVerification {
       ],
       metricNames: COVERAGE_METRICS,
       devices,
-      record: encodeVerdicts(rows),
+      record: encodeVerdicts(table, order, reason, selected, units),
       get verdicts() {
-        verdicts ??= rows.map(toVerdict);
+        verdicts ??= Array.from(order, (i) => toVerdict(table, i, reason[i]!, selected[i] === 1, units[i]!));
         return verdicts;
       },
     };
   }
 
-  // ------------------------------------------------------------------------------------------
-  // stage 2
-
-  statelessCheck(p: Prepared): Row {
-    if (p.kind === "malformed")
-      return { p, device: undefined, reason: "malformed", selected: false, units: 0n };
-    if (p.kind === "beacon") {
-      const device = this.chain.device(p.device);
-      const row: BeaconRow = {
-        p,
-        device,
-        reason: this.checkBeacon(p, device),
-        selected: false,
-        units: 0n,
-        witnesses: [],
-        witnessKeys: new Set(),
-      };
-      return row;
-    }
-    const device = this.chain.device(p.device);
-    const row: WitnessRow = {
-      p,
-      device,
-      reason: this.checkWitnessAlone(p, device),
-      selected: false,
-      units: 0n,
-      beacon: null,
-      rank: 0,
-    };
-    return row;
+  /** Report indexes by (receive time, id, stage-2 reason). */
+  private canonicalOrder(t: ReportTable): number[] {
+    const reason = this.reason;
+    const order = Array.from({ length: t.length }, (_, i) => i);
+    // Rows equal on all three are the same content received at the same time with the same
+    // outcome so far: whichever comes first, the records written are the same bytes.
+    order.sort(
+      (a, b) => t.receivedAt(a) - t.receivedAt(b) || t.compare32(a, b, "id") || reason[a]! - reason[b]!,
+    );
+    return order;
   }
 
-  private checkDevice(p: PreparedBeacon | PreparedWitness, device: DeviceEntry | undefined): Reason | null {
-    if (device === undefined || p.auth === "unknown_device") return "gateway_not_found";
-    if (p.auth !== "ok") return "bad_signature";
-    if (device.record.status === "suspended") return "denied";
-    if (device.record.status !== "active") return "not_active";
-    if (device.cell === null) return "not_asserted";
-    return null;
-  }
-
-  private checkBeacon(p: PreparedBeacon, device: DeviceEntry | undefined): Reason | null {
-    const { epochStart, epochEnd } = this.chain.index;
-    if (p.receivedAt < epochStart || p.receivedAt >= epochEnd) return "outside_epoch";
-    const deviceReason = this.checkDevice(p, device);
-    if (deviceReason !== null || device === undefined) return deviceReason;
-    const b = p;
-    const e = this.entropy.check(b.remoteEntropy, p.receivedAt);
-    if (!e.ok) return e.reason;
-    if (!p.payloadOk) return "invalid_packet";
-    const region = this.geo(device).region;
-    if (region === undefined) return "invalid_region";
-    if (region.channelFrequency[b.channel] !== b.frequency) return "invalid_frequency";
-    if (!region.channelDataRates[b.channel]!.includes(b.dataRate)) return "invalid_data_rate";
-    if (b.txPower > region.maxConductedTenths || b.txPower + device.record.gain > region.maxEirpTenths) {
-      return "invalid_tx_power";
-    }
-    return null;
-  }
-
-  private checkWitnessAlone(p: PreparedWitness, device: DeviceEntry | undefined): Reason | null {
-    const { epochStart, epochEnd } = this.chain.index;
-    const slack = this.params.witnessWindowMs;
-    if (p.receivedAt < epochStart - slack || p.receivedAt >= epochEnd + slack) return "outside_epoch";
-    return this.checkDevice(p, device);
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // stage 3
-
-  /** Duplicate and interval rules over beacons in canonical order; returns accepted beacons by payload hash. */
-  private beaconPass(rows: readonly Row[]): Map<Hex, BeaconRow> {
-    const accepted = new Map<Hex, BeaconRow>();
-    const windows = new Set<string>();
-    for (const row of rows) {
-      if (row.p.kind !== "beacon" || row.reason !== null) continue;
-      const b = row as BeaconRow;
-      if (accepted.has(b.p.beacon)) {
-        b.reason = "duplicate";
+  /** Duplicate and interval rules over beacons in canonical order; returns the accepted beacons. */
+  private beaconPass(t: ReportTable, order: readonly number[]): Map<number, BeaconState> {
+    const acceptedIndex = new HashIndex(t, "beacon");
+    const accepted = new Map<number, BeaconState>();
+    const windows = new Set<number>();
+    const interval = this.params.beaconIntervalMs;
+    for (const i of order) {
+      if (t.kind(i) !== KIND_BEACON || this.reason[i] !== 0) continue;
+      if (acceptedIndex.find(i) >= 0) {
+        this.reason[i] = CODE.duplicate;
         continue;
       }
-      const window = `${b.device!.keyId}:${Math.floor(b.p.receivedAt / this.params.beaconIntervalMs)}`;
+      // device index x 2^20 + window number (mod 2^20, i.e. ~700 years of 6-hour windows): exact
+      const window = t.deviceIndex(i) * 0x10_0000 + (Math.floor(t.receivedAt(i) / interval) % 0x10_0000);
       if (windows.has(window)) {
-        b.reason = "irregular_interval";
+        this.reason[i] = CODE.irregular_interval;
         continue;
       }
       windows.add(window);
-      accepted.set(b.p.beacon, b);
-      b.selected = true;
+      acceptedIndex.add(i);
+      accepted.set(i, { index: i, witnesses: [], witnessDevices: new Set() });
+      this.selected[i] = 1;
     }
     return accepted;
   }
 
-  private witnessPass(rows: readonly Row[], accepted: ReadonlyMap<Hex, BeaconRow>): void {
-    const cited = new Set<Hex>();
-    for (const row of rows) if (row.p.kind === "beacon") cited.add(row.p.beacon);
-    for (const row of rows) {
-      if (row.p.kind !== "witness" || row.reason !== null) continue;
-      const w = row as WitnessRow;
-      const hash = w.p.beacon;
-      const beacon = accepted.get(hash);
-      if (beacon === undefined) {
-        w.reason = cited.has(hash) ? "invalid_beacon" : "unknown_beacon";
+  private witnessPass(
+    t: ReportTable,
+    order: readonly number[],
+    accepted: ReadonlyMap<number, BeaconState>,
+  ): void {
+    const acceptedIndex = new HashIndex(t, "beacon");
+    for (const b of accepted.keys()) acceptedIndex.add(b);
+    const anyBeacon = new HashIndex(t, "beacon");
+    for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
+    for (const i of order) {
+      if (t.kind(i) !== KIND_WITNESS || this.reason[i] !== 0) continue;
+      const b = acceptedIndex.find(i);
+      if (b < 0) {
+        this.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
         continue;
       }
-      w.reason = this.checkPair(beacon, w);
-      if (w.reason !== null) continue;
-      const keyId = w.device!.keyId;
-      if (beacon.witnessKeys.has(keyId)) {
-        w.reason = "duplicate";
+      const r = this.checkPair(t, b, i);
+      if (r !== 0) {
+        this.reason[i] = r;
         continue;
       }
-      beacon.witnessKeys.add(keyId);
-      w.beacon = beacon;
-      beacon.witnesses.push(w);
+      const state = accepted.get(b)!;
+      const device = t.deviceIndex(i);
+      if (state.witnessDevices.has(device)) {
+        this.reason[i] = CODE.duplicate;
+        continue;
+      }
+      state.witnessDevices.add(device);
+      state.witnesses.push(i);
     }
   }
 
-  private checkPair(beacon: BeaconRow, w: WitnessRow): Reason | null {
+  private checkPair(t: ReportTable, b: number, w: number): number {
     const params = this.params;
-    const witnessDevice = w.device!;
-    const beaconDevice = beacon.device!;
-    if (witnessDevice === beaconDevice) return "self_witness";
-    const dt = w.p.receivedAt - beacon.p.receivedAt;
-    if (dt > params.witnessWindowMs) return "too_late";
-    if (dt < -params.witnessWindowMs) return "too_early";
-    const bg = this.geo(beaconDevice);
-    const wg = this.geo(witnessDevice);
-    if (wg.region === undefined || wg.region !== bg.region) return "invalid_region";
-    const b = beacon.p;
-    const r = w.p;
-    if (Math.abs(r.frequency - b.frequency) > params.maxFrequencyOffsetHz) return "invalid_frequency";
-    if (r.dataRate !== b.dataRate) return "invalid_data_rate";
+    const bd = t.deviceIndex(b);
+    const wd = t.deviceIndex(w);
+    if (bd === wd) return CODE.self_witness;
+    const dt = t.receivedAt(w) - t.receivedAt(b);
+    if (dt > params.witnessWindowMs) return CODE.too_late;
+    if (dt < -params.witnessWindowMs) return CODE.too_early;
+    const bg = this.geo(bd);
+    const wg = this.geo(wd);
+    if (wg.region === undefined || wg.region !== bg.region) return CODE.invalid_region;
+    const frequency = t.frequency(b);
+    if (Math.abs(t.frequency(w) - frequency) > params.maxFrequencyOffsetHz) return CODE.invalid_frequency;
+    const dataRate = t.dataRate(b);
+    if (t.dataRate(w) !== dataRate) return CODE.invalid_data_rate;
     const distance = haversineM(bg.lat, bg.lng, wg.lat, wg.lng);
     if (distance < GRID_CHECK_BELOW_M && gridDistance(bg.gridCell, wg.gridCell) < params.minGridDistance) {
-      return "below_min_distance";
+      return CODE.below_min_distance;
     }
-    if (distance > params.maxDistanceM) return "max_distance_exceeded";
+    if (distance > params.maxDistanceM) return CODE.max_distance_exceeded;
+    const signal = t.power(w) / 10;
     const pathM = Math.max(distance - params.positionSlackM, 1);
+    const devices = this.chain.devices;
     const bound = maxRssiDbm(
-      b.txPower / 10,
-      beaconDevice.record.gain / 10,
+      t.power(b) / 10,
+      devices[bd]!.record.gain / 10,
       pathM,
-      b.frequency,
-      witnessDevice.record.gain / 10,
+      frequency,
+      devices[wd]!.record.gain / 10,
     );
-    if (r.signal / 10 > bound + params.rssiToleranceTenths / 10) return "bad_rssi";
-    const rate = bg.region!.dataRates.get(b.dataRate)!;
-    const snr = r.snr / 10;
+    if (signal > bound + params.rssiToleranceTenths / 10) return CODE.bad_rssi;
+    const rate = bg.region!.dataRates.get(dataRate)!;
+    const snr = t.snr(w) / 10;
     const tolerance = params.snrToleranceTenths / 10;
-    if (snr < loraSnrFloorDb(rate.spreadingFactor) - tolerance) return "bad_snr";
-    if (snr > r.signal / 10 - noiseFloorDbm(rate.bandwidthHz, params.noiseFigureDb) + tolerance)
-      return "bad_snr";
-    return null;
+    if (snr < loraSnrFloorDb(rate.spreadingFactor) - tolerance) return CODE.bad_snr;
+    if (snr > signal - this.noiseFloor(rate.bandwidthHz) + tolerance) return CODE.bad_snr;
+    return 0;
   }
 
-  private noiseFloor(bandwidthHz: number): number {
-    let n = this.noiseFloors.get(bandwidthHz);
-    if (n === undefined) {
-      n = noiseFloorDbm(bandwidthHz, this.params.noiseFigureDb);
-      this.noiseFloors.set(bandwidthHz, n);
-    }
-    return n;
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // stages 4-5
-
-  private reward(accepted: ReadonlyMap<Hex, BeaconRow>): DeviceWork[] {
+  private reward(t: ReportTable, accepted: ReadonlyMap<number, BeaconState>): DeviceWork[] {
     const max = this.params.maxWitnessesPerBeacon;
     const table = hip15Table(max);
+    const devices = this.chain.devices;
     const density = this.density();
-    const scales = new Map<DeviceEntry, bigint>();
-    const scaleOf = (d: DeviceEntry): bigint => {
-      let s = scales.get(d);
-      if (s === undefined) {
-        s = toWad(density.scaleOf(d.cell!));
-        scales.set(d, s);
-      }
-      return s;
-    };
+    const scales: bigint[] = [];
+    const scaleOf = (d: number): bigint => (scales[d] ??= toWad(density.scaleOf(devices[d]!.cell!)));
     interface Acc {
       beaconUnits: bigint;
       witnessUnits: bigint;
       beaconWeight: bigint;
       witnessWeight: bigint;
     }
-    const acc = new Map<DeviceEntry, Acc>();
-    const accOf = (d: DeviceEntry): Acc => {
+    const acc = new Map<number, Acc>();
+    const accOf = (d: number): Acc => {
       let a = acc.get(d);
       if (a === undefined) {
         a = { beaconUnits: 0n, witnessUnits: 0n, beaconWeight: 0n, witnessWeight: 0n };
@@ -411,33 +433,40 @@ class EpochVerification {
       return a;
     };
 
+    const rank = new Map<number, number>();
     for (const beacon of accepted.values()) {
-      for (const w of beacon.witnesses) w.rank = this.rank(beacon, w);
-      beacon.witnesses.sort(
-        (x, y) => x.rank - y.rank || compareHex(this.fullRank(beacon, x), this.fullRank(beacon, y)),
+      const ws = beacon.witnesses;
+      if (ws.length === 0) continue;
+      for (const w of ws) rank.set(w, this.rank(t, beacon.index, w));
+      ws.sort(
+        (x, y) =>
+          rank.get(x)! - rank.get(y)! ||
+          compareBytes(this.fullRank(t, beacon.index, x), this.fullRank(t, beacon.index, y)),
       );
-      const selected = beacon.witnesses.slice(0, max);
-      const n = selected.length;
-      if (n === 0) continue;
-      const scale = scaleOf(beacon.device!);
-      beacon.units = table.beaconer[n]!;
-      const a = accOf(beacon.device!);
-      a.beaconUnits += beacon.units;
-      a.beaconWeight += beacon.units * scale;
-      const units = table.witness[n]!;
-      for (const w of selected) {
-        w.selected = true;
-        w.units = units;
-        const wa = accOf(w.device!);
-        wa.witnessUnits += units;
-        wa.witnessWeight += units * scale; // a witness is scaled at the beaconer's hex
+      const n = Math.min(ws.length, max);
+      const bd = t.deviceIndex(beacon.index);
+      const scale = scaleOf(bd);
+      const beaconUnits = table.beaconer[n]!;
+      this.units[beacon.index] = beaconUnits;
+      const a = accOf(bd);
+      a.beaconUnits += beaconUnits;
+      a.beaconWeight += beaconUnits * scale;
+      const witnessUnits = table.witness[n]!;
+      for (let k = 0; k < n; k++) {
+        const w = ws[k]!;
+        this.selected[w] = 1;
+        this.units[w] = witnessUnits;
+        const wa = accOf(t.deviceIndex(w));
+        wa.witnessUnits += witnessUnits;
+        wa.witnessWeight += witnessUnits * scale; // a witness is scaled at the beaconer's hex
       }
+      rank.clear();
     }
 
     const out: DeviceWork[] = [];
     for (const [d, a] of acc) {
       out.push({
-        deviceId: d.record.id,
+        deviceId: devices[d]!.record.id,
         weights: [a.beaconWeight, a.witnessWeight],
         metrics: [a.beaconUnits, a.witnessUnits, scaleOf(d)],
       });
@@ -454,33 +483,33 @@ class EpochVerification {
   }
 
   /** Selection hash keccak256(remoteEntropy ‖ beaconer key id ‖ witness key id) into rankOut. */
-  private selectionHash(beacon: BeaconRow, w: WitnessRow): void {
+  private selectionHash(t: ReportTable, b: number, w: number): Uint8Array {
     const buf = this.rankBuf;
-    writeHex(buf, 0, beacon.p.remoteEntropy);
-    writeHex(buf, 32, beacon.device!.keyId);
-    writeHex(buf, 52, w.device!.keyId);
+    const bytes = t.bytes;
+    buf.set(bytes.subarray(t.at(b, "remoteEntropy"), t.at(b, "remoteEntropy") + 32), 0);
+    buf.set(bytes.subarray(t.at(b, "device"), t.at(b, "device") + 20), 32);
+    buf.set(bytes.subarray(t.at(w, "device"), t.at(w, "device") + 20), 52);
     keccak256Into(buf, 0, 72, this.rankOut, 0);
+    return this.rankOut;
   }
 
-  /** The full selection hash, for the (2^-48-rare) ties on the first 48 bits. */
-  private fullRank(beacon: BeaconRow, w: WitnessRow): Hex {
-    this.selectionHash(beacon, w);
-    return toHex(this.rankOut);
-  }
-
-  /** First 48 bits of the selection hash, exact in a double: lowest is selected first. */
-  private rank(beacon: BeaconRow, w: WitnessRow): number {
-    this.selectionHash(beacon, w);
-    const o = this.rankOut;
+  /** First 48 bits of the selection hash, exact in a double: the lowest are selected. */
+  private rank(t: ReportTable, b: number, w: number): number {
+    const o = this.selectionHash(t, b, w);
     return (
       ((o[0]! << 8) | o[1]!) * 0x1_0000_0000 + (((o[2]! << 24) | (o[3]! << 16) | (o[4]! << 8) | o[5]!) >>> 0)
     );
   }
 
-  private geo(d: DeviceEntry): Geo {
-    let g = this.geoCache.get(d);
+  /** The full selection hash (a copy), for the 2^-48-rare ties on the first 48 bits. */
+  private fullRank(t: ReportTable, b: number, w: number): Uint8Array {
+    return this.selectionHash(t, b, w).slice();
+  }
+
+  private geo(d: number): Geo {
+    let g = this.geoCache[d];
     if (g === undefined) {
-      const cell = d.cell!;
+      const cell = this.chain.devices[d]!.cell!;
       const [lat, lng] = h3.cellToLatLng(cell);
       g = {
         lat: (lat * Math.PI) / 180,
@@ -488,9 +517,18 @@ class EpochVerification {
         gridCell: h3.cellToParent(cell, this.params.minDistanceResolution),
         region: this.regions(lat, lng),
       };
-      this.geoCache.set(d, g);
+      this.geoCache[d] = g;
     }
     return g;
+  }
+
+  private noiseFloor(bandwidthHz: number): number {
+    let n = this.noiseFloors.get(bandwidthHz);
+    if (n === undefined) {
+      n = noiseFloorDbm(bandwidthHz, this.params.noiseFigureDb);
+      this.noiseFloors.set(bandwidthHz, n);
+    }
+    return n;
   }
 }
 
@@ -503,62 +541,56 @@ function gridDistance(a: string, b: string): number {
   }
 }
 
-/**
- * Canonical report order: receive time, then id, then the stage-2 reason. Rows equal on all three
- * are the same content received at the same time with the same outcome so far; whichever comes
- * first, the records written are the same bytes (the signature is not part of a record).
- */
-function compareRows(a: Row, b: Row): number {
-  if (a.p.receivedAt !== b.p.receivedAt) return a.p.receivedAt - b.p.receivedAt;
-  if (a.p.id !== b.p.id) return a.p.id < b.p.id ? -1 : 1;
-  return reasonCode(a.reason) - reasonCode(b.reason);
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return a[k]! - b[k]!;
+  return 0;
 }
 
-function toVerdict(row: Row): Verdict {
-  const p = row.p;
+const KIND_NAME = ["malformed", "beacon", "witness"] as const;
+
+function toVerdict(t: ReportTable, i: number, reason: number, selected: boolean, units: bigint): Verdict {
+  const kind = KIND_NAME[t.kind(i)]!;
+  const malformed = kind === "malformed";
   return {
-    id: p.id,
-    receivedAt: p.receivedAt,
-    kind: p.kind,
-    device: p.kind === "malformed" ? null : p.device,
-    reason: row.reason,
-    detail: p.kind === "malformed" ? p.error.code : null,
-    beacon: p.kind === "malformed" ? null : p.beacon,
-    selected: row.selected,
-    units: row.units,
+    id: t.idHex(i),
+    receivedAt: t.receivedAt(i),
+    kind,
+    device: malformed ? null : t.deviceHex(i),
+    reason: reasonOf(reason),
+    detail: malformed ? PARSE_ERROR_CODES[t.parseError(i) - 1]! : null,
+    beacon: malformed ? null : t.beaconHex(i),
+    selected,
+    units,
   };
 }
-
-const KIND_CODE = { malformed: 0, beacon: 1, witness: 2 } as const;
 
 /**
  * Verdict record, per report in canonical order (104 bytes):
  *   id bytes32 | receivedAt uint64 | kind uint8 (0 malformed, 1 beacon, 2 witness) | device address
  *   | reason uint8 (verify/reasons.ts, 0 = valid) | parse error uint8 (reports/wire.ts, 0 = none)
  *   | selected uint8 | beacon payload hash bytes32 | units uint64 (18 decimals)
- * preceded by the count (uint64).
+ * preceded by the count (uint64). Malformed reports have zero device and payload hash.
  */
-function encodeVerdicts(rows: readonly Row[]): Uint8Array[] {
+function encodeVerdicts(
+  t: ReportTable,
+  order: readonly number[],
+  reason: Uint8Array,
+  selected: Uint8Array,
+  units: BigUint64Array,
+): Uint8Array[] {
   const w = new ByteWriter();
-  w.u64(rows.length);
-  for (const row of rows) {
-    const p = row.p;
-    w.hex(p.id, 32).u64(p.receivedAt).u8(KIND_CODE[p.kind]);
-    if (p.kind === "malformed") {
-      w.hex(ZERO_ADDRESS, 20)
-        .u8(reasonCode(row.reason))
-        .u8(PARSE_ERROR_CODES.indexOf(p.error.code) + 1);
-      w.u8(0).hex(ZERO_BYTES32, 32).u64(0);
-      continue;
-    }
-    const device = p.device;
-    const beacon = p.beacon;
-    w.hex(device, 20)
-      .u8(reasonCode(row.reason))
-      .u8(0)
-      .u8(row.selected ? 1 : 0)
-      .hex(beacon, 32)
-      .uint(row.units, 8);
+  w.u64(order.length);
+  const bytes = t.bytes;
+  for (const i of order) {
+    const o = i * RECORD_BYTES;
+    w.copy(bytes, o + OFFSET.id, 32)
+      .u64(t.receivedAt(i))
+      .u8(t.kind(i));
+    w.copy(bytes, o + OFFSET.device, 20)
+      .u8(reason[i]!)
+      .u8(t.parseError(i))
+      .u8(selected[i]!);
+    w.copy(bytes, o + OFFSET.beacon, 32).u64(units[i]!);
   }
   return w.finish();
 }

@@ -1,6 +1,7 @@
 /**
  * Stage 1 on worker threads: signature checks are ~55 µs each and dominate verification, so
- * batches of reports are spread over one worker per core.
+ * batches of reports are spread over one worker per core. Workers write their records straight
+ * into the epoch's shared ReportTable; messages carry only the report texts and acknowledgements.
  *
  * Loading TypeScript in workers: the oracle runs as TypeScript (hardhat run / mocha with tsx, or
  * Node's own type stripping). tsx registered through its API in the main thread does not reach
@@ -13,7 +14,8 @@ import { Worker } from "node:worker_threads";
 
 import type { DeviceKey, ReceivedReport } from "../chain/types.js";
 import type { ReportDomain } from "../reports/types.js";
-import type { BatchListener, Prepared, ReportPreparer } from "./prepare.js";
+import type { BatchListener, ReportPreparer } from "./prepare.js";
+import { ReportTable } from "./table.js";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./worker.js";
 
 const RESOLVE_TS_HOOK = `
@@ -36,6 +38,35 @@ function bootstrap(entry: string): string {
   );
 }
 
+/**
+ * The parent's execArgv minus what workers refuse (per-process V8 flags such as
+ * --max-old-space-size make `new Worker` throw): module loaders and TypeScript/experimental
+ * switches are what workers need to load our code the same way.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const withValue = new Set([
+    "--import",
+    "--require",
+    "-r",
+    "--loader",
+    "--experimental-loader",
+    "--conditions",
+    "-C",
+  ]);
+  const keep =
+    /^(--import|--require|--loader|--experimental-loader|--conditions|--experimental-|--no-experimental-|--enable-source-maps|--disable-warning)/;
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    if (withValue.has(arg) && i + 1 < execArgv.length) {
+      out.push(arg, execArgv[++i]!);
+    } else if (keep.test(arg)) {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 export interface PoolOptions {
   /** Worker threads; default: available parallelism. */
   readonly threads?: number;
@@ -47,7 +78,7 @@ export interface PoolOptions {
 
 interface Pending {
   readonly worker: number;
-  readonly resolve: (prepared: Prepared[]) => void;
+  readonly resolve: () => void;
   readonly reject: (error: Error) => void;
 }
 
@@ -59,9 +90,11 @@ export class WorkerPoolPreparer implements ReportPreparer {
   private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
+  private job = 0;
   private failure: Error | null = null;
   private closing = false;
 
+  /** `keys[i]` is the key of device index i (ChainView.devices order). */
   constructor(domain: ReportDomain, keys: readonly DeviceKey[], options: PoolOptions = {}) {
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.batchSize = Math.max(1, options.batchSize ?? 256);
@@ -73,7 +106,7 @@ export class WorkerPoolPreparer implements ReportPreparer {
       const worker = new Worker(bootstrap(entry), {
         eval: true,
         workerData: init,
-        execArgv: [...process.execArgv, "--disable-warning=ExperimentalWarning"],
+        execArgv: [...workerExecArgv(process.execArgv), "--disable-warning=ExperimentalWarning"],
         // A larger young generation: stage 1 allocates many short-lived strings per report.
         resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });
@@ -88,50 +121,61 @@ export class WorkerPoolPreparer implements ReportPreparer {
     }
   }
 
-  /** Resolves once every worker has loaded its code and key table (a ping round trip each). */
+  /** Resolves once every worker has loaded its code and key list (a ping round trip each). */
   async ready(): Promise<void> {
-    await Promise.all(this.workers.map((_, w) => this.sendTo(w, [], new Float64Array(0))));
+    await Promise.all(this.workers.map((_, w) => this.request(w, (seq) => ({ type: "ping", seq }))));
   }
 
-  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]> {
-    const results: Prepared[] = new Array(reports.length);
-    if (reports.length === 0) return Promise.resolve(results);
-    return new Promise<Prepared[]>((resolve, reject) => {
+  async prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
+    const table = new ReportTable(reports.length, true);
+    if (reports.length === 0) return table;
+    const job = ++this.job;
+    const buffer = table.buffer as SharedArrayBuffer;
+    await Promise.all(
+      this.workers.map((_, w) =>
+        this.request(w, (seq) => ({ type: "attach", seq, job, buffer, length: reports.length })),
+      ),
+    );
+    await new Promise<void>((resolve, reject) => {
       let next = 0;
       let inFlight = 0;
       let failed = false;
+      const fail = (error: unknown) => {
+        failed = true;
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
       const pump = () => {
         while (!failed && inFlight < this.window && next < reports.length) {
           const start = next;
-          next = Math.min(reports.length, start + this.batchSize);
+          const end = Math.min(reports.length, start + this.batchSize);
+          next = end;
           inFlight++;
-          this.send(reports, start, next).then(
-            (prepared) => {
-              if (failed) return;
-              for (let i = 0; i < prepared.length; i++) results[start + i] = prepared[i]!;
-              inFlight--;
-              pump(); // refill first, so workers keep going while the listener runs
-              try {
-                onBatch?.(start, prepared);
-              } catch (error) {
-                failed = true;
-                reject(error instanceof Error ? error : new Error(String(error)));
-                return;
-              }
-              if (inFlight === 0 && next >= reports.length) resolve(results);
-            },
-            (error: Error) => {
-              failed = true;
-              reject(error);
-            },
-          );
+          this.sendBatch(job, reports, start, end).then(() => {
+            if (failed) return;
+            inFlight--;
+            pump(); // refill first, so workers keep going while the listener runs
+            try {
+              if (!table.isWritten(end - 1)) throw new Error(`rows ${start}-${end} not written`);
+              onBatch?.(table, start, end);
+            } catch (error) {
+              fail(error);
+              return;
+            }
+            if (inFlight === 0 && next >= reports.length) resolve();
+          }, fail);
         }
       };
       pump();
     });
+    return table;
   }
 
-  private send(reports: readonly ReceivedReport[], start: number, end: number): Promise<Prepared[]> {
+  private sendBatch(
+    job: number,
+    reports: readonly ReceivedReport[],
+    start: number,
+    end: number,
+  ): Promise<void> {
     const receivedAt = new Float64Array(end - start);
     const raws: string[] = new Array(end - start);
     for (let i = start; i < end; i++) {
@@ -140,18 +184,23 @@ export class WorkerPoolPreparer implements ReportPreparer {
     }
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[w]!) w = i;
-    return this.sendTo(w, raws, receivedAt);
+    return this.request(w, (seq) => ({ type: "batch", seq, job, start, raws, receivedAt }), [
+      receivedAt.buffer,
+    ]);
   }
 
-  private sendTo(w: number, raws: string[], receivedAt: Float64Array<ArrayBuffer>): Promise<Prepared[]> {
+  private request(
+    w: number,
+    make: (seq: number) => WorkerRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const seq = this.seq++;
-    return new Promise<Prepared[]>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
       this.pending.set(seq, { worker: w, resolve, reject });
       this.load[w]!++;
-      const req: WorkerRequest = { seq, raws, receivedAt };
-      this.workers[w]!.postMessage(req, [receivedAt.buffer]);
+      this.workers[w]!.postMessage(make(seq), transfer);
     });
   }
 
@@ -161,7 +210,7 @@ export class WorkerPoolPreparer implements ReportPreparer {
     this.pending.delete(res.seq);
     this.load[p.worker]!--;
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
-    if (res.ok) p.resolve(res.prepared);
+    if (res.ok) p.resolve();
     else p.reject(new Error(`verification worker failed: ${res.error}`));
   }
 

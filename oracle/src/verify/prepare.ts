@@ -1,135 +1,117 @@
 /**
  * Stage 1 of verification, per report and independent of every other report: parse the wire
  * text, hash the EIP-712 digest, find the device key, check the signature, rebuild the beacon
- * payload. This is where the CPU goes (signature checks), so it runs on worker threads
- * (verify/pool.ts) or inline (InlinePreparer) with identical results.
+ * payload, and write the result as one record of a ReportTable (table.ts). This is where the CPU
+ * goes (signature checks), so it runs on worker threads (pool.ts) or inline (InlinePreparer) with
+ * byte-identical results.
  */
 import type { DeviceKey, ReceivedReport } from "../chain/types.js";
-import { keccak256 } from "../crypto/keccak.js";
-import { beaconPayload, payloadHash } from "../entropy/payload.js";
-import { beaconDigest, witnessDigest } from "../reports/eip712.js";
+import { keccak256Into } from "../crypto/keccak.js";
+import { beaconDigestInto, witnessDigestInto } from "../reports/eip712.js";
 import { keyIdOf, SignatureChecker } from "../reports/keys.js";
 import { separatorOf } from "../reports/sign.js";
 import type { ReportDomain } from "../reports/types.js";
-import { parseReport, type ParseError } from "../reports/wire.js";
-import { toHex, type Hex } from "../util/hex.js";
-
-/** Outcome of the key lookup and signature check. */
-export type Auth = "ok" | "unknown_device" | "bad_signature";
-
-export interface PreparedMalformed {
-  readonly kind: "malformed";
-  /** keccak256 of the UTF-8 text as received. */
-  readonly id: Hex;
-  readonly receivedAt: number;
-  readonly error: ParseError;
-}
-
-/**
- * What later stages need of a beacon, flattened (no signature, no local entropy, no device clock):
- * this crosses the thread boundary once per report, so it is kept small.
- */
-export interface PreparedBeacon {
-  readonly kind: "beacon";
-  /** The EIP-712 digest: the report's identity (same content, same id). */
-  readonly id: Hex;
-  readonly receivedAt: number;
-  readonly auth: Auth;
-  /** Key id of the beaconing device. */
-  readonly device: Hex;
-  /** keccak256(payload): what witnesses cite. */
-  readonly beacon: Hex;
-  /** payload == beaconPayload(remoteEntropy, localEntropy). */
-  readonly payloadOk: boolean;
-  readonly remoteEntropy: Hex;
-  readonly frequency: number;
-  readonly channel: number;
-  readonly dataRate: number;
-  readonly txPower: number;
-}
-
-export interface PreparedWitness {
-  readonly kind: "witness";
-  readonly id: Hex;
-  readonly receivedAt: number;
-  readonly auth: Auth;
-  /** Key id of the witnessing device. */
-  readonly device: Hex;
-  /** The beacon payload hash it cites. */
-  readonly beacon: Hex;
-  readonly signal: number;
-  readonly snr: number;
-  readonly frequency: number;
-  readonly dataRate: number;
-}
-
-export type Prepared = PreparedMalformed | PreparedBeacon | PreparedWitness;
+import { PARSE_ERROR_CODES, parseReport } from "../reports/wire.js";
+import { writeHex, type Hex } from "../util/hex.js";
+import {
+  AUTH_BAD_SIGNATURE,
+  AUTH_OK,
+  AUTH_UNKNOWN_DEVICE,
+  KIND_BEACON,
+  KIND_MALFORMED,
+  KIND_WITNESS,
+  ReportTable,
+} from "./table.js";
 
 const utf8 = new TextEncoder();
 
-/** Per-thread stage-1 state: the domain separator, the key table and the signature cache. */
+/** Per-thread stage-1 state: the domain separator, the key list and the signature cache. */
 export class ReportPreparation {
   private readonly separator: Uint8Array;
-  private readonly keys = new Map<Hex, DeviceKey>();
+  private readonly keys = new Map<Hex, { readonly key: DeviceKey; readonly index: number }>();
   private readonly checker = new SignatureChecker();
+  private readonly digest = new Uint8Array(32);
+  private readonly scratch = new Uint8Array(96);
 
-  constructor(domain: ReportDomain, keys: Iterable<DeviceKey>) {
+  /** `keys[i]` is the key of device index i (ChainView.devices order). */
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
     this.separator = separatorOf(domain);
-    for (const key of keys) this.keys.set(keyIdOf(key), key);
+    keys.forEach((key, index) => this.keys.set(keyIdOf(key), { key, index }));
   }
 
-  prepare(raw: string, receivedAt: number): Prepared {
+  /** Writes record i of `table` for one report, then publishes it (table.markWritten). */
+  prepareInto(table: ReportTable, i: number, raw: string, receivedAt: number): void {
+    const bytes = table.bytes;
     const parsed = parseReport(raw);
     if (!parsed.ok) {
-      const text = typeof raw === "string" ? raw : String(raw);
-      return { kind: "malformed", id: toHex(keccak256(utf8.encode(text))), receivedAt, error: parsed.error };
-    }
-    const report = parsed.report;
-    if (report.type === "beacon") {
-      const digest = beaconDigest(this.separator, report);
-      return {
-        kind: "beacon",
-        id: toHex(digest),
+      table.setHeader(
+        i,
+        KIND_MALFORMED,
+        AUTH_OK,
+        false,
+        PARSE_ERROR_CODES.indexOf(parsed.error.code) + 1,
+        -1,
         receivedAt,
-        auth: this.authenticate(report.device, digest, report.signature),
-        device: report.device,
-        beacon: payloadHash(report.payload),
-        payloadOk: beaconPayload(report.remoteEntropy, report.localEntropy) === report.payload,
-        remoteEntropy: report.remoteEntropy,
-        frequency: report.frequency,
-        channel: report.channel,
-        dataRate: report.dataRate,
-        txPower: report.txPower,
-      };
+      );
+      const text = utf8.encode(typeof raw === "string" ? raw : String(raw));
+      keccak256Into(text, 0, text.length, bytes, table.at(i, "id"));
+      table.markWritten(i);
+      return;
     }
-    const digest = witnessDigest(this.separator, report);
-    return {
-      kind: "witness",
-      id: toHex(digest),
-      receivedAt,
-      auth: this.authenticate(report.witness, digest, report.signature),
-      device: report.witness,
-      beacon: report.beaconPayloadHash,
-      signal: report.signal,
-      snr: report.snr,
-      frequency: report.frequency,
-      dataRate: report.dataRate,
-    };
+    const r = parsed.report;
+    const digest = this.digest;
+    const keyId = r.type === "beacon" ? r.device : r.witness;
+    const entry = this.keys.get(keyId);
+    if (r.type === "beacon") {
+      beaconDigestInto(this.separator, r, digest, 0);
+      // payload == keccak256(remoteEntropy ‖ localEntropy)?  (entropy/payload.ts)
+      const s = this.scratch;
+      writeHex(s, 0, r.remoteEntropy);
+      writeHex(s, 32, r.localEntropy);
+      keccak256Into(s, 0, 64, s, 64);
+      writeHex(s, 0, r.payload);
+      let payloadOk = true;
+      for (let k = 0; k < 32; k++) if (s[k] !== s[64 + k]) payloadOk = false;
+      table.setHeader(i, KIND_BEACON, AUTH_OK, payloadOk, 0, entry?.index ?? -1, receivedAt);
+      table.setRadio(i, r.frequency, r.channel, r.dataRate, r.txPower, 0);
+      keccak256Into(s, 0, 32, bytes, table.at(i, "beacon"));
+      writeHex(bytes, table.at(i, "remoteEntropy"), r.remoteEntropy);
+    } else {
+      witnessDigestInto(this.separator, r, digest, 0);
+      table.setHeader(i, KIND_WITNESS, AUTH_OK, false, 0, entry?.index ?? -1, receivedAt);
+      table.setRadio(i, r.frequency, 0, r.dataRate, r.signal, r.snr);
+      writeHex(bytes, table.at(i, "beacon"), r.beaconPayloadHash);
+    }
+    bytes.set(digest, table.at(i, "id"));
+    writeHex(bytes, table.at(i, "device"), keyId);
+    const auth =
+      entry === undefined
+        ? AUTH_UNKNOWN_DEVICE
+        : this.checker.verify(entry.key, digest, r.signature)
+          ? AUTH_OK
+          : AUTH_BAD_SIGNATURE;
+    table.setAuth(i, auth);
+    table.markWritten(i);
   }
 
-  private authenticate(keyId: Hex, digest: Uint8Array, signature: Hex): Auth {
-    const key = this.keys.get(keyId);
-    if (key === undefined) return "unknown_device";
-    return this.checker.verify(key, digest, signature) ? "ok" : "bad_signature";
+  /** Stage 1 for a batch into table rows [start, start + raws.length); marks the last row written. */
+  prepareBatch(
+    table: ReportTable,
+    start: number,
+    raws: readonly string[],
+    receivedAt: ArrayLike<number>,
+  ): void {
+    for (let k = 0; k < raws.length; k++) this.prepareInto(table, start + k, raws[k]!, receivedAt[k]!);
+    if (raws.length > 0) table.markWritten(start + raws.length - 1);
   }
 }
 
-/** Called as each batch of results is ready (any order); `start` is its index in the input. */
-export type BatchListener = (start: number, prepared: readonly Prepared[]) => void;
+/** Called as each range of table rows [start, end) is complete (ranges arrive in any order). */
+export type BatchListener = (table: ReportTable, start: number, end: number) => void;
 
-/** Runs stage 1 over reports; results are in input order. */
+/** Runs stage 1 over an epoch's reports; row i of the table is reports[i]. */
 export interface ReportPreparer {
-  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]>;
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable>;
   close(): Promise<void>;
 }
 
@@ -137,14 +119,16 @@ export interface ReportPreparer {
 export class InlinePreparer implements ReportPreparer {
   private readonly prep: ReportPreparation;
 
-  constructor(domain: ReportDomain, keys: Iterable<DeviceKey>) {
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
     this.prep = new ReportPreparation(domain, keys);
   }
 
-  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<Prepared[]> {
-    const prepared = reports.map((r) => this.prep.prepare(r.raw, r.receivedAt));
-    onBatch?.(0, prepared);
-    return Promise.resolve(prepared);
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
+    const table = new ReportTable(reports.length);
+    for (let i = 0; i < reports.length; i++)
+      this.prep.prepareInto(table, i, reports[i]!.raw, reports[i]!.receivedAt);
+    onBatch?.(table, 0, reports.length);
+    return Promise.resolve(table);
   }
 
   close(): Promise<void> {

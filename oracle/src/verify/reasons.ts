@@ -37,3 +37,14 @@ export type Reason = (typeof REASONS)[number];
 export function reasonCode(reason: Reason | null): number {
   return reason === null ? 0 : REASONS.indexOf(reason) + 1;
 }
+
+/** Code -> reason (null for 0 = valid). */
+export function reasonOf(code: number): Reason | null {
+  if (code === 0) return null;
+  const r = REASONS[code - 1];
+  if (r === undefined) throw new RangeError(`unknown reason code ${code}`);
+  return r;
+}
+
+/** Reason -> code, for hot paths that store codes. */
+export const CODE = Object.fromEntries(REASONS.map((r, i) => [r, i + 1])) as Readonly<Record<Reason, number>>;

@@ -1,39 +1,60 @@
 /**
- * Worker thread entry for stage 1 (see pool.ts). Receives the domain and key table once, then
- * batches of reports; answers each batch with its Prepared results in order.
+ * Worker thread entry for stage 1 (see pool.ts). Receives the domain and key list once; then, per
+ * epoch, the shared report table ("attach"), and batches of reports whose records it writes
+ * straight into that table. Answers each batch (and each ping) with its sequence number.
  */
 import { parentPort, workerData } from "node:worker_threads";
 
 import type { DeviceKey } from "../chain/types.js";
 import type { ReportDomain } from "../reports/types.js";
-import { ReportPreparation, type Prepared } from "./prepare.js";
+import { ReportPreparation } from "./prepare.js";
+import { ReportTable } from "./table.js";
 
 export interface WorkerInit {
   readonly domain: ReportDomain;
   readonly keys: readonly DeviceKey[];
 }
 
-export interface WorkerRequest {
-  readonly seq: number;
-  /** Empty for a readiness ping. */
-  readonly raws: readonly string[];
-  readonly receivedAt: Float64Array;
-}
+export type WorkerRequest =
+  | { readonly type: "ping"; readonly seq: number }
+  | {
+      readonly type: "attach";
+      readonly seq: number;
+      readonly job: number;
+      readonly buffer: SharedArrayBuffer;
+      readonly length: number;
+    }
+  | {
+      readonly type: "batch";
+      readonly seq: number;
+      readonly job: number;
+      readonly start: number;
+      readonly raws: readonly string[];
+      readonly receivedAt: Float64Array;
+    };
 
 export type WorkerResponse =
-  | { readonly seq: number; readonly ok: true; readonly prepared: Prepared[] }
+  | { readonly seq: number; readonly ok: true }
   | { readonly seq: number; readonly ok: false; readonly error: string };
 
 const port = parentPort;
 if (port !== null) {
   const init = workerData as WorkerInit;
   const prep = new ReportPreparation(init.domain, init.keys);
+  let job = -1;
+  let table: ReportTable | null = null;
   port.on("message", (req: WorkerRequest) => {
     let res: WorkerResponse;
     try {
-      const prepared: Prepared[] = new Array(req.raws.length);
-      for (let i = 0; i < req.raws.length; i++) prepared[i] = prep.prepare(req.raws[i]!, req.receivedAt[i]!);
-      res = { seq: req.seq, ok: true, prepared };
+      if (req.type === "attach") {
+        job = req.job;
+        table = new ReportTable(req.length, true, req.buffer);
+      } else if (req.type === "batch") {
+        if (table === null || req.job !== job)
+          throw new Error(`batch for job ${req.job}, attached to ${job}`);
+        prep.prepareBatch(table, req.start, req.raws, req.receivedAt);
+      }
+      res = { seq: req.seq, ok: true };
     } catch (error) {
       res = {
         seq: req.seq,
