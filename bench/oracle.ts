@@ -5,8 +5,8 @@
  * ~9 witnesses each (Helium's ratio), 2% of the reports spoiled, then times CoverageVerifier.verify
  * over all of it: parsing, EIP-712 hashing, signature checks on every core, every check, canonical
  * sort, witness selection, units, and the verdict record in memory. Runs several times (median
- * reported) with a started worker pool, as a running oracle has; pool start-up and one cold run
- * (workers spawned inside verify) are reported too. The rest of the epoch (payout, canonical
+ * reported) on one started and warmed-up worker pool, as a running oracle keeps; pool start-up and
+ * one cold run (workers spawned inside verify) are reported too. The rest of the epoch (payout, canonical
  * encoding, Merkle tree) is timed separately. In the same run it measures the raw signature rates
  * (one core and all cores) for comparison. Writes bench/results/oracle.json.
  *
@@ -137,38 +137,61 @@ const index: ChainIndex = {
   previousCumulative: [],
 };
 
-const rawOneSecp = await rawRate("secp256k1", 1, 20_000);
-const rawOneP256 = await rawRate("p256", 1, 20_000);
-const rawAllSecp = await rawRate("secp256k1", cores, 20_000);
-const rawAllP256 = await rawRate("p256", cores, 20_000);
-console.log(
-  `raw secp256k1 recover: ${rawOneSecp.perSecond}/s on 1 core, ${rawAllSecp.perSecond}/s on ${cores}; ${rawAllSecp.cpuMicrosPerSignature} us CPU each`,
-);
-console.log(
-  `raw P-256 verify:      ${rawOneP256.perSecond}/s on 1 core, ${rawAllP256.perSecond}/s on ${cores}; ${rawAllP256.cpuMicrosPerSignature} us CPU each`,
-);
+/**
+ * Raw rates are sampled three times (before, between and after the end-to-end runs) because
+ * other jobs on a shared machine come and go; the best sample of each is the "raw limit".
+ */
+interface RawSample {
+  readonly oneSecp: RawRate;
+  readonly oneP256: RawRate;
+  readonly allSecp: RawRate;
+  readonly allP256: RawRate;
+}
+const rawSamples: RawSample[] = [];
+async function sampleRaw(): Promise<void> {
+  const sample = {
+    oneSecp: await rawRate("secp256k1", 1, 10_000),
+    oneP256: await rawRate("p256", 1, 10_000),
+    allSecp: await rawRate("secp256k1", cores, 10_000),
+    allP256: await rawRate("p256", cores, 10_000),
+  };
+  rawSamples.push(sample);
+  console.log(
+    `raw: secp256k1 recover ${sample.oneSecp.perSecond}/s on 1 core, ${sample.allSecp.perSecond}/s on ${cores}; ` +
+      `P-256 verify ${sample.oneP256.perSecond}/s on 1 core, ${sample.allP256.perSecond}/s on ${cores}`,
+  );
+}
+const best = (pick: (s: RawSample) => RawRate): RawRate => ({
+  perSecond: Math.max(...rawSamples.map((s) => pick(s).perSecond)),
+  cpuMicrosPerSignature: Math.min(...rawSamples.map((s) => pick(s).cpuMicrosPerSignature)),
+});
+await sampleRaw();
 
 const chain = new ChainView(index);
 const keys = chain.devices.map((d) => d.record.key);
 const inputs = { reports: sim.reports, entropy: sim.entropy };
 
-// Warm: a running oracle keeps its worker pool; spawning it (threads, module loading, key
-// table) is timed separately. Each run gets a fresh pool, started and pinged before timing.
+// Steady state: a running oracle keeps one worker pool across epochs. The pool is started,
+// pinged and warmed up (JIT) on a slice of the epoch before timing; start-up is reported apart.
 const RUNS = Number(process.env.ORACLE_BENCH_RUNS ?? 3);
 const runs: number[] = [];
 const cpuRuns: number[] = [];
 let work: CoverageWork | null = null;
-let startupSeconds = 0;
+let t0 = performance.now();
+const pool = new WorkerPoolPreparer(chain.domain, keys);
+await pool.ready();
+const startupSeconds = (performance.now() - t0) / 1000;
+const shared = { prepare: pool.prepare.bind(pool), close: () => Promise.resolve() };
+await new CoverageVerifier({ preparer: () => shared }).verify(chain, {
+  reports: sim.reports.slice(0, 20_000),
+  entropy: sim.entropy,
+});
 for (let i = 0; i < RUNS; i++) {
   global.gc?.();
-  let t0 = performance.now();
-  const pool = new WorkerPoolPreparer(chain.domain, keys);
-  await pool.ready();
-  startupSeconds = Math.max(startupSeconds, (performance.now() - t0) / 1000);
   work = null;
   t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  work = await new CoverageVerifier({ preparer: () => pool }).verify(chain, inputs);
+  work = await new CoverageVerifier({ preparer: () => shared }).verify(chain, inputs);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   cpuRuns.push((cpu.user + cpu.system) / sim.reports.length);
@@ -178,11 +201,18 @@ for (let i = 0; i < RUNS; i++) {
       `${cpuRuns.at(-1)!.toFixed(1)} us CPU per report (all threads), load ${os.loadavg()[0]!.toFixed(2)}`,
   );
 }
+await pool.close();
+await sampleRaw();
 // Cold: the default verifier spawns its workers inside verify().
 global.gc?.();
 t = performance.now();
 await new CoverageVerifier().verify(chain, inputs);
 const coldSeconds = (performance.now() - t) / 1000;
+await sampleRaw();
+const rawOneSecp = best((x) => x.oneSecp);
+const rawOneP256 = best((x) => x.oneP256);
+const rawAllSecp = best((x) => x.allSecp);
+const rawAllP256 = best((x) => x.allP256);
 const sorted = [...runs].sort((a, b) => a - b);
 const verifySeconds = sorted[Math.floor(sorted.length / 2)]!;
 t = performance.now();
@@ -226,8 +256,9 @@ const result = {
   },
   endToEnd: {
     what:
-      "CoverageVerifier.verify with a started worker pool: parse, EIP-712 digest, signature on every core, " +
-      "every check, canonical sort, witness selection, units, verdict record in memory",
+      "CoverageVerifier.verify, steady state (one started, warmed-up worker pool, as a running oracle keeps): " +
+      "parse, EIP-712 digest, signature on every core, every check, canonical sort, witness selection, units, " +
+      "verdict record in memory",
     threads: cores,
     runsSeconds: runs.map((x) => Number(x.toFixed(3))),
     medianSeconds: Number(verifySeconds.toFixed(3)),
@@ -245,6 +276,13 @@ const result = {
     encodingBytes: commit.byteLength,
   },
   rawSignatureVerification: {
+    what: "best of three samples (before, between and after the end-to-end runs), same primitives as the oracle",
+    samples: rawSamples.map((x) => ({
+      secp256k1OneCore: x.oneSecp.perSecond,
+      p256OneCore: x.oneP256.perSecond,
+      secp256k1AllCores: x.allSecp.perSecond,
+      p256AllCores: x.allP256.perSecond,
+    })),
     secp256k1RecoverPerSecondOneCore: rawOneSecp.perSecond,
     p256VerifyPerSecondOneCore: rawOneP256.perSecond,
     secp256k1RecoverPerSecondAllCores: rawAllSecp.perSecond,
