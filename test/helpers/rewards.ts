@@ -14,6 +14,11 @@ import type {
   MockStakingRewardsReceiver,
   RewardsDistributor,
 } from "../../typechain-types/index.js";
+import {
+  DISTRIBUTOR_DOMAIN_NAME,
+  DISTRIBUTOR_DOMAIN_VERSION,
+  EPOCH_ROOT_TYPES,
+} from "../../oracle/src/post/sign.js";
 
 export const COVERAGE = id("hexmesh.coverage");
 export const COMPUTE = id("hexmesh.compute");
@@ -25,15 +30,9 @@ export const MESH = (n: bigint | number): bigint => BigInt(n) * 10n ** 18n;
 export const CAP = MESH(1_000_000_000n);
 export const GENESIS_ALLOCATION = MESH(300_000_000n);
 
-export const EPOCH_ROOT_TYPES = {
-  EpochRoot: [
-    { name: "epoch", type: "uint64" },
-    { name: "root", type: "bytes32" },
-    { name: "totalCumulative", type: "uint256" },
-    { name: "dataHash", type: "bytes32" },
-    { name: "oracleSetVersion", type: "uint64" },
-  ],
-};
+// The EpochRoot type and distributor domain are the oracle's own (what oracle nodes sign), so tests
+// and the posting code cannot drift apart.
+export { EPOCH_ROOT_TYPES };
 
 export const CLAIM_TYPES = {
   Claim: [
@@ -79,8 +78,8 @@ export async function distributorDomain(
 ): Promise<TypedDataDomain> {
   const chainId = overrides.chainId ?? (await distributor.runner!.provider!.getNetwork()).chainId;
   return {
-    name: "Hexmesh RewardsDistributor",
-    version: "1",
+    name: DISTRIBUTOR_DOMAIN_NAME,
+    version: DISTRIBUTOR_DOMAIN_VERSION,
     chainId,
     verifyingContract: overrides.verifyingContract ?? (await distributor.getAddress()),
   };

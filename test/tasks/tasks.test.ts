@@ -21,6 +21,7 @@ import type {
 import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
 import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
+import { distributorDomain, EPOCH_ROOT_TYPES } from "../../oracle/src/post/sign.js";
 import { Wallet } from "ethers";
 
 const M = (n: string) => parseMesh(n);
@@ -494,27 +495,13 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         oracleSetVersion: await distributor.oracleSetVersion(),
       };
       const { chainId } = await ethers.provider.getNetwork();
-      const domain = {
-        name: "Hexmesh RewardsDistributor",
-        version: "1",
-        chainId,
-        verifyingContract: await distributor.getAddress(),
-      };
-      const types = {
-        EpochRoot: [
-          { name: "epoch", type: "uint64" },
-          { name: "root", type: "bytes32" },
-          { name: "totalCumulative", type: "uint256" },
-          { name: "dataHash", type: "bytes32" },
-          { name: "oracleSetVersion", type: "uint64" },
-        ],
-      };
+      const domain = distributorDomain(chainId, await distributor.getAddress());
       const signers = await ethers.getSigners();
       const oracles = params.coverage.oracles
         .slice(0, params.coverage.threshold)
         .map((a) => signers.find((s) => s.address === a)!)
         .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
-      const sigs = await Promise.all(oracles.map((o) => o.signTypedData(domain, types, value)));
+      const sigs = await Promise.all(oracles.map((o) => o.signTypedData(domain, EPOCH_ROOT_TYPES, value)));
       await distributor.postRoot(value, ethers.concat(sigs));
       await helpers.time.increase(params.coverage.challengeWindow);
       for (const [i, [owner, cumulative]] of tree.entries()) {
