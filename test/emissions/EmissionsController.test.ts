@@ -139,6 +139,10 @@ describe("EmissionsController", function () {
       await expect(factory.deploy({ ...good, treasuryBps: 2001 }))
         .to.be.revertedWithCustomError(factory, "EmissionsTreasuryShareOutOfBounds")
         .withArgs(2001n);
+      // Shares over 100% together: still the share's own error, not an arithmetic panic on the pool's rest.
+      await expect(factory.deploy({ ...good, stakingBps: 9500 }))
+        .to.be.revertedWithCustomError(factory, "EmissionsStakingShareOutOfBounds")
+        .withArgs(9500n);
       await expect(factory.deploy({ ...good, subnetwork: ethers.ZeroHash }))
         .to.be.revertedWithCustomError(factory, "EmissionsInvalidSubnetwork")
         .withArgs(ethers.ZeroHash);
