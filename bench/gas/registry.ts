@@ -56,6 +56,13 @@ const bench: GasBench = async () => {
   await (await fx.mesh.connect(fx.bob).approve(await fx.registry.getAddress(), 10n ** 24n)).wait();
   const first = await (await fx.registry.connect(fx.bob).assertLocation(deviceId, CELL_A, 50, 12)).wait();
   const next = await (await fx.registry.connect(fx.bob).assertLocation(deviceId, CELL_B, 80, 15)).wait();
+  // One burn for everything collected above (5 onboarding fees and an assert fee): its cost does not
+  // grow with the batch.
+  const burn = await (await fx.registry.connect(dave!).burnCollectedFees()).wait();
+
+  // A registry nobody has paid yet: its first fee ever writes its MESH balance slot from zero.
+  const fresh = await setupRegistry(ethers);
+  const secpFreshRegistry = await onboard(fresh, fresh.alice, secp256k1Device());
   return {
     "registry.onboard.secp256k1": secp,
     "registry.onboard.secp256k1.ownersSecondDevice": secpSecond,
@@ -63,6 +70,8 @@ const bench: GasBench = async () => {
     "registry.onboard.p256": p256,
     "registry.assertLocation.first": first!.gasUsed,
     "registry.assertLocation.next": next!.gasUsed,
+    "registry.burnCollectedFees": burn!.gasUsed,
+    "registry.onboard.secp256k1.freshRegistry": secpFreshRegistry,
   };
 };
 export default bench;

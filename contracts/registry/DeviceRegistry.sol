@@ -370,12 +370,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     }
 
     /// @dev Effects of a checked onboarding: maker allowance, device record, NFT, event.
-    function _register(
-        OnboardRequest calldata req,
-        uint256 deviceId,
-        MakerInfo memory maker,
-        uint256 fee
-    ) private {
+    function _register(OnboardRequest calldata req, uint256 deviceId, MakerInfo memory maker, uint256 fee) private {
         MakerInfo storage makerRecord = _makers[req.makerId];
         makerRecord.onboarded = maker.onboarded + 1;
         unchecked {
