@@ -155,6 +155,12 @@ const hexmeshTasks = [
     .addOption({ name: "elevation", description: "Antenna elevation in metres", defaultValue: "0" })
     .setAction(() => import("./tasks/assert-location.js"))
     .build(),
+  hexmeshTask(
+    "burn-fees",
+    "Burn the onboarding and assert fees the device registry has collected (anyone may)",
+  )
+    .setAction(() => import("./tasks/burn-fees.js"))
+    .build(),
 ];
 
 export default defineConfig({

@@ -28,6 +28,8 @@ const fmt = (v: bigint, digits = 2) => {
   return `${Number(i).toLocaleString("en-US")}.${f.padEnd(digits, "0").slice(0, digits)}`;
 };
 const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
+/** A device id is its key id (a uint256): shown as 0x and its first and last hex digits. */
+const shortId = (id: bigint) => short("0x" + id.toString(16).padStart(64, "0"));
 const pct = (n: number, d: number) => (d === 0 ? "0.0%" : `${((100 * n) / d).toFixed(1)}%`);
 
 const connection = await network.create();
@@ -59,7 +61,9 @@ const waited = await approveMaker(suite, time);
 console.log(
   `Governance maker #1 (signer ${short(suite.makerKey.address)}) approved through the timelock: scheduled, waited ${waited / 86_400n} days, executed`,
 );
-console.log(`           hotspot class fee 40 MESH (burned), bond 100 MESH per device`);
+console.log(
+  `           hotspot class fee 40 MESH and assert fee 5 MESH (collected by the registry, burned once per epoch), bond 100 MESH per device`,
+);
 
 // Owner 5 does not bond: its devices verify but earn nothing.
 const fleet = await onboardFleet(
@@ -68,7 +72,10 @@ const fleet = await onboardFleet(
   { devices: DEVICES, p256Share: 0.4, spacingM: 500, origin: SAN_FRANCISCO, seed: "hexmesh demo" },
   new Set([0, 1, 2, 3, 4]),
 );
-const burned = MESH(40) * BigInt(fleet.length);
+// Fees paid into the registry and fees burned so far: the registry keeps the difference (one wei after
+// each burn, so that the next fee payer does not pay for a fresh balance slot).
+let feesPaid = (await suite.registry.deviceClassInfo(1)).onboardingFee * BigInt(fleet.length);
+let burned = 0n;
 const GENESIS = MESH(300_000_000);
 const p256Count = fleet.filter((d) => d.signer.key.type === "p256").length;
 console.log(
@@ -100,17 +107,47 @@ const domain = {
   verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex,
 };
 const ownerName = new Map(owners.map((o, i) => [o.address.toLowerCase(), `owner ${i}`]));
+
+/** Burns what the registry has collected (if anything) and returns the amount its event reports. */
+async function burnCollectedFees(caller: typeof staker): Promise<bigint> {
+  if ((await suite.registry.collectedFees()) === 0n) return 0n;
+  const receipt = await (await suite.registry.connect(caller).burnCollectedFees()).wait();
+  const registry = await suite.registry.getAddress();
+  for (const log of receipt!.logs) {
+    if (log.address !== registry) continue;
+    const parsed = suite.registry.interface.parseLog(log);
+    if (parsed?.name === "CollectedFeesBurned") return parsed.args.amount as bigint;
+  }
+  throw new Error("burnCollectedFees emitted no CollectedFeesBurned");
+}
 let fundedSoFar = 0n;
 const suspended = new Set<string>();
 let lastRequest: Awaited<ReturnType<typeof computeAndPost>> | undefined;
 
 for (let e = 0n; e < BigInt(EPOCHS); e++) {
+  if (e === 1n) {
+    // An owner re-asserts a device's location (same cell, gain and elevation): a later assert pays the fee.
+    const device = fleet[0]!;
+    const fee = await suite.registry.assertFee();
+    const registry = await suite.registry.getAddress();
+    await (await suite.token.connect(device.ownerSigner).approve(registry, fee)).wait();
+    const rec = device.record;
+    await (
+      await suite.registry
+        .connect(device.ownerSigner)
+        .assertLocation(rec.id, rec.location!, rec.gain, rec.elevation)
+    ).wait();
+    feesPaid += fee;
+    console.log(
+      `\n(${ownerName.get(rec.owner)} re-asserted device ${shortId(rec.id)} during epoch 1, fee ${fmt(fee)} MESH)`,
+    );
+  }
   if (e === 2n) {
     // The denylist role suspends one device during epoch 2: its reports are refused as `denied`.
     const victim = fleet[7]!;
     suspended.add(victim.signer.keyId);
     await (await suite.registry.connect(suite.guardian).suspend(victim.record.id, 3)).wait();
-    console.log(`\n(guardian suspended device #${victim.record.id} during epoch 2, reason code 3)`);
+    console.log(`\n(guardian suspended device ${shortId(victim.record.id)} during epoch 2, reason code 3)`);
   }
   await closeEpoch(suite, time, e);
   const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
@@ -175,6 +212,17 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
   console.log(
     `  staking      30% of the emission to the vault, streamed over the next epoch; stake ${fmt(await suite.vault.totalActiveStake())} MESH; staker ${short(staker.address)} earned ${fmt(earned)} MESH so far`,
   );
+  // Anyone may burn the registry's collected fees; once an epoch keeps the supply printed below exact.
+  const burnedNow = await burnCollectedFees(staker);
+  burned += burnedNow;
+  const registryHeld = await suite.token.balanceOf(await suite.registry.getAddress());
+  if (registryHeld !== feesPaid - burned)
+    throw new Error(`registry holds ${registryHeld}, not fees paid - burned`);
+  console.log(
+    burnedNow === 0n
+      ? `  fees         none collected since the last burn; registry keeps ${registryHeld} wei`
+      : `  fees         burned ${fmt(burnedNow, 18)} MESH of collected registry fees (burnCollectedFees); registry keeps ${registryHeld} wei`,
+  );
   const supply = await suite.token.totalSupply();
   const emitted = await suite.controller.emitted();
   const held = await suite.token.balanceOf(await suite.distributor.getAddress());
@@ -183,7 +231,7 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
   if (held !== index.funded - root.totalCumulative)
     throw new Error(`distributor holds ${held}, not funded - paid`);
   console.log(
-    `  supply       MESH ${fmt(supply)} = genesis 300,000,000 + emitted ${fmt(emitted)} - burned fees ${fmt(burned)}; distributor keeps ${held} wei of dust for the next epoch`,
+    `  supply       MESH ${fmt(supply)} = genesis 300,000,000 + emitted ${fmt(emitted)} - burned fees ${fmt(burned, 18)}; distributor keeps ${held} wei of dust for the next epoch`,
   );
 }
 

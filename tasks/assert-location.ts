@@ -3,8 +3,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
   type CommonArgs,
+  formatDeviceId,
   formatMesh,
   openSuite,
+  parseDeviceId,
   requireBalance,
   requireNotPaused,
   sendOrDryRun,
@@ -45,8 +47,8 @@ function resolveCell(args: AssertArgs, resolution: number): string {
 /** Asserts a device's location; a paid assert (after the first) gets an approval first if needed. */
 export default async function assertLocation(args: AssertArgs, hre: HardhatRuntimeEnvironment) {
   const suite = await openSuite(hre, args);
-  if (!/^\d+$/.test(args.device)) throw new TaskError(`--device must be a device id, got "${args.device}"`);
-  const deviceId = BigInt(args.device);
+  const deviceId = parseDeviceId(args.device);
+  const shown = formatDeviceId(deviceId);
   const resolution = Number(await suite.registry.CELL_RESOLUTION());
   const cell = resolveCell(args, resolution);
   const gainDbi = Number(args.gain);
@@ -65,11 +67,11 @@ export default async function assertLocation(args: AssertArgs, hre: HardhatRunti
     throw new TaskError(`--elevation must be whole metres, got "${args.elevation}"`);
   await requireNotPaused(suite.registry, "device registry");
   if (Number(await suite.registry.statusOf(deviceId)) === 0) {
-    throw new TaskError(`device ${deviceId} does not exist on chain ${suite.chainId}`);
+    throw new TaskError(`device ${shown} does not exist on chain ${suite.chainId}`);
   }
   const info = await suite.registry.deviceInfo(deviceId);
   if (info.owner !== suite.signer.address) {
-    throw new TaskError(`device ${deviceId} belongs to ${info.owner}, not to ${suite.signer.address}`);
+    throw new TaskError(`device ${shown} belongs to ${info.owner}, not to ${suite.signer.address}`);
   }
   const fee = info.assertCount === 0n ? 0n : await suite.registry.assertFee();
   if (fee > 0n) {
@@ -87,14 +89,14 @@ export default async function assertLocation(args: AssertArgs, hre: HardhatRunti
           elevation,
         ]);
         suite.log(
-          `  then  assertLocation(deviceId=${deviceId}, cell=0x${cell}, gain=${gain}, elevation=${elevation})\n  data  ${data}`,
+          `  then  assertLocation(deviceId=${shown}, cell=0x${cell}, gain=${gain}, elevation=${elevation})\n  data  ${data}`,
         );
         return { dryRun: true, cell, gain, elevation, fee, data };
       }
     }
   }
   suite.log(
-    `asserting device ${deviceId} at ${cell}, gain ${gain / 10} dBi, elevation ${elevation} m, fee ${formatMesh(fee)}`,
+    `asserting device ${shown} at ${cell}, gain ${gain / 10} dBi, elevation ${elevation} m, fee ${formatMesh(fee)}`,
   );
   return {
     ...(await sendOrDryRun(

@@ -2,7 +2,15 @@ import { cellToLatLng, getResolution, isValidCell } from "h3-js";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { getAddress, isAddress } from "ethers";
 
-import { type CommonArgs, formatDuration, formatMesh, openSuite, TaskError } from "./lib/common.js";
+import {
+  type CommonArgs,
+  formatDeviceId,
+  formatDuration,
+  formatMesh,
+  openSuite,
+  parseDeviceId,
+  TaskError,
+} from "./lib/common.js";
 import { pendingRequests } from "./lib/requests.js";
 
 const STATUS = ["none", "active", "suspended", "retired"] as const;
@@ -17,10 +25,9 @@ export default async function status(
   const out: string[] = [];
   let result: Record<string, unknown>;
   if (args.device !== "") {
-    if (!/^\d+$/.test(args.device)) throw new TaskError(`--device must be a device id, got "${args.device}"`);
-    const id = BigInt(args.device);
+    const id = parseDeviceId(args.device);
     if (Number(await suite.registry.statusOf(id)) === 0) {
-      throw new TaskError(`device ${id} does not exist on chain ${suite.chainId}`);
+      throw new TaskError(`device ${formatDeviceId(id)} does not exist on chain ${suite.chainId}`);
     }
     const info = await suite.registry.deviceInfo(id);
     const cellHex = info.cell.toString(16);
@@ -43,7 +50,12 @@ export default async function status(
       elevation: Number(info.elevation),
       assertCount: Number(info.assertCount),
     };
-    out.push(`device ${id}: ${result.status}, owner ${info.owner}, ${result.keyType} key ${info.keyId}`);
+    // The id is the key id: show the key itself (the device's address for secp256k1).
+    const key =
+      Number(info.keyType) === 0 ? getAddress("0x" + info.keyX.slice(26)) : `(${info.keyX}, ${info.keyY})`;
+    out.push(
+      `device ${formatDeviceId(id)}: ${result.status}, owner ${info.owner}, ${result.keyType} key ${key}`,
+    );
     out.push(
       `  class ${result.deviceClass}, maker ${result.makerId}${Number(info.status) === 2 ? `, suspended (reason ${result.suspensionReason})` : ""}`,
     );

@@ -21,9 +21,12 @@ import {IMeshToken} from "./IMeshToken.sol";
 ///
 /// `keyId = keccak256(abi.encode(uint8 keyType, bytes32 keyX, bytes32 keyY))` where a secp256k1 key is its
 /// Ethereum address as `keyX` (left-padded) with `keyY = 0`, and a P-256 key is its affine point (qx, qy).
+/// A device's id (its ERC-721 token id) is `uint256(keyId)`: anyone holding the key knows the id.
 ///
-/// Fees are paid in MESH and burned at once with `burnFrom`: the payer approves this registry (or signs a
-/// permit for `onboardWithPermit`). The onboarding fee is paid by the caller, the assert fee by the owner.
+/// Fees are paid in MESH: the payer approves this registry (or signs a permit for `onboardWithPermit`).
+/// The onboarding fee is paid by the caller, the assert fee by the owner. Fees go to this registry,
+/// which can do nothing with MESH but burn it: `burnCollectedFees` (anyone) burns them in one batch.
+/// Burning each fee at once would cost every payer a new ERC20Votes total-supply checkpoint (~30k gas).
 interface IDeviceRegistry is IERC721 {
     // ------------------------------------------------------------------ types
 
@@ -160,6 +163,8 @@ interface IDeviceRegistry is IERC721 {
     error InvalidGain(uint16 gain);
     /// @notice The elevation is outside [MIN_ELEVATION, MAX_ELEVATION] metres.
     error InvalidElevation(int16 elevation);
+    /// @notice The registry holds no collected fees to burn.
+    error NoFeesToBurn();
 
     // ------------------------------------------------------------------ events
 
@@ -202,6 +207,8 @@ interface IDeviceRegistry is IERC721 {
     event DeviceReinstated(uint256 indexed deviceId);
     /// @notice The owner retired a device (final; its NFT is burned).
     event DeviceRetired(uint256 indexed deviceId, address indexed owner);
+    /// @notice Collected onboarding and assert fees were burned (MESH total supply fell by `amount`).
+    event CollectedFeesBurned(address indexed caller, uint256 amount);
 
     // ------------------------------------------------------------------ governance
 
@@ -254,8 +261,9 @@ interface IDeviceRegistry is IERC721 {
     // ------------------------------------------------------------------ owners
 
     /// @notice Onboards a device: checks the maker's attestation and the device's proof of possession,
-    /// mints the device NFT to `req.owner` and burns the class's onboarding fee from the caller. Anyone may
-    /// submit (for example a maker onboarding for its buyers): the device key's signature fixes the owner.
+    /// mints the device NFT to `req.owner` and collects the class's onboarding fee from the caller for
+    /// burning (see {burnCollectedFees}). Anyone may submit (for example a maker onboarding for its
+    /// buyers): the device key's signature fixes the owner.
     /// @param req The key, class, maker, owner and the two deadlines.
     /// @param makerSignature 65-byte ECDSA signature of the DeviceAttestation by the maker's signing key.
     /// @param deviceSignature The device key's DeviceOwnership signature: 65 bytes (r, s, v) for secp256k1,
@@ -311,6 +319,12 @@ interface IDeviceRegistry is IERC721 {
     /// @param deviceId The device.
     function retire(uint256 deviceId) external;
 
+    /// @notice Burns the MESH fees this registry has collected, all but one wei (kept so that the next
+    /// fee does not pay for a fresh balance slot). Anyone may call it; the registry can do nothing else
+    /// with MESH it holds, so collected fees are out of circulation from the moment they are paid.
+    /// @return amount The MESH burned.
+    function burnCollectedFees() external returns (uint256 amount);
+
     // ------------------------------------------------------------------ views
 
     /// @notice The role that pauses and unpauses onboarding and asserts: keccak256("GUARDIAN_ROLE").
@@ -344,11 +358,11 @@ interface IDeviceRegistry is IERC721 {
     /// @notice The MESH token fees are paid in.
     function mesh() external view returns (IMeshToken);
 
-    /// @notice The highest device id issued so far (ids start at 1); also the number of devices ever onboarded.
-    function lastDeviceId() external view returns (uint256);
-
     /// @notice The MESH fee of every location assert after the first.
     function assertFee() external view returns (uint96);
+
+    /// @notice Fees collected and not yet burned: what {burnCollectedFees} would burn now.
+    function collectedFees() external view returns (uint256);
 
     /// @notice A device's full record. Reverts with UnknownDevice for ids never issued.
     /// @param deviceId The device.

@@ -68,6 +68,26 @@ export function formatMesh(wei: bigint): string {
   return `${s.endsWith(".0") ? s.slice(0, -2) : s} MESH`;
 }
 
+/**
+ * A device id from --device: a device's id is its key id (keccak256(abi.encode(keyType, x, y)) as a
+ * uint256), so take it as the 0x-prefixed key id or as the ERC-721 token id in decimal.
+ */
+export function parseDeviceId(value: string, flag = "device"): bigint {
+  const v = value.trim();
+  if (/^0x[0-9a-fA-F]{1,64}$/.test(v) || /^\d{1,78}$/.test(v)) {
+    const id = BigInt(v);
+    if (id < 1n << 256n) return id;
+  }
+  throw new TaskError(
+    `--${flag} must be a device id (its 0x key id, or the token id in decimal), got "${value}"`,
+  );
+}
+
+/** A device id as its key id: 0x and 64 hex digits. */
+export function formatDeviceId(id: bigint): string {
+  return "0x" + id.toString(16).padStart(64, "0");
+}
+
 /** "3h 2m 5s" for a number of seconds. */
 export function formatDuration(seconds: bigint): string {
   let s = seconds < 0n ? 0n : seconds;

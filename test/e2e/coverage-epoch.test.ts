@@ -243,11 +243,13 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
     const newCell = BigInt(
       `0x${h3.gridDisk(moved.record.location!.toString(16), 1).find((c) => BigInt(`0x${c}`) !== moved.record.location)!}`,
     );
-    // A second assert pays the assert fee (burned).
+    // A second assert pays the assert fee, into the registry until someone burns collected fees.
     const fee = await suite.registry.assertFee();
     expect(fee).to.be.greaterThan(0n);
+    const collected = await suite.registry.collectedFees();
     await (await suite.token.connect(owners[0]!).approve(await suite.registry.getAddress(), fee)).wait();
     await (await suite.registry.connect(owners[0]!).assertLocation(moved.record.id, newCell, 45, 12)).wait();
+    expect(await suite.registry.collectedFees()).to.equal(collected + fee);
 
     await closeEpoch(suite, time, 1n);
     const posted = await computeAndPost(nodes, aggregator, 1n, inputsFor(1n));

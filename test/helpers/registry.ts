@@ -80,6 +80,11 @@ export function keyIdOf(key: DeviceKeyStruct): string {
   );
 }
 
+/** A device's id in the registry (its ERC-721 token id): uint256(keyId), known to anyone holding the key. */
+export function deviceIdOf(device: { keyId: string }): bigint {
+  return BigInt(device.keyId);
+}
+
 export function registryDomain(chainId: bigint, verifyingContract: string): TypedDataDomain {
   return { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract };
 }

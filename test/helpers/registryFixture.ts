@@ -4,6 +4,7 @@
  */
 import hre, { network } from "hardhat";
 import { Wallet } from "ethers";
+import type { TransactionReceipt } from "ethers";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 import type { DeviceRegistry, MeshToken } from "../../typechain-types/index.js";
@@ -165,4 +166,18 @@ export async function prepareOnboard(fx: RegistryFixture, args: OnboardArgs): Pr
     makerSignature,
     deviceSignature,
   };
+}
+
+/** The device id a receipt's DeviceOnboarded event reports (what a wallet reads after onboarding). */
+export async function onboardedDeviceId(
+  registry: DeviceRegistry,
+  receipt: TransactionReceipt | null,
+): Promise<bigint> {
+  const address = await registry.getAddress();
+  for (const log of receipt?.logs ?? []) {
+    if (log.address !== address) continue; // MESH's Transfer shares the ERC-721 Transfer topic
+    const parsed = registry.interface.parseLog(log);
+    if (parsed?.name === "DeviceOnboarded") return parsed.args.deviceId as bigint;
+  }
+  throw new Error("no DeviceOnboarded event in the receipt");
 }

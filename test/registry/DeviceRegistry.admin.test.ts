@@ -1,7 +1,14 @@
 import { expect } from "chai";
 import { Interface, Wallet, ZeroAddress, id } from "ethers";
 
-import { DOMAIN_NAME, DOMAIN_VERSION, MakerStatus, secp256k1Device } from "../helpers/registry.js";
+import {
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  DeviceStatus,
+  MakerStatus,
+  deviceIdOf,
+  secp256k1Device,
+} from "../helpers/registry.js";
 import {
   CLASS_HOTSPOT,
   HOTSPOT_FEE,
@@ -49,7 +56,7 @@ describe("DeviceRegistry: deployment and governance", function () {
       expect(await fx.registry.MAX_GAIN()).to.equal(150n);
       expect(await fx.registry.MIN_ELEVATION()).to.equal(-500n);
       expect(await fx.registry.MAX_ELEVATION()).to.equal(1000n);
-      expect(await fx.registry.lastDeviceId()).to.equal(0n);
+      expect(await fx.registry.collectedFees()).to.equal(0n);
       expect(await fx.registry.paused()).to.equal(false);
       const domain = await fx.registry.eip712Domain();
       expect(domain.name).to.equal(DOMAIN_NAME);
@@ -157,14 +164,15 @@ describe("DeviceRegistry: deployment and governance", function () {
     it("revokes a maker for good; its devices stay", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       await fx.mesh.connect(fx.alice).approve(await fx.registry.getAddress(), HOTSPOT_FEE);
-      const call = await prepareOnboard(fx, { device: secp256k1Device(), owner: fx.alice.address });
+      const device = secp256k1Device();
+      const call = await prepareOnboard(fx, { device, owner: fx.alice.address });
       await fx.registry.connect(fx.alice).onboard(call.req, call.makerSignature, call.deviceSignature);
       await expect(fx.registry.connect(fx.admin).revokeMaker(MAKER_ID))
         .to.emit(fx.registry, "MakerRevoked")
         .withArgs(MAKER_ID);
       expect((await fx.registry.makerInfo(MAKER_ID)).status).to.equal(MakerStatus.Revoked);
-      expect(await fx.registry.ownerOf(1n)).to.equal(fx.alice.address);
-      expect(await fx.registry.statusOf(1n)).to.equal(1n);
+      expect(await fx.registry.ownerOf(deviceIdOf(device))).to.equal(fx.alice.address);
+      expect(await fx.registry.statusOf(deviceIdOf(device))).to.equal(DeviceStatus.Active);
       await expect(fx.registry.connect(fx.admin).revokeMaker(MAKER_ID))
         .to.be.revertedWithCustomError(fx.registry, "MakerIsRevoked")
         .withArgs(MAKER_ID);

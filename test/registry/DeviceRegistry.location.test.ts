@@ -1,16 +1,22 @@
 import { expect } from "chai";
-import { ZeroAddress } from "ethers";
 import { Wallet } from "ethers";
 import * as h3 from "h3-js";
 
 import {
+  DeviceStatus,
   cellToUint,
   p256Device,
   registryDomain,
   secp256k1Device,
   signLocation,
 } from "../helpers/registry.js";
-import { ASSERT_FEE, HOTSPOT_FEE, prepareOnboard, setupRegistry } from "../helpers/registryFixture.js";
+import {
+  ASSERT_FEE,
+  HOTSPOT_FEE,
+  onboardedDeviceId,
+  prepareOnboard,
+  setupRegistry,
+} from "../helpers/registryFixture.js";
 import type { RegistryFixture } from "../helpers/registryFixture.js";
 import type { ERC1271WalletMock } from "../../typechain-types/index.js";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -24,19 +30,19 @@ const CELL_OAKLAND = cellToUint(h3.latLngToCell(37.8044, -122.2712, 12));
 async function onboardTo(fx: RegistryFixture, owner: string, payer: HardhatEthersSigner, p256 = false) {
   await fx.mesh.connect(payer).approve(await fx.registry.getAddress(), HOTSPOT_FEE);
   const call = await prepareOnboard(fx, { device: p256 ? p256Device() : secp256k1Device(), owner });
-  await fx.registry.connect(payer).onboard(call.req, call.makerSignature, call.deviceSignature);
-  return fx.registry.lastDeviceId();
+  const tx = await fx.registry.connect(payer).onboard(call.req, call.makerSignature, call.deviceSignature);
+  return onboardedDeviceId(fx.registry, await tx.wait());
 }
 
-/** Alice owns device 1 (secp256k1) and device 2 (P-256); bob owns device 3; fees approved for asserts. */
+/** Alice owns alice1 (secp256k1) and alice2 (P-256); bob owns bob1; fees approved for asserts. */
 async function locatedFixture() {
   const fx = await setupRegistry(ethers);
-  await onboardTo(fx, fx.alice.address, fx.alice);
-  await onboardTo(fx, fx.alice.address, fx.alice, true);
-  await onboardTo(fx, fx.bob.address, fx.bob);
+  const alice1 = await onboardTo(fx, fx.alice.address, fx.alice);
+  const alice2 = await onboardTo(fx, fx.alice.address, fx.alice, true);
+  const bob1 = await onboardTo(fx, fx.bob.address, fx.bob);
   await fx.mesh.connect(fx.alice).approve(await fx.registry.getAddress(), ASSERT_FEE * 100n);
   await fx.mesh.connect(fx.bob).approve(await fx.registry.getAddress(), ASSERT_FEE * 100n);
-  return fx;
+  return { ...fx, alice1, alice2, bob1 };
 }
 
 async function deadlineIn(seconds: number) {
@@ -48,36 +54,39 @@ describe("DeviceRegistry: location asserts", function () {
     it("records the first assert for free and emits everything the oracle indexes", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
       const supply = await fx.mesh.totalSupply();
-      const tx = fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12);
+      const tx = fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 55, 12);
       await expect(tx)
         .to.emit(fx.registry, "LocationAsserted")
-        .withArgs(1n, fx.alice.address, CELL_SF, 55, 12, 1, 0n);
+        .withArgs(fx.alice1, fx.alice.address, CELL_SF, 55, 12, 1, 0n);
       await expect(tx).to.not.emit(fx.mesh, "Transfer");
       expect(await fx.mesh.totalSupply()).to.equal(supply);
-      const info = await fx.registry.deviceInfo(1n);
+      const info = await fx.registry.deviceInfo(fx.alice1);
       expect(info.cell).to.equal(CELL_SF);
       expect(info.gain).to.equal(55n);
       expect(info.elevation).to.equal(12n);
       expect(info.assertCount).to.equal(1n);
       expect(info.lastAssertAt).to.equal(BigInt(await networkHelpers.time.latest()));
-      expect(await fx.registry.isEligible(1n)).to.equal(true);
-      expect(await fx.registry.isEligible(2n)).to.equal(false);
+      expect(await fx.registry.isEligible(fx.alice1)).to.equal(true);
+      expect(await fx.registry.isEligible(fx.alice2)).to.equal(false);
     });
 
-    it("burns the assert fee from the owner on every later assert", async function () {
+    it("collects the assert fee from the owner on every later assert (for the batch burn)", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      await fx.registry.connect(fx.alice).assertLocation(2n, CELL_SF, 55, 12);
+      await fx.registry.connect(fx.alice).assertLocation(fx.alice2, CELL_SF, 55, 12);
       const supply = await fx.mesh.totalSupply();
-      await expect(fx.registry.connect(fx.alice).assertLocation(2n, CELL_OAKLAND, 80, -3))
+      const collected = await fx.registry.collectedFees();
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice2, CELL_OAKLAND, 80, -3))
         .to.emit(fx.registry, "LocationAsserted")
-        .withArgs(2n, fx.alice.address, CELL_OAKLAND, 80, -3, 2, ASSERT_FEE)
+        .withArgs(fx.alice2, fx.alice.address, CELL_OAKLAND, 80, -3, 2, ASSERT_FEE)
         .and.to.emit(fx.mesh, "Transfer")
-        .withArgs(fx.alice.address, ZeroAddress, ASSERT_FEE);
-      await expect(fx.registry.connect(fx.alice).assertLocation(2n, CELL_OAKLAND, 80, -3))
+        .withArgs(fx.alice.address, await fx.registry.getAddress(), ASSERT_FEE);
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice2, CELL_OAKLAND, 80, -3))
         .to.emit(fx.registry, "LocationAsserted")
-        .withArgs(2n, fx.alice.address, CELL_OAKLAND, 80, -3, 3, ASSERT_FEE);
-      expect(await fx.mesh.totalSupply()).to.equal(supply - 2n * ASSERT_FEE);
-      const info = await fx.registry.deviceInfo(2n);
+        .withArgs(fx.alice2, fx.alice.address, CELL_OAKLAND, 80, -3, 3, ASSERT_FEE);
+      // Held for the batch burn: the supply only falls when burnCollectedFees runs.
+      expect(await fx.mesh.totalSupply()).to.equal(supply);
+      expect(await fx.registry.collectedFees()).to.equal(collected + 2n * ASSERT_FEE);
+      const info = await fx.registry.deviceInfo(fx.alice2);
       expect(info.cell).to.equal(CELL_OAKLAND);
       expect(info.elevation).to.equal(-3n);
       expect(info.assertCount).to.equal(3n);
@@ -85,19 +94,19 @@ describe("DeviceRegistry: location asserts", function () {
 
     it("takes nothing when governance sets the assert fee to zero", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      await fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12);
+      await fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 55, 12);
       await fx.registry.connect(fx.admin).setAssertFee(0n);
-      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_OAKLAND, 55, 12))
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_OAKLAND, 55, 12))
         .to.emit(fx.registry, "LocationAsserted")
-        .withArgs(1n, fx.alice.address, CELL_OAKLAND, 55, 12, 2, 0n)
+        .withArgs(fx.alice1, fx.alice.address, CELL_OAKLAND, 55, 12, 2, 0n)
         .and.not.to.emit(fx.mesh, "Transfer");
     });
 
     it("fails on the token when the owner has not approved the fee", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      await fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12);
+      await fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 55, 12);
       await fx.mesh.connect(fx.alice).approve(await fx.registry.getAddress(), 0n);
-      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 55, 12))
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 55, 12))
         .to.be.revertedWithCustomError(fx.mesh, "ERC20InsufficientAllowance")
         .withArgs(await fx.registry.getAddress(), 0n, ASSERT_FEE);
     });
@@ -108,18 +117,17 @@ describe("DeviceRegistry: location asserts", function () {
         [10, -500],
         [150, 1000],
       ] as const) {
-        await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, gain, elevation)).to.emit(
-          fx.registry,
-          "LocationAsserted",
-        );
+        await expect(
+          fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, gain, elevation),
+        ).to.emit(fx.registry, "LocationAsserted");
       }
       for (const gain of [0, 9, 151, 65535]) {
-        await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, gain, 0))
+        await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, gain, 0))
           .to.be.revertedWithCustomError(fx.registry, "InvalidGain")
           .withArgs(gain);
       }
       for (const elevation of [-32768, -501, 1001, 32767]) {
-        await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, elevation))
+        await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, elevation))
           .to.be.revertedWithCustomError(fx.registry, "InvalidElevation")
           .withArgs(elevation);
       }
@@ -136,7 +144,7 @@ describe("DeviceRegistry: location asserts", function () {
         expect(h3.isValidCell(cell.toString(16)) && h3.getResolution(cell.toString(16)) === 12).to.equal(
           false,
         );
-        await expect(fx.registry.connect(fx.alice).assertLocation(1n, cell, 50, 10))
+        await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, cell, 50, 10))
           .to.be.revertedWithCustomError(fx.registry, "InvalidCell")
           .withArgs(cell);
       }
@@ -144,42 +152,42 @@ describe("DeviceRegistry: location asserts", function () {
 
     it("refuses anyone but the owner, unknown devices, retired and suspended devices", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      await expect(fx.registry.connect(fx.bob).assertLocation(1n, CELL_SF, 50, 10))
+      await expect(fx.registry.connect(fx.bob).assertLocation(fx.alice1, CELL_SF, 50, 10))
         .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
-        .withArgs(1n, fx.bob.address);
+        .withArgs(fx.alice1, fx.bob.address);
       await expect(fx.registry.connect(fx.bob).assertLocation(42n, CELL_SF, 50, 10))
         .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
         .withArgs(42n);
-      await fx.registry.connect(fx.denylister).suspend(1n, 7);
-      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10))
+      await fx.registry.connect(fx.denylister).suspend(fx.alice1, 7);
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10))
         .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
-        .withArgs(1n, 2n);
-      await fx.registry.connect(fx.alice).retire(2n);
-      await expect(fx.registry.connect(fx.alice).assertLocation(2n, CELL_SF, 50, 10))
+        .withArgs(fx.alice1, DeviceStatus.Suspended);
+      await fx.registry.connect(fx.alice).retire(fx.alice2);
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice2, CELL_SF, 50, 10))
         .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
-        .withArgs(2n);
+        .withArgs(fx.alice2);
     });
 
     it("is stopped by the pause", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
       await fx.registry.connect(fx.guardian).pause();
       await expect(
-        fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10),
+        fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10),
       ).to.be.revertedWithCustomError(fx.registry, "EnforcedPause");
     });
 
     it("lets the new owner assert after a transfer, and not the previous one", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      await fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10);
-      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, 1n);
-      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL_SF, 50, 10))
+      await fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10);
+      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, fx.alice1);
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10))
         .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
-        .withArgs(1n, fx.alice.address);
-      await expect(fx.registry.connect(fx.bob).assertLocation(1n, CELL_OAKLAND, 60, 20))
+        .withArgs(fx.alice1, fx.alice.address);
+      await expect(fx.registry.connect(fx.bob).assertLocation(fx.alice1, CELL_OAKLAND, 60, 20))
         .to.emit(fx.registry, "LocationAsserted")
-        .withArgs(1n, fx.bob.address, CELL_OAKLAND, 60, 20, 2, ASSERT_FEE)
+        .withArgs(fx.alice1, fx.bob.address, CELL_OAKLAND, 60, 20, 2, ASSERT_FEE)
         .and.to.emit(fx.mesh, "Transfer")
-        .withArgs(fx.bob.address, ZeroAddress, ASSERT_FEE);
+        .withArgs(fx.bob.address, await fx.registry.getAddress(), ASSERT_FEE);
     });
   });
 
@@ -222,50 +230,50 @@ describe("DeviceRegistry: location asserts", function () {
 
     it("asserts for an EOA owner, uses its nonce and charges the owner, not the relayer", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      const first = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address);
+      const first = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address);
       await expect(relay(fx, first))
         .to.emit(fx.registry, "LocationAsserted")
-        .withArgs(1n, fx.alice.address, CELL_SF, 50, 10, 1, 0n);
+        .withArgs(fx.alice1, fx.alice.address, CELL_SF, 50, 10, 1, 0n);
       expect(await fx.registry.nonces(fx.alice.address)).to.equal(1n);
       // Replaying the consumed signature fails: the nonce moved on.
       await expect(relay(fx, first))
         .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
-        .withArgs(1n, fx.alice.address);
+        .withArgs(fx.alice1, fx.alice.address);
       const relayerBalance = await fx.mesh.balanceOf(fx.relayer.address);
-      const second = await sign(fx, fx.alice, 1n, CELL_OAKLAND, fx.alice.address);
+      const second = await sign(fx, fx.alice, fx.alice1, CELL_OAKLAND, fx.alice.address);
       await expect(relay(fx, second))
         .to.emit(fx.mesh, "Transfer")
-        .withArgs(fx.alice.address, ZeroAddress, ASSERT_FEE);
+        .withArgs(fx.alice.address, await fx.registry.getAddress(), ASSERT_FEE);
       expect(await fx.mesh.balanceOf(fx.relayer.address)).to.equal(relayerBalance);
-      expect((await fx.registry.deviceInfo(1n)).cell).to.equal(CELL_OAKLAND);
+      expect((await fx.registry.deviceInfo(fx.alice1)).cell).to.equal(CELL_OAKLAND);
     });
 
     it("refuses signatures by others, for other values, devices, chains, nonces, and expired ones", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
       const bad = [
-        await sign(fx, fx.bob, 1n, CELL_SF, fx.alice.address), // not the owner
-        await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address, { chainId: fx.chainId + 1n }),
-        await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address, { nonce: 1n }),
-        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), cell: CELL_OAKLAND },
-        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), gain: 51 },
-        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), elevation: 11 },
+        await sign(fx, fx.bob, fx.alice1, CELL_SF, fx.alice.address), // not the owner
+        await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address, { chainId: fx.chainId + 1n }),
+        await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address, { nonce: 1n }),
+        { ...(await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)), cell: CELL_OAKLAND },
+        { ...(await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)), gain: 51 },
+        { ...(await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)), elevation: 11 },
         {
-          ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)),
+          ...(await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)),
           deadline: (await deadlineIn(600)) + 1n,
         },
-        { ...(await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)), signature: "0x1234" },
+        { ...(await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)), signature: "0x1234" },
       ];
       for (const a of bad) {
         await expect(relay(fx, a))
           .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
-          .withArgs(1n, fx.alice.address);
+          .withArgs(fx.alice1, fx.alice.address);
       }
-      // Alice's signature for device 1 presented for her device 2.
-      const forOne = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address);
-      await expect(relay(fx, { ...forOne, deviceId: 2n }))
+      // Alice's signature for one device presented for her other device.
+      const forOne = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address);
+      await expect(relay(fx, { ...forOne, deviceId: fx.alice2 }))
         .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
-        .withArgs(2n, fx.alice.address);
-      const expiring = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address, {
+        .withArgs(fx.alice2, fx.alice.address);
+      const expiring = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address, {
         deadline: await deadlineIn(5),
       });
       await networkHelpers.time.increase(10);
@@ -276,11 +284,11 @@ describe("DeviceRegistry: location asserts", function () {
 
     it("refuses a previous owner's signature after the device changed hands", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
-      const signed = await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address);
-      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, 1n);
+      const signed = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address);
+      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, fx.alice1);
       await expect(relay(fx, signed))
         .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
-        .withArgs(1n, fx.bob.address);
+        .withArgs(fx.alice1, fx.bob.address);
     });
 
     it("refuses unknown, retired and suspended devices, and is stopped by the pause", async function () {
@@ -288,17 +296,17 @@ describe("DeviceRegistry: location asserts", function () {
       await expect(relay(fx, await sign(fx, fx.alice, 9n, CELL_SF, fx.alice.address)))
         .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
         .withArgs(9n);
-      await fx.registry.connect(fx.alice).retire(2n);
-      await expect(relay(fx, await sign(fx, fx.alice, 2n, CELL_SF, fx.alice.address)))
+      await fx.registry.connect(fx.alice).retire(fx.alice2);
+      await expect(relay(fx, await sign(fx, fx.alice, fx.alice2, CELL_SF, fx.alice.address)))
         .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
-        .withArgs(2n);
-      await fx.registry.connect(fx.denylister).suspend(1n, 3);
-      await expect(relay(fx, await sign(fx, fx.alice, 1n, CELL_SF, fx.alice.address)))
+        .withArgs(fx.alice2);
+      await fx.registry.connect(fx.denylister).suspend(fx.alice1, 3);
+      await expect(relay(fx, await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)))
         .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
-        .withArgs(1n, 2n);
+        .withArgs(fx.alice1, DeviceStatus.Suspended);
       await fx.registry.connect(fx.guardian).pause();
       await expect(
-        relay(fx, await sign(fx, fx.bob, 3n, CELL_SF, fx.bob.address)),
+        relay(fx, await sign(fx, fx.bob, fx.bob1, CELL_SF, fx.bob.address)),
       ).to.be.revertedWithCustomError(fx.registry, "EnforcedPause");
     });
 
@@ -330,7 +338,7 @@ describe("DeviceRegistry: location asserts", function () {
           .withArgs(deviceId, walletAddress, CELL_SF, 50, 10, 1, 0n);
         await expect(relay(fx, await sign(fx, walletKey, deviceId, CELL_OAKLAND, walletAddress)))
           .to.emit(fx.mesh, "Transfer")
-          .withArgs(walletAddress, ZeroAddress, ASSERT_FEE);
+          .withArgs(walletAddress, await fx.registry.getAddress(), ASSERT_FEE);
         expect(await fx.registry.nonces(walletAddress)).to.equal(2n);
       });
 

@@ -6,6 +6,7 @@ import {
   KeyType,
   MakerStatus,
   P256_N,
+  deviceIdOf,
   encodeRS,
   keyIdOf,
   malleate,
@@ -24,6 +25,7 @@ import {
   MAKER_ALLOWANCE,
   MAKER_ID,
   deployRegistry,
+  onboardedDeviceId,
   prepareOnboard,
   setupRegistry,
 } from "../helpers/registryFixture.js";
@@ -47,18 +49,22 @@ function submit(fx: RegistryFixture, from: HardhatEthersSigner, call: OnboardCal
 
 describe("DeviceRegistry: onboarding", function () {
   describe("secp256k1 device keys", function () {
-    it("mints the device to the owner, burns the class fee and records everything", async function () {
+    it("mints the device to the owner under its key id, collects the class fee and records everything", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       const device = secp256k1Device();
+      const id = deviceIdOf(device);
       await approveFee(fx, fx.alice);
       const call = await prepareOnboard(fx, { device, owner: fx.alice.address });
       const supply = await fx.mesh.totalSupply();
       const balance = await fx.mesh.balanceOf(fx.alice.address);
+      const registry = await fx.registry.getAddress();
+      expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(0n);
+      expect(await fx.registry.statusOf(id)).to.equal(DeviceStatus.None);
 
       await expect(submit(fx, fx.alice, call))
         .to.emit(fx.registry, "DeviceOnboarded")
         .withArgs(
-          1n,
+          id,
           fx.alice.address,
           MAKER_ID,
           KeyType.Secp256k1,
@@ -68,21 +74,23 @@ describe("DeviceRegistry: onboarding", function () {
           HOTSPOT_FEE,
         )
         .and.to.emit(fx.registry, "Transfer")
-        .withArgs(ZeroAddress, fx.alice.address, 1n)
+        .withArgs(ZeroAddress, fx.alice.address, id)
         .and.to.emit(fx.mesh, "Transfer")
-        .withArgs(fx.alice.address, ZeroAddress, HOTSPOT_FEE);
+        .withArgs(fx.alice.address, registry, HOTSPOT_FEE);
 
-      expect(await fx.mesh.totalSupply()).to.equal(supply - HOTSPOT_FEE);
+      // The fee is held for the batch burn: out of alice's hands, not yet out of the supply.
+      expect(await fx.mesh.totalSupply()).to.equal(supply);
+      expect(await fx.mesh.balanceOf(registry)).to.equal(HOTSPOT_FEE);
+      expect(await fx.registry.collectedFees()).to.equal(HOTSPOT_FEE - 1n);
       expect(await fx.mesh.balanceOf(fx.alice.address)).to.equal(balance - HOTSPOT_FEE);
-      expect(await fx.mesh.allowance(fx.alice.address, await fx.registry.getAddress())).to.equal(0n);
-      expect(await fx.registry.ownerOf(1n)).to.equal(fx.alice.address);
+      expect(await fx.mesh.allowance(fx.alice.address, registry)).to.equal(0n);
+      expect(await fx.registry.ownerOf(id)).to.equal(fx.alice.address);
       expect(await fx.registry.balanceOf(fx.alice.address)).to.equal(1n);
-      expect(await fx.registry.lastDeviceId()).to.equal(1n);
-      expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(1n);
-      expect(await fx.registry.statusOf(1n)).to.equal(DeviceStatus.Active);
-      expect(await fx.registry.isEligible(1n)).to.equal(false);
+      expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(id);
+      expect(await fx.registry.statusOf(id)).to.equal(DeviceStatus.Active);
+      expect(await fx.registry.isEligible(id)).to.equal(false);
 
-      const info = await fx.registry.deviceInfo(1n);
+      const info = await fx.registry.deviceInfo(id);
       expect(info.owner).to.equal(fx.alice.address);
       expect(info.keyType).to.equal(BigInt(KeyType.Secp256k1));
       expect(info.keyX).to.equal(device.key.x);
@@ -103,33 +111,32 @@ describe("DeviceRegistry: onboarding", function () {
     it("lets anyone submit and pay for the owner the device signed (a maker onboarding a fleet)", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       await approveFee(fx, fx.relayer, LIGHT_FEE);
-      const call = await prepareOnboard(fx, {
-        device: secp256k1Device(),
-        owner: fx.alice.address,
-        deviceClass: CLASS_LIGHT,
-      });
+      const device = secp256k1Device();
+      const call = await prepareOnboard(fx, { device, owner: fx.alice.address, deviceClass: CLASS_LIGHT });
       const relayerBalance = await fx.mesh.balanceOf(fx.relayer.address);
       const aliceBalance = await fx.mesh.balanceOf(fx.alice.address);
       await expect(submit(fx, fx.relayer, call))
         .to.emit(fx.mesh, "Transfer")
-        .withArgs(fx.relayer.address, ZeroAddress, LIGHT_FEE);
-      expect(await fx.registry.ownerOf(1n)).to.equal(fx.alice.address);
+        .withArgs(fx.relayer.address, await fx.registry.getAddress(), LIGHT_FEE);
+      expect(await fx.registry.ownerOf(deviceIdOf(device))).to.equal(fx.alice.address);
       expect(await fx.mesh.balanceOf(fx.relayer.address)).to.equal(relayerBalance - LIGHT_FEE);
       expect(await fx.mesh.balanceOf(fx.alice.address)).to.equal(aliceBalance);
     });
 
-    it("numbers devices sequentially from 1 and counts them per owner", async function () {
+    it("names each device by its key id, whatever the order of onboarding, and counts them per owner", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       await approveFee(fx, fx.alice, HOTSPOT_FEE * 3n);
-      for (const owner of [fx.alice, fx.bob, fx.alice]) {
-        await submit(
-          fx,
-          fx.alice,
-          await prepareOnboard(fx, { device: secp256k1Device(), owner: owner.address }),
-        );
+      const devices = [secp256k1Device(), p256Device(), secp256k1Device()];
+      const owners = [fx.alice, fx.bob, fx.alice];
+      for (const [i, device] of devices.entries()) {
+        const receipt = await (
+          await submit(fx, fx.alice, await prepareOnboard(fx, { device, owner: owners[i]!.address }))
+        ).wait();
+        // The id the event reports is the one anyone holding the key computes off chain.
+        expect(await onboardedDeviceId(fx.registry, receipt)).to.equal(deviceIdOf(device));
+        expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(deviceIdOf(device));
       }
-      expect(await fx.registry.lastDeviceId()).to.equal(3n);
-      expect(await fx.registry.ownerOf(2n)).to.equal(fx.bob.address);
+      expect(await fx.registry.ownerOf(deviceIdOf(devices[1]!))).to.equal(fx.bob.address);
       expect(await fx.registry.balanceOf(fx.alice.address)).to.equal(2n);
       expect(await fx.registry.balanceOf(fx.bob.address)).to.equal(1n);
       expect((await fx.registry.makerInfo(MAKER_ID)).onboarded).to.equal(3n);
@@ -141,15 +148,13 @@ describe("DeviceRegistry: onboarding", function () {
         .connect(fx.admin)
         .setDeviceClass(9, { enabled: true, subnetwork: 2, onboardingFee: 0n });
       const supply = await fx.mesh.totalSupply();
+      const device = secp256k1Device();
       await expect(
-        submit(
-          fx,
-          fx.alice,
-          await prepareOnboard(fx, { device: secp256k1Device(), owner: fx.alice.address, deviceClass: 9 }),
-        ),
+        submit(fx, fx.alice, await prepareOnboard(fx, { device, owner: fx.alice.address, deviceClass: 9 })),
       ).to.not.emit(fx.mesh, "Transfer");
       expect(await fx.mesh.totalSupply()).to.equal(supply);
-      expect((await fx.registry.deviceInfo(1n)).deviceClass).to.equal(9n);
+      expect(await fx.mesh.balanceOf(await fx.registry.getAddress())).to.equal(0n);
+      expect((await fx.registry.deviceInfo(deviceIdOf(device))).deviceClass).to.equal(9n);
     });
 
     it("accepts signatures exactly at their deadlines", async function () {
@@ -173,10 +178,11 @@ describe("DeviceRegistry: onboarding", function () {
       const device = p256Device();
       await approveFee(fx, fx.bob);
       const call = await prepareOnboard(fx, { device, owner: fx.bob.address });
+      const id = deviceIdOf(device);
       await expect(submit(fx, fx.bob, call))
         .to.emit(fx.registry, "DeviceOnboarded")
         .withArgs(
-          1n,
+          id,
           fx.bob.address,
           MAKER_ID,
           KeyType.P256,
@@ -185,12 +191,14 @@ describe("DeviceRegistry: onboarding", function () {
           CLASS_HOTSPOT,
           HOTSPOT_FEE,
         );
-      const info = await fx.registry.deviceInfo(1n);
+      expect(id).to.equal(BigInt(keyIdOf(device.key))); // uint256(keccak256(abi.encode(1, qx, qy)))
+      const info = await fx.registry.deviceInfo(id);
       expect(info.keyType).to.equal(BigInt(KeyType.P256));
       expect(info.keyX).to.equal(device.key.x);
       expect(info.keyY).to.equal(device.key.y);
       expect(info.keyId).to.equal(device.keyId);
-      expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(1n);
+      expect(await fx.registry.ownerOf(id)).to.equal(fx.bob.address);
+      expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(id);
     });
 
     it("rejects the malleated (high-s) twin of a valid P-256 signature", async function () {
@@ -285,8 +293,9 @@ describe("DeviceRegistry: onboarding", function () {
       )
         .to.emit(fx.registry, "DeviceOnboarded")
         .and.to.emit(fx.mesh, "Transfer")
-        .withArgs(fx.alice.address, ZeroAddress, HOTSPOT_FEE);
+        .withArgs(fx.alice.address, await fx.registry.getAddress(), HOTSPOT_FEE);
       expect(await fx.mesh.nonces(fx.alice.address)).to.equal(1n);
+      expect(await fx.registry.collectedFees()).to.equal(HOTSPOT_FEE - 1n);
     });
 
     it("still onboards when a front-runner already submitted the permit", async function () {
@@ -415,18 +424,18 @@ describe("DeviceRegistry: onboarding", function () {
       // The very same request again (a replay), and a fresh one for another owner.
       await expect(submit(fx, fx.alice, call))
         .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
-        .withArgs(device.keyId, 1n);
+        .withArgs(device.keyId, deviceIdOf(device));
       const again = await prepareOnboard(fx, { device, owner: fx.bob.address });
-      await fx.registry.connect(fx.alice).retire(1n);
+      await fx.registry.connect(fx.alice).retire(deviceIdOf(device));
       await expect(submit(fx, fx.alice, again))
         .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
-        .withArgs(device.keyId, 1n);
+        .withArgs(device.keyId, deviceIdOf(device));
       // A P-256 key, too.
       const p = p256Device();
       await submit(fx, fx.alice, await prepareOnboard(fx, { device: p, owner: fx.alice.address }));
       await expect(submit(fx, fx.alice, await prepareOnboard(fx, { device: p, owner: fx.alice.address })))
         .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
-        .withArgs(p.keyId, 2n);
+        .withArgs(p.keyId, deviceIdOf(p));
     });
 
     it("refuses classes never configured and classes disabled", async function () {
@@ -643,7 +652,7 @@ describe("DeviceRegistry: onboarding", function () {
         .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
         .withArgs(p.keyId);
       await expect(submit(fx, fx.bob, forAlice)).to.emit(fx.registry, "DeviceOnboarded");
-      expect(await fx.registry.ownerOf(1n)).to.equal(fx.alice.address);
+      expect(await fx.registry.ownerOf(deviceIdOf(deviceA))).to.equal(fx.alice.address);
     });
 
     it("binds both signatures to this registry deployment", async function () {
@@ -706,7 +715,7 @@ describe("DeviceRegistry: onboarding", function () {
       await expect(onB(onChainB)).to.emit(fx2.registry, "DeviceOnboarded");
     });
 
-    it("computes key ids as documented", async function () {
+    it("computes key ids as documented, and the device id is uint256(keyId)", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       const device = secp256k1Device();
       await approveFee(fx, fx.alice);
@@ -716,8 +725,31 @@ describe("DeviceRegistry: onboarding", function () {
         x: zeroPadValue(device.wallet.address, 32),
         y: toWord(0n),
       });
-      expect(await fx.registry.deviceIdByKey(expected)).to.equal(1n);
+      expect(await fx.registry.deviceIdByKey(expected)).to.equal(BigInt(expected));
+      expect((await fx.registry.deviceInfo(BigInt(expected))).keyId).to.equal(expected);
+      expect(await fx.registry.ownerOf(BigInt(expected))).to.equal(fx.alice.address);
+      // The same coordinates under the other key type are another key: unknown.
       expect(await fx.registry.deviceIdByKey(keyIdOf({ ...device.key, keyType: KeyType.P256 }))).to.equal(0n);
+    });
+  });
+
+  describe("deviceIdByKey", function () {
+    it("returns uint256(keyId) for registered keys of both types, also once retired, and 0 for unknown keys", async function () {
+      const fx = await networkHelpers.loadFixture(registryFixture);
+      await approveFee(fx, fx.alice, HOTSPOT_FEE * 2n);
+      const secp = secp256k1Device();
+      const p = p256Device();
+      const never = p256Device();
+      for (const device of [secp, p]) {
+        expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(0n);
+        await submit(fx, fx.alice, await prepareOnboard(fx, { device, owner: fx.alice.address }));
+        expect(await fx.registry.deviceIdByKey(device.keyId)).to.equal(BigInt(device.keyId));
+      }
+      await fx.registry.connect(fx.alice).retire(deviceIdOf(p));
+      expect(await fx.registry.statusOf(deviceIdOf(p))).to.equal(DeviceStatus.Retired);
+      expect(await fx.registry.deviceIdByKey(p.keyId)).to.equal(deviceIdOf(p)); // its key stays taken
+      expect(await fx.registry.deviceIdByKey(never.keyId)).to.equal(0n);
+      expect(await fx.registry.deviceIdByKey(ethers.ZeroHash)).to.equal(0n);
     });
   });
 
@@ -742,7 +774,7 @@ describe("DeviceRegistry: onboarding", function () {
       // The Solidity verifier costs ~220k more than the precompile (about 253k in all with it, 473k
       // without): proof the fallback ran.
       expect(receipt.gasUsed).to.be.greaterThan(400_000n);
-      expect(await fx.registry.ownerOf(1n)).to.equal(fx.alice.address);
+      expect(await fx.registry.ownerOf(deviceIdOf(device))).to.equal(fx.alice.address);
     });
   });
 });

@@ -2,60 +2,60 @@ import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import * as h3 from "h3-js";
 
-import { DeviceStatus, cellToUint, p256Device, secp256k1Device } from "../helpers/registry.js";
-import { HOTSPOT_FEE, prepareOnboard, setupRegistry } from "../helpers/registryFixture.js";
+import { DeviceStatus, cellToUint, deviceIdOf, p256Device, secp256k1Device } from "../helpers/registry.js";
+import { HOTSPOT_FEE, onboardedDeviceId, prepareOnboard, setupRegistry } from "../helpers/registryFixture.js";
 import { createRegistryNetwork } from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 
 const CELL = cellToUint(h3.latLngToCell(48.8566, 2.3522, 12));
 
-/** Alice owns devices 1 (located) and 2 (P-256, not located); bob owns device 3 (located). */
+/** Alice owns alice1 (located) and alice2 (P-256, not located); bob owns bob1 (located). */
 async function fleetFixture() {
   const fx = await setupRegistry(ethers);
   const registry = await fx.registry.getAddress();
   await fx.mesh.connect(fx.alice).approve(registry, HOTSPOT_FEE * 3n);
-  for (const [owner, device] of [
-    [fx.alice, secp256k1Device()],
-    [fx.alice, p256Device()],
-    [fx.bob, secp256k1Device()],
-  ] as const) {
-    const call = await prepareOnboard(fx, { device, owner: owner.address });
+  const devices = [secp256k1Device(), p256Device(), secp256k1Device()];
+  const owners = [fx.alice, fx.alice, fx.bob];
+  for (const [i, device] of devices.entries()) {
+    const call = await prepareOnboard(fx, { device, owner: owners[i]!.address });
     await fx.registry.connect(fx.alice).onboard(call.req, call.makerSignature, call.deviceSignature);
   }
-  await fx.registry.connect(fx.alice).assertLocation(1n, CELL, 50, 10);
-  await fx.registry.connect(fx.bob).assertLocation(3n, CELL, 50, 10);
+  // A device's id is its key id: the fleet's owners know them without reading the chain.
+  const [alice1, alice2, bob1] = devices.map(deviceIdOf) as [bigint, bigint, bigint];
+  await fx.registry.connect(fx.alice).assertLocation(alice1, CELL, 50, 10);
+  await fx.registry.connect(fx.bob).assertLocation(bob1, CELL, 50, 10);
   await fx.mesh.connect(fx.alice).approve(registry, HOTSPOT_FEE);
-  return fx;
+  return { ...fx, alice1, alice2, bob1 };
 }
 
 describe("DeviceRegistry: status, retirement and ownership", function () {
   describe("suspend / reinstate", function () {
     it("suspends with a reason code: not eligible, cannot assert, still owned and counted", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
-      await expect(fx.registry.connect(fx.denylister).suspend(1n, 404))
+      await expect(fx.registry.connect(fx.denylister).suspend(fx.alice1, 404))
         .to.emit(fx.registry, "DeviceSuspended")
-        .withArgs(1n, 404);
-      expect(await fx.registry.statusOf(1n)).to.equal(DeviceStatus.Suspended);
-      const info = await fx.registry.deviceInfo(1n);
+        .withArgs(fx.alice1, 404);
+      expect(await fx.registry.statusOf(fx.alice1)).to.equal(DeviceStatus.Suspended);
+      const info = await fx.registry.deviceInfo(fx.alice1);
       expect(info.status).to.equal(DeviceStatus.Suspended);
       expect(info.suspensionReason).to.equal(404n);
-      expect(await fx.registry.isEligible(1n)).to.equal(false);
-      expect(await fx.registry.ownerOf(1n)).to.equal(fx.alice.address);
+      expect(await fx.registry.isEligible(fx.alice1)).to.equal(false);
+      expect(await fx.registry.ownerOf(fx.alice1)).to.equal(fx.alice.address);
       expect(await fx.registry.balanceOf(fx.alice.address)).to.equal(2n);
     });
 
     it("reinstates a suspended device: eligible again, reason cleared", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
-      await fx.registry.connect(fx.denylister).suspend(1n, 404);
-      await expect(fx.registry.connect(fx.denylister).reinstate(1n))
+      await fx.registry.connect(fx.denylister).suspend(fx.alice1, 404);
+      await expect(fx.registry.connect(fx.denylister).reinstate(fx.alice1))
         .to.emit(fx.registry, "DeviceReinstated")
-        .withArgs(1n);
-      const info = await fx.registry.deviceInfo(1n);
+        .withArgs(fx.alice1);
+      const info = await fx.registry.deviceInfo(fx.alice1);
       expect(info.status).to.equal(DeviceStatus.Active);
       expect(info.suspensionReason).to.equal(0n);
-      expect(await fx.registry.isEligible(1n)).to.equal(true);
-      await expect(fx.registry.connect(fx.alice).assertLocation(1n, CELL, 60, 10)).to.emit(
+      expect(await fx.registry.isEligible(fx.alice1)).to.equal(true);
+      await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL, 60, 10)).to.emit(
         fx.registry,
         "LocationAsserted",
       );
@@ -65,10 +65,10 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
       const role = await fx.registry.DENYLIST_ROLE();
       for (const caller of [fx.alice, fx.admin, fx.guardian]) {
-        await expect(fx.registry.connect(caller).suspend(1n, 1))
+        await expect(fx.registry.connect(caller).suspend(fx.alice1, 1))
           .to.be.revertedWithCustomError(fx.registry, "AccessControlUnauthorizedAccount")
           .withArgs(caller.address, role);
-        await expect(fx.registry.connect(caller).reinstate(1n))
+        await expect(fx.registry.connect(caller).reinstate(fx.alice1))
           .to.be.revertedWithCustomError(fx.registry, "AccessControlUnauthorizedAccount")
           .withArgs(caller.address, role);
       }
@@ -82,65 +82,70 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
       await expect(fx.registry.connect(fx.denylister).reinstate(99n))
         .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
         .withArgs(99n);
-      await expect(fx.registry.connect(fx.denylister).reinstate(1n))
+      await expect(fx.registry.connect(fx.denylister).reinstate(fx.alice1))
         .to.be.revertedWithCustomError(fx.registry, "DeviceNotSuspended")
-        .withArgs(1n, DeviceStatus.Active);
-      await fx.registry.connect(fx.denylister).suspend(1n, 1);
-      await expect(fx.registry.connect(fx.denylister).suspend(1n, 2))
+        .withArgs(fx.alice1, DeviceStatus.Active);
+      await fx.registry.connect(fx.denylister).suspend(fx.alice1, 1);
+      await expect(fx.registry.connect(fx.denylister).suspend(fx.alice1, 2))
         .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
-        .withArgs(1n, DeviceStatus.Suspended);
-      await fx.registry.connect(fx.alice).retire(2n);
-      await expect(fx.registry.connect(fx.denylister).suspend(2n, 1))
+        .withArgs(fx.alice1, DeviceStatus.Suspended);
+      await fx.registry.connect(fx.alice).retire(fx.alice2);
+      await expect(fx.registry.connect(fx.denylister).suspend(fx.alice2, 1))
         .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
-        .withArgs(2n, DeviceStatus.Retired);
-      await expect(fx.registry.connect(fx.denylister).reinstate(2n))
+        .withArgs(fx.alice2, DeviceStatus.Retired);
+      await expect(fx.registry.connect(fx.denylister).reinstate(fx.alice2))
         .to.be.revertedWithCustomError(fx.registry, "DeviceNotSuspended")
-        .withArgs(2n, DeviceStatus.Retired);
+        .withArgs(fx.alice2, DeviceStatus.Retired);
     });
 
     it("works while paused (the pause covers onboarding and asserts only)", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
       await fx.registry.connect(fx.guardian).pause();
-      await expect(fx.registry.connect(fx.denylister).suspend(1n, 5)).to.emit(fx.registry, "DeviceSuspended");
-      await expect(fx.registry.connect(fx.denylister).reinstate(1n)).to.emit(fx.registry, "DeviceReinstated");
-      await expect(fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, 1n)).to.emit(
+      await expect(fx.registry.connect(fx.denylister).suspend(fx.alice1, 5)).to.emit(
         fx.registry,
-        "Transfer",
+        "DeviceSuspended",
       );
-      await expect(fx.registry.connect(fx.bob).retire(1n)).to.emit(fx.registry, "DeviceRetired");
+      await expect(fx.registry.connect(fx.denylister).reinstate(fx.alice1)).to.emit(
+        fx.registry,
+        "DeviceReinstated",
+      );
+      await expect(
+        fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, fx.alice1),
+      ).to.emit(fx.registry, "Transfer");
+      await expect(fx.registry.connect(fx.bob).retire(fx.alice1)).to.emit(fx.registry, "DeviceRetired");
     });
   });
 
   describe("retire", function () {
     it("burns the NFT, keeps the record readable and lowers the owner's count", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
-      await expect(fx.registry.connect(fx.alice).retire(1n))
+      await expect(fx.registry.connect(fx.alice).retire(fx.alice1))
         .to.emit(fx.registry, "DeviceRetired")
-        .withArgs(1n, fx.alice.address)
+        .withArgs(fx.alice1, fx.alice.address)
         .and.to.emit(fx.registry, "Transfer")
-        .withArgs(fx.alice.address, ZeroAddress, 1n);
+        .withArgs(fx.alice.address, ZeroAddress, fx.alice1);
       expect(await fx.registry.balanceOf(fx.alice.address)).to.equal(1n);
-      await expect(fx.registry.ownerOf(1n))
+      await expect(fx.registry.ownerOf(fx.alice1))
         .to.be.revertedWithCustomError(fx.registry, "ERC721NonexistentToken")
-        .withArgs(1n);
-      const info = await fx.registry.deviceInfo(1n);
+        .withArgs(fx.alice1);
+      const info = await fx.registry.deviceInfo(fx.alice1);
       expect(info.status).to.equal(DeviceStatus.Retired);
       expect(info.owner).to.equal(fx.alice.address);
       expect(info.cell).to.equal(CELL);
       expect(info.assertCount).to.equal(1n);
-      expect(await fx.registry.statusOf(1n)).to.equal(DeviceStatus.Retired);
-      expect(await fx.registry.isEligible(1n)).to.equal(false);
-      expect(await fx.registry.deviceIdByKey(info.keyId)).to.equal(1n);
+      expect(await fx.registry.statusOf(fx.alice1)).to.equal(DeviceStatus.Retired);
+      expect(await fx.registry.isEligible(fx.alice1)).to.equal(false);
+      expect(await fx.registry.deviceIdByKey(info.keyId)).to.equal(fx.alice1);
     });
 
     it("retires a suspended device too, and keeps its P-256 key readable", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
-      const before = await fx.registry.deviceInfo(2n);
-      await fx.registry.connect(fx.denylister).suspend(2n, 9);
-      await expect(fx.registry.connect(fx.alice).retire(2n))
+      const before = await fx.registry.deviceInfo(fx.alice2);
+      await fx.registry.connect(fx.denylister).suspend(fx.alice2, 9);
+      await expect(fx.registry.connect(fx.alice).retire(fx.alice2))
         .to.emit(fx.registry, "DeviceRetired")
-        .withArgs(2n, fx.alice.address);
-      const after = await fx.registry.deviceInfo(2n);
+        .withArgs(fx.alice2, fx.alice.address);
+      const after = await fx.registry.deviceInfo(fx.alice2);
       expect(after.status).to.equal(DeviceStatus.Retired);
       expect(after.keyX).to.equal(before.keyX);
       expect(after.keyY).to.equal(before.keyY);
@@ -149,40 +154,40 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
 
     it("refuses anyone but the owner, unknown devices and a second retirement", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
-      await expect(fx.registry.connect(fx.bob).retire(1n))
+      await expect(fx.registry.connect(fx.bob).retire(fx.alice1))
         .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
-        .withArgs(1n, fx.bob.address);
+        .withArgs(fx.alice1, fx.bob.address);
       // Even an approved operator may not retire: retirement is the owner's decision.
-      await fx.registry.connect(fx.alice).approve(fx.bob.address, 1n);
-      await expect(fx.registry.connect(fx.bob).retire(1n))
+      await fx.registry.connect(fx.alice).approve(fx.bob.address, fx.alice1);
+      await expect(fx.registry.connect(fx.bob).retire(fx.alice1))
         .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
-        .withArgs(1n, fx.bob.address);
+        .withArgs(fx.alice1, fx.bob.address);
       await expect(fx.registry.connect(fx.alice).retire(0n))
         .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
         .withArgs(0n);
-      await fx.registry.connect(fx.alice).retire(1n);
-      await expect(fx.registry.connect(fx.alice).retire(1n))
+      await fx.registry.connect(fx.alice).retire(fx.alice1);
+      await expect(fx.registry.connect(fx.alice).retire(fx.alice1))
         .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
-        .withArgs(1n);
+        .withArgs(fx.alice1);
     });
   });
 
   describe("transfers and counts", function () {
     it("moves the device and the count with the NFT; the record follows the new owner", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
-      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.carol.address, 1n);
+      await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.carol.address, fx.alice1);
       expect(await fx.registry.balanceOf(fx.alice.address)).to.equal(1n);
       expect(await fx.registry.balanceOf(fx.carol.address)).to.equal(1n);
-      expect((await fx.registry.deviceInfo(1n)).owner).to.equal(fx.carol.address);
-      expect(await fx.registry.isEligible(1n)).to.equal(true);
+      expect((await fx.registry.deviceInfo(fx.alice1)).owner).to.equal(fx.carol.address);
+      expect(await fx.registry.isEligible(fx.alice1)).to.equal(true);
       await fx.registry.connect(fx.alice).setApprovalForAll(fx.bob.address, true);
       await fx.registry
         .connect(fx.bob)
-        ["safeTransferFrom(address,address,uint256)"](fx.alice.address, fx.bob.address, 2n);
+        ["safeTransferFrom(address,address,uint256)"](fx.alice.address, fx.bob.address, fx.alice2);
       expect(await fx.registry.balanceOf(fx.alice.address)).to.equal(0n);
       expect(await fx.registry.balanceOf(fx.bob.address)).to.equal(2n);
-      await fx.registry.connect(fx.carol).retire(1n);
-      expect((await fx.registry.deviceInfo(1n)).owner).to.equal(fx.carol.address);
+      await fx.registry.connect(fx.carol).retire(fx.alice1);
+      expect((await fx.registry.deviceInfo(fx.alice1)).owner).to.equal(fx.carol.address);
       expect(await fx.registry.balanceOf(fx.carol.address)).to.equal(0n);
     });
 
@@ -190,9 +195,9 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
       const owners = [fx.alice, fx.bob, fx.carol];
       const live = new Map<bigint, string>([
-        [1n, fx.alice.address],
-        [2n, fx.alice.address],
-        [3n, fx.bob.address],
+        [fx.alice1, fx.alice.address],
+        [fx.alice2, fx.alice.address],
+        [fx.bob1, fx.bob.address],
       ]);
       let seed = 12345;
       const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -205,8 +210,10 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
           const call = await prepareOnboard(fx, { device: secp256k1Device(), owner: to.address });
           if ((await fx.mesh.allowance(fx.carol.address, await fx.registry.getAddress())) < HOTSPOT_FEE)
             continue;
-          await fx.registry.connect(fx.carol).onboard(call.req, call.makerSignature, call.deviceSignature);
-          live.set(await fx.registry.lastDeviceId(), to.address);
+          const tx = await fx.registry
+            .connect(fx.carol)
+            .onboard(call.req, call.makerSignature, call.deviceSignature);
+          live.set(await onboardedDeviceId(fx.registry, await tx.wait()), to.address);
         } else {
           const id = ids[rand(ids.length)]!;
           const holder = owners.find((o) => o.address === live.get(id))!;

@@ -335,33 +335,48 @@ describe("tasks: hexmesh wallet and operator commands", function () {
           deviceSignature,
         }),
       );
-      return file;
+      return { file, keyId: device.keyId };
     }
 
     it("onboards a device from a maker attestation and a device signature, fee by permit", async function () {
-      const file = await onboardingFile(bob.address);
+      const { file, keyId } = await onboardingFile(bob.address);
       const dry = await run("onboard", { file, dryRun: true }, bob);
       expect(dry.result.function).to.equal("onboardWithPermit");
-      expect(await registry.lastDeviceId()).to.equal(0n);
+      expect(dry.result.deviceId).to.equal(BigInt(keyId)); // known before sending: the key id
+      expect(await registry.deviceIdByKey(keyId)).to.equal(0n);
       const before = await token.balanceOf(bob.address);
+      const supply = await token.totalSupply();
+      const held = await token.balanceOf(await registry.getAddress());
       const { result, out } = await run("onboard", { file }, bob);
       deviceId = result.deviceId;
-      expect(deviceId).to.equal(1n);
-      expect(out).to.contain("fee 40 MESH (burned)");
+      expect(deviceId).to.equal(BigInt(keyId));
+      expect(await registry.deviceIdByKey(keyId)).to.equal(deviceId);
+      expect(out).to.contain(
+        `as device ${keyId}; fee 40 MESH (collected by the registry, burned in its next batch)`,
+      );
+      expect(out).to.contain(`device ${keyId} onboarded`);
       expect(await registry.ownerOf(deviceId)).to.equal(bob.address);
       expect(await token.balanceOf(bob.address)).to.equal(before - M("40"));
+      expect(await token.balanceOf(await registry.getAddress())).to.equal(held + M("40"));
+      expect(await token.totalSupply()).to.equal(supply);
+      await fails("onboard", { file }, bob, new RegExp(`already registered, as device ${keyId}`));
     });
 
     it("refuses onboarding without the fee, while paused, from a bad file, and decodes custom errors", async function () {
       await fails(
         "onboard",
-        { file: await onboardingFile(pauper.address) },
+        { file: (await onboardingFile(pauper.address)).file },
         pauper,
         /insufficient MESH balance for the class 1 onboarding fee/,
       );
       await registry.connect(guardian).pause();
       try {
-        await fails("onboard", { file: await onboardingFile(bob.address) }, bob, /device registry is paused/);
+        await fails(
+          "onboard",
+          { file: (await onboardingFile(bob.address)).file },
+          bob,
+          /device registry is paused/,
+        );
       } finally {
         await registry.connect(guardian).unpause();
       }
@@ -371,7 +386,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       await fails("onboard", { file: path.join(tmp, "missing.json") }, bob, /cannot read onboarding file/);
       await fails("onboard", {}, bob, /--file <onboarding.json> is required/);
       const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-      const expired = await onboardingFile(bob.address, { makerDeadline: now - 1n });
+      const { file: expired } = await onboardingFile(bob.address, { makerDeadline: now - 1n });
       await fails(
         "onboard",
         { file: expired },
@@ -434,7 +449,12 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         bob,
         /whole metres/,
       );
-      await fails("assert-location", { device: "99", lat: "1", lng: "1" }, bob, /device 99 does not exist/);
+      await fails(
+        "assert-location",
+        { device: "99", lat: "1", lng: "1" },
+        bob,
+        /device 0x0{62}63 does not exist/,
+      );
       await fails("assert-location", { device: d, lat: "1", lng: "1" }, alice, /belongs to 0x.*, not to/);
       await registry.connect(guardian).pause();
       try {
@@ -450,11 +470,15 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       expect(result.status).to.equal("active");
       expect(result.keyType).to.equal("secp256k1");
       expect(result.resolution).to.equal(12);
-      expect(out).to.match(/device 1: active, owner 0x/);
+      const hexId = "0x" + deviceId.toString(16).padStart(64, "0");
+      expect(out).to.contain(`device ${hexId}: active, owner ${bob.address}, secp256k1 key 0x`);
       expect(out).to.match(/location [0-9a-f]{15} \(res 12, 52\.5/);
       expect(Number(DeviceStatus.Active)).to.equal(1);
-      await fails("status", { device: "42" }, undefined, /device 42 does not exist/);
+      // The id as its 0x key id works the same as the decimal token id.
+      expect((await run("status", { device: hexId })).result.owner).to.equal(bob.address);
+      await fails("status", { device: "42" }, undefined, /device 0x0{62}2a does not exist/);
       await fails("status", { device: "one" }, undefined, /--device must be a device id/);
+      await fails("status", { device: "0x" + "1".repeat(65) }, undefined, /--device must be a device id/);
 
       await run("stake", { amount: "100" }, bob);
       const account = await run("status", { address: bob.address });
@@ -462,6 +486,30 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       expect(account.result.bonded).to.equal(1n);
       expect(account.out).to.contain("1 owned, 1 bonded (bond 100 MESH per device)");
       await fails("status", { address: "nope" }, undefined, /--address must be an address/);
+    });
+  });
+
+  describe("burn-fees", function () {
+    it("dry-runs, then burns the registry's collected fees from any account, and refuses when none are left", async function () {
+      const registryAddress = await registry.getAddress();
+      const collected = await registry.collectedFees();
+      // 40 MESH onboarding fee and one 5 MESH assert fee from the devices above, less the wei kept.
+      expect(collected).to.equal(M("45") - 1n);
+      const supply = await token.totalSupply();
+      const dry = await run("burn-fees", { dryRun: true }, pauper);
+      expect(dry.result.function).to.equal("burnCollectedFees");
+      expect(dry.result.amount).to.equal(collected);
+      expect(await token.totalSupply()).to.equal(supply);
+
+      const { result, out } = await run("burn-fees", {}, pauper); // pauper holds no MESH and no role
+      expect(result.amount).to.equal(collected);
+      expect(out).to.contain(`burning ${formatMesh(collected)} of collected registry fees`);
+      expect(out).to.contain(
+        `burned ${formatMesh(collected)}; MESH supply now ${formatMesh(supply - collected)}`,
+      );
+      expect(await token.totalSupply()).to.equal(supply - collected);
+      expect(await token.balanceOf(registryAddress)).to.equal(1n);
+      await fails("burn-fees", {}, pauper, /the device registry holds no collected fees to burn/);
     });
   });
 
