@@ -98,6 +98,8 @@ export interface DeviceOptions {
   readonly status?: DeviceStatus;
   readonly asserted?: boolean;
   readonly location?: bigint | null;
+  /** Defaults to the id (devices onboarded in the order they are added). */
+  readonly onboardOrder?: bigint;
 }
 
 export class World {
@@ -118,7 +120,8 @@ export class World {
     const owner = o.owner ?? addressFromSeed(name);
     const location = o.location !== undefined ? o.location : o.asserted === false ? null : cellAt(lat, lng);
     const record: DeviceRecord = {
-      id: this.nextId++,
+      id: this.nextId,
+      onboardOrder: o.onboardOrder ?? this.nextId,
       owner,
       key: signer.key,
       status: o.status ?? "active",
@@ -126,6 +129,7 @@ export class World {
       gain: o.gain ?? 30,
       elevation: 10,
     };
+    this.nextId++;
     if (!this.bonds.has(owner)) this.bonds.set(owner, 100);
     const device = { record, signer, keyId: signer.keyId };
     this.devices.push(device);

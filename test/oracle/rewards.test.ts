@@ -5,6 +5,7 @@ import {
   beaconerUnits,
   bondedDeviceIds,
   buildDensity,
+  ChainIndexError,
   ChainView,
   computePayout,
   formatWad,
@@ -192,7 +193,7 @@ describe("oracle / rewards", function () {
       expect(p.totalCumulative).to.equal(999n);
     });
 
-    it("bond covers the owner's active devices with the lowest ids; the others earn nothing", function () {
+    it("bond covers the owner's active devices onboarded first; the others earn nothing", function () {
       const { world, alice } = setup();
       world.bonds.set(alice, 1);
       const chain = new ChainView(world.chain());
@@ -214,6 +215,25 @@ describe("oracle / rewards", function () {
       ]);
       world.bonds.set(alice, 0);
       expect([...bondedDeviceIds(new ChainView(world.chain()))]).to.deep.equal([3n]);
+    });
+
+    it("bond follows onboarding order, not device ids (ids are key hashes)", function () {
+      const world = new World();
+      const alice = "0x00000000000000000000000000000000000a11ce" as const;
+      world.addDevice("late", { owner: alice, onboardOrder: 9n << 32n }); // id 1, onboarded last
+      world.addDevice("early", { owner: alice, northM: 1000, onboardOrder: (3n << 32n) | 5n }); // id 2
+      world.addDevice("middle", { owner: alice, northM: 2000, onboardOrder: (3n << 32n) | 7n }); // id 3
+      world.bonds.set(alice, 2);
+      expect([...bondedDeviceIds(new ChainView(world.chain()))].sort()).to.deep.equal([2n, 3n]);
+      world.bonds.set(alice, 1);
+      expect([...bondedDeviceIds(new ChainView(world.chain()))]).to.deep.equal([2n]);
+    });
+
+    it("refuses a chain index with two devices at one onboard order", function () {
+      const world = new World();
+      world.addDevice("x", { onboardOrder: 4n });
+      world.addDevice("y", { northM: 1000, onboardOrder: 4n });
+      expect(() => new ChainView(world.chain())).to.throw(ChainIndexError, /onboard order 4/);
     });
 
     it("adds to previous cumulative amounts and keeps owners who earned nothing this epoch", function () {

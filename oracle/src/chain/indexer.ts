@@ -133,6 +133,7 @@ async function queryChunked<T>(
 
 interface MutableDevice {
   id: bigint;
+  onboardOrder: bigint;
   owner: Hex;
   key: DeviceKey;
   status: DeviceStatus;
@@ -220,6 +221,7 @@ export async function indexEpoch(
         const id = args.deviceId as bigint;
         devices.set(id, {
           id,
+          onboardOrder: onboardOrderOf(log.blockNumber, log.index),
           owner: normalizeHex(args.owner as string),
           key: keyFrom(args.keyType as bigint, args.keyX as string, args.keyY as string),
           status: "active",
@@ -281,4 +283,9 @@ export async function indexEpoch(
     snapshotBlock: snapshot,
     funded,
   };
+}
+
+/** A DeviceOnboarded log's position in the chain as one number (see DeviceRecord.onboardOrder). */
+export function onboardOrderOf(blockNumber: number, logIndex: number): bigint {
+  return (BigInt(blockNumber) << 32n) | BigInt(logIndex);
 }

@@ -22,8 +22,13 @@ export type DeviceKey =
 export type DeviceStatus = "active" | "suspended" | "retired";
 
 export interface DeviceRecord {
-  /** ERC-721 token id in the DeviceRegistry. */
+  /** ERC-721 token id in the DeviceRegistry (uint256 of the registry's key id). */
   readonly id: bigint;
+  /**
+   * Where its DeviceOnboarded event sits in the chain: block number × 2^32 + log index. Orders
+   * devices by onboarding (ids are key hashes, so they do not); bonds cover the earliest.
+   */
+  readonly onboardOrder: bigint;
   /** Current token owner: rewards go to this address. */
   readonly owner: Hex;
   readonly key: DeviceKey;

@@ -41,10 +41,14 @@ export class ChainView {
     this.domain = { chainId: index.chainId, verifyingContract: index.registry };
 
     const ids = new Set<bigint>();
+    const orders = new Set<bigint>();
     const entries: DeviceEntry[] = [];
     for (const d of index.devices) {
       if (ids.has(d.id)) throw new ChainIndexError(`device id ${d.id} twice`);
       ids.add(d.id);
+      if (d.onboardOrder < 0n || orders.has(d.onboardOrder))
+        throw new ChainIndexError(`device ${d.id}: onboard order ${d.onboardOrder} negative or taken`);
+      orders.add(d.onboardOrder);
       if (!isHexBytes(d.owner, 20)) throw new ChainIndexError(`device ${d.id}: bad owner ${d.owner}`);
       if (!isWellFormedKey(d.key)) throw new ChainIndexError(`device ${d.id}: malformed key`);
       const keyId = keyIdOf(d.key);

@@ -4,14 +4,16 @@
  * 1. Pools: the epoch pool is split by the verifier's basis points; every pool but the last gets
  *    floor(pool x bps / 10,000), the last gets the rest (coverage: beacons 20%, witnesses 80%).
  * 2. Bond: an owner's bond covers `bondedDevices` devices (ChainIndex). The covered devices are the
- *    owner's *active* devices with the lowest ids (deterministic, and an owner adding a device
- *    never takes rewards from one already covered). Uncovered devices earn nothing and their
+ *    owner's *active* devices onboarded first (`onboardOrder`: deterministic, and an owner
+ *    onboarding a device never takes rewards from one already covered; ids are key hashes and
+ *    say nothing about age). Uncovered devices earn nothing and their
  *    weights leave the pool's total, so the pool goes to covered devices.
  * 3. Amount of a device in a pool: floor(poolAmount x weight / total weight of covered devices).
  *    A pool nobody earns from is not distributed.
  * 4. Per owner: sum of its devices' amounts; cumulative = previous cumulative + that sum.
  * Rounding dust (pool - distributed) stays in the distributor for the next epoch.
  */
+import type { DeviceRecord } from "../chain/types.js";
 import type { ChainView } from "../chain/view.js";
 import { compareHex, type Hex } from "../util/hex.js";
 import type { DeviceWork, WorkResult } from "../verify/verifier.js";
@@ -62,17 +64,18 @@ export function splitPool(pool: bigint, bps: readonly number[]): bigint[] {
 
 /** Ids of the devices whose owner's bond covers them. */
 export function bondedDeviceIds(chain: ChainView): Set<bigint> {
-  const byOwner = new Map<Hex, bigint[]>();
+  const byOwner = new Map<Hex, DeviceRecord[]>();
   for (const d of chain.devices) {
-    // chain.devices is sorted by id, so each owner's list is too.
     if (d.record.status !== "active") continue;
     let list = byOwner.get(d.record.owner);
     if (list === undefined) byOwner.set(d.record.owner, (list = []));
-    list.push(d.record.id);
+    list.push(d.record);
   }
   const bonded = new Set<bigint>();
-  for (const [owner, ids] of byOwner) {
-    for (const id of ids.slice(0, chain.bondedDevices(owner))) bonded.add(id);
+  for (const [owner, records] of byOwner) {
+    // Onboard orders are unique (ChainView checks), so this order is total.
+    records.sort((a, b) => (a.onboardOrder < b.onboardOrder ? -1 : 1));
+    for (const r of records.slice(0, chain.bondedDevices(owner))) bonded.add(r.id);
   }
   return bonded;
 }

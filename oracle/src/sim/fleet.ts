@@ -95,6 +95,7 @@ export function makeFleet(o: FleetOptions): SimDevice[] {
       lng,
       record: {
         id: BigInt(i + 1),
+        onboardOrder: BigInt(i + 1),
         owner: toHex(hash(`${seed}:owner:${Math.floor(i / perOwner)}`), 12, 20),
         key: signer.key,
         status: "active",
