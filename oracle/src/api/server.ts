@@ -15,7 +15,7 @@
  *   GET  /health, /ready
  */
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
 import { OwnerMerkleTree } from "../commit/merkle.js";
@@ -88,7 +88,7 @@ class DeviceWindow {
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { store, ingestor, limits } = deps;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: limits.bodyBytes,
     ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
   });
