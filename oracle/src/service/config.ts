@@ -12,7 +12,7 @@ export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly store:
     | { readonly backend: "sqlite"; readonly path: string }
-    | { readonly backend: "postgres"; readonly url: string; readonly maxConnections?: number };
+    | { readonly backend: "postgres"; readonly url: string; readonly maxConnections?: number; readonly schema?: string };
   readonly chain?: {
     readonly rpcUrl: string;
     readonly addresses: {
@@ -85,6 +85,7 @@ export const CONFIG_SCHEMA = {
             backend: { const: "postgres" },
             url: { type: "string", pattern: "^postgres(ql)?://" },
             maxConnections: { type: "integer", minimum: 1, maximum: 200 },
+            schema: { type: "string", pattern: "^[a-z_][a-z0-9_]{0,62}$" },
           },
         },
       ],

@@ -5,7 +5,12 @@ import type { OracleStore } from "./types.js";
 
 export type StoreConfig =
   | { readonly backend: "sqlite"; readonly path: string }
-  | { readonly backend: "postgres"; readonly url: string; readonly maxConnections?: number };
+  | {
+      readonly backend: "postgres";
+      readonly url: string;
+      readonly maxConnections?: number;
+      readonly schema?: string;
+    };
 
 /** Opens the store and brings its schema to the current version. */
 export async function openStore(config: StoreConfig): Promise<OracleStore> {
@@ -15,6 +20,7 @@ export async function openStore(config: StoreConfig): Promise<OracleStore> {
       : new PostgresStore({
           url: config.url,
           ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
+          ...(config.schema !== undefined ? { schema: config.schema } : {}),
         });
   try {
     await store.migrate();

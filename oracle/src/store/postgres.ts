@@ -51,6 +51,8 @@ export interface PostgresOptions {
   readonly url: string;
   /** Pool size. Default 10. */
   readonly maxConnections?: number;
+  /** Schema holding the tables (created if missing). Default: the server's search_path (public). */
+  readonly schema?: string;
 }
 
 export class PostgresStore implements OracleStore {
@@ -65,6 +67,15 @@ export class PostgresStore implements OracleStore {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on("error", () => {});
+    const schema = options.schema;
+    if (schema !== undefined) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+      // Queries queue behind this on the new client, so every statement sees the schema.
+      this.pool.on("connect", (c) => {
+        c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch(() => {}); // a concurrent creator won
+        c.query(`SET search_path TO ${schema}`).catch(() => {});
+      });
+    }
   }
 
   private async all(sql: string, params: unknown[] = []): Promise<Row[]> {
