@@ -15,6 +15,7 @@
  *   GET  /health, /ready
  */
 import rateLimit from "@fastify/rate-limit";
+import { Ajv } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
@@ -90,8 +91,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: limits.bodyBytes,
-    ajv: { customOptions: { allErrors: false, coerceTypes: true, removeAdditional: false } },
   });
+  // Bodies are JSON and must have the right types as sent (no coercion of 42 into "42");
+  // parameters and query strings are text, so they are coerced to the schema's types.
+  const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
+  const lenient = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict : lenient).compile(schema));
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
