@@ -30,7 +30,6 @@ import { onboardFleet } from "./demo/fleet.js";
 import { deploySuite } from "./demo/suite.js";
 
 const run = promisify(execFile);
-const BIN = path.resolve("node_modules/.bin");
 const ONCE = process.env.HEXMESH_DEV_ONCE === "1";
 const dir = process.env.HEXMESH_DEV_DIR ?? mkdtempSync(path.join(os.tmpdir(), "hexmesh-oracle-dev-"));
 mkdirSync(dir, { recursive: true });
@@ -138,7 +137,8 @@ const configs = suite.oracleKeys.map((k, i) => {
   return file;
 });
 
-const cli = [path.join(BIN, "tsx"), path.resolve("oracle/src/cli/run.ts")];
+// Node with tsx's loader (not the tsx wrapper, which would run each oracle in a grandchild).
+const cli = [process.execPath, "--import", "tsx", path.resolve("oracle/src/cli/run.ts")];
 const children: ChildProcess[] = [];
 const stopAll = () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
@@ -146,7 +146,7 @@ const stopAll = () => {
 process.on("exit", stopAll);
 for (const [i, file] of configs.entries()) {
   const log = openSync(path.join(dir, `oracle-${i}.log`), "a");
-  children.push(spawn(cli[0]!, [cli[1]!, "-c", file, "serve"], { stdio: ["ignore", log, log] }));
+  children.push(spawn(cli[0]!, [...cli.slice(1), "-c", file, "serve"], { stdio: ["ignore", log, log] }));
 }
 async function ready(url: string, child: ChildProcess): Promise<void> {
   for (let t = 0; t < 240; t++) {
@@ -164,7 +164,7 @@ await Promise.all(urls.map((u, i) => ready(u, children[i]!)));
 say(`oracles serving: ${urls.map((u, i) => `#${i} ${u}`).join(", ")} (logs and configs in ${dir})`);
 
 async function cliStep(i: number, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(cli[0]!, [cli[1]!, "-c", configs[i]!, ...args], { maxBuffer: 64 << 20 });
+  const { stdout } = await run(cli[0]!, [...cli.slice(1), "-c", configs[i]!, ...args], { maxBuffer: 64 << 20 });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 const getJson = async (url: string) => (await fetch(url)).json() as Promise<Record<string, any>>;

@@ -97,9 +97,12 @@ export function openPg(url: string, schema: string): PostgresStore {
 
 export type { OracleStore };
 
-/** Runs the oracle CLI as a child process (its own process group). */
+/**
+ * Runs the oracle CLI as a child process. Node itself with tsx's loader, not the `tsx` wrapper:
+ * the wrapper runs the program in a grandchild, which a SIGKILL of the wrapper would orphan.
+ */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child: ChildProcess = spawn(path.join(BIN, "tsx"), [CLI, ...args], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
