@@ -61,15 +61,24 @@ writeFileSync(
   JSON.stringify({
     listen: { host: "127.0.0.1", port },
     store: { backend: "sqlite", path: dbFile },
-    limits: { batchMax: Math.max(BATCH, 1), bodyBytes: 8 * 1024 * 1024, perDevicePerMinute: 1_000_000, batchesPerMinute: 1_000_000 },
+    limits: {
+      batchMax: Math.max(BATCH, 1),
+      bodyBytes: 8 * 1024 * 1024,
+      perDevicePerMinute: 1_000_000,
+      batchesPerMinute: 1_000_000,
+    },
     log: { level: "warn" },
   }),
 );
 const url = `http://127.0.0.1:${port}`;
 // Node with tsx's loader (not the tsx wrapper, which would run the service in a grandchild).
-const service = spawn(process.execPath, ["--import", "tsx", path.resolve("oracle/src/cli/run.ts"), "-c", configFile, "serve"], {
-  stdio: ["ignore", "inherit", "inherit"],
-});
+const service = spawn(
+  process.execPath,
+  ["--import", "tsx", path.resolve("oracle/src/cli/run.ts"), "-c", configFile, "serve"],
+  {
+    stdio: ["ignore", "inherit", "inherit"],
+  },
+);
 for (let t = 0; ; t++) {
   if (service.exitCode !== null) throw new Error("the service exited");
   try {
@@ -105,7 +114,8 @@ async function client(): Promise<void> {
       errors++;
       continue;
     }
-    for (const r of body.results) if (r.status !== "refused") acked.set(r.hash!, (acked.get(r.hash!) ?? 0) + 1);
+    for (const r of body.results)
+      if (r.status !== "refused") acked.set(r.hash!, (acked.get(r.hash!) ?? 0) + 1);
   }
 }
 await Promise.all(Array.from({ length: CONCURRENCY }, client));
@@ -121,7 +131,8 @@ await store.close();
 rmSync(dir, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
-const pct = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!.toFixed(1));
+const pct = (p: number) =>
+  Number(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!.toFixed(1));
 const ackedCount = [...acked.values()].reduce((a, b) => a + b, 0);
 const result = {
   what:
@@ -136,7 +147,12 @@ const result = {
     loadAverage1mAtStart: loadAtStart,
     loadAverage1mAtEnd: Number(os.loadavg()[0]!.toFixed(2)),
   },
-  workload: { reports: raws.length, batchSize: BATCH, batches: batches.length, concurrentClients: CONCURRENCY },
+  workload: {
+    reports: raws.length,
+    batchSize: BATCH,
+    batches: batches.length,
+    concurrentClients: CONCURRENCY,
+  },
   seconds: Number(seconds.toFixed(3)),
   reportsPerSecond: Math.round(ackedCount / seconds),
   batchLatencyMs: { p50: pct(50), p90: pct(90), p99: pct(99), max: pct(100) },

@@ -74,7 +74,9 @@ const addresses = {
   controller: await suite.controller.getAddress(),
   distributor: await suite.distributor.getAddress(),
 };
-say(`deployed the suite on the in-process chain (chain id ${suite.chainId}); ${fleet.length} hotspots onboarded`);
+say(
+  `deployed the suite on the in-process chain (chain id ${suite.chainId}); ${fleet.length} hotspots onboarded`,
+);
 
 // The in-process chain as JSON-RPC over HTTP, so separate oracle processes (and you) can use it.
 async function body(req: IncomingMessage): Promise<string> {
@@ -89,7 +91,11 @@ const answer = async (r: RpcRequest) => {
     return { jsonrpc: "2.0", id: r.id ?? null, result };
   } catch (e) {
     const err = e as { code?: number; message?: string; data?: unknown };
-    return { jsonrpc: "2.0", id: r.id ?? null, error: { code: err.code ?? -32000, message: err.message, data: err.data } };
+    return {
+      jsonrpc: "2.0",
+      id: r.id ?? null,
+      error: { code: err.code ?? -32000, message: err.message, data: err.data },
+    };
   }
 };
 const rpc = createServer((req, res) => {
@@ -150,7 +156,8 @@ for (const [i, file] of configs.entries()) {
 }
 async function ready(url: string, child: ChildProcess): Promise<void> {
   for (let t = 0; t < 240; t++) {
-    if (child.exitCode !== null) throw new Error(`${url} exited with ${child.exitCode} (see ${dir}/oracle-*.log)`);
+    if (child.exitCode !== null)
+      throw new Error(`${url} exited with ${child.exitCode} (see ${dir}/oracle-*.log)`);
     try {
       if ((await fetch(`${url}/ready`)).ok) return;
     } catch {
@@ -164,12 +171,20 @@ await Promise.all(urls.map((u, i) => ready(u, children[i]!)));
 say(`oracles serving: ${urls.map((u, i) => `#${i} ${u}`).join(", ")} (logs and configs in ${dir})`);
 
 async function cliStep(i: number, ...args: string[]): Promise<Record<string, unknown>> {
-  const { stdout } = await run(cli[0]!, [...cli.slice(1), "-c", configs[i]!, ...args], { maxBuffer: 64 << 20 });
+  const { stdout } = await run(cli[0]!, [...cli.slice(1), "-c", configs[i]!, ...args], {
+    maxBuffer: 64 << 20,
+  });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
 const getJson = async (url: string) => (await fetch(url)).json() as Promise<Record<string, any>>;
 const postJson = async (url: string, payload: unknown) =>
-  (await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })).json() as Promise<Record<string, any>>;
+  (
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+    })
+  ).json() as Promise<Record<string, any>>;
 
 // --- epoch 0: the fleet reports live ------------------------------------------------------------
 const entropy = await getJson(`${urls[0]}/v1/entropy`);
@@ -213,7 +228,9 @@ if (new Set(roots).size !== 1) throw new Error(`the oracles disagree: ${roots.jo
 for (const i of [1, 2]) await cliStep(i, "sign", "0");
 await cliStep(0, "sign", "0");
 const posted = await cliStep(0, "post", "0");
-say(`oracle #0 collected signatures over HTTP and posted: ${posted.status}${posted.txHash ? ` (tx ${posted.txHash}, gas ${posted.gasUsed})` : ""}`);
+say(
+  `oracle #0 collected signatures over HTTP and posted: ${posted.status}${posted.txHash ? ` (tx ${posted.txHash}, gas ${posted.gasUsed})` : ""}`,
+);
 const again = await cliStep(0, "post", "0");
 say(`posting again: ${again.status} (${again.state})`);
 await passChallengeWindow(suite, time);
@@ -237,7 +254,9 @@ if (ONCE) {
   say("done (HEXMESH_DEV_ONCE=1)");
   process.exit(0);
 }
-say(`\nserving until Ctrl-C. Try:\n  curl ${urls[0]}/v1/entropy\n  curl ${urls[0]}/v1/epochs/0\n  curl ${urls[0]}/v1/owners/${owners[1]!.address}\n  npm run oracle -- -c ${configs[0]} status 0`);
+say(
+  `\nserving until Ctrl-C. Try:\n  curl ${urls[0]}/v1/entropy\n  curl ${urls[0]}/v1/epochs/0\n  curl ${urls[0]}/v1/owners/${owners[1]!.address}\n  npm run oracle -- -c ${configs[0]} status 0`,
+);
 process.on("SIGINT", () => {
   stopAll();
   process.exit(0);

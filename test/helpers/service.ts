@@ -112,7 +112,12 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, output: () => out };
 }
 
-export async function waitReady(url: string, child: ChildProcess, output: () => string, ms = 60_000): Promise<void> {
+export async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  ms = 60_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {

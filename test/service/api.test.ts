@@ -20,7 +20,12 @@ import type { StoredEpochResult } from "../../oracle/src/store/types.js";
 import type { Hex } from "../../oracle/src/util/hex.js";
 import { simulated } from "../helpers/service.js";
 
-const LIMITS: ApiLimits = { bodyBytes: 64 * 1024, batchMax: 50, perDevicePerMinute: 1000, batchesPerMinute: 1000 };
+const LIMITS: ApiLimits = {
+  bodyBytes: 64 * 1024,
+  batchMax: 50,
+  perDevicePerMinute: 1000,
+  batchesPerMinute: 1000,
+};
 const { sim } = simulated(16, "api test", 0);
 const raws = sim.reports.map((r) => r.raw);
 const deviceOf = (raw: string) => /"(?:device|witness)":"(0x[0-9a-f]{40})"/.exec(raw)![1]!;
@@ -35,11 +40,20 @@ interface Harness {
   now: { t: number };
 }
 
-async function harness(dir: string, name: string, limits: ApiLimits = LIMITS, withChain = true): Promise<Harness> {
+async function harness(
+  dir: string,
+  name: string,
+  limits: ApiLimits = LIMITS,
+  withChain = true,
+): Promise<Harness> {
   const store = new SqliteStore({ path: path.join(dir, `${name}.sqlite`) });
   await store.migrate();
   const now = { t: Date.UTC(2026, 0, 1, 0, 5) };
-  const chain = { live: null as { epoch: bigint; root: Hex } | null, claimed: new Map<string, bigint>(), down: false };
+  const chain = {
+    live: null as { epoch: bigint; root: Hex } | null,
+    claimed: new Map<string, bigint>(),
+    down: false,
+  };
   const reader = {
     latestBlockHash: async () => {
       if (chain.down) throw new Error("connection refused");
@@ -61,7 +75,13 @@ async function harness(dir: string, name: string, limits: ApiLimits = LIMITS, wi
   return { app, url, store, chain, now };
 }
 
-async function call(url: string, method: string, route: string, body?: unknown, headers: Record<string, string> = {}) {
+async function call(
+  url: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${url}${route}`, {
     method,
     headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
@@ -118,9 +138,23 @@ describe("service: HTTP API over localhost", function () {
     });
 
     it("refuses malformed and non-canonical report texts with the parser's code", async () => {
-      expectError(await call(h.url, "POST", "/v1/reports", { report: raws[2]!.slice(0, -5) }), 400, /not_json/);
-      expectError(await call(h.url, "POST", "/v1/reports", { report: raws[2]!.replace(":", ": ") }), 400, /non_canonical/);
-      expectError(await call(h.url, "POST", "/v1/reports", { report: raws[2]!.replace('"beacon"', '"gossip"').replace('"witness"', '"gossip"') }), 400, /unknown_type/);
+      expectError(
+        await call(h.url, "POST", "/v1/reports", { report: raws[2]!.slice(0, -5) }),
+        400,
+        /not_json/,
+      );
+      expectError(
+        await call(h.url, "POST", "/v1/reports", { report: raws[2]!.replace(":", ": ") }),
+        400,
+        /non_canonical/,
+      );
+      expectError(
+        await call(h.url, "POST", "/v1/reports", {
+          report: raws[2]!.replace('"beacon"', '"gossip"').replace('"witness"', '"gossip"'),
+        }),
+        400,
+        /unknown_type/,
+      );
       expectError(await call(h.url, "POST", "/v1/reports", { report: "[]" }), 400, /not_object/);
       const r = await call(h.url, "POST", "/v1/reports", { report: "{}" });
       expect(r.body.code).to.be.a("string");
@@ -129,18 +163,38 @@ describe("service: HTTP API over localhost", function () {
 
     it("refuses bodies that do not match the schema", async () => {
       expectError(await call(h.url, "POST", "/v1/reports", {}), 400, /must have required property 'report'/);
-      expectError(await call(h.url, "POST", "/v1/reports", { report: raws[3], extra: 1 }), 400, /must NOT have additional properties/);
+      expectError(
+        await call(h.url, "POST", "/v1/reports", { report: raws[3], extra: 1 }),
+        400,
+        /must NOT have additional properties/,
+      );
       expectError(await call(h.url, "POST", "/v1/reports", { report: 42 }), 400, /must be string/);
       expectError(await call(h.url, "POST", "/v1/reports", { report: "" }), 400, /fewer than 1 characters/);
-      expectError(await call(h.url, "POST", "/v1/reports", { report: "x".repeat(1025) }), 400, /more than 1024 characters/);
+      expectError(
+        await call(h.url, "POST", "/v1/reports", { report: "x".repeat(1025) }),
+        400,
+        /more than 1024 characters/,
+      );
       expectError(await call(h.url, "POST", "/v1/reports", "{not json"), 400, /JSON/i);
       expectError(await call(h.url, "POST", "/v1/reports", "[1,2]"), 400, /must be object/);
     });
 
     it("refuses other content types and oversized bodies", async () => {
-      expectError(await call(h.url, "POST", "/v1/reports", raws[3], { "content-type": "application/xml" }), 415, /Unsupported Media Type/i);
-      expectError(await call(h.url, "POST", "/v1/reports", raws[3], { "content-type": "text/plain" }), 400, /body must be object/);
-      expectError(await call(h.url, "POST", "/v1/reports", { report: "x".repeat(70 * 1024) }), 413, /too large/i);
+      expectError(
+        await call(h.url, "POST", "/v1/reports", raws[3], { "content-type": "application/xml" }),
+        415,
+        /Unsupported Media Type/i,
+      );
+      expectError(
+        await call(h.url, "POST", "/v1/reports", raws[3], { "content-type": "text/plain" }),
+        400,
+        /body must be object/,
+      );
+      expectError(
+        await call(h.url, "POST", "/v1/reports", { report: "x".repeat(70 * 1024) }),
+        413,
+        /too large/i,
+      );
     });
 
     it("answers unknown routes and methods with a JSON 404", async () => {
@@ -154,16 +208,34 @@ describe("service: HTTP API over localhost", function () {
       const batch = [raws[10]!, raws[11]!, raws[10]!, raws[12]!.slice(0, 30), raws[0]!];
       const r = await call(h.url, "POST", "/v1/reports/batch", { reports: batch });
       expect(r.status).to.equal(200);
-      expect(r.body.results.map((x: any) => x.status)).to.deep.equal(["accepted", "accepted", "duplicate", "refused", "duplicate"]);
+      expect(r.body.results.map((x: any) => x.status)).to.deep.equal([
+        "accepted",
+        "accepted",
+        "duplicate",
+        "refused",
+        "duplicate",
+      ]);
       expect(r.body.results[3].code).to.equal("not_json");
       expect([r.body.accepted, r.body.duplicate, r.body.refused]).to.deep.equal([2, 2, 1]);
     });
 
     it("refuses an empty batch, a batch over the limit and non-string items", async () => {
       expectError(await call(h.url, "POST", "/v1/reports/batch", { reports: [] }), 400, /fewer than 1 items/);
-      expectError(await call(h.url, "POST", "/v1/reports/batch", { reports: raws.slice(0, 51) }), 400, /more than 50 items/);
-      expectError(await call(h.url, "POST", "/v1/reports/batch", { reports: [raws[0], 7] }), 400, /reports\/1 must be string/);
-      expectError(await call(h.url, "POST", "/v1/reports/batch", { report: raws[0] }), 400, /required property 'reports'/);
+      expectError(
+        await call(h.url, "POST", "/v1/reports/batch", { reports: raws.slice(0, 51) }),
+        400,
+        /more than 50 items/,
+      );
+      expectError(
+        await call(h.url, "POST", "/v1/reports/batch", { reports: [raws[0], 7] }),
+        400,
+        /reports\/1 must be string/,
+      );
+      expectError(
+        await call(h.url, "POST", "/v1/reports/batch", { report: raws[0] }),
+        400,
+        /required property 'reports'/,
+      );
     });
   });
 
@@ -181,7 +253,8 @@ describe("service: HTTP API over localhost", function () {
       const dev = deviceOf(raws[0]!);
       const mine = raws.filter((r) => deviceOf(r) === dev).slice(0, 4);
       expect(mine).to.have.length(4);
-      for (const r of mine.slice(0, 3)) expect((await call(small.url, "POST", "/v1/reports", { report: r })).status).to.equal(200);
+      for (const r of mine.slice(0, 3))
+        expect((await call(small.url, "POST", "/v1/reports", { report: r })).status).to.equal(200);
       const over = await call(small.url, "POST", "/v1/reports", { report: mine[3] });
       expectError(over, 429, /rate limit of 3 requests per minute exceeded/);
       expect(over.body.code).to.equal("rate_limited");
@@ -193,9 +266,20 @@ describe("service: HTTP API over localhost", function () {
       const dev = deviceOf(raws[20]!);
       const mine = raws.filter((r) => deviceOf(r) === dev).slice(0, 4);
       const r = await call(small.url, "POST", "/v1/reports/batch", { reports: mine });
-      expect(r.body.results.map((x: any) => x.code ?? x.status)).to.deep.equal(["accepted", "accepted", "accepted", "rate_limited"]);
-      expect((await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[30]] })).status).to.equal(200);
-      expectError(await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[31]] }), 429, /rate limit of 2/);
+      expect(r.body.results.map((x: any) => x.code ?? x.status)).to.deep.equal([
+        "accepted",
+        "accepted",
+        "accepted",
+        "rate_limited",
+      ]);
+      expect((await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[30]] })).status).to.equal(
+        200,
+      );
+      expectError(
+        await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[31]] }),
+        429,
+        /rate limit of 2/,
+      );
     });
   });
 
@@ -203,8 +287,17 @@ describe("service: HTTP API over localhost", function () {
     it("publishes the current slot's entropy from the latest block, stores it, and keeps it for the slot", async () => {
       const r = await call(h.url, "GET", "/v1/entropy");
       const slot = Math.floor(h.now.t / ENTROPY_INTERVAL_MS) * 60;
-      expect(r.body).to.deep.equal({ value: entropyValue(BLOCK, slot), blockHash: BLOCK, timestamp: slot, validUntil: slot + 180 });
-      expect(await h.store.latestEntropy()).to.deep.equal({ value: r.body.value, blockHash: BLOCK, timestamp: slot });
+      expect(r.body).to.deep.equal({
+        value: entropyValue(BLOCK, slot),
+        blockHash: BLOCK,
+        timestamp: slot,
+        validUntil: slot + 180,
+      });
+      expect(await h.store.latestEntropy()).to.deep.equal({
+        value: r.body.value,
+        blockHash: BLOCK,
+        timestamp: slot,
+      });
       expect((await call(h.url, "GET", "/v1/entropy")).body).to.deep.equal(r.body);
     });
 
@@ -221,7 +314,11 @@ describe("service: HTTP API over localhost", function () {
   });
 
   describe("GET /v1/owners/:address", () => {
-    const owners = [1, 2, 3, 4, 5].map((i) => ({ owner: addr(i * 4099), amount: BigInt(i), cumulative: BigInt(i) * 10n ** 18n }));
+    const owners = [1, 2, 3, 4, 5].map((i) => ({
+      owner: addr(i * 4099),
+      amount: BigInt(i),
+      cumulative: BigInt(i) * 10n ** 18n,
+    }));
     const tree = OwnerMerkleTree.build(owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
     const result: StoredEpochResult = {
       epoch: 7n,
@@ -229,7 +326,18 @@ describe("service: HTTP API over localhost", function () {
       totalCumulative: 15n * 10n ** 18n,
       dataHash: `0x${"11".repeat(32)}` as Hex,
       snapshotBlock: 100,
-      summary: { reports: 0, valid: 0, beacons: 0, witnesses: 0, rejected: {}, devices: 0, owners: 5, pool: "1", distributed: "1", dust: "0" },
+      summary: {
+        reports: 0,
+        valid: 0,
+        beacons: 0,
+        witnesses: 0,
+        rejected: {},
+        devices: 0,
+        owners: 5,
+        pool: "1",
+        distributed: "1",
+        dust: "0",
+      },
       owners,
       computedAt: 1,
     };
@@ -242,7 +350,11 @@ describe("service: HTTP API over localhost", function () {
       h.chain.live = null;
       expectError(await call(h.url, "GET", `/v1/owners/${owners[0]!.owner}`), 404, /no root is live yet/);
       h.chain.live = { epoch: 7n, root: tree.root };
-      expectError(await call(h.url, "GET", `/v1/owners/${owners[0]!.owner}`), 503, /no result for the live epoch 7/);
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${owners[0]!.owner}`),
+        503,
+        /no result for the live epoch 7/,
+      );
       await h.store.putEpochResult(result, []);
       h.chain.live = { epoch: 7n, root: `0x${"99".repeat(32)}` as Hex };
       expectError(await call(h.url, "GET", `/v1/owners/${owners[0]!.owner}`), 409, /this oracle computed/);
@@ -254,8 +366,17 @@ describe("service: HTTP API over localhost", function () {
       h.chain.claimed.set(o.owner, 10n ** 18n);
       const r = await call(h.url, "GET", `/v1/owners/${o.owner.toUpperCase().replace("0X", "0x")}`);
       expect(r.status).to.equal(200);
-      expect(r.body).to.include({ owner: o.owner, epoch: "7", root: tree.root, cumulative: o.cumulative.toString(), claimed: (10n ** 18n).toString(), claimable: (2n * 10n ** 18n).toString() });
-      expect(StandardMerkleTree.verify(tree.root, ["address", "uint256"], [o.owner, o.cumulative], r.body.proof)).to.equal(true);
+      expect(r.body).to.include({
+        owner: o.owner,
+        epoch: "7",
+        root: tree.root,
+        cumulative: o.cumulative.toString(),
+        claimed: (10n ** 18n).toString(),
+        claimable: (2n * 10n ** 18n).toString(),
+      });
+      expect(
+        StandardMerkleTree.verify(tree.root, ["address", "uint256"], [o.owner, o.cumulative], r.body.proof),
+      ).to.equal(true);
       expectError(await call(h.url, "GET", `/v1/owners/${addr(3)}`), 404, /has no amount in the live root/);
     });
   });
@@ -269,14 +390,38 @@ describe("service: HTTP API over localhost", function () {
     });
 
     it("serves the summary with the post status, and this oracle's signature", async () => {
-      await h.store.setPostStatus({ epoch: 7n, status: "posted", txHash: "0xfeed", detail: "gas 1", updatedAt: 5 });
+      await h.store.setPostStatus({
+        epoch: 7n,
+        status: "posted",
+        txHash: "0xfeed",
+        detail: "gas 1",
+        updatedAt: 5,
+      });
       const r = await call(h.url, "GET", "/v1/epochs/7");
       expect(r.body.root).to.equal((await h.store.getEpochResult(7n))!.root);
       expect(r.body.summary.owners).to.equal(5);
-      expect(r.body.post).to.deep.equal({ status: "posted", txHash: "0xfeed", detail: "gas 1", updatedAt: 5 });
-      const sig = { epoch: 7n, oracleSetVersion: 1n, signer: addr(9), signature: `0x${"cd".repeat(65)}` as Hex, root: r.body.root, receivedAt: 1 };
+      expect(r.body.post).to.deep.equal({
+        status: "posted",
+        txHash: "0xfeed",
+        detail: "gas 1",
+        updatedAt: 5,
+      });
+      const sig = {
+        epoch: 7n,
+        oracleSetVersion: 1n,
+        signer: addr(9),
+        signature: `0x${"cd".repeat(65)}` as Hex,
+        root: r.body.root,
+        receivedAt: 1,
+      };
       await h.store.putSignature(sig);
-      expect((await call(h.url, "GET", "/v1/epochs/7/signature")).body).to.deep.equal({ epoch: "7", signer: sig.signer, signature: sig.signature, root: sig.root, oracleSetVersion: "1" });
+      expect((await call(h.url, "GET", "/v1/epochs/7/signature")).body).to.deep.equal({
+        epoch: "7",
+        signer: sig.signer,
+        signature: sig.signature,
+        root: sig.root,
+        oracleSetVersion: "1",
+      });
     });
   });
 
@@ -284,21 +429,65 @@ describe("service: HTTP API over localhost", function () {
     it("serves a device's verdicts with reasons, and refuses bad parameters", async () => {
       const device = addr(0xdead);
       await h.store.putEpochResult({ ...(await h.store.getEpochResult(7n))!, epoch: 9n }, [
-        { epoch: 9n, seq: 0, id: `0x${"01".repeat(32)}` as Hex, device, kind: "witness", receivedAt: 3, reason: "too_late", detail: null, selected: false, units: 0n },
-        { epoch: 9n, seq: 1, id: `0x${"02".repeat(32)}` as Hex, device, kind: "beacon", receivedAt: 4, reason: null, detail: null, selected: true, units: 5n },
+        {
+          epoch: 9n,
+          seq: 0,
+          id: `0x${"01".repeat(32)}` as Hex,
+          device,
+          kind: "witness",
+          receivedAt: 3,
+          reason: "too_late",
+          detail: null,
+          selected: false,
+          units: 0n,
+        },
+        {
+          epoch: 9n,
+          seq: 1,
+          id: `0x${"02".repeat(32)}` as Hex,
+          device,
+          kind: "beacon",
+          receivedAt: 4,
+          reason: null,
+          detail: null,
+          selected: true,
+          units: 5n,
+        },
       ]);
       const r = await call(h.url, "GET", `/v1/devices/${device}/results?epoch=9`);
       expect(r.body.results.map((x: any) => [x.kind, x.valid, x.reason, x.units])).to.deep.equal([
         ["witness", false, "too_late", "0"],
         ["beacon", true, null, "5"],
       ]);
-      expect((await call(h.url, "GET", `/v1/devices/${device}/results?limit=1`)).body.results).to.have.length(1);
+      expect((await call(h.url, "GET", `/v1/devices/${device}/results?limit=1`)).body.results).to.have.length(
+        1,
+      );
       expect((await call(h.url, "GET", `/v1/devices/${addr(1)}/results`)).body.results).to.deep.equal([]);
-      expectError(await call(h.url, "GET", "/v1/devices/xyz/results"), 400, /params\/keyId must match pattern/);
-      expectError(await call(h.url, "GET", `/v1/devices/${device}/results?limit=0`), 400, /querystring\/limit must be >= 1/);
-      expectError(await call(h.url, "GET", `/v1/devices/${device}/results?limit=5000`), 400, /must be <= 1000/);
-      expectError(await call(h.url, "GET", `/v1/devices/${device}/results?epoch=x`), 400, /querystring\/epoch must match pattern/);
-      expectError(await call(h.url, "GET", `/v1/devices/${device}/results?foo=1`), 400, /must NOT have additional properties/);
+      expectError(
+        await call(h.url, "GET", "/v1/devices/xyz/results"),
+        400,
+        /params\/keyId must match pattern/,
+      );
+      expectError(
+        await call(h.url, "GET", `/v1/devices/${device}/results?limit=0`),
+        400,
+        /querystring\/limit must be >= 1/,
+      );
+      expectError(
+        await call(h.url, "GET", `/v1/devices/${device}/results?limit=5000`),
+        400,
+        /must be <= 1000/,
+      );
+      expectError(
+        await call(h.url, "GET", `/v1/devices/${device}/results?epoch=x`),
+        400,
+        /querystring\/epoch must match pattern/,
+      );
+      expectError(
+        await call(h.url, "GET", `/v1/devices/${device}/results?foo=1`),
+        400,
+        /must NOT have additional properties/,
+      );
     });
   });
 
@@ -307,17 +496,31 @@ describe("service: HTTP API over localhost", function () {
       const all = await h.store.reportsReceivedBetween(0, Number.MAX_SAFE_INTEGER);
       const from = all[0]!.receivedAt;
       const p1 = await call(h.url, "GET", `/v1/inputs/reports?from=${from}&to=${from + 10 ** 9}&limit=2`);
-      const p2 = await call(h.url, "GET", `/v1/inputs/reports?from=${from}&to=${from + 10 ** 9}&offset=2&limit=100`);
+      const p2 = await call(
+        h.url,
+        "GET",
+        `/v1/inputs/reports?from=${from}&to=${from + 10 ** 9}&offset=2&limit=100`,
+      );
       expect(p1.body.total).to.equal(all.length);
-      expect([...p1.body.reports, ...p2.body.reports].map((x: any) => x.raw)).to.deep.equal(all.map((x) => x.raw));
+      expect([...p1.body.reports, ...p2.body.reports].map((x: any) => x.raw)).to.deep.equal(
+        all.map((x) => x.raw),
+      );
       const e = await call(h.url, "GET", "/v1/inputs/entropy?from=0&to=99999999999");
       expect(e.body.entropy).to.have.length(1);
     });
 
     it("refuses a missing bound, a reversed range and a bad limit", async () => {
       expectError(await call(h.url, "GET", "/v1/inputs/reports?to=5"), 400, /required property 'from'/);
-      expectError(await call(h.url, "GET", "/v1/inputs/reports?from=9&to=5"), 400, /to \(5\) is before from \(9\)/);
-      expectError(await call(h.url, "GET", "/v1/inputs/reports?from=0&to=5&limit=20000"), 400, /limit must be <= 10000/);
+      expectError(
+        await call(h.url, "GET", "/v1/inputs/reports?from=9&to=5"),
+        400,
+        /to \(5\) is before from \(9\)/,
+      );
+      expectError(
+        await call(h.url, "GET", "/v1/inputs/reports?from=0&to=5&limit=20000"),
+        400,
+        /limit must be <= 10000/,
+      );
       expectError(await call(h.url, "GET", "/v1/inputs/entropy?from=a&to=5"), 400, /from must be integer/);
       expectError(await call(h.url, "GET", "/v1/inputs/entropy?from=9&to=5"), 400, /before from/);
     });

@@ -45,8 +45,20 @@ class Node {
   async start(): Promise<void> {
     this.child = spawn(
       "npx",
-      ["-y", "@foundry-rs/anvil@1.7.1", "--port", String(this.port), "--state", this.stateFile, "--preserve-historical-states"],
-      { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` } },
+      [
+        "-y",
+        "@foundry-rs/anvil@1.7.1",
+        "--port",
+        String(this.port),
+        "--state",
+        this.stateFile,
+        "--preserve-historical-states",
+      ],
+      {
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
+      },
     );
     this.child.stdout?.on("data", (b: Buffer) => (this.out += b.toString()));
     this.child.stderr?.on("data", (b: Buffer) => (this.out += b.toString()));
@@ -94,7 +106,13 @@ function proxy(port: number, target: number, onSend: () => Promise<boolean>): Pr
       const body = Buffer.concat(parts);
       const isSend = body.toString().includes("eth_sendRawTransaction");
       const up = httpRequest(
-        { host: "127.0.0.1", port: target, method: "POST", path: "/", headers: { "content-type": "application/json" } },
+        {
+          host: "127.0.0.1",
+          port: target,
+          method: "POST",
+          path: "/",
+          headers: { "content-type": "application/json" },
+        },
         (upRes) => {
           const back: Buffer[] = [];
           upRes.on("data", (b: Buffer) => back.push(b));
@@ -137,7 +155,11 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
       setTimeout(() => void node.start(), 1_500);
       return true;
     });
-    provider = new JsonRpcProvider(`http://127.0.0.1:${proxyPort}`, undefined, { staticNetwork: true, polling: true, pollingInterval: 200 });
+    provider = new JsonRpcProvider(`http://127.0.0.1:${proxyPort}`, undefined, {
+      staticNetwork: true,
+      polling: true,
+      pollingInterval: 200,
+    });
     store = new SqliteStore({ path: path.join(dir, "oracle.sqlite") });
     await store.migrate();
   });
@@ -184,16 +206,36 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     });
 
     const owners = (epoch: bigint) =>
-      [1, 2, 3].map((i) => ({ owner: `0x${(i * 7919).toString(16).padStart(40, "0")}` as Hex, amount: 0n, cumulative: BigInt(i) * MESH * (epoch + 1n) }));
+      [1, 2, 3].map((i) => ({
+        owner: `0x${(i * 7919).toString(16).padStart(40, "0")}` as Hex,
+        amount: 0n,
+        cumulative: BigInt(i) * MESH * (epoch + 1n),
+      }));
     const storeEpoch = async (epoch: bigint) => {
       const o = owners(epoch);
       const tree = OwnerMerkleTree.build(o.map((x) => ({ owner: x.owner, amount: x.cumulative })));
-      const root = { epoch, root: tree.root, totalCumulative: o.reduce((a, x) => a + x.cumulative, 0n), dataHash: id(`data ${epoch}`) as Hex };
+      const root = {
+        epoch,
+        root: tree.root,
+        totalCumulative: o.reduce((a, x) => a + x.cumulative, 0n),
+        dataHash: id(`data ${epoch}`) as Hex,
+      };
       await store.putEpochResult(
         {
           ...root,
           snapshotBlock: 1,
-          summary: { reports: 0, valid: 0, beacons: 0, witnesses: 0, rejected: {}, devices: 0, owners: 3, pool: "0", distributed: "0", dust: "0" },
+          summary: {
+            reports: 0,
+            valid: 0,
+            beacons: 0,
+            witnesses: 0,
+            rejected: {},
+            devices: 0,
+            owners: 3,
+            pool: "0",
+            distributed: "0",
+            dust: "0",
+          },
           owners: o,
           computedAt: 0,
         },
@@ -238,6 +280,8 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     // Every post since the start, across both restarts: one RootPosted per epoch.
     const posted = await distributor.queryFilter(distributor.filters.RootPosted(), 0, "latest");
     expect(posted.map((ev) => ev.args[0])).to.deep.equal([0n, 1n]);
-    console.log(`      node stopped twice and restarted from its --state file; epoch 0 ${a.status}, epoch 1 posted before the lost answer, retry ${b.status}`);
+    console.log(
+      `      node stopped twice and restarted from its --state file; epoch 0 ${a.status}, epoch 1 posted before the lost answer, retry ${b.status}`,
+    );
   });
 });

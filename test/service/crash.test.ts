@@ -19,7 +19,15 @@ import type { ChainIndex } from "../../oracle/src/chain/types.js";
 import { runCoverageEpoch } from "../../oracle/src/epoch.js";
 import { Rng } from "../../oracle/src/sim/fleet.js";
 import { SqliteStore } from "../../oracle/src/store/sqlite.js";
-import { DOMAIN, EPOCH_END, EPOCH_START, freePort, simulated, spawnCli, waitReady } from "../helpers/service.js";
+import {
+  DOMAIN,
+  EPOCH_END,
+  EPOCH_START,
+  freePort,
+  simulated,
+  spawnCli,
+  waitReady,
+} from "../helpers/service.js";
 
 const KILLS = 20;
 const { fleet, sim } = simulated(64, "crash test", 0.02);
@@ -135,7 +143,9 @@ async function stream(dir: string, name: string, kills: number, rng: Rng) {
 
   await Promise.all([worker(), worker(), worker(), worker(), killer()]);
   svc.child.kill("SIGKILL");
-  await new Promise((r) => (svc.child.exitCode !== null || svc.child.signalCode !== null ? r(null) : svc.child.once("exit", r)));
+  await new Promise((r) =>
+    svc.child.exitCode !== null || svc.child.signalCode !== null ? r(null) : svc.child.once("exit", r),
+  );
   return { file, acked, killsDone, killedWhileStreaming };
 }
 

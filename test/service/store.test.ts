@@ -78,9 +78,42 @@ function result(epoch: bigint, root: Hex): StoredEpochResult {
 
 function verdicts(epoch: bigint, device: Hex): VerdictRow[] {
   return [
-    { epoch, seq: 0, id: h(1), device, kind: "beacon", receivedAt: 10, reason: null, detail: null, selected: true, units: 10n ** 18n },
-    { epoch, seq: 1, id: h(1), device, kind: "witness", receivedAt: 11, reason: "bad_rssi", detail: null, selected: false, units: 0n },
-    { epoch, seq: 2, id: h(2), device: null, kind: "malformed", receivedAt: 12, reason: "malformed", detail: "not_json", selected: false, units: 0n },
+    {
+      epoch,
+      seq: 0,
+      id: h(1),
+      device,
+      kind: "beacon",
+      receivedAt: 10,
+      reason: null,
+      detail: null,
+      selected: true,
+      units: 10n ** 18n,
+    },
+    {
+      epoch,
+      seq: 1,
+      id: h(1),
+      device,
+      kind: "witness",
+      receivedAt: 11,
+      reason: "bad_rssi",
+      detail: null,
+      selected: false,
+      units: 0n,
+    },
+    {
+      epoch,
+      seq: 2,
+      id: h(2),
+      device: null,
+      kind: "malformed",
+      receivedAt: 12,
+      reason: "malformed",
+      detail: "not_json",
+      selected: false,
+      units: 0n,
+    },
   ];
 }
 
@@ -104,7 +137,21 @@ function backends(): Backend[] {
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
   const target = pgUrl();
-  if ("skip" in target) return [sqlite, { name: "postgres", skip: target.skip, open: async () => { throw new Error(target.skip); }, second: async () => { throw new Error(target.skip); }, cleanup: async () => {} }];
+  if ("skip" in target)
+    return [
+      sqlite,
+      {
+        name: "postgres",
+        skip: target.skip,
+        open: async () => {
+          throw new Error(target.skip);
+        },
+        second: async () => {
+          throw new Error(target.skip);
+        },
+        cleanup: async () => {},
+      },
+    ];
   const schemas: string[] = [];
   const postgres: Backend = {
     name: "postgres",
@@ -150,7 +197,10 @@ for (const backend of backends()) {
       const b = input(sim.reports[1]!.raw, 1_001);
       const first = await store.insertReports([a, b]);
       expect(first.map((r) => r.duplicate)).to.deep.equal([false, false]);
-      const again = await store.insertReports([{ ...a, receivedAt: 5_000 }, input(sim.reports[2]!.raw, 1_002)]);
+      const again = await store.insertReports([
+        { ...a, receivedAt: 5_000 },
+        input(sim.reports[2]!.raw, 1_002),
+      ]);
       expect(again[0]).to.deep.equal({ hash: a.hash, receivedAt: 1_000, duplicate: true });
       expect(again[1]!.duplicate).to.equal(false);
       // The same report twice in one batch: stored once.
@@ -163,7 +213,13 @@ for (const backend of backends()) {
       expect(await store.countReports()).to.equal(4);
       expect(await store.insertReports([])).to.deep.equal([]);
       const got = await store.getReport(a.hash);
-      expect(got).to.deep.equal({ hash: a.hash, raw: a.raw, receivedAt: 1_000, device: a.device, kind: a.kind });
+      expect(got).to.deep.equal({
+        hash: a.hash,
+        raw: a.raw,
+        receivedAt: 1_000,
+        device: a.device,
+        kind: a.kind,
+      });
       expect(await store.getReport(h(5))).to.equal(null);
     });
 
@@ -205,7 +261,17 @@ for (const backend of backends()) {
         epochStart: 1,
         epochEnd: 2,
         pool: 2n ** 100n,
-        devices: [{ id: 1n, owner: addr(1), key: { type: "secp256k1" as const, address: addr(3) }, status: "active" as const, location: 0x8c2ab2d9ab6a5ffn, gain: 30, elevation: 5 }],
+        devices: [
+          {
+            id: 1n,
+            owner: addr(1),
+            key: { type: "secp256k1" as const, address: addr(3) },
+            status: "active" as const,
+            location: 0x8c2ab2d9ab6a5ffn,
+            gain: 30,
+            elevation: 5,
+          },
+        ],
         bonds: [{ owner: addr(1), bondedDevices: 1 }],
         previousCumulative: [],
         snapshotBlock: 77,
@@ -236,13 +302,25 @@ for (const backend of backends()) {
       ]);
       const rows = await store.deviceVerdicts(device, 4n, 10);
       expect(rows).to.deep.equal(verdicts(4n, device).filter((v) => v.device === device));
-      expect((await store.deviceVerdicts(device, null, 10)).map((v) => v.epoch)).to.deep.equal([5n, 5n, 4n, 4n]);
+      expect((await store.deviceVerdicts(device, null, 10)).map((v) => v.epoch)).to.deep.equal([
+        5n,
+        5n,
+        4n,
+        4n,
+      ]);
       expect(await store.deviceVerdicts(device, null, 1)).to.have.length(1);
       expect(await store.deviceVerdicts(addr(77), null, 10)).to.deep.equal([]);
     });
 
     it("keeps signatures per (epoch, oracle set, signer) and the post status", async function () {
-      const sig = { epoch: 1n, oracleSetVersion: 2n, signer: addr(5), signature: `0x${"ab".repeat(65)}` as Hex, root: h(1), receivedAt: 3 };
+      const sig = {
+        epoch: 1n,
+        oracleSetVersion: 2n,
+        signer: addr(5),
+        signature: `0x${"ab".repeat(65)}` as Hex,
+        root: h(1),
+        receivedAt: 3,
+      };
       await store.putSignature(sig);
       await store.putSignature({ ...sig, receivedAt: 4 });
       await store.putSignature({ ...sig, signer: addr(4) });
@@ -250,8 +328,20 @@ for (const backend of backends()) {
       expect((await store.signatures(1n))[1]).to.deep.equal(sig);
       expect(await store.getPostStatus(1n)).to.equal(null);
       await store.setPostStatus({ epoch: 1n, status: "pending", txHash: null, detail: null, updatedAt: 1 });
-      await store.setPostStatus({ epoch: 1n, status: "posted", txHash: "0xabc", detail: "gas 1", updatedAt: 2 });
-      expect(await store.getPostStatus(1n)).to.deep.equal({ epoch: 1n, status: "posted", txHash: "0xabc", detail: "gas 1", updatedAt: 2 });
+      await store.setPostStatus({
+        epoch: 1n,
+        status: "posted",
+        txHash: "0xabc",
+        detail: "gas 1",
+        updatedAt: 2,
+      });
+      expect(await store.getPostStatus(1n)).to.deep.equal({
+        epoch: 1n,
+        status: "posted",
+        txHash: "0xabc",
+        detail: "gas 1",
+        updatedAt: 2,
+      });
       const counts = await store.counts();
       expect(counts.signatures).to.equal(2);
     });
@@ -265,7 +355,10 @@ for (const backend of backends()) {
         second.insertReports(batch.slice(20)),
         store.insertReports(batch.slice(10, 50)),
       ]);
-      const fresh = results.flat().filter((r) => !r.duplicate).map((r) => r.hash);
+      const fresh = results
+        .flat()
+        .filter((r) => !r.duplicate)
+        .map((r) => r.hash);
       expect(new Set(fresh).size).to.equal(fresh.length);
       expect(fresh.length).to.equal(60);
       expect(await store.countReports()).to.equal(60);

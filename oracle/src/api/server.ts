@@ -96,7 +96,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // parameters and query strings are text, so they are coerced to the schema's types.
   const strict = new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, strict: false });
   const lenient = new Ajv({ coerceTypes: true, useDefaults: true, removeAdditional: false, strict: false });
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === "body" ? strict : lenient).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === "body" ? strict : lenient).compile(schema),
+  );
 
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
@@ -131,7 +133,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     }),
   });
 
-  const errors = { 400: S.ERROR, 404: S.ERROR, 409: S.ERROR, 413: S.ERROR, 415: S.ERROR, 429: S.ERROR, 503: S.ERROR };
+  const errors = {
+    400: S.ERROR,
+    404: S.ERROR,
+    409: S.ERROR,
+    413: S.ERROR,
+    415: S.ERROR,
+    429: S.ERROR,
+    503: S.ERROR,
+  };
   const devices = new DeviceWindow(limits.perDevicePerMinute);
 
   // The device key is in the body, so the limiter runs at preHandler (after parsing and
@@ -146,7 +156,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
           timeWindow: 60_000,
           hook: "preHandler",
           keyGenerator: (req) => {
-            const m = /"(?:device|witness)":"(0x[0-9a-f]{40})"/.exec((req.body as { report?: string })?.report ?? "");
+            const m = /"(?:device|witness)":"(0x[0-9a-f]{40})"/.exec(
+              (req.body as { report?: string })?.report ?? "",
+            );
             return m?.[1] ?? `ip:${req.ip}`;
           },
         },
@@ -154,7 +166,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
     async (request) => {
       const [r] = await ingestor.submit([request.body.report]);
-      if (r!.status === "refused") throw new HttpError(400, `report refused: ${r!.code}: ${r!.detail}`, r!.code);
+      if (r!.status === "refused")
+        throw new HttpError(400, `report refused: ${r!.code}: ${r!.detail}`, r!.code);
       return r;
     },
   );
@@ -162,7 +175,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.post<{ Body: { reports: string[] } }>(
     "/v1/reports/batch",
     {
-      schema: { body: S.submitBatchBody(limits.batchMax), response: { 200: S.SUBMIT_BATCH_RESPONSE, ...errors } },
+      schema: {
+        body: S.submitBatchBody(limits.batchMax),
+        response: { 200: S.SUBMIT_BATCH_RESPONSE, ...errors },
+      },
       config: { rateLimit: { max: limits.batchesPerMinute, timeWindow: 60_000, hook: "preHandler" } },
     },
     async (request) => {
@@ -190,12 +206,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         return { status: s.duplicate ? "duplicate" : "accepted", hash: s.hash, receivedAt: s.receivedAt };
       });
       const count = (s: string) => results.filter((r) => r.status === s).length;
-      return { accepted: count("accepted"), duplicate: count("duplicate"), refused: count("refused"), results };
+      return {
+        accepted: count("accepted"),
+        duplicate: count("duplicate"),
+        refused: count("refused"),
+        results,
+      };
     },
   );
 
   app.get("/v1/entropy", { schema: { response: { 200: S.ENTROPY_RESPONSE, ...errors } } }, async () => {
-    if (deps.entropy === undefined) throw new HttpError(503, "this node publishes no entropy (no chain configured)");
+    if (deps.entropy === undefined)
+      throw new HttpError(503, "this node publishes no entropy (no chain configured)");
     const e = await deps.entropy.tick();
     return { ...e, validUntil: e.timestamp + ENTROPY_VALIDITY_MS / 1000 };
   });
@@ -210,12 +232,17 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const live = await deps.chain.liveRoot();
       if (live === null) throw new HttpError(404, "no root is live yet");
       const result = await store.getEpochResult(live.epoch);
-      if (result === null) throw new HttpError(503, `this oracle has no result for the live epoch ${live.epoch}`);
+      if (result === null)
+        throw new HttpError(503, `this oracle has no result for the live epoch ${live.epoch}`);
       if (result.root !== live.root) {
-        throw new HttpError(409, `the live root of epoch ${live.epoch} is ${live.root}, this oracle computed ${result.root}`);
+        throw new HttpError(
+          409,
+          `the live root of epoch ${live.epoch} is ${live.root}, this oracle computed ${result.root}`,
+        );
       }
       const leaf = result.owners.find((o) => o.owner === owner);
-      if (leaf === undefined) throw new HttpError(404, `owner ${owner} has no amount in the live root (epoch ${live.epoch})`);
+      if (leaf === undefined)
+        throw new HttpError(404, `owner ${owner} has no amount in the live root (epoch ${live.epoch})`);
       let tree = trees.get(live.epoch);
       if (tree === undefined) {
         tree = OwnerMerkleTree.build(result.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
@@ -276,7 +303,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get<{ Params: { keyId: string }; Querystring: { epoch?: string; limit: number } }>(
     "/v1/devices/:keyId/results",
-    { schema: { params: S.DEVICE_PARAMS, querystring: S.DEVICE_QUERY, response: { 200: S.DEVICE_RESPONSE, ...errors } } },
+    {
+      schema: {
+        params: S.DEVICE_PARAMS,
+        querystring: S.DEVICE_QUERY,
+        response: { 200: S.DEVICE_RESPONSE, ...errors },
+      },
+    },
     async (request) => {
       const device = request.params.keyId.toLowerCase() as Hex;
       const epoch = request.query.epoch === undefined ? null : BigInt(request.query.epoch);
@@ -325,30 +358,35 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get("/health", { schema: { response: { 200: S.HEALTH_RESPONSE } } }, async () => ({ status: "ok" }));
 
-  app.get("/ready", { schema: { response: { 200: S.HEALTH_RESPONSE, 503: S.HEALTH_RESPONSE } } }, async (_req, reply) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    try {
-      await store.ping();
-      const v = await store.schemaVersion();
-      checks.store = v === SCHEMA_VERSION ? `ok (${store.backend}, schema ${v})` : `schema ${v}, want ${SCHEMA_VERSION}`;
-      ok &&= v === SCHEMA_VERSION;
-    } catch (e) {
-      checks.store = `unreachable: ${(e as Error).message}`;
-      ok = false;
-    }
-    if (deps.chain !== undefined) {
+  app.get(
+    "/ready",
+    { schema: { response: { 200: S.HEALTH_RESPONSE, 503: S.HEALTH_RESPONSE } } },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      let ok = true;
       try {
-        await deps.chain.latestBlockHash();
-        checks.chain = "ok";
+        await store.ping();
+        const v = await store.schemaVersion();
+        checks.store =
+          v === SCHEMA_VERSION ? `ok (${store.backend}, schema ${v})` : `schema ${v}, want ${SCHEMA_VERSION}`;
+        ok &&= v === SCHEMA_VERSION;
       } catch (e) {
-        checks.chain = `unreachable: ${(e as Error).message}`;
+        checks.store = `unreachable: ${(e as Error).message}`;
         ok = false;
       }
-    }
-    checks.ingest = `${ingestor.acknowledged} acknowledged, ${ingestor.pending} pending`;
-    return reply.status(ok ? 200 : 503).send({ status: ok ? "ready" : "not ready", checks });
-  });
+      if (deps.chain !== undefined) {
+        try {
+          await deps.chain.latestBlockHash();
+          checks.chain = "ok";
+        } catch (e) {
+          checks.chain = `unreachable: ${(e as Error).message}`;
+          ok = false;
+        }
+      }
+      checks.ingest = `${ingestor.acknowledged} acknowledged, ${ingestor.pending} pending`;
+      return reply.status(ok ? 200 : 503).send({ status: ok ? "ready" : "not ready", checks });
+    },
+  );
 
   return app;
 }

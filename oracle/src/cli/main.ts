@@ -14,17 +14,22 @@
  * stdout, progress counts on stderr.
  */
 import { Command, InvalidArgumentError } from "commander";
-import { Wallet } from "ethers";
 
-import { EpochRootAggregator } from "../post/aggregator.js";
-import { openStore } from "../store/index.js";
-import { connectChain } from "../service/chain.js";
+import type { Chain } from "../service/chain.js";
 import { ConfigError, ENV_OVERRIDES, loadConfig, type ServiceConfig } from "../service/config.js";
-import type { Progress } from "../service/epochs.js";
+import type { EpochService, Progress } from "../service/epochs.js";
 import { epochServiceFor, makeLogger, startService } from "../service/service.js";
+import { openStore } from "../store/index.js";
+
+// The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
+// chain, `status` and `migrate` start fast.
+const connectChain = async (rpcUrl: string, addresses: NonNullable<ServiceConfig["chain"]>["addresses"]) =>
+  (await import("../service/chain.js")).connectChain(rpcUrl, addresses);
 
 const progress: Progress = (step, done, total) => {
-  process.stderr.write(`  ${step.padEnd(8)} ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}\n`);
+  process.stderr.write(
+    `  ${step.padEnd(8)} ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}\n`,
+  );
 };
 
 function epochArg(v: string): bigint {
@@ -39,19 +44,15 @@ function config(cmd: Command): ServiceConfig {
 
 async function withEpochs<T>(
   cmd: Command,
-  fn: (ctx: {
-    cfg: ServiceConfig;
-    epochs: ReturnType<typeof epochServiceFor>;
-    chain: ReturnType<typeof connectChain>;
-  }) => Promise<T>,
+  fn: (ctx: { cfg: ServiceConfig; epochs: EpochService; chain: Chain }) => Promise<T>,
 ): Promise<T> {
   const cfg = config(cmd);
   if (cfg.chain === undefined) throw new ConfigError("this command needs chain.rpcUrl and chain.addresses");
   const logger = makeLogger(cfg);
   const store = await openStore(cfg.store);
-  const chain = connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
+  const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
   try {
-    return await fn({ cfg, epochs: epochServiceFor(cfg, store, chain, logger), chain });
+    return await fn({ cfg, epochs: await epochServiceFor(cfg, store, chain, logger), chain });
   } finally {
     chain.close();
     await store.close();
@@ -91,7 +92,13 @@ export function program(): Command {
     .action(async (epoch: bigint, _o, cmd: Command) =>
       withEpochs(cmd, async ({ epochs }) => {
         const r = await epochs.close(epoch, progress);
-        print({ epoch: r.epoch, root: r.root, dataHash: r.dataHash, totalCumulative: r.totalCumulative, ...r.summary });
+        print({
+          epoch: r.epoch,
+          root: r.root,
+          dataHash: r.dataHash,
+          totalCumulative: r.totalCumulative,
+          ...r.summary,
+        });
       }),
     );
 
@@ -100,7 +107,8 @@ export function program(): Command {
     .description("copy the epoch's reports and entropy from the ingest peer (inputsFrom)")
     .action(async (epoch: bigint, _o, cmd: Command) =>
       withEpochs(cmd, async ({ cfg, epochs }) => {
-        if (cfg.inputsFrom === undefined) throw new ConfigError("pull needs inputsFrom (the ingest peer's URL)");
+        if (cfg.inputsFrom === undefined)
+          throw new ConfigError("pull needs inputsFrom (the ingest peer's URL)");
         print({ epoch, copied: await epochs.pull(epoch, cfg.inputsFrom, progress) });
       }),
     );
@@ -126,8 +134,10 @@ export function program(): Command {
     .description("collect signatures, then post the root with k of them (skipped if already posted)")
     .action(async (epoch: bigint, _o, cmd: Command) =>
       withEpochs(cmd, async ({ cfg, epochs, chain }) => {
-        if (cfg.posterKey === undefined) throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
+        if (cfg.posterKey === undefined)
+          throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
         await epochs.collect(epoch, cfg.peers, progress);
+        const { Wallet } = await import("ethers");
         const outcome = await epochs.post(epoch, chain.withSigner(new Wallet(cfg.posterKey)));
         print({ epoch, ...outcome });
       }),
@@ -143,7 +153,10 @@ export function program(): Command {
         const out: Record<string, unknown> = {
           store: { backend: store.backend, schema: await store.schemaVersion(), ...(await store.counts()) },
           epochs: await Promise.all(
-            (await store.listEpochs(10)).map(async (e) => ({ ...e, post: await store.getPostStatus(e.epoch) })),
+            (await store.listEpochs(10)).map(async (e) => ({
+              ...e,
+              post: await store.getPostStatus(e.epoch),
+            })),
           ),
         };
         if (epoch !== undefined) {
@@ -151,7 +164,8 @@ export function program(): Command {
           out.signatures = await store.signatures(epoch);
         }
         if (cfg.chain !== undefined) {
-          const chain = connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
+          const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
+          const { EpochRootAggregator } = await import("../post/aggregator.js");
           try {
             const d = chain.contracts.distributor;
             const [live, pending, version, threshold] = await Promise.all([
@@ -169,7 +183,13 @@ export function program(): Command {
             if (epoch !== undefined && out.epoch !== null) {
               const r = await store.getEpochResult(epoch);
               out.onChain = await new EpochRootAggregator(d)
-                .state({ epoch, root: r!.root, totalCumulative: r!.totalCumulative, dataHash: r!.dataHash, oracleSetVersion: version })
+                .state({
+                  epoch,
+                  root: r!.root,
+                  totalCumulative: r!.totalCumulative,
+                  dataHash: r!.dataHash,
+                  oracleSetVersion: version,
+                })
                 .catch((e: Error) => ({ state: "conflict", message: e.message }));
             }
           } catch (e) {

@@ -12,7 +12,12 @@ export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly store:
     | { readonly backend: "sqlite"; readonly path: string }
-    | { readonly backend: "postgres"; readonly url: string; readonly maxConnections?: number; readonly schema?: string };
+    | {
+        readonly backend: "postgres";
+        readonly url: string;
+        readonly maxConnections?: number;
+        readonly schema?: string;
+      };
   readonly chain?: {
     readonly rpcUrl: string;
     readonly addresses: {
@@ -179,7 +184,8 @@ function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
 
 function describe(e: ErrorObject): string {
   const at = e.instancePath === "" ? "(top level)" : e.instancePath.slice(1).replaceAll("/", ".");
-  if (e.keyword === "additionalProperties") return `${at}: unknown key "${String(e.params.additionalProperty)}"`;
+  if (e.keyword === "additionalProperties")
+    return `${at}: unknown key "${String(e.params.additionalProperty)}"`;
   if (e.keyword === "enum") return `${at}: must be one of ${(e.params.allowedValues as string[]).join(", ")}`;
   if (e.keyword === "pattern" && /Key$/.test(at)) return `${at}: must be 0x followed by 64 hex digits`;
   return `${at}: ${e.message ?? e.keyword}`;

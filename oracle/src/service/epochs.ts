@@ -56,7 +56,9 @@ export class EpochService {
     if (epoch <= this.options.firstEpoch) return undefined;
     const prev = await this.store.getEpochResult(epoch - 1n);
     if (prev === null) {
-      throw new Error(`epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one)`);
+      throw new Error(
+        `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one)`,
+      );
     }
     return {
       epoch: prev.epoch,
@@ -66,7 +68,9 @@ export class EpochService {
   }
 
   /** The time range of reports and entropy an epoch reads. */
-  async inputRange(epoch: bigint): Promise<{ from: number; to: number; entropyFrom: number; entropyTo: number }> {
+  async inputRange(
+    epoch: bigint,
+  ): Promise<{ from: number; to: number; entropyFrom: number; entropyTo: number }> {
     const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
     const start = Number(w.start) * 1000;
     const end = Number(w.end) * 1000;
@@ -125,7 +129,11 @@ export class EpochService {
         distributed: result.payout.distributed.toString(),
         dust: result.payout.dust.toString(),
       },
-      owners: result.payout.owners.map((o) => ({ owner: o.owner, amount: o.amount, cumulative: o.cumulative })),
+      owners: result.payout.owners.map((o) => ({
+        owner: o.owner,
+        amount: o.amount,
+        cumulative: o.cumulative,
+      })),
       computedAt: Date.now(),
     };
     const rows: VerdictRow[] = verdicts.map((v, seq) => ({

@@ -12,7 +12,12 @@ import { toHex, type Hex } from "../util/hex.js";
 
 export type SubmitResult =
   | { readonly status: "accepted" | "duplicate"; readonly hash: Hex; readonly receivedAt: number }
-  | { readonly status: "refused"; readonly reason: "malformed"; readonly code: string; readonly detail: string };
+  | {
+      readonly status: "refused";
+      readonly reason: "malformed";
+      readonly code: string;
+      readonly detail: string;
+    };
 
 /** A parsed report ready to store, or why it was refused. */
 export type Checked =

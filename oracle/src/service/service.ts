@@ -4,17 +4,16 @@
  * as a child process.
  */
 import type { FastifyInstance } from "fastify";
-import { Wallet } from "ethers";
 import { pino, type Logger } from "pino";
 
 import { buildApi } from "../api/server.js";
 import { parseReport } from "../reports/wire.js";
 import { openStore } from "../store/index.js";
 import type { OracleStore } from "../store/types.js";
-import { connectChain, type Chain } from "./chain.js";
+import type { Chain } from "./chain.js";
 import type { ServiceConfig } from "./config.js";
 import { EntropyService } from "./entropy.js";
-import { EpochService } from "./epochs.js";
+import type { EpochService } from "./epochs.js";
 import { Ingestor } from "./ingest.js";
 
 export interface RunningService {
@@ -45,8 +44,18 @@ export function makeClock(config: ServiceConfig): { now: () => number; forReport
   };
 }
 
-export function epochServiceFor(config: ServiceConfig, store: OracleStore, chain: Chain, logger: Logger): EpochService {
+/**
+ * The epoch steps of this oracle. The chain side (ethers, typechain bindings) is loaded only when
+ * used: an ingest-only process starts in a fraction of the time, which matters for restarts.
+ */
+export async function epochServiceFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+  logger: Logger,
+): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
+  const [{ Wallet }, { EpochService }] = await Promise.all([import("ethers"), import("./epochs.js")]);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
     firstEpoch: BigInt(config.chain!.firstEpoch),
@@ -55,18 +64,27 @@ export function epochServiceFor(config: ServiceConfig, store: OracleStore, chain
   });
 }
 
-export async function startService(config: ServiceConfig, logger = makeLogger(config)): Promise<RunningService> {
+export async function startService(
+  config: ServiceConfig,
+  logger = makeLogger(config),
+): Promise<RunningService> {
   const store = await openStore(config.store);
   logger.info({ backend: store.backend, schema: await store.schemaVersion() }, "store open");
-  const chain = config.chain === undefined ? undefined : connectChain(config.chain.rpcUrl, config.chain.addresses);
+  const chain =
+    config.chain === undefined
+      ? undefined
+      : (await import("./chain.js")).connectChain(config.chain.rpcUrl, config.chain.addresses);
   const clock = makeClock(config);
   const ingestor = new Ingestor(store, {
     clock: clock.now,
     ...(clock.forReport !== undefined ? { stamp: clock.forReport } : {}),
   });
-  const entropy = chain === undefined ? undefined : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
+  const entropy =
+    chain === undefined ? undefined : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
   const epochs =
-    chain !== undefined && config.oracleKey !== undefined ? epochServiceFor(config, store, chain, logger) : undefined;
+    chain !== undefined && config.oracleKey !== undefined
+      ? await epochServiceFor(config, store, chain, logger)
+      : undefined;
   const app = await buildApi({
     store,
     ingestor,

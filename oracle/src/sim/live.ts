@@ -54,7 +54,8 @@ export function liveRound(
     for (let dr = -1; dr <= 1; dr++)
       for (let dc = -1; dc <= 1; dc++) {
         const j = (row + dr) * side + (col + dc);
-        if ((dr !== 0 || dc !== 0) && row + dr >= 0 && col + dc >= 0 && col + dc < side && j < fleet.length) near.push(j);
+        if ((dr !== 0 || dc !== 0) && row + dr >= 0 && col + dc >= 0 && col + dc < side && j < fleet.length)
+          near.push(j);
       }
     for (const j of near.slice(0, witnessesPerBeacon)) {
       const w = fleet[j]!;

@@ -152,7 +152,9 @@ export class PostgresStore implements OracleStore {
       const others = batch.filter((r) => !fresh.has(r.hash)).map((r) => r.hash);
       const prior = new Map<string, number>();
       if (others.length > 0) {
-        const rows = await c.query("SELECT hash, received_at FROM reports WHERE hash = ANY($1::text[])", [others]);
+        const rows = await c.query("SELECT hash, received_at FROM reports WHERE hash = ANY($1::text[])", [
+          others,
+        ]);
         for (const r of rows.rows as Row[]) prior.set(String(r.hash), Number(r.received_at));
       }
       const seen = new Set<string>();
@@ -169,22 +171,24 @@ export class PostgresStore implements OracleStore {
 
   async reportsReceivedBetween(fromMs: number, toMs: number): Promise<StoredReport[]> {
     const rows = await this.all(
-      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at, hash COLLATE \"C\"",
+      'SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at, hash COLLATE "C"',
       [fromMs, toMs],
     );
     return rows.map(reportFromRow);
   }
 
   async countReports(fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<number> {
-    const r = await this.one("SELECT COUNT(*) AS n FROM reports WHERE received_at >= $1 AND received_at < $2", [
-      fromMs,
-      toMs,
-    ]);
+    const r = await this.one(
+      "SELECT COUNT(*) AS n FROM reports WHERE received_at >= $1 AND received_at < $2",
+      [fromMs, toMs],
+    );
     return Number(r?.n ?? 0);
   }
 
   async getReport(hash: Hex): Promise<StoredReport | null> {
-    const r = await this.one("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = $1", [hash]);
+    const r = await this.one("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = $1", [
+      hash,
+    ]);
     return r === undefined ? null : reportFromRow(r);
   }
 
@@ -208,7 +212,9 @@ export class PostgresStore implements OracleStore {
   }
 
   async latestEntropy(): Promise<EntropyEntry | null> {
-    const r = await this.one("SELECT published_at, block_hash, value FROM entropy ORDER BY published_at DESC LIMIT 1");
+    const r = await this.one(
+      "SELECT published_at, block_hash, value FROM entropy ORDER BY published_at DESC LIMIT 1",
+    );
     return r === undefined ? null : entropyFromRow(r);
   }
 
@@ -231,9 +237,11 @@ export class PostgresStore implements OracleStore {
         resultToRow(result),
       );
       if (ins.rowCount === 0) {
-        const prior = (await c.query("SELECT root, data_hash FROM epoch_results WHERE epoch = $1", [
-          result.epoch.toString(),
-        ])).rows[0] as Row;
+        const prior = (
+          await c.query("SELECT root, data_hash FROM epoch_results WHERE epoch = $1", [
+            result.epoch.toString(),
+          ])
+        ).rows[0] as Row;
         if (prior.root !== result.root || prior.data_hash !== result.dataHash) {
           throw new StoreConflictError(
             `epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
@@ -254,12 +262,16 @@ export class PostgresStore implements OracleStore {
   }
 
   async getEpochResult(epoch: bigint): Promise<StoredEpochResult | null> {
-    const r = await this.one(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = $1`, [epoch.toString()]);
+    const r = await this.one(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = $1`, [
+      epoch.toString(),
+    ]);
     return r === undefined ? null : resultFromRow(r);
   }
 
   async listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]> {
-    const rows = await this.all("SELECT epoch, root FROM epoch_results ORDER BY epoch DESC LIMIT $1", [limit]);
+    const rows = await this.all("SELECT epoch, root FROM epoch_results ORDER BY epoch DESC LIMIT $1", [
+      limit,
+    ]);
     return rows.map((r) => ({ epoch: BigInt(String(r.epoch)), root: String(r.root) as Hex }));
   }
 
@@ -300,9 +312,10 @@ export class PostgresStore implements OracleStore {
   }
 
   async getPostStatus(epoch: bigint): Promise<PostStatus | null> {
-    const r = await this.one("SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = $1", [
-      epoch.toString(),
-    ]);
+    const r = await this.one(
+      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = $1",
+      [epoch.toString()],
+    );
     return r === undefined ? null : postFromRow(r);
   }
 

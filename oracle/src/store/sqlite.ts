@@ -189,7 +189,9 @@ export class SqliteStore implements OracleStore {
   }
 
   async latestEntropy(): Promise<EntropyEntry | null> {
-    const r = this.get("SELECT published_at, block_hash, value FROM entropy ORDER BY published_at DESC LIMIT 1");
+    const r = this.get(
+      "SELECT published_at, block_hash, value FROM entropy ORDER BY published_at DESC LIMIT 1",
+    );
     return r === undefined ? null : entropyFromRow(r);
   }
 
@@ -209,7 +211,10 @@ export class SqliteStore implements OracleStore {
 
   async putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void> {
     this.tx(() => {
-      const prior = this.get("SELECT root, data_hash FROM epoch_results WHERE epoch = ?", result.epoch.toString());
+      const prior = this.get(
+        "SELECT root, data_hash FROM epoch_results WHERE epoch = ?",
+        result.epoch.toString(),
+      );
       if (prior !== undefined) {
         if (prior.root !== result.root || prior.data_hash !== result.dataHash) {
           throw new StoreConflictError(
@@ -222,7 +227,9 @@ export class SqliteStore implements OracleStore {
         `INSERT INTO epoch_results (${RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         ...(resultToRow(result) as Param[]),
       );
-      const ins = this.stmt(`INSERT INTO verdicts (${VERDICT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const ins = this.stmt(
+        `INSERT INTO verdicts (${VERDICT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       for (const v of verdicts) ins.run(...(verdictToRow(v) as Param[]));
     });
   }
@@ -287,13 +294,21 @@ export class SqliteStore implements OracleStore {
   }
 
   async getPostStatus(epoch: bigint): Promise<PostStatus | null> {
-    const r = this.get("SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = ?", epoch.toString());
+    const r = this.get(
+      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = ?",
+      epoch.toString(),
+    );
     return r === undefined ? null : postFromRow(r);
   }
 
   async counts(): Promise<StoreCounts> {
     const n = (table: string) => Number(this.get(`SELECT COUNT(*) AS n FROM ${table}`)?.n ?? 0);
-    return { reports: n("reports"), entropy: n("entropy"), epochs: n("epoch_results"), signatures: n("signatures") };
+    return {
+      reports: n("reports"),
+      entropy: n("entropy"),
+      epochs: n("epoch_results"),
+      signatures: n("signatures"),
+    };
   }
 
   async close(): Promise<void> {
