@@ -232,6 +232,11 @@ for (const backend of backends()) {
         .sort((x, y) => x.receivedAt - y.receivedAt || (x.hash < y.hash ? -1 : 1));
       expect(got.map((r) => r.hash)).to.deep.equal(want.map((r) => r.hash));
       expect(await store.countReports(10_002, 10_005)).to.equal(want.length);
+      const paged = [
+        ...(await store.reportsReceivedBetween(10_002, 10_005, { offset: 0, limit: 3 })),
+        ...(await store.reportsReceivedBetween(10_002, 10_005, { offset: 3, limit: 100 })),
+      ];
+      expect(paged.map((r) => r.hash)).to.deep.equal(want.map((r) => r.hash));
     });
 
     it("keeps entropy per publication time and refuses a different entry for the same time", async function () {

@@ -338,10 +338,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const { from, to, offset, limit } = request.query;
       if (to < from) throw new HttpError(400, `bad range: to (${to}) is before from (${from})`);
       // Closed windows only change by late duplicates, which are not stored: offsets are stable.
-      const all = await store.reportsReceivedBetween(from, to);
+      const [total, page] = await Promise.all([
+        store.countReports(from, to),
+        store.reportsReceivedBetween(from, to, { offset, limit }),
+      ]);
       return {
-        total: all.length,
-        reports: all.slice(offset, offset + limit).map((r) => ({ raw: r.raw, receivedAt: r.receivedAt })),
+        total,
+        reports: page.map((r) => ({ raw: r.raw, receivedAt: r.receivedAt })),
       };
     },
   );

@@ -169,11 +169,17 @@ export class PostgresStore implements OracleStore {
     });
   }
 
-  async reportsReceivedBetween(fromMs: number, toMs: number): Promise<StoredReport[]> {
-    const rows = await this.all(
-      'SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at, hash COLLATE "C"',
-      [fromMs, toMs],
-    );
+  async reportsReceivedBetween(
+    fromMs: number,
+    toMs: number,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<StoredReport[]> {
+    const sql =
+      'SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at, hash COLLATE "C"';
+    const rows =
+      page === undefined
+        ? await this.all(sql, [fromMs, toMs])
+        : await this.all(`${sql} LIMIT $3 OFFSET $4`, [fromMs, toMs, page.limit, page.offset]);
     return rows.map(reportFromRow);
   }
 

@@ -143,12 +143,18 @@ export class SqliteStore implements OracleStore {
     );
   }
 
-  async reportsReceivedBetween(fromMs: number, toMs: number): Promise<StoredReport[]> {
-    return this.all(
-      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= ? AND received_at < ? ORDER BY received_at, hash",
-      fromMs,
-      toMs,
-    ).map(reportFromRow);
+  async reportsReceivedBetween(
+    fromMs: number,
+    toMs: number,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<StoredReport[]> {
+    const sql =
+      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= ? AND received_at < ? ORDER BY received_at, hash";
+    const rows =
+      page === undefined
+        ? this.all(sql, fromMs, toMs)
+        : this.all(`${sql} LIMIT ? OFFSET ?`, fromMs, toMs, page.limit, page.offset);
+    return rows.map(reportFromRow);
   }
 
   async countReports(fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<number> {

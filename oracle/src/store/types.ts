@@ -135,8 +135,12 @@ export interface OracleStore {
    * hash is already stored is not stored again: its result says duplicate, with the stored time.
    */
   insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]>;
-  /** Reports received in [fromMs, toMs), ordered by (receive time, hash). */
-  reportsReceivedBetween(fromMs: number, toMs: number): Promise<StoredReport[]>;
+  /** Reports received in [fromMs, toMs), ordered by (receive time, hash); optionally one page of them. */
+  reportsReceivedBetween(
+    fromMs: number,
+    toMs: number,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<StoredReport[]>;
   countReports(fromMs?: number, toMs?: number): Promise<number>;
   getReport(hash: Hex): Promise<StoredReport | null>;
 
