@@ -1,0 +1,240 @@
+/**
+ * hexmesh-oracle: the operator's command line (`npm run oracle -- <command>`).
+ *
+ *   serve                 run the API (ingest, entropy, proofs) until SIGINT/SIGTERM
+ *   close-epoch <epoch>   index the chain, verify the stored reports, store the result
+ *   pull <epoch>          copy the epoch's inputs from the ingest peer (config inputsFrom)
+ *   sign <epoch>          sign this oracle's own root of the epoch (served to peers)
+ *   aggregate <epoch>     collect the peers' signatures of the same root
+ *   post <epoch>          aggregate, then post with k signatures (once; retries are safe)
+ *   status [epoch]        store counts, epochs, post status, chain state
+ *   migrate, check-config
+ *
+ * Configuration: --config FILE plus environment (see service/config.ts); logs are pino JSON on
+ * stdout, progress counts on stderr.
+ */
+import { Command, InvalidArgumentError } from "commander";
+
+import type { Chain } from "../service/chain.js";
+import { ConfigError, ENV_OVERRIDES, loadConfig, type ServiceConfig } from "../service/config.js";
+import type { EpochService, Progress } from "../service/epochs.js";
+import { epochServiceFor, makeLogger, startService } from "../service/service.js";
+import { openStore } from "../store/index.js";
+
+// The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
+// chain, `status` and `migrate` start fast.
+const connectChain = async (rpcUrl: string, addresses: NonNullable<ServiceConfig["chain"]>["addresses"]) =>
+  (await import("../service/chain.js")).connectChain(rpcUrl, addresses);
+
+const progress: Progress = (step, done, total) => {
+  process.stderr.write(
+    `  ${step.padEnd(8)} ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}\n`,
+  );
+};
+
+function epochArg(v: string): bigint {
+  if (!/^[0-9]{1,19}$/.test(v)) throw new InvalidArgumentError("an epoch is a non-negative integer");
+  return BigInt(v);
+}
+
+function config(cmd: Command): ServiceConfig {
+  const opts = cmd.optsWithGlobals<{ config?: string }>();
+  return loadConfig(opts.config);
+}
+
+async function withEpochs<T>(
+  cmd: Command,
+  fn: (ctx: { cfg: ServiceConfig; epochs: EpochService; chain: Chain }) => Promise<T>,
+): Promise<T> {
+  const cfg = config(cmd);
+  if (cfg.chain === undefined) throw new ConfigError("this command needs chain.rpcUrl and chain.addresses");
+  const logger = makeLogger(cfg);
+  const store = await openStore(cfg.store);
+  const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
+  try {
+    return await fn({ cfg, epochs: await epochServiceFor(cfg, store, chain, logger), chain });
+  } finally {
+    chain.close();
+    await store.close();
+  }
+}
+
+const print = (o: unknown) =>
+  console.log(JSON.stringify(o, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
+
+export function program(): Command {
+  const p = new Command("hexmesh-oracle")
+    .description("Hexmesh coverage oracle service")
+    .option("-c, --config <file>", "JSON configuration file (environment variables override it)")
+    .addHelpText(
+      "after",
+      `\nEnvironment:\n${Object.entries(ENV_OVERRIDES)
+        .map(([k, v]) => `  ${k.padEnd(22)} ${v}`)
+        .join("\n")}`,
+    );
+
+  p.command("serve")
+    .description("serve the API until SIGINT/SIGTERM")
+    .action(async (_o, cmd: Command) => {
+      const svc = await startService(config(cmd));
+      const stop = async (signal: string) => {
+        svc.logger.info({ signal }, "stopping");
+        await svc.close();
+        process.exit(0);
+      };
+      process.once("SIGINT", () => void stop("SIGINT"));
+      process.once("SIGTERM", () => void stop("SIGTERM"));
+    });
+
+  p.command("close-epoch")
+    .argument("<epoch>", "epoch number", epochArg)
+    .description("index the chain at the epoch's end, verify its stored reports, store the result")
+    .action(async (epoch: bigint, _o, cmd: Command) =>
+      withEpochs(cmd, async ({ epochs }) => {
+        const r = await epochs.close(epoch, progress);
+        print({
+          epoch: r.epoch,
+          root: r.root,
+          dataHash: r.dataHash,
+          totalCumulative: r.totalCumulative,
+          ...r.summary,
+        });
+      }),
+    );
+
+  p.command("pull")
+    .argument("<epoch>", "epoch number", epochArg)
+    .description("copy the epoch's reports and entropy from the ingest peer (inputsFrom)")
+    .action(async (epoch: bigint, _o, cmd: Command) =>
+      withEpochs(cmd, async ({ cfg, epochs }) => {
+        if (cfg.inputsFrom === undefined)
+          throw new ConfigError("pull needs inputsFrom (the ingest peer's URL)");
+        print({ epoch, copied: await epochs.pull(epoch, cfg.inputsFrom, progress) });
+      }),
+    );
+
+  p.command("sign")
+    .argument("<epoch>", "epoch number", epochArg)
+    .description("sign this oracle's own root of the epoch")
+    .action(async (epoch: bigint, _o, cmd: Command) =>
+      withEpochs(cmd, async ({ epochs }) => print(await epochs.sign(epoch))),
+    );
+
+  p.command("aggregate")
+    .argument("<epoch>", "epoch number", epochArg)
+    .description("collect peers' signatures of this oracle's root (GET <peer>/v1/epochs/<epoch>/signature)")
+    .action(async (epoch: bigint, _o, cmd: Command) =>
+      withEpochs(cmd, async ({ cfg, epochs }) => {
+        print({ epoch, verifiedSignatures: await epochs.collect(epoch, cfg.peers, progress) });
+      }),
+    );
+
+  p.command("post")
+    .argument("<epoch>", "epoch number", epochArg)
+    .description("collect signatures, then post the root with k of them (skipped if already posted)")
+    .action(async (epoch: bigint, _o, cmd: Command) =>
+      withEpochs(cmd, async ({ cfg, epochs, chain }) => {
+        if (cfg.posterKey === undefined)
+          throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
+        await epochs.collect(epoch, cfg.peers, progress);
+        const { Wallet } = await import("ethers");
+        const outcome = await epochs.post(epoch, chain.withSigner(new Wallet(cfg.posterKey)));
+        print({ epoch, ...outcome });
+      }),
+    );
+
+  p.command("status")
+    .argument("[epoch]", "an epoch to detail", epochArg)
+    .description("store counts, recent epochs and their post status, the chain's pending and live roots")
+    .action(async (epoch: bigint | undefined, _o, cmd: Command) => {
+      const cfg = config(cmd);
+      const store = await openStore(cfg.store);
+      try {
+        const out: Record<string, unknown> = {
+          store: { backend: store.backend, schema: await store.schemaVersion(), ...(await store.counts()) },
+          epochs: await Promise.all(
+            (await store.listEpochs(10)).map(async (e) => ({
+              ...e,
+              post: await store.getPostStatus(e.epoch),
+            })),
+          ),
+        };
+        if (epoch !== undefined) {
+          out.epoch = await store.getEpochResult(epoch);
+          out.signatures = await store.signatures(epoch);
+        }
+        if (cfg.chain !== undefined) {
+          const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
+          const { EpochRootAggregator } = await import("../post/aggregator.js");
+          try {
+            const d = chain.contracts.distributor;
+            const [live, pending, version, threshold] = await Promise.all([
+              d.liveRoot(),
+              d.pendingRoot(),
+              d.oracleSetVersion(),
+              d.threshold(),
+            ]);
+            out.chain = {
+              live: { epoch: live[0], root: live[1] },
+              pending: { epoch: pending[0], root: pending[1], readyAt: pending[3] },
+              oracleSetVersion: version,
+              threshold,
+            };
+            if (epoch !== undefined && out.epoch !== null) {
+              const r = await store.getEpochResult(epoch);
+              out.onChain = await new EpochRootAggregator(d)
+                .state({
+                  epoch,
+                  root: r!.root,
+                  totalCumulative: r!.totalCumulative,
+                  dataHash: r!.dataHash,
+                  oracleSetVersion: version,
+                })
+                .catch((e: Error) => ({ state: "conflict", message: e.message }));
+            }
+          } catch (e) {
+            out.chain = { error: (e as Error).message };
+          } finally {
+            chain.close();
+          }
+        }
+        print(out);
+      } finally {
+        await store.close();
+      }
+    });
+
+  p.command("migrate")
+    .description("apply pending schema migrations and print the version")
+    .action(async (_o, cmd: Command) => {
+      const store = await openStore(config(cmd).store);
+      print({ backend: store.backend, schema: await store.schemaVersion() });
+      await store.close();
+    });
+
+  p.command("check-config")
+    .description("validate the configuration and print it (keys redacted)")
+    .action((_o, cmd: Command) => {
+      const cfg = config(cmd);
+      print({
+        ...cfg,
+        ...(cfg.oracleKey !== undefined ? { oracleKey: "(set)" } : {}),
+        ...(cfg.posterKey !== undefined ? { posterKey: "(set)" } : {}),
+      });
+    });
+  return p;
+}
+
+/** Runs the CLI; configuration and argument errors print one clear message and exit 2. */
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`hexmesh-oracle: ${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`hexmesh-oracle: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  }
+}

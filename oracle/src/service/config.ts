@@ -1,0 +1,233 @@
+/**
+ * Service configuration: a JSON file plus environment variables (the environment wins), validated
+ * with ajv before anything starts. Keys belong in the environment (HEXMESH_ORACLE_KEY,
+ * HEXMESH_POSTER_KEY), never in a committed file.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+import { Ajv, type ErrorObject } from "ajv";
+
+export interface ServiceConfig {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly store:
+    | { readonly backend: "sqlite"; readonly path: string }
+    | {
+        readonly backend: "postgres";
+        readonly url: string;
+        readonly maxConnections?: number;
+        readonly schema?: string;
+      };
+  readonly chain?: {
+    readonly rpcUrl: string;
+    readonly addresses: {
+      readonly registry: string;
+      readonly vault: string;
+      readonly controller: string;
+      readonly distributor: string;
+    };
+    /** Block the suite was deployed at (registry events are replayed from it). */
+    readonly fromBlock: number;
+    /** First epoch this oracle computes. */
+    readonly firstEpoch: number;
+  };
+  /** This oracle's EpochRoot signing key (0x + 64 hex); prefer HEXMESH_ORACLE_KEY. */
+  readonly oracleKey?: string;
+  /** Account that sends postRoot (the aggregator's); prefer HEXMESH_POSTER_KEY. */
+  readonly posterKey?: string;
+  /** Other oracles' API base URLs: signatures are collected from them. */
+  readonly peers: readonly string[];
+  /** Ingest peer to pull epoch inputs from (oracles that do not ingest themselves). */
+  readonly inputsFrom?: string;
+  readonly limits: {
+    /** Largest request body, bytes. */
+    readonly bodyBytes: number;
+    /** Most reports in one batch. */
+    readonly batchMax: number;
+    /** Reports per device key per minute (single submissions and inside batches). */
+    readonly perDevicePerMinute: number;
+    /** Batch requests per client address per minute. */
+    readonly batchesPerMinute: number;
+  };
+  /**
+   * Receive-time clock. "system": the host clock (+ offsetMs). "device-timestamp": the report's
+   * own signed timestamp, for replays and deterministic tests only (it trusts devices).
+   */
+  readonly clock: { readonly mode: "system" | "device-timestamp"; readonly offsetMs: number };
+  readonly log: { readonly level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
+}
+
+const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
+const privateKey = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" };
+
+export const CONFIG_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["store"],
+  properties: {
+    listen: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        host: { type: "string", minLength: 1, default: "127.0.0.1" },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: 8080 },
+      },
+      default: {},
+    },
+    store: {
+      oneOf: [
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["backend", "path"],
+          properties: { backend: { const: "sqlite" }, path: { type: "string", minLength: 1 } },
+        },
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["backend", "url"],
+          properties: {
+            backend: { const: "postgres" },
+            url: { type: "string", pattern: "^postgres(ql)?://" },
+            maxConnections: { type: "integer", minimum: 1, maximum: 200 },
+            schema: { type: "string", pattern: "^[a-z_][a-z0-9_]{0,62}$" },
+          },
+        },
+      ],
+    },
+    chain: {
+      type: "object",
+      additionalProperties: false,
+      required: ["rpcUrl", "addresses"],
+      properties: {
+        rpcUrl: { type: "string", pattern: "^(https?|wss?)://" },
+        addresses: {
+          type: "object",
+          additionalProperties: false,
+          required: ["registry", "vault", "controller", "distributor"],
+          properties: { registry: address, vault: address, controller: address, distributor: address },
+        },
+        fromBlock: { type: "integer", minimum: 0, default: 0 },
+        firstEpoch: { type: "integer", minimum: 0, default: 0 },
+      },
+    },
+    oracleKey: privateKey,
+    posterKey: privateKey,
+    peers: { type: "array", items: { type: "string", pattern: "^https?://" }, default: [] },
+    inputsFrom: { type: "string", pattern: "^https?://" },
+    limits: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        bodyBytes: { type: "integer", minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
+        batchMax: { type: "integer", minimum: 1, maximum: 10_000, default: 2_000 },
+        perDevicePerMinute: { type: "integer", minimum: 1, default: 120 },
+        batchesPerMinute: { type: "integer", minimum: 1, default: 6_000 },
+      },
+      default: {},
+    },
+    clock: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        mode: { enum: ["system", "device-timestamp"], default: "system" },
+        offsetMs: { type: "integer", default: 0 },
+      },
+      default: {},
+    },
+    log: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        level: { enum: ["fatal", "error", "warn", "info", "debug", "trace", "silent"], default: "info" },
+      },
+      default: {},
+    },
+  },
+} as const;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** Environment variables and the config path they override. */
+export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
+  HEXMESH_LISTEN_HOST: "listen.host",
+  HEXMESH_LISTEN_PORT: "listen.port",
+  HEXMESH_STORE_PATH: "store.path (sqlite)",
+  HEXMESH_STORE_URL: "store.url (postgres)",
+  HEXMESH_RPC_URL: "chain.rpcUrl",
+  HEXMESH_ORACLE_KEY: "oracleKey",
+  HEXMESH_POSTER_KEY: "posterKey",
+  HEXMESH_PEERS: "peers (comma-separated)",
+  HEXMESH_LOG_LEVEL: "log.level",
+};
+
+function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
+  const obj = (k: string): Record<string, any> => (raw[k] ??= {}) as Record<string, any>;
+  if (env.HEXMESH_LISTEN_HOST) obj("listen").host = env.HEXMESH_LISTEN_HOST;
+  if (env.HEXMESH_LISTEN_PORT) {
+    const p = Number(env.HEXMESH_LISTEN_PORT);
+    obj("listen").port = Number.isInteger(p) ? p : env.HEXMESH_LISTEN_PORT;
+  }
+  if (env.HEXMESH_STORE_URL) raw.store = { backend: "postgres", url: env.HEXMESH_STORE_URL };
+  else if (env.HEXMESH_STORE_PATH) raw.store = { backend: "sqlite", path: env.HEXMESH_STORE_PATH };
+  if (env.HEXMESH_RPC_URL) obj("chain").rpcUrl = env.HEXMESH_RPC_URL;
+  if (env.HEXMESH_ORACLE_KEY) raw.oracleKey = env.HEXMESH_ORACLE_KEY;
+  if (env.HEXMESH_POSTER_KEY) raw.posterKey = env.HEXMESH_POSTER_KEY;
+  if (env.HEXMESH_PEERS !== undefined)
+    raw.peers = env.HEXMESH_PEERS.split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
+  if (env.HEXMESH_LOG_LEVEL) obj("log").level = env.HEXMESH_LOG_LEVEL;
+}
+
+function describe(e: ErrorObject): string {
+  const at = e.instancePath === "" ? "(top level)" : e.instancePath.slice(1).replaceAll("/", ".");
+  if (e.keyword === "additionalProperties")
+    return `${at}: unknown key "${String(e.params.additionalProperty)}"`;
+  if (e.keyword === "enum") return `${at}: must be one of ${(e.params.allowedValues as string[]).join(", ")}`;
+  if (e.keyword === "pattern" && /Key$/.test(at)) return `${at}: must be 0x followed by 64 hex digits`;
+  return `${at}: ${e.message ?? e.keyword}`;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile(CONFIG_SCHEMA);
+
+/** Validates a raw object (after env overrides); throws ConfigError listing every problem. */
+export function validateConfig(raw: unknown, source = "configuration"): ServiceConfig {
+  const copy = structuredClone(raw);
+  if (!validate(copy)) {
+    // oneOf reports each branch; keep the errors of the branch the user meant.
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== "oneOf" && e.keyword !== "const");
+    const lines = [...new Set(errors.map(describe))];
+    throw new ConfigError(`invalid ${source}:\n  - ${lines.join("\n  - ")}`);
+  }
+  const cfg = copy as unknown as ServiceConfig;
+  if (cfg.store.backend === "sqlite" && cfg.store.path !== ":memory:") {
+    (cfg.store as { path: string }).path = path.resolve(cfg.store.path);
+  }
+  return cfg;
+}
+
+/** Reads `file` (if given), applies the environment, validates. */
+export function loadConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  let raw: Record<string, any> = {};
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, any>;
+    } catch (e) {
+      throw new ConfigError(`config file ${file} is not valid JSON: ${(e as Error).message}`);
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw))
+      throw new ConfigError(`config file ${file} must hold a JSON object`);
+  }
+  applyEnv(raw, env);
+  return validateConfig(raw, file === undefined ? "configuration (environment)" : `config ${file}`);
+}

@@ -1,0 +1,86 @@
+/**
+ * Versioned schema migrations, one list for both backends: the SQL below is the common subset of
+ * SQLite and PostgreSQL (TEXT, BIGINT, INTEGER, ON CONFLICT). Each migration runs in its own
+ * transaction together with its row in `schema_migrations`, so a crash leaves the schema at a
+ * version boundary. Never edit an applied migration: append a new one.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly statements: readonly string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "reports, entropy, chain index, epoch results, verdicts, signatures, posts",
+    statements: [
+      `CREATE TABLE reports (
+        hash TEXT PRIMARY KEY,
+        raw TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        device TEXT NOT NULL,
+        kind TEXT NOT NULL
+      )`,
+      `CREATE INDEX reports_by_time ON reports (received_at, hash)`,
+      `CREATE TABLE entropy (
+        published_at BIGINT PRIMARY KEY,
+        block_hash TEXT NOT NULL,
+        value TEXT NOT NULL
+      )`,
+      `CREATE TABLE chain_index (
+        epoch BIGINT PRIMARY KEY,
+        snapshot_block BIGINT NOT NULL,
+        data TEXT NOT NULL
+      )`,
+      `CREATE TABLE epoch_results (
+        epoch BIGINT PRIMARY KEY,
+        root TEXT NOT NULL,
+        total_cumulative TEXT NOT NULL,
+        data_hash TEXT NOT NULL,
+        snapshot_block BIGINT NOT NULL,
+        summary TEXT NOT NULL,
+        owners TEXT NOT NULL,
+        computed_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE verdicts (
+        epoch BIGINT NOT NULL,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        device TEXT,
+        kind TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        reason TEXT,
+        detail TEXT,
+        selected INTEGER NOT NULL,
+        units TEXT NOT NULL,
+        PRIMARY KEY (epoch, seq)
+      )`,
+      `CREATE INDEX verdicts_by_device ON verdicts (device, epoch)`,
+      `CREATE TABLE signatures (
+        epoch BIGINT NOT NULL,
+        oracle_set_version BIGINT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        root TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        PRIMARY KEY (epoch, oracle_set_version, signer)
+      )`,
+      `CREATE TABLE posts (
+        epoch BIGINT PRIMARY KEY,
+        status TEXT NOT NULL,
+        tx_hash TEXT,
+        detail TEXT,
+        updated_at BIGINT NOT NULL
+      )`,
+    ],
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+export const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at BIGINT NOT NULL
+)`;

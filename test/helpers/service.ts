@@ -1,0 +1,134 @@
+/**
+ * Shared helpers of the oracle service tests (test/service/): signed reports from the simulator,
+ * store backends under test, free ports, child processes. No top-level side effects.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+
+import pg from "pg";
+
+import type { ReportDomain } from "../../oracle/src/reports/types.js";
+import { makeFleet, simulateEpoch, type SimDevice } from "../../oracle/src/sim/fleet.js";
+import { PostgresStore } from "../../oracle/src/store/postgres.js";
+import { SqliteStore } from "../../oracle/src/store/sqlite.js";
+import type { OracleStore } from "../../oracle/src/store/types.js";
+import type { Hex } from "../../oracle/src/util/hex.js";
+
+export const BIN = path.resolve("node_modules/.bin");
+export const CLI = path.resolve("oracle/src/cli/run.ts");
+export const DOMAIN: ReportDomain = {
+  chainId: 31337n,
+  verifyingContract: "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex,
+};
+export const EPOCH_START = Date.UTC(2026, 0, 1);
+export const EPOCH_END = EPOCH_START + 86_400_000;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fleet and one simulated epoch of signed reports (some spoiled), deterministic per seed. */
+export function simulated(devices: number, seed: string, invalidShare = 0.02) {
+  const fleet: SimDevice[] = makeFleet({ devices, p256Share: 0.2, spacingM: 400, seed });
+  const sim = simulateEpoch(fleet, {
+    domain: DOMAIN,
+    epochStart: EPOCH_START,
+    epochEnd: EPOCH_END,
+    beaconsPerDevice: 4,
+    witnessesPerBeacon: 6,
+    invalidShare,
+    seed,
+  });
+  return { fleet, sim };
+}
+
+/**
+ * The PostgreSQL server under test: HEXMESH_TEST_PG_URL. Unset: the PG tests skip with a printed
+ * reason, except under CI (CI=true), where a missing server is a failure. Set but unreachable: fail.
+ */
+export function pgUrl(): { url: string } | { skip: string } {
+  const url = process.env.HEXMESH_TEST_PG_URL;
+  if (url !== undefined && url !== "") return { url };
+  if (process.env.CI === "true" || process.env.CI === "1") {
+    throw new Error("CI: HEXMESH_TEST_PG_URL is not set; .ci/run must start PostgreSQL and export it");
+  }
+  return { skip: "HEXMESH_TEST_PG_URL is not set (no PostgreSQL server): PostgreSQL store tests skipped" };
+}
+
+/** A fresh schema for one test's PostgreSQL store. */
+export async function freshPgSchema(url: string, name: string): Promise<string> {
+  const schema = `t_${name}_${process.pid}_${Date.now() % 1_000_000}`.toLowerCase();
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await client.query(`CREATE SCHEMA ${schema}`);
+  } finally {
+    await client.end();
+  }
+  return schema;
+}
+
+export async function dropPgSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+export function openSqlite(file: string): SqliteStore {
+  return new SqliteStore({ path: file });
+}
+
+export function openPg(url: string, schema: string): PostgresStore {
+  return new PostgresStore({ url, schema, maxConnections: 4 });
+}
+
+export type { OracleStore };
+
+/**
+ * Runs the oracle CLI as a child process. Node itself with tsx's loader, not the `tsx` wrapper:
+ * the wrapper runs the program in a grandchild, which a SIGKILL of the wrapper would orphan.
+ */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let out = "";
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  return { child, output: () => out };
+}
+
+export async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  ms = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`service exited early (${child.exitCode ?? child.signalCode}):\n${output()}`);
+    }
+    try {
+      if ((await fetch(`${url}/ready`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no /ready at ${url} within ${ms} ms:\n${output()}`);
+}

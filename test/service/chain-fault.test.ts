@@ -1,0 +1,287 @@
+/**
+ * Chain faults while the oracle posts: a real JSON-RPC node (Anvil) on localhost, persisted with
+ * `--state` (Hardhat's node keeps nothing across a restart; Anvil dumps its state on shutdown and
+ * loads it on start, so the chain survives the restart like a real node's database). The oracle
+ * reaches the node through a small proxy that lets the test stop the node at exact moments:
+ *
+ *   A. the node is down when the post starts; it comes back while the aggregator retries: the
+ *      root is posted, once;
+ *   B. the node mines the postRoot transaction and dies before answering (the response is lost);
+ *      after the restart the retry finds the root pending and does not send it again.
+ *
+ * In both cases the poster's nonce grows by exactly one and the distributor holds our root.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import os from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { JsonRpcProvider, NonceManager, Wallet, id } from "ethers";
+
+import { MeshToken__factory, RewardsDistributor__factory } from "../../typechain-types/index.js";
+import type { ChainContracts } from "../../oracle/src/chain/indexer.js";
+import { OwnerMerkleTree } from "../../oracle/src/commit/merkle.js";
+import { OracleKey } from "../../oracle/src/post/sign.js";
+import { EpochService } from "../../oracle/src/service/epochs.js";
+import { SqliteStore } from "../../oracle/src/store/sqlite.js";
+import type { Hex } from "../../oracle/src/util/hex.js";
+import { EpochRootAggregator } from "../../oracle/src/post/aggregator.js";
+import { BIN, freePort } from "../helpers/service.js";
+
+// Anvil's first default account (public test key).
+const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const MESH = 10n ** 18n;
+
+class Node {
+  child: ChildProcess | undefined;
+  out = "";
+  constructor(
+    readonly port: number,
+    readonly stateFile: string,
+  ) {}
+
+  async start(): Promise<void> {
+    this.child = spawn(
+      "npx",
+      [
+        "-y",
+        "@foundry-rs/anvil@1.7.1",
+        "--port",
+        String(this.port),
+        "--state",
+        this.stateFile,
+        "--preserve-historical-states",
+      ],
+      {
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
+      },
+    );
+    this.child.stdout?.on("data", (b: Buffer) => (this.out += b.toString()));
+    this.child.stderr?.on("data", (b: Buffer) => (this.out += b.toString()));
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`anvil exited:\n${this.out}`);
+      try {
+        const res = await fetch(`http://127.0.0.1:${this.port}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+        });
+        if (res.ok) return;
+      } catch {
+        // not yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`anvil did not start:\n${this.out}`);
+  }
+
+  /** Graceful stop (SIGINT): Anvil writes its state file on the way out. */
+  async stop(): Promise<void> {
+    const c = this.child;
+    if (c?.pid === undefined || c.exitCode !== null) return;
+    const gone = new Promise((r) => c.once("exit", r));
+    try {
+      process.kill(-c.pid, "SIGINT");
+    } catch {
+      // gone
+    }
+    await gone;
+  }
+}
+
+/**
+ * Forwards JSON-RPC to the node. `onSend` runs after the node answered an eth_sendRawTransaction
+ * and before the answer is passed on; if it returns true the answer is dropped (socket destroyed).
+ */
+function proxy(port: number, target: number, onSend: () => Promise<boolean>): Promise<Server> {
+  const server = createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on("data", (b: Buffer) => parts.push(b));
+    req.on("end", () => {
+      const body = Buffer.concat(parts);
+      const isSend = body.toString().includes("eth_sendRawTransaction");
+      const up = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: target,
+          method: "POST",
+          path: "/",
+          headers: { "content-type": "application/json" },
+        },
+        (upRes) => {
+          const back: Buffer[] = [];
+          upRes.on("data", (b: Buffer) => back.push(b));
+          upRes.on("end", () => {
+            void (async () => {
+              if (isSend && (await onSend())) {
+                req.socket.destroy();
+                return;
+              }
+              res.writeHead(upRes.statusCode ?? 502, { "content-type": "application/json" });
+              res.end(Buffer.concat(back));
+            })();
+          });
+        },
+      );
+      up.on("error", () => req.socket.destroy()); // node down: the connection drops
+      up.end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
+describe("service: chain faults while posting (Anvil on localhost, --state)", function () {
+  this.timeout(300_000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-chainfault-"));
+  let node: Node;
+  let server: Server;
+  let dropNextSend = false;
+  let store: SqliteStore;
+  let provider: JsonRpcProvider;
+
+  before(async () => {
+    node = new Node(await freePort(), path.join(dir, "anvil-state.json"));
+    await node.start();
+    const proxyPort = await freePort();
+    server = await proxy(proxyPort, node.port, async () => {
+      if (!dropNextSend) return false;
+      dropNextSend = false;
+      await node.stop(); // the transaction is mined; the node dies before its answer gets out
+      setTimeout(() => void node.start(), 1_500);
+      return true;
+    });
+    provider = new JsonRpcProvider(`http://127.0.0.1:${proxyPort}`, undefined, {
+      staticNetwork: true,
+      polling: true,
+      pollingInterval: 200,
+    });
+    store = new SqliteStore({ path: path.join(dir, "oracle.sqlite") });
+    await store.migrate();
+  });
+
+  after(async () => {
+    provider?.destroy();
+    await store?.close();
+    server?.close();
+    await node?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("posts each epoch's root exactly once across node stops and restarts", async function () {
+    const deployer = new NonceManager(new Wallet(DEPLOYER_KEY, provider));
+    const admin = await deployer.getAddress();
+    const oracles = [1, 2, 3]
+      .map((i) => new Wallet(id(`chain fault oracle ${i}`)))
+      .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
+    const token = await new MeshToken__factory(deployer).deploy(admin, 1000n * MESH, admin);
+    await token.waitForDeployment();
+    const distributor = await new RewardsDistributor__factory(deployer).deploy(
+      await token.getAddress(),
+      id("hexmesh.coverage"),
+      admin,
+      admin,
+      oracles.map((o) => o.address),
+      2,
+      3600,
+    );
+    await distributor.waitForDeployment();
+    await (await distributor.grantRole(id("FUNDER_ROLE"), admin)).wait();
+    await (await distributor.fundEpoch(0, 100n * MESH)).wait();
+    await (await distributor.fundEpoch(1, 100n * MESH)).wait();
+
+    // The poster: its own account, so its nonce counts exactly the transactions it sent.
+    const poster = new Wallet(id("chain fault poster"), provider);
+    await (await deployer.sendTransaction({ to: poster.address, value: MESH })).wait();
+    const posting = { distributor: distributor.connect(poster) } as unknown as ChainContracts;
+    const reading = { distributor } as unknown as ChainContracts;
+    const service = new EpochService(store, reading, oracles[0]!, {
+      fromBlock: 0,
+      firstEpoch: 0n,
+      retry: { attempts: 12, baseDelayMs: 200 },
+    });
+
+    const owners = (epoch: bigint) =>
+      [1, 2, 3].map((i) => ({
+        owner: `0x${(i * 7919).toString(16).padStart(40, "0")}` as Hex,
+        amount: 0n,
+        cumulative: BigInt(i) * MESH * (epoch + 1n),
+      }));
+    const storeEpoch = async (epoch: bigint) => {
+      const o = owners(epoch);
+      const tree = OwnerMerkleTree.build(o.map((x) => ({ owner: x.owner, amount: x.cumulative })));
+      const root = {
+        epoch,
+        root: tree.root,
+        totalCumulative: o.reduce((a, x) => a + x.cumulative, 0n),
+        dataHash: id(`data ${epoch}`) as Hex,
+      };
+      await store.putEpochResult(
+        {
+          ...root,
+          snapshotBlock: 1,
+          summary: {
+            reports: 0,
+            valid: 0,
+            beacons: 0,
+            witnesses: 0,
+            rejected: {},
+            devices: 0,
+            owners: 3,
+            pool: "0",
+            distributed: "0",
+            dust: "0",
+          },
+          owners: o,
+          computedAt: 0,
+        },
+        [],
+      );
+      // This oracle signs; a second oracle's signature arrives as `collect` would store it.
+      const own = await service.sign(epoch);
+      const req = await new EpochRootAggregator(distributor).request(root);
+      const other = new OracleKey(oracles[1]!).sign(req.domain, req.value);
+      await store.putSignature({ ...own, signer: other.signer, signature: other.signature });
+      return tree.root;
+    };
+
+    // A: the node is down when the post starts and comes back while the aggregator retries.
+    const root0 = await storeEpoch(0n);
+    const nonce0 = await provider.getTransactionCount(poster.address);
+    await node.stop();
+    setTimeout(() => void node.start(), 2_000);
+    const a = await service.post(0n, posting);
+    expect(a.status).to.equal("posted");
+    expect(await provider.getTransactionCount(poster.address)).to.equal(nonce0 + 1);
+    const [pendingEpoch, pendingRoot] = await distributor.pendingRoot();
+    expect([pendingEpoch, pendingRoot]).to.deep.equal([0n, root0]);
+    expect((await store.getPostStatus(0n))?.status).to.equal("posted");
+
+    // Past the challenge window, so epoch 1 may be posted (promoting epoch 0).
+    await provider.send("evm_increaseTime", [3_601]);
+    await provider.send("evm_mine", []);
+
+    // B: the node mines postRoot and dies before answering; the retry finds it pending.
+    const root1 = await storeEpoch(1n);
+    const nonce1 = await provider.getTransactionCount(poster.address);
+    dropNextSend = true;
+    const b = await service.post(1n, posting);
+    expect(dropNextSend).to.equal(false); // the fault was injected
+    expect(b).to.deep.equal({ status: "skipped", state: "pending" });
+    expect(await provider.getTransactionCount(poster.address)).to.equal(nonce1 + 1);
+    const [e1, r1] = await distributor.pendingRoot();
+    expect([e1, r1]).to.deep.equal([1n, root1]);
+    const [liveEpoch, liveRoot] = await distributor.liveRoot();
+    expect([liveEpoch, liveRoot]).to.deep.equal([0n, root0]);
+    // Every post since the start, across both restarts: one RootPosted per epoch.
+    const posted = await distributor.queryFilter(distributor.filters.RootPosted(), 0, "latest");
+    expect(posted.map((ev) => ev.args[0])).to.deep.equal([0n, 1n]);
+    console.log(
+      `      node stopped twice and restarted from its --state file; epoch 0 ${a.status}, epoch 1 posted before the lost answer, retry ${b.status}`,
+    );
+  });
+});
