@@ -455,33 +455,7 @@ contract SystemHandler is Test {
             }
         } else {
             relayerFee = bound(fee, 0, amount);
-            IRewardsDistributor.ClaimRequest memory request = IRewardsDistributor.ClaimRequest({
-                owner: owner,
-                cumulative: cumulative,
-                relayer: address(this),
-                fee: relayerFee,
-                nonce: distributor.nonces(owner),
-                deadline: block.timestamp + 1 hours
-            });
-            bytes32 digest = _typed(
-                _domain("Hexmesh RewardsDistributor", address(distributor)),
-                keccak256(
-                    abi.encode(
-                        CLAIM_TYPEHASH,
-                        request.owner,
-                        request.cumulative,
-                        request.relayer,
-                        request.fee,
-                        request.nonce,
-                        request.deadline
-                    )
-                )
-            );
-            try distributor.claimWithSig(request, proof, _signK1(key, digest)) returns (uint256 got) {
-                ok = got == amount;
-            } catch (bytes memory e) {
-                err = e;
-            }
+            (ok, err) = _claimWithSig(owner, key, cumulative, relayerFee, amount, proof);
         }
         if (err.length == 0) {
             _expect(!paused, "claim succeeded while paused");
@@ -494,6 +468,44 @@ contract SystemHandler is Test {
             _expectError(paused, err, Pausable.EnforcedPause.selector, "claim failed");
         }
         calls["claim"]++;
+    }
+
+    /// @dev The owner signs a gasless Claim (EIP-712, computed here by hand) naming this handler as relayer.
+    function _claimWithSig(
+        address owner,
+        uint256 key,
+        uint256 cumulative,
+        uint256 relayerFee,
+        uint256 amount,
+        bytes32[] memory proof
+    ) private returns (bool ok, bytes memory err) {
+        IRewardsDistributor.ClaimRequest memory request = IRewardsDistributor.ClaimRequest({
+            owner: owner,
+            cumulative: cumulative,
+            relayer: address(this),
+            fee: relayerFee,
+            nonce: distributor.nonces(owner),
+            deadline: block.timestamp + 1 hours
+        });
+        bytes32 digest = _typed(
+            _domain("Hexmesh RewardsDistributor", address(distributor)),
+            keccak256(
+                abi.encode(
+                    CLAIM_TYPEHASH,
+                    request.owner,
+                    request.cumulative,
+                    request.relayer,
+                    request.fee,
+                    request.nonce,
+                    request.deadline
+                )
+            )
+        );
+        try distributor.claimWithSig(request, proof, _signK1(key, digest)) returns (uint256 got) {
+            ok = got == amount;
+        } catch (bytes memory e) {
+            err = e;
+        }
     }
 
     // ================================================================== guardian, time, governance
@@ -607,7 +619,7 @@ contract SystemHandler is Test {
     }
 
     /// @notice The StandardMerkleTree root and an owner's proof for cumulative amounts `c` of the actors.
-    function tree(uint256[ACTORS] memory c, uint256 owner) external view returns (bytes32, bytes32[] memory) {
+    function tree(uint256[ACTORS] calldata c, uint256 owner) external view returns (bytes32, bytes32[] memory) {
         return (_root(c), _proof(c, owner));
     }
 
@@ -649,10 +661,6 @@ contract SystemHandler is Test {
     ) private view returns (address target, bytes memory data, bytes4 why) {
         bytes4 denied = IAccessControl.AccessControlUnauthorizedAccount.selector;
         bytes32 adminRole = bytes32(0);
-        uint16[] memory pools = new uint16[](1);
-        pools[0] = 6_000;
-        address[] memory oracleSet = new address[](1);
-        oracleSet[0] = caller;
         which %= 18;
         why = denied;
         if (which == 0) (target, data) = (address(vault), abi.encodeCall(StakingVault.setCooldown, (1 days)));
@@ -671,7 +679,19 @@ contract SystemHandler is Test {
         else if (which == 7) (target, data) = (address(registry), abi.encodeCall(DeviceRegistry.setAssertFee, (0)));
         else if (which == 8)
             (target, data) = (address(registry), abi.encodeCall(IAccessControl.grantRole, (adminRole, caller)));
-        else if (which == 9)
+        else (target, data, why) = _privilegedCallOutsideRegistryAndVault(which, caller);
+    }
+
+    function _privilegedCallOutsideRegistryAndVault(
+        uint256 which,
+        address caller
+    ) private view returns (address target, bytes memory data, bytes4 why) {
+        uint16[] memory pools = new uint16[](1);
+        pools[0] = 6_000;
+        address[] memory oracleSet = new address[](1);
+        oracleSet[0] = caller;
+        why = IAccessControl.AccessControlUnauthorizedAccount.selector;
+        if (which == 9)
             (target, data) = (address(distributor), abi.encodeCall(RewardsDistributor.setOracleSet, (oracleSet, 1)));
         else if (which == 10)
             (target, data) = (address(distributor), abi.encodeCall(RewardsDistributor.setChallengeWindow, (1 hours)));
