@@ -8,8 +8,10 @@
  * Signatures are made off chain the way the real signers make them: ethers wallets for EOAs (owners,
  * makers, oracles), node:crypto P-256 keys for secure-element devices, the oracle's own report signers.
  */
+import { p256 } from "@noble/curves/nist.js";
+import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { expect } from "chai";
-import { Signature, TypedDataEncoder, Wallet, getBytes, hexlify, id } from "ethers";
+import { Signature, SigningKey, TypedDataEncoder, Wallet, concat, getBytes, hexlify, id } from "ethers";
 
 import type {
   DeviceRegistry,
@@ -22,6 +24,8 @@ import type {
 import {
   CoverageVerifier,
   ChainView,
+  beaconDigest,
+  separatorOf,
   signBeaconFields,
   signWitnessFields,
   type BeaconReport,
@@ -42,6 +46,7 @@ import {
 import {
   OWNERSHIP_TYPES,
   P256_N,
+  SECP256K1_N,
   malleate,
   p256Device,
   registryDomain,
@@ -1099,6 +1104,46 @@ describe(`signature matrix: ${ROWS.length} signed messages × ${ATTACKS.length} 
       }
     });
   }
+
+  it("the high-s twins sent above are valid signatures by the same key: only the low-s rule refuses them", function () {
+    const digest = getBytes(id("any digest"));
+    const high = (sig: Uint8Array, n: bigint) => BigInt(hexlify(sig.slice(32, 64))) > n / 2n;
+    const loose = { prehash: false, lowS: false } as const;
+
+    // secp256k1 (EOAs, oracles, secp256k1 devices): malleate() keeps r, takes n - s and flips v.
+    const wallet = Wallet.createRandom();
+    const twin = getBytes(malleate(wallet.signingKey.sign(digest).serialized));
+    expect(high(twin, SECP256K1_N)).to.equal(true);
+    expect(
+      secp256k1.verify(twin.slice(0, 64), digest, getBytes(wallet.signingKey.publicKey), loose),
+    ).to.equal(true);
+
+    // P-256 devices on chain sign the EIP-712 digest itself.
+    const device = p256Device();
+    const point = getBytes(concat(["0x04", device.key.x, device.key.y]));
+    const deviceTwin = getBytes(device.signDigest(hexlify(digest), true));
+    expect(high(deviceTwin, P256_N)).to.equal(true);
+    expect(p256.verify(deviceTwin, digest, point, loose)).to.equal(true);
+
+    // Reports: P-256 devices sign SHA-256 of the digest (ES256); secp256k1 devices the digest.
+    const w = new World();
+    const e = w.publishEntropy(T0 - 30_000);
+    for (const kind of ["p256", "secp256k1"] as const) {
+      const beacon = makeBeacon(w.addDevice(`twin-${kind}`, { kind }), e);
+      const reportDigest = beaconDigest(separatorOf(DOMAIN), beacon);
+      const reportTwin = getBytes(highSReport(beacon).signature);
+      if (kind === "p256") {
+        const d = w.devices.at(-1)!.record.key as { x: string; y: string };
+        const pub = getBytes(concat(["0x04", d.x, d.y]));
+        expect(high(reportTwin, P256_N)).to.equal(true);
+        expect(p256.verify(reportTwin, reportDigest, pub, { prehash: true, lowS: false })).to.equal(true);
+      } else {
+        const pub = getBytes(SigningKey.recoverPublicKey(reportDigest, beacon.signature));
+        expect(high(reportTwin, SECP256K1_N)).to.equal(true);
+        expect(secp256k1.verify(reportTwin.slice(0, 64), reportDigest, pub, loose)).to.equal(true);
+      }
+    }
+  });
 
   it("covers every cell of the matrix exactly once", function () {
     for (const row of ROWS)
