@@ -269,6 +269,7 @@ for (const backend of backends()) {
         devices: [
           {
             id: 1n,
+            onboardOrder: (12n << 32n) | 3n,
             owner: addr(1),
             key: { type: "secp256k1" as const, address: addr(3) },
             status: "active" as const,

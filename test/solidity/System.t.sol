@@ -117,7 +117,7 @@ contract SystemInvariantTest is Test {
                 proposer: PROPOSER
             })
         );
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = SystemHandler.stake.selector;
         selectors[1] = SystemHandler.requestUnstake.selector;
         selectors[2] = SystemHandler.cancelUnstake.selector;
@@ -135,6 +135,7 @@ contract SystemInvariantTest is Test {
         selectors[14] = SystemHandler.warp.selector;
         selectors[15] = SystemHandler.govern.selector;
         selectors[16] = SystemHandler.tryPrivileged.selector;
+        selectors[17] = SystemHandler.burnFees.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -203,7 +204,8 @@ contract SystemInvariantTest is Test {
     }
 
     /// @notice Supply never passes the cap, and is exactly genesis + the schedule of the distributed
-    /// epochs - what was burned (onboarding and assert fees).
+    /// epochs - what was burned (collected onboarding and assert fees); the registry holds exactly the
+    /// fees paid and not yet burned.
     function checkSupplyFollowsSchedule() internal view {
         uint256 supply = token.totalSupply();
         assertLe(supply, token.cap(), "supply <= cap");
@@ -211,6 +213,11 @@ contract SystemInvariantTest is Test {
         assertEq(controller.emitted(), scheduled, "emitted == schedule of distributed epochs");
         assertLe(scheduled, EMISSION_CAP, "emission cap");
         assertEq(supply, GENESIS + scheduled - handler.burned(), "supply == genesis + schedule - burned");
+        assertEq(
+            token.balanceOf(address(registry)),
+            handler.feesPaid() - handler.burned(),
+            "registry holds fees paid - burned"
+        );
     }
 
     /// @notice The vault's balance is its stakes, pending requests and reserved rewards, and covers every
@@ -258,6 +265,7 @@ contract SystemInvariantTest is Test {
             token.balanceOf(TREASURY) +
                 token.balanceOf(address(vault)) +
                 token.balanceOf(address(distributor)) +
+                token.balanceOf(address(registry)) + // collected fees
                 token.balanceOf(address(handler)); // relayer fees
         for (uint256 i = 0; i < SystemKeys.ACTORS; ++i) held += token.balanceOf(handler.actorAt(i));
         assertEq(held, token.totalSupply(), "balances sum to supply");
@@ -388,6 +396,8 @@ contract SystemInvariantTest is Test {
         handler.onboard(1, true);
         handler.assertLocation(0, 0, 12345, 30);
         handler.assertLocation(0, 0, 67890, 40);
+        handler.burnFees();
+        handler.burnFees(); // nothing left but one wei: NoFeesToBurn
         handler.requestUnstake(0, 3);
         handler.cancelUnstake(0, 0);
         handler.requestUnstake(1, 100e18);
@@ -413,8 +423,9 @@ contract SystemInvariantTest is Test {
     }
 
     function _checkEveryActionCounted() private view {
-        string[15] memory actions = [
+        string[16] memory actions = [
             "stake",
+            "burnFees",
             "onboard",
             "assertLocation",
             "requestUnstake",

@@ -92,7 +92,8 @@ contract SystemHandler is Test {
     mapping(address actor => uint256[] ids) private _devices;
 
     // ---- ghosts: token
-    uint256 public burned;
+    uint256 public feesPaid; // onboarding and assert fees paid into the registry
+    uint256 public burned; // what burnCollectedFees burned
     // ---- ghosts: distributor (cumulative trees of the last posted and of the live root)
     uint256[ACTORS] public pendingCumulative;
     uint256[ACTORS] public liveCumulative;
@@ -307,7 +308,7 @@ contract SystemHandler is Test {
             _expect(!paused, "onboard succeeded while paused");
             _expect(registry.ownerOf(id) == actor, "onboarded to someone else");
             _devices[actor].push(id);
-            burned += SystemKeys.ONBOARDING_FEE;
+            feesPaid += SystemKeys.ONBOARDING_FEE;
         } catch (bytes memory err) {
             _expectError(paused, err, Pausable.EnforcedPause.selector, "onboard failed");
         }
@@ -328,11 +329,23 @@ contract SystemHandler is Test {
         try registry.assertLocation(id, cell, gain, int16(int256(cellSeed % 100))) {
             _expect(!paused, "assert succeeded while paused");
             _expect(registry.deviceInfo(id).cell == cell, "cell not stored");
-            burned += fee;
+            feesPaid += fee;
         } catch (bytes memory err) {
             _expectError(paused, err, Pausable.EnforcedPause.selector, "assertLocation failed");
         }
         calls["assertLocation"]++;
+    }
+
+    /// @dev Anyone may burn the registry's collected fees (all but one wei); nothing to burn is an error.
+    function burnFees() external {
+        uint256 held = token.balanceOf(address(registry));
+        try registry.burnCollectedFees() returns (uint256 amount) {
+            _expect(held > 1 && amount == held - 1, "burned other than all but one wei");
+            burned += amount;
+        } catch (bytes memory err) {
+            _expectError(held <= 1, err, IDeviceRegistry.NoFeesToBurn.selector, "burnCollectedFees failed");
+        }
+        calls["burnFees"]++;
     }
 
     // ================================================================== emissions and rewards
