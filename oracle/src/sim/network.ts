@@ -6,7 +6,9 @@
  * device that is, whether the report is genuine, and whether the published rules should refuse it
  * even on the true geometry), so the oracle's verdicts can be scored.
  *
- * Deterministic from the world's seed and the epoch options: same inputs, same reports, same bytes.
+ * Deterministic from the world's seed and the epoch options: same inputs, same reports, same bytes,
+ * except P-256 signatures (node:crypto draws a random ECDSA nonce, as secure elements do); their
+ * signed content, digests and every verdict are the same.
  */
 import * as h3 from "h3-js";
 

@@ -19,9 +19,10 @@
  * not_asserted, bad_entropy / entropy_expired, invalid_packet, invalid_region, invalid_frequency,
  * invalid_data_rate, invalid_tx_power, then duplicate, irregular_interval.
  * For a witness: outside_epoch, gateway_not_found, bad_signature, denied, not_active, not_asserted,
- * unknown_beacon, invalid_beacon, self_witness, too_late / too_early, invalid_region,
+ * unknown_beacon, invalid_beacon, self_witness, same_owner, too_late / too_early, invalid_region,
  * invalid_frequency, invalid_data_rate, below_min_distance, max_distance_exceeded, bad_rssi,
- * bad_snr, then duplicate. The first failing check is the recorded reason.
+ * bad_snr, then duplicate, then (over the epoch) nonreciprocal_signal. The first failing check is
+ * the recorded reason. same_owner and nonreciprocal_signal are parameters (params.ts), on by default.
  *
  * Per report, the main thread keeps only the stage-1 record (160 bytes) and a few bytes of state
  * (reason, selected, units): no object or string per report.
