@@ -26,7 +26,7 @@ const SHARES = {
 const OPTIONS = {
   devices: 400,
   seed: "sim-test",
-  windows: 2,
+  windows: 1,
   adversaryShares: SHARES,
   coverage: { preparer: "inline" as const },
 };

@@ -167,6 +167,24 @@ export interface SimAnalysis {
   }[];
   readonly distributedMesh: number;
   readonly root: string;
+  /** Per kind of report (ACTS) and device kind: how many were filed and how many the oracle accepted. */
+  readonly acts: readonly {
+    readonly kind: DeviceKind;
+    readonly act: string;
+    readonly count: number;
+    readonly accepted: number;
+  }[];
+  /** Genuine witness reports between members of one farm (attenuated farms / raw farms). */
+  readonly farmMutual: { readonly attenuated: Tally; readonly raw: Tally };
+  /** Honest beacons refused as duplicate because a thief's copy arrived first. */
+  readonly stolenVictims: number;
+  /** Honest reports refused by a timing rule (too_late, too_early). */
+  readonly honestTiming: number;
+}
+
+export interface Tally {
+  readonly count: number;
+  readonly accepted: number;
 }
 
 const mesh = (wei: bigint) => Number(wei / 10n ** 12n) / 1e6;
@@ -283,6 +301,53 @@ export function analyse(run: SimRun): SimAnalysis {
 
   let beacons = 0;
   for (let i = 0; i < n; i++) if (t.type[i] === 0) beacons++;
+
+  const actMap = new Map<string, { kind: DeviceKind; act: string; count: number; accepted: number }>();
+  const farmAtt = { count: 0, accepted: 0 };
+  const farmRaw = { count: 0, accepted: 0 };
+  const victims = new Set<number>();
+  let honestTiming = 0;
+  for (let i = 0; i < n; i++) {
+    const d = devices[t.device[i]!]!;
+    const act = ACTS[t.act[i]!]!;
+    const key = `${d.kind}:${act}`;
+    let e = actMap.get(key);
+    if (e === undefined) actMap.set(key, (e = { kind: d.kind, act, count: 0, accepted: 0 }));
+    e.count++;
+    if (reason[i] === 0) e.accepted++;
+    if (act === "stolen_beacon" && reason[i] === 0) victims.add(t.counterpart[i]!);
+    const c = t.counterpart[i]!;
+    if (
+      d.kind === "witness_farm" &&
+      t.type[i] === 1 &&
+      c >= 0 &&
+      devices[c]!.group === d.group &&
+      devices[c]!.kind === "witness_farm"
+    ) {
+      const tally = d.attenuationDb > 0 ? farmAtt : farmRaw;
+      tally.count++;
+      if (reason[i] === 0) tally.accepted++;
+    }
+    if (d.kind === "honest") {
+      const r = reasonName(reason[i]!);
+      if (r === "too_late" || r === "too_early") honestTiming++;
+    }
+  }
+  let stolenVictims = 0;
+  for (let i = 0; i < n; i++) {
+    if (
+      t.type[i] === 0 &&
+      t.act[i] === 0 &&
+      victims.has(t.device[i]!) &&
+      reasonName(reason[i]!) === "duplicate"
+    )
+      stolenVictims++;
+  }
+  const kindRank = (k: DeviceKind) => DEVICE_KINDS.indexOf(k);
+  const acts = [...actMap.values()].sort(
+    (x, y) =>
+      kindRank(x.kind) - kindRank(y.kind) || ACTS.indexOf(x.act as never) - ACTS.indexOf(y.act as never),
+  );
   return {
     seed: world.seed,
     devices: devices.length,
@@ -309,6 +374,10 @@ export function analyse(run: SimRun): SimAnalysis {
     })),
     distributedMesh: mesh(distributed),
     root: run.result.commit.epochRoot.root,
+    acts,
+    farmMutual: { attenuated: farmAtt, raw: farmRaw },
+    stolenVictims,
+    honestTiming,
   };
 }
 

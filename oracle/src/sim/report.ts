@@ -3,6 +3,7 @@
  * by vega in pure JavaScript, no canvas). Byte-identical for the same analysis: nothing in it
  * depends on the clock or the machine (timings are printed by the script, not written here).
  */
+import * as prettier from "prettier";
 import * as vega from "vega";
 import * as vl from "vega-lite";
 
@@ -199,6 +200,61 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
   p();
   p(`![Honest reports](${chartPrefix}honest.svg)`);
   p();
+  const actOf = (kind: DeviceKind, act: string) =>
+    a.acts.find((x) => x.kind === kind && x.act === act) ?? { count: 0, accepted: 0 };
+  const frac = (t: { count: number; accepted: number }) =>
+    `${t.accepted.toLocaleString("en-US")} of ${t.count.toLocaleString("en-US")} (${pct(share(t.accepted, t.count))})`;
+  const ratio = (kind: DeviceKind) => a.kinds.find((k) => k.kind === kind)!.rewardRatio.toFixed(2);
+  p(`## Findings: where the rules are weak`);
+  p();
+  p(
+    `Measured in this run (the rules are those of \`DEFAULT_COVERAGE_PARAMS\`, oracle/src/verify/params.ts).`,
+  );
+  p();
+  p(
+    `1. **Relayed witness reports inside the 4 s window pass.** \`late_relay\` devices filed ` +
+      `${actOf("late_relay", "relayed").count} witness reports of beacons 10-60 km away that only an ` +
+      `accomplice heard; accepted: ${frac(actOf("late_relay", "relayed"))}. The timing window on the oracle's ` +
+      `receive time is the only defence, and a relay faster than 4 s is invisible (reward ${ratio("late_relay")}× honest). ` +
+      "Direction: gateway fine timestamps (GPS-disciplined concentrators) checked against the beacon's, or " +
+      "penalising one-way links with a strong margin (the far beaconer never hears the relay).",
+  );
+  p(
+    `2. **Beacon theft by latency.** A replayer re-signs a beacon it heard as its own and sends it faster: ` +
+      `accepted ${frac(actOf("replayer", "stolen_beacon"))}; ${a.stolenVictims} honest beacons were refused as ` +
+      "`duplicate` because the copy arrived first. The payload is keccak256(remote ‖ local entropy) and does not " +
+      "bind the beaconer's key, and `duplicate` keeps the first receipt. Direction: derive the payload from the " +
+      "beaconer's key id too (a wire-format change), or refuse every beacon of a payload claimed by two devices.",
+  );
+  p(
+    `3. **Location spoofing within 100 km is not detected.** \`location_spoofer\` reward ${ratio("location_spoofer")}× ` +
+      "honest: only spoofs to another city are caught (`max_distance_exceeded`); a cell 15-60 km away passes the " +
+      "free-space bound because real path loss is 30-40 dB above free space. Direction: a statistical path-loss " +
+      "consistency test per device, or locating the beaconer from its witnesses' positions and signals.",
+  );
+  p(
+    `4. **Witness farms with attenuators pass.** Mutual witness reports inside a farm: attenuated farms ` +
+      `${frac(a.farmMutual.attenuated)} accepted, farms without attenuators ${frac(a.farmMutual.raw)} accepted ` +
+      `(\`bad_rssi\`). One wallet per device defeats \`same_owner\`; attenuation is symmetric, so reciprocity holds ` +
+      `(reward ${ratio("witness_farm")}× honest). Direction: a farm's members report near-identical signals for ` +
+      "every outside beacon (one antenna spot): correlation of witness signals across devices.",
+  );
+  p(
+    `5. **\`same_owner\` stops only the careless ring.** Fabricated witness reports of one wallet's devices: ` +
+      `accepted ${frac(actOf("colluding_wallet", "fabricated"))}. A ring that registers each device to its own ` +
+      "wallet, as the farms do, is untouched.",
+  );
+  p(
+    `6. **Reciprocity is beaten by amplifying both ways.** \`signal_forger\` (receive amplifier only) reward ` +
+      `${ratio("signal_forger")}× honest. An amplifier on transmit too keeps links reciprocal; the EIRP it implies ` +
+      "is above the registered one, but `txPower` is self-reported, so `invalid_tx_power` cannot see it.",
+  );
+  p(
+    `7. **Timing uses the oracle's receive time.** ${a.honestTiming} honest reports were refused \`too_late\` / ` +
+      "`too_early`, nearly all because the beaconer or witness has a slow backhaul (3% of devices here): a slow " +
+      "beaconer loses every witness of its beacon.",
+  );
+  p();
   p(`## Per kind`);
   p();
   p(
@@ -283,5 +339,7 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
       "0-3 dB interference) reaches the LoRa demodulation floor of its spreading factor.",
   );
   p();
-  return { markdown: `${lines.join("\n")}\n`, charts };
+  // formatted as the repository's prettier would (npm run format:check covers docs/)
+  const markdown = await prettier.format(`${lines.join("\n")}\n`, { parser: "markdown", printWidth: 110 });
+  return { markdown, charts };
 }
