@@ -7,6 +7,7 @@ import {
   ChainView,
   concatChunks,
   CoverageVerifier,
+  DEFAULT_COVERAGE_PARAMS,
   encodeReport,
   formatWad,
   payloadHash,
@@ -592,6 +593,73 @@ describe("oracle / verification rules", function () {
       ]);
       expect(work.verdicts.map((v) => v.reason)).to.deep.equal([null, "malformed", "malformed"]);
       expect(toHex(new Uint8Array(0))).to.equal("0x");
+    });
+  });
+
+  describe("hardening rules (found by the network simulator)", function () {
+    it("same_owner: a witness of a beacon of a device with the same owner is refused", async function () {
+      const w = new World();
+      const ring = `0x${"ab".repeat(20)}` as const;
+      const a = w.addDevice("ring-a", { owner: ring });
+      const b = w.addDevice("ring-b", { owner: ring, northM: 2_000 });
+      const c = w.addDevice("other", { northM: -2_000 });
+      const e = w.publishEntropy(T0 - 30_000);
+      const beacon = makeBeacon(a, e);
+      const reports = [
+        received(beacon, T0),
+        received(makeWitness(b, a, beacon), T0 + 1),
+        received(makeWitness(c, a, beacon), T0 + 2),
+      ];
+      const work = await verify(w, reports);
+      expect(work.verdicts.map((v) => v.reason)).to.deep.equal([null, "same_owner", null]);
+      // the rule is a parameter: off, the ring's witness passes
+      const off = await verify(w, reports, {
+        params: { ...DEFAULT_COVERAGE_PARAMS, refuseSameOwnerWitness: false },
+      });
+      expect(off.verdicts.map((v) => v.reason)).to.deep.equal([null, null, null]);
+    });
+
+    /**
+     * X and four neighbours witness each other once each; X reports their beacons `gapDb` stronger
+     * (relative to the free-space bound) than they report X's.
+     */
+    async function reciprocityCase(gapDb: number, neighbours = 4, options: CoverageOptions = {}) {
+      const w = new World();
+      const x = w.addDevice("x");
+      const ys = Array.from({ length: neighbours }, (_, i) =>
+        w.addDevice(`y${i}`, { northM: 1_500 * Math.cos(i), eastM: 1_500 * Math.sin(i) + 400 * i }),
+      );
+      const e = w.publishEntropy(T0 - 30_000);
+      const reports: ReceivedReport[] = [];
+      const xb = makeBeacon(x, e);
+      reports.push(received(xb, T0));
+      ys.forEach((y, i) => {
+        const yb = makeBeacon(y, e);
+        reports.push(received(yb, T0 + 10 * (i + 1)));
+        reports.push(received(makeWitness(x, y, yb, { marginDb: 10 }), T0 + 10 * (i + 1) + 1));
+        reports.push(received(makeWitness(y, x, xb, { marginDb: 10 + gapDb }), T0 + 2 + i));
+      });
+      const work = await verify(w, reports, options);
+      const ofX = work.verdicts.filter((v) => v.kind === "witness" && v.device === x.keyId);
+      const others = work.verdicts.filter((v) => v.kind !== "witness" || v.device !== x.keyId);
+      return { ofX, others };
+    }
+
+    it("nonreciprocal_signal: a device hearing others 20 dB better than they hear it loses its witnesses", async function () {
+      const { ofX, others } = await reciprocityCase(20);
+      expect(ofX.map((v) => v.reason)).to.deep.equal(Array(4).fill("nonreciprocal_signal"));
+      expect(ofX.every((v) => !v.selected && v.units === 0n)).to.equal(true);
+      // every beacon (its own too) and its neighbours' witness reports are untouched
+      expect(others.length).to.equal(5 + 4);
+      expect(others.every((v) => v.reason === null)).to.equal(true);
+    });
+
+    it("nonreciprocal_signal: within the tolerance, with too few pairs, or switched off, nothing is refused", async function () {
+      expect((await reciprocityCase(8)).ofX.map((v) => v.reason)).to.deep.equal(Array(4).fill(null));
+      // two reciprocal pairs are fewer than minPairs (3): no judgement
+      expect((await reciprocityCase(20, 2)).ofX.map((v) => v.reason)).to.deep.equal([null, null]);
+      const off = await reciprocityCase(20, 4, { params: { ...DEFAULT_COVERAGE_PARAMS, reciprocity: null } });
+      expect(off.ofX.map((v) => v.reason)).to.deep.equal(Array(4).fill(null));
     });
   });
 

@@ -62,9 +62,20 @@ export class Rng {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+  /** Uniform in [lo, hi). */
+  range(lo: number, hi: number): number {
+    return lo + (hi - lo) * this.next();
+  }
+  /** Standard normal (Box-Muller, one draw per call). */
+  normal(): number {
+    const u1 = 1 - this.next(); // (0, 1]
+    const u2 = this.next();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
 }
 
-function signerFor(seed: string, index: number, isP256: boolean): DeviceSigner {
+/** The device key the simulators derive for device `index` of a seed (secp256k1 or P-256). */
+export function signerFor(seed: string, index: number, isP256: boolean): DeviceSigner {
   const secret = hash(`${seed}:device:${index}`);
   if (!isP256) return secp256k1Signer(secret);
   const pub = p256.getPublicKey(secret, false);

@@ -19,9 +19,10 @@
  * not_asserted, bad_entropy / entropy_expired, invalid_packet, invalid_region, invalid_frequency,
  * invalid_data_rate, invalid_tx_power, then duplicate, irregular_interval.
  * For a witness: outside_epoch, gateway_not_found, bad_signature, denied, not_active, not_asserted,
- * unknown_beacon, invalid_beacon, self_witness, too_late / too_early, invalid_region,
+ * unknown_beacon, invalid_beacon, self_witness, same_owner, too_late / too_early, invalid_region,
  * invalid_frequency, invalid_data_rate, below_min_distance, max_distance_exceeded, bad_rssi,
- * bad_snr, then duplicate. The first failing check is the recorded reason.
+ * bad_snr, then duplicate, then (over the epoch) nonreciprocal_signal. The first failing check is
+ * the recorded reason. same_owner and nonreciprocal_signal are parameters (params.ts), on by default.
  *
  * Per report, the main thread keeps only the stage-1 record (160 bytes) and a few bytes of state
  * (reason, selected, units): no object or string per report.
@@ -280,6 +281,7 @@ class EpochVerification {
     const order = this.canonicalOrder(table);
     const accepted = this.beaconPass(table, order);
     this.witnessPass(table, order, accepted);
+    if (this.params.reciprocity) this.reciprocityPass(table, accepted, this.params.reciprocity);
     const devices = this.reward(table, accepted);
     const reason = this.reason;
     const selected = this.selected;
@@ -371,11 +373,95 @@ class EpochVerification {
     }
   }
 
+  /**
+   * Reciprocity over the witnesses accepted so far (see CoverageParams.reciprocity). Losses are
+   * summed in canonical order and medians taken over sorted values, so the outcome does not depend
+   * on input order. Refused witnesses leave their beacon's list before selection.
+   */
+  private reciprocityPass(
+    t: ReportTable,
+    accepted: ReadonlyMap<number, BeaconState>,
+    rule: { readonly minPairs: number; readonly maxMedianDb: number },
+  ): void {
+    const devices = this.chain.devices;
+    // pair (lo, hi) -> [sum loss lo->hi, count, sum loss hi->lo, count]
+    const pairs = new Map<number, [number, number, number, number]>();
+    const span = devices.length + 1;
+    const beacons = [...accepted.values()].sort((x, y) => x.index - y.index);
+    const position = new Map<number, number>();
+    for (const [k, i] of this.canonicalPositions(beacons, t)) position.set(i, k);
+    beacons.sort((x, y) => position.get(x.index)! - position.get(y.index)!);
+    for (const beacon of beacons) {
+      const bd = t.deviceIndex(beacon.index);
+      const eirp = t.power(beacon.index) / 10 + devices[bd]!.record.gain / 10;
+      for (const w of beacon.witnesses) {
+        const wd = t.deviceIndex(w);
+        const loss = eirp + devices[wd]!.record.gain / 10 - t.power(w) / 10;
+        const lo = Math.min(bd, wd);
+        const key = lo * span + Math.max(bd, wd);
+        let p = pairs.get(key);
+        if (p === undefined) pairs.set(key, (p = [0, 0, 0, 0]));
+        if (bd === lo) {
+          p[0] += loss;
+          p[1] += 1;
+        } else {
+          p[2] += loss;
+          p[3] += 1;
+        }
+      }
+    }
+    // per device: (loss as transmitter) - (loss as receiver), one value per reciprocal pair
+    const excess = new Map<number, number[]>();
+    const add = (d: number, v: number) => {
+      const list = excess.get(d);
+      if (list === undefined) excess.set(d, [v]);
+      else list.push(v);
+    };
+    for (const [key, p] of pairs) {
+      if (p[1] === 0 || p[3] === 0) continue;
+      const lo = Math.floor(key / span);
+      const hi = key - lo * span;
+      const loToHi = p[0] / p[1];
+      const hiToLo = p[2] / p[3];
+      add(lo, loToHi - hiToLo);
+      add(hi, hiToLo - loToHi);
+    }
+    const flagged = new Set<number>();
+    for (const [d, values] of excess) {
+      if (values.length < rule.minPairs) continue;
+      values.sort((x, y) => x - y);
+      const m = values.length;
+      const median = m % 2 === 1 ? values[(m - 1) / 2]! : (values[m / 2 - 1]! + values[m / 2]!) / 2;
+      if (median > rule.maxMedianDb) flagged.add(d);
+    }
+    if (flagged.size === 0) return;
+    for (const beacon of accepted.values()) {
+      const kept: number[] = [];
+      for (const w of beacon.witnesses) {
+        if (flagged.has(t.deviceIndex(w))) this.reason[w] = CODE.nonreciprocal_signal;
+        else kept.push(w);
+      }
+      beacon.witnesses.length = 0;
+      beacon.witnesses.push(...kept);
+    }
+  }
+
+  /** (position in canonical order, report index) of the given beacons: by receive time, then id. */
+  private canonicalPositions(beacons: readonly BeaconState[], t: ReportTable): [number, number][] {
+    const idx = beacons.map((b) => b.index);
+    idx.sort((a, b) => t.receivedAt(a) - t.receivedAt(b) || t.compare32(a, b, "id"));
+    return idx.map((i, k) => [k, i]);
+  }
+
   private checkPair(t: ReportTable, b: number, w: number): number {
     const params = this.params;
     const bd = t.deviceIndex(b);
     const wd = t.deviceIndex(w);
     if (bd === wd) return CODE.self_witness;
+    const devices = this.chain.devices;
+    if (params.refuseSameOwnerWitness === true && devices[bd]!.record.owner === devices[wd]!.record.owner) {
+      return CODE.same_owner;
+    }
     const dt = t.receivedAt(w) - t.receivedAt(b);
     if (dt > params.witnessWindowMs) return CODE.too_late;
     if (dt < -params.witnessWindowMs) return CODE.too_early;
@@ -393,7 +479,6 @@ class EpochVerification {
     if (distance > params.maxDistanceM) return CODE.max_distance_exceeded;
     const signal = t.power(w) / 10;
     const pathM = Math.max(distance - params.positionSlackM, 1);
-    const devices = this.chain.devices;
     const bound = maxRssiDbm(
       t.power(b) / 10,
       devices[bd]!.record.gain / 10,

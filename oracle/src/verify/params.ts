@@ -34,6 +34,21 @@ export interface CoverageParams {
   readonly maxWitnessesPerBeacon: number;
   /** Share of the epoch pool for beacons, basis points (Helium PoC: 20%); witnesses get the rest. */
   readonly beaconPoolBps: number;
+  /**
+   * Refuse a witness of a beacon whose device has the same owner (`same_owner`). One wallet's
+   * devices vouching for each other prove nothing; splitting devices over wallets gets around it,
+   * so this stops only the careless ring (see docs/sim/report.md). Absent = false.
+   */
+  readonly refuseSameOwnerWitness?: boolean;
+  /**
+   * Reciprocity (`nonreciprocal_signal`): path loss is the same both ways (Lorentz reciprocity), so
+   * for two devices that witnessed each other in the epoch, the loss A->B computed from B's report
+   * (txPower_A + gain_A + gain_B - signal) matches the loss B->A within measurement and fading.
+   * A device whose median excess (loss it causes as a transmitter minus loss it sees as a receiver)
+   * over at least `minPairs` such pairs is above `maxMedianDb` receives better than its registered
+   * hardware allows (hidden amplifier or antenna): its witness reports are refused. Absent = off.
+   */
+  readonly reciprocity?: { readonly minPairs: number; readonly maxMedianDb: number } | null;
 }
 
 export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
@@ -49,4 +64,6 @@ export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
   noiseFigureDb: 6,
   maxWitnessesPerBeacon: 14,
   beaconPoolBps: 2_000,
+  refuseSameOwnerWitness: true,
+  reciprocity: { minPairs: 3, maxMedianDb: 10 },
 };

@@ -29,6 +29,8 @@ export const REASONS = [
   "max_distance_exceeded", // 23 Helium: > 100 km
   "bad_rssi", // 24 Helium: signal stronger than free-space path loss allows
   "bad_snr", // 25 Hexmesh: SNR below the demodulation floor or above what the signal allows
+  "same_owner", // 26 Hexmesh: witness of a beacon of a device with the same owner
+  "nonreciprocal_signal", // 27 Hexmesh: the device hears others far better than they hear it (reciprocity)
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
