@@ -350,6 +350,7 @@ export function buildWorld(o: WorldOptions): World {
       region,
       record: {
         id: BigInt(index + 1),
+        onboardOrder: BigInt(index + 1),
         owner,
         key: signer.key,
         status: "active",
