@@ -248,7 +248,9 @@ console.log(
   "Rejections: ~2% of reports spoiled by the simulator (bad_signature: forged; malformed: truncated text; too_late/too_early: delayed\n" +
     "  witness or beacon; their witnesses then count as invalid_beacon/unknown_beacon), plus per epoch a device witnessing itself\n" +
     "  (self_witness), a signal 30 dB above the free-space bound (bad_rssi), a witness and a beacon sent twice (duplicate), an\n" +
-    "  unregistered key (gateway_not_found); in epoch 2 the suspended device's reports are denied.",
+    "  unregistered key (gateway_not_found); in epoch 2 the suspended device's reports are denied. same_owner: a device's\n" +
+    "  witness of a beacon from a device with the same owner is refused (self-dealing rings, see docs/sim/report.md); the\n" +
+    "  demo's six owners each hold neighbouring devices, so about one witness in nine falls to it.",
 );
 
 // Staking rewards stream: close one more epoch so the last stream completes, then claim.
