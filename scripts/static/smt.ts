@@ -48,7 +48,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const explicitFiles = !!process.env.SMT_CHECK_FILES;
 const all = explicitFiles || process.env.SMT_ALL === "1";
 const files = explicitFiles
-  ? process.env.SMT_CHECK_FILES!.split(/\s+/)
+  ? process.env
+      .SMT_CHECK_FILES!.split(/\s+/)
       .filter(Boolean)
       .map((f) => path.resolve(root, f))
   : findSolidityFiles(path.join(root, "contracts", "libraries"));

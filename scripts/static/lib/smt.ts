@@ -323,6 +323,8 @@ export class SolcWorker {
       }
     });
     proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (wp.stderr += chunk));
+    // Writing to a process that has died fails with EPIPE; its `close` below reports the death.
+    proc.stdin.on("error", () => {});
     proc.on("close", (code, signal) => {
       wp.exit = signal ? `signal ${signal}` : `exit code ${code}`;
       if (this.current === wp) this.current = undefined;
@@ -408,7 +410,8 @@ export async function runSmt(opts: SmtOptions): Promise<SmtReport> {
     const planned = new Set([...plan.jobs.map((j) => j.name), ...plan.skipped.map((s) => s.name)]);
     for (const name of wantedNames) {
       // A renamed or removed function must not silently leave the selected set.
-      if (!planned.has(name)) report.problems.push({ file: name, line: 0, message: "selected function not found" });
+      if (!planned.has(name))
+        report.problems.push({ file: name, line: 0, message: "selected function not found" });
     }
     plan.jobs = plan.jobs.filter((j) => wantedNames.has(j.name));
     plan.skipped = plan.skipped.filter((s) => wantedNames.has(s.name));
