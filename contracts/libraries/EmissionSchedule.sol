@@ -15,6 +15,7 @@ library EmissionSchedule {
     /// @param initialEmission Emission of each epoch of the first halving period.
     /// @param halvingInterval Epochs per halving period; must be non-zero.
     function nominal(uint256 epoch, uint256 initialEmission, uint256 halvingInterval) internal pure returns (uint256) {
+        // static-check-ignore: smt-div-by-zero halvingInterval is never 0: EmissionsController (the only caller) rejects 0 in its constructor; 0 would revert with Panic(0x12)
         uint256 halvings = epoch / halvingInterval;
         // A shift by 256 or more is zero in the EVM; say so explicitly for readers and provers.
         if (halvings >= 256) return 0;
@@ -48,7 +49,7 @@ library EmissionSchedule {
     ) internal pure returns (uint256 total) {
         uint256 fullPeriods = epochCount / halvingInterval;
         for (uint256 i = 0; i < fullPeriods; ++i) {
-            if (i >= 256) return total < cap ? total : cap;
+            // Ends by i = 256 at the latest: a shift by 256 or more is zero.
             uint256 perEpoch = initialEmission >> i;
             if (perEpoch == 0) return total < cap ? total : cap;
             total += perEpoch * halvingInterval;

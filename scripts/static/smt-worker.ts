@@ -8,7 +8,7 @@
  *
  * Runs under Node's built-in type stripping (no loader): node imports only, erasable types only.
  * Job: {"id": 1, "input": "<standard JSON>", "root": "<project root>", "overrides": {"<unit>": "<source>"}}
- * Result: {"id": 1, "output": "<solc standard JSON output>"}
+ * Result: {"id": 1, "output": "<solc standard JSON output>", "cpuMs": <CPU time of the job>}
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -53,6 +53,9 @@ function importer(job: Job): (unit: string) => ImportResult {
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === "") continue;
   const job = JSON.parse(line) as Job;
+  const cpu = process.cpuUsage();
   const output = solc.compile(job.input, { import: importer(job) });
-  process.stdout.write(`${JSON.stringify({ id: job.id, output })}\n`);
+  const used = process.cpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000;
+  process.stdout.write(`${JSON.stringify({ id: job.id, output, cpuMs })}\n`);
 }

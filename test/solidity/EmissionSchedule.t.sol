@@ -74,4 +74,14 @@ contract EmissionScheduleTest is Test {
         assertEq(EmissionSchedule.emissionAt(15, cap, 100, 10, cap), 0, "zero after the cap");
         assertEq(EmissionSchedule.cumulative(10_000, 100, 10, cap), cap, "stays capped");
     }
+
+    /// @notice The longest loop: 2^254 per epoch, one epoch per halving, halves to zero at period 255
+    /// (the loop ends there, before any shift by 256): the total is 2^255 - 1, then the cap applies.
+    function test_LongestScheduleEndsWhenTheEmissionReachesZero() public pure {
+        uint256 initial = 2 ** 254;
+        assertEq(EmissionSchedule.cumulative(255, initial, 1, type(uint256).max), 2 ** 255 - 1, "255 periods");
+        assertEq(EmissionSchedule.cumulative(10_000, initial, 1, type(uint256).max), 2 ** 255 - 1, "no more after");
+        assertEq(EmissionSchedule.cumulative(10_000, initial, 1, 2 ** 255 - 2), 2 ** 255 - 2, "capped");
+        assertEq(EmissionSchedule.nominal(255, initial, 1), 0, "zero from period 255");
+    }
 }

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 
 import { loadProgram } from "../../scripts/static/lib/solidity.js";
-import { runSmt, withoutUnchecked, type SmtReport } from "../../scripts/static/lib/smt.js";
+import { SolcWorker, runSmt, withoutUnchecked, type SmtReport } from "../../scripts/static/lib/smt.js";
 import { ROOT, display, fixture, lineOf, runHardhatScript } from "../helpers/static.js";
 
 const SAFE = fixture("SmtSafeLib.sol");
@@ -16,7 +16,7 @@ describe("SMTChecker on math libraries (solc-js, CHC + z3)", function () {
     report = await runSmt({ root: ROOT, files: [SAFE, OVERFLOW, SUPPRESSED], timeoutMs: 300_000 });
   });
 
-  it("runs one harness per internal library function", function () {
+  it("runs one harness per internal library function, private ones through their callers", function () {
     expect(report.libraries).to.equal(3);
     expect(report.jobs.map((j) => j.name).sort()).to.deep.equal([
       "SmtOverflowLib.accrue",
@@ -27,11 +27,13 @@ describe("SMTChecker on math libraries (solc-js, CHC + z3)", function () {
       "SmtSuppressedLib.nextSlot",
     ]);
     for (const job of report.jobs) expect(job.status, `${job.name}: ${job.error ?? ""}`).to.equal("done");
-    expect(report.skipped).to.deep.equal([]);
+    expect(report.skipped).to.deep.equal([
+      { name: "SmtSafeLib._totalBps", reason: "private (analysed through its callers in this library)" },
+    ]);
     expect(report.problems).to.deep.equal([]);
   });
 
-  it("proves the safe library's targets, unchecked blocks and struct arguments included", function () {
+  it("proves the safe library's targets, unchecked blocks, struct arguments and private helpers included", function () {
     const checks = report.jobs.filter((j) => j.name.startsWith("SmtSafeLib.")).flatMap((j) => j.checks);
     const decisive = checks.filter((c) => c.status !== "unsupported");
     expect(decisive.every((c) => c.status === "safe")).to.equal(true);
@@ -40,7 +42,7 @@ describe("SMTChecker on math libraries (solc-js, CHC + z3)", function () {
       [
         `overflow@${lineOf(SAFE, "uint256 sum = uint256(a) + uint256(b);")}`,
         `underflow@${lineOf(SAFE, "Comparators.gt(a, b) ? a - b : 0")}`,
-        `overflow@${lineOf(SAFE, "uint256 bps = uint256(split.stakingBps) + split.treasuryBps;")}`,
+        `overflow@${lineOf(SAFE, "return uint256(split.stakingBps) + split.treasuryBps;")}`,
         `overflow@${lineOf(SAFE, "(uint256(amount) * bps) / 10_000")}`,
         `divByZero@${lineOf(SAFE, "(uint256(amount) * bps) / 10_000")}`,
       ].sort(),
@@ -81,6 +83,50 @@ describe("SMTChecker on math libraries (solc-js, CHC + z3)", function () {
     expect(slow.jobs.map((j) => j.status)).to.deep.equal(["timeout", "timeout"]);
     expect(slow.findings).to.deep.equal([]);
     expect(slow.problems).to.deep.equal([]);
+  });
+
+  it("checks only the selected functions, and reports a selected function that does not exist", async function () {
+    this.timeout(300_000);
+    const some = await runSmt({
+      root: ROOT,
+      files: [OVERFLOW],
+      timeoutMs: 300_000,
+      functions: ["SmtOverflowLib.double", "SmtOverflowLib.renamed"],
+    });
+    expect(some.jobs.map((j) => `${j.name} ${j.status}`)).to.deep.equal(["SmtOverflowLib.double done"]);
+    expect(some.findings).to.deep.equal([]);
+    expect(some.problems).to.deep.equal([
+      { file: "SmtOverflowLib.renamed", line: 0, message: "selected function not found" },
+    ]);
+  });
+
+  it("starts the next job on a fresh worker after a timeout, untouched by the killed one's exit", async function () {
+    this.timeout(120_000);
+    // The killed process's exit used to reach the next job and end it as "solc worker exited".
+    const worker = new SolcWorker();
+    const input = {
+      language: "Solidity",
+      sources: {
+        "A.sol": { content: "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.28;\ncontract A {}\n" },
+      },
+      settings: { outputSelection: { "*": { "": [] } } },
+    };
+    try {
+      expect((await worker.run(input, ROOT, {}, 1)).status).to.equal("timeout");
+      const next = await worker.run(input, ROOT, {}, 100_000);
+      expect(next.status, next.error).to.equal("done");
+      expect(JSON.parse(next.output)).to.have.property("sources");
+      expect(next.cpuMs).to.be.greaterThan(0);
+    } finally {
+      worker.close();
+    }
+  });
+
+  it("reports a worker that dies during a job as crashed (no result), with its exit status", async function () {
+    const worker = new SolcWorker(["-e", "process.stdin.once('data', () => process.exit(7))"]);
+    const run = await worker.run({}, ROOT, {}, 30_000);
+    expect(run.status).to.equal("crashed");
+    expect(run.error).to.equal("solc worker exited (exit code 7)");
   });
 
   it("handles an empty set of libraries", async function () {

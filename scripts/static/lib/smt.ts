@@ -50,6 +50,11 @@ export interface SmtOptions {
   files: string[];
   /** Wall-clock limit per function (one solc run), ms. */
   timeoutMs: number;
+  /**
+   * Only these functions ("Library.function", or "Library (public functions)"); every one must
+   * exist. All functions of `files` when absent.
+   */
+  functions?: readonly string[];
   concurrency?: number;
 }
 
@@ -65,8 +70,16 @@ export interface SmtCheck {
 
 export interface SmtJobResult {
   name: string;
-  status: "done" | "timeout" | "error";
+  /**
+   * done: solc answered. timeout: killed at the limit. crashed: the worker process died during the
+   * job (solc-js or z3 inside it gave up; no verdict, reported as unknown). error: solc refused the
+   * input (a compile error), a failure.
+   */
+  status: "done" | "timeout" | "crashed" | "error";
+  /** Wall-clock time. */
   ms: number;
+  /** CPU time of the solc worker (NaN when it did not answer). */
+  cpuMs: number;
   checks: SmtCheck[];
   error?: string;
 }
@@ -153,6 +166,11 @@ function planJobs(
         const info = functionInfo(fn);
         const name = `${libName}.${info.name}`;
         if (!info.body) return;
+        if (info.visibility === "private") {
+          // A harness cannot call it; it is analysed inside the runs of the functions that call it.
+          skipped.push({ name, reason: "private (analysed through its callers in this library)" });
+          return;
+        }
         if (info.visibility === "public" || info.visibility === "external") {
           hasEntryPoints = true;
           return;
@@ -259,72 +277,100 @@ function parseChecks(
   return checks;
 }
 
-interface WorkerRun {
-  status: "done" | "timeout" | "error";
+export interface WorkerRun {
+  status: "done" | "timeout" | "crashed";
   output: string;
   error: string;
+  /** Wall-clock time of the job. */
   ms: number;
+  /** CPU time the worker spent on the job (user + system; what a busy machine does not inflate). */
+  cpuMs: number;
 }
 
-/** One long-lived smt-worker.ts process; restarted after a job is killed for taking too long. */
-class SolcWorker {
-  private proc: ChildProcessWithoutNullStreams | undefined;
-  private buffer = "";
-  private stderr = "";
-  private deliver: ((line: string | undefined) => void) | undefined;
+/** One child process and what it has said so far; a killed process keeps its own state. */
+interface WorkerProcess {
+  proc: ChildProcessWithoutNullStreams;
+  stderr: string;
+  /** Called with each stdout line, and with undefined when the process has exited. */
+  deliver: ((line: string | undefined) => void) | undefined;
+  exit: string | undefined;
+}
+
+/**
+ * One long-lived smt-worker.ts process; restarted after a job is killed for taking too long.
+ * Each process carries its own listeners: the `close` event of a process killed on a timeout
+ * arrives after the next job has started on a new process, and must not end that job (it did,
+ * and was reported as "solc worker exited" for every function run after a timeout).
+ */
+export class SolcWorker {
+  private current: WorkerProcess | undefined;
   private nextId = 1;
 
-  private start(): ChildProcessWithoutNullStreams {
-    const proc = spawn(process.execPath, [WORKER], { stdio: ["pipe", "pipe", "pipe"] });
-    this.buffer = "";
-    this.stderr = "";
+  /** @param nodeArgs What node runs (smt-worker.ts; tests give a stand-in). */
+  constructor(private readonly nodeArgs: readonly string[] = [WORKER]) {}
+
+  private start(): WorkerProcess {
+    const proc = spawn(process.execPath, [...this.nodeArgs], { stdio: ["pipe", "pipe", "pipe"] });
+    const wp: WorkerProcess = { proc, stderr: "", deliver: undefined, exit: undefined };
+    let buffer = "";
     proc.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      this.buffer += chunk;
+      buffer += chunk;
       let nl: number;
-      while ((nl = this.buffer.indexOf("\n")) >= 0) {
-        const line = this.buffer.slice(0, nl);
-        this.buffer = this.buffer.slice(nl + 1);
-        this.deliver?.(line);
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        wp.deliver?.(line);
       }
     });
-    proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (this.stderr += chunk));
-    proc.on("close", () => {
-      if (this.proc === proc) this.proc = undefined;
-      this.deliver?.(undefined);
+    proc.stderr.setEncoding("utf8").on("data", (chunk: string) => (wp.stderr += chunk));
+    // Writing to a process that has died fails with EPIPE; its `close` below reports the death.
+    proc.stdin.on("error", () => {});
+    proc.on("close", (code, signal) => {
+      wp.exit = signal ? `signal ${signal}` : `exit code ${code}`;
+      if (this.current === wp) this.current = undefined;
+      wp.deliver?.(undefined);
     });
-    this.proc = proc;
-    return proc;
+    this.current = wp;
+    return wp;
   }
 
   run(input: object, root: string, overrides: Record<string, string>, timeoutMs: number): Promise<WorkerRun> {
-    const proc = this.proc ?? this.start();
+    const wp = this.current ?? this.start();
     const id = this.nextId++;
     const started = performance.now();
     return new Promise((resolve) => {
       const finish = (run: Omit<WorkerRun, "ms">): void => {
         clearTimeout(timer);
-        this.deliver = undefined;
+        wp.deliver = undefined;
         resolve({ ...run, ms: performance.now() - started });
       };
       const timer = setTimeout(() => {
-        this.proc = undefined;
-        proc.kill("SIGKILL");
-        finish({ status: "timeout", output: "", error: "" });
+        if (this.current === wp) this.current = undefined;
+        wp.deliver = undefined;
+        wp.proc.kill("SIGKILL");
+        finish({ status: "timeout", output: "", error: "", cpuMs: Number.NaN });
       }, timeoutMs);
-      this.deliver = (line) => {
+      wp.deliver = (line) => {
         if (line === undefined) {
-          finish({ status: "error", output: "", error: this.stderr.trim() || "solc worker exited" });
+          // The worker died on this job: solc-js or z3 inside it gave up (not a verdict on the code).
+          const why = wp.stderr.trim().split("\n").slice(-3).join(" | ");
+          finish({
+            status: "crashed",
+            output: "",
+            error: `solc worker exited (${wp.exit ?? "?"})${why ? `: ${why}` : ""}`,
+            cpuMs: Number.NaN,
+          });
           return;
         }
-        const msg = JSON.parse(line) as { id: number; output: string };
-        if (msg.id === id) finish({ status: "done", output: msg.output, error: "" });
+        const msg = JSON.parse(line) as { id: number; output: string; cpuMs: number };
+        if (msg.id === id) finish({ status: "done", output: msg.output, error: "", cpuMs: msg.cpuMs });
       };
-      proc.stdin.write(`${JSON.stringify({ id, input: JSON.stringify(input), root, overrides })}\n`);
+      wp.proc.stdin.write(`${JSON.stringify({ id, input: JSON.stringify(input), root, overrides })}\n`);
     });
   }
 
   close(): void {
-    this.proc?.stdin.end();
+    this.current?.proc.stdin.end();
   }
 }
 
@@ -359,7 +405,19 @@ export async function runSmt(opts: SmtOptions): Promise<SmtReport> {
     }
   }
   const plan = planJobs(opts.root, targets);
+  if (opts.functions) {
+    const wantedNames = new Set(opts.functions);
+    const planned = new Set([...plan.jobs.map((j) => j.name), ...plan.skipped.map((s) => s.name)]);
+    for (const name of wantedNames) {
+      // A renamed or removed function must not silently leave the selected set.
+      if (!planned.has(name))
+        report.problems.push({ file: name, line: 0, message: "selected function not found" });
+    }
+    plan.jobs = plan.jobs.filter((j) => wantedNames.has(j.name));
+    plan.skipped = plan.skipped.filter((s) => wantedNames.has(s.name));
+  }
   report.libraries = plan.libraries;
+
   report.skipped = plan.skipped;
 
   const sourceOf = (unit: string): string | undefined => {
@@ -399,9 +457,15 @@ export async function runSmt(opts: SmtOptions): Promise<SmtReport> {
         (input.sources as Record<string, { content: string }>)[unit] = { content: sourceOf(unit) ?? "" };
     }
     const run = await worker.run(input, opts.root, overrides, opts.timeoutMs);
-    const result: SmtJobResult = { name: job.name, status: run.status, ms: run.ms, checks: [] };
+    const result: SmtJobResult = {
+      name: job.name,
+      status: run.status,
+      ms: run.ms,
+      cpuMs: run.cpuMs,
+      checks: [],
+    };
     if (run.status !== "done") {
-      if (run.status === "error") result.error = run.error;
+      if (run.status === "crashed") result.error = run.error;
       return result;
     }
     let output: { errors?: SolcError[] };
