@@ -10,13 +10,9 @@ import {
   noiseFloorDbm,
   US915,
 } from "../../oracle/src/index.js";
+import { near } from "../helpers/approx.js";
 
 const rad = (deg: number) => (deg * Math.PI) / 180;
-
-/** |actual - expected| <= tolerance (chai's closeTo is replaced by Hardhat's bigint matchers when they load). */
-function near(actual: number, expected: number, tolerance: number): void {
-  expect(Math.abs(actual - expected) <= tolerance, `${actual} ≈ ${expected} ± ${tolerance}`).to.equal(true);
-}
 
 describe("oracle / radio physics and region plans", function () {
   // Hand computation: FSPL = 20 log10(4 pi d f / c), c = 299,792,458 m/s.

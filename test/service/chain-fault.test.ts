@@ -261,8 +261,11 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     expect([pendingEpoch, pendingRoot]).to.deep.equal([0n, root0]);
     expect((await store.getPostStatus(0n))?.status).to.equal("posted");
 
-    // Past the challenge window, so epoch 1 may be posted (promoting epoch 0).
-    await provider.send("evm_increaseTime", [3_601]);
+    // Past the challenge window, so epoch 1 may be posted (promoting epoch 0). The next block's time is
+    // set from the chain's own readyAt: the restarted node's clock need not match the test's.
+    const [, , , readyAt] = await distributor.pendingRoot();
+    const latest = (await provider.getBlock("latest"))!.timestamp;
+    await provider.send("evm_setNextBlockTimestamp", [Math.max(latest + 1, Number(readyAt) + 1)]);
     await provider.send("evm_mine", []);
 
     // B: the node mines postRoot and dies before answering; the retry finds it pending.

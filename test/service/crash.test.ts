@@ -30,6 +30,8 @@ import {
 } from "../helpers/service.js";
 
 const KILLS = 20;
+/** Reports held back until the last kill (see stream). */
+const HOLD_BACK = 50;
 const { fleet, sim } = simulated(64, "crash test", 0.02);
 const raws = sim.reports.map((r) => r.raw);
 const index: ChainIndex = {
@@ -95,7 +97,9 @@ async function stream(dir: string, name: string, kills: number, rng: Rng) {
 
   const worker = async () => {
     while (queue.length > 0 || inFlight > 0) {
-      if (queue.length === 0 || restarting) {
+      // Until every kill has happened, keep some reports back: each kill must land while reports are
+      // still streaming in, however fast this machine sends them.
+      if (queue.length === 0 || restarting || (killsDone < kills && queue.length <= HOLD_BACK)) {
         await new Promise((r) => setTimeout(r, 10));
         continue;
       }

@@ -14,6 +14,7 @@ import {
   buildWorld,
   type DeviceKind,
 } from "../../oracle/src/sim/world.js";
+import { near } from "../helpers/approx.js";
 
 const SHARES = {
   location_spoofer: 0.04,
@@ -212,8 +213,8 @@ describe("sim / network", function () {
       const reports = a.kinds.reduce((s, k) => s + k.reports, 0);
       expect(reports).to.equal(run.epoch.reports.length);
       const shares = a.kinds.reduce((s, k) => s + k.rewardShare, 0);
-      expect(shares).to.be.closeTo(1, 1e-6);
-      expect(a.kinds.find((k) => k.kind === "honest")!.rewardRatio).to.be.closeTo(1, 1e-9);
+      near(shares, 1, 1e-6);
+      near(a.kinds.find((k) => k.kind === "honest")!.rewardRatio, 1, 1e-9);
     });
 
     it("the rules the simulator motivated are on by default", function () {
