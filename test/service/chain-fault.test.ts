@@ -263,10 +263,20 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
 
     // Past the challenge window, so epoch 1 may be posted (promoting epoch 0). The next block's time is
     // set from the chain's own readyAt: the restarted node's clock need not match the test's.
+    // Raw eth_getBlockByNumber: ethers' provider may answer "latest" from its cache.
     const [, , , readyAt] = await distributor.pendingRoot();
-    const latest = (await provider.getBlock("latest"))!.timestamp;
-    await provider.send("evm_setNextBlockTimestamp", [Math.max(latest + 1, Number(readyAt) + 1)]);
+    // A whole window more than needed: Anvil estimates gas at its pending block's time, which follows
+    // its clock offset, not only the head's timestamp.
+    await provider.send("evm_increaseTime", [7_200]);
     await provider.send("evm_mine", []);
+    for (let tries = 0; ; tries++) {
+      const head = (await provider.send("eth_getBlockByNumber", ["latest", false])) as { timestamp: string };
+      if (BigInt(head.timestamp) > readyAt) break;
+      if (tries === 10) throw new Error(`chain time stuck at ${BigInt(head.timestamp)}, readyAt ${readyAt}`);
+      const next = Math.max(Number(BigInt(head.timestamp)) + 1, Number(readyAt) + 1);
+      await provider.send("evm_setNextBlockTimestamp", [next]);
+      await provider.send("evm_mine", []);
+    }
 
     // B: the node mines postRoot and dies before answering; the retry finds it pending.
     const root1 = await storeEpoch(1n);
