@@ -278,6 +278,13 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
       await provider.send("evm_mine", []);
     }
 
+    // The node's own view must agree that the window is over (pendingRoot() reads zero once the
+    // chain's time reaches readyAt) before the post of epoch 1 is estimated against it.
+    for (let tries = 0; (await distributor.pendingRoot())[3] !== 0n; tries++) {
+      if (tries === 50) throw new Error("the node still reports epoch 0 pending after the window");
+      await new Promise((r) => setTimeout(r, 300));
+    }
+
     // B: the node mines postRoot and dies before answering; the retry finds it pending.
     const root1 = await storeEpoch(1n);
     const nonce1 = await provider.getTransactionCount(poster.address);
