@@ -15,6 +15,7 @@ import {EmissionsController} from "../../../contracts/emissions/EmissionsControl
 import {IEmissionsController} from "../../../contracts/interfaces/IEmissionsController.sol";
 import {RewardsDistributor} from "../../../contracts/rewards/RewardsDistributor.sol";
 import {IRewardsDistributor} from "../../../contracts/interfaces/IRewardsDistributor.sol";
+import {H3} from "../../../contracts/libraries/H3.sol";
 
 /// @notice The deployed suite and the fixed accounts around it, as the handler receives them.
 struct System {
@@ -860,20 +861,7 @@ contract SystemHandler is Test {
     /// @dev A valid resolution-12 H3 cell: a hexagonal base cell (pentagons avoided) and digits 0..6.
     function _res12Cell(uint256 seed) private pure returns (uint64) {
         uint256 base = seed % 122;
-        if (
-            base == 4 ||
-            base == 14 ||
-            base == 24 ||
-            base == 38 ||
-            base == 49 ||
-            base == 58 ||
-            base == 63 ||
-            base == 72 ||
-            base == 83 ||
-            base == 97 ||
-            base == 107 ||
-            base == 117
-        ) base += 1;
+        if (H3.isPentagonBaseCell(base)) base += 1; // no two pentagons are adjacent ids
         uint256 h = (uint256(1) << 59) | (uint256(12) << 52) | (base << 45) | 0x1FF;
         for (uint256 r = 1; r <= 12; r++) h |= ((seed >> (r * 8)) % 7) << (3 * (15 - r));
         return uint64(h);
@@ -889,10 +877,7 @@ contract SystemHandler is Test {
     }
 
     function _expectError(bool shouldFail, bytes memory err, bytes4 selector, string memory what) private {
-        if (!shouldFail || err.length < 4 || bytes4(err) != selector) {
-            unexpected++;
-            lastUnexpected = what;
-        }
+        _expect(shouldFail && err.length >= 4 && bytes4(err) == selector, what);
     }
 
     function _removeAt(uint256[] storage ids, uint256 index) private {
