@@ -230,11 +230,25 @@ describe("oracle / reports: EIP-712 and device keys", function () {
     expect(() => secp256k1Signer(new Uint8Array(32))).to.throw(/private key/);
   });
 
-  it("beacon payload = keccak256(remote ‖ local), witnesses cite keccak256(payload)", function () {
+  it("beacon payload = keccak256(remote ‖ local ‖ device), witnesses cite keccak256(payload)", function () {
     const remote = localEntropy("remote") as Hex;
     const local = localEntropy("local") as Hex;
-    const payload = beaconPayload(remote, local);
-    expect(payload).to.equal(ethers.keccak256(ethers.concat([remote, local])));
+    const device = secpSignerFromSeed("b").keyId;
+    const payload = beaconPayload(remote, local, device);
+    expect(payload).to.equal(ethers.keccak256(ethers.concat([remote, local, device])));
+    // another device drawing the same entropies transmits another payload
+    expect(beaconPayload(remote, local, secpSignerFromSeed("c").keyId)).to.not.equal(payload);
+    expect(
+      signBeacon(secpSignerFromSeed("b"), DOMAIN, {
+        remoteEntropy: remote,
+        localEntropy: local,
+        frequency: 903_900_000,
+        channel: 8,
+        dataRate: 2,
+        txPower: 270,
+        timestamp: 5n,
+      }).payload,
+    ).to.equal(payload);
     expect(payloadHash(payload)).to.equal(ethers.keccak256(payload));
     const w = signWitness(secpSignerFromSeed("w"), DOMAIN, {
       heardPayload: payload,

@@ -196,11 +196,11 @@ describe("oracle / verification rules", function () {
       expect(await reasonOf(w, [received(b, published - 1)], published - 1)).to.equal("entropy_expired");
     });
 
-    it("invalid_packet: the payload does not rebuild from the two entropies", async function () {
+    it("invalid_packet: the payload does not rebuild from the two entropies and the key id", async function () {
       const { w, a, e } = world();
       const { type: _t, signature: _s, ...fields } = makeBeacon(a, e);
       const b = signBeaconFields(a.signer, DOMAIN, { ...fields, payload: localEntropy("other") });
-      expect(b.payload).to.not.equal(beaconPayload(b.remoteEntropy, b.localEntropy));
+      expect(b.payload).to.not.equal(beaconPayload(b.remoteEntropy, b.localEntropy, b.device));
       expect(await reasonOf(w, [received(b, T0)], T0)).to.equal("invalid_packet");
     });
 
@@ -253,19 +253,36 @@ describe("oracle / verification rules", function () {
       );
     });
 
-    it("duplicate: the same beacon again, or another device sending the same payload", async function () {
+    it("duplicate: the same beacon again; the earliest receipt wins", async function () {
+      const { w, a, e } = world();
+      const b = makeBeacon(a, e);
+      const work = await verify(w, [received(b, T0 + 20), received(b, T0 + 10)]);
+      expect(work.verdicts.map((v) => [v.receivedAt, v.reason])).to.deep.equal([
+        [T0 + 10, null],
+        [T0 + 20, "duplicate"],
+      ]);
+    });
+
+    it("invalid_packet: another device re-signing an overheard beacon as its own, however fast", async function () {
       const { w, a, witnesses, e } = world();
       const b = makeBeacon(a, e);
-      const copycat = witnesses[0]!;
-      const copied = makeBeacon(copycat, e, { localEntropy: b.localEntropy });
-      expect(copied.payload).to.equal(b.payload);
-      const work = await verify(w, [received(b, T0 + 10), received(b, T0 + 20), received(copied, T0 + 30)]);
-      expect(work.verdicts.map((v) => v.reason)).to.deep.equal([null, "duplicate", "duplicate"]);
-      // the earliest receipt wins, whatever the input order
-      const again = await verify(w, [received(copied, T0 + 5), received(b, T0 + 10)]);
-      expect(again.verdicts.map((v) => [v.device, v.reason])).to.deep.equal([
-        [copycat.keyId, null],
-        [a.keyId, "duplicate"],
+      const thief = witnesses[0]!;
+      // the payload binds the beaconer's key id: the same entropies give the thief another payload
+      expect(makeBeacon(thief, e, { localEntropy: b.localEntropy }).payload).to.not.equal(b.payload);
+      const { type: _t, signature: _s, ...fields } = b;
+      const stolen = signBeaconFields(thief.signer, DOMAIN, { ...fields, device: thief.keyId });
+      expect(stolen.payload).to.equal(b.payload);
+      const witness = makeWitness(witnesses[1]!, a, b);
+      // the copy arrives first: it is refused, and the victim keeps its beacon and its witness
+      const work = await verify(w, [
+        received(stolen, T0 + 5),
+        received(b, T0 + 10),
+        received(witness, T0 + 11),
+      ]);
+      expect(work.verdicts.map((v) => [v.device, v.reason])).to.deep.equal([
+        [thief.keyId, "invalid_packet"],
+        [a.keyId, null],
+        [witnesses[1]!.keyId, null],
       ]);
     });
 
@@ -660,6 +677,67 @@ describe("oracle / verification rules", function () {
       expect((await reciprocityCase(20, 2)).ofX.map((v) => v.reason)).to.deep.equal([null, null]);
       const off = await reciprocityCase(20, 4, { params: { ...DEFAULT_COVERAGE_PARAMS, reciprocity: null } });
       expect(off.ofX.map((v) => v.reason)).to.deep.equal(Array(4).fill(null));
+    });
+    /**
+     * A relay X, 20 km from a cluster of `far` devices that hear a hub H (and H hears them: they
+     * are listening). X files witness reports of every far beacon; `confirmed` of the far devices
+     * witness X's beacon back. X and H also hear each other.
+     */
+    async function oneWayCase(
+      far: number,
+      confirmed: number,
+      options: CoverageOptions & { xBeacons?: boolean; listening?: boolean } = {},
+    ) {
+      const w = new World();
+      const x = w.addDevice("relay", { northM: 20_000 });
+      const hub = w.addDevice("hub", { northM: 10_000 });
+      const ys = Array.from({ length: far }, (_, i) =>
+        w.addDevice(`far${i}`, { northM: 700 * Math.cos(i), eastM: 700 * Math.sin(i) + 600 * i }),
+      );
+      const e = w.publishEntropy(T0 - 30_000);
+      const reports: ReceivedReport[] = [];
+      let t = T0;
+      const xb = makeBeacon(x, e);
+      if (options.xBeacons !== false) reports.push(received(xb, t++));
+      const hb = makeBeacon(hub, e);
+      reports.push(received(hb, t++));
+      reports.push(received(makeWitness(x, hub, hb), t++));
+      if (options.xBeacons !== false) reports.push(received(makeWitness(hub, x, xb), t++));
+      ys.forEach((y, i) => {
+        const yb = makeBeacon(y, e);
+        reports.push(received(yb, t++));
+        reports.push(received(makeWitness(x, y, yb, { marginDb: 20 }), t++));
+        reports.push(received(makeWitness(hub, y, yb), t++));
+        if (options.listening !== false) reports.push(received(makeWitness(y, hub, hb), t++));
+        if (i < confirmed && options.xBeacons !== false) reports.push(received(makeWitness(y, x, xb), t++));
+      });
+      const work = await verify(w, reports, options);
+      const ofX = work.verdicts.filter((v) => v.kind === "witness" && v.device === x.keyId);
+      const others = work.verdicts.filter((v) => v.kind !== "witness" || v.device !== x.keyId);
+      return { ofX, others };
+    }
+
+    it("one_way_links: a device claiming six links nobody confirms loses every witness report of the epoch", async function () {
+      const { ofX, others } = await oneWayCase(6, 0);
+      // its six unconfirmed claims and its confirmed link to the hub alike
+      expect(ofX.map((v) => v.reason)).to.deep.equal(Array(7).fill("one_way_links"));
+      expect(ofX.every((v) => !v.selected && v.units === 0n)).to.equal(true);
+      // beacons (its own too), the hub's and the far devices' reports are untouched
+      expect(others.every((v) => v.reason === null)).to.equal(true);
+    });
+
+    it("one_way_links: confirmed links, few unconfirmed ones, deaf ends, no own beacon or the rule off refuse nothing", async function () {
+      const none = (n: number) => Array(n).fill(null);
+      // every far device heard X back
+      expect((await oneWayCase(6, 6)).ofX.map((v) => v.reason)).to.deep.equal(none(7));
+      // three unconfirmed of six: within minExcess (fading, an antenna pattern, a noisy site)
+      expect((await oneWayCase(6, 3)).ofX.map((v) => v.reason)).to.deep.equal(none(7));
+      // the far devices filed nothing in the epoch: they were not shown to be listening
+      expect((await oneWayCase(6, 0, { listening: false })).ofX.map((v) => v.reason)).to.deep.equal(none(7));
+      // X sent no beacon: nobody had a chance to hear it
+      expect((await oneWayCase(6, 0, { xBeacons: false })).ofX.map((v) => v.reason)).to.deep.equal(none(7));
+      const off = await oneWayCase(6, 0, { params: { ...DEFAULT_COVERAGE_PARAMS, oneWayLinks: null } });
+      expect(off.ofX.map((v) => v.reason)).to.deep.equal(none(7));
     });
   });
 

@@ -27,7 +27,7 @@ const SHARES = {
 const OPTIONS = {
   devices: 400,
   seed: "sim-test",
-  windows: 1,
+  windows: 4,
   adversaryShares: SHARES,
   coverage: { preparer: "inline" as const },
 };
@@ -160,8 +160,19 @@ describe("sim / network", function () {
     it("replayer: stale beacons -> entropy_expired, old witness reports -> unknown_beacon", function () {
       expect([...illicit("replayer", "stale_beacon").keys()]).to.deep.equal(["entropy_expired"]);
       expect([...illicit("replayer", "old_witness").keys()]).to.deep.equal(["unknown_beacon"]);
-      // a stolen beacon sent faster than its owner's is accepted: the finding the report lists
-      expect(illicit("replayer", "stolen_beacon").get("valid") ?? 0).to.be.greaterThan(0);
+      // a stolen beacon sent faster than its owner's: the payload binds the owner's key id
+      const stolen = illicit("replayer", "stolen_beacon");
+      expect([...stolen.keys()]).to.deep.equal(["invalid_packet"]);
+      expect(stolen.get("invalid_packet")).to.be.greaterThan(0);
+      // and every victim keeps its beacon
+      const t = run.epoch.truth;
+      const victims = new Set<number>();
+      for (let i = 0; i < run.reason.length; i++)
+        if (act(i) === "stolen_beacon") victims.add(t.counterpart[i]!);
+      const victimBeacons = reasonsOf(
+        (i) => t.type[i] === 0 && act(i) === "genuine" && victims.has(t.device[i]!),
+      );
+      expect(victimBeacons.get("duplicate") ?? 0).to.equal(0);
     });
 
     it("colluding wallet: every fabricated witness of a ring-mate is refused as same_owner", function () {
@@ -170,7 +181,7 @@ describe("sim / network", function () {
       expect(r.get("valid") ?? 0).to.equal(0);
     });
 
-    it("late relay: relayed witness reports more than 4 s after the beacon are too_late", function () {
+    it("late relay: relayed witness reports are too_late past 4 s, one_way_links within; honest devices never", function () {
       const t = run.epoch.truth;
       let late = 0;
       for (let i = 0; i < run.reason.length; i++) {
@@ -179,7 +190,12 @@ describe("sim / network", function () {
         if (r === "too_late") late++;
       }
       expect(late).to.be.greaterThan(0);
-      expect(illicit("late_relay", "relayed").get("valid") ?? 0).to.be.greaterThan(0); // the finding
+      const relayed = illicit("late_relay", "relayed");
+      expect(relayed.get("one_way_links") ?? 0).to.be.greaterThan(0);
+      // over a day (k = 4 beacons each) the test catches nearly every relay
+      const total = [...relayed.values()].reduce((a, b) => a + b, 0);
+      expect(relayed.get("valid") ?? 0).to.be.lessThan(0.05 * total);
+      expect(reasonsOf((i) => kindOf(i) === "honest").get("one_way_links") ?? 0).to.equal(0);
     });
 
     it("signal forger: its witness reports are refused as nonreciprocal_signal; honest devices' never", function () {
@@ -220,6 +236,12 @@ describe("sim / network", function () {
     it("the rules the simulator motivated are on by default", function () {
       expect(DEFAULT_COVERAGE_PARAMS.refuseSameOwnerWitness).to.equal(true);
       expect(DEFAULT_COVERAGE_PARAMS.reciprocity).to.deep.equal({ minPairs: 3, maxMedianDb: 10 });
+      expect(DEFAULT_COVERAGE_PARAMS.oneWayLinks).to.deep.equal({
+        linkSigmaDb: 3,
+        packetSigmaDb: 3,
+        z: 4,
+        minExcess: 3,
+      });
     });
   });
 });

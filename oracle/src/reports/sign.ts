@@ -35,7 +35,7 @@ export function signBeacon(signer: DeviceSigner, domain: ReportDomain, input: Be
     device: signer.keyId,
     remoteEntropy: input.remoteEntropy,
     localEntropy: input.localEntropy,
-    payload: beaconPayload(input.remoteEntropy, input.localEntropy),
+    payload: beaconPayload(input.remoteEntropy, input.localEntropy, signer.keyId),
     frequency: input.frequency,
     channel: input.channel,
     dataRate: input.dataRate,

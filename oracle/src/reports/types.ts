@@ -2,7 +2,8 @@
  * Device reports: what a hotspot signs with its device key.
  *
  * Beacon: the device transmitted a radio beacon whose payload is derived from the oracle's remote
- * entropy and the device's local entropy (entropy/payload.ts), so the oracle can rebuild it.
+ * entropy, the device's local entropy and its key id (entropy/payload.ts), so the oracle can
+ * rebuild it and nobody else can claim it.
  * Witness: another device heard that beacon and reports the payload's hash and the radio metadata.
  */
 import type { Hex } from "../util/hex.js";
@@ -14,7 +15,7 @@ export interface BeaconFields {
   readonly remoteEntropy: Hex;
   /** Entropy the device drew itself, bytes32. */
   readonly localEntropy: Hex;
-  /** beaconPayload(remoteEntropy, localEntropy), bytes32: what went over the air. */
+  /** beaconPayload(remoteEntropy, localEntropy, device), bytes32: what went over the air. */
   readonly payload: Hex;
   /** Transmit frequency in Hz (uint32). */
   readonly frequency: number;

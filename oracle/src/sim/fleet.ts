@@ -18,6 +18,7 @@ import type { ReportDomain } from "../reports/types.js";
 import { encodeReport } from "../reports/wire.js";
 import { toHex } from "../util/hex.js";
 import { maxRssiDbm } from "../verify/physics.js";
+import { mix32 } from "./radio.js";
 
 export interface SimDevice {
   readonly record: DeviceRecord;
@@ -125,6 +126,7 @@ export interface EpochSimOptions {
   readonly epochEnd: number;
   /** Beacons per device in the epoch (at most one per 6-hour window). */
   readonly beaconsPerDevice: number;
+  /** Mean witnesses per beacon (links are drawn per neighbour pair, so the count varies). */
   readonly witnessesPerBeacon: number;
   /** Witnesses are drawn from devices within this many grid steps. */
   readonly witnessRadiusSteps?: number;
@@ -147,6 +149,16 @@ export function simulateEpoch(fleet: readonly SimDevice[], o: EpochSimOptions): 
   const side = Math.ceil(Math.sqrt(fleet.length));
   const radius = o.witnessRadiusSteps ?? 3;
   const invalidShare = o.invalidShare ?? 0;
+  const h = hash(`links:${o.seed ?? "epoch"}`);
+  const linkSeed = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+  // each neighbour within the radius is linked with the probability that gives the wanted mean
+  const linkShare = Math.min(1, o.witnessesPerBeacon / ((2 * radius + 1) ** 2 - 1));
+  const linked = (a: number, b: number) =>
+    mix32(
+      linkSeed ^ Math.imul(Math.min(a, b) + 1, 0x9e37_79b1) ^ Math.imul(Math.max(a, b) + 1, 0x85eb_ca77),
+    ) /
+      0x1_0000_0000 <
+    linkShare;
   const entropy: EntropyEntry[] = [];
   for (let t = o.epochStart; t < o.epochEnd; t += ENTROPY_INTERVAL_MS) {
     entropy.push(makeEntropy(toHex(hash(`${o.seed ?? "epoch"}:block:${t}`)), t / 1000));
@@ -176,13 +188,15 @@ export function simulateEpoch(fleet: readonly SimDevice[], o: EpochSimOptions): 
       beacons++;
       const row = Math.floor(i / side);
       const col = i % side;
-      const chosen = new Set<number>();
-      for (let tries = 0; chosen.size < o.witnessesPerBeacon && tries < 8 * o.witnessesPerBeacon; tries++) {
-        const r = row + rng.int(2 * radius + 1) - radius;
-        const c = col + rng.int(2 * radius + 1) - radius;
-        const j = r * side + c;
-        if (r < 0 || c < 0 || c >= side || j >= fleet.length || j === i) continue;
-        chosen.add(j);
+      // Links are symmetric (path loss is reciprocal): j hears i iff i hears j, so each link is
+      // seen from both ends, as the one-way rule expects of honest devices.
+      const chosen: number[] = [];
+      for (let r = row - radius; r <= row + radius; r++) {
+        for (let c = col - radius; c <= col + radius; c++) {
+          const j = r * side + c;
+          if (r < 0 || c < 0 || c >= side || j >= fleet.length || j === i) continue;
+          if (linked(i, j)) chosen.push(j);
+        }
       }
       for (const j of chosen) {
         const w = fleet[j]!;

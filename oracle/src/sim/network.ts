@@ -324,7 +324,7 @@ export function simulateNetworkEpoch(world: World, o: EpochSimulationOptions): S
         tx,
         remoteEntropy: e.value,
         localEntropy,
-        payload: beaconPayload(e.value, localEntropy),
+        payload: beaconPayload(e.value, localEntropy, d.signer.keyId),
         ...radio,
       };
     });
@@ -436,8 +436,10 @@ export function simulateNetworkEpoch(world: World, o: EpochSimulationOptions): S
       const victim = stolen.get(r.index);
       if (victim !== undefined) {
         const b = beacons[victim]!;
-        // the packet as heard (entropies, so the payload rebuilds; channel and data rate, so the
-        // victim's witnesses match it), its own transmit power and key, sent with a faster link
+        // the packet as heard (its payload, which the victim's witnesses cite; channel and data
+        // rate, so they match it), its own transmit power and key, sent with a faster link. The
+        // payload binds the victim's key id, so it does not rebuild for the thief (invalid_packet);
+        // re-deriving it with the thief's key would give a payload no witness heard (no reward).
         const txPower = beaconRadio(r, rng).txPower;
         emitBeacon(r, { ...b, txPower }, b.tx + 40, "stolen_beacon", b.device);
       }
@@ -451,7 +453,7 @@ export function simulateNetworkEpoch(world: World, o: EpochSimulationOptions): S
           ...b,
           remoteEntropy: old.value,
           localEntropy: local,
-          payload: beaconPayload(old.value, local),
+          payload: beaconPayload(old.value, local, r.signer.keyId),
           tx: b.tx + 5_000,
         },
         b.tx + 5_000 + latency(r),

@@ -21,8 +21,9 @@
  * For a witness: outside_epoch, gateway_not_found, bad_signature, denied, not_active, not_asserted,
  * unknown_beacon, invalid_beacon, self_witness, same_owner, too_late / too_early, invalid_region,
  * invalid_frequency, invalid_data_rate, below_min_distance, max_distance_exceeded, bad_rssi,
- * bad_snr, then duplicate, then (over the epoch) nonreciprocal_signal. The first failing check is
- * the recorded reason. same_owner and nonreciprocal_signal are parameters (params.ts), on by default.
+ * bad_snr, then duplicate, then (over the epoch) nonreciprocal_signal, then one_way_links. The
+ * first failing check is the recorded reason. same_owner, nonreciprocal_signal and one_way_links
+ * are parameters (params.ts), on by default.
  *
  * Per report, the main thread keeps only the stage-1 record (160 bytes) and a few bytes of state
  * (reason, selected, units): no object or string per report.
@@ -40,6 +41,7 @@ import { hip15Table } from "../rewards/hip15.js";
 import { PARSE_ERROR_CODES } from "../reports/wire.js";
 import { toHex, type Hex } from "../util/hex.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
+import { ClaimLog, type OneWayRule } from "./links.js";
 import { haversineM, loraSnrFloorDb, maxRssiDbm, noiseFloorDbm } from "./physics.js";
 import { WorkerPoolPreparer } from "./pool.js";
 import { InlinePreparer, type ReportPreparer } from "./prepare.js";
@@ -280,8 +282,10 @@ class EpochVerification {
   run(table: ReportTable): CoverageWork {
     const order = this.canonicalOrder(table);
     const accepted = this.beaconPass(table, order);
-    this.witnessPass(table, order, accepted);
+    const claims = this.params.oneWayLinks ? new ClaimLog(table.length, this.chain.devices.length) : null;
+    this.witnessPass(table, order, accepted, claims);
     if (this.params.reciprocity) this.reciprocityPass(table, accepted, this.params.reciprocity);
+    if (claims !== null) this.oneWayPass(table, accepted, claims, this.params.oneWayLinks!);
     const devices = this.reward(table, accepted);
     const reason = this.reason;
     const selected = this.selected;
@@ -345,6 +349,7 @@ class EpochVerification {
     t: ReportTable,
     order: readonly number[],
     accepted: ReadonlyMap<number, BeaconState>,
+    claims: ClaimLog | null,
   ): void {
     const acceptedIndex = new HashIndex(t, "beacon");
     for (const b of accepted.keys()) acceptedIndex.add(b);
@@ -357,6 +362,10 @@ class EpochVerification {
         this.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
         continue;
       }
+      // Every signed claim to have heard an accepted beacon is evidence for the one-way test, even
+      // if a later check refuses it (a slow backhaul still proves the link exists).
+      if (claims !== null && t.deviceIndex(i) !== t.deviceIndex(b))
+        claims.add(t.deviceIndex(i), t.deviceIndex(b), t.snr(i) - t.power(b));
       const r = this.checkPair(t, b, i);
       if (r !== 0) {
         this.reason[i] = r;
@@ -434,16 +443,51 @@ class EpochVerification {
       const median = m % 2 === 1 ? values[(m - 1) / 2]! : (values[m / 2 - 1]! + values[m / 2]!) / 2;
       if (median > rule.maxMedianDb) flagged.add(d);
     }
-    if (flagged.size === 0) return;
+    this.refuseWitnessesOf(t, accepted, flagged, CODE.nonreciprocal_signal);
+  }
+
+  /** Refuses every accepted witness report of the given devices; they leave their beacons' lists. */
+  private refuseWitnessesOf(
+    t: ReportTable,
+    accepted: ReadonlyMap<number, BeaconState>,
+    devices: ReadonlySet<number>,
+    code: number,
+  ): void {
+    if (devices.size === 0) return;
     for (const beacon of accepted.values()) {
       const kept: number[] = [];
       for (const w of beacon.witnesses) {
-        if (flagged.has(t.deviceIndex(w))) this.reason[w] = CODE.nonreciprocal_signal;
+        if (devices.has(t.deviceIndex(w))) this.reason[w] = code;
         else kept.push(w);
       }
       beacon.witnesses.length = 0;
       beacon.witnesses.push(...kept);
     }
+  }
+
+  /**
+   * One-way links (links.ts, CoverageParams.oneWayLinks): a device that claims many more links
+   * than fading explains that the other end never confirmed is relaying or inventing what it
+   * reports; all its witness reports of the epoch are refused.
+   */
+  private oneWayPass(
+    t: ReportTable,
+    accepted: ReadonlyMap<number, BeaconState>,
+    claims: ClaimLog,
+    rule: OneWayRule,
+  ): void {
+    const n = this.chain.devices.length;
+    const budget = new Int32Array(n).fill(0x7fff_ffff);
+    const beacons = new Uint32Array(n);
+    for (const beacon of accepted.values()) {
+      const i = beacon.index;
+      const d = t.deviceIndex(i);
+      const sf = this.geo(d).region!.dataRates.get(t.dataRate(i))!.spreadingFactor;
+      const b = t.power(i) - Math.round(loraSnrFloorDb(sf) * 10);
+      if (b < budget[d]!) budget[d] = b;
+      beacons[d]! += 1;
+    }
+    this.refuseWitnessesOf(t, accepted, claims.test(budget, beacons, rule).flagged, CODE.one_way_links);
   }
 
   /** (position in canonical order, report index) of the given beacons: by receive time, then id. */

@@ -1,3 +1,5 @@
+import type { OneWayRule } from "./links.js";
+
 /**
  * Every numeric rule of coverage verification and rewards in one place (SPEC "Off-chain oracle").
  * All oracles of a subnetwork must run with the same values: they are part of the result.
@@ -49,6 +51,13 @@ export interface CoverageParams {
    * hardware allows (hidden amplifier or antenna): its witness reports are refused. Absent = off.
    */
   readonly reciprocity?: { readonly minPairs: number; readonly maxMedianDb: number } | null;
+  /**
+   * One-way links (`one_way_links`, verify/links.ts): a device whose claimed links go unconfirmed
+   * by the other end (which was listening, and should have heard the device's own beacons at the
+   * margin the claim implies) more often than fading explains is relaying or inventing witness
+   * reports: all its witness reports of the epoch are refused. Absent = off.
+   */
+  readonly oneWayLinks?: OneWayRule | null;
 }
 
 export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
@@ -66,4 +75,5 @@ export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
   beaconPoolBps: 2_000,
   refuseSameOwnerWitness: true,
   reciprocity: { minPairs: 3, maxMedianDb: 10 },
+  oneWayLinks: { linkSigmaDb: 3, packetSigmaDb: 3, z: 4, minExcess: 3 },
 };

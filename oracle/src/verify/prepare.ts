@@ -7,6 +7,7 @@
  */
 import type { DeviceKey, ReceivedReport } from "../chain/types.js";
 import { keccak256Into } from "../crypto/keccak.js";
+import { PAYLOAD_INPUT_BYTES } from "../entropy/payload.js";
 import { beaconDigestInto, witnessDigestInto } from "../reports/eip712.js";
 import { keyIdOf, SignatureChecker } from "../reports/keys.js";
 import { separatorOf } from "../reports/sign.js";
@@ -31,7 +32,7 @@ export class ReportPreparation {
   private readonly keys = new Map<Hex, { readonly key: DeviceKey; readonly index: number }>();
   private readonly checker = new SignatureChecker();
   private readonly digest = new Uint8Array(32);
-  private readonly scratch = new Uint8Array(96);
+  private readonly scratch = new Uint8Array(128);
 
   /** `keys[i]` is the key of device index i (ChainView.devices order). */
   constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
@@ -64,14 +65,15 @@ export class ReportPreparation {
     const entry = this.keys.get(keyId);
     if (r.type === "beacon") {
       beaconDigestInto(this.separator, r, digest, 0);
-      // payload == keccak256(remoteEntropy ‖ localEntropy)?  (entropy/payload.ts)
+      // payload == keccak256(remoteEntropy ‖ localEntropy ‖ device)?  (entropy/payload.ts)
       const s = this.scratch;
       writeHex(s, 0, r.remoteEntropy);
       writeHex(s, 32, r.localEntropy);
-      keccak256Into(s, 0, 64, s, 64);
+      writeHex(s, 64, r.device);
+      keccak256Into(s, 0, PAYLOAD_INPUT_BYTES, s, 96);
       writeHex(s, 0, r.payload);
       let payloadOk = true;
-      for (let k = 0; k < 32; k++) if (s[k] !== s[64 + k]) payloadOk = false;
+      for (let k = 0; k < 32; k++) if (s[k] !== s[96 + k]) payloadOk = false;
       table.setHeader(i, KIND_BEACON, AUTH_OK, payloadOk, 0, entry?.index ?? -1, receivedAt);
       table.setRadio(i, r.frequency, r.channel, r.dataRate, r.txPower, 0);
       keccak256Into(s, 0, 32, bytes, table.at(i, "beacon"));

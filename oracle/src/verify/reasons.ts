@@ -31,6 +31,7 @@ export const REASONS = [
   "bad_snr", // 25 Hexmesh: SNR below the demodulation floor or above what the signal allows
   "same_owner", // 26 Hexmesh: witness of a beacon of a device with the same owner
   "nonreciprocal_signal", // 27 Hexmesh: the device hears others far better than they hear it (reciprocity)
+  "one_way_links", // 28 Hexmesh: far more of the device's links go unconfirmed by the other end than fading explains
 ] as const;
 
 export type Reason = (typeof REASONS)[number];

@@ -1,0 +1,172 @@
+/**
+ * One-way links: a witness claims to hear a beaconer that never hears it back.
+ *
+ * Path loss is the same both ways (Lorentz reciprocity). If W heard B's beacon at SNR s, then B
+ * hears W's beacon at about s + (txPower_W - txPower_B): the antenna gains are in both directions,
+ * the noise floors are alike. So when W reports B with a margin above B's demodulation floor, and B
+ * was listening during W's k beacons of the epoch, B should report at least one of them. A relay
+ * that forwards beacons from far away (an accomplice heard them) claims links whose other end never
+ * answers. A single unanswered link proves nothing (fading, interference, an antenna pattern), so
+ * the test is per device and statistical: over all of W's claimed links,
+ *
+ *   O = links B never confirmed,  E = sum of P(B misses all k of W's beacons | margin),
+ *   V = sum of P (1 - P),         W is flagged when O - E > z sqrt(V) + minExcess.
+ *
+ * P uses a two-part fading model: a per-link offset ~ N(0, linkSigma) that stays for the epoch
+ * (antenna patterns, local noise at one end) and a per-packet one ~ N(0, packetSigma):
+ *
+ *   P(miss all | m, k) = integral phi(z) Phi(-(m + linkSigma z) / packetSigma)^k dz.
+ *
+ * The reported SNR is the witness's own claim, and HIP-15 does not pay for signal strength, so a
+ * liar reports weak links: the test still works there, because a link at the floor is heard back
+ * about half the time per packet and W beacons several times.
+ *
+ * Determinism: claims are packed into doubles and sorted, so every sum runs in one fixed order;
+ * the normal CDF is @stdlib's (pure JavaScript, the same on every platform), and margins are whole
+ * tenths of dB, so P is a function of two integers.
+ */
+import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
+
+export interface OneWayRule {
+  /** Per-link asymmetry that lasts the epoch (dB, one sigma). */
+  readonly linkSigmaDb: number;
+  /** Packet-to-packet variation of one direction (dB, one sigma). */
+  readonly packetSigmaDb: number;
+  /** Standard deviations of excess over the expectation before a device is flagged. */
+  readonly z: number;
+  /** Unconfirmed links above the expectation always tolerated (small samples). */
+  readonly minExcess: number;
+}
+
+/** Packed claim: (witness x span + beaconer) x VALUE_SPAN + (value + VALUE_OFFSET). */
+const VALUE_SPAN = 4096;
+const VALUE_OFFSET = 2048;
+
+/** P(B misses all k beacons of W | expected margin m tenths of dB), memoised per (m, k). */
+export class MissProbability {
+  private readonly memo = new Map<number, number>();
+  constructor(private readonly rule: OneWayRule) {}
+
+  of(marginTenths: number, k: number): number {
+    const key = marginTenths * 256 + Math.min(k, 255);
+    let p = this.memo.get(key);
+    if (p === undefined) {
+      p = missAll(marginTenths / 10, Math.min(k, 255), this.rule.linkSigmaDb, this.rule.packetSigmaDb);
+      this.memo.set(key, p);
+    }
+    return p;
+  }
+}
+
+/** Simpson's rule over z in [-8, 8] (step 0.05): the tails beyond hold < 1e-15 of the mass. */
+function missAll(m: number, k: number, linkSigma: number, packetSigma: number): number {
+  if (k <= 0) return 1;
+  if (linkSigma === 0) return normalCdf(-m, 0, packetSigma) ** k;
+  const steps = 320;
+  const h = 16 / steps;
+  let sum = 0;
+  for (let s = 0; s <= steps; s++) {
+    const z = -8 + s * h;
+    const f = Math.exp(-0.5 * z * z) * normalCdf(-(m + linkSigma * z), 0, packetSigma) ** k;
+    sum += (s === 0 || s === steps ? 1 : s % 2 === 1 ? 4 : 2) * f;
+  }
+  return Math.min(1, (sum * h) / 3 / Math.sqrt(2 * Math.PI));
+}
+
+/** Result of the test for one device (for reports and tests). */
+export interface LinkStats {
+  readonly device: number;
+  readonly links: number;
+  readonly unconfirmed: number;
+  readonly expected: number;
+  readonly variance: number;
+}
+
+/**
+ * Every "W heard B" claim of an epoch, then the one-way test. `value` is the claim's
+ * snr - txPower_B in tenths (the witness's margin needs W's own beacons, known later); the smallest
+ * value of a link is kept (conservative: a weaker margin expects more misses).
+ */
+export class ClaimLog {
+  private readonly packed: Float64Array;
+  private length = 0;
+  private readonly span: number;
+  /** Claims filed by each device: a device with any claim was listening in the epoch. */
+  private readonly filed: Uint32Array;
+
+  constructor(capacity: number, deviceCount: number) {
+    this.span = Math.max(1, deviceCount);
+    if (this.span * this.span * VALUE_SPAN >= Number.MAX_SAFE_INTEGER)
+      throw new RangeError(`one-way rule supports at most 1.4 million devices (got ${deviceCount})`);
+    this.packed = new Float64Array(capacity);
+    this.filed = new Uint32Array(this.span);
+  }
+
+  add(witness: number, beaconer: number, valueTenths: number): void {
+    const v = Math.max(-VALUE_OFFSET, Math.min(VALUE_SPAN - VALUE_OFFSET - 1, valueTenths));
+    this.packed[this.length++] = (witness * this.span + beaconer) * VALUE_SPAN + (v + VALUE_OFFSET);
+    this.filed[witness]! += 1;
+  }
+
+  /**
+   * The test over every device. `budget[w]` = min over W's accepted beacons of
+   * (txPower - SNR floor of its spreading factor), tenths; `beacons[w]` = how many it sent (k).
+   * Devices with no accepted beacon have no chance to be heard back and are not tested here.
+   */
+  test(
+    budget: Int32Array,
+    beacons: Uint32Array,
+    rule: OneWayRule,
+  ): { flagged: Set<number>; stats: LinkStats[] } {
+    const claims = this.packed.subarray(0, this.length).sort();
+    const span = this.span;
+    const miss = new MissProbability(rule);
+    const stats: LinkStats[] = [];
+    const flagged = new Set<number>();
+    let cur = -1;
+    let links = 0;
+    let unconfirmed = 0;
+    let expected = 0;
+    let variance = 0;
+    const close = () => {
+      if (cur < 0 || links === 0) return;
+      stats.push({ device: cur, links, unconfirmed, expected, variance });
+      if (unconfirmed - expected > rule.z * Math.sqrt(variance) + rule.minExcess) flagged.add(cur);
+    };
+    let prevLink = -1;
+    for (let i = 0; i < claims.length; i++) {
+      const link = Math.floor(claims[i]! / VALUE_SPAN);
+      if (link === prevLink) continue; // sorted: the first of a link holds its smallest value
+      prevLink = link;
+      const w = Math.floor(link / span);
+      const b = link - w * span;
+      if (w !== cur) {
+        close();
+        cur = w;
+        links = unconfirmed = expected = variance = 0;
+      }
+      if (beacons[w]! === 0 || this.filed[b]! === 0) continue;
+      const value = claims[i]! - link * VALUE_SPAN - VALUE_OFFSET;
+      const p = miss.of(value + budget[w]!, beacons[w]!);
+      links++;
+      expected += p;
+      variance += p * (1 - p);
+      if (!this.has(claims, b * span + w)) unconfirmed++;
+    }
+    close();
+    return { flagged, stats };
+  }
+
+  /** Whether the sorted claims hold any claim of `link`. */
+  private has(claims: Float64Array, link: number): boolean {
+    const lo = link * VALUE_SPAN;
+    let a = 0;
+    let z = claims.length;
+    while (a < z) {
+      const mid = (a + z) >>> 1;
+      if (claims[mid]! < lo) a = mid + 1;
+      else z = mid;
+    }
+    return a < claims.length && claims[a]! < lo + VALUE_SPAN;
+  }
+}
