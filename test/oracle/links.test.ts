@@ -77,8 +77,9 @@ describe("oracle / one-way links", function () {
       const { flagged, stats } = relayLog([]).test(budget, beacons, RULE);
       expect([...flagged]).to.deep.equal([0]);
       const relay = stats.find((s) => s.device === 0)!;
-      expect([relay.links, relay.unconfirmed]).to.deep.equal([6, 6]);
+      expect([relay.links, relay.unconfirmed, relay.flagged]).to.deep.equal([6, 6, true]);
       expect(relay.expected).to.be.below(1e-6);
+      expect(relay.score).to.be.above(RULE.z);
       // the far devices' claims of the hub: the hub filed nothing, so it was not shown listening
       expect(stats.filter((s) => s.device !== 0)).to.deep.equal([]);
     });

@@ -233,6 +233,29 @@ describe("sim / network", function () {
       near(a.kinds.find((k) => k.kind === "honest")!.rewardRatio, 1, 1e-9);
     });
 
+    it("one-way-link test: nearly every honest device tested and none flagged; late relays flagged", function () {
+      const a = analyse(run);
+      const of = (kind: DeviceKind) => a.oneWay.find((k) => k.kind === kind)!;
+      const honest = run.world.devices.filter((d) => d.kind === "honest").length;
+      expect(of("honest").tested).to.be.greaterThan(0.9 * honest);
+      expect(of("honest").flagged).to.equal(0);
+      expect(of("honest").maxUnflaggedScore!).to.be.below(DEFAULT_COVERAGE_PARAMS.oneWayLinks!.z);
+      expect(of("late_relay").flagged).to.be.greaterThan(0);
+      expect(of("late_relay").minFlaggedScore!).to.be.above(DEFAULT_COVERAGE_PARAMS.oneWayLinks!.z);
+      // every report refused one_way_links is a flagged device's (the others had none left: a
+      // signal forger's were already refused nonreciprocal_signal)
+      const flagged = new Set(
+        run.result.work.linkTests!.filter((s) => s.flagged).map((s) => Number(s.deviceId) - 1),
+      );
+      let refused = 0;
+      for (let i = 0; i < run.reason.length; i++) {
+        if (REASONS[run.reason[i]! - 1] !== "one_way_links") continue;
+        refused++;
+        expect(flagged.has(run.epoch.truth.device[i]!)).to.equal(true);
+      }
+      expect(refused).to.be.greaterThan(0);
+    });
+
     it("the rules the simulator motivated are on by default", function () {
       expect(DEFAULT_COVERAGE_PARAMS.refuseSameOwnerWitness).to.equal(true);
       expect(DEFAULT_COVERAGE_PARAMS.reciprocity).to.deep.equal({ minPairs: 3, maxMedianDb: 10 });

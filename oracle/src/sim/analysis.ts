@@ -180,6 +180,22 @@ export interface SimAnalysis {
   readonly stolenVictims: number;
   /** Honest reports refused by a timing rule (too_late, too_early). */
   readonly honestTiming: number;
+  /** The one-way-link test per device kind (empty when the rule is off). */
+  readonly oneWay: readonly OneWayKindStats[];
+}
+
+export interface OneWayKindStats {
+  readonly kind: DeviceKind;
+  /** Devices tested (they beaconed, and some link's other end was listening) and flagged. */
+  readonly tested: number;
+  readonly flagged: number;
+  /** Links tested, never confirmed by the other end, and expected so under fading (sums). */
+  readonly links: number;
+  readonly unconfirmed: number;
+  readonly expected: number;
+  /** Highest score of a device not flagged, lowest of one flagged (null if none). */
+  readonly maxUnflaggedScore: number | null;
+  readonly minFlaggedScore: number | null;
 }
 
 export interface Tally {
@@ -378,7 +394,30 @@ export function analyse(run: SimRun): SimAnalysis {
     farmMutual: { attenuated: farmAtt, raw: farmRaw },
     stolenVictims,
     honestTiming,
+    oneWay: oneWayByKind(run),
   };
+}
+
+function oneWayByKind(run: SimRun): OneWayKindStats[] {
+  const tests = run.result.work.linkTests ?? [];
+  if (tests.length === 0) return [];
+  return DEVICE_KINDS.map((kind) => {
+    // world device i has device id i + 1 (world.ts)
+    const mine = tests.filter((s) => run.world.devices[Number(s.deviceId) - 1]!.kind === kind);
+    const scores = (flagged: boolean) => mine.filter((s) => s.flagged === flagged).map((s) => s.score);
+    const unflagged = scores(false);
+    const flagged = scores(true);
+    return {
+      kind,
+      tested: mine.length,
+      flagged: flagged.length,
+      links: mine.reduce((a, s) => a + s.links, 0),
+      unconfirmed: mine.reduce((a, s) => a + s.unconfirmed, 0),
+      expected: mine.reduce((a, s) => a + s.expected, 0),
+      maxUnflaggedScore: unflagged.length === 0 ? null : Math.max(...unflagged),
+      minFlaggedScore: flagged.length === 0 ? null : Math.min(...flagged),
+    };
+  });
 }
 
 export { ACTS };

@@ -10,6 +10,7 @@ import * as vl from "vega-lite";
 import type { SimAnalysis } from "./analysis.js";
 import { KIND_DESCRIPTION, SITES, type DeviceKind } from "./world.js";
 import { HATA_MAX_HM, INDOOR_LOSS_DB, NOISE_FIGURE_DB, RURAL_MODEL, URBAN_SIGMA_DB } from "./radio.js";
+import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 
 export interface ReportFiles {
   readonly markdown: string;
@@ -288,6 +289,29 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
     );
   }
   p();
+  if (a.oneWay.length > 0) {
+    const rule = DEFAULT_COVERAGE_PARAMS.oneWayLinks!;
+    const score = (v: number | null) =>
+      v === null ? "–" : Number.isFinite(v) ? v.toFixed(2) : v > 0 ? "∞" : "−∞";
+    p(
+      `One-way-link test (\`one_way_links\`, oracle/src/verify/links.ts): a device is flagged when its score ` +
+        `(O − E − ${rule.minExcess}) / √V exceeds ${rule.z}, where O counts its links the other end never ` +
+        `confirmed and E (variance V) the number fading explains. Tested: devices that sent a valid beacon and ` +
+        `have a link to a device that was listening.`,
+    );
+    p();
+    p(
+      `| kind | tested | flagged | links tested | unconfirmed (O) | expected (E) | highest score unflagged | lowest score flagged |`,
+    );
+    p(`| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
+    for (const k of a.oneWay) {
+      p(
+        `| \`${k.kind}\` | ${k.tested} | ${k.flagged} | ${k.links} | ${k.unconfirmed} | ${k.expected.toFixed(1)} | ` +
+          `${score(k.maxUnflaggedScore)} | ${score(k.minFlaggedScore)} |`,
+      );
+    }
+    p();
+  }
   p(`## Honest devices`);
   p();
   p(`| genuine honest reports | count | refused |`);

@@ -41,7 +41,7 @@ import { hip15Table } from "../rewards/hip15.js";
 import { PARSE_ERROR_CODES } from "../reports/wire.js";
 import { toHex, type Hex } from "../util/hex.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
-import { ClaimLog, type OneWayRule } from "./links.js";
+import { ClaimLog, type LinkStats, type OneWayRule } from "./links.js";
 import { haversineM, loraSnrFloorDb, maxRssiDbm, noiseFloorDbm } from "./physics.js";
 import { WorkerPoolPreparer } from "./pool.js";
 import { InlinePreparer, type ReportPreparer } from "./prepare.js";
@@ -94,7 +94,14 @@ export interface Verdict {
   readonly units: bigint;
 }
 
+/** The one-way test's figures for one tested device (verify/links.ts). */
+export interface DeviceLinkTest extends Omit<LinkStats, "device"> {
+  readonly deviceId: bigint;
+}
+
 export interface CoverageWork extends WorkResult {
+  /** Per device tested by the one-way rule, by device id; null when the rule is off. */
+  readonly linkTests: readonly DeviceLinkTest[] | null;
   /**
    * One per report, in canonical order. Built on first access (the canonical record in `record`
    * is the stored form; this is the readable view of it).
@@ -285,7 +292,8 @@ class EpochVerification {
     const claims = this.params.oneWayLinks ? new ClaimLog(table.length, this.chain.devices.length) : null;
     this.witnessPass(table, order, accepted, claims);
     if (this.params.reciprocity) this.reciprocityPass(table, accepted, this.params.reciprocity);
-    if (claims !== null) this.oneWayPass(table, accepted, claims, this.params.oneWayLinks!);
+    const linkTests =
+      claims === null ? null : this.oneWayPass(table, accepted, claims, this.params.oneWayLinks!);
     const devices = this.reward(table, accepted);
     const reason = this.reason;
     const selected = this.selected;
@@ -299,6 +307,7 @@ class EpochVerification {
       ],
       metricNames: COVERAGE_METRICS,
       devices,
+      linkTests,
       record: encodeVerdicts(table, order, reason, selected, units),
       get verdicts() {
         verdicts ??= Array.from(order, (i) => toVerdict(table, i, reason[i]!, selected[i] === 1, units[i]!));
@@ -475,7 +484,7 @@ class EpochVerification {
     accepted: ReadonlyMap<number, BeaconState>,
     claims: ClaimLog,
     rule: OneWayRule,
-  ): void {
+  ): DeviceLinkTest[] {
     const n = this.chain.devices.length;
     const budget = new Int32Array(n).fill(0x7fff_ffff);
     const beacons = new Uint32Array(n);
@@ -487,7 +496,9 @@ class EpochVerification {
       if (b < budget[d]!) budget[d] = b;
       beacons[d]! += 1;
     }
-    this.refuseWitnessesOf(t, accepted, claims.test(budget, beacons, rule).flagged, CODE.one_way_links);
+    const { flagged, stats } = claims.test(budget, beacons, rule);
+    this.refuseWitnessesOf(t, accepted, flagged, CODE.one_way_links);
+    return stats.map(({ device, ...rest }) => ({ deviceId: this.chain.devices[device]!.record.id, ...rest }));
   }
 
   /** (position in canonical order, report index) of the given beacons: by receive time, then id. */

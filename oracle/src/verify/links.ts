@@ -75,11 +75,18 @@ function missAll(m: number, k: number, linkSigma: number, packetSigma: number): 
 
 /** Result of the test for one device (for reports and tests). */
 export interface LinkStats {
+  /** Device index (ChainView.devices order). */
   readonly device: number;
+  /** Links tested (the other end was listening, the device beaconed). */
   readonly links: number;
+  /** O: links the other end never confirmed. */
   readonly unconfirmed: number;
+  /** E and V: expected unconfirmed links under fading, and their variance. */
   readonly expected: number;
   readonly variance: number;
+  /** (O - E - minExcess) / sqrt(V): the device is flagged when this exceeds z. */
+  readonly score: number;
+  readonly flagged: boolean;
 }
 
 /**
@@ -130,8 +137,11 @@ export class ClaimLog {
     let variance = 0;
     const close = () => {
       if (cur < 0 || links === 0) return;
-      stats.push({ device: cur, links, unconfirmed, expected, variance });
-      if (unconfirmed - expected > rule.z * Math.sqrt(variance) + rule.minExcess) flagged.add(cur);
+      const excess = unconfirmed - expected - rule.minExcess;
+      const isFlagged = excess > rule.z * Math.sqrt(variance);
+      const score = variance > 0 ? excess / Math.sqrt(variance) : excess > 0 ? Infinity : -Infinity;
+      stats.push({ device: cur, links, unconfirmed, expected, variance, score, flagged: isFlagged });
+      if (isFlagged) flagged.add(cur);
     };
     let prevLink = -1;
     for (let i = 0; i < claims.length; i++) {
