@@ -114,9 +114,23 @@ describe("oracle / one-way links", function () {
       near(s.expected, phi(0) ** 2, 1e-6);
     });
 
-    it("refuses a device count whose packed claims would not be exact doubles", function () {
-      expect(() => new ClaimLog(1, 1_500_000)).to.throw(RangeError, /1.4 million/);
-      expect(() => new ClaimLog(1, 1_000_000)).to.not.throw();
+    it("packs up to 2^26 devices (indexes and values at their limits survive the packing)", function () {
+      expect(() => new ClaimLog(1, 2 ** 26 + 1)).to.throw(RangeError, /at most 67108864 devices/);
+      const top = 2 ** 26 - 1;
+      const log = new ClaimLog(3, 2 ** 26);
+      log.add(top, top - 1, 99_999); // value clamped to +204.7 dB
+      log.add(top - 1, top, -99_999); // and to -204.8 dB
+      const budget = new Int32Array(2 ** 26);
+      const beacons = new Uint32Array(2 ** 26);
+      beacons[top] = 1;
+      beacons[top - 1] = 1;
+      const { stats } = log.test(budget, beacons, { ...RULE, linkSigmaDb: 0 });
+      expect(stats.map((s) => [s.device, s.links, s.unconfirmed])).to.deep.equal([
+        [top - 1, 1, 0],
+        [top, 1, 0],
+      ]);
+      near(stats[0]!.expected, 1, 1e-9); // at -204.8 dB a miss is certain
+      near(stats[1]!.expected, 0, 1e-9);
     });
   });
 });

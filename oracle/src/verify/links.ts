@@ -21,7 +21,7 @@
  * liar reports weak links: the test still works there, because a link at the floor is heard back
  * about half the time per packet and W beacons several times.
  *
- * Determinism: claims are packed into doubles and sorted, so every sum runs in one fixed order;
+ * Determinism: claims are packed into 64-bit integers and sorted, so every sum runs in one fixed order;
  * the normal CDF is @stdlib's (pure JavaScript, the same on every platform), and margins are whole
  * tenths of dB, so P is a function of two integers.
  */
@@ -38,8 +38,16 @@ export interface OneWayRule {
   readonly minExcess: number;
 }
 
-/** Packed claim: (witness x span + beaconer) x VALUE_SPAN + (value + VALUE_OFFSET). */
-const VALUE_SPAN = 4096;
+/**
+ * Packed claim, 64 bits: witness index (26 bits) | beaconer index (26 bits) | value + 2048 (12 bits).
+ * Sorting the packed claims groups them by link, smallest value first.
+ */
+const DEVICE_BITS = 26;
+const MAX_DEVICES = 2 ** DEVICE_BITS;
+const VALUE_BITS = 12n;
+const LINK_SHIFT = 12n + 26n;
+const DEVICE_MASK = (1n << 26n) - 1n;
+const VALUE_MASK = (1n << VALUE_BITS) - 1n;
 const VALUE_OFFSET = 2048;
 
 /** P(B misses all k beacons of W | expected margin m tenths of dB), memoised per (m, k). */
@@ -95,23 +103,22 @@ export interface LinkStats {
  * value of a link is kept (conservative: a weaker margin expects more misses).
  */
 export class ClaimLog {
-  private readonly packed: Float64Array;
+  private readonly packed: BigUint64Array;
   private length = 0;
-  private readonly span: number;
   /** Claims filed by each device: a device with any claim was listening in the epoch. */
   private readonly filed: Uint32Array;
 
   constructor(capacity: number, deviceCount: number) {
-    this.span = Math.max(1, deviceCount);
-    if (this.span * this.span * VALUE_SPAN >= Number.MAX_SAFE_INTEGER)
-      throw new RangeError(`one-way rule supports at most 1.4 million devices (got ${deviceCount})`);
-    this.packed = new Float64Array(capacity);
-    this.filed = new Uint32Array(this.span);
+    if (deviceCount > MAX_DEVICES)
+      throw new RangeError(`one-way rule supports at most ${MAX_DEVICES} devices (got ${deviceCount})`);
+    this.packed = new BigUint64Array(capacity);
+    this.filed = new Uint32Array(Math.max(1, deviceCount));
   }
 
   add(witness: number, beaconer: number, valueTenths: number): void {
-    const v = Math.max(-VALUE_OFFSET, Math.min(VALUE_SPAN - VALUE_OFFSET - 1, valueTenths));
-    this.packed[this.length++] = (witness * this.span + beaconer) * VALUE_SPAN + (v + VALUE_OFFSET);
+    const v = Math.max(-VALUE_OFFSET, Math.min(VALUE_OFFSET - 1, valueTenths)) + VALUE_OFFSET;
+    this.packed[this.length++] =
+      (BigInt(witness) << LINK_SHIFT) | (BigInt(beaconer) << VALUE_BITS) | BigInt(v);
     this.filed[witness]! += 1;
   }
 
@@ -126,7 +133,6 @@ export class ClaimLog {
     rule: OneWayRule,
   ): { flagged: Set<number>; stats: LinkStats[] } {
     const claims = this.packed.subarray(0, this.length).sort();
-    const span = this.span;
     const miss = new MissProbability(rule);
     const stats: LinkStats[] = [];
     const flagged = new Set<number>();
@@ -143,40 +149,41 @@ export class ClaimLog {
       stats.push({ device: cur, links, unconfirmed, expected, variance, score, flagged: isFlagged });
       if (isFlagged) flagged.add(cur);
     };
-    let prevLink = -1;
+    let prevLink = -1n;
     for (let i = 0; i < claims.length; i++) {
-      const link = Math.floor(claims[i]! / VALUE_SPAN);
+      const claim = claims[i]!;
+      const link = claim >> VALUE_BITS;
       if (link === prevLink) continue; // sorted: the first of a link holds its smallest value
       prevLink = link;
-      const w = Math.floor(link / span);
-      const b = link - w * span;
+      const w = Number(claim >> LINK_SHIFT);
+      const b = Number(link & DEVICE_MASK);
       if (w !== cur) {
         close();
         cur = w;
         links = unconfirmed = expected = variance = 0;
       }
       if (beacons[w]! === 0 || this.filed[b]! === 0) continue;
-      const value = claims[i]! - link * VALUE_SPAN - VALUE_OFFSET;
+      const value = Number(claim & VALUE_MASK) - VALUE_OFFSET;
       const p = miss.of(value + budget[w]!, beacons[w]!);
       links++;
       expected += p;
       variance += p * (1 - p);
-      if (!this.has(claims, b * span + w)) unconfirmed++;
+      if (!has(claims, (BigInt(b) << BigInt(DEVICE_BITS)) | BigInt(w))) unconfirmed++;
     }
     close();
     return { flagged, stats };
   }
+}
 
-  /** Whether the sorted claims hold any claim of `link`. */
-  private has(claims: Float64Array, link: number): boolean {
-    const lo = link * VALUE_SPAN;
-    let a = 0;
-    let z = claims.length;
-    while (a < z) {
-      const mid = (a + z) >>> 1;
-      if (claims[mid]! < lo) a = mid + 1;
-      else z = mid;
-    }
-    return a < claims.length && claims[a]! < lo + VALUE_SPAN;
+/** Whether the sorted claims hold any claim of `link` (witness << 26 | beaconer). */
+function has(claims: BigUint64Array, link: bigint): boolean {
+  const lo = link << VALUE_BITS;
+  let a = 0;
+  let z = claims.length;
+  while (a < z) {
+    const mid = (a + z) >>> 1;
+    if (claims[mid]! < lo) a = mid + 1;
+    else z = mid;
   }
+  return a < claims.length && claims[a]! >> VALUE_BITS === link;
 }
