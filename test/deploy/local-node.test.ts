@@ -37,6 +37,7 @@ async function waitForRpc(url: string, child: ChildProcess, output: () => string
     if (child.exitCode !== null) throw new Error(`node exited early (${child.exitCode}):\n${output()}`);
     try {
       const res = await fetch(url, {
+        signal: AbortSignal.timeout(2_000), // an accepted but unanswered connection must not hang the loop
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),

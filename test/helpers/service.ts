@@ -124,7 +124,7 @@ export async function waitReady(
       throw new Error(`service exited early (${child.exitCode ?? child.signalCode}):\n${output()}`);
     }
     try {
-      if ((await fetch(`${url}/ready`)).ok) return;
+      if ((await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) })).ok) return;
     } catch {
       // not listening yet
     }

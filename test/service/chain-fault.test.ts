@@ -38,12 +38,28 @@ const MESH = 10n ** 18n;
 class Node {
   child: ChildProcess | undefined;
   out = "";
+  /** A restart in the background (restartAfter), awaited by settled(): never left floating. */
+  private restart: Promise<void> | null = null;
   constructor(
     readonly port: number,
     readonly stateFile: string,
   ) {}
 
+  /** Starts the node again after `ms`, in the background. */
+  restartAfter(ms: number): void {
+    this.restart = new Promise<void>((r) => setTimeout(r, ms)).then(() => this.start());
+    this.restart.catch(() => {}); // reported by settled(), not as an unhandled rejection
+  }
+
+  /** Waits for a background restart; throws its error, if it failed. */
+  async settled(): Promise<void> {
+    const r = this.restart;
+    this.restart = null;
+    await r;
+  }
+
   async start(): Promise<void> {
+    this.out = "";
     this.child = spawn(
       "npx",
       [
@@ -67,7 +83,9 @@ class Node {
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) throw new Error(`anvil exited:\n${this.out}`);
       try {
+        // a connection the starting (or a dying) node accepts but never answers must not hang the loop
         const res = await fetch(`http://127.0.0.1:${this.port}`, {
+          signal: AbortSignal.timeout(2_000),
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
@@ -156,7 +174,7 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
       if (!dropNextSend) return false;
       dropNextSend = false;
       await node.stop(); // the transaction is mined; the node dies before its answer gets out
-      setTimeout(() => void node.start(), 1_500);
+      node.restartAfter(1_500);
       return true;
     });
     provider = new JsonRpcProvider(`http://127.0.0.1:${proxyPort}`, undefined, {
@@ -172,6 +190,7 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     provider?.destroy();
     await store?.close();
     server?.close();
+    await node?.settled().catch(() => {}); // a failed restart was reported by the test itself
     await node?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -257,8 +276,9 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     const root0 = await storeEpoch(0n);
     const nonce0 = await provider.getTransactionCount(poster.address);
     await node.stop();
-    setTimeout(() => void node.start(), 2_000);
+    node.restartAfter(2_000);
     const a = await service.post(0n, posting);
+    await node.settled();
     expect(a.status).to.equal("posted");
     expect(await provider.getTransactionCount(poster.address)).to.equal(nonce0 + 1);
     const [pendingEpoch, pendingRoot] = await distributor.pendingRoot();
@@ -294,6 +314,7 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     const nonce1 = await provider.getTransactionCount(poster.address);
     dropNextSend = true;
     const b = await service.post(1n, posting);
+    await node.settled();
     expect(dropNextSend).to.equal(false); // the fault was injected
     expect(b).to.deep.equal({ status: "skipped", state: "pending" });
     expect(await provider.getTransactionCount(poster.address)).to.equal(nonce1 + 1);
