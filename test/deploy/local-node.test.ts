@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -16,40 +15,9 @@ import { Contract, JsonRpcProvider } from "ethers";
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
 import { coverageRun } from "../helpers/gas.js";
+import { BIN, freePort, waitForRpc } from "../helpers/service.js";
 
 const run = promisify(execFile);
-const BIN = path.resolve("node_modules/.bin");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForRpc(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`node exited early (${child.exitCode}):\n${output()}`);
-    try {
-      const res = await fetch(url, {
-        signal: AbortSignal.timeout(2_000), // an accepted but unanswered connection must not hang the loop
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no JSON-RPC answer at ${url} within 60 s:\n${output()}`);
-}
 
 /** Starts a node in its own process group, so the whole group (npx and anvil) can be stopped. */
 function startNode(command: string, args: string[]) {

@@ -112,23 +112,54 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, output: () => out };
 }
 
-export async function waitReady(
-  url: string,
+/** Polls `request` until it answers 2xx; fails fast if the child exits, after `ms` otherwise. */
+async function waitAnswering(
   child: ChildProcess,
   output: () => string,
-  ms = 60_000,
+  request: (signal: AbortSignal) => Promise<Response>,
+  what: string,
+  ms: number,
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`service exited early (${child.exitCode ?? child.signalCode}):\n${output()}`);
+      throw new Error(`process exited early (${child.exitCode ?? child.signalCode}):\n${output()}`);
     }
     try {
-      if ((await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) })).ok) return;
+      // an accepted but unanswered connection must not hang the loop (undici waits 300 s)
+      if ((await request(AbortSignal.timeout(2_000))).ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no /ready at ${url} within ${ms} ms:\n${output()}`);
+  throw new Error(`no answer from ${what} within ${ms} ms:\n${output()}`);
+}
+
+/** Waits until an oracle service answers /ready. */
+export function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  ms = 60_000,
+): Promise<void> {
+  return waitAnswering(child, output, (signal) => fetch(`${url}/ready`, { signal }), `${url}/ready`, ms);
+}
+
+/** Waits until a JSON-RPC node answers eth_chainId. */
+export function waitForRpc(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  ms = 60_000,
+): Promise<void> {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] });
+  const headers = { "content-type": "application/json" };
+  return waitAnswering(
+    child,
+    output,
+    (signal) => fetch(url, { method: "POST", headers, body, signal }),
+    url,
+    ms,
+  );
 }

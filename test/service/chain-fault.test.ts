@@ -28,7 +28,7 @@ import { EpochService } from "../../oracle/src/service/epochs.js";
 import { SqliteStore } from "../../oracle/src/store/sqlite.js";
 import type { Hex } from "../../oracle/src/util/hex.js";
 import { EpochRootAggregator } from "../../oracle/src/post/aggregator.js";
-import { BIN, freePort } from "../helpers/service.js";
+import { BIN, freePort, waitForRpc } from "../helpers/service.js";
 import { coverageRun } from "../helpers/gas.js";
 
 // Anvil's first default account (public test key).
@@ -79,24 +79,7 @@ class Node {
     );
     this.child.stdout?.on("data", (b: Buffer) => (this.out += b.toString()));
     this.child.stderr?.on("data", (b: Buffer) => (this.out += b.toString()));
-    const deadline = Date.now() + 90_000;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`anvil exited:\n${this.out}`);
-      try {
-        // a connection the starting (or a dying) node accepts but never answers must not hang the loop
-        const res = await fetch(`http://127.0.0.1:${this.port}`, {
-          signal: AbortSignal.timeout(2_000),
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-        });
-        if (res.ok) return;
-      } catch {
-        // not yet
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`anvil did not start:\n${this.out}`);
+    await waitForRpc(`http://127.0.0.1:${this.port}`, this.child, () => this.out, 90_000);
   }
 
   /** Graceful stop (SIGINT): Anvil writes its state file on the way out. */

@@ -8,16 +8,11 @@ import path from "node:path";
 
 import { Ajv, type ErrorObject } from "ajv";
 
+import type { StoreConfig } from "../store/index.js";
+
 export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
-  readonly store:
-    | { readonly backend: "sqlite"; readonly path: string }
-    | {
-        readonly backend: "postgres";
-        readonly url: string;
-        readonly maxConnections?: number;
-        readonly schema?: string;
-      };
+  readonly store: StoreConfig;
   readonly chain?: {
     readonly rpcUrl: string;
     readonly addresses: {

@@ -14,7 +14,7 @@ import { makeEntropy, ENTROPY_INTERVAL_MS, type EntropyEntry } from "../entropy/
 import { payloadHash } from "../entropy/payload.js";
 import { p256Signer, secp256k1Signer, type DeviceSigner } from "../reports/keys.js";
 import { signBeacon, signWitnessFields } from "../reports/sign.js";
-import type { ReportDomain } from "../reports/types.js";
+import type { BeaconReport, ReportDomain, WitnessReport } from "../reports/types.js";
 import { encodeReport } from "../reports/wire.js";
 import { toHex } from "../util/hex.js";
 import { maxRssiDbm } from "../verify/physics.js";
@@ -146,19 +146,9 @@ const WINDOW_MS = 6 * 60 * 60 * 1000;
 
 export function simulateEpoch(fleet: readonly SimDevice[], o: EpochSimOptions): SimulatedEpoch {
   const rng = new Rng(o.seed ?? "epoch");
-  const side = Math.ceil(Math.sqrt(fleet.length));
   const radius = o.witnessRadiusSteps ?? 3;
   const invalidShare = o.invalidShare ?? 0;
-  const h = hash(`links:${o.seed ?? "epoch"}`);
-  const linkSeed = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
-  // each neighbour within the radius is linked with the probability that gives the wanted mean
-  const linkShare = Math.min(1, o.witnessesPerBeacon / ((2 * radius + 1) ** 2 - 1));
-  const linked = (a: number, b: number) =>
-    mix32(
-      linkSeed ^ Math.imul(Math.min(a, b) + 1, 0x9e37_79b1) ^ Math.imul(Math.max(a, b) + 1, 0x85eb_ca77),
-    ) /
-      0x1_0000_0000 <
-    linkShare;
+  const links = new GridLinks(fleet.length, o.seed ?? "epoch", o.witnessesPerBeacon, radius);
   const entropy: EntropyEntry[] = [];
   for (let t = o.epochStart; t < o.epochEnd; t += ENTROPY_INTERVAL_MS) {
     entropy.push(makeEntropy(toHex(hash(`${o.seed ?? "epoch"}:block:${t}`)), t / 1000));
@@ -186,36 +176,8 @@ export function simulateEpoch(fleet: readonly SimDevice[], o: EpochSimOptions): 
       });
       reports.push({ raw: encodeReport(beacon), receivedAt: at });
       beacons++;
-      const row = Math.floor(i / side);
-      const col = i % side;
-      // Links are symmetric (path loss is reciprocal): j hears i iff i hears j, so each link is
-      // seen from both ends, as the one-way rule expects of honest devices.
-      const chosen: number[] = [];
-      for (let r = row - radius; r <= row + radius; r++) {
-        for (let c = col - radius; c <= col + radius; c++) {
-          const j = r * side + c;
-          if (r < 0 || c < 0 || c >= side || j >= fleet.length || j === i) continue;
-          if (linked(i, j)) chosen.push(j);
-        }
-      }
-      for (const j of chosen) {
-        const w = fleet[j]!;
-        const distance = h3.greatCircleDistance(
-          h3.cellToLatLng(beaconer.record.location!.toString(16)),
-          h3.cellToLatLng(w.record.location!.toString(16)),
-          "m",
-        );
-        const bound = maxRssiDbm(27, beaconer.record.gain / 10, distance, 903_900_000, w.record.gain / 10);
-        const signal = Math.floor((bound - 8 - 20 * rng.next()) * 10);
-        const report = signWitnessFields(w.signer, o.domain, {
-          witness: w.signer.keyId,
-          beaconPayloadHash: payloadHash(beacon.payload),
-          signal,
-          snr: Math.max(-60, Math.min(95, signal + 1170 - 40)),
-          frequency: 903_900_000,
-          dataRate: 2,
-          timestamp: BigInt(at + 50),
-        });
+      for (const j of links.of(i)) {
+        const report = plausibleWitness(beaconer, fleet[j]!, beacon, o.domain, rng, at + 50);
         reports.push({ raw: encodeReport(report), receivedAt: at + 20 + rng.int(1_500) });
         witnesses++;
       }
@@ -223,6 +185,72 @@ export function simulateEpoch(fleet: readonly SimDevice[], o: EpochSimOptions): 
   }
   if (invalidShare > 0) spoil(reports, invalidShare, rng);
   return { reports, entropy, beacons, witnesses };
+}
+
+/**
+ * Who hears whom on the fleet's grid: each pair of devices within `radius` grid steps is linked
+ * with the probability that gives `meanLinks` links per device. Links are symmetric (path loss is
+ * reciprocal): j hears i iff i hears j, so each link is seen from both ends, as the one-way rule
+ * expects of honest devices.
+ */
+export class GridLinks {
+  private readonly side: number;
+  private readonly seed: number;
+  private readonly share: number;
+  constructor(
+    private readonly count: number,
+    seed: string,
+    meanLinks: number,
+    private readonly radius: number,
+  ) {
+    this.side = Math.ceil(Math.sqrt(count));
+    const h = hash(`links:${seed}`);
+    this.seed = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0;
+    this.share = Math.min(1, meanLinks / ((2 * radius + 1) ** 2 - 1));
+  }
+
+  /** Devices linked to device i, in grid order. */
+  of(i: number): number[] {
+    const row = Math.floor(i / this.side);
+    const col = i % this.side;
+    const out: number[] = [];
+    for (let r = row - this.radius; r <= row + this.radius; r++) {
+      for (let c = col - this.radius; c <= col + this.radius; c++) {
+        const j = r * this.side + c;
+        if (r < 0 || c < 0 || c >= this.side || j >= this.count || j === i) continue;
+        const pair = Math.imul(Math.min(i, j) + 1, 0x9e37_79b1) ^ Math.imul(Math.max(i, j) + 1, 0x85eb_ca77);
+        if (mix32(this.seed ^ pair) / 0x1_0000_0000 < this.share) out.push(j);
+      }
+    }
+    return out;
+  }
+}
+
+/** A witness report of `beacon` by `witness` (US915 channel 8), 8-28 dB under the free-space bound. */
+export function plausibleWitness(
+  beaconer: SimDevice,
+  witness: SimDevice,
+  beacon: BeaconReport,
+  domain: ReportDomain,
+  rng: Rng,
+  timestampMs: number,
+): WitnessReport {
+  const distance = h3.greatCircleDistance(
+    h3.cellToLatLng(beaconer.record.location!.toString(16)),
+    h3.cellToLatLng(witness.record.location!.toString(16)),
+    "m",
+  );
+  const bound = maxRssiDbm(27, beaconer.record.gain / 10, distance, 903_900_000, witness.record.gain / 10);
+  const signal = Math.floor((bound - 8 - 20 * rng.next()) * 10);
+  return signWitnessFields(witness.signer, domain, {
+    witness: witness.signer.keyId,
+    beaconPayloadHash: payloadHash(beacon.payload),
+    signal,
+    snr: Math.max(-60, Math.min(95, signal + 1170 - 40)),
+    frequency: 903_900_000,
+    dataRate: 2,
+    timestamp: BigInt(timestampMs),
+  });
 }
 
 /** Spoils a share of reports in three ways: forged signature, truncated text, late arrival. */

@@ -268,6 +268,38 @@ export function simulateNetworkEpoch(world: World, o: EpochSimulationOptions): S
     truth.push(w.index, 1, ACT[act], beaconer, policy, digest);
   };
 
+  /**
+   * A witness report of beacon b that no radio of w's heard, with a plausible made-up signal
+   * minDb-maxDb above the demodulation floor; `receivedAt` maps the claimed hearing time.
+   */
+  const emitMadeUpWitness = (
+    w: WorldDevice,
+    b: Beacon,
+    minDb: number,
+    maxDb: number,
+    receivedAt: (heardAt: number) => number,
+    act: Act,
+  ) => {
+    const tx = devices[b.device]!;
+    const nf = noiseFloorDbm(b.bandwidth, NOISE_FIGURE_DB);
+    const signal = nf + loraSnrFloorDb(b.sf) + rng.range(minDb, maxDb);
+    const snr = Math.min(signal - nf - rng.range(0.5, 3), SNR_SATURATION_DB);
+    const heardAt = b.tx + 150;
+    emitWitness(
+      w,
+      b.payload,
+      signal,
+      snr,
+      b.frequency,
+      b.dataRate,
+      heardAt,
+      receivedAt(heardAt),
+      act,
+      tx.index,
+      refusedByPolicy(tx, w, trueDistance(tx, w)),
+    );
+  };
+
   // True res-11 cells (min-distance rule on the true geometry), lazily.
   const trueGrid: (string | undefined)[] = [];
   const gridOf = (d: WorldDevice) =>
@@ -501,24 +533,7 @@ export function simulateNetworkEpoch(world: World, o: EpochSimulationOptions): S
       for (let c = 0; c < 6 && candidates.length > 0; c++) {
         const bi = candidates.splice(rng.int(candidates.length), 1)[0]!;
         const b = beacons[bi]!;
-        const tx = devices[b.device]!;
-        const nf = noiseFloorDbm(b.bandwidth, NOISE_FIGURE_DB);
-        const signal = nf + loraSnrFloorDb(b.sf) + rng.range(2, 12);
-        const snr = Math.min(signal - nf - rng.range(0.5, 3), SNR_SATURATION_DB);
-        const heardAt = b.tx + 150;
-        emitWitness(
-          relay,
-          b.payload,
-          signal,
-          snr,
-          b.frequency,
-          b.dataRate,
-          heardAt,
-          b.tx + Math.round(rng.range(1_000, 8_000)),
-          "relayed",
-          tx.index,
-          refusedByPolicy(tx, relay, trueDistance(tx, relay)),
-        );
+        emitMadeUpWitness(relay, b, 2, 12, () => b.tx + Math.round(rng.range(1_000, 8_000)), "relayed");
       }
     }
 
@@ -530,23 +545,7 @@ export function simulateNetworkEpoch(world: World, o: EpochSimulationOptions): S
         const heard = new Set(heardBy.slice(start[bi]!, start[bi + 1]!));
         for (const w of ring) {
           if (w === tx || heard.has(w.index)) continue;
-          const nf = noiseFloorDbm(b.bandwidth, NOISE_FIGURE_DB);
-          const signal = nf + loraSnrFloorDb(b.sf) + rng.range(3, 18);
-          const snr = Math.min(signal - nf - rng.range(0.5, 3), SNR_SATURATION_DB);
-          const heardAt = b.tx + 150;
-          emitWitness(
-            w,
-            b.payload,
-            signal,
-            snr,
-            b.frequency,
-            b.dataRate,
-            heardAt,
-            heardAt + latency(w),
-            "fabricated",
-            tx.index,
-            refusedByPolicy(tx, w, trueDistance(tx, w)),
-          );
+          emitMadeUpWitness(w, b, 3, 18, (heardAt) => heardAt + latency(w), "fabricated");
         }
       }
     }

@@ -8,7 +8,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 
 import type { SimAnalysis } from "./analysis.js";
-import { KIND_DESCRIPTION, SITES, type DeviceKind } from "./world.js";
+import { DEVICE_KINDS, KIND_DESCRIPTION, SITES, type DeviceKind } from "./world.js";
 import { HATA_MAX_HM, INDOOR_LOSS_DB, NOISE_FIGURE_DB, RURAL_MODEL, URBAN_SIGMA_DB } from "./radio.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 
@@ -28,16 +28,6 @@ async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
   view.finalize();
   return `${svg}\n`;
 }
-
-const KIND_ORDER: readonly DeviceKind[] = [
-  "honest",
-  "location_spoofer",
-  "signal_forger",
-  "witness_farm",
-  "replayer",
-  "late_relay",
-  "colluding_wallet",
-];
 
 export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<ReportFiles> {
   const charts = new Map<string, string>();
@@ -60,7 +50,7 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
       data: { values: rejectionRows },
       mark: "bar",
       encoding: {
-        y: { field: "kind", type: "nominal", sort: [...KIND_ORDER], title: null },
+        y: { field: "kind", type: "nominal", sort: [...DEVICE_KINDS], title: null },
         x: {
           field: "share",
           type: "quantitative",
@@ -93,7 +83,7 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
         {
           mark: "bar",
           encoding: {
-            y: { field: "kind", type: "nominal", sort: [...KIND_ORDER], title: null },
+            y: { field: "kind", type: "nominal", sort: [...DEVICE_KINDS], title: null },
             x: { field: "ratio", type: "quantitative", title: "reward per device / honest same hardware" },
             color: {
               condition: { test: "datum.ratio >= 1 && datum.kind !== 'honest'", value: "#d62728" },
@@ -108,7 +98,7 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
         {
           mark: { type: "text", align: "left", dx: 4 },
           encoding: {
-            y: { field: "kind", type: "nominal", sort: [...KIND_ORDER] },
+            y: { field: "kind", type: "nominal", sort: [...DEVICE_KINDS] },
             x: { field: "ratio", type: "quantitative" },
             text: { field: "ratio", type: "quantitative", format: ".2f" },
           },
@@ -348,7 +338,7 @@ export async function buildReport(a: SimAnalysis, chartPrefix = ""): Promise<Rep
   p();
   p(`## The adversaries`);
   p();
-  for (const k of KIND_ORDER) p(`- \`${k}\`: ${KIND_DESCRIPTION[k]}.`);
+  for (const k of DEVICE_KINDS) p(`- \`${k}\`: ${KIND_DESCRIPTION[k]}.`);
   p();
   p(`## The world`);
   p();
