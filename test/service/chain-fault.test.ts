@@ -82,6 +82,19 @@ class Node {
     await waitForRpc(`http://127.0.0.1:${this.port}`, this.child, () => this.out, 90_000);
   }
 
+  /** Waits, asking the node directly, until the transaction `hash` has a receipt. */
+  async receipt(hash: string): Promise<void> {
+    const direct = new JsonRpcProvider(`http://127.0.0.1:${this.port}`, undefined, { staticNetwork: true });
+    try {
+      for (let tries = 0; (await direct.send("eth_getTransactionReceipt", [hash])) === null; tries++) {
+        if (tries === 100) throw new Error(`transaction ${hash} was not mined`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      direct.destroy();
+    }
+  }
+
   /** Graceful stop (SIGINT): Anvil writes its state file on the way out. */
   async stop(): Promise<void> {
     const c = this.child;
@@ -96,11 +109,31 @@ class Node {
   }
 }
 
+type RpcMessage = { id?: unknown; method?: string; result?: unknown };
+
+/** The transaction hashes the node returned for the eth_sendRawTransaction calls of a (batched) request. */
+function sentHashes(request: Buffer, answer: Buffer): string[] {
+  const list = (b: Buffer) => [JSON.parse(b.toString()) as RpcMessage | RpcMessage[]].flat();
+  const sendIds = new Set(
+    list(request)
+      .filter((m) => m.method === "eth_sendRawTransaction")
+      .map((m) => m.id),
+  );
+  return list(answer)
+    .filter((m) => sendIds.has(m.id) && typeof m.result === "string")
+    .map((m) => m.result as string);
+}
+
 /**
  * Forwards JSON-RPC to the node. `onSend` runs after the node answered an eth_sendRawTransaction
- * and before the answer is passed on; if it returns true the answer is dropped (socket destroyed).
+ * (with the request's and the answer's bodies) and before the answer is passed on; if it returns
+ * true the answer is dropped (socket destroyed).
  */
-function proxy(port: number, target: number, onSend: () => Promise<boolean>): Promise<Server> {
+function proxy(
+  port: number,
+  target: number,
+  onSend: (request: Buffer, answer: Buffer) => Promise<boolean>,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on("data", (b: Buffer) => parts.push(b));
@@ -120,12 +153,13 @@ function proxy(port: number, target: number, onSend: () => Promise<boolean>): Pr
           upRes.on("data", (b: Buffer) => back.push(b));
           upRes.on("end", () => {
             void (async () => {
-              if (isSend && (await onSend())) {
+              const answer = Buffer.concat(back);
+              if (isSend && (await onSend(body, answer))) {
                 req.socket.destroy();
                 return;
               }
               res.writeHead(upRes.statusCode ?? 502, { "content-type": "application/json" });
-              res.end(Buffer.concat(back));
+              res.end(answer);
             })();
           });
         },
@@ -153,9 +187,14 @@ describe("service: chain faults while posting (Anvil on localhost, --state)", fu
     node = new Node(await freePort(), path.join(dir, "anvil-state.json"));
     await node.start();
     const proxyPort = await freePort();
-    server = await proxy(proxyPort, node.port, async () => {
+    server = await proxy(proxyPort, node.port, async (request, answer) => {
       if (!dropNextSend) return false;
       dropNextSend = false;
+      // Anvil answers eth_sendRawTransaction when the transaction enters its pool and mines it just
+      // after, so wait for the receipt: the fault is "mined, then the node died before answering",
+      // not a stop that races the block being written (CI once saw the dump keep the transaction's
+      // state but not its log).
+      for (const hash of sentHashes(request, answer)) await node.receipt(hash);
       await node.stop(); // the transaction is mined; the node dies before its answer gets out
       node.restartAfter(1_500);
       return true;
