@@ -17,7 +17,8 @@ import {System, SystemHandler, SystemKeys} from "./handlers/SystemHandler.sol";
 /// @notice System invariants of the whole suite, deployed as in production: a TimelockController is the
 /// admin of registry, vault, controller and distributor; the controller is MESH's only minter; one guardian
 /// pauses everything and vetoes roots. The handler (handlers/SystemHandler.sol) stakes, unstakes, slashes,
-/// onboards secp256k1 and P-256 devices, asserts locations, distributes epochs, posts k-of-n signed roots
+/// onboards secp256k1 and P-256 devices, asserts locations, suspends, reinstates, transfers and retires
+/// devices, distributes epochs, posts k-of-n signed roots
 /// of StandardMerkleTree trees, vetoes, claims (directly and gasless), pauses, governs through the
 /// timelock, tries privileged calls from everyone else, and moves time.
 /// Quick profile in `npm test`; the deep one: `HEXMESH_FUZZ_PROFILE=deep hardhat test solidity
@@ -32,6 +33,7 @@ contract SystemInvariantTest is Test {
     address private constant GUARDIAN = address(0x6A2D);
     address private constant SLASHER = address(0x51A5);
     address private constant PROPOSER = address(0x9709);
+    address private constant DENYLISTER = address(0xDE71);
     bytes32 private constant COVERAGE = keccak256("hexmesh.coverage");
 
     HexmeshTimelock private timelock;
@@ -114,10 +116,11 @@ contract SystemInvariantTest is Test {
                 treasury: TREASURY,
                 guardian: GUARDIAN,
                 slasher: SLASHER,
-                proposer: PROPOSER
+                proposer: PROPOSER,
+                denylister: DENYLISTER
             })
         );
-        bytes4[] memory selectors = new bytes4[](18);
+        bytes4[] memory selectors = new bytes4[](21);
         selectors[0] = SystemHandler.stake.selector;
         selectors[1] = SystemHandler.requestUnstake.selector;
         selectors[2] = SystemHandler.cancelUnstake.selector;
@@ -136,14 +139,17 @@ contract SystemInvariantTest is Test {
         selectors[15] = SystemHandler.govern.selector;
         selectors[16] = SystemHandler.tryPrivileged.selector;
         selectors[17] = SystemHandler.burnFees.selector;
+        selectors[18] = SystemHandler.retire.selector;
+        selectors[19] = SystemHandler.denylist.selector;
+        selectors[20] = SystemHandler.transferDevice.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
     /// @dev Deployment's wiring, as one timelock batch: roles, the maker, the device class, fees, the bond.
     function _wireThroughTimelock() private {
-        address[] memory targets = new address[](9);
-        bytes[] memory payloads = new bytes[](9);
+        address[] memory targets = new address[](10);
+        bytes[] memory payloads = new bytes[](10);
         (targets[0], payloads[0]) = (
             address(distributor),
             abi.encodeCall(IAccessControl.grantRole, (distributor.FUNDER_ROLE(), address(controller)))
@@ -180,7 +186,11 @@ contract SystemInvariantTest is Test {
             )
         );
         (targets[8], payloads[8]) = (address(registry), abi.encodeCall(DeviceRegistry.setAssertFee, (5e18)));
-        uint256[] memory values = new uint256[](9);
+        (targets[9], payloads[9]) = (
+            address(registry),
+            abi.encodeCall(IAccessControl.grantRole, (registry.DENYLIST_ROLE(), DENYLISTER))
+        );
+        uint256[] memory values = new uint256[](10);
         vm.prank(PROPOSER);
         timelock.scheduleBatch(targets, values, payloads, bytes32(0), bytes32(0), TIMELOCK_DELAY);
         vm.warp(block.timestamp + TIMELOCK_DELAY);
@@ -199,6 +209,7 @@ contract SystemInvariantTest is Test {
         checkEveryTokenAccountedFor();
         checkOnlyTimelockGoverns();
         checkBondedDevices();
+        checkDeviceLifecycle();
         checkNoUnexpectedOutcome();
         checkMaturedUnstakeAlwaysWithdrawable();
     }
@@ -363,6 +374,35 @@ contract SystemInvariantTest is Test {
         }
     }
 
+    /// @notice The registry agrees with the handler's record of every device: each one an actor holds is
+    /// owned by it, suspended exactly when the denylister left it so, and eligible for rewards exactly when
+    /// active with a location; each retired one has no owner, stays retired and is never eligible.
+    function checkDeviceLifecycle() internal view {
+        for (uint256 i = 0; i < SystemKeys.ACTORS; ++i) {
+            address a = handler.actorAt(i);
+            uint256[] memory ids = handler.deviceIdsOf(a);
+            for (uint256 j = 0; j < ids.length; ++j) {
+                IDeviceRegistry.DeviceInfo memory info = registry.deviceInfo(ids[j]);
+                assertEq(registry.ownerOf(ids[j]), a, "device owned by the actor that holds it");
+                assertEq(info.owner, a, "deviceInfo owner");
+                IDeviceRegistry.DeviceStatus expected =
+                    handler.suspended(ids[j])
+                        ? IDeviceRegistry.DeviceStatus.Suspended
+                        : IDeviceRegistry.DeviceStatus.Active;
+                assertEq(uint8(info.status), uint8(expected), "device status");
+                bool eligible = expected == IDeviceRegistry.DeviceStatus.Active && info.assertCount != 0;
+                assertTrue(registry.isEligible(ids[j]) == eligible, "eligible iff active and located");
+            }
+        }
+        uint256[] memory retired = handler.retiredIds();
+        for (uint256 j = 0; j < retired.length; ++j) {
+            assertEq(uint8(registry.statusOf(retired[j])), uint8(IDeviceRegistry.DeviceStatus.Retired), "retired");
+            (bool owned, ) = address(registry).staticcall(abi.encodeCall(IERC721.ownerOf, (retired[j])));
+            assertTrue(!owned, "a retired device has no owner");
+            assertTrue(!registry.isEligible(retired[j]), "a retired device is never eligible");
+        }
+    }
+
     /// @notice Every handler call behaved as specified (success exactly when it should, failures only with
     /// the expected custom error).
     function checkNoUnexpectedOutcome() internal view {
@@ -418,8 +458,29 @@ contract SystemInvariantTest is Test {
         handler.govern(0, 3 days);
         handler.tryPrivileged(6, 0); // the proposer
         handler.tryPrivileged(4, 16); // the guardian
+        handler.onboard(2, false);
+        handler.onboard(2, true);
+        handler.denylist(2, 0, 7, false, true); // the owner may not suspend: access error
+        handler.denylist(2, 0, 7, false, false); // suspended
+        handler.denylist(2, 0, 7, false, false); // already suspended: DeviceNotActive
+        handler.assertLocation(2, 0, 4242, 30); // suspended: DeviceNotActive
+        handler.transferDevice(2, 3, 0); // moves suspended
+        handler.denylist(3, 0, 0, true, false); // the denylister reinstates it at its new owner
+        handler.denylist(3, 0, 0, true, false); // not suspended: DeviceNotSuspended
+        handler.retire(2, 0, 3); // another actor tries first: NotDeviceOwner; then retired
+        _checkDeviceActions();
         _checkEveryActionCounted();
         invariant_System();
+    }
+
+    function _checkDeviceActions() private view {
+        string[5] memory actions = ["suspend", "reinstate", "transferDevice", "retire", "assertLocation"];
+        for (uint256 i = 0; i < actions.length; ++i) {
+            assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, actions[i]);
+        }
+        assertEq(handler.devicesOf(handler.actorAt(2)), 0, "actor 2 gave one device away and retired the other");
+        assertEq(handler.devicesOf(handler.actorAt(3)), 1, "actor 3 received one");
+        assertEq(handler.retiredIds().length, 1, "one retired");
     }
 
     function _checkEveryActionCounted() private view {

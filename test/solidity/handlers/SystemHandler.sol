@@ -29,6 +29,7 @@ struct System {
     address guardian;
     address slasher;
     address proposer;
+    address denylister;
 }
 
 /// @notice Keys and constants shared by the handler and the invariant test.
@@ -86,15 +87,19 @@ contract SystemHandler is Test {
     address public immutable guardian;
     address public immutable slasher;
     address public immutable proposer;
+    address public immutable denylister;
 
     address[ACTORS] private _actors;
     uint256[] private _oracleKeysAscending;
     mapping(address actor => uint256[] ids) private _liveIds;
     mapping(address actor => uint256[] ids) private _devices;
+    uint256[] private _retired;
 
     // ---- ghosts: token
     uint256 public feesPaid; // onboarding and assert fees paid into the registry
     uint256 public burned; // what burnCollectedFees burned
+    // ---- ghosts: registry (devices the denylister left suspended)
+    mapping(uint256 deviceId => bool) public suspended;
     // ---- ghosts: distributor (cumulative trees of the last posted and of the live root)
     uint256[ACTORS] public pendingCumulative;
     uint256[ACTORS] public liveCumulative;
@@ -129,6 +134,7 @@ contract SystemHandler is Test {
         guardian = s.guardian;
         slasher = s.slasher;
         proposer = s.proposer;
+        denylister = s.denylister;
         for (uint256 i = 0; i < ACTORS; ++i) _actors[i] = vm.addr(SystemKeys.actorKey(i));
         // postRoot wants signers in ascending address order.
         uint256[] memory keys = new uint256[](SystemKeys.ORACLES);
@@ -317,24 +323,105 @@ contract SystemHandler is Test {
     }
 
     function assertLocation(uint256 actorSeed, uint256 deviceSeed, uint256 cellSeed, uint16 gain) external {
-        (address actor, ) = _actor(actorSeed);
-        uint256[] storage ids = _devices[actor];
-        if (ids.length == 0) return;
-        uint256 id = ids[deviceSeed % ids.length];
+        (address actor, , uint256 id, bool found) = _pickDevice(actorSeed, deviceSeed);
+        if (!found) return;
         uint256 fee = registry.deviceInfo(id).assertCount == 0 ? 0 : registry.assertFee();
         if (token.balanceOf(actor) < fee) return;
         uint64 cell = _res12Cell(cellSeed);
         gain = uint16(bound(gain, registry.MIN_GAIN(), registry.MAX_GAIN()));
         bool paused = registry.paused();
+        bool held = suspended[id];
         vm.prank(actor);
         try registry.assertLocation(id, cell, gain, int16(int256(cellSeed % 100))) {
-            _expect(!paused, "assert succeeded while paused");
+            _expect(!paused && !held, "assert succeeded while paused or suspended");
             _expect(registry.deviceInfo(id).cell == cell, "cell not stored");
             feesPaid += fee;
         } catch (bytes memory err) {
-            _expectError(paused, err, Pausable.EnforcedPause.selector, "assertLocation failed");
+            if (paused) _expectError(true, err, Pausable.EnforcedPause.selector, "assertLocation failed");
+            else _expectError(held, err, IDeviceRegistry.DeviceNotActive.selector, "assertLocation failed");
         }
         calls["assertLocation"]++;
+    }
+
+    /// @dev The owner retires one of its devices, paused or not, suspended or not: the token is burned, the
+    /// device can never be asserted again, and its owner's stake bonds one device fewer. Sometimes another
+    /// actor tries first and must be refused.
+    function retire(uint256 actorSeed, uint256 deviceSeed, uint256 otherSeed) external {
+        (address actor, uint256 index, uint256 id, bool found) = _pickDevice(actorSeed, deviceSeed);
+        if (!found) return;
+        (address other, ) = _actor(otherSeed);
+        if (other != actor) {
+            vm.prank(other);
+            try registry.retire(id) {
+                _expect(false, "a non-owner retired a device");
+            } catch (bytes memory err) {
+                _expectError(true, err, IDeviceRegistry.NotDeviceOwner.selector, "non-owner retire");
+            }
+        }
+        vm.prank(actor);
+        try registry.retire(id) {
+            _removeAt(_devices[actor], index);
+            _retired.push(id);
+            delete suspended[id];
+            (uint64 cell, uint16 gain) = (_res12Cell(deviceSeed), registry.MIN_GAIN()); // read before the prank
+            vm.prank(actor);
+            try registry.assertLocation(id, cell, gain, 0) {
+                _expect(false, "a retired device was asserted");
+            } catch (bytes memory err) {
+                bool paused = registry.paused();
+                bytes4 why = paused ? Pausable.EnforcedPause.selector : IDeviceRegistry.DeviceIsRetired.selector;
+                _expectError(true, err, why, "assert of a retired device");
+            }
+        } catch (bytes memory err) {
+            _expectError(false, err, bytes4(0), "retire failed");
+        }
+        calls["retire"]++;
+    }
+
+    /// @dev The denylister suspends an active device or reinstates a suspended one. Asking for the transition
+    /// the device is not in must fail with the state error; anyone else is refused by access control first.
+    function denylist(uint256 actorSeed, uint256 deviceSeed, uint16 reason, bool reinstate, bool byOwner) external {
+        (address actor, , uint256 id, bool found) = _pickDevice(actorSeed, deviceSeed);
+        if (!found) return;
+        bool held = suspended[id];
+        address caller = byOwner ? actor : denylister;
+        bool allowed = !byOwner && held == reinstate;
+        bytes4 why =
+            byOwner
+                ? IAccessControl.AccessControlUnauthorizedAccount.selector
+                : (reinstate ? IDeviceRegistry.DeviceNotSuspended.selector : IDeviceRegistry.DeviceNotActive.selector);
+        vm.prank(caller);
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory err) = address(registry).call(
+            reinstate
+                ? abi.encodeCall(DeviceRegistry.reinstate, (id))
+                : abi.encodeCall(DeviceRegistry.suspend, (id, reason))
+        );
+        if (ok) {
+            _expect(allowed, "suspend or reinstate succeeded when it should not");
+            suspended[id] = !reinstate;
+            IDeviceRegistry.DeviceInfo memory info = registry.deviceInfo(id);
+            _expect(info.suspensionReason == (reinstate ? 0 : reason), "suspension reason not stored");
+        } else {
+            _expectError(!allowed, err, why, "suspend or reinstate failed");
+        }
+        calls[reinstate ? bytes32("reinstate") : bytes32("suspend")]++;
+    }
+
+    /// @dev An actor gives a device to another actor (ERC-721 transfer, allowed paused or suspended): the
+    /// device keeps its status and the receiver's bond must cover it.
+    function transferDevice(uint256 fromSeed, uint256 toSeed, uint256 deviceSeed) external {
+        (address from, uint256 index, uint256 id, bool found) = _pickDevice(fromSeed, deviceSeed);
+        (address to, ) = _actor(toSeed);
+        if (!found || from == to) return;
+        vm.prank(from);
+        try registry.transferFrom(from, to, id) {
+            _removeAt(_devices[from], index);
+            _devices[to].push(id);
+        } catch (bytes memory err) {
+            _expectError(false, err, bytes4(0), "device transfer failed");
+        }
+        calls["transferDevice"]++;
     }
 
     /// @dev Anyone may burn the registry's collected fees (all but one wei); nothing to burn is an error.
@@ -641,10 +728,18 @@ contract SystemHandler is Test {
         return _devices[who].length;
     }
 
+    function deviceIdsOf(address who) external view returns (uint256[] memory) {
+        return _devices[who];
+    }
+
+    function retiredIds() external view returns (uint256[] memory) {
+        return _retired;
+    }
+
     /// @notice Accounts that must hold no admin power: actors, guardian, slasher, proposer, maker, oracles,
-    /// the controller, the handler (relayer) and the treasury.
+    /// the controller, the handler (relayer), the treasury and the denylister.
     function outsiders() public view returns (address[] memory list) {
-        list = new address[](ACTORS + 7 + SystemKeys.ORACLES);
+        list = new address[](ACTORS + 8 + SystemKeys.ORACLES);
         for (uint256 i = 0; i < ACTORS; ++i) list[i] = _actors[i];
         list[ACTORS] = guardian;
         list[ACTORS + 1] = slasher;
@@ -653,7 +748,8 @@ contract SystemHandler is Test {
         list[ACTORS + 4] = address(controller);
         list[ACTORS + 5] = address(this);
         list[ACTORS + 6] = treasury;
-        for (uint256 i = 0; i < SystemKeys.ORACLES; ++i) list[ACTORS + 7 + i] = vm.addr(SystemKeys.oracleKey(i));
+        list[ACTORS + 7] = denylister;
+        for (uint256 i = 0; i < SystemKeys.ORACLES; ++i) list[ACTORS + 8 + i] = vm.addr(SystemKeys.oracleKey(i));
     }
 
     // ================================================================== internals
@@ -661,6 +757,18 @@ contract SystemHandler is Test {
     function _actor(uint256 seed) private view returns (address, uint256) {
         uint256 i = seed % ACTORS;
         return (_actors[i], SystemKeys.actorKey(i));
+    }
+
+    /// @dev An actor and one of the devices it holds (`found` false if it holds none).
+    function _pickDevice(
+        uint256 actorSeed,
+        uint256 deviceSeed
+    ) private view returns (address actor, uint256 index, uint256 id, bool found) {
+        (actor, ) = _actor(actorSeed);
+        uint256[] storage ids = _devices[actor];
+        if (ids.length == 0) return (actor, 0, 0, false);
+        index = deviceSeed % ids.length;
+        return (actor, index, ids[index], true);
     }
 
     function _anyone(uint256 seed) private view returns (address) {
