@@ -17,8 +17,8 @@ import {System, SystemHandler, SystemKeys} from "./handlers/SystemHandler.sol";
 /// @notice System invariants of the whole suite, deployed as in production: a TimelockController is the
 /// admin of registry, vault, controller and distributor; the controller is MESH's only minter; one guardian
 /// pauses everything and vetoes roots. The handler (handlers/SystemHandler.sol) stakes, unstakes, slashes,
-/// onboards secp256k1 and P-256 devices, asserts locations, suspends, reinstates, transfers and retires
-/// devices, distributes epochs, posts k-of-n signed roots
+/// onboards secp256k1 and P-256 devices, rotates the maker's key, asserts locations, suspends, reinstates,
+/// transfers and retires devices, distributes epochs, posts k-of-n signed roots
 /// of StandardMerkleTree trees, vetoes, claims (directly and gasless), pauses, governs through the
 /// timelock, tries privileged calls from everyone else, and moves time.
 /// Quick profile in `npm test`; the deep one: `HEXMESH_FUZZ_PROFILE=deep hardhat test solidity
@@ -120,7 +120,7 @@ contract SystemInvariantTest is Test {
                 denylister: DENYLISTER
             })
         );
-        bytes4[] memory selectors = new bytes4[](21);
+        bytes4[] memory selectors = new bytes4[](22);
         selectors[0] = SystemHandler.stake.selector;
         selectors[1] = SystemHandler.requestUnstake.selector;
         selectors[2] = SystemHandler.cancelUnstake.selector;
@@ -142,6 +142,7 @@ contract SystemInvariantTest is Test {
         selectors[18] = SystemHandler.retire.selector;
         selectors[19] = SystemHandler.denylist.selector;
         selectors[20] = SystemHandler.transferDevice.selector;
+        selectors[21] = SystemHandler.rotateMakerKey.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
@@ -468,19 +469,30 @@ contract SystemInvariantTest is Test {
         handler.denylist(3, 0, 0, true, false); // the denylister reinstates it at its new owner
         handler.denylist(3, 0, 0, true, false); // not suspended: DeviceNotSuspended
         handler.retire(2, 0, 3); // another actor tries first: NotDeviceOwner; then retired
+        handler.rotateMakerKey(1); // actor 1 is refused; the maker rotates; its old key no longer attests
+        handler.onboard(1, false); // the new key does
         _checkDeviceActions();
         _checkEveryActionCounted();
         invariant_System();
     }
 
     function _checkDeviceActions() private view {
-        string[5] memory actions = ["suspend", "reinstate", "transferDevice", "retire", "assertLocation"];
+        string[6] memory actions = [
+            "suspend",
+            "reinstate",
+            "transferDevice",
+            "retire",
+            "assertLocation",
+            "rotateMakerKey"
+        ];
         for (uint256 i = 0; i < actions.length; ++i) {
             assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, actions[i]);
         }
         assertEq(handler.devicesOf(handler.actorAt(2)), 0, "actor 2 gave one device away and retired the other");
         assertEq(handler.devicesOf(handler.actorAt(3)), 1, "actor 3 received one");
         assertEq(handler.retiredIds().length, 1, "one retired");
+        assertEq(handler.devicesOf(handler.actorAt(1)), 2, "actor 1 onboarded with the first and the rotated key");
+        assertTrue(handler.makerPk() != SystemKeys.MAKER_PK, "maker key rotated");
     }
 
     function _checkEveryActionCounted() private view {

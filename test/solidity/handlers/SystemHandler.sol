@@ -121,6 +121,8 @@ contract SystemHandler is Test {
     uint256 public privilegedAttempts;
     mapping(bytes32 action => uint256 count) public calls;
     uint256 private _deviceNonce;
+    uint256 public makerPk = SystemKeys.MAKER_PK; // the maker's current signing key
+    uint256 private _makerRotations;
     uint256 private _saltNonce;
 
     constructor(System memory s) {
@@ -278,6 +280,57 @@ contract SystemHandler is Test {
     function onboard(uint256 actorSeed, bool p256) external {
         (address actor, ) = _actor(actorSeed);
         if (token.balanceOf(actor) < SystemKeys.ONBOARDING_FEE) return;
+        bool paused = registry.paused();
+        (bool ok, bytes memory err, uint256 id) = _onboard(actor, p256, makerPk);
+        if (ok) {
+            _expect(!paused, "onboard succeeded while paused");
+            _expect(registry.ownerOf(id) == actor, "onboarded to someone else");
+            _devices[actor].push(id);
+            feesPaid += SystemKeys.ONBOARDING_FEE;
+        } else {
+            _expectError(paused, err, Pausable.EnforcedPause.selector, "onboard failed");
+        }
+        calls["onboard"]++;
+    }
+
+    /// @dev The maker rotates its signing key; anyone else is refused. From then on an attestation by the
+    /// previous key must not onboard a device.
+    function rotateMakerKey(uint256 actorSeed) external {
+        (address actor, ) = _actor(actorSeed);
+        vm.prank(actor);
+        try registry.rotateMakerKey(SystemKeys.MAKER_ID, actor) {
+            _expect(false, "a non-signer rotated the maker key");
+        } catch (bytes memory err) {
+            _expectError(true, err, IDeviceRegistry.NotMakerSigner.selector, "maker key rotation by a non-signer");
+        }
+        uint256 previous = makerPk;
+        uint256 next = bound(uint256(keccak256(abi.encode("maker", ++_makerRotations))), 1, SystemKeys.SECP256K1_N - 1);
+        (address signer, address nextSigner) = (vm.addr(previous), vm.addr(next));
+        vm.prank(signer);
+        try registry.rotateMakerKey(SystemKeys.MAKER_ID, nextSigner) {
+            makerPk = next;
+            _expect(registry.makerInfo(SystemKeys.MAKER_ID).signer == nextSigner, "maker signer not rotated");
+            if (token.balanceOf(actor) >= SystemKeys.ONBOARDING_FEE) {
+                bytes4 why =
+                    registry.paused()
+                        ? Pausable.EnforcedPause.selector
+                        : IDeviceRegistry.InvalidMakerSignature.selector;
+                (bool ok, bytes memory err, ) = _onboard(actor, false, previous);
+                _expectError(!ok, err, why, "onboarding attested by the previous maker key");
+            }
+        } catch (bytes memory err) {
+            _expectError(false, err, bytes4(0), "maker key rotation failed");
+        }
+        calls["rotateMakerKey"]++;
+    }
+
+    /// @dev Onboards a fresh device key for `actor`, attested by `makerKey`; returns the outcome for the caller
+    /// to judge.
+    function _onboard(
+        address actor,
+        bool p256,
+        uint256 makerKey
+    ) private returns (bool ok, bytes memory err, uint256 id) {
         uint256 devicePk = uint256(keccak256(abi.encode("device", ++_deviceNonce)));
         IDeviceRegistry.OnboardRequest memory req;
         if (p256) {
@@ -300,7 +353,7 @@ contract SystemHandler is Test {
         bytes32 keyId = keccak256(abi.encode(uint8(req.key.keyType), req.key.x, req.key.y));
         bytes32 domain = _domain("Hexmesh DeviceRegistry", address(registry));
         bytes memory makerSig = _signK1(
-            SystemKeys.MAKER_PK,
+            makerKey,
             _typed(
                 domain,
                 keccak256(abi.encode(ATTESTATION_TYPEHASH, keyId, req.deviceClass, req.makerId, req.makerDeadline))
@@ -308,18 +361,12 @@ contract SystemHandler is Test {
         );
         bytes32 ownership = _typed(domain, keccak256(abi.encode(OWNERSHIP_TYPEHASH, keyId, actor, req.deviceDeadline)));
         bytes memory deviceSig = p256 ? _signP256(devicePk, ownership) : _signK1(devicePk, ownership);
-
-        bool paused = registry.paused();
         vm.prank(actor);
-        try registry.onboard(req, makerSig, deviceSig) returns (uint256 id) {
-            _expect(!paused, "onboard succeeded while paused");
-            _expect(registry.ownerOf(id) == actor, "onboarded to someone else");
-            _devices[actor].push(id);
-            feesPaid += SystemKeys.ONBOARDING_FEE;
-        } catch (bytes memory err) {
-            _expectError(paused, err, Pausable.EnforcedPause.selector, "onboard failed");
+        try registry.onboard(req, makerSig, deviceSig) returns (uint256 onboarded) {
+            return (true, "", onboarded);
+        } catch (bytes memory reason) {
+            return (false, reason, 0);
         }
-        calls["onboard"]++;
     }
 
     function assertLocation(uint256 actorSeed, uint256 deviceSeed, uint256 cellSeed, uint16 gain) external {
@@ -736,7 +783,8 @@ contract SystemHandler is Test {
         return _retired;
     }
 
-    /// @notice Accounts that must hold no admin power: actors, guardian, slasher, proposer, maker, oracles,
+    /// @notice Accounts that must hold no admin power: actors, guardian, slasher, proposer, maker (its current
+    /// key), oracles,
     /// the controller, the handler (relayer), the treasury and the denylister.
     function outsiders() public view returns (address[] memory list) {
         list = new address[](ACTORS + 8 + SystemKeys.ORACLES);
@@ -744,7 +792,7 @@ contract SystemHandler is Test {
         list[ACTORS] = guardian;
         list[ACTORS + 1] = slasher;
         list[ACTORS + 2] = proposer;
-        list[ACTORS + 3] = vm.addr(SystemKeys.MAKER_PK);
+        list[ACTORS + 3] = vm.addr(makerPk);
         list[ACTORS + 4] = address(controller);
         list[ACTORS + 5] = address(this);
         list[ACTORS + 6] = treasury;
