@@ -3,7 +3,7 @@
  * Sepolia's chain id), the README's `npm run deploy` command as a subprocess, checks that the contracts
  * answer, reruns and checks nothing changed. Nodes are always killed in after hooks.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -15,7 +15,7 @@ import { Contract, JsonRpcProvider } from "ethers";
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
 import { coverageRun } from "../helpers/gas.js";
-import { BIN, freePort, waitForRpc } from "../helpers/service.js";
+import { BIN, freePort, stopProcessGroup, waitForRpc } from "../helpers/service.js";
 
 const run = promisify(execFile);
 
@@ -30,15 +30,6 @@ function startNode(command: string, args: string[]) {
   child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
   child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
   return { child, output: () => out };
-}
-
-function stopNode(child: ChildProcess | undefined): void {
-  if (child?.pid === undefined || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGTERM");
-  } catch {
-    // already gone
-  }
 }
 
 /** `npm run deploy -- --network localhost --parameters deploy/parameters/localhost.json`, as the README says. */
@@ -114,9 +105,9 @@ for (const kind of ["hardhat", "anvil"] as const) {
       provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
     });
 
-    after(function () {
+    after(async function () {
       provider?.destroy();
-      stopNode(node?.child);
+      await stopProcessGroup(node?.child, "SIGTERM");
       rmSync(dir, { recursive: true, force: true });
     });
 

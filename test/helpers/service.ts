@@ -163,3 +163,40 @@ export function waitForRpc(
     ms,
   );
 }
+
+/**
+ * Sends `signal` to the process group led by `child` (spawned with `detached: true`) and waits until
+ * every process of the group has exited. Waiting for `child` alone is not enough when it is a wrapper:
+ * `npx @foundry-rs/anvil` exits about 20 ms after SIGINT, while Anvil itself takes a second or two
+ * more to write its `--state` file and release its port.
+ */
+export async function stopProcessGroup(
+  child: ChildProcess | undefined,
+  signal: NodeJS.Signals,
+  ms = 30_000,
+): Promise<void> {
+  const pid = child?.pid;
+  if (pid === undefined) return;
+  const alive = () => {
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch {
+      return false; // ESRCH: no process of the group is left
+    }
+  };
+  if (!alive()) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    return; // gone in between
+  }
+  const deadline = Date.now() + ms;
+  while (alive()) {
+    if (Date.now() > deadline) {
+      process.kill(-pid, "SIGKILL");
+      throw new Error(`process group ${pid} still running ${ms} ms after ${signal}; killed`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
