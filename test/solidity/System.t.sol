@@ -471,23 +471,12 @@ contract SystemInvariantTest is Test {
         handler.retire(2, 0, 3); // another actor tries first: NotDeviceOwner; then retired
         handler.rotateMakerKey(1); // actor 1 is refused; the maker rotates; its old key no longer attests
         handler.onboard(1, false); // the new key does
-        _checkDeviceActions();
+        _checkDeviceOutcomes();
         _checkEveryActionCounted();
         invariant_System();
     }
 
-    function _checkDeviceActions() private view {
-        string[6] memory actions = [
-            "suspend",
-            "reinstate",
-            "transferDevice",
-            "retire",
-            "assertLocation",
-            "rotateMakerKey"
-        ];
-        for (uint256 i = 0; i < actions.length; ++i) {
-            assertGe(handler.calls(bytes32(bytes(actions[i]))), 1, actions[i]);
-        }
+    function _checkDeviceOutcomes() private view {
         assertEq(handler.devicesOf(handler.actorAt(2)), 0, "actor 2 gave one device away and retired the other");
         assertEq(handler.devicesOf(handler.actorAt(3)), 1, "actor 3 received one");
         assertEq(handler.retiredIds().length, 1, "one retired");
@@ -496,11 +485,16 @@ contract SystemInvariantTest is Test {
     }
 
     function _checkEveryActionCounted() private view {
-        string[16] memory actions = [
+        string[21] memory actions = [
             "stake",
             "burnFees",
             "onboard",
             "assertLocation",
+            "suspend",
+            "reinstate",
+            "transferDevice",
+            "retire",
+            "rotateMakerKey",
             "requestUnstake",
             "cancelUnstake",
             "slash",
