@@ -9,7 +9,7 @@
  * RPC failures (network, timeout, server) are retried with exponential backoff, a bounded number
  * of times; contract reverts are not retried.
  */
-import { recoverAddress, type TypedDataDomain } from "ethers";
+import { recoverAddress, type Signer, type TypedDataDomain } from "ethers";
 
 import type { RewardsDistributor } from "../../../typechain-types/index.js";
 import type { EpochRoot } from "../commit/commit.js";
@@ -124,6 +124,23 @@ export class EpochRootAggregator {
     });
   }
 
+  /**
+   * The posting account's next nonce, asked of the node itself. Ethers providers answer a repeated
+   * `getTransactionCount` from a 250 ms cache, so a post sent right after another from the same
+   * account would reuse its nonce and be refused ("nonce too low"); the chain-fault test hit this.
+   */
+  private async nextNonce(): Promise<number> {
+    const signer = this.distributor.runner as Signer | null;
+    if (signer === null || typeof signer.getAddress !== "function") {
+      throw new Error("the distributor binding has no signer: connect it to the posting account");
+    }
+    const provider = signer.provider as {
+      send?: (method: string, params: unknown[]) => Promise<unknown>;
+    } | null;
+    if (typeof provider?.send !== "function") return signer.getNonce("pending");
+    return Number(await provider.send("eth_getTransactionCount", [await signer.getAddress(), "pending"]));
+  }
+
   /** Posts `request.value` with k of the signatures, unless the epoch is already pending or live. */
   async post(request: PostRequest, signatures: readonly OracleSignature[]): Promise<PostOutcome> {
     const good = this.verified(request, signatures);
@@ -139,7 +156,7 @@ export class EpochRootAggregator {
     return withRetry(async () => {
       const s = await this.state(v);
       if (s.state !== "open") return { status: "skipped", state: s.state };
-      const tx = await this.distributor.postRoot(struct, packed);
+      const tx = await this.distributor.postRoot(struct, packed, { nonce: await this.nextNonce() });
       const receipt = await tx.wait();
       if (receipt === null || receipt.status !== 1) throw new Error(`postRoot ${tx.hash} failed`);
       const after = await this.distributor.pendingRoot();
