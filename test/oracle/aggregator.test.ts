@@ -6,89 +6,62 @@ import { expect } from "chai";
 import { BrowserProvider, Wallet, ZeroHash, id } from "ethers";
 import { network } from "hardhat";
 
-import { MeshToken__factory, RewardsDistributor__factory } from "../../typechain-types/index.js";
 import { OwnerMerkleTree } from "../../oracle/src/commit/merkle.js";
 import { EpochRootAggregator } from "../../oracle/src/post/aggregator.js";
 import { OracleKey } from "../../oracle/src/post/sign.js";
 import type { Hex } from "../../oracle/src/util/hex.js";
+import { MESH, deployRewardsSystem } from "../helpers/rewards.js";
 
-const MESH = 10n ** 18n;
+/** A rewards system on a fresh in-process chain with epoch 0 distributed, and a signed root for it. */
+async function epochZeroReady() {
+  const connection = await network.create();
+  const { ethers, networkHelpers } = connection;
+  const sys = await deployRewardsSystem(ethers);
+  await networkHelpers.time.increase(sys.epochLength);
+  await sys.controller.distribute(1);
+  const tree = OwnerMerkleTree.build([{ owner: `0x${"11".repeat(20)}` as Hex, amount: MESH(1) }]);
+  const root = { epoch: 0n, root: tree.root, totalCumulative: MESH(1), dataHash: id("d") as Hex };
+  const sign = async (aggregator: EpochRootAggregator) => {
+    const req = await aggregator.request(root);
+    return { req, sigs: sys.oracles.map((o) => new OracleKey(o).sign(req.domain, req.value)) };
+  };
+  return { connection, ethers, sys, root, sign };
+}
 
 describe("oracle: EpochRootAggregator posting account", function () {
   it("reads the poster's nonce from the node, not from the provider's answer cache", async function () {
-    const { ethers, provider: eip1193 } = await network.create();
-    const [admin] = await ethers.getSigners();
-    const oracles = [1, 2, 3]
-      .map((i) => new Wallet(id(`aggregator oracle ${i}`)))
-      .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
-    const token = await new MeshToken__factory(admin).deploy(admin!.address, 1000n * MESH, admin!.address);
-    const distributor = await new RewardsDistributor__factory(admin).deploy(
-      await token.getAddress(),
-      id("hexmesh.coverage"),
-      admin!.address,
-      admin!.address,
-      oracles.map((o) => o.address),
-      2,
-      3600,
-    );
-    await (await distributor.grantRole(id("FUNDER_ROLE"), admin!.address)).wait();
-    await (await distributor.fundEpoch(0, 100n * MESH)).wait();
+    const { connection, ethers, sys, root, sign } = await epochZeroReady();
 
     // The poster talks to the chain through an ethers JSON-RPC provider, which answers a repeated
     // getTransactionCount from a 250 ms cache.
-    const rpc = new BrowserProvider(eip1193);
+    const rpc = new BrowserProvider(connection.provider);
     const poster = new Wallet(id("aggregator poster"), rpc);
-    await (await admin!.sendTransaction({ to: poster.address, value: MESH })).wait();
+    await (await sys.deployer.sendTransaction({ to: poster.address, value: MESH(1) })).wait();
     const cached = await rpc.getTransactionCount(poster.address, "pending");
     // The account sends a transaction of its own (through the node, not this provider), so the
     // cached count is now one behind.
-    await (await admin!.sendTransaction({ to: poster.address, value: 1n })).wait();
-    await (await poster.connect(ethers.provider).sendTransaction({ to: admin!.address, value: 1n })).wait();
+    await (
+      await poster.connect(ethers.provider).sendTransaction({ to: sys.deployer.address, value: 1n })
+    ).wait();
     expect(await ethers.provider.getTransactionCount(poster.address, "pending")).to.equal(cached + 1);
 
-    const owners = [{ owner: `0x${"11".repeat(20)}` as Hex, amount: MESH }];
-    const tree = OwnerMerkleTree.build(owners);
-    const aggregator = new EpochRootAggregator(distributor.connect(poster), { baseDelayMs: 1 });
-    const req = await aggregator.request({
-      epoch: 0n,
-      root: tree.root,
-      totalCumulative: MESH,
-      dataHash: id("d") as Hex,
-    });
-    const sigs = oracles.slice(0, 2).map((o) => new OracleKey(o).sign(req.domain, req.value));
-
+    const aggregator = new EpochRootAggregator(sys.distributor.connect(poster), { baseDelayMs: 1 });
+    const { req, sigs } = await sign(aggregator);
     const outcome = await aggregator.post(req, sigs);
     expect(outcome.status).to.equal("posted");
     expect(await ethers.provider.getTransactionCount(poster.address)).to.equal(cached + 2);
-    expect((await distributor.pendingRoot())[1]).to.equal(tree.root);
+    expect((await sys.distributor.pendingRoot())[1]).to.equal(root.root);
   });
 
   it("refuses to post through a binding without a signer", async function () {
-    const { ethers } = await network.create();
-    const [admin] = await ethers.getSigners();
-    const token = await new MeshToken__factory(admin).deploy(admin!.address, 0n, admin!.address);
-    const oracle = new Wallet(id("aggregator lone oracle"));
-    const distributor = await new RewardsDistributor__factory(admin).deploy(
-      await token.getAddress(),
-      id("hexmesh.coverage"),
-      admin!.address,
-      admin!.address,
-      [oracle.address],
-      1,
-      3600,
-    );
-    await (await distributor.grantRole(id("FUNDER_ROLE"), admin!.address)).wait();
-    await (await distributor.fundEpoch(0, 0n)).wait();
-    const readOnly = distributor.connect(ethers.provider);
-    const aggregator = new EpochRootAggregator(readOnly, { baseDelayMs: 1 });
-    const root = OwnerMerkleTree.build([{ owner: `0x${"22".repeat(20)}` as Hex, amount: 0n }]).root;
-    const req = await aggregator.request({ epoch: 0n, root, totalCumulative: 0n, dataHash: id("d") as Hex });
-    const sig = new OracleKey(oracle).sign(req.domain, req.value);
-    const error = await aggregator.post(req, [sig]).then(
+    const { ethers, sys, sign } = await epochZeroReady();
+    const aggregator = new EpochRootAggregator(sys.distributor.connect(ethers.provider), { baseDelayMs: 1 });
+    const { req, sigs } = await sign(aggregator);
+    const error = await aggregator.post(req, sigs).then(
       () => null,
       (e: unknown) => e,
     );
     expect(String(error)).to.contain("the distributor binding has no signer");
-    expect((await distributor.pendingRoot())[1]).to.equal(ZeroHash);
+    expect((await sys.distributor.pendingRoot())[1]).to.equal(ZeroHash);
   });
 });
