@@ -186,7 +186,7 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
   console.log(
     `  pool         ${fmt(index.pool)} MESH (this epoch's 60% share + ${index.pool - (index.funded - fundedBefore)} wei carried), allocated all but ${index.pool - result.payout.distributed} wei of rounding dust`,
   );
-  console.log(`  root         ${root.root} dataHash ${root.dataHash.slice(0, 18)}…`);
+  console.log(`  root         ${root.root} dataHash ${root.dataHash}`);
   console.log(
     `  oracles      3 nodes computed the same root; posted with 2 signatures: ${posted.outcome.status}${posted.outcome.status === "posted" ? ` (gas ${posted.outcome.gasUsed})` : ""}; challenge window passed, finalized`,
   );

@@ -2,9 +2,7 @@
  * Fixtures for the oracle tests: a small world of devices with real keys on real H3 cells, an
  * entropy log, and builders of signed beacons and plausible witness reports. No side effects.
  */
-import crypto from "node:crypto";
 
-import { p256 } from "@noble/curves/nist.js";
 import * as h3 from "h3-js";
 
 import {
@@ -56,14 +54,7 @@ export function secpSignerFromSeed(seed: string): DeviceSigner {
 }
 
 export function p256SignerFromSeed(seed: string): DeviceSigner {
-  const d = seedBytes(`p256:${seed}`);
-  const pub = p256.getPublicKey(d, false);
-  const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
-  const key = crypto.createPrivateKey({
-    key: { kty: "EC", crv: "P-256", d: b64(d), x: b64(pub.slice(1, 33)), y: b64(pub.slice(33)) },
-    format: "jwk",
-  });
-  return p256Signer(key);
+  return p256Signer(seedBytes(`p256:${seed}`));
 }
 
 export function addressFromSeed(seed: string): Hex {

@@ -14,6 +14,7 @@
  *   Checked with node:crypto (OpenSSL); it hashes the message itself, hence SHA-256 of the digest.
  */
 import crypto, { type KeyObject } from "node:crypto";
+import { p256 } from "@noble/curves/nist.js";
 import secp256k1 from "secp256k1";
 
 import type { DeviceKey } from "../chain/types.js";
@@ -84,37 +85,51 @@ export function secp256k1Signer(privateKey: Uint8Array): DeviceSigner {
   };
 }
 
-/** A P-256 signer from a node:crypto private KeyObject (e.g. generateKeyPairSync("ec", {namedCurve: "P-256"})). */
-export function p256Signer(privateKey: KeyObject): DeviceSigner {
-  const jwk = crypto.createPublicKey(privateKey).export({ format: "jwk" });
-  if (jwk.crv !== "P-256" || jwk.x === undefined || jwk.y === undefined) throw new Error("not a P-256 key");
-  const key: DeviceKey = {
-    type: "p256",
-    x: toHex(Buffer.from(jwk.x, "base64url")),
-    y: toHex(Buffer.from(jwk.y, "base64url")),
-  };
+/**
+ * A P-256 signer from a 32-byte secret. By default it signs deterministically (RFC 6979, with
+ * @noble/curves): the same key and digest always give the same signature, so a simulated run is
+ * reproducible byte for byte. `nonce: "random"` signs with OpenSSL and a random k, as secure
+ * elements do, about ten times faster: for bulk simulations whose output does not contain the
+ * signatures. The verifier accepts both.
+ */
+export function p256Signer(
+  secret: Uint8Array,
+  options: { readonly nonce?: "rfc6979" | "random" } = {},
+): DeviceSigner {
+  if (secret.length !== 32 || !p256.utils.isValidSecretKey(secret))
+    throw new Error("invalid P-256 secret key");
+  const pub = p256.getPublicKey(secret, false);
+  const key: DeviceKey = { type: "p256", x: toHex(pub, 1, 32), y: toHex(pub, 33, 32) };
+  const keyId = keyIdOf(key);
+  if (options.nonce === "random") {
+    const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
+    const privateKey = crypto.createPrivateKey({
+      key: { kty: "EC", crv: "P-256", d: b64(secret), x: b64(pub.subarray(1, 33)), y: b64(pub.subarray(33)) },
+      format: "jwk",
+    });
+    return {
+      key,
+      keyId,
+      sign: (digest) =>
+        toLowS(new Uint8Array(crypto.sign("sha256", digest, { key: privateKey, dsaEncoding: "ieee-p1363" }))),
+    };
+  }
+  // ES256 over the 32-byte digest: SHA-256 of it, then ECDSA; low s, as the verifier requires.
   return {
     key,
-    keyId: keyIdOf(key),
-    sign(digest) {
-      const sig = new Uint8Array(
-        crypto.sign("sha256", digest, { key: privateKey, dsaEncoding: "ieee-p1363" }),
-      );
-      return normalizeP256LowS(sig);
-    },
+    keyId,
+    sign: (digest) => p256.sign(digest, secret, { prehash: true, lowS: true, format: "compact" }),
   };
 }
 
-const P256_N = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+const P256_N = p256.Point.CURVE().n;
 
-/** Replaces s by n - s when s is in the upper half (OpenSSL does not normalise). */
-export function normalizeP256LowS(sig: Uint8Array): Uint8Array {
+/** OpenSSL does not normalise s: replace it by n - s when it is in the upper half. */
+function toLowS(sig: Uint8Array): Uint8Array {
   if (lessOrEqual(sig, 32, P256_HALF_N)) return sig;
   const s = BigInt(toHex(sig, 32, 32));
-  const low = (P256_N - s).toString(16).padStart(64, "0");
-  const out = new Uint8Array(sig);
-  writeHex(out, 32, `0x${low}`);
-  return out;
+  writeHex(sig, 32, `0x${(P256_N - s).toString(16).padStart(64, "0")}`);
+  return sig;
 }
 
 // ---------------------------------------------------------------------------------------------

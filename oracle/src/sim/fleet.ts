@@ -3,9 +3,7 @@
  * signed beacons and witness reports with physically plausible radio figures. Used by the
  * benchmark and usable by the demo and end-to-end tests. Deterministic for a given seed.
  */
-import crypto from "node:crypto";
 
-import { p256 } from "@noble/curves/nist.js";
 import * as h3 from "h3-js";
 
 import type { DeviceRecord, ReceivedReport } from "../chain/types.js";
@@ -75,18 +73,19 @@ export class Rng {
   }
 }
 
-/** The device key the simulators derive for device `index` of a seed (secp256k1 or P-256). */
-export function signerFor(seed: string, index: number, isP256: boolean): DeviceSigner {
+/**
+ * The device key the simulators derive for device `index` of a seed (secp256k1 or P-256). P-256
+ * signatures are deterministic unless `nonce` is "random" (see p256Signer).
+ */
+export function signerFor(
+  seed: string,
+  index: number,
+  isP256: boolean,
+  nonce: "rfc6979" | "random" = "rfc6979",
+): DeviceSigner {
   const secret = hash(`${seed}:device:${index}`);
   if (!isP256) return secp256k1Signer(secret);
-  const pub = p256.getPublicKey(secret, false);
-  const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
-  return p256Signer(
-    crypto.createPrivateKey({
-      key: { kty: "EC", crv: "P-256", d: b64(secret), x: b64(pub.slice(1, 33)), y: b64(pub.slice(33)) },
-      format: "jwk",
-    }),
-  );
+  return p256Signer(secret, { nonce });
 }
 
 export function makeFleet(o: FleetOptions): SimDevice[] {
