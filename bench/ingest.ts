@@ -20,9 +20,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { makeFleet, simulateEpoch } from "../oracle/src/sim/fleet.js";
-import { SqliteStore } from "../oracle/src/store/sqlite.js";
-import type { Hex } from "../oracle/src/util/hex.js";
+import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import type { Hex } from "@hexmesh/protocol";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "ingest.json");
@@ -71,10 +71,10 @@ writeFileSync(
   }),
 );
 const url = `http://127.0.0.1:${port}`;
-// Node with tsx's loader (not the tsx wrapper, which would run the service in a grandchild).
+// The oracle package's compiled CLI, as an operator runs it.
 const service = spawn(
   process.execPath,
-  ["--import", "tsx", path.resolve("oracle/src/cli/run.ts"), "-c", configFile, "serve"],
+  [path.resolve("packages/oracle/bin/hexmesh-oracle.js"), "-c", configFile, "serve"],
   {
     stdio: ["ignore", "inherit", "inherit"],
   },

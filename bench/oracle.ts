@@ -19,17 +19,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 
-import {
-  ChainView,
-  CoverageVerifier,
-  commitEpoch,
-  computePayout,
-  WorkerPoolPreparer,
-  type ChainIndex,
-  type CoverageWork,
-  type ReportDomain,
-} from "../oracle/src/index.js";
-import { makeFleet, simulateEpoch } from "../oracle/src/sim/fleet.js";
+import { type ChainIndex, ChainView, commitEpoch, computePayout, type ReportDomain } from "@hexmesh/protocol";
+import { CoverageVerifier, WorkerPoolPreparer, type CoverageWork } from "@hexmesh/oracle";
+import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "oracle.json");

@@ -9,10 +9,10 @@
 import { network } from "hardhat";
 import { formatEther } from "ethers";
 
-import type { Hex } from "../oracle/src/util/hex.js";
-import { EpochRootAggregator } from "../oracle/src/post/aggregator.js";
-import { OracleNode } from "../oracle/src/post/node.js";
-import { OracleKey } from "../oracle/src/post/sign.js";
+import type { Hex } from "@hexmesh/protocol";
+import { EpochRootAggregator } from "@hexmesh/oracle";
+import { OracleNode } from "@hexmesh/oracle/post/node";
+import { OracleKey } from "@hexmesh/oracle";
 import { onboardFleet } from "./demo/fleet.js";
 import { claimAll, closeEpoch, computeAndPost, passChallengeWindow, type TimeControl } from "./demo/epoch.js";
 import { epochReports } from "./demo/reports.js";

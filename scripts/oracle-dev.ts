@@ -23,8 +23,8 @@ import { promisify } from "node:util";
 import { network } from "hardhat";
 import { Wallet, formatEther, keccak256, toUtf8Bytes } from "ethers";
 
-import { liveRound } from "../oracle/src/sim/live.js";
-import type { Hex } from "../oracle/src/util/hex.js";
+import { liveRound } from "@hexmesh/sim/live";
+import type { Hex } from "@hexmesh/protocol";
 import { closeEpoch, passChallengeWindow, type TimeControl } from "./demo/epoch.js";
 import { onboardFleet } from "./demo/fleet.js";
 import { deploySuite } from "./demo/suite.js";
@@ -143,8 +143,8 @@ const configs = suite.oracleKeys.map((k, i) => {
   return file;
 });
 
-// Node with tsx's loader (not the tsx wrapper, which would run each oracle in a grandchild).
-const cli = [process.execPath, "--import", "tsx", path.resolve("oracle/src/cli/run.ts")];
+// The oracle package's compiled CLI (hexmesh-oracle), run by this Node: no TypeScript loader.
+const cli = [process.execPath, path.resolve("packages/oracle/bin/hexmesh-oracle.js")];
 const children: ChildProcess[] = [];
 const stopAll = () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");

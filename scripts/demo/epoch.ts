@@ -4,10 +4,10 @@
  * signatures, post through the aggregator, and (after the challenge window) claim. No top-level side
  * effects.
  */
-import type { EpochRootAggregator, PostOutcome, PostRequest } from "../../oracle/src/post/aggregator.js";
-import { claimFor } from "../../oracle/src/post/claims.js";
-import type { ComputedEpoch, OracleNode } from "../../oracle/src/post/node.js";
-import type { CoverageInputs } from "../../oracle/src/verify/coverage.js";
+import type { EpochRootAggregator, PostOutcome, PostRequest } from "@hexmesh/oracle";
+import { claimFor } from "@hexmesh/oracle/post/claims";
+import type { ComputedEpoch, OracleNode } from "@hexmesh/oracle/post/node";
+import type { CoverageInputs } from "@hexmesh/oracle";
 import type { Suite } from "./suite.js";
 
 export interface TimeControl {

@@ -8,8 +8,8 @@ import { p256 } from "@noble/curves/nist.js";
 import { AbiCoder, TypedDataEncoder, getBytes, hexlify, keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { makeFleet, type FleetOptions, type SimDevice } from "../../oracle/src/sim/fleet.js";
-import type { Hex } from "../../oracle/src/util/hex.js";
+import { makeFleet, type FleetOptions, type SimDevice } from "@hexmesh/sim/fleet";
+import type { Hex } from "@hexmesh/protocol";
 import { HOTSPOT_CLASS, MAKER_ID, type Suite } from "./suite.js";
 
 const REGISTRY_DOMAIN = { name: "Hexmesh DeviceRegistry", version: "1" };

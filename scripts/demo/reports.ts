@@ -7,12 +7,18 @@
  */
 import { keccak256, toUtf8Bytes, getBytes } from "ethers";
 
-import type { ReceivedReport } from "../../oracle/src/chain/types.js";
-import { secp256k1Signer } from "../../oracle/src/reports/keys.js";
-import { signWitness, signWitnessFields } from "../../oracle/src/reports/sign.js";
-import type { BeaconReport, ReportDomain, WitnessReport } from "../../oracle/src/reports/types.js";
-import { encodeReport, parseReport } from "../../oracle/src/reports/wire.js";
-import { simulateEpoch, type SimDevice, type SimulatedEpoch } from "../../oracle/src/sim/fleet.js";
+import {
+  type BeaconReport,
+  encodeReport,
+  parseReport,
+  type ReceivedReport,
+  type ReportDomain,
+  signWitness,
+  signWitnessFields,
+  type WitnessReport,
+} from "@hexmesh/protocol";
+import { secp256k1Signer } from "@hexmesh/protocol/node";
+import { simulateEpoch, type SimDevice, type SimulatedEpoch } from "@hexmesh/sim/fleet";
 
 export interface EpochReportsOptions {
   readonly domain: ReportDomain;

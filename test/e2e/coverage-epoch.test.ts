@@ -10,18 +10,13 @@ import * as h3 from "h3-js";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { indexEpoch, type ChainContracts } from "../../oracle/src/chain/indexer.js";
-import {
-  EpochRootAggregator,
-  RootConflictError,
-  isTransient,
-  withRetry,
-} from "../../oracle/src/post/aggregator.js";
-import { ClaimServer } from "../../oracle/src/post/claims.js";
-import { OracleNode } from "../../oracle/src/post/node.js";
-import { OracleKey, packSignatures } from "../../oracle/src/post/sign.js";
-import type { Hex } from "../../oracle/src/util/hex.js";
-import type { CoverageInputs } from "../../oracle/src/verify/coverage.js";
+import { indexEpoch, type ChainContracts } from "@hexmesh/oracle";
+import { EpochRootAggregator, RootConflictError, isTransient, withRetry } from "@hexmesh/oracle";
+import { ClaimServer } from "@hexmesh/oracle/post/claims";
+import { OracleNode } from "@hexmesh/oracle/post/node";
+import { OracleKey, packSignatures } from "@hexmesh/oracle";
+import type { Hex } from "@hexmesh/protocol";
+import type { CoverageInputs } from "@hexmesh/oracle";
 import {
   claimAll,
   closeEpoch,

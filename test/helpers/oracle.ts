@@ -6,29 +6,28 @@
 import * as h3 from "h3-js";
 
 import {
-  encodeReport,
-  keccak256,
-  makeEntropy,
-  maxRssiDbm,
-  p256Signer,
-  payloadHash,
-  secp256k1Signer,
-  signBeacon,
-  signWitnessFields,
-  toHex,
   type BeaconInput,
   type BeaconReport,
   type ChainIndex,
   type DeviceRecord,
   type DeviceSigner,
   type DeviceStatus,
+  encodeReport,
   type EntropyEntry,
   type Hex,
+  keccak256,
+  makeEntropy,
+  maxRssiDbm,
   type OwnerCumulative,
+  payloadHash,
   type ReceivedReport,
   type ReportDomain,
+  signBeacon,
+  signWitnessFields,
+  toHex,
   type WitnessReport,
-} from "../../oracle/src/index.js";
+} from "@hexmesh/protocol";
+import { p256Signer, secp256k1Signer } from "@hexmesh/protocol/node/signers";
 
 export const CHAIN_ID = 31337n;
 export const REGISTRY = "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex;

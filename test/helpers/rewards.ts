@@ -14,11 +14,7 @@ import type {
   MockStakingRewardsReceiver,
   RewardsDistributor,
 } from "../../typechain-types/index.js";
-import {
-  DISTRIBUTOR_DOMAIN_NAME,
-  DISTRIBUTOR_DOMAIN_VERSION,
-  EPOCH_ROOT_TYPES,
-} from "../../oracle/src/post/sign.js";
+import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
 
 export const COVERAGE = id("hexmesh.coverage");
 export const COMPUTE = id("hexmesh.compute");

@@ -8,15 +8,15 @@ import path from "node:path";
 
 import pg from "pg";
 
-import type { ReportDomain } from "../../oracle/src/reports/types.js";
-import { makeFleet, simulateEpoch, type SimDevice } from "../../oracle/src/sim/fleet.js";
-import { PostgresStore } from "../../oracle/src/store/postgres.js";
-import { SqliteStore } from "../../oracle/src/store/sqlite.js";
-import type { OracleStore } from "../../oracle/src/store/types.js";
-import type { Hex } from "../../oracle/src/util/hex.js";
+import type { Hex, ReportDomain } from "@hexmesh/protocol";
+import { makeFleet, simulateEpoch, type SimDevice } from "@hexmesh/sim/fleet";
+import { PostgresStore } from "@hexmesh/oracle/store/postgres";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import type { OracleStore } from "@hexmesh/oracle";
 
 export const BIN = path.resolve("node_modules/.bin");
-export const CLI = path.resolve("oracle/src/cli/run.ts");
+/** The oracle package's `hexmesh-oracle` bin (runs the compiled dist/; `npm run build` first). */
+export const CLI = path.resolve("packages/oracle/bin/hexmesh-oracle.js");
 export const DOMAIN: ReportDomain = {
   chainId: 31337n,
   verifyingContract: "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex,
@@ -97,12 +97,9 @@ export function openPg(url: string, schema: string): PostgresStore {
 
 export type { OracleStore };
 
-/**
- * Runs the oracle CLI as a child process. Node itself with tsx's loader, not the `tsx` wrapper:
- * the wrapper runs the program in a grandchild, which a SIGKILL of the wrapper would orphan.
- */
+/** Runs the oracle CLI as a child process of this Node (22), as an operator would: plain JavaScript. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });

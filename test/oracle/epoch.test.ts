@@ -4,19 +4,18 @@ import { ethers } from "ethers";
 import fc from "fast-check";
 
 import {
+  type ChainIndex,
   ChainView,
   concatChunks,
-  CoverageVerifier,
-  runCoverageEpoch,
+  type ReceivedReport,
   runEpoch,
   toHex,
-  ZERO_BYTES32,
-  type ChainIndex,
-  type ReceivedReport,
   type Verifier,
   type WorkResult,
-} from "../../oracle/src/index.js";
-import { makeFleet, simulateEpoch } from "../../oracle/src/sim/fleet.js";
+  ZERO_BYTES32,
+} from "@hexmesh/protocol";
+import { CoverageVerifier, runCoverageEpoch } from "@hexmesh/oracle";
+import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
 import { CHAIN_ID, DOMAIN, EPOCH_END, EPOCH_START, REGISTRY, shuffled } from "../helpers/oracle.js";
 
 const fleet = makeFleet({

@@ -21,18 +21,17 @@ import type {
   RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
+import { CoverageVerifier, type Reason } from "@hexmesh/oracle";
 import {
-  CoverageVerifier,
-  ChainView,
   beaconDigest,
+  type BeaconReport,
+  ChainView,
+  type ReceivedReport,
   separatorOf,
   signBeaconFields,
   signWitnessFields,
-  type BeaconReport,
-  type Reason,
-  type ReceivedReport,
   type WitnessReport,
-} from "../../oracle/src/index.js";
+} from "@hexmesh/protocol";
 import {
   DOMAIN,
   EPOCH_START,

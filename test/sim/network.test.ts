@@ -1,19 +1,13 @@
 import { expect } from "chai";
 import * as h3 from "h3-js";
 
-import { haversineM } from "../../oracle/src/verify/physics.js";
-import { REASONS, type Reason } from "../../oracle/src/verify/reasons.js";
-import { DEFAULT_COVERAGE_PARAMS } from "../../oracle/src/verify/params.js";
-import { analyse, runSimulation, type SimRun } from "../../oracle/src/sim/analysis.js";
-import { ACTS, simulateNetworkEpoch } from "../../oracle/src/sim/network.js";
-import { buildReport } from "../../oracle/src/sim/report.js";
-import {
-  ADVERSARY_KINDS,
-  FARM_SIZE,
-  RING_SIZE,
-  buildWorld,
-  type DeviceKind,
-} from "../../oracle/src/sim/world.js";
+import { haversineM } from "@hexmesh/protocol";
+import { REASONS, type Reason } from "@hexmesh/oracle";
+import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
+import { analyse, runSimulation, type SimRun } from "@hexmesh/sim/analysis";
+import { ACTS, simulateNetworkEpoch } from "@hexmesh/sim/network";
+import { buildReport } from "@hexmesh/sim/report";
+import { ADVERSARY_KINDS, FARM_SIZE, RING_SIZE, buildWorld, type DeviceKind } from "@hexmesh/sim/world";
 import { near } from "../helpers/approx.js";
 
 const SHARES = {

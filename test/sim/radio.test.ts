@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { fsplDb } from "../../oracle/src/verify/physics.js";
+import { fsplDb } from "@hexmesh/protocol";
 import {
   ENVIRONMENTS,
   RURAL_MODEL,
@@ -12,7 +12,7 @@ import {
   radioHorizonM,
   sensitivityDbm,
   sigmaDb,
-} from "../../oracle/src/sim/radio.js";
+} from "@hexmesh/sim/radio";
 import { near } from "../helpers/approx.js";
 
 const F = 903_900_000;

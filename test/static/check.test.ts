@@ -155,7 +155,7 @@ describe("static checks (Slang syntax tree)", function () {
       const file = path.join(dir, "token", "Broken.sol");
       writeFileSync(
         file,
-        'pragma solidity ^0.8.28;\nimport {Gone} from "./Gone.sol";\ncontract Broken {\n    function f() external {}\n}\n',
+        'pragma solidity ^0.8.28;\nimport {Gone} from "./Gone..js";\ncontract Broken {\n    function f() external {}\n}\n',
       );
       const broken = await runStaticChecks(dir, [file]);
       expect(broken.problems.map((p) => `${p.file}: ${p.message}`)).to.deep.equal([

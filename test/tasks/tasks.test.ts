@@ -21,7 +21,7 @@ import type {
 import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
 import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
-import { distributorDomain, EPOCH_ROOT_TYPES } from "../../oracle/src/post/sign.js";
+import { distributorDomain, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
 import { Wallet } from "ethers";
 
 const M = (n: string) => parseMesh(n);

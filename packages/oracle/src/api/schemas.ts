@@ -1,0 +1,246 @@
+/** JSON schemas of every request and response of the oracle API (fastify validates and serialises with them). */
+import { MAX_REPORT_LENGTH } from "@hexmesh/protocol";
+
+const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${2 * bytes}}$` }) as const;
+export const ADDRESS = hex(20);
+export const BYTES32 = hex(32);
+const lowerHex = { type: "string", pattern: "^0x[0-9a-f]*$" } as const;
+const decimal = { type: "string", pattern: "^[0-9]+$" } as const;
+
+export const ERROR = {
+  type: "object",
+  required: ["statusCode", "error", "message"],
+  properties: {
+    statusCode: { type: "integer" },
+    error: { type: "string" },
+    message: { type: "string" },
+    code: { type: "string" },
+  },
+} as const;
+
+const reportText = { type: "string", minLength: 1, maxLength: MAX_REPORT_LENGTH } as const;
+
+export const SUBMIT_ONE_BODY = {
+  type: "object",
+  additionalProperties: false,
+  required: ["report"],
+  properties: { report: reportText },
+} as const;
+
+export const SUBMIT_RESULT = {
+  type: "object",
+  required: ["status"],
+  properties: {
+    status: { enum: ["accepted", "duplicate", "refused"] },
+    hash: lowerHex,
+    receivedAt: { type: "integer" },
+    reason: { type: "string" },
+    code: { type: "string" },
+    detail: { type: "string" },
+  },
+} as const;
+
+export function submitBatchBody(batchMax: number) {
+  return {
+    type: "object",
+    additionalProperties: false,
+    required: ["reports"],
+    properties: { reports: { type: "array", minItems: 1, maxItems: batchMax, items: reportText } },
+  } as const;
+}
+
+export const SUBMIT_BATCH_RESPONSE = {
+  type: "object",
+  required: ["accepted", "duplicate", "refused", "results"],
+  properties: {
+    accepted: { type: "integer" },
+    duplicate: { type: "integer" },
+    refused: { type: "integer" },
+    results: { type: "array", items: SUBMIT_RESULT },
+  },
+} as const;
+
+export const ENTROPY_RESPONSE = {
+  type: "object",
+  required: ["value", "blockHash", "timestamp", "validUntil"],
+  properties: {
+    value: lowerHex,
+    blockHash: lowerHex,
+    timestamp: { type: "integer", description: "publication time, Unix seconds" },
+    validUntil: { type: "integer", description: "Unix seconds" },
+  },
+} as const;
+
+export const OWNER_PARAMS = {
+  type: "object",
+  required: ["address"],
+  properties: { address: ADDRESS },
+} as const;
+
+export const OWNER_RESPONSE = {
+  type: "object",
+  required: ["owner", "epoch", "root", "cumulative", "claimed", "claimable", "proof"],
+  properties: {
+    owner: lowerHex,
+    epoch: decimal,
+    root: lowerHex,
+    cumulative: decimal,
+    claimed: decimal,
+    claimable: decimal,
+    proof: { type: "array", items: lowerHex },
+  },
+} as const;
+
+export const EPOCH_PARAMS = {
+  type: "object",
+  required: ["epoch"],
+  properties: { epoch: { type: "string", pattern: "^[0-9]{1,19}$" } },
+} as const;
+
+export const EPOCH_RESPONSE = {
+  type: "object",
+  required: ["epoch", "root", "totalCumulative", "dataHash", "snapshotBlock", "summary", "post"],
+  properties: {
+    epoch: decimal,
+    root: lowerHex,
+    totalCumulative: decimal,
+    dataHash: lowerHex,
+    snapshotBlock: { type: "integer" },
+    computedAt: { type: "integer" },
+    summary: {
+      type: "object",
+      required: ["reports", "valid", "beacons", "witnesses", "rejected", "devices", "owners", "pool"],
+      properties: {
+        reports: { type: "integer" },
+        valid: { type: "integer" },
+        beacons: { type: "integer" },
+        witnesses: { type: "integer" },
+        rejected: { type: "object", additionalProperties: { type: "integer" } },
+        devices: { type: "integer" },
+        owners: { type: "integer" },
+        pool: decimal,
+        distributed: decimal,
+        dust: decimal,
+      },
+    },
+    post: {
+      anyOf: [
+        { type: "null" },
+        {
+          type: "object",
+          properties: {
+            status: { type: "string" },
+            txHash: { type: ["string", "null"] },
+            detail: { type: ["string", "null"] },
+            updatedAt: { type: "integer" },
+          },
+        },
+      ],
+    },
+  },
+} as const;
+
+export const SIGNATURE_RESPONSE = {
+  type: "object",
+  required: ["epoch", "signer", "signature", "root", "oracleSetVersion"],
+  properties: {
+    epoch: decimal,
+    signer: lowerHex,
+    signature: lowerHex,
+    root: lowerHex,
+    oracleSetVersion: decimal,
+  },
+} as const;
+
+export const DEVICE_PARAMS = {
+  type: "object",
+  required: ["keyId"],
+  properties: { keyId: ADDRESS },
+} as const;
+
+export const DEVICE_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    epoch: { type: "string", pattern: "^[0-9]{1,19}$" },
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  },
+} as const;
+
+export const DEVICE_RESPONSE = {
+  type: "object",
+  required: ["device", "results"],
+  properties: {
+    device: lowerHex,
+    results: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["epoch", "id", "kind", "receivedAt", "valid", "reason", "selected", "units"],
+        properties: {
+          epoch: decimal,
+          id: lowerHex,
+          kind: { type: "string" },
+          receivedAt: { type: "integer" },
+          valid: { type: "boolean" },
+          reason: { type: ["string", "null"] },
+          detail: { type: ["string", "null"] },
+          selected: { type: "boolean" },
+          units: decimal,
+        },
+      },
+    },
+  },
+} as const;
+
+export const RANGE_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  required: ["from", "to"],
+  properties: {
+    from: { type: "integer", minimum: 0 },
+    to: { type: "integer", minimum: 0 },
+    offset: { type: "integer", minimum: 0, default: 0 },
+    limit: { type: "integer", minimum: 1, maximum: 10_000, default: 5_000 },
+  },
+} as const;
+
+export const INPUT_REPORTS_RESPONSE = {
+  type: "object",
+  required: ["total", "reports"],
+  properties: {
+    total: { type: "integer" },
+    reports: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["raw", "receivedAt"],
+        properties: { raw: { type: "string" }, receivedAt: { type: "integer" } },
+      },
+    },
+  },
+} as const;
+
+export const INPUT_ENTROPY_RESPONSE = {
+  type: "object",
+  required: ["entropy"],
+  properties: {
+    entropy: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["blockHash", "timestamp", "value"],
+        properties: { blockHash: lowerHex, timestamp: { type: "integer" }, value: lowerHex },
+      },
+    },
+  },
+} as const;
+
+export const HEALTH_RESPONSE = {
+  type: "object",
+  required: ["status"],
+  properties: {
+    status: { type: "string" },
+    checks: { type: "object", additionalProperties: { type: "string" } },
+  },
+} as const;

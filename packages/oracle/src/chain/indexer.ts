@@ -1,0 +1,290 @@
+/**
+ * Chain indexer: fills the oracle's ChainIndex for one epoch from the contracts, through the
+ * typechain bindings.
+ *
+ * Pinning. Everything the pipeline depends on is read at one block, the epoch's *snapshot block*:
+ * the last block whose timestamp is before the epoch's end (found by binary search over block
+ * timestamps, or given by the caller). Registry state is replayed from events in blocks
+ * [fromBlock, snapshot] and bonds are read with `blockTag: snapshot`, so the index depends only on
+ * chain state at that block; anything that happens after the epoch ended (a transfer, a new
+ * device, an unstake) counts for the next epoch.
+ *
+ * Pool. The only figure taken after the snapshot is the epoch's funding, which the emissions
+ * controller can only record once the epoch has ended (distribute) and which never changes after:
+ *
+ *   pool(e) = Σ funded(i) for i ≤ e  −  previous.totalCumulative
+ *
+ * where funded(i) comes from the distributor's EpochFunded events and previous.totalCumulative is
+ * the oracle's own committed result for the previous epoch (0 for the first). The difference is
+ * this epoch's funding plus everything funded earlier and not allocated: rounding dust, pools of
+ * epochs with no eligible work, and amounts of unbonded devices. It keeps the invariant the
+ * distributor enforces, totalCumulative ≤ total funded, and nothing funded is ever stranded.
+ */
+import type { TypedEventLog } from "@hexmesh/contracts";
+import type {
+  DeviceRegistry,
+  EmissionsController,
+  RewardsDistributor,
+  StakingVault,
+} from "@hexmesh/contracts";
+import type { ChainIndex, DeviceKey, DeviceStatus, Hex, OwnerBond, OwnerCumulative } from "@hexmesh/protocol";
+import { withRetry, type RetryOptions } from "../util/retry.js";
+
+export interface ChainContracts {
+  readonly registry: DeviceRegistry;
+  readonly vault: StakingVault;
+  readonly controller: EmissionsController;
+  /** The coverage subnetwork's distributor. */
+  readonly distributor: RewardsDistributor;
+}
+
+/** What the oracle kept of its previous committed epoch (owners' lifetime totals). */
+export interface PreviousResult {
+  readonly epoch: bigint;
+  readonly totalCumulative: bigint;
+  readonly owners: readonly OwnerCumulative[];
+}
+
+export interface IndexOptions {
+  /** Pin to this block instead of the last block before the epoch's end. */
+  readonly snapshotBlock?: number;
+  /** First block to replay events from (the registry's deployment block; default 0). */
+  readonly fromBlock?: number;
+  /** The oracle's committed result of the previous epoch (none for the first epoch it serves). */
+  readonly previous?: PreviousResult;
+  /** Largest block span of one eth_getLogs call (public RPCs cap it). Default 10,000. */
+  readonly maxBlockRange?: number;
+  /** Retries of RPC round trips. */
+  readonly retry?: RetryOptions;
+}
+
+export class ChainIndexerError extends Error {
+  override readonly name = "ChainIndexerError";
+}
+
+export interface EpochWindow {
+  readonly epoch: bigint;
+  /** Unix seconds. */
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/** The epoch's window from the controller's clock: [genesis + e × length, genesis + (e + 1) × length). */
+export async function epochWindow(
+  controller: EmissionsController,
+  epoch: bigint,
+  retry?: RetryOptions,
+): Promise<EpochWindow> {
+  const [genesis, length] = await withRetry(
+    () => Promise.all([controller.genesisTime(), controller.epochLength()]),
+    retry,
+  );
+  const start = genesis + epoch * length;
+  return { epoch, start, end: start + length };
+}
+
+/** The last block whose timestamp is < `endSeconds` (binary search; the chain must have reached it). */
+export async function lastBlockBefore(
+  registry: DeviceRegistry,
+  endSeconds: bigint,
+  retry?: RetryOptions,
+): Promise<number> {
+  const provider = registry.runner?.provider;
+  if (!provider) throw new ChainIndexerError("registry binding has no provider");
+  const timeOf = async (n: number): Promise<bigint> => {
+    const block = await withRetry(() => provider.getBlock(n), retry);
+    if (block === null) throw new ChainIndexerError(`block ${n} not found`);
+    return BigInt(block.timestamp);
+  };
+  const head = await withRetry(() => provider.getBlockNumber(), retry);
+  if ((await timeOf(head)) < endSeconds) {
+    throw new ChainIndexerError(
+      `epoch ends at ${endSeconds}: the chain has not reached it yet (head ${head})`,
+    );
+  }
+  let lo = 0; // invariant: timeOf(lo) < end (genesis block assumed earlier than any epoch end)
+  let hi = head; // invariant: timeOf(hi) >= end
+  if ((await timeOf(0)) >= endSeconds)
+    throw new ChainIndexerError("epoch ended before the chain's first block");
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    if ((await timeOf(mid)) < endSeconds) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Runs a log query over [from, to] in spans of at most `range` blocks, each with retries. */
+async function queryChunked<T>(
+  query: (from: number, to: number) => Promise<T[]>,
+  from: number,
+  to: number,
+  range: number,
+  retry: RetryOptions | undefined,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let a = from; a <= to; a += range) {
+    const b = Math.min(to, a + range - 1);
+    out.push(...(await withRetry(() => query(a, b), retry)));
+  }
+  return out;
+}
+
+interface MutableDevice {
+  id: bigint;
+  onboardOrder: bigint;
+  owner: Hex;
+  key: DeviceKey;
+  status: DeviceStatus;
+  location: bigint | null;
+  gain: number;
+  elevation: number;
+}
+
+type AnyLog = TypedEventLog<never> & { blockNumber: number; index: number };
+
+const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
+
+const normalizeHex = (s: string): Hex => s.toLowerCase() as Hex;
+
+function keyFrom(keyType: bigint, x: string, y: string): DeviceKey {
+  // The registry stores a secp256k1 key as its address left-padded to 32 bytes, y = 0.
+  if (keyType === 0n) return { type: "secp256k1", address: normalizeHex(`0x${x.slice(26)}`) };
+  if (keyType === 1n) return { type: "p256", x: normalizeHex(x), y: normalizeHex(y) };
+  throw new ChainIndexerError(`unknown key type ${keyType}`);
+}
+
+/** Builds the ChainIndex of `epoch` (see the file comment for how it is pinned and what the pool is). */
+export async function indexEpoch(
+  contracts: ChainContracts,
+  epoch: bigint,
+  options: IndexOptions = {},
+): Promise<ChainIndex & { readonly snapshotBlock: number; readonly funded: bigint }> {
+  const { registry, vault, controller, distributor } = contracts;
+  const previous = options.previous;
+  if (previous !== undefined && previous.epoch >= epoch) {
+    throw new ChainIndexerError(`previous result is epoch ${previous.epoch}, not before ${epoch}`);
+  }
+  const window = await epochWindow(controller, epoch, options.retry);
+  const snapshot = options.snapshotBlock ?? (await lastBlockBefore(registry, window.end, options.retry));
+  const from = options.fromBlock ?? 0;
+  const provider = registry.runner!.provider!;
+  const { chainId } = await withRetry(() => provider.getNetwork(), options.retry);
+
+  // Funding of every epoch up to this one (immutable once emitted, so read up to the head).
+  const head = await withRetry(() => provider.getBlockNumber(), options.retry);
+  const range = options.maxBlockRange ?? 10_000;
+  const fundedLogs = await queryChunked(
+    (a, b) => distributor.queryFilter(distributor.filters.EpochFunded(), a, b),
+    from,
+    head,
+    range,
+    options.retry,
+  );
+  let funded = 0n;
+  let thisEpochFunded = false;
+  for (const log of fundedLogs) {
+    if (log.args.epoch <= epoch) funded += log.args.amount;
+    if (log.args.epoch === epoch) thisEpochFunded = true;
+  }
+  if (!thisEpochFunded) throw new ChainIndexerError(`epoch ${epoch} is not funded yet (distribute it first)`);
+  const prevTotal = previous?.totalCumulative ?? 0n;
+  if (prevTotal > funded)
+    throw new ChainIndexerError(`previous total ${prevTotal} exceeds funding ${funded}`);
+
+  // Registry state at the snapshot, replayed from its events in chain order.
+  const f = registry.filters;
+  const q = <T>(query: (a: number, b: number) => Promise<T[]>) =>
+    queryChunked(query, from, snapshot, range, options.retry);
+  const batches = await Promise.all([
+    q((a, b) => registry.queryFilter(f.DeviceOnboarded(), a, b)),
+    q((a, b) => registry.queryFilter(f.LocationAsserted(), a, b)),
+    q((a, b) => registry.queryFilter(f.DeviceSuspended(), a, b)),
+    q((a, b) => registry.queryFilter(f.DeviceReinstated(), a, b)),
+    q((a, b) => registry.queryFilter(f.DeviceRetired(), a, b)),
+    q((a, b) => registry.queryFilter(f.Transfer(), a, b)),
+  ]);
+  const logs = (batches.flat() as unknown as AnyLog[]).sort(
+    (a, b) => a.blockNumber - b.blockNumber || a.index - b.index,
+  );
+  const devices = new Map<bigint, MutableDevice>();
+  const deviceOf = (id: bigint): MutableDevice => {
+    const d = devices.get(id);
+    if (d === undefined) throw new ChainIndexerError(`event for unknown device ${id}`);
+    return d;
+  };
+  for (const log of logs) {
+    const args = (log as unknown as { args: Record<string, unknown> }).args;
+    switch (log.eventName as string) {
+      case "DeviceOnboarded": {
+        const id = args.deviceId as bigint;
+        devices.set(id, {
+          id,
+          onboardOrder: onboardOrderOf(log.blockNumber, log.index),
+          owner: normalizeHex(args.owner as string),
+          key: keyFrom(args.keyType as bigint, args.keyX as string, args.keyY as string),
+          status: "active",
+          location: null,
+          gain: 0,
+          elevation: 0,
+        });
+        break;
+      }
+      case "LocationAsserted": {
+        const d = deviceOf(args.deviceId as bigint);
+        d.location = args.cell as bigint;
+        d.gain = Number(args.gain);
+        d.elevation = Number(args.elevation);
+        break;
+      }
+      case "DeviceSuspended":
+        deviceOf(args.deviceId as bigint).status = "suspended";
+        break;
+      case "DeviceReinstated":
+        deviceOf(args.deviceId as bigint).status = "active";
+        break;
+      case "DeviceRetired":
+        deviceOf(args.deviceId as bigint).status = "retired";
+        break;
+      case "Transfer": {
+        // Mints precede DeviceOnboarded in the same transaction; burns (retire) keep the last owner.
+        const to = args.to as string;
+        const d = devices.get(args.tokenId as bigint);
+        if (d !== undefined && to !== ZERO_ADDRESS) d.owner = normalizeHex(to);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // Bonds at the snapshot block.
+  const owners = [...new Set([...devices.values()].map((d) => d.owner))].sort();
+  const bonds: OwnerBond[] = await Promise.all(
+    owners.map(async (owner) => ({
+      owner,
+      bondedDevices: Number(
+        await withRetry(() => vault.bondedDeviceCount(owner, { blockTag: snapshot }), options.retry),
+      ),
+    })),
+  );
+
+  return {
+    chainId,
+    registry: normalizeHex(await registry.getAddress()),
+    epoch,
+    epochStart: Number(window.start) * 1000,
+    epochEnd: Number(window.end) * 1000,
+    pool: funded - prevTotal,
+    devices: [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    bonds: bonds.filter((b) => b.bondedDevices > 0),
+    previousCumulative: previous?.owners ?? [],
+    snapshotBlock: snapshot,
+    funded,
+  };
+}
+
+/** A DeviceOnboarded log's position in the chain as one number (see DeviceRecord.onboardOrder). */
+export function onboardOrderOf(blockNumber: number, logIndex: number): bigint {
+  return (BigInt(blockNumber) << 32n) | BigInt(logIndex);
+}

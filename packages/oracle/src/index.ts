@@ -1,0 +1,22 @@
+/**
+ * @hexmesh/oracle: the coverage oracle service. Verification (one verifier per kind of work behind
+ * the protocol's Verifier seam), the chain indexer, EpochRoot signing and posting, claim proofs, the
+ * store, the service's epoch steps, the HTTP API and the CLI. See README.md.
+ */
+export * from "./verify/reasons.js";
+export * from "./verify/params.js";
+export * from "./verify/signatures.js";
+export * from "./verify/prepare.js";
+export * from "./verify/table.js";
+export { WorkerPoolPreparer, type PoolOptions } from "./verify/pool.js";
+export * from "./verify/coverage.js";
+export * from "./chain/indexer.js";
+export * from "./post/sign.js";
+export * from "./post/aggregator.js";
+export * from "./util/retry.js";
+export * from "./store/types.js";
+export { openStore } from "./store/index.js";
+export * from "./service/config.js";
+export * from "./service/epochs.js";
+export * from "./service/service.js";
+export { buildApi, type ApiDeps, type ApiLimits } from "./api/server.js";

@@ -1,0 +1,67 @@
+/** The service's view of the chain: typed contract bindings over one JSON-RPC endpoint. */
+import { JsonRpcProvider, Wallet, type Signer } from "ethers";
+
+import {
+  DeviceRegistry__factory,
+  EmissionsController__factory,
+  RewardsDistributor__factory,
+  StakingVault__factory,
+} from "@hexmesh/contracts";
+import type { ChainContracts } from "../chain/indexer.js";
+import type { Hex } from "@hexmesh/protocol";
+import { withRetry } from "../util/retry.js";
+
+export interface SuiteAddresses {
+  readonly registry: string;
+  readonly vault: string;
+  readonly controller: string;
+  readonly distributor: string;
+}
+
+/** What the API reads from the chain (an interface so tests can run the API without a node). */
+export interface ChainReader {
+  latestBlockHash(): Promise<Hex>;
+  /** The live root's epoch and root, or null before the first root is live. */
+  liveRoot(): Promise<{ epoch: bigint; root: Hex } | null>;
+  claimed(owner: string): Promise<bigint>;
+}
+
+export interface Chain extends ChainReader {
+  readonly provider: JsonRpcProvider;
+  readonly contracts: ChainContracts;
+  /** Contracts bound to `signer` (the aggregator's posting account). */
+  withSigner(signer: Signer): ChainContracts;
+  close(): void;
+}
+
+export function connectChain(rpcUrl: string, addresses: SuiteAddresses): Chain {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: false, polling: true });
+  const bind = (runner: Signer | JsonRpcProvider): ChainContracts => ({
+    registry: DeviceRegistry__factory.connect(addresses.registry, runner),
+    vault: StakingVault__factory.connect(addresses.vault, runner),
+    controller: EmissionsController__factory.connect(addresses.controller, runner),
+    distributor: RewardsDistributor__factory.connect(addresses.distributor, runner),
+  });
+  const contracts = bind(provider);
+  return {
+    provider,
+    contracts,
+    withSigner: (signer) => bind(signer.connect(provider)),
+    async latestBlockHash() {
+      const b = await withRetry(() => provider.getBlock("latest"));
+      if (b?.hash === null || b?.hash === undefined) throw new Error("no latest block");
+      return b.hash.toLowerCase() as Hex;
+    },
+    async liveRoot() {
+      const [epoch, root] = await withRetry(() => contracts.distributor.liveRoot());
+      return BigInt(root) === 0n ? null : { epoch, root: root.toLowerCase() as Hex };
+    },
+    claimed: (owner) => withRetry(() => contracts.distributor.claimed(owner)),
+    close: () => provider.destroy(),
+  };
+}
+
+/** A posting account from a private key. */
+export function walletFrom(privateKey: string): Wallet {
+  return new Wallet(privateKey);
+}

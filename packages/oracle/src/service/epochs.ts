@@ -1,0 +1,331 @@
+/**
+ * The operator's epoch steps over the store and the chain, each idempotent and resumable:
+ *
+ *   close   index the chain at the epoch's snapshot, verify the stored reports, store the result
+ *   sign    sign this oracle's own stored root under the distributor's current oracle set
+ *   collect fetch peers' signatures of the same root over HTTP (GET /v1/epochs/:e/signature)
+ *   post    post with k verified signatures, once (EpochRootAggregator), record the outcome
+ *   pull    copy an epoch's inputs (reports with receive times, entropy) from an ingest peer
+ */
+import type { Wallet } from "ethers";
+
+import { indexEpoch, epochWindow, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
+import {
+  ENTROPY_VALIDITY_MS,
+  type EntropyEntry,
+  type Hex,
+  keccak256,
+  makeEntropy,
+  parseReport,
+  toHex,
+} from "@hexmesh/protocol";
+import { runCoverageEpoch } from "../verify/coverage.js";
+import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post/aggregator.js";
+import { OracleKey, type OracleSignature } from "../post/sign.js";
+import type { ReportInput, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
+import type { OracleStore } from "../store/types.js";
+import type { RetryOptions } from "../util/retry.js";
+import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import type { CoverageOptions } from "../verify/coverage.js";
+
+export interface Progress {
+  (step: string, done: number, total: number): void;
+}
+
+export interface EpochServiceOptions {
+  readonly fromBlock: number;
+  /** The first epoch this oracle computes (no previous result needed for it). */
+  readonly firstEpoch: bigint;
+  readonly coverage?: CoverageOptions;
+  readonly retry?: RetryOptions;
+  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
+const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
+const utf8 = new TextEncoder();
+
+export class EpochService {
+  readonly key: OracleKey;
+
+  constructor(
+    private readonly store: OracleStore,
+    private readonly contracts: ChainContracts,
+    oracleWallet: Wallet,
+    private readonly options: EpochServiceOptions,
+  ) {
+    this.key = new OracleKey(oracleWallet);
+  }
+
+  private async previous(epoch: bigint): Promise<PreviousResult | undefined> {
+    if (epoch <= this.options.firstEpoch) return undefined;
+    const prev = await this.store.getEpochResult(epoch - 1n);
+    if (prev === null) {
+      throw new Error(
+        `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one)`,
+      );
+    }
+    return {
+      epoch: prev.epoch,
+      totalCumulative: prev.totalCumulative,
+      owners: prev.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })),
+    };
+  }
+
+  /** The time range of reports and entropy an epoch reads. */
+  async inputRange(
+    epoch: bigint,
+  ): Promise<{ from: number; to: number; entropyFrom: number; entropyTo: number }> {
+    const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
+    const start = Number(w.start) * 1000;
+    const end = Number(w.end) * 1000;
+    return {
+      from: start - SLACK_MS,
+      to: end + SLACK_MS,
+      entropyFrom: Math.floor((start - SLACK_MS - ENTROPY_VALIDITY_MS) / 1000),
+      entropyTo: Math.ceil((end + SLACK_MS) / 1000),
+    };
+  }
+
+  /** Computes and stores the epoch's result (returns the stored one if it was computed before). */
+  async close(epoch: bigint, progress: Progress = () => {}): Promise<StoredEpochResult> {
+    const stored = await this.store.getEpochResult(epoch);
+    if (stored !== null) return stored;
+    const previous = await this.previous(epoch);
+    progress("index", 0, 1);
+    const index = await indexEpoch(this.contracts, epoch, {
+      fromBlock: this.options.fromBlock,
+      ...(previous !== undefined ? { previous } : {}),
+      ...(this.options.retry !== undefined ? { retry: this.options.retry } : {}),
+    });
+    await this.store.putChainIndex(index);
+    progress("index", 1, 1);
+    const range = await this.inputRange(epoch);
+    const reports = await this.store.reportsReceivedBetween(range.from, range.to);
+    const entropy = await this.store.entropyBetween(range.entropyFrom, range.entropyTo);
+    progress("load", reports.length, reports.length);
+    const result = await runCoverageEpoch(index, { reports, entropy }, this.options.coverage ?? {});
+    const verdicts = result.work.verdicts;
+    progress("verify", verdicts.length, verdicts.length);
+    const rejected: Record<string, number> = {};
+    let valid = 0;
+    let beacons = 0;
+    for (const v of verdicts) {
+      if (v.kind === "beacon") beacons++;
+      if (v.reason === null) valid++;
+      else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
+    }
+    const root = result.commit.epochRoot;
+    const out: StoredEpochResult = {
+      epoch,
+      root: root.root,
+      totalCumulative: root.totalCumulative,
+      dataHash: root.dataHash,
+      snapshotBlock: index.snapshotBlock,
+      summary: {
+        reports: verdicts.length,
+        valid,
+        beacons,
+        witnesses: verdicts.filter((v) => v.kind === "witness").length,
+        rejected,
+        devices: result.payout.devices.length,
+        owners: result.payout.owners.length,
+        pool: index.pool.toString(),
+        distributed: result.payout.distributed.toString(),
+        dust: result.payout.dust.toString(),
+      },
+      owners: result.payout.owners.map((o) => ({
+        owner: o.owner,
+        amount: o.amount,
+        cumulative: o.cumulative,
+      })),
+      computedAt: Date.now(),
+    };
+    const rows: VerdictRow[] = verdicts.map((v, seq) => ({
+      epoch,
+      seq,
+      id: v.id,
+      device: v.device,
+      kind: v.kind,
+      receivedAt: v.receivedAt,
+      reason: v.reason,
+      detail: v.detail,
+      selected: v.selected,
+      units: v.units,
+    }));
+    await this.store.putEpochResult(out, rows);
+    progress("store", rows.length, rows.length);
+    return out;
+  }
+
+  private async request(epoch: bigint, distributor = this.contracts.distributor): Promise<PostRequest> {
+    const r = await this.store.getEpochResult(epoch);
+    if (r === null) throw new Error(`epoch ${epoch} is not closed here: run close-epoch first`);
+    return new EpochRootAggregator(distributor, this.options.retry).request({
+      epoch,
+      root: r.root,
+      totalCumulative: r.totalCumulative,
+      dataHash: r.dataHash,
+    });
+  }
+
+  /** Signs this oracle's own result of `epoch` and stores the signature. */
+  async sign(epoch: bigint): Promise<StoredSignature> {
+    const req = await this.request(epoch);
+    if (!req.oracles.includes(this.key.address)) {
+      throw new Error(`this oracle key ${this.key.address} is not in the distributor's oracle set`);
+    }
+    const sig = this.key.sign(req.domain, req.value);
+    const stored: StoredSignature = {
+      epoch,
+      oracleSetVersion: req.value.oracleSetVersion,
+      signer: sig.signer,
+      signature: sig.signature,
+      root: req.value.root,
+      receivedAt: Date.now(),
+    };
+    await this.store.putSignature(stored);
+    return stored;
+  }
+
+  /** This oracle's own stored signature of `epoch` (what GET /v1/epochs/:e/signature serves). */
+  async ownSignature(epoch: bigint): Promise<StoredSignature | null> {
+    const all = await this.store.signatures(epoch);
+    const mine = all.filter((s) => s.signer === this.key.address);
+    return mine.at(-1) ?? null;
+  }
+
+  /**
+   * Fetches peers' signatures of `epoch` and keeps those that recover to a current oracle for
+   * exactly this oracle's root. Returns how many verified signatures are stored in all.
+   */
+  async collect(epoch: bigint, peers: readonly string[], progress: Progress = () => {}): Promise<number> {
+    const req = await this.request(epoch);
+    let done = 0;
+    for (const peer of peers) {
+      try {
+        const res = await fetch(new URL(`/v1/epochs/${epoch}/signature`, peer), {
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (res.ok) {
+          const body = (await res.json()) as { signer: Hex; signature: Hex };
+          const good = new EpochRootAggregator(this.contracts.distributor).verified(req, [
+            { signer: body.signer.toLowerCase() as Hex, signature: body.signature },
+          ]);
+          for (const s of good) {
+            await this.store.putSignature({
+              epoch,
+              oracleSetVersion: req.value.oracleSetVersion,
+              signer: s.signer,
+              signature: s.signature,
+              root: req.value.root,
+              receivedAt: Date.now(),
+            });
+          }
+          if (good.length === 0) this.options.log?.("peer signature refused", { peer, epoch: String(epoch) });
+        } else {
+          this.options.log?.("peer has no signature", { peer, status: res.status });
+        }
+      } catch (e) {
+        this.options.log?.("peer unreachable", { peer, error: String(e) });
+      }
+      progress("collect", ++done, peers.length);
+    }
+    return (await this.usable(epoch, req)).length;
+  }
+
+  private async usable(epoch: bigint, req: PostRequest): Promise<OracleSignature[]> {
+    const sigs = (await this.store.signatures(epoch)).filter(
+      (s) => s.oracleSetVersion === req.value.oracleSetVersion && s.root === req.value.root,
+    );
+    return new EpochRootAggregator(this.contracts.distributor).verified(
+      req,
+      sigs.map((s) => ({ signer: s.signer, signature: s.signature })),
+    );
+  }
+
+  /** Posts `epoch` with the stored signatures through `poster`'s account; at most once on chain. */
+  async post(epoch: bigint, poster: ChainContracts): Promise<PostOutcome> {
+    const req = await this.request(epoch, poster.distributor);
+    const sigs = await this.usable(epoch, req);
+    const now = Date.now();
+    await this.store.setPostStatus({ epoch, status: "pending", txHash: null, detail: null, updatedAt: now });
+    try {
+      const outcome = await new EpochRootAggregator(poster.distributor, this.options.retry).post(req, sigs);
+      await this.store.setPostStatus({
+        epoch,
+        status: outcome.status,
+        txHash: outcome.status === "posted" ? outcome.txHash : null,
+        detail: outcome.status === "skipped" ? `already ${outcome.state}` : `gas ${outcome.gasUsed}`,
+        updatedAt: Date.now(),
+      });
+      return outcome;
+    } catch (e) {
+      await this.store.setPostStatus({
+        epoch,
+        status: "failed",
+        txHash: null,
+        detail: e instanceof Error ? e.message : String(e),
+        updatedAt: Date.now(),
+      });
+      throw e;
+    }
+  }
+
+  /** Copies an epoch's inputs from an ingest peer (GET /v1/inputs), keeping its receive times. */
+  async pull(epoch: bigint, peer: string, progress: Progress = () => {}): Promise<number> {
+    const range = await this.inputRange(epoch);
+    return pullInputs(this.store, peer, range, progress);
+  }
+}
+
+/** Paged copy of [from, to) reports and the entropy entries from a peer's /v1/inputs. */
+export async function pullInputs(
+  store: OracleStore,
+  peer: string,
+  range: { from: number; to: number; entropyFrom: number; entropyTo: number },
+  progress: Progress = () => {},
+): Promise<number> {
+  const entropyUrl = new URL("/v1/inputs/entropy", peer);
+  entropyUrl.searchParams.set("from", String(range.entropyFrom));
+  entropyUrl.searchParams.set("to", String(range.entropyTo));
+  const ent = (await (await fetchOk(entropyUrl)).json()) as { entropy: EntropyEntry[] };
+  for (const e of ent.entropy) await store.putEntropy(makeEntropy(e.blockHash, e.timestamp));
+  let offset = 0;
+  let copied = 0;
+  for (;;) {
+    const url = new URL("/v1/inputs/reports", peer);
+    url.searchParams.set("from", String(range.from));
+    url.searchParams.set("to", String(range.to));
+    url.searchParams.set("offset", String(offset));
+    url.searchParams.set("limit", "5000");
+    const page = (await (await fetchOk(url)).json()) as {
+      reports: { raw: string; receivedAt: number }[];
+      total: number;
+    };
+    const inputs: ReportInput[] = [];
+    for (const r of page.reports) {
+      const parsed = parseReport(r.raw);
+      if (!parsed.ok) throw new Error(`peer ${peer} served a malformed report at offset ${offset}`);
+      const rep = parsed.report;
+      inputs.push({
+        hash: toHex(keccak256(utf8.encode(r.raw))),
+        raw: r.raw,
+        receivedAt: r.receivedAt,
+        device: rep.type === "beacon" ? rep.device : rep.witness,
+        kind: rep.type,
+      });
+    }
+    await store.insertReports(inputs);
+    copied += inputs.length;
+    offset += page.reports.length;
+    progress("pull", offset, page.total);
+    if (page.reports.length === 0 || offset >= page.total) return copied;
+  }
+}
+
+async function fetchOk(url: URL): Promise<Response> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`GET ${url.href}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}

@@ -1,0 +1,342 @@
+/**
+ * PostgreSQL backend, for operators who outgrow one machine: several ingest processes may write
+ * to one database. Every write is a single statement or one transaction, and the dedup rule is the
+ * primary key (`INSERT ... ON CONFLICT (hash) DO NOTHING`), so two processes receiving the same
+ * report store it once and both see the first receive time. Migrations take a transaction-scoped
+ * advisory lock, so processes starting together migrate once.
+ *
+ * Durability: PostgreSQL's default synchronous_commit=on: COMMIT returns after the WAL is flushed,
+ * so insertReports() resolving means the reports survive a crash of this process or of the server.
+ */
+import pg from "pg";
+
+import type { EntropyEntry, Hex } from "@hexmesh/protocol";
+import { fromJson, toJson } from "./json.js";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
+import {
+  RESULT_COLUMNS,
+  VERDICT_COLUMNS,
+  entropyFromRow,
+  postFromRow,
+  reportFromRow,
+  resultFromRow,
+  resultToRow,
+  signatureFromRow,
+  verdictFromRow,
+  verdictToRow,
+} from "./rows.js";
+import {
+  StoreConflictError,
+  type InsertedReport,
+  type OracleStore,
+  type PostStatus,
+  type ReportInput,
+  type StoreCounts,
+  type StoredChainIndex,
+  type StoredEpochResult,
+  type StoredReport,
+  type StoredSignature,
+  type VerdictRow,
+} from "./types.js";
+
+type Row = Record<string, unknown>;
+
+/** Arbitrary constant: the advisory lock that serialises migrations across processes. */
+const MIGRATION_LOCK = 0x4845584d; // "HEXM"
+const VERDICT_CHUNK = 2_000;
+
+export interface PostgresOptions {
+  /** postgres://user:password@host:port/database */
+  readonly url: string;
+  /** Pool size. Default 10. */
+  readonly maxConnections?: number;
+  /** Schema holding the tables (created if missing). Default: the server's search_path (public). */
+  readonly schema?: string;
+}
+
+export class PostgresStore implements OracleStore {
+  readonly backend = "postgres" as const;
+  private readonly pool: pg.Pool;
+
+  constructor(options: PostgresOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client losing its connection must not crash the process; the next query reconnects.
+    this.pool.on("error", () => {});
+    const schema = options.schema;
+    if (schema !== undefined) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+      // Queries queue behind this on the new client, so every statement sees the schema.
+      this.pool.on("connect", (c) => {
+        c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch(() => {}); // a concurrent creator won
+        c.query(`SET search_path TO ${schema}`).catch(() => {});
+      });
+    }
+  }
+
+  private async all(sql: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query(sql, params)).rows as Row[];
+  }
+
+  private async one(sql: string, params: unknown[] = []): Promise<Row | undefined> {
+    return (await this.all(sql, params))[0];
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const out = await fn(client);
+      await client.query("COMMIT");
+      return out;
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  async migrate(): Promise<number> {
+    await this.tx(async (c) => {
+      await c.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      await c.query(MIGRATIONS_TABLE);
+      const done = new Set(
+        (await c.query("SELECT version FROM schema_migrations")).rows.map((r: Row) => Number(r.version)),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        for (const s of m.statements) await c.query(s);
+        await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
+          m.version,
+          m.name,
+          Date.now(),
+        ]);
+      }
+    });
+    return this.schemaVersion();
+  }
+
+  async schemaVersion(): Promise<number> {
+    await this.pool.query(MIGRATIONS_TABLE);
+    const r = await this.one("SELECT MAX(version) AS v FROM schema_migrations");
+    return r?.v === null || r?.v === undefined ? 0 : Number(r.v);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
+
+  async insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]> {
+    if (batch.length === 0) return [];
+    return this.tx(async (c) => {
+      // One multi-row statement: the new rows come back; the rest were stored before (or by another
+      // process, whose committed row we then read).
+      const inserted = await c.query(
+        `INSERT INTO reports (hash, raw, received_at, device, kind)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])
+         ON CONFLICT (hash) DO NOTHING RETURNING hash`,
+        [
+          batch.map((r) => r.hash),
+          batch.map((r) => r.raw),
+          batch.map((r) => r.receivedAt),
+          batch.map((r) => r.device),
+          batch.map((r) => r.kind),
+        ],
+      );
+      const fresh = new Set(inserted.rows.map((r: Row) => String(r.hash)));
+      const others = batch.filter((r) => !fresh.has(r.hash)).map((r) => r.hash);
+      const prior = new Map<string, number>();
+      if (others.length > 0) {
+        const rows = await c.query("SELECT hash, received_at FROM reports WHERE hash = ANY($1::text[])", [
+          others,
+        ]);
+        for (const r of rows.rows as Row[]) prior.set(String(r.hash), Number(r.received_at));
+      }
+      const seen = new Set<string>();
+      return batch.map((r) => {
+        const first = fresh.has(r.hash) && !seen.has(r.hash);
+        seen.add(r.hash);
+        if (first) return { hash: r.hash, receivedAt: r.receivedAt, duplicate: false };
+        // Within one batch the first copy won; otherwise the stored row.
+        const at = prior.get(r.hash) ?? batch.find((x) => x.hash === r.hash)!.receivedAt;
+        return { hash: r.hash, receivedAt: at, duplicate: true };
+      });
+    });
+  }
+
+  async reportsReceivedBetween(
+    fromMs: number,
+    toMs: number,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<StoredReport[]> {
+    const sql =
+      'SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at, hash COLLATE "C"';
+    const rows =
+      page === undefined
+        ? await this.all(sql, [fromMs, toMs])
+        : await this.all(`${sql} LIMIT $3 OFFSET $4`, [fromMs, toMs, page.limit, page.offset]);
+    return rows.map(reportFromRow);
+  }
+
+  async countReports(fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const r = await this.one(
+      "SELECT COUNT(*) AS n FROM reports WHERE received_at >= $1 AND received_at < $2",
+      [fromMs, toMs],
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  async getReport(hash: Hex): Promise<StoredReport | null> {
+    const r = await this.one("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = $1", [
+      hash,
+    ]);
+    return r === undefined ? null : reportFromRow(r);
+  }
+
+  async putEntropy(e: EntropyEntry): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO entropy (published_at, block_hash, value) VALUES ($1, $2, $3) ON CONFLICT (published_at) DO NOTHING",
+      [e.timestamp, e.blockHash, e.value],
+    );
+    const stored = await this.one("SELECT value FROM entropy WHERE published_at = $1", [e.timestamp]);
+    if (stored?.value !== e.value) {
+      throw new StoreConflictError(`entropy at ${e.timestamp} is ${String(stored?.value)}, not ${e.value}`);
+    }
+  }
+
+  async entropyBetween(fromSec: number, toSec: number): Promise<EntropyEntry[]> {
+    const rows = await this.all(
+      "SELECT published_at, block_hash, value FROM entropy WHERE published_at >= $1 AND published_at <= $2 ORDER BY published_at",
+      [fromSec, toSec],
+    );
+    return rows.map(entropyFromRow);
+  }
+
+  async latestEntropy(): Promise<EntropyEntry | null> {
+    const r = await this.one(
+      "SELECT published_at, block_hash, value FROM entropy ORDER BY published_at DESC LIMIT 1",
+    );
+    return r === undefined ? null : entropyFromRow(r);
+  }
+
+  async putChainIndex(index: StoredChainIndex): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO chain_index (epoch, snapshot_block, data) VALUES ($1, $2, $3) ON CONFLICT (epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
+      [index.epoch.toString(), index.snapshotBlock, toJson(index)],
+    );
+  }
+
+  async getChainIndex(epoch: bigint): Promise<StoredChainIndex | null> {
+    const r = await this.one("SELECT data FROM chain_index WHERE epoch = $1", [epoch.toString()]);
+    return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
+  }
+
+  async putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void> {
+    await this.tx(async (c) => {
+      const ins = await c.query(
+        `INSERT INTO epoch_results (${RESULT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (epoch) DO NOTHING RETURNING epoch`,
+        resultToRow(result),
+      );
+      if (ins.rowCount === 0) {
+        const prior = (
+          await c.query("SELECT root, data_hash FROM epoch_results WHERE epoch = $1", [
+            result.epoch.toString(),
+          ])
+        ).rows[0] as Row;
+        if (prior.root !== result.root || prior.data_hash !== result.dataHash) {
+          throw new StoreConflictError(
+            `epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
+          );
+        }
+        return;
+      }
+      for (let i = 0; i < verdicts.length; i += VERDICT_CHUNK) {
+        const chunk = verdicts.slice(i, i + VERDICT_CHUNK).map(verdictToRow);
+        const col = (k: number) => chunk.map((row) => row[k]);
+        await c.query(
+          `INSERT INTO verdicts (${VERDICT_COLUMNS})
+           SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[])`,
+          [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9)],
+        );
+      }
+    });
+  }
+
+  async getEpochResult(epoch: bigint): Promise<StoredEpochResult | null> {
+    const r = await this.one(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = $1`, [
+      epoch.toString(),
+    ]);
+    return r === undefined ? null : resultFromRow(r);
+  }
+
+  async listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]> {
+    const rows = await this.all("SELECT epoch, root FROM epoch_results ORDER BY epoch DESC LIMIT $1", [
+      limit,
+    ]);
+    return rows.map((r) => ({ epoch: BigInt(String(r.epoch)), root: String(r.root) as Hex }));
+  }
+
+  async deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]> {
+    const rows =
+      epoch === null
+        ? await this.all(
+            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = $1 ORDER BY epoch DESC, seq LIMIT $2`,
+            [device, limit],
+          )
+        : await this.all(
+            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = $1 AND epoch = $2 ORDER BY seq LIMIT $3`,
+            [device, epoch.toString(), limit],
+          );
+    return rows.map(verdictFromRow);
+  }
+
+  async putSignature(s: StoredSignature): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO signatures (epoch, oracle_set_version, signer, signature, root, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (epoch, oracle_set_version, signer) DO NOTHING",
+      [s.epoch.toString(), s.oracleSetVersion.toString(), s.signer, s.signature, s.root, s.receivedAt],
+    );
+  }
+
+  async signatures(epoch: bigint): Promise<StoredSignature[]> {
+    const rows = await this.all(
+      "SELECT epoch, oracle_set_version, signer, signature, root, received_at FROM signatures WHERE epoch = $1 ORDER BY oracle_set_version, signer",
+      [epoch.toString()],
+    );
+    return rows.map(signatureFromRow);
+  }
+
+  async setPostStatus(p: PostStatus): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at",
+      [p.epoch.toString(), p.status, p.txHash, p.detail, p.updatedAt],
+    );
+  }
+
+  async getPostStatus(epoch: bigint): Promise<PostStatus | null> {
+    const r = await this.one(
+      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = $1",
+      [epoch.toString()],
+    );
+    return r === undefined ? null : postFromRow(r);
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const r = (await this.one(
+      "SELECT (SELECT COUNT(*) FROM reports) AS reports, (SELECT COUNT(*) FROM entropy) AS entropy, (SELECT COUNT(*) FROM epoch_results) AS epochs, (SELECT COUNT(*) FROM signatures) AS signatures",
+    ))!;
+    return {
+      reports: Number(r.reports),
+      entropy: Number(r.entropy),
+      epochs: Number(r.epochs),
+      signatures: Number(r.signatures),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

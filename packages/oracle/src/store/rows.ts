@@ -1,0 +1,114 @@
+/** Row <-> record conversions shared by both backends (column names are the same in both). */
+import type { EntropyEntry, Hex } from "@hexmesh/protocol";
+import { fromJson, toJson } from "./json.js";
+import type {
+  OwnerAmount,
+  PostStatus,
+  StoredEpochResult,
+  StoredReport,
+  StoredSignature,
+  VerdictRow,
+} from "./types.js";
+
+type Row = Record<string, unknown>;
+
+const num = (v: unknown): number => Number(v);
+const big = (v: unknown): bigint => BigInt(v as string | number | bigint);
+const str = (v: unknown): string => String(v);
+const optStr = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function reportFromRow(r: Row): StoredReport {
+  return {
+    hash: str(r.hash) as Hex,
+    raw: str(r.raw),
+    receivedAt: num(r.received_at),
+    device: str(r.device) as Hex,
+    kind: str(r.kind) as StoredReport["kind"],
+  };
+}
+
+export function entropyFromRow(r: Row): EntropyEntry {
+  return { blockHash: str(r.block_hash) as Hex, timestamp: num(r.published_at), value: str(r.value) as Hex };
+}
+
+export function resultToRow(r: StoredEpochResult): unknown[] {
+  return [
+    r.epoch.toString(),
+    r.root,
+    r.totalCumulative.toString(),
+    r.dataHash,
+    r.snapshotBlock,
+    JSON.stringify(r.summary),
+    toJson(r.owners),
+    r.computedAt,
+  ];
+}
+
+export function resultFromRow(r: Row): StoredEpochResult {
+  return {
+    epoch: big(r.epoch),
+    root: str(r.root) as Hex,
+    totalCumulative: big(r.total_cumulative),
+    dataHash: str(r.data_hash) as Hex,
+    snapshotBlock: num(r.snapshot_block),
+    summary: JSON.parse(str(r.summary)) as StoredEpochResult["summary"],
+    owners: fromJson<OwnerAmount[]>(str(r.owners)),
+    computedAt: num(r.computed_at),
+  };
+}
+
+export function verdictToRow(v: VerdictRow): unknown[] {
+  return [
+    v.epoch.toString(),
+    v.seq,
+    v.id,
+    v.device,
+    v.kind,
+    v.receivedAt,
+    v.reason,
+    v.detail,
+    v.selected ? 1 : 0,
+    v.units.toString(),
+  ];
+}
+
+export function verdictFromRow(r: Row): VerdictRow {
+  return {
+    epoch: big(r.epoch),
+    seq: num(r.seq),
+    id: str(r.id) as Hex,
+    device: optStr(r.device) as Hex | null,
+    kind: str(r.kind) as VerdictRow["kind"],
+    receivedAt: num(r.received_at),
+    reason: optStr(r.reason),
+    detail: optStr(r.detail),
+    selected: num(r.selected) === 1,
+    units: big(r.units),
+  };
+}
+
+export function signatureFromRow(r: Row): StoredSignature {
+  return {
+    epoch: big(r.epoch),
+    oracleSetVersion: big(r.oracle_set_version),
+    signer: str(r.signer) as Hex,
+    signature: str(r.signature) as Hex,
+    root: str(r.root) as Hex,
+    receivedAt: num(r.received_at),
+  };
+}
+
+export function postFromRow(r: Row): PostStatus {
+  return {
+    epoch: big(r.epoch),
+    status: str(r.status) as PostStatus["status"],
+    txHash: optStr(r.tx_hash),
+    detail: optStr(r.detail),
+    updatedAt: num(r.updated_at),
+  };
+}
+
+export const VERDICT_COLUMNS =
+  "epoch, seq, id, device, kind, received_at, reason, detail, selected, units" as const;
+export const RESULT_COLUMNS =
+  "epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at" as const;

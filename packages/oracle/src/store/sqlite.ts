@@ -1,0 +1,323 @@
+/**
+ * SQLite backend (the default: one file per oracle). Uses Node's built-in `node:sqlite`
+ * (DatabaseSync): better-sqlite3 is the usual choice but cannot be built on our machines (no
+ * Node 22 headers for node-gyp), and node:sqlite needs no native build at all.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a COMMIT has reached the disk (fsync of the
+ * WAL) before insertReports() resolves, and the API acknowledges a report only after that. Many
+ * concurrent submissions are group-committed by the Ingestor (one transaction, one fsync).
+ * The driver is synchronous: a transaction blocks the event loop while it runs, which is what
+ * makes a batch atomic without locks here.
+ */
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+
+import type { EntropyEntry, Hex } from "@hexmesh/protocol";
+import { fromJson, toJson } from "./json.js";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
+import {
+  RESULT_COLUMNS,
+  VERDICT_COLUMNS,
+  entropyFromRow,
+  postFromRow,
+  reportFromRow,
+  resultFromRow,
+  resultToRow,
+  signatureFromRow,
+  verdictFromRow,
+  verdictToRow,
+} from "./rows.js";
+import {
+  StoreConflictError,
+  type InsertedReport,
+  type OracleStore,
+  type PostStatus,
+  type ReportInput,
+  type StoreCounts,
+  type StoredChainIndex,
+  type StoredEpochResult,
+  type StoredReport,
+  type StoredSignature,
+  type VerdictRow,
+} from "./types.js";
+
+type Row = Record<string, unknown>;
+type Param = string | number | bigint | null;
+
+export interface SqliteOptions {
+  /** File path (":memory:" for tests). */
+  readonly path: string;
+  /** Busy timeout for a second process on the same file, ms. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+export class SqliteStore implements OracleStore {
+  readonly backend = "sqlite" as const;
+  private readonly db: DatabaseSync;
+  private readonly cache = new Map<string, StatementSync>();
+
+  constructor(options: SqliteOptions) {
+    this.db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5_000 });
+    this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = FULL");
+    this.db.exec("PRAGMA foreign_keys = ON");
+  }
+
+  private stmt(sql: string): StatementSync {
+    let s = this.cache.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.cache.set(sql, s);
+    }
+    return s;
+  }
+
+  private all(sql: string, ...params: Param[]): Row[] {
+    return this.stmt(sql).all(...params) as Row[];
+  }
+
+  private get(sql: string, ...params: Param[]): Row | undefined {
+    return this.stmt(sql).get(...params) as Row | undefined;
+  }
+
+  private run(sql: string, ...params: Param[]): number {
+    return Number(this.stmt(sql).run(...params).changes);
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction (takes the write lock up front: no upgrade deadlock). */
+  private tx<T>(fn: () => T): T {
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  async migrate(): Promise<number> {
+    this.db.exec(MIGRATIONS_TABLE);
+    for (const m of MIGRATIONS) {
+      this.tx(() => {
+        if (this.get("SELECT 1 FROM schema_migrations WHERE version = ?", m.version) !== undefined) return;
+        for (const s of m.statements) this.db.exec(s);
+        this.run(
+          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          m.version,
+          m.name,
+          Date.now(),
+        );
+      });
+    }
+    return this.schemaVersion();
+  }
+
+  async schemaVersion(): Promise<number> {
+    this.db.exec(MIGRATIONS_TABLE);
+    const r = this.get("SELECT MAX(version) AS v FROM schema_migrations");
+    return r?.v === null || r?.v === undefined ? 0 : Number(r.v);
+  }
+
+  async ping(): Promise<void> {
+    this.get("SELECT 1 AS one");
+  }
+
+  async insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]> {
+    if (batch.length === 0) return [];
+    return this.tx(() =>
+      batch.map((r) => {
+        const inserted = this.run(
+          "INSERT INTO reports (hash, raw, received_at, device, kind) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+          r.hash,
+          r.raw,
+          r.receivedAt,
+          r.device,
+          r.kind,
+        );
+        if (inserted === 1) return { hash: r.hash, receivedAt: r.receivedAt, duplicate: false };
+        const prior = this.get("SELECT received_at FROM reports WHERE hash = ?", r.hash)!;
+        return { hash: r.hash, receivedAt: Number(prior.received_at), duplicate: true };
+      }),
+    );
+  }
+
+  async reportsReceivedBetween(
+    fromMs: number,
+    toMs: number,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<StoredReport[]> {
+    const sql =
+      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= ? AND received_at < ? ORDER BY received_at, hash";
+    const rows =
+      page === undefined
+        ? this.all(sql, fromMs, toMs)
+        : this.all(`${sql} LIMIT ? OFFSET ?`, fromMs, toMs, page.limit, page.offset);
+    return rows.map(reportFromRow);
+  }
+
+  async countReports(fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<number> {
+    const r = this.get(
+      "SELECT COUNT(*) AS n FROM reports WHERE received_at >= ? AND received_at < ?",
+      fromMs,
+      toMs,
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  async getReport(hash: Hex): Promise<StoredReport | null> {
+    const r = this.get("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = ?", hash);
+    return r === undefined ? null : reportFromRow(r);
+  }
+
+  async putEntropy(e: EntropyEntry): Promise<void> {
+    this.tx(() => {
+      this.run(
+        "INSERT INTO entropy (published_at, block_hash, value) VALUES (?, ?, ?) ON CONFLICT (published_at) DO NOTHING",
+        e.timestamp,
+        e.blockHash,
+        e.value,
+      );
+      const stored = this.get("SELECT value FROM entropy WHERE published_at = ?", e.timestamp);
+      if (stored?.value !== e.value) {
+        throw new StoreConflictError(`entropy at ${e.timestamp} is ${String(stored?.value)}, not ${e.value}`);
+      }
+    });
+  }
+
+  async entropyBetween(fromSec: number, toSec: number): Promise<EntropyEntry[]> {
+    return this.all(
+      "SELECT published_at, block_hash, value FROM entropy WHERE published_at >= ? AND published_at <= ? ORDER BY published_at",
+      fromSec,
+      toSec,
+    ).map(entropyFromRow);
+  }
+
+  async latestEntropy(): Promise<EntropyEntry | null> {
+    const r = this.get(
+      "SELECT published_at, block_hash, value FROM entropy ORDER BY published_at DESC LIMIT 1",
+    );
+    return r === undefined ? null : entropyFromRow(r);
+  }
+
+  async putChainIndex(index: StoredChainIndex): Promise<void> {
+    this.run(
+      "INSERT INTO chain_index (epoch, snapshot_block, data) VALUES (?, ?, ?) ON CONFLICT (epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
+      index.epoch.toString(),
+      index.snapshotBlock,
+      toJson(index),
+    );
+  }
+
+  async getChainIndex(epoch: bigint): Promise<StoredChainIndex | null> {
+    const r = this.get("SELECT data FROM chain_index WHERE epoch = ?", epoch.toString());
+    return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
+  }
+
+  async putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void> {
+    this.tx(() => {
+      const prior = this.get(
+        "SELECT root, data_hash FROM epoch_results WHERE epoch = ?",
+        result.epoch.toString(),
+      );
+      if (prior !== undefined) {
+        if (prior.root !== result.root || prior.data_hash !== result.dataHash) {
+          throw new StoreConflictError(
+            `epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
+          );
+        }
+        return;
+      }
+      this.run(
+        `INSERT INTO epoch_results (${RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...(resultToRow(result) as Param[]),
+      );
+      const ins = this.stmt(
+        `INSERT INTO verdicts (${VERDICT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const v of verdicts) ins.run(...(verdictToRow(v) as Param[]));
+    });
+  }
+
+  async getEpochResult(epoch: bigint): Promise<StoredEpochResult | null> {
+    const r = this.get(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = ?`, epoch.toString());
+    return r === undefined ? null : resultFromRow(r);
+  }
+
+  async listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]> {
+    return this.all("SELECT epoch, root FROM epoch_results ORDER BY epoch DESC LIMIT ?", limit).map((r) => ({
+      epoch: BigInt(r.epoch as number),
+      root: String(r.root) as Hex,
+    }));
+  }
+
+  async deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]> {
+    const rows =
+      epoch === null
+        ? this.all(
+            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = ? ORDER BY epoch DESC, seq LIMIT ?`,
+            device,
+            limit,
+          )
+        : this.all(
+            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = ? AND epoch = ? ORDER BY seq LIMIT ?`,
+            device,
+            epoch.toString(),
+            limit,
+          );
+    return rows.map(verdictFromRow);
+  }
+
+  async putSignature(s: StoredSignature): Promise<void> {
+    this.run(
+      "INSERT INTO signatures (epoch, oracle_set_version, signer, signature, root, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (epoch, oracle_set_version, signer) DO NOTHING",
+      s.epoch.toString(),
+      s.oracleSetVersion.toString(),
+      s.signer,
+      s.signature,
+      s.root,
+      s.receivedAt,
+    );
+  }
+
+  async signatures(epoch: bigint): Promise<StoredSignature[]> {
+    return this.all(
+      "SELECT epoch, oracle_set_version, signer, signature, root, received_at FROM signatures WHERE epoch = ? ORDER BY oracle_set_version, signer",
+      epoch.toString(),
+    ).map(signatureFromRow);
+  }
+
+  async setPostStatus(p: PostStatus): Promise<void> {
+    this.run(
+      "INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at",
+      p.epoch.toString(),
+      p.status,
+      p.txHash,
+      p.detail,
+      p.updatedAt,
+    );
+  }
+
+  async getPostStatus(epoch: bigint): Promise<PostStatus | null> {
+    const r = this.get(
+      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = ?",
+      epoch.toString(),
+    );
+    return r === undefined ? null : postFromRow(r);
+  }
+
+  async counts(): Promise<StoreCounts> {
+    const n = (table: string) => Number(this.get(`SELECT COUNT(*) AS n FROM ${table}`)?.n ?? 0);
+    return {
+      reports: n("reports"),
+      entropy: n("entropy"),
+      epochs: n("epoch_results"),
+      signatures: n("signatures"),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The oracle's persistent store: one interface, two backends (SQLite by default, PostgreSQL for
+ * operators with several ingest processes). It holds what an oracle must never lose or recompute
+ * differently: the reports it acknowledged (raw signed text, receive time; stored once per report
+ * hash), the entropy it published, the chain index snapshot of each epoch, each epoch's result,
+ * the EpochRoot signatures gathered and the post status.
+ *
+ * Every method is async so the two backends share one contract (test/service/store.test.ts runs
+ * the same suite against both).
+ */
+import type { ChainIndex, EntropyEntry, Hex, ReceivedReport } from "@hexmesh/protocol";
+
+export interface ReportInput {
+  /** keccak256 of the raw text: the dedup key. */
+  readonly hash: Hex;
+  readonly raw: string;
+  /** Oracle receive time, Unix ms. */
+  readonly receivedAt: number;
+  /** Key id the report names. */
+  readonly device: Hex;
+  readonly kind: "beacon" | "witness";
+}
+
+export interface InsertedReport {
+  readonly hash: Hex;
+  /** The stored receive time (the first one, for a duplicate). */
+  readonly receivedAt: number;
+  /** Already stored before this call (or earlier in the same batch). */
+  readonly duplicate: boolean;
+}
+
+export interface StoredReport extends ReceivedReport {
+  readonly hash: Hex;
+  readonly device: Hex;
+  readonly kind: "beacon" | "witness";
+}
+
+/** A chain index snapshot as the oracle computed an epoch from it. */
+export type StoredChainIndex = ChainIndex & { readonly snapshotBlock: number; readonly funded: bigint };
+
+export interface EpochSummary {
+  readonly reports: number;
+  readonly valid: number;
+  readonly beacons: number;
+  readonly witnesses: number;
+  /** Refusals by reason code. */
+  readonly rejected: Readonly<Record<string, number>>;
+  readonly devices: number;
+  readonly owners: number;
+  readonly pool: string;
+  readonly distributed: string;
+  readonly dust: string;
+}
+
+export interface OwnerAmount {
+  readonly owner: Hex;
+  /** This epoch. */
+  readonly amount: bigint;
+  /** Lifetime total: the Merkle leaf. */
+  readonly cumulative: bigint;
+}
+
+export interface StoredEpochResult {
+  readonly epoch: bigint;
+  readonly root: Hex;
+  readonly totalCumulative: bigint;
+  readonly dataHash: Hex;
+  readonly snapshotBlock: number;
+  readonly summary: EpochSummary;
+  /** Owners with a positive cumulative amount, sorted by address. */
+  readonly owners: readonly OwnerAmount[];
+  readonly computedAt: number;
+}
+
+export interface VerdictRow {
+  readonly epoch: bigint;
+  /** Position in the canonical order. */
+  readonly seq: number;
+  /** EIP-712 digest of the report. */
+  readonly id: Hex;
+  readonly device: Hex | null;
+  readonly kind: "malformed" | "beacon" | "witness";
+  readonly receivedAt: number;
+  /** null = valid. */
+  readonly reason: string | null;
+  readonly detail: string | null;
+  readonly selected: boolean;
+  /** HIP-15 units, 18 decimals. */
+  readonly units: bigint;
+}
+
+export interface StoredSignature {
+  readonly epoch: bigint;
+  readonly oracleSetVersion: bigint;
+  readonly signer: Hex;
+  readonly signature: Hex;
+  /** Root that was signed (a signature of another root for the same epoch is refused). */
+  readonly root: Hex;
+  readonly receivedAt: number;
+}
+
+export type PostState = "pending" | "posted" | "skipped" | "failed";
+
+export interface PostStatus {
+  readonly epoch: bigint;
+  readonly status: PostState;
+  readonly txHash: string | null;
+  readonly detail: string | null;
+  readonly updatedAt: number;
+}
+
+export interface StoreCounts {
+  readonly reports: number;
+  readonly entropy: number;
+  readonly epochs: number;
+  readonly signatures: number;
+}
+
+export class StoreConflictError extends Error {
+  override readonly name = "StoreConflictError";
+}
+
+export interface OracleStore {
+  readonly backend: "sqlite" | "postgres";
+  /** Applies pending migrations (idempotent, safe from several processes); returns the schema version. */
+  migrate(): Promise<number>;
+  schemaVersion(): Promise<number>;
+  /** A cheap round trip (readiness). */
+  ping(): Promise<void>;
+
+  /**
+   * Stores a batch of reports in ONE transaction, durable when the promise resolves. A report whose
+   * hash is already stored is not stored again: its result says duplicate, with the stored time.
+   */
+  insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]>;
+  /** Reports received in [fromMs, toMs), ordered by (receive time, hash); optionally one page of them. */
+  reportsReceivedBetween(
+    fromMs: number,
+    toMs: number,
+    page?: { readonly offset: number; readonly limit: number },
+  ): Promise<StoredReport[]>;
+  countReports(fromMs?: number, toMs?: number): Promise<number>;
+  getReport(hash: Hex): Promise<StoredReport | null>;
+
+  /** Idempotent per publication time; a different entry at the same time is a conflict. */
+  putEntropy(entry: EntropyEntry): Promise<void>;
+  /** Entropy published in [fromSec, toSec], oldest first. */
+  entropyBetween(fromSec: number, toSec: number): Promise<EntropyEntry[]>;
+  latestEntropy(): Promise<EntropyEntry | null>;
+
+  putChainIndex(index: StoredChainIndex): Promise<void>;
+  getChainIndex(epoch: bigint): Promise<StoredChainIndex | null>;
+
+  /**
+   * Stores an epoch's result and its verdicts in one transaction. A result is immutable: storing
+   * the same root again is a no-op, a different root for a stored epoch throws StoreConflictError.
+   */
+  putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void>;
+  getEpochResult(epoch: bigint): Promise<StoredEpochResult | null>;
+  /** Newest first. */
+  listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]>;
+  deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]>;
+
+  /** Idempotent per (epoch, oracle set version, signer). */
+  putSignature(sig: StoredSignature): Promise<void>;
+  signatures(epoch: bigint): Promise<StoredSignature[]>;
+
+  setPostStatus(status: PostStatus): Promise<void>;
+  getPostStatus(epoch: bigint): Promise<PostStatus | null>;
+
+  counts(): Promise<StoreCounts>;
+  close(): Promise<void>;
+}

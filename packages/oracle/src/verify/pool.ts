@@ -1,0 +1,171 @@
+/**
+ * Stage 1 on worker threads: signature checks are ~55 µs each and dominate verification, so
+ * batches of reports are spread over one worker per core. Workers write their records straight
+ * into the epoch's shared ReportTable; messages carry only the report texts and acknowledgements.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+
+import type { DeviceKey, ReceivedReport, ReportDomain } from "@hexmesh/protocol";
+import type { BatchListener, ReportPreparer } from "./prepare.js";
+import { ReportTable } from "./table.js";
+import type { WorkerInit, WorkerRequest, WorkerResponse } from "./worker.js";
+
+export interface PoolOptions {
+  /** Worker threads; default: available parallelism. */
+  readonly threads?: number;
+  /** Reports per message; default 256. */
+  readonly batchSize?: number;
+  /** Batches in flight per worker; default 6 (bounds memory, keeps workers busy). */
+  readonly window?: number;
+}
+
+interface Pending {
+  readonly worker: number;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class WorkerPoolPreparer implements ReportPreparer {
+  readonly threads: number;
+  private readonly batchSize: number;
+  private readonly window: number;
+  private readonly workers: Worker[] = [];
+  private readonly load: number[] = [];
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private job = 0;
+  private failure: Error | null = null;
+  private closing = false;
+
+  /** `keys[i]` is the key of device index i (ChainView.devices order). */
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[], options: PoolOptions = {}) {
+    this.threads = Math.max(1, options.threads ?? availableParallelism());
+    this.batchSize = Math.max(1, options.batchSize ?? 256);
+    this.window = Math.max(1, options.window ?? 6) * this.threads;
+    const init: WorkerInit = { domain, keys };
+    for (let i = 0; i < this.threads; i++) {
+      // Compiled JavaScript next to this file; no loader flags of the parent are passed on (per-process
+      // V8 flags such as --max-old-space-size make `new Worker` throw).
+      const worker = new Worker(new URL("./worker.js", import.meta.url), {
+        workerData: init,
+        execArgv: [],
+        // A larger young generation: stage 1 allocates many short-lived strings per report.
+        resourceLimits: { maxYoungGenerationSizeMb: 64 },
+      });
+      worker.on("message", (res: WorkerResponse) => this.onMessage(res));
+      worker.on("error", (error) => this.fail(error));
+      worker.on("exit", (code) => {
+        if (!this.closing) this.fail(new Error(`verification worker exited with code ${code}`));
+      });
+      worker.unref(); // idle workers must not keep the process alive; ref'd while work is pending
+      this.workers.push(worker);
+      this.load.push(0);
+    }
+  }
+
+  /** Resolves once every worker has loaded its code and key list (a ping round trip each). */
+  async ready(): Promise<void> {
+    await Promise.all(this.workers.map((_, w) => this.request(w, (seq) => ({ type: "ping", seq }))));
+  }
+
+  async prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
+    const table = new ReportTable(reports.length, true);
+    if (reports.length === 0) return table;
+    const job = ++this.job;
+    const buffer = table.buffer as SharedArrayBuffer;
+    await Promise.all(
+      this.workers.map((_, w) =>
+        this.request(w, (seq) => ({ type: "attach", seq, job, buffer, length: reports.length })),
+      ),
+    );
+    await new Promise<void>((resolve, reject) => {
+      let next = 0;
+      let inFlight = 0;
+      let failed = false;
+      const fail = (error: unknown) => {
+        failed = true;
+        reject(error instanceof Error ? error : new Error(String(error)));
+      };
+      const pump = () => {
+        while (!failed && inFlight < this.window && next < reports.length) {
+          const start = next;
+          const end = Math.min(reports.length, start + this.batchSize);
+          next = end;
+          inFlight++;
+          this.sendBatch(job, reports, start, end).then(() => {
+            if (failed) return;
+            inFlight--;
+            pump(); // refill first, so workers keep going while the listener runs
+            try {
+              if (!table.isWritten(end - 1)) throw new Error(`rows ${start}-${end} not written`);
+              onBatch?.(table, start, end);
+            } catch (error) {
+              fail(error);
+              return;
+            }
+            if (inFlight === 0 && next >= reports.length) resolve();
+          }, fail);
+        }
+      };
+      pump();
+    });
+    return table;
+  }
+
+  private sendBatch(
+    job: number,
+    reports: readonly ReceivedReport[],
+    start: number,
+    end: number,
+  ): Promise<void> {
+    const receivedAt = new Float64Array(end - start);
+    const raws: string[] = new Array(end - start);
+    for (let i = start; i < end; i++) {
+      raws[i - start] = reports[i]!.raw;
+      receivedAt[i - start] = reports[i]!.receivedAt;
+    }
+    let w = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[w]!) w = i;
+    return this.request(w, (seq) => ({ type: "batch", seq, job, start, raws, receivedAt }), [
+      receivedAt.buffer,
+    ]);
+  }
+
+  private request(
+    w: number,
+    make: (seq: number) => WorkerRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    const seq = this.seq++;
+    return new Promise<void>((resolve, reject) => {
+      if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
+      this.pending.set(seq, { worker: w, resolve, reject });
+      this.load[w]!++;
+      this.workers[w]!.postMessage(make(seq), transfer);
+    });
+  }
+
+  private onMessage(res: WorkerResponse): void {
+    const p = this.pending.get(res.seq);
+    if (p === undefined) return;
+    this.pending.delete(res.seq);
+    this.load[p.worker]!--;
+    if (this.pending.size === 0) for (const w of this.workers) w.unref();
+    if (res.ok) p.resolve();
+    else p.reject(new Error(`verification worker failed: ${res.error}`));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers.length = 0;
+  }
+}

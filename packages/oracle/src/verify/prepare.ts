@@ -1,0 +1,146 @@
+/**
+ * Stage 1 of verification, per report and independent of every other report: parse the wire
+ * text, hash the EIP-712 digest, find the device key, check the signature, rebuild the beacon
+ * payload, and write the result as one record of a ReportTable (table.ts). This is where the CPU
+ * goes (signature checks), so it runs on worker threads (pool.ts) or inline (InlinePreparer) with
+ * byte-identical results.
+ */
+import {
+  beaconDigestInto,
+  type DeviceKey,
+  type Hex,
+  keccak256Into,
+  PARSE_ERROR_CODES,
+  parseReport,
+  PAYLOAD_INPUT_BYTES,
+  type ReceivedReport,
+  type ReportDomain,
+  separatorOf,
+  witnessDigestInto,
+  writeHex,
+} from "@hexmesh/protocol";
+import { keyIdOf } from "@hexmesh/protocol";
+import { SignatureChecker } from "./signatures.js";
+import {
+  AUTH_BAD_SIGNATURE,
+  AUTH_OK,
+  AUTH_UNKNOWN_DEVICE,
+  KIND_BEACON,
+  KIND_MALFORMED,
+  KIND_WITNESS,
+  ReportTable,
+} from "./table.js";
+
+const utf8 = new TextEncoder();
+
+/** Per-thread stage-1 state: the domain separator, the key list and the signature cache. */
+export class ReportPreparation {
+  private readonly separator: Uint8Array;
+  private readonly keys = new Map<Hex, { readonly key: DeviceKey; readonly index: number }>();
+  private readonly checker = new SignatureChecker();
+  private readonly digest = new Uint8Array(32);
+  private readonly scratch = new Uint8Array(128);
+
+  /** `keys[i]` is the key of device index i (ChainView.devices order). */
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
+    this.separator = separatorOf(domain);
+    keys.forEach((key, index) => this.keys.set(keyIdOf(key), { key, index }));
+  }
+
+  /** Writes record i of `table` for one report, then publishes it (table.markWritten). */
+  prepareInto(table: ReportTable, i: number, raw: string, receivedAt: number): void {
+    const bytes = table.bytes;
+    const parsed = parseReport(raw);
+    if (!parsed.ok) {
+      table.setHeader(
+        i,
+        KIND_MALFORMED,
+        AUTH_OK,
+        false,
+        PARSE_ERROR_CODES.indexOf(parsed.error.code) + 1,
+        -1,
+        receivedAt,
+      );
+      const text = utf8.encode(typeof raw === "string" ? raw : String(raw));
+      keccak256Into(text, 0, text.length, bytes, table.at(i, "id"));
+      table.markWritten(i);
+      return;
+    }
+    const r = parsed.report;
+    const digest = this.digest;
+    const keyId = r.type === "beacon" ? r.device : r.witness;
+    const entry = this.keys.get(keyId);
+    if (r.type === "beacon") {
+      beaconDigestInto(this.separator, r, digest, 0);
+      // payload == keccak256(remoteEntropy ‖ localEntropy ‖ device)?  (entropy/payload.ts)
+      const s = this.scratch;
+      writeHex(s, 0, r.remoteEntropy);
+      writeHex(s, 32, r.localEntropy);
+      writeHex(s, 64, r.device);
+      keccak256Into(s, 0, PAYLOAD_INPUT_BYTES, s, 96);
+      writeHex(s, 0, r.payload);
+      let payloadOk = true;
+      for (let k = 0; k < 32; k++) if (s[k] !== s[96 + k]) payloadOk = false;
+      table.setHeader(i, KIND_BEACON, AUTH_OK, payloadOk, 0, entry?.index ?? -1, receivedAt);
+      table.setRadio(i, r.frequency, r.channel, r.dataRate, r.txPower, 0);
+      keccak256Into(s, 0, 32, bytes, table.at(i, "beacon"));
+      writeHex(bytes, table.at(i, "remoteEntropy"), r.remoteEntropy);
+    } else {
+      witnessDigestInto(this.separator, r, digest, 0);
+      table.setHeader(i, KIND_WITNESS, AUTH_OK, false, 0, entry?.index ?? -1, receivedAt);
+      table.setRadio(i, r.frequency, 0, r.dataRate, r.signal, r.snr);
+      writeHex(bytes, table.at(i, "beacon"), r.beaconPayloadHash);
+    }
+    bytes.set(digest, table.at(i, "id"));
+    writeHex(bytes, table.at(i, "device"), keyId);
+    const auth =
+      entry === undefined
+        ? AUTH_UNKNOWN_DEVICE
+        : this.checker.verify(entry.key, digest, r.signature)
+          ? AUTH_OK
+          : AUTH_BAD_SIGNATURE;
+    table.setAuth(i, auth);
+    table.markWritten(i);
+  }
+
+  /** Stage 1 for a batch into table rows [start, start + raws.length); marks the last row written. */
+  prepareBatch(
+    table: ReportTable,
+    start: number,
+    raws: readonly string[],
+    receivedAt: ArrayLike<number>,
+  ): void {
+    for (let k = 0; k < raws.length; k++) this.prepareInto(table, start + k, raws[k]!, receivedAt[k]!);
+    if (raws.length > 0) table.markWritten(start + raws.length - 1);
+  }
+}
+
+/** Called as each range of table rows [start, end) is complete (ranges arrive in any order). */
+export type BatchListener = (table: ReportTable, start: number, end: number) => void;
+
+/** Runs stage 1 over an epoch's reports; row i of the table is reports[i]. */
+export interface ReportPreparer {
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable>;
+  close(): Promise<void>;
+}
+
+/** Stage 1 on the calling thread (tests, small epochs). */
+export class InlinePreparer implements ReportPreparer {
+  private readonly prep: ReportPreparation;
+
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
+    this.prep = new ReportPreparation(domain, keys);
+  }
+
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
+    const table = new ReportTable(reports.length);
+    for (let i = 0; i < reports.length; i++)
+      this.prep.prepareInto(table, i, reports[i]!.raw, reports[i]!.receivedAt);
+    onBatch?.(table, 0, reports.length);
+    return Promise.resolve(table);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * ChainView: the ChainIndex validated and indexed for lookups. Built once per epoch; throws
+ * ChainIndexError on an inconsistent index (that is a bug in the indexer, not bad user input).
+ */
+import * as h3 from "h3-js";
+
+import { isWellFormedKey, keyIdOf } from "../keys.js";
+import type { ReportDomain } from "../reports/types.js";
+import { compareHex, isHexBytes, type Hex } from "../hex.js";
+import type { ChainIndex, DeviceRecord } from "./types.js";
+
+export class ChainIndexError extends Error {
+  override readonly name = "ChainIndexError";
+}
+
+/** Resolution of asserted locations (the registry validates it on chain). */
+export const LOCATION_RESOLUTION = 12;
+
+export interface DeviceEntry {
+  readonly record: DeviceRecord;
+  readonly keyId: Hex;
+  /** Asserted cell as h3-js hex text, or null if unasserted or not a valid res-12 cell. */
+  readonly cell: string | null;
+}
+
+export class ChainView {
+  readonly index: ChainIndex;
+  readonly domain: ReportDomain;
+  /** Devices sorted by id. */
+  readonly devices: readonly DeviceEntry[];
+  private readonly byKeyId = new Map<Hex, DeviceEntry>();
+  private readonly bonds = new Map<Hex, number>();
+  private readonly previous = new Map<Hex, bigint>();
+
+  constructor(index: ChainIndex) {
+    this.index = index;
+    if (!isHexBytes(index.registry, 20)) throw new ChainIndexError(`bad registry address ${index.registry}`);
+    if (index.chainId <= 0n) throw new ChainIndexError("chainId must be positive");
+    if (index.pool < 0n || index.epoch < 0n) throw new ChainIndexError("negative pool or epoch");
+    if (!(index.epochStart < index.epochEnd)) throw new ChainIndexError("empty epoch window");
+    this.domain = { chainId: index.chainId, verifyingContract: index.registry };
+
+    const ids = new Set<bigint>();
+    const orders = new Set<bigint>();
+    const entries: DeviceEntry[] = [];
+    for (const d of index.devices) {
+      if (ids.has(d.id)) throw new ChainIndexError(`device id ${d.id} twice`);
+      ids.add(d.id);
+      if (d.onboardOrder < 0n || orders.has(d.onboardOrder))
+        throw new ChainIndexError(`device ${d.id}: onboard order ${d.onboardOrder} negative or taken`);
+      orders.add(d.onboardOrder);
+      if (!isHexBytes(d.owner, 20)) throw new ChainIndexError(`device ${d.id}: bad owner ${d.owner}`);
+      if (!isWellFormedKey(d.key)) throw new ChainIndexError(`device ${d.id}: malformed key`);
+      const keyId = keyIdOf(d.key);
+      if (this.byKeyId.has(keyId)) throw new ChainIndexError(`key id ${keyId} registered twice`);
+      const entry: DeviceEntry = { record: d, keyId, cell: cellText(d.location) };
+      this.byKeyId.set(keyId, entry);
+      entries.push(entry);
+    }
+    entries.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
+    this.devices = entries;
+
+    for (const b of index.bonds) {
+      if (!isHexBytes(b.owner, 20) || !Number.isSafeInteger(b.bondedDevices) || b.bondedDevices < 0) {
+        throw new ChainIndexError(`bad bond entry for ${b.owner}`);
+      }
+      if (this.bonds.has(b.owner)) throw new ChainIndexError(`bond of ${b.owner} twice`);
+      this.bonds.set(b.owner, b.bondedDevices);
+    }
+    for (const c of index.previousCumulative) {
+      if (!isHexBytes(c.owner, 20) || c.amount < 0n)
+        throw new ChainIndexError(`bad cumulative entry for ${c.owner}`);
+      if (this.previous.has(c.owner)) throw new ChainIndexError(`cumulative of ${c.owner} twice`);
+      this.previous.set(c.owner, c.amount);
+    }
+  }
+
+  device(keyId: Hex): DeviceEntry | undefined {
+    return this.byKeyId.get(keyId);
+  }
+
+  bondedDevices(owner: Hex): number {
+    return this.bonds.get(owner) ?? 0;
+  }
+
+  previousCumulative(owner: Hex): bigint {
+    return this.previous.get(owner) ?? 0n;
+  }
+
+  /** Owners with a previous cumulative amount, sorted. */
+  previousOwners(): Hex[] {
+    return [...this.previous.keys()].sort(compareHex);
+  }
+}
+
+/** uint64 H3 index -> h3-js text, or null when absent, invalid or not at LOCATION_RESOLUTION. */
+export function cellText(location: bigint | null): string | null {
+  if (location === null || location <= 0n || location >= 1n << 64n) return null;
+  const text = location.toString(16);
+  try {
+    return h3.isValidCell(text) && h3.getResolution(text) === LOCATION_RESOLUTION ? text : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The epoch's published result: a canonical byte encoding, its dataHash, and the Merkle tree of
+ * cumulative amounts. What the oracles sign (EpochRoot) is {epoch, root, totalCumulative, dataHash}.
+ *
+ * Canonical encoding, version 1 (all integers big-endian, fixed width; see encoding.ts):
+ *   magic "HXMEPOCH" (8 bytes) | version uint8 = 1 | work kind (ascii)
+ *   chainId uint256 | registry address | epoch uint64 | epochStart uint64 | epochEnd uint64 | pool uint256
+ *   pool count uint8, then per pool: name (ascii) | bps uint16 | amount uint256
+ *   metric count uint8, then per metric: name (ascii)
+ *   verifier record: byte length uint64 | bytes (coverage: verdicts, see verify/coverage.ts)
+ *   device count uint32, then per device by ascending id:
+ *     id uint256 | owner address | bonded uint8 | metrics uint256 each | weights uint256 each | amount uint256
+ *   owner count uint32, then per owner by ascending address: owner address | amount uint256 | cumulative uint256
+ *   distributed uint256 | dust uint256 | totalCumulative uint256 | root bytes32
+ * dataHash = keccak256(encoding).
+ */
+import type { ChainView } from "../chain/view.js";
+import { Keccak256Stream } from "../crypto/keccak.js";
+import type { Payout } from "../rewards/payout.js";
+import { toHex, ZERO_BYTES32, type Hex } from "../hex.js";
+import type { WorkResult } from "../work.js";
+import { ByteWriter } from "./encoding.js";
+import { OwnerMerkleTree } from "./merkle.js";
+
+export const ENCODING_MAGIC = "HXMEPOCH";
+export const ENCODING_VERSION = 1;
+
+/** The message each oracle signs for the distributor's postRoot. */
+export interface EpochRoot {
+  readonly epoch: bigint;
+  /** Merkle root of (owner, cumulative); zero when no owner has ever earned. */
+  readonly root: Hex;
+  readonly totalCumulative: bigint;
+  readonly dataHash: Hex;
+}
+
+export interface EpochCommit {
+  readonly epochRoot: EpochRoot;
+  /** Canonical encoding as chunks (concatenate to get the bytes that hash to dataHash). */
+  readonly encoding: readonly Uint8Array[];
+  readonly byteLength: number;
+  /** null when there is no owner with a positive cumulative amount. */
+  readonly tree: OwnerMerkleTree | null;
+}
+
+export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout): EpochCommit {
+  const tree =
+    payout.owners.length === 0
+      ? null
+      : OwnerMerkleTree.build(payout.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
+  const root = tree === null ? ZERO_BYTES32 : tree.root;
+  const index = chain.index;
+
+  const w = new ByteWriter();
+  for (const ch of ENCODING_MAGIC) w.u8(ch.charCodeAt(0));
+  w.u8(ENCODING_VERSION).ascii(work.kind);
+  w.u256(index.chainId).hex(index.registry, 20).u64(index.epoch).u64(index.epochStart).u64(index.epochEnd);
+  w.u256(index.pool);
+  w.u8(work.pools.length);
+  work.pools.forEach((p, i) => w.ascii(p.name).u16(p.bps).u256(payout.poolAmounts[i]!));
+  w.u8(work.metricNames.length);
+  for (const m of work.metricNames) w.ascii(m);
+  w.u64(work.record.reduce((n, c) => n + c.length, 0));
+  for (const c of work.record) w.bytes(c);
+  w.u32(payout.devices.length);
+  for (const d of payout.devices) {
+    w.u256(d.deviceId)
+      .hex(d.owner, 20)
+      .u8(d.bonded ? 1 : 0);
+    for (const m of d.metrics) w.u256(m);
+    for (const x of d.weights) w.u256(x);
+    w.u256(d.amount);
+  }
+  w.u32(payout.owners.length);
+  for (const o of payout.owners) w.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
+  w.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
+
+  const byteLength = w.length;
+  const encoding = w.finish();
+  const hasher = new Keccak256Stream();
+  for (const c of encoding) hasher.update(c);
+  return {
+    epochRoot: {
+      epoch: index.epoch,
+      root,
+      totalCumulative: payout.totalCumulative,
+      dataHash: toHex(hasher.digest()),
+    },
+    encoding,
+    byteLength,
+    tree,
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * One epoch, end to end, without the chain:
+ *
+ *   ChainIndex ──► ChainView ─┐
+ *   reports + entropy ────────┴─► Verifier.verify ─► WorkResult ─► computePayout ─► commitEpoch
+ *                                (verify/)                        (rewards/)        (commit/)
+ *
+ * The result (EpochCommit.epochRoot) is what the signing and posting stages take. Deterministic:
+ * the same chain index, reports and entropy log (in any order) give byte-identical encodings.
+ */
+import type { ChainIndex } from "./chain/types.js";
+import { ChainView } from "./chain/view.js";
+import { commitEpoch, type EpochCommit } from "./commit/commit.js";
+import { computePayout, type Payout } from "./rewards/payout.js";
+import type { Verifier, WorkResult } from "./work.js";
+
+export interface EpochResult<W extends WorkResult = WorkResult> {
+  readonly chain: ChainView;
+  readonly work: W;
+  readonly payout: Payout;
+  readonly commit: EpochCommit;
+}
+
+/** Runs any kind of work's verifier through the shared reward and commit stages. */
+export async function runEpoch<I, W extends WorkResult>(
+  verifier: Verifier<I, W>,
+  index: ChainIndex,
+  inputs: I,
+): Promise<EpochResult<W>> {
+  const chain = new ChainView(index);
+  const work = await verifier.verify(chain, inputs);
+  if (work.kind !== verifier.kind) throw new Error(`verifier ${verifier.kind} returned ${work.kind} work`);
+  const payout = computePayout(chain, work);
+  const commit = commitEpoch(chain, work, payout);
+  return { chain, work, payout, commit };
+}

@@ -1,0 +1,2 @@
+/** Node-only part of @hexmesh/protocol: device signers. */
+export * from "./signers.js";

@@ -1,0 +1,147 @@
+/**
+ * From per-device weights to per-owner cumulative amounts, in integer arithmetic.
+ *
+ * 1. Pools: the epoch pool is split by the verifier's basis points; every pool but the last gets
+ *    floor(pool x bps / 10,000), the last gets the rest (coverage: beacons 20%, witnesses 80%).
+ * 2. Bond: an owner's bond covers `bondedDevices` devices (ChainIndex). The covered devices are the
+ *    owner's *active* devices onboarded first (`onboardOrder`: deterministic, and an owner
+ *    onboarding a device never takes rewards from one already covered; ids are key hashes and
+ *    say nothing about age). Uncovered devices earn nothing and their
+ *    weights leave the pool's total, so the pool goes to covered devices.
+ * 3. Amount of a device in a pool: floor(poolAmount x weight / total weight of covered devices).
+ *    A pool nobody earns from is not distributed.
+ * 4. Per owner: sum of its devices' amounts; cumulative = previous cumulative + that sum.
+ * Rounding dust (pool - distributed) stays in the distributor for the next epoch.
+ */
+import type { DeviceRecord } from "../chain/types.js";
+import type { ChainView } from "../chain/view.js";
+import { compareHex, type Hex } from "../hex.js";
+import type { DeviceWork, WorkResult } from "../work.js";
+
+export interface DevicePayout {
+  readonly deviceId: bigint;
+  readonly owner: Hex;
+  readonly bonded: boolean;
+  readonly weights: readonly bigint[];
+  readonly metrics: readonly bigint[];
+  /** Sum over pools. */
+  readonly amount: bigint;
+}
+
+export interface OwnerPayout {
+  readonly owner: Hex;
+  /** This epoch. */
+  readonly amount: bigint;
+  /** Lifetime total (the Merkle leaf). */
+  readonly cumulative: bigint;
+}
+
+export interface Payout {
+  /** Amount of each pool, same order as WorkResult.pools. */
+  readonly poolAmounts: readonly bigint[];
+  /** Devices with work, sorted by id. */
+  readonly devices: readonly DevicePayout[];
+  /** Owners with a positive cumulative amount, sorted by address. */
+  readonly owners: readonly OwnerPayout[];
+  readonly distributed: bigint;
+  readonly dust: bigint;
+  readonly totalCumulative: bigint;
+}
+
+export class PayoutError extends Error {
+  override readonly name = "PayoutError";
+}
+
+export function splitPool(pool: bigint, bps: readonly number[]): bigint[] {
+  if (bps.length === 0) throw new PayoutError("no pools");
+  if (bps.some((b) => !Number.isInteger(b) || b < 0) || bps.reduce((a, b) => a + b, 0) !== 10_000) {
+    throw new PayoutError(`pool shares must be non-negative integers summing to 10000 bps: ${bps.join(",")}`);
+  }
+  const out = bps.slice(0, -1).map((b) => (pool * BigInt(b)) / 10_000n);
+  out.push(pool - out.reduce((a, b) => a + b, 0n));
+  return out;
+}
+
+/** Ids of the devices whose owner's bond covers them. */
+export function bondedDeviceIds(chain: ChainView): Set<bigint> {
+  const byOwner = new Map<Hex, DeviceRecord[]>();
+  for (const d of chain.devices) {
+    if (d.record.status !== "active") continue;
+    let list = byOwner.get(d.record.owner);
+    if (list === undefined) byOwner.set(d.record.owner, (list = []));
+    list.push(d.record);
+  }
+  const bonded = new Set<bigint>();
+  for (const [owner, records] of byOwner) {
+    // Onboard orders are unique (ChainView checks), so this order is total.
+    records.sort((a, b) => (a.onboardOrder < b.onboardOrder ? -1 : 1));
+    for (const r of records.slice(0, chain.bondedDevices(owner))) bonded.add(r.id);
+  }
+  return bonded;
+}
+
+export function computePayout(chain: ChainView, work: WorkResult): Payout {
+  const poolAmounts = splitPool(
+    chain.index.pool,
+    work.pools.map((p) => p.bps),
+  );
+  const bonded = bondedDeviceIds(chain);
+  const ownerOf = new Map<bigint, Hex>();
+  for (const d of chain.devices) ownerOf.set(d.record.id, d.record.owner);
+
+  const devices = [...work.devices].sort((a, b) =>
+    a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0,
+  );
+  const seen = new Set<bigint>();
+  for (const d of devices) {
+    if (!ownerOf.has(d.deviceId)) throw new PayoutError(`work for unknown device ${d.deviceId}`);
+    if (seen.has(d.deviceId)) throw new PayoutError(`work for device ${d.deviceId} twice`);
+    seen.add(d.deviceId);
+    if (d.weights.length !== work.pools.length || d.weights.some((w) => w < 0n)) {
+      throw new PayoutError(`device ${d.deviceId}: bad weights`);
+    }
+  }
+
+  const totals = work.pools.map((_, i) =>
+    devices.reduce((sum, d) => (bonded.has(d.deviceId) ? sum + d.weights[i]! : sum), 0n),
+  );
+  const amountOf = (d: DeviceWork): bigint => {
+    if (!bonded.has(d.deviceId)) return 0n;
+    let amount = 0n;
+    for (let i = 0; i < poolAmounts.length; i++) {
+      const total = totals[i]!;
+      if (total > 0n) amount += (poolAmounts[i]! * d.weights[i]!) / total;
+    }
+    return amount;
+  };
+
+  const ownerAmounts = new Map<Hex, bigint>();
+  const devicePayouts: DevicePayout[] = devices.map((d) => {
+    const owner = ownerOf.get(d.deviceId)!;
+    const amount = amountOf(d);
+    if (amount > 0n) ownerAmounts.set(owner, (ownerAmounts.get(owner) ?? 0n) + amount);
+    return {
+      deviceId: d.deviceId,
+      owner,
+      bonded: bonded.has(d.deviceId),
+      weights: d.weights,
+      metrics: d.metrics,
+      amount,
+    };
+  });
+
+  const ownerSet = new Set<Hex>([...chain.previousOwners(), ...ownerAmounts.keys()]);
+  const owners: OwnerPayout[] = [];
+  let distributed = 0n;
+  let totalCumulative = 0n;
+  for (const owner of [...ownerSet].sort(compareHex)) {
+    const amount = ownerAmounts.get(owner) ?? 0n;
+    const cumulative = chain.previousCumulative(owner) + amount;
+    distributed += amount;
+    totalCumulative += cumulative;
+    if (cumulative > 0n) owners.push({ owner, amount, cumulative });
+  }
+  const dust = chain.index.pool - distributed;
+  if (dust < 0n) throw new PayoutError("distributed more than the pool"); // cannot happen: floors
+  return { poolAmounts, devices: devicePayouts, owners, distributed, dust, totalCumulative };
+}

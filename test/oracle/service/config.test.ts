@@ -1,0 +1,103 @@
+/** Service configuration: file + environment, validated with clear errors; the CLI exits 2 on a bad one. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import { ConfigError, loadConfig, validateConfig } from "@hexmesh/oracle";
+import { spawnCli } from "../../helpers/service.js";
+
+const ADDR = `0x${"11".repeat(20)}`;
+const KEY = `0x${"22".repeat(32)}`;
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error("no error");
+}
+
+describe("service: configuration", function () {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-config-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("fills defaults and resolves the SQLite path", () => {
+    const cfg = validateConfig({ store: { backend: "sqlite", path: "data/o.sqlite" } });
+    expect(cfg.listen).to.deep.equal({ host: "127.0.0.1", port: 8080 });
+    expect(cfg.limits).to.deep.equal({
+      bodyBytes: 4 * 1024 * 1024,
+      batchMax: 2_000,
+      perDevicePerMinute: 120,
+      batchesPerMinute: 6_000,
+    });
+    expect(cfg.clock).to.deep.equal({ mode: "system", offsetMs: 0 });
+    expect(cfg.peers).to.deep.equal([]);
+    expect(cfg.store).to.deep.equal({ backend: "sqlite", path: path.resolve("data/o.sqlite") });
+  });
+
+  it("lets the environment override the file", () => {
+    const file = path.join(dir, "ok.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ store: { backend: "sqlite", path: "/tmp/x.sqlite" }, listen: { port: 1 } }),
+    );
+    const cfg = loadConfig(file, {
+      HEXMESH_LISTEN_PORT: "9090",
+      HEXMESH_STORE_URL: "postgres://u:p@localhost/db",
+      HEXMESH_ORACLE_KEY: KEY,
+      HEXMESH_PEERS: "http://a:1, http://b:2",
+      HEXMESH_LOG_LEVEL: "debug",
+    });
+    expect(cfg.listen.port).to.equal(9090);
+    expect(cfg.store).to.deep.equal({ backend: "postgres", url: "postgres://u:p@localhost/db" });
+    expect(cfg.oracleKey).to.equal(KEY);
+    expect(cfg.peers).to.deep.equal(["http://a:1", "http://b:2"]);
+    expect(cfg.log.level).to.equal("debug");
+  });
+
+  it("names every problem, one per line", () => {
+    const msg = errorOf(() =>
+      validateConfig({
+        store: { backend: "sqlite", path: "x" },
+        listen: { port: 70000 },
+        chain: {
+          rpcUrl: "ftp://x",
+          addresses: { registry: ADDR, vault: "0x12", controller: ADDR, distributor: ADDR },
+        },
+        oracleKey: "0xabc",
+        log: { level: "loud" },
+        extra: true,
+      }),
+    );
+    expect(msg).to.contain('(top level): unknown key "extra"');
+    expect(msg).to.contain("listen.port: must be <= 65535");
+    expect(msg).to.contain("chain.rpcUrl: must match pattern");
+    expect(msg).to.contain("chain.addresses.vault: must match pattern");
+    expect(msg).to.contain("oracleKey: must be 0x followed by 64 hex digits");
+    expect(msg).to.contain("log.level: must be one of fatal, error, warn, info, debug, trace, silent");
+    expect(errorOf(() => validateConfig({}))).to.contain("must have required property 'store'");
+    expect(errorOf(() => loadConfig(path.join(dir, "missing.json")))).to.match(/cannot read config file/);
+    const bad = path.join(dir, "bad.json");
+    writeFileSync(bad, "{ nope");
+    expect(errorOf(() => loadConfig(bad))).to.match(/is not valid JSON/);
+    writeFileSync(bad, "[1]");
+    expect(errorOf(() => loadConfig(bad))).to.match(/must hold a JSON object/);
+    expect(errorOf(() => loadConfig(undefined, { HEXMESH_LISTEN_PORT: "abc" }))).to.match(
+      /listen.port: must be integer/,
+    );
+  });
+
+  it("stops the CLI with exit code 2 and the message on a bad configuration", async function () {
+    this.timeout(60_000);
+    const file = path.join(dir, "cli.json");
+    writeFileSync(file, JSON.stringify({ store: { backend: "mysql" } }));
+    const cli = spawnCli(["-c", file, "serve"]);
+    const code = await new Promise((r) => cli.child.once("exit", r));
+    expect(code).to.equal(2);
+    expect(cli.output()).to.match(/hexmesh-oracle: invalid config .*cli\.json:\n {2}- store/);
+  });
+});

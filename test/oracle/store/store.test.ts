@@ -1,0 +1,372 @@
+/**
+ * The OracleStore contract, run against both backends: SQLite (a temp file) and PostgreSQL (a real
+ * server at HEXMESH_TEST_PG_URL, a fresh schema per run; see test/helpers/service.ts for when it
+ * skips and when a missing server fails).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import { type Hex, keccak256, makeEntropy, parseReport, toHex } from "@hexmesh/protocol";
+import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
+import {
+  StoreConflictError,
+  type ReportInput,
+  type StoredEpochResult,
+  type VerdictRow,
+} from "@hexmesh/oracle";
+import {
+  dropPgSchema,
+  freshPgSchema,
+  openPg,
+  openSqlite,
+  pgUrl,
+  simulated,
+  type OracleStore,
+} from "../../helpers/service.js";
+
+const utf8 = new TextEncoder();
+const { sim } = simulated(9, "store contract", 0);
+
+function input(raw: string, receivedAt: number): ReportInput {
+  const p = parseReport(raw);
+  if (!p.ok) throw new Error("simulated report does not parse");
+  const r = p.report;
+  return {
+    hash: toHex(keccak256(utf8.encode(raw))),
+    raw,
+    receivedAt,
+    device: r.type === "beacon" ? r.device : r.witness,
+    kind: r.type,
+  };
+}
+
+const h = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Hex;
+
+function result(epoch: bigint, root: Hex): StoredEpochResult {
+  return {
+    epoch,
+    root,
+    totalCumulative: 10n ** 24n + 7n,
+    dataHash: h(99),
+    snapshotBlock: 1234,
+    summary: {
+      reports: 3,
+      valid: 2,
+      beacons: 1,
+      witnesses: 2,
+      rejected: { bad_rssi: 1 },
+      devices: 2,
+      owners: 2,
+      pool: "100",
+      distributed: "99",
+      dust: "1",
+    },
+    owners: [
+      { owner: addr(1), amount: 5n, cumulative: 2n ** 200n },
+      { owner: addr(2), amount: 0n, cumulative: 1n },
+    ],
+    computedAt: 1_700_000_000_000,
+  };
+}
+
+function verdicts(epoch: bigint, device: Hex): VerdictRow[] {
+  return [
+    {
+      epoch,
+      seq: 0,
+      id: h(1),
+      device,
+      kind: "beacon",
+      receivedAt: 10,
+      reason: null,
+      detail: null,
+      selected: true,
+      units: 10n ** 18n,
+    },
+    {
+      epoch,
+      seq: 1,
+      id: h(1),
+      device,
+      kind: "witness",
+      receivedAt: 11,
+      reason: "bad_rssi",
+      detail: null,
+      selected: false,
+      units: 0n,
+    },
+    {
+      epoch,
+      seq: 2,
+      id: h(2),
+      device: null,
+      kind: "malformed",
+      receivedAt: 12,
+      reason: "malformed",
+      detail: "not_json",
+      selected: false,
+      units: 0n,
+    },
+  ];
+}
+
+interface Backend {
+  readonly name: string;
+  readonly skip?: string;
+  open(): Promise<OracleStore>;
+  /** A second connection (pool) to the store last opened. */
+  second(): Promise<OracleStore>;
+  cleanup(): Promise<void>;
+}
+
+function backends(): Backend[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-store-"));
+  let n = 0;
+  let last = "";
+  const sqlite: Backend = {
+    name: "sqlite",
+    open: async () => openSqlite((last = path.join(dir, `s${n++}.sqlite`))),
+    second: async () => openSqlite(last),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+  const target = pgUrl();
+  if ("skip" in target)
+    return [
+      sqlite,
+      {
+        name: "postgres",
+        skip: target.skip,
+        open: async () => {
+          throw new Error(target.skip);
+        },
+        second: async () => {
+          throw new Error(target.skip);
+        },
+        cleanup: async () => {},
+      },
+    ];
+  const schemas: string[] = [];
+  const postgres: Backend = {
+    name: "postgres",
+    open: async () => {
+      const schema = await freshPgSchema(target.url, `store${n++}`);
+      schemas.push(schema);
+      return openPg(target.url, schema);
+    },
+    second: async () => openPg(target.url, schemas.at(-1)!),
+    cleanup: async () => {
+      for (const s of schemas) await dropPgSchema(target.url, s);
+    },
+  };
+  return [sqlite, postgres];
+}
+
+for (const backend of backends()) {
+  describe(`service: OracleStore contract (${backend.name})`, function () {
+    this.timeout(60_000);
+    let store: OracleStore;
+
+    before(function () {
+      if (backend.skip !== undefined) {
+        console.log(`      skipped: ${backend.skip}`);
+        this.skip();
+      }
+    });
+    beforeEach(async function () {
+      store = await backend.open();
+      await store.migrate();
+    });
+    afterEach(async () => store?.close());
+    after(async () => backend.cleanup());
+
+    it("migrates to the latest version once, and again is a no-op", async function () {
+      expect(await store.schemaVersion()).to.equal(SCHEMA_VERSION);
+      expect(await store.migrate()).to.equal(SCHEMA_VERSION);
+      expect(MIGRATIONS.map((m) => m.version)).to.deep.equal(MIGRATIONS.map((_, i) => i + 1));
+    });
+
+    it("stores each report once by hash; a duplicate keeps the first receive time", async function () {
+      const a = input(sim.reports[0]!.raw, 1_000);
+      const b = input(sim.reports[1]!.raw, 1_001);
+      const first = await store.insertReports([a, b]);
+      expect(first.map((r) => r.duplicate)).to.deep.equal([false, false]);
+      const again = await store.insertReports([
+        { ...a, receivedAt: 5_000 },
+        input(sim.reports[2]!.raw, 1_002),
+      ]);
+      expect(again[0]).to.deep.equal({ hash: a.hash, receivedAt: 1_000, duplicate: true });
+      expect(again[1]!.duplicate).to.equal(false);
+      // The same report twice in one batch: stored once.
+      const c = input(sim.reports[3]!.raw, 2_000);
+      const twice = await store.insertReports([c, { ...c, receivedAt: 2_001 }]);
+      expect(twice.map((r) => [r.duplicate, r.receivedAt])).to.deep.equal([
+        [false, 2_000],
+        [true, 2_000],
+      ]);
+      expect(await store.countReports()).to.equal(4);
+      expect(await store.insertReports([])).to.deep.equal([]);
+      const got = await store.getReport(a.hash);
+      expect(got).to.deep.equal({
+        hash: a.hash,
+        raw: a.raw,
+        receivedAt: 1_000,
+        device: a.device,
+        kind: a.kind,
+      });
+      expect(await store.getReport(h(5))).to.equal(null);
+    });
+
+    it("returns reports of a time range in (receive time, hash) order", async function () {
+      const batch = sim.reports.slice(0, 40).map((r, i) => input(r.raw, 10_000 + (i % 7)));
+      await store.insertReports(batch);
+      const got = await store.reportsReceivedBetween(10_002, 10_005);
+      const want = batch
+        .filter((r) => r.receivedAt >= 10_002 && r.receivedAt < 10_005)
+        .sort((x, y) => x.receivedAt - y.receivedAt || (x.hash < y.hash ? -1 : 1));
+      expect(got.map((r) => r.hash)).to.deep.equal(want.map((r) => r.hash));
+      expect(await store.countReports(10_002, 10_005)).to.equal(want.length);
+      const paged = [
+        ...(await store.reportsReceivedBetween(10_002, 10_005, { offset: 0, limit: 3 })),
+        ...(await store.reportsReceivedBetween(10_002, 10_005, { offset: 3, limit: 100 })),
+      ];
+      expect(paged.map((r) => r.hash)).to.deep.equal(want.map((r) => r.hash));
+    });
+
+    it("keeps entropy per publication time and refuses a different entry for the same time", async function () {
+      const e1 = makeEntropy(h(7), 600);
+      const e2 = makeEntropy(h(8), 660);
+      await store.putEntropy(e2);
+      await store.putEntropy(e1);
+      await store.putEntropy(e1);
+      expect(await store.entropyBetween(0, 10_000)).to.deep.equal([e1, e2]);
+      expect(await store.entropyBetween(601, 660)).to.deep.equal([e2]);
+      expect(await store.latestEntropy()).to.deep.equal(e2);
+      let err: unknown;
+      try {
+        await store.putEntropy(makeEntropy(h(9), 600));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(StoreConflictError);
+    });
+
+    it("round-trips a chain index snapshot with bigints", async function () {
+      expect(await store.getChainIndex(3n)).to.equal(null);
+      const index = {
+        chainId: 31337n,
+        registry: addr(9),
+        epoch: 3n,
+        epochStart: 1,
+        epochEnd: 2,
+        pool: 2n ** 100n,
+        devices: [
+          {
+            id: 1n,
+            onboardOrder: (12n << 32n) | 3n,
+            owner: addr(1),
+            key: { type: "secp256k1" as const, address: addr(3) },
+            status: "active" as const,
+            location: 0x8c2ab2d9ab6a5ffn,
+            gain: 30,
+            elevation: 5,
+          },
+        ],
+        bonds: [{ owner: addr(1), bondedDevices: 1 }],
+        previousCumulative: [],
+        snapshotBlock: 77,
+        funded: 5n,
+      };
+      await store.putChainIndex(index);
+      expect(await store.getChainIndex(3n)).to.deep.equal(index);
+    });
+
+    it("stores an epoch result once with its verdicts; a different root is a conflict", async function () {
+      const r = result(4n, h(44));
+      const device = addr(3);
+      await store.putEpochResult(r, verdicts(4n, device));
+      expect(await store.getEpochResult(4n)).to.deep.equal(r);
+      await store.putEpochResult(r, verdicts(4n, device)); // same root: no-op
+      let err: unknown;
+      try {
+        await store.putEpochResult(result(4n, h(45)), []);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(StoreConflictError);
+      expect(await store.getEpochResult(5n)).to.equal(null);
+      await store.putEpochResult(result(5n, h(55)), verdicts(5n, device));
+      expect(await store.listEpochs(10)).to.deep.equal([
+        { epoch: 5n, root: h(55) },
+        { epoch: 4n, root: h(44) },
+      ]);
+      const rows = await store.deviceVerdicts(device, 4n, 10);
+      expect(rows).to.deep.equal(verdicts(4n, device).filter((v) => v.device === device));
+      expect((await store.deviceVerdicts(device, null, 10)).map((v) => v.epoch)).to.deep.equal([
+        5n,
+        5n,
+        4n,
+        4n,
+      ]);
+      expect(await store.deviceVerdicts(device, null, 1)).to.have.length(1);
+      expect(await store.deviceVerdicts(addr(77), null, 10)).to.deep.equal([]);
+    });
+
+    it("keeps signatures per (epoch, oracle set, signer) and the post status", async function () {
+      const sig = {
+        epoch: 1n,
+        oracleSetVersion: 2n,
+        signer: addr(5),
+        signature: `0x${"ab".repeat(65)}` as Hex,
+        root: h(1),
+        receivedAt: 3,
+      };
+      await store.putSignature(sig);
+      await store.putSignature({ ...sig, receivedAt: 4 });
+      await store.putSignature({ ...sig, signer: addr(4) });
+      expect((await store.signatures(1n)).map((s) => s.signer)).to.deep.equal([addr(4), addr(5)]);
+      expect((await store.signatures(1n))[1]).to.deep.equal(sig);
+      expect(await store.getPostStatus(1n)).to.equal(null);
+      await store.setPostStatus({ epoch: 1n, status: "pending", txHash: null, detail: null, updatedAt: 1 });
+      await store.setPostStatus({
+        epoch: 1n,
+        status: "posted",
+        txHash: "0xabc",
+        detail: "gas 1",
+        updatedAt: 2,
+      });
+      expect(await store.getPostStatus(1n)).to.deep.equal({
+        epoch: 1n,
+        status: "posted",
+        txHash: "0xabc",
+        detail: "gas 1",
+        updatedAt: 2,
+      });
+      const counts = await store.counts();
+      expect(counts.signatures).to.equal(2);
+    });
+
+    it("stores each report exactly once when two writers insert the same reports concurrently", async function () {
+      // SQLite: a second connection to the same file; PostgreSQL: a second pool on the same schema.
+      const second = await backend.second();
+      const batch = sim.reports.slice(0, 60).map((r, i) => input(r.raw, 50_000 + i));
+      const results = await Promise.all([
+        store.insertReports(batch.slice(0, 40)),
+        second.insertReports(batch.slice(20)),
+        store.insertReports(batch.slice(10, 50)),
+      ]);
+      const fresh = results
+        .flat()
+        .filter((r) => !r.duplicate)
+        .map((r) => r.hash);
+      expect(new Set(fresh).size).to.equal(fresh.length);
+      expect(fresh.length).to.equal(60);
+      expect(await store.countReports()).to.equal(60);
+      expect(await second.countReports()).to.equal(60);
+      await second.close();
+    });
+  });
+}
