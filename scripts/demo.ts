@@ -175,7 +175,7 @@ for (let e = 0n; e < BigInt(EPOCHS); e++) {
     `\n== Epoch ${e} ==  window ${new Date(index.epochStart).toISOString()} .. ${new Date(index.epochEnd).toISOString()}, state pinned at block ${index.snapshotBlock}`,
   );
   console.log(
-    `  reports      ${verdicts.length} (${sim.beacons} beacons, ${sim.witnesses} witnesses simulated + crafted), valid ${valid} = ${pct(valid, verdicts.length)}`,
+    `  reports      ${verdicts.length} stored (${sim.beacons} beacons, ${sim.witnesses} witnesses simulated + crafted; ${sim.refusedAtIngest} malformed texts refused at ingest), valid ${valid} = ${pct(valid, verdicts.length)}`,
   );
   console.log(
     `  rejected     ${[...reasons.entries()]

@@ -1,24 +1,25 @@
 /**
- * An epoch of signed reports for the demo and the end-to-end test: the simulator's plausible
- * beacons and witnesses (with a share spoiled: forged signature, truncated text, late arrival),
- * plus hand-made bad ones so every kind of refusal shows: a device witnessing itself, a signal
- * stronger than free space allows, a report sent twice, a report from an unregistered key.
+ * An epoch of signed reports for the demo and the end-to-end test, as an oracle's store holds them:
+ * the simulator's plausible beacons and witnesses (with a share spoiled: forged signature, late
+ * arrival; its truncated texts are refused at ingest and only counted), plus hand-made bad ones so
+ * every kind of refusal shows: a device witnessing itself, a signal stronger than free space allows,
+ * a beacon and a witness report sent again, a report from an unregistered key.
  * No top-level side effects.
  */
-import { keccak256, toUtf8Bytes, getBytes } from "ethers";
-
 import {
-  type BeaconReport,
   encodeReport,
   parseReport,
-  type ReceivedReport,
-  type ReportDomain,
+  signBeaconFields,
   signWitness,
   signWitnessFields,
+  type BeaconReport,
+  type ReceivedReport,
+  type ReportDomain,
   type WitnessReport,
 } from "@hexmesh/protocol";
 import { secp256k1Signer } from "@hexmesh/protocol/node";
-import { simulateEpoch, type SimDevice, type SimulatedEpoch } from "@hexmesh/sim/fleet";
+import { simulateEpoch, type SimDevice, type SimulatedEpoch } from "@hexmesh/sim";
+import { getBytes, keccak256, toUtf8Bytes } from "ethers";
 
 export interface EpochReportsOptions {
   readonly domain: ReportDomain;
@@ -40,7 +41,12 @@ interface Parsed<R> {
   readonly report: R;
 }
 
-export function epochReports(fleet: readonly SimDevice[], o: EpochReportsOptions): SimulatedEpoch {
+export interface DemoEpoch extends SimulatedEpoch {
+  /** Simulated texts that are not reports: an oracle refuses them at ingest (HTTP 400, malformed). */
+  readonly refusedAtIngest: number;
+}
+
+export function epochReports(fleet: readonly SimDevice[], o: EpochReportsOptions): DemoEpoch {
   const sim = simulateEpoch(fleet, {
     domain: o.domain,
     epochStart: o.epochStart,
@@ -51,11 +57,14 @@ export function epochReports(fleet: readonly SimDevice[], o: EpochReportsOptions
     invalidShare: o.invalidShare ?? 0.02,
     seed: o.seed,
   });
-  if (o.crafted === false) return sim;
+  // Texts that are not reports (the simulator truncates some) are refused at ingest and never stored.
+  const storable = sim.reports.filter((r) => parseReport(r.raw).ok);
+  const refusedAtIngest = sim.reports.length - storable.length;
+  if (o.crafted === false) return { ...sim, reports: storable, refusedAtIngest };
 
   const beacons: Parsed<BeaconReport>[] = [];
   const witnesses: Parsed<WitnessReport>[] = [];
-  for (const r of sim.reports) {
+  for (const r of storable) {
     const p = parseReport(r.raw);
     if (!p.ok) continue;
     if (p.report.type === "beacon" && o.avoid?.has(p.report.device)) continue;
@@ -92,11 +101,36 @@ export function epochReports(fleet: readonly SimDevice[], o: EpochReportsOptions
     const loud = signWitnessFields(s1, o.domain, { ...fields, signal: fields.signal + 300, snr: 95 });
     extra.push({ raw: encodeReport(loud), receivedAt: w1.at + 3 });
   }
-  // duplicate: the same witness report and the same beacon delivered twice.
-  const b2 = beacons[2];
-  const w2 = b2 && witnessesOf(b2.report)[0];
-  if (w2) extra.push({ raw: w2.raw, receivedAt: w2.at + 1 });
-  if (b2) extra.push({ raw: b2.raw, receivedAt: b2.at + 2_000 });
+  // duplicate: a beacon sent again and a witness reporting it twice, each as a new text (a later
+  // timestamp, signed again: the same text twice is stored once at ingest). Both from reports the
+  // simulator signed genuinely (signing is deterministic, so signing the fields again gives the
+  // same signature), so the second copy is refused as a duplicate and not for another reason.
+  const genuineBeacon = (b: Parsed<BeaconReport>) => {
+    const signer = signerOf(b.report.device);
+    const { type: _type, signature, ...fields } = b.report;
+    return signer !== undefined && encodeReport(signBeaconFields(signer, o.domain, fields)) === b.raw
+      ? { signer, fields, signature }
+      : undefined;
+  };
+  const genuineWitness = (w: Parsed<WitnessReport>) => {
+    const signer = signerOf(w.report.witness);
+    const { type: _type, signature, ...fields } = w.report;
+    return signer !== undefined && encodeReport(signWitnessFields(signer, o.domain, fields)) === w.raw
+      ? { signer, fields, signature }
+      : undefined;
+  };
+  const b2 = beacons.slice(2).find((b) => genuineBeacon(b) !== undefined);
+  if (b2) {
+    const w2 = witnessesOf(b2.report).find((w) => genuineWitness(w) !== undefined);
+    if (w2) {
+      const { signer, fields } = genuineWitness(w2)!;
+      const again = signWitnessFields(signer, o.domain, { ...fields, timestamp: fields.timestamp + 1n });
+      extra.push({ raw: encodeReport(again), receivedAt: w2.at + 1 });
+    }
+    const { signer, fields } = genuineBeacon(b2)!;
+    const again = signBeaconFields(signer, o.domain, { ...fields, timestamp: fields.timestamp + 2_000n });
+    extra.push({ raw: encodeReport(again), receivedAt: b2.at + 2_000 });
+  }
   // gateway_not_found: a key no maker ever attested.
   const b3 = beacons[3];
   if (b3) {
@@ -111,5 +145,5 @@ export function epochReports(fleet: readonly SimDevice[], o: EpochReportsOptions
     });
     extra.push({ raw: encodeReport(w), receivedAt: b3.at + 90 });
   }
-  return { ...sim, reports: [...sim.reports, ...extra] };
+  return { ...sim, reports: [...storable, ...extra], refusedAtIngest };
 }
