@@ -14,20 +14,20 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
-import { createServer, type IncomingMessage } from "node:http";
-import { createServer as netServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
-import { network } from "hardhat";
-import { Wallet, formatEther, keccak256, toUtf8Bytes } from "ethers";
-
-import { liveRound } from "@hexmesh/sim/live";
 import type { Hex } from "@hexmesh/protocol";
-import { closeEpoch, passChallengeWindow, type TimeControl } from "./demo/epoch.js";
+import { liveRound } from "@hexmesh/sim";
+import { Wallet, formatEther, keccak256, toUtf8Bytes } from "ethers";
+import { network } from "hardhat";
+
+import { suiteAddresses } from "../deploy/lib/suite.js";
+import { closeEpoch, passChallengeWindow } from "./demo/epoch.js";
 import { onboardFleet } from "./demo/fleet.js";
-import { deploySuite } from "./demo/suite.js";
+import { freePort, serveJsonRpc } from "./demo/rpc.js";
+import { deployDemoSuite } from "./demo/suite.js";
 
 const run = promisify(execFile);
 const ONCE = process.env.HEXMESH_DEV_ONCE === "1";
@@ -35,28 +35,14 @@ const dir = process.env.HEXMESH_DEV_DIR ?? mkdtempSync(path.join(os.tmpdir(), "h
 mkdirSync(dir, { recursive: true });
 const say = (s: string) => console.log(s);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = netServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 const port = async (env: string | undefined, dflt: number, k = 0) =>
   env === "0" ? freePort() : Number(env ?? dflt) + k;
 
 const connection = await network.create();
-const { ethers, networkHelpers, provider: chain } = connection;
-const time: TimeControl = {
-  increaseTo: (t) => networkHelpers.time.increaseTo(t),
-  latest: () => networkHelpers.time.latest(),
-};
+const { ethers } = connection;
 
 // --- the chain -------------------------------------------------------------------------------
-const suite = await deploySuite(connection, { oracleCount: 3, threshold: 2, approveMakerAtDeploy: true });
+const suite = await deployDemoSuite(connection, { oracleCount: 3, threshold: 2, approveMakerAtDeploy: true });
 const signers = await ethers.getSigners();
 const owners = signers.slice(4, 8);
 const fleet = await onboardFleet(suite, owners, {
@@ -68,52 +54,14 @@ const fleet = await onboardFleet(suite, owners, {
 });
 const poster = new Wallet(keccak256(toUtf8Bytes("hexmesh oracle dev poster")));
 await (await suite.deployer.sendTransaction({ to: poster.address, value: 10n ** 19n })).wait();
-const addresses = {
-  registry: await suite.registry.getAddress(),
-  vault: await suite.vault.getAddress(),
-  controller: await suite.controller.getAddress(),
-  distributor: await suite.distributor.getAddress(),
-};
+const { token: _token, ...addresses } = await suiteAddresses(suite);
 say(
   `deployed the suite on the in-process chain (chain id ${suite.chainId}); ${fleet.length} hotspots onboarded`,
 );
 
 // The in-process chain as JSON-RPC over HTTP, so separate oracle processes (and you) can use it.
-async function body(req: IncomingMessage): Promise<string> {
-  const parts: Buffer[] = [];
-  for await (const p of req) parts.push(p as Buffer);
-  return Buffer.concat(parts).toString("utf8");
-}
-type RpcRequest = { id?: unknown; method: string; params?: unknown[] };
-const answer = async (r: RpcRequest) => {
-  try {
-    const result = await chain.request({ method: r.method, params: r.params ?? [] });
-    return { jsonrpc: "2.0", id: r.id ?? null, result };
-  } catch (e) {
-    const err = e as { code?: number; message?: string; data?: unknown };
-    return {
-      jsonrpc: "2.0",
-      id: r.id ?? null,
-      error: { code: err.code ?? -32000, message: err.message, data: err.data },
-    };
-  }
-};
-const rpc = createServer((req, res) => {
-  void body(req).then(async (text) => {
-    let out: unknown;
-    try {
-      const parsed = JSON.parse(text) as RpcRequest | RpcRequest[];
-      out = Array.isArray(parsed) ? await Promise.all(parsed.map(answer)) : await answer(parsed);
-    } catch {
-      out = { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } };
-    }
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify(out, (_k, v: unknown) => (typeof v === "bigint" ? `0x${v.toString(16)}` : v)));
-  });
-});
-const rpcPort = await port(process.env.HEXMESH_DEV_RPC_PORT, 8545);
-await new Promise<void>((resolve) => rpc.listen(rpcPort, "127.0.0.1", resolve));
-const rpcUrl = `http://127.0.0.1:${rpcPort}`;
+const rpc = await serveJsonRpc(connection.provider, await port(process.env.HEXMESH_DEV_RPC_PORT, 8545));
+const rpcUrl = rpc.url;
 say(`JSON-RPC of the in-process chain: ${rpcUrl}`);
 
 // --- three oracle processes --------------------------------------------------------------------
@@ -212,7 +160,7 @@ say(
 );
 
 // --- close, compute on every oracle, sign, aggregate, post once ----------------------------------
-await closeEpoch(suite, time, 0n);
+await closeEpoch(suite, 0n);
 say("epoch 0 ended and was distributed on chain");
 for (const i of [1, 2]) {
   const pulled = await cliStep(i, "pull", "0");
@@ -233,7 +181,7 @@ say(
 );
 const again = await cliStep(0, "post", "0");
 say(`posting again: ${again.status} (${again.state})`);
-await passChallengeWindow(suite, time);
+await passChallengeWindow(suite);
 say("challenge window passed: the root is live");
 
 // --- an owner claims with the API's proof --------------------------------------------------------
@@ -250,7 +198,7 @@ say(`epoch 0 summary: ${JSON.stringify(summary.summary)}`);
 
 if (ONCE) {
   stopAll();
-  rpc.close();
+  await rpc.close();
   say("done (HEXMESH_DEV_ONCE=1)");
   process.exit(0);
 }

@@ -4,43 +4,25 @@
  * the owner onboards (paying the class fee), asserts the location (an H3 res-12 cell) and bonds stake.
  * No top-level side effects.
  */
+import {
+  DEVICE_ATTESTATION_TYPES,
+  DEVICE_OWNERSHIP_TYPES,
+  registryDomain,
+  registryKeyHash,
+  registryKeyOf,
+  type Hex,
+} from "@hexmesh/protocol";
+import { makeFleet, type FleetOptions, type SimDevice } from "@hexmesh/sim";
 import { p256 } from "@noble/curves/nist.js";
-import { AbiCoder, TypedDataEncoder, getBytes, hexlify, keccak256, toUtf8Bytes, zeroPadValue } from "ethers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { TypedDataEncoder, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
 
-import { makeFleet, type FleetOptions, type SimDevice } from "@hexmesh/sim/fleet";
-import type { Hex } from "@hexmesh/protocol";
 import { HOTSPOT_CLASS, MAKER_ID, type Suite } from "./suite.js";
-
-const REGISTRY_DOMAIN = { name: "Hexmesh DeviceRegistry", version: "1" };
-const ATTESTATION_TYPES = {
-  DeviceAttestation: [
-    { name: "keyId", type: "bytes32" },
-    { name: "deviceClass", type: "uint16" },
-    { name: "makerId", type: "uint32" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
-const OWNERSHIP_TYPES = {
-  DeviceOwnership: [
-    { name: "keyId", type: "bytes32" },
-    { name: "owner", type: "address" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
 
 export interface ChainDevice extends SimDevice {
   /** Secret of the device key (the simulator's derivation), for signing the registry's DeviceOwnership. */
   readonly secret: Uint8Array;
   readonly ownerSigner: HardhatEthersSigner;
-}
-
-/** The registry's key struct: secp256k1 = address left-padded, y = 0; P-256 = (x, y). */
-function registryKey(d: SimDevice): { keyType: number; x: string; y: string } {
-  const k = d.signer.key;
-  return k.type === "secp256k1"
-    ? { keyType: 0, x: zeroPadValue(k.address, 32), y: zeroPadValue("0x", 32) }
-    : { keyType: 1, x: k.x, y: k.y };
 }
 
 /**
@@ -59,7 +41,7 @@ export async function onboardFleet(
   const perOwner = fleetOptions.devicesPerOwner ?? 1;
   const sims = makeFleet(fleetOptions);
   const registryAddress = await registry.getAddress();
-  const domain = { ...REGISTRY_DOMAIN, chainId, verifyingContract: registryAddress };
+  const domain = registryDomain(chainId, registryAddress);
   const fee = (await registry.deviceClassInfo(HOTSPOT_CLASS)).onboardingFee;
   const bond = await vault.minStakePerDevice();
   const now = BigInt((await suite.ethers.provider.getBlock("latest"))!.timestamp);
@@ -78,20 +60,18 @@ export async function onboardFleet(
   for (const [i, sim] of sims.entries()) {
     const owner = owners[Math.floor(i / perOwner) % owners.length]!;
     const secret = getBytes(keccak256(toUtf8Bytes(`${seed}:device:${i}`)));
-    const key = registryKey(sim);
-    const keyId = keccak256(
-      AbiCoder.defaultAbiCoder().encode(["uint8", "bytes32", "bytes32"], [key.keyType, key.x, key.y]),
-    );
+    const key = registryKeyOf(sim.signer.key);
+    const keyId = registryKeyHash(sim.signer.key);
     const makerDeadline = now + 365n * 86_400n;
     const deviceDeadline = now + 30n * 86_400n;
-    const makerSignature = await suite.makerKey.signTypedData(domain, ATTESTATION_TYPES, {
+    const makerSignature = await suite.makerKey.signTypedData(domain, DEVICE_ATTESTATION_TYPES, {
       keyId,
       deviceClass: HOTSPOT_CLASS,
       makerId: MAKER_ID,
       deadline: makerDeadline,
     });
     const digest = getBytes(
-      TypedDataEncoder.hash(domain, OWNERSHIP_TYPES, {
+      TypedDataEncoder.hash(domain, DEVICE_OWNERSHIP_TYPES, {
         keyId,
         owner: owner.address,
         deadline: deviceDeadline,

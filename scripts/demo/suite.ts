@@ -1,25 +1,15 @@
 /**
- * Deploys the whole Hexmesh suite for the demo and the end-to-end test through the project's
- * Ignition module: MESH, DeviceRegistry (+ P-256 verifier library), StakingVault, the coverage
- * RewardsDistributor with a k-of-n oracle set, the EmissionsController and the HexmeshTimelock that
- * administers everything (token minter = controller, vault REWARDS_NOTIFIER_ROLE = controller,
- * distributor FUNDER_ROLE = controller, a device class with an onboarding fee, a device bond).
- * No top-level side effects.
+ * The Hexmesh suite as the demo, the oracle dev service and the end-to-end test use it: demo
+ * parameters for the in-process chain, deployed through the project's Ignition module
+ * (deploy/lib/suite.ts), with the accounts and keys of the people involved. No top-level side
+ * effects.
  */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { Wallet, formatUnits, id, keccak256, toUtf8Bytes } from "ethers";
+import type { NetworkConnection } from "hardhat/types/network";
 
-import { buildHexmeshModule, parseHexmeshParameters } from "../../deploy/lib/hexmesh.js";
-import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-
-import type {
-  DeviceRegistry,
-  EmissionsController,
-  HexmeshTimelock,
-  MeshToken,
-  RewardsDistributor,
-  StakingVault,
-} from "../../typechain-types/index.js";
-import type { TimeControl } from "./epoch.js";
+import { parseHexmeshParameters } from "../../deploy/lib/hexmesh.js";
+import { deploySuite, type DeployedSuite } from "../../deploy/lib/suite.js";
 
 export const MESH = (n: bigint | number): bigint => BigInt(n) * 10n ** 18n;
 export const DAY = 86_400n;
@@ -43,30 +33,15 @@ export interface SuiteOptions {
   readonly approveMakerAtDeploy?: boolean;
 }
 
-/** What `network.create()` returns, as far as the deployment needs it. */
-export interface IgnitionConnection {
-  readonly ethers: HardhatEthers;
-  readonly ignition: { deploy: (module: ReturnType<typeof buildHexmeshModule>) => Promise<DeployedSuite> };
+/** Moves the chain's clock (the in-process chain's network helpers). */
+export interface TimeControl {
+  increaseTo(timestamp: bigint | number): Promise<void>;
+  latest(): Promise<number>;
 }
 
-type Addressable = { getAddress(): Promise<string> };
-interface DeployedSuite {
-  readonly timelock: Addressable;
-  readonly token: Addressable;
-  readonly registry: Addressable;
-  readonly vault: Addressable;
-  readonly distributor: Addressable;
-  readonly controller: Addressable;
-}
-
-export interface Suite {
-  readonly ethers: HardhatEthers;
-  readonly chainId: bigint;
-  readonly token: MeshToken;
-  readonly registry: DeviceRegistry;
-  readonly vault: StakingVault;
-  readonly distributor: RewardsDistributor;
-  readonly controller: EmissionsController;
+export interface Suite extends DeployedSuite {
+  readonly ethers: NetworkConnection["ethers"];
+  readonly time: TimeControl;
   readonly deployer: HardhatEthersSigner;
   readonly admin: HardhatEthersSigner;
   readonly guardian: HardhatEthersSigner;
@@ -77,9 +52,6 @@ export interface Suite {
   readonly genesisTime: bigint;
   readonly epochLength: bigint;
   readonly challengeWindow: bigint;
-  readonly deployBlock: number;
-  /** Admin of every contract. */
-  readonly timelock: HexmeshTimelock;
 }
 
 /** Deterministic oracle keys, as each operator's key file would hold one. */
@@ -96,8 +68,8 @@ export function oracleKeys(count: number): Wallet[] {
  * deployer, governance (the timelock's proposer and executor), guardian (also the denylister),
  * treasury. The treasury then funds nobody: callers transfer what they need.
  */
-export async function deploySuite(connection: IgnitionConnection, o: SuiteOptions = {}): Promise<Suite> {
-  const { ethers, ignition } = connection;
+export async function deployDemoSuite(connection: NetworkConnection, o: SuiteOptions = {}): Promise<Suite> {
+  const { ethers, networkHelpers } = connection;
   const [deployer, admin, guardian, treasury] = await ethers.getSigners();
   if (!deployer || !admin || !guardian || !treasury) throw new Error("need at least 4 accounts");
   const epochLength = o.epochLength ?? DAY;
@@ -106,7 +78,6 @@ export async function deploySuite(connection: IgnitionConnection, o: SuiteOption
   const cooldown = 7n * DAY;
   const keys = oracleKeys(o.oracleCount ?? 3);
   const maker = new Wallet(keccak256(toUtf8Bytes("hexmesh demo maker")));
-  const deployBlock = await ethers.provider.getBlockNumber();
   const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   // Whole days, so the oracle's 6-hour beacon windows (aligned to Unix time) tile every epoch.
   const genesisTime =
@@ -156,19 +127,14 @@ export async function deploySuite(connection: IgnitionConnection, o: SuiteOption
       },
     },
   });
-  const deployed = await ignition.deploy(buildHexmeshModule(params));
-  const at = async <T>(name: string, c: { getAddress(): Promise<string> }) =>
-    (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
-
+  const deployed = await deploySuite(connection, params);
   return {
+    ...deployed,
     ethers,
-    chainId: (await ethers.provider.getNetwork()).chainId,
-    token: await at<MeshToken>("MeshToken", deployed.token),
-    registry: await at<DeviceRegistry>("DeviceRegistry", deployed.registry),
-    vault: await at<StakingVault>("StakingVault", deployed.vault),
-    distributor: await at<RewardsDistributor>("RewardsDistributor", deployed.distributor),
-    controller: await at<EmissionsController>("EmissionsController", deployed.controller),
-    timelock: await at<HexmeshTimelock>("HexmeshTimelock", deployed.timelock),
+    time: {
+      increaseTo: (t) => networkHelpers.time.increaseTo(t),
+      latest: () => networkHelpers.time.latest(),
+    },
     deployer,
     admin,
     guardian,
@@ -178,7 +144,6 @@ export async function deploySuite(connection: IgnitionConnection, o: SuiteOption
     genesisTime,
     epochLength,
     challengeWindow,
-    deployBlock,
   };
 }
 
@@ -186,7 +151,8 @@ export async function deploySuite(connection: IgnitionConnection, o: SuiteOption
  * Governance approves the maker through the timelock: schedule `addMaker`, wait out the delay,
  * execute. Returns the delay waited (seconds).
  */
-export async function approveMaker(suite: Suite, time: TimeControl): Promise<bigint> {
+export async function approveMaker(suite: Suite): Promise<bigint> {
+  const { time } = suite;
   const timelock = suite.timelock;
   const target = await suite.registry.getAddress();
   const data = suite.registry.interface.encodeFunctionData("addMaker", [

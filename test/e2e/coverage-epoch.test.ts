@@ -1,52 +1,56 @@
 /**
  * End to end on the in-process chain: deploy the suite, onboard devices with real secp256k1 and
  * P-256 keys (maker attestation + device signature), assert real H3 res-12 locations, bond, distribute
- * epochs through the controller, produce signed reports with the simulator, run three independent
- * oracle nodes (2-of-3 set), post, wait out the challenge window, claim with the served proofs, and
- * check every balance to the wei against the committed amounts.
+ * epochs through the controller, produce signed reports with the simulator, and run three oracle
+ * services (2-of-3 set) through the operators' epoch steps over localhost: oracle 0 ingests, the
+ * others pull, each closes the epoch on its own, all sign, oracle 0 collects and posts; then wait out
+ * the challenge window, claim with the proofs the API serves, and check every balance to the wei
+ * against the stored results.
  */
+import {
+  EpochRootAggregator,
+  OracleKey,
+  RootConflictError,
+  indexEpoch,
+  packSignatures,
+  type ChainContracts,
+  type CoverageInputs,
+  type StoredChainIndex,
+  type StoredEpochResult,
+} from "@hexmesh/oracle";
+import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
+import { Wallet, keccak256, toUtf8Bytes } from "ethers";
 import * as h3 from "h3-js";
 import { network } from "hardhat";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
-import { indexEpoch, type ChainContracts } from "@hexmesh/oracle";
-import { EpochRootAggregator, RootConflictError, isTransient, withRetry } from "@hexmesh/oracle";
-import { ClaimServer } from "@hexmesh/oracle/post/claims";
-import { OracleNode } from "@hexmesh/oracle/post/node";
-import { OracleKey, packSignatures } from "@hexmesh/oracle";
-import type { Hex } from "@hexmesh/protocol";
-import type { CoverageInputs } from "@hexmesh/oracle";
-import {
-  claimAll,
-  closeEpoch,
-  computeAndPost,
-  passChallengeWindow,
-  type PostedEpoch,
-  type TimeControl,
-} from "../../scripts/demo/epoch.js";
+import { suiteAddresses } from "../../deploy/lib/suite.js";
+import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
 import { onboardFleet, type ChainDevice } from "../../scripts/demo/fleet.js";
+import { OracleSet, claimWithOracleProof, type PostedEpoch } from "../../scripts/demo/oracles.js";
 import { epochReports } from "../../scripts/demo/reports.js";
-import { deploySuite, type Suite } from "../../scripts/demo/suite.js";
+import { serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
+import { deployDemoSuite, type Suite } from "../../scripts/demo/suite.js";
 
 /** Boulder, Colorado: inside the oracle's US915 region. */
 const BOULDER: [number, number] = [40.015, -105.2705];
 
-describe("E2E: one coverage epoch from device reports to claimed MESH", function () {
+describe("E2E: coverage epochs from device reports to claimed MESH, through three oracle services", function () {
   this.timeout(240_000);
 
   let suite: Suite;
-  let time: TimeControl;
   let owners: HardhatEthersSigner[];
   let fleet: ChainDevice[];
   let contracts: ChainContracts;
-  let nodes: OracleNode[];
-  let aggregator: EpochRootAggregator;
+  let rpc: JsonRpcEndpoint;
+  let oracles: OracleSet;
   let domain: { chainId: bigint; verifyingContract: Hex };
   let epoch0: PostedEpoch;
+  let index0: StoredChainIndex;
   let balancesAfter0: Map<string, bigint>;
 
-  const inputsFor = (e: bigint): CoverageInputs[] => {
+  const inputsFor = (e: bigint): CoverageInputs => {
     const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
     const sim = epochReports(fleet, {
       domain,
@@ -55,23 +59,16 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
       seed: `e2e ${e}`,
       witnessesPerBeacon: 6,
     });
-    // Each oracle receives the same reports in its own order.
-    return [
-      { reports: sim.reports, entropy: sim.entropy },
-      { reports: [...sim.reports].reverse(), entropy: [...sim.entropy].reverse() },
-      { reports: [...sim.reports.slice(1), sim.reports[0]!], entropy: sim.entropy },
-    ];
+    return { reports: sim.reports, entropy: sim.entropy };
   };
+  const chainIndex = async (e: bigint) => (await oracles.services[0]!.store.getChainIndex(e))!;
+  const amountOf = (r: StoredEpochResult, owner: string) =>
+    r.owners.find((o) => o.owner === owner.toLowerCase());
 
   before(async function () {
     const connection = await network.create();
-    const { ethers, networkHelpers } = connection;
-    time = {
-      increaseTo: (t) => networkHelpers.time.increaseTo(t),
-      latest: () => networkHelpers.time.latest(),
-    };
-    suite = await deploySuite(connection, { oracleCount: 3, threshold: 2, approveMakerAtDeploy: true });
-    const signers = await ethers.getSigners();
+    suite = await deployDemoSuite(connection, { oracleCount: 3, threshold: 2, approveMakerAtDeploy: true });
+    const signers = await suite.ethers.getSigners();
     owners = signers.slice(4, 7);
     // Owner 2 does not bond: its devices are verified but earn nothing.
     fleet = await onboardFleet(
@@ -86,18 +83,25 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
       controller: suite.controller,
       distributor: suite.distributor,
     };
-    nodes = suite.oracleKeys.map(
-      (k) =>
-        new OracleNode(new OracleKey(k), contracts, {
-          fromBlock: suite.deployBlock,
-          coverage: { preparer: "inline" },
-        }),
-    );
-    aggregator = new EpochRootAggregator(suite.distributor, { baseDelayMs: 1 });
     domain = {
       chainId: suite.chainId,
       verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex,
     };
+    rpc = await serveJsonRpc(connection.provider);
+    const poster = new Wallet(keccak256(toUtf8Bytes("e2e poster")));
+    await (await suite.deployer.sendTransaction({ to: poster.address, value: 10n ** 19n })).wait();
+    oracles = await OracleSet.start({
+      rpcUrl: rpc.url,
+      addresses: await suiteAddresses(suite),
+      fromBlock: suite.deployBlock,
+      oracleKeys: suite.oracleKeys.map((k) => k.privateKey),
+      posterKey: poster.privateKey,
+    });
+  });
+
+  after(async function () {
+    await oracles?.stop();
+    await rpc?.close();
   });
 
   it("onboarded both key types through maker attestations and device signatures", async function () {
@@ -116,7 +120,7 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
   });
 
   it("indexes the chain at the epoch's last block: devices, keys, locations, bonds, pool", async function () {
-    await closeEpoch(suite, time, 0n);
+    await closeEpoch(suite, 0n);
     // A transfer after the epoch ended must not change epoch 0's index (it counts from epoch 1).
     const moved = fleet.find((d) => d.ownerSigner === owners[1])!;
     await (
@@ -165,68 +169,63 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
   });
 
   it("three oracles agree on epoch 0, 2 of 3 post it, a re-post is skipped, claims pay to the wei", async function () {
-    epoch0 = await computeAndPost(nodes, aggregator, 0n, inputsFor(0n));
+    epoch0 = await oracles.runEpoch(0n, inputsFor(0n));
     expect(epoch0.outcome.status).to.equal("posted");
-    const [c0, c1, c2] = epoch0.computed;
-    const bytes = (c: typeof c0) => Buffer.concat(c!.result.commit.encoding.map((b) => Buffer.from(b)));
-    expect(bytes(c1).equals(bytes(c0))).to.equal(true);
-    expect(bytes(c2).equals(bytes(c0))).to.equal(true);
-    const result = c0!.result;
-    const root = result.commit.epochRoot;
-    const verdicts = result.work.verdicts;
-    const reasons = new Set(verdicts.map((v) => v.reason));
-    for (const r of [null, "self_witness", "bad_rssi", "duplicate", "gateway_not_found"]) {
-      expect(reasons, `reason ${r}`).to.include(r);
+    // Every oracle closed the epoch from its own store (oracles 1 and 2 pulled oracle 0's inputs).
+    const [r0, r1, r2] = epoch0.results;
+    for (const r of [r1, r2]) expect(r).to.deep.include({ root: r0!.root, dataHash: r0!.dataHash });
+    expect(r0!.summary.valid).to.be.greaterThan(0);
+    for (const reason of ["self_witness", "bad_rssi", "duplicate", "gateway_not_found"]) {
+      expect(r0!.summary.rejected, `reason ${reason}`).to.have.property(reason);
     }
+    index0 = await chainIndex(0n);
 
     const [pendingEpoch, pendingRoot, pendingTotal, readyAt] = await suite.distributor.pendingRoot();
     expect(pendingEpoch).to.equal(0n);
-    expect(pendingRoot).to.equal(root.root);
-    expect(pendingTotal).to.equal(root.totalCumulative);
+    expect(pendingRoot).to.equal(r0!.root);
+    expect(pendingTotal).to.equal(r0!.totalCumulative);
     expect(readyAt).to.be.greaterThan(0n);
 
     // Idempotent: the same root again is detected as pending and not sent.
     const blockBefore = await suite.ethers.provider.getBlockNumber();
-    const signatures = nodes.map((n, i) =>
-      n.sign(epoch0.request.domain, epoch0.request.value, epoch0.computed[i]!),
-    );
-    const again = await aggregator.post(epoch0.request, signatures);
-    expect(again).to.deep.equal({ status: "skipped", state: "pending" });
+    expect(await oracles.services[0]!.post(0n)).to.deep.equal({ status: "skipped", state: "pending" });
     expect(await suite.ethers.provider.getBlockNumber()).to.equal(blockBefore);
 
-    // Nothing is claimable inside the challenge window.
+    // Nothing is claimable inside the challenge window: the API serves no proof yet, and a proof of
+    // the pending tree is refused on chain.
     const owner0 = owners[0]!.address.toLowerCase() as Hex;
-    const server = nodes[1]!.claimServer!;
-    const p0 = server.proof(owner0)!;
+    const early = await fetch(`${oracles.urls[1]}/v1/owners/${owner0}`);
+    expect(early.status).to.equal(404);
+    expect(((await early.json()) as { message: string }).message).to.equal("no root is live yet");
+    const pendingTree = OwnerMerkleTree.build(
+      r0!.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })),
+    );
     await expect(
-      suite.distributor.claim(p0.owner, p0.cumulative, [...p0.proof]),
+      suite.distributor.claim(owner0, amountOf(r0!, owner0)!.cumulative, pendingTree.proof(owner0)),
     ).to.be.revertedWithCustomError(suite.distributor, "DistributorNoLiveRoot");
 
-    await passChallengeWindow(suite, time);
-    const before = new Map<string, bigint>();
-    for (const o of owners) before.set(o.address.toLowerCase(), await suite.token.balanceOf(o.address));
-    const paid = await claimAll(suite, nodes[2]!);
+    await passChallengeWindow(suite);
     balancesAfter0 = new Map();
     let total = 0n;
     for (const o of owners) {
-      const a = o.address.toLowerCase() as Hex;
-      const committed = result.payout.owners.find((x) => x.owner === a)?.amount ?? 0n;
-      const balance = await suite.token.balanceOf(o.address);
-      expect(balance - before.get(a)!, `owner ${a}`).to.equal(committed);
-      expect(paid.get(a) ?? 0n).to.equal(committed);
+      const a = o.address.toLowerCase();
+      const before = await suite.token.balanceOf(a);
+      const paid = await claimWithOracleProof(oracles.urls[2]!, suite.distributor, a);
+      const committed = amountOf(r0!, a)?.amount ?? 0n;
+      const balance = await suite.token.balanceOf(a);
+      expect(balance - before, `owner ${a}`).to.equal(committed);
+      expect(paid).to.equal(committed);
       balancesAfter0.set(a, balance);
       total += committed;
     }
     // Bonded owners earned, the unbonded one nothing; everything allocated was paid.
-    expect(result.payout.owners.find((x) => x.owner === owner0)?.amount ?? 0n).to.be.greaterThan(0n);
-    expect(result.payout.owners.find((x) => x.owner === owners[2]!.address.toLowerCase())).to.equal(
-      undefined,
-    );
-    expect(total).to.equal(root.totalCumulative);
+    expect(amountOf(r0!, owner0)?.amount ?? 0n).to.be.greaterThan(0n);
+    expect(amountOf(r0!, owners[2]!.address)).to.equal(undefined);
+    expect(total).to.equal(r0!.totalCumulative);
+    expect(BigInt(r0!.summary.distributed)).to.equal(r0!.totalCumulative);
     const distributorBalance = await suite.token.balanceOf(await suite.distributor.getAddress());
-    expect(distributorBalance).to.equal(epoch0.computed[0]!.index.pool - root.totalCumulative);
-    // Every device amount is the committed share; the amounts sum to what was distributed.
-    expect(result.payout.devices.reduce((s, d) => s + d.amount, 0n)).to.equal(result.payout.distributed);
+    expect(distributorBalance).to.equal(index0.pool - r0!.totalCumulative);
+    expect(BigInt(r0!.summary.dust)).to.equal(index0.pool - r0!.totalCumulative);
   });
 
   it("epoch 1: the pool carries epoch 0's dust and cumulative claims pay only the difference", async function () {
@@ -246,29 +245,32 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
     await (await suite.registry.connect(owners[0]!).assertLocation(moved.record.id, newCell, 45, 12)).wait();
     expect(await suite.registry.collectedFees()).to.equal(collected + fee);
 
-    await closeEpoch(suite, time, 1n);
-    const posted = await computeAndPost(nodes, aggregator, 1n, inputsFor(1n));
+    await closeEpoch(suite, 1n);
+    const posted = await oracles.runEpoch(1n, inputsFor(1n));
     expect(posted.outcome.status).to.equal("posted");
-    const { index, result } = posted.computed[0]!;
+    const [result] = posted.results;
+    const index = await chainIndex(1n);
     const rec = (id: bigint) => index.devices.find((d) => d.id === id)!;
     expect(rec(suspended.record.id).status).to.equal("suspended");
     expect(rec(retired.record.id).status).to.equal("retired");
     expect(rec(retired.record.id).owner).to.equal(owners[0]!.address.toLowerCase());
     expect(rec(moved.record.id)).to.include({ location: newCell, gain: 45, elevation: 12, status: "active" });
-    const reasons = new Set(result.work.verdicts.map((v) => v.reason));
-    expect(reasons).to.include("denied");
-    expect(reasons).to.include("not_active");
+    expect(result!.summary.rejected).to.have.property("denied");
+    expect(result!.summary.rejected).to.have.property("not_active");
     const funded1 =
       ((await suite.controller.emissionOf(1n)) * BigInt((await suite.controller.pools())[0]!.bps)) / 10_000n;
-    const prev = epoch0.computed[0]!.result.commit.epochRoot.totalCumulative;
-    expect(index.pool).to.equal(epoch0.computed[0]!.index.pool - prev + funded1);
-    expect(index.previousCumulative.length).to.equal(epoch0.computed[0]!.result.payout.owners.length);
+    const r0 = epoch0.results[0]!;
+    expect(index.pool).to.equal(index0.pool - r0.totalCumulative + funded1);
+    expect(index.previousCumulative.length).to.equal(r0.owners.length);
 
     // A different root for the pending epoch is a conflict, never a second post.
-    const forged = {
-      ...posted.request,
-      value: { ...posted.request.value, root: `0x${"ab".repeat(32)}` as Hex },
-    };
+    const aggregator = new EpochRootAggregator(suite.distributor, { baseDelayMs: 1 });
+    const forged = await aggregator.request({
+      epoch: 1n,
+      root: `0x${"ab".repeat(32)}` as Hex,
+      totalCumulative: result!.totalCumulative,
+      dataHash: result!.dataHash,
+    });
     const forgedSigs = suite.oracleKeys.map((k) => new OracleKey(k).sign(forged.domain, forged.value));
     let conflict: unknown;
     try {
@@ -278,43 +280,47 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
     }
     expect(conflict).to.be.instanceOf(RootConflictError);
 
-    await passChallengeWindow(suite, time);
+    await passChallengeWindow(suite);
     // The epoch-0 proof no longer verifies against the new live root.
-    const stale = new ClaimServer(epoch0.computed[0]!.result.commit).proof(owners[0]!.address)!;
+    const tree0 = OwnerMerkleTree.build(r0.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
+    const owner0 = owners[0]!.address.toLowerCase() as Hex;
     await expect(
-      suite.distributor.claim(stale.owner, stale.cumulative, [...stale.proof]),
+      suite.distributor.claim(owner0, amountOf(r0, owner0)!.cumulative, tree0.proof(owner0)),
     ).to.be.revertedWithCustomError(suite.distributor, "DistributorInvalidProof");
 
-    await claimAll(suite, nodes[0]!);
     for (const o of owners) {
-      const a = o.address.toLowerCase() as Hex;
-      const p1 = result.payout.owners.find((x) => x.owner === a);
-      const p0 = epoch0.computed[0]!.result.payout.owners.find((x) => x.owner === a);
-      const diff = (p1?.cumulative ?? 0n) - (p0?.cumulative ?? 0n);
+      const a = o.address.toLowerCase();
+      await claimWithOracleProof(oracles.urls[0]!, suite.distributor, a);
+      const p1 = amountOf(result!, a);
+      const diff = (p1?.cumulative ?? 0n) - (amountOf(r0, a)?.cumulative ?? 0n);
       expect(diff).to.equal(p1?.amount ?? 0n);
       // Owner 0 paid the assert fee of its re-assert out of the epoch-0 balance.
       const spent = o === owners[0] ? fee : 0n;
-      expect(
-        (await suite.token.balanceOf(o.address)) - balancesAfter0.get(a)! + spent,
-        `owner ${a}`,
-      ).to.equal(diff);
-      expect(await suite.distributor.claimed(o.address)).to.equal(p1?.cumulative ?? 0n);
+      expect((await suite.token.balanceOf(a)) - balancesAfter0.get(a)! + spent, `owner ${a}`).to.equal(diff);
+      expect(await suite.distributor.claimed(a)).to.equal(p1?.cumulative ?? 0n);
+      // With everything claimed, the API says so.
+      if (p1 !== undefined) {
+        const served = (await (await fetch(`${oracles.urls[1]}/v1/owners/${a}`)).json()) as Record<
+          string,
+          string
+        >;
+        expect(served).to.deep.include({ epoch: "1", claimed: p1.cumulative.toString(), claimable: "0" });
+      }
     }
-    // The live epoch cannot be posted again: skipped as live.
-    const sigs = nodes.map((n, i) =>
-      n.sign(posted.request.domain, posted.request.value, posted.computed[i]!),
-    );
-    expect(await aggregator.post(posted.request, sigs)).to.deep.equal({ status: "skipped", state: "live" });
-    // And an older epoch is superseded.
-    const old = nodes.map((n) => n.key.sign(epoch0.request.domain, epoch0.request.value));
-    expect(await aggregator.post(epoch0.request, old)).to.deep.equal({
-      status: "skipped",
-      state: "superseded",
-    });
+    // The live epoch cannot be posted again: skipped as live; an older epoch is superseded.
+    expect(await oracles.services[0]!.post(1n)).to.deep.equal({ status: "skipped", state: "live" });
+    expect(await oracles.services[0]!.post(0n)).to.deep.equal({ status: "skipped", state: "superseded" });
   });
 
   it("the aggregator keeps only current oracles' signatures of the exact root, sorted, k of them", async function () {
-    const request = epoch0.request;
+    const r0 = epoch0.results[0]!;
+    const aggregator = new EpochRootAggregator(suite.distributor);
+    const request = await aggregator.request({
+      epoch: 0n,
+      root: r0.root,
+      totalCumulative: r0.totalCumulative,
+      dataHash: r0.dataHash,
+    });
     const good = suite.oracleKeys.map((k) => new OracleKey(k).sign(request.domain, request.value));
     const outsider = new OracleKey(suite.makerKey).sign(request.domain, request.value);
     const wrongValue = new OracleKey(suite.oracleKeys[0]!).sign(request.domain, {
@@ -328,51 +334,6 @@ describe("E2E: one coverage epoch from device reports to claimed MESH", function
     const first = kept.map((s) => s.signer).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0]!;
     expect(packed.slice(0, 132)).to.equal(kept.find((s) => s.signer === first)!.signature);
     expect(() => packSignatures([good[0]!, good[0]!], 2)).to.throw(/need 2/);
-  });
-
-  it("retries RPC failures with bounded backoff and never retries a revert", async function () {
-    let calls = 0;
-    const delays: number[] = [];
-    const ok = await withRetry(
-      async () => {
-        calls++;
-        if (calls < 3) throw Object.assign(new Error("socket hang up"), { code: "NETWORK_ERROR" });
-        return "done";
-      },
-      { attempts: 5, baseDelayMs: 10, sleep: async (ms) => void delays.push(ms) },
-    );
-    expect(ok).to.equal("done");
-    expect(delays).to.deep.equal([10, 20]);
-
-    calls = 0;
-    const timeout = Object.assign(new Error("timeout"), { code: "TIMEOUT" });
-    let thrown: unknown;
-    try {
-      await withRetry(
-        async () => {
-          calls++;
-          throw timeout;
-        },
-        { attempts: 3, baseDelayMs: 1, sleep: async () => {} },
-      );
-    } catch (e) {
-      thrown = e;
-    }
-    expect(thrown).to.equal(timeout);
-    expect(calls).to.equal(3);
-
-    calls = 0;
-    const revert = Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION" });
-    expect(isTransient(revert)).to.equal(false);
-    try {
-      await withRetry(async () => {
-        calls++;
-        throw revert;
-      });
-    } catch {
-      // expected
-    }
-    expect(calls).to.equal(1);
   });
 
   it("refuses to index an epoch that is not funded yet", async function () {

@@ -10,7 +10,8 @@ import { expect } from "chai";
 import { getResolution, latLngToCell } from "h3-js";
 import hre, { network } from "hardhat";
 
-import { buildHexmeshModule, loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
+import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
+import { deploySuite } from "../../deploy/lib/suite.js";
 import type {
   DeviceRegistry,
   EmissionsController,
@@ -80,38 +81,22 @@ describe("tasks: hexmesh wallet and operator commands", function () {
   }
 
   before(async function () {
-    const conn = await network.getOrCreate();
-    ethers = conn.ethers;
-    helpers = conn.networkHelpers;
-    const d = await conn.ignition.deploy(buildHexmeshModule(params));
-    token = (await ethers.getContractAt("MeshToken", await d.token.getAddress())) as unknown as MeshToken;
-    registry = (await ethers.getContractAt(
-      "DeviceRegistry",
-      await d.registry.getAddress(),
-    )) as unknown as DeviceRegistry;
-    vault = (await ethers.getContractAt(
-      "StakingVault",
-      await d.vault.getAddress(),
-    )) as unknown as StakingVault;
-    distributor = (await ethers.getContractAt(
-      "RewardsDistributor",
-      await d.distributor.getAddress(),
-    )) as unknown as RewardsDistributor;
-    controller = (await ethers.getContractAt(
-      "EmissionsController",
-      await d.controller.getAddress(),
-    )) as unknown as EmissionsController;
+    // The tasks run on the default network's shared connection: deploy the suite there.
+    const suite = await deploySuite(await network.getOrCreate(), params);
+    ({ token, registry, vault, distributor, controller } = suite);
+    ethers = suite.connection.ethers;
+    helpers = suite.connection.networkHelpers;
     mkdirSync(deploymentDir, { recursive: true });
     writeFileSync(
       path.join(deploymentDir, "deployed_addresses.json"),
       JSON.stringify({
-        "Hexmesh#HexmeshTimelock": await d.timelock.getAddress(),
+        "Hexmesh#HexmeshTimelock": await suite.timelock.getAddress(),
         "Hexmesh#MeshToken": await token.getAddress(),
-        "Hexmesh#P256Verifier": await d.p256.getAddress(),
+        "Hexmesh#P256Verifier": suite.p256,
         "Hexmesh#DeviceRegistry": await registry.getAddress(),
         "Hexmesh#StakingVault": await vault.getAddress(),
-        "Hexmesh#RewardsDistributor": await d.distributor.getAddress(),
-        "Hexmesh#EmissionsController": await d.controller.getAddress(),
+        "Hexmesh#RewardsDistributor": await distributor.getAddress(),
+        "Hexmesh#EmissionsController": await controller.getAddress(),
       }),
     );
     tmp = path.join(os.tmpdir(), DEPLOYMENT_ID);

@@ -20,3 +20,6 @@ export * from "./service/config.js";
 export * from "./service/epochs.js";
 export * from "./service/service.js";
 export { buildApi, type ApiDeps, type ApiLimits } from "./api/server.js";
+export * from "./service/claims.js";
+export * from "./service/inputs.js";
+export { toReportInput } from "./service/ingest.js";

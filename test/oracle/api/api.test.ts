@@ -10,7 +10,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 
-import { buildApi, type ApiLimits } from "@hexmesh/oracle";
+import { ClaimProofs, buildApi, type ApiLimits } from "@hexmesh/oracle";
 import { ENTROPY_INTERVAL_MS, entropyValue, type Hex, OwnerMerkleTree } from "@hexmesh/protocol";
 import { EntropyService } from "@hexmesh/oracle/service/entropy";
 import { Ingestor } from "@hexmesh/oracle/service/ingest";
@@ -65,7 +65,11 @@ async function harness(
     ingestor: new Ingestor(store, { clock: () => now.t }),
     limits,
     ...(withChain
-      ? { chain: reader, entropy: new EntropyService(store, reader.latestBlockHash, () => now.t) }
+      ? {
+          chain: reader,
+          claims: new ClaimProofs(store, reader),
+          entropy: new EntropyService(store, reader.latestBlockHash, () => now.t),
+        }
       : {}),
     ownSignature: async (e) => (await store.signatures(e))[0] ?? null,
   });

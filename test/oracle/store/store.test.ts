@@ -239,19 +239,20 @@ for (const backend of backends()) {
     it("keeps entropy per publication time and refuses a different entry for the same time", async function () {
       const e1 = makeEntropy(h(7), 600);
       const e2 = makeEntropy(h(8), 660);
-      await store.putEntropy(e2);
-      await store.putEntropy(e1);
-      await store.putEntropy(e1);
+      await store.putEntropy([e2]);
+      await store.putEntropy([e1, e1]);
       expect(await store.entropyBetween(0, 10_000)).to.deep.equal([e1, e2]);
       expect(await store.entropyBetween(601, 660)).to.deep.equal([e2]);
       expect(await store.latestEntropy()).to.deep.equal(e2);
       let err: unknown;
       try {
-        await store.putEntropy(makeEntropy(h(9), 600));
+        await store.putEntropy([makeEntropy(h(5), 720), makeEntropy(h(9), 600)]);
       } catch (e) {
         err = e;
       }
       expect(err).to.be.instanceOf(StoreConflictError);
+      // One transaction: the good entry of the refused batch is not stored either.
+      expect(await store.entropyBetween(0, 10_000)).to.deep.equal([e1, e2]);
     });
 
     it("round-trips a chain index snapshot with bigints", async function () {

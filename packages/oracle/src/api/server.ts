@@ -19,8 +19,10 @@ import { Ajv } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 
-import { ENTROPY_VALIDITY_MS, type Hex, OwnerMerkleTree } from "@hexmesh/protocol";
+import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
+
 import type { ChainReader } from "../service/chain.js";
+import { ClaimProofError, type ClaimProofs, type OwnerClaim } from "../service/claims.js";
 import type { EntropyService } from "../service/entropy.js";
 import type { Checked, Ingestor, SubmitResult } from "../service/ingest.js";
 import { SCHEMA_VERSION } from "../store/migrations.js";
@@ -42,6 +44,7 @@ export interface ApiDeps {
   /** Absent: entropy and owner endpoints answer 503 (an ingest-only node without a chain). */
   readonly entropy?: EntropyService;
   readonly chain?: ChainReader;
+  readonly claims?: ClaimProofs;
   /** This oracle's signature of an epoch, if it signed it. */
   readonly ownSignature?: (epoch: bigint) => Promise<StoredSignature | null>;
 }
@@ -220,43 +223,27 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return { ...e, validUntil: e.timestamp + ENTROPY_VALIDITY_MS / 1000 };
   });
 
-  const trees = new Map<bigint, OwnerMerkleTree>();
   app.get<{ Params: { address: string } }>(
     "/v1/owners/:address",
     { schema: { params: S.OWNER_PARAMS, response: { 200: S.OWNER_RESPONSE, ...errors } } },
     async (request) => {
-      const owner = request.params.address.toLowerCase() as Hex;
-      if (deps.chain === undefined) throw new HttpError(503, "no chain configured: the live root is unknown");
-      const live = await deps.chain.liveRoot();
-      if (live === null) throw new HttpError(404, "no root is live yet");
-      const result = await store.getEpochResult(live.epoch);
-      if (result === null)
-        throw new HttpError(503, `this oracle has no result for the live epoch ${live.epoch}`);
-      if (result.root !== live.root) {
-        throw new HttpError(
-          409,
-          `the live root of epoch ${live.epoch} is ${live.root}, this oracle computed ${result.root}`,
-        );
+      if (deps.claims === undefined)
+        throw new HttpError(503, "no chain configured: the live root is unknown");
+      let c: OwnerClaim;
+      try {
+        c = await deps.claims.forOwner(request.params.address);
+      } catch (e) {
+        if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message);
+        throw e;
       }
-      const leaf = result.owners.find((o) => o.owner === owner);
-      if (leaf === undefined)
-        throw new HttpError(404, `owner ${owner} has no amount in the live root (epoch ${live.epoch})`);
-      let tree = trees.get(live.epoch);
-      if (tree === undefined) {
-        tree = OwnerMerkleTree.build(result.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
-        trees.clear();
-        trees.set(live.epoch, tree);
-      }
-      const claimed = await deps.chain.claimed(owner);
-      const claimable = leaf.cumulative > claimed ? leaf.cumulative - claimed : 0n;
       return {
-        owner,
-        epoch: live.epoch.toString(),
-        root: live.root,
-        cumulative: leaf.cumulative.toString(),
-        claimed: claimed.toString(),
-        claimable: claimable.toString(),
-        proof: tree.proof(owner),
+        owner: c.owner,
+        epoch: c.epoch.toString(),
+        root: c.root,
+        cumulative: c.cumulative.toString(),
+        claimed: c.claimed.toString(),
+        claimable: c.claimable.toString(),
+        proof: c.proof,
       };
     },
   );

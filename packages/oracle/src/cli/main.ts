@@ -17,8 +17,9 @@ import { Command, InvalidArgumentError } from "commander";
 
 import type { Chain } from "../service/chain.js";
 import { ConfigError, ENV_OVERRIDES, loadConfig, type ServiceConfig } from "../service/config.js";
-import type { EpochService, Progress } from "../service/epochs.js";
-import { epochServiceFor, makeLogger, startService } from "../service/service.js";
+import type { EpochService } from "../service/epochs.js";
+import type { Progress } from "../service/inputs.js";
+import { collectAndPost, epochServiceFor, makeLogger, startService } from "../service/service.js";
 import { openStore } from "../store/index.js";
 
 // The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
@@ -134,12 +135,7 @@ export function program(): Command {
     .description("collect signatures, then post the root with k of them (skipped if already posted)")
     .action(async (epoch: bigint, _o, cmd: Command) =>
       withEpochs(cmd, async ({ cfg, epochs, chain }) => {
-        if (cfg.posterKey === undefined)
-          throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
-        await epochs.collect(epoch, cfg.peers, progress);
-        const { Wallet } = await import("ethers");
-        const outcome = await epochs.post(epoch, chain.withSigner(new Wallet(cfg.posterKey)));
-        print({ epoch, ...outcome });
+        print({ epoch, ...(await collectAndPost(cfg, epochs, chain, epoch, progress)) });
       }),
     );
 

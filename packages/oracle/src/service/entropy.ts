@@ -25,7 +25,7 @@ export class EntropyService {
     if (stored[0] !== undefined) return (this.current = stored[0]);
     const entry = makeEntropy(await this.latestBlockHash(), slot);
     try {
-      await this.store.putEntropy(entry);
+      await this.store.putEntropy([entry]);
       this.current = entry;
     } catch (e) {
       if (!(e instanceof StoreConflictError)) throw e;

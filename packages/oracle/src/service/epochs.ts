@@ -7,30 +7,17 @@
  *   post    post with k verified signatures, once (EpochRootAggregator), record the outcome
  *   pull    copy an epoch's inputs (reports with receive times, entropy) from an ingest peer
  */
+import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
 import type { Wallet } from "ethers";
 
-import { indexEpoch, epochWindow, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
-import {
-  ENTROPY_VALIDITY_MS,
-  type EntropyEntry,
-  type Hex,
-  keccak256,
-  makeEntropy,
-  parseReport,
-  toHex,
-} from "@hexmesh/protocol";
-import { runCoverageEpoch } from "../verify/coverage.js";
+import { epochWindow, indexEpoch, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
 import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post/aggregator.js";
 import { OracleKey, type OracleSignature } from "../post/sign.js";
-import type { ReportInput, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
-import type { OracleStore } from "../store/types.js";
+import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
 import type { RetryOptions } from "../util/retry.js";
+import { runCoverageEpoch, type CoverageOptions } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
-import type { CoverageOptions } from "../verify/coverage.js";
-
-export interface Progress {
-  (step: string, done: number, total: number): void;
-}
+import { pullInputs, type InputRange, type Progress } from "./inputs.js";
 
 export interface EpochServiceOptions {
   readonly fromBlock: number;
@@ -43,7 +30,6 @@ export interface EpochServiceOptions {
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
 const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
-const utf8 = new TextEncoder();
 
 export class EpochService {
   readonly key: OracleKey;
@@ -73,9 +59,7 @@ export class EpochService {
   }
 
   /** The time range of reports and entropy an epoch reads. */
-  async inputRange(
-    epoch: bigint,
-  ): Promise<{ from: number; to: number; entropyFrom: number; entropyTo: number }> {
+  async inputRange(epoch: bigint): Promise<InputRange> {
     const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
     const start = Number(w.start) * 1000;
     const end = Number(w.end) * 1000;
@@ -277,55 +261,4 @@ export class EpochService {
     const range = await this.inputRange(epoch);
     return pullInputs(this.store, peer, range, progress);
   }
-}
-
-/** Paged copy of [from, to) reports and the entropy entries from a peer's /v1/inputs. */
-export async function pullInputs(
-  store: OracleStore,
-  peer: string,
-  range: { from: number; to: number; entropyFrom: number; entropyTo: number },
-  progress: Progress = () => {},
-): Promise<number> {
-  const entropyUrl = new URL("/v1/inputs/entropy", peer);
-  entropyUrl.searchParams.set("from", String(range.entropyFrom));
-  entropyUrl.searchParams.set("to", String(range.entropyTo));
-  const ent = (await (await fetchOk(entropyUrl)).json()) as { entropy: EntropyEntry[] };
-  for (const e of ent.entropy) await store.putEntropy(makeEntropy(e.blockHash, e.timestamp));
-  let offset = 0;
-  let copied = 0;
-  for (;;) {
-    const url = new URL("/v1/inputs/reports", peer);
-    url.searchParams.set("from", String(range.from));
-    url.searchParams.set("to", String(range.to));
-    url.searchParams.set("offset", String(offset));
-    url.searchParams.set("limit", "5000");
-    const page = (await (await fetchOk(url)).json()) as {
-      reports: { raw: string; receivedAt: number }[];
-      total: number;
-    };
-    const inputs: ReportInput[] = [];
-    for (const r of page.reports) {
-      const parsed = parseReport(r.raw);
-      if (!parsed.ok) throw new Error(`peer ${peer} served a malformed report at offset ${offset}`);
-      const rep = parsed.report;
-      inputs.push({
-        hash: toHex(keccak256(utf8.encode(r.raw))),
-        raw: r.raw,
-        receivedAt: r.receivedAt,
-        device: rep.type === "beacon" ? rep.device : rep.witness,
-        kind: rep.type,
-      });
-    }
-    await store.insertReports(inputs);
-    copied += inputs.length;
-    offset += page.reports.length;
-    progress("pull", offset, page.total);
-    if (page.reports.length === 0 || offset >= page.total) return copied;
-  }
-}
-
-async function fetchOk(url: URL): Promise<Response> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`GET ${url.href}: HTTP ${res.status} ${await res.text()}`);
-  return res;
 }

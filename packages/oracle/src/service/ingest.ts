@@ -5,7 +5,8 @@
  * (one fsync) and only then resolves the requests, so an acknowledgement always follows a durable
  * write, and concurrent submissions share the cost of the commit.
  */
-import { type Hex, keccak256, parseReport, toHex } from "@hexmesh/protocol";
+import { keccak256, parseReport, toHex, type Hex, type ParseError } from "@hexmesh/protocol";
+
 import type { InsertedReport, OracleStore, ReportInput } from "../store/types.js";
 
 export type SubmitResult =
@@ -39,6 +40,26 @@ interface Waiting {
 
 const utf8 = new TextEncoder();
 
+/** A report text as the store keeps it (hash, named device, kind), received at `receivedAt`; or why it is no report. */
+export function toReportInput(
+  raw: string,
+  receivedAt: number,
+): { readonly ok: true; readonly input: ReportInput } | { readonly ok: false; readonly error: ParseError } {
+  const parsed = parseReport(raw);
+  if (!parsed.ok) return parsed;
+  const r = parsed.report;
+  return {
+    ok: true,
+    input: {
+      hash: toHex(keccak256(utf8.encode(raw))),
+      raw,
+      receivedAt,
+      device: r.type === "beacon" ? r.device : r.witness,
+      kind: r.type,
+    },
+  };
+}
+
 export class Ingestor {
   private queue: Waiting[] = [];
   private queued = 0;
@@ -56,28 +77,17 @@ export class Ingestor {
 
   /** Parses and stamps one text (no I/O). */
   check(raw: string): Checked {
-    const parsed = parseReport(raw);
-    if (!parsed.ok) {
-      const e = parsed.error;
-      return {
-        ok: false,
-        result: {
-          status: "refused",
-          reason: "malformed",
-          code: e.code,
-          detail: e.field !== undefined ? `${e.field}: ${e.detail}` : e.detail,
-        },
-      };
-    }
-    const r = parsed.report;
+    const receivedAt = this.options.stamp !== undefined ? this.options.stamp(raw) : this.options.clock();
+    const c = toReportInput(raw, receivedAt);
+    if (c.ok) return c;
+    const e = c.error;
     return {
-      ok: true,
-      input: {
-        hash: toHex(keccak256(utf8.encode(raw))),
-        raw,
-        receivedAt: this.options.stamp !== undefined ? this.options.stamp(raw) : this.options.clock(),
-        device: r.type === "beacon" ? r.device : r.witness,
-        kind: r.type,
+      ok: false,
+      result: {
+        status: "refused",
+        reason: "malformed",
+        code: e.code,
+        detail: e.field !== undefined ? `${e.field}: ${e.detail}` : e.detail,
       },
     };
   }

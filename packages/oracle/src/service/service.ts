@@ -6,15 +6,19 @@
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 
-import { buildApi } from "../api/server.js";
 import { parseReport } from "@hexmesh/protocol";
+
+import { buildApi } from "../api/server.js";
+import type { PostOutcome } from "../post/aggregator.js";
 import { openStore } from "../store/index.js";
 import type { OracleStore } from "../store/types.js";
 import type { Chain } from "./chain.js";
-import type { ServiceConfig } from "./config.js";
+import { ClaimProofs } from "./claims.js";
+import { ConfigError, type ServiceConfig } from "./config.js";
 import { EntropyService } from "./entropy.js";
 import type { EpochService } from "./epochs.js";
 import { Ingestor } from "./ingest.js";
+import type { Progress } from "./inputs.js";
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -22,8 +26,11 @@ export interface RunningService {
   readonly url: string;
   readonly chain: Chain | undefined;
   readonly epochs: EpochService | undefined;
+  readonly claims: ClaimProofs | undefined;
   readonly ingestor: Ingestor;
   readonly logger: Logger;
+  /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
+  post(epoch: bigint, progress?: Progress): Promise<PostOutcome>;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,24 @@ export async function epochServiceFor(
   });
 }
 
+/**
+ * The `post` step: fetch the configured peers' signatures of this oracle's root, then post it with k
+ * verified signatures from the posting account (HEXMESH_POSTER_KEY). At most once on chain.
+ */
+export async function collectAndPost(
+  config: ServiceConfig,
+  epochs: EpochService,
+  chain: Chain,
+  epoch: bigint,
+  progress?: Progress,
+): Promise<PostOutcome> {
+  if (config.posterKey === undefined)
+    throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
+  await epochs.collect(epoch, config.peers, progress);
+  const { Wallet } = await import("ethers");
+  return epochs.post(epoch, chain.withSigner(new Wallet(config.posterKey)));
+}
+
 export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
@@ -85,6 +110,7 @@ export async function startService(
     chain !== undefined && config.oracleKey !== undefined
       ? await epochServiceFor(config, store, chain, logger)
       : undefined;
+  const claims = chain === undefined ? undefined : new ClaimProofs(store, chain);
   const app = await buildApi({
     store,
     ingestor,
@@ -92,6 +118,7 @@ export async function startService(
     logger: logger.child({ component: "api" }),
     ...(entropy !== undefined ? { entropy } : {}),
     ...(chain !== undefined ? { chain } : {}),
+    ...(claims !== undefined ? { claims } : {}),
     ...(epochs !== undefined ? { ownSignature: (e: bigint) => epochs.ownSignature(e) } : {}),
   });
   entropy?.start((e) => logger.warn({ err: e }, "entropy publication failed"));
@@ -103,8 +130,14 @@ export async function startService(
     url,
     chain,
     epochs,
+    claims,
     ingestor,
     logger,
+    async post(epoch, progress) {
+      if (chain === undefined || epochs === undefined)
+        throw new ConfigError("post needs chain.rpcUrl, chain.addresses and an oracle key");
+      return collectAndPost(config, epochs, chain, epoch, progress);
+    },
     async close() {
       entropy?.stop();
       await app.close();

@@ -197,15 +197,24 @@ export class PostgresStore implements OracleStore {
     return r === undefined ? null : reportFromRow(r);
   }
 
-  async putEntropy(e: EntropyEntry): Promise<void> {
-    await this.pool.query(
-      "INSERT INTO entropy (published_at, block_hash, value) VALUES ($1, $2, $3) ON CONFLICT (published_at) DO NOTHING",
-      [e.timestamp, e.blockHash, e.value],
-    );
-    const stored = await this.one("SELECT value FROM entropy WHERE published_at = $1", [e.timestamp]);
-    if (stored?.value !== e.value) {
-      throw new StoreConflictError(`entropy at ${e.timestamp} is ${String(stored?.value)}, not ${e.value}`);
-    }
+  async putEntropy(entries: readonly EntropyEntry[]): Promise<void> {
+    await this.tx(async (c) => {
+      for (const e of entries) {
+        await c.query(
+          "INSERT INTO entropy (published_at, block_hash, value) VALUES ($1, $2, $3) ON CONFLICT (published_at) DO NOTHING",
+          [e.timestamp, e.blockHash, e.value],
+        );
+        const { rows } = await c.query<{ value: string }>(
+          "SELECT value FROM entropy WHERE published_at = $1",
+          [e.timestamp],
+        );
+        if (rows[0]?.value !== e.value) {
+          throw new StoreConflictError(
+            `entropy at ${e.timestamp} is ${String(rows[0]?.value)}, not ${e.value}`,
+          );
+        }
+      }
+    });
   }
 
   async entropyBetween(fromSec: number, toSec: number): Promise<EntropyEntry[]> {

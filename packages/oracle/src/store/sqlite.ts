@@ -170,17 +170,21 @@ export class SqliteStore implements OracleStore {
     return r === undefined ? null : reportFromRow(r);
   }
 
-  async putEntropy(e: EntropyEntry): Promise<void> {
+  async putEntropy(entries: readonly EntropyEntry[]): Promise<void> {
     this.tx(() => {
-      this.run(
-        "INSERT INTO entropy (published_at, block_hash, value) VALUES (?, ?, ?) ON CONFLICT (published_at) DO NOTHING",
-        e.timestamp,
-        e.blockHash,
-        e.value,
-      );
-      const stored = this.get("SELECT value FROM entropy WHERE published_at = ?", e.timestamp);
-      if (stored?.value !== e.value) {
-        throw new StoreConflictError(`entropy at ${e.timestamp} is ${String(stored?.value)}, not ${e.value}`);
+      for (const e of entries) {
+        this.run(
+          "INSERT INTO entropy (published_at, block_hash, value) VALUES (?, ?, ?) ON CONFLICT (published_at) DO NOTHING",
+          e.timestamp,
+          e.blockHash,
+          e.value,
+        );
+        const stored = this.get("SELECT value FROM entropy WHERE published_at = ?", e.timestamp);
+        if (stored?.value !== e.value) {
+          throw new StoreConflictError(
+            `entropy at ${e.timestamp} is ${String(stored?.value)}, not ${e.value}`,
+          );
+        }
       }
     });
   }

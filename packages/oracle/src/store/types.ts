@@ -142,8 +142,11 @@ export interface OracleStore {
   countReports(fromMs?: number, toMs?: number): Promise<number>;
   getReport(hash: Hex): Promise<StoredReport | null>;
 
-  /** Idempotent per publication time; a different entry at the same time is a conflict. */
-  putEntropy(entry: EntropyEntry): Promise<void>;
+  /**
+   * Stores entries in ONE transaction. Idempotent per publication time; a different entry at a
+   * stored time is a conflict (StoreConflictError), and then none of the batch is stored.
+   */
+  putEntropy(entries: readonly EntropyEntry[]): Promise<void>;
   /** Entropy published in [fromSec, toSec], oldest first. */
   entropyBetween(fromSec: number, toSec: number): Promise<EntropyEntry[]>;
   latestEntropy(): Promise<EntropyEntry | null>;

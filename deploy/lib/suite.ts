@@ -1,0 +1,67 @@
+/**
+ * Deploys the whole suite with the project's Ignition module on a Hardhat network connection and
+ * returns typed handles: the one deployment path of the demo, the oracle dev service and the tests
+ * (a testnet uses the same module through `npm run deploy`).
+ */
+import type { NetworkConnection } from "hardhat/types/network";
+
+import type {
+  DeviceRegistry,
+  EmissionsController,
+  HexmeshTimelock,
+  MeshToken,
+  RewardsDistributor,
+  StakingVault,
+} from "../../typechain-types/index.js";
+import { buildHexmeshModule, type HexmeshParameters } from "./hexmesh.js";
+
+export interface DeployedSuite {
+  readonly connection: NetworkConnection;
+  readonly params: HexmeshParameters;
+  readonly chainId: bigint;
+  /** The block before the deployment's first transaction: oracles replay registry events from it. */
+  readonly deployBlock: number;
+  readonly timelock: HexmeshTimelock;
+  readonly token: MeshToken;
+  readonly registry: DeviceRegistry;
+  readonly vault: StakingVault;
+  readonly distributor: RewardsDistributor;
+  readonly controller: EmissionsController;
+  /** Address of the P-256 verifier library linked into the registry. */
+  readonly p256: string;
+}
+
+export async function deploySuite(
+  connection: NetworkConnection,
+  params: HexmeshParameters,
+): Promise<DeployedSuite> {
+  const { ethers, ignition } = connection;
+  const deployBlock = await ethers.provider.getBlockNumber();
+  const deployed = await ignition.deploy(buildHexmeshModule(params));
+  const at = async <T>(name: string, c: { getAddress(): Promise<string> }) =>
+    (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
+  return {
+    connection,
+    params,
+    chainId: (await ethers.provider.getNetwork()).chainId,
+    deployBlock,
+    timelock: await at<HexmeshTimelock>("HexmeshTimelock", deployed.timelock),
+    token: await at<MeshToken>("MeshToken", deployed.token),
+    registry: await at<DeviceRegistry>("DeviceRegistry", deployed.registry),
+    vault: await at<StakingVault>("StakingVault", deployed.vault),
+    distributor: await at<RewardsDistributor>("RewardsDistributor", deployed.distributor),
+    controller: await at<EmissionsController>("EmissionsController", deployed.controller),
+    p256: await deployed.p256.getAddress(),
+  };
+}
+
+/** The suite's addresses, as an oracle's config and the wallet commands take them. */
+export async function suiteAddresses(s: DeployedSuite) {
+  return {
+    token: await s.token.getAddress(),
+    registry: await s.registry.getAddress(),
+    vault: await s.vault.getAddress(),
+    controller: await s.controller.getAddress(),
+    distributor: await s.distributor.getAddress(),
+  };
+}

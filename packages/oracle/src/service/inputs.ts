@@ -1,0 +1,88 @@
+/**
+ * An epoch's inputs (signed reports with their receive times, and the published entropy) moving
+ * between stores: copied from an ingest peer over HTTP (`pull`), or imported from a recorded or
+ * simulated day. Receive times are kept as they were stamped: they are part of the input, and every
+ * oracle must verify the same reports at the same times to reach the same root.
+ */
+import { makeEntropy, type EntropyEntry, type ReceivedReport } from "@hexmesh/protocol";
+
+import type { OracleStore, ReportInput } from "../store/types.js";
+import { toReportInput } from "./ingest.js";
+
+export interface Progress {
+  (step: string, done: number, total: number): void;
+}
+
+/** The time range of reports (Unix ms) and entropy (Unix s) one epoch reads. */
+export interface InputRange {
+  readonly from: number;
+  readonly to: number;
+  readonly entropyFrom: number;
+  readonly entropyTo: number;
+}
+
+/** Rows per page of GET /v1/inputs/reports. */
+const PAGE = 5_000;
+
+/**
+ * Stores reports with the receive times they carry, and entropy entries (each recomputed from its
+ * block hash and time). A text that is not a report is refused: an input set holds reports only.
+ * Returns how many reports were new to this store.
+ */
+export async function importInputs(
+  store: OracleStore,
+  inputs: { readonly reports: readonly ReceivedReport[]; readonly entropy: readonly EntropyEntry[] },
+  source = "input",
+): Promise<number> {
+  await store.putEntropy(inputs.entropy.map((e) => makeEntropy(e.blockHash, e.timestamp)));
+  let added = 0;
+  for (let start = 0; start < inputs.reports.length; start += PAGE) {
+    const batch: ReportInput[] = [];
+    for (const [i, r] of inputs.reports.slice(start, start + PAGE).entries()) {
+      const c = toReportInput(r.raw, r.receivedAt);
+      if (!c.ok)
+        throw new Error(`${source}: report ${start + i} is malformed (${c.error.code}: ${c.error.detail})`);
+      batch.push(c.input);
+    }
+    added += (await store.insertReports(batch)).filter((x) => !x.duplicate).length;
+  }
+  return added;
+}
+
+/** Paged copy of a range of reports and its entropy from a peer's /v1/inputs routes. */
+export async function pullInputs(
+  store: OracleStore,
+  peer: string,
+  range: InputRange,
+  progress: Progress = () => {},
+): Promise<number> {
+  const entropyUrl = new URL("/v1/inputs/entropy", peer);
+  entropyUrl.searchParams.set("from", String(range.entropyFrom));
+  entropyUrl.searchParams.set("to", String(range.entropyTo));
+  const { entropy } = (await (await fetchOk(entropyUrl)).json()) as { entropy: EntropyEntry[] };
+  let offset = 0;
+  let copied = 0;
+  for (;;) {
+    const url = new URL("/v1/inputs/reports", peer);
+    url.searchParams.set("from", String(range.from));
+    url.searchParams.set("to", String(range.to));
+    url.searchParams.set("offset", String(offset));
+    url.searchParams.set("limit", String(PAGE));
+    const page = (await (await fetchOk(url)).json()) as { reports: ReceivedReport[]; total: number };
+    copied += page.reports.length;
+    await importInputs(
+      store,
+      { reports: page.reports, entropy: offset === 0 ? entropy : [] },
+      `peer ${peer}`,
+    );
+    offset += page.reports.length;
+    progress("pull", offset, page.total);
+    if (page.reports.length === 0 || offset >= page.total) return copied;
+  }
+}
+
+async function fetchOk(url: URL): Promise<Response> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`GET ${url.href}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}

@@ -1,0 +1,163 @@
+/**
+ * A k-of-n set of oracle services, run in this process against a chain on localhost, taking epochs
+ * through the same steps an operator runs with `hexmesh-oracle` (close-epoch, sign, post), over the
+ * same HTTP API: oracle 0 ingests, the others pull its inputs, every oracle closes the epoch on its
+ * own, all sign, oracle 0 collects the others' signatures and posts once; owners claim with the
+ * proofs the API serves. Shared by the demo and the end-to-end test. No top-level side effects.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import {
+  importInputs,
+  startService,
+  validateConfig,
+  type CoverageInputs,
+  type PostOutcome,
+  type RunningService,
+  type StoredEpochResult,
+} from "@hexmesh/oracle";
+import type { Hex } from "@hexmesh/protocol";
+import type { RewardsDistributor } from "../../typechain-types/index.js";
+import { freePort } from "./rpc.js";
+
+export interface OracleSetOptions {
+  readonly rpcUrl: string;
+  readonly addresses: {
+    readonly registry: string;
+    readonly vault: string;
+    readonly controller: string;
+    readonly distributor: string;
+  };
+  /** Block the suite was deployed at (registry events are replayed from it). */
+  readonly fromBlock: number;
+  /** Each operator's EpochRoot key (0x private keys); oracle 0 ingests and posts. */
+  readonly oracleKeys: readonly string[];
+  /** The account oracle 0 posts from (holds gas money). */
+  readonly posterKey: string;
+  /** Where the stores live (default: a fresh temporary folder, removed on stop). */
+  readonly dir?: string;
+}
+
+export interface PostedEpoch {
+  /** Each oracle's own result, in oracle order: the same root and dataHash. */
+  readonly results: readonly StoredEpochResult[];
+  readonly outcome: PostOutcome;
+}
+
+export class OracleSet {
+  private constructor(
+    readonly services: readonly RunningService[],
+    private readonly dir: string,
+    private readonly ownDir: boolean,
+  ) {}
+
+  static async start(o: OracleSetOptions): Promise<OracleSet> {
+    const dir = o.dir ?? mkdtempSync(path.join(os.tmpdir(), "hexmesh-oracles-"));
+    const ports = await Promise.all(o.oracleKeys.map(() => freePort()));
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+    const services: RunningService[] = [];
+    for (const [i, key] of o.oracleKeys.entries()) {
+      const config = validateConfig(
+        {
+          listen: { host: "127.0.0.1", port: ports[i] },
+          store: { backend: "sqlite", path: path.join(dir, `oracle-${i}.sqlite`) },
+          chain: {
+            rpcUrl: o.rpcUrl,
+            addresses: {
+              registry: o.addresses.registry,
+              vault: o.addresses.vault,
+              controller: o.addresses.controller,
+              distributor: o.addresses.distributor,
+            },
+            fromBlock: o.fromBlock,
+            firstEpoch: 0,
+          },
+          oracleKey: key,
+          ...(i === 0 ? { posterKey: o.posterKey } : { inputsFrom: urls[0] }),
+          peers: urls.filter((_, j) => j !== i),
+          log: { level: "warn" },
+        },
+        `oracle ${i}`,
+      );
+      services.push(await startService(config));
+    }
+    return new OracleSet(services, dir, o.dir === undefined);
+  }
+
+  get urls(): string[] {
+    return this.services.map((s) => s.url);
+  }
+
+  /**
+   * Oracle 0 ingests a recorded (here: simulated) day of reports with their receive times and the
+   * entropy it published; every other oracle copies the epoch's inputs from oracle 0's API.
+   */
+  async ingest(epoch: bigint, inputs: CoverageInputs): Promise<void> {
+    const [ingest, ...others] = this.services;
+    await importInputs(ingest!.store, inputs, "simulated day");
+    for (const s of others) await epochsOf(s).pull(epoch, ingest!.url);
+  }
+
+  /** Every oracle closes the epoch on its own; they must reach the same root and dataHash. */
+  async close(epoch: bigint): Promise<StoredEpochResult[]> {
+    const results: StoredEpochResult[] = [];
+    for (const s of this.services) results.push(await epochsOf(s).close(epoch));
+    const [first] = results;
+    for (const [i, r] of results.entries()) {
+      if (
+        r.root !== first!.root ||
+        r.dataHash !== first!.dataHash ||
+        r.totalCumulative !== first!.totalCumulative
+      )
+        throw new Error(
+          `epoch ${epoch}: oracle ${i} computed ${r.root}/${r.dataHash}, oracle 0 ${first!.root}/${first!.dataHash}`,
+        );
+    }
+    return results;
+  }
+
+  /** Every oracle signs its root; oracle 0 collects the others' signatures over HTTP and posts once. */
+  async post(epoch: bigint): Promise<PostOutcome> {
+    for (const s of this.services) await epochsOf(s).sign(epoch);
+    return this.services[0]!.post(epoch);
+  }
+
+  /** ingest, close, post. */
+  async runEpoch(epoch: bigint, inputs: CoverageInputs): Promise<PostedEpoch> {
+    await this.ingest(epoch, inputs);
+    const results = await this.close(epoch);
+    return { results, outcome: await this.post(epoch) };
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.services) await s.close();
+    if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function epochsOf(s: RunningService) {
+  if (s.epochs === undefined) throw new Error(`oracle at ${s.url} has no epoch steps (no chain or key)`);
+  return s.epochs;
+}
+
+/**
+ * Claims what the live root owes `owner` beyond what it already claimed, with the proof the oracle
+ * at `url` serves (GET /v1/owners/:address); anyone may send it, the owner is paid. Returns the
+ * amount paid (0 and no transaction when nothing is due or the owner has no leaf).
+ */
+export async function claimWithOracleProof(
+  url: string,
+  distributor: RewardsDistributor,
+  owner: string,
+): Promise<bigint> {
+  const res = await fetch(`${url}/v1/owners/${owner}`);
+  if (res.status === 404) return 0n;
+  if (!res.ok) throw new Error(`GET ${url}/v1/owners/${owner}: HTTP ${res.status} ${await res.text()}`);
+  const leaf = (await res.json()) as { cumulative: string; claimable: string; proof: Hex[] };
+  if (BigInt(leaf.claimable) === 0n) return 0n;
+  const receipt = await (await distributor.claim(owner, BigInt(leaf.cumulative), leaf.proof)).wait();
+  if (receipt === null || receipt.status !== 1) throw new Error(`claim for ${owner} failed`);
+  return BigInt(leaf.claimable);
+}
