@@ -22,6 +22,7 @@ export * from "./rewards/fixed.js";
 export * from "./rewards/hip15.js";
 export * from "./rewards/density.js";
 export * from "./rewards/payout.js";
+export * from "./rewards/weighting.js";
 export * from "./commit/encoding.js";
 export * from "./commit/merkle.js";
 export * from "./commit/commit.js";

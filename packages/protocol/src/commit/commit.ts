@@ -7,7 +7,7 @@
  *   chainId uint256 | registry address | epoch uint64 | epochStart uint64 | epochEnd uint64 | pool uint256
  *   pool count uint8, then per pool: name (ascii) | bps uint16 | amount uint256
  *   metric count uint8, then per metric: name (ascii)
- *   verifier record: byte length uint64 | bytes (coverage: verdicts, see verify/coverage.ts)
+ *   verifier record: byte length uint64 | bytes (coverage: verdicts, see the oracle's verify/record.ts)
  *   device count uint32, then per device by ascending id:
  *     id uint256 | owner address | bonded uint8 | metrics uint256 each | weights uint256 each | amount uint256
  *   owner count uint32, then per owner by ascending address: owner address | amount uint256 | cumulative uint256

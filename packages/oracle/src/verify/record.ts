@@ -1,0 +1,86 @@
+/**
+ * The verifier's canonical record (WorkResult.record, hashed into the epoch's dataHash) and its
+ * readable view, the Verdict.
+ *
+ * Verdict record, per report in canonical order (104 bytes):
+ *   id bytes32 | receivedAt uint64 | kind uint8 (0 malformed, 1 beacon, 2 witness) | device address
+ *   | reason uint8 (verify/reasons.ts, 0 = valid) | parse error uint8 (reports/wire.ts, 0 = none)
+ *   | selected uint8 | beacon payload hash bytes32 | units uint64 (18 decimals)
+ * preceded by the count (uint64). Malformed reports have zero device and payload hash.
+ */
+import { ByteWriter, type Hex, PARSE_ERROR_CODES } from "@hexmesh/protocol";
+import { reasonOf, type Reason } from "./reasons.js";
+import { OFFSET, RECORD_BYTES, type ReportTable } from "./table.js";
+
+export interface Verdict {
+  /** EIP-712 digest of the report; for malformed text, keccak256 of the text. */
+  readonly id: Hex;
+  readonly receivedAt: number;
+  readonly kind: "malformed" | "beacon" | "witness";
+  /** Key id the report names (null if malformed). */
+  readonly device: Hex | null;
+  /** null = valid. */
+  readonly reason: Reason | null;
+  /** Malformed only: the parser's code (reports/wire.ts). */
+  readonly detail: string | null;
+  /** Beacon: keccak256(payload); witness: the payload hash it cites. */
+  readonly beacon: Hex | null;
+  /** Beacon: valid; witness: among the (at most 14) rewarded witnesses of its beacon. */
+  readonly selected: boolean;
+  /** HIP-15 units earned by this report, 18 decimals (before density scaling). */
+  readonly units: bigint;
+}
+
+/** The verdict record of reports `order` (canonical order) with their per-report outcome. */
+export function encodeVerdicts(
+  t: ReportTable,
+  order: readonly number[],
+  reason: Uint8Array,
+  selected: Uint8Array,
+  units: BigUint64Array,
+): Uint8Array[] {
+  const w = new ByteWriter();
+  w.u64(order.length);
+  const bytes = t.bytes;
+  for (const i of order) {
+    const o = i * RECORD_BYTES;
+    w.copy(bytes, o + OFFSET.id, 32)
+      .u64(t.receivedAt(i))
+      .u8(t.kind(i));
+    w.copy(bytes, o + OFFSET.device, 20)
+      .u8(reason[i]!)
+      .u8(t.parseError(i))
+      .u8(selected[i]!);
+    w.copy(bytes, o + OFFSET.beacon, 32).u64(units[i]!);
+  }
+  return w.finish();
+}
+
+/** The same records as Verdict objects, in the same order. */
+export function toVerdicts(
+  t: ReportTable,
+  order: readonly number[],
+  reason: Uint8Array,
+  selected: Uint8Array,
+  units: BigUint64Array,
+): Verdict[] {
+  return Array.from(order, (i) => toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!));
+}
+
+const KIND_NAME = ["malformed", "beacon", "witness"] as const;
+
+function toVerdict(t: ReportTable, i: number, reason: number, selected: boolean, units: bigint): Verdict {
+  const kind = KIND_NAME[t.kind(i)]!;
+  const malformed = kind === "malformed";
+  return {
+    id: t.idHex(i),
+    receivedAt: t.receivedAt(i),
+    kind,
+    device: malformed ? null : t.deviceHex(i),
+    reason: reasonOf(reason),
+    detail: malformed ? PARSE_ERROR_CODES[t.parseError(i) - 1]! : null,
+    beacon: malformed ? null : t.beaconHex(i),
+    selected,
+    units,
+  };
+}

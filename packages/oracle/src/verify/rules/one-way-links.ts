@@ -1,0 +1,44 @@
+/**
+ * One-way links (`one_way_links`, CoverageParams.oneWayLinks), over the epoch after reciprocity: a
+ * device that claims many more links than fading explains that the other end never confirmed is
+ * relaying or inventing what it reports; all its witness reports of the epoch are refused. The
+ * statistical test and its claim log are in ../links.ts; this pass feeds it each device's own
+ * beacons and applies its verdict.
+ */
+import { loraSnrFloorDb } from "@hexmesh/protocol";
+import type { ClaimLog, LinkStats, OneWayRule } from "../links.js";
+import { CODE } from "../reasons.js";
+import type { BeaconState, EpochState } from "../state.js";
+import type { ReportTable } from "../table.js";
+
+/** The one-way test's figures for one tested device (verify/links.ts). */
+export interface DeviceLinkTest extends Omit<LinkStats, "device"> {
+  readonly deviceId: bigint;
+}
+
+/**
+ * Runs the test over the claims the witness pass logged: each device's link budget is the smallest
+ * (txPower - SNR floor of the spreading factor) over its accepted beacons, k the number of them.
+ */
+export function oneWayLinksPass(
+  s: EpochState,
+  t: ReportTable,
+  accepted: ReadonlyMap<number, BeaconState>,
+  claims: ClaimLog,
+  rule: OneWayRule,
+): DeviceLinkTest[] {
+  const n = s.chain.devices.length;
+  const budget = new Int32Array(n).fill(0x7fff_ffff);
+  const beacons = new Uint32Array(n);
+  for (const beacon of accepted.values()) {
+    const i = beacon.index;
+    const d = t.deviceIndex(i);
+    const sf = s.geo(d).region!.dataRates.get(t.dataRate(i))!.spreadingFactor;
+    const b = t.power(i) - Math.round(loraSnrFloorDb(sf) * 10);
+    if (b < budget[d]!) budget[d] = b;
+    beacons[d]! += 1;
+  }
+  const { flagged, stats } = claims.test(budget, beacons, rule);
+  s.refuseWitnessesOf(t, accepted, flagged, CODE.one_way_links);
+  return stats.map(({ device, ...rest }) => ({ deviceId: s.chain.devices[device]!.record.id, ...rest }));
+}

@@ -1,0 +1,120 @@
+/**
+ * Witness rules, stage 3 (after rules/report.ts), over the epoch's witnesses in canonical order once
+ * the beacons are settled: unknown_beacon / invalid_beacon, then against its beacon self_witness,
+ * same_owner, too_late / too_early, invalid_region, invalid_frequency, invalid_data_rate,
+ * below_min_distance, max_distance_exceeded, bad_rssi, bad_snr, then duplicate (the same witness
+ * device for the same beacon again). A witness that passes joins its beacon's list.
+ */
+import * as h3 from "h3-js";
+
+import { haversineM, loraSnrFloorDb, maxRssiDbm } from "@hexmesh/protocol";
+import type { ClaimLog } from "../links.js";
+import { CODE } from "../reasons.js";
+import { type BeaconState, type EpochState, HashIndex } from "../state.js";
+import { KIND_BEACON, KIND_WITNESS, type ReportTable } from "../table.js";
+
+/**
+ * Below this great-circle distance the H3 grid distance is computed. Ring 8 at res 11 lies
+ * ~340-410 m out; res-11 cells are at most ~1.5x the average size anywhere, so grid distance < 8
+ * implies < ~460 m: beyond 1 km the rule cannot fail.
+ */
+const GRID_CHECK_BELOW_M = 1_000;
+
+/**
+ * Matches every witness that passed stage 2 to its accepted beacon and checks the pair. `claims`
+ * (the one-way-link rule's log, or null when that rule is off) receives every signed claim to have
+ * heard an accepted beacon of another device.
+ */
+export function witnessPass(
+  s: EpochState,
+  t: ReportTable,
+  order: readonly number[],
+  accepted: ReadonlyMap<number, BeaconState>,
+  claims: ClaimLog | null,
+): void {
+  const acceptedIndex = new HashIndex(t, "beacon");
+  for (const b of accepted.keys()) acceptedIndex.add(b);
+  const anyBeacon = new HashIndex(t, "beacon");
+  for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
+  for (const i of order) {
+    if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
+    const b = acceptedIndex.find(i);
+    if (b < 0) {
+      s.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
+      continue;
+    }
+    // Every signed claim to have heard an accepted beacon is evidence for the one-way test, even
+    // if a later check refuses it (a slow backhaul still proves the link exists).
+    if (claims !== null && t.deviceIndex(i) !== t.deviceIndex(b))
+      claims.add(t.deviceIndex(i), t.deviceIndex(b), t.snr(i) - t.power(b));
+    const r = checkPair(s, t, b, i);
+    if (r !== 0) {
+      s.reason[i] = r;
+      continue;
+    }
+    const state = accepted.get(b)!;
+    const device = t.deviceIndex(i);
+    if (state.witnessDevices.has(device)) {
+      s.reason[i] = CODE.duplicate;
+      continue;
+    }
+    state.witnessDevices.add(device);
+    state.witnesses.push(i);
+  }
+}
+
+/** Checks witness w against its accepted beacon b: a reason code or 0. */
+function checkPair(s: EpochState, t: ReportTable, b: number, w: number): number {
+  const params = s.params;
+  const bd = t.deviceIndex(b);
+  const wd = t.deviceIndex(w);
+  if (bd === wd) return CODE.self_witness;
+  const devices = s.chain.devices;
+  if (params.refuseSameOwnerWitness === true && devices[bd]!.record.owner === devices[wd]!.record.owner) {
+    return CODE.same_owner;
+  }
+  // timing: the oracle's receive times
+  const dt = t.receivedAt(w) - t.receivedAt(b);
+  if (dt > params.witnessWindowMs) return CODE.too_late;
+  if (dt < -params.witnessWindowMs) return CODE.too_early;
+  // region, frequency and data rate: those of the beacon
+  const bg = s.geo(bd);
+  const wg = s.geo(wd);
+  if (wg.region === undefined || wg.region !== bg.region) return CODE.invalid_region;
+  const frequency = t.frequency(b);
+  if (Math.abs(t.frequency(w) - frequency) > params.maxFrequencyOffsetHz) return CODE.invalid_frequency;
+  const dataRate = t.dataRate(b);
+  if (t.dataRate(w) !== dataRate) return CODE.invalid_data_rate;
+  // distance between the asserted locations
+  const distance = haversineM(bg.lat, bg.lng, wg.lat, wg.lng);
+  if (distance < GRID_CHECK_BELOW_M && gridDistance(bg.gridCell, wg.gridCell) < params.minGridDistance) {
+    return CODE.below_min_distance;
+  }
+  if (distance > params.maxDistanceM) return CODE.max_distance_exceeded;
+  // signal: at most what free space allows; SNR between the demodulation floor and what the signal allows
+  const signal = t.power(w) / 10;
+  const pathM = Math.max(distance - params.positionSlackM, 1);
+  const bound = maxRssiDbm(
+    t.power(b) / 10,
+    devices[bd]!.record.gain / 10,
+    pathM,
+    frequency,
+    devices[wd]!.record.gain / 10,
+  );
+  if (signal > bound + params.rssiToleranceTenths / 10) return CODE.bad_rssi;
+  const rate = bg.region!.dataRates.get(dataRate)!;
+  const snr = t.snr(w) / 10;
+  const tolerance = params.snrToleranceTenths / 10;
+  if (snr < loraSnrFloorDb(rate.spreadingFactor) - tolerance) return CODE.bad_snr;
+  if (snr > signal - s.noiseFloor(rate.bandwidthHz) + tolerance) return CODE.bad_snr;
+  return 0;
+}
+
+/** H3 grid distance; cells h3 cannot relate (across a pentagon, very far) count as far apart. */
+function gridDistance(a: string, b: string): number {
+  try {
+    return h3.gridDistance(a, b);
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

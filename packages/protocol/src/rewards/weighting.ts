@@ -1,0 +1,129 @@
+/**
+ * Coverage reward weighting: each device's weight in the beacon and witness pools, from the beacons
+ * the verifier accepted and the witnesses it selected for them.
+ *
+ * - Units (HIP-15, hip15.ts): a beacon with n selected witnesses earns its beaconer beaconer[n] and
+ *   each of those witnesses witness[n]; a beacon nobody witnessed earns nothing.
+ * - Scale (HIP-17/104 hex density, density.ts): over every active device with a valid asserted
+ *   location.
+ * - Weight = units x scale (both 18 decimals, so 36), summed per device and pool. A witness is scaled
+ *   at the beaconer's hex: the coverage it proves is there.
+ * - Pools: beacons get `beaconPoolBps`, witnesses the rest (split by payout.ts).
+ * Published per device (COVERAGE_METRICS): beacon units, witness units and the device's own scale.
+ *
+ * Anyone holding the chain index and an epoch's verdict record (valid beacons, selected witnesses
+ * and the beacon payload hash each cites) recomputes the weights with this, in any order of beacons.
+ */
+import type { ChainView, DeviceEntry } from "../chain/view.js";
+import type { DeviceWork, PoolShare } from "../work.js";
+import { buildDensity, type DensityMap } from "./density.js";
+import { toWad } from "./fixed.js";
+import { hip15Table } from "./hip15.js";
+
+/** Per-device figures a coverage WorkResult publishes, in this order. */
+export const COVERAGE_METRICS = ["beaconUnits", "witnessUnits", "scale"] as const;
+
+/** The coverage pools: beacons `beaconPoolBps` basis points, witnesses the rest. */
+export function coveragePools(beaconPoolBps: number): PoolShare[] {
+  return [
+    { name: "beacon", bps: beaconPoolBps },
+    { name: "witness", bps: 10_000 - beaconPoolBps },
+  ];
+}
+
+/** Hex density over every active device with a valid asserted location. */
+export function coverageDensity(chain: ChainView): DensityMap {
+  const cells: string[] = [];
+  for (const d of chain.devices) if (d.record.status === "active" && d.cell !== null) cells.push(d.cell);
+  return buildDensity(cells);
+}
+
+/** HIP-15 units (18 decimals) one beacon's reports earn. */
+export interface BeaconUnits {
+  /** The beacon's. */
+  readonly beaconer: bigint;
+  /** Each selected witness's. */
+  readonly witness: bigint;
+}
+
+interface Accumulator {
+  beaconUnits: bigint;
+  witnessUnits: bigint;
+  beaconWeight: bigint;
+  witnessWeight: bigint;
+}
+
+/** Accumulates the beacons of one epoch into per-device weights (coverage's DeviceWork). */
+export class CoverageWeighting {
+  private readonly maxWitnesses: number;
+  private readonly table: { readonly beaconer: readonly bigint[]; readonly witness: readonly bigint[] };
+  private readonly density: DensityMap;
+  private readonly scales = new Map<DeviceEntry, bigint>();
+  private readonly acc = new Map<DeviceEntry, Accumulator>();
+
+  /** `chain` gives the density; at most `maxWitnessesPerBeacon` witnesses are rewarded per beacon. */
+  constructor(chain: ChainView, maxWitnessesPerBeacon: number) {
+    this.maxWitnesses = maxWitnessesPerBeacon;
+    this.table = hip15Table(maxWitnessesPerBeacon);
+    this.density = coverageDensity(chain);
+  }
+
+  /**
+   * Credits one accepted beacon of `beaconer` and the devices of its selected witnesses (at most
+   * `maxWitnessesPerBeacon`; none: the beacon earns nothing and nobody is credited). Returns the
+   * units the beacon and each of the witnesses earn.
+   */
+  addBeacon(beaconer: DeviceEntry, witnesses: readonly DeviceEntry[]): BeaconUnits {
+    const n = witnesses.length;
+    if (n > this.maxWitnesses)
+      throw new RangeError(
+        `${n} witnesses selected for one beacon; at most ${this.maxWitnesses} are rewarded`,
+      );
+    if (n === 0) return { beaconer: 0n, witness: 0n };
+    const scale = this.scaleOf(beaconer);
+    const beaconUnits = this.table.beaconer[n]!;
+    const a = this.accOf(beaconer);
+    a.beaconUnits += beaconUnits;
+    a.beaconWeight += beaconUnits * scale;
+    const witnessUnits = this.table.witness[n]!;
+    for (const w of witnesses) {
+      const wa = this.accOf(w);
+      wa.witnessUnits += witnessUnits;
+      wa.witnessWeight += witnessUnits * scale; // a witness is scaled at the beaconer's hex
+    }
+    return { beaconer: beaconUnits, witness: witnessUnits };
+  }
+
+  /** Every credited device, in the order first credited: weights (beacon, witness) and metrics. */
+  devices(): DeviceWork[] {
+    const out: DeviceWork[] = [];
+    for (const [d, a] of this.acc) {
+      out.push({
+        deviceId: d.record.id,
+        weights: [a.beaconWeight, a.witnessWeight],
+        metrics: [a.beaconUnits, a.witnessUnits, this.scaleOf(d)],
+      });
+    }
+    return out;
+  }
+
+  /** Density scale of a device's hex, 18 decimals. */
+  private scaleOf(d: DeviceEntry): bigint {
+    let s = this.scales.get(d);
+    if (s === undefined) {
+      if (d.cell === null) throw new RangeError(`device ${d.record.id} has no asserted location`);
+      s = toWad(this.density.scaleOf(d.cell));
+      this.scales.set(d, s);
+    }
+    return s;
+  }
+
+  private accOf(d: DeviceEntry): Accumulator {
+    let a = this.acc.get(d);
+    if (a === undefined) {
+      a = { beaconUnits: 0n, witnessUnits: 0n, beaconWeight: 0n, witnessWeight: 0n };
+      this.acc.set(d, a);
+    }
+    return a;
+  }
+}
