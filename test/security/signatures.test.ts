@@ -17,7 +17,6 @@ import type {
   DeviceRegistry,
   ERC1271WalletMock,
   MeshToken,
-  MockERC1271Wallet,
   RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
@@ -126,7 +125,7 @@ async function deployAll() {
   // Wallets: EOAs sign; smart wallets answer ERC-1271 (one refuses everything, one accepts its owner).
   const owner = Wallet.createRandom() as unknown as Wallet;
   const makerKey = Wallet.createRandom() as unknown as Wallet;
-  const refusing = await deploy<MockERC1271Wallet>("MockERC1271Wallet", [owner.address]);
+  const refusing = await deploy<ERC1271WalletMock>("ERC1271WalletMock", [owner.address]);
   await refusing.setRefuseAll(true);
   const accepting = await deploy<ERC1271WalletMock>("ERC1271WalletMock", [makerKey.address]);
 
