@@ -46,13 +46,13 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @inheritdoc IDeviceRegistry
     int16 public constant MAX_ELEVATION = 1000;
 
-    bytes32 private constant ATTESTATION_TYPEHASH = keccak256(
+    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "DeviceAttestation(bytes32 keyId,uint16 deviceClass,uint32 makerId,uint64 deadline)"
     );
-    bytes32 private constant OWNERSHIP_TYPEHASH = keccak256(
+    bytes32 private constant _OWNERSHIP_TYPEHASH = keccak256(
         "DeviceOwnership(bytes32 keyId,address owner,uint64 deadline)"
     );
-    bytes32 private constant LOCATION_TYPEHASH = keccak256(
+    bytes32 private constant _LOCATION_TYPEHASH = keccak256(
         "LocationAssertion(uint256 deviceId,uint64 cell,uint16 gain,int16 elevation,uint256 nonce,uint256 deadline)"
     );
 
@@ -80,7 +80,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         bytes32 y;
     }
 
-    IMeshToken private immutable MESH_TOKEN;
+    IMeshToken private immutable _MESH_TOKEN;
 
     // Packs into Pausable's slot (Pausable is the last base): asserts read the pause flag, so the fee
     // comes warm.
@@ -100,7 +100,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         IMeshToken mesh_
     ) ERC721("Hexmesh Device", "HXDEV") EIP712("Hexmesh DeviceRegistry", "1") {
         if (admin == address(0) || address(mesh_) == address(0)) revert RegistryZeroAddress();
-        MESH_TOKEN = mesh_;
+        _MESH_TOKEN = mesh_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -210,7 +210,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         // and if not, taking the fee fails with the token's allowance error.
         /* solhint-disable no-empty-blocks */
         // static-check-ignore: call-before-write permit only sets this registry's allowance on MESH (no hooks, no callbacks)
-        try MESH_TOKEN.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {
+        try _MESH_TOKEN.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {
             // permit applied
         } catch {
             // fall through to the allowance check in the fee burn
@@ -238,7 +238,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         if (block.timestamp > deadline) revert RegistryAssertionExpired(deadline);
         address owner = _requireLiveOwner(deviceId);
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(LOCATION_TYPEHASH, deviceId, cell, gain, elevation, _useNonce(owner), deadline))
+            keccak256(abi.encode(_LOCATION_TYPEHASH, deviceId, cell, gain, elevation, _useNonce(owner), deadline))
         );
         if (!SignatureChecker.isValidSignatureNowCalldata(owner, digest, signature)) {
             revert RegistryInvalidOwnerSignature(deviceId, owner);
@@ -261,14 +261,14 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         amount = _collectedFees();
         if (amount == 0) revert RegistryNoFeesToBurn();
         emit CollectedFeesBurned(msg.sender, amount);
-        MESH_TOKEN.burn(amount);
+        _MESH_TOKEN.burn(amount);
     }
 
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IDeviceRegistry
     function mesh() external view returns (IMeshToken) {
-        return MESH_TOKEN;
+        return _MESH_TOKEN;
     }
 
     /// @inheritdoc IDeviceRegistry
@@ -367,7 +367,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         _checkPossession(req, keyId, deviceSignature);
 
         _register(req, deviceId, maker, class_.onboardingFee);
-        if (class_.onboardingFee != 0) MESH_TOKEN.safeTransferFrom(msg.sender, address(this), class_.onboardingFee);
+        if (class_.onboardingFee != 0) _MESH_TOKEN.safeTransferFrom(msg.sender, address(this), class_.onboardingFee);
     }
 
     /// @dev Effects of a checked onboarding: maker allowance, device record, NFT, event.
@@ -397,7 +397,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// commits to this chain and this registry through the EIP-712 domain.
     function _checkPossession(OnboardRequest calldata req, bytes32 keyId, bytes calldata deviceSignature) private view {
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(OWNERSHIP_TYPEHASH, keyId, req.owner, req.deviceDeadline))
+            keccak256(abi.encode(_OWNERSHIP_TYPEHASH, keyId, req.owner, req.deviceDeadline))
         );
         if (!DeviceKeys.verify(req.key.keyType, req.key.x, req.key.y, digest, deviceSignature)) {
             revert RegistryInvalidDeviceSignature(keyId);
@@ -418,7 +418,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         }
         if (maker.allowance == 0) revert RegistryMakerAllowanceExhausted(makerId);
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, keyId, req.deviceClass, makerId, req.makerDeadline))
+            keccak256(abi.encode(_ATTESTATION_TYPEHASH, keyId, req.deviceClass, makerId, req.makerDeadline))
         );
         (address attester, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, makerSignature);
         if (err != ECDSA.RecoverError.NoError || attester != maker.signer)
@@ -442,7 +442,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
             lastAssertAt: uint40(block.timestamp)
         });
         emit LocationAsserted(deviceId, owner, cell, gain, elevation, count, fee);
-        if (fee != 0) MESH_TOKEN.safeTransferFrom(owner, address(this), fee);
+        if (fee != 0) _MESH_TOKEN.safeTransferFrom(owner, address(this), fee);
     }
 
     /// @dev The owner of a live device; reverts for retired devices and ids never issued.
@@ -457,7 +457,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @dev Everything the registry holds but one wei: the balance slot stays nonzero, so a fee costs
     /// its payer a 2.9k rewrite instead of a 20k fresh write.
     function _collectedFees() private view returns (uint256) {
-        uint256 balance = MESH_TOKEN.balanceOf(address(this));
+        uint256 balance = _MESH_TOKEN.balanceOf(address(this));
         return balance > 1 ? balance - 1 : 0;
     }
 
