@@ -116,55 +116,55 @@ interface IDeviceRegistry is IERC721 {
     // ------------------------------------------------------------------ errors
 
     /// @notice The zero address was given where an account is required.
-    error ZeroAddress();
+    error RegistryZeroAddress();
     /// @notice No device was ever issued with this id.
-    error UnknownDevice(uint256 deviceId);
+    error RegistryUnknownDevice(uint256 deviceId);
     /// @notice The caller is not the device's owner.
-    error NotDeviceOwner(uint256 deviceId, address caller);
+    error RegistryNotDeviceOwner(uint256 deviceId, address caller);
     /// @notice The device must be active for this operation.
-    error DeviceNotActive(uint256 deviceId, DeviceStatus status);
+    error RegistryDeviceNotActive(uint256 deviceId, DeviceStatus status);
     /// @notice The device must be suspended for this operation.
-    error DeviceNotSuspended(uint256 deviceId, DeviceStatus status);
+    error RegistryDeviceNotSuspended(uint256 deviceId, DeviceStatus status);
     /// @notice The device is retired; nothing can change it any more.
-    error DeviceIsRetired(uint256 deviceId);
+    error RegistryDeviceIsRetired(uint256 deviceId);
     /// @notice The device key is malformed (secp256k1: not a nonzero address with y = 0; P-256: not on the curve).
-    error InvalidDeviceKey(KeyType keyType, bytes32 x, bytes32 y);
+    error RegistryInvalidDeviceKey(KeyType keyType, bytes32 x, bytes32 y);
     /// @notice The device key is (or was) registered already; a key registers only once.
-    error KeyAlreadyRegistered(bytes32 keyId, uint256 deviceId);
+    error RegistryKeyAlreadyRegistered(bytes32 keyId, uint256 deviceId);
     /// @notice The device class is not enabled for onboarding.
-    error DeviceClassDisabled(uint16 deviceClass);
+    error RegistryDeviceClassDisabled(uint16 deviceClass);
     /// @notice No maker was ever added with this id.
-    error UnknownMaker(uint32 makerId);
+    error RegistryUnknownMaker(uint32 makerId);
     /// @notice A maker with this id exists (or existed) already.
-    error MakerAlreadyExists(uint32 makerId);
+    error RegistryMakerAlreadyExists(uint32 makerId);
     /// @notice The maker was revoked.
-    error MakerIsRevoked(uint32 makerId);
+    error RegistryMakerIsRevoked(uint32 makerId);
     /// @notice The maker has no onboarding allowance left.
-    error MakerAllowanceExhausted(uint32 makerId);
+    error RegistryMakerAllowanceExhausted(uint32 makerId);
     /// @notice Raising the allowance would overflow its 48-bit counter.
-    error MakerAllowanceOverflow(uint32 makerId, uint256 allowance);
+    error RegistryMakerAllowanceOverflow(uint32 makerId, uint256 allowance);
     /// @notice Only the maker's current signing key may rotate it.
-    error NotMakerSigner(uint32 makerId, address caller);
+    error RegistryNotMakerSigner(uint32 makerId, address caller);
     /// @notice The maker's attestation is not signed by the maker's current signing key.
-    error InvalidMakerSignature(uint32 makerId);
+    error RegistryInvalidMakerSignature(uint32 makerId);
     /// @notice The proof of possession is not signed by the device key.
-    error InvalidDeviceSignature(bytes32 keyId);
+    error RegistryInvalidDeviceSignature(bytes32 keyId);
     /// @notice The relayed assert is not signed by the device owner.
-    error InvalidOwnerSignature(uint256 deviceId, address owner);
+    error RegistryInvalidOwnerSignature(uint256 deviceId, address owner);
     /// @notice The maker's attestation expired.
-    error AttestationExpired(uint64 deadline);
+    error RegistryAttestationExpired(uint64 deadline);
     /// @notice The device's proof of possession expired.
-    error ProofOfPossessionExpired(uint64 deadline);
+    error RegistryProofOfPossessionExpired(uint64 deadline);
     /// @notice The owner's signed assert expired.
-    error AssertionExpired(uint256 deadline);
+    error RegistryAssertionExpired(uint256 deadline);
     /// @notice The cell is not a valid H3 cell index at the registry's resolution (12).
-    error InvalidCell(uint64 cell);
+    error RegistryInvalidCell(uint64 cell);
     /// @notice The antenna gain is outside [MIN_GAIN, MAX_GAIN] tenths of dBi.
-    error InvalidGain(uint16 gain);
+    error RegistryInvalidGain(uint16 gain);
     /// @notice The elevation is outside [MIN_ELEVATION, MAX_ELEVATION] metres.
-    error InvalidElevation(int16 elevation);
+    error RegistryInvalidElevation(int16 elevation);
     /// @notice The registry holds no collected fees to burn.
-    error NoFeesToBurn();
+    error RegistryNoFeesToBurn();
 
     // ------------------------------------------------------------------ events
 
@@ -364,7 +364,7 @@ interface IDeviceRegistry is IERC721 {
     /// @notice Fees collected and not yet burned: what {burnCollectedFees} would burn now.
     function collectedFees() external view returns (uint256);
 
-    /// @notice A device's full record. Reverts with UnknownDevice for ids never issued.
+    /// @notice A device's full record. Reverts with RegistryUnknownDevice for ids never issued.
     /// @param deviceId The device.
     function deviceInfo(uint256 deviceId) external view returns (DeviceInfo memory);
 

@@ -22,25 +22,25 @@ library H3 {
     uint256 internal constant MAX_RESOLUTION = 15;
 
     /// @dev The top byte of every cell index: reserved bit 0, mode 1, reserved bits 0.
-    uint256 private constant CELL_TOP_BYTE = 0x08;
+    uint256 private constant _CELL_TOP_BYTE = 0x08;
     /// @dev Bit b set for each pentagon base cell b: 4, 14, 24, 38, 49, 58, 63, 72, 83, 97, 107, 117.
-    uint256 private constant PENTAGON_BASE_CELLS = 0x200802000801008402004001004010;
+    uint256 private constant _PENTAGON_BASE_CELLS = 0x200802000801008402004001004010;
     /// @dev The lowest bit of each of the 15 digits.
-    uint256 private constant DIGIT_LOW_BITS = 0x49249249249;
+    uint256 private constant _DIGIT_LOW_BITS = 0x49249249249;
     /// @dev The 45 digit bits.
-    uint256 private constant DIGITS_MASK = (1 << 45) - 1;
+    uint256 private constant _DIGITS_MASK = (1 << 45) - 1;
 
     /// @notice Whether `h` is a valid H3 cell index at any resolution.
     function isValidCell(uint64 h) internal pure returns (bool) {
         uint256 x = h;
-        if ((x >> 56) != CELL_TOP_BYTE) return false;
+        if ((x >> 56) != _CELL_TOP_BYTE) return false;
         return _hasValidBody(x, (x >> 52) & 0xF);
     }
 
     /// @notice Whether `h` is a valid H3 cell index at resolution `res`.
     function isValidCellAtResolution(uint64 h, uint256 res) internal pure returns (bool) {
         uint256 x = h;
-        if (res > MAX_RESOLUTION || (x >> 52) != ((CELL_TOP_BYTE << 4) | res)) return false;
+        if (res > MAX_RESOLUTION || (x >> 52) != ((_CELL_TOP_BYTE << 4) | res)) return false;
         return _hasValidBody(x, res);
     }
 
@@ -56,7 +56,7 @@ library H3 {
 
     /// @notice Whether base cell `b` is one of the 12 pentagons.
     function isPentagonBaseCell(uint256 b) internal pure returns (bool) {
-        return b < NUM_BASE_CELLS && (PENTAGON_BASE_CELLS >> b) & 1 == 1;
+        return b < NUM_BASE_CELLS && (_PENTAGON_BASE_CELLS >> b) & 1 == 1;
     }
 
     /// @dev Base cell and digits of `x`, given that its header says cell mode at resolution `res`.
@@ -70,11 +70,11 @@ library H3 {
         if (x & unusedMask != unusedMask) return false;
 
         // Digits 1..res must be in 0..6: no group of three set bits.
-        uint256 digits = (x & DIGITS_MASK) >> unusedBits;
-        if (digits & (digits >> 1) & (digits >> 2) & DIGIT_LOW_BITS != 0) return false;
+        uint256 digits = (x & _DIGITS_MASK) >> unusedBits;
+        if (digits & (digits >> 1) & (digits >> 2) & _DIGIT_LOW_BITS != 0) return false;
 
         // Pentagons: the first nonzero digit is the top group of `digits`; it may not be 1.
-        if (digits != 0 && (PENTAGON_BASE_CELLS >> base) & 1 == 1) {
+        if (digits != 0 && (_PENTAGON_BASE_CELLS >> base) & 1 == 1) {
             uint256 msb = Math.log2(digits);
             if (digits >> (msb - (msb % 3)) == 1) return false;
         }

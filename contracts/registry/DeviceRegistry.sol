@@ -46,13 +46,13 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @inheritdoc IDeviceRegistry
     int16 public constant MAX_ELEVATION = 1000;
 
-    bytes32 private constant ATTESTATION_TYPEHASH = keccak256(
+    bytes32 private constant _ATTESTATION_TYPEHASH = keccak256(
         "DeviceAttestation(bytes32 keyId,uint16 deviceClass,uint32 makerId,uint64 deadline)"
     );
-    bytes32 private constant OWNERSHIP_TYPEHASH = keccak256(
+    bytes32 private constant _OWNERSHIP_TYPEHASH = keccak256(
         "DeviceOwnership(bytes32 keyId,address owner,uint64 deadline)"
     );
-    bytes32 private constant LOCATION_TYPEHASH = keccak256(
+    bytes32 private constant _LOCATION_TYPEHASH = keccak256(
         "LocationAssertion(uint256 deviceId,uint64 cell,uint16 gain,int16 elevation,uint256 nonce,uint256 deadline)"
     );
 
@@ -80,7 +80,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         bytes32 y;
     }
 
-    IMeshToken private immutable MESH_TOKEN;
+    IMeshToken private immutable _MESH_TOKEN;
 
     // Packs into Pausable's slot (Pausable is the last base): asserts read the pause flag, so the fee
     // comes warm.
@@ -99,8 +99,8 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         address admin,
         IMeshToken mesh_
     ) ERC721("Hexmesh Device", "HXDEV") EIP712("Hexmesh DeviceRegistry", "1") {
-        if (admin == address(0) || address(mesh_) == address(0)) revert ZeroAddress();
-        MESH_TOKEN = mesh_;
+        if (admin == address(0) || address(mesh_) == address(0)) revert RegistryZeroAddress();
+        _MESH_TOKEN = mesh_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -108,8 +108,8 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
 
     /// @inheritdoc IDeviceRegistry
     function addMaker(uint32 makerId, address signer, uint48 allowance) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (signer == address(0)) revert ZeroAddress();
-        if (_makers[makerId].status != MakerStatus.None) revert MakerAlreadyExists(makerId);
+        if (signer == address(0)) revert RegistryZeroAddress();
+        if (_makers[makerId].status != MakerStatus.None) revert RegistryMakerAlreadyExists(makerId);
         _makers[makerId] = MakerInfo({signer: signer, allowance: allowance, onboarded: 0, status: MakerStatus.Active});
         emit MakerAdded(makerId, signer, allowance);
     }
@@ -118,7 +118,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     function raiseMakerAllowance(uint32 makerId, uint48 added) external onlyRole(DEFAULT_ADMIN_ROLE) {
         MakerInfo storage maker = _requireActiveMaker(makerId);
         uint256 allowance = uint256(maker.allowance) + added;
-        if (allowance > type(uint48).max) revert MakerAllowanceOverflow(makerId, allowance);
+        if (allowance > type(uint48).max) revert RegistryMakerAllowanceOverflow(makerId, allowance);
         maker.allowance = uint48(allowance);
         emit MakerAllowanceRaised(makerId, added, uint48(allowance));
     }
@@ -158,8 +158,8 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     function suspend(uint256 deviceId, uint16 reason) external onlyRole(DENYLIST_ROLE) {
         DeviceCore storage core = _devices[deviceId];
         DeviceStatus status = core.status;
-        if (status == DeviceStatus.None) revert UnknownDevice(deviceId);
-        if (status != DeviceStatus.Active) revert DeviceNotActive(deviceId, status);
+        if (status == DeviceStatus.None) revert RegistryUnknownDevice(deviceId);
+        if (status != DeviceStatus.Active) revert RegistryDeviceNotActive(deviceId, status);
         core.status = DeviceStatus.Suspended;
         core.suspensionReason = reason;
         emit DeviceSuspended(deviceId, reason);
@@ -169,8 +169,8 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     function reinstate(uint256 deviceId) external onlyRole(DENYLIST_ROLE) {
         DeviceCore storage core = _devices[deviceId];
         DeviceStatus status = core.status;
-        if (status == DeviceStatus.None) revert UnknownDevice(deviceId);
-        if (status != DeviceStatus.Suspended) revert DeviceNotSuspended(deviceId, status);
+        if (status == DeviceStatus.None) revert RegistryUnknownDevice(deviceId);
+        if (status != DeviceStatus.Suspended) revert RegistryDeviceNotSuspended(deviceId, status);
         core.status = DeviceStatus.Active;
         core.suspensionReason = 0;
         emit DeviceReinstated(deviceId);
@@ -182,8 +182,8 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     function rotateMakerKey(uint32 makerId, address newSigner) external {
         MakerInfo storage maker = _requireActiveMaker(makerId);
         address previous = maker.signer;
-        if (msg.sender != previous) revert NotMakerSigner(makerId, msg.sender);
-        if (newSigner == address(0)) revert ZeroAddress();
+        if (msg.sender != previous) revert RegistryNotMakerSigner(makerId, msg.sender);
+        if (newSigner == address(0)) revert RegistryZeroAddress();
         maker.signer = newSigner;
         emit MakerKeyRotated(makerId, previous, newSigner);
     }
@@ -210,7 +210,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         // and if not, taking the fee fails with the token's allowance error.
         /* solhint-disable no-empty-blocks */
         // static-check-ignore: call-before-write permit only sets this registry's allowance on MESH (no hooks, no callbacks)
-        try MESH_TOKEN.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {
+        try _MESH_TOKEN.permit(msg.sender, address(this), permit.value, permit.deadline, permit.v, permit.r, permit.s) {
             // permit applied
         } catch {
             // fall through to the allowance check in the fee burn
@@ -222,7 +222,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @inheritdoc IDeviceRegistry
     function assertLocation(uint256 deviceId, uint64 cell, uint16 gain, int16 elevation) external whenNotPaused {
         address owner = _requireLiveOwner(deviceId);
-        if (owner != msg.sender) revert NotDeviceOwner(deviceId, msg.sender);
+        if (owner != msg.sender) revert RegistryNotDeviceOwner(deviceId, msg.sender);
         _assertLocation(deviceId, owner, cell, gain, elevation);
     }
 
@@ -235,13 +235,13 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         uint256 deadline,
         bytes calldata signature
     ) external whenNotPaused {
-        if (block.timestamp > deadline) revert AssertionExpired(deadline);
+        if (block.timestamp > deadline) revert RegistryAssertionExpired(deadline);
         address owner = _requireLiveOwner(deviceId);
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(LOCATION_TYPEHASH, deviceId, cell, gain, elevation, _useNonce(owner), deadline))
+            keccak256(abi.encode(_LOCATION_TYPEHASH, deviceId, cell, gain, elevation, _useNonce(owner), deadline))
         );
         if (!SignatureChecker.isValidSignatureNowCalldata(owner, digest, signature)) {
-            revert InvalidOwnerSignature(deviceId, owner);
+            revert RegistryInvalidOwnerSignature(deviceId, owner);
         }
         _assertLocation(deviceId, owner, cell, gain, elevation);
     }
@@ -249,7 +249,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @inheritdoc IDeviceRegistry
     function retire(uint256 deviceId) external {
         address owner = _requireLiveOwner(deviceId);
-        if (owner != msg.sender) revert NotDeviceOwner(deviceId, msg.sender);
+        if (owner != msg.sender) revert RegistryNotDeviceOwner(deviceId, msg.sender);
         _devices[deviceId].status = DeviceStatus.Retired;
         _retiredOwners[deviceId] = owner;
         _burn(deviceId);
@@ -259,16 +259,16 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @inheritdoc IDeviceRegistry
     function burnCollectedFees() external returns (uint256 amount) {
         amount = _collectedFees();
-        if (amount == 0) revert NoFeesToBurn();
+        if (amount == 0) revert RegistryNoFeesToBurn();
         emit CollectedFeesBurned(msg.sender, amount);
-        MESH_TOKEN.burn(amount);
+        _MESH_TOKEN.burn(amount);
     }
 
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IDeviceRegistry
     function mesh() external view returns (IMeshToken) {
-        return MESH_TOKEN;
+        return _MESH_TOKEN;
     }
 
     /// @inheritdoc IDeviceRegistry
@@ -284,7 +284,7 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// @inheritdoc IDeviceRegistry
     function deviceInfo(uint256 deviceId) external view returns (DeviceInfo memory info) {
         DeviceCore memory core = _devices[deviceId];
-        if (core.status == DeviceStatus.None) revert UnknownDevice(deviceId);
+        if (core.status == DeviceStatus.None) revert RegistryUnknownDevice(deviceId);
         DeviceLocation memory loc = _locations[deviceId];
         (bytes32 x, bytes32 y) = _keyOf(deviceId, core);
         info = DeviceInfo({
@@ -347,26 +347,27 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         bytes calldata makerSignature,
         bytes calldata deviceSignature
     ) private returns (uint256 deviceId) {
-        if (block.timestamp > req.makerDeadline) revert AttestationExpired(req.makerDeadline);
-        if (block.timestamp > req.deviceDeadline) revert ProofOfPossessionExpired(req.deviceDeadline);
-        if (req.owner == address(0)) revert ZeroAddress();
+        if (block.timestamp > req.makerDeadline) revert RegistryAttestationExpired(req.makerDeadline);
+        if (block.timestamp > req.deviceDeadline) revert RegistryProofOfPossessionExpired(req.deviceDeadline);
+        if (req.owner == address(0)) revert RegistryZeroAddress();
 
         DeviceKey calldata key = req.key;
-        if (!DeviceKeys.isWellFormed(key.keyType, key.x, key.y)) revert InvalidDeviceKey(key.keyType, key.x, key.y);
+        if (!DeviceKeys.isWellFormed(key.keyType, key.x, key.y))
+            revert RegistryInvalidDeviceKey(key.keyType, key.x, key.y);
         bytes32 keyId = DeviceKeys.keyId(key.keyType, key.x, key.y);
         // The device id is the key id: no key index to write, and a key registers once because its id
         // exists once (retired devices keep their record).
         deviceId = uint256(keyId);
-        if (_devices[deviceId].status != DeviceStatus.None) revert KeyAlreadyRegistered(keyId, deviceId);
+        if (_devices[deviceId].status != DeviceStatus.None) revert RegistryKeyAlreadyRegistered(keyId, deviceId);
 
         DeviceClassInfo memory class_ = _classes[req.deviceClass];
-        if (!class_.enabled) revert DeviceClassDisabled(req.deviceClass);
+        if (!class_.enabled) revert RegistryDeviceClassDisabled(req.deviceClass);
 
         MakerInfo memory maker = _checkAttestation(req, keyId, makerSignature);
         _checkPossession(req, keyId, deviceSignature);
 
         _register(req, deviceId, maker, class_.onboardingFee);
-        if (class_.onboardingFee != 0) MESH_TOKEN.safeTransferFrom(msg.sender, address(this), class_.onboardingFee);
+        if (class_.onboardingFee != 0) _MESH_TOKEN.safeTransferFrom(msg.sender, address(this), class_.onboardingFee);
     }
 
     /// @dev Effects of a checked onboarding: maker allowance, device record, NFT, event.
@@ -396,10 +397,10 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
     /// commits to this chain and this registry through the EIP-712 domain.
     function _checkPossession(OnboardRequest calldata req, bytes32 keyId, bytes calldata deviceSignature) private view {
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(OWNERSHIP_TYPEHASH, keyId, req.owner, req.deviceDeadline))
+            keccak256(abi.encode(_OWNERSHIP_TYPEHASH, keyId, req.owner, req.deviceDeadline))
         );
         if (!DeviceKeys.verify(req.key.keyType, req.key.x, req.key.y, digest, deviceSignature)) {
-            revert InvalidDeviceSignature(keyId);
+            revert RegistryInvalidDeviceSignature(keyId);
         }
     }
 
@@ -412,23 +413,24 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
         uint32 makerId = req.makerId;
         maker = _makers[makerId];
         if (maker.status != MakerStatus.Active) {
-            if (maker.status == MakerStatus.None) revert UnknownMaker(makerId);
-            revert MakerIsRevoked(makerId);
+            if (maker.status == MakerStatus.None) revert RegistryUnknownMaker(makerId);
+            revert RegistryMakerIsRevoked(makerId);
         }
-        if (maker.allowance == 0) revert MakerAllowanceExhausted(makerId);
+        if (maker.allowance == 0) revert RegistryMakerAllowanceExhausted(makerId);
         bytes32 digest = _hashTypedDataV4(
-            keccak256(abi.encode(ATTESTATION_TYPEHASH, keyId, req.deviceClass, makerId, req.makerDeadline))
+            keccak256(abi.encode(_ATTESTATION_TYPEHASH, keyId, req.deviceClass, makerId, req.makerDeadline))
         );
         (address attester, ECDSA.RecoverError err, ) = ECDSA.tryRecoverCalldata(digest, makerSignature);
-        if (err != ECDSA.RecoverError.NoError || attester != maker.signer) revert InvalidMakerSignature(makerId);
+        if (err != ECDSA.RecoverError.NoError || attester != maker.signer)
+            revert RegistryInvalidMakerSignature(makerId);
     }
 
     function _assertLocation(uint256 deviceId, address owner, uint64 cell, uint16 gain, int16 elevation) private {
         DeviceStatus status = _devices[deviceId].status;
-        if (status != DeviceStatus.Active) revert DeviceNotActive(deviceId, status);
-        if (!H3.isValidCellAtResolution(cell, CELL_RESOLUTION)) revert InvalidCell(cell);
-        if (gain < MIN_GAIN || gain > MAX_GAIN) revert InvalidGain(gain);
-        if (elevation < MIN_ELEVATION || elevation > MAX_ELEVATION) revert InvalidElevation(elevation);
+        if (status != DeviceStatus.Active) revert RegistryDeviceNotActive(deviceId, status);
+        if (!H3.isValidCellAtResolution(cell, CELL_RESOLUTION)) revert RegistryInvalidCell(cell);
+        if (gain < MIN_GAIN || gain > MAX_GAIN) revert RegistryInvalidGain(gain);
+        if (elevation < MIN_ELEVATION || elevation > MAX_ELEVATION) revert RegistryInvalidElevation(elevation);
 
         uint32 count = _locations[deviceId].assertCount + 1;
         uint256 fee = count == 1 ? 0 : _assertFee;
@@ -440,29 +442,29 @@ contract DeviceRegistry is ERC721, AccessControl, EIP712, Nonces, Pausable, IDev
             lastAssertAt: uint40(block.timestamp)
         });
         emit LocationAsserted(deviceId, owner, cell, gain, elevation, count, fee);
-        if (fee != 0) MESH_TOKEN.safeTransferFrom(owner, address(this), fee);
+        if (fee != 0) _MESH_TOKEN.safeTransferFrom(owner, address(this), fee);
     }
 
     /// @dev The owner of a live device; reverts for retired devices and ids never issued.
     function _requireLiveOwner(uint256 deviceId) private view returns (address owner) {
         owner = _ownerOf(deviceId);
         if (owner == address(0)) {
-            if (_devices[deviceId].status == DeviceStatus.Retired) revert DeviceIsRetired(deviceId);
-            revert UnknownDevice(deviceId);
+            if (_devices[deviceId].status == DeviceStatus.Retired) revert RegistryDeviceIsRetired(deviceId);
+            revert RegistryUnknownDevice(deviceId);
         }
     }
 
     /// @dev Everything the registry holds but one wei: the balance slot stays nonzero, so a fee costs
     /// its payer a 2.9k rewrite instead of a 20k fresh write.
     function _collectedFees() private view returns (uint256) {
-        uint256 balance = MESH_TOKEN.balanceOf(address(this));
+        uint256 balance = _MESH_TOKEN.balanceOf(address(this));
         return balance > 1 ? balance - 1 : 0;
     }
 
     function _requireActiveMaker(uint32 makerId) private view returns (MakerInfo storage maker) {
         maker = _makers[makerId];
-        if (maker.status == MakerStatus.None) revert UnknownMaker(makerId);
-        if (maker.status == MakerStatus.Revoked) revert MakerIsRevoked(makerId);
+        if (maker.status == MakerStatus.None) revert RegistryUnknownMaker(makerId);
+        if (maker.status == MakerStatus.Revoked) revert RegistryMakerIsRevoked(makerId);
     }
 
     function _keyOf(uint256 deviceId, DeviceCore memory core) private view returns (bytes32 x, bytes32 y) {

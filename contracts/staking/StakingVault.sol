@@ -97,9 +97,9 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         uint64 unlockTime;
     }
 
-    IMeshToken private immutable MESH_TOKEN;
-    IERC721 private immutable DEVICE_REGISTRY;
-    uint256 private immutable REWARDS_DURATION;
+    IMeshToken private immutable _MESH_TOKEN;
+    IERC721 private immutable _DEVICE_REGISTRY;
+    uint256 private immutable _REWARDS_DURATION;
 
     // The three fields below pack into the slot that holds Pausable's `_paused`, so the pause check
     // and the totals every stake touches cost one cold read.
@@ -147,9 +147,9 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
             revert StakingRewardsDurationOutOfBounds(rewardsDuration_, MIN_REWARDS_DURATION, MAX_REWARDS_DURATION);
         }
         _checkCooldown(cooldown_);
-        MESH_TOKEN = mesh_;
-        DEVICE_REGISTRY = deviceRegistry_;
-        REWARDS_DURATION = rewardsDuration_;
+        _MESH_TOKEN = mesh_;
+        _DEVICE_REGISTRY = deviceRegistry_;
+        _REWARDS_DURATION = rewardsDuration_;
         _treasury = treasury_;
         _schedule.cooldown = uint40(cooldown_);
         _schedule.maxSlashBps = uint16(DEFAULT_MAX_SLASH_BPS);
@@ -178,7 +178,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         // the transfer rely on the allowance, as OpenZeppelin advises for IERC20Permit.
         /* solhint-disable no-empty-blocks */
         // static-check-ignore: call-before-write permit only sets this vault's allowance on MESH (no hooks, no callbacks)
-        try IERC20Permit(address(MESH_TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        try IERC20Permit(address(_MESH_TOKEN)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
         /* solhint-enable no-empty-blocks */
         _stake(amount);
     }
@@ -227,7 +227,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         if (block.timestamp < request.unlockTime) revert StakingRequestNotMatured(requestId, request.unlockTime);
         uint96 payout = _closeRequest(requestId, request.amount);
         emit Withdrawn(msg.sender, requestId, payout);
-        if (payout != 0) MESH_TOKEN.safeTransfer(msg.sender, payout);
+        if (payout != 0) _MESH_TOKEN.safeTransfer(msg.sender, payout);
     }
 
     /// @inheritdoc IStakingVault
@@ -240,7 +240,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         _accounts[msg.sender].rewardPerSharePaid = uint160(acc);
         _rewardsReserved -= amount;
         emit RewardsClaimed(msg.sender, amount);
-        MESH_TOKEN.safeTransfer(msg.sender, amount);
+        _MESH_TOKEN.safeTransfer(msg.sender, amount);
     }
 
     // ------------------------------------------------------------------ roles
@@ -251,10 +251,10 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         _accrue();
         uint256 reserved = _rewardsReserved;
         uint256 required = uint256(_totalActive) + _totalPending + reserved + amount;
-        uint256 balance = MESH_TOKEN.balanceOf(address(this));
+        uint256 balance = _MESH_TOKEN.balanceOf(address(this));
         if (balance < required) revert StakingInsufficientRewardBalance(balance, required);
 
-        uint256 duration = REWARDS_DURATION;
+        uint256 duration = _REWARDS_DURATION;
         uint256 finish = _schedule.periodFinish;
         uint256 leftover = block.timestamp < finish ? uint256(_schedule.rewardRate) * (finish - block.timestamp) : 0;
         uint256 scaled = amount * PRECISION + leftover + _rateRemainder;
@@ -302,7 +302,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         }
         _totalActive -= fromActive;
         emit Slashed(staker, msg.sender, reason, slashed, fromActive, fromPending);
-        MESH_TOKEN.safeTransfer(_treasury, slashed);
+        _MESH_TOKEN.safeTransfer(_treasury, slashed);
     }
 
     /// @inheritdoc IStakingVault
@@ -349,12 +349,12 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
 
     /// @inheritdoc IStakingVault
     function mesh() external view returns (IMeshToken) {
-        return MESH_TOKEN;
+        return _MESH_TOKEN;
     }
 
     /// @inheritdoc IStakingVault
     function deviceRegistry() external view returns (IERC721) {
-        return DEVICE_REGISTRY;
+        return _DEVICE_REGISTRY;
     }
 
     /// @inheritdoc IStakingVault
@@ -364,7 +364,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
 
     /// @inheritdoc IStakingVault
     function rewardsDuration() external view returns (uint256) {
-        return REWARDS_DURATION;
+        return _REWARDS_DURATION;
     }
 
     /// @inheritdoc IStakingVault
@@ -472,7 +472,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
 
     /// @inheritdoc IStakingVault
     function bondedDeviceCount(address owner) external view returns (uint256) {
-        uint256 devices = DEVICE_REGISTRY.balanceOf(owner);
+        uint256 devices = _DEVICE_REGISTRY.balanceOf(owner);
         uint256 bond = _minStakePerDevice;
         if (bond == 0) return devices;
         uint256 covered = _accounts[owner].active / bond;
@@ -502,7 +502,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         _accounts[msg.sender] = Account(account.active + amount96, uint160(acc));
         _totalActive += amount96;
         emit Staked(msg.sender, amount);
-        MESH_TOKEN.safeTransferFrom(msg.sender, address(this), amount);
+        _MESH_TOKEN.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @dev Deletes the caller's request and takes any slash debt out of it; returns what is left of it,
@@ -550,7 +550,7 @@ contract StakingVault is IStakingVault, AccessControl, Pausable {
         _rewardsReserved -= amount;
         address to = _treasury;
         emit TreasuryRewardsReleased(to, amount);
-        MESH_TOKEN.safeTransfer(to, amount);
+        _MESH_TOKEN.safeTransfer(to, amount);
     }
 
     function _currentRewardPerShare() private view returns (uint256 acc) {

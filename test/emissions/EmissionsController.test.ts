@@ -492,7 +492,7 @@ describe("EmissionsController", function () {
     it("setStakingVault and setTreasury: admin only, non-zero, from the next epoch", async function () {
       const fx = await networkHelpers.loadFixture(smallSchedule);
       const c = fx.controller.connect(fx.admin);
-      const vault2 = await ethers.deployContract("MockStakingRewardsReceiver", [await fx.token.getAddress()]);
+      const vault2 = await ethers.deployContract("StakingRewardsReceiverMock", [await fx.token.getAddress()]);
       await expect(c.setStakingVault(ethers.ZeroAddress)).to.be.revertedWithCustomError(
         c,
         "EmissionsZeroAddress",

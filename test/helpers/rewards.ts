@@ -11,7 +11,7 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type {
   EmissionsController,
   MeshToken,
-  MockStakingRewardsReceiver,
+  StakingRewardsReceiverMock,
   RewardsDistributor,
 } from "../../typechain-types/index.js";
 import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
@@ -142,7 +142,7 @@ export interface RewardsSystem {
   token: MeshToken;
   controller: EmissionsController;
   distributor: RewardsDistributor;
-  vault: MockStakingRewardsReceiver;
+  vault: StakingRewardsReceiverMock;
   oracles: Wallet[]; // sorted by address
   deployer: HardhatEthersSigner;
   admin: HardhatEthersSigner;
@@ -170,9 +170,9 @@ export async function deployRewardsSystem(
     GENESIS_ALLOCATION,
     deployer!.address,
   ])) as unknown as MeshToken;
-  const vault = (await ethers.deployContract("MockStakingRewardsReceiver", [
+  const vault = (await ethers.deployContract("StakingRewardsReceiverMock", [
     await token.getAddress(),
-  ])) as unknown as MockStakingRewardsReceiver;
+  ])) as unknown as StakingRewardsReceiverMock;
   const distributor = (await ethers.deployContract("RewardsDistributor", [
     await token.getAddress(),
     COVERAGE,

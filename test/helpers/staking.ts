@@ -6,7 +6,7 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { Time } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { Signature } from "ethers";
 
-import type { MeshToken, MockDeviceRegistry, StakingVault } from "../../typechain-types/index.js";
+import type { MeshToken, DeviceRegistryMock, StakingVault } from "../../typechain-types/index.js";
 
 export const DAY = 86_400n;
 export const EPOCH = DAY;
@@ -20,7 +20,7 @@ export const REWARDS_NOTIFIER_ROLE_NAME = "REWARDS_NOTIFIER_ROLE";
 
 export interface StakingFixture {
   token: MeshToken;
-  registry: MockDeviceRegistry;
+  registry: DeviceRegistryMock;
   vault: StakingVault;
   admin: HardhatEthersSigner;
   guardian: HardhatEthersSigner;
@@ -51,7 +51,7 @@ export async function deployStaking(
     deployer.address,
   ])) as unknown as MeshToken;
   await token.connect(deployer).setMinter(notifier.address);
-  const registry = (await ethers.deployContract("MockDeviceRegistry")) as unknown as MockDeviceRegistry;
+  const registry = (await ethers.deployContract("DeviceRegistryMock")) as unknown as DeviceRegistryMock;
   const vault = (await ethers.deployContract("StakingVault", [
     admin.address,
     await token.getAddress(),

@@ -73,11 +73,11 @@ describe("DeviceRegistry: deployment and governance", function () {
       });
       await expect(factory.deploy(ZeroAddress, admin!.address)).to.be.revertedWithCustomError(
         factory,
-        "ZeroAddress",
+        "RegistryZeroAddress",
       );
       await expect(factory.deploy(admin!.address, ZeroAddress)).to.be.revertedWithCustomError(
         factory,
-        "ZeroAddress",
+        "RegistryZeroAddress",
       );
     });
 
@@ -120,14 +120,14 @@ describe("DeviceRegistry: deployment and governance", function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       await expect(fx.registry.connect(fx.admin).addMaker(3, ZeroAddress, 1)).to.be.revertedWithCustomError(
         fx.registry,
-        "ZeroAddress",
+        "RegistryZeroAddress",
       );
       await expect(fx.registry.connect(fx.admin).addMaker(MAKER_ID, fx.alice.address, 1))
-        .to.be.revertedWithCustomError(fx.registry, "MakerAlreadyExists")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerAlreadyExists")
         .withArgs(MAKER_ID);
       await fx.registry.connect(fx.admin).revokeMaker(MAKER_ID);
       await expect(fx.registry.connect(fx.admin).addMaker(MAKER_ID, fx.alice.address, 1))
-        .to.be.revertedWithCustomError(fx.registry, "MakerAlreadyExists")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerAlreadyExists")
         .withArgs(MAKER_ID);
       await expect(fx.registry.connect(fx.guardian).addMaker(3, fx.alice.address, 1))
         .to.be.revertedWithCustomError(fx.registry, "AccessControlUnauthorizedAccount")
@@ -143,21 +143,21 @@ describe("DeviceRegistry: deployment and governance", function () {
       await fx.registry.connect(fx.admin).raiseMakerAllowance(MAKER_ID, max - MAKER_ALLOWANCE - 500n);
       expect((await fx.registry.makerInfo(MAKER_ID)).allowance).to.equal(max);
       await expect(fx.registry.connect(fx.admin).raiseMakerAllowance(MAKER_ID, 1))
-        .to.be.revertedWithCustomError(fx.registry, "MakerAllowanceOverflow")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerAllowanceOverflow")
         .withArgs(MAKER_ID, max + 1n);
     });
 
     it("refuses raising unknown or revoked makers, and non-admins", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       await expect(fx.registry.connect(fx.admin).raiseMakerAllowance(9, 1))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownMaker")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownMaker")
         .withArgs(9);
       await expect(fx.registry.connect(fx.alice).raiseMakerAllowance(MAKER_ID, 1))
         .to.be.revertedWithCustomError(fx.registry, "AccessControlUnauthorizedAccount")
         .withArgs(fx.alice.address, ethers.ZeroHash);
       await fx.registry.connect(fx.admin).revokeMaker(MAKER_ID);
       await expect(fx.registry.connect(fx.admin).raiseMakerAllowance(MAKER_ID, 1))
-        .to.be.revertedWithCustomError(fx.registry, "MakerIsRevoked")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerIsRevoked")
         .withArgs(MAKER_ID);
     });
 
@@ -174,10 +174,10 @@ describe("DeviceRegistry: deployment and governance", function () {
       expect(await fx.registry.ownerOf(deviceIdOf(device))).to.equal(fx.alice.address);
       expect(await fx.registry.statusOf(deviceIdOf(device))).to.equal(DeviceStatus.Active);
       await expect(fx.registry.connect(fx.admin).revokeMaker(MAKER_ID))
-        .to.be.revertedWithCustomError(fx.registry, "MakerIsRevoked")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerIsRevoked")
         .withArgs(MAKER_ID);
       await expect(fx.registry.connect(fx.admin).revokeMaker(8))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownMaker")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownMaker")
         .withArgs(8);
       await expect(fx.registry.connect(fx.denylister).revokeMaker(MAKER_ID))
         .to.be.revertedWithCustomError(fx.registry, "AccessControlUnauthorizedAccount")
@@ -190,20 +190,20 @@ describe("DeviceRegistry: deployment and governance", function () {
       await fx.alice.sendTransaction({ to: makerSigner.address, value: 10n ** 17n });
       const next = Wallet.createRandom();
       await expect(fx.registry.connect(fx.admin).rotateMakerKey(MAKER_ID, next.address))
-        .to.be.revertedWithCustomError(fx.registry, "NotMakerSigner")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotMakerSigner")
         .withArgs(MAKER_ID, fx.admin.address);
       await expect(
         fx.registry.connect(makerSigner).rotateMakerKey(MAKER_ID, ZeroAddress),
-      ).to.be.revertedWithCustomError(fx.registry, "ZeroAddress");
+      ).to.be.revertedWithCustomError(fx.registry, "RegistryZeroAddress");
       await expect(fx.registry.connect(makerSigner).rotateMakerKey(MAKER_ID, next.address))
         .to.emit(fx.registry, "MakerKeyRotated")
         .withArgs(MAKER_ID, makerSigner.address, next.address);
       expect((await fx.registry.makerInfo(MAKER_ID)).signer).to.equal(next.address);
       await expect(fx.registry.connect(makerSigner).rotateMakerKey(MAKER_ID, makerSigner.address))
-        .to.be.revertedWithCustomError(fx.registry, "NotMakerSigner")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotMakerSigner")
         .withArgs(MAKER_ID, makerSigner.address);
       await expect(fx.registry.connect(makerSigner).rotateMakerKey(5, next.address))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownMaker")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownMaker")
         .withArgs(5);
     });
 
@@ -213,7 +213,7 @@ describe("DeviceRegistry: deployment and governance", function () {
       await fx.alice.sendTransaction({ to: makerSigner.address, value: 10n ** 17n });
       await fx.registry.connect(fx.admin).revokeMaker(MAKER_ID);
       await expect(fx.registry.connect(makerSigner).rotateMakerKey(MAKER_ID, fx.alice.address))
-        .to.be.revertedWithCustomError(fx.registry, "MakerIsRevoked")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerIsRevoked")
         .withArgs(MAKER_ID);
     });
   });

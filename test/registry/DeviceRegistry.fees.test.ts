@@ -52,7 +52,7 @@ describe("DeviceRegistry: collected fees and the batch burn", function () {
       expect(await fx.registry.collectedFees()).to.equal(0n);
       await expect(fx.registry.connect(await stranger()).burnCollectedFees()).to.be.revertedWithCustomError(
         fx.registry,
-        "NoFeesToBurn",
+        "RegistryNoFeesToBurn",
       );
     });
 
@@ -119,7 +119,7 @@ describe("DeviceRegistry: collected fees and the batch burn", function () {
       await fx.registry.connect(fx.carol).burnCollectedFees();
       await expect(fx.registry.connect(fx.carol).burnCollectedFees()).to.be.revertedWithCustomError(
         fx.registry,
-        "NoFeesToBurn",
+        "RegistryNoFeesToBurn",
       );
       // The kept wei already fills the balance slot: the next fee is collectable to the last wei.
       await fx.registry.connect(fx.alice).assertLocation(device, CELL, 60, 10);
@@ -138,7 +138,7 @@ describe("DeviceRegistry: collected fees and the batch burn", function () {
       expect(await fx.registry.collectedFees()).to.equal(0n);
       await expect(fx.registry.burnCollectedFees()).to.be.revertedWithCustomError(
         fx.registry,
-        "NoFeesToBurn",
+        "RegistryNoFeesToBurn",
       );
       await fx.mesh.connect(fx.treasury).transfer(await fx.registry.getAddress(), 1n);
       await expect(fx.registry.burnCollectedFees())

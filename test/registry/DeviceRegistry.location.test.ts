@@ -123,12 +123,12 @@ describe("DeviceRegistry: location asserts", function () {
       }
       for (const gain of [0, 9, 151, 65535]) {
         await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, gain, 0))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidGain")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidGain")
           .withArgs(gain);
       }
       for (const elevation of [-32768, -501, 1001, 32767]) {
         await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, elevation))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidElevation")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidElevation")
           .withArgs(elevation);
       }
     });
@@ -145,7 +145,7 @@ describe("DeviceRegistry: location asserts", function () {
           false,
         );
         await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, cell, 50, 10))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidCell")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidCell")
           .withArgs(cell);
       }
     });
@@ -153,18 +153,18 @@ describe("DeviceRegistry: location asserts", function () {
     it("refuses anyone but the owner, unknown devices, retired and suspended devices", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
       await expect(fx.registry.connect(fx.bob).assertLocation(fx.alice1, CELL_SF, 50, 10))
-        .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotDeviceOwner")
         .withArgs(fx.alice1, fx.bob.address);
       await expect(fx.registry.connect(fx.bob).assertLocation(42n, CELL_SF, 50, 10))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(42n);
       await fx.registry.connect(fx.denylister).suspend(fx.alice1, 7);
       await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceNotActive")
         .withArgs(fx.alice1, DeviceStatus.Suspended);
       await fx.registry.connect(fx.alice).retire(fx.alice2);
       await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice2, CELL_SF, 50, 10))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceIsRetired")
         .withArgs(fx.alice2);
     });
 
@@ -181,7 +181,7 @@ describe("DeviceRegistry: location asserts", function () {
       await fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10);
       await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, fx.alice1);
       await expect(fx.registry.connect(fx.alice).assertLocation(fx.alice1, CELL_SF, 50, 10))
-        .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotDeviceOwner")
         .withArgs(fx.alice1, fx.alice.address);
       await expect(fx.registry.connect(fx.bob).assertLocation(fx.alice1, CELL_OAKLAND, 60, 20))
         .to.emit(fx.registry, "LocationAsserted")
@@ -237,7 +237,7 @@ describe("DeviceRegistry: location asserts", function () {
       expect(await fx.registry.nonces(fx.alice.address)).to.equal(1n);
       // Replaying the consumed signature fails: the nonce moved on.
       await expect(relay(fx, first))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
         .withArgs(fx.alice1, fx.alice.address);
       const relayerBalance = await fx.mesh.balanceOf(fx.relayer.address);
       const second = await sign(fx, fx.alice, fx.alice1, CELL_OAKLAND, fx.alice.address);
@@ -265,20 +265,20 @@ describe("DeviceRegistry: location asserts", function () {
       ];
       for (const a of bad) {
         await expect(relay(fx, a))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
           .withArgs(fx.alice1, fx.alice.address);
       }
       // Alice's signature for one device presented for her other device.
       const forOne = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address);
       await expect(relay(fx, { ...forOne, deviceId: fx.alice2 }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
         .withArgs(fx.alice2, fx.alice.address);
       const expiring = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address, {
         deadline: await deadlineIn(5),
       });
       await networkHelpers.time.increase(10);
       await expect(relay(fx, expiring))
-        .to.be.revertedWithCustomError(fx.registry, "AssertionExpired")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryAssertionExpired")
         .withArgs(expiring.deadline);
     });
 
@@ -287,22 +287,22 @@ describe("DeviceRegistry: location asserts", function () {
       const signed = await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address);
       await fx.registry.connect(fx.alice).transferFrom(fx.alice.address, fx.bob.address, fx.alice1);
       await expect(relay(fx, signed))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
         .withArgs(fx.alice1, fx.bob.address);
     });
 
     it("refuses unknown, retired and suspended devices, and is stopped by the pause", async function () {
       const fx = await networkHelpers.loadFixture(locatedFixture);
       await expect(relay(fx, await sign(fx, fx.alice, 9n, CELL_SF, fx.alice.address)))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(9n);
       await fx.registry.connect(fx.alice).retire(fx.alice2);
       await expect(relay(fx, await sign(fx, fx.alice, fx.alice2, CELL_SF, fx.alice.address)))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceIsRetired")
         .withArgs(fx.alice2);
       await fx.registry.connect(fx.denylister).suspend(fx.alice1, 3);
       await expect(relay(fx, await sign(fx, fx.alice, fx.alice1, CELL_SF, fx.alice.address)))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceNotActive")
         .withArgs(fx.alice1, DeviceStatus.Suspended);
       await fx.registry.connect(fx.guardian).pause();
       await expect(
@@ -345,7 +345,7 @@ describe("DeviceRegistry: location asserts", function () {
       it("refuses a signature the wallet rejects", async function () {
         const { fx, walletAddress, deviceId } = await networkHelpers.loadFixture(walletFixture);
         await expect(relay(fx, await sign(fx, fx.bob, deviceId, CELL_SF, walletAddress)))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
           .withArgs(deviceId, walletAddress);
       });
 

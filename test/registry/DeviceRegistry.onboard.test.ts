@@ -210,7 +210,7 @@ describe("DeviceRegistry: onboarding", function () {
       const s = BigInt("0x" + call.deviceSignature.slice(66));
       const twin = encodeRS(r, P256_N - s);
       await expect(submit(fx, fx.bob, { ...call, deviceSignature: twin }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
         .withArgs(device.keyId);
       await expect(submit(fx, fx.bob, call)).to.emit(fx.registry, "DeviceOnboarded");
     });
@@ -228,7 +228,7 @@ describe("DeviceRegistry: onboarding", function () {
         byOther.deviceSignature,
       ]) {
         await expect(submit(fx, fx.bob, { ...call, deviceSignature }))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
           .withArgs(device.keyId);
       }
     });
@@ -245,7 +245,7 @@ describe("DeviceRegistry: onboarding", function () {
       const zero = { keyType: KeyType.P256, x: toWord(0n), y: toWord(0n) };
       for (const key of [offCurve, unreduced, zero]) {
         await expect(submit(fx, fx.bob, { ...call, req: { ...call.req, key } }))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceKey")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceKey")
           .withArgs(key.keyType, key.x, key.y);
       }
     });
@@ -386,17 +386,20 @@ describe("DeviceRegistry: onboarding", function () {
       });
       await networkHelpers.time.increase(10);
       await expect(submit(fx, fx.alice, staleMaker))
-        .to.be.revertedWithCustomError(fx.registry, "AttestationExpired")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryAttestationExpired")
         .withArgs(now + 5n);
       await expect(submit(fx, fx.alice, staleDevice))
-        .to.be.revertedWithCustomError(fx.registry, "ProofOfPossessionExpired")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryProofOfPossessionExpired")
         .withArgs(now + 5n);
     });
 
     it("refuses the zero owner", async function () {
       const fx = await networkHelpers.loadFixture(registryFixture);
       const call = await prepareOnboard(fx, { device: secp256k1Device(), owner: ZeroAddress });
-      await expect(submit(fx, fx.alice, call)).to.be.revertedWithCustomError(fx.registry, "ZeroAddress");
+      await expect(submit(fx, fx.alice, call)).to.be.revertedWithCustomError(
+        fx.registry,
+        "RegistryZeroAddress",
+      );
     });
 
     it("refuses malformed secp256k1 keys", async function () {
@@ -410,7 +413,7 @@ describe("DeviceRegistry: onboarding", function () {
       ];
       for (const key of bad) {
         await expect(submit(fx, fx.alice, { ...call, req: { ...call.req, key } }))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceKey")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceKey")
           .withArgs(key.keyType, key.x, key.y);
       }
     });
@@ -423,18 +426,18 @@ describe("DeviceRegistry: onboarding", function () {
       await submit(fx, fx.alice, call);
       // The very same request again (a replay), and a fresh one for another owner.
       await expect(submit(fx, fx.alice, call))
-        .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryKeyAlreadyRegistered")
         .withArgs(device.keyId, deviceIdOf(device));
       const again = await prepareOnboard(fx, { device, owner: fx.bob.address });
       await fx.registry.connect(fx.alice).retire(deviceIdOf(device));
       await expect(submit(fx, fx.alice, again))
-        .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryKeyAlreadyRegistered")
         .withArgs(device.keyId, deviceIdOf(device));
       // A P-256 key, too.
       const p = p256Device();
       await submit(fx, fx.alice, await prepareOnboard(fx, { device: p, owner: fx.alice.address }));
       await expect(submit(fx, fx.alice, await prepareOnboard(fx, { device: p, owner: fx.alice.address })))
-        .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryKeyAlreadyRegistered")
         .withArgs(p.keyId, deviceIdOf(p));
     });
 
@@ -450,7 +453,7 @@ describe("DeviceRegistry: onboarding", function () {
           deviceClass,
         });
         await expect(submit(fx, fx.alice, call))
-          .to.be.revertedWithCustomError(fx.registry, "DeviceClassDisabled")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceClassDisabled")
           .withArgs(deviceClass);
       }
     });
@@ -464,7 +467,7 @@ describe("DeviceRegistry: onboarding", function () {
         makerId: 99,
       });
       await expect(submit(fx, fx.alice, unknown))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownMaker")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownMaker")
         .withArgs(99);
 
       const smallKey = new Wallet(Wallet.createRandom().privateKey);
@@ -487,7 +490,7 @@ describe("DeviceRegistry: onboarding", function () {
         makerKey: smallKey,
       });
       await expect(submit(fx, fx.alice, exhausted))
-        .to.be.revertedWithCustomError(fx.registry, "MakerAllowanceExhausted")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerAllowanceExhausted")
         .withArgs(5);
       await fx.registry.connect(fx.admin).raiseMakerAllowance(5, 1);
       await expect(submit(fx, fx.alice, exhausted)).to.emit(fx.registry, "DeviceOnboarded");
@@ -496,7 +499,7 @@ describe("DeviceRegistry: onboarding", function () {
       await fx.registry.connect(fx.admin).revokeMaker(MAKER_ID);
       expect((await fx.registry.makerInfo(MAKER_ID)).status).to.equal(MakerStatus.Revoked);
       await expect(submit(fx, fx.alice, pending))
-        .to.be.revertedWithCustomError(fx.registry, "MakerIsRevoked")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryMakerIsRevoked")
         .withArgs(MAKER_ID);
     });
 
@@ -510,7 +513,7 @@ describe("DeviceRegistry: onboarding", function () {
         makerKey: stranger,
       });
       await expect(submit(fx, fx.alice, forged))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
 
       // Signed by the old key, submitted after the maker rotated its key.
@@ -521,7 +524,7 @@ describe("DeviceRegistry: onboarding", function () {
         .connect(fx.makerKey.connect(ethers.provider))
         .rotateMakerKey(MAKER_ID, newKey.address);
       await expect(submit(fx, fx.alice, preRotation))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
       const postRotation = await prepareOnboard(fx, {
         device: secp256k1Device(),
@@ -542,7 +545,7 @@ describe("DeviceRegistry: onboarding", function () {
         "0x",
       ]) {
         await expect(submit(fx, fx.alice, { ...call, makerSignature }))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
           .withArgs(MAKER_ID);
       }
       await expect(submit(fx, fx.alice, call)).to.emit(fx.registry, "DeviceOnboarded");
@@ -566,7 +569,7 @@ describe("DeviceRegistry: onboarding", function () {
         "0x",
       ]) {
         await expect(submit(fx, fx.alice, { ...call, deviceSignature }))
-          .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+          .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
           .withArgs(device.keyId);
       }
       await expect(submit(fx, fx.alice, call)).to.emit(fx.registry, "DeviceOnboarded");
@@ -593,7 +596,7 @@ describe("DeviceRegistry: onboarding", function () {
       const forB = await prepareOnboard(fx, { device: deviceB, owner: fx.alice.address });
       // A's attestation presented for device B (whose own proof of possession is genuine).
       await expect(submit(fx, fx.alice, { ...forB, makerSignature: forA.makerSignature }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
       // An attestation for the 10-MESH class presented for the 40-MESH class, and vice versa.
       const light = await prepareOnboard(fx, {
@@ -602,21 +605,21 @@ describe("DeviceRegistry: onboarding", function () {
         deviceClass: CLASS_LIGHT,
       });
       await expect(submit(fx, fx.alice, { ...light, req: { ...light.req, deviceClass: CLASS_HOTSPOT } }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
       await expect(submit(fx, fx.alice, { ...forA, req: { ...forA.req, deviceClass: CLASS_LIGHT } }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
       // Another maker id with the same signing key.
       await fx.registry.connect(fx.admin).addMaker(18, fx.makerKey.address, 10);
       await expect(submit(fx, fx.alice, { ...forA, req: { ...forA.req, makerId: 18 } }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(18);
       // A stretched deadline.
       await expect(
         submit(fx, fx.alice, { ...forA, req: { ...forA.req, makerDeadline: forA.req.makerDeadline + 1n } }),
       )
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
       await expect(submit(fx, fx.alice, forA)).to.emit(fx.registry, "DeviceOnboarded");
     });
@@ -628,13 +631,13 @@ describe("DeviceRegistry: onboarding", function () {
       const forAlice = await prepareOnboard(fx, { device: deviceA, owner: fx.alice.address });
       // Another owner: bob takes alice's signed request and names himself.
       await expect(submit(fx, fx.bob, { ...forAlice, req: { ...forAlice.req, owner: fx.bob.address } }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
         .withArgs(deviceA.keyId);
       // Another device: device B's genuine attestation with device A's proof.
       const deviceB = secp256k1Device();
       const forB = await prepareOnboard(fx, { device: deviceB, owner: fx.alice.address });
       await expect(submit(fx, fx.bob, { ...forB, deviceSignature: forAlice.deviceSignature }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
         .withArgs(deviceB.keyId);
       // A stretched deadline.
       await expect(
@@ -643,13 +646,13 @@ describe("DeviceRegistry: onboarding", function () {
           req: { ...forAlice.req, deviceDeadline: forAlice.req.deviceDeadline + 1n },
         }),
       )
-        .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
         .withArgs(deviceA.keyId);
       // The same for a P-256 device.
       const p = p256Device();
       const pForAlice = await prepareOnboard(fx, { device: p, owner: fx.alice.address });
       await expect(submit(fx, fx.bob, { ...pForAlice, req: { ...pForAlice.req, owner: fx.bob.address } }))
-        .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
         .withArgs(p.keyId);
       await expect(submit(fx, fx.bob, forAlice)).to.emit(fx.registry, "DeviceOnboarded");
       expect(await fx.registry.ownerOf(deviceIdOf(deviceA))).to.equal(fx.alice.address);
@@ -675,10 +678,10 @@ describe("DeviceRegistry: onboarding", function () {
       const onTwin = (c: OnboardCall) =>
         twin.connect(fx.alice).onboard(c.req, c.makerSignature, c.deviceSignature);
       await expect(onTwin(forFirst))
-        .to.be.revertedWithCustomError(twin, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(twin, "RegistryInvalidMakerSignature")
         .withArgs(MAKER_ID);
       await expect(onTwin({ ...forTwin, deviceSignature: forFirst.deviceSignature }))
-        .to.be.revertedWithCustomError(twin, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(twin, "RegistryInvalidDeviceSignature")
         .withArgs(device.keyId);
       await expect(onTwin(forTwin)).to.emit(twin, "DeviceOnboarded");
     });
@@ -707,10 +710,10 @@ describe("DeviceRegistry: onboarding", function () {
       const onB = (c: OnboardCall) =>
         fx2.registry.connect(fx2.alice).onboard(c.req, c.makerSignature, c.deviceSignature);
       await expect(onB(onChainA))
-        .to.be.revertedWithCustomError(fx2.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx2.registry, "RegistryInvalidMakerSignature")
         .withArgs(1);
       await expect(onB({ ...onChainB, deviceSignature: onChainA.deviceSignature }))
-        .to.be.revertedWithCustomError(fx2.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx2.registry, "RegistryInvalidDeviceSignature")
         .withArgs(device.keyId);
       await expect(onB(onChainB)).to.emit(fx2.registry, "DeviceOnboarded");
     });
@@ -766,7 +769,7 @@ describe("DeviceRegistry: onboarding", function () {
       const s = BigInt("0x" + digestSig.slice(66));
       await expect(
         fx.registry.connect(fx.alice).onboard(call.req, call.makerSignature, encodeRS(r, P256_N - s)),
-      ).to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature");
+      ).to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature");
       const tx = await fx.registry
         .connect(fx.alice)
         .onboard(call.req, call.makerSignature, call.deviceSignature);

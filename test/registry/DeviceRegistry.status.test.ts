@@ -77,24 +77,24 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
     it("refuses unknown devices and the wrong status", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
       await expect(fx.registry.connect(fx.denylister).suspend(99n, 1))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(99n);
       await expect(fx.registry.connect(fx.denylister).reinstate(99n))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(99n);
       await expect(fx.registry.connect(fx.denylister).reinstate(fx.alice1))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceNotSuspended")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceNotSuspended")
         .withArgs(fx.alice1, DeviceStatus.Active);
       await fx.registry.connect(fx.denylister).suspend(fx.alice1, 1);
       await expect(fx.registry.connect(fx.denylister).suspend(fx.alice1, 2))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceNotActive")
         .withArgs(fx.alice1, DeviceStatus.Suspended);
       await fx.registry.connect(fx.alice).retire(fx.alice2);
       await expect(fx.registry.connect(fx.denylister).suspend(fx.alice2, 1))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceNotActive")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceNotActive")
         .withArgs(fx.alice2, DeviceStatus.Retired);
       await expect(fx.registry.connect(fx.denylister).reinstate(fx.alice2))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceNotSuspended")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceNotSuspended")
         .withArgs(fx.alice2, DeviceStatus.Retired);
     });
 
@@ -155,19 +155,19 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
     it("refuses anyone but the owner, unknown devices and a second retirement", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
       await expect(fx.registry.connect(fx.bob).retire(fx.alice1))
-        .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotDeviceOwner")
         .withArgs(fx.alice1, fx.bob.address);
       // Even an approved operator may not retire: retirement is the owner's decision.
       await fx.registry.connect(fx.alice).approve(fx.bob.address, fx.alice1);
       await expect(fx.registry.connect(fx.bob).retire(fx.alice1))
-        .to.be.revertedWithCustomError(fx.registry, "NotDeviceOwner")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotDeviceOwner")
         .withArgs(fx.alice1, fx.bob.address);
       await expect(fx.registry.connect(fx.alice).retire(0n))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(0n);
       await fx.registry.connect(fx.alice).retire(fx.alice1);
       await expect(fx.registry.connect(fx.alice).retire(fx.alice1))
-        .to.be.revertedWithCustomError(fx.registry, "DeviceIsRetired")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryDeviceIsRetired")
         .withArgs(fx.alice1);
     });
   });
@@ -239,16 +239,16 @@ describe("DeviceRegistry: status, retirement and ownership", function () {
   });
 
   describe("views of unknown devices", function () {
-    it("report None / not eligible / revert with UnknownDevice", async function () {
+    it("report None / not eligible / revert with RegistryUnknownDevice", async function () {
       const fx = await networkHelpers.loadFixture(fleetFixture);
       expect(await fx.registry.statusOf(77n)).to.equal(DeviceStatus.None);
       expect(await fx.registry.isEligible(77n)).to.equal(false);
       expect(await fx.registry.deviceIdByKey(ethers.ZeroHash)).to.equal(0n);
       await expect(fx.registry.deviceInfo(77n))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(77n);
       await expect(fx.registry.deviceInfo(0n))
-        .to.be.revertedWithCustomError(fx.registry, "UnknownDevice")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryUnknownDevice")
         .withArgs(0n);
     });
   });

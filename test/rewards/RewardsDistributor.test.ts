@@ -13,7 +13,7 @@ import {
 } from "ethers";
 import type { Wallet as WalletT } from "ethers";
 
-import type { MockERC1271Wallet, RewardsDistributor } from "../../typechain-types/index.js";
+import type { ERC1271WalletMock, RewardsDistributor } from "../../typechain-types/index.js";
 import {
   CLAIM_TYPES,
   COMPUTE,
@@ -788,9 +788,9 @@ describe("RewardsDistributor", function () {
     async function gasless() {
       const fx = await funded();
       const owner = new Wallet(keccak256(toUtf8Bytes("gasless owner")), ethers.provider);
-      const wallet = (await ethers.deployContract("MockERC1271Wallet", [
+      const wallet = (await ethers.deployContract("ERC1271WalletMock", [
         fx.carol.address,
-      ])) as unknown as MockERC1271Wallet;
+      ])) as unknown as ERC1271WalletMock;
       const entries: Entry[] = [
         [owner.address, MESH(10)],
         [await wallet.getAddress(), MESH(7)],

@@ -17,7 +17,6 @@ import type {
   DeviceRegistry,
   ERC1271WalletMock,
   MeshToken,
-  MockERC1271Wallet,
   RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
@@ -125,7 +124,7 @@ async function deployAll() {
   // Wallets: EOAs sign; smart wallets answer ERC-1271 (one refuses everything, one accepts its owner).
   const owner = Wallet.createRandom() as unknown as Wallet;
   const makerKey = Wallet.createRandom() as unknown as Wallet;
-  const refusing = await deploy<MockERC1271Wallet>("MockERC1271Wallet", [owner.address]);
+  const refusing = await deploy<ERC1271WalletMock>("ERC1271WalletMock", [owner.address]);
   await refusing.setRefuseAll(true);
   const accepting = await deploy<ERC1271WalletMock>("ERC1271WalletMock", [makerKey.address]);
 
@@ -480,12 +479,12 @@ async function onboardCall(fx: Fx, o: OnboardOptions = {}) {
 
 function makerRow(): Row {
   const refused = (o: (fx: Fx) => Promise<OnboardOptions>, makerId = MAKER_ID) => ({
-    outcome: "InvalidMakerSignature",
+    outcome: "RegistryInvalidMakerSignature",
     run: async () => {
       const fx = await fixture();
       const { submit } = await onboardCall(fx, await o(fx));
       await expect(submit())
-        .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
         .withArgs(makerId);
     },
   });
@@ -506,25 +505,25 @@ function makerRow(): Row {
         makerDomain: { verifyingContract: await fx.registry2.getAddress() },
       })),
       "replayed after use": {
-        outcome: "KeyAlreadyRegistered (an attestation names one key, which registers once, ever)",
+        outcome: "RegistryKeyAlreadyRegistered (an attestation names one key, which registers once, ever)",
         run: async () => {
           const fx = await fixture();
           const { submit, device } = await onboardCall(fx);
           await submit();
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryKeyAlreadyRegistered")
             .withArgs(device.keyId, deviceIdOf(device));
         },
       },
       "used after expiry": {
-        outcome: "AttestationExpired",
+        outcome: "RegistryAttestationExpired",
         run: async () => {
           const fx = await fixture();
           const makerDeadline = (await now()) + 60n;
           const { submit } = await onboardCall(fx, { makerDeadline });
           await time.increaseTo(makerDeadline + 1n);
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "AttestationExpired")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryAttestationExpired")
             .withArgs(makerDeadline);
         },
       },
@@ -534,13 +533,13 @@ function makerRow(): Row {
       })),
       "ERC-1271 wallet": {
         outcome:
-          "InvalidMakerSignature (makers sign with an EOA key: a maker wallet that would say yes is refused)",
+          "RegistryInvalidMakerSignature (makers sign with an EOA key: a maker wallet that would say yes is refused)",
         run: async () => {
           const fx = await fixture();
           // Maker CONTRACT_MAKER_ID's signer is an ERC-1271 wallet accepting fx.makerKey's signatures.
           const { submit } = await onboardCall(fx, { makerId: CONTRACT_MAKER_ID });
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "InvalidMakerSignature")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidMakerSignature")
             .withArgs(CONTRACT_MAKER_ID);
         },
       },
@@ -555,12 +554,12 @@ function possessionRow(curve: "secp256k1" | "P-256"): Row {
     return (device as ReturnType<typeof p256Device>).signDigest(digest, true);
   };
   const refused = (o: (fx: Fx) => Promise<OnboardOptions>) => ({
-    outcome: "InvalidDeviceSignature",
+    outcome: "RegistryInvalidDeviceSignature",
     run: async () => {
       const fx = await fixture();
       const { submit, device } = await onboardCall(fx, { device: newDevice(), ...(await o(fx)) });
       await expect(submit())
-        .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
         .withArgs(device.keyId);
     },
   });
@@ -583,30 +582,30 @@ function possessionRow(curve: "secp256k1" | "P-256"): Row {
         deviceDomain: { verifyingContract: await fx.registry2.getAddress() },
       })),
       "replayed after use": {
-        outcome: "KeyAlreadyRegistered",
+        outcome: "RegistryKeyAlreadyRegistered",
         run: async () => {
           const fx = await fixture();
           const { submit, device } = await onboardCall(fx, { device: newDevice() });
           await submit();
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "KeyAlreadyRegistered")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryKeyAlreadyRegistered")
             .withArgs(device.keyId, deviceIdOf(device));
         },
       },
       "used after expiry": {
-        outcome: "ProofOfPossessionExpired",
+        outcome: "RegistryProofOfPossessionExpired",
         run: async () => {
           const fx = await fixture();
           const deviceDeadline = (await now()) + 60n;
           const { submit } = await onboardCall(fx, { device: newDevice(), deviceDeadline });
           await time.increaseTo(deviceDeadline + 1n);
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "ProofOfPossessionExpired")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryProofOfPossessionExpired")
             .withArgs(deviceDeadline);
         },
       },
       "high-s (malleable) twin": {
-        outcome: "InvalidDeviceSignature",
+        outcome: "RegistryInvalidDeviceSignature",
         run: async () => {
           const fx = await fixture();
           const device = newDevice();
@@ -615,12 +614,12 @@ function possessionRow(curve: "secp256k1" | "P-256"): Row {
             deviceSignature: (call, digest) => highS(digest, device, call.deviceSignature),
           });
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
             .withArgs(device.keyId);
         },
       },
       "signed by the wrong key": {
-        outcome: "InvalidDeviceSignature",
+        outcome: "RegistryInvalidDeviceSignature",
         run: async () => {
           const fx = await fixture();
           const device = newDevice();
@@ -636,7 +635,7 @@ function possessionRow(curve: "secp256k1" | "P-256"): Row {
                 : (impostor as ReturnType<typeof p256Device>).signDigest(digest),
           });
           await expect(submit())
-            .to.be.revertedWithCustomError(fx.registry, "InvalidDeviceSignature")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidDeviceSignature")
             .withArgs(device.keyId);
         },
       },
@@ -681,12 +680,12 @@ function locationRow(): Row {
     };
   };
   const refused = (o: (fx: Fx) => Promise<Parameters<typeof signed>[1]>) => ({
-    outcome: "InvalidOwnerSignature",
+    outcome: "RegistryInvalidOwnerSignature",
     run: async () => {
       const fx = await fixture();
       const s = await signed(fx, await o(fx));
       await expect(s.submit())
-        .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+        .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
         .withArgs(s.deviceId, s.ownerAddress);
     },
   });
@@ -706,25 +705,25 @@ function locationRow(): Row {
         registry: await fx.registry2.getAddress(),
       })),
       "replayed after use": {
-        outcome: "InvalidOwnerSignature (nonce used)",
+        outcome: "RegistryInvalidOwnerSignature (nonce used)",
         run: async () => {
           const fx = await fixture();
           const s = await signed(fx);
           await s.submit();
           await expect(s.submit())
-            .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
             .withArgs(s.deviceId, s.ownerAddress);
         },
       },
       "used after expiry": {
-        outcome: "AssertionExpired",
+        outcome: "RegistryAssertionExpired",
         run: async () => {
           const fx = await fixture();
           const deadline = (await now()) + 60n;
           const s = await signed(fx, { deadline });
           await time.increaseTo(deadline + 1n);
           await expect(s.submit())
-            .to.be.revertedWithCustomError(fx.registry, "AssertionExpired")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryAssertionExpired")
             .withArgs(deadline);
         },
       },
@@ -733,13 +732,13 @@ function locationRow(): Row {
         signer: Wallet.createRandom() as unknown as Wallet,
       })),
       "ERC-1271 wallet": {
-        outcome: "InvalidOwnerSignature (the owning wallet says no)",
+        outcome: "RegistryInvalidOwnerSignature (the owning wallet says no)",
         run: async () => {
           const fx = await fixture();
           // Signed by the wallet's own signer key: only the wallet's "no" refuses it.
           const s = await signed(fx, { wallet: true });
           await expect(s.submit())
-            .to.be.revertedWithCustomError(fx.registry, "InvalidOwnerSignature")
+            .to.be.revertedWithCustomError(fx.registry, "RegistryInvalidOwnerSignature")
             .withArgs(s.deviceId, s.ownerAddress);
         },
       },

@@ -57,7 +57,7 @@ contract DeviceRegistryFuzzTest is Test {
 
         if (other != address(0)) {
             IDeviceRegistry.OnboardRequest memory swapped = _request(req.key.keyType, req.key.x, req.key.y, other);
-            vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidDeviceSignature.selector, keyId));
+            vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidDeviceSignature.selector, keyId));
             registry.onboard(swapped, makerSig, deviceSig);
         }
 
@@ -76,7 +76,7 @@ contract DeviceRegistryFuzzTest is Test {
         assertEq(info.keyX, req.key.x, "key");
         assertEq(info.keyId, keyId, "key id");
 
-        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.KeyAlreadyRegistered.selector, keyId, id));
+        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryKeyAlreadyRegistered.selector, keyId, id));
         registry.onboard(req, makerSig, deviceSig);
     }
 
@@ -98,12 +98,12 @@ contract DeviceRegistryFuzzTest is Test {
         (bytes32 r, bytes32 s) = vm.signP256(devicePk, digest);
         uint256 lowS = uint256(s) > P256_N / 2 ? P256_N - uint256(s) : uint256(s);
 
-        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidDeviceSignature.selector, keyId));
+        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidDeviceSignature.selector, keyId));
         registry.onboard(req, makerSig, abi.encodePacked(r, bytes32(P256_N - lowS)));
 
         (bytes32 r2, bytes32 s2) = vm.signP256(otherPk, digest);
         uint256 lowS2 = uint256(s2) > P256_N / 2 ? P256_N - uint256(s2) : uint256(s2);
-        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidDeviceSignature.selector, keyId));
+        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidDeviceSignature.selector, keyId));
         registry.onboard(req, makerSig, abi.encodePacked(r2, bytes32(lowS2)));
 
         uint256 id = registry.onboard(req, makerSig, abi.encodePacked(r, bytes32(lowS)));
@@ -129,7 +129,7 @@ contract DeviceRegistryFuzzTest is Test {
         bytes memory deviceSig = _signK1(devicePk, _ownershipDigest(keyId, OWNER, req.deviceDeadline));
 
         req.deviceClass = otherClass;
-        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidMakerSignature.selector, MAKER_ID));
+        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidMakerSignature.selector, MAKER_ID));
         registry.onboard(req, makerSig, deviceSig);
 
         req.deviceClass = CLASS;
@@ -137,7 +137,7 @@ contract DeviceRegistryFuzzTest is Test {
         vm.assume(otherKey != 0 && otherKey != req.key.x);
         req.key.x = otherKey;
         bytes32 otherId = keccak256(abi.encode(uint8(0), otherKey, bytes32(0)));
-        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidMakerSignature.selector, MAKER_ID));
+        vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidMakerSignature.selector, MAKER_ID));
         registry.onboard(req, makerSig, _signK1(devicePk, _ownershipDigest(otherId, OWNER, req.deviceDeadline)));
     }
 
@@ -182,9 +182,9 @@ contract DeviceRegistryFuzzTest is Test {
         bool gainOk = gain >= 10 && gain <= 150;
         bool elevationOk = elevation >= -500 && elevation <= 1000;
         if (!gainOk) {
-            vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidGain.selector, gain));
+            vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidGain.selector, gain));
         } else if (!elevationOk) {
-            vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidElevation.selector, elevation));
+            vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidElevation.selector, elevation));
         }
         vm.prank(OWNER);
         registry.assertLocation(id, cell, gain, elevation);
@@ -280,7 +280,7 @@ contract DeviceRegistryFuzzTest is Test {
     /// @dev Asserts `cell` as the owner; expects success exactly when the reference accepts it.
     function _assertAndCheck(uint256 id, uint64 cell, uint16 gain, int16 elevation) private {
         bool valid = _referenceIsValidRes12(cell);
-        if (!valid) vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.InvalidCell.selector, cell));
+        if (!valid) vm.expectRevert(abi.encodeWithSelector(IDeviceRegistry.RegistryInvalidCell.selector, cell));
         vm.prank(OWNER);
         registry.assertLocation(id, cell, gain, elevation);
         if (valid) {

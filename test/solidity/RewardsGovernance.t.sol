@@ -7,7 +7,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {MeshToken} from "../../contracts/token/MeshToken.sol";
 import {EmissionsController} from "../../contracts/emissions/EmissionsController.sol";
 import {RewardsDistributor} from "../../contracts/rewards/RewardsDistributor.sol";
-import {MockStakingRewardsReceiver} from "../../contracts/mocks/MockStakingRewardsReceiver.sol";
+import {StakingRewardsReceiverMock} from "../../contracts/mocks/StakingRewardsReceiverMock.sol";
 
 /// @notice The wiring deployment uses: a TimelockController (delay longer than the 7-day unstake
 /// cooldown) is admin of the controller and the distributor; the guardian pauses and vetoes but
@@ -30,7 +30,7 @@ contract RewardsGovernanceTest is Test {
         address[] memory executors = new address[](1); // zero: anyone executes a ready operation
         timelock = new TimelockController(DELAY, proposers, executors, address(0));
         token = new MeshToken(TREASURY, 300_000_000e18, address(this));
-        MockStakingRewardsReceiver vault = new MockStakingRewardsReceiver(token);
+        StakingRewardsReceiverMock vault = new StakingRewardsReceiverMock(token);
         address[] memory oracles = new address[](1);
         oracles[0] = address(0x0AC1E);
         distributor = new RewardsDistributor(

@@ -6,7 +6,7 @@ import {MeshToken} from "../../contracts/token/MeshToken.sol";
 import {EmissionsController} from "../../contracts/emissions/EmissionsController.sol";
 import {RewardsDistributor} from "../../contracts/rewards/RewardsDistributor.sol";
 import {IRewardsDistributor} from "../../contracts/interfaces/IRewardsDistributor.sol";
-import {MockStakingRewardsReceiver} from "../../contracts/mocks/MockStakingRewardsReceiver.sol";
+import {StakingRewardsReceiverMock} from "../../contracts/mocks/StakingRewardsReceiverMock.sol";
 
 /// @dev Drives controller + distributor (+ mock vault) at random: time passes, epochs are
 /// distributed, oracles post 4-owner cumulative roots, the guardian vetoes and pauses, owners
@@ -214,12 +214,12 @@ contract RewardsSystemInvariantTest is Test {
     MeshToken private token;
     EmissionsController private controller;
     RewardsDistributor private distributor;
-    MockStakingRewardsReceiver private vault;
+    StakingRewardsReceiverMock private vault;
     RewardsSystemHandler private handler;
 
     function setUp() public {
         token = new MeshToken(TREASURY, GENESIS, address(this));
-        vault = new MockStakingRewardsReceiver(token);
+        vault = new StakingRewardsReceiverMock(token);
         uint256[2] memory keys = [uint256(0xA11CE5), uint256(0xB0B5)];
         if (vm.addr(keys[0]) > vm.addr(keys[1])) keys = [keys[1], keys[0]];
         address[] memory oracles = new address[](3);

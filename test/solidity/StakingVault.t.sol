@@ -6,7 +6,7 @@ import {MeshToken} from "../../contracts/token/MeshToken.sol";
 import {IMeshToken} from "../../contracts/interfaces/IMeshToken.sol";
 import {StakingVault} from "../../contracts/staking/StakingVault.sol";
 import {IStakingVault} from "../../contracts/interfaces/IStakingVault.sol";
-import {MockDeviceRegistry} from "../../contracts/mocks/MockDeviceRegistry.sol";
+import {DeviceRegistryMock} from "../../contracts/mocks/DeviceRegistryMock.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 /// @dev Drives the vault at random for the invariant runner. It is the token's minter (it plays the
@@ -274,12 +274,12 @@ contract StakingVaultInvariantTest is Test {
 
     MeshToken private token;
     StakingVault private vault;
-    MockDeviceRegistry private registry;
+    DeviceRegistryMock private registry;
     StakingVaultHandler private handler;
 
     function setUp() public {
         token = new MeshToken(TREASURY, 0, address(this));
-        registry = new MockDeviceRegistry();
+        registry = new DeviceRegistryMock();
         vault = new StakingVault(address(this), IMeshToken(address(token)), registry, TREASURY, 1 days, 7 days);
         handler = new StakingVaultHandler(vault, token, TREASURY);
         token.setMinter(address(handler));

@@ -438,7 +438,7 @@ contract SystemInvariantTest is Test {
         handler.assertLocation(0, 0, 12345, 30);
         handler.assertLocation(0, 0, 67890, 40);
         handler.burnFees();
-        handler.burnFees(); // nothing left but one wei: NoFeesToBurn
+        handler.burnFees(); // nothing left but one wei: RegistryNoFeesToBurn
         handler.requestUnstake(0, 3);
         handler.cancelUnstake(0, 0);
         handler.requestUnstake(1, 100e18);
@@ -463,12 +463,12 @@ contract SystemInvariantTest is Test {
         handler.onboard(2, true);
         handler.denylist(2, 0, 7, false, true); // the owner may not suspend: access error
         handler.denylist(2, 0, 7, false, false); // suspended
-        handler.denylist(2, 0, 7, false, false); // already suspended: DeviceNotActive
-        handler.assertLocation(2, 0, 4242, 30); // suspended: DeviceNotActive
+        handler.denylist(2, 0, 7, false, false); // already suspended: RegistryDeviceNotActive
+        handler.assertLocation(2, 0, 4242, 30); // suspended: RegistryDeviceNotActive
         handler.transferDevice(2, 3, 0); // moves suspended
         handler.denylist(3, 0, 0, true, false); // the denylister reinstates it at its new owner
-        handler.denylist(3, 0, 0, true, false); // not suspended: DeviceNotSuspended
-        handler.retire(2, 0, 3); // another actor tries first: NotDeviceOwner; then retired
+        handler.denylist(3, 0, 0, true, false); // not suspended: RegistryDeviceNotSuspended
+        handler.retire(2, 0, 3); // another actor tries first: RegistryNotDeviceOwner; then retired
         handler.rotateMakerKey(1); // actor 1 is refused; the maker rotates; its old key no longer attests
         handler.onboard(1, false); // the new key does
         _checkDeviceOutcomes();

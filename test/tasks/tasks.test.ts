@@ -376,7 +376,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         "onboard",
         { file: expired },
         bob,
-        /onboardWithPermit would revert: AttestationExpired\(\d+\)/,
+        /onboardWithPermit would revert: RegistryAttestationExpired\(\d+\)/,
       );
     });
 

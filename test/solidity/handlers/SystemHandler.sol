@@ -301,7 +301,12 @@ contract SystemHandler is Test {
         try registry.rotateMakerKey(SystemKeys.MAKER_ID, actor) {
             _expect(false, "a non-signer rotated the maker key");
         } catch (bytes memory err) {
-            _expectError(true, err, IDeviceRegistry.NotMakerSigner.selector, "maker key rotation by a non-signer");
+            _expectError(
+                true,
+                err,
+                IDeviceRegistry.RegistryNotMakerSigner.selector,
+                "maker key rotation by a non-signer"
+            );
         }
         uint256 previous = makerPk;
         uint256 next = bound(uint256(keccak256(abi.encode("maker", ++_makerRotations))), 1, SystemKeys.SECP256K1_N - 1);
@@ -314,7 +319,7 @@ contract SystemHandler is Test {
                 bytes4 why =
                     registry.paused()
                         ? Pausable.EnforcedPause.selector
-                        : IDeviceRegistry.InvalidMakerSignature.selector;
+                        : IDeviceRegistry.RegistryInvalidMakerSignature.selector;
                 (bool ok, bytes memory err, ) = _onboard(actor, false, previous);
                 _expectError(!ok, err, why, "onboarding attested by the previous maker key");
             }
@@ -385,7 +390,7 @@ contract SystemHandler is Test {
             feesPaid += fee;
         } catch (bytes memory err) {
             if (paused) _expectError(true, err, Pausable.EnforcedPause.selector, "assertLocation failed");
-            else _expectError(held, err, IDeviceRegistry.DeviceNotActive.selector, "assertLocation failed");
+            else _expectError(held, err, IDeviceRegistry.RegistryDeviceNotActive.selector, "assertLocation failed");
         }
         calls["assertLocation"]++;
     }
@@ -402,7 +407,7 @@ contract SystemHandler is Test {
             try registry.retire(id) {
                 _expect(false, "a non-owner retired a device");
             } catch (bytes memory err) {
-                _expectError(true, err, IDeviceRegistry.NotDeviceOwner.selector, "non-owner retire");
+                _expectError(true, err, IDeviceRegistry.RegistryNotDeviceOwner.selector, "non-owner retire");
             }
         }
         vm.prank(actor);
@@ -416,7 +421,8 @@ contract SystemHandler is Test {
                 _expect(false, "a retired device was asserted");
             } catch (bytes memory err) {
                 bool paused = registry.paused();
-                bytes4 why = paused ? Pausable.EnforcedPause.selector : IDeviceRegistry.DeviceIsRetired.selector;
+                bytes4 why =
+                    paused ? Pausable.EnforcedPause.selector : IDeviceRegistry.RegistryDeviceIsRetired.selector;
                 _expectError(true, err, why, "assert of a retired device");
             }
         } catch (bytes memory err) {
@@ -436,7 +442,11 @@ contract SystemHandler is Test {
         bytes4 why =
             byOwner
                 ? IAccessControl.AccessControlUnauthorizedAccount.selector
-                : (reinstate ? IDeviceRegistry.DeviceNotSuspended.selector : IDeviceRegistry.DeviceNotActive.selector);
+                : (
+                    reinstate
+                        ? IDeviceRegistry.RegistryDeviceNotSuspended.selector
+                        : IDeviceRegistry.RegistryDeviceNotActive.selector
+                );
         vm.prank(caller);
         // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory err) = address(registry).call(
@@ -478,7 +488,7 @@ contract SystemHandler is Test {
             _expect(held > 1 && amount == held - 1, "burned other than all but one wei");
             burned += amount;
         } catch (bytes memory err) {
-            _expectError(held <= 1, err, IDeviceRegistry.NoFeesToBurn.selector, "burnCollectedFees failed");
+            _expectError(held <= 1, err, IDeviceRegistry.RegistryNoFeesToBurn.selector, "burnCollectedFees failed");
         }
         calls["burnFees"]++;
     }

@@ -5,7 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IStakingRewardsReceiver} from "../interfaces/IStakingRewardsReceiver.sol";
 
 /// @notice Test stand-in for the staking vault: records notifications and checks the tokens arrived.
-contract MockStakingRewardsReceiver is IStakingRewardsReceiver {
+contract StakingRewardsReceiverMock is IStakingRewardsReceiver {
     /// @notice The notified amount is more than the tokens received since the last notification.
     error MockNotFunded(uint256 notified, uint256 received);
     /// @notice The receiver was told to refuse notifications.

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {H3} from "../libraries/H3.sol";
 
 /// @notice Test-only: exposes the H3 library so tests can compare it with h3-js in batches.
-contract H3Harness {
+contract H3Mock {
     function isValidCell(uint64 h) external pure returns (bool) {
         return H3.isValidCell(h);
     }
