@@ -5,7 +5,7 @@
  * in-process chain and returns `{ "area.operation": gasUsed }`. Keys are sorted so that diffs
  * of the committed file are easy to read.
  */
-import { readdir, writeFile, mkdir } from "node:fs/promises";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 

@@ -20,9 +20,9 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { Hex } from "@hexmesh/protocol";
+import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "ingest.json");

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 
-import { keccak256, type MerkleLeafValue, OwnerMerkleTree, toHex } from "@hexmesh/protocol";
+import { keccak256, OwnerMerkleTree, toHex, type MerkleLeafValue } from "@hexmesh/protocol";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "merkle.json");

@@ -19,8 +19,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 
-import { type ChainIndex, ChainView, commitEpoch, computePayout, type ReportDomain } from "@hexmesh/protocol";
 import { CoverageVerifier, WorkerPoolPreparer, type CoverageWork } from "@hexmesh/oracle";
+import { ChainView, commitEpoch, computePayout, type ChainIndex, type ReportDomain } from "@hexmesh/protocol";
 import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

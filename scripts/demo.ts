@@ -7,17 +7,18 @@
  * the challenge window, claim with the proofs their API serves, and print what happened. Any failure
  * exits non-zero.
  */
-import type { Hex } from "@hexmesh/protocol";
-import { Wallet, formatEther, keccak256, toUtf8Bytes } from "ethers";
+import { formatEther, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import { network } from "hardhat";
+
+import type { Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../deploy/lib/suite.js";
 import { closeEpoch, passChallengeWindow } from "./demo/epoch.js";
 import { onboardFleet } from "./demo/fleet.js";
-import { OracleSet, claimWithOracleProof } from "./demo/oracles.js";
+import { claimWithOracleProof, OracleSet } from "./demo/oracles.js";
 import { epochReports } from "./demo/reports.js";
 import { serveJsonRpc } from "./demo/rpc.js";
-import { MESH, approveMaker, deployDemoSuite } from "./demo/suite.js";
+import { approveMaker, deployDemoSuite, MESH } from "./demo/suite.js";
 
 const EPOCHS = 3;
 const DEVICES = 48;

@@ -18,10 +18,11 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
+import { formatEther, keccak256, toUtf8Bytes, Wallet } from "ethers";
+import { network } from "hardhat";
+
 import type { Hex } from "@hexmesh/protocol";
 import { liveRound } from "@hexmesh/sim";
-import { Wallet, formatEther, keccak256, toUtf8Bytes } from "ethers";
-import { network } from "hardhat";
 
 import { suiteAddresses } from "../deploy/lib/suite.js";
 import { closeEpoch, passChallengeWindow } from "./demo/epoch.js";

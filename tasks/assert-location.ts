@@ -2,7 +2,6 @@ import { getResolution, isValidCell, latLngToCell } from "h3-js";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatDeviceId,
   formatMesh,
   openSuite,
@@ -11,6 +10,7 @@ import {
   requireNotPaused,
   sendOrDryRun,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 
 interface AssertArgs extends CommonArgs {

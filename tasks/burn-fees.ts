@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { type CommonArgs, formatMesh, openSuite, sendOrDryRun, TaskError } from "./lib/common.js";
+import { formatMesh, openSuite, sendOrDryRun, TaskError, type CommonArgs } from "./lib/common.js";
 
 /**
  * Burns the onboarding and assert fees the device registry has collected. Anyone may: the registry can

@@ -4,12 +4,12 @@ import { getAddress, isAddress, isHexString } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatMesh,
   openSuite,
   requireNotPaused,
   sendOrDryRun,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 
 interface ClaimArgs extends CommonArgs {

@@ -1,12 +1,12 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatMesh,
   openSuite,
   requireNotPaused,
   sendOrDryRun,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 
 /** Claims the signer's staking rewards. */

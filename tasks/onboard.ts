@@ -4,7 +4,6 @@ import { AbiCoder, keccak256 } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatDeviceId,
   formatMesh,
   openSuite,
@@ -13,6 +12,7 @@ import {
   sendOrDryRun,
   signPermit,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 
 /** The file an owner gets from the maker: the attestation plus the device's proof of possession. */

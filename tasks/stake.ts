@@ -1,7 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatMesh,
   openSuite,
   parseMesh,
@@ -10,6 +9,7 @@ import {
   sendOrDryRun,
   signPermit,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 
 /** Stakes MESH in one transaction: an EIP-2612 permit signed off chain, then stakeWithPermit. */

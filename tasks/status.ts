@@ -1,15 +1,15 @@
+import { getAddress, isAddress } from "ethers";
 import { cellToLatLng, getResolution, isValidCell } from "h3-js";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
-import { getAddress, isAddress } from "ethers";
 
 import {
-  type CommonArgs,
   formatDeviceId,
   formatDuration,
   formatMesh,
   openSuite,
   parseDeviceId,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 import { pendingRequests } from "./lib/requests.js";
 

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { type CommonArgs, formatMesh, openSuite, requireNotPaused, sendOrDryRun } from "./lib/common.js";
+import { formatMesh, openSuite, requireNotPaused, sendOrDryRun, type CommonArgs } from "./lib/common.js";
 import { pendingRequest } from "./lib/requests.js";
 
 /** Cancels a pending unstake request: its amount is staked again. */

@@ -1,7 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatDuration,
   formatMesh,
   openSuite,
@@ -9,6 +8,7 @@ import {
   requireNotPaused,
   sendOrDryRun,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 
 /** Requests an unstake; the amount becomes withdrawable after the vault's cooldown. */

@@ -1,12 +1,12 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import {
-  type CommonArgs,
   formatDuration,
   formatMesh,
   openSuite,
   sendOrDryRun,
   TaskError,
+  type CommonArgs,
 } from "./lib/common.js";
 import { pendingRequest } from "./lib/requests.js";
 

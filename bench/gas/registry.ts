@@ -1,15 +1,14 @@
-import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { network } from "hardhat";
 
-import { p256Device, secp256k1Device } from "../../test/helpers/registry.js";
-import type { DeviceSigner } from "../../test/helpers/registry.js";
+import { p256Device, secp256k1Device, type DeviceSigner } from "../../test/helpers/registry.js";
 import {
   CLASS_HOTSPOT,
   HOTSPOT_FEE,
   prepareOnboard,
   setupRegistry,
+  type RegistryFixture,
 } from "../../test/helpers/registryFixture.js";
-import type { RegistryFixture } from "../../test/helpers/registryFixture.js";
 import type { GasBench } from "./types.js";
 
 /** A resolution-12 cell in San Francisco and its neighbour. */

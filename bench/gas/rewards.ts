@@ -22,10 +22,10 @@ import { Wallet } from "ethers";
 import { network } from "hardhat";
 
 import {
-  MESH,
   buildTree,
   deployRewardsSystem,
   distributorDomain,
+  MESH,
   packedSignatures,
   signClaim,
   type Entry,

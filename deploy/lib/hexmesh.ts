@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 
 import { buildModule } from "@nomicfoundation/ignition-core";
-import { HardhatPluginError } from "hardhat/plugins";
 import { getAddress, id, isAddress, parseUnits, ZeroHash } from "ethers";
+import { HardhatPluginError } from "hardhat/plugins";
 
 export const MODULE_ID = "Hexmesh";
 

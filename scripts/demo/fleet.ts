@@ -4,6 +4,10 @@
  * the owner onboards (paying the class fee), asserts the location (an H3 res-12 cell) and bonds stake.
  * No top-level side effects.
  */
+import { p256 } from "@noble/curves/nist.js";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { getBytes, hexlify, keccak256, toUtf8Bytes, TypedDataEncoder } from "ethers";
+
 import {
   DEVICE_ATTESTATION_TYPES,
   DEVICE_OWNERSHIP_TYPES,
@@ -13,9 +17,6 @@ import {
   type Hex,
 } from "@hexmesh/protocol";
 import { makeFleet, type FleetOptions, type SimDevice } from "@hexmesh/sim";
-import { p256 } from "@noble/curves/nist.js";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { TypedDataEncoder, getBytes, hexlify, keccak256, toUtf8Bytes } from "ethers";
 
 import { HOTSPOT_CLASS, MAKER_ID, type Suite } from "./suite.js";
 

@@ -19,6 +19,7 @@ import {
   type StoredEpochResult,
 } from "@hexmesh/oracle";
 import type { Hex } from "@hexmesh/protocol";
+
 import type { RewardsDistributor } from "../../typechain-types/index.js";
 import { freePort } from "./rpc.js";
 

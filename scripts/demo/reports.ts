@@ -6,6 +6,8 @@
  * a beacon and a witness report sent again, a report from an unregistered key.
  * No top-level side effects.
  */
+import { getBytes, keccak256, toUtf8Bytes } from "ethers";
+
 import {
   encodeReport,
   parseReport,
@@ -19,7 +21,6 @@ import {
 } from "@hexmesh/protocol";
 import { secp256k1Signer } from "@hexmesh/protocol/node";
 import { simulateEpoch, type SimDevice, type SimulatedEpoch } from "@hexmesh/sim";
-import { getBytes, keccak256, toUtf8Bytes } from "ethers";
 
 export interface EpochReportsOptions {
   readonly domain: ReportDomain;

@@ -5,7 +5,7 @@
  * effects.
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { Wallet, formatUnits, id, keccak256, toUtf8Bytes } from "ethers";
+import { formatUnits, id, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { parseHexmeshParameters } from "../../deploy/lib/hexmesh.js";

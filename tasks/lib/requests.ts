@@ -1,4 +1,4 @@
-import { type Suite, TaskError } from "./common.js";
+import { TaskError, type Suite } from "./common.js";
 
 export interface PendingRequest {
   id: bigint;

@@ -12,7 +12,7 @@ import {
   ROLES,
   SUBNETWORK_COVERAGE,
 } from "../../deploy/lib/hexmesh.js";
-import { deployHexmeshInProcess, type HexmeshInProcess, LOCAL_PARAMETERS } from "../helpers/deploy.js";
+import { deployHexmeshInProcess, LOCAL_PARAMETERS, type HexmeshInProcess } from "../helpers/deploy.js";
 
 /** A fresh, mutable copy of the committed localhost parameters file. */
 const raw = () => JSON.parse(readFileSync(LOCAL_PARAMETERS, "utf8")) as { Hexmesh: Record<string, any> };

@@ -7,28 +7,29 @@
  * the challenge window, claim with the proofs the API serves, and check every balance to the wei
  * against the stored results.
  */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import { keccak256, toUtf8Bytes, Wallet } from "ethers";
+import * as h3 from "h3-js";
+import { network } from "hardhat";
+
 import {
   EpochRootAggregator,
-  OracleKey,
-  RootConflictError,
   indexEpoch,
+  OracleKey,
   packSignatures,
+  RootConflictError,
   type ChainContracts,
   type CoverageInputs,
   type StoredChainIndex,
   type StoredEpochResult,
 } from "@hexmesh/oracle";
 import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { expect } from "chai";
-import { Wallet, keccak256, toUtf8Bytes } from "ethers";
-import * as h3 from "h3-js";
-import { network } from "hardhat";
 
 import { suiteAddresses } from "../../deploy/lib/suite.js";
 import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
 import { onboardFleet, type ChainDevice } from "../../scripts/demo/fleet.js";
-import { OracleSet, claimWithOracleProof, type PostedEpoch } from "../../scripts/demo/oracles.js";
+import { claimWithOracleProof, OracleSet, type PostedEpoch } from "../../scripts/demo/oracles.js";
 import { epochReports } from "../../scripts/demo/reports.js";
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
 import { deployDemoSuite, type Suite } from "../../scripts/demo/suite.js";

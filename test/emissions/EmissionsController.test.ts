@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { network } from "hardhat";
 import fc from "fast-check";
+import { network } from "hardhat";
 
 import type { EmissionsController, RewardsDistributor } from "../../typechain-types/index.js";
 import {
@@ -8,10 +8,10 @@ import {
   COMPUTE,
   COVERAGE,
   DEFAULT_ADMIN_ROLE,
+  deployRewardsSystem,
   FUNDER_ROLE,
   GENESIS_ALLOCATION,
   MESH,
-  deployRewardsSystem,
   type SystemOptions,
 } from "../helpers/rewards.js";
 

@@ -6,25 +6,25 @@
 import * as h3 from "h3-js";
 
 import {
+  encodeReport,
+  keccak256,
+  makeEntropy,
+  maxRssiDbm,
+  payloadHash,
+  signBeacon,
+  signWitnessFields,
+  toHex,
   type BeaconInput,
   type BeaconReport,
   type ChainIndex,
   type DeviceRecord,
   type DeviceSigner,
   type DeviceStatus,
-  encodeReport,
   type EntropyEntry,
   type Hex,
-  keccak256,
-  makeEntropy,
-  maxRssiDbm,
   type OwnerCumulative,
-  payloadHash,
   type ReceivedReport,
   type ReportDomain,
-  signBeacon,
-  signWitnessFields,
-  toHex,
   type WitnessReport,
 } from "@hexmesh/protocol";
 import { p256Signer, secp256k1Signer } from "@hexmesh/protocol/node/signers";

@@ -9,15 +9,16 @@ import { generateKeyPairSync } from "node:crypto";
 import { p256 } from "@noble/curves/nist.js";
 import {
   AbiCoder,
-  Signature,
-  TypedDataEncoder,
-  Wallet,
   getBytes,
   hexlify,
   keccak256,
+  Signature,
+  TypedDataEncoder,
+  Wallet,
   zeroPadValue,
+  type TypedDataDomain,
+  type TypedDataField,
 } from "ethers";
-import type { TypedDataDomain, TypedDataField } from "ethers";
 
 export const DOMAIN_NAME = "Hexmesh DeviceRegistry";
 export const DOMAIN_VERSION = "1";

@@ -2,14 +2,12 @@
  * Deploys MESH + DeviceRegistry (with its linked P-256 verifier library) and sets up roles, a maker
  * and device classes. Shared by the registry tests and bench/gas/registry.ts; no top-level side effects.
  */
-import hre, { network } from "hardhat";
-import { Wallet } from "ethers";
-import type { TransactionReceipt } from "ethers";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { Wallet, type TransactionReceipt } from "ethers";
+import hre, { network } from "hardhat";
 
 import type { DeviceRegistry, MeshToken } from "../../typechain-types/index.js";
-import type { DeviceSigner } from "./registry.js";
-import { registryDomain, signAttestation } from "./registry.js";
+import { registryDomain, signAttestation, type DeviceSigner } from "./registry.js";
 
 export const MESH = (n: number | bigint) => BigInt(n) * 10n ** 18n;
 

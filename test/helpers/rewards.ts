@@ -3,18 +3,28 @@
  * token + controller + distributor + mock vault, oracle keys, EIP-712 signing the way an oracle
  * or an owner's wallet does it, and StandardMerkleTree trees. No top-level side effects.
  */
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import { Wallet, getBytes, id, keccak256, toUtf8Bytes, concat, Signature } from "ethers";
-import type { Signer, TypedDataDomain } from "ethers";
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import {
+  concat,
+  getBytes,
+  id,
+  keccak256,
+  Signature,
+  toUtf8Bytes,
+  Wallet,
+  type Signer,
+  type TypedDataDomain,
+} from "ethers";
+
+import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
 
 import type {
   EmissionsController,
   MeshToken,
-  StakingRewardsReceiverMock,
   RewardsDistributor,
+  StakingRewardsReceiverMock,
 } from "../../typechain-types/index.js";
-import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
 
 export const COVERAGE = id("hexmesh.coverage");
 export const COMPUTE = id("hexmesh.compute");

@@ -8,11 +8,11 @@ import path from "node:path";
 
 import pg from "pg";
 
-import type { Hex, ReportDomain } from "@hexmesh/protocol";
-import { makeFleet, simulateEpoch, type SimDevice } from "@hexmesh/sim/fleet";
+import type { OracleStore } from "@hexmesh/oracle";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import type { OracleStore } from "@hexmesh/oracle";
+import type { Hex, ReportDomain } from "@hexmesh/protocol";
+import { makeFleet, simulateEpoch, type SimDevice } from "@hexmesh/sim/fleet";
 
 export const BIN = path.resolve("node_modules/.bin");
 /** The oracle package's `hexmesh-oracle` bin (runs the compiled dist/; `npm run build` first). */

@@ -6,7 +6,7 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { Time } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { Signature } from "ethers";
 
-import type { MeshToken, DeviceRegistryMock, StakingVault } from "../../typechain-types/index.js";
+import type { DeviceRegistryMock, MeshToken, StakingVault } from "../../typechain-types/index.js";
 
 export const DAY = 86_400n;
 export const EPOCH = DAY;

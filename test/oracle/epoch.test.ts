@@ -3,19 +3,20 @@ import { expect } from "chai";
 import { ethers } from "ethers";
 import fc from "fast-check";
 
+import { CoverageVerifier, runCoverageEpoch } from "@hexmesh/oracle";
 import {
-  type ChainIndex,
   ChainView,
   concatChunks,
-  type ReceivedReport,
   runEpoch,
   toHex,
+  ZERO_BYTES32,
+  type ChainIndex,
+  type ReceivedReport,
   type Verifier,
   type WorkResult,
-  ZERO_BYTES32,
 } from "@hexmesh/protocol";
-import { CoverageVerifier, runCoverageEpoch } from "@hexmesh/oracle";
 import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
+
 import { CHAIN_ID, DOMAIN, EPOCH_END, EPOCH_START, REGISTRY, shuffled } from "../helpers/oracle.js";
 
 const fleet = makeFleet({

@@ -1,24 +1,25 @@
 import { expect } from "chai";
-import { Interface, Wallet, ZeroAddress, id } from "ethers";
+import { id, Interface, Wallet, ZeroAddress } from "ethers";
 
 import {
+  deviceIdOf,
+  DeviceStatus,
   DOMAIN_NAME,
   DOMAIN_VERSION,
-  DeviceStatus,
   MakerStatus,
-  deviceIdOf,
   secp256k1Device,
 } from "../helpers/registry.js";
 import {
   CLASS_HOTSPOT,
+  coverageRun,
+  createRegistryNetwork,
+  deployRegistry,
   HOTSPOT_FEE,
   MAKER_ALLOWANCE,
   MAKER_ID,
-  deployRegistry,
   prepareOnboard,
   setupRegistry,
 } from "../helpers/registryFixture.js";
-import { coverageRun, createRegistryNetwork } from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 

@@ -1,22 +1,27 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import { ZeroAddress, id } from "ethers";
+import { id, ZeroAddress } from "ethers";
 import * as h3 from "h3-js";
 
-import { cellToUint, deviceIdOf, p256Device, secp256k1Device } from "../helpers/registry.js";
-import type { DeviceSigner } from "../helpers/registry.js";
+import {
+  cellToUint,
+  deviceIdOf,
+  p256Device,
+  secp256k1Device,
+  type DeviceSigner,
+} from "../helpers/registry.js";
 import {
   ASSERT_FEE,
   CLASS_HOTSPOT,
   CLASS_LIGHT,
-  HOTSPOT_FEE,
-  LIGHT_FEE,
   coverageRun,
   createRegistryNetwork,
+  HOTSPOT_FEE,
+  LIGHT_FEE,
   prepareOnboard,
   setupRegistry,
+  type RegistryFixture,
 } from "../helpers/registryFixture.js";
-import type { RegistryFixture } from "../helpers/registryFixture.js";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 

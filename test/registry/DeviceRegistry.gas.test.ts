@@ -1,12 +1,23 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import * as h3 from "h3-js";
 
-import { cellToUint, deviceIdOf, p256Device, secp256k1Device } from "../helpers/registry.js";
-import type { DeviceSigner } from "../helpers/registry.js";
-import { CLASS_HOTSPOT, HOTSPOT_FEE, prepareOnboard, setupRegistry } from "../helpers/registryFixture.js";
-import type { RegistryFixture } from "../helpers/registryFixture.js";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { coverageRun, createRegistryNetwork } from "../helpers/registryFixture.js";
+import {
+  cellToUint,
+  deviceIdOf,
+  p256Device,
+  secp256k1Device,
+  type DeviceSigner,
+} from "../helpers/registry.js";
+import {
+  CLASS_HOTSPOT,
+  coverageRun,
+  createRegistryNetwork,
+  HOTSPOT_FEE,
+  prepareOnboard,
+  setupRegistry,
+  type RegistryFixture,
+} from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 

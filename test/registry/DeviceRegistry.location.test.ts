@@ -1,10 +1,12 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import * as h3 from "h3-js";
 
+import type { ERC1271WalletMock } from "../../typechain-types/index.js";
 import {
-  DeviceStatus,
   cellToUint,
+  DeviceStatus,
   p256Device,
   registryDomain,
   secp256k1Device,
@@ -12,15 +14,13 @@ import {
 } from "../helpers/registry.js";
 import {
   ASSERT_FEE,
+  createRegistryNetwork,
   HOTSPOT_FEE,
   onboardedDeviceId,
   prepareOnboard,
   setupRegistry,
+  type RegistryFixture,
 } from "../helpers/registryFixture.js";
-import type { RegistryFixture } from "../helpers/registryFixture.js";
-import type { ERC1271WalletMock } from "../../typechain-types/index.js";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { createRegistryNetwork } from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 

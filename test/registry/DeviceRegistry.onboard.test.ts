@@ -1,15 +1,16 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import { Signature, Wallet, ZeroAddress, zeroPadValue } from "ethers";
 
 import {
-  DeviceStatus,
-  KeyType,
-  MakerStatus,
-  P256_N,
   deviceIdOf,
+  DeviceStatus,
   encodeRS,
   keyIdOf,
+  KeyType,
+  MakerStatus,
   malleate,
+  P256_N,
   p256Device,
   registryDomain,
   secp256k1Device,
@@ -20,18 +21,18 @@ import {
   CLASS_DISABLED,
   CLASS_HOTSPOT,
   CLASS_LIGHT,
+  createRegistryNetwork,
+  deployRegistry,
   HOTSPOT_FEE,
   LIGHT_FEE,
   MAKER_ALLOWANCE,
   MAKER_ID,
-  deployRegistry,
   onboardedDeviceId,
   prepareOnboard,
   setupRegistry,
+  type OnboardCall,
+  type RegistryFixture,
 } from "../helpers/registryFixture.js";
-import type { OnboardCall, RegistryFixture } from "../helpers/registryFixture.js";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { createRegistryNetwork } from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 

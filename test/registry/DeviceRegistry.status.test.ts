@@ -2,9 +2,14 @@ import { expect } from "chai";
 import { ZeroAddress } from "ethers";
 import * as h3 from "h3-js";
 
-import { DeviceStatus, cellToUint, deviceIdOf, p256Device, secp256k1Device } from "../helpers/registry.js";
-import { HOTSPOT_FEE, onboardedDeviceId, prepareOnboard, setupRegistry } from "../helpers/registryFixture.js";
-import { createRegistryNetwork } from "../helpers/registryFixture.js";
+import { cellToUint, deviceIdOf, DeviceStatus, p256Device, secp256k1Device } from "../helpers/registry.js";
+import {
+  createRegistryNetwork,
+  HOTSPOT_FEE,
+  onboardedDeviceId,
+  prepareOnboard,
+  setupRegistry,
+} from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 

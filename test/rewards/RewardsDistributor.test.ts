@@ -1,32 +1,32 @@
 import { expect } from "chai";
-import { network } from "hardhat";
 import {
-  Signature,
-  TypedDataEncoder,
-  Wallet,
   concat,
   getBytes,
   hexlify,
   keccak256,
+  Signature,
   toBeHex,
   toUtf8Bytes,
+  TypedDataEncoder,
+  Wallet,
+  type Wallet as WalletT,
 } from "ethers";
-import type { Wallet as WalletT } from "ethers";
+import { network } from "hardhat";
 
 import type { ERC1271WalletMock, RewardsDistributor } from "../../typechain-types/index.js";
 import {
+  buildTree,
+  byAddress,
   CLAIM_TYPES,
   COMPUTE,
   COVERAGE,
+  DEFAULT_ADMIN_ROLE,
+  deployRewardsSystem,
+  distributorDomain,
   EPOCH_ROOT_TYPES,
   FUNDER_ROLE,
   GUARDIAN_ROLE,
-  DEFAULT_ADMIN_ROLE,
   MESH,
-  buildTree,
-  byAddress,
-  deployRewardsSystem,
-  distributorDomain,
   oracleWallets,
   packedSignatures,
   proofOf,

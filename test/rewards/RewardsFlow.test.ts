@@ -3,15 +3,15 @@ import { network } from "hardhat";
 
 import type { RewardsDistributor } from "../../typechain-types/index.js";
 import {
+  buildTree,
+  byAddress,
   COMPUTE,
   COVERAGE,
+  deployRewardsSystem,
+  distributorDomain,
   FUNDER_ROLE,
   GENESIS_ALLOCATION,
   MESH,
-  buildTree,
-  byAddress,
-  deployRewardsSystem,
-  distributorDomain,
   oracleWallets,
   packedSignatures,
   proofOf,

@@ -11,7 +11,19 @@
 import { p256 } from "@noble/curves/nist.js";
 import { secp256k1 } from "@noble/curves/secp256k1.js";
 import { expect } from "chai";
-import { Signature, SigningKey, TypedDataEncoder, Wallet, concat, getBytes, hexlify, id } from "ethers";
+import { concat, getBytes, hexlify, id, Signature, SigningKey, TypedDataEncoder, Wallet } from "ethers";
+
+import { CoverageVerifier, type Reason } from "@hexmesh/oracle";
+import {
+  beaconDigest,
+  ChainView,
+  separatorOf,
+  signBeaconFields,
+  signWitnessFields,
+  type BeaconReport,
+  type ReceivedReport,
+  type WitnessReport,
+} from "@hexmesh/protocol";
 
 import type {
   DeviceRegistry,
@@ -20,46 +32,39 @@ import type {
   RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
-import { CoverageVerifier, type Reason } from "@hexmesh/oracle";
-import {
-  beaconDigest,
-  type BeaconReport,
-  ChainView,
-  type ReceivedReport,
-  separatorOf,
-  signBeaconFields,
-  signWitnessFields,
-  type WitnessReport,
-} from "@hexmesh/protocol";
 import {
   DOMAIN,
   EPOCH_START,
-  World,
   makeBeacon,
   makeWitness,
   p256SignerFromSeed,
   received,
   secpSignerFromSeed,
+  World,
 } from "../helpers/oracle.js";
 import {
-  OWNERSHIP_TYPES,
-  P256_N,
-  SECP256K1_N,
   deviceIdOf,
   malleate,
+  OWNERSHIP_TYPES,
+  P256_N,
   p256Device,
   registryDomain,
+  SECP256K1_N,
   secp256k1Device,
   signLocation,
   toWord,
   type DeviceSigner,
 } from "../helpers/registry.js";
-import { createRegistryNetwork, deployRegistry, prepareOnboard } from "../helpers/registryFixture.js";
-import type { RegistryFixture } from "../helpers/registryFixture.js";
 import {
-  COVERAGE,
+  createRegistryNetwork,
+  deployRegistry,
+  prepareOnboard,
+  type RegistryFixture,
+} from "../helpers/registryFixture.js";
+import {
   buildTree,
   byAddress,
+  COVERAGE,
   distributorDomain,
   oracleWallets,
   packedSignatures,

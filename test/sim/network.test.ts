@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import * as h3 from "h3-js";
 
+import { DEFAULT_COVERAGE_PARAMS, REASONS, type Reason } from "@hexmesh/oracle";
 import { haversineM } from "@hexmesh/protocol";
-import { REASONS, type Reason } from "@hexmesh/oracle";
-import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
 import { analyse, runSimulation, type SimRun } from "@hexmesh/sim/analysis";
 import { ACTS, simulateNetworkEpoch } from "@hexmesh/sim/network";
 import { buildReport } from "@hexmesh/sim/report";
-import { ADVERSARY_KINDS, FARM_SIZE, RING_SIZE, buildWorld, type DeviceKind } from "@hexmesh/sim/world";
+import { ADVERSARY_KINDS, buildWorld, FARM_SIZE, RING_SIZE, type DeviceKind } from "@hexmesh/sim/world";
+
 import { near } from "../helpers/approx.js";
 
 const SHARES = {

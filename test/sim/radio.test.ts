@@ -3,16 +3,17 @@ import { expect } from "chai";
 import { fsplDb } from "@hexmesh/protocol";
 import {
   ENVIRONMENTS,
-  RURAL_MODEL,
-  URBAN_SIGMA_DB,
   linkEnvironment,
   linkShadowDb,
   maxRangeM,
   medianPathLossDb,
   radioHorizonM,
+  RURAL_MODEL,
   sensitivityDbm,
   sigmaDb,
+  URBAN_SIGMA_DB,
 } from "@hexmesh/sim/radio";
+
 import { near } from "../helpers/approx.js";
 
 const F = 903_900_000;

@@ -1,12 +1,13 @@
-import { expect } from "chai";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
+import { expect } from "chai";
+
 import { findSolidityFiles, runStaticChecks, type CheckResult } from "../../scripts/static/lib/checker.js";
 import { RULES } from "../../scripts/static/lib/rules.js";
 import { Suppressions } from "../../scripts/static/lib/suppress.js";
-import { ROOT, display, expectedFindings, fixture, lineOf, runHardhatScript } from "../helpers/static.js";
+import { display, expectedFindings, fixture, lineOf, ROOT, runHardhatScript } from "../helpers/static.js";
 
 const BAD = {
   "call-before-write": "CallBeforeWriteBad.sol",
@@ -155,7 +156,7 @@ describe("static checks (Slang syntax tree)", function () {
       const file = path.join(dir, "token", "Broken.sol");
       writeFileSync(
         file,
-        'pragma solidity ^0.8.28;\nimport {Gone} from "./Gone..js";\ncontract Broken {\n    function f() external {}\n}\n',
+        'pragma solidity ^0.8.28;\nimport {Gone} from "./Gone.sol";\ncontract Broken {\n    function f() external {}\n}\n',
       );
       const broken = await runStaticChecks(dir, [file]);
       expect(broken.problems.map((p) => `${p.file}: ${p.message}`)).to.deep.equal([

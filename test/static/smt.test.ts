@@ -1,8 +1,8 @@
 import { expect } from "chai";
 
+import { runSmt, SolcWorker, withoutUnchecked, type SmtReport } from "../../scripts/static/lib/smt.js";
 import { loadProgram } from "../../scripts/static/lib/solidity.js";
-import { SolcWorker, runSmt, withoutUnchecked, type SmtReport } from "../../scripts/static/lib/smt.js";
-import { ROOT, display, fixture, lineOf, runHardhatScript } from "../helpers/static.js";
+import { display, fixture, lineOf, ROOT, runHardhatScript } from "../helpers/static.js";
 
 const SAFE = fixture("SmtSafeLib.sol");
 const OVERFLOW = fixture("SmtOverflowLib.sol");

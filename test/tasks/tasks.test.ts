@@ -7,11 +7,15 @@ import path from "node:path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
+import { Wallet } from "ethers";
 import { getResolution, latLngToCell } from "h3-js";
 import hre, { network } from "hardhat";
 
+import { distributorDomain, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
+
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
 import { deploySuite } from "../../deploy/lib/suite.js";
+import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
 import type {
   DeviceRegistry,
   EmissionsController,
@@ -19,11 +23,8 @@ import type {
   RewardsDistributor,
   StakingVault,
 } from "../../typechain-types/index.js";
-import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
-import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
-import { distributorDomain, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
-import { Wallet } from "ethers";
+import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
 
 const M = (n: string) => parseMesh(n);
 // Hardhat's well-known development key #5: the maker signer in deploy/parameters/localhost.json.

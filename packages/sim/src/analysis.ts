@@ -6,11 +6,12 @@
  */
 import { REASONS, runCoverageEpoch, type CoverageOptions, type CoverageWork } from "@hexmesh/oracle";
 import { toHex, type ChainIndex, type EpochResult } from "@hexmesh/protocol";
+
 import { ACTS, simulateNetworkEpoch, type SimulatedNetworkEpoch } from "./network.js";
 import {
+  buildWorld,
   DEVICE_KINDS,
   HARDWARE,
-  buildWorld,
   worldChainIndex,
   type DeviceKind,
   type World,

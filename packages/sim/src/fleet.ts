@@ -7,24 +7,25 @@
 import * as h3 from "h3-js";
 
 import {
-  type BeaconReport,
-  type DeviceRecord,
   encodeReport,
   ENTROPY_INTERVAL_MS,
-  type EntropyEntry,
   keccak256,
   makeEntropy,
   maxRssiDbm,
   payloadHash,
-  type ReceivedReport,
-  type ReportDomain,
   signBeacon,
   signWitnessFields,
   toHex,
+  type BeaconReport,
+  type DeviceRecord,
+  type DeviceSigner,
+  type EntropyEntry,
+  type ReceivedReport,
+  type ReportDomain,
   type WitnessReport,
 } from "@hexmesh/protocol";
-import type { DeviceSigner } from "@hexmesh/protocol";
 import { p256Signer, secp256k1Signer } from "@hexmesh/protocol/node";
+
 import { mix32 } from "./radio.js";
 
 export interface SimDevice {

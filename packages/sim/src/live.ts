@@ -6,13 +6,14 @@
  */
 import {
   encodeReport,
-  type EntropyEntry,
   keccak256,
-  type ReportDomain,
   signBeacon,
   toHex,
+  type EntropyEntry,
+  type ReportDomain,
 } from "@hexmesh/protocol";
-import { GridLinks, Rng, plausibleWitness, type SimDevice } from "./fleet.js";
+
+import { GridLinks, plausibleWitness, Rng, type SimDevice } from "./fleet.js";
 
 export interface LiveRound {
   /** Beacons, to send first. */

@@ -12,40 +12,41 @@
  */
 import * as h3 from "h3-js";
 
+import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
 import {
   beaconDigest,
-  type BeaconFields,
   beaconPayload,
   encodeReport,
   ENTROPY_INTERVAL_MS,
-  type EntropyEntry,
   fsplDb,
   haversineM,
-  type Hex,
   keccak256,
   loraSnrFloorDb,
   makeEntropy,
   noiseFloorDbm,
   payloadHash,
-  type ReceivedReport,
   separatorOf,
   toHex,
   witnessDigest,
+  type BeaconFields,
+  type EntropyEntry,
+  type Hex,
+  type ReceivedReport,
   type WitnessFields,
 } from "@hexmesh/protocol";
-import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
+
 import { Rng } from "./fleet.js";
 import {
   INDOOR_LOSS_DB,
-  NOISE_FIGURE_DB,
-  SNR_SATURATION_DB,
   linkEnvironment,
   linkShadowDb,
   maxRangeM,
   medianPathLossDb,
   mix32,
+  NOISE_FIGURE_DB,
   radioHorizonM,
   sigmaDb,
+  SNR_SATURATION_DB,
 } from "./radio.js";
 import { HARDWARE, type World, type WorldDevice } from "./world.js";
 

@@ -7,10 +7,11 @@ import * as prettier from "prettier";
 import * as vega from "vega";
 import * as vl from "vega-lite";
 
-import type { SimAnalysis } from "./analysis.js";
-import { DEVICE_KINDS, KIND_DESCRIPTION, SITES, type DeviceKind } from "./world.js";
-import { HATA_MAX_HM, INDOOR_LOSS_DB, NOISE_FIGURE_DB, RURAL_MODEL, URBAN_SIGMA_DB } from "./radio.js";
 import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
+
+import type { SimAnalysis } from "./analysis.js";
+import { HATA_MAX_HM, INDOOR_LOSS_DB, NOISE_FIGURE_DB, RURAL_MODEL, URBAN_SIGMA_DB } from "./radio.js";
+import { DEVICE_KINDS, KIND_DESCRIPTION, SITES, type DeviceKind } from "./world.js";
 
 export interface ReportFiles {
   readonly markdown: string;

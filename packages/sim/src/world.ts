@@ -10,14 +10,15 @@
 import * as h3 from "h3-js";
 
 import {
+  keccak256,
+  toHex,
   type ChainIndex,
   type DeviceRecord,
   type DeviceSigner,
   type Hex,
-  keccak256,
   type ReportDomain,
-  toHex,
 } from "@hexmesh/protocol";
+
 import { Rng, signerFor } from "./fleet.js";
 import type { Environment } from "./radio.js";
 

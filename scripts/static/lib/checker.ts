@@ -4,10 +4,10 @@ import path from "node:path";
 
 import { Analyzer, functionInfo, isFunctionLike } from "./model.js";
 import {
-  RULES,
   checkCallBeforeWrite,
   checkMissingEvent,
   checkUnboundedLoops,
+  RULES,
   type Finding,
 } from "./rules.js";
 import { descendants, loadProgram } from "./solidity.js";

@@ -6,13 +6,13 @@
  * OpenZeppelin's.
  */
 import {
-  NK,
-  TK,
   child,
   childrenWith,
   code,
   descendants,
   hasTerminal,
+  NK,
+  TK,
   variant,
   type Program,
   type SolNode,

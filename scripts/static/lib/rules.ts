@@ -6,8 +6,8 @@
  *   set, or a memory copy of either);
  * - missing-event: an external/public state-changing function that emits no event on any path.
  */
-import { NK, TK, child, childrenWith, code, descendants, variant, type SolNode } from "./solidity.js";
 import { callArguments, qualifiedName, type Analyzer, type Effect, type FunctionInfo } from "./model.js";
+import { child, childrenWith, code, descendants, NK, TK, variant, type SolNode } from "./solidity.js";
 
 export const RULES = ["call-before-write", "unbounded-loop", "missing-event"] as const;
 export type RuleId = (typeof RULES)[number];

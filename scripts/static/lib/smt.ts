@@ -19,12 +19,12 @@ import { fileURLToPath } from "node:url";
 import { ALL_RULES, SMT_RULES } from "./checker.js";
 import { functionInfo } from "./model.js";
 import {
-  NK,
-  TK,
   child,
   code,
   descendants,
   loadProgram,
+  NK,
+  TK,
   variant,
   type SolNode,
   type SourceFile,

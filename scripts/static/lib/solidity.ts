@@ -11,8 +11,8 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
-import { CompilationBuilder } from "@nomicfoundation/slang/compilation";
 import type { BindingGraph } from "@nomicfoundation/slang/bindings";
+import { CompilationBuilder } from "@nomicfoundation/slang/compilation";
 import {
   NonterminalKind,
   TerminalKind,

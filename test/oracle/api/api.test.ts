@@ -10,12 +10,12 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 
-import { ClaimProofs, buildApi, type ApiLimits } from "@hexmesh/oracle";
-import { ENTROPY_INTERVAL_MS, entropyValue, type Hex, OwnerMerkleTree } from "@hexmesh/protocol";
+import { buildApi, ClaimProofs, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
 import { EntropyService } from "@hexmesh/oracle/service/entropy";
 import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import type { StoredEpochResult } from "@hexmesh/oracle";
+import { ENTROPY_INTERVAL_MS, entropyValue, OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
+
 import { simulated } from "../../helpers/service.js";
 
 const LIMITS: ApiLimits = {

@@ -3,13 +3,13 @@
  * in-process chain: the same JsonRpcApiProvider code as a node URL, answer cache included).
  */
 import { expect } from "chai";
-import { BrowserProvider, Wallet, ZeroHash, id } from "ethers";
+import { BrowserProvider, id, Wallet, ZeroHash } from "ethers";
 import { network } from "hardhat";
 
-import { type Hex, OwnerMerkleTree } from "@hexmesh/protocol";
-import { EpochRootAggregator } from "@hexmesh/oracle";
-import { OracleKey } from "@hexmesh/oracle";
-import { MESH, deployRewardsSystem } from "../../helpers/rewards.js";
+import { EpochRootAggregator, OracleKey } from "@hexmesh/oracle";
+import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
+
+import { deployRewardsSystem, MESH } from "../../helpers/rewards.js";
 
 /** A rewards system on a fresh in-process chain with epoch 0 distributed, and a signed root for it. */
 async function epochZeroReady() {

@@ -11,24 +11,22 @@
  *
  * In both cases the poster's nonce grows by exactly one and the distributor holds our root.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { JsonRpcProvider, NonceManager, Wallet, ZeroHash, id } from "ethers";
+import { id, JsonRpcProvider, NonceManager, Wallet, ZeroHash } from "ethers";
+
+import { EpochRootAggregator, EpochService, OracleKey, type ChainContracts } from "@hexmesh/oracle";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 
 import { MeshToken__factory, RewardsDistributor__factory } from "../../../typechain-types/index.js";
-import type { ChainContracts } from "@hexmesh/oracle";
-import { type Hex, OwnerMerkleTree } from "@hexmesh/protocol";
-import { OracleKey } from "@hexmesh/oracle";
-import { EpochService } from "@hexmesh/oracle";
-import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { EpochRootAggregator } from "@hexmesh/oracle";
-import { BIN, freePort, stopProcessGroup, waitForRpc } from "../../helpers/service.js";
 import { coverageRun } from "../../helpers/gas.js";
+import { BIN, freePort, stopProcessGroup, waitForRpc } from "../../helpers/service.js";
 
 // Anvil's first default account (public test key).
 const DEPLOYER_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";

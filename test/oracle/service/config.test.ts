@@ -6,6 +6,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { ConfigError, loadConfig, validateConfig } from "@hexmesh/oracle";
+
 import { spawnCli } from "../../helpers/service.js";
 
 const ADDR = `0x${"11".repeat(20)}`;

@@ -15,10 +15,11 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import type { ChainIndex } from "@hexmesh/protocol";
 import { runCoverageEpoch } from "@hexmesh/oracle";
-import { Rng } from "@hexmesh/sim/fleet";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import type { ChainIndex } from "@hexmesh/protocol";
+import { Rng } from "@hexmesh/sim/fleet";
+
 import {
   DOMAIN,
   EPOCH_END,

@@ -9,14 +9,15 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { type Hex, keccak256, makeEntropy, parseReport, toHex } from "@hexmesh/protocol";
-import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import {
   StoreConflictError,
   type ReportInput,
   type StoredEpochResult,
   type VerdictRow,
 } from "@hexmesh/oracle";
+import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
+import { keccak256, makeEntropy, parseReport, toHex, type Hex } from "@hexmesh/protocol";
+
 import {
   dropPgSchema,
   freshPgSchema,

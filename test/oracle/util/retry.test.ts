@@ -1,6 +1,7 @@
 /** Bounded retries of RPC round trips (packages/oracle/src/util/retry.ts). */
-import { isTransient, withRetry } from "@hexmesh/oracle";
 import { expect } from "chai";
+
+import { isTransient, withRetry } from "@hexmesh/oracle";
 
 describe("oracle / retry", function () {
   it("retries RPC failures with bounded backoff and never retries a revert", async function () {

@@ -3,20 +3,6 @@ import { ethers } from "ethers";
 import * as h3 from "h3-js";
 
 import {
-  beaconPayload,
-  type BeaconReport,
-  ChainView,
-  concatChunks,
-  encodeReport,
-  formatWad,
-  payloadHash,
-  type ReceivedReport,
-  signBeaconFields,
-  signWitnessFields,
-  toHex,
-  type WitnessReport,
-} from "@hexmesh/protocol";
-import {
   CoverageVerifier,
   DEFAULT_COVERAGE_PARAMS,
   REASONS,
@@ -24,6 +10,21 @@ import {
   type Reason,
   type Verdict,
 } from "@hexmesh/oracle";
+import {
+  beaconPayload,
+  ChainView,
+  concatChunks,
+  encodeReport,
+  formatWad,
+  payloadHash,
+  signBeaconFields,
+  signWitnessFields,
+  toHex,
+  type BeaconReport,
+  type ReceivedReport,
+  type WitnessReport,
+} from "@hexmesh/protocol";
+
 import {
   DOMAIN,
   EPOCH_END,

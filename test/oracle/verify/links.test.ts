@@ -1,8 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { ClaimLog, MissProbability, type OneWayRule } from "@hexmesh/oracle/verify/links";
 import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
+import { ClaimLog, MissProbability, type OneWayRule } from "@hexmesh/oracle/verify/links";
+
 import { near } from "../../helpers/approx.js";
 
 const RULE: OneWayRule = DEFAULT_COVERAGE_PARAMS.oneWayLinks!;

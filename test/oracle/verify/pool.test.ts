@@ -12,6 +12,7 @@ import {
   WorkerPoolPreparer,
 } from "@hexmesh/oracle";
 import { ChainView, toHex } from "@hexmesh/protocol";
+
 import { EPOCH_START, makeBeacon, makeWitness, received, World } from "../../helpers/oracle.js";
 
 const run = promisify(execFile);

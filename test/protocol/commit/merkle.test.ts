@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { ethers } from "ethers";
 import fc from "fast-check";
 
-import { type Hex, type MerkleLeafValue, OwnerMerkleTree, toHex } from "@hexmesh/protocol";
+import { OwnerMerkleTree, toHex, type Hex, type MerkleLeafValue } from "@hexmesh/protocol";
 
 const owner = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => toHex(b));
 const amount = fc.oneof(

@@ -2,6 +2,7 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { expect } from "chai";
 import fc from "fast-check";
 
+import { toHex as hex } from "@hexmesh/protocol";
 import {
   KECCAK_WASM,
   keccak256,
@@ -9,7 +10,6 @@ import {
   keccak256IntoJs,
   Keccak256Stream,
 } from "@hexmesh/protocol/crypto/keccak";
-import { toHex as hex } from "@hexmesh/protocol";
 
 describe("oracle / keccak256", function () {
   it("runs the WebAssembly permutation on this Node", function () {

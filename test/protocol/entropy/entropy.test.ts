@@ -6,8 +6,8 @@ import {
   ENTROPY_VALIDITY_MS,
   EntropyLog,
   entropyValue,
-  type Hex,
   makeEntropy,
+  type Hex,
 } from "@hexmesh/protocol";
 
 const BLOCK = ethers.keccak256(ethers.toUtf8Bytes("block")) as Hex;

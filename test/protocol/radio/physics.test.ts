@@ -10,6 +10,7 @@ import {
   noiseFloorDbm,
   US915,
 } from "@hexmesh/protocol";
+
 import { near } from "../../helpers/approx.js";
 
 const rad = (deg: number) => (deg * Math.PI) / 180;

@@ -5,13 +5,12 @@ import { ethers } from "ethers";
 import fc from "fast-check";
 import secp256k1 from "secp256k1";
 
+import { SignatureChecker } from "@hexmesh/oracle/verify/signatures";
 import {
   beaconDigest,
-  type BeaconFields,
   beaconPayload,
   domainSeparator,
   ethersDomain,
-  type Hex,
   keyIdOf,
   payloadHash,
   REPORT_TYPES,
@@ -20,10 +19,12 @@ import {
   signWitness,
   toHex,
   witnessDigest,
+  type BeaconFields,
+  type Hex,
   type WitnessFields,
 } from "@hexmesh/protocol";
 import { p256Signer, secp256k1Signer } from "@hexmesh/protocol/node/signers";
-import { SignatureChecker } from "@hexmesh/oracle/verify/signatures";
+
 import { DOMAIN, localEntropy, p256SignerFromSeed, secpSignerFromSeed } from "../../helpers/oracle.js";
 
 const hex32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => toHex(b));

@@ -6,11 +6,12 @@ import {
   isCanonicalReportText,
   MAX_REPORT_LENGTH,
   PARSE_ERROR_CODES,
-  type ParseErrorCode,
   parseReport,
   parseReportSlow,
+  type ParseErrorCode,
   type Report,
 } from "@hexmesh/protocol";
+
 import { DOMAIN, EPOCH_START, makeBeacon, makeWitness, World } from "../../helpers/oracle.js";
 
 function fixtures(): { beacon: Report; witness: Report } {

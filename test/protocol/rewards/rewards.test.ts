@@ -8,19 +8,20 @@ import {
   ChainIndexError,
   ChainView,
   computePayout,
-  type DeviceWork,
   formatWad,
   frac,
-  type Fraction,
-  HIP104_LEVELS,
   hip15Table,
+  HIP104_LEVELS,
   PayoutError,
   splitPool,
   toWad,
   WAD,
   witnessUnits,
+  type DeviceWork,
+  type Fraction,
   type WorkResult,
 } from "@hexmesh/protocol";
+
 import { BASE_LAT, BASE_LNG, World } from "../../helpers/oracle.js";
 
 const f = (x: Fraction) => `${x.num}/${x.den}`;

@@ -6,10 +6,11 @@ import {
   coverageDensity,
   coveragePools,
   CoverageWeighting,
+  WAD,
   type DeviceEntry,
   type DeviceWork,
-  WAD,
 } from "@hexmesh/protocol";
+
 import { World } from "../../helpers/oracle.js";
 
 const THIRD = 333_333_333_333_333_333n; // 1/3 at 18 decimals, rounded down

@@ -20,14 +20,15 @@
  * epochs with no eligible work, and amounts of unbonded devices. It keeps the invariant the
  * distributor enforces, totalCumulative ≤ total funded, and nothing funded is ever stranded.
  */
-import type { TypedEventLog } from "@hexmesh/contracts";
 import type {
   DeviceRegistry,
   EmissionsController,
   RewardsDistributor,
   StakingVault,
+  TypedEventLog,
 } from "@hexmesh/contracts";
 import type { ChainIndex, DeviceKey, DeviceStatus, Hex, OwnerBond, OwnerCumulative } from "@hexmesh/protocol";
+
 import { withRetry, type RetryOptions } from "../util/retry.js";
 
 export interface ChainContracts {

@@ -13,6 +13,7 @@ import { recoverAddress, type Signer, type TypedDataDomain } from "ethers";
 
 import type { RewardsDistributor } from "@hexmesh/contracts";
 import type { EpochRoot, Hex } from "@hexmesh/protocol";
+
 import { withRetry, type RetryOptions } from "../util/retry.js";
 import {
   distributorDomain,

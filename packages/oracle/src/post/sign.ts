@@ -7,10 +7,10 @@
  * chain kills every signature gathered for the old one. Signatures are 65-byte r ‖ s ‖ v, low s.
  */
 import {
-  Signature,
-  TypedDataEncoder,
   getBytes,
   hexlify,
+  Signature,
+  TypedDataEncoder,
   type BaseWallet,
   type TypedDataDomain,
 } from "ethers";

@@ -7,8 +7,9 @@ import {
   RewardsDistributor__factory,
   StakingVault__factory,
 } from "@hexmesh/contracts";
-import type { ChainContracts } from "../chain/indexer.js";
 import type { Hex } from "@hexmesh/protocol";
+
+import type { ChainContracts } from "../chain/indexer.js";
 import { withRetry } from "../util/retry.js";
 
 export interface SuiteAddresses {

@@ -4,7 +4,8 @@
  * for a slot it already published. With several ingest processes on one PostgreSQL database, the
  * first entry stored for a slot wins and the others adopt it.
  */
-import { ENTROPY_INTERVAL_MS, type EntropyEntry, type Hex, makeEntropy } from "@hexmesh/protocol";
+import { ENTROPY_INTERVAL_MS, makeEntropy, type EntropyEntry, type Hex } from "@hexmesh/protocol";
+
 import { StoreConflictError, type OracleStore } from "../store/types.js";
 
 export class EntropyService {

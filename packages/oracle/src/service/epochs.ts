@@ -7,8 +7,9 @@
  *   post    post with k verified signatures, once (EpochRootAggregator), record the outcome
  *   pull    copy an epoch's inputs (reports with receive times, entropy) from an ingest peer
  */
-import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
 import type { Wallet } from "ethers";
+
+import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
 
 import { epochWindow, indexEpoch, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
 import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post/aggregator.js";

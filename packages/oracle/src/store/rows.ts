@@ -1,5 +1,6 @@
 /** Row <-> record conversions shared by both backends (column names are the same in both). */
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
+
 import { fromJson, toJson } from "./json.js";
 import type {
   OwnerAmount,

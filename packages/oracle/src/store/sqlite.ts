@@ -12,17 +12,18 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
+
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
-  RESULT_COLUMNS,
-  VERDICT_COLUMNS,
   entropyFromRow,
   postFromRow,
   reportFromRow,
+  RESULT_COLUMNS,
   resultFromRow,
   resultToRow,
   signatureFromRow,
+  VERDICT_COLUMNS,
   verdictFromRow,
   verdictToRow,
 } from "./rows.js";

@@ -34,35 +34,36 @@
  * (reason, selected, units: state.ts): no object or string per report.
  */
 import {
-  type ChainIndex,
-  type ChainView,
   coarseRegionResolver,
   COVERAGE_METRICS,
   coveragePools,
   CoverageWeighting,
+  EntropyLog,
+  runEpoch,
+  type ChainIndex,
+  type ChainView,
   type DeviceWork,
   type EntropyEntry,
-  EntropyLog,
   type EpochResult,
   type ReceivedReport,
   type RegionResolver,
-  runEpoch,
   type Verifier,
   type WorkResult,
 } from "@hexmesh/protocol";
-import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
+
 import { ClaimLog } from "./links.js";
+import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
 import { WorkerPoolPreparer } from "./pool.js";
 import { InlinePreparer, type ReportPreparer } from "./prepare.js";
 import { CODE } from "./reasons.js";
 import { encodeVerdicts, toVerdicts, type Verdict } from "./record.js";
 import { beaconPass, checkBeacon } from "./rules/beacon.js";
-import { type DeviceLinkTest, oneWayLinksPass } from "./rules/one-way-links.js";
+import { oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
 import { reciprocityPass } from "./rules/reciprocity.js";
 import { checkReport } from "./rules/report.js";
 import { witnessPass } from "./rules/witness.js";
 import { WitnessSelection } from "./selection.js";
-import { type BeaconState, EpochState } from "./state.js";
+import { EpochState, type BeaconState } from "./state.js";
 import { KIND_BEACON, KIND_MALFORMED, type ReportTable } from "./table.js";
 
 export type { Verdict } from "./record.js";

@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 
 import type { DeviceKey, ReceivedReport, ReportDomain } from "@hexmesh/protocol";
+
 import type { BatchListener, ReportPreparer } from "./prepare.js";
 import { ReportTable } from "./table.js";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./worker.js";

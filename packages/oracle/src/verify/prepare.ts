@@ -7,19 +7,20 @@
  */
 import {
   beaconDigestInto,
-  type DeviceKey,
-  type Hex,
   keccak256Into,
+  keyIdOf,
   PARSE_ERROR_CODES,
   parseReport,
   PAYLOAD_INPUT_BYTES,
-  type ReceivedReport,
-  type ReportDomain,
   separatorOf,
   witnessDigestInto,
   writeHex,
+  type DeviceKey,
+  type Hex,
+  type ReceivedReport,
+  type ReportDomain,
 } from "@hexmesh/protocol";
-import { keyIdOf } from "@hexmesh/protocol";
+
 import { SignatureChecker } from "./signatures.js";
 import {
   AUTH_BAD_SIGNATURE,

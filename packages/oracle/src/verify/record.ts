@@ -8,7 +8,8 @@
  *   | selected uint8 | beacon payload hash bytes32 | units uint64 (18 decimals)
  * preceded by the count (uint64). Malformed reports have zero device and payload hash.
  */
-import { ByteWriter, type Hex, PARSE_ERROR_CODES } from "@hexmesh/protocol";
+import { ByteWriter, PARSE_ERROR_CODES, type Hex } from "@hexmesh/protocol";
+
 import { reasonOf, type Reason } from "./reasons.js";
 import { OFFSET, RECORD_BYTES, type ReportTable } from "./table.js";
 

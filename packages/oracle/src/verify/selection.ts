@@ -6,6 +6,7 @@
  * not part of the rank).
  */
 import { keccak256Into } from "@hexmesh/protocol";
+
 import type { ReportTable } from "./table.js";
 
 export class WitnessSelection {

@@ -8,8 +8,9 @@
  */
 import crypto, { type KeyObject } from "node:crypto";
 
-import { type DeviceKey, fromHex, type Hex, isLowS, keyIdOfPoint, writeHex } from "@hexmesh/protocol";
 import secp256k1 from "secp256k1";
+
+import { fromHex, isLowS, keyIdOfPoint, writeHex, type DeviceKey, type Hex } from "@hexmesh/protocol";
 
 /**
  * Verifies signatures against registered device keys, caching per-key state (recovered secp256k1

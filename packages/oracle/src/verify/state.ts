@@ -7,12 +7,13 @@
 import * as h3 from "h3-js";
 
 import {
-  type ChainView,
   EntropyLog,
   noiseFloorDbm,
+  type ChainView,
   type RegionPlan,
   type RegionResolver,
 } from "@hexmesh/protocol";
+
 import type { CoverageParams } from "./params.js";
 import type { ReportTable } from "./table.js";
 

@@ -23,7 +23,7 @@
  *   bytes 96-127 beacon        beacon: keccak256(payload); witness: the payload hash it cites
  *   bytes 128-159 remoteEntropy beacon
  */
-import { type Hex, toHex } from "@hexmesh/protocol";
+import { toHex, type Hex } from "@hexmesh/protocol";
 
 export const RECORD_BYTES = 160;
 

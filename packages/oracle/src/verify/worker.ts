@@ -6,6 +6,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 
 import type { DeviceKey, ReportDomain } from "@hexmesh/protocol";
+
 import { ReportPreparation } from "./prepare.js";
 import { ReportTable } from "./table.js";
 

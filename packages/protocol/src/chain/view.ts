@@ -4,9 +4,9 @@
  */
 import * as h3 from "h3-js";
 
+import { compareHex, isHexBytes, type Hex } from "../hex.js";
 import { isWellFormedKey, keyIdOf } from "../keys.js";
 import type { ReportDomain } from "../reports/types.js";
-import { compareHex, isHexBytes, type Hex } from "../hex.js";
 import type { ChainIndex, DeviceRecord } from "./types.js";
 
 export class ChainIndexError extends Error {

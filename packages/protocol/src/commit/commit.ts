@@ -16,8 +16,8 @@
  */
 import type { ChainView } from "../chain/view.js";
 import { Keccak256Stream } from "../crypto/keccak.js";
-import type { Payout } from "../rewards/payout.js";
 import { toHex, ZERO_BYTES32, type Hex } from "../hex.js";
+import type { Payout } from "../rewards/payout.js";
 import type { WorkResult } from "../work.js";
 import { ByteWriter } from "./encoding.js";
 import { OwnerMerkleTree } from "./merkle.js";

@@ -7,8 +7,8 @@
  */
 import { beaconPayload, payloadHash } from "../entropy/payload.js";
 import { toHex, type Hex } from "../hex.js";
-import { beaconDigest, domainSeparator, witnessDigest } from "./eip712.js";
 import type { DeviceSigner } from "../keys.js";
+import { beaconDigest, domainSeparator, witnessDigest } from "./eip712.js";
 import type { BeaconFields, BeaconReport, ReportDomain, WitnessFields, WitnessReport } from "./types.js";
 
 const separators = new Map<string, Uint8Array>();

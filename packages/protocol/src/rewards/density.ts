@@ -16,7 +16,7 @@
  */
 import * as h3 from "h3-js";
 
-import { ONE, mul, frac, type Fraction } from "./fixed.js";
+import { frac, mul, ONE, type Fraction } from "./fixed.js";
 
 export interface DensityLevel {
   readonly resolution: number;

@@ -7,7 +7,7 @@
  * with redundancy R = 4, decay D = 0.8 = 4/5, cap C = 2. Computed as exact fractions, then
  * rounded down to 18 decimals (rewards/fixed.ts).
  */
-import { frac, min, pow, sub, toWad, ONE, ZERO, type Fraction } from "./fixed.js";
+import { frac, min, ONE, pow, sub, toWad, ZERO, type Fraction } from "./fixed.js";
 
 export interface Hip15Params {
   readonly redundancy: number;

@@ -4,7 +4,7 @@
  * (over the epoch's beacons in canonical order): duplicate, irregular_interval.
  */
 import { CODE } from "../reasons.js";
-import { type BeaconState, type EpochState, HashIndex } from "../state.js";
+import { HashIndex, type BeaconState, type EpochState } from "../state.js";
 import { KIND_BEACON, type ReportTable } from "../table.js";
 
 /** Stateless checks of beacon i, whose report and device passed checkReport: a reason code or 0. */

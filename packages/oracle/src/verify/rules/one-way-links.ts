@@ -6,6 +6,7 @@
  * beacons and applies its verdict.
  */
 import { loraSnrFloorDb } from "@hexmesh/protocol";
+
 import type { ClaimLog, LinkStats, OneWayRule } from "../links.js";
 import { CODE } from "../reasons.js";
 import type { BeaconState, EpochState } from "../state.js";

@@ -8,9 +8,10 @@
 import * as h3 from "h3-js";
 
 import { haversineM, loraSnrFloorDb, maxRssiDbm } from "@hexmesh/protocol";
+
 import type { ClaimLog } from "../links.js";
 import { CODE } from "../reasons.js";
-import { type BeaconState, type EpochState, HashIndex } from "../state.js";
+import { HashIndex, type BeaconState, type EpochState } from "../state.js";
 import { KIND_BEACON, KIND_WITNESS, type ReportTable } from "../table.js";
 
 /**
