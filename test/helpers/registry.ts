@@ -17,11 +17,18 @@ import {
   Wallet,
   zeroPadValue,
   type TypedDataDomain,
-  type TypedDataField,
 } from "ethers";
 
-export const DOMAIN_NAME = "Hexmesh DeviceRegistry";
-export const DOMAIN_VERSION = "1";
+import {
+  DEVICE_ATTESTATION_TYPES,
+  DEVICE_OWNERSHIP_TYPES,
+  LOCATION_ASSERTION_TYPES,
+  REGISTRY_DOMAIN_NAME,
+  REGISTRY_DOMAIN_VERSION,
+} from "@hexmesh/protocol";
+
+export const DOMAIN_NAME = REGISTRY_DOMAIN_NAME;
+export const DOMAIN_VERSION = REGISTRY_DOMAIN_VERSION;
 
 export const KeyType = { Secp256k1: 0, P256: 1 } as const;
 export const DeviceStatus = { None: 0n, Active: 1n, Suspended: 2n, Retired: 3n } as const;
@@ -32,33 +39,10 @@ export const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2
 /** Order of the secp256k1 group. */
 export const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-export const ATTESTATION_TYPES: Record<string, TypedDataField[]> = {
-  DeviceAttestation: [
-    { name: "keyId", type: "bytes32" },
-    { name: "deviceClass", type: "uint16" },
-    { name: "makerId", type: "uint32" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
-
-export const OWNERSHIP_TYPES: Record<string, TypedDataField[]> = {
-  DeviceOwnership: [
-    { name: "keyId", type: "bytes32" },
-    { name: "owner", type: "address" },
-    { name: "deadline", type: "uint64" },
-  ],
-};
-
-export const LOCATION_TYPES: Record<string, TypedDataField[]> = {
-  LocationAssertion: [
-    { name: "deviceId", type: "uint256" },
-    { name: "cell", type: "uint64" },
-    { name: "gain", type: "uint16" },
-    { name: "elevation", type: "int16" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+// The registry's field lists are the protocol's (what makers, devices and owners sign).
+export const ATTESTATION_TYPES = DEVICE_ATTESTATION_TYPES;
+export const OWNERSHIP_TYPES = DEVICE_OWNERSHIP_TYPES;
+export const LOCATION_TYPES = LOCATION_ASSERTION_TYPES;
 
 export interface DeviceKeyStruct {
   keyType: number;

@@ -17,7 +17,12 @@ import {
   type TypedDataDomain,
 } from "ethers";
 
-import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
+import {
+  CLAIM_TYPES,
+  DISTRIBUTOR_DOMAIN_NAME,
+  DISTRIBUTOR_DOMAIN_VERSION,
+  EPOCH_ROOT_TYPES,
+} from "@hexmesh/protocol";
 
 import type {
   EmissionsController,
@@ -36,20 +41,9 @@ export const MESH = (n: bigint | number): bigint => BigInt(n) * 10n ** 18n;
 export const CAP = MESH(1_000_000_000n);
 export const GENESIS_ALLOCATION = MESH(300_000_000n);
 
-// The EpochRoot type and distributor domain are the oracle's own (what oracle nodes sign), so tests
-// and the posting code cannot drift apart.
-export { EPOCH_ROOT_TYPES };
-
-export const CLAIM_TYPES = {
-  Claim: [
-    { name: "owner", type: "address" },
-    { name: "cumulative", type: "uint256" },
-    { name: "relayer", type: "address" },
-    { name: "fee", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+// The distributor's field lists are the protocol's (what oracles and wallets sign), so tests and the
+// signing code cannot drift apart.
+export { CLAIM_TYPES, EPOCH_ROOT_TYPES };
 
 export interface EpochRootValue {
   epoch: bigint;

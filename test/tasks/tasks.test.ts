@@ -11,7 +11,7 @@ import { Wallet } from "ethers";
 import { getResolution, latLngToCell } from "h3-js";
 import hre, { network } from "hardhat";
 
-import { distributorDomain, EPOCH_ROOT_TYPES } from "@hexmesh/oracle";
+import { distributorDomain, EPOCH_ROOT_TYPES } from "@hexmesh/protocol";
 
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
 import { deploySuite } from "../../deploy/lib/suite.js";

@@ -12,16 +12,10 @@
 import { recoverAddress, type Signer, type TypedDataDomain } from "ethers";
 
 import type { RewardsDistributor } from "@hexmesh/contracts";
-import type { EpochRoot, Hex } from "@hexmesh/protocol";
+import { distributorDomain, type EpochRoot, type Hex, type SignedEpochRoot } from "@hexmesh/protocol";
 
 import { withRetry, type RetryOptions } from "../util/retry.js";
-import {
-  distributorDomain,
-  epochRootDigest,
-  packSignatures,
-  type OracleSignature,
-  type SignedEpochRoot,
-} from "./sign.js";
+import { epochRootDigest, packSignatures, type OracleSignature } from "./sign.js";
 
 export type RootState =
   | { readonly state: "open" }

@@ -1,10 +1,6 @@
 /**
- * Oracle signatures of the distributor's EIP-712 EpochRoot.
- *
- * Domain: name "Hexmesh RewardsDistributor", version "1", chain id, the distributor's address.
- * Type: EpochRoot(uint64 epoch,bytes32 root,uint256 totalCumulative,bytes32 dataHash,uint64 oracleSetVersion).
- * `oracleSetVersion` binds a signature to the oracle set it was made for: a change of the set on
- * chain kills every signature gathered for the old one. Signatures are 65-byte r ‖ s ‖ v, low s.
+ * Oracle signatures of the distributor's EIP-712 EpochRoot (domain and field list:
+ * @hexmesh/protocol's eip712/distributor.ts). Signatures are 65-byte r ‖ s ‖ v, low s.
  */
 import {
   getBytes,
@@ -15,34 +11,7 @@ import {
   type TypedDataDomain,
 } from "ethers";
 
-import type { EpochRoot, Hex } from "@hexmesh/protocol";
-
-export const DISTRIBUTOR_DOMAIN_NAME = "Hexmesh RewardsDistributor";
-export const DISTRIBUTOR_DOMAIN_VERSION = "1";
-
-export const EPOCH_ROOT_TYPES = {
-  EpochRoot: [
-    { name: "epoch", type: "uint64" },
-    { name: "root", type: "bytes32" },
-    { name: "totalCumulative", type: "uint256" },
-    { name: "dataHash", type: "bytes32" },
-    { name: "oracleSetVersion", type: "uint64" },
-  ],
-};
-
-/** The struct postRoot takes (and the oracles sign). */
-export interface SignedEpochRoot extends EpochRoot {
-  readonly oracleSetVersion: bigint;
-}
-
-export function distributorDomain(chainId: bigint, distributor: string): TypedDataDomain {
-  return {
-    name: DISTRIBUTOR_DOMAIN_NAME,
-    version: DISTRIBUTOR_DOMAIN_VERSION,
-    chainId,
-    verifyingContract: distributor,
-  };
-}
+import { EPOCH_ROOT_TYPES, type Hex, type SignedEpochRoot } from "@hexmesh/protocol";
 
 export function epochRootDigest(domain: TypedDataDomain, value: SignedEpochRoot): Hex {
   return TypedDataEncoder.hash(domain, EPOCH_ROOT_TYPES, { ...value }) as Hex;

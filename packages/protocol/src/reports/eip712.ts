@@ -1,13 +1,16 @@
 /**
- * EIP-712 hashing of reports, written out by hand for speed (no per-report object encoding):
- * one reused buffer per struct, fields written in place, then keccak256. Equality with ethers'
- * TypedDataEncoder is checked in test/oracle/reports.test.ts.
+ * EIP-712 hashing of reports, fast: each struct's field list (REPORT_TYPES) is compiled once into
+ * word writers over one reused buffer, so hashing a report allocates nothing and builds no
+ * per-report encoding object. Equality with ethers' TypedDataEncoder is checked in
+ * test/protocol/reports/reports.test.ts.
  */
 import { keccak256, keccak256Into } from "../crypto/keccak.js";
+import { DOMAIN_FIELDS, encodeType, type TypedField } from "../eip712/typed-data.js";
 import { fromHex, writeHex, writeInt256, writeSmallUint, writeUint } from "../hex.js";
 import {
   REPORT_DOMAIN_NAME,
   REPORT_DOMAIN_VERSION,
+  REPORT_TYPES,
   type BeaconFields,
   type ReportDomain,
   type WitnessFields,
@@ -15,42 +18,11 @@ import {
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
-export const DOMAIN_TYPE =
-  "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)";
-export const BEACON_TYPE =
-  "Beacon(address device,bytes32 remoteEntropy,bytes32 localEntropy,bytes32 payload," +
-  "uint32 frequency,uint8 channel,uint8 dataRate,int16 txPower,uint64 timestamp)";
-export const WITNESS_TYPE =
-  "Witness(address witness,bytes32 beaconPayloadHash,int16 signal,int16 snr," +
-  "uint32 frequency,uint8 dataRate,uint64 timestamp)";
-
-/** The same types in the shape ethers' signTypedData / TypedDataEncoder take. */
-export const REPORT_TYPES = {
-  Beacon: [
-    { name: "device", type: "address" },
-    { name: "remoteEntropy", type: "bytes32" },
-    { name: "localEntropy", type: "bytes32" },
-    { name: "payload", type: "bytes32" },
-    { name: "frequency", type: "uint32" },
-    { name: "channel", type: "uint8" },
-    { name: "dataRate", type: "uint8" },
-    { name: "txPower", type: "int16" },
-    { name: "timestamp", type: "uint64" },
-  ],
-  Witness: [
-    { name: "witness", type: "address" },
-    { name: "beaconPayloadHash", type: "bytes32" },
-    { name: "signal", type: "int16" },
-    { name: "snr", type: "int16" },
-    { name: "frequency", type: "uint32" },
-    { name: "dataRate", type: "uint8" },
-    { name: "timestamp", type: "uint64" },
-  ],
-} as const;
+export const DOMAIN_TYPE = encodeType("EIP712Domain", DOMAIN_FIELDS);
+export const BEACON_TYPE = encodeType("Beacon", REPORT_TYPES.Beacon);
+export const WITNESS_TYPE = encodeType("Witness", REPORT_TYPES.Witness);
 
 const DOMAIN_TYPEHASH = keccak256(utf8(DOMAIN_TYPE));
-const BEACON_TYPEHASH = keccak256(utf8(BEACON_TYPE));
-const WITNESS_TYPEHASH = keccak256(utf8(WITNESS_TYPE));
 const NAME_HASH = keccak256(utf8(REPORT_DOMAIN_NAME));
 const VERSION_HASH = keccak256(utf8(REPORT_DOMAIN_VERSION));
 
@@ -74,13 +46,6 @@ export function domainSeparator(domain: ReportDomain): Uint8Array {
   return keccak256(buf);
 }
 
-// Reused scratch buffers: hashing is synchronous, so one set per thread is enough.
-const beaconBuf = new Uint8Array(32 * 10);
-const witnessBuf = new Uint8Array(32 * 8);
-const digestBuf = new Uint8Array(66);
-digestBuf[0] = 0x19;
-digestBuf[1] = 0x01;
-
 function writeAddressWord(buf: Uint8Array, offset: number, address: string): void {
   buf.fill(0, offset, offset + 12);
   writeHex(buf, offset + 12, address);
@@ -91,9 +56,6 @@ function writeUintWord(buf: Uint8Array, offset: number, v: number): void {
   writeSmallUint(buf, offset + 24, v, 8);
 }
 
-const beaconView = new DataView(beaconBuf.buffer);
-const witnessView = new DataView(witnessBuf.buffer);
-
 const UINT64_LIMIT = 1n << 64n;
 
 /** uint64 word (DataView would wrap out-of-range values silently, hence the check). */
@@ -103,37 +65,49 @@ function writeUint64Word(view: DataView, offset: number, v: bigint): void {
   view.setBigUint64(offset + 24, v);
 }
 
-/**
- * Caller-validated fields (ranges per type) are assumed: the wire parser guarantees them.
- * Writes hashStruct(beacon) into out[outOffset..+32).
- */
-export function beaconStructHash(b: BeaconFields, out: Uint8Array, outOffset: number): void {
-  const buf = beaconBuf;
-  buf.set(BEACON_TYPEHASH, 0);
-  writeAddressWord(buf, 32, b.device);
-  writeHex(buf, 64, b.remoteEntropy);
-  writeHex(buf, 96, b.localEntropy);
-  writeHex(buf, 128, b.payload);
-  writeUintWord(buf, 160, b.frequency);
-  writeUintWord(buf, 192, b.channel);
-  writeUintWord(buf, 224, b.dataRate);
-  writeInt256(buf, 256, b.txPower);
-  writeUint64Word(beaconView, 288, b.timestamp);
-  keccak256Into(buf, 0, buf.length, out, outOffset);
+type WordWriter = (buf: Uint8Array, view: DataView, offset: number, value: never) => void;
+
+/** How one field of an EIP-712 struct is encoded as a 32-byte word (the types reports use). */
+function wordWriter(type: string): WordWriter {
+  if (type === "address") return (buf, _view, offset, v: string) => writeAddressWord(buf, offset, v);
+  if (type === "bytes32") return (buf, _view, offset, v: string) => writeHex(buf, offset, v);
+  if (type === "uint64") return (_buf, view, offset, v: bigint) => writeUint64Word(view, offset, v);
+  if (/^uint(8|16|32)$/.test(type)) return (buf, _view, offset, v: number) => writeUintWord(buf, offset, v);
+  if (/^int(8|16|32)$/.test(type)) return (buf, _view, offset, v: number) => writeInt256(buf, offset, v);
+  throw new Error(`no EIP-712 word writer for ${type}`);
 }
 
-export function witnessStructHash(w: WitnessFields, out: Uint8Array, outOffset: number): void {
-  const buf = witnessBuf;
-  buf.set(WITNESS_TYPEHASH, 0);
-  writeAddressWord(buf, 32, w.witness);
-  writeHex(buf, 64, w.beaconPayloadHash);
-  writeInt256(buf, 96, w.signal);
-  writeInt256(buf, 128, w.snr);
-  writeUintWord(buf, 160, w.frequency);
-  writeUintWord(buf, 192, w.dataRate);
-  writeUint64Word(witnessView, 224, w.timestamp);
-  keccak256Into(buf, 0, buf.length, out, outOffset);
+/**
+ * hashStruct for a struct of static fields, compiled from its field list: writes the struct hash of
+ * `value` into out[outOffset..+32). Field values are assumed in range (the wire parser ensures it).
+ * One scratch buffer per struct: hashing is synchronous, so one per thread is enough.
+ */
+function structHasher<T>(
+  name: string,
+  fields: readonly TypedField[],
+): (value: T, out: Uint8Array, outOffset: number) => void {
+  const typeHash = keccak256(utf8(encodeType(name, fields)));
+  const buf = new Uint8Array(32 * (fields.length + 1));
+  const view = new DataView(buf.buffer);
+  const names = fields.map((f) => f.name);
+  const writers = fields.map((f) => wordWriter(f.type));
+  return (value, out, outOffset) => {
+    buf.set(typeHash, 0);
+    const record = value as Record<string, never>;
+    for (let i = 0; i < writers.length; i++) writers[i]!(buf, view, 32 * (i + 1), record[names[i]!]!);
+    keccak256Into(buf, 0, buf.length, out, outOffset);
+  };
 }
+
+/** Writes hashStruct(beacon) into out[outOffset..+32). */
+export const beaconStructHash = structHasher<BeaconFields>("Beacon", REPORT_TYPES.Beacon);
+
+/** Writes hashStruct(witness) into out[outOffset..+32). */
+export const witnessStructHash = structHasher<WitnessFields>("Witness", REPORT_TYPES.Witness);
+
+const digestBuf = new Uint8Array(66);
+digestBuf[0] = 0x19;
+digestBuf[1] = 0x01;
 
 /** keccak256(0x1901 ‖ domainSeparator ‖ structHash): what the device key signs. */
 export function beaconDigest(separator: Uint8Array, b: BeaconFields): Uint8Array {

@@ -6,7 +6,36 @@
  * rebuild it and nobody else can claim it.
  * Witness: another device heard that beacon and reports the payload's hash and the radio metadata.
  */
+import type { TypedField } from "../eip712/typed-data.js";
 import type { Hex } from "../hex.js";
+
+/**
+ * The EIP-712 field list of each report: the one definition of a report's fields, their order and
+ * their types. The EIP-712 type strings and struct hashes (eip712.ts), the canonical wire format,
+ * its encoder and its parser (wire.ts) are all derived from it; devices sign exactly these.
+ */
+export const REPORT_TYPES = {
+  Beacon: [
+    { name: "device", type: "address" },
+    { name: "remoteEntropy", type: "bytes32" },
+    { name: "localEntropy", type: "bytes32" },
+    { name: "payload", type: "bytes32" },
+    { name: "frequency", type: "uint32" },
+    { name: "channel", type: "uint8" },
+    { name: "dataRate", type: "uint8" },
+    { name: "txPower", type: "int16" },
+    { name: "timestamp", type: "uint64" },
+  ],
+  Witness: [
+    { name: "witness", type: "address" },
+    { name: "beaconPayloadHash", type: "bytes32" },
+    { name: "signal", type: "int16" },
+    { name: "snr", type: "int16" },
+    { name: "frequency", type: "uint32" },
+    { name: "dataRate", type: "uint8" },
+    { name: "timestamp", type: "uint64" },
+  ],
+} as const satisfies Record<string, readonly TypedField[]>;
 
 export interface BeaconFields {
   /** Key id of the beaconing device (secp256k1: its address; P-256: see reports/keys.ts). */
@@ -54,6 +83,14 @@ export interface WitnessFields {
 export interface Signed {
   readonly signature: Hex;
 }
+
+// The interfaces above document each field; these checks keep them and the field list identical.
+type FieldNames<L extends readonly TypedField[]> = L[number]["name"];
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const beaconFieldsMatch: Same<FieldNames<typeof REPORT_TYPES.Beacon>, keyof BeaconFields> = true;
+const witnessFieldsMatch: Same<FieldNames<typeof REPORT_TYPES.Witness>, keyof WitnessFields> = true;
+void beaconFieldsMatch;
+void witnessFieldsMatch;
 
 export type BeaconReport = { readonly type: "beacon" } & BeaconFields & Signed;
 export type WitnessReport = { readonly type: "witness" } & WitnessFields & Signed;

@@ -1,7 +1,8 @@
 /**
- * The canonical wire format of reports: one JSON object per report, no whitespace, keys in the
- * fixed order below, lowercase 0x hex for addresses/bytes, JSON integers for small numbers and a
- * decimal string for the uint64 timestamp. Example (beacon):
+ * The canonical wire format of reports: one JSON object per report, no whitespace, "type" then the
+ * report's EIP-712 fields in their order (REPORT_TYPES) then "signature"; lowercase 0x hex for
+ * addresses, bytes and the signature, JSON integers for small numbers and a decimal string for the
+ * uint64 timestamp. Example (beacon):
  *
  *   {"type":"beacon","device":"0x…","remoteEntropy":"0x…","localEntropy":"0x…","payload":"0x…",
  *    "frequency":904100000,"channel":9,"dataRate":2,"txPower":270,"timestamp":"1767225600000",
@@ -11,8 +12,9 @@
  * and refuses anything else (other key order, spaces, duplicate keys, 1e3, uppercase hex), so the
  * stored text is the report. Parsing never throws: every refusal is a ParseError with a code.
  */
+import type { TypedField } from "../eip712/typed-data.js";
 import { isHexBytes, type Hex } from "../hex.js";
-import type { BeaconReport, Report, WitnessReport } from "./types.js";
+import { REPORT_TYPES, type BeaconReport, type Report, type WitnessReport } from "./types.js";
 
 /** Longest accepted report text; a canonical report is ~550 characters. */
 export const MAX_REPORT_LENGTH = 1024;
@@ -51,59 +53,58 @@ type FieldSpec =
   | { readonly name: string; readonly kind: "uint64" }
   | { readonly name: string; readonly kind: "signature" };
 
-const UINT32_MAX = 0xffffffff;
+/** A field's wire form, from its EIP-712 type: bytes as hex, small integers as JSON numbers, uint64 as a decimal string. */
+function specOf({ name, type }: TypedField): FieldSpec {
+  if (type === "address") return { name, kind: "bytes", size: 20 };
+  const bytes = /^bytes([0-9]+)$/.exec(type);
+  if (bytes !== null) return { name, kind: "bytes", size: Number(bytes[1]) };
+  if (type === "uint64") return { name, kind: "uint64" };
+  const int = /^(u?)int(8|16|32)$/.exec(type);
+  if (int !== null) {
+    const bits = Number(int[2]);
+    return int[1] === "u"
+      ? { name, kind: "int", min: 0, max: 2 ** bits - 1 }
+      : { name, kind: "int", min: -(2 ** (bits - 1)), max: 2 ** (bits - 1) - 1 };
+  }
+  throw new Error(`no wire form for ${type} ${name}`);
+}
 
-const BEACON_FIELDS: readonly FieldSpec[] = [
-  { name: "device", kind: "bytes", size: 20 },
-  { name: "remoteEntropy", kind: "bytes", size: 32 },
-  { name: "localEntropy", kind: "bytes", size: 32 },
-  { name: "payload", kind: "bytes", size: 32 },
-  { name: "frequency", kind: "int", min: 0, max: UINT32_MAX },
-  { name: "channel", kind: "int", min: 0, max: 255 },
-  { name: "dataRate", kind: "int", min: 0, max: 255 },
-  { name: "txPower", kind: "int", min: -32768, max: 32767 },
-  { name: "timestamp", kind: "uint64" },
-  { name: "signature", kind: "signature" },
-];
-
-const WITNESS_FIELDS: readonly FieldSpec[] = [
-  { name: "witness", kind: "bytes", size: 20 },
-  { name: "beaconPayloadHash", kind: "bytes", size: 32 },
-  { name: "signal", kind: "int", min: -32768, max: 32767 },
-  { name: "snr", kind: "int", min: -32768, max: 32767 },
-  { name: "frequency", kind: "int", min: 0, max: UINT32_MAX },
-  { name: "dataRate", kind: "int", min: 0, max: 255 },
-  { name: "timestamp", kind: "uint64" },
-  { name: "signature", kind: "signature" },
-];
-
-const SPECS: Readonly<Record<string, readonly FieldSpec[]>> = {
-  beacon: BEACON_FIELDS,
-  witness: WITNESS_FIELDS,
+/** Per report type: its fields in wire order (the EIP-712 field list, then the signature). */
+const SPECS: Readonly<Record<Report["type"], readonly FieldSpec[]>> = {
+  beacon: [...REPORT_TYPES.Beacon.map(specOf), { name: "signature", kind: "signature" }],
+  witness: [...REPORT_TYPES.Witness.map(specOf), { name: "signature", kind: "signature" }],
 };
 const UINT64_MAX = (1n << 64n) - 1n;
 const DECIMAL = /^(0|[1-9][0-9]{0,19})$/;
+const quoted = (spec: FieldSpec) => spec.kind !== "int";
+
+/** Per field of a report type: the text before and after its value. */
+const encodingOf = (type: Report["type"]) =>
+  SPECS[type].map((spec) => ({
+    name: spec.name,
+    before: quoted(spec) ? `,"${spec.name}":"` : `,"${spec.name}":`,
+    after: quoted(spec) ? '"' : "",
+  }));
+const ENCODING = { beacon: encodingOf("beacon"), witness: encodingOf("witness") };
+
+function encodeWith(type: Report["type"], fields: object): string {
+  const values = fields as Record<string, unknown>;
+  let out = `{"type":"${type}"`;
+  for (const f of ENCODING[type]) out += f.before + String(values[f.name]) + f.after;
+  return out + "}";
+}
 
 export function encodeBeacon(r: Omit<BeaconReport, "type">): string {
-  return (
-    `{"type":"beacon","device":"${r.device}","remoteEntropy":"${r.remoteEntropy}",` +
-    `"localEntropy":"${r.localEntropy}","payload":"${r.payload}","frequency":${r.frequency},` +
-    `"channel":${r.channel},"dataRate":${r.dataRate},"txPower":${r.txPower},` +
-    `"timestamp":"${r.timestamp}","signature":"${r.signature}"}`
-  );
+  return encodeWith("beacon", r);
 }
 
 export function encodeWitness(r: Omit<WitnessReport, "type">): string {
-  return (
-    `{"type":"witness","witness":"${r.witness}","beaconPayloadHash":"${r.beaconPayloadHash}",` +
-    `"signal":${r.signal},"snr":${r.snr},"frequency":${r.frequency},"dataRate":${r.dataRate},` +
-    `"timestamp":"${r.timestamp}","signature":"${r.signature}"}`
-  );
+  return encodeWith("witness", r);
 }
 
 /** The canonical text of a report. */
 export function encodeReport(r: Report): string {
-  return r.type === "beacon" ? encodeBeacon(r) : encodeWitness(r);
+  return encodeWith(r.type, r);
 }
 
 function fail(code: ParseErrorCode, detail: string, field?: string): ParseResult {
@@ -151,10 +152,10 @@ function parseUnsafe(raw: unknown): ParseResult {
   }
   const obj = value as Record<string, unknown>;
   const type = obj["type"];
-  if (typeof type !== "string" || !Object.hasOwn(SPECS, type)) {
+  if (type !== "beacon" && type !== "witness") {
     return fail("unknown_type", `type must be "beacon" or "witness"`, "type");
   }
-  const specs = SPECS[type]!;
+  const specs = SPECS[type];
   for (const key of Object.keys(obj)) {
     if (key !== "type" && !specs.some((s) => s.name === key))
       return fail("unknown_field", `unknown field ${JSON.stringify(key)}`, key);
@@ -314,78 +315,55 @@ class Scanner {
   }
 }
 
+/**
+ * The scanner's plan for one report type: the literal text before each field's value (closing the
+ * previous value's quote, the key, opening this value's quote) and the text after the last.
+ */
+interface ScanPlan {
+  readonly type: Report["type"];
+  readonly specs: readonly FieldSpec[];
+  readonly before: readonly string[];
+  readonly end: string;
+}
+
+function scanPlan(type: Report["type"]): ScanPlan {
+  const specs = SPECS[type];
+  const before = specs.map((spec, i) => {
+    const opening = i === 0 ? `{"type":"${type}",` : quoted(specs[i - 1]!) ? `",` : `,`;
+    return `${opening}"${spec.name}":${quoted(spec) ? '"' : ""}`;
+  });
+  return { type, specs, before, end: `${quoted(specs.at(-1)!) ? '"' : ""}}` };
+}
+
+const PLANS: readonly ScanPlan[] = [scanPlan("beacon"), scanPlan("witness")];
+
 /** The report if `raw` is exactly a canonical report text, else null (no reason given). */
 function scanCanonical(raw: string): Report | null {
+  const plan = PLANS.find((p) => raw.startsWith(p.before[0]!));
+  if (plan === undefined) return null;
   const s = new Scanner(raw);
-  if (raw.startsWith('{"type":"beacon","device":"')) {
-    s.pos = 27;
-    const device = s.hex(20);
-    s.lit('","remoteEntropy":"');
-    const remoteEntropy = s.hex(32);
-    s.lit('","localEntropy":"');
-    const localEntropy = s.hex(32);
-    s.lit('","payload":"');
-    const payload = s.hex(32);
-    s.lit('","frequency":');
-    const frequency = s.int(0, UINT32_MAX);
-    s.lit(',"channel":');
-    const channel = s.int(0, 255);
-    s.lit(',"dataRate":');
-    const dataRate = s.int(0, 255);
-    s.lit(',"txPower":');
-    const txPower = s.int(-32768, 32767);
-    s.lit(',"timestamp":"');
-    const timestamp = s.uint64();
-    s.lit('","signature":"');
-    const signature = s.signature();
-    s.lit('"}');
-    if (!s.done()) return null;
-    return {
-      type: "beacon",
-      device,
-      remoteEntropy,
-      localEntropy,
-      payload,
-      frequency,
-      channel,
-      dataRate,
-      txPower,
-      timestamp,
-      signature,
-    };
+  const report: Record<string, unknown> = { type: plan.type };
+  for (let i = 0; i < plan.specs.length; i++) {
+    const spec = plan.specs[i]!;
+    s.lit(plan.before[i]!);
+    switch (spec.kind) {
+      case "bytes":
+        report[spec.name] = s.hex(spec.size);
+        break;
+      case "int":
+        report[spec.name] = s.int(spec.min, spec.max);
+        break;
+      case "uint64":
+        report[spec.name] = s.uint64();
+        break;
+      case "signature":
+        report[spec.name] = s.signature();
+        break;
+    }
+    if (!s.ok) return null;
   }
-  if (raw.startsWith('{"type":"witness","witness":"')) {
-    s.pos = 29;
-    const witness = s.hex(20);
-    s.lit('","beaconPayloadHash":"');
-    const beaconPayloadHash = s.hex(32);
-    s.lit('","signal":');
-    const signal = s.int(-32768, 32767);
-    s.lit(',"snr":');
-    const snr = s.int(-32768, 32767);
-    s.lit(',"frequency":');
-    const frequency = s.int(0, UINT32_MAX);
-    s.lit(',"dataRate":');
-    const dataRate = s.int(0, 255);
-    s.lit(',"timestamp":"');
-    const timestamp = s.uint64();
-    s.lit('","signature":"');
-    const signature = s.signature();
-    s.lit('"}');
-    if (!s.done()) return null;
-    return {
-      type: "witness",
-      witness,
-      beaconPayloadHash,
-      signal,
-      snr,
-      frequency,
-      dataRate,
-      timestamp,
-      signature,
-    };
-  }
-  return null;
+  s.lit(plan.end);
+  return s.done() ? (report as unknown as Report) : null;
 }
 
 /** Exposed for tests: whether the fast path alone accepts `raw`. */
