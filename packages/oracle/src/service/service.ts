@@ -66,7 +66,6 @@ export async function epochServiceFor(
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
     firstEpoch: BigInt(config.chain!.firstEpoch),
-    coverage: { preparer: "workers" },
     log: (msg, fields) => logger.info(fields ?? {}, msg),
   });
 }
