@@ -4,9 +4,10 @@
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { Wallet, type TransactionReceipt } from "ethers";
-import hre, { network } from "hardhat";
+import { network } from "hardhat";
 
 import type { DeviceRegistry, MeshToken } from "../../typechain-types/index.js";
+import { coverageRun } from "./gas.js";
 import { registryDomain, signAttestation, type DeviceSigner } from "./registry.js";
 
 export const MESH = (n: number | bigint) => BigInt(n) * 10n ** 18n;
@@ -20,18 +21,13 @@ export const ASSERT_FEE = MESH(5);
 export const MAKER_ID = 17;
 export const MAKER_ALLOWANCE = 1000n;
 
-/** Whether this run instruments contracts for coverage (`hardhat test --coverage`). */
-export function coverageRun(): boolean {
-  return hre.globalOptions.coverage === true;
-}
-
 /**
  * A fresh in-process chain for registry tests. Coverage instrumentation pushes the registry past the
  * 24 KiB limit, so only coverage runs lift it; the size test checks the real bytecode otherwise.
  */
 export function createRegistryNetwork(override: { chainId?: number; hardfork?: string } = {}) {
   return network.create({
-    override: { ...override, ...(coverageRun() ? { allowUnlimitedContractSize: true } : {}) },
+    override: { ...override, ...(coverageRun ? { allowUnlimitedContractSize: true } : {}) },
   });
 }
 

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { id, Interface, Wallet, ZeroAddress } from "ethers";
 
+import { coverageRun } from "../helpers/gas.js";
 import {
   deviceIdOf,
   DeviceStatus,
@@ -11,7 +12,6 @@ import {
 } from "../helpers/registry.js";
 import {
   CLASS_HOTSPOT,
-  coverageRun,
   createRegistryNetwork,
   deployRegistry,
   HOTSPOT_FEE,
@@ -83,7 +83,7 @@ describe("DeviceRegistry: deployment and governance", function () {
     });
 
     it("stays under the 24 KiB contract size limit", async function () {
-      if (coverageRun()) this.skip(); // instrumented bytecode is larger by design
+      if (coverageRun) this.skip(); // instrumented bytecode is larger by design
       const fx = await networkHelpers.loadFixture(registryFixture);
       const code = await ethers.provider.getCode(await fx.registry.getAddress());
       expect((code.length - 2) / 2).to.be.lessThanOrEqual(24_576);

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { id, ZeroAddress } from "ethers";
 import * as h3 from "h3-js";
 
+import { coverageRun } from "../helpers/gas.js";
 import {
   cellToUint,
   deviceIdOf,
@@ -14,7 +15,6 @@ import {
   ASSERT_FEE,
   CLASS_HOTSPOT,
   CLASS_LIGHT,
-  coverageRun,
   createRegistryNetwork,
   HOTSPOT_FEE,
   LIGHT_FEE,
@@ -222,7 +222,7 @@ describe("DeviceRegistry: collected fees and the batch burn", function () {
     });
 
     it("never calls MESH's transfer, approve or burnFrom, in its own code or its linked library", async function () {
-      if (coverageRun()) this.skip(); // instrumentation rewrites the bytecode being inspected
+      if (coverageRun) this.skip(); // instrumentation rewrites the bytecode being inspected
       const fx = await networkHelpers.loadFixture(registryFixture);
       const code = await ethers.provider.getCode(await fx.registry.getAddress());
       // Positive controls: the calls the registry does make are found the same way.

@@ -2,6 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 import * as h3 from "h3-js";
 
+import { coverageRun } from "../helpers/gas.js";
 import {
   cellToUint,
   deviceIdOf,
@@ -11,7 +12,6 @@ import {
 } from "../helpers/registry.js";
 import {
   CLASS_HOTSPOT,
-  coverageRun,
   createRegistryNetwork,
   HOTSPOT_FEE,
   prepareOnboard,
@@ -75,7 +75,7 @@ async function onboard(
 
 describe("DeviceRegistry: gas", function () {
   beforeEach(function () {
-    if (coverageRun()) this.skip(); // instrumented code costs more gas by design
+    if (coverageRun) this.skip(); // instrumented code costs more gas by design
   });
 
   it("onboards a new owner's first secp256k1 device, paying the class fee, under the 160k budget", async function () {

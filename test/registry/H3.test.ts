@@ -2,7 +2,8 @@ import { expect } from "chai";
 import * as h3 from "h3-js";
 
 import type { H3Mock } from "../../typechain-types/index.js";
-import { coverageRun, createRegistryNetwork } from "../helpers/registryFixture.js";
+import { coverageRun } from "../helpers/gas.js";
+import { createRegistryNetwork } from "../helpers/registryFixture.js";
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 
@@ -234,7 +235,7 @@ describe("H3 library (checked against h3-js)", function () {
   });
 
   it("costs little gas to validate", async function () {
-    if (coverageRun()) this.skip(); // instrumented code costs more gas by design
+    if (coverageRun) this.skip(); // instrumented code costs more gas by design
     const harness = await networkHelpers.loadFixture(harnessFixture);
     const pentagon = BigInt("0x" + h3.getPentagons(RES)[0]!);
     const child = BigInt("0x" + h3.cellToChildren(h3.cellToParent(hex(pentagon), 10), RES)[40]!);

@@ -107,13 +107,6 @@ export function writeInt256(out: Uint8Array, offset: number, v: number): void {
   }
 }
 
-/** Bytes to an unsigned big-endian bigint. */
-export function bytesToBigint(bytes: Uint8Array, offset = 0, length = bytes.length - offset): bigint {
-  let v = 0n;
-  for (let i = offset; i < offset + length; i++) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
-}
-
 /** Lexicographic comparison of equal-length hex strings (same as numeric order). */
 export function compareHex(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

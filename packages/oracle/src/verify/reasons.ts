@@ -36,12 +36,7 @@ export const REASONS = [
 
 export type Reason = (typeof REASONS)[number];
 
-/** 0 = valid; otherwise 1 + index in REASONS. */
-export function reasonCode(reason: Reason | null): number {
-  return reason === null ? 0 : REASONS.indexOf(reason) + 1;
-}
-
-/** Code -> reason (null for 0 = valid). */
+/** Code -> reason (null for 0 = valid; otherwise 1 + index in REASONS). */
 export function reasonOf(code: number): Reason | null {
   if (code === 0) return null;
   const r = REASONS[code - 1];

@@ -10,7 +10,7 @@
  * 1,000,000 owners it is slow (bench/merkle.ts). This one works on one flat Uint8Array.
  */
 import { keccak256Into } from "../crypto/keccak.js";
-import { compareHex, isHexBytes, toHex, writeHex, writeUint256, type Hex } from "../hex.js";
+import { isHexBytes, toHex, writeHex, writeUint256, type Hex } from "../hex.js";
 
 export interface MerkleLeafValue {
   readonly owner: Hex;
@@ -150,11 +150,6 @@ export class OwnerMerkleTree {
       })),
     };
   }
-}
-
-/** Leaves sorted by owner, the order the commit stage uses. */
-export function sortedLeafValues(values: readonly MerkleLeafValue[]): MerkleLeafValue[] {
-  return [...values].sort((a, b) => compareHex(a.owner, b.owner));
 }
 
 /**

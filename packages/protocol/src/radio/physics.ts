@@ -50,15 +50,3 @@ export function noiseFloorDbm(bandwidthHz: number, noiseFigureDb: number): numbe
 export function loraSnrFloorDb(spreadingFactor: number): number {
   return -7.5 - 2.5 * (spreadingFactor - 7);
 }
-
-/**
- * Reference median path loss for the signal-consistency rule: the least lossy LoRa measurement in
- * the literature the simulator uses, Petäjäjärvi et al. 2015 (ITST), open flat terrain at 868 MHz:
- * PL(d) = 128.95 + 23.2 log10(d / 1 km) dB, shifted to the carrier by 20 log10(f / 868 MHz), never
- * below free space. Cities lose more than this, so honest links sit at or below it on average.
- */
-export function referencePathLossDb(distanceM: number, frequencyHz: number): number {
-  const d = Math.max(distanceM, 1);
-  const pl = 128.95 + 23.2 * Math.log10(d / 1000) + 20 * Math.log10(frequencyHz / 868_000_000);
-  return Math.max(pl, fsplDb(d, frequencyHz));
-}
