@@ -17,6 +17,7 @@ import {
   type PostOutcome,
   type RunningService,
   type StoredEpochResult,
+  type SuiteAddresses,
 } from "@hexmesh/oracle";
 import type { Hex } from "@hexmesh/protocol";
 
@@ -25,12 +26,7 @@ import { freePort } from "./rpc.js";
 
 export interface OracleSetOptions {
   readonly rpcUrl: string;
-  readonly addresses: {
-    readonly registry: string;
-    readonly vault: string;
-    readonly controller: string;
-    readonly distributor: string;
-  };
+  readonly addresses: SuiteAddresses;
   /** Block the suite was deployed at (registry events are replayed from it). */
   readonly fromBlock: number;
   /** Each operator's EpochRoot key (0x private keys); oracle 0 ingests and posts. */

@@ -23,3 +23,4 @@ export { buildApi, type ApiDeps, type ApiLimits } from "./api/server.js";
 export * from "./service/claims.js";
 export * from "./service/inputs.js";
 export { toReportInput } from "./service/ingest.js";
+export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";

@@ -9,18 +9,14 @@ import path from "node:path";
 import { Ajv, type ErrorObject } from "ajv";
 
 import type { StoreConfig } from "../store/index.js";
+import type { SuiteAddresses } from "./chain.js";
 
 export interface ServiceConfig {
   readonly listen: { readonly host: string; readonly port: number };
   readonly store: StoreConfig;
   readonly chain?: {
     readonly rpcUrl: string;
-    readonly addresses: {
-      readonly registry: string;
-      readonly vault: string;
-      readonly controller: string;
-      readonly distributor: string;
-    };
+    readonly addresses: SuiteAddresses;
     /** Block the suite was deployed at (registry events are replayed from it). */
     readonly fromBlock: number;
     /** First epoch this oracle computes. */
