@@ -1,6 +1,7 @@
-/** Opening the configured store. */
-import { PostgresStore } from "./postgres.js";
-import { SqliteStore } from "./sqlite.js";
+/**
+ * Opening the configured store. The backends load only when opened, so importing the package does
+ * not load node:sqlite or pg (the simulator, for one, only verifies).
+ */
 import type { OracleStore } from "./types.js";
 
 export type StoreConfig =
@@ -16,8 +17,8 @@ export type StoreConfig =
 export async function openStore(config: StoreConfig): Promise<OracleStore> {
   const store: OracleStore =
     config.backend === "sqlite"
-      ? new SqliteStore({ path: config.path })
-      : new PostgresStore({
+      ? new (await import("./sqlite.js")).SqliteStore({ path: config.path })
+      : new (await import("./postgres.js")).PostgresStore({
           url: config.url,
           ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
           ...(config.schema !== undefined ? { schema: config.schema } : {}),
@@ -33,5 +34,3 @@ export async function openStore(config: StoreConfig): Promise<OracleStore> {
 
 export * from "./types.js";
 export { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
-export { SqliteStore } from "./sqlite.js";
-export { PostgresStore } from "./postgres.js";
