@@ -18,7 +18,8 @@ import {
   type RunningService,
   type StoredEpochResult,
 } from "@hexmesh/oracle";
-import type { Hex } from "@hexmesh/protocol";
+import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
+import type { OwnerResponse } from "@hexmesh/oracle/api/routes";
 
 import type { RewardsDistributor } from "../../typechain-types/index.js";
 import { freePort } from "./rpc.js";
@@ -153,10 +154,13 @@ export async function claimWithOracleProof(
   distributor: RewardsDistributor,
   owner: string,
 ): Promise<bigint> {
-  const res = await fetch(`${url}/v1/owners/${owner}`);
-  if (res.status === 404) return 0n;
-  if (!res.ok) throw new Error(`GET ${url}/v1/owners/${owner}: HTTP ${res.status} ${await res.text()}`);
-  const leaf = (await res.json()) as { cumulative: string; claimable: string; proof: Hex[] };
+  let leaf: OwnerResponse;
+  try {
+    leaf = await new OracleClient(url).owner(owner);
+  } catch (e) {
+    if (e instanceof OracleApiError && e.status === 404) return 0n;
+    throw e;
+  }
   if (BigInt(leaf.claimable) === 0n) return 0n;
   const receipt = await (await distributor.claim(owner, BigInt(leaf.cumulative), leaf.proof)).wait();
   if (receipt === null || receipt.status !== 1) throw new Error(`claim for ${owner} failed`);
