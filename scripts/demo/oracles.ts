@@ -40,6 +40,10 @@ export interface OracleSetOptions {
   readonly posterKey: string;
   /** Where the stores live (default: a fresh temporary folder, removed on stop). */
   readonly dir?: string;
+  /** The first epoch the oracles compute (default 0): it needs no previous result. */
+  readonly firstEpoch?: number;
+  /** Added to the host clock for receive times and entropy (a chain whose time runs ahead). */
+  readonly clockOffsetMs?: number;
 }
 
 export interface PostedEpoch {
@@ -74,11 +78,12 @@ export class OracleSet {
               distributor: o.addresses.distributor,
             },
             fromBlock: o.fromBlock,
-            firstEpoch: 0,
+            firstEpoch: o.firstEpoch ?? 0,
           },
           oracleKey: key,
           ...(i === 0 ? { posterKey: o.posterKey } : { inputsFrom: urls[0] }),
           peers: urls.filter((_, j) => j !== i),
+          ...(o.clockOffsetMs !== undefined ? { clock: { mode: "system", offsetMs: o.clockOffsetMs } } : {}),
           log: { level: "warn" },
         },
         `oracle ${i}`,
@@ -97,8 +102,13 @@ export class OracleSet {
    * entropy it published; every other oracle copies the epoch's inputs from oracle 0's API.
    */
   async ingest(epoch: bigint, inputs: CoverageInputs): Promise<void> {
+    await importInputs(this.services[0]!.store, inputs, "simulated day");
+    await this.pull(epoch);
+  }
+
+  /** Every oracle but oracle 0 copies the epoch's inputs from oracle 0's API (GET /v1/inputs). */
+  async pull(epoch: bigint): Promise<void> {
     const [ingest, ...others] = this.services;
-    await importInputs(ingest!.store, inputs, "simulated day");
     for (const s of others) await epochsOf(s).pull(epoch, ingest!.url);
   }
 
