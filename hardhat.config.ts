@@ -129,12 +129,13 @@ const hexmeshTasks = [
     })
     .addOption({
       name: "oracle",
-      description: "Oracle base URL: GET <url>/v1/owners/<owner>/proof",
+      description: "Oracle base URL: the proof comes from its API (GET <url>/v1/owners/<owner>)",
       defaultValue: "",
     })
     .addOption({
       name: "proofFile",
-      description: "JSON file {cumulative, proof} instead of --oracle",
+      description:
+        "JSON file instead of --oracle: a saved GET /v1/owners/<owner> answer, or {cumulative, proof}",
       defaultValue: "",
     })
     .setAction(() => import("./tasks/claim-coverage.js"))

@@ -20,6 +20,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
+import type { SubmitReportsResponse } from "@hexmesh/oracle/api/routes";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { Hex } from "@hexmesh/protocol";
 import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
@@ -70,7 +72,7 @@ writeFileSync(
     log: { level: "warn" },
   }),
 );
-const url = `http://127.0.0.1:${port}`;
+const oracle = new OracleClient(`http://127.0.0.1:${port}`);
 // The oracle package's compiled CLI, as an operator runs it.
 const service = spawn(
   process.execPath,
@@ -82,7 +84,8 @@ const service = spawn(
 for (let t = 0; ; t++) {
   if (service.exitCode !== null) throw new Error("the service exited");
   try {
-    if ((await fetch(`${url}/ready`)).ok) break;
+    await oracle.ready();
+    break;
   } catch {
     // starting
   }
@@ -103,17 +106,16 @@ async function client(): Promise<void> {
     const batch = batches[k];
     if (batch === undefined) return;
     const t = performance.now();
-    const res = await fetch(`${url}/v1/reports/batch`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ reports: batch }),
-    });
-    const body = (await res.json()) as { results: { status: string; hash?: string }[] };
-    latencies.push(performance.now() - t);
-    if (res.status !== 200) {
+    let body: SubmitReportsResponse;
+    try {
+      body = await oracle.submitReports(batch);
+    } catch (e) {
+      if (!(e instanceof OracleApiError)) throw e;
+      latencies.push(performance.now() - t);
       errors++;
       continue;
     }
+    latencies.push(performance.now() - t);
     for (const r of body.results)
       if (r.status !== "refused") acked.set(r.hash!, (acked.get(r.hash!) ?? 0) + 1);
   }

@@ -21,6 +21,8 @@ import { promisify } from "node:util";
 import { formatEther, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import { network } from "hardhat";
 
+import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
+import { pathTo, ROUTES } from "@hexmesh/oracle/api/routes";
 import type { Hex } from "@hexmesh/protocol";
 import { liveRound } from "@hexmesh/sim";
 
@@ -108,7 +110,8 @@ async function ready(url: string, child: ChildProcess): Promise<void> {
     if (child.exitCode !== null)
       throw new Error(`${url} exited with ${child.exitCode} (see ${dir}/oracle-*.log)`);
     try {
-      if ((await fetch(`${url}/ready`)).ok) return;
+      await new OracleClient(url, { timeoutMs: 2_000 }).ready();
+      return;
     } catch {
       // starting
     }
@@ -125,39 +128,35 @@ async function cliStep(i: number, ...args: string[]): Promise<Record<string, unk
   });
   return JSON.parse(stdout) as Record<string, unknown>;
 }
-const getJson = async (url: string) => (await fetch(url)).json() as Promise<Record<string, any>>;
-const postJson = async (url: string, payload: unknown) =>
-  (
-    await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(payload),
-    })
-  ).json() as Promise<Record<string, any>>;
+const oracle = urls.map((u) => new OracleClient(u));
 
 // --- epoch 0: the fleet reports live ------------------------------------------------------------
-const entropy = await getJson(`${urls[0]}/v1/entropy`);
+const entropy = await oracle[0]!.entropy();
 say(`entropy ${entropy.value} (published ${new Date(entropy.timestamp * 1000).toISOString()}, valid 180 s)`);
 const domain = { chainId: suite.chainId, verifyingContract: addresses.registry.toLowerCase() as Hex };
 const round = liveRound(
   fleet,
   domain,
-  { value: entropy.value, blockHash: entropy.blockHash, timestamp: entropy.timestamp },
+  { value: entropy.value as Hex, blockHash: entropy.blockHash as Hex, timestamp: entropy.timestamp },
   Date.now() + offsetMs,
   "dev round 0",
 );
-const one = await postJson(`${urls[0]}/v1/reports`, { report: round.beacons[0] });
-const beacons = await postJson(`${urls[0]}/v1/reports/batch`, { reports: round.beacons });
-const witnesses = await postJson(`${urls[0]}/v1/reports/batch`, { reports: round.witnesses });
-const bad = await fetch(`${urls[0]}/v1/reports`, {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ report: round.beacons[1]!.slice(0, -9) }),
-});
+const one = await oracle[0]!.submitReport(round.beacons[0]!);
+const beacons = await oracle[0]!.submitReports(round.beacons);
+const witnesses = await oracle[0]!.submitReports(round.witnesses);
+const bad = await oracle[0]!.submitReport(round.beacons[1]!.slice(0, -9)).then(
+  () => {
+    throw new Error("a truncated report was accepted");
+  },
+  (e: unknown) => {
+    if (!(e instanceof OracleApiError)) throw e;
+    return e;
+  },
+);
 say(
   `fleet sent ${round.beacons.length} beacons and ${round.witnesses.length} witness reports: ` +
     `first beacon alone ${one.status}, batches accepted ${beacons.accepted + witnesses.accepted}, duplicate ${beacons.duplicate + witnesses.duplicate}; ` +
-    `a truncated report got HTTP ${bad.status}: ${((await bad.json()) as { message: string }).message}`,
+    `a truncated report got HTTP ${bad.status}: ${bad.apiMessage}`,
 );
 
 // --- close, compute on every oracle, sign, aggregate, post once ----------------------------------
@@ -187,14 +186,14 @@ say("challenge window passed: the root is live");
 
 // --- an owner claims with the API's proof --------------------------------------------------------
 const owner = owners[0]!;
-const before = await getJson(`${urls[1]}/v1/owners/${owner.address}`);
-const tx = await suite.distributor.claim(owner.address, BigInt(before.cumulative), before.proof as string[]);
+const before = await oracle[1]!.owner(owner.address);
+const tx = await suite.distributor.claim(owner.address, BigInt(before.cumulative), before.proof);
 await tx.wait();
-const after = await getJson(`${urls[2]}/v1/owners/${owner.address}`);
+const after = await oracle[2]!.owner(owner.address);
 say(
   `owner ${owner.address}: cumulative ${formatEther(before.cumulative)} MESH, claimed with the proof from oracle #1; oracle #2 now reports claimed ${formatEther(after.claimed)}, claimable ${after.claimable}`,
 );
-const summary = await getJson(`${urls[2]}/v1/epochs/0`);
+const summary = await oracle[2]!.epoch(0);
 say(`epoch 0 summary: ${JSON.stringify(summary.summary)}`);
 
 if (ONCE) {
@@ -204,7 +203,13 @@ if (ONCE) {
   process.exit(0);
 }
 say(
-  `\nserving until Ctrl-C. Try:\n  curl ${urls[0]}/v1/entropy\n  curl ${urls[0]}/v1/epochs/0\n  curl ${urls[0]}/v1/owners/${owners[1]!.address}\n  npm run oracle -- -c ${configs[0]} status 0`,
+  `\nserving until Ctrl-C. Try:\n${[
+    pathTo(ROUTES.entropy.path, {}),
+    pathTo(ROUTES.epoch.path, { epoch: 0 }),
+    pathTo(ROUTES.owner.path, { address: owners[1]!.address }),
+  ]
+    .map((p) => `  curl ${oracle[0]!.url(p)}\n`)
+    .join("")}  npm run oracle -- -c ${configs[0]} status 0`,
 );
 process.on("SIGINT", () => {
   stopAll();

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { getAddress, isAddress, isHexString } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
+
 import {
   formatMesh,
   openSuite,
@@ -23,9 +25,19 @@ interface OwnerProof {
   proof: string[];
 }
 
-/** Checks the {cumulative, proof} document an oracle serves (cumulative in wei, as a decimal string). */
-function parseProof(json: unknown, source: string): OwnerProof {
-  const o = json as { cumulative?: unknown; proof?: unknown };
+/**
+ * Checks a proof document: the oracle's `GET /v1/owners/:address` answer (saved to a file or fetched)
+ * or a bare `{cumulative, proof}` (cumulative in wei, as a decimal string). A document that names
+ * its owner must name the owner being claimed for.
+ */
+function parseProof(json: unknown, source: string, owner: string): OwnerProof {
+  const o = json as { owner?: unknown; cumulative?: unknown; proof?: unknown };
+  if (
+    o?.owner !== undefined &&
+    (typeof o.owner !== "string" || o.owner.toLowerCase() !== owner.toLowerCase())
+  ) {
+    throw new TaskError(`${source} is the proof of ${String(o.owner)}, not of ${owner} (pass --owner)`);
+  }
   const cumulative =
     typeof o?.cumulative === "string" || typeof o?.cumulative === "number" ? String(o.cumulative) : "";
   if (!/^\d+$/.test(cumulative))
@@ -36,23 +48,19 @@ function parseProof(json: unknown, source: string): OwnerProof {
   return { cumulative: BigInt(cumulative), proof: o.proof as string[] };
 }
 
+/** The owner's proof for the live root from the oracle's API (GET /v1/owners/:address). */
 async function fetchProof(base: string, owner: string): Promise<OwnerProof> {
-  const url = `${base.replace(/\/+$/, "")}/v1/owners/${owner}/proof`;
-  let res: Response;
+  const oracle = new OracleClient(base);
   try {
-    res = await fetch(url);
+    const answer = await oracle.owner(owner);
+    return parseProof(answer, `the answer of the oracle at ${oracle.baseUrl}`, owner);
   } catch (e) {
-    throw new TaskError(`cannot reach the oracle at ${url}: ${(e as Error).message}`);
+    if (!(e instanceof OracleApiError)) throw e;
+    if (e.unreachable) throw new TaskError(`cannot reach the oracle at ${e.url}: ${e.apiMessage}`);
+    if (e.status === 404)
+      throw new TaskError(`the oracle has no rewards for ${owner}: ${e.apiMessage} (${e.url}: HTTP 404)`);
+    throw new TaskError(`the oracle at ${oracle.baseUrl} cannot serve a proof: ${e.message}`);
   }
-  if (res.status === 404) throw new TaskError(`the oracle has no rewards for ${owner} (${url}: 404)`);
-  if (!res.ok) throw new TaskError(`the oracle answered ${res.status} ${res.statusText} for ${url}`);
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    throw new TaskError(`the oracle's answer at ${url} is not JSON`);
-  }
-  return parseProof(body, url);
 }
 
 /** Claims `cumulative - claimed` against the live root; anyone may submit, the owner is paid. */
@@ -71,7 +79,7 @@ export default async function claimCoverage(args: ClaimArgs, hre: HardhatRuntime
     } catch (e) {
       throw new TaskError(`cannot read proof file ${args.proofFile}: ${(e as Error).message}`);
     }
-    proof = parseProof(json, args.proofFile);
+    proof = parseProof(json, args.proofFile, owner);
   } else {
     proof = await fetchProof(args.oracle, owner);
   }

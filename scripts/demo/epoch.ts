@@ -6,7 +6,10 @@
 import type { Suite } from "./suite.js";
 
 /** Moves the chain past the end of `epoch` and distributes it (funds its coverage pool). */
-export async function closeEpoch(suite: Suite, epoch: bigint): Promise<void> {
+export async function closeEpoch(
+  suite: Pick<Suite, "genesisTime" | "epochLength" | "time" | "controller">,
+  epoch: bigint,
+): Promise<void> {
   const end = suite.genesisTime + (epoch + 1n) * suite.epochLength;
   if (BigInt(await suite.time.latest()) < end) await suite.time.increaseTo(end);
   while ((await suite.controller.nextEpoch()) <= epoch) {
@@ -15,7 +18,7 @@ export async function closeEpoch(suite: Suite, epoch: bigint): Promise<void> {
 }
 
 /** Waits out the challenge window of the pending root and finalizes it. */
-export async function passChallengeWindow(suite: Suite): Promise<void> {
+export async function passChallengeWindow(suite: Pick<Suite, "distributor" | "time">): Promise<void> {
   const [, , , readyAt] = await suite.distributor.pendingRoot();
   if (readyAt === 0n) return;
   if (BigInt(await suite.time.latest()) < readyAt) await suite.time.increaseTo(readyAt);

@@ -32,7 +32,7 @@ export interface ChainDevice extends SimDevice {
  * their on-chain ids and owners.
  */
 export async function onboardFleet(
-  suite: Suite,
+  suite: Pick<Suite, "registry" | "token" | "vault" | "treasury" | "chainId" | "makerKey" | "ethers">,
   owners: readonly HardhatEthersSigner[],
   fleetOptions: FleetOptions,
   bondedOwners: ReadonlySet<number> = new Set(owners.map((_, i) => i)),

@@ -19,7 +19,8 @@ import {
   type StoredEpochResult,
   type SuiteAddresses,
 } from "@hexmesh/oracle";
-import type { Hex } from "@hexmesh/protocol";
+import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
+import type { OwnerResponse } from "@hexmesh/oracle/api/routes";
 
 import type { RewardsDistributor } from "../../typechain-types/index.js";
 import { freePort } from "./rpc.js";
@@ -35,6 +36,10 @@ export interface OracleSetOptions {
   readonly posterKey: string;
   /** Where the stores live (default: a fresh temporary folder, removed on stop). */
   readonly dir?: string;
+  /** The first epoch the oracles compute (default 0): it needs no previous result. */
+  readonly firstEpoch?: number;
+  /** Added to the host clock for receive times and entropy (a chain whose time runs ahead). */
+  readonly clockOffsetMs?: number;
 }
 
 export interface PostedEpoch {
@@ -69,11 +74,12 @@ export class OracleSet {
               distributor: o.addresses.distributor,
             },
             fromBlock: o.fromBlock,
-            firstEpoch: 0,
+            firstEpoch: o.firstEpoch ?? 0,
           },
           oracleKey: key,
           ...(i === 0 ? { posterKey: o.posterKey } : { inputsFrom: urls[0] }),
           peers: urls.filter((_, j) => j !== i),
+          ...(o.clockOffsetMs !== undefined ? { clock: { mode: "system", offsetMs: o.clockOffsetMs } } : {}),
           log: { level: "warn" },
         },
         `oracle ${i}`,
@@ -92,8 +98,13 @@ export class OracleSet {
    * entropy it published; every other oracle copies the epoch's inputs from oracle 0's API.
    */
   async ingest(epoch: bigint, inputs: CoverageInputs): Promise<void> {
+    await importInputs(this.services[0]!.store, inputs, "simulated day");
+    await this.pull(epoch);
+  }
+
+  /** Every oracle but oracle 0 copies the epoch's inputs from oracle 0's API (GET /v1/inputs). */
+  async pull(epoch: bigint): Promise<void> {
     const [ingest, ...others] = this.services;
-    await importInputs(ingest!.store, inputs, "simulated day");
     for (const s of others) await epochsOf(s).pull(epoch, ingest!.url);
   }
 
@@ -149,10 +160,13 @@ export async function claimWithOracleProof(
   distributor: RewardsDistributor,
   owner: string,
 ): Promise<bigint> {
-  const res = await fetch(`${url}/v1/owners/${owner}`);
-  if (res.status === 404) return 0n;
-  if (!res.ok) throw new Error(`GET ${url}/v1/owners/${owner}: HTTP ${res.status} ${await res.text()}`);
-  const leaf = (await res.json()) as { cumulative: string; claimable: string; proof: Hex[] };
+  let leaf: OwnerResponse;
+  try {
+    leaf = await new OracleClient(url).owner(owner);
+  } catch (e) {
+    if (e instanceof OracleApiError && e.status === 404) return 0n;
+    throw e;
+  }
   if (BigInt(leaf.claimable) === 0n) return 0n;
   const receipt = await (await distributor.claim(owner, BigInt(leaf.cumulative), leaf.proof)).wait();
   if (receipt === null || receipt.status !== 1) throw new Error(`claim for ${owner} failed`);

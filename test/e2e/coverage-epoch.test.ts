@@ -24,6 +24,7 @@ import {
   type StoredChainIndex,
   type StoredEpochResult,
 } from "@hexmesh/oracle";
+import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
 import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../deploy/lib/suite.js";
@@ -195,9 +196,9 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
     // Nothing is claimable inside the challenge window: the API serves no proof yet, and a proof of
     // the pending tree is refused on chain.
     const owner0 = owners[0]!.address.toLowerCase() as Hex;
-    const early = await fetch(`${oracles.urls[1]}/v1/owners/${owner0}`);
-    expect(early.status).to.equal(404);
-    expect(((await early.json()) as { message: string }).message).to.equal("no root is live yet");
+    const early = await new OracleClient(oracles.urls[1]!).owner(owner0).catch((e: unknown) => e);
+    expect(early).to.be.instanceOf(OracleApiError);
+    expect(early).to.include({ status: 404, apiMessage: "no root is live yet" });
     const pendingTree = OwnerMerkleTree.build(
       r0!.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })),
     );
@@ -301,10 +302,7 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
       expect(await suite.distributor.claimed(a)).to.equal(p1?.cumulative ?? 0n);
       // With everything claimed, the API says so.
       if (p1 !== undefined) {
-        const served = (await (await fetch(`${oracles.urls[1]}/v1/owners/${a}`)).json()) as Record<
-          string,
-          string
-        >;
+        const served = await new OracleClient(oracles.urls[1]!).owner(a);
         expect(served).to.deep.include({ epoch: "1", claimed: p1.cumulative.toString(), claimable: "0" });
       }
     }

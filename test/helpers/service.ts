@@ -9,6 +9,7 @@ import path from "node:path";
 import pg from "pg";
 
 import type { OracleStore } from "@hexmesh/oracle";
+import { OracleClient } from "@hexmesh/oracle/api/client";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { Hex, ReportDomain } from "@hexmesh/protocol";
@@ -113,7 +114,8 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 async function waitAnswering(
   child: ChildProcess,
   output: () => string,
-  request: (signal: AbortSignal) => Promise<Response>,
+  /** Resolves true once answered (an accepted but unanswered connection must time out: undici waits 300 s). */
+  answered: () => Promise<boolean>,
   what: string,
   ms: number,
 ): Promise<void> {
@@ -123,8 +125,7 @@ async function waitAnswering(
       throw new Error(`process exited early (${child.exitCode ?? child.signalCode}):\n${output()}`);
     }
     try {
-      // an accepted but unanswered connection must not hang the loop (undici waits 300 s)
-      if ((await request(AbortSignal.timeout(2_000))).ok) return;
+      if (await answered()) return;
     } catch {
       // not listening yet
     }
@@ -140,7 +141,8 @@ export function waitReady(
   output: () => string,
   ms = 60_000,
 ): Promise<void> {
-  return waitAnswering(child, output, (signal) => fetch(`${url}/ready`, { signal }), `${url}/ready`, ms);
+  const oracle = new OracleClient(url, { timeoutMs: 2_000 });
+  return waitAnswering(child, output, () => oracle.ready().then(() => true), `${oracle.baseUrl} /ready`, ms);
 }
 
 /** Waits until a JSON-RPC node answers eth_chainId. */
@@ -155,7 +157,7 @@ export function waitForRpc(
   return waitAnswering(
     child,
     output,
-    (signal) => fetch(url, { method: "POST", headers, body, signal }),
+    async () => (await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(2_000) })).ok,
     url,
     ms,
   );

@@ -1,20 +1,24 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { getAddress, HDNodeWallet, Wallet } from "ethers";
 import { getResolution, latLngToCell } from "h3-js";
 import hre, { network } from "hardhat";
 
-import { distributorDomain, EPOCH_ROOT_TYPES } from "@hexmesh/protocol";
+import type { StoredEpochResult } from "@hexmesh/oracle";
+import { OracleClient } from "@hexmesh/oracle/api/client";
+import type { Hex } from "@hexmesh/protocol";
+import { liveRound } from "@hexmesh/sim";
 
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
-import { deploySuite } from "../../deploy/lib/suite.js";
+import { deploySuite, suiteAddresses, type DeployedSuite } from "../../deploy/lib/suite.js";
+import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
+import { onboardFleet } from "../../scripts/demo/fleet.js";
+import { OracleSet } from "../../scripts/demo/oracles.js";
+import { freePort, serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
 import { formatDuration, formatMesh, parseMesh, TaskError } from "../../tasks/lib/common.js";
 import type {
   DeviceRegistry,
@@ -30,6 +34,27 @@ const M = (n: string) => parseMesh(n);
 // Hardhat's well-known development key #5: the maker signer in deploy/parameters/localhost.json.
 const MAKER_KEY = new Wallet("0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba");
 const DEPLOYMENT_ID = `test-tasks-${process.pid}`;
+/** Boulder, Colorado: inside the oracle's US915 region. */
+const BOULDER: [number, number] = [40.015, -105.2705];
+
+/**
+ * The private key of one of the in-process network's development accounts (derived from its
+ * configured mnemonic: Hardhat's well-known test accounts, whose keys are public).
+ */
+async function developmentKey(address: string): Promise<string> {
+  const accounts = hre.config.networks.default!.accounts as {
+    mnemonic?: { get(): Promise<string> };
+    path?: string;
+    count?: number;
+  };
+  if (accounts.mnemonic === undefined) throw new Error("the default network has no mnemonic accounts");
+  const phrase = await accounts.mnemonic.get();
+  for (let i = 0; i < (accounts.count ?? 20); i++) {
+    const w = HDNodeWallet.fromPhrase(phrase, undefined, `${accounts.path ?? "m/44'/60'/0'/0"}/${i}`);
+    if (w.address === getAddress(address)) return w.privateKey;
+  }
+  throw new Error(`${address} is not one of the default network's development accounts`);
+}
 
 describe("tasks: hexmesh wallet and operator commands", function () {
   let ethers: Awaited<ReturnType<typeof network.getOrCreate>>["ethers"];
@@ -45,6 +70,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
   let bob: HardhatEthersSigner;
   let pauper: HardhatEthersSigner;
   let tmp: string;
+  let deployed: DeployedSuite;
   const deploymentDir = path.join("deploy", "deployments", DEPLOYMENT_ID);
   const params = loadHexmeshParameters(LOCAL_PARAMETERS);
 
@@ -84,6 +110,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
   before(async function () {
     // The tasks run on the default network's shared connection: deploy the suite there.
     const suite = await deploySuite(await network.getOrCreate(), params);
+    deployed = suite;
     ({ token, registry, vault, distributor, controller } = suite);
     ethers = suite.connection.ethers;
     helpers = suite.connection.networkHelpers;
@@ -499,95 +526,115 @@ describe("tasks: hexmesh wallet and operator commands", function () {
     });
   });
 
-  describe("claim-coverage", function () {
-    let server: Server;
+  describe("claim-coverage, against oracle services on localhost", function () {
+    // The proofs come from real oracle services (the same ones operators run), on this chain:
+    // a fleet is onboarded here, the services take a real epoch of signed reports through their
+    // steps (ingest, pull, close, sign, collect, post), and the root goes live.
+    this.timeout(300_000);
+    let rpc: JsonRpcEndpoint | undefined;
+    let oracles: OracleSet | undefined;
     let url: string;
-    const proofs = new Map<string, { cumulative: string; proof: string[] }>();
-    let bobAmount: bigint;
-    let aliceAmount: bigint;
+    let result: StoredEpochResult | undefined;
+    let carol: HardhatEthersSigner;
+    const cumulativeOf = (owner: HardhatEthersSigner) =>
+      result!.owners.find((o) => o.owner === owner.address.toLowerCase())?.cumulative ?? 0n;
 
     before(async function () {
-      // Fund epoch 0 through the controller, then post a 2-of-3 root the way the oracles would.
-      const e = params.emissions;
-      const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
-      const ends = BigInt(e.genesisTime) + BigInt(e.epochLength);
-      if (now < ends) await helpers.time.increaseTo(ends);
-      await controller.distribute(1);
-      const funded = await token.balanceOf(await distributor.getAddress());
-      bobAmount = funded / 3n;
-      aliceAmount = funded / 5n;
-      const leaves: [string, bigint][] = [
-        [bob.address, bobAmount],
-        [alice.address, aliceAmount],
-      ];
-      const tree = StandardMerkleTree.of(leaves, ["address", "uint256"]);
-      const value = {
-        epoch: 0n,
-        root: tree.root,
-        totalCumulative: bobAmount + aliceAmount,
-        dataHash: ethers.id("tasks test epoch 0"),
-        oracleSetVersion: await distributor.oracleSetVersion(),
-      };
-      const { chainId } = await ethers.provider.getNetwork();
-      const domain = distributorDomain(chainId, await distributor.getAddress());
       const signers = await ethers.getSigners();
-      const oracles = params.coverage.oracles
-        .slice(0, params.coverage.threshold)
-        .map((a) => signers.find((s) => s.address === a)!)
-        .sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1));
-      const sigs = await Promise.all(oracles.map((o) => o.signTypedData(domain, EPOCH_ROOT_TYPES, value)));
-      await distributor.postRoot(value, ethers.concat(sigs));
-      await helpers.time.increase(params.coverage.challengeWindow);
-      for (const [i, [owner, cumulative]] of tree.entries()) {
-        proofs.set(owner.toLowerCase(), { cumulative: cumulative.toString(), proof: tree.getProof(i) });
-      }
-      server = createServer((req, res) => {
-        const m = /^\/v1\/owners\/(0x[0-9a-fA-F]{40})\/proof$/.exec(req.url ?? "");
-        const body = m ? proofs.get(m[1]!.toLowerCase()) : undefined;
-        if (body === undefined) {
-          res.writeHead(404).end();
-          return;
-        }
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+      carol = signers[9]!;
+      const { chainId } = await ethers.provider.getNetwork();
+      const chain = {
+        ...deployed,
+        ethers,
+        treasury,
+        makerKey: MAKER_KEY,
+        genesisTime: BigInt(params.emissions.genesisTime),
+        epochLength: BigInt(params.emissions.epochLength),
+        time: {
+          increaseTo: (t: bigint | number) => helpers.time.increaseTo(t),
+          latest: () => helpers.time.latest(),
+        },
+      };
+      const fleet = await onboardFleet(chain, [bob, alice, carol], {
+        devices: 9,
+        p256Share: 0.3,
+        spacingM: 400,
+        origin: BOULDER,
+        seed: "tasks claim-coverage",
       });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      // The next epoch: the fleet is on chain and bonded before it starts. The services' clock is
+      // put a minute into it (the chain's time runs ahead of the host's), as with oracle:dev.
+      const epoch = (BigInt(await helpers.time.latest()) - chain.genesisTime) / chain.epochLength + 1n;
+      const start = Number(chain.genesisTime + epoch * chain.epochLength) * 1000;
+
+      // The tasks' chain as JSON-RPC on localhost, and the deployment's three oracles (Hardhat
+      // development accounts) as services on it; oracle 0 posts from another development account.
+      rpc = await serveJsonRpc((await network.getOrCreate()).provider);
+      oracles = await OracleSet.start({
+        rpcUrl: rpc.url,
+        addresses: await suiteAddresses(deployed),
+        fromBlock: deployed.deployBlock,
+        oracleKeys: await Promise.all(params.coverage.oracles.map((a) => developmentKey(a))),
+        posterKey: await developmentKey(signers[13]!.address),
+        firstEpoch: Number(epoch),
+        clockOffsetMs: start + 60_000 - Date.now(),
+      });
+
+      // The fleet reports to oracle 0 over HTTP: beacons citing its entropy, then the witnesses.
+      const ingest = new OracleClient(oracles.urls[0]!);
+      const entropy = await ingest.entropy();
+      const round = liveRound(
+        fleet,
+        { chainId, verifyingContract: (await registry.getAddress()).toLowerCase() as Hex },
+        { value: entropy.value as Hex, blockHash: entropy.blockHash as Hex, timestamp: entropy.timestamp },
+        start + 60_000,
+        "tasks claim-coverage",
+      );
+      const beacons = await ingest.submitReports(round.beacons);
+      const witnesses = await ingest.submitReports(round.witnesses);
+      expect(beacons.accepted + witnesses.accepted).to.equal(round.beacons.length + round.witnesses.length);
+
+      // The epoch ends and is funded on chain; every oracle closes it (oracles 1 and 2 pull oracle
+      // 0's inputs first), all sign, oracle 0 collects the signatures over HTTP and posts.
+      await closeEpoch(chain, epoch);
+      await oracles.pull(epoch);
+      [result] = await oracles.close(epoch);
+      expect((await oracles.post(epoch)).status).to.equal("posted");
+      await passChallengeWindow(chain);
+      expect((await distributor.liveRoot())[1]).to.equal(result!.root);
+      for (const o of [bob, alice, carol]) expect(cumulativeOf(o), o.address).to.be.greaterThan(0n);
+      expect(cumulativeOf(pauper)).to.equal(0n);
+      // Any oracle of the set serves the live root's proofs; a trailing slash is fine.
+      url = `${oracles.urls[1]}/`;
     });
 
-    after(function () {
-      server?.close();
+    after(async function () {
+      await oracles?.stop();
+      await rpc?.close();
     });
 
-    it("dry-runs, then claims with the proof from the oracle's HTTP API", async function () {
-      const dry = await run("claim-coverage", { oracle: url, dryRun: true }, bob);
-      expect(dry.result.function).to.equal("claim");
-      expect(await distributor.claimed(bob.address)).to.equal(0n);
-      const before = await token.balanceOf(bob.address);
-      const { result, out } = await run("claim-coverage", { oracle: url }, bob);
-      expect(result.amount).to.equal(bobAmount);
-      expect(out).to.contain(`claiming ${formatMesh(bobAmount)} of coverage rewards for ${bob.address}`);
-      expect(await token.balanceOf(bob.address)).to.equal(before + bobAmount);
+    it("refuses missing or both sources, unknown owners, unreachable or wrong oracles, bad documents and a paused distributor", async function () {
+      await fails("claim-coverage", {}, bob, /exactly one of --oracle <url> and --proof-file <file>/);
+      await fails("claim-coverage", { oracle: url, proofFile: "x.json" }, bob, /exactly one of/);
       await fails(
         "claim-coverage",
         { oracle: url },
-        bob,
-        /nothing to claim for 0x.*: lifetime .* MESH, already claimed/,
+        pauper,
+        /the oracle has no rewards for 0x[0-9a-fA-F]{40}: owner 0x[0-9a-f]{40} has no amount in the live root \(epoch \d+\) \(http:\/\/127\.0\.0\.1:\d+\/\S+: HTTP 404\)/,
       );
-    });
-
-    it("claims for another owner from a proof file: the owner is paid", async function () {
-      const file = path.join(tmp, "alice-proof.json");
-      writeFileSync(file, JSON.stringify(proofs.get(alice.address.toLowerCase())));
-      const before = await token.balanceOf(alice.address);
-      await run("claim-coverage", { proofFile: file, owner: alice.address }, bob);
-      expect(await token.balanceOf(alice.address)).to.equal(before + aliceAmount);
-    });
-
-    it("refuses missing or both sources, bad documents, unknown owners, bad proofs and a paused distributor", async function () {
-      await fails("claim-coverage", {}, bob, /exactly one of --oracle <url> and --proof-file <file>/);
-      await fails("claim-coverage", { oracle: url, proofFile: "x.json" }, bob, /exactly one of/);
-      await fails("claim-coverage", { oracle: url }, pauper, /the oracle has no rewards for 0x.* \(.*404\)/);
-      await fails("claim-coverage", { oracle: "http://127.0.0.1:1" }, pauper, /cannot reach the oracle/);
+      await fails(
+        "claim-coverage",
+        { oracle: `http://127.0.0.1:${await freePort()}` },
+        pauper,
+        /cannot reach the oracle at http:\/\/127\.0\.0\.1:\d+\/\S+: fetch failed \(ECONNREFUSED\)/,
+      );
+      // Not an oracle (the chain's JSON-RPC endpoint): its answer is no proof.
+      await fails(
+        "claim-coverage",
+        { oracle: rpc!.url },
+        bob,
+        /the answer of the oracle at http:\/\/127\.0\.0\.1:\d+: "cumulative" must be a wei amount/,
+      );
       const bad = path.join(tmp, "bad-proof.json");
       writeFileSync(bad, JSON.stringify({ cumulative: "1.5", proof: [] }));
       await fails("claim-coverage", { proofFile: bad }, pauper, /"cumulative" must be a wei amount/);
@@ -605,6 +652,15 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         pauper,
         /claim would revert: DistributorInvalidProof\(0x/,
       );
+      // A saved answer is the proof of the owner it names.
+      const bobs = path.join(tmp, "bob-answer.json");
+      writeFileSync(bobs, JSON.stringify(await new OracleClient(url).owner(bob.address)));
+      await fails(
+        "claim-coverage",
+        { proofFile: bobs },
+        pauper,
+        /bob-answer\.json is the proof of 0x[0-9a-f]{40}, not of 0x[0-9a-fA-F]{40} \(pass --owner\)/,
+      );
       await fails(
         "claim-coverage",
         { proofFile: path.join(tmp, "none.json") },
@@ -613,10 +669,56 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       );
       await distributor.connect(guardian).pause();
       try {
+        await fails("claim-coverage", { oracle: url }, bob, /coverage rewards distributor is paused/);
         await fails("claim-coverage", { proofFile: bad }, pauper, /coverage rewards distributor is paused/);
       } finally {
         await distributor.connect(guardian).unpause();
       }
+      expect(await distributor.claimed(bob.address)).to.equal(0n);
+    });
+
+    it("dry-runs, then claims with the proof the oracle serves: the owner is paid exactly its cumulative amount", async function () {
+      const amount = cumulativeOf(bob);
+      const dry = await run("claim-coverage", { oracle: url, dryRun: true }, bob);
+      expect(dry.result.function).to.equal("claim");
+      expect(dry.result.amount).to.equal(amount);
+      expect(await distributor.claimed(bob.address)).to.equal(0n);
+      const before = await token.balanceOf(bob.address);
+      const { result: claimed, out } = await run("claim-coverage", { oracle: url }, bob);
+      expect(claimed.amount).to.equal(amount);
+      expect(out).to.contain(`claiming ${formatMesh(amount)} of coverage rewards for ${bob.address}`);
+      expect(await token.balanceOf(bob.address)).to.equal(before + amount);
+      expect(await distributor.claimed(bob.address)).to.equal(amount);
+      // Every oracle of the set now says so.
+      for (const u of oracles!.urls) {
+        expect(await new OracleClient(u).owner(bob.address)).to.deep.include({
+          cumulative: amount.toString(),
+          claimed: amount.toString(),
+          claimable: "0",
+        });
+      }
+      await fails(
+        "claim-coverage",
+        { oracle: url },
+        bob,
+        /nothing to claim for 0x.*: lifetime .* MESH, already claimed/,
+      );
+    });
+
+    it("claims for another owner with a saved oracle answer or a bare {cumulative, proof}: the owner is paid", async function () {
+      const saved = path.join(tmp, "alice-answer.json");
+      writeFileSync(saved, JSON.stringify(await new OracleClient(oracles!.urls[2]!).owner(alice.address)));
+      let before = await token.balanceOf(alice.address);
+      await run("claim-coverage", { proofFile: saved, owner: alice.address }, pauper);
+      expect(await token.balanceOf(alice.address)).to.equal(before + cumulativeOf(alice));
+
+      const answer = await new OracleClient(oracles!.urls[0]!).owner(carol.address);
+      const bare = path.join(tmp, "carol-proof.json");
+      writeFileSync(bare, JSON.stringify({ cumulative: answer.cumulative, proof: answer.proof }));
+      before = await token.balanceOf(carol.address);
+      await run("claim-coverage", { proofFile: bare, owner: carol.address }, bob);
+      expect(await token.balanceOf(carol.address)).to.equal(before + cumulativeOf(carol));
+      expect(await distributor.claimed(carol.address)).to.equal(cumulativeOf(carol));
     });
   });
 });

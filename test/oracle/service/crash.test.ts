@@ -16,6 +16,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { runCoverageEpoch } from "@hexmesh/oracle";
+import { OracleClient } from "@hexmesh/oracle/api/client";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { ChainIndex } from "@hexmesh/protocol";
 import { Rng } from "@hexmesh/sim/fleet";
@@ -107,13 +108,7 @@ async function stream(dir: string, name: string, kills: number, rng: Rng) {
       const batch = queue.splice(0, 1 + rng.int(24));
       inFlight++;
       try {
-        const res = await fetch(`${url}/v1/reports/batch`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ reports: batch }),
-        });
-        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-        const body = (await res.json()) as { results: Ack[] };
+        const body = (await new OracleClient(url).submitReports(batch)) as { results: Ack[] };
         body.results.forEach((a, i) => {
           const prior = acked.get(batch[i]!);
           // A resent report must be acknowledged with the receive time it was first stored with.

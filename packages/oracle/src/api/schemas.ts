@@ -1,4 +1,8 @@
-/** JSON schemas of every request and response of the oracle API (fastify validates and serialises with them). */
+/**
+ * JSON schemas of every request and response of the oracle API (fastify validates and serialises
+ * with them; routes.ts derives the TypeScript types from them). Responses list every property they
+ * have (`additionalProperties: false`: the serialiser writes only listed properties anyway).
+ */
 import { MAX_REPORT_LENGTH } from "@hexmesh/protocol";
 
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${2 * bytes}}$` }) as const;
@@ -9,6 +13,7 @@ const decimal = { type: "string", pattern: "^[0-9]+$" } as const;
 
 export const ERROR = {
   type: "object",
+  additionalProperties: false,
   required: ["statusCode", "error", "message"],
   properties: {
     statusCode: { type: "integer" },
@@ -29,6 +34,7 @@ export const SUBMIT_ONE_BODY = {
 
 export const SUBMIT_RESULT = {
   type: "object",
+  additionalProperties: false,
   required: ["status"],
   properties: {
     status: { enum: ["accepted", "duplicate", "refused"] },
@@ -51,6 +57,7 @@ export function submitBatchBody(batchMax: number) {
 
 export const SUBMIT_BATCH_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["accepted", "duplicate", "refused", "results"],
   properties: {
     accepted: { type: "integer" },
@@ -62,6 +69,7 @@ export const SUBMIT_BATCH_RESPONSE = {
 
 export const ENTROPY_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["value", "blockHash", "timestamp", "validUntil"],
   properties: {
     value: lowerHex,
@@ -79,6 +87,7 @@ export const OWNER_PARAMS = {
 
 export const OWNER_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["owner", "epoch", "root", "cumulative", "claimed", "claimable", "proof"],
   properties: {
     owner: lowerHex,
@@ -99,6 +108,7 @@ export const EPOCH_PARAMS = {
 
 export const EPOCH_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["epoch", "root", "totalCumulative", "dataHash", "snapshotBlock", "summary", "post"],
   properties: {
     epoch: decimal,
@@ -109,6 +119,7 @@ export const EPOCH_RESPONSE = {
     computedAt: { type: "integer" },
     summary: {
       type: "object",
+      additionalProperties: false,
       required: ["reports", "valid", "beacons", "witnesses", "rejected", "devices", "owners", "pool"],
       properties: {
         reports: { type: "integer" },
@@ -128,6 +139,7 @@ export const EPOCH_RESPONSE = {
         { type: "null" },
         {
           type: "object",
+          additionalProperties: false,
           properties: {
             status: { type: "string" },
             txHash: { type: ["string", "null"] },
@@ -142,6 +154,7 @@ export const EPOCH_RESPONSE = {
 
 export const SIGNATURE_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["epoch", "signer", "signature", "root", "oracleSetVersion"],
   properties: {
     epoch: decimal,
@@ -169,6 +182,7 @@ export const DEVICE_QUERY = {
 
 export const DEVICE_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["device", "results"],
   properties: {
     device: lowerHex,
@@ -176,6 +190,7 @@ export const DEVICE_RESPONSE = {
       type: "array",
       items: {
         type: "object",
+        additionalProperties: false,
         required: ["epoch", "id", "kind", "receivedAt", "valid", "reason", "selected", "units"],
         properties: {
           epoch: decimal,
@@ -207,6 +222,7 @@ export const RANGE_QUERY = {
 
 export const INPUT_REPORTS_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["total", "reports"],
   properties: {
     total: { type: "integer" },
@@ -214,6 +230,7 @@ export const INPUT_REPORTS_RESPONSE = {
       type: "array",
       items: {
         type: "object",
+        additionalProperties: false,
         required: ["raw", "receivedAt"],
         properties: { raw: { type: "string" }, receivedAt: { type: "integer" } },
       },
@@ -223,12 +240,14 @@ export const INPUT_REPORTS_RESPONSE = {
 
 export const INPUT_ENTROPY_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["entropy"],
   properties: {
     entropy: {
       type: "array",
       items: {
         type: "object",
+        additionalProperties: false,
         required: ["blockHash", "timestamp", "value"],
         properties: { blockHash: lowerHex, timestamp: { type: "integer" }, value: lowerHex },
       },
@@ -238,6 +257,7 @@ export const INPUT_ENTROPY_RESPONSE = {
 
 export const HEALTH_RESPONSE = {
   type: "object",
+  additionalProperties: false,
   required: ["status"],
   properties: {
     status: { type: "string" },

@@ -11,6 +11,7 @@ import type { Wallet } from "ethers";
 
 import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
 
+import { OracleApiError, OracleClient } from "../api/client.js";
 import { epochWindow, indexEpoch, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
 import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post/aggregator.js";
 import { OracleKey, type OracleSignature } from "../post/sign.js";
@@ -189,30 +190,25 @@ export class EpochService {
     let done = 0;
     for (const peer of peers) {
       try {
-        const res = await fetch(new URL(`/v1/epochs/${epoch}/signature`, peer), {
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (res.ok) {
-          const body = (await res.json()) as { signer: Hex; signature: Hex };
-          const good = new EpochRootAggregator(this.contracts.distributor).verified(req, [
-            { signer: body.signer.toLowerCase() as Hex, signature: body.signature },
-          ]);
-          for (const s of good) {
-            await this.store.putSignature({
-              epoch,
-              oracleSetVersion: req.value.oracleSetVersion,
-              signer: s.signer,
-              signature: s.signature,
-              root: req.value.root,
-              receivedAt: Date.now(),
-            });
-          }
-          if (good.length === 0) this.options.log?.("peer signature refused", { peer, epoch: String(epoch) });
-        } else {
-          this.options.log?.("peer has no signature", { peer, status: res.status });
+        const body = await new OracleClient(peer, { timeoutMs: 10_000 }).epochSignature(epoch);
+        const good = new EpochRootAggregator(this.contracts.distributor).verified(req, [
+          { signer: body.signer.toLowerCase() as Hex, signature: body.signature as Hex },
+        ]);
+        for (const s of good) {
+          await this.store.putSignature({
+            epoch,
+            oracleSetVersion: req.value.oracleSetVersion,
+            signer: s.signer,
+            signature: s.signature,
+            root: req.value.root,
+            receivedAt: Date.now(),
+          });
         }
+        if (good.length === 0) this.options.log?.("peer signature refused", { peer, epoch: String(epoch) });
       } catch (e) {
-        this.options.log?.("peer unreachable", { peer, error: String(e) });
+        if (e instanceof OracleApiError && !e.unreachable)
+          this.options.log?.("peer has no signature", { peer, status: e.status, error: e.apiMessage });
+        else this.options.log?.("peer unreachable", { peer, error: String(e) });
       }
       progress("collect", ++done, peers.length);
     }

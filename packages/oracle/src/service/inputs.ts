@@ -6,6 +6,7 @@
  */
 import { makeEntropy, type EntropyEntry, type ReceivedReport } from "@hexmesh/protocol";
 
+import { OracleClient } from "../api/client.js";
 import type { OracleStore, ReportInput } from "../store/types.js";
 import { toReportInput } from "./ingest.js";
 
@@ -56,33 +57,20 @@ export async function pullInputs(
   range: InputRange,
   progress: Progress = () => {},
 ): Promise<number> {
-  const entropyUrl = new URL("/v1/inputs/entropy", peer);
-  entropyUrl.searchParams.set("from", String(range.entropyFrom));
-  entropyUrl.searchParams.set("to", String(range.entropyTo));
-  const { entropy } = (await (await fetchOk(entropyUrl)).json()) as { entropy: EntropyEntry[] };
+  const client = new OracleClient(peer);
+  const { entropy } = await client.inputEntropy({ from: range.entropyFrom, to: range.entropyTo });
   let offset = 0;
   let copied = 0;
   for (;;) {
-    const url = new URL("/v1/inputs/reports", peer);
-    url.searchParams.set("from", String(range.from));
-    url.searchParams.set("to", String(range.to));
-    url.searchParams.set("offset", String(offset));
-    url.searchParams.set("limit", String(PAGE));
-    const page = (await (await fetchOk(url)).json()) as { reports: ReceivedReport[]; total: number };
+    const page = await client.inputReports({ from: range.from, to: range.to, offset, limit: PAGE });
     copied += page.reports.length;
     await importInputs(
       store,
-      { reports: page.reports, entropy: offset === 0 ? entropy : [] },
+      { reports: page.reports, entropy: offset === 0 ? (entropy as EntropyEntry[]) : [] },
       `peer ${peer}`,
     );
     offset += page.reports.length;
     progress("pull", offset, page.total);
     if (page.reports.length === 0 || offset >= page.total) return copied;
   }
-}
-
-async function fetchOk(url: URL): Promise<Response> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  if (!res.ok) throw new Error(`GET ${url.href}: HTTP ${res.status} ${await res.text()}`);
-  return res;
 }

@@ -1,0 +1,184 @@
+/**
+ * A small typed client of the oracle API over `fetch`: one method per route of the route table
+ * (routes.ts), typed answers, and one error type that says what went wrong (the HTTP status and the
+ * API's own message, or that the oracle could not be reached). What our tasks, scripts, services
+ * and tests use to talk to an oracle; browser-safe (no Node import), like routes.ts.
+ *
+ *   const oracle = new OracleClient("http://127.0.0.1:8080");
+ *   const { cumulative, proof } = await oracle.owner("0x…");
+ */
+import {
+  pathTo,
+  ROUTES,
+  type DeviceResultsQuery,
+  type DeviceResultsResponse,
+  type EntropyResponse,
+  type EpochResponse,
+  type HealthResponse,
+  type InputEntropyQuery,
+  type InputEntropyResponse,
+  type InputReportsQuery,
+  type InputReportsResponse,
+  type OwnerResponse,
+  type SignatureResponse,
+  type SubmitReportsResponse,
+  type SubmitResult,
+} from "./routes.js";
+
+export interface OracleClientOptions {
+  /** Abort a request after this long (default 30 s). */
+  readonly timeoutMs?: number;
+  /** The fetch to use (default: the global one). */
+  readonly fetch?: typeof fetch;
+}
+
+/**
+ * A request that did not get a 2xx answer with a JSON body. `status` is the HTTP status, absent
+ * when the oracle could not be reached (refused, timed out); `apiMessage` the API's `message`.
+ */
+export class OracleApiError extends Error {
+  override readonly name = "OracleApiError";
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly status: number | undefined,
+    readonly apiMessage: string,
+    readonly code?: string,
+  ) {
+    super(
+      status === undefined
+        ? `${method} ${url}: cannot reach the oracle: ${apiMessage}`
+        : `${method} ${url}: HTTP ${status}: ${apiMessage}`,
+    );
+  }
+
+  /** True when no answer came back at all. */
+  get unreachable(): boolean {
+    return this.status === undefined;
+  }
+}
+
+/** Why a fetch failed, as plainly as it tells (Node puts the socket error in `cause`). */
+function failure(e: unknown): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === "TimeoutError") return "no answer in time";
+  const cause = err?.cause?.code ?? err?.cause?.message;
+  return cause === undefined ? String(err?.message ?? e) : `${err.message} (${cause})`;
+}
+
+export class OracleClient {
+  /** The base URL without trailing slashes; a path prefix (behind a proxy) is kept. */
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetcher: typeof fetch;
+
+  constructor(baseUrl: string, options: OracleClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** The full URL of a request path (from `pathTo`). */
+  url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = this.url(path);
+    let res: Response;
+    try {
+      res = await this.fetcher(url, {
+        method,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        ...(body === undefined
+          ? {}
+          : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+      });
+    } catch (e) {
+      throw new OracleApiError(method, url, undefined, failure(e));
+    }
+    const text = await res.text().catch(() => "");
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      const shown = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+      throw new OracleApiError(
+        method,
+        url,
+        res.status,
+        res.ok ? `the answer is not JSON: ${JSON.stringify(shown)}` : `${res.statusText} ${shown}`.trim(),
+      );
+    }
+    if (!res.ok) {
+      const e = json as { message?: unknown; code?: unknown };
+      throw new OracleApiError(
+        method,
+        url,
+        res.status,
+        typeof e?.message === "string" ? e.message : `${res.statusText}: ${text.slice(0, 200)}`,
+        typeof e?.code === "string" ? e.code : undefined,
+      );
+    }
+    return json as T;
+  }
+
+  private get<T>(path: string): Promise<T> {
+    return this.request<T>("GET", path);
+  }
+
+  /** POST /v1/reports: one report text; acknowledged once stored (a refused text is a 400 error). */
+  submitReport(report: string): Promise<SubmitResult> {
+    return this.request(ROUTES.submitReport.method, pathTo(ROUTES.submitReport.path, {}), { report });
+  }
+
+  /** POST /v1/reports/batch: up to the oracle's batchMax report texts, answered per report. */
+  submitReports(reports: readonly string[]): Promise<SubmitReportsResponse> {
+    return this.request(ROUTES.submitReports.method, pathTo(ROUTES.submitReports.path, {}), { reports });
+  }
+
+  /** GET /v1/entropy. */
+  entropy(): Promise<EntropyResponse> {
+    return this.get(pathTo(ROUTES.entropy.path, {}));
+  }
+
+  /** GET /v1/owners/:address: cumulative, claimed, claimable and the proof for the live root. */
+  owner(address: string): Promise<OwnerResponse> {
+    return this.get(pathTo(ROUTES.owner.path, { address }));
+  }
+
+  /** GET /v1/epochs/:epoch. */
+  epoch(epoch: bigint | number): Promise<EpochResponse> {
+    return this.get(pathTo(ROUTES.epoch.path, { epoch }));
+  }
+
+  /** GET /v1/epochs/:epoch/signature: this oracle's EpochRoot signature of the epoch. */
+  epochSignature(epoch: bigint | number): Promise<SignatureResponse> {
+    return this.get(pathTo(ROUTES.epochSignature.path, { epoch }));
+  }
+
+  /** GET /v1/devices/:keyId/results. */
+  deviceResults(keyId: string, query: DeviceResultsQuery = {}): Promise<DeviceResultsResponse> {
+    return this.get(pathTo(ROUTES.deviceResults.path, { keyId }, query));
+  }
+
+  /** GET /v1/inputs/reports: one page of stored reports received in [from, to] (Unix ms). */
+  inputReports(query: InputReportsQuery): Promise<InputReportsResponse> {
+    return this.get(pathTo(ROUTES.inputReports.path, {}, query));
+  }
+
+  /** GET /v1/inputs/entropy: entropy published in [from, to] (Unix s). */
+  inputEntropy(query: InputEntropyQuery): Promise<InputEntropyResponse> {
+    return this.get(pathTo(ROUTES.inputEntropy.path, {}, query));
+  }
+
+  /** GET /health. */
+  health(): Promise<HealthResponse> {
+    return this.get(pathTo(ROUTES.health.path, {}));
+  }
+
+  /** GET /ready: resolves when ready; a 503 (not ready) is an OracleApiError. */
+  ready(): Promise<HealthResponse> {
+    return this.get(pathTo(ROUTES.ready.path, {}));
+  }
+}

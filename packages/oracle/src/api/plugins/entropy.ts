@@ -1,0 +1,24 @@
+/** GET /v1/entropy: the current remote entropy (503 on a node without a chain). */
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+
+import { ENTROPY_VALIDITY_MS } from "@hexmesh/protocol";
+
+import { ROUTES } from "../routes.js";
+import * as S from "../schemas.js";
+import type { ApiDeps } from "../server.js";
+import { endpoint, ERROR_RESPONSES, HttpError } from "./shared.js";
+
+export function entropyRoutes({ entropy }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
+  return async (app) => {
+    app.route({
+      ...endpoint(ROUTES.entropy),
+      schema: { response: { 200: S.ENTROPY_RESPONSE, ...ERROR_RESPONSES } },
+      handler: async () => {
+        if (entropy === undefined)
+          throw new HttpError(503, "this node publishes no entropy (no chain configured)");
+        const e = await entropy.tick();
+        return { ...e, validUntil: e.timestamp + ENTROPY_VALIDITY_MS / 1000 };
+      },
+    });
+  };
+}

@@ -1,0 +1,52 @@
+/** GET /v1/epochs/:epoch (summary and post status) and /v1/epochs/:epoch/signature (this oracle's). */
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+
+import { ROUTES } from "../routes.js";
+import * as S from "../schemas.js";
+import type { ApiDeps } from "../server.js";
+import { endpoint, ERROR_RESPONSES, HttpError } from "./shared.js";
+
+export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
+  return async (app) => {
+    app.route({
+      ...endpoint(ROUTES.epoch),
+      schema: { params: S.EPOCH_PARAMS, response: { 200: S.EPOCH_RESPONSE, ...ERROR_RESPONSES } },
+      handler: async (request) => {
+        const epoch = BigInt(request.params.epoch);
+        const r = await store.getEpochResult(epoch);
+        if (r === null) throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`);
+        const post = await store.getPostStatus(epoch);
+        return {
+          epoch: r.epoch.toString(),
+          root: r.root,
+          totalCumulative: r.totalCumulative.toString(),
+          dataHash: r.dataHash,
+          snapshotBlock: r.snapshotBlock,
+          computedAt: r.computedAt,
+          summary: r.summary,
+          post:
+            post === null
+              ? null
+              : { status: post.status, txHash: post.txHash, detail: post.detail, updatedAt: post.updatedAt },
+        };
+      },
+    });
+
+    app.route({
+      ...endpoint(ROUTES.epochSignature),
+      schema: { params: S.EPOCH_PARAMS, response: { 200: S.SIGNATURE_RESPONSE, ...ERROR_RESPONSES } },
+      handler: async (request) => {
+        const epoch = BigInt(request.params.epoch);
+        const s = ownSignature === undefined ? null : await ownSignature(epoch);
+        if (s === null) throw new HttpError(404, `this oracle has not signed epoch ${epoch}`);
+        return {
+          epoch: s.epoch.toString(),
+          signer: s.signer,
+          signature: s.signature,
+          root: s.root,
+          oracleSetVersion: s.oracleSetVersion.toString(),
+        };
+      },
+    });
+  };
+}

@@ -1,0 +1,36 @@
+/** GET /v1/owners/:address: an owner's claim for the live root (service/claims.ts builds it). */
+import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
+
+import { ClaimProofError, type OwnerClaim } from "../../service/claims.js";
+import { ROUTES } from "../routes.js";
+import * as S from "../schemas.js";
+import type { ApiDeps } from "../server.js";
+import { endpoint, ERROR_RESPONSES, HttpError } from "./shared.js";
+
+export function ownerRoutes({ claims }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
+  return async (app) => {
+    app.route({
+      ...endpoint(ROUTES.owner),
+      schema: { params: S.OWNER_PARAMS, response: { 200: S.OWNER_RESPONSE, ...ERROR_RESPONSES } },
+      handler: async (request) => {
+        if (claims === undefined) throw new HttpError(503, "no chain configured: the live root is unknown");
+        let c: OwnerClaim;
+        try {
+          c = await claims.forOwner(request.params.address);
+        } catch (e) {
+          if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message);
+          throw e;
+        }
+        return {
+          owner: c.owner,
+          epoch: c.epoch.toString(),
+          root: c.root,
+          cumulative: c.cumulative.toString(),
+          claimed: c.claimed.toString(),
+          claimable: c.claimable.toString(),
+          proof: [...c.proof],
+        };
+      },
+    });
+  };
+}
