@@ -103,16 +103,11 @@ export interface SimulatedNetworkEpoch {
   readonly linksHeard: number;
 }
 
-interface Beacon {
+/** A simulated beacon: the signed fields but the device and timestamp, and how it went on air. */
+interface Beacon extends Omit<BeaconFields, "device" | "timestamp"> {
+  /** Index of the beaconing device in the world. */
   readonly device: number;
   readonly tx: number;
-  readonly remoteEntropy: Hex;
-  readonly localEntropy: Hex;
-  readonly payload: Hex;
-  readonly frequency: number;
-  readonly channel: number;
-  readonly dataRate: number;
-  readonly txPower: number;
   readonly sf: number;
   readonly bandwidth: number;
 }
