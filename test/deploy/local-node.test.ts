@@ -3,67 +3,17 @@
  * Sepolia's chain id), the README's `npm run deploy` command as a subprocess, checks that the contracts
  * answer, reruns and checks nothing changed. Nodes are always killed in after hooks.
  */
-import { execFile, spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 
 import { expect } from "chai";
 import { Contract, JsonRpcProvider } from "ethers";
 
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
-import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
+import { LOCAL_PARAMETERS, runDeployCommand } from "../helpers/deploy.js";
 import { coverageRun } from "../helpers/gas.js";
-import { BIN, freePort, stopProcessGroup, waitForRpc } from "../helpers/service.js";
-
-const run = promisify(execFile);
-
-/** Starts a node in its own process group, so the whole group (npx and anvil) can be stopped. */
-function startNode(command: string, args: string[]) {
-  const child = spawn(command, args, {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
-  });
-  let out = "";
-  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
-  return { child, output: () => out };
-}
-
-/** `npm run deploy -- --network localhost --parameters deploy/parameters/localhost.json`, as the README says. */
-async function deploy(rpcUrl: string, deploymentId: string, parameters = LOCAL_PARAMETERS) {
-  const { stdout } = await run(
-    "npm",
-    [
-      "run",
-      "deploy",
-      "--",
-      "--network",
-      "localhost",
-      "--parameters",
-      parameters,
-      "--deployment-id",
-      deploymentId,
-      // Both build profiles have identical settings (hardhat.config.ts); reusing the default profile's
-      // artifacts, which `npm test` has just built, saves a full recompile in this test.
-      "--build-profile",
-      "default",
-    ],
-    {
-      env: {
-        ...process.env,
-        PATH: `${BIN}:${process.env.PATH}`,
-        LOCALHOST_RPC_URL: rpcUrl,
-        // Ignition asks for confirmation on any chain but 31337; a scripted run answers it this way.
-        HARDHAT_IGNITION_CONFIRM_DEPLOYMENT: "true",
-      },
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
-  return stdout;
-}
+import { BIN, freePort, startProcessGroup, stopProcessGroup, waitForRpc } from "../helpers/service.js";
 
 const ABI = [
   "function totalSupply() view returns (uint256)",
@@ -78,7 +28,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
     this.timeout(180_000);
     const deploymentId = `test-${kind}-node-${process.pid}`;
     const dir = path.join("deploy", "deployments", deploymentId);
-    let node: ReturnType<typeof startNode> | undefined;
+    let node: ReturnType<typeof startProcessGroup> | undefined;
     let url: string;
     let provider: JsonRpcProvider;
     const expectedChainId = kind === "anvil" ? 84532n : 31337n;
@@ -92,8 +42,8 @@ for (const kind of ["hardhat", "anvil"] as const) {
       url = `http://127.0.0.1:${port}`;
       node =
         kind === "hardhat"
-          ? startNode(path.join(BIN, "hardhat"), ["node", "--port", String(port)])
-          : startNode("npx", [
+          ? startProcessGroup(path.join(BIN, "hardhat"), ["node", "--port", String(port)])
+          : startProcessGroup("npx", [
               "-y",
               "@foundry-rs/anvil@1.7.1",
               "--port",
@@ -113,7 +63,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
 
     it("deploys the suite, and the contracts answer", async function () {
       expect((await provider.getNetwork()).chainId).to.equal(expectedChainId);
-      const out = await deploy(url, deploymentId);
+      const out = await runDeployCommand(url, deploymentId);
       expect(out).to.contain("successfully deployed");
       const file = path.join(dir, "deployed_addresses.json");
       expect(existsSync(file)).to.equal(true);
@@ -139,7 +89,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
     it("changes nothing when rerun with the same parameters", async function () {
       const block = await provider.getBlockNumber();
       const addresses = readFileSync(path.join(dir, "deployed_addresses.json"), "utf8");
-      const out = await deploy(url, deploymentId);
+      const out = await runDeployCommand(url, deploymentId);
       expect(out).to.match(/Nothing new to deploy/i);
       expect(await provider.getBlockNumber()).to.equal(block);
       expect(readFileSync(path.join(dir, "deployed_addresses.json"), "utf8")).to.equal(addresses);
@@ -153,7 +103,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
         writeFileSync(changed, JSON.stringify(raw));
         const block = await provider.getBlockNumber();
         try {
-          await deploy(url, deploymentId, changed);
+          await runDeployCommand(url, deploymentId, changed);
           expect.fail("the deploy command should have failed");
         } catch (e) {
           const err = e as { code?: number; stderr?: string; stdout?: string };
@@ -174,7 +124,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
         writeFileSync(bad, JSON.stringify(raw));
         const block = await provider.getBlockNumber();
         try {
-          await deploy(url, `${deploymentId}-bad`, bad);
+          await runDeployCommand(url, `${deploymentId}-bad`, bad);
           expect.fail("the deploy command should have failed");
         } catch (e) {
           const err = e as { code?: number; stderr?: string; stdout?: string };

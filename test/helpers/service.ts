@@ -110,6 +110,28 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   return { child, output: () => out };
 }
 
+/**
+ * Starts a long-running program (a node, a service) in its own process group, with the repository's
+ * node_modules/.bin first on PATH, so stopProcessGroup can stop it and every child it started (npx and
+ * anvil). Its output is collected for error messages.
+ */
+export function startProcessGroup(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: options.cwd,
+    env: options.env ?? { ...process.env, PATH: `${BIN}:${process.env.PATH}` },
+  });
+  let out = "";
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (out += b.toString()));
+  return { child, output: () => out };
+}
+
 /** Polls `request` until it answers 2xx; fails fast if the child exits, after `ms` otherwise. */
 async function waitAnswering(
   child: ChildProcess,
