@@ -150,8 +150,16 @@ const hexmeshTasks = [
   )
     .addOption({ name: "device", description: "Device id", defaultValue: "" })
     .addOption({ name: "cell", description: "H3 cell as hex", defaultValue: "" })
-    .addOption({ name: "lat", description: "Latitude in degrees (with --lng)", defaultValue: "" })
-    .addOption({ name: "lng", description: "Longitude in degrees (with --lat)", defaultValue: "" })
+    .addOption({
+      name: "lat",
+      description: "Latitude in degrees, e.g. 37.75 or 33.87S (with --lng)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "lng",
+      description: "Longitude in degrees, e.g. 2.35 or 122.47W (with --lat)",
+      defaultValue: "",
+    })
     .addOption({ name: "gain", description: "Antenna gain in dBi (1.0 to 15.0)", defaultValue: "1.2" })
     .addOption({ name: "elevation", description: "Antenna elevation in metres", defaultValue: "0" })
     .setAction(() => import("./tasks/assert-location.js"))

@@ -22,6 +22,23 @@ interface AssertArgs extends CommonArgs {
   elevation: string;
 }
 
+/**
+ * Degrees from `--lat` / `--lng`: signed decimal (`37.75`, `-122.47`), or unsigned with the hemisphere
+ * (`33.87S`, `122.47W`). Hardhat's command line takes any value that starts with `-` for an option
+ * ("Options cannot be grouped together"), so southern and western coordinates are written with their
+ * hemisphere letter there; signed values still work where tasks are run from code. NaN if malformed.
+ */
+export function parseDegrees(value: string, axis: "lat" | "lng"): number {
+  const m = /^\s*([+-]?\d+(?:\.\d+)?)\s*([NSEW])?\s*$/i.exec(value);
+  if (m === null) return NaN;
+  const degrees = Number(m[1]);
+  const hemisphere = m[2]?.toUpperCase();
+  if (hemisphere === undefined) return degrees;
+  const [plus, minus] = axis === "lat" ? ["N", "S"] : ["E", "W"];
+  if (degrees < 0 || (hemisphere !== plus && hemisphere !== minus)) return NaN;
+  return hemisphere === minus ? -degrees : degrees;
+}
+
 /** The H3 cell from --cell (hex) or from --lat/--lng at the registry's resolution. */
 function resolveCell(args: AssertArgs, resolution: number): string {
   if (args.cell !== "") {
@@ -34,11 +51,12 @@ function resolveCell(args: AssertArgs, resolution: number): string {
     }
     return hex;
   }
-  const lat = Number(args.lat);
-  const lng = Number(args.lng);
-  if (args.lat === "" || args.lng === "" || !(Math.abs(lat) <= 90) || !(Math.abs(lng) <= 180)) {
+  const lat = parseDegrees(args.lat, "lat");
+  const lng = parseDegrees(args.lng, "lng");
+  if (!(Math.abs(lat) <= 90) || !(Math.abs(lng) <= 180)) {
     throw new TaskError(
-      "give --cell <h3 hex> or --lat <deg> and --lng <deg> (latitude in [-90, 90], longitude in [-180, 180])",
+      "give --cell <h3 hex> or --lat <deg> and --lng <deg> (latitude in [-90, 90], longitude in [-180, 180]; " +
+        "south and west as 33.87S and 122.47W: on the command line a value starting with '-' is taken for an option)",
     );
   }
   return latLngToCell(lat, lng, resolution);
