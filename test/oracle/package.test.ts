@@ -6,9 +6,10 @@
  * from there run the installed `hexmesh-oracle`: `--help`, `check-config`, then `serve` for two
  * oracles of the 2-of-3 set against Hardhat's node on localhost, deployed to with the documented
  * `npm run deploy` command, devices put on chain with the documented `hexmesh` tasks. The devices
- * (signing with the installed @hexmesh/protocol) report over HTTP; the chain's epoch ends and is
- * distributed; the installed CLI closes, pulls, signs and posts; after the challenge window an owner's
- * proof comes back from the running service, verifies against the live root, and claims.
+ * report over HTTP, signing with the installed @hexmesh/protocol and sending with the installed
+ * oracle's API client; the chain's epoch ends and is distributed; the installed CLI closes, pulls,
+ * signs and posts; after the challenge window each owner's proof comes back from a running service,
+ * verifies against the live root, and claims.
  *
  * Processes run in their own process groups and are stopped in after hooks; the temporary folder
  * and the throwaway Ignition deployment are removed.
@@ -162,22 +163,8 @@ function ok(r: Ran, what: string): Ran {
   return r;
 }
 
-const getJson = async (url: string) => {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-};
-const postJson = async (url: string, payload: unknown) => {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(payload),
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
-};
-
 describe("oracle package: installed from its tarball, run against a node on localhost", function () {
-  // Generous: a loaded 2-core CI machine; the whole file takes about two minutes here.
+  // Generous, for a loaded 2-core CI machine: the file takes ~40 s here when idle, 1.5-2 min under load.
   this.timeout(300_000);
   const params = loadHexmeshParameters(LOCAL_PARAMETERS);
   const deploymentDir = path.join(REPO, "deploy", "deployments", DEPLOYMENT_ID);
@@ -194,6 +181,8 @@ describe("oracle package: installed from its tarball, run against a node on loca
   /** The installed @hexmesh/protocol, loaded through its package exports from the outsider folder. */
   let protocol: typeof import("@hexmesh/protocol");
   let protocolNode: typeof import("@hexmesh/protocol/node");
+  /** The installed oracle's typed API client, as a device program or a wallet would use it. */
+  let oracleApi: typeof import("@hexmesh/oracle/api/client");
 
   /** The installed CLI, run by this Node from the outsider folder: `node node_modules/.bin/hexmesh-oracle`. */
   const oracleCli = (args: string[], env: Record<string, string> = {}) =>
@@ -282,10 +271,10 @@ describe("oracle package: installed from its tarball, run against a node on loca
         expect(f, `${p.name} ships ${f}`).to.not.match(/(^|\/)(src|test|tests)\/|\.test\.|\.tsbuildinfo$/);
         // Compiled output only of sources that exist: a stale dist/ file (a deleted module) is not shipped.
         const js = /^dist\/(.+)\.js$/.exec(f);
-        if (js !== null)
-          expect(existsSync(path.join(dir, "src", `${js[1]}.ts`)), `${p.name}: ${f} has no source`).to.equal(
-            true,
-          );
+        if (js !== null) {
+          const stale = `${p.name}: ${f} has no source (stale build output: rm -rf packages/*/dist && npm run build)`;
+          expect(existsSync(path.join(dir, "src", `${js[1]}.ts`)), stale).to.equal(true);
+        }
       }
     }
     const oracle = packed.find((p) => p.name === "@hexmesh/oracle")!.files.map((f) => f.path);
@@ -346,12 +335,14 @@ describe("oracle package: installed from its tarball, run against a node on loca
       await run(process.execPath, ["-e", "require('secp256k1/bindings')"], { cwd: app, env: outsiderEnv() }),
       "loading the native secp256k1 binding",
     );
-    // Devices in this test sign with the installed protocol, resolved through its package exports.
+    // Devices and owners in this test sign with the installed protocol and talk to the services with
+    // the installed client, both resolved through their packages' exports from the outsider folder.
     const resolve = createRequire(path.join(app, "package.json")).resolve;
     protocol = (await import(pathToFileURL(resolve("@hexmesh/protocol")).href)) as typeof protocol;
     protocolNode = (await import(
       pathToFileURL(resolve("@hexmesh/protocol/node")).href
     )) as typeof protocolNode;
+    oracleApi = (await import(pathToFileURL(resolve("@hexmesh/oracle/api/client")).href)) as typeof oracleApi;
     expect(resolve("@hexmesh/protocol").startsWith(app)).to.equal(true);
   });
 
@@ -596,19 +587,22 @@ describe("oracle package: installed from its tarball, run against a node on loca
       chainId: 31337n,
       verifyingContract: addresses.registry!.toLowerCase() as Hex,
     };
+    const [apiA, apiB] = oracles.map((o) => new oracleApi.OracleClient(o.url)) as [
+      InstanceType<typeof oracleApi.OracleClient>,
+      InstanceType<typeof oracleApi.OracleClient>,
+    ];
     const accepted: number[] = [];
     const submit = async (report: Parameters<typeof encodeReport>[0]) => {
-      const r = await postJson(`${a.url}/v1/reports`, { report: encodeReport(report) });
-      expect(r.status, JSON.stringify(r.body)).to.equal(200);
-      expect(r.body.status).to.equal("accepted");
-      accepted.push(r.body.receivedAt as number);
+      const r = await apiA.submitReport(encodeReport(report));
+      expect(r.status).to.equal("accepted");
+      expect(r.receivedAt).to.be.a("number");
+      accepted.push(r.receivedAt!);
     };
     for (const [i, beaconer] of devices.entries()) {
       const witness = devices[1 - i]!;
-      const entropy = await getJson(`${a.url}/v1/entropy`);
-      expect(entropy.status).to.equal(200);
+      const entropy = await apiA.entropy();
       const beacon = signBeacon(beaconer.signer, domain, {
-        remoteEntropy: entropy.body.value as Hex,
+        remoteEntropy: entropy.value as Hex,
         localEntropy: hexlify(randomBytes(32)) as Hex,
         ...RADIO,
         timestamp: BigInt(Date.now()),
@@ -678,30 +672,21 @@ describe("oracle package: installed from its tarball, run against a node on loca
     expect(liveEpoch).to.equal(epoch);
 
     // --- each owner's proof from the running services: it verifies, and it claims --------------------
+    expect((await apiB.epoch(epoch)).summary).to.deep.include({ reports: 4, valid: 4, owners: 2 });
     for (const [i, d] of devices.entries()) {
-      const oracle = oracles[i]!; // one proof from each service
-      const claim = await getJson(`${oracle.url}/v1/owners/${d.owner}`);
-      expect(claim.status, JSON.stringify(claim.body)).to.equal(200);
-      const cumulative = BigInt(claim.body.cumulative as string);
+      const claim = await [apiA, apiB][i]!.owner(d.owner); // one proof from each service
+      const cumulative = BigInt(claim.cumulative);
       expect(cumulative).to.be.greaterThan(0n);
-      expect(claim.body.root).to.equal(liveRoot);
+      expect(claim.root).to.equal(liveRoot);
       expect(
-        StandardMerkleTree.verify(
-          liveRoot,
-          ["address", "uint256"],
-          [d.owner, cumulative],
-          claim.body.proof as string[],
-        ),
+        StandardMerkleTree.verify(liveRoot, ["address", "uint256"], [d.owner, cumulative], claim.proof),
       ).to.equal(true);
       const token = MeshToken__factory.connect(addresses.token!, provider);
       const before = await token.balanceOf(d.owner);
       const owner = await provider.getSigner(d.owner);
-      await (
-        await distributor.connect(owner).claim(d.owner, cumulative, claim.body.proof as string[])
-      ).wait();
+      await (await distributor.connect(owner).claim(d.owner, cumulative, claim.proof)).wait();
       expect(await token.balanceOf(d.owner)).to.equal(before + cumulative);
-      const after = await getJson(`${a.url}/v1/owners/${d.owner}`);
-      expect(after.body).to.deep.include({ claimed: cumulative.toString(), claimable: "0" });
+      expect(await apiA.owner(d.owner)).to.deep.include({ claimed: cumulative.toString(), claimable: "0" });
     }
   });
 });
