@@ -216,11 +216,17 @@ function absorbBlock(data: Uint8Array, offset: number): void {
   keccakF1600(s);
 }
 
-/**
- * keccak256 of data[offset, offset + length) written to out[outOffset, outOffset + 32).
- * Allocation-free: the hot paths (Merkle tree, EIP-712 digests) call this with reused buffers.
- */
-export function keccak256Into(
+/** keccak256 of data[offset, offset + length) written to out[outOffset, outOffset + 32). */
+type KeccakInto = (
+  data: Uint8Array,
+  offset: number,
+  length: number,
+  out: Uint8Array,
+  outOffset: number,
+) => void;
+
+/** The WebAssembly path of keccak256Into (the JavaScript one when WebAssembly is unavailable). */
+function keccak256IntoWasm(
   data: Uint8Array,
   offset: number,
   length: number,
@@ -278,6 +284,56 @@ export function keccak256IntoJs(
     out[o + 2] = (v >>> 16) & 0xff;
     out[o + 3] = (v >>> 24) & 0xff;
   }
+}
+
+/**
+ * Bench only, while bench/keccak.ts compares implementations. HEXMESH_KECCAK, read at load (worker
+ * threads inherit the environment their pool was created with), picks keccak256Into's
+ * implementation: "ours" (default: WebAssembly, JavaScript fallback), "ours-js", "hashwasm"
+ * (hash-wasm, one reused hasher) or "noble" (@noble/hashes keccak_256); useKeccakForBench
+ * switches this thread's afterwards.
+ */
+export let KECCAK_IMPL = globalThis.process?.env?.["HEXMESH_KECCAK"] ?? "ours";
+
+async function selectKeccak(name: string): Promise<KeccakInto> {
+  switch (name) {
+    case "ours":
+      return keccak256IntoWasm;
+    case "ours-js":
+      return keccak256IntoJs;
+    case "hashwasm": {
+      const { createKeccak } = await import("hash-wasm");
+      const h = await createKeccak(256);
+      return (data, offset, length, out, outOffset) => {
+        h.init();
+        h.update(offset === 0 && length === data.length ? data : data.subarray(offset, offset + length));
+        out.set(h.digest("binary"), outOffset);
+      };
+    }
+    case "noble": {
+      const { keccak_256 } = await import("@noble/hashes/sha3.js");
+      return (data, offset, length, out, outOffset) => {
+        out.set(
+          keccak_256(offset === 0 && length === data.length ? data : data.subarray(offset, offset + length)),
+          outOffset,
+        );
+      };
+    }
+    default:
+      throw new Error(`HEXMESH_KECCAK: unknown implementation ${name}`);
+  }
+}
+
+/**
+ * keccak256 of data[offset, offset + length) written to out[outOffset, outOffset + 32).
+ * Allocation-free: the hot paths (Merkle tree, EIP-712 digests) call this with reused buffers.
+ */
+export let keccak256Into: KeccakInto = await selectKeccak(KECCAK_IMPL);
+
+/** Bench only: switches this thread's keccak256Into (see HEXMESH_KECCAK). */
+export async function useKeccakForBench(name: string): Promise<void> {
+  keccak256Into = await selectKeccak(name);
+  KECCAK_IMPL = name;
 }
 
 /** keccak256(data) as a new 32-byte array. */
