@@ -9,9 +9,12 @@
  *
  * The machine is shared with other jobs whose load comes and goes within minutes, so every
  * implementation is measured ROUNDS times, the implementations taking turns (the order rotated
- * each round), and each library is compared with ours round by round: the cost ratios are medians
- * of those paired ratios. Wall-clock and CPU time (this thread's for the hashes and the tree; the
- * process's, all threads, per report for verification) are both recorded.
+ * each round). Wall-clock and CPU time (this thread's for the hashes and the tree; the process's,
+ * all threads, per report for verification) are both recorded. The decision compares each
+ * library's best round with ours' best round, in CPU time: other jobs only ever add time, and a
+ * time added to both sides pulls their ratio toward 1 (a first run under load average 4-10 gave
+ * medians of per-round ratios of 1.14 for hash-wasm on the tree, a quiet A/B 1.27). Medians of
+ * per-round ratios are recorded too.
  *
  * Hashes and the tree run in a fresh child process per implementation and round, in which
  * HEXMESH_KECCAK selects the implementation when keccak.ts loads (a heap holding only the owners,
@@ -333,18 +336,29 @@ const figures = impls.map((impl) => {
     hashesPerSecond64: Math.round(m((x) => x.hashN / x.hash64.wall)),
     hashesPerCpuSecond32: Math.round(m((x) => x.hashN / x.hash32.cpu)),
     hashesPerCpuSecond64: Math.round(m((x) => x.hashN / x.hash64.cpu)),
-    treeSeconds: r3(m((x) => x.tree!.wall)),
-    treeCpuSeconds: r3(m((x) => x.tree!.cpu)),
+    treeSeconds: r3(m((x) => x.tree.wall)),
+    treeCpuSeconds: r3(m((x) => x.tree.cpu)),
     verifyReportsPerSecond: Math.round(m((x) => REPORTS / x.verify!.wall)),
     verifyCpuMicrosPerReport: Number(m((x) => (1e6 * x.verify!.cpu) / REPORTS).toFixed(1)),
+    // the best round of each (other jobs only ever add time)
+    best: {
+      hashesPerCpuSecond32: Math.round(Math.max(...rs.map((x) => x.hashN / x.hash32.cpu))),
+      hashesPerCpuSecond64: Math.round(Math.max(...rs.map((x) => x.hashN / x.hash64.cpu))),
+      treeSeconds: r3(Math.min(...rs.map((x) => x.tree.wall))),
+      treeCpuSeconds: r3(Math.min(...rs.map((x) => x.tree.cpu))),
+      verifyReportsPerSecond: Math.round(Math.max(...rs.map((x) => REPORTS / x.verify!.wall))),
+      verifyCpuMicrosPerReport: Number(
+        Math.min(...rs.map((x) => (1e6 * x.verify!.cpu) / REPORTS)).toFixed(1),
+      ),
+    },
     rounds: rs.map((x) => ({
       load: x.load,
       hashesPerSecond32: Math.round(x.hashN / x.hash32.wall),
       hashesPerSecond64: Math.round(x.hashN / x.hash64.wall),
       hashesPerCpuSecond32: Math.round(x.hashN / x.hash32.cpu),
       hashesPerCpuSecond64: Math.round(x.hashN / x.hash64.cpu),
-      treeSeconds: r3(x.tree!.wall),
-      treeCpuSeconds: r3(x.tree!.cpu),
+      treeSeconds: r3(x.tree.wall),
+      treeCpuSeconds: r3(x.tree.cpu),
       verifyReportsPerSecond: Math.round(REPORTS / x.verify!.wall),
       verifyCpuMicrosPerReport: Number(((1e6 * x.verify!.cpu) / REPORTS).toFixed(1)),
     })),
@@ -352,7 +366,15 @@ const figures = impls.map((impl) => {
 });
 type Figures = (typeof figures)[number];
 
-/** Median over rounds of (cost of impl) / (cost of ours) in the same round; 1.25 = 25% more. */
+/**
+ * Cost against ours (1.25 = 25% more). `best*`: the implementation's best round over ours' best
+ * round, the estimator the decision uses: other jobs on the machine only ever add time, and the
+ * same added time pulls a ratio toward 1, so the least disturbed rounds are the truest. The others
+ * are medians over rounds of the ratio to ours in the same round, for reference.
+ */
+const bestOf = (impl: Impl, cost: (x: Round) => number): number => Math.min(...rounds.get(impl)!.map(cost));
+const bestRatio = (impl: Impl, cost: (x: Round) => number): number =>
+  r3(bestOf(impl, cost) / bestOf("ours", cost));
 const ours = rounds.get("ours")!;
 const paired = (impl: Impl, cost: (x: Round) => number): number =>
   r3(median(rounds.get(impl)!.map((x, k) => cost(x) / cost(ours[k]!))));
@@ -360,10 +382,16 @@ const costVsOurs = Object.fromEntries(
   impls.map((impl) => [
     impl,
     {
+      bestHash32Cpu: bestRatio(impl, (x) => x.hash32.cpu / x.hashN),
+      bestHash64Cpu: bestRatio(impl, (x) => x.hash64.cpu / x.hashN),
+      bestTree: bestRatio(impl, (x) => x.tree.wall),
+      bestTreeCpu: bestRatio(impl, (x) => x.tree.cpu),
+      bestVerify: bestRatio(impl, (x) => x.verify!.wall),
+      bestVerifyCpu: bestRatio(impl, (x) => x.verify!.cpu),
       hash32: paired(impl, (x) => x.hash32.wall / x.hashN),
       hash64: paired(impl, (x) => x.hash64.wall / x.hashN),
-      tree: paired(impl, (x) => x.tree!.wall),
-      treeCpu: paired(impl, (x) => x.tree!.cpu),
+      tree: paired(impl, (x) => x.tree.wall),
+      treeCpu: paired(impl, (x) => x.tree.cpu),
       verify: paired(impl, (x) => x.verify!.wall),
       verifyCpu: paired(impl, (x) => x.verify!.cpu),
     },
@@ -387,32 +415,36 @@ const costVsFastest = Object.fromEntries(
   ]),
 );
 
-// The rule, on the paired wall-clock ratios (CPU-time ratios alongside, as a check).
+// The rule, on the best rounds' CPU time (this thread's for the tree; the process's, all threads,
+// per report for verification), which other jobs disturb least; the other estimators alongside.
 const LIMIT = 1.2;
 const libraries = impls.filter((i) => LIBRARIES.includes(i));
 const verdictOf = (impl: Impl) => {
   const c = costVsOurs[impl]!;
   return {
-    tree: c.tree,
-    verify: c.verify,
-    withinLimit: c.tree <= LIMIT && c.verify <= LIMIT,
-    withinLimitByCpuTime: c.treeCpu <= LIMIT && c.verifyCpu <= LIMIT,
+    tree: c.bestTreeCpu,
+    verify: c.bestVerifyCpu,
+    withinLimit: c.bestTreeCpu <= LIMIT && c.bestVerifyCpu <= LIMIT,
+    withinLimitByBestWallClock: c.bestTree <= LIMIT && c.bestVerify <= LIMIT,
+    withinLimitByPairedMedians: c.tree <= LIMIT && c.verify <= LIMIT,
   };
 };
 const libraryVerdicts = Object.fromEntries(libraries.map((i) => [i, verdictOf(i)]));
 const acceptable = libraries
   .filter((i) => libraryVerdicts[i]!.withinLimit)
-  .sort((a, b) => costVsOurs[a]!.tree - costVsOurs[b]!.tree);
+  .sort((a, b) => costVsOurs[a]!.bestTreeCpu - costVsOurs[b]!.bestTreeCpu);
 const oursFaster =
-  !impls.includes("ours-js") || (costVsOurs["ours-js"]!.tree >= 1 && costVsOurs["ours-js"]!.verify >= 1)
+  !impls.includes("ours-js") ||
+  (costVsOurs["ours-js"]!.bestTreeCpu >= 1 && costVsOurs["ours-js"]!.bestVerifyCpu >= 1)
     ? "ours"
     : "ours-js";
 const decision = {
   rule: "keep our own only if every library costs more than 20% (against ours, as used today) on the tree or on verification",
+  estimator:
+    "best round's CPU time, library over ours (tree: thread CPU; verification: process CPU per report)",
   limit: LIMIT,
   libraries: libraryVerdicts,
   keep: acceptable[0] ?? oursFaster,
-  byCpuTimeAlone: libraries.filter((i) => libraryVerdicts[i]!.withinLimitByCpuTime),
 };
 
 const result = {
@@ -443,7 +475,9 @@ const result = {
     verifyDevices: fleet.length,
     cpuTime: "hashes and tree: this thread's CPU time; verification: the process's (all threads) per report",
     gc: "a full collection before each timed tree build and verification run",
-    figures: "medians over the rounds; costVsOurs: medians of the per-round ratios to ours",
+    figures:
+      "medians over the rounds, and the best round (best); costVsOurs: best round over ours' best round " +
+      "(best*, used for the decision) and medians of the per-round ratios to ours",
   },
   implementations: figures,
   rootsEqual,
@@ -461,7 +495,9 @@ for (const f of figures)
     `${f.impl.padEnd(9)} ${String(f.hashesPerSecond32).padStart(8)}/s @32B ${String(f.hashesPerSecond64).padStart(8)}/s @64B ` +
       `tree ${f.treeSeconds.toFixed(2)} s (CPU ${f.treeCpuSeconds.toFixed(2)})  ` +
       `verify ${f.verifyReportsPerSecond}/s (${f.verifyCpuMicrosPerReport} us CPU/report)  ` +
-      `cost vs ours: tree ${costVsOurs[f.impl]!.tree} (CPU ${costVsOurs[f.impl]!.treeCpu}), ` +
+      `cost vs ours, best rounds: tree ${costVsOurs[f.impl]!.bestTree} (CPU ${costVsOurs[f.impl]!.bestTreeCpu}), ` +
+      `verify ${costVsOurs[f.impl]!.bestVerify} (CPU ${costVsOurs[f.impl]!.bestVerifyCpu}); ` +
+      `paired medians: tree ${costVsOurs[f.impl]!.tree} (CPU ${costVsOurs[f.impl]!.treeCpu}), ` +
       `verify ${costVsOurs[f.impl]!.verify} (CPU ${costVsOurs[f.impl]!.verifyCpu})`,
   );
 console.log(`roots equal: ${rootsEqual}, verdicts equal: ${verdictsEqual}`);
