@@ -3,7 +3,7 @@
  * services, in this process or others, reach it as they reach any node. No top-level side effects.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 
 /** The EIP-1193 request function of the connection's provider. */
 export interface Eip1193 {
@@ -68,9 +68,8 @@ export async function serveJsonRpc(provider: Eip1193, port = 0): Promise<JsonRpc
 
 /** A free TCP port on 127.0.0.1 (for services whose URLs must be known before they start). */
 export async function freePort(): Promise<number> {
-  const { createServer: netServer } = await import("node:net");
   return new Promise((resolve, reject) => {
-    const srv = netServer();
+    const srv = createNetServer();
     srv.once("error", reject);
     srv.listen(0, "127.0.0.1", () => {
       const { port } = srv.address() as AddressInfo;

@@ -3,7 +3,6 @@
  * store backends under test, free ports, child processes. No top-level side effects.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 
 import pg from "pg";
@@ -25,16 +24,7 @@ export const DOMAIN: ReportDomain = {
 export const EPOCH_START = Date.UTC(2026, 0, 1);
 export const EPOCH_END = EPOCH_START + 86_400_000;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../scripts/demo/rpc.js";
 
 /** A fleet and one simulated epoch of signed reports (some spoiled), deterministic per seed. */
 export function simulated(devices: number, seed: string, invalidShare = 0.02) {
