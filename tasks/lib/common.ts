@@ -9,7 +9,6 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import {
   formatUnits,
   getAddress,
-  Interface,
   isAddress,
   parseUnits,
   type BaseContract,
@@ -17,6 +16,8 @@ import {
 } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { describeContractError } from "@hexmesh/contracts";
 
 import {
   DeviceRegistry__factory,
@@ -193,47 +194,12 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
   };
 }
 
-/** Every interface whose custom errors may surface from a suite call (reverts bubble up from the token). */
-function errorInterfaces(suite: Suite): Interface[] {
-  return [
-    suite.vault.interface,
-    suite.registry.interface,
-    suite.distributor.interface,
-    suite.token.interface,
-  ];
-}
-
-function revertData(err: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): string | undefined => {
-    if (typeof e !== "object" || e === null || seen.has(e)) return undefined;
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    if (typeof o.data === "string" && o.data.startsWith("0x") && o.data.length >= 10) return o.data;
-    for (const k of ["error", "info", "cause", "data"]) {
-      const found = walk(o[k]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return walk(err);
-}
-
-/** Turns a revert into "ErrorName(arg, ...)" using the suite's ABIs. */
-export function decodeRevert(suite: Suite, err: unknown): string {
-  const data = revertData(err);
-  if (data !== undefined) {
-    for (const iface of errorInterfaces(suite)) {
-      try {
-        const parsed = iface.parseError(data);
-        if (parsed) return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
-      } catch {
-        // not this interface's error
-      }
-    }
-    return `unknown revert data ${data}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+/**
+ * A revert as "ErrorName(arg=value, ...): what to do next", decoded from the deployed contracts' ABIs by
+ * the one decoder every program shares (@hexmesh/contracts).
+ */
+export function decodeRevert(err: unknown): string {
+  return describeContractError(err);
 }
 
 export interface TxResult {
@@ -265,7 +231,7 @@ export async function sendOrDryRun(
   try {
     gas = await suite.signer.estimateGas({ to, data });
   } catch (err) {
-    throw new TaskError(`${fragment.name} would revert: ${decodeRevert(suite, err)}`);
+    throw new TaskError(`${fragment.name} would revert: ${decodeRevert(err)}`);
   }
   const shown = fragment.inputs
     .map((input, i) => `${input.name || `arg${i}`}=${describe(args[i])}`)
@@ -280,7 +246,7 @@ export async function sendOrDryRun(
   try {
     tx = (await suite.signer.sendTransaction({ to, data })) as ContractTransactionResponse;
   } catch (err) {
-    throw new TaskError(`${fragment.name} failed: ${decodeRevert(suite, err)}`);
+    throw new TaskError(`${fragment.name} failed: ${decodeRevert(err)}`);
   }
   const receipt = await tx.wait();
   if (receipt === null || receipt.status !== 1)

@@ -9,6 +9,7 @@
  */
 import type { Wallet } from "ethers";
 
+import { describeContractError } from "@hexmesh/contracts";
 import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
@@ -237,7 +238,12 @@ export class EpochService {
         epoch,
         status: outcome.status,
         txHash: outcome.status === "posted" ? outcome.txHash : null,
-        detail: outcome.status === "skipped" ? `already ${outcome.state}` : `gas ${outcome.gasUsed}`,
+        detail:
+          outcome.status === "posted"
+            ? `gas ${outcome.gasUsed}`
+            : outcome.state === "empty"
+              ? "empty epoch: zero root (no owner has earned yet), nothing to post"
+              : `already ${outcome.state}`,
         updatedAt: Date.now(),
       });
       return outcome;
@@ -246,7 +252,7 @@ export class EpochService {
         epoch,
         status: "failed",
         txHash: null,
-        detail: e instanceof Error ? e.message : String(e),
+        detail: describeContractError(e),
         updatedAt: Date.now(),
       });
       throw e;
