@@ -21,10 +21,12 @@ import { describeContractError } from "@hexmesh/contracts";
 
 import {
   DeviceRegistry__factory,
+  EmissionsController__factory,
   MeshToken__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
   type DeviceRegistry,
+  type EmissionsController,
   type MeshToken,
   type RewardsDistributor,
   type StakingVault,
@@ -48,6 +50,7 @@ export interface CommonArgs {
   registry: string;
   vault: string;
   distributor: string;
+  controller: string;
   account: string;
   dryRun: boolean;
 }
@@ -110,6 +113,7 @@ export interface Suite {
   registry: DeviceRegistry;
   vault: StakingVault;
   distributor: RewardsDistributor;
+  controller: EmissionsController;
   addresses: Record<string, string>;
   log: (line: string) => void;
 }
@@ -120,6 +124,7 @@ const IGNITION_KEYS = {
   registry: "Hexmesh#DeviceRegistry",
   vault: "Hexmesh#StakingVault",
   distributor: "Hexmesh#RewardsDistributor",
+  controller: "Hexmesh#EmissionsController",
 } as const;
 
 function flagAddress(value: string, flag: string): string | undefined {
@@ -138,6 +143,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: flagAddress(args.registry, "registry"),
     vault: flagAddress(args.vault, "vault"),
     distributor: flagAddress(args.distributor, "distributor"),
+    controller: flagAddress(args.controller, "controller"),
   };
   let recorded: Record<string, string> = {};
   const needFile = Object.values(flags).some((v) => v === undefined);
@@ -147,7 +153,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     if (!existsSync(file)) {
       throw new TaskError(
         `no Hexmesh deployment for chain ${chainId} (network "${connection.networkName}"): ${path.relative(process.cwd(), file)} ` +
-          `does not exist. Deploy first, pick the right --network, or pass --token, --registry, --vault and --distributor.`,
+          `does not exist. Deploy first, pick the right --network, or pass --token, --registry, --vault, --distributor and --controller.`,
       );
     }
     recorded = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
@@ -162,6 +168,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: resolve("registry"),
     vault: resolve("vault"),
     distributor: resolve("distributor"),
+    controller: resolve("controller"),
   };
   for (const [name, a] of Object.entries(addresses)) {
     if ((await ethers.provider.getCode(a)) === "0x") {
@@ -189,6 +196,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: DeviceRegistry__factory.connect(addresses.registry, signer),
     vault: StakingVault__factory.connect(addresses.vault, signer),
     distributor: RewardsDistributor__factory.connect(addresses.distributor, signer),
+    controller: EmissionsController__factory.connect(addresses.controller, signer),
     addresses,
     log: (line) => console.log(line),
   };
