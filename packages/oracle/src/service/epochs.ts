@@ -51,7 +51,9 @@ export class EpochService {
     const prev = await this.store.getEpochResult(epoch - 1n);
     if (prev === null) {
       throw new Error(
-        `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one)`,
+        `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one). ` +
+          `This oracle's first epoch is chain.firstEpoch (${this.options.firstEpoch}); an oracle joining a chain ` +
+          `on which nothing was posted yet sets it to the first epoch it closes (docs/operate.md)`,
       );
     }
     return {
