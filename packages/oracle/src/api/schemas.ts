@@ -109,7 +109,16 @@ export const EPOCH_PARAMS = {
 export const EPOCH_RESPONSE = {
   type: "object",
   additionalProperties: false,
-  required: ["epoch", "root", "totalCumulative", "dataHash", "snapshotBlock", "summary", "post"],
+  required: [
+    "epoch",
+    "root",
+    "totalCumulative",
+    "dataHash",
+    "snapshotBlock",
+    "summary",
+    "post",
+    "postAttempts",
+  ],
   properties: {
     epoch: decimal,
     root: lowerHex,
@@ -148,6 +157,24 @@ export const EPOCH_RESPONSE = {
           },
         },
       ],
+    },
+    /** Every post attempt, oldest first; `post` is the one that landed once one did. */
+    postAttempts: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["seq", "outcome", "txHash", "block", "gasUsed", "detail", "attemptedAt"],
+        properties: {
+          seq: { type: "integer" },
+          outcome: { enum: ["posted", "skipped", "failed"] },
+          txHash: { type: ["string", "null"] },
+          block: { type: ["integer", "null"] },
+          gasUsed: { anyOf: [decimal, { type: "null" }] },
+          detail: { type: ["string", "null"] },
+          attemptedAt: { type: "integer" },
+        },
+      },
     },
   },
 } as const;

@@ -152,6 +152,7 @@ export function program(): Command {
             (await store.listEpochs(10)).map(async (e) => ({
               ...e,
               post: await store.getPostStatus(e.epoch),
+              postAttempts: await store.postAttempts(e.epoch),
             })),
           ),
         };

@@ -225,32 +225,59 @@ export class EpochService {
     );
   }
 
-  /** Posts `epoch` with the stored signatures through `poster`'s account; at most once on chain. */
+  /**
+   * Posts `epoch` with the stored signatures through `poster`'s account; at most once on chain.
+   * Every attempt is recorded (transaction, block, gas, outcome); the post status keeps the post
+   * that landed, whatever later attempts find.
+   */
   async post(epoch: bigint, poster: ChainContracts): Promise<PostOutcome> {
     const req = await this.request(epoch, poster.distributor);
     const sigs = await this.usable(epoch, req);
-    const now = Date.now();
-    await this.store.setPostStatus({ epoch, status: "pending", txHash: null, detail: null, updatedAt: now });
+    await this.store.setPostStatus({
+      epoch,
+      status: "pending",
+      txHash: null,
+      detail: null,
+      updatedAt: Date.now(),
+    });
+    let outcome: PostOutcome;
     try {
-      const outcome = await new EpochRootAggregator(poster.distributor, this.options.retry).post(req, sigs);
-      await this.store.setPostStatus({
-        epoch,
-        status: outcome.status,
-        txHash: outcome.status === "posted" ? outcome.txHash : null,
-        detail: outcome.status === "skipped" ? `already ${outcome.state}` : `gas ${outcome.gasUsed}`,
-        updatedAt: Date.now(),
-      });
-      return outcome;
+      outcome = await new EpochRootAggregator(poster.distributor, this.options.retry).post(req, sigs);
     } catch (e) {
-      await this.store.setPostStatus({
+      const detail = e instanceof Error ? e.message : String(e);
+      const at = Date.now();
+      await this.store.recordPostAttempt({
         epoch,
-        status: "failed",
+        outcome: "failed",
         txHash: null,
-        detail: e instanceof Error ? e.message : String(e),
-        updatedAt: Date.now(),
+        block: null,
+        gasUsed: null,
+        detail,
+        attemptedAt: at,
       });
+      await this.store.setPostStatus({ epoch, status: "failed", txHash: null, detail, updatedAt: at });
       throw e;
     }
+    const at = Date.now();
+    const posted = outcome.status === "posted" ? outcome : null;
+    const detail = outcome.status === "posted" ? `gas ${outcome.gasUsed}` : `already ${outcome.state}`;
+    await this.store.recordPostAttempt({
+      epoch,
+      outcome: outcome.status,
+      txHash: posted?.txHash ?? null,
+      block: posted?.block ?? null,
+      gasUsed: posted?.gasUsed ?? null,
+      detail,
+      attemptedAt: at,
+    });
+    await this.store.setPostStatus({
+      epoch,
+      status: outcome.status,
+      txHash: posted?.txHash ?? null,
+      detail,
+      updatedAt: at,
+    });
+    return outcome;
   }
 
   /** Copies an epoch's inputs from an ingest peer (GET /v1/inputs), keeping its receive times. */
