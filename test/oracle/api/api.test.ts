@@ -58,6 +58,7 @@ async function harness(
       return BLOCK;
     },
     liveRoot: async () => chain.live,
+    pendingRoot: async () => null,
     claimed: async (o: string) => chain.claimed.get(o) ?? 0n,
   };
   const app = await buildApi({
@@ -372,6 +373,7 @@ describe("service: HTTP API over localhost", function () {
         owner: o.owner,
         epoch: "7",
         root: tree.root,
+        status: "live",
         cumulative: o.cumulative.toString(),
         claimed: (10n ** 18n).toString(),
         claimable: (2n * 10n ** 18n).toString(),
@@ -379,7 +381,11 @@ describe("service: HTTP API over localhost", function () {
       expect(
         StandardMerkleTree.verify(tree.root, ["address", "uint256"], [o.owner, o.cumulative], r.body.proof),
       ).to.equal(true);
-      expectError(await call(h.url, "GET", `/v1/owners/${addr(3)}`), 404, /has no amount in the live root/);
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${addr(3)}`),
+        404,
+        /has no amount in the root of epoch 7 \(live\)/,
+      );
     });
   });
 
@@ -408,6 +414,7 @@ describe("service: HTTP API over localhost", function () {
         detail: "gas 1",
         updatedAt: 5,
       });
+      expect(r.body.postAttempts).to.deep.equal([]);
       const sig = {
         epoch: 7n,
         oracleSetVersion: 1n,
