@@ -28,7 +28,7 @@ import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
 import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../deploy/lib/suite.js";
-import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
+import { closeEpoch, epochBoundsMs, passChallengeWindow } from "../../scripts/demo/epoch.js";
 import { onboardFleet, type ChainDevice } from "../../scripts/demo/fleet.js";
 import { claimWithOracleProof, OracleSet, type PostedEpoch } from "../../scripts/demo/oracles.js";
 import { epochReports } from "../../scripts/demo/reports.js";
@@ -53,11 +53,9 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
   let balancesAfter0: Map<string, bigint>;
 
   const inputsFor = (e: bigint): CoverageInputs => {
-    const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
     const sim = epochReports(fleet, {
       domain,
-      epochStart: start,
-      epochEnd: start + Number(suite.epochLength) * 1000,
+      ...epochBoundsMs(suite, e),
       seed: `e2e ${e}`,
       witnessesPerBeacon: 6,
     });

@@ -32,7 +32,7 @@ import {
 import { auditEpochEncoding, keccak256, OwnerMerkleTree, toHex, type Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../../deploy/lib/suite.js";
-import { closeEpoch, passChallengeWindow } from "../../../scripts/demo/epoch.js";
+import { closeEpoch, epochBoundsMs, passChallengeWindow } from "../../../scripts/demo/epoch.js";
 import { onboardFleet, type ChainDevice } from "../../../scripts/demo/fleet.js";
 import { OracleSet } from "../../../scripts/demo/oracles.js";
 import { epochReports } from "../../../scripts/demo/reports.js";
@@ -80,11 +80,9 @@ describe("watch: pending roots checked from the published result sets, on a Hard
   let domain: { chainId: bigint; verifyingContract: Hex };
 
   const inputsFor = (e: bigint): CoverageInputs => {
-    const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
     const sim = epochReports(fleet, {
       domain,
-      epochStart: start,
-      epochEnd: start + Number(suite.epochLength) * 1000,
+      ...epochBoundsMs(suite, e),
       seed: `watch ${e}`,
       witnessesPerBeacon: 6,
     });

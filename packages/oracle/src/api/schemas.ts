@@ -11,6 +11,23 @@ export const BYTES32 = hex(32);
 const lowerHex = { type: "string", pattern: "^0x[0-9a-f]*$" } as const;
 const decimal = { type: "string", pattern: "^[0-9]+$" } as const;
 
+/** What an EpochRoot commits to, as every epoch answer carries it. */
+const EPOCH_ROOT_PROPERTIES = {
+  epoch: decimal,
+  root: lowerHex,
+  totalCumulative: decimal,
+  dataHash: lowerHex,
+} as const;
+
+/** An epoch's verdicts counted: reports, valid, beacons, witnesses, rejections by reason code. */
+const VERDICT_COUNTS = {
+  reports: { type: "integer" },
+  valid: { type: "integer" },
+  beacons: { type: "integer" },
+  witnesses: { type: "integer" },
+  rejected: { type: "object", additionalProperties: { type: "integer" } },
+} as const;
+
 export const ERROR = {
   type: "object",
   additionalProperties: false,
@@ -131,10 +148,7 @@ export const EPOCH_RESPONSE = {
     "postAttempts",
   ],
   properties: {
-    epoch: decimal,
-    root: lowerHex,
-    totalCumulative: decimal,
-    dataHash: lowerHex,
+    ...EPOCH_ROOT_PROPERTIES,
     snapshotBlock: { type: "integer" },
     computedAt: { type: "integer" },
     summary: {
@@ -142,11 +156,7 @@ export const EPOCH_RESPONSE = {
       additionalProperties: false,
       required: ["reports", "valid", "beacons", "witnesses", "rejected", "devices", "owners", "pool"],
       properties: {
-        reports: { type: "integer" },
-        valid: { type: "integer" },
-        beacons: { type: "integer" },
-        witnesses: { type: "integer" },
-        rejected: { type: "object", additionalProperties: { type: "integer" } },
+        ...VERDICT_COUNTS,
         devices: { type: "integer" },
         owners: { type: "integer" },
         pool: decimal,
@@ -328,10 +338,7 @@ export const RESULTS_RESPONSE = {
     "devices",
   ],
   properties: {
-    epoch: decimal,
-    root: lowerHex,
-    dataHash: lowerHex,
-    totalCumulative: decimal,
+    ...EPOCH_ROOT_PROPERTIES,
     /** Length of the canonical encoding (GET /v1/epochs/:epoch/encoding), whose keccak256 is dataHash. */
     encodingBytes: { type: "integer" },
     kind: { type: "string" },
@@ -356,11 +363,7 @@ export const RESULTS_RESPONSE = {
       additionalProperties: false,
       required: ["reports", "valid", "beacons", "witnesses", "rejected"],
       properties: {
-        reports: { type: "integer" },
-        valid: { type: "integer" },
-        beacons: { type: "integer" },
-        witnesses: { type: "integer" },
-        rejected: { type: "object", additionalProperties: { type: "integer" } },
+        ...VERDICT_COUNTS,
       },
     },
     /** Names of each device's `metrics` (coverage: beaconUnits, witnessUnits, scale; 18 decimals). */

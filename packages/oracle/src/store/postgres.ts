@@ -18,6 +18,7 @@ import {
   entropyFromRow,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
+  postAttemptValues,
   postFromRow,
   reportFromRow,
   RESULT_COLUMNS,
@@ -345,15 +346,7 @@ export class PostgresStore implements OracleStore {
       try {
         const r = await this.one(
           `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}) SELECT $1::BIGINT, COALESCE(MAX(seq), 0) + 1, $2::TEXT, $3::TEXT, $4::BIGINT, $5::TEXT, $6::TEXT, $7::BIGINT FROM post_attempts WHERE epoch = $1 RETURNING seq`,
-          [
-            a.epoch.toString(),
-            a.outcome,
-            a.txHash,
-            a.block,
-            a.gasUsed === null ? null : a.gasUsed.toString(),
-            a.detail,
-            a.attemptedAt,
-          ],
+          [a.epoch.toString(), ...postAttemptValues(a)],
         );
         return { ...a, seq: Number(r!.seq) };
       } catch (e) {

@@ -123,6 +123,18 @@ export function postAttemptFromRow(r: Row): PostAttempt {
   };
 }
 
+/** An attempt's columns after (epoch, seq): outcome, tx_hash, block, gas_used, detail, attempted_at. */
+export function postAttemptValues(a: Omit<PostAttempt, "seq" | "epoch">): (string | number | null)[] {
+  return [
+    a.outcome,
+    a.txHash,
+    a.block,
+    a.gasUsed === null ? null : a.gasUsed.toString(),
+    a.detail,
+    a.attemptedAt,
+  ];
+}
+
 /** Only another landed post replaces a landed post (SQLite and PostgreSQL share the syntax). */
 export const UPSERT_POST_WHERE = "WHERE posts.status <> 'posted' OR excluded.status = 'posted'";
 export const POST_ATTEMPT_COLUMNS =

@@ -19,6 +19,7 @@ import {
   entropyFromRow,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
+  postAttemptValues,
   postFromRow,
   reportFromRow,
   RESULT_COLUMNS,
@@ -325,12 +326,7 @@ export class SqliteStore implements OracleStore {
         `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         a.epoch.toString(),
         seq,
-        a.outcome,
-        a.txHash,
-        a.block,
-        a.gasUsed === null ? null : a.gasUsed.toString(),
-        a.detail,
-        a.attemptedAt,
+        ...postAttemptValues(a),
       );
       return { ...a, seq };
     });

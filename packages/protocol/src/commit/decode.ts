@@ -3,7 +3,9 @@
  * needs to rebuild the owners' tree and check the totals. The mirror of commitEpoch's writer: every
  * field in the same order and width; anything short, long or out of shape is refused.
  */
+import type { ChainIndex } from "../chain/types.js";
 import { toHex, type Hex } from "../hex.js";
+import type { DevicePayout, OwnerPayout } from "../rewards/payout.js";
 import { ENCODING_MAGIC, ENCODING_VERSION } from "./commit.js";
 
 export interface DecodedPool {
@@ -12,39 +14,19 @@ export interface DecodedPool {
   readonly amount: bigint;
 }
 
-export interface DecodedDevice {
-  readonly deviceId: bigint;
-  readonly owner: Hex;
-  readonly bonded: boolean;
-  /** Same order as `metricNames`. */
-  readonly metrics: readonly bigint[];
-  /** Same order as `pools`. */
-  readonly weights: readonly bigint[];
-  readonly amount: bigint;
-}
-
-export interface DecodedOwner {
-  readonly owner: Hex;
-  readonly amount: bigint;
-  readonly cumulative: bigint;
-}
-
-export interface DecodedEpoch {
+/** The encoding's fields: the chain index's header, the work's pools and metrics, the payout. */
+export interface DecodedEpoch
+  extends Pick<ChainIndex, "chainId" | "registry" | "epoch" | "epochStart" | "epochEnd" | "pool"> {
   readonly version: number;
   readonly kind: string;
-  readonly chainId: bigint;
-  readonly registry: Hex;
-  readonly epoch: bigint;
-  /** Unix ms. */
-  readonly epochStart: number;
-  readonly epochEnd: number;
-  readonly pool: bigint;
   readonly pools: readonly DecodedPool[];
   readonly metricNames: readonly string[];
   /** The verifier's record (coverage: the verdicts), as published. */
   readonly record: Uint8Array;
-  readonly devices: readonly DecodedDevice[];
-  readonly owners: readonly DecodedOwner[];
+  /** By ascending id (metrics in `metricNames` order, weights in `pools` order). */
+  readonly devices: readonly DevicePayout[];
+  /** By ascending address. */
+  readonly owners: readonly OwnerPayout[];
   readonly distributed: bigint;
   readonly dust: bigint;
   readonly totalCumulative: bigint;
@@ -131,7 +113,7 @@ export function decodeEpochEncoding(bytes: Uint8Array): DecodedEpoch {
   for (let n = r.u8("metric count"), i = 0; i < n; i++) metricNames.push(r.ascii("metric name"));
   const recordLength = r.safe(8, "record length");
   const record = r.slice(recordLength, "verifier record");
-  const devices: DecodedDevice[] = [];
+  const devices: DevicePayout[] = [];
   const deviceCount = r.safe(4, "device count");
   for (let i = 0; i < deviceCount; i++) {
     const deviceId = r.uint(32, "device id");
@@ -149,7 +131,7 @@ export function decodeEpochEncoding(bytes: Uint8Array): DecodedEpoch {
       amount: r.uint(32, "device amount"),
     });
   }
-  const owners: DecodedOwner[] = [];
+  const owners: OwnerPayout[] = [];
   const ownerCount = r.safe(4, "owner count");
   for (let i = 0; i < ownerCount; i++) {
     owners.push({
