@@ -384,7 +384,7 @@ describe("service: HTTP API over localhost", function () {
       expectError(
         await call(h.url, "GET", `/v1/owners/${addr(3)}`),
         404,
-        /has no amount in the root of epoch 7 \(live\)/,
+        /has no amount in the live root \(epoch 7\)/,
       );
     });
   });

@@ -77,6 +77,7 @@ describe("watch: pending roots checked from the published result sets, on a Hard
   let oracles: OracleSet;
   let withholder: RunningService;
   let distributor: string;
+  let reverify: string[];
   let domain: { chainId: bigint; verifyingContract: Hex };
 
   const inputsFor = (e: bigint): CoverageInputs => {
@@ -139,6 +140,15 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     const poster = new Wallet(ethersKeccak(toUtf8Bytes("watch poster")));
     await (await suite.deployer.sendTransaction({ to: poster.address, value: 10n ** 19n })).wait();
     const addresses = await suiteAddresses(suite);
+    reverify = [
+      "--reverify",
+      "--registry",
+      addresses.registry,
+      "--vault",
+      addresses.vault,
+      "--controller",
+      addresses.controller,
+    ];
     oracles = await OracleSet.start({
       rpcUrl: url,
       addresses,
@@ -259,10 +269,14 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     expect(((await missing.json()) as { message: string }).message).to.match(/epoch 0 has not been closed/);
   });
 
-  it("watch passes the honest root: every oracle's result set confirms it", async function () {
+  it("watch passes the honest root: every oracle's result set confirms it, and so do its inputs", async function () {
     const r = await watch(oracles.urls);
     expect(r.code, r.out).to.equal(0);
     expect(r.out).to.contain("root confirmed by every oracle's result set");
+    // Recomputed from scratch: inputs pulled from oracle 2, the chain indexed by the watcher.
+    const again = await watch(oracles.urls, [...reverify, "--inputs-from", oracles.urls[2]!]);
+    expect(again.code, again.out).to.equal(0);
+    expect(again.out).to.contain('"reverified":"confirms"');
   });
 
   it("watch reports an oracle withholding its result set: evidence, hook, exit 1, no veto", async function () {
@@ -348,7 +362,7 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     const [, pendingRoot, , readyAt] = await suite.distributor.pendingRoot();
     expect(pendingRoot.toLowerCase()).to.equal(inflated);
 
-    const r = await watch(oracles.urls, [], { HEXMESH_GUARDIAN_KEY: GUARDIAN_KEY });
+    const r = await watch(oracles.urls, reverify, { HEXMESH_GUARDIAN_KEY: GUARDIAN_KEY });
     expect(r.code, r.out).to.equal(1);
     expect(r.out).to.contain("SUSPECT ROOT");
     const evidence = JSON.parse(
@@ -358,7 +372,12 @@ describe("watch: pending roots checked from the published result sets, on a Hard
       action: string;
       vetoTx: string;
       oracles: { verdict: string; findings: { code: string }[] }[];
+      reverified: { verdict: string; root: string; findings: { code: string }[] };
     };
+    // The epoch recomputed from its inputs gives the honest root, not the posted one.
+    expect(evidence.reverified.verdict).to.equal("contradicts");
+    expect(evidence.reverified.root).to.equal(honest!.root);
+    expect(evidence.reverified.findings.map((f) => f.code)).to.deep.equal(["reverify_mismatch"]);
     expect(evidence.outcome).to.equal("suspect");
     expect(evidence.action).to.equal("vetoed");
     for (const o of evidence.oracles) {
@@ -392,6 +411,9 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     ]);
     expect(bad.code).to.equal(2);
     expect(bad.out).to.match(/--distributor 0x1234 is not an address/);
+    const partial = await watch(oracles.urls, ["--reverify", "--registry", distributor]);
+    expect(partial.code).to.equal(2);
+    expect(partial.out).to.match(/--reverify needs --vault/);
     const key = await watch(oracles.urls, [], { HEXMESH_GUARDIAN_KEY: "0xabc" });
     expect(key.code).to.equal(2);
     expect(key.out).to.match(/HEXMESH_GUARDIAN_KEY must be a 0x-prefixed 32-byte private key/);

@@ -22,6 +22,7 @@ import type { EpochService } from "../service/epochs.js";
 import type { Progress } from "../service/inputs.js";
 import { collectAndPost, epochServiceFor, makeLogger, startService } from "../service/service.js";
 import { openStore } from "../store/index.js";
+import type { ReverifyOptions } from "../watch/reverify.js";
 
 // The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
 // chain, `status` and `migrate` start fast.
@@ -53,6 +54,11 @@ interface WatchOptions {
   readonly interval: number;
   readonly hook?: string;
   readonly evidenceDir: string;
+  readonly reverify?: boolean;
+  readonly registry?: string;
+  readonly vault?: string;
+  readonly controller?: string;
+  readonly inputsFrom?: string;
 }
 
 /**
@@ -70,6 +76,29 @@ async function watch(o: WatchOptions): Promise<number> {
   } catch {
     throw new ConfigError(`--distributor ${o.distributor} is not an address`);
   }
+  let reverify: ReverifyOptions | undefined;
+  if (o.reverify) {
+    const need = (name: "registry" | "vault" | "controller") => {
+      const v = o[name];
+      if (v === undefined) throw new ConfigError(`--reverify needs --${name}`);
+      try {
+        return getAddress(v);
+      } catch {
+        throw new ConfigError(`--${name} ${v} is not an address`);
+      }
+    };
+    reverify = {
+      rpcUrl: o.rpc,
+      addresses: {
+        registry: need("registry"),
+        vault: need("vault"),
+        controller: need("controller"),
+        distributor: o.distributor,
+      },
+      fromBlock: o.fromBlock,
+      inputsFrom: o.inputsFrom ?? o.oracle[0]!,
+    };
+  }
   const key = process.env.HEXMESH_GUARDIAN_KEY;
   if (key !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(key))
     throw new ConfigError("HEXMESH_GUARDIAN_KEY must be a 0x-prefixed 32-byte private key");
@@ -84,6 +113,7 @@ async function watch(o: WatchOptions): Promise<number> {
     ...(guardian !== undefined ? { guardian } : {}),
     ...(o.hook !== undefined ? { hook: o.hook } : {}),
     evidenceDir: o.evidenceDir,
+    ...(reverify !== undefined ? { reverify } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
   });
   logger.info(
@@ -279,6 +309,17 @@ export function program(): Command {
     .option("--interval <seconds>", "seconds between polls", intArg, 12)
     .option("--hook <command>", "shell command run for every root not confirmed (HEXMESH_WATCH_* variables)")
     .option("--evidence-dir <dir>", "where evidence files are written", "hexmesh-watch-evidence")
+    .option(
+      "--reverify",
+      "also recompute each pending epoch from its inputs (needs --registry, --vault, --controller)",
+    )
+    .option("--registry <address>", "DeviceRegistry (for --reverify)")
+    .option("--vault <address>", "StakingVault (for --reverify)")
+    .option("--controller <address>", "EmissionsController (for --reverify)")
+    .option(
+      "--inputs-from <url>",
+      "oracle whose inputs are pulled for --reverify (default: the first --oracle)",
+    )
     .action(async (o: WatchOptions) => process.exit(await watch(o)));
 
   p.command("migrate")

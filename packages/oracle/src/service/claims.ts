@@ -88,10 +88,7 @@ export class ClaimProofs {
     }
     const leaf = result.owners.find((o) => o.owner === owner);
     if (leaf === undefined)
-      throw new ClaimProofError(
-        404,
-        `owner ${owner} has no amount in the root of epoch ${target} (${status})`,
-      );
+      throw new ClaimProofError(404, `owner ${owner} has no amount in the ${status} root (epoch ${target})`);
     if (this.cached?.epoch !== target) {
       const leaves = result.owners.map((o) => ({ owner: o.owner, amount: o.cumulative }));
       this.cached = { epoch: target, tree: OwnerMerkleTree.build(leaves) };

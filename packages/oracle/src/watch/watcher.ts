@@ -19,7 +19,8 @@ import { RewardsDistributor__factory, type RewardsDistributor } from "@hexmesh/c
 import type { EpochRoot, Hex } from "@hexmesh/protocol";
 
 import { withRetry } from "../util/retry.js";
-import { auditOracle, type ChainFacts, type OracleReport } from "./audit.js";
+import { auditOracle, type ChainFacts, type Finding, type OracleReport } from "./audit.js";
+import type { ReverifyOptions } from "./reverify.js";
 
 export interface PostedRoot extends EpochRoot {
   readonly oracleSetVersion: bigint;
@@ -32,16 +33,27 @@ export interface PostedRoot extends EpochRoot {
 export type RootOutcome =
   /** Every oracle's set confirms the root. */
   | "confirmed"
-  /** Some oracle confirms it, some serve nothing: reported, not vetoed. */
+  /** Some oracle confirms it, some serve nothing (or the re-verification could not run): reported, not vetoed. */
   | "incomplete"
   /** An oracle contradicts it, or none confirms it. */
   | "suspect";
 
 export type RootAction = "none" | "vetoed" | "veto_failed" | "window_closed" | "no_guardian";
 
+/** The epoch recomputed from its inputs (--reverify). */
+export interface Reverification {
+  readonly inputsFrom: string;
+  /** `contradicts` when the recomputed root or dataHash is not the posted one. */
+  readonly verdict: "confirms" | "contradicts" | "missing";
+  readonly root?: Hex;
+  readonly dataHash?: Hex;
+  readonly findings: readonly Finding[];
+}
+
 export interface RootCheck {
   readonly posted: PostedRoot;
   readonly oracles: readonly OracleReport[];
+  readonly reverified?: Reverification;
   readonly outcome: RootOutcome;
   readonly action: RootAction;
   readonly vetoTx?: string;
@@ -64,6 +76,8 @@ export interface WatcherOptions {
   readonly hook?: string;
   /** Where evidence files go. */
   readonly evidenceDir: string;
+  /** Also recompute each pending epoch from its inputs (chain addresses, the oracle to pull from). */
+  readonly reverify?: ReverifyOptions;
   /** Blocks per log query (providers cap the range). */
   readonly logRange?: number;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -144,16 +158,30 @@ export class RootWatcher {
   async check(p: PostedRoot): Promise<RootCheck> {
     const facts = await this.facts(p);
     const oracles = await Promise.all(this.o.oracles.map((url) => auditOracle(url, p, facts)));
+    const reverified =
+      this.o.reverify === undefined ? undefined : await this.reverify(this.o.reverify, p, facts);
     const outcome: RootOutcome =
-      oracles.some((r) => r.verdict === "contradicts") || !oracles.some((r) => r.verdict === "confirms")
+      reverified?.verdict === "contradicts" ||
+      oracles.some((r) => r.verdict === "contradicts") ||
+      !oracles.some((r) => r.verdict === "confirms")
         ? "suspect"
-        : oracles.every((r) => r.verdict === "confirms")
+        : oracles.every((r) => r.verdict === "confirms") && (reverified?.verdict ?? "confirms") === "confirms"
           ? "confirmed"
           : "incomplete";
+    const all = reverified === undefined ? oracles : [...oracles, { ...reverified, oracle: "reverify" }];
     const fields = { epoch: String(p.epoch), root: p.root, outcome };
     if (outcome === "confirmed") {
-      this.o.log?.("root confirmed by every oracle's result set", fields);
-      return { posted: p, oracles, outcome, action: "none" };
+      this.o.log?.("root confirmed by every oracle's result set", {
+        ...fields,
+        ...(reverified !== undefined ? { reverified: reverified.verdict } : {}),
+      });
+      return {
+        posted: p,
+        oracles,
+        ...(reverified !== undefined ? { reverified } : {}),
+        outcome,
+        action: "none",
+      };
     }
     let action: RootAction = "none";
     let vetoTx: string | undefined;
@@ -182,6 +210,7 @@ export class RootWatcher {
     const check: RootCheck = {
       posted: p,
       oracles,
+      ...(reverified !== undefined ? { reverified } : {}),
       outcome,
       action,
       ...(vetoTx !== undefined ? { vetoTx } : {}),
@@ -202,6 +231,37 @@ export class RootWatcher {
     if (this.o.hook === undefined) return check;
     const hookExitCode = await this.runHook(check, evidence);
     return { ...check, hookExitCode };
+  }
+
+  private async reverify(o: ReverifyOptions, p: PostedRoot, facts: ChainFacts): Promise<Reverification> {
+    const { reverifyEpoch } = await import("./reverify.js");
+    try {
+      const r = await reverifyEpoch(o, p.epoch, facts.live);
+      const findings: Finding[] = [];
+      if (r.root !== p.root)
+        findings.push({
+          code: "reverify_mismatch",
+          message: `the inputs give root ${r.root}, the posted root is ${p.root}`,
+        });
+      if (r.dataHash !== p.dataHash)
+        findings.push({
+          code: "reverify_mismatch",
+          message: `the inputs give dataHash ${r.dataHash}, the posted dataHash is ${p.dataHash}`,
+        });
+      return {
+        inputsFrom: o.inputsFrom,
+        verdict: findings.length === 0 ? "confirms" : "contradicts",
+        root: r.root,
+        dataHash: r.dataHash,
+        findings,
+      };
+    } catch (e) {
+      return {
+        inputsFrom: o.inputsFrom,
+        verdict: "missing",
+        findings: [{ code: "reverify_failed", message: e instanceof Error ? e.message : String(e) }],
+      };
+    }
   }
 
   private runHook(c: RootCheck, evidence: string): Promise<number> {
