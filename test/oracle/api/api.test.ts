@@ -10,7 +10,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 
-import { buildApi, ClaimProofs, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
+import { buildApi, ClaimProofs, ResultSets, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
 import { EntropyService } from "@hexmesh/oracle/service/entropy";
 import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
@@ -73,6 +73,7 @@ async function harness(
         }
       : {}),
     ownSignature: async (e) => (await store.signatures(e))[0] ?? null,
+    results: new ResultSets(store),
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return { app, url, store, chain, now };
@@ -395,6 +396,22 @@ describe("service: HTTP API over localhost", function () {
       expectError(await call(h.url, "GET", "/v1/epochs/-1"), 400, /must match pattern/);
       expectError(await call(h.url, "GET", "/v1/epochs/8"), 404, /epoch 8 has not been closed/);
       expectError(await call(h.url, "GET", "/v1/epochs/8/signature"), 404, /has not signed epoch 8/);
+      expectError(
+        await call(h.url, "GET", "/v1/epochs/abc/results"),
+        400,
+        /params\/epoch must match pattern/,
+      );
+      expectError(await call(h.url, "GET", "/v1/epochs/8/results"), 404, /epoch 8 has not been closed/);
+      expectError(await call(h.url, "GET", "/v1/epochs/8/encoding"), 404, /epoch 8 has not been closed/);
+    });
+
+    it("never serves a result set its stored inputs do not reproduce", async () => {
+      // Epoch 7's result was stored without the chain index it was computed from.
+      for (const route of ["results", "encoding"]) {
+        const r = await call(h.url, "GET", `/v1/epochs/7/${route}`);
+        expectError(r, 500, /epoch 7 has a result but no stored chain index/);
+        expect(r.body.code).to.equal("result_set_unreproducible");
+      }
     });
 
     it("serves the summary with the post status, and this oracle's signature", async () => {
