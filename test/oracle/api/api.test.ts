@@ -49,6 +49,7 @@ async function harness(
   const now = { t: Date.UTC(2026, 0, 1, 0, 5) };
   const chain = {
     live: null as { epoch: bigint; root: Hex } | null,
+    pending: null as { epoch: bigint; root: Hex; readyAt: bigint } | null,
     claimed: new Map<string, bigint>(),
     down: false,
   };
@@ -58,7 +59,7 @@ async function harness(
       return BLOCK;
     },
     liveRoot: async () => chain.live,
-    pendingRoot: async () => null,
+    pendingRoot: async () => chain.pending,
     claimed: async (o: string) => chain.claimed.get(o) ?? 0n,
   };
   const app = await buildApi({
@@ -387,6 +388,43 @@ describe("service: HTTP API over localhost", function () {
         404,
         /has no amount in the live root \(epoch 7\)/,
       );
+    });
+  });
+
+  describe("GET /v1/owners/:address?epoch= (a pending root)", () => {
+    it("serves the proof of a pending root marked pending, refuses another root pending for the epoch", async () => {
+      const result = (await h.store.getEpochResult(7n))!;
+      const o = result.owners[1]!;
+      h.chain.live = null;
+      h.chain.pending = { epoch: 7n, root: result.root, readyAt: 99n };
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}`),
+        404,
+        /epoch 7 is pending \(ask with \?epoch=7\)/,
+      );
+      const r = await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.include({ epoch: "7", root: result.root, status: "pending", claimable: "0" });
+      expect(
+        StandardMerkleTree.verify(result.root, ["address", "uint256"], [o.owner, o.cumulative], r.body.proof),
+      ).to.equal(true);
+      h.chain.pending = { epoch: 7n, root: `0x${"99".repeat(32)}` as Hex, readyAt: 99n };
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`),
+        409,
+        /the pending root of epoch 7 is 0x9999/,
+      );
+      h.chain.pending = null;
+      expect((await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`)).body.status).to.equal("unposted");
+      expectError(await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=9`), 404, /no result for epoch 9/);
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=x`),
+        400,
+        /querystring\/epoch must match pattern/,
+      );
+      h.chain.live = { epoch: 8n, root: result.root };
+      expect((await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`)).body.status).to.equal("superseded");
+      h.chain.live = { epoch: 7n, root: result.root };
     });
   });
 

@@ -263,6 +263,12 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     expect(
       StandardMerkleTree.verify(root, ["address", "uint256"], [o.owner, proof.cumulative], proof.proof),
     ).to.equal(true);
+    // Without ?epoch the live root is asked for: none yet, and the answer points at the pending one.
+    const live = await fetch(`${base}/v1/owners/${o.owner}`);
+    expect(live.status).to.equal(404);
+    expect(((await live.json()) as { message: string }).message).to.equal(
+      "no root is live yet; epoch 0 is pending (ask with ?epoch=0)",
+    );
     // Not computed here: a 404 that says so.
     const missing = await fetch(`${withholder.url}/v1/epochs/0/results`);
     expect(missing.status).to.equal(404);

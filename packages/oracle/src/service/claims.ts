@@ -57,7 +57,15 @@ export class ClaimProofs {
     let status: RootStatus;
     let target: bigint;
     if (epoch === undefined) {
-      if (live === null) throw new ClaimProofError(404, "no root is live yet");
+      if (live === null) {
+        const pending = await this.chain.pendingRoot();
+        throw new ClaimProofError(
+          404,
+          pending === null
+            ? "no root is live yet"
+            : `no root is live yet; epoch ${pending.epoch} is pending (ask with ?epoch=${pending.epoch})`,
+        );
+      }
       target = live.epoch;
       status = "live";
     } else {
