@@ -34,7 +34,12 @@ interface Harness {
   app: FastifyInstance;
   url: string;
   store: SqliteStore;
-  chain: { live: { epoch: bigint; root: Hex } | null; claimed: Map<string, bigint>; down: boolean };
+  chain: {
+    live: { epoch: bigint; root: Hex } | null;
+    pending: { epoch: bigint; root: Hex; readyAt: bigint } | null;
+    claimed: Map<string, bigint>;
+    down: boolean;
+  };
   now: { t: number };
 }
 
