@@ -191,12 +191,17 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
     expect(await oracles.services[0]!.post(0n)).to.deep.equal({ status: "skipped", state: "pending" });
     expect(await suite.ethers.provider.getBlockNumber()).to.equal(blockBefore);
 
-    // Nothing is claimable inside the challenge window: the API serves no proof yet, and a proof of
-    // the pending tree is refused on chain.
+    // Nothing is claimable inside the challenge window: the API serves no proof for the live root yet
+    // (only the pending one's, marked pending), and a proof of the pending tree is refused on chain.
     const owner0 = owners[0]!.address.toLowerCase() as Hex;
     const early = await new OracleClient(oracles.urls[1]!).owner(owner0).catch((e: unknown) => e);
     expect(early).to.be.instanceOf(OracleApiError);
-    expect(early).to.include({ status: 404, apiMessage: "no root is live yet" });
+    expect(early).to.include({
+      status: 404,
+      apiMessage: "no root is live yet; epoch 0 is pending (ask with ?epoch=0)",
+    });
+    const pendingLeaf = await new OracleClient(oracles.urls[1]!).owner(owner0, { epoch: "0" });
+    expect(pendingLeaf).to.include({ status: "pending", claimable: "0", root: r0!.root });
     const pendingTree = OwnerMerkleTree.build(
       r0!.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })),
     );
