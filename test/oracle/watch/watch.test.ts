@@ -308,6 +308,11 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     expect(withheld.findings[0]!.code).to.equal("result_set_missing");
     expect(withheld.findings[0]!.message).to.match(/HTTP 404: epoch 0 has not been closed/);
     expect(evidence.oracles.find((o) => o.oracle === oracles.urls[0])!.verdict).to.equal("confirms");
+    // Only the withholding oracle asked: nothing confirms or contradicts the root. Reported as
+    // unverified, not vetoed (an oracle that has not closed the epoch yet also serves nothing).
+    const alone = await watch([withholder.url], [], { HEXMESH_GUARDIAN_KEY: GUARDIAN_KEY });
+    expect(alone.code, alone.out).to.equal(1);
+    expect(alone.out).to.contain('"outcome":"unverified","action":"none"');
     const [, , , readyAt] = await suite.distributor.pendingRoot();
     expect(readyAt).to.be.greaterThan(0n); // still pending
   });

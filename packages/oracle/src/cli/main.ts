@@ -55,6 +55,7 @@ interface WatchOptions {
   readonly hook?: string;
   readonly evidenceDir: string;
   readonly reverify?: boolean;
+  readonly vetoUnverified?: boolean;
   readonly registry?: string;
   readonly vault?: string;
   readonly controller?: string;
@@ -114,6 +115,7 @@ async function watch(o: WatchOptions): Promise<number> {
     ...(o.hook !== undefined ? { hook: o.hook } : {}),
     evidenceDir: o.evidenceDir,
     ...(reverify !== undefined ? { reverify } : {}),
+    ...(o.vetoUnverified === true ? { vetoUnverified: true } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
   });
   logger.info(
@@ -309,6 +311,10 @@ export function program(): Command {
     .option("--interval <seconds>", "seconds between polls", intArg, 12)
     .option("--hook <command>", "shell command run for every root not confirmed (HEXMESH_WATCH_* variables)")
     .option("--evidence-dir <dir>", "where evidence files are written", "hexmesh-watch-evidence")
+    .option(
+      "--veto-unverified",
+      "with HEXMESH_GUARDIAN_KEY, also veto a root no oracle publishes a result set for",
+    )
     .option(
       "--reverify",
       "also recompute each pending epoch from its inputs (needs --registry, --vault, --controller)",

@@ -5,9 +5,10 @@
  * and, holding the guardian's key, vetoes the root while its challenge window is open.
  *
  * A root is suspect (and vetoed) when an oracle serves a result set for the epoch that is not what
- * was posted, or when no oracle serves one that is: honest oracles compute byte-identical sets,
- * so any served disagreement is evidence. An oracle withholding its set while another confirms
- * the root is reported, not vetoed.
+ * was posted (or its inputs give another root): honest oracles compute byte-identical sets, so any
+ * served disagreement is evidence. A root no oracle publishes a set for is unverified: reported,
+ * and vetoed only when asked to (vetoUnverified: an oracle that has not closed the epoch yet also
+ * serves nothing). An oracle withholding its set while another confirms the root is reported.
  */
 import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -35,7 +36,9 @@ export type RootOutcome =
   | "confirmed"
   /** Some oracle confirms it, some serve nothing (or the re-verification could not run): reported, not vetoed. */
   | "incomplete"
-  /** An oracle contradicts it, or none confirms it. */
+  /** No oracle serves a set for it (and nothing contradicts it): reported; vetoed with vetoUnverified. */
+  | "unverified"
+  /** An oracle's set (or the epoch's inputs) contradicts it. */
   | "suspect";
 
 export type RootAction = "none" | "vetoed" | "veto_failed" | "window_closed" | "no_guardian";
@@ -76,6 +79,8 @@ export interface WatcherOptions {
   readonly hook?: string;
   /** Where evidence files go. */
   readonly evidenceDir: string;
+  /** Also veto a root no oracle publishes a result set for. */
+  readonly vetoUnverified?: boolean;
   /** Also recompute each pending epoch from its inputs (chain addresses, the oracle to pull from). */
   readonly reverify?: ReverifyOptions;
   /** Blocks per log query (providers cap the range). */
@@ -160,11 +165,14 @@ export class RootWatcher {
     const oracles = await Promise.all(this.o.oracles.map((url) => auditOracle(url, p, facts)));
     const reverified =
       this.o.reverify === undefined ? undefined : await this.reverify(this.o.reverify, p, facts);
-    const outcome: RootOutcome =
-      reverified?.verdict === "contradicts" ||
-      oracles.some((r) => r.verdict === "contradicts") ||
-      !oracles.some((r) => r.verdict === "confirms")
-        ? "suspect"
+    const contradicted =
+      reverified?.verdict === "contradicts" || oracles.some((r) => r.verdict === "contradicts");
+    const confirmedBySome =
+      reverified?.verdict === "confirms" || oracles.some((r) => r.verdict === "confirms");
+    const outcome: RootOutcome = contradicted
+      ? "suspect"
+      : !confirmedBySome
+        ? "unverified"
         : oracles.every((r) => r.verdict === "confirms") && (reverified?.verdict ?? "confirms") === "confirms"
           ? "confirmed"
           : "incomplete";
@@ -186,7 +194,7 @@ export class RootWatcher {
     let action: RootAction = "none";
     let vetoTx: string | undefined;
     let vetoError: string | undefined;
-    if (outcome === "suspect") {
+    if (outcome === "suspect" || (outcome === "unverified" && this.o.vetoUnverified === true)) {
       if (this.o.guardian === undefined) action = "no_guardian";
       else {
         const now = BigInt((await withRetry(() => this.o.provider.getBlock("latest")))!.timestamp);
