@@ -232,9 +232,7 @@ export class RootWatcher {
       vetoTx,
       vetoError,
       evidence,
-      findings: oracles.flatMap((r) =>
-        r.findings.slice(0, 5).map((f) => `${r.oracle}: ${f.code}: ${f.message}`),
-      ),
+      findings: all.flatMap((r) => r.findings.slice(0, 5).map((f) => `${r.oracle}: ${f.code}: ${f.message}`)),
     });
     if (this.o.hook === undefined) return check;
     const hookExitCode = await this.runHook(check, evidence);
