@@ -17,6 +17,7 @@ export default async function catchUp(
     throw new TaskError(`--max-calls must be a positive integer, got "${args.maxCalls}"`);
   const suite = await openSuite(hre, args);
   const c = suite.controller;
+  if (c === undefined) throw new TaskError("the deployment names no EmissionsController: pass --controller");
   const [ended, first, perCall] = await Promise.all([c.endedEpochs(), c.nextEpoch(), c.MAX_CATCHUP_EPOCHS()]);
   if (ended <= first) {
     const end = (await c.genesisTime()) + (ended + 1n) * (await c.epochLength());

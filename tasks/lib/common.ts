@@ -113,7 +113,8 @@ export interface Suite {
   registry: DeviceRegistry;
   vault: StakingVault;
   distributor: RewardsDistributor;
-  controller: EmissionsController;
+  /** Absent when neither --controller nor the deployment names it (only catch-up needs it). */
+  controller: EmissionsController | undefined;
   addresses: Record<string, string>;
   log: (line: string) => void;
 }
@@ -146,7 +147,8 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     controller: flagAddress(args.controller, "controller"),
   };
   let recorded: Record<string, string> = {};
-  const needFile = Object.values(flags).some((v) => v === undefined);
+  // The controller is optional: only catch-up needs it (and says so).
+  const needFile = Object.entries(flags).some(([k, v]) => k !== "controller" && v === undefined);
   if (needFile) {
     const id = args.deploymentId === "" ? `chain-${chainId}` : args.deploymentId;
     const file = path.join(hre.config.paths.ignition, "deployments", id, "deployed_addresses.json");
@@ -158,7 +160,7 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     }
     recorded = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
   }
-  const resolve = (key: keyof typeof IGNITION_KEYS): string => {
+  const resolve = (key: Exclude<keyof typeof IGNITION_KEYS, "controller">): string => {
     const a = flags[key] ?? recorded[IGNITION_KEYS[key]];
     if (a === undefined) throw new TaskError(`the deployment has no ${IGNITION_KEYS[key]}; pass --${key}`);
     return a;
@@ -168,9 +170,12 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: resolve("registry"),
     vault: resolve("vault"),
     distributor: resolve("distributor"),
-    controller: resolve("controller"),
   };
-  for (const [name, a] of Object.entries(addresses)) {
+  const controllerAddress = flags.controller ?? recorded[IGNITION_KEYS.controller];
+  for (const [name, a] of Object.entries({
+    ...addresses,
+    ...(controllerAddress !== undefined ? { controller: controllerAddress } : {}),
+  })) {
     if ((await ethers.provider.getCode(a)) === "0x") {
       throw new TaskError(
         `no ${name} contract at ${a} on chain ${chainId} (network "${connection.networkName}"): wrong network?`,
@@ -196,7 +201,10 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: DeviceRegistry__factory.connect(addresses.registry, signer),
     vault: StakingVault__factory.connect(addresses.vault, signer),
     distributor: RewardsDistributor__factory.connect(addresses.distributor, signer),
-    controller: EmissionsController__factory.connect(addresses.controller, signer),
+    controller:
+      controllerAddress === undefined
+        ? undefined
+        : EmissionsController__factory.connect(controllerAddress, signer),
     addresses,
     log: (line) => console.log(line),
   };

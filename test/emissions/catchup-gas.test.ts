@@ -154,6 +154,10 @@ describe("catch-up: distribute with an estimate from an earlier block; the hexme
       const none = await catchUp(args, hre as never);
       expect(none).to.deep.include({ distributed: 0n, calls: 0 });
       expect(lines.at(-1)).to.match(/nothing to distribute: every ended epoch is distributed \(next is 70/);
+      await catchUp({ ...args, controller: "", deploymentId: "none" }, hre as never).then(
+        () => expect.fail("ran without a controller"),
+        (e: Error) => expect(e.message).to.match(/names no EmissionsController: pass --controller/),
+      );
       await catchUp({ ...args, maxCalls: "0" }, hre as never).then(
         () => expect.fail("--max-calls 0 accepted"),
         (e: Error) => expect(e.message).to.match(/--max-calls must be a positive integer/),

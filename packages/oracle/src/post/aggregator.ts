@@ -35,7 +35,13 @@ export class RootConflictError extends Error {
  * result and the next epoch with rewards posts normally (the distributor takes any later epoch).
  */
 export type PostOutcome =
-  | { readonly status: "posted"; readonly txHash: string; readonly gasUsed: bigint; readonly readyAt: bigint }
+  | {
+      readonly status: "posted";
+      readonly txHash: string;
+      readonly block: number;
+      readonly gasUsed: bigint;
+      readonly readyAt: bigint;
+    }
   | { readonly status: "skipped"; readonly state: Exclude<RootState["state"], "open"> | "empty" };
 
 export interface PostRequest {
@@ -160,7 +166,13 @@ export class EpochRootAggregator {
       const receipt = await tx.wait();
       if (receipt === null || receipt.status !== 1) throw new Error(`postRoot ${tx.hash} failed`);
       const after = await this.distributor.pendingRoot();
-      return { status: "posted", txHash: tx.hash, gasUsed: receipt.gasUsed, readyAt: after[3] };
+      return {
+        status: "posted",
+        txHash: tx.hash,
+        block: receipt.blockNumber,
+        gasUsed: receipt.gasUsed,
+        readyAt: after[3],
+      };
     }, this.retry);
   }
 }
