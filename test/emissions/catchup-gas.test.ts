@@ -15,6 +15,7 @@ import { decodeContractError, EmissionsController__factory } from "@hexmesh/cont
 import { deployDemoSuite, MESH, type Suite } from "../../scripts/demo/suite.js";
 import catchUp from "../../tasks/catch-up.js";
 import type { CommonArgs } from "../../tasks/lib/common.js";
+import { coverageRun } from "../helpers/gas.js";
 
 describe("catch-up: distribute with an estimate from an earlier block; the hexmesh catch-up task", function () {
   this.timeout(300_000);
@@ -64,8 +65,8 @@ describe("catch-up: distribute with an estimate from an earlier block; the hexme
       await nextBlock(suite);
       const receipt = (await (await c.distribute(32, { gasLimit: estimate })).wait())!;
       expect(receipt.status, `round ${round}`).to.equal(1);
-      // The reserve is an upper bound of what the call uses.
-      expect(receipt.gasUsed).to.be.at.most(await reserveOf(suite, 32n));
+      // The reserve is an upper bound of what the call uses (not under coverage instrumentation).
+      if (!coverageRun) expect(receipt.gasUsed).to.be.at.most(await reserveOf(suite, 32n));
     }
     expect(await c.nextEpoch()).to.equal(160n);
   });
