@@ -13,6 +13,7 @@ import {
   type DeviceResultsQuery,
   type DeviceResultsResponse,
   type EntropyResponse,
+  type EpochOwnersResponse,
   type EpochResponse,
   type HealthResponse,
   type InputEntropyQuery,
@@ -150,6 +151,11 @@ export class OracleClient {
   /** GET /v1/epochs/:epoch. */
   epoch(epoch: bigint | number): Promise<EpochResponse> {
     return this.get(pathTo(ROUTES.epoch.path, { epoch }));
+  }
+
+  /** GET /v1/epochs/:epoch/owners: the epoch's leaves (owner, cumulative) and amounts, root, dataHash. */
+  epochOwners(epoch: bigint | number): Promise<EpochOwnersResponse> {
+    return this.get(pathTo(ROUTES.epochOwners.path, { epoch }));
   }
 
   /** GET /v1/epochs/:epoch/signature: this oracle's EpochRoot signature of the epoch. */

@@ -23,6 +23,8 @@ export const ROUTES = {
   owner: { method: "GET", path: "/v1/owners/:address" },
   /** An epoch's summary and post status. */
   epoch: { method: "GET", path: "/v1/epochs/:epoch" },
+  /** An epoch's Merkle leaves: every owner's amount and cumulative total, by address, with the root. */
+  epochOwners: { method: "GET", path: "/v1/epochs/:epoch/owners" },
   /** This oracle's EpochRoot signature of an epoch (what peers collect). */
   epochSignature: { method: "GET", path: "/v1/epochs/:epoch/signature" },
   /** A device's verdicts with reasons (`?epoch=&limit=`). */
@@ -87,6 +89,7 @@ export type OwnerParams = FromSchema<typeof S.OWNER_PARAMS>;
 export type OwnerResponse = FromSchema<typeof S.OWNER_RESPONSE>;
 export type EpochParams = FromSchema<typeof S.EPOCH_PARAMS>;
 export type EpochResponse = FromSchema<typeof S.EPOCH_RESPONSE>;
+export type EpochOwnersResponse = FromSchema<typeof S.EPOCH_OWNERS_RESPONSE>;
 export type SignatureResponse = FromSchema<typeof S.SIGNATURE_RESPONSE>;
 export type DeviceParams = FromSchema<typeof S.DEVICE_PARAMS>;
 export type DeviceResultsQuery = Sent<typeof S.DEVICE_QUERY>;

@@ -152,6 +152,27 @@ export const EPOCH_RESPONSE = {
   },
 } as const;
 
+export const EPOCH_OWNERS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["epoch", "root", "totalCumulative", "dataHash", "owners"],
+  properties: {
+    epoch: decimal,
+    root: lowerHex,
+    totalCumulative: decimal,
+    dataHash: lowerHex,
+    owners: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["owner", "amount", "cumulative"],
+        properties: { owner: lowerHex, amount: decimal, cumulative: decimal },
+      },
+    },
+  },
+} as const;
+
 export const SIGNATURE_RESPONSE = {
   type: "object",
   additionalProperties: false,

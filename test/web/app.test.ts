@@ -1,0 +1,322 @@
+/**
+ * The web app in a real browser (Debian's Chromium driven by playwright-core) against a real chain
+ * (Hardhat's, on localhost JSON-RPC) with the suite deployed and a real 2-of-3 oracle set that
+ * closed and posted epoch 0; oracle 0 serves the built app. A test wallet, injected into the page
+ * and announced by EIP-6963, signs in Node with an owner's key. Each flow asserts what the page
+ * shows and the chain (or the oracle) behind it. Screenshots go to docs/web/.
+ */
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+
+import { expect } from "chai";
+import { cellToParent } from "h3-js";
+import { network } from "hardhat";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { formatUnits } from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+
+import { OracleClient } from "@hexmesh/oracle/api/client";
+import { verifyOwnerProof, type Hex } from "@hexmesh/protocol";
+
+import { startWebStack, type WebStack } from "../../scripts/demo/web.js";
+import { testWallet, type TestWallet } from "./wallet.js";
+
+const CHROMIUM = process.env.HEXMESH_CHROMIUM ?? "/usr/bin/chromium";
+const SHOTS = path.resolve("docs/web");
+const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
+const MESH = (n: number) => BigInt(n) * 10n ** 18n;
+
+/** As the app prints MESH: thousands separators, `digits` decimals rounded down. */
+function mesh(v: bigint, digits = 2): string {
+  const [i = "0", f = ""] = formatUnits(v, 18).split(".");
+  return `${BigInt(i).toLocaleString("en-US")}.${f.padEnd(digits, "0").slice(0, digits)}`;
+}
+
+describe("web app in Chromium against a local chain and oracle set", function () {
+  this.timeout(180_000);
+
+  let stack: WebStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let wallet: TestWallet;
+  let owner: `0x${string}`;
+
+  const shot = async (name: string) => {
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  };
+  const status = () => page.getByTestId("tx-status");
+  /** Waits until the write on the page reports its block (or fails with what the page said). */
+  /**
+   * Clicks, then waits until the page reports the write `label` settled (it says "<label>: waiting …"
+   * while busy, then "<label>: confirmed in block N" or why not) with a text other than before the
+   * click, and expects it confirmed.
+   */
+  const confirmed = async (label: string, click: () => Promise<void>) => {
+    const before = (await status().count()) > 0 ? await status().textContent() : null;
+    await click();
+    await page.waitForFunction(
+      `(() => { const t = document.querySelector("[data-testid=tx-status]")?.textContent ?? "";
+        return t !== ${JSON.stringify(before)} && t.startsWith(${JSON.stringify(label + ":")}) && !t.includes("waiting"); })()`,
+      undefined,
+      { timeout: 30_000 },
+    );
+    const text = (await status().textContent()) ?? "";
+    expect(text, text).to.match(new RegExp(`^${label.replace(/[#()]/g, "\\$&")}: confirmed in block`));
+  };
+
+  before(async function () {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
+    const connection = await network.create();
+    stack = await startWebStack(connection);
+    const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: 4 });
+    const signers = await connection.ethers.getSigners();
+    if (account.address !== signers[4]!.address)
+      throw new Error("the chain's accounts are not Hardhat's default mnemonic");
+    owner = account.address;
+    wallet = testWallet(account, stack.rpc.url, Number(stack.suite.chainId));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    await wallet.install(page);
+    page.on("console", (m) => {
+      if (m.type() === "error") console.log(`  [page] ${m.text()}`);
+    });
+  });
+
+  after(async function () {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it("overview: the map and the hex table show the chain's devices and hexes", async function () {
+    await page.goto(stack.appUrl);
+    const devices = stack.fleet.length;
+    await page.getByTestId("stat-devices").filter({ hasText: String(devices) }).waitFor();
+    const hexes = new Set(stack.fleet.map((d) => cellToParent(d.record.location!.toString(16), 8)));
+    const rows = page.getByTestId("hex-table").locator("tbody tr");
+    await expect(await rows.count()).to.equal(hexes.size);
+    for (const h of hexes) await page.getByTestId("hex-table").getByText(h, { exact: true }).waitFor();
+    expect(await page.getByTestId("stat-active-hexes").textContent()).to.equal(String(hexes.size));
+    expect(await page.getByTestId("stat-staked").textContent()).to.equal(
+      `${mesh(await stack.suite.vault.totalActiveStake())} MESH`,
+    );
+    // Epoch 0 ended and was posted; the chain is in epoch 1 or later.
+    expect(Number(await page.getByTestId("stat-epoch").textContent())).to.be.greaterThan(0);
+    await page.locator(".maplibregl-canvas").waitFor();
+    expect(await page.getByTestId("device-table").locator("tbody tr").count()).to.equal(devices);
+    await page.waitForTimeout(500); // let the map finish drawing for the screenshot
+    await shot("overview");
+  });
+
+  it("connects the EIP-6963 wallet and switches it to the app's network", async function () {
+    await page.goto(`${stack.appUrl}#/owner`);
+    expect(wallet.chainId).to.equal(1);
+    await page.getByRole("button", { name: "Connect Hexmesh Test Wallet" }).click();
+    await page.getByTestId("account").filter({ hasText: owner }).waitFor();
+    expect(wallet.calls.some((c) => c.method === "wallet_switchEthereumChain")).to.equal(true);
+    expect(wallet.chainId).to.equal(Number(stack.suite.chainId));
+    await page.getByTestId("wallet").getByText(`on chain ${stack.suite.chainId}`).waitFor();
+  });
+
+  it("refuses to claim with a proof that does not verify against the on-chain root, sending nothing", async function () {
+    const leaf = await new OracleClient(stack.oracles.urls[0]!).owner(owner);
+    expect(BigInt(leaf.claimable)).to.be.greaterThan(0n);
+    await page.getByTestId("owner-claimable").filter({ hasText: mesh(BigInt(leaf.claimable), 4) }).waitFor();
+    // The oracle's answer is altered on the way: one more wei than the tree holds.
+    await page.route("**/v1/owners/**", async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { cumulative: string };
+      body.cumulative = (BigInt(body.cumulative) + 1n).toString();
+      await route.fulfill({ response: res, json: body });
+    });
+    const sentBefore = wallet.calls.filter((c) => c.method === "eth_sendTransaction").length;
+    await page.getByRole("button", { name: /^Claim / }).click();
+    await status().filter({ hasText: "does not verify against the root on chain" }).waitFor();
+    expect(wallet.calls.filter((c) => c.method === "eth_sendTransaction").length).to.equal(sentBefore);
+    expect(await stack.suite.distributor.claimed(owner)).to.equal(0n);
+    await page.unroute("**/v1/owners/**");
+  });
+
+  it("claims coverage rewards with the proof verified in the browser; the balance changes on chain", async function () {
+    const leaf = await new OracleClient(stack.oracles.urls[0]!).owner(owner);
+    const [, root] = await stack.suite.distributor.liveRoot();
+    expect(
+      verifyOwnerProof(root as Hex, { owner, amount: BigInt(leaf.cumulative) }, leaf.proof as Hex[]),
+    ).to.equal(true);
+    const before = await stack.suite.token.balanceOf(owner);
+    await confirmed("Claim", () => page.getByRole("button", { name: /^Claim / }).click());
+    expect(await stack.suite.distributor.claimed(owner)).to.equal(BigInt(leaf.cumulative));
+    expect((await stack.suite.token.balanceOf(owner)) - before).to.equal(BigInt(leaf.claimable));
+    await page.getByTestId("owner-claimable").filter({ hasText: "0.0000 MESH" }).waitFor();
+    await page.getByTestId("owner-claimed").filter({ hasText: mesh(BigInt(leaf.cumulative), 4) }).waitFor();
+    await shot("owner");
+  });
+
+  it("stakes with a permit: one signature, one transaction", async function () {
+    await page.getByRole("link", { name: "Stake" }).click();
+    const active = await stack.suite.vault.activeStakeOf(owner);
+    const calls = wallet.calls.length;
+    await page.getByLabel("Amount to stake (MESH)").fill("100");
+    await confirmed("Stake with permit", () => page.getByRole("button", { name: "Stake with permit" }).click());
+    const made = wallet.calls.slice(calls).map((c) => c.method);
+    expect(made.filter((m) => m === "eth_signTypedData_v4")).to.have.length(1);
+    expect(made.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
+    expect(await stack.suite.vault.activeStakeOf(owner)).to.equal(active + MESH(100));
+    await page.getByTestId("stake-active").filter({ hasText: `${mesh(active + MESH(100), 4)} MESH` }).waitFor();
+  });
+
+  it("stakes with approve + stake: two transactions", async function () {
+    const active = await stack.suite.vault.activeStakeOf(owner);
+    const calls = wallet.calls.length;
+    await page.getByLabel("Amount to stake (MESH)").fill("50");
+    await confirmed("Stake", () => page.getByRole("button", { name: "Approve and stake" }).click());
+    expect(wallet.calls.slice(calls).filter((c) => c.method === "eth_sendTransaction")).to.have.length(2);
+    expect(await stack.suite.vault.activeStakeOf(owner)).to.equal(active + MESH(50));
+  });
+
+  it("shows the wallet refusing a signature and changes nothing", async function () {
+    const active = await stack.suite.vault.activeStakeOf(owner);
+    wallet.refuse = true;
+    try {
+      await page.getByLabel("Amount to stake (MESH)").fill("10");
+      await page.getByRole("button", { name: "Stake with permit" }).click();
+      await status().filter({ hasText: "the wallet refused the request" }).waitFor();
+    } finally {
+      wallet.refuse = false;
+    }
+    expect(await stack.suite.vault.activeStakeOf(owner)).to.equal(active);
+    // A malformed amount is refused by the page before the wallet is asked.
+    const calls = wallet.calls.length;
+    await page.getByLabel("Amount to stake (MESH)").fill("1.2.3");
+    await page.getByRole("button", { name: "Stake with permit" }).click();
+    await status().filter({ hasText: "enter a positive amount" }).waitFor();
+    expect(wallet.calls.length).to.equal(calls);
+  });
+
+  it("requests an unstake, shows the countdown in chain time, cancels it", async function () {
+    const active = await stack.suite.vault.activeStakeOf(owner);
+    await page.getByLabel("Amount to unstake (MESH)").fill("40");
+    await confirmed("Request unstake", () => page.getByRole("button", { name: "Request unstake" }).click());
+    const next = await stack.suite.vault.nextRequestId(owner);
+    const id = next - 1n;
+    const [amount] = await stack.suite.vault.unstakeRequest(owner, id);
+    expect(amount).to.equal(MESH(40));
+    const row = page.getByTestId("unstake-requests").locator("tbody tr", { hasText: `#${id}` });
+    await row.filter({ hasText: "40.0000 MESH" }).waitFor();
+    // The cooldown is 7 days of chain time.
+    expect(await row.locator("td").nth(3).textContent()).to.match(/^(7d|6d 23h)/);
+    expect(await row.getByRole("button", { name: `Withdraw #${id}` }).isDisabled()).to.equal(true);
+    await shot("stake");
+    await confirmed(`Cancel request #${id}`, () => row.getByRole("button", { name: `Cancel #${id}` }).click());
+    expect(await stack.suite.vault.pendingUnstakeOf(owner)).to.equal(0n);
+    expect(await stack.suite.vault.activeStakeOf(owner)).to.equal(active);
+    await page.getByTestId("unstake-requests").getByText("no pending requests").waitFor();
+  });
+
+  it("withdraws once the cooldown has passed in chain time, and claims streamed staking rewards", async function () {
+    await page.getByLabel("Amount to unstake (MESH)").fill("40");
+    await confirmed("Request unstake", () => page.getByRole("button", { name: "Request unstake" }).click());
+    const id = (await stack.suite.vault.nextRequestId(owner)) - 1n;
+    const [, unlockTime] = await stack.suite.vault.unstakeRequest(owner, id);
+    await stack.suite.time.increaseTo(unlockTime);
+    const row = page.getByTestId("unstake-requests").locator("tbody tr", { hasText: `#${id}` });
+    await row.getByText("ready", { exact: true }).waitFor();
+    const before = await stack.suite.token.balanceOf(owner);
+    await confirmed(`Withdraw request #${id}`, () =>
+      row.getByRole("button", { name: `Withdraw #${id}` }).click(),
+    );
+    expect((await stack.suite.token.balanceOf(owner)) - before).to.equal(MESH(40));
+
+    // Epoch 0's staking share streamed over epoch 1, which has passed by now.
+    expect(await stack.suite.vault.earned(owner)).to.be.greaterThan(0n);
+    const beforeRewards = await stack.suite.token.balanceOf(owner);
+    await confirmed("Claim staking rewards", () => page.getByRole("button", { name: "Claim staking rewards" }).click());
+    expect(await stack.suite.token.balanceOf(owner)).to.be.greaterThan(beforeRewards);
+    expect(await stack.suite.vault.earned(owner)).to.equal(0n);
+  });
+
+  it("verifies epoch 0 in the browser: it matches the chain", async function () {
+    await page.getByRole("link", { name: "Epochs" }).click();
+    const cell = page.getByTestId("verify-0");
+    await cell.getByRole("button").click();
+    await cell.getByTestId("verify-outcome").filter({ hasText: "Matches the chain" }).waitFor();
+    const [, root] = await stack.suite.distributor.liveRoot();
+    expect(await page.getByTestId("epoch-table").locator(`code[title="${root}"]`).count()).to.equal(1);
+    // The postRoot signatures recover to oracles of the set.
+    const set = (await stack.suite.distributor.oracles()).map((a) => a.slice(0, 8));
+    const signedBy = (await page.getByTestId("epoch-table").locator("tbody tr td").nth(5).textContent()) ?? "";
+    const shown = signedBy.split(", ").map((s) => s.slice(0, 8));
+    expect(shown.length).to.be.greaterThanOrEqual(2);
+    for (const s of shown) expect(set).to.include(s);
+    await shot("epochs");
+  });
+
+  it("verify in the browser shows a mismatch and the first altered leaf when the served data is tampered", async function () {
+    let altered = "";
+    await page.route("**/v1/epochs/0/owners", async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { owners: { owner: string; cumulative: string }[] };
+      const victim = body.owners[1]!;
+      victim.cumulative = (BigInt(victim.cumulative) * 2n).toString();
+      altered = victim.owner;
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      const cell = page.getByTestId("verify-0");
+      await cell.getByRole("button").click();
+      await cell.getByTestId("verify-outcome").filter({ hasText: "Mismatch: root differs" }).waitFor();
+      await cell.getByTestId("first-mismatch").filter({ hasText: `#1 owner ${altered}` }).waitFor();
+    } finally {
+      await page.unroute("**/v1/epochs/0/owners");
+    }
+  });
+
+  it("a device page lists every report with its verdict and reason, and exports them as CSV", async function () {
+    const device = stack.fleet[0]!;
+    await page.goto(`${stack.appUrl}#/device/${device.record.id}`);
+    const results = await new OracleClient(stack.oracles.urls[0]!).deviceResults(device.signer.keyId, {
+      limit: 1000,
+    });
+    expect(results.results.length).to.be.greaterThan(0);
+    const rows = page.getByTestId("device-reports").locator("tbody tr");
+    await rows.nth(results.results.length - 1).waitFor();
+    expect(await rows.count()).to.equal(results.results.length);
+    const refused = results.results.filter((r) => !r.valid);
+    for (const r of refused.slice(0, 3))
+      await page.getByTestId("device-reports").getByText(r.reason!, { exact: true }).first().waitFor();
+    await page.getByTestId("device-status").filter({ hasText: "active" }).waitFor();
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Export CSV" }).click();
+    const file = await (await download).path();
+    const lines = readFileSync(file, "utf8").trimEnd().split("\r\n");
+    expect(lines[0]).to.equal("epoch,report,kind,receivedAt,valid,reason,detail,selected,units");
+    expect(lines).to.have.length(results.results.length + 1);
+    expect(lines.slice(1).map((l) => l.split(",")[1])).to.deep.equal(results.results.map((r) => r.id));
+    await shot("device");
+  });
+
+  it("with the oracle unreachable, the chain's figures still show, under a banner", async function () {
+    await page.route("**/health", (route) => route.abort("connectionrefused"));
+    await page.route("**/v1/**", (route) => route.abort("connectionrefused"));
+    try {
+      await page.goto(`${stack.appUrl}#/`);
+      await page.getByTestId("oracle-down").waitFor();
+      await page.getByTestId("stat-devices").filter({ hasText: String(stack.fleet.length) }).waitFor();
+    } finally {
+      await page.unrouteAll();
+    }
+  });
+});
