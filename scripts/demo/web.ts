@@ -41,11 +41,18 @@ export interface WebStackOptions {
   readonly rpcPort?: number;
 }
 
-export async function startWebStack(connection: NetworkConnection, o: WebStackOptions = {}): Promise<WebStack> {
+export async function startWebStack(
+  connection: NetworkConnection,
+  o: WebStackOptions = {},
+): Promise<WebStack> {
   if (!existsSync(path.join(WEB_DIST, "index.html")))
     throw new Error(`${WEB_DIST}/index.html is missing: run \`npm run build\` (it builds packages/web)`);
   const { ethers } = connection;
-  const suite = await deployDemoSuite(connection, { oracleCount: 3, threshold: 2, approveMakerAtDeploy: true });
+  const suite = await deployDemoSuite(connection, {
+    oracleCount: 3,
+    threshold: 2,
+    approveMakerAtDeploy: true,
+  });
   const signers = await ethers.getSigners();
   const owners = signers.slice(4, 8);
   const fleet = await onboardFleet(suite, owners, {
@@ -99,7 +106,8 @@ export async function startWebStack(connection: NetworkConnection, o: WebStackOp
       seed: "web epoch 0",
     });
     const posted = await oracles.runEpoch(0n, { reports: sim.reports, entropy: sim.entropy });
-    if (posted.outcome.status !== "posted") throw new Error(`epoch 0 was not posted: ${posted.outcome.status}`);
+    if (posted.outcome.status !== "posted")
+      throw new Error(`epoch 0 was not posted: ${posted.outcome.status}`);
     await passChallengeWindow(suite);
   } catch (e) {
     await oracles.stop();

@@ -104,7 +104,10 @@ describe("web app in Chromium against a local chain and oracle set", function ()
   it("overview: the map and the hex table show the chain's devices and hexes", async function () {
     await page.goto(stack.appUrl);
     const devices = stack.fleet.length;
-    await page.getByTestId("stat-devices").filter({ hasText: String(devices) }).waitFor();
+    await page
+      .getByTestId("stat-devices")
+      .filter({ hasText: String(devices) })
+      .waitFor();
     const hexes = new Set(stack.fleet.map((d) => cellToParent(d.record.location!.toString(16), 8)));
     const rows = page.getByTestId("hex-table").locator("tbody tr");
     await expect(await rows.count()).to.equal(hexes.size);
@@ -134,7 +137,10 @@ describe("web app in Chromium against a local chain and oracle set", function ()
   it("refuses to claim with a proof that does not verify against the on-chain root, sending nothing", async function () {
     const leaf = await new OracleClient(stack.oracles.urls[0]!).owner(owner);
     expect(BigInt(leaf.claimable)).to.be.greaterThan(0n);
-    await page.getByTestId("owner-claimable").filter({ hasText: mesh(BigInt(leaf.claimable), 4) }).waitFor();
+    await page
+      .getByTestId("owner-claimable")
+      .filter({ hasText: mesh(BigInt(leaf.claimable), 4) })
+      .waitFor();
     // The oracle's answer is altered on the way: one more wei than the tree holds.
     await page.route("**/v1/owners/**", async (route) => {
       const res = await route.fetch();
@@ -161,7 +167,10 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     expect(await stack.suite.distributor.claimed(owner)).to.equal(BigInt(leaf.cumulative));
     expect((await stack.suite.token.balanceOf(owner)) - before).to.equal(BigInt(leaf.claimable));
     await page.getByTestId("owner-claimable").filter({ hasText: "0.0000 MESH" }).waitFor();
-    await page.getByTestId("owner-claimed").filter({ hasText: mesh(BigInt(leaf.cumulative), 4) }).waitFor();
+    await page
+      .getByTestId("owner-claimed")
+      .filter({ hasText: mesh(BigInt(leaf.cumulative), 4) })
+      .waitFor();
     await shot("owner");
   });
 
@@ -170,12 +179,17 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     const active = await stack.suite.vault.activeStakeOf(owner);
     const calls = wallet.calls.length;
     await page.getByLabel("Amount to stake (MESH)").fill("100");
-    await confirmed("Stake with permit", () => page.getByRole("button", { name: "Stake with permit" }).click());
+    await confirmed("Stake with permit", () =>
+      page.getByRole("button", { name: "Stake with permit" }).click(),
+    );
     const made = wallet.calls.slice(calls).map((c) => c.method);
     expect(made.filter((m) => m === "eth_signTypedData_v4")).to.have.length(1);
     expect(made.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
     expect(await stack.suite.vault.activeStakeOf(owner)).to.equal(active + MESH(100));
-    await page.getByTestId("stake-active").filter({ hasText: `${mesh(active + MESH(100), 4)} MESH` }).waitFor();
+    await page
+      .getByTestId("stake-active")
+      .filter({ hasText: `${mesh(active + MESH(100), 4)} MESH` })
+      .waitFor();
   });
 
   it("stakes with approve + stake: two transactions", async function () {
@@ -220,7 +234,9 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     expect(await row.locator("td").nth(3).textContent()).to.match(/^(7d|6d 23h)/);
     expect(await row.getByRole("button", { name: `Withdraw #${id}` }).isDisabled()).to.equal(true);
     await shot("stake");
-    await confirmed(`Cancel request #${id}`, () => row.getByRole("button", { name: `Cancel #${id}` }).click());
+    await confirmed(`Cancel request #${id}`, () =>
+      row.getByRole("button", { name: `Cancel #${id}` }).click(),
+    );
     expect(await stack.suite.vault.pendingUnstakeOf(owner)).to.equal(0n);
     expect(await stack.suite.vault.activeStakeOf(owner)).to.equal(active);
     await page.getByTestId("unstake-requests").getByText("no pending requests").waitFor();
@@ -243,7 +259,9 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     // Epoch 0's staking share streamed over epoch 1, which has passed by now.
     expect(await stack.suite.vault.earned(owner)).to.be.greaterThan(0n);
     const beforeRewards = await stack.suite.token.balanceOf(owner);
-    await confirmed("Claim staking rewards", () => page.getByRole("button", { name: "Claim staking rewards" }).click());
+    await confirmed("Claim staking rewards", () =>
+      page.getByRole("button", { name: "Claim staking rewards" }).click(),
+    );
     expect(await stack.suite.token.balanceOf(owner)).to.be.greaterThan(beforeRewards);
     expect(await stack.suite.vault.earned(owner)).to.equal(0n);
   });
@@ -257,7 +275,8 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     expect(await page.getByTestId("epoch-table").locator(`code[title="${root}"]`).count()).to.equal(1);
     // The postRoot signatures recover to oracles of the set.
     const set = (await stack.suite.distributor.oracles()).map((a) => a.slice(0, 8));
-    const signedBy = (await page.getByTestId("epoch-table").locator("tbody tr td").nth(5).textContent()) ?? "";
+    const signedBy =
+      (await page.getByTestId("epoch-table").locator("tbody tr td").nth(5).textContent()) ?? "";
     const shown = signedBy.split(", ").map((s) => s.slice(0, 8));
     expect(shown.length).to.be.greaterThanOrEqual(2);
     for (const s of shown) expect(set).to.include(s);
@@ -278,7 +297,10 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       const cell = page.getByTestId("verify-0");
       await cell.getByRole("button").click();
       await cell.getByTestId("verify-outcome").filter({ hasText: "Mismatch: root differs" }).waitFor();
-      await cell.getByTestId("first-mismatch").filter({ hasText: `#1 owner ${altered}` }).waitFor();
+      await cell
+        .getByTestId("first-mismatch")
+        .filter({ hasText: `#1 owner ${altered}` })
+        .waitFor();
     } finally {
       await page.unroute("**/v1/epochs/0/owners");
     }
@@ -314,7 +336,10 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     try {
       await page.goto(`${stack.appUrl}#/`);
       await page.getByTestId("oracle-down").waitFor();
-      await page.getByTestId("stat-devices").filter({ hasText: String(stack.fleet.length) }).waitFor();
+      await page
+        .getByTestId("stat-devices")
+        .filter({ hasText: String(stack.fleet.length) })
+        .waitFor();
     } finally {
       await page.unrouteAll();
     }

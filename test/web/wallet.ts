@@ -101,8 +101,7 @@ export function testWallet(account: LocalAccount, rpcUrl: string, chainId: numbe
         return `0x${state.chainId.toString(16)}`;
       case "wallet_switchEthereumChain": {
         const id = Number(BigInt((params[0] as { chainId: string }).chainId));
-        if (id !== chainId)
-          throw Object.assign(new Error(`Unrecognized chain ID ${id}`), { code: 4902 });
+        if (id !== chainId) throw Object.assign(new Error(`Unrecognized chain ID ${id}`), { code: 4902 });
         state.chainId = id;
         return null;
       }

@@ -16,8 +16,8 @@ function OracleBanner() {
   if (!health.isError) return null;
   return (
     <p role="alert" className="banner" data-testid="oracle-down">
-      The oracle at {oracle.baseUrl} cannot be reached: figures from the chain are live, rewards history
-      and proofs are unavailable until it answers.
+      The oracle at {oracle.baseUrl} cannot be reached: figures from the chain are live, rewards history and
+      proofs are unavailable until it answers.
     </p>
   );
 }

@@ -8,6 +8,7 @@ import { App } from "./App";
 import { loadConfig } from "./lib/config";
 import { AppContext, oracleFor } from "./lib/context";
 import { publicClientOf, wagmiConfig } from "./lib/wallet";
+
 import "./styles.css";
 
 const root = createRoot(document.getElementById("root")!);

@@ -33,7 +33,13 @@ const MAX_UINT256 = (1n << 256n) - 1n;
  * leaf = keccak256(keccak256(abi.encode(owner, amount))) into out[at, at + 32); `enc` (64 bytes) and
  * `inner` (32 bytes) are scratch space, so the builder hashes a million leaves without allocating.
  */
-function hashLeafInto(v: MerkleLeafValue, enc: Uint8Array, inner: Uint8Array, out: Uint8Array, at: number): void {
+function hashLeafInto(
+  v: MerkleLeafValue,
+  enc: Uint8Array,
+  inner: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): void {
   // abi.encode(address, uint256): 12 zero bytes, the address, the 32-byte amount
   enc.fill(0, 0, 12);
   writeHex(enc, 12, v.owner);

@@ -2,11 +2,17 @@
  * Hexes on a MapLibre GL map: H3 cells drawn from GeoJSON with an inline style (a plain background,
  * no tiles, no glyphs, no server). Colour by a count; the table beside it carries the same data.
  */
-import { cellToBoundary } from "h3-js";
 import type { FeatureCollection, Polygon } from "geojson";
-import { LngLatBounds, Map as MapLibreMap } from "maplibre-gl";
+import { cellToBoundary } from "h3-js";
+import { LngLatBounds, Map as MapLibreMap, setWorkerUrl } from "maplibre-gl";
+// MapLibre parses GeoJSON in a worker: bundled by Vite (?worker&url), served beside the app.
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?worker&url";
+
 import "maplibre-gl/dist/maplibre-gl.css";
+
 import { useEffect, useRef } from "react";
+
+setWorkerUrl(workerUrl);
 
 export interface HexValue {
   readonly hex: string;
@@ -49,7 +55,12 @@ export function HexMap({ hexes, label }: { readonly hexes: readonly HexValue[]; 
               "fill-opacity": 0.8,
             },
           },
-          { id: "hex-line", type: "line", source: "hexes", paint: { "line-color": "#1e1b4b", "line-width": 1 } },
+          {
+            id: "hex-line",
+            type: "line",
+            source: "hexes",
+            paint: { "line-color": "#1e1b4b", "line-width": 1 },
+          },
         ],
       },
       attributionControl: false,

@@ -6,9 +6,9 @@
 import { useState } from "react";
 import {
   BaseError,
-  UserRejectedRequestError,
   createWalletClient,
   custom,
+  UserRejectedRequestError,
   type Account,
   type Chain,
   type Hash,
@@ -55,7 +55,11 @@ export function WalletBar() {
         <span>No browser wallet found (wallets announce themselves by EIP-6963).</span>
       ) : (
         announced.map((c) => (
-          <button type="button" key={c.uid} onClick={() => connect({ connector: c, chainId: config.chainId })}>
+          <button
+            type="button"
+            key={c.uid}
+            onClick={() => connect({ connector: c, chainId: config.chainId })}
+          >
             Connect {c.name}
           </button>
         ))
@@ -74,7 +78,8 @@ export type TxState =
 /** Why a wallet call failed, in a line. */
 export function reason(e: unknown): string {
   if (e instanceof BaseError) {
-    if (e.walk((x) => x instanceof UserRejectedRequestError) !== null) return "the wallet refused the request";
+    if (e.walk((x) => x instanceof UserRejectedRequestError) !== null)
+      return "the wallet refused the request";
     return e.shortMessage;
   }
   const code = (e as { code?: number })?.code;
@@ -119,7 +124,11 @@ export function useTransaction(onDone: () => void) {
 export function TxStatus({ state }: { readonly state: TxState }) {
   if (state.kind === "idle") return null;
   return (
-    <p role={state.kind === "error" ? "alert" : "status"} className={`tx ${state.kind}`} data-testid="tx-status">
+    <p
+      role={state.kind === "error" ? "alert" : "status"}
+      className={`tx ${state.kind}`}
+      data-testid="tx-status"
+    >
       {state.text}
     </p>
   );

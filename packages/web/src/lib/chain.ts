@@ -12,7 +12,6 @@ import {
   RewardsDistributorAbi,
   StakingVaultAbi,
 } from "@hexmesh/contracts/abis";
-
 import { keyIdOf } from "@hexmesh/protocol";
 
 import type { AppConfig } from "./config";
@@ -109,7 +108,12 @@ export async function readDevices(client: PublicClient, cfg: AppConfig): Promise
   const ids = [...new Set(onboarded.map((e) => e.args.deviceId!))].sort((a, b) => (a < b ? -1 : 1));
   const infos = await Promise.all(
     ids.map((id) =>
-      client.readContract({ ...registry, functionName: "deviceInfo", args: [id], blockNumber: at.blockNumber }),
+      client.readContract({
+        ...registry,
+        functionName: "deviceInfo",
+        args: [id],
+        blockNumber: at.blockNumber,
+      }),
     ),
   );
   const devices = ids.map((id, i): ChainDevice => {
@@ -162,7 +166,11 @@ export interface OwnerChainState extends AsOf {
   readonly liveRoot: { readonly epoch: bigint; readonly root: Hex; readonly totalCumulative: bigint };
 }
 
-export async function readOwner(client: PublicClient, cfg: AppConfig, owner: Address): Promise<OwnerChainState> {
+export async function readOwner(
+  client: PublicClient,
+  cfg: AppConfig,
+  owner: Address,
+): Promise<OwnerChainState> {
   const at = await latestBlock(client);
   const b = { blockNumber: at.blockNumber };
   const vault = { address: cfg.addresses.vault, abi: StakingVaultAbi } as const;
@@ -218,7 +226,11 @@ export interface StakerState extends AsOf {
 }
 
 /** A staker's position; pending requests are the ids below nextRequestId with an amount left. */
-export async function readStaker(client: PublicClient, cfg: AppConfig, staker: Address): Promise<StakerState> {
+export async function readStaker(
+  client: PublicClient,
+  cfg: AppConfig,
+  staker: Address,
+): Promise<StakerState> {
   const at = await latestBlock(client);
   const b = { blockNumber: at.blockNumber };
   const vault = { address: cfg.addresses.vault, abi: StakingVaultAbi } as const;
@@ -239,7 +251,9 @@ export async function readStaker(client: PublicClient, cfg: AppConfig, staker: A
   const ids: bigint[] = [];
   for (let id = 1n; id < next; id++) ids.push(id);
   const rows = await Promise.all(
-    ids.map((id) => client.readContract({ ...vault, functionName: "unstakeRequest", args: [staker, id], ...b })),
+    ids.map((id) =>
+      client.readContract({ ...vault, functionName: "unstakeRequest", args: [staker, id], ...b }),
+    ),
   );
   const requests = ids
     .map((id, i) => ({ id, amount: rows[i]![0], unlockTime: rows[i]![1] }))

@@ -30,7 +30,10 @@ export interface VerifyResult {
 }
 
 export function verifyEpoch(req: VerifyRequest): VerifyResult {
-  const values = req.leaves.map((l) => ({ owner: l.owner.toLowerCase() as Hex, amount: BigInt(l.cumulative) }));
+  const values = req.leaves.map((l) => ({
+    owner: l.owner.toLowerCase() as Hex,
+    amount: BigInt(l.cumulative),
+  }));
   const ZERO = `0x${"00".repeat(32)}` as Hex;
   const root = values.length === 0 ? ZERO : OwnerMerkleTree.build(values).root;
   const total = values.reduce((s, v) => s + v.amount, 0n);
@@ -38,7 +41,8 @@ export function verifyEpoch(req: VerifyRequest): VerifyResult {
   let firstMismatch: VerifyResult["firstMismatch"] = null;
   let note: string | null = null;
   if (!rootMatches) {
-    if (req.proofs === undefined) note = "no proofs for this root: the first differing leaf cannot be located";
+    if (req.proofs === undefined)
+      note = "no proofs for this root: the first differing leaf cannot be located";
     else
       for (const [index, v] of values.entries()) {
         const proof = req.proofs[v.owner];

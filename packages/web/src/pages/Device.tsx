@@ -6,15 +6,16 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { Link, useParams } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { formatUnits } from "viem";
 
 import { DeviceRegistryAbi } from "@hexmesh/contracts/abis";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
-import { chainTime, shortHex } from "../lib/format";
 import { latestBlock } from "../lib/chain";
 import { useApp } from "../lib/context";
 import { toCsv } from "../lib/csv";
+import { chainTime, shortHex } from "../lib/format";
 import { useDevices } from "../lib/useData";
 
 export function Device() {
@@ -58,11 +59,11 @@ export function Device() {
   });
   const rows = results.data?.results ?? [];
   const perEpoch = useMemo(() => {
-    const by = new Map<string, { epoch: string; valid: number; invalid: number }>();
+    const by = new Map<string, { epoch: string; valid: number; refused: number }>();
     for (const r of results.data?.results ?? []) {
-      const e = by.get(r.epoch) ?? { epoch: r.epoch, valid: 0, invalid: 0 };
+      const e = by.get(r.epoch) ?? { epoch: r.epoch, valid: 0, refused: 0 };
       if (r.valid) e.valid++;
-      else e.invalid++;
+      else e.refused++;
       by.set(r.epoch, e);
     }
     return [...by.values()].sort((a, b) => Number(a.epoch) - Number(b.epoch));
@@ -72,7 +73,17 @@ export function Device() {
   function exportCsv() {
     const csv = toCsv(
       ["epoch", "report", "kind", "receivedAt", "valid", "reason", "detail", "selected", "units"],
-      rows.map((r) => [r.epoch, r.id, r.kind, new Date(r.receivedAt).toISOString(), r.valid, r.reason ?? "", r.detail ?? "", r.selected, r.units]),
+      rows.map((r) => [
+        r.epoch,
+        r.id,
+        r.kind,
+        new Date(r.receivedAt).toISOString(),
+        r.valid,
+        r.reason ?? "",
+        r.detail ?? "",
+        r.selected,
+        r.units,
+      ]),
     );
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
@@ -138,7 +149,7 @@ export function Device() {
               <Tooltip />
               <Legend />
               <Bar dataKey="valid" stackId="r" fill="#3730a3" />
-              <Bar dataKey="invalid" stackId="r" fill="#b91c1c" />
+              <Bar dataKey="refused" stackId="r" fill="#b91c1c" />
             </BarChart>
           </figure>
           <DataTable
@@ -146,7 +157,7 @@ export function Device() {
             columns={[
               { header: "Epoch", cell: (r) => r.epoch },
               { header: "Valid", cell: (r) => r.valid, numeric: true },
-              { header: "Refused", cell: (r) => r.invalid, numeric: true },
+              { header: "Refused", cell: (r) => r.refused, numeric: true },
             ]}
             rows={perEpoch}
             rowKey={(r) => r.epoch}
@@ -168,7 +179,7 @@ export function Device() {
           { header: "Reason", cell: (r) => r.reason ?? "" },
           { header: "Detail", cell: (r) => r.detail ?? "" },
           { header: "Selected", cell: (r) => (r.selected ? "yes" : "no") },
-          { header: "Units", cell: (r) => r.units, numeric: true },
+          { header: "HIP-15 units", cell: (r) => formatUnits(BigInt(r.units), 18), numeric: true },
         ]}
         rows={rows}
         rowKey={(r) => `${r.epoch}-${r.id}`}

@@ -133,7 +133,10 @@ export function Epochs() {
       }
       setChecks((c) => ({ ...c, [key]: { state: "done", result } }));
     } catch (e) {
-      setChecks((c) => ({ ...c, [key]: { state: "error", message: e instanceof Error ? e.message : String(e) } }));
+      setChecks((c) => ({
+        ...c,
+        [key]: { state: "error", message: e instanceof Error ? e.message : String(e) },
+      }));
     }
   }
 
@@ -143,14 +146,18 @@ export function Epochs() {
       {posted.error ? <p role="alert">Cannot read the chain: {String(posted.error)}</p> : null}
       {p ? (
         <>
-          <AsOf at={p} epoch={p.live.epoch} />
+          <AsOf at={p} />
           <DataTable
             testId="epoch-table"
             caption="Roots posted on chain (RootPosted events)"
             columns={[
               { header: "Epoch", cell: (r) => r.epoch.toString() },
               { header: "Root", cell: (r) => <code title={r.root}>{shortHex(r.root)}</code> },
-              { header: "Total paid (cumulative)", cell: (r) => `${mesh(r.totalCumulative)} MESH`, numeric: true },
+              {
+                header: "Total paid (cumulative)",
+                cell: (r) => `${mesh(r.totalCumulative)} MESH`,
+                numeric: true,
+              },
               { header: "dataHash", cell: (r) => <code title={r.dataHash}>{shortHex(r.dataHash)}</code> },
               {
                 header: "State",
@@ -167,7 +174,13 @@ export function Epochs() {
               },
               {
                 header: "Verify",
-                cell: (r) => <VerifyCell check={checks[r.epoch.toString()]} onVerify={() => void verify(r)} epoch={r.epoch} />,
+                cell: (r) => (
+                  <VerifyCell
+                    check={checks[r.epoch.toString()]}
+                    onVerify={() => void verify(r)}
+                    epoch={r.epoch}
+                  />
+                ),
               },
             ]}
             rows={p.roots}
@@ -182,7 +195,11 @@ export function Epochs() {
   );
 }
 
-function VerifyCell(props: { readonly check: Verification | undefined; readonly onVerify: () => void; readonly epoch: bigint }) {
+function VerifyCell(props: {
+  readonly check: Verification | undefined;
+  readonly onVerify: () => void;
+  readonly epoch: bigint;
+}) {
   const { check, onVerify, epoch } = props;
   return (
     <div data-testid={`verify-${epoch}`}>
@@ -205,8 +222,8 @@ function Outcome({ result: r }: { readonly result: VerifyResult }) {
         : `Mismatch: root ${r.rootMatches ? "matches" : `differs (rebuilt ${shortHex(r.root)})`}, total ${r.totalMatches ? "matches" : "differs"}, dataHash ${r.dataHashMatches ? "matches" : "differs"}`}
       {r.firstMismatch ? (
         <div data-testid="first-mismatch">
-          First mismatching leaf: #{r.firstMismatch.index} owner <code>{r.firstMismatch.owner}</code> cumulative{" "}
-          {mesh(BigInt(r.firstMismatch.cumulative), 6)} MESH
+          First mismatching leaf: #{r.firstMismatch.index} owner <code>{r.firstMismatch.owner}</code>{" "}
+          cumulative {mesh(BigInt(r.firstMismatch.cumulative), 6)} MESH
         </div>
       ) : null}
       {r.note ? <div>{r.note}</div> : null}

@@ -63,7 +63,10 @@ export function Overview() {
       )}
       {d ? (
         <div className="pair">
-          <HexMap hexes={mapHexes} label={`Map of ${hexes.length} hexes with devices; the table lists them`} />
+          <HexMap
+            hexes={mapHexes}
+            label={`Map of ${hexes.length} hexes with devices; the table lists them`}
+          />
           <DataTable
             testId="hex-table"
             caption={`Devices per hex (H3 resolution ${MAP_RESOLUTION}), as of block ${d.blockNumber}`}
@@ -85,7 +88,9 @@ export function Overview() {
           columns={[
             {
               header: "Device",
-              cell: (x) => <Link to={`/device/${x.id.toString()}`}>{shortHex(`0x${x.id.toString(16)}`)}</Link>,
+              cell: (x) => (
+                <Link to={`/device/${x.id.toString()}`}>{shortHex(`0x${x.id.toString(16)}`)}</Link>
+              ),
             },
             { header: "Owner", cell: (x) => <Link to={`/owner/${x.owner}`}>{shortHex(x.owner)}</Link> },
             { header: "Status", cell: (x) => x.status },

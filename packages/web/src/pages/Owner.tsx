@@ -3,9 +3,9 @@
  * which checks the oracle's proof against the root on chain in the browser before it sends anything.
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useParams } from "react-router-dom";
 import { getAddress, isAddress, type Address, type Hex } from "viem";
 import { useConnection } from "wagmi";
-import { Link, useParams } from "react-router-dom";
 
 import { RewardsDistributorAbi } from "@hexmesh/contracts/abis";
 import { OracleApiError } from "@hexmesh/oracle/api/client";
@@ -103,7 +103,9 @@ export function Owner() {
         <code data-testid="owner-address">{owner}</code>
       </p>
       {leaf.error ? (
-        <p role="alert">The oracle cannot be reached: rewards history is unavailable ({String(leaf.error)}).</p>
+        <p role="alert">
+          The oracle cannot be reached: rewards history is unavailable ({String(leaf.error)}).
+        </p>
       ) : null}
       {c ? (
         <>
@@ -132,7 +134,7 @@ export function Owner() {
               </dd>
             </div>
           </dl>
-          <AsOf at={c} epoch={c.liveRoot.epoch} />
+          <AsOf at={c} />
           {l ? (
             <p className="asof">
               rewards through epoch {l.epoch} (oracle root <code>{shortHex(l.root)}</code>; on chain{" "}

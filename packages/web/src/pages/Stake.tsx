@@ -112,12 +112,16 @@ export function Stake() {
     );
   }
 
-  const call =
-    (label: string, functionName: "cancelUnstake" | "withdraw", id: bigint) =>
-    () =>
-      void tx.run(label, (wallet) =>
-        wallet.writeContract({ account: wallet.account!, chain: wallet.chain, ...vault, functionName, args: [id] }),
-      );
+  const call = (label: string, functionName: "cancelUnstake" | "withdraw", id: bigint) => () =>
+    void tx.run(label, (wallet) =>
+      wallet.writeContract({
+        account: wallet.account!,
+        chain: wallet.chain,
+        ...vault,
+        functionName,
+        args: [id],
+      }),
+    );
 
   return (
     <section>
