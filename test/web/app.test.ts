@@ -3,11 +3,13 @@
  * (Hardhat's, on localhost JSON-RPC) with the suite deployed and a real 2-of-3 oracle set that
  * closed and posted epoch 0; oracle 0 serves the built app. A test wallet, injected into the page
  * and announced by EIP-6963, signs in Node with an owner's key. Each flow asserts what the page
- * shows and the chain (or the oracle) behind it. Screenshots go to docs/web/.
+ * shows and the chain (or the oracle) behind it. HEXMESH_WEB_SCREENSHOTS=1 refreshes docs/web/.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
+import AxeBuilder from "@axe-core/playwright";
 import { expect } from "chai";
 import { cellToParent } from "h3-js";
 import { network } from "hardhat";
@@ -22,7 +24,12 @@ import { startWebStack, type WebStack } from "../../scripts/demo/web.js";
 import { testWallet, type TestWallet } from "./wallet.js";
 
 const CHROMIUM = process.env.HEXMESH_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = path.resolve("docs/web");
+// Screenshots of every page are taken on each run; HEXMESH_WEB_SCREENSHOTS=1 writes them over the
+// committed ones in docs/web/ (otherwise into a temporary folder).
+const SHOTS =
+  process.env.HEXMESH_WEB_SCREENSHOTS === "1"
+    ? path.resolve("docs/web")
+    : mkdtempSync(path.join(os.tmpdir(), "hexmesh-web-shots-"));
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 const MESH = (n: number) => BigInt(n) * 10n ** 18n;
 
@@ -328,6 +335,25 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     expect(lines).to.have.length(results.results.length + 1);
     expect(lines.slice(1).map((l) => l.split(",")[1])).to.deep.equal(results.results.map((r) => r.id));
     await shot("device");
+  });
+
+  it("the main pages pass axe's WCAG 2 A and AA checks", async function () {
+    const device = stack.fleet[0]!.record.id;
+    for (const [route, ready] of [
+      ["#/", "hex-table"],
+      [`#/owner/${owner}`, "owner-devices"],
+      ["#/stake", "unstake-requests"],
+      ["#/epochs", "epoch-table"],
+      [`#/device/${device}`, "device-reports"],
+    ] as const) {
+      await page.goto(`${stack.appUrl}${route}`);
+      await page.getByTestId(ready).locator("tbody tr").first().waitFor();
+      const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+      const found = violations.map(
+        (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`,
+      );
+      expect(found, `${route}\n${found.join("\n")}`).to.deep.equal([]);
+    }
   });
 
   it("with the oracle unreachable, the chain's figures still show, under a banner", async function () {
