@@ -337,6 +337,59 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     await shot("device");
   });
 
+  it("a hex page lists its devices, its neighbours and the density counts at each resolution", async function () {
+    const byHex = new Map<string, number>();
+    for (const d of stack.fleet) {
+      const h = cellToParent(d.record.location!.toString(16), 8);
+      byHex.set(h, (byHex.get(h) ?? 0) + 1);
+    }
+    const [hex, count] = [...byHex.entries()].sort((a, b) => b[1] - a[1])[0]!;
+    await page.goto(`${stack.appUrl}#/`);
+    await page.getByTestId("hex-table").getByRole("link", { name: hex }).click();
+    await page
+      .getByTestId("hex-devices")
+      .locator("tbody tr")
+      .nth(count - 1)
+      .waitFor();
+    expect(await page.getByTestId("hex-devices").locator("tbody tr").count()).to.equal(count);
+    // Itself and its six neighbours; the devices per neighbour as on the overview.
+    const neighbours = page.getByTestId("hex-neighbours").locator("tbody tr");
+    expect(await neighbours.count()).to.equal(7);
+    for (const row of await neighbours.all()) {
+      const [h, n] = await row.locator("td").allTextContents();
+      expect(Number(n), h).to.equal(byHex.get(h!) ?? 0);
+    }
+    // One counted cell per level at resolutions 4..8 (this hex or its ancestors), the finer ones inside it.
+    const density = page.getByTestId("hex-density").locator("tbody tr");
+    const resolutions = (await density.locator("td:first-child").allTextContents()).map(Number);
+    for (const r of [4, 5, 6, 7, 8]) expect(resolutions.filter((x) => x === r)).to.have.length(1);
+    expect(resolutions.every((r) => r >= 4 && r <= 10)).to.equal(true);
+    await shot("hex");
+  });
+
+  it("the network page shows the oracle set and the reward parameters read from the chain", async function () {
+    await page.getByRole("link", { name: "Network" }).click();
+    const set = await stack.suite.distributor.oracles();
+    const rows = page.getByTestId("oracle-set").locator("tbody tr");
+    await rows.nth(set.length - 1).waitFor();
+    expect(await rows.locator("td:nth-child(2)").allTextContents()).to.deep.equal([...set]);
+    await page
+      .getByTestId("oracle-set")
+      .getByText(`a root needs ${await stack.suite.distributor.threshold()} of ${set.length} signatures`)
+      .waitFor();
+    const [stakingBps] = await stack.suite.controller.split();
+    await page
+      .getByTestId("parameters")
+      .getByText(`${(Number(stakingBps) / 100).toFixed(2)}%, streamed`)
+      .waitFor();
+    await page
+      .getByTestId("parameters")
+      .getByText(`${mesh(await stack.suite.controller.initialEmission())} MESH`, { exact: true })
+      .waitFor();
+    await page.getByTestId("pools").getByText("coverage", { exact: true }).waitFor();
+    await shot("network");
+  });
+
   it("the main pages pass axe's WCAG 2 A and AA checks", async function () {
     const device = stack.fleet[0]!.record.id;
     for (const [route, ready] of [
@@ -345,6 +398,8 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       ["#/stake", "unstake-requests"],
       ["#/epochs", "epoch-table"],
       [`#/device/${device}`, "device-reports"],
+      ["#/network", "oracle-set"],
+      [`#/hex/${cellToParent(stack.fleet[0]!.record.location!.toString(16), 8)}`, "hex-devices"],
     ] as const) {
       await page.goto(`${stack.appUrl}${route}`);
       await page.getByTestId(ready).locator("tbody tr").first().waitFor();

@@ -6,6 +6,8 @@ import { useApp } from "./lib/context";
 import { useOracleHealth } from "./lib/useData";
 import { Device } from "./pages/Device";
 import { Epochs } from "./pages/Epochs";
+import { Hex } from "./pages/Hex";
+import { Network } from "./pages/Network";
 import { Overview } from "./pages/Overview";
 import { Owner } from "./pages/Owner";
 import { Stake } from "./pages/Stake";
@@ -34,6 +36,7 @@ export function App() {
           <NavLink to="/owner">My rewards</NavLink>
           <NavLink to="/stake">Stake</NavLink>
           <NavLink to="/epochs">Epochs</NavLink>
+          <NavLink to="/network">Network</NavLink>
         </nav>
         <WalletBar />
       </header>
@@ -46,6 +49,8 @@ export function App() {
           <Route path="/stake" element={<Stake />} />
           <Route path="/epochs" element={<Epochs />} />
           <Route path="/device/:id" element={<Device />} />
+          <Route path="/hex/:hex" element={<Hex />} />
+          <Route path="/network" element={<Network />} />
           <Route path="*" element={<p>No such page.</p>} />
         </Routes>
       </main>

@@ -71,7 +71,14 @@ export function Overview() {
             testId="hex-table"
             caption={`Devices per hex (H3 resolution ${MAP_RESOLUTION}), as of block ${d.blockNumber}`}
             columns={[
-              { header: "Hex", cell: (h) => <code>{h.hex}</code> },
+              {
+                header: "Hex",
+                cell: (h) => (
+                  <Link to={`/hex/${h.hex}`}>
+                    <code>{h.hex}</code>
+                  </Link>
+                ),
+              },
               { header: "Devices", cell: (h) => h.devices, numeric: true },
               { header: "Active", cell: (h) => h.active, numeric: true },
             ]}
