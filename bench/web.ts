@@ -11,27 +11,14 @@ import { writeFileSync } from "node:fs";
 import os from "node:os";
 
 import { network } from "hardhat";
-import { chromium } from "playwright-core";
 
-import { startWebStack } from "../scripts/demo/web.js";
+import { launchChromium, startWebStack } from "../scripts/demo/web.js";
 
 const ROUNDS = Number(process.env.BENCH_WEB_ROUNDS ?? 5);
-const CHROMIUM = process.env.HEXMESH_CHROMIUM ?? "/usr/bin/chromium";
 
 const loadAtStart = os.loadavg()[0]!;
 const stack = await startWebStack(await network.create());
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 
 interface Round {
   readonly interactiveMs: number;

@@ -11,6 +11,7 @@ import path from "node:path";
 
 import { keccak256, toUtf8Bytes, Wallet } from "ethers";
 import type { NetworkConnection } from "hardhat/types/network";
+import { chromium, type Browser } from "playwright-core";
 
 import type { Hex } from "@hexmesh/protocol";
 
@@ -23,6 +24,28 @@ import { serveJsonRpc, type JsonRpcEndpoint } from "./rpc.js";
 import { deployDemoSuite, MESH, type Suite } from "./suite.js";
 
 export const WEB_DIST = path.resolve("packages/web/dist");
+
+/**
+ * Debian's Chromium (no browser download), headless, with the flags this machine's closed network
+ * needs (no background, sync or component-update connections) and no sandbox (CI runs as root).
+ * HEXMESH_CHROMIUM overrides the path.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.HEXMESH_CHROMIUM ?? "/usr/bin/chromium";
+  if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing: apt-get install chromium`);
+  return chromium.launch({
+    executablePath,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
 
 export interface WebStack {
   readonly suite: Suite;

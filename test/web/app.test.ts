@@ -5,7 +5,7 @@
  * and announced by EIP-6963, signs in Node with an owner's key. Each flow asserts what the page
  * shows and the chain (or the oracle) behind it. HEXMESH_WEB_SCREENSHOTS=1 refreshes docs/web/.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -13,17 +13,16 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect } from "chai";
 import { cellToParent } from "h3-js";
 import { network } from "hardhat";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { formatUnits } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
 import { OracleClient } from "@hexmesh/oracle/api/client";
 import { verifyOwnerProof, type Hex } from "@hexmesh/protocol";
 
-import { startWebStack, type WebStack } from "../../scripts/demo/web.js";
+import { launchChromium, startWebStack, type WebStack } from "../../scripts/demo/web.js";
 import { testWallet, type TestWallet } from "./wallet.js";
 
-const CHROMIUM = process.env.HEXMESH_CHROMIUM ?? "/usr/bin/chromium";
 // Screenshots of every page are taken on each run; HEXMESH_WEB_SCREENSHOTS=1 writes them over the
 // committed ones in docs/web/ (otherwise into a temporary folder).
 const SHOTS =
@@ -74,7 +73,6 @@ describe("web app in Chromium against a local chain and oracle set", function ()
   };
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
     const connection = await network.create();
     stack = await startWebStack(connection);
     const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: 4 });
@@ -83,18 +81,7 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       throw new Error("the chain's accounts are not Hardhat's default mnemonic");
     owner = account.address;
     wallet = testWallet(account, stack.rpc.url, Number(stack.suite.chainId));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     page = await context.newPage();
     await wallet.install(page);

@@ -9,6 +9,7 @@ import { parseSignature, parseUnits } from "viem";
 import { useConnection } from "wagmi";
 
 import { MeshTokenAbi, StakingVaultAbi } from "@hexmesh/contracts/abis";
+import { PERMIT_TYPES } from "@hexmesh/protocol";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
@@ -64,15 +65,7 @@ export function Stake() {
       const signature = await wallet.signTypedData({
         account: wallet.account!,
         domain: { name: domain[1], version: domain[2], chainId: domain[3], verifyingContract: domain[4] },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
+        types: { Permit: PERMIT_TYPES.Permit.map((f) => ({ ...f })) },
         primaryType: "Permit",
         message: { owner: staker!, spender: config.addresses.vault, value, nonce, deadline },
       });
