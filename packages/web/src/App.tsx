@@ -1,16 +1,20 @@
 /** The app's frame: navigation, the wallet, the oracle banner, and the pages (routes in the fragment). */
+import { lazy, Suspense } from "react";
 import { HashRouter, NavLink, Route, Routes } from "react-router-dom";
 
 import { WalletBar } from "./components/Wallet";
 import { useApp } from "./lib/context";
 import { useOracleHealth } from "./lib/useData";
-import { Device } from "./pages/Device";
-import { Epochs } from "./pages/Epochs";
-import { Hex } from "./pages/Hex";
-import { Network } from "./pages/Network";
 import { Overview } from "./pages/Overview";
-import { Owner } from "./pages/Owner";
-import { Stake } from "./pages/Stake";
+
+// The overview comes with the first load; every other page (and its libraries, e.g. Recharts on
+// the device page) loads when it is first opened.
+const Device = lazy(() => import("./pages/Device").then((m) => ({ default: m.Device })));
+const Epochs = lazy(() => import("./pages/Epochs").then((m) => ({ default: m.Epochs })));
+const Hex = lazy(() => import("./pages/Hex").then((m) => ({ default: m.Hex })));
+const Network = lazy(() => import("./pages/Network").then((m) => ({ default: m.Network })));
+const Owner = lazy(() => import("./pages/Owner").then((m) => ({ default: m.Owner })));
+const Stake = lazy(() => import("./pages/Stake").then((m) => ({ default: m.Stake })));
 
 function OracleBanner() {
   const health = useOracleHealth();
@@ -42,17 +46,19 @@ export function App() {
       </header>
       <OracleBanner />
       <main>
-        <Routes>
-          <Route path="/" element={<Overview />} />
-          <Route path="/owner" element={<Owner />} />
-          <Route path="/owner/:address" element={<Owner />} />
-          <Route path="/stake" element={<Stake />} />
-          <Route path="/epochs" element={<Epochs />} />
-          <Route path="/device/:id" element={<Device />} />
-          <Route path="/hex/:hex" element={<Hex />} />
-          <Route path="/network" element={<Network />} />
-          <Route path="*" element={<p>No such page.</p>} />
-        </Routes>
+        <Suspense fallback={<p>Loading…</p>}>
+          <Routes>
+            <Route path="/" element={<Overview />} />
+            <Route path="/owner" element={<Owner />} />
+            <Route path="/owner/:address" element={<Owner />} />
+            <Route path="/stake" element={<Stake />} />
+            <Route path="/epochs" element={<Epochs />} />
+            <Route path="/device/:id" element={<Device />} />
+            <Route path="/hex/:hex" element={<Hex />} />
+            <Route path="/network" element={<Network />} />
+            <Route path="*" element={<p>No such page.</p>} />
+          </Routes>
+        </Suspense>
       </main>
     </HashRouter>
   );
