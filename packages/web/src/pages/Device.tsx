@@ -59,9 +59,10 @@ export function Device() {
   });
   const rows = results.data?.results ?? [];
   const perEpoch = useMemo(() => {
-    const by = new Map<string, { epoch: string; valid: number; refused: number }>();
+    const by = new Map<string, { epoch: string; valid: number; refused: number; units: bigint }>();
     for (const r of results.data?.results ?? []) {
-      const e = by.get(r.epoch) ?? { epoch: r.epoch, valid: 0, refused: 0 };
+      const e = by.get(r.epoch) ?? { epoch: r.epoch, valid: 0, refused: 0, units: 0n };
+      e.units += BigInt(r.units);
       if (r.valid) e.valid++;
       else e.refused++;
       by.set(r.epoch, e);
@@ -158,6 +159,7 @@ export function Device() {
               { header: "Epoch", cell: (r) => r.epoch },
               { header: "Valid", cell: (r) => r.valid, numeric: true },
               { header: "Refused", cell: (r) => r.refused, numeric: true },
+              { header: "HIP-15 units", cell: (r) => formatUnits(r.units, 18), numeric: true },
             ]}
             rows={perEpoch}
             rowKey={(r) => r.epoch}

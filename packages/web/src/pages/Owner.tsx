@@ -4,7 +4,8 @@
  */
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router-dom";
-import { getAddress, isAddress, type Address, type Hex } from "viem";
+import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
+import { formatUnits, getAddress, isAddress, type Address, type Hex } from "viem";
 import { useConnection } from "wagmi";
 
 import { RewardsDistributorAbi } from "@hexmesh/contracts/abis";
@@ -38,6 +39,33 @@ function useOwnerLeaf(owner: Address | undefined) {
   });
 }
 
+/** The owner's amount in every epoch up to the live one, from the epochs' published leaves. */
+function useOwnerHistory(owner: Address | undefined, throughEpoch: bigint | undefined) {
+  const { oracle } = useApp();
+  return useQuery({
+    queryKey: ["owner-history", owner, throughEpoch?.toString()],
+    enabled: owner !== undefined && throughEpoch !== undefined,
+    retry: false,
+    queryFn: async () => {
+      const rows: { epoch: string; amount: number; amountWei: bigint; cumulativeWei: bigint }[] = [];
+      for (let e = 0n; e <= throughEpoch!; e++) {
+        const set = await oracle.epochOwners(e);
+        const mine = set.owners.find((o) => o.owner === owner!.toLowerCase());
+        const amountWei = BigInt(mine?.amount ?? "0");
+        rows.push({
+          epoch: e.toString(),
+          amount: Number(formatUnits(amountWei, 18)),
+          amountWei,
+          cumulativeWei: BigInt(mine?.cumulative ?? "0"),
+        });
+      }
+      return rows;
+    },
+  });
+}
+
+const ZERO_ROOT = `0x${"00".repeat(32)}`;
+
 export function Owner() {
   const params = useParams();
   const account = useConnection();
@@ -49,6 +77,10 @@ export function Owner() {
   const leaf = useOwnerLeaf(owner);
   const devices = useDevices();
   const tx = useTransaction(() => void queries.invalidateQueries());
+  const history = useOwnerHistory(
+    owner,
+    chain.data?.liveRoot.root === ZERO_ROOT ? undefined : chain.data?.liveRoot.epoch,
+  );
 
   if (owner === undefined)
     return (
@@ -150,6 +182,30 @@ export function Owner() {
       ) : (
         <p>Reading the chain…</p>
       )}
+      {history.data && history.data.length > 0 ? (
+        <div className="pair">
+          <figure aria-label="Rewards per epoch; the table beside it has the same data">
+            <BarChart width={420} height={220} data={history.data}>
+              <CartesianGrid strokeDasharray="3 3" />
+              <XAxis dataKey="epoch" />
+              <YAxis />
+              <Tooltip />
+              <Bar dataKey="amount" name="MESH" fill="#3730a3" />
+            </BarChart>
+          </figure>
+          <DataTable
+            testId="owner-history"
+            caption="Rewards per epoch (from the epochs' published leaves)"
+            columns={[
+              { header: "Epoch", cell: (r) => r.epoch },
+              { header: "Earned (MESH)", cell: (r) => mesh(r.amountWei, 4), numeric: true },
+              { header: "Cumulative (MESH)", cell: (r) => mesh(r.cumulativeWei, 4), numeric: true },
+            ]}
+            rows={history.data}
+            rowKey={(r) => r.epoch}
+          />
+        </div>
+      ) : null}
       <DataTable
         testId="owner-devices"
         caption="Devices of this owner"
