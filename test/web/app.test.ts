@@ -264,7 +264,10 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     await page.getByRole("link", { name: "Epochs" }).click();
     const cell = page.getByTestId("verify-0");
     await cell.getByRole("button").click();
-    await cell.getByTestId("verify-outcome").filter({ hasText: "Matches the chain" }).waitFor();
+    await cell
+      .getByTestId("verify-outcome")
+      .filter({ hasText: "Matches the chain: keccak256 of the" })
+      .waitFor();
     const [, root] = await stack.suite.distributor.liveRoot();
     expect(await page.getByTestId("epoch-table").locator(`code[title="${root}"]`).count()).to.equal(1);
     // The postRoot signatures recover to oracles of the set.
@@ -277,26 +280,32 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     await shot("epochs");
   });
 
-  it("verify in the browser shows a mismatch and the first altered leaf when the served data is tampered", async function () {
-    let altered = "";
-    await page.route("**/v1/epochs/0/owners", async (route) => {
+  it("verify in the browser shows a mismatch and the first altered leaf when the served encoding is tampered", async function () {
+    const results = await new OracleClient(stack.oracles.urls[0]!).results(0);
+    const n = results.owners.length;
+    expect(n).to.be.greaterThan(1);
+    const victim = results.owners[1]!.owner;
+    // The encoding ends with the owners (address 20 | amount 32 | cumulative 32 bytes each), then
+    // distributed, dust, totalCumulative and root (32 bytes each): owner 1's cumulative gains 1 wei.
+    await page.route("**/v1/epochs/0/encoding", async (route) => {
       const res = await route.fetch();
-      const body = (await res.json()) as { owners: { owner: string; cumulative: string }[] };
-      const victim = body.owners[1]!;
-      victim.cumulative = (BigInt(victim.cumulative) * 2n).toString();
-      altered = victim.owner;
-      await route.fulfill({ response: res, json: body });
+      const body = Buffer.from(await res.body());
+      const owner1 = body.length - 128 - (n - 1) * 84;
+      expect(`0x${body.subarray(owner1, owner1 + 20).toString("hex")}`).to.equal(victim);
+      body[owner1 + 83]! ^= 1;
+      await route.fulfill({ response: res, body });
     });
     try {
       const cell = page.getByTestId("verify-0");
       await cell.getByRole("button").click();
-      await cell.getByTestId("verify-outcome").filter({ hasText: "Mismatch: root differs" }).waitFor();
+      await cell.getByTestId("verify-outcome").filter({ hasText: "Mismatch: data_hash_mismatch" }).waitFor();
+      expect(await cell.getByTestId("verify-outcome").textContent()).to.contain("root_mismatch");
       await cell
         .getByTestId("first-mismatch")
-        .filter({ hasText: `#1 owner ${altered}` })
+        .filter({ hasText: `#1 owner ${victim}` })
         .waitFor();
     } finally {
-      await page.unroute("**/v1/epochs/0/owners");
+      await page.unroute("**/v1/epochs/0/encoding");
     }
   });
 

@@ -1,65 +1,75 @@
 /**
- * Verify an epoch in the browser: rebuild the owner Merkle tree from the epoch's published leaves
- * with @hexmesh/protocol (the oracles' own code) and compare its root and total with what the
- * chain's RootPosted event committed. When the root differs, find the first published leaf that the
- * chain's root does not contain: a leaf is in the committed tree exactly when a proof of it verifies
- * against the on-chain root (proofs come from the oracle, but a proof cannot lie).
+ * Verify an epoch in the browser: the epoch's canonical encoding, as an oracle publishes it
+ * (GET /v1/epochs/:e/encoding), audited against the EpochRoot the chain's RootPosted event
+ * committed to, with @hexmesh/protocol's auditEpochEncoding (the watcher's check: keccak256 of the
+ * bytes against dataHash, the owners' leaves rebuilt into the root, totals, pool split, device and
+ * owner amounts). When the rebuilt root differs, the first published leaf the on-chain root does
+ * not hold is found: a leaf is in the committed tree exactly when a proof of it verifies against
+ * the on-chain root (the proofs come from the oracle, but a proof cannot lie).
  */
-import { OwnerMerkleTree, verifyOwnerProof, type Hex } from "@hexmesh/protocol";
+import { auditEpochEncoding, verifyOwnerProof, type Hex } from "@hexmesh/protocol";
 
 export interface VerifyRequest {
-  readonly leaves: readonly { readonly owner: Hex; readonly cumulative: string }[];
-  readonly chain: { readonly root: Hex; readonly totalCumulative: string; readonly dataHash: Hex };
-  readonly published: { readonly root: Hex; readonly dataHash: Hex };
-  /** Proofs for the leaves' owners against the chain's root, where the oracle serves them. */
+  readonly bytes: Uint8Array;
+  readonly posted: {
+    readonly epoch: string;
+    readonly root: Hex;
+    readonly totalCumulative: string;
+    readonly dataHash: Hex;
+  };
+  readonly chainId: string;
+  readonly registry: Hex;
+  /** Proofs against the posted root for the encoding's owners, where the oracle serves them. */
   readonly proofs?: Readonly<Record<string, readonly Hex[] | null>>;
 }
 
 export interface VerifyResult {
+  readonly ok: boolean;
+  readonly findings: readonly { readonly code: string; readonly message: string }[];
+  readonly encodingBytes: number;
+  readonly dataHash: Hex;
   readonly leafCount: number;
-  readonly root: Hex;
-  readonly totalCumulative: string;
-  readonly rootMatches: boolean;
-  readonly totalMatches: boolean;
-  /** The dataHash the oracle publishes equals the one on chain (recomputing it needs the encoding). */
-  readonly dataHashMatches: boolean;
-  /** Index (in published order) and value of the first leaf the chain's root does not hold. */
+  readonly rebuiltRoot: Hex | null;
+  /** Index (in the encoding's order) and value of the first leaf the posted root does not hold. */
   readonly firstMismatch: { readonly index: number; readonly owner: Hex; readonly cumulative: string } | null;
-  /** Set when the mismatch could not be located (no proofs for this root). */
-  readonly note: string | null;
+  /** The owners, for locating a mismatch (asked only when the root differs). */
+  readonly owners: readonly Hex[];
 }
 
 export function verifyEpoch(req: VerifyRequest): VerifyResult {
-  const values = req.leaves.map((l) => ({
-    owner: l.owner.toLowerCase() as Hex,
-    amount: BigInt(l.cumulative),
-  }));
-  const ZERO = `0x${"00".repeat(32)}` as Hex;
-  const root = values.length === 0 ? ZERO : OwnerMerkleTree.build(values).root;
-  const total = values.reduce((s, v) => s + v.amount, 0n);
-  const rootMatches = root === req.chain.root.toLowerCase();
+  const posted = {
+    epoch: BigInt(req.posted.epoch),
+    root: req.posted.root.toLowerCase() as Hex,
+    totalCumulative: BigInt(req.posted.totalCumulative),
+    dataHash: req.posted.dataHash.toLowerCase() as Hex,
+  };
+  const audit = auditEpochEncoding(req.bytes, {
+    posted,
+    chainId: BigInt(req.chainId),
+    registry: req.registry.toLowerCase() as Hex,
+  });
+  const owners = audit.decoded?.owners ?? [];
   let firstMismatch: VerifyResult["firstMismatch"] = null;
-  let note: string | null = null;
-  if (!rootMatches) {
-    if (req.proofs === undefined)
-      note = "no proofs for this root: the first differing leaf cannot be located";
-    else
-      for (const [index, v] of values.entries()) {
-        const proof = req.proofs[v.owner];
-        if (proof === undefined || proof === null || !verifyOwnerProof(req.chain.root, v, proof)) {
-          firstMismatch = { index, owner: v.owner, cumulative: v.amount.toString() };
-          break;
-        }
+  if (audit.rebuiltRoot !== null && audit.rebuiltRoot !== posted.root && req.proofs !== undefined)
+    for (const [index, o] of owners.entries()) {
+      const proof = req.proofs[o.owner];
+      if (
+        proof === undefined ||
+        proof === null ||
+        !verifyOwnerProof(posted.root, { owner: o.owner, amount: o.cumulative }, proof)
+      ) {
+        firstMismatch = { index, owner: o.owner, cumulative: o.cumulative.toString() };
+        break;
       }
-  }
+    }
   return {
-    leafCount: values.length,
-    root,
-    totalCumulative: total.toString(),
-    rootMatches,
-    totalMatches: total === BigInt(req.chain.totalCumulative),
-    dataHashMatches: req.published.dataHash.toLowerCase() === req.chain.dataHash.toLowerCase(),
+    ok: audit.ok,
+    findings: audit.findings.map((f) => ({ code: f.code, message: f.message })),
+    encodingBytes: req.bytes.length,
+    dataHash: audit.dataHash,
+    leafCount: owners.length,
+    rebuiltRoot: audit.rebuiltRoot,
     firstMismatch,
-    note,
+    owners: owners.map((o) => o.owner),
   };
 }

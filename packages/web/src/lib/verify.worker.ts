@@ -1,4 +1,4 @@
-/** The epoch check off the main thread: a million-leaf tree must not freeze the page. */
+/** The epoch audit off the main thread: a million-owner encoding must not freeze the page. */
 import { verifyEpoch, type VerifyRequest } from "./verify";
 
 self.onmessage = (e: MessageEvent<VerifyRequest>) => {

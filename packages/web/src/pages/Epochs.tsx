@@ -105,7 +105,7 @@ function runInWorker(req: VerifyRequest): Promise<VerifyResult> {
 }
 
 export function Epochs() {
-  const { oracle } = useApp();
+  const { oracle, config } = useApp();
   const posted = usePostedRoots();
   const [checks, setChecks] = useState<Record<string, Verification>>({});
   const p = posted.data;
@@ -114,20 +114,26 @@ export function Epochs() {
     const key = r.epoch.toString();
     setChecks((c) => ({ ...c, [key]: { state: "running" } }));
     try {
-      const published = await oracle.epochOwners(r.epoch);
+      const { bytes } = await oracle.encoding(r.epoch);
       const base: VerifyRequest = {
-        leaves: published.owners.map((o) => ({ owner: o.owner as Hex, cumulative: o.cumulative })),
-        chain: { root: r.root, totalCumulative: r.totalCumulative.toString(), dataHash: r.dataHash },
-        published: { root: published.root as Hex, dataHash: published.dataHash as Hex },
+        bytes,
+        posted: {
+          epoch: r.epoch.toString(),
+          root: r.root,
+          totalCumulative: r.totalCumulative.toString(),
+          dataHash: r.dataHash,
+        },
+        chainId: String(config.chainId),
+        registry: config.addresses.registry,
       };
       let result = await runInWorker(base);
-      // The root differs: locate the first leaf the chain's root does not hold, with the proofs the
-      // oracle serves for the live root (they verify against the chain or not at all).
-      if (!result.rootMatches && p !== undefined && p.live.epoch === r.epoch && p.live.root === r.root) {
+      // The rebuilt root differs: locate the first leaf the posted root does not hold, with the
+      // proofs the oracle serves for that root (they verify against the chain or not at all).
+      if (result.rebuiltRoot !== null && result.rebuiltRoot !== r.root) {
         const proofs: Record<string, Hex[] | null> = {};
-        for (const l of base.leaves) {
-          const leaf = await oracle.owner(l.owner).catch(() => null);
-          proofs[l.owner.toLowerCase()] = leaf === null ? null : (leaf.proof as Hex[]);
+        for (const owner of result.owners) {
+          const leaf = await oracle.owner(owner, { epoch: r.epoch.toString() }).catch(() => null);
+          proofs[owner] = leaf === null || leaf.root !== r.root ? null : (leaf.proof as Hex[]);
         }
         result = await runInWorker({ ...base, proofs });
       }
@@ -214,19 +220,24 @@ function VerifyCell(props: {
 }
 
 function Outcome({ result: r }: { readonly result: VerifyResult }) {
-  const ok = r.rootMatches && r.totalMatches && r.dataHashMatches;
   return (
-    <div role="status" className={ok ? "ok" : "bad"} data-testid="verify-outcome">
-      {ok
-        ? `Matches the chain: ${r.leafCount} leaves rebuild root ${shortHex(r.root)}, total ${mesh(BigInt(r.totalCumulative))} MESH; dataHash as posted`
-        : `Mismatch: root ${r.rootMatches ? "matches" : `differs (rebuilt ${shortHex(r.root)})`}, total ${r.totalMatches ? "matches" : "differs"}, dataHash ${r.dataHashMatches ? "matches" : "differs"}`}
+    <div role="status" className={r.ok ? "ok" : "bad"} data-testid="verify-outcome">
+      {r.ok
+        ? `Matches the chain: keccak256 of the ${r.encodingBytes.toLocaleString("en-US")}-byte encoding is the posted dataHash; ${r.leafCount} leaves rebuild root ${shortHex(r.rebuiltRoot ?? "")}; totals, pool split and amounts check`
+        : `Mismatch: ${r.findings.map((f) => f.code).join(", ")}`}
+      {r.ok ? null : (
+        <ul>
+          {r.findings.map((f, i) => (
+            <li key={i}>{f.message}</li>
+          ))}
+        </ul>
+      )}
       {r.firstMismatch ? (
         <div data-testid="first-mismatch">
           First mismatching leaf: #{r.firstMismatch.index} owner <code>{r.firstMismatch.owner}</code>{" "}
           cumulative {mesh(BigInt(r.firstMismatch.cumulative), 6)} MESH
         </div>
       ) : null}
-      {r.note ? <div>{r.note}</div> : null}
     </div>
   );
 }

@@ -49,7 +49,7 @@ function useOwnerHistory(owner: Address | undefined, throughEpoch: bigint | unde
     queryFn: async () => {
       const rows: { epoch: string; amount: number; amountWei: bigint; cumulativeWei: bigint }[] = [];
       for (let e = 0n; e <= throughEpoch!; e++) {
-        const set = await oracle.epochOwners(e);
+        const set = await oracle.results(e);
         const mine = set.owners.find((o) => o.owner === owner!.toLowerCase());
         const amountWei = BigInt(mine?.amount ?? "0");
         rows.push({

@@ -1,7 +1,4 @@
-/**
- * GET /v1/epochs/:epoch (summary and post status), /v1/epochs/:epoch/owners (the Merkle leaves, so
- * anyone can rebuild the root) and /v1/epochs/:epoch/signature (this oracle's).
- */
+/** GET /v1/epochs/:epoch (summary and post status) and /v1/epochs/:epoch/signature (this oracle's). */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { ROUTES } from "../routes.js";
@@ -18,7 +15,7 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
         const epoch = BigInt(request.params.epoch);
         const r = await store.getEpochResult(epoch);
         if (r === null) throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`);
-        const post = await store.getPostStatus(epoch);
+        const [post, attempts] = await Promise.all([store.getPostStatus(epoch), store.postAttempts(epoch)]);
         return {
           epoch: r.epoch.toString(),
           root: r.root,
@@ -31,26 +28,14 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
             post === null
               ? null
               : { status: post.status, txHash: post.txHash, detail: post.detail, updatedAt: post.updatedAt },
-        };
-      },
-    });
-
-    app.route({
-      ...endpoint(ROUTES.epochOwners),
-      schema: { params: S.EPOCH_PARAMS, response: { 200: S.EPOCH_OWNERS_RESPONSE, ...ERROR_RESPONSES } },
-      handler: async (request) => {
-        const epoch = BigInt(request.params.epoch);
-        const r = await store.getEpochResult(epoch);
-        if (r === null) throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`);
-        return {
-          epoch: r.epoch.toString(),
-          root: r.root,
-          totalCumulative: r.totalCumulative.toString(),
-          dataHash: r.dataHash,
-          owners: r.owners.map((o) => ({
-            owner: o.owner,
-            amount: o.amount.toString(),
-            cumulative: o.cumulative.toString(),
+          postAttempts: attempts.map((a) => ({
+            seq: a.seq,
+            outcome: a.outcome,
+            txHash: a.txHash,
+            block: a.block,
+            gasUsed: a.gasUsed === null ? null : a.gasUsed.toString(),
+            detail: a.detail,
+            attemptedAt: a.attemptedAt,
           })),
         };
       },
