@@ -272,8 +272,16 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     expect(await page.getByTestId("epoch-table").locator(`code[title="${root}"]`).count()).to.equal(1);
     // The postRoot signatures recover to oracles of the set.
     const set = (await stack.suite.distributor.oracles()).map((a) => a.slice(0, 8));
-    const signedBy =
-      (await page.getByTestId("epoch-table").locator("tbody tr td").nth(5).textContent()) ?? "";
+    const cells = page.getByTestId("epoch-table").locator("tbody tr td");
+    expect(await cells.nth(1).textContent()).to.equal(
+      `${mesh(await stack.suite.controller.emissionOf(0))} MESH`,
+    );
+    // The coverage pool's share of epoch 0, as the distributor's EpochFunded recorded it.
+    const [funded] = await stack.suite.distributor.queryFilter(
+      stack.suite.distributor.filters.EpochFunded(0),
+    );
+    expect(await cells.nth(2).textContent()).to.equal(`${mesh(funded!.args.amount)} MESH`);
+    const signedBy = (await cells.nth(7).textContent()) ?? "";
     const shown = signedBy.split(", ").map((s) => s.slice(0, 8));
     expect(shown.length).to.be.greaterThanOrEqual(2);
     for (const s of shown) expect(set).to.include(s);

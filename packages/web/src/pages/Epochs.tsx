@@ -6,7 +6,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { decodeFunctionData, recoverTypedDataAddress, type Address, type Hex } from "viem";
 
-import { RewardsDistributorAbi } from "@hexmesh/contracts/abis";
+import { EmissionsControllerAbi, RewardsDistributorAbi } from "@hexmesh/contracts/abis";
 import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/protocol";
 
 import { AsOf } from "../components/AsOf";
@@ -24,6 +24,10 @@ interface PostedRoot {
   readonly oracleSetVersion: bigint;
   readonly readyAt: bigint;
   readonly signers: readonly Address[];
+  /** The controller's scheduled emission of the epoch. */
+  readonly emission: bigint;
+  /** What the epoch's distribution funded this distributor with (EpochFunded), 0 if not yet. */
+  readonly funded: bigint;
 }
 
 function usePostedRoots() {
@@ -34,10 +38,16 @@ function usePostedRoots() {
     queryFn: async () => {
       const at = await latestBlock(client);
       const distributor = { address: config.addresses.distributor, abi: RewardsDistributorAbi } as const;
-      const [events, live] = await Promise.all([
+      const [events, fundings, live] = await Promise.all([
         client.getContractEvents({
           ...distributor,
           eventName: "RootPosted",
+          fromBlock: config.fromBlock,
+          toBlock: at.blockNumber,
+        }),
+        client.getContractEvents({
+          ...distributor,
+          eventName: "EpochFunded",
           fromBlock: config.fromBlock,
           toBlock: at.blockNumber,
         }),
@@ -75,7 +85,17 @@ function usePostedRoots() {
                 }),
               );
           }
-          return { ...message, readyAt: a.readyAt!, signers };
+          const emission = await client.readContract({
+            address: config.addresses.controller,
+            abi: EmissionsControllerAbi,
+            functionName: "emissionOf",
+            args: [message.epoch],
+            blockNumber: at.blockNumber,
+          });
+          const funded = fundings
+            .filter((f) => f.args.epoch === message.epoch)
+            .reduce((sum, f) => sum + f.args.amount!, 0n);
+          return { ...message, readyAt: a.readyAt!, signers, emission, funded };
         }),
       );
       return { ...at, roots, live: { epoch: live[0], root: live[1] } };
@@ -158,6 +178,8 @@ export function Epochs() {
             caption="Roots posted on chain (RootPosted events)"
             columns={[
               { header: "Epoch", cell: (r) => r.epoch.toString() },
+              { header: "Emission", cell: (r) => `${mesh(r.emission)} MESH`, numeric: true },
+              { header: "Coverage pool funded", cell: (r) => `${mesh(r.funded)} MESH`, numeric: true },
               { header: "Root", cell: (r) => <code title={r.root}>{shortHex(r.root)}</code> },
               {
                 header: "Total paid (cumulative)",
