@@ -321,7 +321,13 @@ contract UsageCredits is IUsageCredits, EIP712, AccessControl {
         acc.balance = uint128(balance - credits);
     }
 
-    function _recordUsage(bytes32 subnetwork, uint64 epoch, address provider, uint256 credits, address account) private {
+    function _recordUsage(
+        bytes32 subnetwork,
+        uint64 epoch,
+        address provider,
+        uint256 credits,
+        address account
+    ) private {
         _totalConsumed += credits;
         emit UsageRecorded(subnetwork, epoch, provider, credits, account);
     }
