@@ -10,13 +10,13 @@ import {
   deployCredits,
   MESH,
   PRICE,
-  signPermit,
   signSpenderApproval,
   SUBNET_COMPUTE,
   SUBNET_COVERAGE,
   UNLIMITED,
   USD,
 } from "../helpers/credits.js";
+import { signPermit } from "../helpers/staking.js";
 
 const { ethers, networkHelpers } = await network.create();
 const { time, loadFixture } = networkHelpers;
@@ -97,7 +97,7 @@ describe("UsageCredits", function () {
       const fx = await loadFixture(base);
       const creditsAddr = await fx.credits.getAddress();
       const deadline = BigInt(await time.latest()) + 3600n;
-      const p = await signPermit(fx.token, fx.buyer, creditsAddr, MESH(2), deadline);
+      const p = await signPermit(ethers, fx.token, fx.buyer, creditsAddr, MESH(2), deadline);
       await expect(
         fx.credits
           .connect(fx.buyer)
@@ -106,7 +106,7 @@ describe("UsageCredits", function () {
         .to.emit(fx.credits, "CreditsBought")
         .withArgs(fx.buyer.address, fx.account.address, MESH(2), 100_000n, PRICE);
       // Someone submits the next permit first: the purchase still goes through on the allowance.
-      const p2 = await signPermit(fx.token, fx.buyer, creditsAddr, MESH(1), deadline);
+      const p2 = await signPermit(ethers, fx.token, fx.buyer, creditsAddr, MESH(1), deadline);
       await fx.token.permit(fx.buyer.address, creditsAddr, MESH(1), deadline, p2.v, p2.r, p2.s);
       await fx.credits
         .connect(fx.buyer)

@@ -4,7 +4,7 @@
  * (what wallets and oracles sign). No top-level side effects.
  */
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { parseUnits, Signature, type Signer, type Wallet } from "ethers";
+import { parseUnits, type Signer, type Wallet } from "ethers";
 
 import {
   creditsDomain,
@@ -16,6 +16,7 @@ import {
 
 import type { GovernedPrice, MeshToken, QuorumPrice, UsageCredits } from "../../typechain-types/index.js";
 import { MESH } from "./rewards.js";
+import { signPermit } from "./staking.js";
 
 export { MESH };
 export const USD = (s: string): bigint => parseUnits(s, 18);
@@ -88,36 +89,69 @@ export async function signSpenderApproval(
   return signer.signTypedData({ ...domain }, SPENDER_APPROVAL_TYPES, { ...value });
 }
 
-/** An EIP-2612 permit of `value` MESH from `owner` to `spender`, split for the contract call. */
-export async function signPermit(
-  token: MeshToken,
-  owner: HardhatEthersSigner,
-  spender: string,
-  value: bigint,
-  deadline: bigint,
-) {
-  const chainId = (await owner.provider.getNetwork()).chainId;
-  const domain = { name: "Hexmesh", version: "1", chainId, verifyingContract: await token.getAddress() };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
-  const nonce = await token.nonces(owner.address);
-  const sig = Signature.from(
-    await owner.signTypedData(domain, types, { owner: owner.address, spender, value, nonce, deadline }),
-  );
-  return { v: sig.v, r: sig.r, s: sig.s };
-}
-
 /** One oracle's signed MeshPrice report, as QuorumPrice.submit takes it. */
 export async function signPriceReport(oracle: Wallet, quorum: QuorumPrice, price: bigint, timestamp: bigint) {
   const chainId = (await quorum.runner!.provider!.getNetwork()).chainId;
   const domain = quorumPriceDomain(chainId, await quorum.getAddress());
   const signature = await oracle.signTypedData({ ...domain }, MESH_PRICE_TYPES, { price, timestamp });
   return { price, timestamp, signature };
+}
+
+/** Receipt gas budgets the tests assert and the bench reports. */
+export const CREDITS_GAS_BUDGETS: Record<string, bigint> = { "credits.burnForCredits": 90_000n };
+
+/**
+ * Receipt gas of the demand side's user operations, in steady state: a buyer who has bought before
+ * (its MESH allowance and balance slots exist), a new beneficiary (its credits slot is created: the
+ * costlier case), the price source warm from earlier purchases only across transactions (cold here).
+ */
+export async function measureCreditsGas(ethers: HardhatEthers): Promise<Record<string, bigint>> {
+  const fx = await deployCredits(ethers);
+  const creditsAddr = await fx.credits.getAddress();
+  const gas = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
+    (await (await tx).wait())!.gasUsed;
+  await fx.token.connect(fx.buyer).approve(creditsAddr, MESH(1_000));
+  await fx.credits.connect(fx.buyer).burnForCredits(MESH(1), 0n, fx.buyer.address);
+  const burnNew = await gas(fx.credits.connect(fx.buyer).burnForCredits(MESH(20), 0n, fx.account.address));
+  const burnLater = await gas(fx.credits.connect(fx.buyer).burnForCredits(MESH(20), 0n, fx.account.address));
+  const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
+  const p = await signPermit(ethers, fx.token, fx.buyer, creditsAddr, MESH(5), deadline);
+  const burnPermit = await gas(
+    fx.credits
+      .connect(fx.buyer)
+      .burnForCreditsWithPermit(MESH(5), 0n, fx.account.address, deadline, p.v, p.r, p.s),
+  );
+  const value = {
+    account: fx.account.address,
+    spender: fx.spender.address,
+    allowance: UNLIMITED,
+    nonce: 0n,
+    deadline,
+  };
+  const signature = await signSpenderApproval(fx.account, fx.credits, value);
+  const approveSig = await gas(
+    fx.credits
+      .connect(fx.outsider)
+      .approveSpenderWithSig(value.account, value.spender, UNLIMITED, deadline, signature),
+  );
+  const consume = await gas(
+    fx.credits.connect(fx.spender).consume(fx.account.address, 1n, fx.outsider.address, 1_000n),
+  );
+  const lock = await gas(fx.credits.connect(fx.spender).lock(fx.account.address, 10_000n));
+  const consumeLocked = await gas(
+    fx.credits.connect(fx.spender).consumeLocked(fx.account.address, 1n, fx.outsider.address, 5_000n),
+  );
+  const release = await gas(fx.credits.connect(fx.spender).release(fx.account.address, 5_000n));
+  const burnCollected = await gas(fx.credits.connect(fx.outsider).burnCollected());
+  return {
+    "credits.burnForCredits": burnNew,
+    "credits.burnForCredits.later": burnLater,
+    "credits.burnForCreditsWithPermit": burnPermit,
+    "credits.approveSpenderWithSig": approveSig,
+    "credits.consume": consume,
+    "credits.lock": lock,
+    "credits.consumeLocked": consumeLocked,
+    "credits.release": release,
+    "credits.burnCollected": burnCollected,
+  };
 }
