@@ -181,10 +181,16 @@ export default defineConfig({
         compilers: [buildProfile],
         // The system handler drives the whole suite; at 10,000 optimizer runs its creation code passes
         // EIP-3860's 49,152-byte initcode limit and the invariant runner cannot deploy it (at 200 it is
-        // 47,817 bytes: a further action may need a second handler). Test code only:
+        // 47,817 bytes: a further action may need a second handler). The demand-side test deploys token,
+        // price, credits and controller from one contract and needs the same. Test code only:
         // the contracts under contracts/ keep the build profile.
         overrides: Object.fromEntries(
-          ["test/solidity/System.t.sol", "test/solidity/handlers/SystemHandler.sol"].map((file) => [
+          [
+            "test/solidity/System.t.sol",
+            "test/solidity/handlers/SystemHandler.sol",
+            "test/solidity/Demand.t.sol",
+            "test/solidity/handlers/DemandHandler.sol",
+          ].map((file) => [
             file,
             {
               ...buildProfile,

@@ -91,6 +91,7 @@ contract UsageCredits is IUsageCredits, EIP712, AccessControl {
         bytes32 s
     ) external returns (uint256 credits) {
         // A failed permit (e.g. front-run with the same signature) must not block the purchase.
+        // static-check-ignore: call-before-write permit only sets this contract's allowance on MESH (no hooks, no callbacks)
         try IERC20Permit(address(_TOKEN)).permit(msg.sender, address(this), meshAmount, deadline, v, r, s) {} catch {} // solhint-disable-line no-empty-blocks
         return _buy(meshAmount, minCredits, beneficiary);
     }

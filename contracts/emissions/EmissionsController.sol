@@ -347,6 +347,7 @@ contract EmissionsController is IEmissionsController, AccessControl {
             for (uint256 k = 0; k < count; ++k) {
                 uint64 epoch = from + uint64(k);
                 uint256 amount = b.poolShares[k * poolCount + i] + carry;
+                // static-check-ignore: call-before-write _held is written after the calls because it depends on their outcome; the epochs are already marked distributed (_nextEpoch), so a reentrant distribute has nothing to pay, and distributors are governance's
                 if (_tryFund(pool.distributor, epoch, amount)) {
                     paid += amount;
                     carry = 0;
@@ -357,7 +358,6 @@ contract EmissionsController is IEmissionsController, AccessControl {
                 }
             }
             // paid + carry == heldBefore + poolTotal. Any success took the held amount with it.
-            // static-check-ignore: call-before-write the epochs are already marked distributed (_nextEpoch), so a reentrant distribute has nothing to pay; distributors are governance's
             if (carry != heldBefore) _held[pool.subnetwork] = carry;
             if (paid != 0) {
                 if (heldBefore != 0) IERC20(address(_TOKEN)).safeTransfer(pool.distributor, heldBefore);
