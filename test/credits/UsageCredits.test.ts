@@ -124,7 +124,7 @@ describe("UsageCredits", function () {
       const fx = await loadFixture(base);
       const names = fx.credits.interface.fragments
         .filter((f) => f.type === "function")
-        .map((f) => (f as { name: string }).name);
+        .map((f) => (f as unknown as { name: string }).name);
       for (const forbidden of ["transfer", "transferFrom", "redeem", "withdraw", "approve"]) {
         expect(names).to.not.include(forbidden);
       }

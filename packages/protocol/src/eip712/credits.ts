@@ -56,6 +56,9 @@ export interface MeshPriceObservation {
   readonly timestamp: bigint;
 }
 
+/** The allowance that never runs down (UsageCredits.UNLIMITED). */
+export const UNLIMITED_ALLOWANCE = 2n ** 128n - 1n;
+
 /** Credits (micro-USD) per US dollar: a Helium Data Credit ($0.00001) is 10 credits. */
 export const CREDITS_PER_USD = 1_000_000n;
 
