@@ -17,11 +17,6 @@ library PriceHistory {
     /// @dev One more than the window, so the window's start never shares a slot with the current hour.
     uint256 private constant _ANCHORS = WINDOW_HOURS + 1;
 
-    /// @notice A price was recorded before the previous one's observation time.
-    error PriceHistoryOutOfOrder(uint64 observedAt, uint64 previous);
-    /// @notice A price was recorded as observed in the future.
-    error PriceHistoryFromFuture(uint64 observedAt);
-
     /// @dev The latest price (hot word, read by every conversion).
     struct Latest {
         uint128 price;
@@ -41,15 +36,14 @@ library PriceHistory {
         Anchor[25] anchors; // anchors[hour % _ANCHORS]
     }
 
-    /// @notice Records `price` as observed at `observedAt` (<= now, >= the previous observation).
+    /// @notice Records `price` as observed at `observedAt`. Callers guarantee previous observation
+    /// <= `observedAt` <= now (an earlier one underflows and reverts).
     function record(History storage h, uint256 price, uint64 observedAt) internal {
-        if (observedAt > block.timestamp) revert PriceHistoryFromFuture(observedAt);
         Latest memory latest = h.latest;
         if (latest.updatedAt == 0) {
             h.latest = Latest(uint128(price), observedAt, observedAt);
             return;
         }
-        if (observedAt < latest.updatedAt) revert PriceHistoryOutOfOrder(observedAt, latest.updatedAt);
         uint256 cumulative = h.cumulative;
         uint256 fromHour = latest.updatedAt / _HOUR + 1;
         uint256 toHour = observedAt / _HOUR;

@@ -14,6 +14,8 @@ contract RevertingDistributorMock {
     bytes32 public immutable SUBNETWORK;
     bool public failing;
     bool public exhaust;
+    /// @notice While not `failing`, refuse only this epoch (type(uint64).max: none).
+    uint64 public failOnlyEpoch = type(uint64).max;
     uint256 public totalFunded;
     uint64 public lastEpoch;
 
@@ -28,6 +30,11 @@ contract RevertingDistributorMock {
         exhaust = exhaust_;
     }
 
+    /// @notice Refuses only `epoch` (type(uint64).max: none).
+    function setFailOnlyEpoch(uint64 epoch) external {
+        failOnlyEpoch = epoch;
+    }
+
     /// @notice The subnetwork id (as IRewardsDistributor).
     function subnetwork() external view returns (bytes32) {
         return SUBNETWORK;
@@ -35,6 +42,7 @@ contract RevertingDistributorMock {
 
     /// @notice Records funding, or fails.
     function fundEpoch(uint64 epoch, uint256 amount) external {
+        if (epoch == failOnlyEpoch) revert MockFundingRefused(epoch);
         if (failing) {
             if (exhaust) {
                 uint256 x = 0;

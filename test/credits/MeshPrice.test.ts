@@ -194,6 +194,19 @@ describe("MESH/USD price sources", function () {
       );
     });
 
+    it("observes the price at the oldest report, whatever the order of their timestamps", async function () {
+      const fx = await loadFixture(quorum);
+      const now = BigInt(await time.latest());
+      const r = await Promise.all(
+        [now - 5n, now - 9n, now - 9n, now - 2n].map((t, i) =>
+          signPriceReport(fx.oracles[i]!, fx.price, USD("0.01") * BigInt(i + 1), t),
+        ),
+      );
+      await expect(fx.price.submit(r))
+        .to.emit(fx.price, "PriceUpdated")
+        .withArgs(USD("0.02"), now - 9n);
+    });
+
     it("refuses too few, unordered, duplicated, forged and non-member reports", async function () {
       const fx = await loadFixture(quorum);
       const r = await reports(fx, [USD("1"), USD("1"), USD("1")]);

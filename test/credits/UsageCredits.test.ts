@@ -258,6 +258,15 @@ describe("UsageCredits", function () {
       ).to.be.revertedWithCustomError(fx.credits, "CreditsInsufficientLocked");
     });
 
+    it("an unlimited allowance stays unlimited through lock and release", async function () {
+      const fx = await loadFixture(funded);
+      await fx.credits.connect(fx.account).approveSpender(fx.spender.address, UNLIMITED);
+      await fx.credits.connect(fx.spender).lock(fx.account.address, 5n);
+      await fx.credits.connect(fx.spender).release(fx.account.address, 5n);
+      expect(await fx.credits.allowance(fx.account.address, fx.spender.address)).to.equal(UNLIMITED);
+      expect(await fx.credits.balanceOf(fx.account.address)).to.equal(1_000_000n);
+    });
+
     it("a release that would pass the top of the allowance saturates at unlimited", async function () {
       const fx = await loadFixture(funded);
       await fx.credits.connect(fx.account).approveSpender(fx.spender.address, UNLIMITED - 1n);

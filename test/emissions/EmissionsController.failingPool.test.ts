@@ -88,6 +88,30 @@ describe("EmissionsController: a failing pool does not stop the others", functio
     expect(await fx.token.balanceOf(mockAddr)).to.equal(3n * computeShare);
   });
 
+  it("an epoch refused after an accepted one in the same call is held; a zero-share pool still gets its held amount", async function () {
+    const fx = await loadFixture(twoPools);
+    const computeShare = (EMISSION * 2_000n) / 10_000n;
+    const mockAddr = await fx.mock.getAddress();
+    await fx.mock.setFailOnlyEpoch(1);
+    await endEpochs(fx, 2n);
+    await expect(fx.controller.distribute(2))
+      .to.emit(fx.controller, "PoolFunded")
+      .withArgs(COMPUTE, 0n, mockAddr, computeShare)
+      .and.to.emit(fx.controller, "PoolFundingHeld")
+      .withArgs(COMPUTE, 1n, mockAddr, computeShare);
+    expect(await fx.token.balanceOf(mockAddr)).to.equal(computeShare);
+    expect(await fx.controller.heldFor(COMPUTE)).to.equal(computeShare);
+    // Governance takes the pool's share away; the held amount is still owed and paid.
+    await fx.controller.connect(fx.admin).setSplit(3_000, 1_000, [6_000, 0]);
+    await endEpochs(fx, 1n);
+    await expect(fx.controller.distribute(1))
+      .to.emit(fx.controller, "PoolFunded")
+      .withArgs(COMPUTE, 2n, mockAddr, computeShare);
+    expect(await fx.token.balanceOf(mockAddr)).to.equal(2n * computeShare);
+    expect(await fx.controller.heldFor(COMPUTE)).to.equal(0n);
+    expect(await fx.token.balanceOf(await fx.controller.getAddress())).to.equal(0n);
+  });
+
   it("a distributor that burns all its gas is held too, and a replacement distributor receives the held share", async function () {
     const fx = await loadFixture(twoPools);
     const computeShare = (EMISSION * 2_000n) / 10_000n;
