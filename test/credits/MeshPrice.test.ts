@@ -1,6 +1,8 @@
 import { expect } from "chai";
-import { Wallet, ZeroAddress } from "ethers";
+import { keccak256, toUtf8Bytes, Wallet, ZeroAddress } from "ethers";
 import { network } from "hardhat";
+
+import { encodeType, MESH_PRICE_TYPES, quorumPriceDomain } from "@hexmesh/protocol";
 
 import type { GovernedPrice, QuorumPrice } from "../../typechain-types/index.js";
 import { signPriceReport, USD } from "../helpers/credits.js";
@@ -175,20 +177,13 @@ describe("MESH/USD price sources", function () {
       expect(await fx.price.maxAge()).to.equal(HOUR);
       expect(await fx.price.threshold()).to.equal(3n);
       expect(await fx.price.oracles()).to.deep.equal(fx.oracles.map((o) => o.address));
+      expect(await fx.price.MESH_PRICE_TYPEHASH()).to.equal(
+        keccak256(toUtf8Bytes(encodeType("MeshPrice", MESH_PRICE_TYPES.MeshPrice))),
+      );
       expect(await fx.price.priceDigest(USD("1"), 5n)).to.equal(
         ethers.TypedDataEncoder.hash(
-          {
-            name: "Hexmesh QuorumPrice",
-            version: "1",
-            chainId: 31337n,
-            verifyingContract: await fx.price.getAddress(),
-          },
-          {
-            MeshPrice: [
-              { name: "price", type: "uint256" },
-              { name: "timestamp", type: "uint64" },
-            ],
-          },
+          { ...quorumPriceDomain(31337n, await fx.price.getAddress()) },
+          MESH_PRICE_TYPES,
           { price: USD("1"), timestamp: 5n },
         ),
       );

@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { ZeroAddress } from "ethers";
+import { keccak256, toUtf8Bytes, ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
-import { creditsForMesh } from "@hexmesh/protocol";
+import { creditsDomain, creditsForMesh, encodeType, SPENDER_APPROVAL_TYPES } from "@hexmesh/protocol";
 
 import type { ERC1271WalletMock, GovernedPrice } from "../../typechain-types/index.js";
 import {
@@ -308,6 +308,10 @@ describe("UsageCredits", function () {
     it("sets the allowance from the account's EIP-712 signature, submitted by anyone, once", async function () {
       const fx = await loadFixture(funded);
       const { value, signature } = await approval(fx, 123n);
+      // The contract's type hash is the protocol's field list (what wallets sign).
+      expect(await fx.credits.SPENDER_APPROVAL_TYPEHASH()).to.equal(
+        keccak256(toUtf8Bytes(encodeType("SpenderApproval", SPENDER_APPROVAL_TYPES.SpenderApproval))),
+      );
       expect(
         await fx.credits.spenderApprovalDigest(
           value.account,
@@ -318,21 +322,8 @@ describe("UsageCredits", function () {
         ),
       ).to.equal(
         ethers.TypedDataEncoder.hash(
-          {
-            name: "Hexmesh UsageCredits",
-            version: "1",
-            chainId: 31337n,
-            verifyingContract: await fx.credits.getAddress(),
-          },
-          {
-            SpenderApproval: [
-              { name: "account", type: "address" },
-              { name: "spender", type: "address" },
-              { name: "allowance", type: "uint256" },
-              { name: "nonce", type: "uint256" },
-              { name: "deadline", type: "uint256" },
-            ],
-          },
+          { ...creditsDomain(31337n, await fx.credits.getAddress()) },
+          SPENDER_APPROVAL_TYPES,
           value,
         ),
       );

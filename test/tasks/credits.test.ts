@@ -5,7 +5,7 @@ import path from "node:path";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 import { id, ZeroHash } from "ethers";
-import hre, { network } from "hardhat";
+import { network } from "hardhat";
 
 import { UNLIMITED_ALLOWANCE } from "@hexmesh/protocol";
 
@@ -13,6 +13,7 @@ import { loadHexmeshParameters } from "../../deploy/lib/hexmesh.js";
 import { deploySuite, type DeployedSuite } from "../../deploy/lib/suite.js";
 import { formatCredits, formatPrice, parseMesh } from "../../tasks/lib/common.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
+import { taskRunner } from "../helpers/tasks.js";
 
 const DEPLOYMENT_ID = `test-credits-tasks-${process.pid}`;
 const SUBNETWORK = id("hexmesh.subnetwork.coverage");
@@ -26,36 +27,7 @@ describe("tasks: hexmesh credits commands", function () {
   const deploymentDir = path.join("deploy", "deployments", DEPLOYMENT_ID);
   const params = loadHexmeshParameters(LOCAL_PARAMETERS);
 
-  async function run(name: string, args: Record<string, unknown> = {}, as?: HardhatEthersSigner) {
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (...a: unknown[]) => void lines.push(a.join(" "));
-    try {
-      const result = (await hre.tasks.getTask(["hexmesh", name]).run({
-        deploymentId: DEPLOYMENT_ID,
-        ...(as ? { account: as.address } : {}),
-        ...args,
-      })) as Record<string, any>;
-      return { result, out: lines.join("\n") };
-    } finally {
-      console.log = log;
-    }
-  }
-  async function fails(
-    name: string,
-    args: Record<string, unknown>,
-    as: HardhatEthersSigner,
-    message: RegExp,
-  ) {
-    let caught: unknown;
-    try {
-      await run(name, args, as);
-    } catch (e) {
-      caught = e;
-    }
-    expect(caught, `${name} should fail with ${message}`).to.be.instanceOf(Error);
-    expect((caught as Error).message).to.match(message);
-  }
+  const { run, fails } = taskRunner(DEPLOYMENT_ID);
 
   before(async function () {
     suite = await deploySuite(await network.getOrCreate(), params);
