@@ -61,7 +61,7 @@ contract QuorumPrice is IQuorumPrice, MeshPrice, EIP712, AccessControl {
             if (signer <= previous) revert QuorumPriceSignersNotAscending(i, signer);
             if (_oracleVersion[signer] != version) revert QuorumPriceNotOracle(signer);
             previous = signer;
-            if (timestamp < observedAt) observedAt = timestamp;
+            observedAt = timestamp < observedAt ? timestamp : observedAt;
             _insertSorted(prices, i, price);
         }
         (, uint64 updatedAt) = latestPrice();
