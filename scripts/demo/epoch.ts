@@ -5,6 +5,15 @@
  */
 import type { Suite } from "./suite.js";
 
+/** The epoch's bounds in Unix ms, as the oracle's reports and the simulator take them. */
+export function epochBoundsMs(
+  suite: Pick<Suite, "genesisTime" | "epochLength">,
+  epoch: bigint,
+): { readonly epochStart: number; readonly epochEnd: number } {
+  const epochStart = Number(suite.genesisTime + epoch * suite.epochLength) * 1000;
+  return { epochStart, epochEnd: epochStart + Number(suite.epochLength) * 1000 };
+}
+
 /** Moves the chain past the end of `epoch` and distributes it (funds its coverage pool). */
 export async function closeEpoch(
   suite: Pick<Suite, "genesisTime" | "epochLength" | "time" | "controller">,

@@ -24,3 +24,5 @@ export * from "./service/claims.js";
 export * from "./service/inputs.js";
 export { toReportInput } from "./service/ingest.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
+export * from "./service/results.js";
+export * from "./watch/audit.js";

@@ -75,6 +75,25 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    // The posts row keeps the post that landed (a later "skipped" or "failed" never replaces it);
+    // every attempt, landed or not, is a row of its own.
+    name: "post attempts",
+    statements: [
+      `CREATE TABLE post_attempts (
+        epoch BIGINT NOT NULL,
+        seq INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        tx_hash TEXT,
+        block BIGINT,
+        gas_used TEXT,
+        detail TEXT,
+        attempted_at BIGINT NOT NULL,
+        PRIMARY KEY (epoch, seq)
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
