@@ -22,13 +22,19 @@ import { PERMIT_TYPES } from "@hexmesh/protocol";
 
 import {
   DeviceRegistry__factory,
+  GovernedPrice__factory,
+  IMeshPrice__factory,
   MeshToken__factory,
+  QuorumPrice__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
+  UsageCredits__factory,
   type DeviceRegistry,
+  type IMeshPrice,
   type MeshToken,
   type RewardsDistributor,
   type StakingVault,
+  type UsageCredits,
 } from "../../typechain-types/index.js";
 
 /**
@@ -49,6 +55,7 @@ export interface CommonArgs {
   registry: string;
   vault: string;
   distributor: string;
+  credits: string;
   account: string;
   dryRun: boolean;
 }
@@ -111,6 +118,8 @@ export interface Suite {
   registry: DeviceRegistry;
   vault: StakingVault;
   distributor: RewardsDistributor;
+  /** UsageCredits, when the deployment has it (or --credits names it). */
+  credits?: UsageCredits;
   addresses: Record<string, string>;
   log: (line: string) => void;
 }
@@ -122,6 +131,7 @@ const IGNITION_KEYS = {
   vault: "Hexmesh#StakingVault",
   distributor: "Hexmesh#RewardsDistributor",
 } as const;
+const CREDITS_KEY = "Hexmesh#UsageCredits";
 
 function flagAddress(value: string, flag: string): string | undefined {
   if (value === "") return undefined;
@@ -164,6 +174,9 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     vault: resolve("vault"),
     distributor: resolve("distributor"),
   };
+  // The credits ledger is optional: deployments from before the demand side have none.
+  const creditsAddress = flagAddress(args.credits ?? "", "credits") ?? recorded[CREDITS_KEY];
+  if (creditsAddress !== undefined) Object.assign(addresses, { credits: creditsAddress });
   for (const [name, a] of Object.entries(addresses)) {
     if ((await ethers.provider.getCode(a)) === "0x") {
       throw new TaskError(
@@ -190,6 +203,9 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: DeviceRegistry__factory.connect(addresses.registry, signer),
     vault: StakingVault__factory.connect(addresses.vault, signer),
     distributor: RewardsDistributor__factory.connect(addresses.distributor, signer),
+    ...(creditsAddress !== undefined
+      ? { credits: UsageCredits__factory.connect(creditsAddress, signer) }
+      : {}),
     addresses,
     log: (line) => console.log(line),
   };
@@ -202,7 +218,33 @@ function errorInterfaces(suite: Suite): Interface[] {
     suite.registry.interface,
     suite.distributor.interface,
     suite.token.interface,
+    UsageCredits__factory.createInterface(),
+    GovernedPrice__factory.createInterface(),
+    QuorumPrice__factory.createInterface(),
   ];
+}
+
+/** The credits ledger and its price source, or a clear error when the deployment has none. */
+export async function openCredits(suite: Suite): Promise<{ credits: UsageCredits; price: IMeshPrice }> {
+  if (suite.credits === undefined) {
+    throw new TaskError(
+      `the deployment on chain ${suite.chainId} has no ${CREDITS_KEY}; redeploy with the current module or pass --credits`,
+    );
+  }
+  const price = IMeshPrice__factory.connect(await suite.credits.priceSource(), suite.signer);
+  return { credits: suite.credits, price };
+}
+
+/** Credits are micro-USD: 1234567 -> "1234567 credits ($1.234567)". */
+export function formatCredits(credits: bigint): string {
+  const usd = formatUnits(credits, 6);
+  return `${credits} credits ($${usd.endsWith(".0") ? usd.slice(0, -2) : usd})`;
+}
+
+/** A USD-per-MESH price with 18 decimals -> "$0.05". */
+export function formatPrice(price: bigint): string {
+  const usd = formatUnits(price, 18);
+  return `$${usd.endsWith(".0") ? usd.slice(0, -2) : usd}`;
 }
 
 function revertData(err: unknown): string | undefined {
