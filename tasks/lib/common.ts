@@ -18,18 +18,25 @@ import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { describeContractError } from "@hexmesh/contracts";
+import { PERMIT_TYPES } from "@hexmesh/protocol";
 
 import {
   DeviceRegistry__factory,
   EmissionsController__factory,
+  GovernedPrice__factory,
+  IMeshPrice__factory,
   MeshToken__factory,
+  QuorumPrice__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
+  UsageCredits__factory,
   type DeviceRegistry,
   type EmissionsController,
+  type IMeshPrice,
   type MeshToken,
   type RewardsDistributor,
   type StakingVault,
+  type UsageCredits,
 } from "../../typechain-types/index.js";
 
 /**
@@ -51,6 +58,7 @@ export interface CommonArgs {
   vault: string;
   distributor: string;
   controller: string;
+  credits: string;
   account: string;
   dryRun: boolean;
 }
@@ -115,6 +123,8 @@ export interface Suite {
   distributor: RewardsDistributor;
   /** Absent when neither --controller nor the deployment names it (only catch-up needs it). */
   controller: EmissionsController | undefined;
+  /** UsageCredits, when the deployment has it (or --credits names it). */
+  credits?: UsageCredits;
   addresses: Record<string, string>;
   log: (line: string) => void;
 }
@@ -127,6 +137,7 @@ const IGNITION_KEYS = {
   distributor: "Hexmesh#RewardsDistributor",
   controller: "Hexmesh#EmissionsController",
 } as const;
+const CREDITS_KEY = "Hexmesh#UsageCredits";
 
 function flagAddress(value: string, flag: string): string | undefined {
   if (value === "") return undefined;
@@ -172,6 +183,9 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     distributor: resolve("distributor"),
   };
   const controllerAddress = flags.controller ?? recorded[IGNITION_KEYS.controller];
+  // The credits ledger is optional: deployments from before the demand side have none.
+  const creditsAddress = flagAddress(args.credits ?? "", "credits") ?? recorded[CREDITS_KEY];
+  if (creditsAddress !== undefined) Object.assign(addresses, { credits: creditsAddress });
   for (const [name, a] of Object.entries({
     ...addresses,
     ...(controllerAddress !== undefined ? { controller: controllerAddress } : {}),
@@ -205,6 +219,9 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
       controllerAddress === undefined
         ? undefined
         : EmissionsController__factory.connect(controllerAddress, signer),
+    ...(creditsAddress !== undefined
+      ? { credits: UsageCredits__factory.connect(creditsAddress, signer) }
+      : {}),
     addresses,
     log: (line) => console.log(line),
   };
@@ -216,6 +233,29 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
  */
 export function decodeRevert(err: unknown): string {
   return describeContractError(err);
+}
+
+/** The credits ledger and its price source, or a clear error when the deployment has none. */
+export async function openCredits(suite: Suite): Promise<{ credits: UsageCredits; price: IMeshPrice }> {
+  if (suite.credits === undefined) {
+    throw new TaskError(
+      `the deployment on chain ${suite.chainId} has no ${CREDITS_KEY}; redeploy with the current module or pass --credits`,
+    );
+  }
+  const price = IMeshPrice__factory.connect(await suite.credits.priceSource(), suite.signer);
+  return { credits: suite.credits, price };
+}
+
+/** Credits are micro-USD: 1234567 -> "1234567 credits ($1.234567)". */
+export function formatCredits(credits: bigint): string {
+  const usd = formatUnits(credits, 6);
+  return `${credits} credits ($${usd.endsWith(".0") ? usd.slice(0, -2) : usd})`;
+}
+
+/** A USD-per-MESH price with 18 decimals -> "$0.05". */
+export function formatPrice(price: bigint): string {
+  const usd = formatUnits(price, 18);
+  return `$${usd.endsWith(".0") ? usd.slice(0, -2) : usd}`;
 }
 
 export interface TxResult {
@@ -322,15 +362,7 @@ export async function signPermit(suite: Suite, spender: string, value: bigint) {
   const nonce = await suite.token.nonces(suite.signer.address);
   const signature = await suite.signer.signTypedData(
     { name, version, chainId, verifyingContract },
-    {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    PERMIT_TYPES,
     { owner: suite.signer.address, spender, value, nonce, deadline },
   );
   const sig = suite.ethers.Signature.from(signature);

@@ -13,10 +13,13 @@ import {
   DeviceRegistry__factory,
   EmissionsController__factory,
   explainContractError,
+  GovernedPrice__factory,
   MeshToken__factory,
+  QuorumPrice__factory,
   revertDataOf,
   RewardsDistributor__factory,
   StakingVault__factory,
+  UsageCredits__factory,
 } from "@hexmesh/contracts";
 
 describe("@hexmesh/contracts: decoding our contracts' reverts", function () {
@@ -26,6 +29,9 @@ describe("@hexmesh/contracts: decoding our contracts' reverts", function () {
     DeviceRegistry__factory.abi,
     StakingVault__factory.abi,
     MeshToken__factory.abi,
+    UsageCredits__factory.abi,
+    GovernedPrice__factory.abi,
+    QuorumPrice__factory.abi,
   ];
 
   it("decodes every custom error of every deployed contract by name, with its arguments", function () {

@@ -128,6 +128,7 @@ describe("catch-up: distribute with an estimate from an earlier block; the hexme
       vault: await suite.vault.getAddress(),
       distributor: await suite.distributor.getAddress(),
       controller: await suite.controller.getAddress(),
+      credits: "",
       account: "",
       dryRun: false,
       maxCalls: "",

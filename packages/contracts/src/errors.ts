@@ -12,10 +12,13 @@ import { ErrorFragment, Interface, type Result } from "ethers";
 import {
   DeviceRegistry__factory,
   EmissionsController__factory,
+  GovernedPrice__factory,
   HexmeshTimelock__factory,
   MeshToken__factory,
+  QuorumPrice__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
+  UsageCredits__factory,
 } from "./generated/index.js";
 
 export interface DecodedContractError {
@@ -42,6 +45,9 @@ const ERRORS: Interface = (() => {
     StakingVault__factory.abi,
     MeshToken__factory.abi,
     HexmeshTimelock__factory.abi,
+    UsageCredits__factory.abi,
+    GovernedPrice__factory.abi,
+    QuorumPrice__factory.abi,
   ]) {
     for (const f of new Interface(abi).fragments) {
       if (f instanceof ErrorFragment && !seen.has(f.selector)) seen.set(f.selector, f);
