@@ -77,6 +77,11 @@ function hexmeshTask(name: string, description: string) {
       defaultValue: "",
     })
     .addOption({
+      name: "controller",
+      description: "EmissionsController address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
       name: "credits",
       description: "UsageCredits address (overrides the deployment)",
       defaultValue: "",
@@ -246,6 +251,17 @@ const hexmeshTasks = [
     "Burn the onboarding and assert fees the device registry has collected (anyone may)",
   )
     .setAction(() => import("./tasks/burn-fees.js"))
+    .build(),
+  hexmeshTask(
+    "catch-up",
+    "Distribute every ended epoch (anyone may): distribute() calls of at most 32 epochs, with progress",
+  )
+    .addOption({
+      name: "maxCalls",
+      description: "Stop after this many distribute transactions (default: until caught up)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/catch-up.js"))
     .build(),
 ];
 

@@ -34,6 +34,17 @@ contract EmissionsController is IEmissionsController, AccessControl {
     uint256 public constant MAX_POOLS = 8;
     /// @notice Most epochs one `distribute` call handles.
     uint256 public constant MAX_CATCHUP_EPOCHS = 32;
+    /// @notice Gas `distribute` requires up front: DISTRIBUTE_GAS_FIXED + DISTRIBUTE_GAS_PER_FUNDING per
+    /// (epoch, pool) it funds, an upper bound of what the call can use.
+    /// @dev Its cost depends on the block's time, not only on the state: MESH's ERC-5805 supply
+    /// checkpoint is pushed, not updated, at a new timestamp, and the staking vault's notifyRewards
+    /// accrues and may pay the treasury only when time has passed. A wallet's estimate made at the block
+    /// of the previous distribute (no time elapsed) was up to ~37k gas short and the transaction ran
+    /// out of gas. Requiring the worst case before any work makes every estimate cover it (estimators
+    /// search the least gas that succeeds); gas not used is not charged.
+    uint256 public constant DISTRIBUTE_GAS_FIXED = 250_000;
+    /// @notice See DISTRIBUTE_GAS_FIXED.
+    uint256 public constant DISTRIBUTE_GAS_PER_FUNDING = 20_000;
     /// @notice Shortest epoch (a demo chain); a real network uses one day.
     uint64 public constant MIN_EPOCH_LENGTH = 60;
     /// @notice Longest epoch.
@@ -152,6 +163,9 @@ contract EmissionsController is IEmissionsController, AccessControl {
         distributed = to - from;
 
         Pool[] memory pools_ = _pools;
+        uint256 reserve = DISTRIBUTE_GAS_FIXED + distributed * pools_.length * DISTRIBUTE_GAS_PER_FUNDING;
+        uint256 left = gasleft();
+        if (left < reserve) revert EmissionsGasReserveTooLow(left, reserve);
         Batch memory batch = _split(from, distributed, pools_);
 
         // Effects before any external call.

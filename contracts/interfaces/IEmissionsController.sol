@@ -28,6 +28,10 @@ interface IEmissionsController {
     error EmissionsCapExceedsToken(uint256 emissionCap, uint256 mintable);
     /// @notice No ended epoch is waiting (or `maxEpochs` is zero).
     error EmissionsNothingToDistribute(uint64 nextEpoch, uint64 endedEpochs);
+    /// @notice Less gas is left than `distribute` may need for this batch (DISTRIBUTE_GAS_FIXED +
+    /// DISTRIBUTE_GAS_PER_FUNDING per epoch and pool): send it with a higher gas limit (a wallet's
+    /// estimate always suffices).
+    error EmissionsGasReserveTooLow(uint256 gasLeft, uint256 reserve);
     /// @notice The staking share is outside [MIN_STAKING_BPS, MAX_STAKING_BPS].
     error EmissionsStakingShareOutOfBounds(uint256 stakingBps);
     /// @notice The treasury share is above MAX_TREASURY_BPS.

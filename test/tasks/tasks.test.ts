@@ -374,7 +374,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         "onboard",
         { file: expired },
         bob,
-        /onboardWithPermit would revert: RegistryAttestationExpired\(\d+\)/,
+        /onboardWithPermit would revert: RegistryAttestationExpired\(deadline=\d+\): the maker.s attestation has expired/,
       );
     });
 
@@ -620,7 +620,7 @@ describe("tasks: hexmesh wallet and operator commands", function () {
         "claim-coverage",
         { proofFile: bad },
         pauper,
-        /claim would revert: DistributorInvalidProof\(0x/,
+        /claim would revert: DistributorInvalidProof\(owner=0x[0-9a-fA-F]{40}, cumulative=\d+\): the proof is not for the live root/,
       );
       // A saved answer is the proof of the owner it names.
       const bobs = path.join(tmp, "bob-answer.json");

@@ -42,9 +42,11 @@ export interface ServiceConfig {
   };
   /**
    * Receive-time clock. "system": the host clock (+ offsetMs). "device-timestamp": the report's
-   * own signed timestamp, for replays and deterministic tests only (it trusts devices).
+   * own signed timestamp, for replays and deterministic tests only (it trusts devices). "chain": the
+   * chain's clock (latest block time, running with the host's between blocks; chain-clock.ts), for
+   * local nodes whose time is moved; needs `chain`.
    */
-  readonly clock: { readonly mode: "system" | "device-timestamp"; readonly offsetMs: number };
+  readonly clock: { readonly mode: "system" | "device-timestamp" | "chain"; readonly offsetMs: number };
   /**
    * A folder of static files served at `/` (the built web app, packages/web/dist, with its
    * hexmesh.json); absent: no static files. API routes take precedence over file names.
@@ -126,7 +128,7 @@ export const CONFIG_SCHEMA = {
       type: "object",
       additionalProperties: false,
       properties: {
-        mode: { enum: ["system", "device-timestamp"], default: "system" },
+        mode: { enum: ["system", "device-timestamp", "chain"], default: "system" },
         offsetMs: { type: "integer", default: 0 },
       },
       default: {},
