@@ -107,7 +107,7 @@ export async function lastBlockBefore(
   let hi = head; // invariant: timeOf(hi) >= end
   if ((await timeOf(0)) >= endSeconds)
     throw new ChainIndexerError(
-      "epoch ended before the chain's first block: nothing can have happened in it; set chain.firstEpoch to an epoch that ends after the deployment (docs/operate.md)",
+      "epoch ended before the chain's first block: nothing can have happened in it; close a later epoch: leave chain.firstEpoch unset (derived from the chain) or set it to an epoch that ends after the deployment (docs/operate.md)",
     );
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);

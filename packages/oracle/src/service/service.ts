@@ -62,13 +62,15 @@ export async function epochServiceFor(
   store: OracleStore,
   chain: Chain,
   logger: Logger,
+  notice?: (msg: string) => void,
 ): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
   const [{ Wallet }, { EpochService }] = await Promise.all([import("ethers"), import("./epochs.js")]);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
-    firstEpoch: BigInt(config.chain!.firstEpoch),
+    ...(config.chain!.firstEpoch !== undefined ? { firstEpoch: BigInt(config.chain!.firstEpoch) } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
+    ...(notice !== undefined ? { notice } : {}),
   });
 }
 
