@@ -4,7 +4,8 @@
  * a root already posted, the next epoch if its store holds the posted epoch's result, else a refusal
  * that says how to join. A configured chain.firstEpoch is used as is.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -16,6 +17,8 @@ import { EpochService, type ChainContracts } from "@hexmesh/oracle";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 
+import { suiteAddresses } from "../../../deploy/lib/suite.js";
+import { serveJsonRpc, type JsonRpcEndpoint } from "../../../scripts/demo/rpc.js";
 import { deployDemoSuite, type Suite } from "../../../scripts/demo/suite.js";
 
 describe("oracle service: the first epoch derived from the chain when chain.firstEpoch is not set", function () {
@@ -25,11 +28,14 @@ describe("oracle service: the first epoch derived from the chain when chain.firs
   let dir: string;
   let contracts: ChainContracts;
   let epoch4Block: number;
+  let rpc: JsonRpcEndpoint;
   const stores: SqliteStore[] = [];
 
   before(async function () {
     dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-first-epoch-"));
-    suite = await deployDemoSuite(await network.create(), { oracleCount: 1, threshold: 1 });
+    const connection = await network.create();
+    suite = await deployDemoSuite(connection, { oracleCount: 1, threshold: 1 });
+    rpc = await serveJsonRpc(connection.provider);
     contracts = {
       registry: suite.registry,
       vault: suite.vault,
@@ -45,6 +51,7 @@ describe("oracle service: the first epoch derived from the chain when chain.firs
 
   after(async function () {
     for (const s of stores) await s.close();
+    await rpc?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -87,6 +94,44 @@ describe("oracle service: the first epoch derived from the chain when chain.firs
       new RegExp(`starting at epoch 4, the epoch of block ${epoch4Block} \\(chain\\.fromBlock`),
     );
     expect((await epochs.close(5n)).epoch).to.equal(5n);
+  });
+
+  it("hexmesh-oracle close-epoch says the derived epoch and why on stderr, its JSON alone on stdout", async function () {
+    const { registry, vault, controller, distributor } = await suiteAddresses(suite);
+    const config = path.join(dir, "cli.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        listen: { host: "127.0.0.1", port: 0 },
+        store: { backend: "sqlite", path: path.join(dir, "cli.sqlite") },
+        chain: {
+          rpcUrl: rpc.url,
+          addresses: { registry, vault, controller, distributor },
+          fromBlock: epoch4Block,
+        },
+        log: { level: "silent" },
+      }),
+    );
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [path.resolve("packages/oracle/bin/hexmesh-oracle.js"), "-c", config, ...args],
+          { env: { ...process.env, HEXMESH_ORACLE_KEY: suite.oracleKeys[0]!.privateKey } },
+          (err, stdout, stderr) =>
+            resolve({ code: err === null ? 0 : Number(err.code ?? 1), stdout, stderr }),
+        );
+      });
+    const early = await cli(["close-epoch", "5"]);
+    expect(early.code, early.stderr).to.not.equal(0);
+    expect(early.stderr).to.match(/starting at epoch 4, the epoch of block \d+ \(chain\.fromBlock/);
+    expect(early.stderr).to.match(/epoch 4 has no stored result.*first epoch is 4, derived from the chain/);
+    const closed = await cli(["close-epoch", "4"]);
+    expect(closed.code, closed.stderr).to.equal(0);
+    expect(closed.stderr).to.contain(
+      `chain.firstEpoch is not set and nothing has been posted on the distributor yet: starting at epoch 4, the epoch of block ${epoch4Block}`,
+    );
+    expect(JSON.parse(closed.stdout)).to.deep.include({ epoch: "4", reports: 0 });
   });
 
   it("a configured chain.firstEpoch is used as is, with no chain read and no notice", async function () {
