@@ -28,6 +28,8 @@ export class ClaimProofError extends Error {
   constructor(
     readonly status: 404 | 409 | 503,
     message: string,
+    /** Stable code of the API answer. */
+    readonly code: "no_live_root" | "no_result" | "root_mismatch" | "no_leaf",
   ) {
     super(message);
   }
@@ -45,19 +47,28 @@ export class ClaimProofs {
   async forOwner(address: string): Promise<OwnerClaim> {
     const owner = address.toLowerCase() as Hex;
     const live = await this.chain.liveRoot();
-    if (live === null) throw new ClaimProofError(404, "no root is live yet");
+    if (live === null) throw new ClaimProofError(404, "no root is live yet", "no_live_root");
     const result = await this.store.getEpochResult(live.epoch);
     if (result === null)
-      throw new ClaimProofError(503, `this oracle has no result for the live epoch ${live.epoch}`);
+      throw new ClaimProofError(
+        503,
+        `this oracle has no result for the live epoch ${live.epoch}`,
+        "no_result",
+      );
     if (result.root !== live.root) {
       throw new ClaimProofError(
         409,
         `the live root of epoch ${live.epoch} is ${live.root}, this oracle computed ${result.root}`,
+        "root_mismatch",
       );
     }
     const leaf = result.owners.find((o) => o.owner === owner);
     if (leaf === undefined)
-      throw new ClaimProofError(404, `owner ${owner} has no amount in the live root (epoch ${live.epoch})`);
+      throw new ClaimProofError(
+        404,
+        `owner ${owner} has no amount in the live root (epoch ${live.epoch})`,
+        "no_leaf",
+      );
     if (this.cached?.epoch !== live.epoch) {
       const leaves = result.owners.map((o) => ({ owner: o.owner, amount: o.cumulative }));
       this.cached = { epoch: live.epoch, tree: OwnerMerkleTree.build(leaves) };

@@ -35,16 +35,32 @@ export interface ServiceConfig {
     readonly bodyBytes: number;
     /** Most reports in one batch. */
     readonly batchMax: number;
-    /** Reports per device key per minute (single submissions and inside batches). */
+    /** Reports per proven device key per minute, every endpoint together (after the signature check). */
     readonly perDevicePerMinute: number;
+    /** Reports per client address per minute, every write endpoint together. */
+    readonly clientReportsPerMinute: number;
+    /** Reports stored per device per 6-hour beacon window (windows aligned to Unix time). */
+    readonly perDevicePerWindow: number;
     /** Batch requests per client address per minute. */
     readonly batchesPerMinute: number;
+  };
+  /** Ingest: where device keys come from when there is no chain, and the signature-check threads. */
+  readonly ingest: {
+    /** A key file exported from the registry (needed without `chain`; see service/keys.ts). */
+    readonly devicesFile?: string;
+    /** Worker threads for signature checks at ingest; 0 = on the main thread. Default: one per core. */
+    readonly signatureThreads?: number;
   };
   /**
    * Receive-time clock. "system": the host clock (+ offsetMs). "device-timestamp": the report's
    * own signed timestamp, for replays and deterministic tests only (it trusts devices).
    */
   readonly clock: { readonly mode: "system" | "device-timestamp"; readonly offsetMs: number };
+  /** Epoch steps. */
+  readonly epochs: {
+    /** close-epoch refuses to run before an epoch's end + 2 witness windows + this, ms. */
+    readonly closeGraceMs: number;
+  };
   readonly log: { readonly level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
 
@@ -113,7 +129,18 @@ export const CONFIG_SCHEMA = {
         bodyBytes: { type: "integer", minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
         batchMax: { type: "integer", minimum: 1, maximum: 10_000, default: 2_000 },
         perDevicePerMinute: { type: "integer", minimum: 1, default: 120 },
+        clientReportsPerMinute: { type: "integer", minimum: 1, default: 120_000 },
+        perDevicePerWindow: { type: "integer", minimum: 1, default: 1_000 },
         batchesPerMinute: { type: "integer", minimum: 1, default: 6_000 },
+      },
+      default: {},
+    },
+    ingest: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        devicesFile: { type: "string", minLength: 1 },
+        signatureThreads: { type: "integer", minimum: 0, maximum: 64 },
       },
       default: {},
     },
@@ -123,6 +150,14 @@ export const CONFIG_SCHEMA = {
       properties: {
         mode: { enum: ["system", "device-timestamp"], default: "system" },
         offsetMs: { type: "integer", default: 0 },
+      },
+      default: {},
+    },
+    epochs: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        closeGraceMs: { type: "integer", minimum: 0, default: 60_000 },
       },
       default: {},
     },
@@ -195,6 +230,8 @@ export function validateConfig(raw: unknown, source = "configuration"): ServiceC
     throw new ConfigError(`invalid ${source}:\n  - ${lines.join("\n  - ")}`);
   }
   const cfg = copy as unknown as ServiceConfig;
+  if (cfg.ingest.devicesFile !== undefined)
+    (cfg.ingest as { devicesFile: string }).devicesFile = path.resolve(cfg.ingest.devicesFile);
   if (cfg.store.backend === "sqlite" && cfg.store.path !== ":memory:") {
     (cfg.store as { path: string }).path = path.resolve(cfg.store.path);
   }

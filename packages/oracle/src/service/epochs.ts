@@ -19,6 +19,7 @@ import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from
 import type { RetryOptions } from "../util/retry.js";
 import { runCoverageEpoch, type CoverageOptions } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { beginEpochClose, closeCutoff, closeReadRange, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
 
 export interface EpochServiceOptions {
@@ -28,7 +29,14 @@ export interface EpochServiceOptions {
   readonly coverage?: CoverageOptions;
   readonly retry?: RetryOptions;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** The clock (Unix ms) that decides whether an epoch may be closed. Default: the host clock. */
+  readonly now?: () => number | Promise<number>;
+  /** How long after an epoch's cutoff (end + 2 witness windows) close refuses to run. Default 60,000 ms. */
+  readonly closeGraceMs?: number;
 }
+
+/** Default wait past an epoch's cutoff before it may be closed: in-flight requests, skew between ingest clocks. */
+export const DEFAULT_CLOSE_GRACE_MS = 60_000;
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
 const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
@@ -60,23 +68,37 @@ export class EpochService {
     };
   }
 
+  private async times(epoch: bigint): Promise<EpochTimes> {
+    const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
+    return { epoch, start: Number(w.start) * 1000, end: Number(w.end) * 1000 };
+  }
+
   /** The time range of reports and entropy an epoch reads. */
   async inputRange(epoch: bigint): Promise<InputRange> {
-    const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
-    const start = Number(w.start) * 1000;
-    const end = Number(w.end) * 1000;
+    const times = await this.times(epoch);
+    const reports = closeReadRange(times, SLACK_MS);
     return {
-      from: start - SLACK_MS,
-      to: end + SLACK_MS,
-      entropyFrom: Math.floor((start - SLACK_MS - ENTROPY_VALIDITY_MS) / 1000),
-      entropyTo: Math.ceil((end + SLACK_MS) / 1000),
+      ...reports,
+      entropyFrom: Math.floor((times.start - SLACK_MS - ENTROPY_VALIDITY_MS) / 1000),
+      entropyTo: Math.ceil((times.end + SLACK_MS) / 1000),
     };
   }
 
-  /** Computes and stores the epoch's result (returns the stored one if it was computed before). */
+  /**
+   * Computes and stores the epoch's result (returns the stored one if it was computed before).
+   * Refuses (EpochNotOverError) before the epoch's end + 2 witness windows + the grace on this
+   * oracle's clock; records the close first, so that ingest refuses reports the close would miss.
+   */
   async close(epoch: bigint, progress: Progress = () => {}): Promise<StoredEpochResult> {
     const stored = await this.store.getEpochResult(epoch);
     if (stored !== null) return stored;
+    const times = await this.times(epoch);
+    const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    const now = await (this.options.now ?? Date.now)();
+    if (now < closeCutoff(times, SLACK_MS) + graceMs) {
+      // Before the chain is read: the same refusal beginEpochClose gives, without the RPC round trips.
+      await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
+    }
     const previous = await this.previous(epoch);
     progress("index", 0, 1);
     const index = await indexEpoch(this.contracts, epoch, {
@@ -87,7 +109,7 @@ export class EpochService {
     await this.store.putChainIndex(index);
     progress("index", 1, 1);
     const range = await this.inputRange(epoch);
-    const reports = await this.store.reportsReceivedBetween(range.from, range.to);
+    const { reports } = await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
     const entropy = await this.store.entropyBetween(range.entropyFrom, range.entropyTo);
     progress("load", reports.length, reports.length);
     const result = await runCoverageEpoch(index, { reports, entropy }, this.options.coverage ?? {});

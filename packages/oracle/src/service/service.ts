@@ -3,6 +3,8 @@
  * serves the API. `startService` is what `hexmesh-oracle serve` runs; tests start it in-process or
  * as a child process.
  */
+import { availableParallelism } from "node:os";
+
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 
@@ -12,6 +14,9 @@ import { buildApi } from "../api/server.js";
 import type { PostOutcome } from "../post/aggregator.js";
 import { openStore } from "../store/index.js";
 import type { OracleStore } from "../store/types.js";
+import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { WorkerPoolPreparer } from "../verify/pool.js";
+import { InlineAuthenticator } from "../verify/prepare.js";
 import type { Chain } from "./chain.js";
 import { ClaimProofs } from "./claims.js";
 import { ConfigError, type ServiceConfig } from "./config.js";
@@ -19,6 +24,7 @@ import { EntropyService } from "./entropy.js";
 import type { EpochService } from "./epochs.js";
 import { Ingestor } from "./ingest.js";
 import type { Progress } from "./inputs.js";
+import { keysFromChain, keysFromFile } from "./keys.js";
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -63,10 +69,19 @@ export async function epochServiceFor(
 ): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
   const [{ Wallet }, { EpochService }] = await Promise.all([import("ethers"), import("./epochs.js")]);
+  const clock = makeClock(config);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
     firstEpoch: BigInt(config.chain!.firstEpoch),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
+    closeGraceMs: config.epochs.closeGraceMs,
+    // An epoch is over when the receive clock or the chain's clock says so (a replay's receive
+    // times come from devices; a test chain's time is moved): whichever is later. A report stamped
+    // before the cutoff after that is refused (409), never stored unverified.
+    now: async () => {
+      const b = await chain.provider.getBlock("latest");
+      return Math.max(clock.now(), (b?.timestamp ?? 0) * 1000);
+    },
   });
 }
 
@@ -92,6 +107,10 @@ export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
 ): Promise<RunningService> {
+  if (config.chain === undefined && config.ingest.devicesFile === undefined)
+    throw new ConfigError(
+      "serve checks report signatures at ingest: configure chain (the registry's keys) or ingest.devicesFile",
+    );
   const store = await openStore(config.store);
   logger.info({ backend: store.backend, schema: await store.schemaVersion() }, "store open");
   const chain =
@@ -99,9 +118,21 @@ export async function startService(
       ? undefined
       : (await import("./chain.js")).connectChain(config.chain.rpcUrl, config.chain.addresses);
   const clock = makeClock(config);
+  const keys =
+    config.ingest.devicesFile !== undefined
+      ? keysFromFile(config.ingest.devicesFile)
+      : await keysFromChain(chain!, config.chain!.fromBlock);
+  const threads = config.ingest.signatureThreads ?? availableParallelism();
+  const authenticator =
+    threads === 0
+      ? new InlineAuthenticator(keys.domain, keys.keys)
+      : new WorkerPoolPreparer(keys.domain, keys.keys, { threads, batchSize: 64 });
   const ingestor = new Ingestor(store, {
     clock: clock.now,
     ...(clock.forReport !== undefined ? { stamp: clock.forReport } : {}),
+    authenticator,
+    refreshKeys: () => keys.refresh(),
+    limits: { ...config.limits, beaconWindowMs: DEFAULT_COVERAGE_PARAMS.beaconIntervalMs },
   });
   const entropy =
     chain === undefined ? undefined : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
@@ -140,6 +171,7 @@ export async function startService(
     async close() {
       entropy?.stop();
       await app.close();
+      await authenticator.close();
       chain?.close();
       await store.close();
     },

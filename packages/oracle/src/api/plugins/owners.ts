@@ -13,12 +13,13 @@ export function ownerRoutes({ claims }: ApiDeps): FastifyPluginAsyncJsonSchemaTo
       ...endpoint(ROUTES.owner),
       schema: { params: S.OWNER_PARAMS, response: { 200: S.OWNER_RESPONSE, ...ERROR_RESPONSES } },
       handler: async (request) => {
-        if (claims === undefined) throw new HttpError(503, "no chain configured: the live root is unknown");
+        if (claims === undefined)
+          throw new HttpError(503, "no chain configured: the live root is unknown", "no_chain");
         let c: OwnerClaim;
         try {
           c = await claims.forOwner(request.params.address);
         } catch (e) {
-          if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message);
+          if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message, e.code);
           throw e;
         }
         return {
