@@ -439,6 +439,20 @@ describe("service: HTTP API over localhost", function () {
       );
     });
 
+    it("answers 409 epoch_closed, naming the epoch and its cutoff, for a report received in a closed or closing epoch", async () => {
+      small.now.t += 60_000;
+      await small.store.beginClose({ epoch: 7n, cutoff: small.now.t + 1, startedAt: small.now.t });
+      const r = await call(small.url, "POST", "/v1/reports", { report: raws[95] });
+      expectError(
+        r,
+        409,
+        /epoch_closed: received at .* in epoch 7 or before, which is closed or closing: reports received before .* are no longer accepted \(close began .*\)/,
+        "epoch_closed",
+      );
+      small.now.t += 1;
+      expect((await call(small.url, "POST", "/v1/reports", { report: raws[95] })).status).to.equal(200);
+    });
+
     it("limits batch requests per client address (429 rate_limited)", async () => {
       small.now.t += 60_000;
       const r = await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[90]] });
