@@ -29,7 +29,6 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import http from "node:http";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +37,8 @@ import { OracleClient } from "@hexmesh/oracle/api/client";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { Hex } from "@hexmesh/protocol";
 import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
+
+import { freePort } from "../scripts/demo/rpc.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "ingest.json");
@@ -71,17 +72,6 @@ const junk = raws.map((raw, i) =>
     return `"signature":"0x${v.toString(16).padStart(2, "0")}`;
   }),
 );
-
-async function freePort(): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const p = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(p));
-    });
-  });
-}
 
 interface Answer {
   readonly status: number;
