@@ -28,7 +28,11 @@ export const EPOCH_END = EPOCH_START + 86_400_000;
 export { freePort } from "../../scripts/demo/rpc.js";
 
 /** A key file for `ingest.devicesFile` (what a node without a chain checks signatures against). */
-export function writeDevicesFile(file: string, fleet: readonly SimDevice[], domain: ReportDomain = DOMAIN): string {
+export function writeDevicesFile(
+  file: string,
+  fleet: readonly SimDevice[],
+  domain: ReportDomain = DOMAIN,
+): string {
   writeFileSync(
     file,
     JSON.stringify({
