@@ -21,11 +21,13 @@ const STATUS_OF: Record<RefusalReason, number> = {
 
 export function reportRoutes({ ingestor, limits }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
   return async (app) => {
-    const refuseExhausted = (ip: string) => {
-      if (ingestor.clientExhausted(ip))
+    // A client with no budget left is refused before its body is read or parsed (a flood costs
+    // a lookup per request, not a JSON parse per report).
+    const refuseExhausted = async (request: { ip: string }) => {
+      if (ingestor.clientExhausted(request.ip))
         throw new HttpError(
           429,
-          `more than ${ingestor.limits.clientReportsPerMinute} reports this minute from ${ip}`,
+          `more than ${ingestor.limits.clientReportsPerMinute} reports this minute from ${request.ip}`,
           "client_rate_limited",
         );
     };
@@ -33,8 +35,8 @@ export function reportRoutes({ ingestor, limits }: ApiDeps): FastifyPluginAsyncJ
     app.route({
       ...endpoint(ROUTES.submitReport),
       schema: { body: S.SUBMIT_ONE_BODY, response: { 200: S.SUBMIT_RESULT, ...ERROR_RESPONSES } },
+      onRequest: refuseExhausted,
       handler: async (request) => {
-        refuseExhausted(request.ip);
         const [r] = await ingestor.submit([request.body.report], request.ip);
         if (r!.status === "refused")
           throw new HttpError(STATUS_OF[r!.reason], `report refused: ${r!.code}: ${r!.detail}`, r!.code);
@@ -49,8 +51,8 @@ export function reportRoutes({ ingestor, limits }: ApiDeps): FastifyPluginAsyncJ
         response: { 200: S.SUBMIT_BATCH_RESPONSE, ...ERROR_RESPONSES },
       },
       config: { rateLimit: { max: limits.batchesPerMinute, timeWindow: 60_000, hook: "preHandler" } },
+      onRequest: refuseExhausted,
       handler: async (request) => {
-        refuseExhausted(request.ip);
         const results: SubmitResult[] = await ingestor.submit(request.body.reports, request.ip);
         const count = (s: string) => results.filter((r) => r.status === s).length;
         return {
