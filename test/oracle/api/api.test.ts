@@ -394,7 +394,7 @@ describe("service: HTTP API over localhost", function () {
     it("caps the reports stored per device per beacon window (window_cap); duplicates do not count", async () => {
       const dev = deviceOf(raws[70]!);
       const mine = raws.filter((r) => deviceOf(r) === dev);
-      expect(mine.length).to.be.greaterThanOrEqual(6);
+      expect(mine.length).to.be.greaterThanOrEqual(7);
       const codes: string[] = [];
       for (const r of [mine[0]!, mine[0]!, ...mine.slice(1, 6)]) {
         small.now.t += 60_000; // a fresh minute each: only the window cap applies
@@ -412,6 +412,19 @@ describe("service: HTTP API over localhost", function () {
         "accepted",
         "window_cap",
       ]);
+      // After a restart (a new Ingestor on the same store) the cap still holds: counts come from the store.
+      const restarted = new Ingestor(small.store, {
+        clock: () => small.now.t,
+        authenticator: new InlineAuthenticator(
+          DOMAIN,
+          fleet.map((d) => d.signer.key),
+        ),
+        limits: { ...INGEST, perDevicePerWindow: 5 },
+      });
+      expect((await restarted.submit([mine[6]!]))[0]).to.deep.include({
+        status: "refused",
+        code: "window_cap",
+      });
       small.now.t += 6 * 3_600_000; // the next beacon window
       expect((await call(small.url, "POST", "/v1/reports", { report: mine[5] })).status).to.equal(200);
     });
@@ -712,7 +725,7 @@ describe("service: HTTP API over localhost", function () {
       expect((await call(h.url, "GET", "/health")).body).to.deep.equal({ status: "ok" });
       const r = await call(h.url, "GET", "/ready");
       expect(r.status).to.equal(200);
-      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 2\)/);
+      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 3\)/);
       expect(r.body.checks.chain).to.equal("ok");
     });
 

@@ -132,13 +132,15 @@ export class WindowCounter {
   }
 }
 
-/** Per-window counts of stored reports per device: one counter per beacon window seen. */
+/**
+ * Per-window counts of stored reports per device: one counter per beacon window seen, seeded from
+ * the store the first time a device shows up in a window (so the cap holds across restarts).
+ */
 class StoredPerWindow {
   private readonly windows = new Map<number, Map<string, number>>();
   constructor(private readonly windowMs: number) {}
 
-  take(device: string, at: number, max: number): boolean {
-    const w = Math.floor(at / this.windowMs);
+  private window(w: number): Map<string, number> {
     let m = this.windows.get(w);
     if (m === undefined) {
       m = new Map();
@@ -146,6 +148,22 @@ class StoredPerWindow {
       // Keep the current and previous few windows only (receive times are near the clock).
       for (const k of this.windows.keys()) if (k < w - 2) this.windows.delete(k);
     }
+    return m;
+  }
+
+  /** Loads what the store holds for the (device, window) pairs not counted yet. */
+  async seed(store: OracleStore, items: readonly ReportInput[]): Promise<void> {
+    for (const r of items) {
+      const w = Math.floor(r.receivedAt / this.windowMs);
+      if (this.window(w).has(r.device)) continue;
+      const n = await store.countDeviceReports(r.device, w * this.windowMs, (w + 1) * this.windowMs);
+      const m = this.window(w);
+      if (!m.has(r.device)) m.set(r.device, n);
+    }
+  }
+
+  take(device: string, at: number, max: number): boolean {
+    const m = this.window(Math.floor(at / this.windowMs));
     const n = m.get(device) ?? 0;
     if (n >= max) return false;
     m.set(device, n + 1);
@@ -272,6 +290,10 @@ export class Ingestor {
             );
     });
     // proven devices: per-minute budget, then the stored-per-window cap
+    await this.stored.seed(
+      this.store,
+      checked.flatMap((c) => (c.ok ? [c.input] : [])),
+    );
     const taken: ReportInput[] = [];
     for (let i = 0; i < checked.length; i++) {
       const c = checked[i]!;

@@ -90,6 +90,11 @@ export const MIGRATIONS: readonly Migration[] = [
       `INSERT INTO ingest_gate (id) VALUES (1)`,
     ],
   },
+  {
+    version: 3,
+    name: "reports by device and receive time (ingest's per-window cap after a restart)",
+    statements: [`CREATE INDEX reports_by_device ON reports (device, received_at)`],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -229,6 +229,14 @@ export class PostgresStore implements OracleStore {
     return Number(r?.n ?? 0);
   }
 
+  async countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number> {
+    const r = await this.one(
+      "SELECT COUNT(*) AS n FROM reports WHERE device = $1 AND received_at >= $2 AND received_at < $3",
+      [device, fromMs, toMs],
+    );
+    return Number(r?.n ?? 0);
+  }
+
   async getReport(hash: Hex): Promise<StoredReport | null> {
     const r = await this.one("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = $1", [
       hash,

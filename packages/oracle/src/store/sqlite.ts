@@ -200,6 +200,16 @@ export class SqliteStore implements OracleStore {
     return Number(r?.n ?? 0);
   }
 
+  async countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number> {
+    const r = this.get(
+      "SELECT COUNT(*) AS n FROM reports WHERE device = ? AND received_at >= ? AND received_at < ?",
+      device,
+      fromMs,
+      toMs,
+    );
+    return Number(r?.n ?? 0);
+  }
+
   async getReport(hash: Hex): Promise<StoredReport | null> {
     const r = this.get("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = ?", hash);
     return r === undefined ? null : reportFromRow(r);

@@ -165,6 +165,8 @@ export interface OracleStore {
     page?: { readonly offset: number; readonly limit: number },
   ): Promise<StoredReport[]>;
   countReports(fromMs?: number, toMs?: number): Promise<number>;
+  /** Reports naming `device` received in [fromMs, toMs). */
+  countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number>;
   getReport(hash: Hex): Promise<StoredReport | null>;
 
   /**
