@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { configVariable, defineConfig, emptyTask, task } from "hardhat/config";
+import { configVariable, defineConfig, emptyTask, overrideTask, task } from "hardhat/config";
 import type { SolcUserConfig } from "hardhat/types/config";
 
 const require = createRequire(import.meta.url);
@@ -88,7 +88,22 @@ function hexmeshTask(name: string, description: string) {
 }
 
 const hexmeshTasks = [
+  // Every `ignition deploy` checks the chain against its record afterwards (tasks/ignition-deploy.ts).
+  overrideTask(["ignition", "deploy"])
+    .setAction(() => import("./tasks/ignition-deploy.js"))
+    .build(),
   emptyTask("hexmesh", "Hexmesh wallet and operator commands").build(),
+  task(
+    ["hexmesh", "check-deployment"],
+    "Check that every address of the deployment record holds its recorded code",
+  )
+    .addOption({
+      name: "deploymentId",
+      description: "Ignition deployment id under deploy/deployments (default: chain-<chainId>)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/check-deployment.js"))
+    .build(),
   hexmeshTask("status", "Show an account's MESH, stake, unstake requests, rewards and devices, or a device")
     .addOption({ name: "address", description: "Account to show (default: the signer)", defaultValue: "" })
     .addOption({ name: "device", description: "Device id to show instead of an account", defaultValue: "" })

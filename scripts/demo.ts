@@ -13,7 +13,7 @@ import { network } from "hardhat";
 import type { Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../deploy/lib/suite.js";
-import { closeEpoch, passChallengeWindow } from "./demo/epoch.js";
+import { closeEpoch, epochBoundsMs, passChallengeWindow } from "./demo/epoch.js";
 import { onboardFleet } from "./demo/fleet.js";
 import { claimWithOracleProof, OracleSet } from "./demo/oracles.js";
 import { epochReports } from "./demo/reports.js";
@@ -150,11 +150,9 @@ try {
       console.log(`\n(guardian suspended device ${shortId(victim.record.id)} during epoch 2, reason code 3)`);
     }
     await closeEpoch(suite, e);
-    const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
     const sim = epochReports(fleet, {
       domain,
-      epochStart: start,
-      epochEnd: start + Number(suite.epochLength) * 1000,
+      ...epochBoundsMs(suite, e),
       seed: `demo epoch ${e}`,
       avoid: suspended,
     });

@@ -207,9 +207,12 @@ say(
     pathTo(ROUTES.entropy.path, {}),
     pathTo(ROUTES.epoch.path, { epoch: 0 }),
     pathTo(ROUTES.owner.path, { address: owners[1]!.address }),
+    pathTo(ROUTES.epochResults.path, { epoch: 0 }),
   ]
     .map((p) => `  curl ${oracle[0]!.url(p)}\n`)
-    .join("")}  npm run oracle -- -c ${configs[0]} status 0`,
+    .join("")}  npm run oracle -- -c ${configs[0]} status 0\n` +
+    `  npm run oracle -- watch --once --rpc ${rpcUrl} --distributor ${addresses.distributor} ` +
+    `--from-block ${suite.deployBlock} --oracle ${oracle.map((c) => c.baseUrl).join(" ")}`,
 );
 process.on("SIGINT", () => {
   stopAll();

@@ -34,10 +34,15 @@ export interface DeployedSuite {
 export async function deploySuite(
   connection: NetworkConnection,
   params: HexmeshParameters,
+  /** Where Ignition records a deployment to a node (default chain-<id>); the in-process chain records none. */
+  deploymentId?: string,
 ): Promise<DeployedSuite> {
   const { ethers, ignition } = connection;
   const deployBlock = await ethers.provider.getBlockNumber();
-  const deployed = await ignition.deploy(buildHexmeshModule(params));
+  const deployed = await ignition.deploy(
+    buildHexmeshModule(params),
+    deploymentId !== undefined ? { deploymentId } : {},
+  );
   const at = async <T>(name: string, c: { getAddress(): Promise<string> }) =>
     (await ethers.getContractAt(name, await c.getAddress())) as unknown as T;
   return {

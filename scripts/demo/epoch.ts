@@ -5,6 +5,15 @@
  */
 import type { Suite } from "./suite.js";
 
+/** The epoch's bounds in Unix ms, as the oracle's reports and the simulator take them. */
+export function epochBoundsMs(
+  suite: Pick<Suite, "genesisTime" | "epochLength">,
+  epoch: bigint,
+): { readonly epochStart: number; readonly epochEnd: number } {
+  const epochStart = Number(suite.genesisTime + epoch * suite.epochLength) * 1000;
+  return { epochStart, epochEnd: epochStart + Number(suite.epochLength) * 1000 };
+}
+
 /**
  * How long after an epoch's end the oracles may close it: two witness windows (8 s) and the close
  * grace (60 s) of @hexmesh/oracle's EpochService, plus a second.

@@ -31,6 +31,8 @@ export interface SuiteOptions {
   readonly timelockDelay?: bigint;
   /** Approve the maker in the deployment itself (tests) instead of through the timelock later (demo). */
   readonly approveMakerAtDeploy?: boolean;
+  /** Ignition's deployment id on a node (the in-process chain records nothing). */
+  readonly deploymentId?: string;
 }
 
 /** Moves the chain's clock (the in-process chain's network helpers). */
@@ -127,7 +129,7 @@ export async function deployDemoSuite(connection: NetworkConnection, o: SuiteOpt
       },
     },
   });
-  const deployed = await deploySuite(connection, params);
+  const deployed = await deploySuite(connection, params, o.deploymentId);
   return {
     ...deployed,
     ethers,

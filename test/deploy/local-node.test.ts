@@ -1,7 +1,9 @@
 /**
- * Deploys as a new user would: a real JSON-RPC node on localhost (Hardhat's node, and Anvil with Base
- * Sepolia's chain id), the README's `npm run deploy` command as a subprocess, checks that the contracts
- * answer, reruns and checks nothing changed. Nodes are always killed in after hooks.
+ * Deploys as a new user would: a real JSON-RPC node on localhost (Hardhat's node, and Anvil at its
+ * default chain id 31337, as docs/deploy.md says), the README's `npm run deploy` command as a
+ * subprocess, checks that the contracts answer, reruns and checks nothing changed. A node restarted
+ * under a record of another chain id: the rerun fails saying the record is stale, a scripted
+ * --reset (no terminal) deploys again. Nodes are always killed in after hooks.
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -11,7 +13,7 @@ import { expect } from "chai";
 import { Contract, JsonRpcProvider } from "ethers";
 
 import { loadHexmeshParameters, ROLES } from "../../deploy/lib/hexmesh.js";
-import { LOCAL_PARAMETERS, runDeployCommand } from "../helpers/deploy.js";
+import { LOCAL_PARAMETERS, runDeployCommand, runHexmesh } from "../helpers/deploy.js";
 import { coverageRun } from "../helpers/gas.js";
 import { BIN, freePort, startProcessGroup, stopProcessGroup, waitForRpc } from "../helpers/service.js";
 
@@ -31,7 +33,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
     let node: ReturnType<typeof startProcessGroup> | undefined;
     let url: string;
     let provider: JsonRpcProvider;
-    const expectedChainId = kind === "anvil" ? 84532n : 31337n;
+    const expectedChainId = 31337n;
 
     before(async function () {
       // Under --coverage Hardhat passes HARDHAT_COVERAGE to the `npm run deploy` subprocess, which then
@@ -43,14 +45,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
       node =
         kind === "hardhat"
           ? startProcessGroup(path.join(BIN, "hardhat"), ["node", "--port", String(port)])
-          : startProcessGroup("npx", [
-              "-y",
-              "@foundry-rs/anvil@1.7.1",
-              "--port",
-              String(port),
-              "--chain-id",
-              "84532",
-            ]);
+          : startProcessGroup("npx", ["-y", "@foundry-rs/anvil@1.7.1", "--port", String(port)]);
       await waitForRpc(url, node.child, node.output);
       provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
     });
@@ -65,6 +60,9 @@ for (const kind of ["hardhat", "anvil"] as const) {
       expect((await provider.getNetwork()).chainId).to.equal(expectedChainId);
       const out = await runDeployCommand(url, deploymentId);
       expect(out).to.contain("successfully deployed");
+      expect(out).to.contain(
+        "Checked on chain 31337: 7 recorded addresses hold their artifacts' runtime code",
+      );
       const file = path.join(dir, "deployed_addresses.json");
       expect(existsSync(file)).to.equal(true);
       const addresses = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
@@ -141,3 +139,109 @@ for (const kind of ["hardhat", "anvil"] as const) {
     }
   });
 }
+
+/** What the deploy command printed when it failed. */
+async function failedDeploy(run: Promise<string>): Promise<string> {
+  try {
+    await run;
+  } catch (e) {
+    const err = e as { code?: number; stderr?: string; stdout?: string };
+    expect(err.code).to.not.equal(0);
+    return `${err.stdout}${err.stderr}`;
+  }
+  return expect.fail("the deploy command should have failed");
+}
+
+describe("deploy: a deployment record left stale by a restarted node (Anvil, chain id 1337)", function () {
+  this.timeout(240_000);
+  const deploymentId = `test-stale-${process.pid}`;
+  const dir = path.join("deploy", "deployments", deploymentId);
+  let node: ReturnType<typeof startProcessGroup> | undefined;
+  let port: number;
+  let url: string;
+  const startAnvil = async (chainId: string) => {
+    node = startProcessGroup("npx", [
+      "-y",
+      "@foundry-rs/anvil@1.7.1",
+      "--port",
+      String(port),
+      "--chain-id",
+      chainId,
+    ]);
+    await waitForRpc(url, node.child, node.output);
+  };
+
+  before(async function () {
+    if (coverageRun) this.skip();
+    port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    await startAnvil("1337");
+  });
+
+  after(async function () {
+    await stopProcessGroup(node?.child, "SIGTERM");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("checks the deployed code, then refuses 'Nothing new to deploy' when the restarted node has none, and a scripted --reset deploys again", async function () {
+    const first = await runDeployCommand(url, deploymentId);
+    expect(first).to.contain(
+      "Checked on chain 1337: 7 recorded addresses hold their artifacts' runtime code",
+    );
+    const addresses = JSON.parse(readFileSync(path.join(dir, "deployed_addresses.json"), "utf8")) as Record<
+      string,
+      string
+    >;
+
+    // The node restarts with an empty chain; the journal still says everything is deployed.
+    await stopProcessGroup(node?.child, "SIGTERM");
+    await startAnvil("1337");
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    try {
+      expect(await provider.getCode(addresses["Hexmesh#MeshToken"]!)).to.equal("0x");
+      const out = await failedDeploy(runDeployCommand(url, deploymentId));
+      expect(out).to.match(/Nothing new to deploy/);
+      expect(out).to.match(
+        new RegExp(`the deployment record deploy/deployments/${deploymentId} does not match chain 1337`),
+      );
+      expect(out).to.match(/7 of 7 recorded addresses hold no contract/);
+      expect(out).to.match(/Hexmesh#MeshToken at 0x[0-9a-fA-F]{40}: no contract at this address/);
+      expect(out).to.match(/the node was restarted or reset after this deployment was recorded/);
+      expect(out).to.match(/deploy again from scratch with --reset/);
+
+      // The same check on demand.
+      const check = await failedDeploy(
+        runHexmesh(url, ["check-deployment", "--network", "localhost", "--deployment-id", deploymentId]),
+      );
+      expect(check).to.match(/7 of 7 recorded addresses hold no contract/);
+
+      // A scripted reset, without a terminal: HARDHAT_IGNITION_CONFIRM_DEPLOYMENT confirms it.
+      const reset = await runDeployCommand(url, deploymentId, LOCAL_PARAMETERS, ["--reset"]);
+      expect(reset).to.contain("successfully deployed");
+      expect(reset).to.contain(
+        "Checked on chain 1337: 7 recorded addresses hold their artifacts' runtime code",
+      );
+      expect(await provider.getCode(addresses["Hexmesh#MeshToken"]!)).to.not.equal("0x");
+      const ok = await runHexmesh(url, [
+        "check-deployment",
+        "--network",
+        "localhost",
+        "--deployment-id",
+        deploymentId,
+      ]);
+      expect(ok).to.contain("chain 1337: 7 recorded addresses hold their artifacts' runtime code");
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("refuses a node on localhost with a testnet's chain id without a deployment id (its record would be the testnet's)", async function () {
+    await stopProcessGroup(node?.child, "SIGTERM");
+    await startAnvil("84532");
+    const out = await failedDeploy(runDeployCommand(url, ""));
+    expect(out).to.match(
+      /answers with chain id 84532, baseSepolia's: its record would land in deploy\/deployments\/chain-84532/,
+    );
+    expect(existsSync(path.join("deploy", "deployments", "chain-84532"))).to.equal(false);
+  });
+});

@@ -29,7 +29,7 @@ import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
 import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../deploy/lib/suite.js";
-import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
+import { closeEpoch, epochBoundsMs, passChallengeWindow } from "../../scripts/demo/epoch.js";
 import { onboardFleet, type ChainDevice } from "../../scripts/demo/fleet.js";
 import { claimWithOracleProof, OracleSet, type PostedEpoch } from "../../scripts/demo/oracles.js";
 import { epochReports } from "../../scripts/demo/reports.js";
@@ -54,11 +54,9 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
   let balancesAfter0: Map<string, bigint>;
 
   const inputsFor = (e: bigint): CoverageInputs => {
-    const start = Number(suite.genesisTime + e * suite.epochLength) * 1000;
     const sim = epochReports(fleet, {
       domain,
-      epochStart: start,
-      epochEnd: start + Number(suite.epochLength) * 1000,
+      ...epochBoundsMs(suite, e),
       seed: `e2e ${e}`,
       witnessesPerBeacon: 6,
     });
@@ -194,12 +192,17 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
     expect(await oracles.services[0]!.post(0n)).to.deep.equal({ status: "skipped", state: "pending" });
     expect(await suite.ethers.provider.getBlockNumber()).to.equal(blockBefore);
 
-    // Nothing is claimable inside the challenge window: the API serves no proof yet, and a proof of
-    // the pending tree is refused on chain.
+    // Nothing is claimable inside the challenge window: the API serves no proof for the live root yet
+    // (only the pending one's, marked pending), and a proof of the pending tree is refused on chain.
     const owner0 = owners[0]!.address.toLowerCase() as Hex;
     const early = await new OracleClient(oracles.urls[1]!).owner(owner0).catch((e: unknown) => e);
     expect(early).to.be.instanceOf(OracleApiError);
-    expect(early).to.include({ status: 404, apiMessage: "no root is live yet" });
+    expect(early).to.include({
+      status: 404,
+      apiMessage: "no root is live yet; epoch 0 is pending (ask with ?epoch=0)",
+    });
+    const pendingLeaf = await new OracleClient(oracles.urls[1]!).owner(owner0, { epoch: "0" });
+    expect(pendingLeaf).to.include({ status: "pending", claimable: "0", root: r0!.root });
     const pendingTree = OwnerMerkleTree.build(
       r0!.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })),
     );

@@ -4,6 +4,7 @@
  * effects. Also the README's deploy command against a node on localhost, as a subprocess.
  */
 import { execFile } from "node:child_process";
+import path from "node:path";
 import { promisify } from "node:util";
 
 import { network } from "hardhat";
@@ -30,8 +31,10 @@ export type HexmeshInProcess = Awaited<ReturnType<typeof deployHexmeshInProcess>
  */
 export async function runDeployCommand(
   rpcUrl: string,
+  /** "" for Ignition's default (chain-<chainId>). */
   deploymentId: string,
   parameters = LOCAL_PARAMETERS,
+  extraArgs: readonly string[] = [],
 ): Promise<string> {
   const { stdout } = await promisify(execFile)(
     "npm",
@@ -43,8 +46,8 @@ export async function runDeployCommand(
       "localhost",
       "--parameters",
       parameters,
-      "--deployment-id",
-      deploymentId,
+      ...(deploymentId === "" ? [] : ["--deployment-id", deploymentId]),
+      ...extraArgs,
       // Both build profiles have identical settings (hardhat.config.ts); reusing the default profile's
       // artifacts, which `npm test` has just built, saves a full recompile in this test.
       "--build-profile",
@@ -61,5 +64,14 @@ export async function runDeployCommand(
       maxBuffer: 16 * 1024 * 1024,
     },
   );
+  return stdout;
+}
+
+/** `npx hardhat hexmesh <args>` against the node at `rpcUrl` (LOCALHOST_RPC_URL); resolves with stdout. */
+export async function runHexmesh(rpcUrl: string, args: readonly string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(path.join(BIN, "hardhat"), ["hexmesh", ...args], {
+    env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, LOCALHOST_RPC_URL: rpcUrl },
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return stdout;
 }

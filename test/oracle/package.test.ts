@@ -357,6 +357,7 @@ describe("oracle package: installed from its tarball, run against a node on loca
       "aggregate",
       "post",
       "status",
+      "watch",
       "migrate",
       "check-config",
     ]) {
@@ -666,6 +667,32 @@ describe("oracle package: installed from its tarball, run against a node on loca
     const distributor = RewardsDistributor__factory.connect(addresses.distributor!, keeper);
     const pending = await distributor.pendingRoot();
     expect([pending[0], pending[1]]).to.deep.equal([epoch, closedA.root]);
+
+    // --- a second post is skipped; status shows the landed post and both attempts ---------------------
+    const again = await step(a, ["post", String(epoch)], { HEXMESH_POSTER_KEY: poster.privateKey });
+    expect(again.status).to.equal("skipped");
+    const status = await step(a, ["status", String(epoch)]);
+    const row = (status.epochs as Array<Record<string, any>>).find((e) => e.epoch === epoch.toString())!;
+    expect(row.post.status).to.equal("posted");
+    expect(row.post.txHash).to.equal(posted.txHash);
+    expect(row.postAttempts.map((x: { outcome: string }) => x.outcome)).to.deep.equal(["posted", "skipped"]);
+
+    // --- the installed watcher checks the pending root against both oracles' result sets ------------
+    const watched = await oracleCli([
+      "watch",
+      "--once",
+      "--rpc",
+      rpcUrl,
+      "--distributor",
+      addresses.distributor!,
+      "--oracle",
+      a.url,
+      b.url,
+      "--evidence-dir",
+      path.join(tmp, "evidence"),
+    ]);
+    expect(watched.code, `${watched.stdout}${watched.stderr}`).to.equal(0);
+    expect(watched.stdout).to.contain("root confirmed by every oracle's result set");
 
     // --- the challenge window passes; the root goes live --------------------------------------------
     await provider.send("evm_increaseTime", [params.coverage.challengeWindow + 1]);

@@ -33,3 +33,5 @@ export {
 export * from "./service/close.js";
 export * from "./service/keys.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
+export * from "./service/results.js";
+export * from "./watch/audit.js";

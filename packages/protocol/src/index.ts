@@ -28,3 +28,5 @@ export * from "./commit/merkle.js";
 export * from "./commit/commit.js";
 export * from "./work.js";
 export * from "./epoch.js";
+export * from "./commit/decode.js";
+export * from "./commit/audit.js";

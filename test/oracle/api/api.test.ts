@@ -10,7 +10,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import type { FastifyInstance } from "fastify";
 
-import { buildApi, ClaimProofs, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
+import { buildApi, ClaimProofs, ResultSets, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
 import { EntropyService } from "@hexmesh/oracle/service/entropy";
 import { Ingestor, type IngestLimits } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
@@ -46,7 +46,12 @@ interface Harness {
   app: FastifyInstance;
   url: string;
   store: SqliteStore;
-  chain: { live: { epoch: bigint; root: Hex } | null; claimed: Map<string, bigint>; down: boolean };
+  chain: {
+    live: { epoch: bigint; root: Hex } | null;
+    pending: { epoch: bigint; root: Hex; readyAt: bigint } | null;
+    claimed: Map<string, bigint>;
+    down: boolean;
+  };
   now: { t: number };
 }
 
@@ -62,6 +67,7 @@ async function harness(
   const now = { t: Date.UTC(2026, 0, 1, 0, 5) };
   const chain = {
     live: null as { epoch: bigint; root: Hex } | null,
+    pending: null as { epoch: bigint; root: Hex; readyAt: bigint } | null,
     claimed: new Map<string, bigint>(),
     down: false,
   };
@@ -71,6 +77,7 @@ async function harness(
       return BLOCK;
     },
     liveRoot: async () => chain.live,
+    pendingRoot: async () => chain.pending,
     claimed: async (o: string) => chain.claimed.get(o) ?? 0n,
   };
   const app = await buildApi({
@@ -92,6 +99,7 @@ async function harness(
         }
       : {}),
     ownSignature: async (e) => (await store.signatures(e))[0] ?? null,
+    results: new ResultSets(store),
   });
   const url = await app.listen({ host: "127.0.0.1", port: 0 });
   return { app, url, store, chain, now };
@@ -564,6 +572,7 @@ describe("service: HTTP API over localhost", function () {
         owner: o.owner,
         epoch: "7",
         root: tree.root,
+        status: "live",
         cumulative: o.cumulative.toString(),
         claimed: (10n ** 18n).toString(),
         claimable: (2n * 10n ** 18n).toString(),
@@ -571,7 +580,48 @@ describe("service: HTTP API over localhost", function () {
       expect(
         StandardMerkleTree.verify(tree.root, ["address", "uint256"], [o.owner, o.cumulative], r.body.proof),
       ).to.equal(true);
-      expectError(await call(h.url, "GET", `/v1/owners/${addr(3)}`), 404, /has no amount in the live root/);
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${addr(3)}`),
+        404,
+        /has no amount in the live root \(epoch 7\)/,
+      );
+    });
+  });
+
+  describe("GET /v1/owners/:address?epoch= (a pending root)", () => {
+    it("serves the proof of a pending root marked pending, refuses another root pending for the epoch", async () => {
+      const result = (await h.store.getEpochResult(7n))!;
+      const o = result.owners[1]!;
+      h.chain.live = null;
+      h.chain.pending = { epoch: 7n, root: result.root, readyAt: 99n };
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}`),
+        404,
+        /epoch 7 is pending \(ask with \?epoch=7\)/,
+      );
+      const r = await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`);
+      expect(r.status).to.equal(200);
+      expect(r.body).to.include({ epoch: "7", root: result.root, status: "pending", claimable: "0" });
+      expect(
+        StandardMerkleTree.verify(result.root, ["address", "uint256"], [o.owner, o.cumulative], r.body.proof),
+      ).to.equal(true);
+      h.chain.pending = { epoch: 7n, root: `0x${"99".repeat(32)}` as Hex, readyAt: 99n };
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`),
+        409,
+        /the pending root of epoch 7 is 0x9999/,
+      );
+      h.chain.pending = null;
+      expect((await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`)).body.status).to.equal("unposted");
+      expectError(await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=9`), 404, /no result for epoch 9/);
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=x`),
+        400,
+        /querystring\/epoch must match pattern/,
+      );
+      h.chain.live = { epoch: 8n, root: result.root };
+      expect((await call(h.url, "GET", `/v1/owners/${o.owner}?epoch=7`)).body.status).to.equal("superseded");
+      h.chain.live = { epoch: 7n, root: result.root };
     });
   });
 
@@ -581,6 +631,22 @@ describe("service: HTTP API over localhost", function () {
       expectError(await call(h.url, "GET", "/v1/epochs/-1"), 400, /must match pattern/);
       expectError(await call(h.url, "GET", "/v1/epochs/8"), 404, /epoch 8 has not been closed/);
       expectError(await call(h.url, "GET", "/v1/epochs/8/signature"), 404, /has not signed epoch 8/);
+      expectError(
+        await call(h.url, "GET", "/v1/epochs/abc/results"),
+        400,
+        /params\/epoch must match pattern/,
+      );
+      expectError(await call(h.url, "GET", "/v1/epochs/8/results"), 404, /epoch 8 has not been closed/);
+      expectError(await call(h.url, "GET", "/v1/epochs/8/encoding"), 404, /epoch 8 has not been closed/);
+    });
+
+    it("never serves a result set its stored inputs do not reproduce", async () => {
+      // Epoch 7's result was stored without the chain index it was computed from.
+      for (const route of ["results", "encoding"]) {
+        const r = await call(h.url, "GET", `/v1/epochs/7/${route}`);
+        expectError(r, 500, /epoch 7 has a result but no stored chain index/);
+        expect(r.body.code).to.equal("result_set_unreproducible");
+      }
     });
 
     it("serves the summary with the post status, and this oracle's signature", async () => {
@@ -600,6 +666,7 @@ describe("service: HTTP API over localhost", function () {
         detail: "gas 1",
         updatedAt: 5,
       });
+      expect(r.body.postAttempts).to.deep.equal([]);
       const sig = {
         epoch: 7n,
         oracleSetVersion: 1n,
@@ -725,7 +792,7 @@ describe("service: HTTP API over localhost", function () {
       expect((await call(h.url, "GET", "/health")).body).to.deep.equal({ status: "ok" });
       const r = await call(h.url, "GET", "/ready");
       expect(r.status).to.equal(200);
-      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 3\)/);
+      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 4\)/);
       expect(r.body.checks.chain).to.equal("ok");
     });
 

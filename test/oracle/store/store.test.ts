@@ -351,6 +351,66 @@ for (const backend of backends()) {
       expect(counts.signatures).to.equal(2);
     });
 
+    it("keeps the landed post when a later attempt is skipped or fails, and every attempt in order", async function () {
+      const epoch = 7n;
+      expect(await store.postAttempts(epoch)).to.deep.equal([]);
+      const landed = {
+        epoch,
+        status: "posted" as const,
+        txHash: `0x${"cd".repeat(32)}`,
+        detail: "gas 71539",
+        updatedAt: 10,
+      };
+      await store.setPostStatus({ epoch, status: "pending", txHash: null, detail: null, updatedAt: 9 });
+      await store.setPostStatus(landed);
+      const first = await store.recordPostAttempt({
+        epoch,
+        outcome: "posted",
+        txHash: landed.txHash,
+        block: 123,
+        gasUsed: 71_539n,
+        detail: "gas 71539",
+        attemptedAt: 10,
+      });
+      expect(first.seq).to.equal(1);
+      // A second `post` of the same epoch: pending, then skipped (already pending on chain), then failed.
+      await store.setPostStatus({ epoch, status: "pending", txHash: null, detail: null, updatedAt: 11 });
+      await store.setPostStatus({
+        epoch,
+        status: "skipped",
+        txHash: null,
+        detail: "already pending",
+        updatedAt: 12,
+      });
+      await store.setPostStatus({ epoch, status: "failed", txHash: null, detail: "boom", updatedAt: 13 });
+      expect(await store.getPostStatus(epoch)).to.deep.equal(landed);
+      const skipped = await store.recordPostAttempt({
+        epoch,
+        outcome: "skipped",
+        txHash: null,
+        block: null,
+        gasUsed: null,
+        detail: "already pending",
+        attemptedAt: 12,
+      });
+      expect(skipped.seq).to.equal(2);
+      await store.recordPostAttempt({
+        epoch: epoch + 1n,
+        outcome: "failed",
+        txHash: null,
+        block: null,
+        gasUsed: null,
+        detail: "other epoch",
+        attemptedAt: 14,
+      });
+      expect(await store.postAttempts(epoch)).to.deep.equal([first, skipped]);
+      expect((await store.postAttempts(epoch + 1n)).map((a) => a.seq)).to.deep.equal([1]);
+      // Another landed post (a re-post after a veto) does replace the record.
+      const again = { ...landed, txHash: `0x${"ef".repeat(32)}`, updatedAt: 20 };
+      await store.setPostStatus(again);
+      expect(await store.getPostStatus(epoch)).to.deep.equal(again);
+    });
+
     it("stores each report exactly once when two writers insert the same reports concurrently", async function () {
       // SQLite: a second connection to the same file; PostgreSQL: a second pool on the same schema.
       const second = await backend.second();

@@ -9,6 +9,7 @@
  */
 import {
   pathTo,
+  RESULT_HEADERS,
   ROUTES,
   type DeviceResultsQuery,
   type DeviceResultsResponse,
@@ -19,7 +20,9 @@ import {
   type InputEntropyResponse,
   type InputReportsQuery,
   type InputReportsResponse,
+  type OwnerQuery,
   type OwnerResponse,
+  type ResultsResponse,
   type SignatureResponse,
   type SubmitReportsResponse,
   type SubmitResult,
@@ -83,11 +86,9 @@ export class OracleClient {
     return `${this.baseUrl}${path}`;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const url = this.url(path);
-    let res: Response;
+  private async send(method: string, url: string, body?: unknown): Promise<Response> {
     try {
-      res = await this.fetcher(url, {
+      return await this.fetcher(url, {
         method,
         signal: AbortSignal.timeout(this.timeoutMs),
         ...(body === undefined
@@ -97,6 +98,11 @@ export class OracleClient {
     } catch (e) {
       throw new OracleApiError(method, url, undefined, failure(e));
     }
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = this.url(path);
+    const res = await this.send(method, url, body);
     const text = await res.text().catch(() => "");
     let json: unknown;
     try {
@@ -142,9 +148,50 @@ export class OracleClient {
     return this.get(pathTo(ROUTES.entropy.path, {}));
   }
 
-  /** GET /v1/owners/:address: cumulative, claimed, claimable and the proof for the live root. */
-  owner(address: string): Promise<OwnerResponse> {
-    return this.get(pathTo(ROUTES.owner.path, { address }));
+  /**
+   * GET /v1/owners/:address: cumulative, claimed, claimable and the proof for the live root, or for
+   * `{epoch}` (a pending root too: `status` says which).
+   */
+  owner(address: string, query: OwnerQuery = {}): Promise<OwnerResponse> {
+    return this.get(pathTo(ROUTES.owner.path, { address }, query));
+  }
+
+  /** GET /v1/epochs/:epoch/results: everything the epoch's root and dataHash commit to. */
+  results(epoch: bigint | number): Promise<ResultsResponse> {
+    return this.get(pathTo(ROUTES.epochResults.path, { epoch }));
+  }
+
+  /**
+   * GET /v1/epochs/:epoch/encoding: the canonical encoding (keccak256 of `bytes` is the dataHash),
+   * with the root and dataHash the oracle says it commits to.
+   */
+  async encoding(epoch: bigint | number): Promise<{ bytes: Uint8Array; root: string; dataHash: string }> {
+    const url = this.url(pathTo(ROUTES.epochEncoding.path, { epoch }));
+    const res = await this.send("GET", url);
+    if (!res.ok) {
+      const text = await res.text().catch(() => "");
+      let message = `${res.statusText} ${text.slice(0, 200)}`.trim();
+      let code: string | undefined;
+      try {
+        const e = JSON.parse(text) as { message?: unknown; code?: unknown };
+        if (typeof e.message === "string") message = e.message;
+        if (typeof e.code === "string") code = e.code;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new OracleApiError("GET", url, res.status, message, code);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (e) {
+      throw new OracleApiError("GET", url, undefined, failure(e));
+    }
+    return {
+      bytes,
+      root: res.headers.get(RESULT_HEADERS.root) ?? "",
+      dataHash: res.headers.get(RESULT_HEADERS.dataHash) ?? "",
+    };
   }
 
   /** GET /v1/epochs/:epoch. */

@@ -19,10 +19,20 @@ export const ROUTES = {
   submitReports: { method: "POST", path: "/v1/reports/batch" },
   /** The current remote entropy. */
   entropy: { method: "GET", path: "/v1/entropy" },
-  /** An owner's cumulative amount, what it claimed, and its proof for the live root. */
+  /**
+   * An owner's cumulative amount, what it claimed, and its proof for the live root, or for epoch
+   * `?epoch=` (a pending root too, marked `status: "pending"`).
+   */
   owner: { method: "GET", path: "/v1/owners/:address" },
   /** An epoch's summary and post status. */
   epoch: { method: "GET", path: "/v1/epochs/:epoch" },
+  /**
+   * Everything the epoch's root and dataHash commit to (owners with leaf indices, devices, verdict
+   * counts), streamed JSON; immutable once computed (ETag, Cache-Control: immutable).
+   */
+  epochResults: { method: "GET", path: "/v1/epochs/:epoch/results" },
+  /** The epoch's canonical encoding (application/octet-stream): keccak256 of the bytes is dataHash. */
+  epochEncoding: { method: "GET", path: "/v1/epochs/:epoch/encoding" },
   /** This oracle's EpochRoot signature of an epoch (what peers collect). */
   epochSignature: { method: "GET", path: "/v1/epochs/:epoch/signature" },
   /** A device's verdicts with reasons (`?epoch=&limit=`). */
@@ -84,7 +94,9 @@ export type SubmitReportsBody = FromSchema<ReturnType<typeof S.submitBatchBody>>
 export type SubmitReportsResponse = FromSchema<typeof S.SUBMIT_BATCH_RESPONSE>;
 export type EntropyResponse = FromSchema<typeof S.ENTROPY_RESPONSE>;
 export type OwnerParams = FromSchema<typeof S.OWNER_PARAMS>;
+export type OwnerQuery = FromSchema<typeof S.OWNER_QUERY>;
 export type OwnerResponse = FromSchema<typeof S.OWNER_RESPONSE>;
+export type ResultsResponse = FromSchema<typeof S.RESULTS_RESPONSE>;
 export type EpochParams = FromSchema<typeof S.EPOCH_PARAMS>;
 export type EpochResponse = FromSchema<typeof S.EPOCH_RESPONSE>;
 export type SignatureResponse = FromSchema<typeof S.SIGNATURE_RESPONSE>;
@@ -96,3 +108,10 @@ export type InputEntropyQuery = Pick<InputReportsQuery, "from" | "to">;
 export type InputReportsResponse = FromSchema<typeof S.INPUT_REPORTS_RESPONSE>;
 export type InputEntropyResponse = FromSchema<typeof S.INPUT_ENTROPY_RESPONSE>;
 export type HealthResponse = FromSchema<typeof S.HEALTH_RESPONSE>;
+
+/** Response headers of the results and encoding routes. */
+export const RESULT_HEADERS = {
+  epoch: "x-hexmesh-epoch",
+  root: "x-hexmesh-root",
+  dataHash: "x-hexmesh-data-hash",
+} as const;

@@ -11,6 +11,23 @@ export const BYTES32 = hex(32);
 const lowerHex = { type: "string", pattern: "^0x[0-9a-f]*$" } as const;
 const decimal = { type: "string", pattern: "^[0-9]+$" } as const;
 
+/** What an EpochRoot commits to, as every epoch answer carries it. */
+const EPOCH_ROOT_PROPERTIES = {
+  epoch: decimal,
+  root: lowerHex,
+  totalCumulative: decimal,
+  dataHash: lowerHex,
+} as const;
+
+/** An epoch's verdicts counted: reports, valid, beacons, witnesses, rejections by reason code. */
+const VERDICT_COUNTS = {
+  reports: { type: "integer" },
+  valid: { type: "integer" },
+  beacons: { type: "integer" },
+  witnesses: { type: "integer" },
+  rejected: { type: "object", additionalProperties: { type: "integer" } },
+} as const;
+
 export const ERROR = {
   type: "object",
   additionalProperties: false,
@@ -92,13 +109,24 @@ export const OWNER_PARAMS = {
   properties: { address: ADDRESS },
 } as const;
 
+export const OWNER_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  properties: { epoch: { type: "string", pattern: "^[0-9]{1,19}$" } },
+} as const;
+
 export const OWNER_RESPONSE = {
   type: "object",
   additionalProperties: false,
-  required: ["owner", "epoch", "root", "cumulative", "claimed", "claimable", "proof"],
+  required: ["owner", "epoch", "root", "status", "cumulative", "claimed", "claimable", "proof"],
   properties: {
     owner: lowerHex,
     epoch: decimal,
+    /**
+     * The root's state on chain: live (claimable now), pending (inside its challenge window: not
+     * claimable until it goes live), unposted (computed, not on chain), superseded (an older live root).
+     */
+    status: { enum: ["live", "pending", "unposted", "superseded"] },
     root: lowerHex,
     cumulative: decimal,
     claimed: decimal,
@@ -116,12 +144,18 @@ export const EPOCH_PARAMS = {
 export const EPOCH_RESPONSE = {
   type: "object",
   additionalProperties: false,
-  required: ["epoch", "root", "totalCumulative", "dataHash", "snapshotBlock", "summary", "post"],
+  required: [
+    "epoch",
+    "root",
+    "totalCumulative",
+    "dataHash",
+    "snapshotBlock",
+    "summary",
+    "post",
+    "postAttempts",
+  ],
   properties: {
-    epoch: decimal,
-    root: lowerHex,
-    totalCumulative: decimal,
-    dataHash: lowerHex,
+    ...EPOCH_ROOT_PROPERTIES,
     snapshotBlock: { type: "integer" },
     computedAt: { type: "integer" },
     summary: {
@@ -129,11 +163,7 @@ export const EPOCH_RESPONSE = {
       additionalProperties: false,
       required: ["reports", "valid", "beacons", "witnesses", "rejected", "devices", "owners", "pool"],
       properties: {
-        reports: { type: "integer" },
-        valid: { type: "integer" },
-        beacons: { type: "integer" },
-        witnesses: { type: "integer" },
-        rejected: { type: "object", additionalProperties: { type: "integer" } },
+        ...VERDICT_COUNTS,
         devices: { type: "integer" },
         owners: { type: "integer" },
         pool: decimal,
@@ -155,6 +185,24 @@ export const EPOCH_RESPONSE = {
           },
         },
       ],
+    },
+    /** Every post attempt, oldest first; `post` is the one that landed once one did. */
+    postAttempts: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["seq", "outcome", "txHash", "block", "gasUsed", "detail", "attemptedAt"],
+        properties: {
+          seq: { type: "integer" },
+          outcome: { enum: ["posted", "skipped", "failed"] },
+          txHash: { type: ["string", "null"] },
+          block: { type: ["integer", "null"] },
+          gasUsed: { anyOf: [decimal, { type: "null" }] },
+          detail: { type: ["string", "null"] },
+          attemptedAt: { type: "integer" },
+        },
+      },
     },
   },
 } as const;
@@ -269,5 +317,90 @@ export const HEALTH_RESPONSE = {
   properties: {
     status: { type: "string" },
     checks: { type: "object", additionalProperties: { type: "string" } },
+  },
+} as const;
+
+/** GET /v1/epochs/:epoch/results: everything the epoch's root and dataHash commit to. */
+export const RESULTS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "epoch",
+    "root",
+    "dataHash",
+    "totalCumulative",
+    "encodingBytes",
+    "kind",
+    "chainId",
+    "registry",
+    "epochStart",
+    "epochEnd",
+    "pool",
+    "pools",
+    "distributed",
+    "dust",
+    "verdicts",
+    "metricNames",
+    "owners",
+    "devices",
+  ],
+  properties: {
+    ...EPOCH_ROOT_PROPERTIES,
+    /** Length of the canonical encoding (GET /v1/epochs/:epoch/encoding), whose keccak256 is dataHash. */
+    encodingBytes: { type: "integer" },
+    kind: { type: "string" },
+    chainId: decimal,
+    registry: lowerHex,
+    epochStart: { type: "integer", description: "Unix ms" },
+    epochEnd: { type: "integer", description: "Unix ms" },
+    pool: decimal,
+    pools: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["name", "bps", "amount"],
+        properties: { name: { type: "string" }, bps: { type: "integer" }, amount: decimal },
+      },
+    },
+    distributed: decimal,
+    dust: decimal,
+    verdicts: {
+      type: "object",
+      additionalProperties: false,
+      required: ["reports", "valid", "beacons", "witnesses", "rejected"],
+      properties: {
+        ...VERDICT_COUNTS,
+      },
+    },
+    /** Names of each device's `metrics` (coverage: beaconUnits, witnessUnits, scale; 18 decimals). */
+    metricNames: { type: "array", items: { type: "string" } },
+    /** By ascending address: the Merkle leaves (owner, cumulative) and each leaf's tree index. */
+    owners: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["owner", "leafIndex", "amount", "cumulative"],
+        properties: { owner: lowerHex, leafIndex: { type: "integer" }, amount: decimal, cumulative: decimal },
+      },
+    },
+    /** By ascending id: metrics, a weight per pool, and the reward. */
+    devices: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["id", "owner", "bonded", "metrics", "weights", "reward"],
+        properties: {
+          id: lowerHex,
+          owner: lowerHex,
+          bonded: { type: "boolean" },
+          metrics: { type: "array", items: decimal },
+          weights: { type: "array", items: decimal },
+          reward: decimal,
+        },
+      },
+    },
   },
 } as const;

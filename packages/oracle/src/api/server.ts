@@ -1,7 +1,7 @@
 /**
  * The oracle's HTTP API (fastify): the app and what every route shares (validators, the error and
  * not-found answers, the rate limiter); the routes themselves are one plugin per group in
- * ./plugins (reports, entropy, owners, epochs, devices, inputs, health), each registering the
+ * ./plugins (reports, entropy, owners, epochs, results, devices, inputs, health), each registering the
  * paths of the route table (./routes.ts). Every body, parameter, query and response has a JSON
  * schema (./schemas.ts); bad input gets a 4xx with a message saying what is wrong. A report is
  * acknowledged (200 accepted/duplicate) only after the store committed it (see service/ingest.ts).
@@ -15,6 +15,7 @@ import type { ChainReader } from "../service/chain.js";
 import type { ClaimProofs } from "../service/claims.js";
 import type { EntropyService } from "../service/entropy.js";
 import type { Ingestor } from "../service/ingest.js";
+import type { ResultSets } from "../service/results.js";
 import type { OracleStore, StoredSignature } from "../store/types.js";
 import { deviceRoutes } from "./plugins/devices.js";
 import { entropyRoutes } from "./plugins/entropy.js";
@@ -23,6 +24,7 @@ import { healthRoutes } from "./plugins/health.js";
 import { inputRoutes } from "./plugins/inputs.js";
 import { ownerRoutes } from "./plugins/owners.js";
 import { reportRoutes } from "./plugins/reports.js";
+import { resultRoutes } from "./plugins/results.js";
 import { HttpError } from "./plugins/shared.js";
 
 /** Request-shape limits of the API (the report budgets are the Ingestor's: IngestLimits). */
@@ -41,6 +43,8 @@ export interface ApiDeps {
   readonly entropy?: EntropyService;
   readonly chain?: ChainReader;
   readonly claims?: ClaimProofs;
+  /** Published result sets (absent: the results and encoding routes answer 503). */
+  readonly results?: ResultSets;
   /** This oracle's signature of an epoch, if it signed it. */
   readonly ownSignature?: (epoch: bigint) => Promise<StoredSignature | null>;
 }
@@ -189,6 +193,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     entropyRoutes,
     ownerRoutes,
     epochRoutes,
+    resultRoutes,
     deviceRoutes,
     inputRoutes,
     healthRoutes,

@@ -8,6 +8,7 @@
  *   aggregate <epoch>     collect the peers' signatures of the same root
  *   post <epoch>          aggregate, then post with k signatures (once; retries are safe)
  *   status [epoch]        store counts, epochs, post status, chain state
+ *   watch                 check every posted root against the oracles' result sets; veto a bad one
  *   migrate, check-config
  *
  * Configuration: --config FILE plus environment (see service/config.ts); logs are pino JSON on
@@ -21,6 +22,7 @@ import type { EpochService } from "../service/epochs.js";
 import type { Progress } from "../service/inputs.js";
 import { collectAndPost, epochServiceFor, makeLogger, startService } from "../service/service.js";
 import { openStore } from "../store/index.js";
+import type { ReverifyOptions } from "../watch/reverify.js";
 
 // The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
 // chain, `status` and `migrate` start fast.
@@ -36,6 +38,101 @@ const progress: Progress = (step, done, total) => {
 function epochArg(v: string): bigint {
   if (!/^[0-9]{1,19}$/.test(v)) throw new InvalidArgumentError("an epoch is a non-negative integer");
   return BigInt(v);
+}
+
+function intArg(v: string): number {
+  if (!/^[0-9]{1,15}$/.test(v)) throw new InvalidArgumentError("expected a non-negative integer");
+  return Number(v);
+}
+
+interface WatchOptions {
+  readonly rpc: string;
+  readonly distributor: string;
+  readonly oracle: string[];
+  readonly fromBlock: number;
+  readonly once?: boolean;
+  readonly interval: number;
+  readonly hook?: string;
+  readonly evidenceDir: string;
+  readonly reverify?: boolean;
+  readonly vetoUnverified?: boolean;
+  readonly registry?: string;
+  readonly vault?: string;
+  readonly controller?: string;
+  readonly inputsFrom?: string;
+}
+
+/**
+ * `watch`: exit code 0 when every root checked was confirmed (with --once), 1 when one was not
+ * (after vetoing it, with the guardian's key); with a hook, a running watcher keeps going.
+ */
+async function watch(o: WatchOptions): Promise<number> {
+  const [{ JsonRpcProvider, Wallet, getAddress }, { RootWatcher }, pino] = await Promise.all([
+    import("ethers"),
+    import("../watch/watcher.js"),
+    import("pino"),
+  ]);
+  try {
+    getAddress(o.distributor);
+  } catch {
+    throw new ConfigError(`--distributor ${o.distributor} is not an address`);
+  }
+  let reverify: ReverifyOptions | undefined;
+  if (o.reverify) {
+    const need = (name: "registry" | "vault" | "controller") => {
+      const v = o[name];
+      if (v === undefined) throw new ConfigError(`--reverify needs --${name}`);
+      try {
+        return getAddress(v);
+      } catch {
+        throw new ConfigError(`--${name} ${v} is not an address`);
+      }
+    };
+    reverify = {
+      rpcUrl: o.rpc,
+      addresses: {
+        registry: need("registry"),
+        vault: need("vault"),
+        controller: need("controller"),
+        distributor: o.distributor,
+      },
+      fromBlock: o.fromBlock,
+      inputsFrom: o.inputsFrom ?? o.oracle[0]!,
+    };
+  }
+  const key = process.env.HEXMESH_GUARDIAN_KEY;
+  if (key !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(key))
+    throw new ConfigError("HEXMESH_GUARDIAN_KEY must be a 0x-prefixed 32-byte private key");
+  const logger = pino.pino({ level: "info" });
+  const provider = new JsonRpcProvider(o.rpc, undefined, { staticNetwork: false, polling: true });
+  const guardian = key === undefined ? undefined : new Wallet(key, provider);
+  const watcher = new RootWatcher({
+    provider,
+    distributor: o.distributor,
+    oracles: o.oracle,
+    fromBlock: o.fromBlock,
+    ...(guardian !== undefined ? { guardian } : {}),
+    ...(o.hook !== undefined ? { hook: o.hook } : {}),
+    evidenceDir: o.evidenceDir,
+    ...(reverify !== undefined ? { reverify } : {}),
+    ...(o.vetoUnverified === true ? { vetoUnverified: true } : {}),
+    log: (msg, fields) => logger.info(fields ?? {}, msg),
+  });
+  logger.info(
+    { distributor: o.distributor, oracles: o.oracle, guardian: guardian?.address ?? null },
+    "watching posted roots",
+  );
+  try {
+    for (;;) {
+      const checks = await watcher.poll();
+      const bad = checks.filter((c) => c.outcome !== "confirmed");
+      if (o.once) return bad.length === 0 ? 0 : 1;
+      if (bad.length > 0 && o.hook === undefined) return 1;
+      await new Promise((r) => setTimeout(r, o.interval * 1000));
+    }
+  } finally {
+    provider.destroy();
+  }
 }
 
 function config(cmd: Command): ServiceConfig {
@@ -152,6 +249,7 @@ export function program(): Command {
             (await store.listEpochs(10)).map(async (e) => ({
               ...e,
               post: await store.getPostStatus(e.epoch),
+              postAttempts: await store.postAttempts(e.epoch),
             })),
           ),
         };
@@ -199,6 +297,36 @@ export function program(): Command {
         await store.close();
       }
     });
+
+  p.command("watch")
+    .description(
+      "follow RootPosted and check each pending root against the oracles' published result sets; " +
+        "report (evidence file, log, hook) any root they do not confirm, and veto it with HEXMESH_GUARDIAN_KEY",
+    )
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain")
+    .requiredOption("--distributor <address>", "the RewardsDistributor to watch")
+    .requiredOption("--oracle <url...>", "oracle API base URLs whose result sets are checked (one or more)")
+    .option("--from-block <n>", "first block to scan for RootPosted (the deployment's)", intArg, 0)
+    .option("--once", "check the roots posted so far that are still pending, then exit")
+    .option("--interval <seconds>", "seconds between polls", intArg, 12)
+    .option("--hook <command>", "shell command run for every root not confirmed (HEXMESH_WATCH_* variables)")
+    .option("--evidence-dir <dir>", "where evidence files are written", "hexmesh-watch-evidence")
+    .option(
+      "--veto-unverified",
+      "with HEXMESH_GUARDIAN_KEY, also veto a root no oracle publishes a result set for",
+    )
+    .option(
+      "--reverify",
+      "also recompute each pending epoch from its inputs (needs --registry, --vault, --controller)",
+    )
+    .option("--registry <address>", "DeviceRegistry (for --reverify)")
+    .option("--vault <address>", "StakingVault (for --reverify)")
+    .option("--controller <address>", "EmissionsController (for --reverify)")
+    .option(
+      "--inputs-from <url>",
+      "oracle whose inputs are pulled for --reverify (default: the first --oracle)",
+    )
+    .action(async (o: WatchOptions) => process.exit(await watch(o)));
 
   p.command("migrate")
     .description("apply pending schema migrations and print the version")

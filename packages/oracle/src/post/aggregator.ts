@@ -29,7 +29,13 @@ export class RootConflictError extends Error {
 }
 
 export type PostOutcome =
-  | { readonly status: "posted"; readonly txHash: string; readonly gasUsed: bigint; readonly readyAt: bigint }
+  | {
+      readonly status: "posted";
+      readonly txHash: string;
+      readonly block: number;
+      readonly gasUsed: bigint;
+      readonly readyAt: bigint;
+    }
   | { readonly status: "skipped"; readonly state: Exclude<RootState["state"], "open"> };
 
 export interface PostRequest {
@@ -153,7 +159,13 @@ export class EpochRootAggregator {
       const receipt = await tx.wait();
       if (receipt === null || receipt.status !== 1) throw new Error(`postRoot ${tx.hash} failed`);
       const after = await this.distributor.pendingRoot();
-      return { status: "posted", txHash: tx.hash, gasUsed: receipt.gasUsed, readyAt: after[3] };
+      return {
+        status: "posted",
+        txHash: tx.hash,
+        block: receipt.blockNumber,
+        gasUsed: receipt.gasUsed,
+        readyAt: after[3],
+      };
     }, this.retry);
   }
 }

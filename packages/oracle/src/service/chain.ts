@@ -24,6 +24,8 @@ export interface ChainReader {
   latestBlockHash(): Promise<Hex>;
   /** The live root's epoch and root, or null before the first root is live. */
   liveRoot(): Promise<{ epoch: bigint; root: Hex } | null>;
+  /** The pending root's epoch, root and readyAt (Unix s), or null when none is pending. */
+  pendingRoot(): Promise<{ epoch: bigint; root: Hex; readyAt: bigint } | null>;
   claimed(owner: string): Promise<bigint>;
 }
 
@@ -56,6 +58,10 @@ export function connectChain(rpcUrl: string, addresses: SuiteAddresses): Chain {
     async liveRoot() {
       const [epoch, root] = await withRetry(() => contracts.distributor.liveRoot());
       return BigInt(root) === 0n ? null : { epoch, root: root.toLowerCase() as Hex };
+    },
+    async pendingRoot() {
+      const [epoch, root, , readyAt] = await withRetry(() => contracts.distributor.pendingRoot());
+      return readyAt === 0n ? null : { epoch, root: root.toLowerCase() as Hex, readyAt };
     },
     claimed: (owner) => withRetry(() => contracts.distributor.claimed(owner)),
     close: () => provider.destroy(),

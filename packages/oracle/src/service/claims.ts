@@ -8,16 +8,21 @@ import { OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 import type { OracleStore } from "../store/types.js";
 import type { ChainReader } from "./chain.js";
 
+/** A root's state on chain, as the owner route reports it. */
+export type RootStatus = "live" | "pending" | "unposted" | "superseded";
+
 export interface OwnerClaim {
   readonly owner: Hex;
-  /** Epoch of the live root. */
+  /** Epoch of the root (the live one unless asked for another). */
   readonly epoch: bigint;
   readonly root: Hex;
+  /** live: claimable now; pending: inside its challenge window, claimable once it goes live. */
+  readonly status: RootStatus;
   /** Lifetime amount in the live root: the Merkle leaf, what `claim` takes. */
   readonly cumulative: bigint;
   /** Already claimed on chain. */
   readonly claimed: bigint;
-  /** cumulative - claimed (never negative). */
+  /** cumulative - claimed for the live root (never negative); 0 for any other root. */
   readonly claimable: bigint;
   readonly proof: readonly Hex[];
 }
@@ -36,7 +41,7 @@ export class ClaimProofError extends Error {
 }
 
 export class ClaimProofs {
-  /** The live epoch's tree: rebuilt only when the live root moves on. */
+  /** The last epoch's tree: rebuilt only when another epoch is asked for. */
   private cached: { readonly epoch: bigint; readonly tree: OwnerMerkleTree } | undefined;
 
   constructor(
@@ -44,21 +49,53 @@ export class ClaimProofs {
     private readonly chain: ChainReader,
   ) {}
 
-  async forOwner(address: string): Promise<OwnerClaim> {
+  /**
+   * The owner's leaf and proof in the live root, or in this oracle's root of `epoch` (a pending root
+   * too: status "pending"). A root on chain for that epoch other than this oracle's is a 409.
+   */
+  async forOwner(address: string, epoch?: bigint): Promise<OwnerClaim> {
     const owner = address.toLowerCase() as Hex;
     const live = await this.chain.liveRoot();
-    if (live === null) throw new ClaimProofError(404, "no root is live yet", "no_live_root");
-    const result = await this.store.getEpochResult(live.epoch);
+    let status: RootStatus;
+    let target: bigint;
+    if (epoch === undefined) {
+      if (live === null) {
+        const pending = await this.chain.pendingRoot();
+        throw new ClaimProofError(
+          404,
+          pending === null
+            ? "no root is live yet"
+            : `no root is live yet; epoch ${pending.epoch} is pending (ask with ?epoch=${pending.epoch})`,
+          "no_live_root",
+        );
+      }
+      target = live.epoch;
+      status = "live";
+    } else {
+      target = epoch;
+      const pending = await this.chain.pendingRoot();
+      status =
+        live?.epoch === epoch
+          ? "live"
+          : pending?.epoch === epoch
+            ? "pending"
+            : live !== null && epoch < live.epoch
+              ? "superseded"
+              : "unposted";
+    }
+    const result = await this.store.getEpochResult(target);
     if (result === null)
       throw new ClaimProofError(
-        503,
-        `this oracle has no result for the live epoch ${live.epoch}`,
+        epoch === undefined ? 503 : 404,
+        `this oracle has no result for ${epoch === undefined ? "the live " : ""}epoch ${target}`,
         "no_result",
       );
-    if (result.root !== live.root) {
+    const onChain =
+      status === "live" ? live!.root : status === "pending" ? (await this.chain.pendingRoot())!.root : null;
+    if (onChain !== null && result.root !== onChain) {
       throw new ClaimProofError(
         409,
-        `the live root of epoch ${live.epoch} is ${live.root}, this oracle computed ${result.root}`,
+        `the ${status} root of epoch ${target} is ${onChain}, this oracle computed ${result.root}`,
         "root_mismatch",
       );
     }
@@ -66,21 +103,22 @@ export class ClaimProofs {
     if (leaf === undefined)
       throw new ClaimProofError(
         404,
-        `owner ${owner} has no amount in the live root (epoch ${live.epoch})`,
+        `owner ${owner} has no amount in the ${status} root (epoch ${target})`,
         "no_leaf",
       );
-    if (this.cached?.epoch !== live.epoch) {
+    if (this.cached?.epoch !== target) {
       const leaves = result.owners.map((o) => ({ owner: o.owner, amount: o.cumulative }));
-      this.cached = { epoch: live.epoch, tree: OwnerMerkleTree.build(leaves) };
+      this.cached = { epoch: target, tree: OwnerMerkleTree.build(leaves) };
     }
     const claimed = await this.chain.claimed(owner);
     return {
       owner,
-      epoch: live.epoch,
-      root: live.root,
+      epoch: target,
+      root: result.root,
+      status,
       cumulative: leaf.cumulative,
       claimed,
-      claimable: leaf.cumulative > claimed ? leaf.cumulative - claimed : 0n,
+      claimable: status === "live" && leaf.cumulative > claimed ? leaf.cumulative - claimed : 0n,
       proof: this.cached.tree.proof(owner),
     };
   }

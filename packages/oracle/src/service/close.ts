@@ -44,14 +44,14 @@ export function closeReadRange(times: EpochTimes, witnessWindowMs: number): { fr
 }
 
 /**
- * Steps 1 and 2: refuses before `cutoff + graceMs` (on `now`), records the close, and returns the
- * reports this epoch owns. Re-running it after a crash returns the same reports.
+ * Steps 1 and 2: refuses before `cutoff + graceMs` (on `now`) and records the close. From then on
+ * the close's read range (`ownedReports`) cannot change. Idempotent.
  */
 export async function beginEpochClose(
   store: OracleStore,
   times: EpochTimes,
   options: { readonly now: number; readonly graceMs: number; readonly witnessWindowMs: number },
-): Promise<{ readonly close: EpochClose; readonly reports: StoredReport[] }> {
+): Promise<EpochClose> {
   const w = options.witnessWindowMs;
   const cutoff = closeCutoff(times, w);
   const earliest = cutoff + options.graceMs;
@@ -60,10 +60,17 @@ export async function beginEpochClose(
       `epoch ${times.epoch} cannot be closed before ${new Date(earliest).toISOString()} (its end ${new Date(times.end).toISOString()} + ${2 * w} ms of witness windows + ${options.graceMs} ms of grace); the oracle's clock reads ${new Date(options.now).toISOString()}`,
     );
   }
-  const close = await store.beginClose({ epoch: times.epoch, cutoff, startedAt: options.now });
-  const range = closeReadRange(times, w);
-  const rows = await store.reportsReceivedBetween(range.from, range.to);
-  return { close, reports: ownedBy(rows, times, w) };
+  return store.beginClose({ epoch: times.epoch, cutoff, startedAt: options.now });
+}
+
+/** Step 3: the stored reports the epoch owns (read after beginEpochClose, they no longer change). */
+export async function ownedReports(
+  store: OracleStore,
+  times: EpochTimes,
+  witnessWindowMs: number,
+): Promise<StoredReport[]> {
+  const range = closeReadRange(times, witnessWindowMs);
+  return ownedBy(await store.reportsReceivedBetween(range.from, range.to), times, witnessWindowMs);
 }
 
 const epochSide = (t: number, times: EpochTimes): -1 | 0 | 1 =>

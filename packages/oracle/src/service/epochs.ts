@@ -9,7 +9,7 @@
  */
 import type { Wallet } from "ethers";
 
-import { ENTROPY_VALIDITY_MS, type Hex } from "@hexmesh/protocol";
+import type { Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
 import { epochWindow, indexEpoch, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
@@ -17,10 +17,11 @@ import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post
 import { OracleKey, type OracleSignature } from "../post/sign.js";
 import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
 import type { RetryOptions } from "../util/retry.js";
-import { runCoverageEpoch, type CoverageOptions } from "../verify/coverage.js";
+import type { CoverageOptions } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
-import { beginEpochClose, closeCutoff, closeReadRange, type EpochTimes } from "./close.js";
+import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
+import { inputRangeOf, runStoredEpoch } from "./results.js";
 
 export interface EpochServiceOptions {
   readonly fromBlock: number;
@@ -29,7 +30,10 @@ export interface EpochServiceOptions {
   readonly coverage?: CoverageOptions;
   readonly retry?: RetryOptions;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
-  /** The clock (Unix ms) that decides whether an epoch may be closed. Default: the host clock. */
+  /**
+   * The clock (Unix ms) that decides whether an epoch may be closed. Default: the later of the host
+   * clock and the chain's latest block time.
+   */
   readonly now?: () => number | Promise<number>;
   /** How long after an epoch's cutoff (end + 2 witness windows) close refuses to run. Default 60,000 ms. */
   readonly closeGraceMs?: number;
@@ -68,6 +72,12 @@ export class EpochService {
     };
   }
 
+  /** The default clock: the later of the host clock and the chain's latest block time. */
+  private async clockNow(): Promise<number> {
+    const block = await this.contracts.controller.runner?.provider?.getBlock("latest");
+    return Math.max(Date.now(), (block?.timestamp ?? 0) * 1000);
+  }
+
   private async times(epoch: bigint): Promise<EpochTimes> {
     const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
     return { epoch, start: Number(w.start) * 1000, end: Number(w.end) * 1000 };
@@ -76,12 +86,7 @@ export class EpochService {
   /** The time range of reports and entropy an epoch reads. */
   async inputRange(epoch: bigint): Promise<InputRange> {
     const times = await this.times(epoch);
-    const reports = closeReadRange(times, SLACK_MS);
-    return {
-      ...reports,
-      entropyFrom: Math.floor((times.start - SLACK_MS - ENTROPY_VALIDITY_MS) / 1000),
-      entropyTo: Math.ceil((times.end + SLACK_MS) / 1000),
-    };
+    return inputRangeOf(times.start, times.end);
   }
 
   /**
@@ -94,7 +99,7 @@ export class EpochService {
     if (stored !== null) return stored;
     const times = await this.times(epoch);
     const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
-    const now = await (this.options.now ?? Date.now)();
+    const now = await (this.options.now ?? (() => this.clockNow()))();
     if (now < closeCutoff(times, SLACK_MS) + graceMs) {
       // Before the chain is read: the same refusal beginEpochClose gives, without the RPC round trips.
       await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
@@ -108,11 +113,9 @@ export class EpochService {
     });
     await this.store.putChainIndex(index);
     progress("index", 1, 1);
-    const range = await this.inputRange(epoch);
-    const { reports } = await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
-    const entropy = await this.store.entropyBetween(range.entropyFrom, range.entropyTo);
-    progress("load", reports.length, reports.length);
-    const result = await runCoverageEpoch(index, { reports, entropy }, this.options.coverage ?? {});
+    await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
+    const { result, reports } = await runStoredEpoch(this.store, index, this.options.coverage);
+    progress("load", reports, reports);
     const verdicts = result.work.verdicts;
     progress("verify", verdicts.length, verdicts.length);
     const rejected: Record<string, number> = {};
@@ -247,32 +250,59 @@ export class EpochService {
     );
   }
 
-  /** Posts `epoch` with the stored signatures through `poster`'s account; at most once on chain. */
+  /**
+   * Posts `epoch` with the stored signatures through `poster`'s account; at most once on chain.
+   * Every attempt is recorded (transaction, block, gas, outcome); the post status keeps the post
+   * that landed, whatever later attempts find.
+   */
   async post(epoch: bigint, poster: ChainContracts): Promise<PostOutcome> {
     const req = await this.request(epoch, poster.distributor);
     const sigs = await this.usable(epoch, req);
-    const now = Date.now();
-    await this.store.setPostStatus({ epoch, status: "pending", txHash: null, detail: null, updatedAt: now });
+    await this.store.setPostStatus({
+      epoch,
+      status: "pending",
+      txHash: null,
+      detail: null,
+      updatedAt: Date.now(),
+    });
+    let outcome: PostOutcome;
     try {
-      const outcome = await new EpochRootAggregator(poster.distributor, this.options.retry).post(req, sigs);
-      await this.store.setPostStatus({
-        epoch,
-        status: outcome.status,
-        txHash: outcome.status === "posted" ? outcome.txHash : null,
-        detail: outcome.status === "skipped" ? `already ${outcome.state}` : `gas ${outcome.gasUsed}`,
-        updatedAt: Date.now(),
-      });
-      return outcome;
+      outcome = await new EpochRootAggregator(poster.distributor, this.options.retry).post(req, sigs);
     } catch (e) {
-      await this.store.setPostStatus({
+      const detail = e instanceof Error ? e.message : String(e);
+      const at = Date.now();
+      await this.store.recordPostAttempt({
         epoch,
-        status: "failed",
+        outcome: "failed",
         txHash: null,
-        detail: e instanceof Error ? e.message : String(e),
-        updatedAt: Date.now(),
+        block: null,
+        gasUsed: null,
+        detail,
+        attemptedAt: at,
       });
+      await this.store.setPostStatus({ epoch, status: "failed", txHash: null, detail, updatedAt: at });
       throw e;
     }
+    const at = Date.now();
+    const posted = outcome.status === "posted" ? outcome : null;
+    const detail = outcome.status === "posted" ? `gas ${outcome.gasUsed}` : `already ${outcome.state}`;
+    await this.store.recordPostAttempt({
+      epoch,
+      outcome: outcome.status,
+      txHash: posted?.txHash ?? null,
+      block: posted?.block ?? null,
+      gasUsed: posted?.gasUsed ?? null,
+      detail,
+      attemptedAt: at,
+    });
+    await this.store.setPostStatus({
+      epoch,
+      status: outcome.status,
+      txHash: posted?.txHash ?? null,
+      detail,
+      updatedAt: at,
+    });
+    return outcome;
   }
 
   /** Copies an epoch's inputs from an ingest peer (GET /v1/inputs), keeping its receive times. */

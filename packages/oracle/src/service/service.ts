@@ -25,6 +25,7 @@ import type { EpochService } from "./epochs.js";
 import { Ingestor } from "./ingest.js";
 import type { Progress } from "./inputs.js";
 import { keysFromChain, keysFromFile } from "./keys.js";
+import { ResultSets } from "./results.js";
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -141,6 +142,7 @@ export async function startService(
       ? await epochServiceFor(config, store, chain, logger)
       : undefined;
   const claims = chain === undefined ? undefined : new ClaimProofs(store, chain);
+  const results = new ResultSets(store);
   const app = await buildApi({
     store,
     ingestor,
@@ -149,6 +151,7 @@ export async function startService(
     ...(entropy !== undefined ? { entropy } : {}),
     ...(chain !== undefined ? { chain } : {}),
     ...(claims !== undefined ? { claims } : {}),
+    results,
     ...(epochs !== undefined ? { ownSignature: (e: bigint) => epochs.ownSignature(e) } : {}),
   });
   entropy?.start((e) => logger.warn({ err: e }, "entropy publication failed"));

@@ -77,6 +77,25 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
+    // The posts row keeps the post that landed (a later "skipped" or "failed" never replaces it);
+    // every attempt, landed or not, is a row of its own.
+    name: "post attempts",
+    statements: [
+      `CREATE TABLE post_attempts (
+        epoch BIGINT NOT NULL,
+        seq INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        tx_hash TEXT,
+        block BIGINT,
+        gas_used TEXT,
+        detail TEXT,
+        attempted_at BIGINT NOT NULL,
+        PRIMARY KEY (epoch, seq)
+      )`,
+    ],
+  },
+  {
+    version: 3,
     name: "epoch closes: the cutoff below which reports are no longer stored",
     statements: [
       `CREATE TABLE epoch_closes (
@@ -91,7 +110,7 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    version: 3,
+    version: 4,
     name: "reports by device and receive time (ingest's per-window cap after a restart)",
     statements: [`CREATE INDEX reports_by_device ON reports (device, received_at)`],
   },

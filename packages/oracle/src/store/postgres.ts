@@ -17,12 +17,16 @@ import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
   closeFromRow,
   entropyFromRow,
+  POST_ATTEMPT_COLUMNS,
+  postAttemptFromRow,
+  postAttemptValues,
   postFromRow,
   reportFromRow,
   RESULT_COLUMNS,
   resultFromRow,
   resultToRow,
   signatureFromRow,
+  UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
   verdictFromRow,
   verdictToRow,
@@ -32,6 +36,7 @@ import {
   type EpochClose,
   type InsertedReport,
   type OracleStore,
+  type PostAttempt,
   type PostStatus,
   type ReportInput,
   type StoreCounts,
@@ -367,7 +372,7 @@ export class PostgresStore implements OracleStore {
 
   async setPostStatus(p: PostStatus): Promise<void> {
     await this.pool.query(
-      "INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at",
+      `INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at ${UPSERT_POST_WHERE}`,
       [p.epoch.toString(), p.status, p.txHash, p.detail, p.updatedAt],
     );
   }
@@ -378,6 +383,30 @@ export class PostgresStore implements OracleStore {
       [epoch.toString()],
     );
     return r === undefined ? null : postFromRow(r);
+  }
+
+  async recordPostAttempt(a: Omit<PostAttempt, "seq">): Promise<PostAttempt> {
+    // seq is the next one of the epoch in the same statement; two writers racing for the same
+    // seq make one of them fail on the primary key, and it retries.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await this.one(
+          `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}) SELECT $1::BIGINT, COALESCE(MAX(seq), 0) + 1, $2::TEXT, $3::TEXT, $4::BIGINT, $5::TEXT, $6::TEXT, $7::BIGINT FROM post_attempts WHERE epoch = $1 RETURNING seq`,
+          [a.epoch.toString(), ...postAttemptValues(a)],
+        );
+        return { ...a, seq: Number(r!.seq) };
+      } catch (e) {
+        if ((e as { code?: string }).code !== "23505" || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  async postAttempts(epoch: bigint): Promise<PostAttempt[]> {
+    const rows = await this.all(
+      `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE epoch = $1 ORDER BY seq`,
+      [epoch.toString()],
+    );
+    return rows.map(postAttemptFromRow);
   }
 
   async counts(): Promise<StoreCounts> {

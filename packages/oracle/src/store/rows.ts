@@ -5,6 +5,7 @@ import { fromJson, toJson } from "./json.js";
 import type {
   EpochClose,
   OwnerAmount,
+  PostAttempt,
   PostStatus,
   StoredEpochResult,
   StoredReport,
@@ -109,6 +110,36 @@ export function postFromRow(r: Row): PostStatus {
     updatedAt: num(r.updated_at),
   };
 }
+
+export function postAttemptFromRow(r: Row): PostAttempt {
+  return {
+    epoch: big(r.epoch),
+    seq: num(r.seq),
+    outcome: str(r.outcome) as PostAttempt["outcome"],
+    txHash: optStr(r.tx_hash),
+    block: r.block === null || r.block === undefined ? null : num(r.block),
+    gasUsed: r.gas_used === null || r.gas_used === undefined ? null : big(r.gas_used),
+    detail: optStr(r.detail),
+    attemptedAt: num(r.attempted_at),
+  };
+}
+
+/** An attempt's columns after (epoch, seq): outcome, tx_hash, block, gas_used, detail, attempted_at. */
+export function postAttemptValues(a: Omit<PostAttempt, "seq" | "epoch">): (string | number | null)[] {
+  return [
+    a.outcome,
+    a.txHash,
+    a.block,
+    a.gasUsed === null ? null : a.gasUsed.toString(),
+    a.detail,
+    a.attemptedAt,
+  ];
+}
+
+/** Only another landed post replaces a landed post (SQLite and PostgreSQL share the syntax). */
+export const UPSERT_POST_WHERE = "WHERE posts.status <> 'posted' OR excluded.status = 'posted'";
+export const POST_ATTEMPT_COLUMNS =
+  "epoch, seq, outcome, tx_hash, block, gas_used, detail, attempted_at" as const;
 
 export const VERDICT_COLUMNS =
   "epoch, seq, id, device, kind, received_at, reason, detail, selected, units" as const;

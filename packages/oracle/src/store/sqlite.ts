@@ -18,12 +18,16 @@ import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
   closeFromRow,
   entropyFromRow,
+  POST_ATTEMPT_COLUMNS,
+  postAttemptFromRow,
+  postAttemptValues,
   postFromRow,
   reportFromRow,
   RESULT_COLUMNS,
   resultFromRow,
   resultToRow,
   signatureFromRow,
+  UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
   verdictFromRow,
   verdictToRow,
@@ -33,6 +37,7 @@ import {
   type EpochClose,
   type InsertedReport,
   type OracleStore,
+  type PostAttempt,
   type PostStatus,
   type ReportInput,
   type StoreCounts,
@@ -338,7 +343,7 @@ export class SqliteStore implements OracleStore {
 
   async setPostStatus(p: PostStatus): Promise<void> {
     this.run(
-      "INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at",
+      `INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at ${UPSERT_POST_WHERE}`,
       p.epoch.toString(),
       p.status,
       p.txHash,
@@ -353,6 +358,29 @@ export class SqliteStore implements OracleStore {
       epoch.toString(),
     );
     return r === undefined ? null : postFromRow(r);
+  }
+
+  async recordPostAttempt(a: Omit<PostAttempt, "seq">): Promise<PostAttempt> {
+    return this.tx(() => {
+      const seq =
+        Number(
+          this.get("SELECT MAX(seq) AS n FROM post_attempts WHERE epoch = ?", a.epoch.toString())?.n ?? 0,
+        ) + 1;
+      this.run(
+        `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        a.epoch.toString(),
+        seq,
+        ...postAttemptValues(a),
+      );
+      return { ...a, seq };
+    });
+  }
+
+  async postAttempts(epoch: bigint): Promise<PostAttempt[]> {
+    return this.all(
+      `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE epoch = ? ORDER BY seq`,
+      epoch.toString(),
+    ).map(postAttemptFromRow);
   }
 
   async counts(): Promise<StoreCounts> {

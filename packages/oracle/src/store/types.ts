@@ -126,6 +126,23 @@ export interface PostStatus {
   readonly updatedAt: number;
 }
 
+/** One post attempt, as it ended: what `post` sent (or found) and what became of it. */
+export interface PostAttempt {
+  readonly epoch: bigint;
+  /** 1, 2, ... per epoch, in the order the attempts were recorded (assigned by the store). */
+  readonly seq: number;
+  readonly outcome: Exclude<PostState, "pending">;
+  /** The postRoot transaction (posted), null when nothing was sent or it is unknown. */
+  readonly txHash: string | null;
+  /** Block of the posting transaction (posted). */
+  readonly block: number | null;
+  /** Receipt gasUsed (posted). */
+  readonly gasUsed: bigint | null;
+  /** skipped: the epoch's state on chain ("already pending"); failed: the error. */
+  readonly detail: string | null;
+  readonly attemptedAt: number;
+}
+
 export interface StoreCounts {
   readonly reports: number;
   readonly entropy: number;
@@ -195,8 +212,16 @@ export interface OracleStore {
   putSignature(sig: StoredSignature): Promise<void>;
   signatures(epoch: bigint): Promise<StoredSignature[]>;
 
+  /**
+   * Sets an epoch's post status. A "posted" status is the record of the post that landed: once
+   * stored, only another "posted" replaces it (a later pending, skipped or failed attempt does not).
+   */
   setPostStatus(status: PostStatus): Promise<void>;
   getPostStatus(epoch: bigint): Promise<PostStatus | null>;
+  /** Appends an attempt to the epoch's history (its seq is the next one); returns it as stored. */
+  recordPostAttempt(attempt: Omit<PostAttempt, "seq">): Promise<PostAttempt>;
+  /** Every recorded attempt of the epoch, oldest first. */
+  postAttempts(epoch: bigint): Promise<PostAttempt[]>;
 
   counts(): Promise<StoreCounts>;
   close(): Promise<void>;

@@ -115,6 +115,13 @@ export class OwnerMerkleTree {
     return this.byOwner.has(owner);
   }
 
+  /** Tree index of values[k] (the dump's `treeIndex`: the leaf's position in the array tree). */
+  leafIndexAt(k: number): number {
+    const i = this.treeIndex[k];
+    if (i === undefined) throw new RangeError(`index ${k} out of bounds`);
+    return i;
+  }
+
   /** Proof for an owner (sibling hashes from leaf to root), as the library's getProof. */
   proof(owner: Hex): Hex[] {
     const k = this.byOwner.get(owner);

@@ -16,7 +16,7 @@
 import type { DeviceRecord } from "../chain/types.js";
 import type { ChainView } from "../chain/view.js";
 import { compareHex, type Hex } from "../hex.js";
-import type { DeviceWork, WorkResult } from "../work.js";
+import type { WorkResult } from "../work.js";
 
 export interface DevicePayout {
   readonly deviceId: bigint;
@@ -80,6 +80,29 @@ export function bondedDeviceIds(chain: ChainView): Set<bigint> {
   return bonded;
 }
 
+/**
+ * Step 3: each device's amount, the sum over pools of floor(poolAmount x weight / total weight of
+ * bonded devices); unbonded devices earn nothing and leave the totals. Also what an auditor
+ * recomputes from a published result set.
+ */
+export function deviceAmounts(
+  poolAmounts: readonly bigint[],
+  devices: readonly { readonly weights: readonly bigint[]; readonly bonded: boolean }[],
+): bigint[] {
+  const totals = poolAmounts.map((_, i) =>
+    devices.reduce((sum, d) => (d.bonded ? sum + (d.weights[i] ?? 0n) : sum), 0n),
+  );
+  return devices.map((d) => {
+    if (!d.bonded) return 0n;
+    let amount = 0n;
+    for (let i = 0; i < poolAmounts.length; i++) {
+      const total = totals[i]!;
+      if (total > 0n) amount += (poolAmounts[i]! * d.weights[i]!) / total;
+    }
+    return amount;
+  });
+}
+
 export function computePayout(chain: ChainView, work: WorkResult): Payout {
   const poolAmounts = splitPool(
     chain.index.pool,
@@ -102,23 +125,14 @@ export function computePayout(chain: ChainView, work: WorkResult): Payout {
     }
   }
 
-  const totals = work.pools.map((_, i) =>
-    devices.reduce((sum, d) => (bonded.has(d.deviceId) ? sum + d.weights[i]! : sum), 0n),
+  const amounts = deviceAmounts(
+    poolAmounts,
+    devices.map((d) => ({ weights: d.weights, bonded: bonded.has(d.deviceId) })),
   );
-  const amountOf = (d: DeviceWork): bigint => {
-    if (!bonded.has(d.deviceId)) return 0n;
-    let amount = 0n;
-    for (let i = 0; i < poolAmounts.length; i++) {
-      const total = totals[i]!;
-      if (total > 0n) amount += (poolAmounts[i]! * d.weights[i]!) / total;
-    }
-    return amount;
-  };
-
   const ownerAmounts = new Map<Hex, bigint>();
-  const devicePayouts: DevicePayout[] = devices.map((d) => {
+  const devicePayouts: DevicePayout[] = devices.map((d, k) => {
     const owner = ownerOf.get(d.deviceId)!;
-    const amount = amountOf(d);
+    const amount = amounts[k]!;
     if (amount > 0n) ownerAmounts.set(owner, (ownerAmounts.get(owner) ?? 0n) + amount);
     return {
       deviceId: d.deviceId,

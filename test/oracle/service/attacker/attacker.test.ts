@@ -18,7 +18,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { runCoverageEpoch } from "@hexmesh/oracle";
-import { beginEpochClose } from "@hexmesh/oracle/service/close";
+import { beginEpochClose, ownedReports } from "@hexmesh/oracle/service/close";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { deviceIdOf, makeEntropy, type ChainIndex, type DeviceKey, type Hex } from "@hexmesh/protocol";
 import { makeFleet } from "@hexmesh/sim/fleet";
@@ -227,11 +227,12 @@ describe("service: attacked from outside (own client, real service on localhost)
     const store = new SqliteStore({ path: file });
     try {
       const times = { epoch: 0n, start: EPOCH_START, end: EPOCH_END };
-      const { reports } = await beginEpochClose(store, times, {
+      await beginEpochClose(store, times, {
         now: EPOCH_END + 2 * W,
         graceMs: 0,
         witnessWindowMs: W,
       });
+      const reports = await ownedReports(store, times, W);
       const late = witness(w2, DOMAIN, { payload: honest.payload, ...HEARD, snr: 33, timestamp: now() });
       const a = await submit(url, late);
       expect(a.status, JSON.stringify(a.body)).to.equal(409);

@@ -16,7 +16,7 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
         const r = await store.getEpochResult(epoch);
         if (r === null)
           throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`, "epoch_not_closed");
-        const post = await store.getPostStatus(epoch);
+        const [post, attempts] = await Promise.all([store.getPostStatus(epoch), store.postAttempts(epoch)]);
         return {
           epoch: r.epoch.toString(),
           root: r.root,
@@ -29,6 +29,15 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
             post === null
               ? null
               : { status: post.status, txHash: post.txHash, detail: post.detail, updatedAt: post.updatedAt },
+          postAttempts: attempts.map((a) => ({
+            seq: a.seq,
+            outcome: a.outcome,
+            txHash: a.txHash,
+            block: a.block,
+            gasUsed: a.gasUsed === null ? null : a.gasUsed.toString(),
+            detail: a.detail,
+            attemptedAt: a.attemptedAt,
+          })),
         };
       },
     });

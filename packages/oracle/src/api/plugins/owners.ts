@@ -1,4 +1,4 @@
-/** GET /v1/owners/:address: an owner's claim for the live root (service/claims.ts builds it). */
+/** GET /v1/owners/:address[?epoch=]: an owner's leaf and proof (service/claims.ts builds it). */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { ClaimProofError, type OwnerClaim } from "../../service/claims.js";
@@ -11,13 +11,18 @@ export function ownerRoutes({ claims }: ApiDeps): FastifyPluginAsyncJsonSchemaTo
   return async (app) => {
     app.route({
       ...endpoint(ROUTES.owner),
-      schema: { params: S.OWNER_PARAMS, response: { 200: S.OWNER_RESPONSE, ...ERROR_RESPONSES } },
+      schema: {
+        params: S.OWNER_PARAMS,
+        querystring: S.OWNER_QUERY,
+        response: { 200: S.OWNER_RESPONSE, ...ERROR_RESPONSES },
+      },
       handler: async (request) => {
         if (claims === undefined)
           throw new HttpError(503, "no chain configured: the live root is unknown", "no_chain");
         let c: OwnerClaim;
         try {
-          c = await claims.forOwner(request.params.address);
+          const epoch = request.query.epoch;
+          c = await claims.forOwner(request.params.address, epoch === undefined ? undefined : BigInt(epoch));
         } catch (e) {
           if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message, e.code);
           throw e;
@@ -26,6 +31,7 @@ export function ownerRoutes({ claims }: ApiDeps): FastifyPluginAsyncJsonSchemaTo
           owner: c.owner,
           epoch: c.epoch.toString(),
           root: c.root,
+          status: c.status,
           cumulative: c.cumulative.toString(),
           claimed: c.claimed.toString(),
           claimable: c.claimable.toString(),

@@ -1,0 +1,99 @@
+/**
+ * Published result sets: everything an epoch's root and dataHash commit to (every owner's
+ * cumulative amount with its leaf index, every device's units, scale and reward, the verdict
+ * counts, the canonical encoding), served by GET /v1/epochs/:e/results and /encoding while the root
+ * is still pending, so anyone can check it inside the challenge window.
+ *
+ * Nothing new is stored for this: the stored inputs (chain index snapshot, reports, entropy) go
+ * through the same epoch path as `close` (runStoredEpoch), and the outcome must reproduce the
+ * stored root and dataHash byte for byte, or nothing is served.
+ */
+import { ENTROPY_VALIDITY_MS, type EpochResult } from "@hexmesh/protocol";
+
+import type { OracleStore, StoredChainIndex, StoredEpochResult } from "../store/types.js";
+import { runCoverageEpoch, type CoverageOptions, type CoverageWork } from "../verify/coverage.js";
+import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { closeReadRange, ownedReports } from "./close.js";
+import type { InputRange } from "./inputs.js";
+
+/** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
+const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
+
+/**
+ * The reports (Unix ms) and entropy (Unix s) an epoch of [startMs, endMs) reads: reports two witness
+ * windows either side (close.ts: which of them the epoch owns depends on beacons up to there).
+ */
+export function inputRangeOf(startMs: number, endMs: number): InputRange {
+  const reports = closeReadRange({ epoch: 0n, start: startMs, end: endMs }, SLACK_MS);
+  return {
+    from: reports.from,
+    to: reports.to,
+    entropyFrom: Math.floor((startMs - SLACK_MS - ENTROPY_VALIDITY_MS) / 1000),
+    entropyTo: Math.ceil((endMs + SLACK_MS) / 1000),
+  };
+}
+
+/** One epoch from a chain index and the stored reports it owns (close.ts) and entropy: the one epoch path. */
+export async function runStoredEpoch(
+  store: OracleStore,
+  index: StoredChainIndex,
+  coverage: CoverageOptions = {},
+): Promise<{ readonly result: EpochResult<CoverageWork>; readonly reports: number }> {
+  const range = inputRangeOf(index.epochStart, index.epochEnd);
+  const times = { epoch: index.epoch, start: index.epochStart, end: index.epochEnd };
+  const reports = await ownedReports(store, times, SLACK_MS);
+  const entropy = await store.entropyBetween(range.entropyFrom, range.entropyTo);
+  return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.length };
+}
+
+export interface PublishedResultSet {
+  readonly stored: StoredEpochResult;
+  readonly result: EpochResult<CoverageWork>;
+}
+
+/** Thrown when the stored inputs no longer reproduce the stored result (never served). */
+export class ResultSetError extends Error {
+  override readonly name = "ResultSetError";
+}
+
+export class ResultSets {
+  /** The most recent few result sets (a pending epoch is asked for by every watcher at once). */
+  private readonly cache = new Map<bigint, Promise<PublishedResultSet | null>>();
+
+  constructor(
+    private readonly store: OracleStore,
+    private readonly coverage: CoverageOptions = {},
+    private readonly keep = 2,
+  ) {}
+
+  /** The epoch's result set, or null when this oracle has not computed the epoch. */
+  get(epoch: bigint): Promise<PublishedResultSet | null> {
+    let p = this.cache.get(epoch);
+    if (p === undefined) {
+      p = this.load(epoch);
+      this.cache.set(epoch, p);
+      // A failure or "not computed yet" is not kept: the next request tries again.
+      void p.then(
+        (v) => v === null && this.cache.delete(epoch),
+        () => this.cache.delete(epoch),
+      );
+      while (this.cache.size > this.keep) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return p;
+  }
+
+  private async load(epoch: bigint): Promise<PublishedResultSet | null> {
+    const stored = await this.store.getEpochResult(epoch);
+    if (stored === null) return null;
+    const index = await this.store.getChainIndex(epoch);
+    if (index === null) throw new ResultSetError(`epoch ${epoch} has a result but no stored chain index`);
+    const { result } = await runStoredEpoch(this.store, index, this.coverage);
+    const root = result.commit.epochRoot;
+    if (root.root !== stored.root || root.dataHash !== stored.dataHash)
+      throw new ResultSetError(
+        `epoch ${epoch}: the stored inputs give root ${root.root} and dataHash ${root.dataHash}, ` +
+          `the stored result says ${stored.root} and ${stored.dataHash}: the store was changed after the epoch closed`,
+      );
+    return { stored, result };
+  }
+}
