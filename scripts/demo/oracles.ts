@@ -40,6 +40,8 @@ export interface OracleSetOptions {
   readonly firstEpoch?: number;
   /** Added to the host clock for receive times and entropy (a chain whose time runs ahead). */
   readonly clockOffsetMs?: number;
+  /** A folder oracle 0 serves at `/` (the built web app with its hexmesh.json). */
+  readonly staticDir?: string;
 }
 
 export interface PostedEpoch {
@@ -80,6 +82,7 @@ export class OracleSet {
           ...(i === 0 ? { posterKey: o.posterKey } : { inputsFrom: urls[0] }),
           peers: urls.filter((_, j) => j !== i),
           ...(o.clockOffsetMs !== undefined ? { clock: { mode: "system", offsetMs: o.clockOffsetMs } } : {}),
+          ...(i === 0 && o.staticDir !== undefined ? { staticDir: o.staticDir } : {}),
           log: { level: "warn" },
         },
         `oracle ${i}`,

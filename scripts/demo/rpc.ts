@@ -43,6 +43,16 @@ export async function serveJsonRpc(provider: Eip1193, port = 0): Promise<JsonRpc
     }
   };
   const server: Server = createServer((req, res) => {
+    // Any origin may call it, as Hardhat's and Anvil's nodes allow: the web app reads the chain from
+    // the browser, served from another port (the oracle's).
+    res.setHeader("access-control-allow-origin", "*");
+    res.setHeader("access-control-allow-headers", "content-type");
+    res.setHeader("access-control-allow-methods", "POST, OPTIONS");
+    if (req.method === "OPTIONS") {
+      res.statusCode = 204;
+      res.end();
+      return;
+    }
     void body(req).then(async (text) => {
       let out: unknown;
       try {

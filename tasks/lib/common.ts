@@ -18,6 +18,8 @@ import {
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { PERMIT_TYPES } from "@hexmesh/protocol";
+
 import {
   DeviceRegistry__factory,
   MeshToken__factory,
@@ -340,15 +342,7 @@ export async function signPermit(suite: Suite, spender: string, value: bigint) {
   const nonce = await suite.token.nonces(suite.signer.address);
   const signature = await suite.signer.signTypedData(
     { name, version, chainId, verifyingContract },
-    {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    },
+    PERMIT_TYPES,
     { owner: suite.signer.address, spender, value, nonce, deadline },
   );
   const sig = suite.ethers.Signature.from(signature);

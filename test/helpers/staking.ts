@@ -6,6 +6,8 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { Time } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { Signature } from "ethers";
 
+import { PERMIT_TYPES } from "@hexmesh/protocol";
+
 import type { DeviceRegistryMock, MeshToken, StakingVault } from "../../typechain-types/index.js";
 
 export const DAY = 86_400n;
@@ -96,17 +98,8 @@ export async function signPermit(
     chainId,
     verifyingContract: await token.getAddress(),
   };
-  const types = {
-    Permit: [
-      { name: "owner", type: "address" },
-      { name: "spender", type: "address" },
-      { name: "value", type: "uint256" },
-      { name: "nonce", type: "uint256" },
-      { name: "deadline", type: "uint256" },
-    ],
-  };
   const nonce = await token.nonces(owner.address);
-  const sig = await owner.signTypedData(domain, types, {
+  const sig = await owner.signTypedData(domain, PERMIT_TYPES, {
     owner: owner.address,
     spender,
     value,

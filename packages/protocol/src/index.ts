@@ -8,6 +8,7 @@ export * from "./keys.js";
 export * from "./eip712/typed-data.js";
 export * from "./eip712/registry.js";
 export * from "./eip712/distributor.js";
+export * from "./eip712/token.js";
 export * from "./reports/types.js";
 export * from "./reports/eip712.js";
 export * from "./reports/sign.js";

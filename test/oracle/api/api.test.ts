@@ -2,7 +2,7 @@
  * The oracle HTTP API over real HTTP on localhost (port 0): every route, every bad-input path, the
  * limits (body size, batch length, rate per device key) and readiness.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -784,6 +784,38 @@ describe("service: HTTP API over localhost", function () {
       );
       expectError(await call(h.url, "GET", "/v1/inputs/entropy?from=a&to=5"), 400, /from must be integer/);
       expectError(await call(h.url, "GET", "/v1/inputs/entropy?from=9&to=5"), 400, /before from/);
+    });
+  });
+
+  describe("staticDir: the web app beside the API", () => {
+    it("serves the folder's files at / while every API route and the API's 404 stay as they are", async () => {
+      const site = mkdtempSync(path.join(os.tmpdir(), "hexmesh-site-"));
+      writeFileSync(path.join(site, "index.html"), "<!doctype html><title>app</title>");
+      writeFileSync(path.join(site, "hexmesh.json"), JSON.stringify({ chainId: 31337 }));
+      const store = new SqliteStore({ path: path.join(dir, "static.sqlite") });
+      await store.migrate();
+      const app = await buildApi({
+        store,
+        ingestor: new Ingestor(store, { clock: () => 0 }),
+        limits: LIMITS,
+        staticDir: site,
+      });
+      const url = await app.listen({ host: "127.0.0.1", port: 0 });
+      try {
+        const index = await fetch(`${url}/`);
+        expect(index.status).to.equal(200);
+        expect(index.headers.get("content-type")).to.match(/^text\/html/);
+        expect(await index.text()).to.contain("<title>app</title>");
+        expect((await call(url, "GET", "/hexmesh.json")).body).to.deep.equal({ chainId: 31337 });
+        expect((await call(url, "GET", "/health")).body).to.deep.equal({ status: "ok" });
+        expectError(await call(url, "GET", "/v1/epochs/3"), 404, /epoch 3 has not been closed/);
+        expectError(await call(url, "GET", "/nothing.js"), 404, /no route GET \/nothing.js/);
+        expectError(await call(url, "GET", "/../package.json"), 404, /no route GET/);
+      } finally {
+        await app.close();
+        await store.close();
+        rmSync(site, { recursive: true, force: true });
+      }
     });
   });
 

@@ -1,5 +1,5 @@
 /** Service configuration: file + environment, validated with clear errors; the CLI exits 2 on a bad one. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -62,6 +62,22 @@ describe("service: configuration", function () {
     expect(cfg.oracleKey).to.equal(KEY);
     expect(cfg.peers).to.deep.equal(["http://a:1", "http://b:2"]);
     expect(cfg.log.level).to.equal("debug");
+  });
+
+  it("takes an optional staticDir (file or HEXMESH_STATIC_DIR) that must hold an index.html", () => {
+    const site = path.join(dir, "site");
+    mkdirSync(site, { recursive: true });
+    expect(validateConfig({ store: { backend: "sqlite", path: "o.sqlite" } }).staticDir).to.equal(undefined);
+    expect(
+      errorOf(() => validateConfig({ store: { backend: "sqlite", path: "o.sqlite" }, staticDir: site })),
+    ).to.match(/staticDir: no index.html in/);
+    expect(
+      errorOf(() => validateConfig({ store: { backend: "sqlite", path: "o.sqlite" }, staticDir: "" })),
+    ).to.match(/staticDir: must NOT have fewer than 1 characters/);
+    writeFileSync(path.join(site, "index.html"), "<!doctype html>");
+    const file = path.join(dir, "static.json");
+    writeFileSync(file, JSON.stringify({ store: { backend: "sqlite", path: "o.sqlite" } }));
+    expect(loadConfig(file, { HEXMESH_STATIC_DIR: site }).staticDir).to.equal(path.resolve(site));
   });
 
   it("names every problem, one per line", () => {

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import { ethers } from "ethers";
 import fc from "fast-check";
 
-import { OwnerMerkleTree, toHex, type Hex, type MerkleLeafValue } from "@hexmesh/protocol";
+import { OwnerMerkleTree, toHex, verifyOwnerProof, type Hex, type MerkleLeafValue } from "@hexmesh/protocol";
 
 const owner = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((b) => toHex(b));
 const amount = fc.oneof(
@@ -96,5 +96,65 @@ describe("oracle / Merkle tree builder (StandardMerkleTree compatible)", functio
     expect(() => t.proofAt(3)).to.throw(/out of bounds/);
     expect(t.has(a)).to.equal(true);
     expect(t.length).to.equal(1);
+  });
+
+  it("verifyOwnerProof accepts exactly the leaves the library's verify accepts (property)", function () {
+    fc.assert(
+      fc.property(leaves(1, 40), fc.nat(), (values, pick) => {
+        const tree = OwnerMerkleTree.build(values);
+        const theirs = library(values);
+        const i = pick % values.length;
+        const v = values[i]!;
+        const proof = tree.proof(v.owner);
+        expect(verifyOwnerProof(tree.root, v, proof)).to.equal(true);
+        // Checksummed or upper-case hex is the same leaf (wallets hand out checksummed addresses).
+        expect(
+          verifyOwnerProof(
+            tree.root.toUpperCase().replace("0X", "0x") as Hex,
+            { owner: ethers.getAddress(v.owner) as Hex, amount: v.amount },
+            proof,
+          ),
+        ).to.equal(true);
+        // One wei more, another owner, another root, a changed or missing sibling: refused, as by the library.
+        const more = { owner: v.owner, amount: v.amount + 1n };
+        expect(verifyOwnerProof(tree.root, more, proof)).to.equal(false);
+        if (more.amount < 1n << 256n)
+          expect(
+            StandardMerkleTree.verify(
+              theirs.root,
+              ["address", "uint256"],
+              [more.owner, more.amount.toString()],
+              proof,
+            ),
+          ).to.equal(false);
+        const other = values[(i + 1) % values.length]!;
+        if (other.owner !== v.owner) expect(verifyOwnerProof(tree.root, other, proof)).to.equal(false);
+        expect(verifyOwnerProof(`0x${"00".repeat(32)}` as Hex, v, proof)).to.equal(false);
+        if (proof.length > 0) {
+          expect(verifyOwnerProof(tree.root, v, proof.slice(1))).to.equal(false);
+          const bent = [...proof];
+          bent[0] = `0x${(BigInt(bent[0]!) ^ 1n).toString(16).padStart(64, "0")}` as Hex;
+          expect(verifyOwnerProof(tree.root, v, bent)).to.equal(false);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it("verifyOwnerProof refuses malformed input instead of throwing", function () {
+    const values = [
+      { owner: `0x${"01".repeat(20)}` as Hex, amount: 5n },
+      { owner: `0x${"02".repeat(20)}` as Hex, amount: 7n },
+    ];
+    const tree = OwnerMerkleTree.build(values);
+    const proof = tree.proof(values[0]!.owner);
+    expect(verifyOwnerProof(tree.root, values[0]!, proof)).to.equal(true);
+    expect(verifyOwnerProof("0x1234" as Hex, values[0]!, proof)).to.equal(false);
+    expect(verifyOwnerProof(tree.root, { owner: "0x12" as Hex, amount: 5n }, proof)).to.equal(false);
+    expect(verifyOwnerProof(tree.root, { owner: values[0]!.owner, amount: -5n }, proof)).to.equal(false);
+    expect(verifyOwnerProof(tree.root, { owner: values[0]!.owner, amount: 1n << 256n }, proof)).to.equal(
+      false,
+    );
+    expect(verifyOwnerProof(tree.root, values[0]!, ["0xzz" as Hex])).to.equal(false);
   });
 });

@@ -7,6 +7,7 @@
  * acknowledged (200 accepted/duplicate) only after the store committed it (see service/ingest.ts).
  */
 import rateLimit from "@fastify/rate-limit";
+import fastifyStatic from "@fastify/static";
 import { Ajv } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
@@ -47,6 +48,8 @@ export interface ApiDeps {
   readonly results?: ResultSets;
   /** This oracle's signature of an epoch, if it signed it. */
   readonly ownSignature?: (epoch: bigint) => Promise<StoredSignature | null>;
+  /** A folder served at `/` (the built web app); the API's routes win over its file names. */
+  readonly staticDir?: string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -199,6 +202,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     healthRoutes,
   ])
     await app.register(routes(deps));
+
+  // The web app (packages/web) and its hexmesh.json, if this oracle serves it; an unknown path is
+  // still the API's 404 (the app routes in the URL's fragment, so it needs no fallback page).
+  if (deps.staticDir !== undefined)
+    await app.register(fastifyStatic, { root: deps.staticDir, prefix: "/", wildcard: true });
 
   return app;
 }

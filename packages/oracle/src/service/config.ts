@@ -3,7 +3,7 @@
  * with ajv before anything starts. Keys belong in the environment (HEXMESH_ORACLE_KEY,
  * HEXMESH_POSTER_KEY), never in a committed file.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { Ajv, type ErrorObject } from "ajv";
@@ -61,6 +61,11 @@ export interface ServiceConfig {
     /** close-epoch refuses to run before an epoch's end + 2 witness windows + this, ms. */
     readonly closeGraceMs: number;
   };
+  /**
+   * A folder of static files served at `/` (the built web app, packages/web/dist, with its
+   * hexmesh.json); absent: no static files. API routes take precedence over file names.
+   */
+  readonly staticDir?: string;
   readonly log: { readonly level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
 
@@ -161,6 +166,7 @@ export const CONFIG_SCHEMA = {
       },
       default: {},
     },
+    staticDir: { type: "string", minLength: 1 },
     log: {
       type: "object",
       additionalProperties: false,
@@ -187,6 +193,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, string>> = {
   HEXMESH_POSTER_KEY: "posterKey",
   HEXMESH_PEERS: "peers (comma-separated)",
   HEXMESH_LOG_LEVEL: "log.level",
+  HEXMESH_STATIC_DIR: "staticDir",
 };
 
 function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
@@ -206,6 +213,7 @@ function applyEnv(raw: Record<string, any>, env: NodeJS.ProcessEnv): void {
       .map((s) => s.trim())
       .filter((s) => s !== "");
   if (env.HEXMESH_LOG_LEVEL) obj("log").level = env.HEXMESH_LOG_LEVEL;
+  if (env.HEXMESH_STATIC_DIR) raw.staticDir = env.HEXMESH_STATIC_DIR;
 }
 
 function describe(e: ErrorObject): string {
@@ -234,6 +242,11 @@ export function validateConfig(raw: unknown, source = "configuration"): ServiceC
     (cfg.ingest as { devicesFile: string }).devicesFile = path.resolve(cfg.ingest.devicesFile);
   if (cfg.store.backend === "sqlite" && cfg.store.path !== ":memory:") {
     (cfg.store as { path: string }).path = path.resolve(cfg.store.path);
+  }
+  if (cfg.staticDir !== undefined) {
+    (cfg as { staticDir: string }).staticDir = path.resolve(cfg.staticDir);
+    if (!existsSync(path.join(cfg.staticDir, "index.html")))
+      throw new ConfigError(`invalid ${source}:\n  - staticDir: no index.html in ${cfg.staticDir}`);
   }
   return cfg;
 }

@@ -147,6 +147,7 @@ export async function startService(
     store,
     ingestor,
     limits: config.limits,
+    ...(config.staticDir !== undefined ? { staticDir: config.staticDir } : {}),
     logger: logger.child({ component: "api" }),
     ...(entropy !== undefined ? { entropy } : {}),
     ...(chain !== undefined ? { chain } : {}),

@@ -29,6 +29,51 @@ export interface StandardTreeDump {
 
 const MAX_UINT256 = (1n << 256n) - 1n;
 
+/**
+ * leaf = keccak256(keccak256(abi.encode(owner, amount))) into out[at, at + 32); `enc` (64 bytes) and
+ * `inner` (32 bytes) are scratch space, so the builder hashes a million leaves without allocating.
+ */
+function hashLeafInto(
+  v: MerkleLeafValue,
+  enc: Uint8Array,
+  inner: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): void {
+  // abi.encode(address, uint256): 12 zero bytes, the address, the 32-byte amount
+  enc.fill(0, 0, 12);
+  writeHex(enc, 12, v.owner);
+  writeUint256(enc, 32, v.amount);
+  keccak256Into(enc, 0, 64, inner, 0);
+  keccak256Into(inner, 0, 32, out, at);
+}
+
+/**
+ * Whether `proof` (as OwnerMerkleTree.proof or the oracle's API gives it) proves the leaf
+ * (owner, amount) under `root`: what RewardsDistributor.claim checks (OpenZeppelin MerkleProof,
+ * sorted pairs), so a wallet or a browser can check a proof before it sends a claim.
+ */
+export function verifyOwnerProof(root: Hex, leaf: MerkleLeafValue, proof: readonly Hex[]): boolean {
+  const want = root.toLowerCase();
+  const owner = leaf.owner.toLowerCase() as Hex;
+  if (!isHexBytes(want, 32) || !isHexBytes(owner, 20)) return false;
+  if (leaf.amount < 0n || leaf.amount > MAX_UINT256) return false;
+  const node = new Uint8Array(32);
+  hashLeafInto({ owner, amount: leaf.amount }, new Uint8Array(64), new Uint8Array(32), node, 0);
+  const pair = new Uint8Array(64);
+  const sibling = new Uint8Array(32);
+  for (const p of proof) {
+    const h = p.toLowerCase();
+    if (!isHexBytes(h, 32)) return false;
+    writeHex(sibling, 0, h as Hex);
+    const [a, b] = compareBytes(node, 0, sibling, 0) <= 0 ? [node, sibling] : [sibling, node];
+    pair.set(a, 0);
+    pair.set(b, 32);
+    keccak256Into(pair, 0, 64, node, 0);
+  }
+  return toHex(node, 0, 32) === want;
+}
+
 export class OwnerMerkleTree {
   /** Values in the order given to build(). */
   readonly values: readonly MerkleLeafValue[];
@@ -67,12 +112,7 @@ export class OwnerMerkleTree {
       if (v.amount < 0n || v.amount > MAX_UINT256) throw new RangeError(`amount out of range for ${v.owner}`);
       if (owners.has(v.owner)) throw new RangeError(`owner ${v.owner} twice`);
       owners.add(v.owner);
-      // abi.encode(address, uint256): 12 zero bytes, the address, the 32-byte amount
-      enc.fill(0, 0, 12);
-      writeHex(enc, 12, v.owner);
-      writeUint256(enc, 32, v.amount);
-      keccak256Into(enc, 0, 64, inner, 0);
-      keccak256Into(inner, 0, 32, leaves, 32 * k);
+      hashLeafInto(v, enc, inner, leaves, 32 * k);
     }
 
     const order = sortByHash(leaves, n);

@@ -1,0 +1,75 @@
+/**
+ * Where the app finds the chain and the oracle: `hexmesh.json` beside index.html (written by whoever
+ * serves the app: `npm run web`, the browser tests, or an operator next to the built files).
+ */
+import { getAddress, isAddress, type Address } from "viem";
+
+export interface AppConfig {
+  readonly chainId: number;
+  readonly chainName: string;
+  /** JSON-RPC endpoint the browser reads the chain from. */
+  readonly rpcUrl: string;
+  /** The oracle API's base URL; "" = the origin that served the app. */
+  readonly oracleUrl: string;
+  readonly addresses: {
+    readonly token: Address;
+    readonly registry: Address;
+    readonly vault: Address;
+    readonly controller: Address;
+    readonly distributor: Address;
+  };
+  /** The block the suite was deployed at: events are read from it. */
+  readonly fromBlock: bigint;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const CONTRACTS = ["token", "registry", "vault", "controller", "distributor"] as const;
+
+/** Checks a parsed hexmesh.json; throws ConfigError naming every problem. */
+export function parseConfig(raw: unknown): AppConfig {
+  const o = (raw ?? {}) as Record<string, unknown>;
+  const problems: string[] = [];
+  const chainId = o.chainId;
+  if (typeof chainId !== "number" || !Number.isSafeInteger(chainId) || chainId <= 0)
+    problems.push("chainId: a positive integer");
+  if (typeof o.rpcUrl !== "string" || !/^https?:\/\//.test(o.rpcUrl)) problems.push("rpcUrl: an http(s) URL");
+  if (o.oracleUrl !== undefined && (typeof o.oracleUrl !== "string" || !/^(https?:\/\/|$)/.test(o.oracleUrl)))
+    problems.push('oracleUrl: an http(s) URL or "" (same origin)');
+  const addrs = (o.addresses ?? {}) as Record<string, unknown>;
+  for (const c of CONTRACTS)
+    if (typeof addrs[c] !== "string" || !isAddress(addrs[c] as string, { strict: false }))
+      problems.push(`addresses.${c}: a 0x address`);
+  const fromBlock = o.fromBlock ?? 0;
+  if (typeof fromBlock !== "number" || !Number.isSafeInteger(fromBlock) || fromBlock < 0)
+    problems.push("fromBlock: a block number");
+  if (problems.length > 0) throw new ConfigError(`hexmesh.json is invalid:\n- ${problems.join("\n- ")}`);
+  const a = (c: (typeof CONTRACTS)[number]) => getAddress(addrs[c] as string);
+  return {
+    chainId: chainId as number,
+    chainName: typeof o.chainName === "string" ? o.chainName : `Chain ${chainId as number}`,
+    rpcUrl: o.rpcUrl as string,
+    oracleUrl: ((o.oracleUrl as string | undefined) ?? "").replace(/\/+$/, ""),
+    addresses: {
+      token: a("token"),
+      registry: a("registry"),
+      vault: a("vault"),
+      controller: a("controller"),
+      distributor: a("distributor"),
+    },
+    fromBlock: BigInt(fromBlock as number),
+  };
+}
+
+export async function loadConfig(url = "./hexmesh.json"): Promise<AppConfig> {
+  let res: Response;
+  try {
+    res = await fetch(url, { cache: "no-store" });
+  } catch (e) {
+    throw new ConfigError(`cannot load ${url}: ${String(e)}`);
+  }
+  if (!res.ok) throw new ConfigError(`cannot load ${url}: HTTP ${res.status}`);
+  return parseConfig(await res.json());
+}
