@@ -796,7 +796,11 @@ describe("service: HTTP API over localhost", function () {
       await store.migrate();
       const app = await buildApi({
         store,
-        ingestor: new Ingestor(store, { clock: () => 0 }),
+        ingestor: new Ingestor(store, {
+          clock: () => 0,
+          authenticator: new InlineAuthenticator(DOMAIN, []),
+          limits: INGEST,
+        }),
         limits: LIMITS,
         staticDir: site,
       });
