@@ -77,6 +77,16 @@ function hexmeshTask(name: string, description: string) {
       defaultValue: "",
     })
     .addOption({
+      name: "controller",
+      description: "EmissionsController address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "credits",
+      description: "UsageCredits address (overrides the deployment)",
+      defaultValue: "",
+    })
+    .addOption({
       name: "account",
       description: "Configured account that signs (default: the first)",
       defaultValue: "",
@@ -179,11 +189,79 @@ const hexmeshTasks = [
     .addOption({ name: "elevation", description: "Antenna elevation in metres", defaultValue: "0" })
     .setAction(() => import("./tasks/assert-location.js"))
     .build(),
+  hexmeshTask("credits-buy", "Buy usage credits by burning MESH (permit and purchase in one transaction)")
+    .addOption({ name: "amount", description: "MESH to burn, e.g. 20 or 2.5", defaultValue: "" })
+    .addOption({
+      name: "beneficiary",
+      description: "Account credited (default: the signer); a business may fund its app's account",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "slippage",
+      description: "Percent below the quoted credits still accepted (the minCredits bound)",
+      defaultValue: "1",
+    })
+    .setAction(() => import("./tasks/credits-buy.js"))
+    .build(),
+  hexmeshTask("credits-approve", "Authorize a spender (a subnetwork market) to spend the signer's credits")
+    .addOption({ name: "spender", description: "A registered spender contract", defaultValue: "" })
+    .addOption({
+      name: "allowance",
+      description: 'Credits it may lock or consume (micro-USD), or "unlimited"',
+      defaultValue: "",
+    })
+    .addOption({
+      name: "signOut",
+      description:
+        "Sign an EIP-712 SpenderApproval into this JSON file instead of sending (anyone submits it)",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "submitFile",
+      description: "Submit a signed SpenderApproval JSON file (from --sign-out) instead",
+      defaultValue: "",
+    })
+    .addOption({
+      name: "validFor",
+      description: "Seconds a signed approval stays valid",
+      defaultValue: "86400",
+    })
+    .setAction(() => import("./tasks/credits-approve.js"))
+    .build(),
+  hexmeshTask(
+    "credits-status",
+    "Show an account's credits, spender allowances and locks, usage, and the price",
+  )
+    .addOption({ name: "address", description: "Account to show (default: the signer)", defaultValue: "" })
+    .addOption({
+      name: "fromBlock",
+      description: "First block to read usage events from (default: 0)",
+      defaultValue: "0",
+    })
+    .setAction(() => import("./tasks/credits-status.js"))
+    .build(),
+  hexmeshTask(
+    "credits-burn",
+    "Burn the MESH paid for credits that the credits ledger still holds (anyone may)",
+  )
+    .setAction(() => import("./tasks/credits-burn.js"))
+    .build(),
   hexmeshTask(
     "burn-fees",
     "Burn the onboarding and assert fees the device registry has collected (anyone may)",
   )
     .setAction(() => import("./tasks/burn-fees.js"))
+    .build(),
+  hexmeshTask(
+    "catch-up",
+    "Distribute every ended epoch (anyone may): distribute() calls of at most 32 epochs, with progress",
+  )
+    .addOption({
+      name: "maxCalls",
+      description: "Stop after this many distribute transactions (default: until caught up)",
+      defaultValue: "",
+    })
+    .setAction(() => import("./tasks/catch-up.js"))
     .build(),
 ];
 
@@ -196,10 +274,16 @@ export default defineConfig({
         compilers: [buildProfile],
         // The system handler drives the whole suite; at 10,000 optimizer runs its creation code passes
         // EIP-3860's 49,152-byte initcode limit and the invariant runner cannot deploy it (at 200 it is
-        // 47,817 bytes: a further action may need a second handler). Test code only:
+        // 47,817 bytes: a further action may need a second handler). The demand-side test deploys token,
+        // price, credits and controller from one contract and needs the same. Test code only:
         // the contracts under contracts/ keep the build profile.
         overrides: Object.fromEntries(
-          ["test/solidity/System.t.sol", "test/solidity/handlers/SystemHandler.sol"].map((file) => [
+          [
+            "test/solidity/System.t.sol",
+            "test/solidity/handlers/SystemHandler.sol",
+            "test/solidity/Demand.t.sol",
+            "test/solidity/handlers/DemandHandler.sol",
+          ].map((file) => [
             file,
             {
               ...buildProfile,

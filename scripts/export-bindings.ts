@@ -22,6 +22,9 @@ export const DEPLOYED_CONTRACTS = [
   "emissions/EmissionsController.sol/EmissionsController",
   "rewards/RewardsDistributor.sol/RewardsDistributor",
   "governance/HexmeshTimelock.sol/HexmeshTimelock",
+  "credits/UsageCredits.sol/UsageCredits",
+  "price/GovernedPrice.sol/GovernedPrice",
+  "price/QuorumPrice.sol/QuorumPrice",
 ] as const;
 
 const root = process.cwd();

@@ -2,6 +2,8 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IEmissionsController} from "../interfaces/IEmissionsController.sol";
 import {IMeshToken} from "../interfaces/IMeshToken.sol";
 import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
@@ -18,6 +20,8 @@ import {EmissionSchedule} from "../libraries/EmissionSchedule.sol";
 /// executes (see IEmissionsController). The controller is the token's permanent minter, which is
 /// why recipients can be replaced: the controller itself never can.
 contract EmissionsController is IEmissionsController, AccessControl {
+    using SafeERC20 for IERC20;
+
     /// @notice Basis points in a whole.
     uint16 public constant BPS = 10_000;
     /// @notice Lowest staking share governance may set (10%).
@@ -30,10 +34,24 @@ contract EmissionsController is IEmissionsController, AccessControl {
     uint256 public constant MAX_POOLS = 8;
     /// @notice Most epochs one `distribute` call handles.
     uint256 public constant MAX_CATCHUP_EPOCHS = 32;
+    /// @notice Gas `distribute` requires up front: DISTRIBUTE_GAS_FIXED + DISTRIBUTE_GAS_PER_FUNDING per
+    /// (epoch, pool) it funds, an upper bound of what the call can use.
+    /// @dev Its cost depends on the block's time, not only on the state: MESH's ERC-5805 supply
+    /// checkpoint is pushed, not updated, at a new timestamp, and the staking vault's notifyRewards
+    /// accrues and may pay the treasury only when time has passed. A wallet's estimate made at the block
+    /// of the previous distribute (no time elapsed) was up to ~37k gas short and the transaction ran
+    /// out of gas. Requiring the worst case before any work makes every estimate cover it (estimators
+    /// search the least gas that succeeds); gas not used is not charged.
+    uint256 public constant DISTRIBUTE_GAS_FIXED = 250_000;
+    /// @notice See DISTRIBUTE_GAS_FIXED.
+    uint256 public constant DISTRIBUTE_GAS_PER_FUNDING = 20_000;
     /// @notice Shortest epoch (a demo chain); a real network uses one day.
     uint64 public constant MIN_EPOCH_LENGTH = 60;
     /// @notice Longest epoch.
     uint64 public constant MAX_EPOCH_LENGTH = 30 days;
+    /// @notice Gas given to each distributor's `fundEpoch`: a distributor that reverts or runs out
+    /// of it has its share held (see {heldFor}) and cannot stop the others.
+    uint256 public constant FUND_EPOCH_GAS = 100_000;
 
     /// @notice Constructor arguments.
     /// @param token The MESH token (this contract must become its minter).
@@ -66,10 +84,9 @@ contract EmissionsController is IEmissionsController, AccessControl {
     }
 
     /// @dev What one `distribute` call mints: per-epoch pool shares (row-major: epoch, then pool),
-    /// per-pool totals, staking and treasury totals, and the new emitted total.
+    /// staking and treasury totals, and the new emitted total.
     struct Batch {
         uint256[] poolShares;
-        uint256[] poolTotals;
         uint256 stakingTotal;
         uint256 treasuryTotal;
         uint256 emitted;
@@ -91,6 +108,9 @@ contract EmissionsController is IEmissionsController, AccessControl {
     address private _stakingVault;
     address private _treasury;
     Pool[] private _pools;
+    /// @dev Shares of pools whose distributor refused them, minted to this contract and owed to the
+    /// pool: added to its next epoch that its distributor accepts.
+    mapping(bytes32 subnetwork => uint256 amount) private _held;
 
     /// @param p See {InitParams}.
     constructor(InitParams memory p) {
@@ -143,6 +163,9 @@ contract EmissionsController is IEmissionsController, AccessControl {
         distributed = to - from;
 
         Pool[] memory pools_ = _pools;
+        uint256 reserve = DISTRIBUTE_GAS_FIXED + distributed * pools_.length * DISTRIBUTE_GAS_PER_FUNDING;
+        uint256 left = gasleft();
+        if (left < reserve) revert EmissionsGasReserveTooLow(left, reserve);
         Batch memory batch = _split(from, distributed, pools_);
 
         // Effects before any external call.
@@ -275,6 +298,11 @@ contract EmissionsController is IEmissionsController, AccessControl {
     }
 
     /// @inheritdoc IEmissionsController
+    function heldFor(bytes32 subnetwork) external view returns (uint256) {
+        return _held[subnetwork];
+    }
+
+    /// @inheritdoc IEmissionsController
     function stakingVault() external view returns (address) {
         return _stakingVault;
     }
@@ -292,7 +320,6 @@ contract EmissionsController is IEmissionsController, AccessControl {
         uint256 poolCount = pools_.length;
         uint256 stakingBps_ = _stakingBps;
         b.poolShares = new uint256[](count * poolCount);
-        b.poolTotals = new uint256[](poolCount);
         b.emitted = _emitted;
         for (uint256 k = 0; k < count; ++k) {
             uint64 epoch = from + uint64(k);
@@ -308,7 +335,6 @@ contract EmissionsController is IEmissionsController, AccessControl {
             for (uint256 i = 0; i < poolCount; ++i) {
                 uint256 share = (emission * pools_[i].bps) / BPS;
                 b.poolShares[k * poolCount + i] = share;
-                b.poolTotals[i] += share;
                 toPools += share;
             }
             uint256 toStaking = (emission * stakingBps_) / BPS;
@@ -320,18 +346,39 @@ contract EmissionsController is IEmissionsController, AccessControl {
         }
     }
 
-    /// @dev Mints a batch: one mint per recipient, then `fundEpoch` per epoch and pool (also for
-    /// zero shares, so each distributor sees every epoch) and one `notifyRewards` for the vault.
+    /// @dev Pays a batch: per pool, `fundEpoch` per epoch (also for zero shares, so each distributor
+    /// sees every epoch) with the epoch's share plus whatever is held for the pool; then one mint (and
+    /// a transfer of the held tokens) for what its distributor accepted. A distributor that reverts
+    /// (or uses up FUND_EPOCH_GAS) leaves the amount held, minted to this contract, for a later call.
+    /// Then the staking vault (one mint and one `notifyRewards`) and the treasury.
     function _pay(uint64 from, uint256 count, Pool[] memory pools_, Batch memory b) private {
         uint256 poolCount = pools_.length;
         for (uint256 i = 0; i < poolCount; ++i) {
             Pool memory pool = pools_[i];
-            if (b.poolTotals[i] != 0) _TOKEN.mint(pool.distributor, b.poolTotals[i]);
+            uint256 heldBefore = _held[pool.subnetwork];
+            uint256 carry = heldBefore;
+            uint256 paid = 0;
             for (uint256 k = 0; k < count; ++k) {
                 uint64 epoch = from + uint64(k);
-                uint256 share = b.poolShares[k * poolCount + i];
-                IRewardsDistributor(pool.distributor).fundEpoch(epoch, share);
-                emit PoolFunded(pool.subnetwork, epoch, pool.distributor, share);
+                uint256 amount = b.poolShares[k * poolCount + i] + carry;
+                // static-check-ignore: call-before-write _held is written after the calls because it depends on their outcome; the epochs are already marked distributed (_nextEpoch), so a reentrant distribute has nothing to pay, and distributors are governance's
+                if (_tryFund(pool.distributor, epoch, amount)) {
+                    paid += amount;
+                    carry = 0;
+                    emit PoolFunded(pool.subnetwork, epoch, pool.distributor, amount);
+                } else {
+                    carry = amount;
+                    emit PoolFundingHeld(pool.subnetwork, epoch, pool.distributor, amount);
+                }
+            }
+            // paid + carry == heldBefore + poolTotal. Any success took the held amount with it.
+            if (carry != heldBefore) _held[pool.subnetwork] = carry;
+            if (paid != 0) {
+                if (heldBefore != 0) IERC20(address(_TOKEN)).safeTransfer(pool.distributor, heldBefore);
+                if (paid > heldBefore) _TOKEN.mint(pool.distributor, paid - heldBefore);
+                if (carry != 0) _TOKEN.mint(address(this), carry);
+            } else if (carry > heldBefore) {
+                _TOKEN.mint(address(this), carry - heldBefore);
             }
         }
         if (b.stakingTotal != 0) {
@@ -340,6 +387,18 @@ contract EmissionsController is IEmissionsController, AccessControl {
             IStakingRewardsReceiver(vault).notifyRewards(b.stakingTotal);
         }
         if (b.treasuryTotal != 0) _TOKEN.mint(_treasury, b.treasuryTotal);
+    }
+
+    /// @dev Calls `fundEpoch` with FUND_EPOCH_GAS; false if it reverts. Refuses to start with too
+    /// little gas for that, so a caller cannot make a healthy distributor fail by starving it.
+    function _tryFund(address distributor, uint64 epoch, uint256 amount) private returns (bool) {
+        // EIP-150 forwards at most 63/64 of what is left; keep a margin for the call itself.
+        if (gasleft() < (FUND_EPOCH_GAS * 64) / 63 + 5_000) revert EmissionsInsufficientGas(gasleft());
+        try IRewardsDistributor(distributor).fundEpoch{gas: FUND_EPOCH_GAS}(epoch, amount) {
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     function _endedEpochs() private view returns (uint64) {

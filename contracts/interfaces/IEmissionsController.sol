@@ -28,6 +28,10 @@ interface IEmissionsController {
     error EmissionsCapExceedsToken(uint256 emissionCap, uint256 mintable);
     /// @notice No ended epoch is waiting (or `maxEpochs` is zero).
     error EmissionsNothingToDistribute(uint64 nextEpoch, uint64 endedEpochs);
+    /// @notice Less gas is left than `distribute` may need for this batch (DISTRIBUTE_GAS_FIXED +
+    /// DISTRIBUTE_GAS_PER_FUNDING per epoch and pool): send it with a higher gas limit (a wallet's
+    /// estimate always suffices).
+    error EmissionsGasReserveTooLow(uint256 gasLeft, uint256 reserve);
     /// @notice The staking share is outside [MIN_STAKING_BPS, MAX_STAKING_BPS].
     error EmissionsStakingShareOutOfBounds(uint256 stakingBps);
     /// @notice The treasury share is above MAX_TREASURY_BPS.
@@ -44,6 +48,8 @@ interface IEmissionsController {
     error EmissionsInvalidDistributor(address distributor);
     /// @notice No pool exists for the subnetwork.
     error EmissionsUnknownSubnetwork(bytes32 subnetwork);
+    /// @notice Too little gas left to give a distributor FUND_EPOCH_GAS (send more gas).
+    error EmissionsInsufficientGas(uint256 gasLeft);
 
     /// @notice An epoch's emission was minted and split.
     event EpochDistributed(
@@ -55,6 +61,9 @@ interface IEmissionsController {
     );
     /// @notice A pool received its share of an epoch.
     event PoolFunded(bytes32 indexed subnetwork, uint64 indexed epoch, address distributor, uint256 amount);
+    /// @notice A pool's distributor refused its share of an epoch (it reverted); the amount (the
+    /// share plus what was already held) stays held for the pool and is added to its next funded epoch.
+    event PoolFundingHeld(bytes32 indexed subnetwork, uint64 indexed epoch, address distributor, uint256 amount);
     /// @notice The split changed; applies from `fromEpoch` (the next undistributed epoch) onward.
     event SplitChanged(uint64 fromEpoch, uint16 stakingBps, uint16 treasuryBps, uint16[] poolBps);
     /// @notice A subnetwork pool was added with a zero share; applies from `fromEpoch` onward.
@@ -68,9 +77,10 @@ interface IEmissionsController {
 
     /// @notice Distributes ended epochs in order, each exactly once, at most
     /// min(maxEpochs, MAX_CATCHUP_EPOCHS) of them. Permissionless.
-    /// @dev For each epoch: mints the pool shares to the distributors and calls
-    /// `fundEpoch(epoch, share)` on each (also for a zero share, so every distributor sees every
-    /// epoch), mints the staking share to the vault and calls `notifyRewards` once for the batch,
+    /// @dev For each epoch: calls `fundEpoch(epoch, share + held)` on each pool's distributor (also
+    /// for a zero share, so every distributor sees every epoch) and mints what it accepted to it; a
+    /// distributor that reverts does not stop the others: its amount is held for it (minted to this
+    /// contract, {heldFor}) and added to its next epoch that succeeds, in this call or a later one. Mints the staking share to the vault and calls `notifyRewards` once for the batch,
     /// and mints the treasury share (which takes the rounding remainder).
     /// @param maxEpochs Upper bound on the epochs distributed by this call.
     /// @return distributed Number of epochs distributed.
@@ -148,6 +158,10 @@ interface IEmissionsController {
 
     /// @notice All pools, in index order.
     function pools() external view returns (Pool[] memory);
+
+    /// @notice MESH held for a pool whose distributor refused its funding (paid with its next accepted epoch).
+    /// @param subnetwork The pool's subnetwork id.
+    function heldFor(bytes32 subnetwork) external view returns (uint256);
 
     /// @notice The staking vault.
     function stakingVault() external view returns (address);

@@ -92,7 +92,25 @@ export interface HexmeshParameters {
     treasuryBps: number;
   };
   coverage: { oracles: string[]; threshold: number; challengeWindow: number };
+  /** Usage credits and their MESH/USD price source. */
+  credits: { price: GovernedPriceParam | QuorumPriceParam };
 }
+
+/** A price the timelock sets (testnets): the first price, USD per MESH with 18 decimals. */
+export interface GovernedPriceParam {
+  source: "governed";
+  initialPrice: bigint;
+}
+
+/** A price signed by a k-of-n oracle set (a network where MESH has a market). */
+export interface QuorumPriceParam {
+  source: "quorum";
+  oracles: string[];
+  threshold: number;
+}
+
+/** GovernedPrice's and QuorumPrice's bounds. */
+export const PRICE_LIMITS = { maxPrice: parseUnits("1000000000000", 18), maxOracles: 32 } as const;
 
 /** A plugin error, so Hardhat's CLI prints it without a stack trace or a bug-report link. */
 export class HexmeshParameterError extends HardhatPluginError {
@@ -147,6 +165,45 @@ function genesis(v: unknown): number {
   return int(v, "emissions.genesisTime", 1, 2 ** 64 - 1);
 }
 
+/** `credits.price`: `{ "source": "governed", "initialPrice": "0.05" }` (USD per MESH) or
+ * `{ "source": "quorum", "oracles": [...], "threshold": k }`. */
+function priceParam(o: Json): GovernedPriceParam | QuorumPriceParam {
+  if (o.source === "governed") {
+    if (typeof o.initialPrice !== "string" || !/^\d+(\.\d{1,18})?$/.test(o.initialPrice)) {
+      throw new HexmeshParameterError(
+        `credits.price.initialPrice must be USD per MESH as a decimal string (e.g. "0.05"), got ${String(o.initialPrice)}`,
+      );
+    }
+    const initialPrice = parseUnits(o.initialPrice, 18);
+    if (initialPrice === 0n || initialPrice > PRICE_LIMITS.maxPrice) {
+      throw new HexmeshParameterError("credits.price.initialPrice must be above 0 and at most 10^12 USD");
+    }
+    return { source: "governed", initialPrice };
+  }
+  if (o.source === "quorum") {
+    const oracles = list(o.oracles, "credits.price.oracles").map((a, i) =>
+      addr(a, `credits.price.oracles[${i}]`),
+    );
+    if (
+      oracles.length === 0 ||
+      oracles.length > PRICE_LIMITS.maxOracles ||
+      new Set(oracles).size !== oracles.length
+    ) {
+      throw new HexmeshParameterError(
+        `credits.price.oracles must be 1 to ${PRICE_LIMITS.maxOracles} distinct addresses`,
+      );
+    }
+    return {
+      source: "quorum",
+      oracles,
+      threshold: int(o.threshold, "credits.price.threshold", 1, oracles.length),
+    };
+  }
+  throw new HexmeshParameterError(
+    `credits.price.source must be "governed" or "quorum", got ${String(o.source)}`,
+  );
+}
+
 /** Parses and checks the `Hexmesh` section of a parameters file; every violation is a clear error. */
 export function parseHexmeshParameters(file: unknown): HexmeshParameters {
   const root = obj(file, "file");
@@ -156,6 +213,7 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
   const r = obj(p.registry, "registry");
   const e = obj(p.emissions, "emissions");
   const cov = obj(p.coverage, "coverage");
+  const cr = obj(p.credits, "credits");
   const params: HexmeshParameters = {
     treasury: addr(p.treasury, "treasury"),
     guardian: addr(p.guardian, "guardian"),
@@ -227,6 +285,7 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
         DISTRIBUTOR_LIMITS.maxChallengeWindow,
       ),
     },
+    credits: { price: priceParam(obj(cr.price, "credits.price")) },
   };
   const em = params.emissions;
   if (em.initialEmission === 0n || em.initialEmission > em.emissionCap) {
@@ -351,7 +410,7 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       id: "distributor_grant_admin_timelock",
       after: [distributorToFunder],
     });
-    m.call(distributor, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+    const distributorRenounce = m.call(distributor, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
       id: "distributor_renounce_admin",
       after: [distributorToTimelock],
     });
@@ -377,7 +436,7 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       id: "registry_grant_admin_timelock",
       after: registrySetup,
     });
-    m.call(registry, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+    const registryRenounce = m.call(registry, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
       id: "registry_renounce_admin",
       after: [registryToTimelock],
     });
@@ -394,11 +453,21 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       id: "vault_grant_admin_timelock",
       after: vaultSetup,
     });
-    m.call(vault, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+    const vaultRenounce = m.call(vault, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
       id: "vault_renounce_admin",
       after: [vaultToTimelock],
     });
 
-    return { timelock, token, p256, registry, vault, distributor, controller };
+    // ---- demand side: the price source and the credits ledger, administered by the timelock from
+    // their constructors. Deployed last, so the contracts above keep their addresses.
+    const last = { after: [vaultRenounce, registryRenounce, distributorRenounce] };
+    const price = params.credits.price;
+    const meshPrice =
+      price.source === "governed"
+        ? m.contract("GovernedPrice", [timelock, price.initialPrice], { ...last, id: "MeshPrice" })
+        : m.contract("QuorumPrice", [timelock, price.oracles, price.threshold], { ...last, id: "MeshPrice" });
+    const credits = m.contract("UsageCredits", [token, timelock, meshPrice], last);
+
+    return { timelock, token, p256, registry, vault, distributor, controller, meshPrice, credits };
   });
 }

@@ -9,9 +9,11 @@ import type {
   DeviceRegistry,
   EmissionsController,
   HexmeshTimelock,
+  IMeshPrice,
   MeshToken,
   RewardsDistributor,
   StakingVault,
+  UsageCredits,
 } from "../../typechain-types/index.js";
 import { buildHexmeshModule, type HexmeshParameters } from "./hexmesh.js";
 
@@ -27,6 +29,9 @@ export interface DeployedSuite {
   readonly vault: StakingVault;
   readonly distributor: RewardsDistributor;
   readonly controller: EmissionsController;
+  /** The MESH/USD price source (GovernedPrice or QuorumPrice, per the parameters). */
+  readonly meshPrice: IMeshPrice;
+  readonly credits: UsageCredits;
   /** Address of the P-256 verifier library linked into the registry. */
   readonly p256: string;
 }
@@ -56,6 +61,8 @@ export async function deploySuite(
     vault: await at<StakingVault>("StakingVault", deployed.vault),
     distributor: await at<RewardsDistributor>("RewardsDistributor", deployed.distributor),
     controller: await at<EmissionsController>("EmissionsController", deployed.controller),
+    meshPrice: await at<IMeshPrice>("IMeshPrice", deployed.meshPrice),
+    credits: await at<UsageCredits>("UsageCredits", deployed.credits),
     p256: await deployed.p256.getAddress(),
   };
 }

@@ -127,6 +127,8 @@ export async function deployDemoSuite(connection: NetworkConnection, o: SuiteOpt
         threshold: o.threshold ?? 2,
         challengeWindow: Number(challengeWindow),
       },
+      // Testnet-style: the timelock sets MESH/USD, $0.05 at deploy.
+      credits: { price: { source: "governed", initialPrice: "0.05" } },
     },
   });
   const deployed = await deploySuite(connection, params, o.deploymentId);

@@ -9,7 +9,6 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import {
   formatUnits,
   getAddress,
-  Interface,
   isAddress,
   parseUnits,
   type BaseContract,
@@ -18,17 +17,26 @@ import {
 import { HardhatPluginError } from "hardhat/plugins";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { describeContractError } from "@hexmesh/contracts";
 import { PERMIT_TYPES } from "@hexmesh/protocol";
 
 import {
   DeviceRegistry__factory,
+  EmissionsController__factory,
+  GovernedPrice__factory,
+  IMeshPrice__factory,
   MeshToken__factory,
+  QuorumPrice__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
+  UsageCredits__factory,
   type DeviceRegistry,
+  type EmissionsController,
+  type IMeshPrice,
   type MeshToken,
   type RewardsDistributor,
   type StakingVault,
+  type UsageCredits,
 } from "../../typechain-types/index.js";
 
 /**
@@ -49,6 +57,8 @@ export interface CommonArgs {
   registry: string;
   vault: string;
   distributor: string;
+  controller: string;
+  credits: string;
   account: string;
   dryRun: boolean;
 }
@@ -111,6 +121,10 @@ export interface Suite {
   registry: DeviceRegistry;
   vault: StakingVault;
   distributor: RewardsDistributor;
+  /** Absent when neither --controller nor the deployment names it (only catch-up needs it). */
+  controller: EmissionsController | undefined;
+  /** UsageCredits, when the deployment has it (or --credits names it). */
+  credits?: UsageCredits;
   addresses: Record<string, string>;
   log: (line: string) => void;
 }
@@ -121,7 +135,9 @@ const IGNITION_KEYS = {
   registry: "Hexmesh#DeviceRegistry",
   vault: "Hexmesh#StakingVault",
   distributor: "Hexmesh#RewardsDistributor",
+  controller: "Hexmesh#EmissionsController",
 } as const;
+const CREDITS_KEY = "Hexmesh#UsageCredits";
 
 function flagAddress(value: string, flag: string): string | undefined {
   if (value === "") return undefined;
@@ -139,21 +155,23 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: flagAddress(args.registry, "registry"),
     vault: flagAddress(args.vault, "vault"),
     distributor: flagAddress(args.distributor, "distributor"),
+    controller: flagAddress(args.controller, "controller"),
   };
   let recorded: Record<string, string> = {};
-  const needFile = Object.values(flags).some((v) => v === undefined);
+  // The controller is optional: only catch-up needs it (and says so).
+  const needFile = Object.entries(flags).some(([k, v]) => k !== "controller" && v === undefined);
   if (needFile) {
     const id = args.deploymentId === "" ? `chain-${chainId}` : args.deploymentId;
     const file = path.join(hre.config.paths.ignition, "deployments", id, "deployed_addresses.json");
     if (!existsSync(file)) {
       throw new TaskError(
         `no Hexmesh deployment for chain ${chainId} (network "${connection.networkName}"): ${path.relative(process.cwd(), file)} ` +
-          `does not exist. Deploy first, pick the right --network, or pass --token, --registry, --vault and --distributor.`,
+          `does not exist. Deploy first, pick the right --network, or pass --token, --registry, --vault, --distributor and --controller.`,
       );
     }
     recorded = JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
   }
-  const resolve = (key: keyof typeof IGNITION_KEYS): string => {
+  const resolve = (key: Exclude<keyof typeof IGNITION_KEYS, "controller">): string => {
     const a = flags[key] ?? recorded[IGNITION_KEYS[key]];
     if (a === undefined) throw new TaskError(`the deployment has no ${IGNITION_KEYS[key]}; pass --${key}`);
     return a;
@@ -164,7 +182,14 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     vault: resolve("vault"),
     distributor: resolve("distributor"),
   };
-  for (const [name, a] of Object.entries(addresses)) {
+  const controllerAddress = flags.controller ?? recorded[IGNITION_KEYS.controller];
+  // The credits ledger is optional: deployments from before the demand side have none.
+  const creditsAddress = flagAddress(args.credits ?? "", "credits") ?? recorded[CREDITS_KEY];
+  if (creditsAddress !== undefined) Object.assign(addresses, { credits: creditsAddress });
+  for (const [name, a] of Object.entries({
+    ...addresses,
+    ...(controllerAddress !== undefined ? { controller: controllerAddress } : {}),
+  })) {
     if ((await ethers.provider.getCode(a)) === "0x") {
       throw new TaskError(
         `no ${name} contract at ${a} on chain ${chainId} (network "${connection.networkName}"): wrong network?`,
@@ -190,52 +215,47 @@ export async function openSuite(hre: HardhatRuntimeEnvironment, args: CommonArgs
     registry: DeviceRegistry__factory.connect(addresses.registry, signer),
     vault: StakingVault__factory.connect(addresses.vault, signer),
     distributor: RewardsDistributor__factory.connect(addresses.distributor, signer),
+    controller:
+      controllerAddress === undefined
+        ? undefined
+        : EmissionsController__factory.connect(controllerAddress, signer),
+    ...(creditsAddress !== undefined
+      ? { credits: UsageCredits__factory.connect(creditsAddress, signer) }
+      : {}),
     addresses,
     log: (line) => console.log(line),
   };
 }
 
-/** Every interface whose custom errors may surface from a suite call (reverts bubble up from the token). */
-function errorInterfaces(suite: Suite): Interface[] {
-  return [
-    suite.vault.interface,
-    suite.registry.interface,
-    suite.distributor.interface,
-    suite.token.interface,
-  ];
+/**
+ * A revert as "ErrorName(arg=value, ...): what to do next", decoded from the deployed contracts' ABIs by
+ * the one decoder every program shares (@hexmesh/contracts).
+ */
+export function decodeRevert(err: unknown): string {
+  return describeContractError(err);
 }
 
-function revertData(err: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): string | undefined => {
-    if (typeof e !== "object" || e === null || seen.has(e)) return undefined;
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    if (typeof o.data === "string" && o.data.startsWith("0x") && o.data.length >= 10) return o.data;
-    for (const k of ["error", "info", "cause", "data"]) {
-      const found = walk(o[k]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return walk(err);
-}
-
-/** Turns a revert into "ErrorName(arg, ...)" using the suite's ABIs. */
-export function decodeRevert(suite: Suite, err: unknown): string {
-  const data = revertData(err);
-  if (data !== undefined) {
-    for (const iface of errorInterfaces(suite)) {
-      try {
-        const parsed = iface.parseError(data);
-        if (parsed) return `${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
-      } catch {
-        // not this interface's error
-      }
-    }
-    return `unknown revert data ${data}`;
+/** The credits ledger and its price source, or a clear error when the deployment has none. */
+export async function openCredits(suite: Suite): Promise<{ credits: UsageCredits; price: IMeshPrice }> {
+  if (suite.credits === undefined) {
+    throw new TaskError(
+      `the deployment on chain ${suite.chainId} has no ${CREDITS_KEY}; redeploy with the current module or pass --credits`,
+    );
   }
-  return err instanceof Error ? err.message : String(err);
+  const price = IMeshPrice__factory.connect(await suite.credits.priceSource(), suite.signer);
+  return { credits: suite.credits, price };
+}
+
+/** Credits are micro-USD: 1234567 -> "1234567 credits ($1.234567)". */
+export function formatCredits(credits: bigint): string {
+  const usd = formatUnits(credits, 6);
+  return `${credits} credits ($${usd.endsWith(".0") ? usd.slice(0, -2) : usd})`;
+}
+
+/** A USD-per-MESH price with 18 decimals -> "$0.05". */
+export function formatPrice(price: bigint): string {
+  const usd = formatUnits(price, 18);
+  return `$${usd.endsWith(".0") ? usd.slice(0, -2) : usd}`;
 }
 
 export interface TxResult {
@@ -267,7 +287,7 @@ export async function sendOrDryRun(
   try {
     gas = await suite.signer.estimateGas({ to, data });
   } catch (err) {
-    throw new TaskError(`${fragment.name} would revert: ${decodeRevert(suite, err)}`);
+    throw new TaskError(`${fragment.name} would revert: ${decodeRevert(err)}`);
   }
   const shown = fragment.inputs
     .map((input, i) => `${input.name || `arg${i}`}=${describe(args[i])}`)
@@ -282,7 +302,7 @@ export async function sendOrDryRun(
   try {
     tx = (await suite.signer.sendTransaction({ to, data })) as ContractTransactionResponse;
   } catch (err) {
-    throw new TaskError(`${fragment.name} failed: ${decodeRevert(suite, err)}`);
+    throw new TaskError(`${fragment.name} failed: ${decodeRevert(err)}`);
   }
   const receipt = await tx.wait();
   if (receipt === null || receipt.status !== 1)

@@ -113,8 +113,35 @@ describe("deploy: Hexmesh Ignition module", function () {
       expect(await fx.timelock.hasRole(ROLES.EXECUTOR, e)).to.equal(true);
   });
 
+  it("deploys the credits ledger on MESH with the governed price, both administered by the timelock", async function () {
+    const timelock = await fx.timelock.getAddress();
+    const price = await fx.ethers.getContractAt("GovernedPrice", await fx.meshPrice.getAddress());
+    expect(await fx.credits.token()).to.equal(await fx.token.getAddress());
+    expect(await fx.credits.priceSource()).to.equal(await price.getAddress());
+    expect(await fx.credits.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
+    expect(await price.hasRole(ROLES.DEFAULT_ADMIN, timelock)).to.equal(true);
+    const p = fx.params.credits.price;
+    expect(p.source).to.equal("governed");
+    expect((await price.latestPrice())[0]).to.equal(p.source === "governed" ? p.initialPrice : 0n);
+    expect(await price.isFresh()).to.equal(true);
+    expect(await fx.credits.totalBought()).to.equal(0n);
+  });
+
+  it("deploys a quorum price instead when the parameters ask for one", async function () {
+    const file = raw();
+    const oracles = file.Hexmesh.coverage.oracles as string[];
+    file.Hexmesh.credits = { price: { source: "quorum", oracles, threshold: 2 } };
+    const other = await deployHexmeshInProcess(parseHexmeshParameters(file));
+    const quorum = await other.ethers.getContractAt("QuorumPrice", await other.meshPrice.getAddress());
+    expect(await quorum.threshold()).to.equal(2n);
+    expect(await quorum.oracles()).to.deep.equal(oracles);
+    expect(await quorum.isFresh()).to.equal(false); // no price until the oracles submit one
+    expect(await other.credits.priceSource()).to.equal(await quorum.getAddress());
+  });
+
   it("leaves the deployer without any role", async function () {
-    for (const c of [fx.registry, fx.vault, fx.timelock, fx.distributor, fx.controller]) {
+    const price = await fx.ethers.getContractAt("GovernedPrice", await fx.meshPrice.getAddress());
+    for (const c of [fx.registry, fx.vault, fx.timelock, fx.distributor, fx.controller, fx.credits, price]) {
       for (const role of Object.values(ROLES)) {
         expect(await c.hasRole(role, deployer), `${await c.getAddress()} role ${role}`).to.equal(false);
       }
@@ -151,6 +178,8 @@ describe("deploy: Hexmesh Ignition module", function () {
       [await fx.vault.getAddress(), "StakingVault"],
       [await fx.distributor.getAddress(), "RewardsDistributor"],
       [await fx.controller.getAddress(), "EmissionsController"],
+      [await fx.meshPrice.getAddress(), "GovernedPrice"],
+      [await fx.credits.getAddress(), "UsageCredits"],
     ]);
     const gas: Record<string, bigint> = {};
     let wiring = 0n;
@@ -205,6 +234,18 @@ describe("deploy: Hexmesh Ignition module", function () {
         [(h) => (h.coverage.threshold = 4), /coverage.threshold \(4\) exceeds the 3 oracles/],
         [(h) => h.coverage.oracles.push(h.coverage.oracles[0]), /coverage.oracles must be 1 to 32 distinct/],
         [(h) => (h.coverage.challengeWindow = 60), /coverage.challengeWindow/],
+        [(h) => delete h.credits, /credits must be an object/],
+        [(h) => (h.credits.price.source = "oracle"), /credits.price.source must be "governed" or "quorum"/],
+        [(h) => (h.credits.price.initialPrice = "0"), /credits.price.initialPrice must be above 0/],
+        [(h) => (h.credits.price.initialPrice = 0.05), /credits.price.initialPrice must be USD per MESH/],
+        [
+          (h) => (h.credits.price = { source: "quorum", oracles: [], threshold: 1 }),
+          /credits.price.oracles must be 1 to 32 distinct/,
+        ],
+        [
+          (h) => (h.credits.price = { source: "quorum", oracles: h.coverage.oracles, threshold: 4 }),
+          /credits.price.threshold must be an integer in \[1, 3\]/,
+        ],
       ];
       for (const [mutate, message] of cases) {
         const f = raw();

@@ -314,14 +314,23 @@ describe("EmissionsController", function () {
       expect(await fx.controller.nextEpoch()).to.equal(1n);
     });
 
-    it("reverts when the controller lacks the distributor's FUNDER_ROLE", async function () {
+    it("holds the pool's share while the controller lacks the distributor's FUNDER_ROLE, and pays it once restored", async function () {
       const fx = await networkHelpers.loadFixture(base);
-      await fx.distributor.connect(fx.admin).revokeRole(FUNDER_ROLE, await fx.controller.getAddress());
+      const controllerAddr = await fx.controller.getAddress();
+      await fx.distributor.connect(fx.admin).revokeRole(FUNDER_ROLE, controllerAddr);
       await time.increase(fx.epochLength);
-      await expect(fx.controller.distribute(1)).to.be.revertedWithCustomError(
-        fx.distributor,
-        "AccessControlUnauthorizedAccount",
-      );
+      const share = ((await fx.controller.emissionOf(0)) * 6_000n) / 10_000n;
+      await expect(fx.controller.distribute(1))
+        .to.emit(fx.controller, "PoolFundingHeld")
+        .withArgs(COVERAGE, 0n, await fx.distributor.getAddress(), share);
+      expect(await fx.controller.heldFor(COVERAGE)).to.equal(share);
+      expect(await fx.token.balanceOf(controllerAddr)).to.equal(share);
+      await fx.distributor.connect(fx.admin).grantRole(FUNDER_ROLE, controllerAddr);
+      await time.increase(fx.epochLength);
+      await fx.controller.distribute(1);
+      expect(await fx.controller.heldFor(COVERAGE)).to.equal(0n);
+      expect(await fx.token.balanceOf(await fx.distributor.getAddress())).to.equal(2n * share);
+      expect((await fx.distributor.funding())[0]).to.equal(2n * share);
     });
   });
 

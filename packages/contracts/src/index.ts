@@ -4,3 +4,4 @@
  */
 export * from "./generated/index.js";
 export type { TypedContractEvent, TypedEventLog, TypedListener } from "./generated/common.js";
+export * from "./errors.js";

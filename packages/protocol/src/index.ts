@@ -9,6 +9,7 @@ export * from "./eip712/typed-data.js";
 export * from "./eip712/registry.js";
 export * from "./eip712/distributor.js";
 export * from "./eip712/token.js";
+export * from "./eip712/credits.js";
 export * from "./reports/types.js";
 export * from "./reports/eip712.js";
 export * from "./reports/sign.js";

@@ -106,7 +106,9 @@ export async function lastBlockBefore(
   let lo = 0; // invariant: timeOf(lo) < end (genesis block assumed earlier than any epoch end)
   let hi = head; // invariant: timeOf(hi) >= end
   if ((await timeOf(0)) >= endSeconds)
-    throw new ChainIndexerError("epoch ended before the chain's first block");
+    throw new ChainIndexerError(
+      "epoch ended before the chain's first block: nothing can have happened in it; set chain.firstEpoch to an epoch that ends after the deployment (docs/operate.md)",
+    );
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
     if ((await timeOf(mid)) < endSeconds) lo = mid;

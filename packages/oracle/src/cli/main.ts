@@ -16,6 +16,8 @@
  */
 import { Command, InvalidArgumentError } from "commander";
 
+import { describeContractError } from "@hexmesh/contracts";
+
 import type { Chain } from "../service/chain.js";
 import { ConfigError, ENV_OVERRIDES, loadConfig, type ServiceConfig } from "../service/config.js";
 import type { EpochService } from "../service/epochs.js";
@@ -358,7 +360,8 @@ export async function main(argv = process.argv): Promise<void> {
       process.stderr.write(`hexmesh-oracle: ${e.message}\n`);
       process.exit(2);
     }
-    process.stderr.write(`hexmesh-oracle: ${e instanceof Error ? e.message : String(e)}\n`);
+    // Our contracts' reverts by name with their arguments and what to do next.
+    process.stderr.write(`hexmesh-oracle: ${describeContractError(e)}\n`);
     process.exit(1);
   }
 }

@@ -28,6 +28,12 @@ export class RootConflictError extends Error {
   override readonly name = "RootConflictError";
 }
 
+/**
+ * `skipped` with state `empty`: the epoch's tree has no leaf (no owner has earned yet, in this or any
+ * earlier epoch), so its root is zero, which the distributor refuses (DistributorZeroRoot). Every
+ * oracle computes the same empty result, so all skip; cumulative totals carry over in the stored
+ * result and the next epoch with rewards posts normally (the distributor takes any later epoch).
+ */
 export type PostOutcome =
   | {
       readonly status: "posted";
@@ -36,7 +42,7 @@ export type PostOutcome =
       readonly gasUsed: bigint;
       readonly readyAt: bigint;
     }
-  | { readonly status: "skipped"; readonly state: Exclude<RootState["state"], "open"> };
+  | { readonly status: "skipped"; readonly state: Exclude<RootState["state"], "open"> | "empty" };
 
 export interface PostRequest {
   readonly domain: TypedDataDomain;
@@ -142,9 +148,10 @@ export class EpochRootAggregator {
 
   /** Posts `request.value` with k of the signatures, unless the epoch is already pending or live. */
   async post(request: PostRequest, signatures: readonly OracleSignature[]): Promise<PostOutcome> {
+    const v = request.value;
+    if (BigInt(v.root) === 0n) return { status: "skipped", state: "empty" };
     const good = this.verified(request, signatures);
     const packed = packSignatures(good, request.threshold);
-    const v = request.value;
     const struct = {
       epoch: v.epoch,
       root: v.root,

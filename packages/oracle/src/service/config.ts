@@ -53,9 +53,11 @@ export interface ServiceConfig {
   };
   /**
    * Receive-time clock. "system": the host clock (+ offsetMs). "device-timestamp": the report's
-   * own signed timestamp, for replays and deterministic tests only (it trusts devices).
+   * own signed timestamp, for replays and deterministic tests only (it trusts devices). "chain": the
+   * chain's clock (latest block time, running with the host's between blocks; chain-clock.ts), for
+   * local nodes whose time is moved; needs `chain`.
    */
-  readonly clock: { readonly mode: "system" | "device-timestamp"; readonly offsetMs: number };
+  readonly clock: { readonly mode: "system" | "device-timestamp" | "chain"; readonly offsetMs: number };
   /** Epoch steps. */
   readonly epochs: {
     /** close-epoch refuses to run before an epoch's end + 2 witness windows + this, ms. */
@@ -153,7 +155,7 @@ export const CONFIG_SCHEMA = {
       type: "object",
       additionalProperties: false,
       properties: {
-        mode: { enum: ["system", "device-timestamp"], default: "system" },
+        mode: { enum: ["system", "device-timestamp", "chain"], default: "system" },
         offsetMs: { type: "integer", default: 0 },
       },
       default: {},

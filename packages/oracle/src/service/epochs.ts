@@ -9,6 +9,7 @@
  */
 import type { Wallet } from "ethers";
 
+import { describeContractError } from "@hexmesh/contracts";
 import type { Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
@@ -62,7 +63,9 @@ export class EpochService {
     const prev = await this.store.getEpochResult(epoch - 1n);
     if (prev === null) {
       throw new Error(
-        `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one)`,
+        `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one). ` +
+          `This oracle's first epoch is chain.firstEpoch (${this.options.firstEpoch}); an oracle joining a chain ` +
+          `on which nothing was posted yet sets it to the first epoch it closes (docs/operate.md)`,
       );
     }
     return {
@@ -269,7 +272,8 @@ export class EpochService {
     try {
       outcome = await new EpochRootAggregator(poster.distributor, this.options.retry).post(req, sigs);
     } catch (e) {
-      const detail = e instanceof Error ? e.message : String(e);
+      // Our contracts' reverts by name, with what to do next.
+      const detail = describeContractError(e);
       const at = Date.now();
       await this.store.recordPostAttempt({
         epoch,
@@ -285,7 +289,12 @@ export class EpochService {
     }
     const at = Date.now();
     const posted = outcome.status === "posted" ? outcome : null;
-    const detail = outcome.status === "posted" ? `gas ${outcome.gasUsed}` : `already ${outcome.state}`;
+    const detail =
+      outcome.status === "posted"
+        ? `gas ${outcome.gasUsed}`
+        : outcome.state === "empty"
+          ? "empty epoch: zero root (no owner has earned yet), nothing to post"
+          : `already ${outcome.state}`;
     await this.store.recordPostAttempt({
       epoch,
       outcome: outcome.status,

@@ -48,7 +48,8 @@ export function makeLogger(config: ServiceConfig, name = "hexmesh-oracle"): Logg
 /** The receive-time clock the config asks for. */
 export function makeClock(config: ServiceConfig): { now: () => number; forReport?: (raw: string) => number } {
   const offset = config.clock.offsetMs;
-  if (config.clock.mode === "system") return { now: () => Date.now() + offset };
+  // "chain" is built in startService (it needs the node); without one it is the host clock.
+  if (config.clock.mode !== "device-timestamp") return { now: () => Date.now() + offset };
   return {
     now: () => Date.now() + offset,
     forReport: (raw) => {
@@ -112,13 +113,24 @@ export async function startService(
     throw new ConfigError(
       "serve checks report signatures at ingest: configure chain (the registry's keys) or ingest.devicesFile",
     );
+  if (config.clock.mode === "chain" && config.chain === undefined)
+    throw new ConfigError('clock.mode "chain" needs chain.rpcUrl and chain.addresses');
   const store = await openStore(config.store);
   logger.info({ backend: store.backend, schema: await store.schemaVersion() }, "store open");
   const chain =
     config.chain === undefined
       ? undefined
       : (await import("./chain.js")).connectChain(config.chain.rpcUrl, config.chain.addresses);
-  const clock = makeClock(config);
+  const chainClock =
+    config.clock.mode === "chain" && chain !== undefined
+      ? await (
+          await import("./chain-clock.js")
+        ).ChainClock.start(chain.provider, {
+          offsetMs: config.clock.offsetMs,
+          onError: (e) => logger.warn({ err: e }, "chain clock: reading the latest block failed"),
+        })
+      : undefined;
+  const clock = chainClock !== undefined ? { now: chainClock.now } : makeClock(config);
   const keys =
     config.ingest.devicesFile !== undefined
       ? keysFromFile(config.ingest.devicesFile)
@@ -174,6 +186,7 @@ export async function startService(
     },
     async close() {
       entropy?.stop();
+      chainClock?.stop();
       await app.close();
       await authenticator.close();
       chain?.close();
