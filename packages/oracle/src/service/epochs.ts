@@ -77,8 +77,14 @@ export class EpochService {
 
   /** The default clock: the later of the host clock and the chain's latest block time. */
   private async clockNow(): Promise<number> {
-    const block = await this.contracts.controller.runner?.provider?.getBlock("latest");
-    return Math.max(Date.now(), (block?.timestamp ?? 0) * 1000);
+    // Not getBlock("latest"): ethers caches it for 250 ms.
+    const provider = this.contracts.controller.runner?.provider as
+      | { send?: (method: string, params: unknown[]) => Promise<{ timestamp?: string } | null> }
+      | null
+      | undefined;
+    const block =
+      provider?.send === undefined ? null : await provider.send("eth_getBlockByNumber", ["latest", false]);
+    return Math.max(Date.now(), Number(block?.timestamp ?? 0) * 1000);
   }
 
   private async times(epoch: bigint): Promise<EpochTimes> {

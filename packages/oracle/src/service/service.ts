@@ -80,9 +80,13 @@ export async function epochServiceFor(
     // An epoch is over when the receive clock or the chain's clock says so (a replay's receive
     // times come from devices; a test chain's time is moved): whichever is later. A report stamped
     // before the cutoff after that is refused (409), never stored unverified.
+    // eth_getBlockByNumber directly: ethers caches getBlock("latest") for 250 ms, and a close right
+    // after the chain moved must see the new time.
     now: async () => {
-      const b = await chain.provider.getBlock("latest");
-      return Math.max(clock.now(), (b?.timestamp ?? 0) * 1000);
+      const b = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {
+        timestamp?: string;
+      } | null;
+      return Math.max(clock.now(), Number(b?.timestamp ?? 0) * 1000);
     },
   });
 }
