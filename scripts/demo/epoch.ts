@@ -14,12 +14,21 @@ export function epochBoundsMs(
   return { epochStart, epochEnd: epochStart + Number(suite.epochLength) * 1000 };
 }
 
-/** Moves the chain past the end of `epoch` and distributes it (funds its coverage pool). */
+/**
+ * How long after an epoch's end the oracles may close it: two witness windows (8 s) and the close
+ * grace (60 s) of @hexmesh/oracle's EpochService, plus a second.
+ */
+export const CLOSE_AFTER_END_S = 69n;
+
+/**
+ * Moves the chain past the end of `epoch` (far enough for the oracles to close it: CLOSE_AFTER_END_S)
+ * and distributes it (funds its coverage pool).
+ */
 export async function closeEpoch(
   suite: Pick<Suite, "genesisTime" | "epochLength" | "time" | "controller">,
   epoch: bigint,
 ): Promise<void> {
-  const end = suite.genesisTime + (epoch + 1n) * suite.epochLength;
+  const end = suite.genesisTime + (epoch + 1n) * suite.epochLength + CLOSE_AFTER_END_S;
   if (BigInt(await suite.time.latest()) < end) await suite.time.increaseTo(end);
   while ((await suite.controller.nextEpoch()) <= epoch) {
     await (await suite.controller.distribute(8)).wait();

@@ -14,6 +14,7 @@ import * as h3 from "h3-js";
 import { network } from "hardhat";
 
 import {
+  EpochNotOverError,
   EpochRootAggregator,
   indexEpoch,
   OracleKey,
@@ -249,6 +250,20 @@ describe("E2E: coverage epochs from device reports to claimed MESH, through thre
     await (await suite.token.connect(owners[0]!).approve(await suite.registry.getAddress(), fee)).wait();
     await (await suite.registry.connect(owners[0]!).assertLocation(moved.record.id, newCell, 45, 12)).wait();
     expect(await suite.registry.collectedFees()).to.equal(collected + fee);
+
+    // Epoch 1 has ended on chain, but not by the close delay (2 witness windows + the grace):
+    // close-epoch refuses and records nothing.
+    const end1 = suite.genesisTime + 2n * suite.epochLength;
+    await suite.time.increaseTo(end1 + 30n);
+    const early = await oracles.services[0]!.epochs!.close(1n).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(early).to.be.instanceOf(EpochNotOverError);
+    expect((early as Error).message).to.match(
+      /^epoch 1 cannot be closed before .* \(its end .* \+ 8000 ms of witness windows \+ 60000 ms of grace\)/,
+    );
+    expect((await oracles.services[0]!.store.latestClose())!.epoch).to.equal(0n);
 
     await closeEpoch(suite, 1n);
     const posted = await oracles.runEpoch(1n, inputsFor(1n));

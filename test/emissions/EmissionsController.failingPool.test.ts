@@ -138,12 +138,21 @@ describe("EmissionsController: a failing pool does not stop the others", functio
 
   it("refuses to start a distributor's call without gas for it, so a caller cannot starve a healthy pool", async function () {
     const fx = await loadFixture(twoPools);
-    await endEpochs(fx, 1n);
-    await expect(fx.controller.distribute(1, { gasLimit: 130_000 })).to.be.revertedWithCustomError(
+    // Below the up-front reserve (DISTRIBUTE_GAS_FIXED + DISTRIBUTE_GAS_PER_FUNDING per epoch and pool).
+    await endEpochs(fx, 3n);
+    await expect(fx.controller.distribute(3, { gasLimit: 130_000 })).to.be.revertedWithCustomError(
+      fx.controller,
+      "EmissionsGasReserveTooLow",
+    );
+    // Above the reserve, but a distributor that uses its whole FUND_EPOCH_GAS leaves too little for the
+    // next call: the controller refuses to start it rather than record a healthy pool as failed.
+    await fx.mock.setFailing(true, true);
+    await expect(fx.controller.distribute(3, { gasLimit: 450_000 })).to.be.revertedWithCustomError(
       fx.controller,
       "EmissionsInsufficientGas",
     );
     expect(await fx.controller.nextEpoch()).to.equal(0n);
+    expect(await fx.controller.heldFor(COMPUTE)).to.equal(0n);
     expect(await fx.controller.FUND_EPOCH_GAS()).to.equal(100_000n);
   });
 });

@@ -3,6 +3,7 @@
  * store backends under test, free ports, child processes. No top-level side effects.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 
 import pg from "pg";
@@ -25,6 +26,23 @@ export const EPOCH_START = Date.UTC(2026, 0, 1);
 export const EPOCH_END = EPOCH_START + 86_400_000;
 
 export { freePort } from "../../scripts/demo/rpc.js";
+
+/** A key file for `ingest.devicesFile` (what a node without a chain checks signatures against). */
+export function writeDevicesFile(
+  file: string,
+  fleet: readonly SimDevice[],
+  domain: ReportDomain = DOMAIN,
+): string {
+  writeFileSync(
+    file,
+    JSON.stringify({
+      chainId: domain.chainId.toString(),
+      registry: domain.verifyingContract,
+      keys: fleet.map((d) => d.signer.key),
+    }),
+  );
+  return file;
+}
 
 /** A fleet and one simulated epoch of signed reports (some spoiled), deterministic per seed. */
 export function simulated(devices: number, seed: string, invalidShare = 0.02) {

@@ -47,6 +47,7 @@ import {
 import type { DeviceSigner, Hex, ReportDomain } from "@hexmesh/protocol";
 
 import { loadHexmeshParameters } from "../../deploy/lib/hexmesh.js";
+import { CLOSE_AFTER_END_S } from "../../scripts/demo/epoch.js";
 import {
   DeviceRegistry__factory,
   EmissionsController__factory,
@@ -627,7 +628,9 @@ describe("oracle package: installed from its tarball, run against a node on loca
     // --- the chain's epoch ends and is distributed (controller.distribute; anyone may call it) --------
     const end = Number(genesis + (epoch + 1n) * epochLength);
     const latest = (await provider.getBlock("latest"))!.timestamp;
-    if (latest <= end) await provider.send("evm_increaseTime", [end - latest + 1]);
+    // Past the end by the oracles' close delay (2 witness windows + the grace): close-epoch refuses before.
+    const closable = end + Number(CLOSE_AFTER_END_S);
+    if (latest <= closable) await provider.send("evm_increaseTime", [closable - latest + 1]);
     await provider.send("evm_mine", []);
     const keeper = await provider.getSigner(0);
     const controller = EmissionsController__factory.connect(addresses.controller!, keeper);

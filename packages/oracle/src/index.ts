@@ -22,7 +22,16 @@ export * from "./service/service.js";
 export { buildApi, type ApiDeps, type ApiLimits } from "./api/server.js";
 export * from "./service/claims.js";
 export * from "./service/inputs.js";
-export { toReportInput } from "./service/ingest.js";
+export {
+  Ingestor,
+  toReportInput,
+  type IngestLimits,
+  type IngestorOptions,
+  type RefusalReason,
+  type SubmitResult,
+} from "./service/ingest.js";
+export * from "./service/close.js";
+export * from "./service/keys.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
 export * from "./service/results.js";
 export * from "./watch/audit.js";

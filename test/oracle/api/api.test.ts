@@ -12,21 +12,33 @@ import type { FastifyInstance } from "fastify";
 
 import { buildApi, ClaimProofs, ResultSets, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
 import { EntropyService } from "@hexmesh/oracle/service/entropy";
-import { Ingestor } from "@hexmesh/oracle/service/ingest";
+import { Ingestor, type IngestLimits } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import { ENTROPY_INTERVAL_MS, entropyValue, OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
 
-import { simulated } from "../../helpers/service.js";
+import { DOMAIN, simulated } from "../../helpers/service.js";
 
 const LIMITS: ApiLimits = {
   bodyBytes: 64 * 1024,
   batchMax: 50,
-  perDevicePerMinute: 1000,
   batchesPerMinute: 1000,
 };
-const { sim } = simulated(16, "api test", 0);
+const INGEST: IngestLimits = {
+  perDevicePerMinute: 1000,
+  clientReportsPerMinute: 100_000,
+  perDevicePerWindow: 1000,
+  beaconWindowMs: 6 * 3_600_000,
+};
+const { fleet, sim } = simulated(16, "api test", 0);
 const raws = sim.reports.map((r) => r.raw);
 const deviceOf = (raw: string) => /"(?:device|witness)":"(0x[0-9a-f]{40})"/.exec(raw)![1]!;
+/** The report with one signature byte changed (or its `n`-th variant): canonical, but not signed. */
+const forge = (raw: string, n = 0) =>
+  raw.replace(
+    /"signature":"0x([0-9a-f]{2})/,
+    (_, b: string) => `"signature":"0x${((parseInt(b, 16) + 1 + n) % 256).toString(16).padStart(2, "0")}`,
+  );
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Hex;
 const BLOCK = `0x${"ab".repeat(32)}` as Hex;
 
@@ -48,6 +60,7 @@ async function harness(
   name: string,
   limits: ApiLimits = LIMITS,
   withChain = true,
+  ingest: IngestLimits = INGEST,
 ): Promise<Harness> {
   const store = new SqliteStore({ path: path.join(dir, `${name}.sqlite`) });
   await store.migrate();
@@ -69,7 +82,14 @@ async function harness(
   };
   const app = await buildApi({
     store,
-    ingestor: new Ingestor(store, { clock: () => now.t }),
+    ingestor: new Ingestor(store, {
+      clock: () => now.t,
+      authenticator: new InlineAuthenticator(
+        DOMAIN,
+        fleet.map((d) => d.signer.key),
+      ),
+      limits: ingest,
+    }),
     limits,
     ...(withChain
       ? {
@@ -107,11 +127,13 @@ async function call(
   return { status: res.status, body: json };
 }
 
-/** A 4xx with the error shape and a message matching `re`. */
-function expectError(r: { status: number; body: any }, status: number, re: RegExp) {
+/** A 4xx with the error shape, a message matching `re` and a stable code (`code`, when given). */
+function expectError(r: { status: number; body: any }, status: number, re: RegExp, code?: string) {
   expect(r.status, JSON.stringify(r.body)).to.equal(status);
   expect(r.body.statusCode).to.equal(status);
   expect(r.body.message).to.match(re);
+  expect(r.body.code, JSON.stringify(r.body)).to.match(/^[a-z][a-z_]*$/);
+  if (code !== undefined) expect(r.body.code).to.equal(code);
 }
 
 describe("service: HTTP API over localhost", function () {
@@ -178,37 +200,74 @@ describe("service: HTTP API over localhost", function () {
         400,
         /must NOT have additional properties/,
       );
-      expectError(await call(h.url, "POST", "/v1/reports", { report: 42 }), 400, /must be string/);
-      expectError(await call(h.url, "POST", "/v1/reports", { report: "" }), 400, /fewer than 1 characters/);
+      expectError(await call(h.url, "POST", "/v1/reports", { report: 42 }), 400, /not_string/, "not_string");
+      expectError(await call(h.url, "POST", "/v1/reports", { report: "" }), 400, /report refused/);
       expectError(
         await call(h.url, "POST", "/v1/reports", { report: "x".repeat(1025) }),
         400,
-        /more than 1024 characters/,
+        /too_large/,
+        "too_large",
       );
-      expectError(await call(h.url, "POST", "/v1/reports", "{not json"), 400, /JSON/i);
-      expectError(await call(h.url, "POST", "/v1/reports", "[1,2]"), 400, /must be object/);
+      expectError(await call(h.url, "POST", "/v1/reports", "{not json"), 400, /not valid JSON/, "bad_json");
+      expectError(
+        await call(h.url, "POST", "/v1/reports", "[1,2]"),
+        400,
+        /must be object/,
+        "invalid_request",
+      );
+    });
+
+    it("refuses JSON bodies with __proto__ or constructor keys as such, not as bad JSON", async () => {
+      for (const body of [
+        `{"report":"x","__proto__":{"polluted":true}}`,
+        `{"report":"x","constructor":{"prototype":{"polluted":true}}}`,
+      ]) {
+        expectError(
+          await call(h.url, "POST", "/v1/reports", body),
+          400,
+          /has a (__proto__|constructor) key, which this API refuses/,
+          "forbidden_key",
+        );
+        expectError(
+          await call(h.url, "POST", "/v1/reports/batch", body),
+          400,
+          /has a (__proto__|constructor) key/,
+          "forbidden_key",
+        );
+      }
+      expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
     });
 
     it("refuses other content types and oversized bodies", async () => {
-      expectError(
-        await call(h.url, "POST", "/v1/reports", raws[3], { "content-type": "application/xml" }),
-        415,
-        /Unsupported Media Type/i,
-      );
-      expectError(
-        await call(h.url, "POST", "/v1/reports", raws[3], { "content-type": "text/plain" }),
-        400,
-        /body must be object/,
-      );
+      for (const type of ["application/xml", "text/plain", "application/x-www-form-urlencoded"]) {
+        const r = await call(h.url, "POST", "/v1/reports", JSON.stringify({ report: raws[3] }), {
+          "content-type": type,
+        });
+        expectError(
+          r,
+          415,
+          new RegExp(`content type ${type} is not accepted: send application/json`),
+          "unsupported_media_type",
+        );
+        expectError(
+          await call(h.url, "POST", "/v1/reports/batch", JSON.stringify({ reports: [raws[3]] }), {
+            "content-type": type,
+          }),
+          415,
+          /send application\/json/,
+          "unsupported_media_type",
+        );
+      }
       expectError(
         await call(h.url, "POST", "/v1/reports", { report: "x".repeat(70 * 1024) }),
         413,
         /too large/i,
+        "body_too_large",
       );
     });
 
     it("answers unknown routes and methods with a JSON 404", async () => {
-      expectError(await call(h.url, "GET", "/v1/nothing"), 404, /no route GET \/v1\/nothing/);
+      expectError(await call(h.url, "GET", "/v1/nothing"), 404, /no route GET \/v1\/nothing/, "not_found");
       expectError(await call(h.url, "DELETE", "/v1/reports"), 404, /no route DELETE/);
     });
   });
@@ -229,17 +288,28 @@ describe("service: HTTP API over localhost", function () {
       expect([r.body.accepted, r.body.duplicate, r.body.refused]).to.deep.equal([2, 2, 1]);
     });
 
-    it("refuses an empty batch, a batch over the limit and non-string items", async () => {
+    it("refuses only the bad items of a batch: over-long, empty, not a string, not a report", async () => {
+      const batch = [raws[13]!, "x".repeat(5_000), 7, "", raws[14]!, { report: raws[15] }];
+      const r = await call(h.url, "POST", "/v1/reports/batch", { reports: batch });
+      expect(r.status, JSON.stringify(r.body)).to.equal(200);
+      expect(r.body.results.map((x: any) => x.code ?? x.status)).to.deep.equal([
+        "accepted",
+        "too_large",
+        "not_string",
+        "not_json",
+        "accepted",
+        "not_string",
+      ]);
+      expect(r.body.results[1].reason).to.equal("malformed");
+      expect([r.body.accepted, r.body.refused]).to.deep.equal([2, 4]);
+    });
+
+    it("refuses an empty batch and a batch over the limit", async () => {
       expectError(await call(h.url, "POST", "/v1/reports/batch", { reports: [] }), 400, /fewer than 1 items/);
       expectError(
         await call(h.url, "POST", "/v1/reports/batch", { reports: raws.slice(0, 51) }),
         400,
         /more than 50 items/,
-      );
-      expectError(
-        await call(h.url, "POST", "/v1/reports/batch", { reports: [raws[0], 7] }),
-        400,
-        /reports\/1 must be string/,
       );
       expectError(
         await call(h.url, "POST", "/v1/reports/batch", { report: raws[0] }),
@@ -249,47 +319,169 @@ describe("service: HTTP API over localhost", function () {
     });
   });
 
-  describe("rate limits per device key", () => {
+  describe("signatures at ingest and limits keyed on proven identities", () => {
     let small: Harness;
     before(async () => {
-      small = await harness(dir, "limited", { ...LIMITS, perDevicePerMinute: 3, batchesPerMinute: 2 });
+      small = await harness(dir, "limited", { ...LIMITS, batchesPerMinute: 4 }, true, {
+        ...INGEST,
+        perDevicePerMinute: 3,
+        perDevicePerWindow: 5,
+        clientReportsPerMinute: 40,
+      });
     });
     after(async () => {
       await small.app.close();
       await small.store.close();
     });
+    const stranger = simulated(2, "api test stranger", 0).sim.reports[0]!.raw;
 
-    it("refuses the fourth single submission of one device in a minute with 429, not another device's", async () => {
-      const dev = deviceOf(raws[0]!);
-      const mine = raws.filter((r) => deviceOf(r) === dev).slice(0, 4);
-      expect(mine).to.have.length(4);
-      for (const r of mine.slice(0, 3))
-        expect((await call(small.url, "POST", "/v1/reports", { report: r })).status).to.equal(200);
-      const over = await call(small.url, "POST", "/v1/reports", { report: mine[3] });
-      expectError(over, 429, /rate limit of 3 requests per minute exceeded/);
-      expect(over.body.code).to.equal("rate_limited");
-      const other = raws.find((r) => deviceOf(r) !== dev)!;
-      expect((await call(small.url, "POST", "/v1/reports", { report: other })).status).to.equal(200);
+    it("refuses unsigned and mis-signed reports (403 bad_signature) and unknown keys, stores none, counts them", async () => {
+      const before = await h.store.countReports();
+      const r = await call(h.url, "POST", "/v1/reports", { report: forge(raws[40]!) });
+      expectError(r, 403, /bad_signature: the signature does not verify for 0x[0-9a-f]{40}/, "bad_signature");
+      expectError(
+        await call(h.url, "POST", "/v1/reports", { report: stranger }),
+        403,
+        /not a registered device key/,
+        "unknown_device",
+      );
+      const batch = await call(h.url, "POST", "/v1/reports/batch", {
+        reports: [forge(raws[41]!), raws[41], stranger],
+      });
+      expect(batch.body.results.map((x: any) => x.code ?? x.status)).to.deep.equal([
+        "bad_signature",
+        "accepted",
+        "unknown_device",
+      ]);
+      expect(batch.body.results[0].reason).to.equal("unauthenticated");
+      expect(await h.store.countReports()).to.equal(before + 1);
+      const ready = await call(h.url, "GET", "/ready");
+      expect(ready.body.checks.ingest)
+        .to.match(/bad_signature 2/)
+        .and.match(/unknown_device 2/);
     });
 
-    it("refuses a device's reports over its limit inside batches, and batches over the per-client limit", async () => {
-      const dev = deviceOf(raws[20]!);
-      const mine = raws.filter((r) => deviceOf(r) === dev).slice(0, 4);
-      const r = await call(small.url, "POST", "/v1/reports/batch", { reports: mine });
+    it("does not let forged reports naming a device use up its budget (no lock-out)", async () => {
+      const victim = deviceOf(raws[50]!);
+      const mine = raws.filter((r) => deviceOf(r) === victim);
+      for (let i = 0; i < 5; i++)
+        expect(
+          (await call(small.url, "POST", "/v1/reports", { report: forge(mine[0]!, i) })).body.code,
+        ).to.equal("bad_signature");
+      expect((await call(small.url, "POST", "/v1/reports", { report: mine[0] })).body.status).to.equal(
+        "accepted",
+      );
+    });
+
+    it("shares one per-device budget between the single and batch endpoints (429 device_rate_limited)", async () => {
+      const dev = deviceOf(raws[60]!);
+      const mine = raws.filter((r) => deviceOf(r) === dev);
+      expect(mine.length).to.be.greaterThanOrEqual(4);
+      expect((await call(small.url, "POST", "/v1/reports", { report: mine[0] })).status).to.equal(200);
+      const r = await call(small.url, "POST", "/v1/reports/batch", { reports: mine.slice(1, 4) });
       expect(r.body.results.map((x: any) => x.code ?? x.status)).to.deep.equal([
         "accepted",
         "accepted",
-        "accepted",
-        "rate_limited",
+        "device_rate_limited",
       ]);
-      expect((await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[30]] })).status).to.equal(
-        200,
+      expect(r.body.results[2].reason).to.equal("rate_limited");
+      expect(r.body.results[2].detail).to.match(/more than 3 reports this minute from 0x/);
+      expectError(
+        await call(small.url, "POST", "/v1/reports", { report: mine[3] }),
+        429,
+        /more than 3 reports this minute/,
+        "device_rate_limited",
+      );
+      // Another device is not affected; a new minute gives the budget back.
+      const other = raws.find((x) => deviceOf(x) !== dev && deviceOf(x) !== deviceOf(raws[50]!))!;
+      expect((await call(small.url, "POST", "/v1/reports", { report: other })).status).to.equal(200);
+      small.now.t += 60_000;
+      expect((await call(small.url, "POST", "/v1/reports", { report: mine[3] })).status).to.equal(200);
+    });
+
+    it("caps the reports stored per device per beacon window (window_cap); duplicates do not count", async () => {
+      const dev = deviceOf(raws[70]!);
+      const mine = raws.filter((r) => deviceOf(r) === dev);
+      expect(mine.length).to.be.greaterThanOrEqual(7);
+      const codes: string[] = [];
+      for (const r of [mine[0]!, mine[0]!, ...mine.slice(1, 6)]) {
+        small.now.t += 60_000; // a fresh minute each: only the window cap applies
+        const a = await call(small.url, "POST", "/v1/reports", { report: r });
+        codes.push(a.body.code ?? a.body.status);
+        if (a.status !== 200)
+          expectError(a, 429, /already has 5 reports stored in this 6-hour beacon window/);
+      }
+      expect(codes).to.deep.equal([
+        "accepted",
+        "duplicate",
+        "accepted",
+        "accepted",
+        "accepted",
+        "accepted",
+        "window_cap",
+      ]);
+      // After a restart (a new Ingestor on the same store) the cap still holds: counts come from the store.
+      const restarted = new Ingestor(small.store, {
+        clock: () => small.now.t,
+        authenticator: new InlineAuthenticator(
+          DOMAIN,
+          fleet.map((d) => d.signer.key),
+        ),
+        limits: { ...INGEST, perDevicePerWindow: 5 },
+      });
+      expect((await restarted.submit([mine[6]!]))[0]).to.deep.include({
+        status: "refused",
+        code: "window_cap",
+      });
+      small.now.t += 6 * 3_600_000; // the next beacon window
+      expect((await call(small.url, "POST", "/v1/reports", { report: mine[5] })).status).to.equal(200);
+    });
+
+    it("limits reports per client address on every write endpoint, one budget (client_rate_limited)", async () => {
+      small.now.t += 60_000;
+      const junk = Array.from({ length: 30 }, (_, i) => `junk ${i}`);
+      const first = await call(small.url, "POST", "/v1/reports/batch", { reports: junk });
+      expect(first.body.refused).to.equal(30);
+      const second = await call(small.url, "POST", "/v1/reports/batch", { reports: junk.slice(0, 20) });
+      const codes = second.body.results.map((x: any) => x.code);
+      expect(codes.slice(0, 10).every((c: string) => c === "not_json")).to.equal(true);
+      expect(codes.slice(10).every((c: string) => c === "client_rate_limited")).to.equal(true);
+      expectError(
+        await call(small.url, "POST", "/v1/reports", { report: raws[80] }),
+        429,
+        /more than 40 reports this minute from 127\.0\.0\.1/,
+        "client_rate_limited",
       );
       expectError(
-        await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[31]] }),
+        await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[80]] }),
         429,
-        /rate limit of 2/,
+        /more than 40 reports/,
+        "client_rate_limited",
       );
+    });
+
+    it("answers 409 epoch_closed, naming the epoch and its cutoff, for a report received in a closed or closing epoch", async () => {
+      small.now.t += 60_000;
+      await small.store.beginClose({ epoch: 7n, cutoff: small.now.t + 1, startedAt: small.now.t });
+      const r = await call(small.url, "POST", "/v1/reports", { report: raws[95] });
+      expectError(
+        r,
+        409,
+        /epoch_closed: received at .* in epoch 7 or before, which is closed or closing: reports received before .* are no longer accepted \(close began .*\)/,
+        "epoch_closed",
+      );
+      small.now.t += 1;
+      expect((await call(small.url, "POST", "/v1/reports", { report: raws[95] })).status).to.equal(200);
+    });
+
+    it("limits batch requests per client address (429 rate_limited)", async () => {
+      small.now.t += 60_000;
+      // Three batch requests so far in this test file's real minute (one was refused before reading).
+      expect((await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[90]] })).status).to.equal(
+        200,
+      );
+      const r = await call(small.url, "POST", "/v1/reports/batch", { reports: [raws[91]] });
+      expectError(r, 429, /rate limit of 4 requests per minute exceeded/, "rate_limited");
     });
   });
 
@@ -604,7 +796,11 @@ describe("service: HTTP API over localhost", function () {
       await store.migrate();
       const app = await buildApi({
         store,
-        ingestor: new Ingestor(store, { clock: () => 0 }),
+        ingestor: new Ingestor(store, {
+          clock: () => 0,
+          authenticator: new InlineAuthenticator(DOMAIN, []),
+          limits: INGEST,
+        }),
         limits: LIMITS,
         staticDir: site,
       });
@@ -632,7 +828,7 @@ describe("service: HTTP API over localhost", function () {
       expect((await call(h.url, "GET", "/health")).body).to.deep.equal({ status: "ok" });
       const r = await call(h.url, "GET", "/ready");
       expect(r.status).to.equal(200);
-      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 2\)/);
+      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 4\)/);
       expect(r.body.checks.chain).to.equal("ok");
     });
 

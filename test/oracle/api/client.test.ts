@@ -16,9 +16,9 @@ import { startService, validateConfig, type RunningService } from "@hexmesh/orac
 import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
 import { pathTo, ROUTES } from "@hexmesh/oracle/api/routes";
 
-import { freePort, simulated } from "../../helpers/service.js";
+import { freePort, simulated, writeDevicesFile } from "../../helpers/service.js";
 
-const { sim } = simulated(8, "client test", 0);
+const { fleet, sim } = simulated(8, "client test", 0);
 const raws = sim.reports.map((r) => r.raw);
 const KEY_ID = /"(?:device|witness)":"(0x[0-9a-f]{40})"/.exec(raws[0]!)![1]!;
 
@@ -42,6 +42,7 @@ describe("service: route table and typed client", function () {
       validateConfig({
         listen: { host: "127.0.0.1", port: await freePort() },
         store: { backend: "sqlite", path: path.join(dir, "oracle.sqlite") },
+        ingest: { devicesFile: writeDevicesFile(path.join(dir, "devices.json"), fleet), signatureThreads: 0 },
         log: { level: "silent" },
       }),
     );

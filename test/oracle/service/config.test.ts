@@ -33,8 +33,12 @@ describe("service: configuration", function () {
       bodyBytes: 4 * 1024 * 1024,
       batchMax: 2_000,
       perDevicePerMinute: 120,
+      clientReportsPerMinute: 120_000,
+      perDevicePerWindow: 1_000,
       batchesPerMinute: 6_000,
     });
+    expect(cfg.ingest).to.deep.equal({});
+    expect(cfg.epochs).to.deep.equal({ closeGraceMs: 60_000 });
     expect(cfg.clock).to.deep.equal({ mode: "system", offsetMs: 0 });
     expect(cfg.peers).to.deep.equal([]);
     expect(cfg.store).to.deep.equal({ backend: "sqlite", path: path.resolve("data/o.sqlite") });

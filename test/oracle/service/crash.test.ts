@@ -29,6 +29,7 @@ import {
   simulated,
   spawnCli,
   waitReady,
+  writeDevicesFile,
 } from "../../helpers/service.js";
 
 const KILLS = 20;
@@ -80,6 +81,7 @@ async function stream(dir: string, name: string, kills: number, rng: Rng) {
     JSON.stringify({
       listen: { host: "127.0.0.1", port },
       store: { backend: "sqlite", path: file },
+      ingest: { devicesFile: writeDevicesFile(path.join(dir, `${name}-devices.json`), fleet) },
       clock: { mode: "device-timestamp", offsetMs: 0 },
       log: { level: "warn" },
     }),

@@ -484,6 +484,42 @@ describe("oracle / verification rules", function () {
       expect(await run(limitTenths + 1)).to.equal("bad_rssi");
     });
 
+    it("publishes the numbers behind distance and signal verdicts in their detail (not in the record)", async function () {
+      const ctx = world();
+      const wit = ctx.w.addDevice("two-km", { northM: 2_000 });
+      const near = ctx.w.addDevice("near", { northM: 150 });
+      const centres = [ctx.a, wit].map((d) => h3.cellToLatLng(d.record.location!.toString(16)));
+      const dist = h3.greatCircleDistance(centres[0]!, centres[1]!, "m");
+      const bound = 27 + 3 - 20 * Math.log10((4 * Math.PI * (dist - 25) * 903.9e6) / 299_792_458) + 3;
+      const beacon = makeBeacon(ctx.a, ctx.e);
+      const signal = Math.ceil((bound + 3) * 10) + 5; // 0.5-1.5 dB over the bound + tolerance
+      const reports = [
+        received(beacon, T0),
+        received(makeWitness(wit, ctx.a, beacon, { signal, snr: 50 }), T0 + 9),
+        received(makeWitness(near, ctx.a, beacon, { signal: -900, snr: 50 }), T0 + 10),
+      ];
+      const result = await verify(ctx.w, reports);
+      const rssi = at(result.verdicts, T0 + 9);
+      expect(rssi.reason).to.equal("bad_rssi");
+      const f1 = (x: number) => x.toFixed(1);
+      expect(rssi.detail).to.equal(
+        `distance ${f1(dist)} m (maximum 100000 m); grid distance not computed (>= 1000 m); ` +
+          `free-space bound ${f1(bound)} dBm at ${f1(dist - 25)} m (distance - 25 m position slack) ` +
+          `+ 3.0 dB tolerance = ${f1(bound + 3)} dBm; signal ${f1(signal / 10)} dBm, margin ${f1(bound + 3 - signal / 10)} dB`,
+      );
+      const close = at(result.verdicts, T0 + 10);
+      expect(close.reason).to.equal("below_min_distance");
+      const grid = h3.gridDistance(
+        h3.cellToParent(ctx.a.record.location!.toString(16), 11),
+        h3.cellToParent(near.record.location!.toString(16), 11),
+      );
+      expect(close.detail).to.match(
+        new RegExp(
+          `^distance 1[45][0-9]\\.[0-9] m .*; grid distance ${grid} at res 11 \\(minimum 8, margin ${grid - 8}\\);`,
+        ),
+      );
+    });
+
     it("bad_snr: below the SF8 demodulation floor, or above what the signal allows", async function () {
       // SF8 floor -10 dB, tolerance 1 dB: -110 tenths passes, -111 fails.
       // Ceiling: signal - noise floor (-117.03 dBm at 125 kHz, NF 6 dB) + 1 dB:

@@ -31,16 +31,23 @@ const VERDICT_COUNTS = {
 export const ERROR = {
   type: "object",
   additionalProperties: false,
-  required: ["statusCode", "error", "message"],
+  required: ["statusCode", "error", "message", "code"],
   properties: {
     statusCode: { type: "integer" },
     error: { type: "string" },
     message: { type: "string" },
-    code: { type: "string" },
+    code: { type: "string", description: "stable machine-readable code (docs/oracle-service.md)" },
   },
 } as const;
 
-const reportText = { type: "string", minLength: 1, maxLength: MAX_REPORT_LENGTH } as const;
+/**
+ * A report text. Not constrained here: the protocol's parser refuses each bad item with its own
+ * code (not_string, too_large, …), so one bad item in a batch refuses only itself; the body limit
+ * bounds the size of the whole request.
+ */
+const reportText = {
+  description: `a report's canonical wire text (at most ${MAX_REPORT_LENGTH} characters)`,
+} as const;
 
 export const SUBMIT_ONE_BODY = {
   type: "object",

@@ -28,10 +28,10 @@ import { reportRoutes } from "./plugins/reports.js";
 import { resultRoutes } from "./plugins/results.js";
 import { HttpError } from "./plugins/shared.js";
 
+/** Request-shape limits of the API (the report budgets are the Ingestor's: IngestLimits). */
 export interface ApiLimits {
   readonly bodyBytes: number;
   readonly batchMax: number;
-  readonly perDevicePerMinute: number;
   readonly batchesPerMinute: number;
 }
 
@@ -63,11 +63,96 @@ const STATUS_TEXT: Record<number, string> = {
   503: "Service Unavailable",
 };
 
+/**
+ * The stable `code` and the message of an error answer (the table in docs/oracle-service.md). Our
+ * own errors carry their code; fastify's are mapped here, so every 4xx has one.
+ */
+function describeError(
+  error: FastifyError | HttpError,
+  status: number,
+  contentType: string | undefined,
+): { code: string; message: string } {
+  if (error instanceof HttpError)
+    return { code: error.code ?? STATUS_CODE[status] ?? "error", message: error.message };
+  if (status >= 500) return { code: "internal", message: "internal error" };
+  if ("validation" in error && error.validation !== undefined)
+    return { code: "invalid_request", message: `bad request: ${error.message}` };
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return {
+        code: "unsupported_media_type",
+        message: `content type ${contentType ?? "(none)"} is not accepted: send application/json`,
+      };
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { code: "body_too_large", message: error.message };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return { code: "empty_body", message: "the body is empty: send a JSON object" };
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return { code: "bad_content_length", message: error.message };
+  }
+  if (error instanceof SyntaxError || error.code === "FST_ERR_CTP_INVALID_JSON_BODY")
+    return { code: "bad_json", message: `the body is not valid JSON: ${error.message}` };
+  return { code: error.code ?? STATUS_CODE[status] ?? "bad_request", message: error.message };
+}
+
+/** The first `__proto__` or `constructor` key anywhere in a parsed JSON value, or null. */
+function forbiddenKey(value: unknown): string | null {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const x of v) if (typeof x === "object" && x !== null) stack.push(x);
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      if (k === "__proto__" || k === "constructor") return k;
+      stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return null;
+}
+
+/** Codes for a status when nothing more specific is known. */
+const STATUS_CODE: Record<number, string> = {
+  400: "bad_request",
+  404: "not_found",
+  409: "conflict",
+  413: "body_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+  503: "unavailable",
+};
+
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const { limits } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: limits.bodyBytes,
+  });
+  // Bodies are JSON only: any other content type is a 415, not a text parsed as something else.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(body as string);
+    } catch (e) {
+      done(new HttpError(400, `the body is not valid JSON: ${(e as Error).message}`, "bad_json"), undefined);
+      return;
+    }
+    // JSON.parse makes "__proto__" an own key (no pollution yet), but code that copies the body
+    // could pollute: such bodies are refused, and said so.
+    const key = forbiddenKey(value);
+    if (key !== null)
+      done(
+        new HttpError(
+          400,
+          `the JSON body has a ${key} key, which this API refuses (prototype pollution)`,
+          "forbidden_key",
+        ),
+        undefined,
+      );
+    else done(null, value);
   });
   // Bodies are JSON and must have the right types as sent (no coercion of 42 into "42");
   // parameters and query strings are text, so they are coerced to the schema's types.
@@ -80,23 +165,18 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.setErrorHandler((error: FastifyError | HttpError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, "request failed");
-    const message =
-      status >= 500 && !(error instanceof HttpError)
-        ? "internal error"
-        : "validation" in error && error.validation !== undefined
-          ? `bad request: ${error.message}`
-          : error.message;
-    void reply.status(status).send({
-      statusCode: status,
-      error: STATUS_TEXT[status] ?? "Error",
-      message,
-      ...(error.code !== undefined ? { code: error.code } : {}),
-    });
+    const { code, message } = describeError(error, status, request.headers["content-type"]);
+    void reply
+      .status(status)
+      .send({ statusCode: status, error: STATUS_TEXT[status] ?? "Error", message, code });
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .status(404)
-      .send({ statusCode: 404, error: "Not Found", message: `no route ${request.method} ${request.url}` });
+    void reply.status(404).send({
+      statusCode: 404,
+      error: "Not Found",
+      message: `no route ${request.method} ${request.url}`,
+      code: "not_found",
+    });
   });
 
   await app.register(rateLimit, {

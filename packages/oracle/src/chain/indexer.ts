@@ -157,6 +157,29 @@ function keyFrom(keyType: bigint, x: string, y: string): DeviceKey {
   throw new ChainIndexerError(`unknown key type ${keyType}`);
 }
 
+/**
+ * The keys of devices onboarded in blocks [fromBlock, toBlock], in chain order (what ingest checks
+ * signatures against; a retired device's key stays: the verifier refuses its reports with a reason).
+ */
+export async function onboardedKeys(
+  registry: DeviceRegistry,
+  fromBlock: number,
+  toBlock: number,
+  options: { readonly maxBlockRange?: number; readonly retry?: RetryOptions } = {},
+): Promise<DeviceKey[]> {
+  if (toBlock < fromBlock) return [];
+  const logs = await queryChunked(
+    (a, b) => registry.queryFilter(registry.filters.DeviceOnboarded(), a, b),
+    fromBlock,
+    toBlock,
+    options.maxBlockRange ?? 10_000,
+    options.retry,
+  );
+  return logs
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+    .map((log) => keyFrom(log.args.keyType, log.args.keyX, log.args.keyY));
+}
+
 /** Builds the ChainIndex of `epoch` (see the file comment for how it is pinned and what the pool is). */
 export async function indexEpoch(
   contracts: ChainContracts,

@@ -33,6 +33,8 @@ export class ClaimProofError extends Error {
   constructor(
     readonly status: 404 | 409 | 503,
     message: string,
+    /** Stable code of the API answer. */
+    readonly code: "no_live_root" | "no_result" | "root_mismatch" | "no_leaf",
   ) {
     super(message);
   }
@@ -64,6 +66,7 @@ export class ClaimProofs {
           pending === null
             ? "no root is live yet"
             : `no root is live yet; epoch ${pending.epoch} is pending (ask with ?epoch=${pending.epoch})`,
+          "no_live_root",
         );
       }
       target = live.epoch;
@@ -85,6 +88,7 @@ export class ClaimProofs {
       throw new ClaimProofError(
         epoch === undefined ? 503 : 404,
         `this oracle has no result for ${epoch === undefined ? "the live " : ""}epoch ${target}`,
+        "no_result",
       );
     const onChain =
       status === "live" ? live!.root : status === "pending" ? (await this.chain.pendingRoot())!.root : null;
@@ -92,11 +96,16 @@ export class ClaimProofs {
       throw new ClaimProofError(
         409,
         `the ${status} root of epoch ${target} is ${onChain}, this oracle computed ${result.root}`,
+        "root_mismatch",
       );
     }
     const leaf = result.owners.find((o) => o.owner === owner);
     if (leaf === undefined)
-      throw new ClaimProofError(404, `owner ${owner} has no amount in the ${status} root (epoch ${target})`);
+      throw new ClaimProofError(
+        404,
+        `owner ${owner} has no amount in the ${status} root (epoch ${target})`,
+        "no_leaf",
+      );
     if (this.cached?.epoch !== target) {
       const leaves = result.owners.map((o) => ({ owner: o.owner, amount: o.cumulative }));
       this.cached = { epoch: target, tree: OwnerMerkleTree.build(leaves) };

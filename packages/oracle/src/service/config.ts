@@ -35,10 +35,21 @@ export interface ServiceConfig {
     readonly bodyBytes: number;
     /** Most reports in one batch. */
     readonly batchMax: number;
-    /** Reports per device key per minute (single submissions and inside batches). */
+    /** Reports per proven device key per minute, every endpoint together (after the signature check). */
     readonly perDevicePerMinute: number;
+    /** Reports per client address per minute, every write endpoint together. */
+    readonly clientReportsPerMinute: number;
+    /** Reports stored per device per 6-hour beacon window (windows aligned to Unix time). */
+    readonly perDevicePerWindow: number;
     /** Batch requests per client address per minute. */
     readonly batchesPerMinute: number;
+  };
+  /** Ingest: where device keys come from when there is no chain, and the signature-check threads. */
+  readonly ingest: {
+    /** A key file exported from the registry (needed without `chain`; see service/keys.ts). */
+    readonly devicesFile?: string;
+    /** Worker threads for signature checks at ingest; 0 = on the main thread. Default: one per core. */
+    readonly signatureThreads?: number;
   };
   /**
    * Receive-time clock. "system": the host clock (+ offsetMs). "device-timestamp": the report's
@@ -47,6 +58,11 @@ export interface ServiceConfig {
    * local nodes whose time is moved; needs `chain`.
    */
   readonly clock: { readonly mode: "system" | "device-timestamp" | "chain"; readonly offsetMs: number };
+  /** Epoch steps. */
+  readonly epochs: {
+    /** close-epoch refuses to run before an epoch's end + 2 witness windows + this, ms. */
+    readonly closeGraceMs: number;
+  };
   /**
    * A folder of static files served at `/` (the built web app, packages/web/dist, with its
    * hexmesh.json); absent: no static files. API routes take precedence over file names.
@@ -120,7 +136,18 @@ export const CONFIG_SCHEMA = {
         bodyBytes: { type: "integer", minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
         batchMax: { type: "integer", minimum: 1, maximum: 10_000, default: 2_000 },
         perDevicePerMinute: { type: "integer", minimum: 1, default: 120 },
+        clientReportsPerMinute: { type: "integer", minimum: 1, default: 120_000 },
+        perDevicePerWindow: { type: "integer", minimum: 1, default: 1_000 },
         batchesPerMinute: { type: "integer", minimum: 1, default: 6_000 },
+      },
+      default: {},
+    },
+    ingest: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        devicesFile: { type: "string", minLength: 1 },
+        signatureThreads: { type: "integer", minimum: 0, maximum: 64 },
       },
       default: {},
     },
@@ -130,6 +157,14 @@ export const CONFIG_SCHEMA = {
       properties: {
         mode: { enum: ["system", "device-timestamp", "chain"], default: "system" },
         offsetMs: { type: "integer", default: 0 },
+      },
+      default: {},
+    },
+    epochs: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        closeGraceMs: { type: "integer", minimum: 0, default: 60_000 },
       },
       default: {},
     },
@@ -205,6 +240,8 @@ export function validateConfig(raw: unknown, source = "configuration"): ServiceC
     throw new ConfigError(`invalid ${source}:\n  - ${lines.join("\n  - ")}`);
   }
   const cfg = copy as unknown as ServiceConfig;
+  if (cfg.ingest.devicesFile !== undefined)
+    (cfg.ingest as { devicesFile: string }).devicesFile = path.resolve(cfg.ingest.devicesFile);
   if (cfg.store.backend === "sqlite" && cfg.store.path !== ":memory:") {
     (cfg.store as { path: string }).path = path.resolve(cfg.store.path);
   }

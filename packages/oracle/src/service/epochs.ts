@@ -20,6 +20,8 @@ import { OracleKey, type OracleSignature } from "../post/sign.js";
 import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
 import type { RetryOptions } from "../util/retry.js";
 import type { CoverageOptions } from "../verify/coverage.js";
+import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
 import { inputRangeOf, runStoredEpoch } from "./results.js";
 
@@ -35,7 +37,20 @@ export interface EpochServiceOptions {
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Where the derived first epoch and its reason are told (default: `log`). */
   readonly notice?: (msg: string) => void;
+  /**
+   * The clock (Unix ms) that decides whether an epoch may be closed. Default: the later of the host
+   * clock and the chain's latest block time.
+   */
+  readonly now?: () => number | Promise<number>;
+  /** How long after an epoch's cutoff (end + 2 witness windows) close refuses to run. Default 60,000 ms. */
+  readonly closeGraceMs?: number;
 }
+
+/** Default wait past an epoch's cutoff before it may be closed: in-flight requests, skew between ingest clocks. */
+export const DEFAULT_CLOSE_GRACE_MS = 60_000;
+
+/** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
+const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
 
 export class EpochService {
   readonly key: OracleKey;
@@ -96,16 +111,44 @@ export class EpochService {
     };
   }
 
-  /** The time range of reports and entropy an epoch reads. */
-  async inputRange(epoch: bigint): Promise<InputRange> {
-    const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
-    return inputRangeOf(Number(w.start) * 1000, Number(w.end) * 1000);
+  /** The default clock: the later of the host clock and the chain's latest block time. */
+  private async clockNow(): Promise<number> {
+    // Not getBlock("latest"): ethers caches it for 250 ms.
+    const provider = this.contracts.controller.runner?.provider as
+      | { send?: (method: string, params: unknown[]) => Promise<{ timestamp?: string } | null> }
+      | null
+      | undefined;
+    const block =
+      provider?.send === undefined ? null : await provider.send("eth_getBlockByNumber", ["latest", false]);
+    return Math.max(Date.now(), Number(block?.timestamp ?? 0) * 1000);
   }
 
-  /** Computes and stores the epoch's result (returns the stored one if it was computed before). */
+  private async times(epoch: bigint): Promise<EpochTimes> {
+    const w = await epochWindow(this.contracts.controller, epoch, this.options.retry);
+    return { epoch, start: Number(w.start) * 1000, end: Number(w.end) * 1000 };
+  }
+
+  /** The time range of reports and entropy an epoch reads. */
+  async inputRange(epoch: bigint): Promise<InputRange> {
+    const times = await this.times(epoch);
+    return inputRangeOf(times.start, times.end);
+  }
+
+  /**
+   * Computes and stores the epoch's result (returns the stored one if it was computed before).
+   * Refuses (EpochNotOverError) before the epoch's end + 2 witness windows + the grace on this
+   * oracle's clock; records the close first, so that ingest refuses reports the close would miss.
+   */
   async close(epoch: bigint, progress: Progress = () => {}): Promise<StoredEpochResult> {
     const stored = await this.store.getEpochResult(epoch);
     if (stored !== null) return stored;
+    const times = await this.times(epoch);
+    const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
+    const now = await (this.options.now ?? (() => this.clockNow()))();
+    if (now < closeCutoff(times, SLACK_MS) + graceMs) {
+      // Before the chain is read: the same refusal beginEpochClose gives, without the RPC round trips.
+      await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
+    }
     const previous = await this.previous(epoch);
     progress("index", 0, 1);
     const index = await indexEpoch(this.contracts, epoch, {
@@ -115,6 +158,7 @@ export class EpochService {
     });
     await this.store.putChainIndex(index);
     progress("index", 1, 1);
+    await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
     const { result, reports } = await runStoredEpoch(this.store, index, this.options.coverage);
     progress("load", reports, reports);
     const verdicts = result.work.verdicts;

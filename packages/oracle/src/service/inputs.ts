@@ -45,7 +45,13 @@ export async function importInputs(
         throw new Error(`${source}: report ${start + i} is malformed (${c.error.code}: ${c.error.detail})`);
       batch.push(c.input);
     }
-    added += (await store.insertReports(batch)).filter((x) => !x.duplicate).length;
+    const stored = await store.insertReports(batch);
+    const refused = stored.find((x) => x.closed !== undefined);
+    if (refused !== undefined)
+      throw new Error(
+        `${source}: ${stored.filter((x) => x.closed !== undefined).length} reports fall before the cutoff of epoch ${refused.closed!.epoch}, which is closed or closing (${new Date(refused.closed!.cutoff).toISOString()}); those were not stored`,
+      );
+    added += stored.filter((x) => !x.duplicate).length;
   }
   return added;
 }

@@ -13,29 +13,35 @@ import { ENTROPY_VALIDITY_MS, type EpochResult } from "@hexmesh/protocol";
 import type { OracleStore, StoredChainIndex, StoredEpochResult } from "../store/types.js";
 import { runCoverageEpoch, type CoverageOptions, type CoverageWork } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { closeReadRange, ownedReports } from "./close.js";
 import type { InputRange } from "./inputs.js";
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
 const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
 
-/** The reports (Unix ms) and entropy (Unix s) an epoch of [startMs, endMs) reads. */
+/**
+ * The reports (Unix ms) and entropy (Unix s) an epoch of [startMs, endMs) reads: reports two witness
+ * windows either side (close.ts: which of them the epoch owns depends on beacons up to there).
+ */
 export function inputRangeOf(startMs: number, endMs: number): InputRange {
+  const reports = closeReadRange({ epoch: 0n, start: startMs, end: endMs }, SLACK_MS);
   return {
-    from: startMs - SLACK_MS,
-    to: endMs + SLACK_MS,
+    from: reports.from,
+    to: reports.to,
     entropyFrom: Math.floor((startMs - SLACK_MS - ENTROPY_VALIDITY_MS) / 1000),
     entropyTo: Math.ceil((endMs + SLACK_MS) / 1000),
   };
 }
 
-/** One epoch from a chain index and the stored inputs of its range: the one epoch path. */
+/** One epoch from a chain index and the stored reports it owns (close.ts) and entropy: the one epoch path. */
 export async function runStoredEpoch(
   store: OracleStore,
   index: StoredChainIndex,
   coverage: CoverageOptions = {},
 ): Promise<{ readonly result: EpochResult<CoverageWork>; readonly reports: number }> {
   const range = inputRangeOf(index.epochStart, index.epochEnd);
-  const reports = await store.reportsReceivedBetween(range.from, range.to);
+  const times = { epoch: index.epoch, start: index.epochStart, end: index.epochEnd };
+  const reports = await ownedReports(store, times, SLACK_MS);
   const entropy = await store.entropyBetween(range.entropyFrom, range.entropyTo);
   return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.length };
 }

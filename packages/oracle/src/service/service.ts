@@ -3,6 +3,8 @@
  * serves the API. `startService` is what `hexmesh-oracle serve` runs; tests start it in-process or
  * as a child process.
  */
+import { availableParallelism } from "node:os";
+
 import type { FastifyInstance } from "fastify";
 import { pino, type Logger } from "pino";
 
@@ -12,6 +14,9 @@ import { buildApi } from "../api/server.js";
 import type { PostOutcome } from "../post/aggregator.js";
 import { openStore } from "../store/index.js";
 import type { OracleStore } from "../store/types.js";
+import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { WorkerPoolPreparer } from "../verify/pool.js";
+import { InlineAuthenticator } from "../verify/prepare.js";
 import type { Chain } from "./chain.js";
 import { ClaimProofs } from "./claims.js";
 import { ConfigError, type ServiceConfig } from "./config.js";
@@ -19,6 +24,7 @@ import { EntropyService } from "./entropy.js";
 import type { EpochService } from "./epochs.js";
 import { Ingestor } from "./ingest.js";
 import type { Progress } from "./inputs.js";
+import { keysFromChain, keysFromFile } from "./keys.js";
 import { ResultSets } from "./results.js";
 
 export interface RunningService {
@@ -66,11 +72,24 @@ export async function epochServiceFor(
 ): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
   const [{ Wallet }, { EpochService }] = await Promise.all([import("ethers"), import("./epochs.js")]);
+  const clock = makeClock(config);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
     ...(config.chain!.firstEpoch !== undefined ? { firstEpoch: BigInt(config.chain!.firstEpoch) } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
     ...(notice !== undefined ? { notice } : {}),
+    closeGraceMs: config.epochs.closeGraceMs,
+    // An epoch is over when the receive clock or the chain's clock says so (a replay's receive
+    // times come from devices; a test chain's time is moved): whichever is later. A report stamped
+    // before the cutoff after that is refused (409), never stored unverified.
+    // eth_getBlockByNumber directly: ethers caches getBlock("latest") for 250 ms, and a close right
+    // after the chain moved must see the new time.
+    now: async () => {
+      const b = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {
+        timestamp?: string;
+      } | null;
+      return Math.max(clock.now(), Number(b?.timestamp ?? 0) * 1000);
+    },
   });
 }
 
@@ -96,6 +115,10 @@ export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
 ): Promise<RunningService> {
+  if (config.chain === undefined && config.ingest.devicesFile === undefined)
+    throw new ConfigError(
+      "serve checks report signatures at ingest: configure chain (the registry's keys) or ingest.devicesFile",
+    );
   if (config.clock.mode === "chain" && config.chain === undefined)
     throw new ConfigError('clock.mode "chain" needs chain.rpcUrl and chain.addresses');
   const store = await openStore(config.store);
@@ -114,9 +137,21 @@ export async function startService(
         })
       : undefined;
   const clock = chainClock !== undefined ? { now: chainClock.now } : makeClock(config);
+  const keys =
+    config.ingest.devicesFile !== undefined
+      ? keysFromFile(config.ingest.devicesFile)
+      : await keysFromChain(chain!, config.chain!.fromBlock);
+  const threads = config.ingest.signatureThreads ?? availableParallelism();
+  const authenticator =
+    threads === 0
+      ? new InlineAuthenticator(keys.domain, keys.keys)
+      : new WorkerPoolPreparer(keys.domain, keys.keys, { threads, batchSize: 64 });
   const ingestor = new Ingestor(store, {
     clock: clock.now,
     ...(clock.forReport !== undefined ? { stamp: clock.forReport } : {}),
+    authenticator,
+    refreshKeys: () => keys.refresh(),
+    limits: { ...config.limits, beaconWindowMs: DEFAULT_COVERAGE_PARAMS.beaconIntervalMs },
   });
   const entropy =
     chain === undefined ? undefined : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
@@ -159,6 +194,7 @@ export async function startService(
       entropy?.stop();
       chainClock?.stop();
       await app.close();
+      await authenticator.close();
       chain?.close();
       await store.close();
     },

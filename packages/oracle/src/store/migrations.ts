@@ -94,6 +94,26 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: "epoch closes: the cutoff below which reports are no longer stored",
+    statements: [
+      `CREATE TABLE epoch_closes (
+        epoch BIGINT PRIMARY KEY,
+        cutoff BIGINT NOT NULL,
+        started_at BIGINT NOT NULL
+      )`,
+      // One row: ingest transactions read it FOR SHARE, a close that begins takes it FOR UPDATE
+      // (PostgreSQL), so every batch commits either wholly before the close begins or after it.
+      `CREATE TABLE ingest_gate (id INTEGER PRIMARY KEY)`,
+      `INSERT INTO ingest_gate (id) VALUES (1)`,
+    ],
+  },
+  {
+    version: 4,
+    name: "reports by device and receive time (ingest's per-window cap after a restart)",
+    statements: [`CREATE INDEX reports_by_device ON reports (device, received_at)`],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -15,6 +15,7 @@ import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
+  closeFromRow,
   entropyFromRow,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
@@ -32,6 +33,7 @@ import {
 } from "./rows.js";
 import {
   StoreConflictError,
+  type EpochClose,
   type InsertedReport,
   type OracleStore,
   type PostAttempt,
@@ -46,6 +48,11 @@ import {
 } from "./types.js";
 
 type Row = Record<string, unknown>;
+
+async function latestCloseOf(c: pg.Pool | pg.PoolClient): Promise<EpochClose | null> {
+  const r = await c.query("SELECT epoch, cutoff, started_at FROM epoch_closes ORDER BY cutoff DESC LIMIT 1");
+  return r.rows.length === 0 ? null : closeFromRow(r.rows[0] as Row);
+}
 
 /** Arbitrary constant: the advisory lock that serialises migrations across processes. */
 const MIGRATION_LOCK = 0x4845584d; // "HEXM"
@@ -139,20 +146,29 @@ export class PostgresStore implements OracleStore {
   async insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]> {
     if (batch.length === 0) return [];
     return this.tx(async (c) => {
+      // The gate row FOR SHARE: a close that begins (FOR UPDATE) waits for this batch to commit, and a
+      // batch that gets here after the close began reads the close's cutoff below.
+      await c.query("SELECT id FROM ingest_gate WHERE id = 1 FOR SHARE");
+      const close = await latestCloseOf(c);
+      const closed = (r: ReportInput) => close !== null && r.receivedAt < close.cutoff;
+      const open = batch.filter((r) => !closed(r));
       // One multi-row statement: the new rows come back; the rest were stored before (or by another
       // process, whose committed row we then read).
-      const inserted = await c.query(
-        `INSERT INTO reports (hash, raw, received_at, device, kind)
+      const inserted =
+        open.length === 0
+          ? { rows: [] as Row[] }
+          : await c.query(
+              `INSERT INTO reports (hash, raw, received_at, device, kind)
          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[])
          ON CONFLICT (hash) DO NOTHING RETURNING hash`,
-        [
-          batch.map((r) => r.hash),
-          batch.map((r) => r.raw),
-          batch.map((r) => r.receivedAt),
-          batch.map((r) => r.device),
-          batch.map((r) => r.kind),
-        ],
-      );
+              [
+                open.map((r) => r.hash),
+                open.map((r) => r.raw),
+                open.map((r) => r.receivedAt),
+                open.map((r) => r.device),
+                open.map((r) => r.kind),
+              ],
+            );
       const fresh = new Set(inserted.rows.map((r: Row) => String(r.hash)));
       const others = batch.filter((r) => !fresh.has(r.hash)).map((r) => r.hash);
       const prior = new Map<string, number>();
@@ -167,11 +183,33 @@ export class PostgresStore implements OracleStore {
         const first = fresh.has(r.hash) && !seen.has(r.hash);
         seen.add(r.hash);
         if (first) return { hash: r.hash, receivedAt: r.receivedAt, duplicate: false };
+        const stored = prior.get(r.hash);
+        // A report in a closed range is refused unless it was stored before (then it is acknowledged).
+        if (closed(r) && stored === undefined)
+          return { hash: r.hash, receivedAt: r.receivedAt, duplicate: false, closed: close! };
         // Within one batch the first copy won; otherwise the stored row.
-        const at = prior.get(r.hash) ?? batch.find((x) => x.hash === r.hash)!.receivedAt;
+        const at = stored ?? batch.find((x) => x.hash === r.hash)!.receivedAt;
         return { hash: r.hash, receivedAt: at, duplicate: true };
       });
     });
+  }
+
+  async beginClose(close: EpochClose): Promise<EpochClose> {
+    return this.tx(async (c) => {
+      await c.query("SELECT id FROM ingest_gate WHERE id = 1 FOR UPDATE");
+      await c.query(
+        "INSERT INTO epoch_closes (epoch, cutoff, started_at) VALUES ($1, $2, $3) ON CONFLICT (epoch) DO NOTHING",
+        [close.epoch.toString(), close.cutoff, close.startedAt],
+      );
+      const r = await c.query("SELECT epoch, cutoff, started_at FROM epoch_closes WHERE epoch = $1", [
+        close.epoch.toString(),
+      ]);
+      return closeFromRow(r.rows[0] as Row);
+    });
+  }
+
+  async latestClose(): Promise<EpochClose | null> {
+    return latestCloseOf(this.pool);
   }
 
   async reportsReceivedBetween(
@@ -192,6 +230,14 @@ export class PostgresStore implements OracleStore {
     const r = await this.one(
       "SELECT COUNT(*) AS n FROM reports WHERE received_at >= $1 AND received_at < $2",
       [fromMs, toMs],
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  async countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number> {
+    const r = await this.one(
+      "SELECT COUNT(*) AS n FROM reports WHERE device = $1 AND received_at >= $2 AND received_at < $3",
+      [device, fromMs, toMs],
     );
     return Number(r?.n ?? 0);
   }

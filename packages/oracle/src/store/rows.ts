@@ -3,6 +3,7 @@ import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
 import { fromJson, toJson } from "./json.js";
 import type {
+  EpochClose,
   OwnerAmount,
   PostAttempt,
   PostStatus,
@@ -144,3 +145,11 @@ export const VERDICT_COLUMNS =
   "epoch, seq, id, device, kind, received_at, reason, detail, selected, units" as const;
 export const RESULT_COLUMNS =
   "epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at" as const;
+
+export function closeFromRow(r: Row): EpochClose {
+  return {
+    epoch: BigInt(r.epoch as string | number | bigint),
+    cutoff: Number(r.cutoff),
+    startedAt: Number(r.started_at),
+  };
+}

@@ -16,6 +16,7 @@ import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
+  closeFromRow,
   entropyFromRow,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
@@ -33,6 +34,7 @@ import {
 } from "./rows.js";
 import {
   StoreConflictError,
+  type EpochClose,
   type InsertedReport,
   type OracleStore,
   type PostAttempt,
@@ -131,8 +133,17 @@ export class SqliteStore implements OracleStore {
 
   async insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]> {
     if (batch.length === 0) return [];
-    return this.tx(() =>
-      batch.map((r) => {
+    // One synchronous transaction: no close can begin between reading the cutoff and the commit.
+    return this.tx(() => {
+      const close = this.closeRow();
+      return batch.map((r) => {
+        if (close !== null && r.receivedAt < close.cutoff) {
+          // A report stored before the close stays acknowledged (duplicate); a new one is refused.
+          const prior = this.get("SELECT received_at FROM reports WHERE hash = ?", r.hash);
+          return prior !== undefined
+            ? { hash: r.hash, receivedAt: Number(prior.received_at), duplicate: true }
+            : { hash: r.hash, receivedAt: r.receivedAt, duplicate: false, closed: close };
+        }
         const inserted = this.run(
           "INSERT INTO reports (hash, raw, received_at, device, kind) VALUES (?, ?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
           r.hash,
@@ -144,8 +155,31 @@ export class SqliteStore implements OracleStore {
         if (inserted === 1) return { hash: r.hash, receivedAt: r.receivedAt, duplicate: false };
         const prior = this.get("SELECT received_at FROM reports WHERE hash = ?", r.hash)!;
         return { hash: r.hash, receivedAt: Number(prior.received_at), duplicate: true };
-      }),
-    );
+      });
+    });
+  }
+
+  private closeRow(): EpochClose | null {
+    const row = this.get("SELECT epoch, cutoff, started_at FROM epoch_closes ORDER BY cutoff DESC LIMIT 1");
+    return row === undefined ? null : closeFromRow(row);
+  }
+
+  async beginClose(close: EpochClose): Promise<EpochClose> {
+    return this.tx(() => {
+      this.run(
+        "INSERT INTO epoch_closes (epoch, cutoff, started_at) VALUES (?, ?, ?) ON CONFLICT (epoch) DO NOTHING",
+        close.epoch,
+        close.cutoff,
+        close.startedAt,
+      );
+      return closeFromRow(
+        this.get("SELECT epoch, cutoff, started_at FROM epoch_closes WHERE epoch = ?", close.epoch)!,
+      );
+    });
+  }
+
+  async latestClose(): Promise<EpochClose | null> {
+    return this.closeRow();
   }
 
   async reportsReceivedBetween(
@@ -165,6 +199,16 @@ export class SqliteStore implements OracleStore {
   async countReports(fromMs = 0, toMs = Number.MAX_SAFE_INTEGER): Promise<number> {
     const r = this.get(
       "SELECT COUNT(*) AS n FROM reports WHERE received_at >= ? AND received_at < ?",
+      fromMs,
+      toMs,
+    );
+    return Number(r?.n ?? 0);
+  }
+
+  async countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number> {
+    const r = this.get(
+      "SELECT COUNT(*) AS n FROM reports WHERE device = ? AND received_at >= ? AND received_at < ?",
+      device,
       fromMs,
       toMs,
     );

@@ -27,6 +27,23 @@ export interface InsertedReport {
   readonly receivedAt: number;
   /** Already stored before this call (or earlier in the same batch). */
   readonly duplicate: boolean;
+  /**
+   * Not stored: its receive time falls before the cutoff of an epoch that is closed or closing
+   * (the report would never be verified). Never set on a duplicate: a stored report stays acknowledged.
+   */
+  readonly closed?: EpochClose;
+}
+
+/**
+ * An epoch's close has begun (and perhaps finished): reports received before `cutoff` are no longer
+ * stored, so the close reads a range that cannot change under it.
+ */
+export interface EpochClose {
+  readonly epoch: bigint;
+  /** Unix ms: no report received before this is stored any more. */
+  readonly cutoff: number;
+  /** When the close began (Unix ms, the closing process's clock). */
+  readonly startedAt: number;
 }
 
 export interface StoredReport extends ReceivedReport {
@@ -150,6 +167,14 @@ export interface OracleStore {
    * hash is already stored is not stored again: its result says duplicate, with the stored time.
    */
   insertReports(batch: readonly ReportInput[]): Promise<InsertedReport[]>;
+  /**
+   * Records that `close.epoch` is closing, in a transaction ordered with every insertReports: a batch
+   * that commits before it is visible to the close; one that commits after it is refused for receive
+   * times before the cutoff. Idempotent: the first record of an epoch stays (and is returned).
+   */
+  beginClose(close: EpochClose): Promise<EpochClose>;
+  /** The close with the latest cutoff, or null if no epoch was ever closed here. */
+  latestClose(): Promise<EpochClose | null>;
   /** Reports received in [fromMs, toMs), ordered by (receive time, hash); optionally one page of them. */
   reportsReceivedBetween(
     fromMs: number,
@@ -157,6 +182,8 @@ export interface OracleStore {
     page?: { readonly offset: number; readonly limit: number },
   ): Promise<StoredReport[]>;
   countReports(fromMs?: number, toMs?: number): Promise<number>;
+  /** Reports naming `device` received in [fromMs, toMs). */
+  countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number>;
   getReport(hash: Hex): Promise<StoredReport | null>;
 
   /**

@@ -61,7 +61,7 @@ import { beaconPass, checkBeacon } from "./rules/beacon.js";
 import { oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
 import { reciprocityPass } from "./rules/reciprocity.js";
 import { checkReport } from "./rules/report.js";
-import { witnessPass } from "./rules/witness.js";
+import { describePair, witnessPass } from "./rules/witness.js";
 import { WitnessSelection } from "./selection.js";
 import { EpochState, type BeaconState } from "./state.js";
 import { KIND_BEACON, KIND_MALFORMED, type ReportTable } from "./table.js";
@@ -186,7 +186,11 @@ class EpochVerification {
       linkTests,
       record: encodeVerdicts(table, order, reason, selected, units),
       get verdicts() {
-        verdicts ??= toVerdicts(table, order, reason, selected, units);
+        verdicts ??= toVerdicts(table, order, reason, selected, units, (i) =>
+          s.pair[i]! >= 0 && reason[i] !== CODE.self_witness && reason[i] !== CODE.same_owner
+            ? describePair(s, table, s.pair[i]!, i)
+            : null,
+        );
         return verdicts;
       },
     };

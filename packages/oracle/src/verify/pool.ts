@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 
 import type { DeviceKey, ReceivedReport, ReportDomain } from "@hexmesh/protocol";
 
-import type { BatchListener, ReportPreparer } from "./prepare.js";
+import type { BatchListener, ReportAuthenticator, ReportPreparer } from "./prepare.js";
 import { ReportTable } from "./table.js";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./worker.js";
 
@@ -23,11 +23,15 @@ export interface PoolOptions {
 
 interface Pending {
   readonly worker: number;
-  readonly resolve: () => void;
+  readonly resolve: (res: WorkerResponse & { ok: true }) => void;
   readonly reject: (error: Error) => void;
 }
 
-export class WorkerPoolPreparer implements ReportPreparer {
+/**
+ * Stage 1 on worker threads, for an epoch's verification (`prepare`) and for the ingest filter
+ * (`authenticate`: signature checks of incoming reports, spread over the same workers).
+ */
+export class WorkerPoolPreparer implements ReportPreparer, ReportAuthenticator {
   readonly threads: number;
   private readonly batchSize: number;
   private readonly window: number;
@@ -68,6 +72,28 @@ export class WorkerPoolPreparer implements ReportPreparer {
   /** Resolves once every worker has loaded its code and key list (a ping round trip each). */
   async ready(): Promise<void> {
     await Promise.all(this.workers.map((_, w) => this.request(w, (seq) => ({ type: "ping", seq }))));
+  }
+
+  async authenticate(raws: readonly string[]): Promise<Uint8Array> {
+    const out = new Uint8Array(raws.length);
+    const parts: Promise<void>[] = [];
+    for (let start = 0; start < raws.length; start += this.batchSize) {
+      const slice = raws.slice(start, start + this.batchSize);
+      let w = 0;
+      for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[w]!) w = i;
+      parts.push(
+        this.request(w, (seq) => ({ type: "auth", seq, raws: slice })).then((res) =>
+          out.set(res.auth!, start),
+        ),
+      );
+    }
+    await Promise.all(parts);
+    return out;
+  }
+
+  async addKeys(keys: readonly DeviceKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await Promise.all(this.workers.map((_, w) => this.request(w, (seq) => ({ type: "keys", seq, keys }))));
   }
 
   async prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
@@ -119,7 +145,7 @@ export class WorkerPoolPreparer implements ReportPreparer {
     reports: readonly ReceivedReport[],
     start: number,
     end: number,
-  ): Promise<void> {
+  ): Promise<unknown> {
     const receivedAt = new Float64Array(end - start);
     const raws: string[] = new Array(end - start);
     for (let i = start; i < end; i++) {
@@ -137,10 +163,10 @@ export class WorkerPoolPreparer implements ReportPreparer {
     w: number,
     make: (seq: number) => WorkerRequest,
     transfer: ArrayBuffer[] = [],
-  ): Promise<void> {
+  ): Promise<WorkerResponse & { ok: true }> {
     if (this.failure !== null) return Promise.reject(this.failure);
     const seq = this.seq++;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       if (this.pending.size === 0) for (const worker of this.workers) worker.ref();
       this.pending.set(seq, { worker: w, resolve, reject });
       this.load[w]!++;
@@ -154,7 +180,7 @@ export class WorkerPoolPreparer implements ReportPreparer {
     this.pending.delete(res.seq);
     this.load[p.worker]!--;
     if (this.pending.size === 0) for (const w of this.workers) w.unref();
-    if (res.ok) p.resolve();
+    if (res.ok) p.resolve(res);
     else p.reject(new Error(`verification worker failed: ${res.error}`));
   }
 

@@ -45,7 +45,31 @@ export class ReportPreparation {
   /** `keys[i]` is the key of device index i (ChainView.devices order). */
   constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
     this.separator = separatorOf(domain);
-    keys.forEach((key, index) => this.keys.set(keyIdOf(key), { key, index }));
+    this.addKeys(keys);
+  }
+
+  /** Appends device keys (indexes continue; ingest learns keys as devices are onboarded). */
+  addKeys(keys: readonly DeviceKey[]): void {
+    for (const key of keys) {
+      const id = keyIdOf(key);
+      if (!this.keys.has(id)) this.keys.set(id, { key, index: this.keys.size });
+    }
+  }
+
+  /**
+   * The ingest check of one text: AUTH_OK when it parses and its signature verifies for the key it
+   * names, AUTH_UNKNOWN_DEVICE for a key not registered, AUTH_BAD_SIGNATURE otherwise (a text that
+   * does not parse is refused before this, by the same parser).
+   */
+  authenticate(raw: string): number {
+    const parsed = parseReport(raw);
+    if (!parsed.ok) return AUTH_BAD_SIGNATURE;
+    const r = parsed.report;
+    const entry = this.keys.get(r.type === "beacon" ? r.device : r.witness);
+    if (entry === undefined) return AUTH_UNKNOWN_DEVICE;
+    if (r.type === "beacon") beaconDigestInto(this.separator, r, this.digest, 0);
+    else witnessDigestInto(this.separator, r, this.digest, 0);
+    return this.checker.verify(entry.key, this.digest, r.signature) ? AUTH_OK : AUTH_BAD_SIGNATURE;
   }
 
   /** Writes record i of `table` for one report, then publishes it (table.markWritten). */
@@ -118,6 +142,37 @@ export class ReportPreparation {
 
 /** Called as each range of table rows [start, end) is complete (ranges arrive in any order). */
 export type BatchListener = (table: ReportTable, start: number, end: number) => void;
+
+/** Signature checks at ingest (ingest is a filter; the verifier checks everything again at close). */
+export interface ReportAuthenticator {
+  /** An AUTH_* code per text, in order. */
+  authenticate(raws: readonly string[]): Promise<Uint8Array>;
+  /** Keys of devices onboarded since (ignored when already known). */
+  addKeys(keys: readonly DeviceKey[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Ingest signature checks on the calling thread (tests, small deployments). */
+export class InlineAuthenticator implements ReportAuthenticator {
+  private readonly prep: ReportPreparation;
+
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
+    this.prep = new ReportPreparation(domain, keys);
+  }
+
+  authenticate(raws: readonly string[]): Promise<Uint8Array> {
+    return Promise.resolve(Uint8Array.from(raws, (raw) => this.prep.authenticate(raw)));
+  }
+
+  addKeys(keys: readonly DeviceKey[]): Promise<void> {
+    this.prep.addKeys(keys);
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
 
 /** Runs stage 1 over an epoch's reports; row i of the table is reports[i]. */
 export interface ReportPreparer {

@@ -22,7 +22,11 @@ export interface Verdict {
   readonly device: Hex | null;
   /** null = valid. */
   readonly reason: Reason | null;
-  /** Malformed only: the parser's code (reports/wire.ts). */
+  /**
+   * Malformed: the parser's code (reports/wire.ts). Witness matched to a beacon: the numbers behind
+   * its distance and signal checks (distance, grid distance, free-space bound, tolerance, margin;
+   * rules/witness.ts describePair). Not part of the committed record: a readable explanation.
+   */
   readonly detail: string | null;
   /** Beacon: keccak256(payload); witness: the payload hash it cites. */
   readonly beacon: Hex | null;
@@ -64,13 +68,21 @@ export function toVerdicts(
   reason: Uint8Array,
   selected: Uint8Array,
   units: BigUint64Array,
+  detailOf: (i: number) => string | null = () => null,
 ): Verdict[] {
-  return Array.from(order, (i) => toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!));
+  return Array.from(order, (i) => toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!, detailOf));
 }
 
 const KIND_NAME = ["malformed", "beacon", "witness"] as const;
 
-function toVerdict(t: ReportTable, i: number, reason: number, selected: boolean, units: bigint): Verdict {
+function toVerdict(
+  t: ReportTable,
+  i: number,
+  reason: number,
+  selected: boolean,
+  units: bigint,
+  detailOf: (i: number) => string | null,
+): Verdict {
   const kind = KIND_NAME[t.kind(i)]!;
   const malformed = kind === "malformed";
   return {
@@ -79,7 +91,7 @@ function toVerdict(t: ReportTable, i: number, reason: number, selected: boolean,
     kind,
     device: malformed ? null : t.deviceHex(i),
     reason: reasonOf(reason),
-    detail: malformed ? PARSE_ERROR_CODES[t.parseError(i) - 1]! : null,
+    detail: malformed ? PARSE_ERROR_CODES[t.parseError(i) - 1]! : detailOf(i),
     beacon: malformed ? null : t.beaconHex(i),
     selected,
     units,

@@ -43,6 +43,8 @@ export class EpochState {
   readonly reason: Uint8Array;
   readonly selected: Uint8Array;
   readonly units: BigUint64Array;
+  /** Per witness: the accepted beacon it was matched to (report index), -1 if none. For verdict details only. */
+  readonly pair: Int32Array;
   private readonly geoCache: (Geo | undefined)[] = [];
   private readonly noiseFloors = new Map<number, number>();
 
@@ -60,6 +62,7 @@ export class EpochState {
     this.reason = new Uint8Array(length);
     this.selected = new Uint8Array(length);
     this.units = new BigUint64Array(length);
+    this.pair = new Int32Array(length).fill(-1);
   }
 
   /** Position, min-distance cell and region plan of device index d (it has an asserted cell). */

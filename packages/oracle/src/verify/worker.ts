@@ -31,10 +31,12 @@ export type WorkerRequest =
       readonly start: number;
       readonly raws: readonly string[];
       readonly receivedAt: Float64Array;
-    };
+    }
+  | { readonly type: "keys"; readonly seq: number; readonly keys: readonly DeviceKey[] }
+  | { readonly type: "auth"; readonly seq: number; readonly raws: readonly string[] };
 
 export type WorkerResponse =
-  | { readonly seq: number; readonly ok: true }
+  | { readonly seq: number; readonly ok: true; readonly auth?: Uint8Array }
   | { readonly seq: number; readonly ok: false; readonly error: string };
 
 const port = parentPort;
@@ -53,6 +55,12 @@ if (port !== null) {
         if (table === null || req.job !== job)
           throw new Error(`batch for job ${req.job}, attached to ${job}`);
         prep.prepareBatch(table, req.start, req.raws, req.receivedAt);
+      } else if (req.type === "keys") {
+        prep.addKeys(req.keys);
+      } else if (req.type === "auth") {
+        res = { seq: req.seq, ok: true, auth: Uint8Array.from(req.raws, (raw) => prep.authenticate(raw)) };
+        port.postMessage(res, [res.auth!.buffer as ArrayBuffer]);
+        return;
       }
       res = { seq: req.seq, ok: true };
     } catch (error) {

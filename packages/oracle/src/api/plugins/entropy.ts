@@ -15,7 +15,7 @@ export function entropyRoutes({ entropy }: ApiDeps): FastifyPluginAsyncJsonSchem
       schema: { response: { 200: S.ENTROPY_RESPONSE, ...ERROR_RESPONSES } },
       handler: async () => {
         if (entropy === undefined)
-          throw new HttpError(503, "this node publishes no entropy (no chain configured)");
+          throw new HttpError(503, "this node publishes no entropy (no chain configured)", "no_chain");
         const e = await entropy.tick();
         return { ...e, validUntil: e.timestamp + ENTROPY_VALIDITY_MS / 1000 };
       },

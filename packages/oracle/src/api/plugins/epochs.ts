@@ -14,7 +14,8 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
       handler: async (request) => {
         const epoch = BigInt(request.params.epoch);
         const r = await store.getEpochResult(epoch);
-        if (r === null) throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`);
+        if (r === null)
+          throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`, "epoch_not_closed");
         const [post, attempts] = await Promise.all([store.getPostStatus(epoch), store.postAttempts(epoch)]);
         return {
           epoch: r.epoch.toString(),
@@ -47,7 +48,7 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
       handler: async (request) => {
         const epoch = BigInt(request.params.epoch);
         const s = ownSignature === undefined ? null : await ownSignature(epoch);
-        if (s === null) throw new HttpError(404, `this oracle has not signed epoch ${epoch}`);
+        if (s === null) throw new HttpError(404, `this oracle has not signed epoch ${epoch}`, "not_signed");
         return {
           epoch: s.epoch.toString(),
           signer: s.signer,

@@ -42,7 +42,8 @@ export function healthRoutes({ store, chain, ingestor }: ApiDeps): FastifyPlugin
             ok = false;
           }
         }
-        checks.ingest = `${ingestor.acknowledged} acknowledged, ${ingestor.pending} pending`;
+        const refused = [...ingestor.refusals].map(([code, n]) => `${code} ${n}`).join(", ");
+        checks.ingest = `${ingestor.acknowledged} acknowledged, ${ingestor.pending} pending, refused: ${refused === "" ? "none" : refused}`;
         return reply.status(ok ? 200 : 503).send({ status: ok ? "ready" : "not ready", checks });
       },
     });

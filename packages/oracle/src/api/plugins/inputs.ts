@@ -7,7 +7,7 @@ import type { ApiDeps } from "../server.js";
 import { endpoint, ERROR_RESPONSES, HttpError } from "./shared.js";
 
 function checkRange(from: number, to: number): void {
-  if (to < from) throw new HttpError(400, `bad range: to (${to}) is before from (${from})`);
+  if (to < from) throw new HttpError(400, `bad range: to (${to}) is before from (${from})`, "bad_range");
 }
 
 export function inputRoutes({ store }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {

@@ -17,13 +17,14 @@ export function ownerRoutes({ claims }: ApiDeps): FastifyPluginAsyncJsonSchemaTo
         response: { 200: S.OWNER_RESPONSE, ...ERROR_RESPONSES },
       },
       handler: async (request) => {
-        if (claims === undefined) throw new HttpError(503, "no chain configured: the live root is unknown");
+        if (claims === undefined)
+          throw new HttpError(503, "no chain configured: the live root is unknown", "no_chain");
         let c: OwnerClaim;
         try {
           const epoch = request.query.epoch;
           c = await claims.forOwner(request.params.address, epoch === undefined ? undefined : BigInt(epoch));
         } catch (e) {
-          if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message);
+          if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message, e.code);
           throw e;
         }
         return {

@@ -97,7 +97,7 @@ function notModified(request: FastifyRequest, etag: string): boolean {
 export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
   const load = async (epoch: bigint): Promise<PublishedResultSet> => {
     if (results === undefined)
-      throw new HttpError(503, "this node publishes no result sets (no store of results)");
+      throw new HttpError(503, "this node publishes no result sets (no store of results)", "no_result_sets");
     let set: PublishedResultSet | null;
     try {
       set = await results.get(epoch);
@@ -105,7 +105,8 @@ export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchema
       if (e instanceof ResultSetError) throw new HttpError(500, e.message, "result_set_unreproducible");
       throw e;
     }
-    if (set === null) throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`);
+    if (set === null)
+      throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`, "epoch_not_closed");
     return set;
   };
   /** Sets the caching and identity headers; true when the client's copy is current (304 sent). */

@@ -40,6 +40,7 @@ export function witnessPass(
   for (const i of order) {
     if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
     const b = acceptedIndex.find(i);
+    if (b >= 0) s.pair[i] = b;
     if (b < 0) {
       s.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
       continue;
@@ -86,29 +87,76 @@ function checkPair(s: EpochState, t: ReportTable, b: number, w: number): number 
   if (Math.abs(t.frequency(w) - frequency) > params.maxFrequencyOffsetHz) return CODE.invalid_frequency;
   const dataRate = t.dataRate(b);
   if (t.dataRate(w) !== dataRate) return CODE.invalid_data_rate;
-  // distance between the asserted locations
-  const distance = haversineM(bg.lat, bg.lng, wg.lat, wg.lng);
-  if (distance < GRID_CHECK_BELOW_M && gridDistance(bg.gridCell, wg.gridCell) < params.minGridDistance) {
-    return CODE.below_min_distance;
-  }
-  if (distance > params.maxDistanceM) return CODE.max_distance_exceeded;
-  // signal: at most what free space allows; SNR between the demodulation floor and what the signal allows
-  const signal = t.power(w) / 10;
-  const pathM = Math.max(distance - params.positionSlackM, 1);
-  const bound = maxRssiDbm(
-    t.power(b) / 10,
-    devices[bd]!.record.gain / 10,
-    pathM,
-    frequency,
-    devices[wd]!.record.gain / 10,
-  );
-  if (signal > bound + params.rssiToleranceTenths / 10) return CODE.bad_rssi;
+  // distance between the asserted locations; signal at most what free space allows
+  const n = pairNumbers(s, t, b, w);
+  if (n.gridDistance !== null && n.gridDistance < params.minGridDistance) return CODE.below_min_distance;
+  if (n.distanceM > params.maxDistanceM) return CODE.max_distance_exceeded;
+  if (n.signalDbm > n.boundDbm + n.toleranceDb) return CODE.bad_rssi;
+  // SNR between the demodulation floor and what the signal allows
+  const signal = n.signalDbm;
   const rate = bg.region!.dataRates.get(dataRate)!;
   const snr = t.snr(w) / 10;
   const tolerance = params.snrToleranceTenths / 10;
   if (snr < loraSnrFloorDb(rate.spreadingFactor) - tolerance) return CODE.bad_snr;
   if (snr > signal - s.noiseFloor(rate.bandwidthHz) + tolerance) return CODE.bad_snr;
   return 0;
+}
+
+/** The numbers behind a witness's distance and signal checks (what its verdict's detail publishes). */
+export interface PairNumbers {
+  /** Great-circle distance between the asserted res-12 cell centres, m. */
+  readonly distanceM: number;
+  /** H3 grid distance at `minDistanceResolution`, computed only below 1 km (null above: the rule cannot fail). */
+  readonly gridDistance: number | null;
+  /** Distance used in the free-space bound: distanceM - positionSlackM (at least 1 m). */
+  readonly pathM: number;
+  /** Free-space bound: txPower + gain_tx - FSPL(pathM, f) + gain_rx, dBm. */
+  readonly boundDbm: number;
+  /** rssiToleranceTenths / 10, dB. */
+  readonly toleranceDb: number;
+  readonly signalDbm: number;
+}
+
+export function pairNumbers(s: EpochState, t: ReportTable, b: number, w: number): PairNumbers {
+  const params = s.params;
+  const devices = s.chain.devices;
+  const bd = t.deviceIndex(b);
+  const wd = t.deviceIndex(w);
+  const bg = s.geo(bd);
+  const wg = s.geo(wd);
+  const distanceM = haversineM(bg.lat, bg.lng, wg.lat, wg.lng);
+  const pathM = Math.max(distanceM - params.positionSlackM, 1);
+  return {
+    distanceM,
+    gridDistance: distanceM < GRID_CHECK_BELOW_M ? gridDistance(bg.gridCell, wg.gridCell) : null,
+    pathM,
+    boundDbm: maxRssiDbm(
+      t.power(b) / 10,
+      devices[bd]!.record.gain / 10,
+      pathM,
+      t.frequency(b),
+      devices[wd]!.record.gain / 10,
+    ),
+    toleranceDb: params.rssiToleranceTenths / 10,
+    signalDbm: t.power(w) / 10,
+  };
+}
+
+/** A witness verdict's detail: the numbers of pairNumbers, the rule's bounds and the margins. */
+export function describePair(s: EpochState, t: ReportTable, b: number, w: number): string {
+  const p = s.params;
+  const n = pairNumbers(s, t, b, w);
+  const f1 = (x: number) => x.toFixed(1);
+  const grid =
+    n.gridDistance === null
+      ? `grid distance not computed (>= ${GRID_CHECK_BELOW_M} m)`
+      : `grid distance ${Number.isFinite(n.gridDistance) ? n.gridDistance : "unrelated"} at res ${p.minDistanceResolution} (minimum ${p.minGridDistance}, margin ${Number.isFinite(n.gridDistance) ? n.gridDistance - p.minGridDistance : "n/a"})`;
+  const limit = n.boundDbm + n.toleranceDb;
+  return (
+    `distance ${f1(n.distanceM)} m (maximum ${p.maxDistanceM} m); ${grid}; ` +
+    `free-space bound ${f1(n.boundDbm)} dBm at ${f1(n.pathM)} m (distance - ${p.positionSlackM} m position slack) ` +
+    `+ ${f1(n.toleranceDb)} dB tolerance = ${f1(limit)} dBm; signal ${f1(n.signalDbm)} dBm, margin ${f1(limit - n.signalDbm)} dB`
+  );
 }
 
 /** H3 grid distance; cells h3 cannot relate (across a pentagon, very far) count as far apart. */
