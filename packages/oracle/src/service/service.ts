@@ -115,12 +115,12 @@ export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
 ): Promise<RunningService> {
+  if (config.clock.mode === "chain" && config.chain === undefined)
+    throw new ConfigError('clock.mode "chain" needs chain.rpcUrl and chain.addresses');
   if (config.chain === undefined && config.ingest.devicesFile === undefined)
     throw new ConfigError(
       "serve checks report signatures at ingest: configure chain (the registry's keys) or ingest.devicesFile",
     );
-  if (config.clock.mode === "chain" && config.chain === undefined)
-    throw new ConfigError('clock.mode "chain" needs chain.rpcUrl and chain.addresses');
   const store = await openStore(config.store);
   logger.info({ backend: store.backend, schema: await store.schemaVersion() }, "store open");
   const chain =
