@@ -320,12 +320,23 @@ describe("hotspot agent: CLI onboarding, Semtech UDP packet forwarder, real orac
 
     // The oracle comes up on that port; a new agent process on the same queue file delivers.
     let service: RunningService | undefined;
+    const devicesFile = path.join(dir, "restart-devices.json");
+    writeFileSync(
+      devicesFile,
+      JSON.stringify({
+        chainId: String(suite.chainId),
+        registry,
+        keys: [{ type: "secp256k1", address: loadDeviceKey(keyFiles[0]!).signer.keyId }],
+      }),
+    );
     try {
       service = await startService(
         validateConfig({
           listen: { host: "127.0.0.1", port },
           store: { backend: "sqlite", path: path.join(dir, "restart-oracle.sqlite") },
-          // It has no chain, so it answers the agent's entropy requests 503 (logged as errors).
+          // It has no chain, so it answers the agent's entropy requests 503 (logged as errors); it
+          // checks signatures at ingest against the registry's keys exported to a file.
+          ingest: { devicesFile },
           log: { level: "fatal" },
         }),
       );
