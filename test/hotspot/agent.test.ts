@@ -1,13 +1,12 @@
 /**
  * The hotspot agent end to end: two hotspots get their keys, maker attestations and onboarding files
  * from the `hexmesh-hotspot` CLI and are onboarded on the in-process chain; each agent drives a
- * packet forwarder simulated over UDP on localhost (Semtech protocol v2: PULL_DATA/PULL_ACK,
- * PULL_RESP/TX_ACK, PUSH_DATA/PUSH_ACK), beacons with entropy from the real oracle service, files a
+ * packet forwarder simulated over UDP on localhost (scripts/operate/forwarder.ts, Semtech protocol
+ * v2: PULL_DATA/PULL_ACK, PULL_RESP/TX_ACK, PUSH_DATA/PUSH_ACK), beacons with entropy from the real oracle service, files a
  * witness report for the other's beacon, and the oracle verifies all four reports valid at close.
  * Then: a queue that survives an oracle outage and a restart; the forwarder protocol's failure paths.
  */
 import { spawnSync } from "node:child_process";
-import dgram from "node:dgram";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -25,12 +24,10 @@ import {
   PROTOCOL_VERSION,
   PULL_ACK,
   PULL_DATA,
-  PULL_RESP,
   PUSH_ACK,
   PUSH_DATA,
   SemtechUdpAdapter,
   startAgent,
-  TX_ACK,
   validateAgentConfig,
   type AgentConfig,
   type OnboardingFile,
@@ -39,13 +36,14 @@ import {
 } from "@hexmesh/hotspot";
 import { startService, validateConfig, type RunningService } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
-import { maxRssiDbm, type Hex } from "@hexmesh/protocol";
+import type { Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../deploy/lib/suite.js";
 import { closeEpoch } from "../../scripts/demo/epoch.js";
 import { OracleSet } from "../../scripts/demo/oracles.js";
 import { freePort, serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
 import { deployDemoSuite, HOTSPOT_CLASS, MAKER_ID, type Suite } from "../../scripts/demo/suite.js";
+import { linkByAir, SimulatedForwarder } from "../../scripts/operate/forwarder.js";
 
 const CLI = path.resolve("packages/hotspot/bin/hexmesh-hotspot.js");
 /** Boulder, Colorado (US915); the second hotspot 1.2 km east. */
@@ -76,58 +74,6 @@ const until = async (what: string, ok: () => boolean, ms = 30_000) => {
     await new Promise((r) => setTimeout(r, 50));
   }
 };
-
-/**
- * A packet forwarder simulated over UDP: keeps its downlink open with PULL_DATA, answers PULL_RESP
- * with TX_ACK and hands the txpk to `air`, and pushes what it "receives" as PUSH_DATA rxpk.
- */
-class SimulatedForwarder {
-  readonly socket = dgram.createSocket("udp4");
-  readonly eui = Buffer.from("aa555a0000000001", "hex");
-  readonly acks: number[] = [];
-  readonly txpks: Record<string, unknown>[] = [];
-  txAckError = "NONE";
-  private token = 1;
-
-  constructor(
-    private readonly agentPort: number,
-    private readonly air: (txpk: Record<string, unknown>) => void,
-  ) {
-    this.socket.on("message", (msg) => {
-      if (msg[3] === PULL_RESP) {
-        const { txpk } = JSON.parse(msg.subarray(4).toString()) as { txpk: Record<string, unknown> };
-        this.txpks.push(txpk);
-        const ack = Buffer.from(JSON.stringify({ txpk_ack: { error: this.txAckError } }));
-        this.send(Buffer.concat([Buffer.from([PROTOCOL_VERSION, msg[1]!, msg[2]!, TX_ACK]), this.eui, ack]));
-        if (this.txAckError === "NONE") this.air(txpk);
-      } else {
-        this.acks.push(msg[3]!);
-      }
-    });
-  }
-
-  send(buf: Buffer): void {
-    this.socket.send(buf, this.agentPort, "127.0.0.1");
-  }
-
-  header(id: number): Buffer {
-    const t = this.token++;
-    return Buffer.from([PROTOCOL_VERSION, t >> 8, t & 0xff, id]);
-  }
-
-  pull(): void {
-    this.send(Buffer.concat([this.header(PULL_DATA), this.eui]));
-  }
-
-  push(rxpk: Record<string, unknown>[]): void {
-    const body = Buffer.from(JSON.stringify({ rxpk }));
-    this.send(Buffer.concat([this.header(PUSH_DATA), this.eui, body]));
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
 
 describe("hotspot agent: CLI onboarding, Semtech UDP packet forwarder, real oracle service", function () {
   this.timeout(240_000);
@@ -276,30 +222,6 @@ describe("hotspot agent: CLI onboarding, Semtech UDP packet forwarder, real orac
   it("two agents beacon through simulated packet forwarders, witness each other, and the oracle verifies all four reports valid", async function () {
     const distance = h3.greatCircleDistance(SITES[0]!, SITES[1]!, "m");
     const ports = [await freePort(), await freePort()];
-    // The air between the two forwarders: what one transmits, the other receives at a plausible
-    // signal (15 dB under the free-space bound) and pushes to its agent.
-    const air = (from: number) => (txpk: Record<string, unknown>) => {
-      const freq = txpk.freq as number;
-      const rssi = Math.floor(
-        maxRssiDbm(txpk.powe as number, GAIN / 10, distance, freq * 1e6, GAIN / 10) - 15,
-      );
-      forwarders[1 - from]!.push([
-        {
-          tmst: 1_000_000,
-          chan: 0,
-          rfch: 0,
-          freq,
-          stat: 1,
-          modu: "LORA",
-          datr: txpk.datr,
-          codr: "4/5",
-          rssi,
-          lsnr: Math.max(-6, Math.min(9.5, (rssi * 10 + 1130) / 10)),
-          size: txpk.size,
-          data: txpk.data,
-        },
-      ]);
-    };
     for (const [i, keyFile] of keyFiles.entries()) {
       const cfg: AgentConfig = validateAgentConfig(
         {
@@ -314,9 +236,11 @@ describe("hotspot agent: CLI onboarding, Semtech UDP packet forwarder, real orac
         `agent ${i}`,
         dir,
       );
-      forwarders.push(new SimulatedForwarder(ports[i]!, air(i)));
       agents.push(await startAgent(cfg));
     }
+    // The air between the two forwarders: what one transmits, the other receives at a plausible
+    // signal (15 dB under the free-space bound) and pushes to its agent.
+    forwarders.push(...linkByAir(ports, distance, GAIN / 10));
     // The forwarders connect (PULL_DATA) after the agents started: the first beacon attempts fail
     // ("no packet forwarder has sent PULL_DATA") and leave the window open, so the agents beacon once
     // a forwarder is there.
@@ -396,12 +320,23 @@ describe("hotspot agent: CLI onboarding, Semtech UDP packet forwarder, real orac
 
     // The oracle comes up on that port; a new agent process on the same queue file delivers.
     let service: RunningService | undefined;
+    const devicesFile = path.join(dir, "restart-devices.json");
+    writeFileSync(
+      devicesFile,
+      JSON.stringify({
+        chainId: String(suite.chainId),
+        registry,
+        keys: [{ type: "secp256k1", address: loadDeviceKey(keyFiles[0]!).signer.keyId }],
+      }),
+    );
     try {
       service = await startService(
         validateConfig({
           listen: { host: "127.0.0.1", port },
           store: { backend: "sqlite", path: path.join(dir, "restart-oracle.sqlite") },
-          // It has no chain, so it answers the agent's entropy requests 503 (logged as errors).
+          // It has no chain, so it answers the agent's entropy requests 503 (logged as errors); it
+          // checks signatures at ingest against the registry's keys exported to a file.
+          ingest: { devicesFile },
           log: { level: "fatal" },
         }),
       );

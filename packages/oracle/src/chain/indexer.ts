@@ -85,6 +85,17 @@ export async function epochWindow(
 }
 
 /** The last block whose timestamp is < `endSeconds` (binary search; the chain must have reached it). */
+/**
+ * The chain's head, read from the node: ethers caches getBlockNumber() for 250 ms, and a close
+ * right after the chain moved (a local node's mined blocks) must see the new head.
+ */
+async function headOf(provider: NonNullable<DeviceRegistry["runner"]>["provider"] & object): Promise<number> {
+  const rpc = provider as { send?: (method: string, params: unknown[]) => Promise<string> };
+  return typeof rpc.send === "function"
+    ? Number(await rpc.send("eth_blockNumber", []))
+    : provider.getBlockNumber();
+}
+
 export async function lastBlockBefore(
   registry: DeviceRegistry,
   endSeconds: bigint,
@@ -97,7 +108,7 @@ export async function lastBlockBefore(
     if (block === null) throw new ChainIndexerError(`block ${n} not found`);
     return BigInt(block.timestamp);
   };
-  const head = await withRetry(() => provider.getBlockNumber(), retry);
+  const head = await withRetry(() => headOf(provider), retry);
   if ((await timeOf(head)) < endSeconds) {
     throw new ChainIndexerError(
       `epoch ends at ${endSeconds}: the chain has not reached it yet (head ${head})`,
@@ -107,7 +118,7 @@ export async function lastBlockBefore(
   let hi = head; // invariant: timeOf(hi) >= end
   if ((await timeOf(0)) >= endSeconds)
     throw new ChainIndexerError(
-      "epoch ended before the chain's first block: nothing can have happened in it; set chain.firstEpoch to an epoch that ends after the deployment (docs/operate.md)",
+      "epoch ended before the chain's first block: nothing can have happened in it; close a later epoch: leave chain.firstEpoch unset (derived from the chain) or set it to an epoch that ends after the deployment (docs/operate.md)",
     );
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
@@ -198,7 +209,7 @@ export async function indexEpoch(
   const { chainId } = await withRetry(() => provider.getNetwork(), options.retry);
 
   // Funding of every epoch up to this one (immutable once emitted, so read up to the head).
-  const head = await withRetry(() => provider.getBlockNumber(), options.retry);
+  const head = await withRetry(() => headOf(provider), options.retry);
   const range = options.maxBlockRange ?? 10_000;
   const fundedLogs = await queryChunked(
     (a, b) => distributor.queryFilter(distributor.filters.EpochFunded(), a, b),

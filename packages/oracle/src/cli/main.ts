@@ -31,6 +31,9 @@ import type { ReverifyOptions } from "../watch/reverify.js";
 const connectChain = async (rpcUrl: string, addresses: NonNullable<ServiceConfig["chain"]>["addresses"]) =>
   (await import("../service/chain.js")).connectChain(rpcUrl, addresses);
 
+/** Said on stderr, beside progress: stdout carries the command's JSON. */
+const notice = (msg: string) => process.stderr.write(`${msg}\n`);
+
 const progress: Progress = (step, done, total) => {
   process.stderr.write(
     `  ${step.padEnd(8)} ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}\n`,
@@ -152,7 +155,7 @@ async function withEpochs<T>(
   const store = await openStore(cfg.store);
   const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
   try {
-    return await fn({ cfg, epochs: await epochServiceFor(cfg, store, chain, logger), chain });
+    return await fn({ cfg, epochs: await epochServiceFor(cfg, store, chain, logger, notice), chain });
   } finally {
     chain.close();
     await store.close();

@@ -19,8 +19,8 @@ export interface ServiceConfig {
     readonly addresses: SuiteAddresses;
     /** Block the suite was deployed at (registry events are replayed from it). */
     readonly fromBlock: number;
-    /** First epoch this oracle computes. */
-    readonly firstEpoch: number;
+    /** First epoch this oracle computes; unset: derived from the chain (chain/first-epoch.ts). */
+    readonly firstEpoch?: number;
   };
   /** This oracle's EpochRoot signing key (0x + 64 hex); prefer HEXMESH_ORACLE_KEY. */
   readonly oracleKey?: string;
@@ -122,7 +122,7 @@ export const CONFIG_SCHEMA = {
           properties: { registry: address, vault: address, controller: address, distributor: address },
         },
         fromBlock: { type: "integer", minimum: 0, default: 0 },
-        firstEpoch: { type: "integer", minimum: 0, default: 0 },
+        firstEpoch: { type: "integer", minimum: 0 },
       },
     },
     oracleKey: privateKey,

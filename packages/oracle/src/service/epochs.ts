@@ -13,6 +13,7 @@ import { describeContractError } from "@hexmesh/contracts";
 import type { Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
+import { deriveFirstEpoch, type FirstEpochChoice } from "../chain/first-epoch.js";
 import { epochWindow, indexEpoch, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
 import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post/aggregator.js";
 import { OracleKey, type OracleSignature } from "../post/sign.js";
@@ -26,11 +27,16 @@ import { inputRangeOf, runStoredEpoch } from "./results.js";
 
 export interface EpochServiceOptions {
   readonly fromBlock: number;
-  /** The first epoch this oracle computes (no previous result needed for it). */
-  readonly firstEpoch: bigint;
+  /**
+   * The first epoch this oracle computes (no previous result needed for it); undefined: derived from
+   * the chain on first need (chain/first-epoch.ts) and told through `notice`.
+   */
+  readonly firstEpoch?: bigint;
   readonly coverage?: CoverageOptions;
   readonly retry?: RetryOptions;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Where the derived first epoch and its reason are told (default: `log`). */
+  readonly notice?: (msg: string) => void;
   /**
    * The clock (Unix ms) that decides whether an epoch may be closed. Default: the later of the host
    * clock and the chain's latest block time.
@@ -58,14 +64,44 @@ export class EpochService {
     this.key = new OracleKey(oracleWallet);
   }
 
+  private derived: Promise<FirstEpochChoice> | undefined;
+
+  /** The configured first epoch, or the one derived from the chain (once, and told). */
+  async firstEpoch(): Promise<{ epoch: bigint; setting: string }> {
+    if (this.options.firstEpoch !== undefined)
+      return { epoch: this.options.firstEpoch, setting: `chain.firstEpoch (${this.options.firstEpoch})` };
+    this.derived ??= deriveFirstEpoch(
+      this.contracts,
+      this.options.fromBlock,
+      async (e) => (await this.store.getEpochResult(e)) !== null,
+      this.options.retry,
+    ).then(
+      (choice) => {
+        (this.options.notice ?? this.options.log)?.(choice.reason);
+        return choice;
+      },
+      (e: unknown) => {
+        this.derived = undefined; // a failed read is not remembered
+        throw e;
+      },
+    );
+    const choice = await this.derived;
+    return {
+      epoch: choice.epoch,
+      setting: `${choice.epoch}, derived from the chain (chain.firstEpoch not set)`,
+    };
+  }
+
   private async previous(epoch: bigint): Promise<PreviousResult | undefined> {
-    if (epoch <= this.options.firstEpoch) return undefined;
-    const prev = await this.store.getEpochResult(epoch - 1n);
+    if (this.options.firstEpoch !== undefined && epoch <= this.options.firstEpoch) return undefined;
+    const prev = epoch === 0n ? null : await this.store.getEpochResult(epoch - 1n);
     if (prev === null) {
+      const first = await this.firstEpoch();
+      if (epoch <= first.epoch) return undefined;
       throw new Error(
         `epoch ${epoch - 1n} has no stored result: close it first (results build on the previous one). ` +
-          `This oracle's first epoch is chain.firstEpoch (${this.options.firstEpoch}); an oracle joining a chain ` +
-          `on which nothing was posted yet sets it to the first epoch it closes (docs/operate.md)`,
+          `This oracle's first epoch is ${first.setting}; an oracle joining a chain on which nothing was ` +
+          `posted yet may set chain.firstEpoch to the first epoch it closes (docs/operate.md)`,
       );
     }
     return {

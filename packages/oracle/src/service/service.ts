@@ -68,14 +68,16 @@ export async function epochServiceFor(
   store: OracleStore,
   chain: Chain,
   logger: Logger,
+  notice?: (msg: string) => void,
 ): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
   const [{ Wallet }, { EpochService }] = await Promise.all([import("ethers"), import("./epochs.js")]);
   const clock = makeClock(config);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
-    firstEpoch: BigInt(config.chain!.firstEpoch),
+    ...(config.chain!.firstEpoch !== undefined ? { firstEpoch: BigInt(config.chain!.firstEpoch) } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
+    ...(notice !== undefined ? { notice } : {}),
     closeGraceMs: config.epochs.closeGraceMs,
     // An epoch is over when the receive clock or the chain's clock says so (a replay's receive
     // times come from devices; a test chain's time is moved): whichever is later. A report stamped
@@ -113,12 +115,12 @@ export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
 ): Promise<RunningService> {
+  if (config.clock.mode === "chain" && config.chain === undefined)
+    throw new ConfigError('clock.mode "chain" needs chain.rpcUrl and chain.addresses');
   if (config.chain === undefined && config.ingest.devicesFile === undefined)
     throw new ConfigError(
       "serve checks report signatures at ingest: configure chain (the registry's keys) or ingest.devicesFile",
     );
-  if (config.clock.mode === "chain" && config.chain === undefined)
-    throw new ConfigError('clock.mode "chain" needs chain.rpcUrl and chain.addresses');
   const store = await openStore(config.store);
   logger.info({ backend: store.backend, schema: await store.schemaVersion() }, "store open");
   const chain =
