@@ -335,7 +335,7 @@ const result = {
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model ?? "unknown",
     node: process.version,
-    note: "shared machine: other helpers' jobs ran at the same time; the load averages below include them",
+    note: "the load averages below show what else ran on the machine during each phase",
     loadAverage1mAtStart: loadAtStart,
     loadAverage1mAtEnd: Number(os.loadavg()[0]!.toFixed(2)),
   },
