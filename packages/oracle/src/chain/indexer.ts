@@ -84,17 +84,32 @@ export async function epochWindow(
   return { epoch, start, end: start + length };
 }
 
-/** The last block whose timestamp is < `endSeconds` (binary search; the chain must have reached it). */
-/**
- * The chain's head, read from the node: ethers caches getBlockNumber() for 250 ms, and a close
- * right after the chain moved (a local node's mined blocks) must see the new head.
+type ChainProvider = NonNullable<DeviceRegistry["runner"]>["provider"] & object;
+type JsonRpcSend = { send?: (method: string, params: unknown[]) => Promise<unknown> };
+
+/*
+ * Both read from the node, not through ethers' helpers: ethers answers getBlockNumber() and
+ * getBlock("latest") from a 250 ms cache, and a close right after the chain moved (a local node's
+ * mined blocks or moved clock) must see the new head.
  */
-async function headOf(provider: NonNullable<DeviceRegistry["runner"]>["provider"] & object): Promise<number> {
-  const rpc = provider as { send?: (method: string, params: unknown[]) => Promise<string> };
+
+/** The chain's head block number. */
+async function headOf(provider: ChainProvider): Promise<number> {
+  const rpc = provider as JsonRpcSend;
   return typeof rpc.send === "function"
     ? Number(await rpc.send("eth_blockNumber", []))
     : provider.getBlockNumber();
 }
+
+/** The latest block's time in milliseconds (0 when the provider cannot say). */
+export async function latestBlockTimeMs(provider: ChainProvider | null | undefined): Promise<number> {
+  const rpc = provider as JsonRpcSend | null | undefined;
+  if (typeof rpc?.send !== "function") return 0;
+  const block = (await rpc.send("eth_getBlockByNumber", ["latest", false])) as { timestamp?: string } | null;
+  return Number(block?.timestamp ?? 0) * 1000;
+}
+
+/** The last block whose timestamp is < `endSeconds` (binary search; the chain must have reached it). */
 
 export async function lastBlockBefore(
   registry: DeviceRegistry,

@@ -14,7 +14,13 @@ import type { Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
 import { deriveFirstEpoch, type FirstEpochChoice } from "../chain/first-epoch.js";
-import { epochWindow, indexEpoch, type ChainContracts, type PreviousResult } from "../chain/indexer.js";
+import {
+  epochWindow,
+  indexEpoch,
+  latestBlockTimeMs,
+  type ChainContracts,
+  type PreviousResult,
+} from "../chain/indexer.js";
 import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post/aggregator.js";
 import { OracleKey, type OracleSignature } from "../post/sign.js";
 import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
@@ -113,14 +119,7 @@ export class EpochService {
 
   /** The default clock: the later of the host clock and the chain's latest block time. */
   private async clockNow(): Promise<number> {
-    // Not getBlock("latest"): ethers caches it for 250 ms.
-    const provider = this.contracts.controller.runner?.provider as
-      | { send?: (method: string, params: unknown[]) => Promise<{ timestamp?: string } | null> }
-      | null
-      | undefined;
-    const block =
-      provider?.send === undefined ? null : await provider.send("eth_getBlockByNumber", ["latest", false]);
-    return Math.max(Date.now(), Number(block?.timestamp ?? 0) * 1000);
+    return Math.max(Date.now(), await latestBlockTimeMs(this.contracts.controller.runner?.provider));
   }
 
   private async times(epoch: bigint): Promise<EpochTimes> {

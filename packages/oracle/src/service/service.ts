@@ -71,7 +71,11 @@ export async function epochServiceFor(
   notice?: (msg: string) => void,
 ): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
-  const [{ Wallet }, { EpochService }] = await Promise.all([import("ethers"), import("./epochs.js")]);
+  const [{ Wallet }, { EpochService }, { latestBlockTimeMs }] = await Promise.all([
+    import("ethers"),
+    import("./epochs.js"),
+    import("../chain/indexer.js"),
+  ]);
   const clock = makeClock(config);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
     fromBlock: config.chain!.fromBlock,
@@ -82,14 +86,7 @@ export async function epochServiceFor(
     // An epoch is over when the receive clock or the chain's clock says so (a replay's receive
     // times come from devices; a test chain's time is moved): whichever is later. A report stamped
     // before the cutoff after that is refused (409), never stored unverified.
-    // eth_getBlockByNumber directly: ethers caches getBlock("latest") for 250 ms, and a close right
-    // after the chain moved must see the new time.
-    now: async () => {
-      const b = (await chain.provider.send("eth_getBlockByNumber", ["latest", false])) as {
-        timestamp?: string;
-      } | null;
-      return Math.max(clock.now(), Number(b?.timestamp ?? 0) * 1000);
-    },
+    now: async () => Math.max(clock.now(), await latestBlockTimeMs(chain.provider)),
   });
 }
 
