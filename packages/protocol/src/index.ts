@@ -32,3 +32,5 @@ export * from "./work.js";
 export * from "./epoch.js";
 export * from "./commit/decode.js";
 export * from "./commit/audit.js";
+export * from "./storage/piece.js";
+export * from "./storage/challenge.js";
