@@ -299,7 +299,8 @@ interface IStorageDeals {
     /// @param pieceIndex The piece's index.
     function piece(uint256 id, uint256 pieceIndex) external view returns (Piece memory);
 
-    /// @notice The global leaf challenge `index` of the current period picks (needs the seed).
+    /// @notice The global leaf challenge `index` of the stored (not yet settled) period picks: needs its
+    /// seed, recorded or still readable from the armed block.
     /// @param id The data set.
     /// @param index The challenge's index.
     function challengeLeaf(uint256 id, uint256 index) external view returns (uint256);

@@ -240,7 +240,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         _requireStarted(id, ds);
         uint64 windowStart = ds.periodEnd - WINDOW;
         if (block.timestamp >= windowStart) revert StorageOutsideWindow(id, windowStart, ds.periodEnd);
-        if (ds.proven) revert StorageAlreadyProven(id, ds.period);
+        // (A proven period is past its window opening, so it cannot be declared.)
         if (ds.faultDeclared) revert StorageFaultDeclared(id, ds.period);
         ds.faultDeclared = true;
         emit FaultDeclared(id, ds.period);
@@ -258,9 +258,9 @@ contract StorageDeals is IStorageDeals, AccessControl {
         if (ds.faultDeclared) revert StorageFaultDeclared(id, period);
         bytes32 seed = ds.seed;
         if (seed == bytes32(0)) {
+            // Read from the armed block and not stored: once proven, the period needs it no more.
             seed = _readSeed(ds);
             if (seed == bytes32(0)) revert StorageSeedNotRecorded(id, period);
-            ds.seed = seed;
             emit SeedRecorded(id, period, seed);
         }
         uint256 k = ds.challengeCount;
@@ -385,8 +385,10 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function challengeLeaf(uint256 id, uint256 index) external view returns (uint256) {
         DataSet storage ds = _dataSets[id];
-        if (ds.seed == bytes32(0)) revert StorageSeedNotRecorded(id, ds.period);
-        return _challenge(ds.seed, id, ds.period, index, ds.challengedLeaves);
+        bytes32 seed = ds.seed;
+        if (seed == bytes32(0)) seed = _readSeed(ds);
+        if (seed == bytes32(0)) revert StorageSeedNotRecorded(id, ds.period);
+        return _challenge(seed, id, ds.period, index, ds.challengedLeaves);
     }
 
     /// @inheritdoc IStorageDeals

@@ -9,7 +9,13 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import { Wallet } from "ethers";
 
-import { buildPieceProofs, periodChallenges } from "@hexmesh/protocol";
+import {
+  buildPieceProofs,
+  challengeGlobalLeaf,
+  periodChallenges,
+  toHex,
+  ZERO_SUBTREES,
+} from "@hexmesh/protocol";
 
 import type {
   DeviceRegistry,
@@ -241,4 +247,90 @@ export async function provePeriod(fx: StorageSystem, id: bigint, copies: readonl
   await toWindow(fx, id);
   await arm(fx, id);
   return fx.deals.connect(fx.provider).provePossession(id, await buildProofs(fx, id, copies));
+}
+
+/** Receipt gas budgets the tests assert and the bench reports (issue 19). */
+export const STORAGE_GAS_BUDGETS: Record<string, bigint> = {
+  "storage.provePossession.k5.32GiB": 250_000n,
+  "storage.addPieces.one": 120_000n,
+};
+
+/**
+ * Receipt gas of a deal's operations at the default price and K = 5. The proof runs on a data set of
+ * one 32 GiB piece (2^30 leaves, a 30-deep path per challenge) whose content is all zero bytes: its
+ * root is ZERO_SUBTREES[30] and every leaf's path is ZERO_SUBTREES[0..29], so any challenge can be
+ * answered without 32 GiB of data. The leaves in calldata are then zero bytes (4 gas each instead of
+ * 16): real data costs at most 5 x 32 x 12 = 1,920 gas more.
+ */
+export async function measureStorageGas(
+  ethers: HardhatEthers,
+  helpers: NetworkHelpers,
+): Promise<Record<string, bigint>> {
+  const fx = await deployStorage(ethers, helpers);
+  const gas = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) =>
+    (await (await tx).wait())!.gasUsed;
+  const create = await gas(fx.deals.connect(fx.client).createDataSet(fx.storageDevice));
+  const id = await fx.deals.dataSetCount();
+  const accept = await gas(fx.deals.connect(fx.provider).acceptDataSet(id));
+  const height = 30;
+  const size = 2n ** BigInt(height + 5);
+  const root = toHex(ZERO_SUBTREES[height]!);
+  const addFirst = await gas(fx.deals.connect(fx.client).addPieces(id, [{ root, size }]));
+  const addOne = await gas(
+    fx.deals.connect(fx.client).addPieces(id, [{ root: toHex(ZERO_SUBTREES[3]!), size: 256n }]),
+  );
+  const deposit = await gas(
+    fx.deals.connect(fx.provider).depositCollateral(id, await fx.deals.requiredCollateral(id)),
+  );
+  const path = ZERO_SUBTREES.slice(0, height).map((z) => toHex(z));
+  const zeroLeaf = "0x" + "00".repeat(32);
+  const proofsNow = async () => {
+    const ds = await fx.deals.dataSet(id);
+    let seed = ds.seed;
+    if (BigInt(seed) === 0n) seed = (await ethers.provider.getBlock(Number(ds.challengeBlock)))!.hash!;
+    const proofs = [];
+    for (let i = 0; i < Number(ds.challengeCount); i++) {
+      const leaf = challengeGlobalLeaf(seed, id, ds.period, i, ds.challengedLeaves);
+      // The second (256-byte) piece sits after the big one; answer it with its own zero path.
+      proofs.push(
+        leaf < 2n ** BigInt(height)
+          ? { pieceIndex: 0, leaf: zeroLeaf, path }
+          : { pieceIndex: 1, leaf: zeroLeaf, path: path.slice(0, 3) },
+      );
+    }
+    return proofs;
+  };
+  await toWindow(fx, id);
+  const arm = await gas(fx.deals.connect(fx.keeper).recordSeed(id));
+  await helpers.mine(1);
+  const prove = await gas(fx.deals.connect(fx.provider).provePossession(id, await proofsNow()));
+  // Next period: the seed recorded by a keeper first, then the proof, which also settles the last period.
+  await toWindow(fx, id);
+  await fx.deals.connect(fx.keeper).recordSeed(id);
+  await helpers.mine(1);
+  const record = await gas(fx.deals.connect(fx.keeper).recordSeed(id));
+  const proveRecorded = await gas(fx.deals.connect(fx.provider).provePossession(id, await proofsNow()));
+  // Two armed misses: the free one, then a fee (half to the client, half burned), settled by anyone.
+  await toWindow(fx, id);
+  await fx.deals.connect(fx.keeper).recordSeed(id);
+  await toWindow(fx, id);
+  await fx.deals.connect(fx.keeper).recordSeed(id);
+  await helpers.time.increase(WINDOW);
+  const settleFault = await gas(fx.deals.connect(fx.keeper).settle(id));
+  const declare = await gas(fx.deals.connect(fx.provider).declareFault(id));
+  const terminate = await gas(fx.deals.connect(fx.client).terminateByClient(id));
+  return {
+    "storage.createDataSet": create,
+    "storage.acceptDataSet": accept,
+    "storage.addPieces.first": addFirst,
+    "storage.addPieces.one": addOne,
+    "storage.depositCollateral": deposit,
+    "storage.recordSeed.arm": arm,
+    "storage.recordSeed.record": record,
+    "storage.provePossession.k5.32GiB": prove,
+    "storage.provePossession.k5.32GiB.nextPeriod": proveRecorded,
+    "storage.settle.faultFee": settleFault,
+    "storage.declareFault": declare,
+    "storage.terminateByClient": terminate,
+  };
 }

@@ -381,7 +381,10 @@ describe("StorageDeals", function () {
       const id = await openDataSet(fx, data);
       await toWindow(fx, id);
       await arm(fx, id);
+      await mine(1); // a call runs in the latest block's context: it must be past the challenge block
+      const armed = await fx.deals.challengeLeaf(id, 0n); // read from the armed block's hash
       await fx.deals.connect(fx.keeper).recordSeed(id);
+      expect(await fx.deals.challengeLeaf(id, 0n)).to.equal(armed);
       const proofs = await buildProofs(fx, id, data);
       for (const [i, p] of proofs.entries()) {
         const piece = await fx.deals.piece(id, p.pieceIndex);
@@ -609,6 +612,51 @@ describe("StorageDeals", function () {
         fx.deals,
         "StorageWrongStatus",
       );
+    });
+  });
+
+  describe("long runs", function () {
+    it("a lock the client stops refilling pays 30 periods, then proofs pay nothing; 30 proven periods restore the free miss", async function () {
+      const fx = await loadFixture(fixture);
+      const data = files();
+      const id = await openDataSet(fx, data);
+      const { rate } = await fx.deals.dataSet(id);
+      await fx.credits.connect(fx.client).approveSpender(await fx.deals.getAddress(), 0n);
+      // Period 0: an armed miss uses the free miss.
+      await toWindow(fx, id);
+      await arm(fx, id);
+      for (let p = 1; p <= 31; p++) {
+        const tx = await provePeriod(fx, id, data);
+        await expect(tx)
+          .to.emit(fx.deals, "PossessionProven")
+          .withArgs(id, BigInt(p), p <= 30 ? rate : 0n);
+        if (p === 30) expect((await fx.deals.dataSet(id)).locked).to.equal(0n);
+        if (p === 31) await expect(tx).to.not.emit(fx.credits, "UsageRecorded");
+      }
+      expect(await fx.credits.totalConsumed()).to.equal(30n * rate);
+      let ds = await fx.deals.dataSet(id);
+      expect([ds.freeMissUsed, ds.provenStreak]).to.deep.equal([false, 30n]); // 30 settled: restored
+      await provePeriod(fx, id, data);
+      ds = await fx.deals.dataSet(id);
+      expect([ds.freeMissUsed, ds.provenStreak]).to.deep.equal([false, 30n]);
+      // With nothing locked, the provider may leave without forfeit.
+      await expect(fx.deals.connect(fx.provider).terminateByProvider(id))
+        .to.emit(fx.deals, "DataSetTerminated")
+        .withArgs(id, EndReason.ByProvider, 0n, 0n, 0n, ds.collateral);
+    });
+
+    it("pieces that do not raise the 30-day lock above what is deposited lock nothing more; settling a proposal does nothing", async function () {
+      const fx = await loadFixture(fixture);
+      const id = await openDataSet(fx, files());
+      await fx.deals.connect(fx.client).depositCredits(id, 1_000_000n);
+      const before = await fx.deals.dataSet(id);
+      const tx = addPieces(fx, id, [randomBytes(1000)]);
+      await expect(tx).to.not.emit(fx.credits, "CreditsLocked");
+      const after = await fx.deals.dataSet(id);
+      expect(after.locked).to.equal(before.locked);
+      expect(after.rate > before.rate).to.equal(true);
+      await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
+      await expect(fx.deals.settle(id + 1n)).to.not.emit(fx.deals, "PeriodSettled");
     });
   });
 
