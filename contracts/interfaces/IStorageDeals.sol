@@ -147,6 +147,12 @@ interface IStorageDeals {
     error StoragePriceOutOfBounds(uint256 price);
     /// @notice The challenge count is outside [1, MAX_CHALLENGES].
     error StorageChallengeCountOutOfBounds(uint256 count);
+    /// @notice The data set reached 14 consecutive faulty periods: {settle} ends it first.
+    error StorageFaultLimitReached(uint256 id);
+    /// @notice The account has no MESH to withdraw here.
+    error StorageNothingOwed(address account);
+    /// @notice No fault fees are waiting to be burned.
+    error StorageNothingToBurn();
 
     // ------------------------------------------------------------------ events
 
@@ -199,6 +205,10 @@ interface IStorageDeals {
         uint256 creditsReleased,
         uint256 collateralReturned
     );
+    /// @notice `account` withdrew the MESH owed to it (its share of fault fees).
+    event MeshWithdrawn(address indexed account, uint256 amount);
+    /// @notice The burned half of fault fees collected so far was burned.
+    event FeesBurned(address indexed caller, uint256 amount);
     /// @notice Governance set the price of new data sets.
     event PriceSet(uint256 pricePerTiBMonth);
     /// @notice Governance set the challenge count of new data sets.
@@ -269,9 +279,19 @@ interface IStorageDeals {
     /// @param id The data set.
     function recordSeed(uint256 id) external;
 
-    /// @notice Settles elapsed periods (fault fees, terminations). Anyone.
+    /// @notice Settles elapsed periods (fault fees booked: half owed to the client, half to burn) and
+    /// ends a data set at 14 consecutive faulty periods. Anyone.
     /// @param id The data set.
     function settle(uint256 id) external;
+
+    /// @notice Sends the caller the MESH owed to it (a client's half of fault fees). Anyone owed.
+    /// @return amount MESH sent.
+    function withdrawMesh() external returns (uint256 amount);
+
+    /// @notice Burns the burned half of every fault fee collected so far. Anyone; batched like the
+    /// registry's and the credits ledger's burns, so no settlement pays for a total-supply checkpoint.
+    /// @return amount MESH burned.
+    function burnFees() external returns (uint256 amount);
 
     /// @notice Agrees to end the data set at once with nothing paid or forfeited; ends it when both
     /// parties agreed. Only the client or the provider.
@@ -317,4 +337,11 @@ interface IStorageDeals {
 
     /// @notice Data sets created so far (ids run from 1).
     function dataSetCount() external view returns (uint256);
+
+    /// @notice MESH `account` can withdraw (fault fee shares).
+    /// @param account Any account.
+    function meshOwed(address account) external view returns (uint256);
+
+    /// @notice Fault fee halves waiting for {burnFees}.
+    function feesToBurn() external view returns (uint256);
 }

@@ -73,6 +73,8 @@ contract StorageDeals is IStorageDeals, AccessControl {
     uint256 private _dataSetCount;
     mapping(uint256 id => DataSet) private _dataSets;
     mapping(uint256 id => mapping(uint256 pieceIndex => Piece)) private _pieces;
+    mapping(address account => uint256 amount) private _meshOwed;
+    uint256 private _feesToBurn;
 
     /// @param credits_ UsageCredits (governance registers this contract as the storage spender).
     /// @param registry DeviceRegistry.
@@ -127,7 +129,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function addPieces(uint256 id, PieceInput[] calldata pieces) external {
         DataSet storage ds = _client(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireStatus(id, ds, Status.Active);
         uint256 count = pieces.length;
         if (count == 0 || count > MAX_PIECES_PER_CALL) revert StorageBadPieceCount(count);
@@ -180,7 +182,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function depositCredits(uint256 id, uint256 credits) external {
         DataSet storage ds = _client(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireStatus(id, ds, Status.Active);
         if (credits == 0) revert StorageZeroAmount();
         ds.locked += uint128(credits);
@@ -191,7 +193,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function terminateByClient(uint256 id) external {
         DataSet storage ds = _client(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireOpen(id, ds);
         uint256 pay = Math.min(ds.locked, uint256(ds.rate) * LOCK_PERIODS);
         _end(id, ds, EndReason.ByClient, pay, 0);
@@ -221,7 +223,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function withdrawCollateral(uint256 id, uint256 amount) external {
         DataSet storage ds = _provider(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireOpen(id, ds);
         if (amount == 0) revert StorageZeroAmount();
         uint256 required = uint256(ds.collateralPerPeriod) * COLLATERAL_PERIODS;
@@ -236,7 +238,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function declareFault(uint256 id) external {
         DataSet storage ds = _provider(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireStarted(id, ds);
         uint64 windowStart = ds.periodEnd - WINDOW;
         if (block.timestamp >= windowStart) revert StorageOutsideWindow(id, windowStart, ds.periodEnd);
@@ -249,7 +251,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function provePossession(uint256 id, LeafProof[] calldata proofs) external {
         DataSet storage ds = _provider(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireStarted(id, ds);
         uint64 period = ds.period;
         uint64 windowStart = ds.periodEnd - WINDOW;
@@ -299,7 +301,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function terminateByProvider(uint256 id) external {
         DataSet storage ds = _provider(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireOpen(id, ds);
         uint256 lockPeriods = uint256(ds.rate) * LOCK_PERIODS;
         // A client who let its lock fall below LOCK_PERIODS periods has broken the deal first.
@@ -313,7 +315,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function recordSeed(uint256 id) external {
         DataSet storage ds = _existing(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireStarted(id, ds);
         uint64 windowStart = ds.periodEnd - WINDOW;
         if (block.timestamp < windowStart) revert StorageOutsideWindow(id, windowStart, ds.periodEnd);
@@ -335,13 +337,36 @@ contract StorageDeals is IStorageDeals, AccessControl {
 
     /// @inheritdoc IStorageDeals
     function settle(uint256 id) external {
-        _advance(id, _existing(id));
+        DataSet storage ds = _existing(id);
+        _advance(id, ds);
+        if (ds.status == Status.Active && ds.consecutiveFaults >= MAX_CONSECUTIVE_FAULTS) {
+            uint256 forfeit = Math.min(ds.collateral, uint256(ds.collateralPerPeriod) * LOCK_PERIODS);
+            _end(id, ds, EndReason.Faults, 0, forfeit);
+        }
+    }
+
+    /// @inheritdoc IStorageDeals
+    function withdrawMesh() external returns (uint256 amount) {
+        amount = _meshOwed[msg.sender];
+        if (amount == 0) revert StorageNothingOwed(msg.sender);
+        _meshOwed[msg.sender] = 0;
+        emit MeshWithdrawn(msg.sender, amount);
+        IERC20(address(_MESH)).safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc IStorageDeals
+    function burnFees() external returns (uint256 amount) {
+        amount = _feesToBurn;
+        if (amount == 0) revert StorageNothingToBurn();
+        _feesToBurn = 0;
+        emit FeesBurned(msg.sender, amount);
+        _MESH.burn(amount);
     }
 
     /// @inheritdoc IStorageDeals
     function agreeToEnd(uint256 id) external {
         DataSet storage ds = _existing(id);
-        _advance(id, ds);
+        _sync(id, ds);
         _requireOpen(id, ds);
         if (msg.sender == ds.client) ds.clientAgreedToEnd = true;
         else if (msg.sender == ds.provider) ds.providerAgreedToEnd = true;
@@ -411,6 +436,16 @@ contract StorageDeals is IStorageDeals, AccessControl {
         return _dataSetCount;
     }
 
+    /// @inheritdoc IStorageDeals
+    function meshOwed(address account) external view returns (uint256) {
+        return _meshOwed[account];
+    }
+
+    /// @inheritdoc IStorageDeals
+    function feesToBurn() external view returns (uint256) {
+        return _feesToBurn;
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev The owner of an active device of a storage class that bonds all its devices.
@@ -447,6 +482,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
 
     /// @dev Settles the current period if it has ended, then reschedules every later elapsed period
     /// at once: nothing can have happened in them (every call settles first), so none has a seed.
+    /// State only: fees are booked for withdrawal and burning; {settle} ends a data set at the limit.
     function _advance(uint256 id, DataSet storage ds) private {
         uint64 periodEnd = ds.periodEnd;
         if (ds.status != Status.Active || periodEnd == 0 || block.timestamp < periodEnd) return;
@@ -488,13 +524,18 @@ contract StorageDeals is IStorageDeals, AccessControl {
         emit PeriodSettled(id, period, outcome, fee);
         if (elapsed > 0) emit PeriodsRescheduled(id, period + 1, uint64(elapsed));
         if (fee > 0) {
+            // Booked, not sent: settling makes no external call (the client withdraws, anyone burns).
             uint256 toClient = fee / 2;
-            IERC20(address(_MESH)).safeTransfer(ds.client, toClient);
-            _MESH.burn(fee - toClient);
+            _meshOwed[ds.client] += toClient;
+            _feesToBurn += fee - toClient;
         }
-        if (ds.consecutiveFaults >= MAX_CONSECUTIVE_FAULTS) {
-            uint256 forfeit = Math.min(ds.collateral, uint256(ds.collateralPerPeriod) * LOCK_PERIODS);
-            _end(id, ds, EndReason.Faults, 0, forfeit);
+    }
+
+    /// @dev Settles elapsed periods; a data set at the fault limit must be ended by {settle} first.
+    function _sync(uint256 id, DataSet storage ds) private {
+        _advance(id, ds);
+        if (ds.status == Status.Active && ds.consecutiveFaults >= MAX_CONSECUTIVE_FAULTS) {
+            revert StorageFaultLimitReached(id);
         }
     }
 

@@ -426,10 +426,31 @@ describe("StorageDeals", function () {
       await arm(fx, id);
       await time.increase(WINDOW);
       const fee = collateralPerPeriod * 2n;
-      const supply = await fx.token.totalSupply();
+      await expect(fx.deals.connect(fx.client).withdrawMesh())
+        .to.be.revertedWithCustomError(fx.deals, "StorageNothingOwed")
+        .withArgs(fx.client.address);
+      await expect(fx.deals.connect(fx.outsider).burnFees()).to.be.revertedWithCustomError(
+        fx.deals,
+        "StorageNothingToBurn",
+      );
+      // Settling books the fee: half owed to the client, half to burn; nothing moves yet.
       const settle = fx.deals.connect(fx.outsider).settle(id);
-      await expect(settle).to.changeTokenBalances(ethers, fx.token, [fx.client, fx.deals], [fee / 2n, -fee]);
+      await expect(settle).to.changeTokenBalances(ethers, fx.token, [fx.client, fx.deals], [0n, 0n]);
+      expect(await fx.deals.meshOwed(fx.client.address)).to.equal(fee / 2n);
+      expect(await fx.deals.feesToBurn()).to.equal(fee - fee / 2n);
+      await expect(fx.deals.connect(fx.client).withdrawMesh()).to.changeTokenBalances(
+        ethers,
+        fx.token,
+        [fx.client, fx.deals],
+        [fee / 2n, -(fee / 2n)],
+      );
+      expect(await fx.deals.meshOwed(fx.client.address)).to.equal(0n);
+      const supply = await fx.token.totalSupply();
+      await expect(fx.deals.connect(fx.outsider).burnFees())
+        .to.emit(fx.deals, "FeesBurned")
+        .withArgs(fx.outsider.address, fee - fee / 2n);
       expect(await fx.token.totalSupply()).to.equal(supply - (fee - fee / 2n));
+      expect(await fx.deals.feesToBurn()).to.equal(0n);
       const events = await fx.deals.queryFilter(fx.deals.filters.PeriodSettled(id));
       expect(events.map((e) => [e.args.period, e.args.outcome, e.args.fee])).to.deep.equal([
         [0n, Outcome.FreeMiss, 0n],
@@ -483,6 +504,14 @@ describe("StorageDeals", function () {
       const lastFee = 2n * collateralPerPeriod;
       const forfeit = 30n * collateralPerPeriod;
       const returned = collateral - fees - lastFee - forfeit;
+      // At the limit, nothing but settle goes on.
+      await expect(fx.deals.connect(fx.keeper).recordSeed(id))
+        .to.be.revertedWithCustomError(fx.deals, "StorageFaultLimitReached")
+        .withArgs(id);
+      await expect(fx.deals.connect(fx.client).terminateByClient(id)).to.be.revertedWithCustomError(
+        fx.deals,
+        "StorageFaultLimitReached",
+      );
       const tx = fx.deals.connect(fx.keeper).settle(id);
       await expect(tx)
         .to.emit(fx.deals, "DataSetTerminated")
@@ -491,8 +520,9 @@ describe("StorageDeals", function () {
         ethers,
         fx.token,
         [fx.client, fx.provider],
-        [lastFee / 2n + forfeit, returned],
+        [forfeit, returned],
       );
+      expect(await fx.deals.meshOwed(fx.client.address)).to.equal(13n * collateralPerPeriod); // 13 fees, halves
       expect(await fx.credits.locked(fx.client.address, await fx.deals.getAddress())).to.equal(0n);
       expect((await fx.deals.dataSet(id)).status).to.equal(Status.Terminated);
       await expect(fx.deals.connect(fx.provider).provePossession(id, []))
