@@ -304,7 +304,7 @@ export async function measureStorageGas(
   const arm = await gas(fx.deals.connect(fx.keeper).recordSeed(id));
   await helpers.mine(1);
   const prove = await gas(fx.deals.connect(fx.provider).provePossession(id, await proofsNow()));
-  // Next period: the seed recorded by a keeper first, then the proof, which also settles the last period.
+  // Next period (arming settles the last one): the seed recorded by a keeper first, then the proof.
   await toWindow(fx, id);
   await fx.deals.connect(fx.keeper).recordSeed(id);
   await helpers.mine(1);
@@ -328,7 +328,7 @@ export async function measureStorageGas(
     "storage.recordSeed.arm": arm,
     "storage.recordSeed.record": record,
     "storage.provePossession.k5.32GiB": prove,
-    "storage.provePossession.k5.32GiB.nextPeriod": proveRecorded,
+    "storage.provePossession.k5.32GiB.seedRecorded": proveRecorded,
     "storage.settle.faultFee": settleFault,
     "storage.declareFault": declare,
     "storage.terminateByClient": terminate,
