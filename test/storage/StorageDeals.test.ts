@@ -267,7 +267,12 @@ describe("StorageDeals", function () {
       await expect(fx.deals.connect(fx.provider).provePossession(id, []))
         .to.be.revertedWithCustomError(fx.deals, "StorageSeedNotRecorded")
         .withArgs(id, 0n);
-      await arm(fx, id);
+      // Armed, but the proof would land in the challenge block itself: its hash does not exist yet.
+      await fx.deals.connect(fx.keeper).recordSeed(id);
+      await expect(fx.deals.connect(fx.provider).provePossession(id, []))
+        .to.be.revertedWithCustomError(fx.deals, "StorageSeedNotRecorded")
+        .withArgs(id, 0n);
+      await mine(1);
       const proofs = await buildProofs(fx, id, data);
       await expect(fx.deals.connect(fx.outsider).provePossession(id, proofs))
         .to.be.revertedWithCustomError(fx.deals, "StorageNotProvider")
@@ -391,6 +396,10 @@ describe("StorageDeals", function () {
         const leaf = await fx.deals.challengeLeaf(id, i);
         expect(leaf >= piece.firstLeaf && leaf < piece.firstLeaf + piece.leafCount).to.equal(true);
       }
+      // A proof against the recorded seed (the keeper's) is accepted without reading the block again.
+      const tx = fx.deals.connect(fx.provider).provePossession(id, proofs);
+      await expect(tx).to.emit(fx.deals, "PossessionProven");
+      await expect(tx).to.not.emit(fx.deals, "SeedRecorded");
     });
   });
 
