@@ -334,3 +334,28 @@ export async function measureStorageGas(
     "storage.terminateByClient": terminate,
   };
 }
+
+/**
+ * The contract's books balance: the MESH it holds is exactly every data set's collateral plus what it
+ * owes (fee halves for clients) plus fees waiting to burn, and the credits UsageCredits holds locked
+ * for it on the client's account are exactly the sum of the data sets' locks.
+ */
+export async function expectBooksBalance(fx: StorageSystem, owedTo: readonly string[]) {
+  const count = await fx.deals.dataSetCount();
+  let collateral = 0n;
+  let locked = 0n;
+  for (let id = 1n; id <= count; id++) {
+    const ds = await fx.deals.dataSet(id);
+    collateral += ds.collateral;
+    locked += ds.locked;
+  }
+  let owed = 0n;
+  for (const a of owedTo) owed += await fx.deals.meshOwed(a);
+  const held = await fx.token.balanceOf(await fx.deals.getAddress());
+  if (held !== collateral + owed + (await fx.deals.feesToBurn())) {
+    throw new Error(`MESH books: holds ${held}, owes ${collateral} collateral + ${owed} owed + fees to burn`);
+  }
+  const lockedInLedger = await fx.credits.locked(fx.client.address, await fx.deals.getAddress());
+  if (lockedInLedger !== locked)
+    throw new Error(`credits books: ledger ${lockedInLedger}, data sets ${locked}`);
+}

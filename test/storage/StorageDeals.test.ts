@@ -11,6 +11,7 @@ import {
   buildProofs,
   DAY,
   deployStorage,
+  expectBooksBalance,
   openDataSet,
   provePeriod,
   SUBNET_STORAGE,
@@ -34,6 +35,13 @@ async function fixture(): Promise<StorageSystem> {
   return fx;
 }
 
+let current: StorageSystem | undefined;
+/** Every test's system, checked after the test: collateral, owed MESH and locks add up. */
+async function loadSystem(): Promise<StorageSystem> {
+  current = await loadFixture(fixture);
+  return current;
+}
+
 /** Two pieces of different sizes (a partial last leaf in each): 4 KiB + 100 B and 40 KiB. */
 function files() {
   return [randomBytes(4096 + 100), randomBytes(40_960)];
@@ -43,9 +51,15 @@ const rateOf = (bytes: bigint, price = HIGH_PRICE) =>
   (bytes * price + 2n ** 40n * 30n - 1n) / (2n ** 40n * 30n);
 
 describe("StorageDeals", function () {
+  afterEach(async function () {
+    if (current && this.currentTest?.state === "passed")
+      await expectBooksBalance(current, [current.client.address]);
+    current = undefined;
+  });
+
   describe("creating and accepting a data set", function () {
     it("the client proposes to the owner of a bonded storage device on the current terms; the provider accepts", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await expect(fx.deals.connect(fx.client).createDataSet(fx.storageDevice))
         .to.emit(fx.deals, "DataSetCreated")
         .withArgs(1n, fx.client.address, fx.provider.address, fx.storageDevice, HIGH_PRICE, 5n);
@@ -65,7 +79,7 @@ describe("StorageDeals", function () {
     });
 
     it("refuses unknown, suspended and non-storage devices and unbonded providers", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await expect(fx.deals.connect(fx.client).createDataSet(123n))
         .to.be.revertedWithCustomError(fx.deals, "StorageDeviceNotActive")
         .withArgs(123n);
@@ -80,7 +94,7 @@ describe("StorageDeals", function () {
     });
 
     it("the provider's device must still qualify when it accepts", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       await fx.registry.connect(fx.admin).grantRole(await fx.registry.DENYLIST_ROLE(), fx.admin.address);
       await fx.registry.connect(fx.admin).suspend(fx.storageDevice, 3);
@@ -92,7 +106,7 @@ describe("StorageDeals", function () {
 
   describe("pieces, rate, credits lock and collateral", function () {
     it("adds pieces with their first global leaves, rounds the rate up, locks 30 days and starts the clock", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       await fx.deals.connect(fx.provider).acceptDataSet(1n);
       const [a, b] = files();
@@ -130,7 +144,7 @@ describe("StorageDeals", function () {
     });
 
     it("refuses bad pieces, other callers and data sets not accepted", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       const good = { root: "0x" + "11".repeat(32), size: 64 };
       await expect(fx.deals.connect(fx.client).addPieces(1n, [good]))
@@ -158,7 +172,7 @@ describe("StorageDeals", function () {
     });
 
     it("refuses pieces whose 30-day lock the client cannot cover (over-locked credits)", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       await fx.deals.connect(fx.provider).acceptDataSet(1n);
       // 1 TiB at $1,000,000 per TiB-month: far more than the client's $2,500 of credits.
@@ -173,7 +187,7 @@ describe("StorageDeals", function () {
     });
 
     it("the client deposits more credits; the provider deposits and withdraws collateral above the requirement", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const id = await openDataSet(fx, files());
       const locked = (await fx.deals.dataSet(id)).locked;
       await expect(fx.deals.connect(fx.client).depositCredits(id, 500n))
@@ -220,7 +234,7 @@ describe("StorageDeals", function () {
 
   describe("proving possession", function () {
     it("pays a proven period to the provider through UsageRecorded, never before the first proof, and refills the lock", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       const { rate, locked } = await fx.deals.dataSet(id);
@@ -253,7 +267,7 @@ describe("StorageDeals", function () {
     });
 
     it("refuses proofs before the window, after it, without a seed, from others and for unknown data sets", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       const { periodEnd } = await fx.deals.dataSet(id);
@@ -288,7 +302,7 @@ describe("StorageDeals", function () {
     });
 
     it("refuses wrong proofs: count, piece, leaf, path, and a provider short of collateral", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       await toWindow(fx, id);
@@ -332,7 +346,7 @@ describe("StorageDeals", function () {
     });
 
     it("records the seed in two steps, refuses early and repeated records, and reschedules a lost seed", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       await toWindow(fx, id);
@@ -381,7 +395,7 @@ describe("StorageDeals", function () {
     });
 
     it("the challenge view matches the off-chain derivation", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       await toWindow(fx, id);
@@ -405,7 +419,7 @@ describe("StorageDeals", function () {
 
   describe("faults", function () {
     it("first undeclared miss free, then 2 periods of rate from collateral (half to the client, half burned); declared faults cost nothing", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       const { collateralPerPeriod, collateral } = await fx.deals.dataSet(id);
@@ -483,7 +497,7 @@ describe("StorageDeals", function () {
     });
 
     it("periods nobody armed are rescheduled in one step, unpaid and unpunished", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const id = await openDataSet(fx, files());
       const { periodEnd } = await fx.deals.dataSet(id);
       await time.increaseTo(periodEnd + 5n * DAY + 7n);
@@ -498,7 +512,7 @@ describe("StorageDeals", function () {
     });
 
     it("14 consecutive faulty periods terminate the data set: 30 periods of rate forfeited to the client", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const id = await openDataSet(fx, files());
       const { collateralPerPeriod, collateral, locked } = await fx.deals.dataSet(id);
       for (let p = 0; p < 13; p++) {
@@ -546,7 +560,7 @@ describe("StorageDeals", function () {
 
   describe("ending a data set", function () {
     it("client termination pays the provider the locked 30 days and returns the collateral", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const id = await openDataSet(fx, files());
       await fx.deals.connect(fx.client).depositCredits(id, 77n);
       const { rate, locked, collateral } = await fx.deals.dataSet(id);
@@ -571,7 +585,7 @@ describe("StorageDeals", function () {
     });
 
     it("provider termination forfeits 30 days of rate to the client, unless the client's lock fell short", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       const { collateralPerPeriod, collateral, locked } = await fx.deals.dataSet(id);
@@ -604,7 +618,7 @@ describe("StorageDeals", function () {
     });
 
     it("both parties may agree to end at once: nothing paid, everything returned", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const id = await openDataSet(fx, files());
       const { locked, collateral } = await fx.deals.dataSet(id);
       await expect(fx.deals.connect(fx.outsider).agreeToEnd(id))
@@ -626,7 +640,7 @@ describe("StorageDeals", function () {
     });
 
     it("a proposal can be withdrawn by the client before any piece; calls on a data set that never started are refused", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       await fx.deals.connect(fx.provider).acceptDataSet(1n);
       await expect(fx.deals.connect(fx.keeper).recordSeed(1n))
@@ -656,7 +670,7 @@ describe("StorageDeals", function () {
 
   describe("long runs", function () {
     it("a lock the client stops refilling pays 30 periods, then proofs pay nothing; 30 proven periods restore the free miss", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const data = files();
       const id = await openDataSet(fx, data);
       const { rate } = await fx.deals.dataSet(id);
@@ -685,7 +699,7 @@ describe("StorageDeals", function () {
     });
 
     it("pieces that do not raise the 30-day lock above what is deposited lock nothing more; settling a proposal does nothing", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       const id = await openDataSet(fx, files());
       await fx.deals.connect(fx.client).depositCredits(id, 1_000_000n);
       const before = await fx.deals.dataSet(id);
@@ -701,7 +715,7 @@ describe("StorageDeals", function () {
 
   describe("governance", function () {
     it("sets the price and K of new data sets within bounds; only the admin", async function () {
-      const fx = await loadFixture(fixture);
+      const fx = await loadSystem();
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       await expect(fx.deals.connect(fx.outsider).setPrice(3_000_000n)).to.be.revertedWithCustomError(
         fx.deals,
