@@ -1,9 +1,10 @@
 import { expect } from "chai";
-import hre, { network } from "hardhat";
+import hre from "hardhat";
 
+import { createRegistryNetwork } from "../helpers/registryFixture.js";
 import { measureStorageGas, STORAGE_GAS_BUDGETS } from "../helpers/storage.js";
 
-const { ethers, networkHelpers } = await network.create();
+const { ethers, networkHelpers } = await createRegistryNetwork();
 
 describe("StorageDeals gas budgets (receipt gasUsed)", function () {
   before(function () {

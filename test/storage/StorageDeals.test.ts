@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 
 import { expect } from "chai";
-import { network } from "hardhat";
 
 import { challengeGlobalLeaf, pieceRoot } from "@hexmesh/protocol";
 
+import { createRegistryNetwork } from "../helpers/registryFixture.js";
 import {
   addPieces,
   arm,
@@ -21,7 +21,7 @@ import {
   type StorageSystem,
 } from "../helpers/storage.js";
 
-const { ethers, networkHelpers } = await network.create();
+const { ethers, networkHelpers } = await createRegistryNetwork();
 const { time, loadFixture, mine } = networkHelpers;
 
 const Outcome = { Proven: 0n, Rescheduled: 1n, DeclaredFault: 2n, FreeMiss: 3n, Faulted: 4n };
