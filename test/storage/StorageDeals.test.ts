@@ -1,8 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 import { expect } from "chai";
 
-import { challengeGlobalLeaf, pieceRoot } from "@hexmesh/protocol";
+import { challengeGlobalLeaf, periodChallenges, pieceRoot } from "@hexmesh/protocol";
+import { pieceOfFile } from "@hexmesh/protocol/node";
 
 import { createRegistryNetwork } from "../helpers/registryFixture.js";
 import {
@@ -710,6 +714,41 @@ describe("StorageDeals", function () {
       expect(after.rate > before.rate).to.equal(true);
       await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
       await expect(fx.deals.settle(id + 1n)).to.not.emit(fx.deals, "PeriodSettled");
+    });
+  });
+
+  describe("a file on disk", function () {
+    it("a client's file, rooted by streaming it, is proven with proofs the provider streams from its copy", async function () {
+      const fx = await loadSystem();
+      const dir = await mkdtemp(path.join(tmpdir(), "hexmesh-storage-"));
+      try {
+        const file = path.join(dir, "file.bin");
+        await writeFile(file, randomBytes(3 * (1 << 20) + 999));
+        const { piece } = await pieceOfFile(file);
+        await fx.deals.connect(fx.client).createDataSet(fx.storageDevice);
+        await fx.deals.connect(fx.provider).acceptDataSet(1n);
+        await fx.deals.connect(fx.client).addPieces(1n, [{ root: piece.root, size: piece.size }]);
+        await topUpCollateral(fx, 1n);
+        await toWindow(fx, 1n);
+        await arm(fx, 1n);
+        const ds = await fx.deals.dataSet(1n);
+        const seed = (await ethers.provider.getBlock(Number(ds.challengeBlock)))!.hash!;
+        const challenges = periodChallenges(seed, 1n, ds.period, Number(ds.challengeCount), [piece.size]);
+        const { proofs } = await pieceOfFile(
+          file,
+          challenges.map((c) => c.leafIndex),
+        );
+        await expect(
+          fx.deals.connect(fx.provider).provePossession(
+            1n,
+            proofs.map((p) => ({ pieceIndex: 0, leaf: p.leaf, path: p.path })),
+          ),
+        )
+          .to.emit(fx.deals, "PossessionProven")
+          .withArgs(1n, 0n, ds.rate);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
   });
 
