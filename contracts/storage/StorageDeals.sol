@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDeviceRegistry} from "../interfaces/IDeviceRegistry.sol";
 import {IEmissionsController} from "../interfaces/IEmissionsController.sol";
 import {IMeshPrice} from "../interfaces/IMeshPrice.sol";
@@ -164,13 +165,13 @@ contract StorageDeals is IStorageDeals, AccessControl {
             _BYTES_PER_TIB * _PERIODS_PER_MONTH,
             Math.Rounding.Ceil
         );
-        ds.rate = uint128(rate);
+        ds.rate = SafeCast.toUint128(rate);
         uint256 price = IMeshPrice(_CREDITS.priceSource()).creditPrice();
         uint256 perPeriod = Math.mulDiv(rate, _PRICE_SCALE, price, Math.Rounding.Ceil);
-        ds.collateralPerPeriod = uint128(perPeriod);
+        ds.collateralPerPeriod = SafeCast.toUint128(perPeriod);
         uint256 lockTarget = rate * LOCK_PERIODS;
         uint256 topUp = lockTarget > ds.locked ? lockTarget - ds.locked : 0;
-        if (topUp > 0) ds.locked += uint128(topUp);
+        if (topUp > 0) ds.locked += SafeCast.toUint128(topUp);
         if (ds.periodEnd == 0) {
             ds.periodEnd = uint64(block.timestamp) + PERIOD;
             emit ProvingStarted(id, ds.periodEnd);
@@ -185,7 +186,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         _sync(id, ds);
         _requireStatus(id, ds, Status.Active);
         if (credits == 0) revert StorageZeroAmount();
-        ds.locked += uint128(credits);
+        ds.locked += SafeCast.toUint128(credits);
         emit CreditsDeposited(id, credits, ds.locked);
         _CREDITS.lock(msg.sender, credits);
     }
@@ -215,7 +216,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         DataSet storage ds = _provider(id);
         _requireOpen(id, ds);
         if (amount == 0) revert StorageZeroAmount();
-        ds.collateral += uint128(amount);
+        ds.collateral += SafeCast.toUint128(amount);
         emit CollateralDeposited(id, amount, ds.collateral);
         IERC20(address(_MESH)).safeTransferFrom(msg.sender, address(this), amount);
     }

@@ -197,6 +197,12 @@ describe("StorageDeals", function () {
       await expect(fx.deals.connect(fx.client).depositCredits(id, 500n))
         .to.emit(fx.deals, "CreditsDeposited")
         .withArgs(id, 500n, locked + 500n);
+      await expect(
+        fx.deals.connect(fx.client).depositCredits(id, 2n ** 128n + 1n),
+      ).to.be.revertedWithCustomError(fx.deals, "SafeCastOverflowedUintDowncast");
+      await expect(
+        fx.deals.connect(fx.provider).depositCollateral(id, 2n ** 128n),
+      ).to.be.revertedWithCustomError(fx.deals, "SafeCastOverflowedUintDowncast");
       await expect(fx.deals.connect(fx.client).depositCredits(id, 0n)).to.be.revertedWithCustomError(
         fx.deals,
         "StorageZeroAmount",
