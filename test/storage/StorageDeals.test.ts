@@ -5,6 +5,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
+import { revertDataOf } from "@hexmesh/contracts";
 import { challengeGlobalLeaf, periodChallenges, pieceRoot } from "@hexmesh/protocol";
 import { pieceOfFile } from "@hexmesh/protocol/node";
 
@@ -353,6 +354,38 @@ describe("StorageDeals", function () {
       // Pieces added after arming are not challenged this period: the same proofs still hold.
       await topUpCollateral(fx, id);
       await expect(prove(proofs)).to.emit(fx.deals, "PossessionProven");
+    });
+
+    it("refuses a stale proof (built for an earlier period's seed) and settles a period only once", async function () {
+      const fx = await loadSystem();
+      const data = files();
+      const id = await openDataSet(fx, data);
+      await toWindow(fx, id);
+      await arm(fx, id);
+      const stale = await buildProofs(fx, id, data); // never submitted
+      await toWindow(fx, id);
+      await arm(fx, id); // period 1, a new seed
+      const fresh = await buildProofs(fx, id, data);
+      const changed = stale.findIndex(
+        (p, i) => p.pieceIndex !== fresh[i]!.pieceIndex || p.leaf !== fresh[i]!.leaf,
+      );
+      expect(changed).to.not.equal(-1);
+      let refused = "";
+      try {
+        await fx.deals.connect(fx.provider).provePossession(id, stale);
+      } catch (e) {
+        refused = fx.deals.interface.parseError(revertDataOf(e) ?? "0x")?.name ?? String(e);
+      }
+      expect(refused).to.be.oneOf(["StorageWrongPiece", "StorageInvalidProof"]);
+      await expect(fx.deals.connect(fx.provider).provePossession(id, fresh)).to.emit(
+        fx.deals,
+        "PossessionProven",
+      );
+      await time.increase(WINDOW);
+      await expect(fx.deals.settle(id))
+        .to.emit(fx.deals, "PeriodSettled")
+        .withArgs(id, 1n, Outcome.Proven, 0n);
+      await expect(fx.deals.settle(id)).to.not.emit(fx.deals, "PeriodSettled");
     });
 
     it("records the seed in two steps, refuses early and repeated records, and reschedules a lost seed", async function () {
