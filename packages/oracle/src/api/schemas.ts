@@ -375,6 +375,65 @@ export const RESULTS_RESPONSE = {
     },
     /** Names of each device's `metrics` (coverage: beaconUnits, witnessUnits, scale; 18 decimals). */
     metricNames: { type: "array", items: { type: "string" } },
+    /** 1 without usage records, 2 with them (the encoding's usage section; `usage` below). */
+    encodingVersion: { type: "integer", enum: [1, 2] },
+    /**
+     * Only with usage records: the usage rule's inputs and outcome (@hexmesh/protocol rewards/usage.ts).
+     * `pools` are then the split of (pool - paid), and an owner's `amount` includes its usage reward.
+     */
+    usage: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "subnetwork",
+        "price",
+        "priceBlock",
+        "shareBps",
+        "feeBps",
+        "usagePool",
+        "totalValue",
+        "paid",
+        "records",
+        "providers",
+      ],
+      properties: {
+        subnetwork: lowerHex,
+        /** rewardPrice() at priceBlock: USD per MESH, 18 decimals ("0": no fresh price, usage unpaid). */
+        price: decimal,
+        priceBlock: { type: "integer" },
+        shareBps: { type: "integer" },
+        feeBps: { type: "integer" },
+        usagePool: decimal,
+        totalValue: decimal,
+        paid: decimal,
+        /** Every UsageRecorded log of the subnetwork and epoch, in chain order. */
+        records: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["block", "logIndex", "provider", "account", "credits"],
+            properties: {
+              block: { type: "integer" },
+              logIndex: { type: "integer" },
+              provider: lowerHex,
+              account: lowerHex,
+              credits: decimal,
+            },
+          },
+        },
+        /** By ascending address: credits, their value less the fee (MESH wei), the reward paid. */
+        providers: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["provider", "credits", "value", "reward"],
+            properties: { provider: lowerHex, credits: decimal, value: decimal, reward: decimal },
+          },
+        },
+      },
+    },
     /** By ascending address: the Merkle leaves (owner, cumulative) and each leaf's tree index. */
     owners: {
       type: "array",
