@@ -15,10 +15,19 @@ import { expect } from "chai";
 import { id, type BaseContract } from "ethers";
 import { network } from "hardhat";
 
-import { EpochService, type ChainContracts } from "@hexmesh/oracle";
+import { buildApi, EpochService, ResultSets, type ChainContracts } from "@hexmesh/oracle";
+import { OracleClient } from "@hexmesh/oracle/api/client";
 import { rewardPriceAt } from "@hexmesh/oracle/chain/indexer";
+import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { OwnerMerkleTree, SUBNETWORK_COVERAGE, subnetworkId, type Hex } from "@hexmesh/protocol";
+import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
+import {
+  auditEpochEncoding,
+  OwnerMerkleTree,
+  SUBNETWORK_COVERAGE,
+  subnetworkId,
+  type Hex,
+} from "@hexmesh/protocol";
 
 import { deployDemoSuite, MESH, type Suite } from "../../../scripts/demo/suite.js";
 
@@ -148,6 +157,56 @@ describe("oracle service: usage-linked rewards reconciled with UsageRecorded log
     expect(index.usage!.priceBlock).to.equal(index.snapshotBlock);
     // The rest of the pool is not lost: it stays for later epochs (dust, as today).
     expect(BigInt(result.summary.dust) + BigInt(result.summary.distributed)).to.equal(index.pool);
+  });
+
+  it("GET /v1/epochs/0/results lists the usage records and rewards; the encoding (version 2) audits clean", async function () {
+    const domain = { chainId: 31337n, verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex };
+    const app = await buildApi({
+      store,
+      ingestor: new Ingestor(store, {
+        clock: Date.now,
+        authenticator: new InlineAuthenticator(domain, []),
+        limits: {
+          perDevicePerMinute: 1,
+          clientReportsPerMinute: 1,
+          perDevicePerWindow: 1,
+          beaconWindowMs: 1,
+        },
+      }),
+      limits: { bodyBytes: 64 * 1024, batchMax: 1, batchesPerMinute: 10 },
+      results: new ResultSets(store),
+    });
+    try {
+      const client = new OracleClient(await app.listen({ host: "127.0.0.1", port: 0 }));
+      const doc = await client.results(0n);
+      expect(doc.encodingVersion).to.equal(2);
+      expect(doc.usage!.subnetwork).to.equal(SUBNETWORK_COVERAGE);
+      expect(doc.usage!.records.map((r) => [r.provider, r.credits])).to.deep.equal([
+        [providerA, "100000"],
+        [providerB, "30000"],
+        [providerA, "20000"],
+      ]);
+      expect(doc.usage!.providers.map((p) => [p.provider, p.credits, p.reward])).to.deep.equal(
+        [
+          [providerA, "120000", ((228n * MESH(1)) / 100n).toString()],
+          [providerB, "30000", ((57n * MESH(1)) / 100n).toString()],
+        ].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+      );
+      const stored = (await store.getEpochResult(0n))!;
+      const { bytes } = await client.encoding(0n);
+      expect(bytes[8]).to.equal(2);
+      const audit = auditEpochEncoding(bytes, {
+        posted: {
+          epoch: 0n,
+          root: stored.root,
+          totalCumulative: stored.totalCumulative,
+          dataHash: stored.dataHash,
+        },
+      });
+      expect(audit.findings).to.deep.equal([]);
+    } finally {
+      await app.close();
+    }
   });
 
   it("signs a result that reconciles, posts it, and the provider claims its usage reward on chain", async function () {
