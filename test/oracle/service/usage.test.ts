@@ -160,7 +160,10 @@ describe("oracle service: usage-linked rewards reconciled with UsageRecorded log
   });
 
   it("GET /v1/epochs/0/results lists the usage records and rewards; the encoding (version 2) audits clean", async function () {
-    const domain = { chainId: 31337n, verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex };
+    const domain = {
+      chainId: 31337n,
+      verifyingContract: (await suite.registry.getAddress()).toLowerCase() as Hex,
+    };
     const app = await buildApi({
       store,
       ingestor: new Ingestor(store, {

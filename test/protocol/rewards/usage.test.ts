@@ -18,14 +18,12 @@ import {
   UsageError,
   usageRewards,
   type ChainIndex,
-  type DeviceWork,
   type EpochUsage,
   type Hex,
   type UsageRecord,
-  type WorkResult,
 } from "@hexmesh/protocol";
 
-import { MESH, World } from "../../helpers/oracle.js";
+import { MESH, testWork, World } from "../../helpers/oracle.js";
 
 /** $0.05 per MESH (18 decimals); credits are micro-USD, so 1 MESH buys 50,000 credits. */
 const PRICE = 5n * 10n ** 16n;
@@ -57,16 +55,7 @@ function setup() {
   return world;
 }
 
-const work = (devices: DeviceWork[]): WorkResult => ({
-  kind: "test",
-  pools: [
-    { name: "beacon", bps: 2_000 },
-    { name: "witness", bps: 8_000 },
-  ],
-  metricNames: [],
-  devices,
-  record: [],
-});
+const work = testWork;
 const bothWork = () =>
   work([
     { deviceId: 1n, weights: [1n, 1n], metrics: [] },
