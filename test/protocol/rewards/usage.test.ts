@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { id } from "ethers";
 import fc from "fast-check";
 
 import {
@@ -70,6 +71,10 @@ const run = (index: ChainIndex, w = bothWork()) => {
 };
 
 describe("protocol / usage-linked rewards", function () {
+  it("the coverage subnetwork id is keccak256 of its name, as the emissions controller and spenders use it", function () {
+    expect(SUBNETWORK_COVERAGE).to.equal(id("hexmesh.subnetwork.coverage"));
+  });
+
   it("values credits at the reward price less the fee, one floor: floor(c × (10^4 − fee) × 10^30 / (p × 10^4))", function () {
     // 50,000 credits ($0.05) at $0.05 per MESH = 1 MESH; less 5% = 0.95 MESH.
     expect(creditsValue(50_000n, PRICE, 500)).to.equal((95n * MESH) / 100n);
