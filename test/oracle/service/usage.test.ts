@@ -14,6 +14,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 import { id, type BaseContract } from "ethers";
 import { network } from "hardhat";
+import type { NetworkConnection } from "hardhat/types/network";
 
 import { buildApi, EpochService, ResultSets, type ChainContracts } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
@@ -21,6 +22,7 @@ import { rewardPriceAt } from "@hexmesh/oracle/chain/indexer";
 import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
+import { reverifyEpoch } from "@hexmesh/oracle/watch/reverify";
 import {
   auditEpochEncoding,
   OwnerMerkleTree,
@@ -29,6 +31,8 @@ import {
   type Hex,
 } from "@hexmesh/protocol";
 
+import { suiteAddresses } from "../../../deploy/lib/suite.js";
+import { serveJsonRpc } from "../../../scripts/demo/rpc.js";
 import { deployDemoSuite, MESH, type Suite } from "../../../scripts/demo/suite.js";
 
 const UNLIMITED = 2n ** 128n - 1n;
@@ -38,6 +42,7 @@ describe("oracle service: usage-linked rewards reconciled with UsageRecorded log
   this.timeout(180_000);
 
   let suite: Suite;
+  let connection: NetworkConnection;
   let dir: string;
   let store: SqliteStore;
   let epochs: EpochService;
@@ -62,7 +67,7 @@ describe("oracle service: usage-linked rewards reconciled with UsageRecorded log
 
   before(async function () {
     dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-usage-"));
-    const connection = await network.create();
+    connection = await network.create();
     suite = await deployDemoSuite(connection, { oracleCount: 1, threshold: 1 });
     const signers = await suite.ethers.getSigners();
     spender = signers[5]!;
@@ -198,6 +203,24 @@ describe("oracle service: usage-linked rewards reconciled with UsageRecorded log
       const stored = (await store.getEpochResult(0n))!;
       const { bytes } = await client.encoding(0n);
       expect(bytes[8]).to.equal(2);
+      // The watcher's --reverify: the epoch recomputed from the oracle's inputs and the chain (usage
+      // included, through JSON-RPC) gives the same root and dataHash, and its usage reconciles.
+      const rpc = await serveJsonRpc(connection.provider);
+      try {
+        const { token: _token, ...addresses } = await suiteAddresses(suite);
+        const again = await reverifyEpoch(
+          {
+            rpcUrl: rpc.url,
+            addresses: { ...addresses, credits: await suite.credits.getAddress() },
+            fromBlock: suite.deployBlock,
+            inputsFrom: client.baseUrl,
+          },
+          0n,
+        );
+        expect([again.root, again.dataHash]).to.deep.equal([stored.root, stored.dataHash]);
+      } finally {
+        await rpc.close();
+      }
       const audit = auditEpochEncoding(bytes, {
         posted: {
           epoch: 0n,
