@@ -200,6 +200,9 @@ describe("oracle service: usage-linked rewards reconciled with UsageRecorded log
           [providerB, "30000", ((57n * MESH(1)) / 100n).toString()],
         ].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
       );
+      const summary = (await client.epoch(0n)).summary;
+      expect(summary.usage!.paid).to.equal(doc.usage!.paid);
+      expect(summary.usage!.providers).to.deep.equal(doc.usage!.providers);
       const stored = (await store.getEpochResult(0n))!;
       const { bytes } = await client.encoding(0n);
       expect(bytes[8]).to.equal(2);

@@ -141,6 +141,17 @@ export const EPOCH_PARAMS = {
   properties: { epoch: { type: "string", pattern: "^[0-9]{1,19}$" } },
 } as const;
 
+/** By ascending address: credits consumed on its work, their value less the fee (MESH wei), the reward paid. */
+const USAGE_PROVIDERS = {
+  type: "array",
+  items: {
+    type: "object",
+    additionalProperties: false,
+    required: ["provider", "credits", "value", "reward"],
+    properties: { provider: lowerHex, credits: decimal, value: decimal, reward: decimal },
+  },
+} as const;
+
 export const EPOCH_RESPONSE = {
   type: "object",
   additionalProperties: false,
@@ -169,6 +180,21 @@ export const EPOCH_RESPONSE = {
         pool: decimal,
         distributed: decimal,
         dust: decimal,
+        /** Only when the epoch has paid usage (docs/credits.md). */
+        usage: {
+          type: "object",
+          additionalProperties: false,
+          required: ["shareBps", "feeBps", "price", "usagePool", "totalValue", "paid", "providers"],
+          properties: {
+            shareBps: { type: "integer" },
+            feeBps: { type: "integer" },
+            price: decimal,
+            usagePool: decimal,
+            totalValue: decimal,
+            paid: decimal,
+            providers: USAGE_PROVIDERS,
+          },
+        },
       },
     },
     post: {
@@ -422,16 +448,7 @@ export const RESULTS_RESPONSE = {
             },
           },
         },
-        /** By ascending address: credits, their value less the fee (MESH wei), the reward paid. */
-        providers: {
-          type: "array",
-          items: {
-            type: "object",
-            additionalProperties: false,
-            required: ["provider", "credits", "value", "reward"],
-            properties: { provider: lowerHex, credits: decimal, value: decimal, reward: decimal },
-          },
-        },
+        providers: USAGE_PROVIDERS,
       },
     },
     /** By ascending address: the Merkle leaves (owner, cumulative) and each leaf's tree index. */
