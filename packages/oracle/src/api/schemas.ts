@@ -152,6 +152,18 @@ const USAGE_PROVIDERS = {
   },
 } as const;
 
+/** The usage rule's parameters, price and outcome (the stored summary and the results document). */
+const USAGE_OUTCOME = {
+  shareBps: { type: "integer" },
+  feeBps: { type: "integer" },
+  /** rewardPrice() at the snapshot block: USD per MESH, 18 decimals ("0": no fresh price, usage unpaid). */
+  price: decimal,
+  usagePool: decimal,
+  totalValue: decimal,
+  paid: decimal,
+  providers: USAGE_PROVIDERS,
+} as const;
+
 export const EPOCH_RESPONSE = {
   type: "object",
   additionalProperties: false,
@@ -185,15 +197,7 @@ export const EPOCH_RESPONSE = {
           type: "object",
           additionalProperties: false,
           required: ["shareBps", "feeBps", "price", "usagePool", "totalValue", "paid", "providers"],
-          properties: {
-            shareBps: { type: "integer" },
-            feeBps: { type: "integer" },
-            price: decimal,
-            usagePool: decimal,
-            totalValue: decimal,
-            paid: decimal,
-            providers: USAGE_PROVIDERS,
-          },
+          properties: USAGE_OUTCOME,
         },
       },
     },
@@ -423,15 +427,9 @@ export const RESULTS_RESPONSE = {
         "providers",
       ],
       properties: {
+        ...USAGE_OUTCOME,
         subnetwork: lowerHex,
-        /** rewardPrice() at priceBlock: USD per MESH, 18 decimals ("0": no fresh price, usage unpaid). */
-        price: decimal,
         priceBlock: { type: "integer" },
-        shareBps: { type: "integer" },
-        feeBps: { type: "integer" },
-        usagePool: decimal,
-        totalValue: decimal,
-        paid: decimal,
         /** Every UsageRecorded log of the subnetwork and epoch, in chain order. */
         records: {
           type: "array",
@@ -448,7 +446,6 @@ export const RESULTS_RESPONSE = {
             },
           },
         },
-        providers: USAGE_PROVIDERS,
       },
     },
     /** By ascending address: the Merkle leaves (owner, cumulative) and each leaf's tree index. */
