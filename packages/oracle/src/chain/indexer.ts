@@ -23,7 +23,8 @@
  * Usage (with `contracts.usage`). Every `UsageRecorded(subnetwork, epoch, …)` log of UsageCredits for
  * this subnetwork and epoch, read up to the head like the funding (an epoch's usage is settled after
  * it ends; spenders record it before the oracles close the epoch), and the price source's
- * `rewardPrice()` at the snapshot block (0 when it reverts PriceStale there: usage is then unpaid).
+ * `rewardPrice()` at the snapshot block (0 when it reverts PriceStale there: usage is then unpaid; not
+ * read, 0, when the epoch has no record).
  * Only the logs' contents and positions enter the result, never the head read up to, so oracles
  * closing at different heads agree as long as they saw the same records (sign reconciles again).
  */
@@ -426,10 +427,9 @@ export async function indexUsage(
     "maxBlockRange" | "retry"
   >,
 ): Promise<EpochUsage> {
-  const [records, price] = await Promise.all([
-    usageRecords(source, epoch, options),
-    rewardPriceAt(source.credits, snapshot, options.retry),
-  ]);
+  const records = await usageRecords(source, epoch, options);
+  // Without a record the price is not used (and the source may not exist yet at the snapshot).
+  const price = records.length === 0 ? 0n : await rewardPriceAt(source.credits, snapshot, options.retry);
   return { subnetwork: source.subnetwork, price, priceBlock: snapshot, records };
 }
 

@@ -88,15 +88,16 @@ export async function reconcileStoredUsage(
   const provider = source.credits.runner?.provider;
   if (!provider) throw new Error("credits binding has no provider");
   const head = await headOf(provider);
-  const [records, price] = await Promise.all([
-    usageRecords(source, stored.epoch, {
-      fromBlock: options.fromBlock,
-      toBlock: head,
-      ...(options.retry !== undefined ? { retry: options.retry } : {}),
-    }),
-    rewardPriceAt(source.credits, index.snapshotBlock, options.retry),
-  ]);
+  const records = await usageRecords(source, stored.epoch, {
+    fromBlock: options.fromBlock,
+    toBlock: head,
+    ...(options.retry !== undefined ? { retry: options.retry } : {}),
+  });
   const published = publishedUsage(stored, index);
+  const price =
+    records.length === 0 && published.usage === null
+      ? 0n
+      : await rewardPriceAt(source.credits, index.snapshotBlock, options.retry);
   const findings = reconcileUsage(
     published,
     { subnetwork: source.subnetwork, price, records },
