@@ -25,6 +25,8 @@ export const DEPLOYED_CONTRACTS = [
   "credits/UsageCredits.sol/UsageCredits",
   "price/GovernedPrice.sol/GovernedPrice",
   "price/QuorumPrice.sol/QuorumPrice",
+  // Either price source behind the interface UsageCredits reads (the oracle reads rewardPrice).
+  "interfaces/IMeshPrice.sol/IMeshPrice",
 ] as const;
 
 const root = process.cwd();

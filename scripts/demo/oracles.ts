@@ -74,6 +74,7 @@ export class OracleSet {
               vault: o.addresses.vault,
               controller: o.addresses.controller,
               distributor: o.addresses.distributor,
+              ...(o.addresses.credits !== undefined ? { credits: o.addresses.credits } : {}),
             },
             fromBlock: o.fromBlock,
             firstEpoch: o.firstEpoch ?? 0,
