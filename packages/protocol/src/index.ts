@@ -34,3 +34,5 @@ export * from "./epoch.js";
 export * from "./commit/decode.js";
 export * from "./commit/audit.js";
 export * from "./commit/reconcile.js";
+export * from "./storage/piece.js";
+export * from "./storage/challenge.js";

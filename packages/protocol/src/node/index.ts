@@ -1,2 +1,3 @@
-/** Node-only part of @hexmesh/protocol: device signers. */
+/** Node-only part of @hexmesh/protocol: device signers, piece roots of files. */
 export * from "./signers.js";
+export * from "./piece-file.js";
