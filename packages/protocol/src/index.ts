@@ -36,3 +36,4 @@ export * from "./commit/audit.js";
 export * from "./commit/reconcile.js";
 export * from "./storage/piece.js";
 export * from "./storage/challenge.js";
+export * from "./compute/spec.js";
