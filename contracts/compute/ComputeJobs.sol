@@ -322,7 +322,7 @@ contract ComputeJobs is IComputeJobs, AccessControl {
     }
 
     /// @inheritdoc IComputeJobs
-    function provider(address provider_) external view returns (Provider memory) {
+    function providerAccount(address provider_) external view returns (Provider memory) {
         return _providers[provider_];
     }
 

@@ -273,7 +273,7 @@ interface IComputeJobs {
 
     /// @notice A provider's collateral account and strikes.
     /// @param provider The provider.
-    function provider(address provider) external view returns (Provider memory);
+    function providerAccount(address provider) external view returns (Provider memory);
 
     /// @notice A compute class's price, credits per unit (0: not priced).
     /// @param deviceClass The class.

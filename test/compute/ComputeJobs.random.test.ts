@@ -64,7 +64,7 @@ describe("ComputeJobs under random operation sequences", function () {
     const counts: Record<string, number> = {};
     for (let step = 0; step < STEPS; step++) {
       const count = await fx.jobs.jobCount();
-      const jobs = [];
+      const jobs: { id: bigint; j: Awaited<ReturnType<typeof fx.jobs.job>> }[] = [];
       for (let id = 1n; id <= count; id++) jobs.push({ id, j: await fx.jobs.job(id) });
       const at = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
       const withStatus = (s: bigint) => jobs.filter((x) => x.j.status === s);
@@ -101,7 +101,7 @@ describe("ComputeJobs under random operation sequences", function () {
           async () => {
             const x = pick(open);
             const who = pick([fx.providerA, fx.providerB]);
-            const p = await fx.jobs.provider(who.address);
+            const p = await fx.jobs.providerAccount(who.address);
             if (p.suspendedUntil > at + 1n) return;
             await fx.jobs.connect(who).acceptJob(x.id, devices.get(who.address)!);
           },

@@ -214,7 +214,7 @@ describe("ComputeJobs", function () {
         .to.emit(fx.jobs, "CollateralWithdrawn")
         .withArgs(fx.providerA.address, free, 0n);
       expect(await fx.token.balanceOf(fx.providerA.address)).to.equal(before + free);
-      expect((await fx.jobs.provider(fx.providerA.address)).locked).to.equal(collateral);
+      expect((await fx.jobs.providerAccount(fx.providerA.address)).locked).to.equal(collateral);
     });
 
     it("accepting locks 2× the job's value in MESH at the credit price from the provider's free collateral", async function () {
@@ -234,7 +234,7 @@ describe("ComputeJobs", function () {
         fx.cpuA,
         collateral,
       ]);
-      const p = await fx.jobs.provider(fx.providerA.address);
+      const p = await fx.jobs.providerAccount(fx.providerA.address);
       expect([p.free, p.locked]).to.deep.equal([MESH(10_000) - collateral, collateral]);
       await expect(fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB))
         .to.be.revertedWithCustomError(fx.jobs, "ComputeWrongStatus")
@@ -337,7 +337,7 @@ describe("ComputeJobs", function () {
         forced.push((await fx.jobs.job(id)).forcedCheck);
       }
       expect(forced).to.deep.equal([...new Array(10).fill(true), false, false]);
-      expect((await fx.jobs.provider(fx.providerA.address)).committedJobs).to.equal(12n);
+      expect((await fx.jobs.providerAccount(fx.providerA.address)).committedJobs).to.equal(12n);
       // Job 12's check block is not mined yet in the block after its commit... now it is.
       const last = ids[11]!;
       await mine(1);
@@ -405,7 +405,7 @@ describe("ComputeJobs", function () {
       // locked + consumed + refunded = deposited, for this job.
       expect(await fx.credits.balanceOf(fx.customer.address)).to.equal(balance + 200n * CPU_PRICE);
       expect((await fx.credits.totalConsumed()) - consumedBefore).to.equal(300n * CPU_PRICE);
-      const p = await fx.jobs.provider(fx.providerA.address);
+      const p = await fx.jobs.providerAccount(fx.providerA.address);
       expect([p.free, p.locked]).to.deep.equal([MESH(10_000), 0n]);
       await expect(fx.jobs.finalize(id))
         .to.be.revertedWithCustomError(fx.jobs, "ComputeWrongStatus")
@@ -480,7 +480,7 @@ describe("ComputeJobs", function () {
         .and.to.emit(fx.jobs, "StrikeRecorded")
         .withArgs(fx.providerA.address, id, 0n);
       expect(await fx.credits.balanceOf(fx.customer.address)).to.equal(balance + 500n * CPU_PRICE);
-      expect((await fx.jobs.provider(fx.providerA.address)).locked).to.equal(0n);
+      expect((await fx.jobs.providerAccount(fx.providerA.address)).locked).to.equal(0n);
       await expect(fx.jobs.connect(fx.verifier).resolveDispute(id, false))
         .to.be.revertedWithCustomError(fx.jobs, "ComputeWrongStatus")
         .withArgs(id, Status.Refunded);
@@ -534,7 +534,7 @@ describe("ComputeJobs", function () {
         .and.to.emit(fx.jobs, "StrikeRecorded")
         .withArgs(fx.providerA.address, missed, 0n);
       // Nothing is slashed: the collateral is free again.
-      expect((await fx.jobs.provider(fx.providerA.address)).free).to.equal(MESH(10_000));
+      expect((await fx.jobs.providerAccount(fx.providerA.address)).free).to.equal(MESH(10_000));
       await expect(fx.jobs.expire(missed))
         .to.be.revertedWithCustomError(fx.jobs, "ComputeWrongStatus")
         .withArgs(missed, Status.Refunded);
@@ -561,7 +561,7 @@ describe("ComputeJobs", function () {
       await time.increase(2n * DAY);
       const third = missOne(fx);
       await expect(third).to.emit(fx.jobs, "StrikeRecorded");
-      const until = (await fx.jobs.provider(fx.providerA.address)).suspendedUntil;
+      const until = (await fx.jobs.providerAccount(fx.providerA.address)).suspendedUntil;
       expect(until).to.equal((await now()) + 7n * DAY);
       const id = await createJob(fx, 10n, 24n * 9n);
       await expect(fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA))
@@ -581,10 +581,10 @@ describe("ComputeJobs", function () {
       await missOne(fx);
       await time.increase(4n * DAY);
       await expect(missOne(fx)).to.emit(fx.jobs, "StrikeRecorded").withArgs(fx.providerA.address, 3n, 0n);
-      expect((await fx.jobs.provider(fx.providerA.address)).suspendedUntil).to.equal(0n);
+      expect((await fx.jobs.providerAccount(fx.providerA.address)).suspendedUntil).to.equal(0n);
       // ...but the fourth, within 7 days of the second and third, does.
       await expect(missOne(fx)).to.emit(fx.jobs, "StrikeRecorded");
-      expect((await fx.jobs.provider(fx.providerA.address)).suspendedUntil).to.be.greaterThan(0n);
+      expect((await fx.jobs.providerAccount(fx.providerA.address)).suspendedUntil).to.be.greaterThan(0n);
     });
   });
 });

@@ -138,7 +138,7 @@ export async function expectComputeBooks(fx: ComputeSystem): Promise<void> {
   expect(await fx.credits.locked(fx.customer.address, jobsAddr)).to.equal(lockedCredits);
   let held = 0n;
   for (const who of [fx.providerA, fx.providerB]) {
-    const p = await fx.jobs.provider(who.address);
+    const p = await fx.jobs.providerAccount(who.address);
     expect(p.locked, `${who.address} locked`).to.equal(lockedCollateral.get(who.address) ?? 0n);
     held += p.free + p.locked;
   }
