@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { AbiCoder, keccak256, ZeroAddress } from "ethers";
 
+import { spotCheckDraw, spotCheckSelected } from "@hexmesh/protocol";
+
 import {
   CLASS_CPU,
   CLASS_GPU,
@@ -343,12 +345,17 @@ describe("ComputeJobs", function () {
       await mine(1);
       const checkBlock = (await fx.jobs.job(last)).checkBlock;
       const seed = (await ethers.provider.getBlock(Number(checkBlock)))!.hash!;
-      const draw =
-        BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [seed, last]))) % 10_000n;
+      // The oracle's derivation (@hexmesh/protocol) against the ABI encoding the contract hashes.
+      const draw = spotCheckDraw(seed, last);
+      expect(BigInt(draw)).to.equal(
+        BigInt(keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256"], [seed, last]))) % 10_000n,
+      );
+      const selected = spotCheckSelected(seed, last, 1_000, false);
+      expect(selected).to.equal(draw < 1_000);
       await expect(fx.jobs.connect(fx.outsider).recordSpotCheck(last))
         .to.emit(fx.jobs, "SpotCheckRecorded")
-        .withArgs(last, draw < 1_000n, seed);
-      expect((await fx.jobs.job(last)).checkSelected).to.equal(draw < 1_000n);
+        .withArgs(last, selected, seed);
+      expect((await fx.jobs.job(last)).checkSelected).to.equal(selected);
       await expect(fx.jobs.recordSpotCheck(last))
         .to.be.revertedWithCustomError(fx.jobs, "ComputeCheckRecorded")
         .withArgs(last);

@@ -127,6 +127,19 @@ describe("compute: example jobs and the runner", function () {
       expect(other.outputHash).to.not.equal(runs[0]!.outputHash);
     });
 
+    it("renders the same bytes on every machine: a pinned frame", async function () {
+      // Pinned when the job was written; a verifier on any engine must reproduce it (IEEE-exact
+      // operations only). A change to the job is a new program, so a new pin.
+      const result = await runJob(
+        await exampleProgram("pathtracer"),
+        pathTracerInput({ width: 16, height: 12, samples: 2, seed: 1 }),
+      );
+      expect(result.outputHash).to.equal(
+        "0x115c4da8b2ef42908665dd4fc2fbe6ea06c42c2b67a6a591ced04135d9639c61",
+      );
+      expect(result.output.length).to.equal(656);
+    });
+
     it("refuses a malformed input with its exit code and message", async function () {
       const program = await exampleProgram("pathtracer");
       await expectJobError(runJob(program, new Uint8Array(15)), "exit", /code 2: input must be 16 bytes/);

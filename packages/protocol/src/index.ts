@@ -37,3 +37,4 @@ export * from "./commit/reconcile.js";
 export * from "./storage/piece.js";
 export * from "./storage/challenge.js";
 export * from "./compute/spec.js";
+export * from "./compute/spotcheck.js";
