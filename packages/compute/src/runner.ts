@@ -118,6 +118,8 @@ function runWorker(job: WorkerInput, timeMs: number): Promise<WorkerOutcome> {
       resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 },
       stdout: false,
       stderr: false,
+      // node:wasi prints an ExperimentalWarning in every worker that loads it; the job's own stderr is a file.
+      execArgv: ["--no-warnings=ExperimentalWarning"],
     });
     let settled = false;
     const finish = (action: () => void) => {
