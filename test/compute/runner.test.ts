@@ -253,6 +253,13 @@ describe("compute: example jobs and the runner", function () {
         "memory-limit",
         /cannot double within its limit of 2097152 bytes/,
       );
+      // One allocation larger than all the room left (n = 1024: a 4 MiB matrix) traps at once, far
+      // below the limit; it is stopped all the same, and the message gives the memory figures.
+      await expectJobError(
+        runJob(program, matmulInput({ n: 1024, seed: 1 }), { memoryBytes: 2 * MiB }),
+        "trap",
+        /memory in use \d+ of a 2097152-byte limit/,
+      );
       const ok = await runJob(program, matmulInput({ n: 64, seed: 1 }), { memoryBytes: 2 * MiB });
       expect(ok.memoryBytes).to.be.at.most(2 * MiB);
       // A program whose memory import asks for more than the limit is refused before it runs.

@@ -87,7 +87,12 @@ export async function runJob(
           "memory-limit",
           `the job trapped (${outcome.message}) using ${outcome.memoryPages * PAGE} bytes of memory, which cannot double within its limit of ${maximumPages * PAGE} bytes`,
         );
-      throw new JobError("trap", `the job trapped: ${outcome.message}`);
+      // Named with its memory: a single allocation larger than the room left under the limit also
+      // ends in a trap, and the figures let the caller see it.
+      throw new JobError(
+        "trap",
+        `the job trapped: ${outcome.message} (memory in use ${outcome.memoryPages * PAGE} of a ${maximumPages * PAGE}-byte limit)`,
+      );
     }
     if (outcome.exitCode !== 0)
       throw new JobError("exit", `the job exited with code ${outcome.exitCode}: ${await stderr()}`);
