@@ -32,3 +32,5 @@ export * from "./work.js";
 export * from "./epoch.js";
 export * from "./commit/decode.js";
 export * from "./commit/audit.js";
+export * from "./receipts/types.js";
+export * from "./receipts/receipt.js";
