@@ -80,7 +80,6 @@ contract DataTransferSettlement is IDataTransferSettlement, EIP712, AccessContro
         if (epoch < next) revert SettlementEpochSettled(epoch, next);
         _checkEntries(entries);
         bytes32 hash = _entriesHash(entries);
-        // static-check-ignore: call-before-write view calls to the coverage distributor, set at deploy
         _checkOracleSignatures(_settlementDigest(epoch, hash, oracleSetVersion), signatures, oracleSetVersion);
         _nextEpoch = epoch + 1;
         // The distributor's view calls above cannot re-enter: UsageCredits is the only call that writes.

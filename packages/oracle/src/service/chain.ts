@@ -17,6 +17,8 @@ export interface SuiteAddresses {
   readonly vault: string;
   readonly controller: string;
   readonly distributor: string;
+  /** The coverage DataTransferSettlement; unset: the oracle takes no packet receipts. */
+  readonly dataTransfer?: string;
 }
 
 /** What the API reads from the chain (an interface so tests can run the API without a node). */
