@@ -321,7 +321,7 @@ describe("DataTransferSettlement", function () {
     it("checks its constructor arguments and exposes its wiring", async function () {
       const fx = await loadFixture(funded);
       const { sys } = fx;
-      const args = [
+      const args: [string, string, string, string] = [
         await sys.credits.getAddress(),
         await sys.distributor.getAddress(),
         await sys.controller.getAddress(),
@@ -329,7 +329,7 @@ describe("DataTransferSettlement", function () {
       ];
       const factory = await ethers.getContractFactory("DataTransferSettlement");
       for (let i = 0; i < 4; i++) {
-        const bad = [...args];
+        const bad: [string, string, string, string] = [...args];
         bad[i] = ZeroAddress;
         await expect(factory.deploy(...bad, 1n)).to.be.revertedWithCustomError(
           factory,
