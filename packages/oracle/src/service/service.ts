@@ -147,6 +147,30 @@ export async function dataTransferFor(
   );
 }
 
+/**
+ * The settlement's post step: fetch the configured peers' signatures of this oracle's settlement of
+ * `epoch`, then settle it on chain with k of them from the posting account. At most once on chain.
+ */
+export async function collectAndSettle(
+  config: ServiceConfig,
+  dataTransfer: DataTransfer,
+  chain: Chain,
+  epoch: bigint,
+): Promise<Awaited<ReturnType<DataTransfer["post"]>>> {
+  if (config.posterKey === undefined)
+    throw new ConfigError("settle needs a posting account: set HEXMESH_POSTER_KEY");
+  await dataTransfer.collect(epoch, config.peers);
+  const [{ Wallet }, { DataTransferSettlement__factory }] = await Promise.all([
+    import("ethers"),
+    import("@hexmesh/contracts"),
+  ]);
+  const poster = new Wallet(config.posterKey, chain.provider);
+  return dataTransfer.post(
+    epoch,
+    DataTransferSettlement__factory.connect(config.chain!.addresses.dataTransfer!, poster),
+  );
+}
+
 export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
@@ -228,16 +252,7 @@ export async function startService(
     async settle(epoch) {
       if (chain === undefined || dataTransfer === undefined)
         throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
-      if (config.posterKey === undefined)
-        throw new ConfigError("settle needs a posting account: set HEXMESH_POSTER_KEY");
-      await dataTransfer.collect(epoch, config.peers);
-      const { Wallet } = await import("ethers");
-      const { DataTransferSettlement__factory } = await import("@hexmesh/contracts");
-      const poster = new Wallet(config.posterKey, chain.provider);
-      return dataTransfer.post(
-        epoch,
-        DataTransferSettlement__factory.connect(config.chain!.addresses.dataTransfer!, poster),
-      );
+      return collectAndSettle(config, dataTransfer, chain, epoch);
     },
     async post(epoch, progress) {
       if (chain === undefined || epochs === undefined)
