@@ -318,6 +318,15 @@ describe("DataTransferSettlement", function () {
       expect(await sys.settlement.creditsPerPacketAt(2n)).to.equal(10_000n); // only the last change is kept
     });
 
+    it("before genesis, a change applies from epoch 1", async function () {
+      const sys = await deploySettlementSystem(ethers, { genesisOffset: 3_600n });
+      await expect(sys.settlement.connect(sys.admin).setCreditsPerPacket(3n))
+        .to.emit(sys.settlement, "CreditsPerPacketChanged")
+        .withArgs(1n, 1n, 3n);
+      expect(await sys.settlement.creditsPerPacketAt(0n)).to.equal(1n);
+      expect(await sys.settlement.creditsPerPacketAt(1n)).to.equal(3n);
+    });
+
     it("checks its constructor arguments and exposes its wiring", async function () {
       const fx = await loadFixture(funded);
       const { sys } = fx;

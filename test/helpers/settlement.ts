@@ -18,7 +18,7 @@ import {
 
 import type { DataTransferSettlement, GovernedPrice, UsageCredits } from "../../typechain-types/index.js";
 import { PRICE, signSpenderApproval, UNLIMITED } from "./credits.js";
-import { COVERAGE, deployRewardsSystem, MESH, type RewardsSystem } from "./rewards.js";
+import { COVERAGE, deployRewardsSystem, MESH, type RewardsSystem, type SystemOptions } from "./rewards.js";
 
 export interface SettlementSystem extends RewardsSystem {
   price: GovernedPrice;
@@ -28,8 +28,11 @@ export interface SettlementSystem extends RewardsSystem {
 }
 
 /** The rewards system (5 oracles, k = 3, one-day epochs from now) plus credits and the settlement. */
-export async function deploySettlementSystem(ethers: HardhatEthers): Promise<SettlementSystem> {
-  const sys = await deployRewardsSystem(ethers);
+export async function deploySettlementSystem(
+  ethers: HardhatEthers,
+  opts: SystemOptions = {},
+): Promise<SettlementSystem> {
+  const sys = await deployRewardsSystem(ethers, opts);
   const price = (await ethers.deployContract("GovernedPrice", [
     sys.admin.address,
     PRICE,

@@ -5,7 +5,8 @@
  * every oracle builds the same settlement, oracle 0 collects a signature and settles on chain; the
  * UsageRecorded logs pay each hotspot owner what its hotspots carried.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -32,6 +33,7 @@ import { serveJsonRpc, type JsonRpcEndpoint } from "../../../scripts/demo/rpc.js
 import { deployDemoSuite, type Suite } from "../../../scripts/demo/suite.js";
 
 const BOULDER: [number, number] = [40.015, -105.2705];
+const ORACLE_CLI = path.resolve("packages/oracle/bin/hexmesh-oracle.js");
 const MESH = 10n ** 18n;
 const keyOf = (w: Wallet) => Uint8Array.from(Buffer.from(w.privateKey.slice(2), "hex"));
 
@@ -175,7 +177,44 @@ describe("packet receipts and data-transfer settlement through the oracle servic
       () => expect.fail("a settlement before the epoch ended"),
       (e: OracleApiError) => expect(e.status).to.equal(404),
     );
+    // Before the epoch is over, the operator's command refuses to settle it.
+    const config = path.join(dir, "oracle-1.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        store: { backend: "sqlite", path: path.join(dir, "oracle-1.sqlite") },
+        chain: {
+          rpcUrl: rpc.url,
+          addresses: (({ token: _token, ...oracleAddresses }) => oracleAddresses)(
+            await suiteAddresses(suite),
+          ),
+          fromBlock: suite.deployBlock,
+        },
+        peers: [],
+        log: { level: "warn" },
+      }),
+    );
+    // Asynchronously: the CLI talks to the JSON-RPC endpoint this process serves.
+    const settleCli = () =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [ORACLE_CLI, "-c", config, "settle", "0", "--no-post"], {
+          env: { ...process.env, HEXMESH_ORACLE_KEY: suite.oracleKeys[1]!.privateKey },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
+        child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
+      });
+    const early = await settleCli();
+    expect(early.status).to.not.equal(0);
+    expect(early.stderr, early.stderr).to.match(/cannot be settled before/);
     await closeEpoch(suite, 0n);
+    // Oracle 1's operator builds and signs with `hexmesh-oracle settle 0 --no-post` (its store, its key).
+    const cli = await settleCli();
+    expect(cli.status, cli.stderr).to.equal(0);
+    const printed = JSON.parse(cli.stdout) as { entriesHash: string; signature: { signer: string } };
+    expect(printed.signature.signer).to.equal(suite.oracleKeys[1]!.address.toLowerCase());
     const consumedBefore = await suite.credits.totalConsumed();
     const { settlement, outcome } = await oracles.settle(0n);
     expect(outcome.status).to.equal("settled");
@@ -197,6 +236,7 @@ describe("packet receipts and data-transfer settlement through the oracle servic
     expect(logs.map((l) => [l.args.provider, l.args.credits, l.args.account])).to.deep.equal(
       expected.map((e) => [getAddress(e.provider), e.credits, getAddress(e.router)]),
     );
+    expect(printed.entriesHash).to.equal(settlement.entriesHash);
     const served = await c.epochSettlement(0n);
     expect(served.entriesHash).to.equal(settlement.entriesHash);
     expect(served.txHash).to.equal(outcome.status === "settled" ? outcome.txHash : undefined);
