@@ -2,12 +2,12 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {IDataTransferSettlement} from "../interfaces/IDataTransferSettlement.sol";
 import {IEmissionsController} from "../interfaces/IEmissionsController.sol";
 import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
 import {IUsageCredits} from "../interfaces/IUsageCredits.sol";
+import {OracleSignatures} from "../libraries/OracleSignatures.sol";
 
 /// @title DataTransferSettlement
 /// @notice Coverage data transfer, settled per epoch against the routers' usage credits (see
@@ -25,7 +25,6 @@ contract DataTransferSettlement is IDataTransferSettlement, EIP712, AccessContro
     /// @notice Highest price governance may set: 10,000 credits ($0.01) per packet.
     uint256 public constant MAX_CREDITS_PER_PACKET = 10_000;
 
-    uint256 private constant _SIGNATURE_LENGTH = 65;
     uint256 private constant _ENTRY_LENGTH = 96;
 
     /// @dev The price per packet, with the one it replaces until `fromEpoch`: one word.
@@ -193,25 +192,14 @@ contract DataTransferSettlement is IDataTransferSettlement, EIP712, AccessContro
     function _checkOracleSignatures(bytes32 digest, bytes calldata signatures, uint64 version) private view {
         uint64 current = _DISTRIBUTOR.oracleSetVersion();
         if (version != current) revert SettlementStaleOracleSet(version, current);
-        uint256 length = signatures.length;
-        if (length % _SIGNATURE_LENGTH != 0) revert SettlementBadSignaturesLength(length);
-        uint256 count = length / _SIGNATURE_LENGTH;
+        (uint256 count, bool whole) = OracleSignatures.count(signatures);
+        if (!whole) revert SettlementBadSignaturesLength(signatures.length);
         uint256 k = _DISTRIBUTOR.threshold();
         if (count < k) revert SettlementTooFewSignatures(count, k);
         address previous = address(0);
         for (uint256 i = 0; i < count; ++i) {
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            // solhint-disable-next-line no-inline-assembly
-            assembly ("memory-safe") {
-                let p := add(signatures.offset, mul(i, _SIGNATURE_LENGTH))
-                r := calldataload(p)
-                s := calldataload(add(p, 0x20))
-                v := byte(0, calldataload(add(p, 0x40)))
-            }
-            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
-            if (err != ECDSA.RecoverError.NoError) revert SettlementInvalidSignature(i);
+            address signer = OracleSignatures.signerAt(signatures, i, digest);
+            if (signer == address(0)) revert SettlementInvalidSignature(i);
             if (signer <= previous) revert SettlementSignersNotAscending(i, signer);
             if (!_DISTRIBUTOR.isOracle(signer)) revert SettlementNotOracle(signer);
             previous = signer;

@@ -145,26 +145,26 @@ describe("packet receipts (@hexmesh/protocol)", function () {
       ].join("\n"),
     );
     const bin = path.resolve("packages/protocol/bin/hexmesh-router.js");
-    const run = promisify(execFile);
-    const env = { ...process.env, HEXMESH_ROUTER_KEY: KEY };
-    const { stderr } = await run(
-      process.execPath,
-      [
-        bin,
-        "sign-receipts",
-        "--chain-id",
-        "31337",
-        "--settlement",
-        SETTLEMENT,
-        "--first-nonce",
-        "3",
-        "--in",
-        packets,
-        "--out",
-        out,
-      ],
-      { env },
-    );
+    /** Runs `hexmesh-router sign-receipts` with the chain id, settlement, nonce and packets file given. */
+    const signReceipts = (settlement: string, firstNonce: string, extra: string[], key = KEY) =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          bin,
+          "sign-receipts",
+          "--chain-id",
+          "31337",
+          "--settlement",
+          settlement,
+          "--first-nonce",
+          firstNonce,
+          "--in",
+          packets,
+          ...extra,
+        ],
+        { env: { ...process.env, HEXMESH_ROUTER_KEY: key } },
+      ).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const { stderr } = (await signReceipts(SETTLEMENT, "3", ["--out", out])) as { stderr: string };
     expect(stderr).to.contain(`signed 2 receipts as ${wallet.address.toLowerCase()}; next nonce 5`);
     const body = JSON.parse(await readFile(out, "utf8")) as { receipts: unknown[] };
     const parsed = body.receipts.map((r) => parsePacketReceipt(r));
@@ -181,40 +181,11 @@ describe("packet receipts (@hexmesh/protocol)", function () {
         wallet.address,
       );
     }
-    const fail = await run(
-      process.execPath,
-      [
-        bin,
-        "sign-receipts",
-        "--chain-id",
-        "31337",
-        "--settlement",
-        "0x12",
-        "--first-nonce",
-        "0",
-        "--in",
-        packets,
-      ],
-      { env },
-    ).catch((e: { code: number; stderr: string }) => e);
-    expect((fail as { code: number }).code).to.equal(2);
-    expect((fail as { stderr: string }).stderr).to.contain("--settlement must be an address");
-    const noKey = await run(
-      process.execPath,
-      [
-        bin,
-        "sign-receipts",
-        "--chain-id",
-        "31337",
-        "--settlement",
-        SETTLEMENT,
-        "--first-nonce",
-        "0",
-        "--in",
-        packets,
-      ],
-      { env: { ...process.env, HEXMESH_ROUTER_KEY: "" } },
-    ).catch((e: { code: number; stderr: string }) => e);
+    const fail = (await signReceipts("0x12", "0", [])) as { code: number; stderr: string };
+    expect(fail.code).to.equal(2);
+    expect(fail.stderr).to.contain("--settlement must be an address");
+    const noKey = (await signReceipts(SETTLEMENT, "0", [], "")) as { code: number; stderr: string };
+    expect(noKey.code).to.equal(2);
     expect((noKey as { stderr: string }).stderr).to.contain("HEXMESH_ROUTER_KEY");
   });
 });

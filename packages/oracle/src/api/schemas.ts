@@ -5,6 +5,8 @@
  */
 import { MAX_REPORT_LENGTH } from "@hexmesh/protocol";
 
+import { RECEIPT_REFUSALS } from "../service/receipt-reasons.js";
+
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${2 * bytes}}$` }) as const;
 export const ADDRESS = hex(20);
 export const BYTES32 = hex(32);
@@ -423,17 +425,7 @@ export const RECEIPT_RESULT = {
     status: { enum: ["accepted", "refused"] },
     epoch: decimal,
     credits: decimal,
-    reason: {
-      enum: [
-        "malformed",
-        "bad_signature",
-        "out_of_epoch",
-        "unknown_router",
-        "unknown_hotspot",
-        "duplicate",
-        "over_balance",
-      ],
-    },
+    reason: { enum: RECEIPT_REFUSALS },
     detail: { type: "string" },
     field: { type: "string" },
   },

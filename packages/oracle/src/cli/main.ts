@@ -264,7 +264,8 @@ export function program(): Command {
           const built = await dt.build(epoch);
           const out: Record<string, unknown> = { ...built };
           if (built.entries.length > 0 && cfg.oracleKey !== undefined) out.signature = await dt.sign(epoch);
-          if (o.post && cfg.posterKey !== undefined) out.outcome = await collectAndSettle(cfg, dt, chain, epoch);
+          if (o.post && cfg.posterKey !== undefined)
+            out.outcome = await collectAndSettle(cfg, dt, chain, epoch);
           print(out);
         } finally {
           await store.close();

@@ -50,17 +50,9 @@ import type {
 import { withRetry, type RetryOptions } from "../util/retry.js";
 import { SignatureChecker } from "../verify/signatures.js";
 import { EpochNotOverError } from "./close.js";
+import type { ReceiptRefusal } from "./receipt-reasons.js";
 
-export const RECEIPT_REFUSALS = [
-  "malformed",
-  "bad_signature",
-  "out_of_epoch",
-  "unknown_router",
-  "unknown_hotspot",
-  "duplicate",
-  "over_balance",
-] as const;
-export type ReceiptRefusal = (typeof RECEIPT_REFUSALS)[number];
+export { RECEIPT_REFUSALS, type ReceiptRefusal } from "./receipt-reasons.js";
 
 export type ReceiptResult =
   | { readonly status: "accepted"; readonly epoch: string; readonly credits: string }
