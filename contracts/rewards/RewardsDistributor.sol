@@ -54,7 +54,6 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, AccessControl, Pausa
         "Claim(address owner,uint256 cumulative,address relayer,uint256 fee,uint256 nonce,uint256 deadline)"
     );
 
-
     /// @dev An owner's account word: claimed total in the low 192 bits, gasless-claim nonce above.
     /// One word, read once and written once per claim. Nonces cannot overflow 64 bits: each use
     /// needs a claim of at least 1 wei.
