@@ -106,7 +106,8 @@ const poster = new Wallet(keccak256(toUtf8Bytes("hexmesh demo poster")));
 await (await suite.deployer.sendTransaction({ to: poster.address, value: 10n ** 19n })).wait();
 const oracles = await OracleSet.start({
   rpcUrl: rpc.url,
-  addresses: await suiteAddresses(suite),
+  // With UsageCredits: each epoch's paid usage is read from its UsageRecorded logs (none yet here).
+  addresses: { ...(await suiteAddresses(suite)), credits: await suite.credits.getAddress() },
   fromBlock: suite.deployBlock,
   oracleKeys: suite.oracleKeys.map((k) => k.privateKey),
   posterKey: poster.privateKey,

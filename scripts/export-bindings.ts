@@ -26,6 +26,8 @@ export const DEPLOYED_CONTRACTS = [
   "credits/DataTransferSettlement.sol/DataTransferSettlement",
   "price/GovernedPrice.sol/GovernedPrice",
   "price/QuorumPrice.sol/QuorumPrice",
+  // Either price source behind the interface UsageCredits reads (the oracle reads rewardPrice).
+  "interfaces/IMeshPrice.sol/IMeshPrice",
 ] as const;
 
 const root = process.cwd();

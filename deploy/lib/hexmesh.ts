@@ -11,10 +11,12 @@ import { buildModule } from "@nomicfoundation/ignition-core";
 import { getAddress, id, isAddress, parseUnits, ZeroHash } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 
+import { SUBNETWORK_COVERAGE } from "@hexmesh/protocol";
+
 export const MODULE_ID = "Hexmesh";
 
 /** Subnetwork id of the coverage rewards pool (one distributor per subnetwork). */
-export const SUBNETWORK_COVERAGE = id("hexmesh.subnetwork.coverage");
+export { SUBNETWORK_COVERAGE };
 
 export const ROLES = {
   DEFAULT_ADMIN: ZeroHash,

@@ -76,6 +76,7 @@ export class OracleSet {
               controller: o.addresses.controller,
               distributor: o.addresses.distributor,
               ...(o.addresses.dataTransfer !== undefined ? { dataTransfer: o.addresses.dataTransfer } : {}),
+              ...(o.addresses.credits !== undefined ? { credits: o.addresses.credits } : {}),
             },
             fromBlock: o.fromBlock,
             firstEpoch: o.firstEpoch ?? 0,

@@ -20,12 +20,14 @@ import {
   type DeviceRecord,
   type DeviceSigner,
   type DeviceStatus,
+  type DeviceWork,
   type EntropyEntry,
   type Hex,
   type OwnerCumulative,
   type ReceivedReport,
   type ReportDomain,
   type WitnessReport,
+  type WorkResult,
 } from "@hexmesh/protocol";
 import { p256Signer, secp256k1Signer } from "@hexmesh/protocol/node/signers";
 
@@ -230,3 +232,15 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** A verifier's work in the coverage pools' shape (beacons 20%, witnesses 80%), for reward-stage tests. */
+export const testWork = (devices: DeviceWork[]): WorkResult => ({
+  kind: "test",
+  pools: [
+    { name: "beacon", bps: 2_000 },
+    { name: "witness", bps: 8_000 },
+  ],
+  metricNames: [],
+  devices,
+  record: [],
+});

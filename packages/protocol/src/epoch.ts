@@ -12,6 +12,7 @@ import type { ChainIndex } from "./chain/types.js";
 import { ChainView } from "./chain/view.js";
 import { commitEpoch, type EpochCommit } from "./commit/commit.js";
 import { computePayout, type Payout } from "./rewards/payout.js";
+import { DEFAULT_USAGE_PARAMS, type UsageParams } from "./rewards/usage.js";
 import type { Verifier, WorkResult } from "./work.js";
 
 export interface EpochResult<W extends WorkResult = WorkResult> {
@@ -21,16 +22,22 @@ export interface EpochResult<W extends WorkResult = WorkResult> {
   readonly commit: EpochCommit;
 }
 
+export interface EpochOptions {
+  /** The usage-linked reward rule's parameters (rewards/usage.ts); default DEFAULT_USAGE_PARAMS. */
+  readonly usage?: UsageParams;
+}
+
 /** Runs any kind of work's verifier through the shared reward and commit stages. */
 export async function runEpoch<I, W extends WorkResult>(
   verifier: Verifier<I, W>,
   index: ChainIndex,
   inputs: I,
+  options: EpochOptions = {},
 ): Promise<EpochResult<W>> {
   const chain = new ChainView(index);
   const work = await verifier.verify(chain, inputs);
   if (work.kind !== verifier.kind) throw new Error(`verifier ${verifier.kind} returned ${work.kind} work`);
-  const payout = computePayout(chain, work);
+  const payout = computePayout(chain, work, options.usage ?? DEFAULT_USAGE_PARAMS);
   const commit = commitEpoch(chain, work, payout);
   return { chain, work, payout, commit };
 }

@@ -7,6 +7,16 @@
  * or storage verifier plugs into the same stages by implementing this interface.
  */
 import type { ChainView } from "./chain/view.js";
+import { keccak256 } from "./crypto/keccak.js";
+import { toHex, type Hex } from "./hex.js";
+
+/** A subnetwork's id on chain (emissions pool, UsageCredits spenders): keccak256 of its name. */
+export function subnetworkId(name: string): Hex {
+  return toHex(keccak256(new TextEncoder().encode(name)));
+}
+
+/** The coverage subnetwork: keccak256("hexmesh.subnetwork.coverage"). */
+export const SUBNETWORK_COVERAGE: Hex = subnetworkId("hexmesh.subnetwork.coverage");
 
 export interface PoolShare {
   /** Name in the canonical encoding ("beacon", "witness"). */

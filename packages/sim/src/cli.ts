@@ -1,6 +1,7 @@
 /**
  * npm run sim:report — simulates one epoch of a network with honest devices and adversaries, runs
- * it through the oracle and writes the fraud-detection report (markdown + SVG charts).
+ * it through the oracle and writes the fraud-detection report (markdown + SVG charts), and the
+ * paid-usage report (usage.md: wash trading and forged receipts through the shared reward stage).
  *
  * Environment (all optional):
  *   SIM_DEVICES  fleet size (default 10000)
@@ -15,6 +16,8 @@ import path from "node:path";
 
 import { analyse, runSimulation } from "./analysis.js";
 import { buildReport } from "./report.js";
+import { buildUsageReport } from "./usage-report.js";
+import { simulateUsage } from "./usage.js";
 
 const devices = Number(process.env.SIM_DEVICES ?? 10_000);
 const seed = process.env.SIM_SEED ?? "hexmesh-sim-1";
@@ -24,6 +27,17 @@ if (!Number.isSafeInteger(devices) || devices < 50) throw new Error(`SIM_DEVICES
 if (!Number.isSafeInteger(windows) || windows < 1 || windows > 4) throw new Error(`SIM_WINDOWS must be 1..4`);
 
 const t0 = performance.now();
+const usage = simulateUsage({ seed });
+for (const w of usage.wash.filter((x) => x.path === usage.wash[0]!.path)) {
+  console.log(
+    `wash trading: burned ${w.burnedMesh / 10n ** 18n} MESH, returned ${Number((w.returnedMesh * 10_000n) / w.burnedMesh) / 100}%`,
+  );
+}
+if (out !== "-") {
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, "usage.md"), await buildUsageReport(usage));
+  console.log(`wrote ${path.join(out, "usage.md")}`);
+}
 console.log(`simulating ${devices} devices, seed ${seed}, ${windows} window(s)...`);
 const run = await runSimulation({ devices, seed, windows, coverage: { preparer: "workers" } });
 const { worldMs, reportsMs, oracleMs } = run.timings;

@@ -9,3 +9,5 @@ export * from "./world.js";
 export * from "./network.js";
 export * from "./analysis.js";
 export * from "./report.js";
+export * from "./usage.js";
+export * from "./usage-report.js";

@@ -80,6 +80,24 @@ describe("service: configuration", function () {
     expect(loadConfig(file, { HEXMESH_STATIC_DIR: site }).staticDir).to.equal(path.resolve(site));
   });
 
+  it("takes the UsageCredits address and a bytes32 subnetwork id for usage, refusing malformed ones", () => {
+    const chain = (extra: Record<string, string>) => ({
+      store: { backend: "sqlite", path: "x" },
+      chain: {
+        rpcUrl: "http://127.0.0.1:8545",
+        addresses: { registry: ADDR, vault: ADDR, controller: ADDR, distributor: ADDR, ...extra },
+      },
+    });
+    const sub = `0x${"ab".repeat(32)}`;
+    expect(validateConfig(chain({ credits: ADDR, subnetwork: sub })).chain!.addresses).to.deep.include({
+      credits: ADDR,
+      subnetwork: sub,
+    });
+    const msg = errorOf(() => validateConfig(chain({ credits: "0x12", subnetwork: ADDR })));
+    expect(msg).to.contain("chain.addresses.credits: must match pattern");
+    expect(msg).to.contain("chain.addresses.subnetwork: must match pattern");
+  });
+
   it("names every problem, one per line", () => {
     const msg = errorOf(() =>
       validateConfig({

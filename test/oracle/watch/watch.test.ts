@@ -425,6 +425,21 @@ describe("watch: pending roots checked from the published result sets, on a Hard
     const partial = await watch(oracles.urls, ["--reverify", "--registry", distributor]);
     expect(partial.code).to.equal(2);
     expect(partial.out).to.match(/--reverify needs --vault/);
+    const all = [
+      "--reverify",
+      "--registry",
+      distributor,
+      "--vault",
+      distributor,
+      "--controller",
+      distributor,
+    ];
+    const credits = await watch(oracles.urls, [...all, "--credits", "0x12"]);
+    expect(credits.code).to.equal(2);
+    expect(credits.out).to.match(/--credits 0x12 is not an address/);
+    const subnetwork = await watch(oracles.urls, [...all, "--credits", distributor, "--subnetwork", "0x12"]);
+    expect(subnetwork.code).to.equal(2);
+    expect(subnetwork.out).to.match(/--subnetwork 0x12 is not a bytes32 id/);
     const key = await watch(oracles.urls, [], { HEXMESH_GUARDIAN_KEY: "0xabc" });
     expect(key.code).to.equal(2);
     expect(key.out).to.match(/HEXMESH_GUARDIAN_KEY must be a 0x-prefixed 32-byte private key/);

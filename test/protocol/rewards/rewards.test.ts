@@ -17,12 +17,10 @@ import {
   toWad,
   WAD,
   witnessUnits,
-  type DeviceWork,
   type Fraction,
-  type WorkResult,
 } from "@hexmesh/protocol";
 
-import { BASE_LAT, BASE_LNG, World } from "../../helpers/oracle.js";
+import { BASE_LAT, BASE_LNG, testWork, World } from "../../helpers/oracle.js";
 
 const f = (x: Fraction) => `${x.num}/${x.den}`;
 
@@ -146,16 +144,7 @@ describe("oracle / rewards", function () {
       world.pool = 1_001n;
       return { world, alice, bob, carol, a1, a2, b1, a0 };
     }
-    const work = (devices: DeviceWork[]): WorkResult => ({
-      kind: "test",
-      pools: [
-        { name: "beacon", bps: 2_000 },
-        { name: "witness", bps: 8_000 },
-      ],
-      metricNames: [],
-      devices,
-      record: [],
-    });
+    const work = testWork;
 
     it("splits the pool by basis points, the last pool taking the remainder", function () {
       expect(splitPool(1_001n, [2_000, 8_000])).to.deep.equal([200n, 801n]);

@@ -143,6 +143,29 @@ export const EPOCH_PARAMS = {
   properties: { epoch: { type: "string", pattern: "^[0-9]{1,19}$" } },
 } as const;
 
+/** By ascending address: credits consumed on its work, their value less the fee (MESH wei), the reward paid. */
+const USAGE_PROVIDERS = {
+  type: "array",
+  items: {
+    type: "object",
+    additionalProperties: false,
+    required: ["provider", "credits", "value", "reward"],
+    properties: { provider: lowerHex, credits: decimal, value: decimal, reward: decimal },
+  },
+} as const;
+
+/** The usage rule's parameters, price and outcome (the stored summary and the results document). */
+const USAGE_OUTCOME = {
+  shareBps: { type: "integer" },
+  feeBps: { type: "integer" },
+  /** rewardPrice() at the snapshot block: USD per MESH, 18 decimals ("0": no fresh price, usage unpaid). */
+  price: decimal,
+  usagePool: decimal,
+  totalValue: decimal,
+  paid: decimal,
+  providers: USAGE_PROVIDERS,
+} as const;
+
 export const EPOCH_RESPONSE = {
   type: "object",
   additionalProperties: false,
@@ -171,6 +194,13 @@ export const EPOCH_RESPONSE = {
         pool: decimal,
         distributed: decimal,
         dust: decimal,
+        /** Only when the epoch has paid usage (docs/credits.md). */
+        usage: {
+          type: "object",
+          additionalProperties: false,
+          required: ["shareBps", "feeBps", "price", "usagePool", "totalValue", "paid", "providers"],
+          properties: USAGE_OUTCOME,
+        },
       },
     },
     post: {
@@ -377,6 +407,49 @@ export const RESULTS_RESPONSE = {
     },
     /** Names of each device's `metrics` (coverage: beaconUnits, witnessUnits, scale; 18 decimals). */
     metricNames: { type: "array", items: { type: "string" } },
+    /** 1 without usage records, 2 with them (the encoding's usage section; `usage` below). */
+    encodingVersion: { type: "integer", enum: [1, 2] },
+    /**
+     * Only with usage records: the usage rule's inputs and outcome (@hexmesh/protocol rewards/usage.ts).
+     * `pools` are then the split of (pool - paid), and an owner's `amount` includes its usage reward.
+     */
+    usage: {
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "subnetwork",
+        "price",
+        "priceBlock",
+        "shareBps",
+        "feeBps",
+        "usagePool",
+        "totalValue",
+        "paid",
+        "records",
+        "providers",
+      ],
+      properties: {
+        ...USAGE_OUTCOME,
+        subnetwork: lowerHex,
+        priceBlock: { type: "integer" },
+        /** Every UsageRecorded log of the subnetwork and epoch, in chain order. */
+        records: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["block", "logIndex", "provider", "account", "credits"],
+            properties: {
+              block: { type: "integer" },
+              logIndex: { type: "integer" },
+              provider: lowerHex,
+              account: lowerHex,
+              credits: decimal,
+            },
+          },
+        },
+      },
+    },
     /** By ascending address: the Merkle leaves (owner, cumulative) and each leaf's tree index. */
     owners: {
       type: "array",

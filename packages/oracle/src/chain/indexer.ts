@@ -19,15 +19,35 @@
  * this epoch's funding plus everything funded earlier and not allocated: rounding dust, pools of
  * epochs with no eligible work, and amounts of unbonded devices. It keeps the invariant the
  * distributor enforces, totalCumulative ≤ total funded, and nothing funded is ever stranded.
+ *
+ * Usage (with `contracts.usage`). Every `UsageRecorded(subnetwork, epoch, …)` log of UsageCredits for
+ * this subnetwork and epoch, read up to the head like the funding (an epoch's usage is settled after
+ * it ends; spenders record it before the oracles close the epoch), and the price source's
+ * `rewardPrice()` at the snapshot block (0 when it reverts PriceStale there: usage is then unpaid; not
+ * read, 0, when the epoch has no record).
+ * Only the logs' contents and positions enter the result, never the head read up to, so oracles
+ * closing at different heads agree as long as they saw the same records (sign reconciles again).
  */
-import type {
-  DeviceRegistry,
-  EmissionsController,
-  RewardsDistributor,
-  StakingVault,
-  TypedEventLog,
+import {
+  decodeContractError,
+  IMeshPrice__factory,
+  type DeviceRegistry,
+  type EmissionsController,
+  type RewardsDistributor,
+  type StakingVault,
+  type TypedEventLog,
+  type UsageCredits,
 } from "@hexmesh/contracts";
-import type { ChainIndex, DeviceKey, DeviceStatus, Hex, OwnerBond, OwnerCumulative } from "@hexmesh/protocol";
+import type {
+  ChainIndex,
+  DeviceKey,
+  DeviceStatus,
+  EpochUsage,
+  Hex,
+  OwnerBond,
+  OwnerCumulative,
+  UsageRecord,
+} from "@hexmesh/protocol";
 
 import { withRetry, type RetryOptions } from "../util/retry.js";
 
@@ -37,6 +57,14 @@ export interface ChainContracts {
   readonly controller: EmissionsController;
   /** The coverage subnetwork's distributor. */
   readonly distributor: RewardsDistributor;
+  /** Where the subnetwork's paid usage is recorded; absent: the oracle reads no usage. */
+  readonly usage?: UsageSource;
+}
+
+export interface UsageSource {
+  readonly credits: UsageCredits;
+  /** bytes32 id of the subnetwork (lowercase hex). */
+  readonly subnetwork: Hex;
 }
 
 /** What the oracle kept of its previous committed epoch (owners' lifetime totals). */
@@ -94,7 +122,7 @@ type JsonRpcSend = { send?: (method: string, params: unknown[]) => Promise<unkno
  */
 
 /** The chain's head block number. */
-async function headOf(provider: ChainProvider): Promise<number> {
+export async function headOf(provider: ChainProvider): Promise<number> {
   const rpc = provider as JsonRpcSend;
   return typeof rpc.send === "function"
     ? Number(await rpc.send("eth_blockNumber", []))
@@ -240,6 +268,10 @@ export async function indexEpoch(
     if (log.args.epoch === epoch) thisEpochFunded = true;
   }
   if (!thisEpochFunded) throw new ChainIndexerError(`epoch ${epoch} is not funded yet (distribute it first)`);
+  const usage =
+    contracts.usage === undefined
+      ? undefined
+      : await indexUsage(contracts.usage, epoch, snapshot, { fromBlock: from, toBlock: head, ...options });
   const prevTotal = previous?.totalCumulative ?? 0n;
   if (prevTotal > funded)
     throw new ChainIndexerError(`previous total ${prevTotal} exceeds funding ${funded}`);
@@ -331,9 +363,74 @@ export async function indexEpoch(
     devices: [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
     bonds: bonds.filter((b) => b.bondedDevices > 0),
     previousCumulative: previous?.owners ?? [],
+    ...(usage !== undefined ? { usage } : {}),
     snapshotBlock: snapshot,
     funded,
   };
+}
+
+/** Every UsageRecorded log of (subnetwork, epoch) in blocks [fromBlock, toBlock], in chain order. */
+export async function usageRecords(
+  source: UsageSource,
+  epoch: bigint,
+  options: { readonly fromBlock: number; readonly toBlock: number } & Pick<
+    IndexOptions,
+    "maxBlockRange" | "retry"
+  >,
+): Promise<UsageRecord[]> {
+  const { credits, subnetwork } = source;
+  const logs = await queryChunked(
+    (a, b) => credits.queryFilter(credits.filters.UsageRecorded(subnetwork, epoch), a, b),
+    options.fromBlock,
+    options.toBlock,
+    options.maxBlockRange ?? 10_000,
+    options.retry,
+  );
+  return logs
+    .filter((log) => log.args.subnetwork.toLowerCase() === subnetwork && log.args.epoch === epoch)
+    .map((log) => ({
+      provider: normalizeHex(log.args.provider),
+      account: normalizeHex(log.args.account),
+      credits: log.args.credits,
+      block: log.blockNumber,
+      logIndex: log.index,
+    }))
+    .sort((a, b) => a.block - b.block || a.logIndex - b.logIndex);
+}
+
+/**
+ * The price source's rewardPrice() at `block` (USD per MESH, 18 decimals), through the source
+ * UsageCredits pointed to at that block; 0 when the source reverts PriceStale there (or has no price).
+ */
+export async function rewardPriceAt(
+  credits: UsageCredits,
+  block: number,
+  retry?: RetryOptions,
+): Promise<bigint> {
+  const sourceAddress = await withRetry(() => credits.priceSource({ blockTag: block }), retry);
+  const source = IMeshPrice__factory.connect(sourceAddress, credits.runner);
+  try {
+    return await withRetry(() => source.rewardPrice({ blockTag: block }), retry);
+  } catch (e) {
+    if (decodeContractError(e)?.name === "PriceStale") return 0n;
+    throw e;
+  }
+}
+
+/** The subnetwork's usage of `epoch`: its records up to `toBlock` and the reward price at the snapshot. */
+export async function indexUsage(
+  source: UsageSource,
+  epoch: bigint,
+  snapshot: number,
+  options: { readonly fromBlock: number; readonly toBlock: number } & Pick<
+    IndexOptions,
+    "maxBlockRange" | "retry"
+  >,
+): Promise<EpochUsage> {
+  const records = await usageRecords(source, epoch, options);
+  // Without a record the price is not used (and the source may not exist yet at the snapshot).
+  const price = records.length === 0 ? 0n : await rewardPriceAt(source.credits, snapshot, options.retry);
+  return { subnetwork: source.subnetwork, price, priceBlock: snapshot, records };
 }
 
 /** A DeviceOnboarded log's position in the chain as one number (see DeviceRecord.onboardOrder). */

@@ -71,6 +71,8 @@ interface WatchOptions {
   readonly registry?: string;
   readonly vault?: string;
   readonly controller?: string;
+  readonly credits?: string;
+  readonly subnetwork?: string;
   readonly inputsFrom?: string;
 }
 
@@ -91,7 +93,9 @@ async function watch(o: WatchOptions): Promise<number> {
   }
   let reverify: ReverifyOptions | undefined;
   if (o.reverify) {
-    const need = (name: "registry" | "vault" | "controller") => {
+    if (o.subnetwork !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(o.subnetwork))
+      throw new ConfigError(`--subnetwork ${o.subnetwork} is not a bytes32 id`);
+    const need = (name: "registry" | "vault" | "controller" | "credits") => {
       const v = o[name];
       if (v === undefined) throw new ConfigError(`--reverify needs --${name}`);
       try {
@@ -107,6 +111,8 @@ async function watch(o: WatchOptions): Promise<number> {
         vault: need("vault"),
         controller: need("controller"),
         distributor: o.distributor,
+        ...(o.credits !== undefined ? { credits: need("credits") } : {}),
+        ...(o.subnetwork !== undefined ? { subnetwork: o.subnetwork } : {}),
       },
       fromBlock: o.fromBlock,
       inputsFrom: o.inputsFrom ?? o.oracle[0]!,
@@ -359,6 +365,11 @@ export function program(): Command {
     .option("--registry <address>", "DeviceRegistry (for --reverify)")
     .option("--vault <address>", "StakingVault (for --reverify)")
     .option("--controller <address>", "EmissionsController (for --reverify)")
+    .option(
+      "--credits <address>",
+      "UsageCredits (for --reverify: usage read from its UsageRecorded logs and reconciled)",
+    )
+    .option("--subnetwork <id>", "bytes32 subnetwork id of the usage (default: coverage)")
     .option(
       "--inputs-from <url>",
       "oracle whose inputs are pulled for --reverify (default: the first --oracle)",

@@ -6,8 +6,9 @@ import {
   EmissionsController__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
+  UsageCredits__factory,
 } from "@hexmesh/contracts";
-import type { Hex } from "@hexmesh/protocol";
+import { SUBNETWORK_COVERAGE, type Hex } from "@hexmesh/protocol";
 
 import type { ChainContracts } from "../chain/indexer.js";
 import { withRetry } from "../util/retry.js";
@@ -19,6 +20,10 @@ export interface SuiteAddresses {
   readonly distributor: string;
   /** The coverage DataTransferSettlement; unset: the oracle takes no packet receipts. */
   readonly dataTransfer?: string;
+  /** UsageCredits: its UsageRecorded logs are the epoch's paid usage (absent: no usage is read). */
+  readonly credits?: string;
+  /** The subnetwork's id (bytes32) whose usage is read; default the coverage subnetwork's. */
+  readonly subnetwork?: string;
 }
 
 /** What the API reads from the chain (an interface so tests can run the API without a node). */
@@ -46,6 +51,14 @@ export function connectChain(rpcUrl: string, addresses: SuiteAddresses): Chain {
     vault: StakingVault__factory.connect(addresses.vault, runner),
     controller: EmissionsController__factory.connect(addresses.controller, runner),
     distributor: RewardsDistributor__factory.connect(addresses.distributor, runner),
+    ...(addresses.credits !== undefined
+      ? {
+          usage: {
+            credits: UsageCredits__factory.connect(addresses.credits, runner),
+            subnetwork: (addresses.subnetwork ?? SUBNETWORK_COVERAGE).toLowerCase() as Hex,
+          },
+        }
+      : {}),
   });
   const contracts = bind(provider);
   return {

@@ -125,6 +125,8 @@ export const CONFIG_SCHEMA = {
             controller: address,
             distributor: address,
             dataTransfer: address,
+            credits: address,
+            subnetwork: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" },
           },
         },
         fromBlock: { type: "integer", minimum: 0, default: 0 },

@@ -2,7 +2,8 @@
  * The operator's epoch steps over the store and the chain, each idempotent and resumable:
  *
  *   close   index the chain at the epoch's snapshot, verify the stored reports, store the result
- *   sign    sign this oracle's own stored root under the distributor's current oracle set
+ *   sign    reconcile the stored usage rewards with the chain's UsageRecorded logs (reconcile.ts),
+ *           then sign this oracle's own stored root under the distributor's current oracle set
  *   collect fetch peers' signatures of the same root over HTTP (GET /v1/epochs/:e/signature)
  *   post    post with k verified signatures, once (EpochRootAggregator), record the outcome
  *   pull    copy an epoch's inputs (reports with receive times, entropy) from an ingest peer
@@ -10,7 +11,7 @@
 import type { Wallet } from "ethers";
 
 import { describeContractError } from "@hexmesh/contracts";
-import type { Hex } from "@hexmesh/protocol";
+import { DEFAULT_USAGE_PARAMS, type Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
 import { deriveFirstEpoch, type FirstEpochChoice } from "../chain/first-epoch.js";
@@ -29,6 +30,7 @@ import type { CoverageOptions } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
+import { reconcileStoredUsage, UsageReconciliationError, usageSummaryOf } from "./reconcile.js";
 import { inputRangeOf, runStoredEpoch } from "./results.js";
 
 export interface EpochServiceOptions {
@@ -188,6 +190,9 @@ export class EpochService {
         pool: index.pool.toString(),
         distributed: result.payout.distributed.toString(),
         dust: result.payout.dust.toString(),
+        ...(result.payout.usage !== null
+          ? { usage: usageSummaryOf(result.payout.usage, index.usage?.price ?? 0n)! }
+          : {}),
       },
       owners: result.payout.owners.map((o) => ({
         owner: o.owner,
@@ -224,9 +229,31 @@ export class EpochService {
     });
   }
 
-  /** Signs this oracle's own result of `epoch` and stores the signature. */
+  /**
+   * Throws UsageReconciliationError when the stored result's usage rewards disagree with the
+   * chain's UsageRecorded logs for the epoch, recomputed from the raw logs (reconcile.ts).
+   */
+  async reconcileUsage(epoch: bigint): Promise<void> {
+    const source = this.contracts.usage;
+    if (source === undefined) return;
+    const [stored, index] = await Promise.all([
+      this.store.getEpochResult(epoch),
+      this.store.getChainIndex(epoch),
+    ]);
+    if (stored === null || index === null)
+      throw new Error(`epoch ${epoch} is not closed here: run close-epoch first`);
+    const findings = await reconcileStoredUsage(source, stored, index, {
+      fromBlock: this.options.fromBlock,
+      params: this.options.coverage?.params?.usage ?? DEFAULT_USAGE_PARAMS,
+      ...(this.options.retry !== undefined ? { retry: this.options.retry } : {}),
+    });
+    if (findings.length > 0) throw new UsageReconciliationError(epoch, findings);
+  }
+
+  /** Reconciles usage (reconcileUsage), signs this oracle's own result of `epoch`, stores the signature. */
   async sign(epoch: bigint): Promise<StoredSignature> {
     const req = await this.request(epoch);
+    await this.reconcileUsage(epoch);
     if (!req.oracles.includes(this.key.address)) {
       throw new Error(`this oracle key ${this.key.address} is not in the distributor's oracle set`);
     }

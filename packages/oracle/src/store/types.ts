@@ -67,6 +67,24 @@ export interface EpochSummary {
   readonly pool: string;
   readonly distributed: string;
   readonly dust: string;
+  /** Usage rewards (decimal strings), when the epoch has usage records (rewards/usage.ts). */
+  readonly usage?: UsageSummary;
+}
+
+export interface UsageSummary {
+  readonly shareBps: number;
+  readonly feeBps: number;
+  readonly price: string;
+  readonly usagePool: string;
+  readonly totalValue: string;
+  readonly paid: string;
+  /** By ascending address. */
+  readonly providers: readonly {
+    readonly provider: Hex;
+    readonly credits: string;
+    readonly value: string;
+    readonly reward: string;
+  }[];
 }
 
 export interface OwnerAmount {

@@ -38,6 +38,7 @@ import {
   COVERAGE_METRICS,
   coveragePools,
   CoverageWeighting,
+  DEFAULT_USAGE_PARAMS,
   EntropyLog,
   runEpoch,
   type ChainIndex,
@@ -243,5 +244,6 @@ export function runCoverageEpoch(
   inputs: CoverageInputs,
   options: CoverageOptions = {},
 ): Promise<EpochResult<CoverageWork>> {
-  return runEpoch(new CoverageVerifier(options), index, inputs);
+  const verifier = new CoverageVerifier(options);
+  return runEpoch(verifier, index, inputs, { usage: verifier.params.usage ?? DEFAULT_USAGE_PARAMS });
 }

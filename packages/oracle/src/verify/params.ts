@@ -1,3 +1,5 @@
+import { DEFAULT_USAGE_PARAMS, type UsageParams } from "@hexmesh/protocol";
+
 import type { OneWayRule } from "./links.js";
 
 /**
@@ -58,6 +60,12 @@ export interface CoverageParams {
    * reports: all its witness reports of the epoch are refused. Absent = off.
    */
   readonly oneWayLinks?: OneWayRule | null;
+  /**
+   * The usage-linked reward rule (@hexmesh/protocol rewards/usage.ts): the share of the pool paid
+   * usage may take (8,000 bps) and the protocol fee kept from each provider's usage value (500 bps).
+   * Absent = DEFAULT_USAGE_PARAMS.
+   */
+  readonly usage?: UsageParams;
 }
 
 export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
@@ -76,4 +84,5 @@ export const DEFAULT_COVERAGE_PARAMS: CoverageParams = {
   refuseSameOwnerWitness: true,
   reciprocity: { minPairs: 3, maxMedianDb: 10 },
   oneWayLinks: { linkSigmaDb: 3, packetSigmaDb: 3, z: 4, minExcess: 3 },
+  usage: DEFAULT_USAGE_PARAMS,
 };

@@ -67,6 +67,30 @@ function documentFindings(
   if (doc.pool !== d.pool.toString()) add(`pool ${doc.pool}, encoded ${d.pool}`);
   if (doc.distributed !== d.distributed.toString())
     add(`distributed ${doc.distributed}, encoded ${d.distributed}`);
+  const usageOf = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? `${x}` : x));
+  const encodedUsage =
+    d.usage === null
+      ? undefined
+      : {
+          subnetwork: d.usage.subnetwork,
+          price: d.usage.price,
+          priceBlock: d.usage.priceBlock,
+          shareBps: d.usage.params.shareBps,
+          feeBps: d.usage.params.feeBps,
+          usagePool: d.usage.usagePool,
+          totalValue: d.usage.totalValue,
+          paid: d.usage.paid,
+          records: d.usage.records.map((r) => ({
+            block: r.block,
+            logIndex: r.logIndex,
+            provider: r.provider,
+            account: r.account,
+            credits: r.credits,
+          })),
+          providers: d.usage.providers,
+        };
+  if (usageOf(doc.usage) !== usageOf(encodedUsage))
+    add(`usage listed ${usageOf(doc.usage) ?? "none"}, encoded ${usageOf(encodedUsage) ?? "none"}`);
   if (doc.owners.length !== d.owners.length)
     add(`${doc.owners.length} owners listed, ${d.owners.length} encoded`);
   d.owners.forEach((o, k) => {

@@ -3,7 +3,8 @@
  * their receive times, entropy) pulled from an oracle's /v1/inputs into a throwaway in-memory
  * store, the chain indexed at the epoch's snapshot from the watcher's own node, and the epoch
  * computed by the oracle's one epoch path (EpochService.close). Only the previous root's owners
- * come from outside: from the published set of the live root, checked against it.
+ * come from outside: from the published set of the live root, checked against it. With the
+ * UsageCredits address, the usage rewards are read from its logs and reconciled with them too.
  */
 import { Wallet } from "ethers";
 
@@ -80,6 +81,8 @@ export async function reverifyEpoch(o: ReverifyOptions, epoch: bigint, live?: Li
     });
     await epochs.pull(epoch, o.inputsFrom);
     const r = await epochs.close(epoch);
+    // The usage rewards against the chain's UsageRecorded logs, as an oracle checks before signing.
+    await epochs.reconcileUsage(epoch);
     return { epoch, root: r.root, totalCumulative: r.totalCumulative, dataHash: r.dataHash };
   } finally {
     chain.close();

@@ -56,6 +56,33 @@ export interface OwnerCumulative {
   readonly amount: bigint;
 }
 
+/** One `UsageRecorded(subnetwork, epoch, provider, credits, account)` log of UsageCredits. */
+export interface UsageRecord {
+  /** Who did the work: the reward owner the credits are paid to. */
+  readonly provider: Hex;
+  /** Whose credits paid. */
+  readonly account: Hex;
+  /** Credits consumed (micro-USD). */
+  readonly credits: bigint;
+  /** Where the log sits (block number, log index in the block): unique, and the records' order. */
+  readonly block: number;
+  readonly logIndex: number;
+}
+
+/** The subnetwork's paid usage of the epoch and the price it is valued at (rewards/usage.ts). */
+export interface EpochUsage {
+  /** The subnetwork id (bytes32) the spenders are registered for. */
+  readonly subnetwork: Hex;
+  /**
+   * The price source's rewardPrice() (USD per MESH, 18 decimals) at `priceBlock`, the epoch's
+   * snapshot block; 0 when it had no fresh price there (usage is then unpaid for the epoch).
+   */
+  readonly price: bigint;
+  readonly priceBlock: number;
+  /** Every UsageRecorded log of this subnetwork and epoch, any order. */
+  readonly records: readonly UsageRecord[];
+}
+
 export interface ChainIndex {
   /** EIP-712 domain of device reports: chain id and DeviceRegistry address. */
   readonly chainId: bigint;
@@ -71,6 +98,8 @@ export interface ChainIndex {
   readonly bonds: readonly OwnerBond[];
   /** Cumulative amounts of the previous epoch; owners without an entry start at 0. */
   readonly previousCumulative: readonly OwnerCumulative[];
+  /** Paid usage of the epoch; absent (or without records): no usage, the pool pays availability only. */
+  readonly usage?: EpochUsage;
 }
 
 /** A report exactly as received (canonical JSON wire text), stamped with the oracle's receive time. */

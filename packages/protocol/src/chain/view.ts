@@ -7,7 +7,7 @@ import * as h3 from "h3-js";
 import { compareHex, isHexBytes, type Hex } from "../hex.js";
 import { isWellFormedKey, keyIdOf } from "../keys.js";
 import type { ReportDomain } from "../reports/types.js";
-import type { ChainIndex, DeviceRecord } from "./types.js";
+import type { ChainIndex, DeviceRecord, UsageRecord } from "./types.js";
 
 export class ChainIndexError extends Error {
   override readonly name = "ChainIndexError";
@@ -31,6 +31,7 @@ export class ChainView {
   private readonly byKeyId = new Map<Hex, DeviceEntry>();
   private readonly bonds = new Map<Hex, number>();
   private readonly previous = new Map<Hex, bigint>();
+  private readonly records: UsageRecord[] = [];
 
   constructor(index: ChainIndex) {
     this.index = index;
@@ -73,6 +74,30 @@ export class ChainView {
       if (this.previous.has(c.owner)) throw new ChainIndexError(`cumulative of ${c.owner} twice`);
       this.previous.set(c.owner, c.amount);
     }
+    const usage = index.usage;
+    if (usage !== undefined) {
+      if (!isHexBytes(usage.subnetwork, 32))
+        throw new ChainIndexError(`bad subnetwork id ${usage.subnetwork}`);
+      if (usage.price < 0n || !Number.isSafeInteger(usage.priceBlock) || usage.priceBlock < 0)
+        throw new ChainIndexError("bad usage price or price block");
+      const at = new Set<string>();
+      for (const r of usage.records) {
+        const where = `${r.block}:${r.logIndex}`;
+        if (!isHexBytes(r.provider, 20) || !isHexBytes(r.account, 20) || r.credits <= 0n)
+          throw new ChainIndexError(`bad usage record at ${where}`);
+        if (!Number.isSafeInteger(r.block) || r.block < 0 || !Number.isInteger(r.logIndex) || r.logIndex < 0)
+          throw new ChainIndexError(`bad usage record position ${where}`);
+        if (at.has(where)) throw new ChainIndexError(`usage record ${where} twice`);
+        at.add(where);
+        this.records.push(r);
+      }
+      this.records.sort((a, b) => a.block - b.block || a.logIndex - b.logIndex);
+    }
+  }
+
+  /** The epoch's usage records sorted by (block, log index); empty without usage. */
+  get usageRecords(): readonly UsageRecord[] {
+    return this.records;
   }
 
   device(keyId: Hex): DeviceEntry | undefined {

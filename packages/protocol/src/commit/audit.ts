@@ -8,6 +8,7 @@
 import { keccak256 } from "../crypto/keccak.js";
 import { compareHex, toHex, ZERO_BYTES32, type Hex } from "../hex.js";
 import { deviceAmounts, splitPool } from "../rewards/payout.js";
+import { usageRewards } from "../rewards/usage.js";
 import type { EpochRoot } from "./commit.js";
 import { decodeEpochEncoding, EncodingError, type DecodedEpoch } from "./decode.js";
 import { OwnerMerkleTree } from "./merkle.js";
@@ -26,7 +27,8 @@ export type AuditCode =
   | "owner_order"
   | "owner_amount_mismatch"
   | "distributed_mismatch"
-  | "cumulative_mismatch";
+  | "cumulative_mismatch"
+  | "usage_mismatch";
 
 export interface AuditFinding {
   readonly code: AuditCode;
@@ -129,11 +131,44 @@ export function auditEpochEncoding(bytes: Uint8Array, expect: AuditExpectation):
       `the encoding's pool is ${d.pool}, the chain makes ${funded.exact ? "" : "at most "}${funded.amount} available to epoch ${d.epoch}`,
     );
 
+  // Usage rewards (version 2): recomputed from the published records, price and parameters.
+  const usageReward = new Map<Hex, bigint>();
+  let usagePaid = 0n;
+  if (d.usage !== null) {
+    const u = d.usage;
+    usagePaid = u.paid;
+    for (let i = 1; i < u.records.length; i++) {
+      const a = u.records[i - 1]!;
+      const b = u.records[i]!;
+      if (a.block > b.block || (a.block === b.block && a.logIndex >= b.logIndex))
+        add("usage_mismatch", `usage records not strictly ascending at ${i}: ${b.block}:${b.logIndex}`);
+    }
+    try {
+      const again = usageRewards(d.pool, u, u.params);
+      for (const [name, got, want] of [
+        ["usage pool", u.usagePool, again.usagePool],
+        ["usage total value", u.totalValue, again.totalValue],
+        ["usage paid", u.paid, again.paid],
+      ] as const) {
+        if (got !== want) add("usage_mismatch", `${name} is ${got}, the records give ${want}`);
+      }
+      const published = JSON.stringify(u.providers, (_k, v: unknown) => (typeof v === "bigint" ? `${v}` : v));
+      const recomputed = JSON.stringify(again.providers, (_k, v: unknown) =>
+        typeof v === "bigint" ? `${v}` : v,
+      );
+      if (published !== recomputed)
+        add("usage_mismatch", `per-provider usage ${published}, the records give ${recomputed}`);
+    } catch (e) {
+      add("usage_mismatch", (e as Error).message);
+    }
+    for (const p of u.providers) if (p.reward > 0n) usageReward.set(p.provider, p.reward);
+  }
+
   // Pools and device amounts.
   let split: bigint[] | null = null;
   try {
     split = splitPool(
-      d.pool,
+      d.pool - usagePaid,
       d.pools.map((p) => p.bps),
     );
   } catch (e) {
@@ -159,12 +194,16 @@ export function auditEpochEncoding(bytes: Uint8Array, expect: AuditExpectation):
       );
     if (dev.amount > 0n) byOwner.set(dev.owner, (byOwner.get(dev.owner) ?? 0n) + dev.amount);
   });
+  for (const [provider, reward] of usageReward) byOwner.set(provider, (byOwner.get(provider) ?? 0n) + reward);
   let distributed = 0n;
   for (const o of d.owners) {
     distributed += o.amount;
     const earned = byOwner.get(o.owner) ?? 0n;
     if (o.amount !== earned)
-      add("owner_amount_mismatch", `owner ${o.owner}: amount ${o.amount}, its devices earned ${earned}`);
+      add(
+        "owner_amount_mismatch",
+        `owner ${o.owner}: amount ${o.amount}, its devices and usage earned ${earned}`,
+      );
     byOwner.delete(o.owner);
     if (expect.previous !== undefined) {
       const before = expect.previous.get(o.owner) ?? 0n;

@@ -6,6 +6,12 @@
  *   magic "HXMEPOCH" (8 bytes) | version uint8 = 1 | work kind (ascii)
  *   chainId uint256 | registry address | epoch uint64 | epochStart uint64 | epochEnd uint64 | pool uint256
  *   pool count uint8, then per pool: name (ascii) | bps uint16 | amount uint256
+ *   [version 2 only] usage: subnetwork bytes32 | price uint256 | priceBlock uint64 | shareBps uint16 |
+ *     feeBps uint16 | usagePool uint256 | totalValue uint256 | paid uint256
+ *     record count uint32, then per record by (block, log index): block uint64 | logIndex uint32 |
+ *       provider address | account address | credits uint256
+ *     provider count uint32, then per provider by ascending address: provider address |
+ *       credits uint256 | value uint256 | reward uint256
  *   metric count uint8, then per metric: name (ascii)
  *   verifier record: byte length uint64 | bytes (coverage: verdicts, see the oracle's verify/record.ts)
  *   device count uint32, then per device by ascending id:
@@ -13,6 +19,11 @@
  *   owner count uint32, then per owner by ascending address: owner address | amount uint256 | cumulative uint256
  *   distributed uint256 | dust uint256 | totalCumulative uint256 | root bytes32
  * dataHash = keccak256(encoding).
+ *
+ * Version 1 is written when the epoch has no usage record (rewards/usage.ts), version 2 when it has:
+ * an epoch without paid usage keeps the bytes, dataHash and root it had before usage existed. In
+ * version 2 the pool amounts are the split of (pool − usage paid) and an owner's amount includes
+ * its usage reward.
  */
 import type { ChainView } from "../chain/view.js";
 import { Keccak256Stream } from "../crypto/keccak.js";
@@ -23,7 +34,10 @@ import { ByteWriter } from "./encoding.js";
 import { OwnerMerkleTree } from "./merkle.js";
 
 export const ENCODING_MAGIC = "HXMEPOCH";
+/** Without usage records. */
 export const ENCODING_VERSION = 1;
+/** With usage records (the usage section after the pools). */
+export const ENCODING_VERSION_USAGE = 2;
 
 /** The message each oracle signs for the distributor's postRoot. */
 export interface EpochRoot {
@@ -53,11 +67,23 @@ export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout):
 
   const w = new ByteWriter();
   for (const ch of ENCODING_MAGIC) w.u8(ch.charCodeAt(0));
-  w.u8(ENCODING_VERSION).ascii(work.kind);
+  const usage = payout.usage;
+  w.u8(usage === null ? ENCODING_VERSION : ENCODING_VERSION_USAGE).ascii(work.kind);
   w.u256(index.chainId).hex(index.registry, 20).u64(index.epoch).u64(index.epochStart).u64(index.epochEnd);
   w.u256(index.pool);
   w.u8(work.pools.length);
   work.pools.forEach((p, i) => w.ascii(p.name).u16(p.bps).u256(payout.poolAmounts[i]!));
+  if (usage !== null) {
+    const u = index.usage!;
+    w.hex(u.subnetwork, 32).u256(u.price).u64(u.priceBlock);
+    w.u16(usage.params.shareBps).u16(usage.params.feeBps);
+    w.u256(usage.usagePool).u256(usage.totalValue).u256(usage.paid);
+    w.u32(chain.usageRecords.length);
+    for (const r of chain.usageRecords)
+      w.u64(r.block).u32(r.logIndex).hex(r.provider, 20).hex(r.account, 20).u256(r.credits);
+    w.u32(usage.providers.length);
+    for (const p of usage.providers) w.hex(p.provider, 20).u256(p.credits).u256(p.value).u256(p.reward);
+  }
   w.u8(work.metricNames.length);
   for (const m of work.metricNames) w.ascii(m);
   w.u64(work.record.reduce((n, c) => n + c.length, 0));

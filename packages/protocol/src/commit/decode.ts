@@ -3,15 +3,26 @@
  * needs to rebuild the owners' tree and check the totals. The mirror of commitEpoch's writer: every
  * field in the same order and width; anything short, long or out of shape is refused.
  */
-import type { ChainIndex } from "../chain/types.js";
+import type { ChainIndex, EpochUsage } from "../chain/types.js";
 import { toHex, type Hex } from "../hex.js";
 import type { DevicePayout, OwnerPayout } from "../rewards/payout.js";
-import { ENCODING_MAGIC, ENCODING_VERSION } from "./commit.js";
+import type { ProviderUsage, UsageParams } from "../rewards/usage.js";
+import { ENCODING_MAGIC, ENCODING_VERSION, ENCODING_VERSION_USAGE } from "./commit.js";
 
 export interface DecodedPool {
   readonly name: string;
   readonly bps: number;
   readonly amount: bigint;
+}
+
+/** The usage section (version 2): the inputs of the usage rule and its outcome per provider. */
+export interface DecodedUsage extends EpochUsage {
+  readonly params: UsageParams;
+  readonly usagePool: bigint;
+  readonly totalValue: bigint;
+  readonly paid: bigint;
+  /** By ascending address. */
+  readonly providers: readonly ProviderUsage[];
 }
 
 /** The encoding's fields: the chain index's header, the work's pools and metrics, the payout. */
@@ -20,6 +31,8 @@ export interface DecodedEpoch
   readonly version: number;
   readonly kind: string;
   readonly pools: readonly DecodedPool[];
+  /** null in version 1 (an epoch without usage records). */
+  readonly usage: DecodedUsage | null;
   readonly metricNames: readonly string[];
   /** The verifier's record (coverage: the verdicts), as published. */
   readonly record: Uint8Array;
@@ -96,8 +109,10 @@ export function decodeEpochEncoding(bytes: Uint8Array): DecodedEpoch {
   if (magic !== ENCODING_MAGIC)
     throw new EncodingError(`not an epoch encoding (magic ${JSON.stringify(magic)})`);
   const version = r.u8("version");
-  if (version !== ENCODING_VERSION)
-    throw new EncodingError(`encoding version ${version}, this reader knows ${ENCODING_VERSION}`);
+  if (version !== ENCODING_VERSION && version !== ENCODING_VERSION_USAGE)
+    throw new EncodingError(
+      `encoding version ${version}, this reader knows ${ENCODING_VERSION} and ${ENCODING_VERSION_USAGE}`,
+    );
   const kind = r.ascii("work kind");
   const chainId = r.uint(32, "chainId");
   const registry = r.hex(20, "registry");
@@ -109,6 +124,7 @@ export function decodeEpochEncoding(bytes: Uint8Array): DecodedEpoch {
   for (let n = r.u8("pool count"), i = 0; i < n; i++) {
     pools.push({ name: r.ascii("pool name"), bps: r.safe(2, "pool bps"), amount: r.uint(32, "pool amount") });
   }
+  const usage = version === ENCODING_VERSION_USAGE ? readUsage(r) : null;
   const metricNames: string[] = [];
   for (let n = r.u8("metric count"), i = 0; i < n; i++) metricNames.push(r.ascii("metric name"));
   const recordLength = r.safe(8, "record length");
@@ -155,6 +171,7 @@ export function decodeEpochEncoding(bytes: Uint8Array): DecodedEpoch {
     epochEnd,
     pool,
     pools,
+    usage,
     metricNames,
     record,
     devices,
@@ -164,4 +181,34 @@ export function decodeEpochEncoding(bytes: Uint8Array): DecodedEpoch {
     totalCumulative,
     root,
   };
+}
+
+function readUsage(r: ByteReader): DecodedUsage {
+  const subnetwork = r.hex(32, "usage subnetwork");
+  const price = r.uint(32, "usage price");
+  const priceBlock = r.safe(8, "usage price block");
+  const params = { shareBps: r.safe(2, "usage share"), feeBps: r.safe(2, "usage fee") };
+  const usagePool = r.uint(32, "usage pool");
+  const totalValue = r.uint(32, "usage total value");
+  const paid = r.uint(32, "usage paid");
+  const records = [];
+  for (let n = r.safe(4, "usage record count"), i = 0; i < n; i++) {
+    records.push({
+      block: r.safe(8, "usage record block"),
+      logIndex: r.safe(4, "usage record log index"),
+      provider: r.hex(20, "usage record provider"),
+      account: r.hex(20, "usage record account"),
+      credits: r.uint(32, "usage record credits"),
+    });
+  }
+  const providers: ProviderUsage[] = [];
+  for (let n = r.safe(4, "usage provider count"), i = 0; i < n; i++) {
+    providers.push({
+      provider: r.hex(20, "usage provider"),
+      credits: r.uint(32, "usage provider credits"),
+      value: r.uint(32, "usage provider value"),
+      reward: r.uint(32, "usage provider reward"),
+    });
+  }
+  return { subnetwork, price, priceBlock, records, params, usagePool, totalValue, paid, providers };
 }

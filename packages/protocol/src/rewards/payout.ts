@@ -1,8 +1,11 @@
 /**
  * From per-device weights to per-owner cumulative amounts, in integer arithmetic.
  *
- * 1. Pools: the epoch pool is split by the verifier's basis points; every pool but the last gets
- *    floor(pool x bps / 10,000), the last gets the rest (coverage: beacons 20%, witnesses 80%).
+ * 0. Usage (usage.ts): with UsageRecorded records for the epoch, each provider's usage reward is
+ *    taken from the pool first (at most the usage share); the rest is the availability pool. No
+ *    records: the availability pool is the whole pool and nothing below changes.
+ * 1. Pools: the availability pool is split by the verifier's basis points; every pool but the last
+ *    gets floor(pool x bps / 10,000), the last gets the rest (coverage: beacons 20%, witnesses 80%).
  * 2. Bond: an owner's bond covers `bondedDevices` devices (ChainIndex). The covered devices are the
  *    owner's *active* devices onboarded first (`onboardOrder`: deterministic, and an owner
  *    onboarding a device never takes rewards from one already covered; ids are key hashes and
@@ -10,13 +13,15 @@
  *    weights leave the pool's total, so the pool goes to covered devices.
  * 3. Amount of a device in a pool: floor(poolAmount x weight / total weight of covered devices).
  *    A pool nobody earns from is not distributed.
- * 4. Per owner: sum of its devices' amounts; cumulative = previous cumulative + that sum.
+ * 4. Per owner: sum of its devices' amounts plus its usage reward (one leaf: usage + availability);
+ *    cumulative = previous cumulative + that sum.
  * Rounding dust (pool - distributed) stays in the distributor for the next epoch.
  */
 import type { DeviceRecord } from "../chain/types.js";
 import type { ChainView } from "../chain/view.js";
 import { compareHex, type Hex } from "../hex.js";
 import type { WorkResult } from "../work.js";
+import { DEFAULT_USAGE_PARAMS, usageRewards, type UsageParams, type UsagePayout } from "./usage.js";
 
 export interface DevicePayout {
   readonly deviceId: bigint;
@@ -37,7 +42,9 @@ export interface OwnerPayout {
 }
 
 export interface Payout {
-  /** Amount of each pool, same order as WorkResult.pools. */
+  /** Usage rewards of the epoch; null when it has no usage record (the payout is then availability only). */
+  readonly usage: UsagePayout | null;
+  /** Amount of each availability pool (of the pool less usage rewards), same order as WorkResult.pools. */
   readonly poolAmounts: readonly bigint[];
   /** Devices with work, sorted by id. */
   readonly devices: readonly DevicePayout[];
@@ -103,9 +110,17 @@ export function deviceAmounts(
   });
 }
 
-export function computePayout(chain: ChainView, work: WorkResult): Payout {
+export function computePayout(
+  chain: ChainView,
+  work: WorkResult,
+  usageParams: UsageParams = DEFAULT_USAGE_PARAMS,
+): Payout {
+  const usage =
+    chain.usageRecords.length === 0
+      ? null
+      : usageRewards(chain.index.pool, { ...chain.index.usage!, records: chain.usageRecords }, usageParams);
   const poolAmounts = splitPool(
-    chain.index.pool,
+    chain.index.pool - (usage?.paid ?? 0n),
     work.pools.map((p) => p.bps),
   );
   const bonded = bondedDeviceIds(chain);
@@ -144,6 +159,9 @@ export function computePayout(chain: ChainView, work: WorkResult): Payout {
     };
   });
 
+  for (const p of usage?.providers ?? []) {
+    if (p.reward > 0n) ownerAmounts.set(p.provider, (ownerAmounts.get(p.provider) ?? 0n) + p.reward);
+  }
   const ownerSet = new Set<Hex>([...chain.previousOwners(), ...ownerAmounts.keys()]);
   const owners: OwnerPayout[] = [];
   let distributed = 0n;
@@ -157,5 +175,5 @@ export function computePayout(chain: ChainView, work: WorkResult): Payout {
   }
   const dust = chain.index.pool - distributed;
   if (dust < 0n) throw new PayoutError("distributed more than the pool"); // cannot happen: floors
-  return { poolAmounts, devices: devicePayouts, owners, distributed, dust, totalCumulative };
+  return { usage, poolAmounts, devices: devicePayouts, owners, distributed, dust, totalCumulative };
 }

@@ -17,6 +17,7 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
         if (r === null)
           throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`, "epoch_not_closed");
         const [post, attempts] = await Promise.all([store.getPostStatus(epoch), store.postAttempts(epoch)]);
+        const { usage, ...summary } = r.summary;
         return {
           epoch: r.epoch.toString(),
           root: r.root,
@@ -24,7 +25,10 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
           dataHash: r.dataHash,
           snapshotBlock: r.snapshotBlock,
           computedAt: r.computedAt,
-          summary: r.summary,
+          summary: {
+            ...summary,
+            ...(usage !== undefined ? { usage: { ...usage, providers: [...usage.providers] } } : {}),
+          },
           post:
             post === null
               ? null

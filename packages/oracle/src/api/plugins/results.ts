@@ -53,6 +53,8 @@ function* resultsJson({ stored, result }: PublishedResultSet): Generator<string>
       rejected: s.rejected,
     },
     metricNames: [...work.metricNames],
+    encodingVersion: payout.usage === null ? 1 : 2,
+    ...(payout.usage === null ? {} : { usage: usageJson(result) }),
   };
   yield `${JSON.stringify(head).slice(0, -1)},"owners":[`;
   const tree = commit.tree;
@@ -82,6 +84,35 @@ function* resultsJson({ stored, result }: PublishedResultSet): Generator<string>
     yield (i === 0 ? "" : ",") + rows.join(",");
   }
   yield "]}";
+}
+
+/** The usage section of the results document (only with usage records). */
+function usageJson({ payout, chain }: PublishedResultSet["result"]) {
+  const u = payout.usage!;
+  const index = chain.index.usage!;
+  return {
+    subnetwork: index.subnetwork,
+    price: index.price.toString(),
+    priceBlock: index.priceBlock,
+    shareBps: u.params.shareBps,
+    feeBps: u.params.feeBps,
+    usagePool: u.usagePool.toString(),
+    totalValue: u.totalValue.toString(),
+    paid: u.paid.toString(),
+    records: chain.usageRecords.map((r) => ({
+      block: r.block,
+      logIndex: r.logIndex,
+      provider: r.provider,
+      account: r.account,
+      credits: r.credits.toString(),
+    })),
+    providers: u.providers.map((p) => ({
+      provider: p.provider,
+      credits: p.credits.toString(),
+      value: p.value.toString(),
+      reward: p.reward.toString(),
+    })),
+  };
 }
 
 /** True when If-None-Match names `etag` (or is `*`). */
