@@ -253,6 +253,11 @@ try {
     console.log(
       `  settled      ${settled.settlement.credits} credits in ${settled.settlement.entries.length} UsageRecorded (router, owner) entries; ${settled.outcome.status === "settled" ? `DataTransferSettlement.settle gas ${settled.outcome.gasUsed}` : settled.outcome.status}`,
     );
+    // The shared reward stage paid the settled usage (its UsageRecorded logs) before Proof of Coverage.
+    const usagePaid = BigInt(summary.usage?.paid ?? "0");
+    console.log(
+      `  rewards by   data transfer ${fmt(usagePaid, 8)} MESH to ${summary.usage?.providers.length ?? 0} hotspot owners (value of their settled credits at the reward price, less the fee); proof of coverage ${fmt(BigInt(summary.distributed) - usagePaid)} MESH`,
+    );
     creditsBoughtNow = 0n;
     meshForCreditsNow = 0n;
     const earned = await suite.vault.earned(staker.address);
