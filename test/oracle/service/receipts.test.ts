@@ -50,6 +50,7 @@ describe("packet receipts and data-transfer settlement through the oracle servic
   let routerA: ReceiptSigner;
   let routerB: ReceiptSigner;
   let broke: ReceiptSigner;
+  let routerAWallet: Wallet;
   let t0: bigint;
 
   const payload = (n: number, seed: number) => new Uint8Array(n).fill(seed);
@@ -88,6 +89,7 @@ describe("packet receipts and data-transfer settlement through the oracle servic
         await suite.credits.connect(router).approveSpender(settlementAddr, i === 0 ? 2n ** 128n - 1n : 5n)
       ).wait();
     }
+    routerAWallet = wallets[0]!.connect(suite.ethers.provider);
     routerA = new ReceiptSigner(keyOf(wallets[0]!), domain, 0n);
     routerB = new ReceiptSigner(keyOf(wallets[1]!), domain, 0n);
     broke = new ReceiptSigner(keyOf(wallets[2]!), domain, 0n);
@@ -249,5 +251,28 @@ describe("packet receipts and data-transfer settlement through the oracle servic
     const late = routerA.sign({ hotspot: fleet[0]!.record.id, payload: payload(5, 11), time: t0 + 9_000n });
     const answer = await oracles.submitReceipts([encodePacketReceipt(late)]);
     expect(answer.results[0]).to.deep.include({ status: "refused", reason: "out_of_epoch" });
+  });
+
+  it("a router that withdraws its allowance after its receipts makes the epoch's settle revert, decoded by name (known limit)", async function () {
+    const receipt = routerA.sign({
+      hotspot: fleet[0]!.record.id,
+      payload: payload(30, 12),
+      time: t0 + 86_400_000n + 1_000n,
+    });
+    await suite.time.increaseTo(suite.genesisTime + suite.epochLength + 600n); // inside epoch 1
+    const answer = await oracles.submitReceipts([encodePacketReceipt(receipt)]);
+    expect(answer.results[0]).to.deep.include({ status: "accepted", epoch: "1", credits: "2" });
+    await (
+      await suite.credits.connect(routerAWallet).approveSpender(await suite.dataTransfer.getAddress(), 0n)
+    ).wait();
+    await closeEpoch(suite, 1n);
+    const failure = await oracles.settle(1n).then(
+      () => expect.fail("a settlement over the router's allowance landed"),
+      (e: unknown) => e as Error,
+    );
+    expect(failure.message).to.match(
+      /^CreditsInsufficientAllowance\(account=0x[0-9a-fA-F]{40}, spender=0x[0-9a-fA-F]{40}, allowance=0, needed=2\)/,
+    );
+    expect(await suite.dataTransfer.nextEpoch()).to.equal(1n);
   });
 });

@@ -16,12 +16,13 @@
  */
 import { recoverAddress, Signature } from "ethers";
 
-import type {
-  DataTransferSettlement,
-  DeviceRegistry,
-  EmissionsController,
-  RewardsDistributor,
-  UsageCredits,
+import {
+  explainContractError,
+  type DataTransferSettlement,
+  type DeviceRegistry,
+  type EmissionsController,
+  type RewardsDistributor,
+  type UsageCredits,
 } from "@hexmesh/contracts";
 import {
   dataTransferDomain,
@@ -444,7 +445,10 @@ export class DataTransfer {
       provider: e.provider,
       credits: e.credits,
     }));
-    const tx = await poster.settle(epoch, req.version, usages, signatures);
+    // A revert (a router short of credits or allowance, an old oracle set) comes back decoded by name.
+    const tx = await poster.settle(epoch, req.version, usages, signatures).catch((e: unknown) => {
+      throw explainContractError(e);
+    });
     const receipt = await tx.wait();
     if (receipt === null || receipt.status !== 1)
       throw new Error(`settle of epoch ${epoch} failed (${tx.hash})`);
