@@ -35,3 +35,4 @@ export * from "./service/keys.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
 export * from "./service/results.js";
 export * from "./watch/audit.js";
+export * from "./service/settlement.js";

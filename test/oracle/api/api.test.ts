@@ -828,7 +828,7 @@ describe("service: HTTP API over localhost", function () {
       expect((await call(h.url, "GET", "/health")).body).to.deep.equal({ status: "ok" });
       const r = await call(h.url, "GET", "/ready");
       expect(r.status).to.equal(200);
-      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 4\)/);
+      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 5\)/);
       expect(r.body.checks.chain).to.equal("ok");
     });
 
