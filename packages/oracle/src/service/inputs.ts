@@ -65,6 +65,7 @@ export async function pullInputs(
   peer: string,
   range: InputRange,
   progress: Progress = () => {},
+  pageSize = PAGE,
 ): Promise<number> {
   const client = new OracleClient(peer);
   const { entropy } = await client.inputEntropy({ from: range.entropyFrom, to: range.entropyTo });
@@ -75,7 +76,7 @@ export async function pullInputs(
     const page = await client.inputReports({
       from: range.from,
       to: range.to,
-      limit: PAGE,
+      limit: pageSize,
       ...(after !== undefined ? { after } : {}),
     });
     total = page.total ?? total;
