@@ -1,0 +1,116 @@
+/**
+ * `npm run bench:pull`: `pull` of one seeded epoch from an ingest peer on localhost, as
+ * `hexmesh-oracle pull` runs it (service/inputs.ts pullInputs: GET /v1/inputs/reports page after
+ * page, each page imported into the puller's store). The peer is a service in this process with a
+ * SQLite store seeded with a simulated day of signed reports; the puller writes a fresh SQLite store.
+ *
+ * Measures the copy's wall time, reports per second, and the time of the first and the last tenth
+ * of the pages: with keyset pages they cost the same; with offsets a page costs its position.
+ * Writes bench/results/pull.json, one entry per PULL_BENCH_LABEL (default "keyset"), so the same
+ * script run against an older build records the "offset" figures beside it.
+ *
+ * Options (environment): PULL_BENCH_DEVICES (default 7500: ~200,000 reports), PULL_BENCH_LABEL.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { importInputs, pullInputs, startService, validateConfig } from "@hexmesh/oracle";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import type { Hex } from "@hexmesh/protocol";
+import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
+
+import { freePort } from "../scripts/demo/rpc.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outFile = path.join(here, "results", "pull.json");
+const DEVICES = Number(process.env.PULL_BENCH_DEVICES ?? 7_500);
+const LABEL = process.env.PULL_BENCH_LABEL ?? "keyset";
+const loadAtStart = Number(os.loadavg()[0]!.toFixed(2));
+
+const t0 = performance.now();
+const fleet = makeFleet({ devices: DEVICES, p256Share: 0.2, spacingM: 400, seed: "pull bench" });
+const start = Date.UTC(2026, 0, 1);
+const end = start + 86_400_000;
+const domain = { chainId: 31337n, verifyingContract: "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex };
+const sim = simulateEpoch(fleet, {
+  domain,
+  epochStart: start,
+  epochEnd: end,
+  beaconsPerDevice: 4,
+  witnessesPerBeacon: 6,
+  seed: "pull bench",
+});
+console.log(
+  `simulated ${sim.reports.length} signed reports in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-pull-bench-"));
+const devicesFile = path.join(dir, "devices.json");
+writeFileSync(
+  devicesFile,
+  JSON.stringify({
+    chainId: domain.chainId.toString(),
+    registry: domain.verifyingContract,
+    keys: fleet.map((d) => d.signer.key),
+  }),
+);
+const peer = await startService(
+  validateConfig({
+    listen: { host: "127.0.0.1", port: await freePort() },
+    store: { backend: "sqlite", path: path.join(dir, "peer.sqlite") },
+    ingest: { devicesFile, signatureThreads: 0 },
+    log: { level: "silent" },
+  }),
+);
+const mine = new SqliteStore({ path: path.join(dir, "mine.sqlite") });
+try {
+  const seeded = await importInputs(peer.store, { reports: sim.reports, entropy: sim.entropy }, "seed");
+  await mine.migrate();
+  const pageAt: number[] = [];
+  const began = performance.now();
+  const copied = await pullInputs(
+    mine,
+    peer.url,
+    { from: start - 60_000, to: end + 60_000, entropyFrom: 0, entropyTo: Math.ceil(end / 1000) },
+    () => pageAt.push(performance.now()),
+  );
+  const seconds = (performance.now() - began) / 1000;
+  const pageMs = pageAt.map((t, i) => t - (i === 0 ? began : pageAt[i - 1]!));
+  const tenth = Math.max(1, Math.floor(pageMs.length / 10));
+  const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1));
+  if (copied !== seeded || (await mine.countReports()) !== seeded)
+    throw new Error(`copied ${copied} of ${seeded} reports`);
+  const run = {
+    generatedAt: new Date().toISOString(),
+    loadAverage1mAtStart: loadAtStart,
+    loadAverage1mAtEnd: Number(os.loadavg()[0]!.toFixed(2)),
+    reports: seeded,
+    pages: pageMs.length,
+    seconds: Number(seconds.toFixed(2)),
+    reportsPerSecond: Math.round(seeded / seconds),
+    firstTenthPageMs: mean(pageMs.slice(0, tenth)),
+    lastTenthPageMs: mean(pageMs.slice(-tenth)),
+  };
+  console.log(LABEL, run);
+  const previous = existsSync(outFile)
+    ? (JSON.parse(readFileSync(outFile, "utf8")) as { runs?: object })
+    : {};
+  writeFileSync(
+    outFile,
+    `${JSON.stringify(
+      {
+        what: "hexmesh-oracle pull of one simulated day from a peer service on localhost (SQLite on both sides, pages of 5,000, each imported in one transaction); keyset: pages after a (receivedAt, hash) cursor; offset: the earlier LIMIT/OFFSET pages with a count per page",
+        machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "", node: process.version },
+        runs: { ...(previous.runs ?? {}), [LABEL]: run },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  await mine.close();
+  await peer.close();
+  rmSync(dir, { recursive: true, force: true });
+}
