@@ -5,7 +5,8 @@
  * SQLite store seeded with a simulated day of signed reports; the puller writes a fresh SQLite store.
  *
  * Measures the copy's wall time, reports per second, and the time of the first and the last tenth
- * of the pages: with keyset pages they cost the same; with offsets a page costs its position.
+ * of the pages (a page: fetch and import); then the route alone, every page read again without
+ * importing: with keyset pages a page costs the same wherever it lies, with offsets its position.
  * Writes bench/results/pull.json, one entry per PULL_BENCH_LABEL (default "keyset"), so the same
  * script run against an older build records the "offset" figures beside it.
  *
@@ -18,10 +19,9 @@ import { fileURLToPath } from "node:url";
 
 import { importInputs, pullInputs, startService, validateConfig } from "@hexmesh/oracle";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import type { Hex } from "@hexmesh/protocol";
-import { makeFleet, simulateEpoch } from "@hexmesh/sim/fleet";
 
 import { freePort } from "../scripts/demo/rpc.js";
+import { DAY_DOMAIN, DAY_END, DAY_START, simulatedDay } from "./day.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "pull.json");
@@ -29,22 +29,10 @@ const DEVICES = Number(process.env.PULL_BENCH_DEVICES ?? 7_500);
 const LABEL = process.env.PULL_BENCH_LABEL ?? "keyset";
 const loadAtStart = Number(os.loadavg()[0]!.toFixed(2));
 
-const t0 = performance.now();
-const fleet = makeFleet({ devices: DEVICES, p256Share: 0.2, spacingM: 400, seed: "pull bench" });
-const start = Date.UTC(2026, 0, 1);
-const end = start + 86_400_000;
-const domain = { chainId: 31337n, verifyingContract: "0x5fbdb2315678afecb367f032d93f642f64180aa3" as Hex };
-const sim = simulateEpoch(fleet, {
-  domain,
-  epochStart: start,
-  epochEnd: end,
-  beaconsPerDevice: 4,
-  witnessesPerBeacon: 6,
-  seed: "pull bench",
-});
-console.log(
-  `simulated ${sim.reports.length} signed reports in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-);
+const { fleet, sim } = simulatedDay(DEVICES, "pull bench");
+const start = DAY_START;
+const end = DAY_END;
+const domain = DAY_DOMAIN;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-pull-bench-"));
 const devicesFile = path.join(dir, "devices.json");
@@ -80,6 +68,20 @@ try {
   const pageMs = pageAt.map((t, i) => t - (i === 0 ? began : pageAt[i - 1]!));
   const tenth = Math.max(1, Math.floor(pageMs.length / 10));
   const mean = (xs: number[]) => Number((xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(1));
+  // The route alone (no import): every page read as this build pages (offset: the earlier build).
+  const readMs: number[] = [];
+  const query = `from=${start - 60_000}&to=${end + 60_000}&limit=5000`;
+  for (let next: string | null = "", offset = 0; next !== null; ) {
+    const t = performance.now();
+    const paging = LABEL === "offset" ? `&offset=${offset}` : next === "" ? "" : `&after=${next}`;
+    const page = (await (await fetch(`${peer.url}/v1/inputs/reports?${query}${paging}`)).json()) as {
+      reports: unknown[];
+      next?: string | null;
+    };
+    readMs.push(performance.now() - t);
+    offset += page.reports.length;
+    next = LABEL === "offset" ? (page.reports.length < 5000 ? null : "") : (page.next ?? null);
+  }
   if (copied !== seeded || (await mine.countReports()) !== seeded)
     throw new Error(`copied ${copied} of ${seeded} reports`);
   const run = {
@@ -92,6 +94,12 @@ try {
     reportsPerSecond: Math.round(seeded / seconds),
     firstTenthPageMs: mean(pageMs.slice(0, tenth)),
     lastTenthPageMs: mean(pageMs.slice(-tenth)),
+    routeOnly: {
+      pages: readMs.length,
+      seconds: Number((readMs.reduce((a, b) => a + b, 0) / 1000).toFixed(2)),
+      firstTenthPageMs: mean(readMs.slice(0, tenth)),
+      lastTenthPageMs: mean(readMs.slice(-tenth)),
+    },
   };
   console.log(LABEL, run);
   const previous = existsSync(outFile)
