@@ -21,6 +21,7 @@ import { importInputs, pullInputs, startService, validateConfig } from "@hexmesh
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 
 import { freePort } from "../scripts/demo/rpc.js";
+import { writeDevicesFile } from "../test/helpers/service.js";
 import { DAY_DOMAIN, DAY_END, DAY_START, simulatedDay } from "./day.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,15 +36,7 @@ const end = DAY_END;
 const domain = DAY_DOMAIN;
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-pull-bench-"));
-const devicesFile = path.join(dir, "devices.json");
-writeFileSync(
-  devicesFile,
-  JSON.stringify({
-    chainId: domain.chainId.toString(),
-    registry: domain.verifyingContract,
-    keys: fleet.map((d) => d.signer.key),
-  }),
-);
+const devicesFile = writeDevicesFile(path.join(dir, "devices.json"), fleet, domain);
 const peer = await startService(
   validateConfig({
     listen: { host: "127.0.0.1", port: await freePort() },

@@ -8,8 +8,9 @@ import path from "node:path";
 
 import pg from "pg";
 
-import type { OracleStore } from "@hexmesh/oracle";
+import type { OracleStore, ReportInput } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
+import { toReportInput } from "@hexmesh/oracle/service/ingest";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { Hex, ReportDomain } from "@hexmesh/protocol";
@@ -42,6 +43,13 @@ export function writeDevicesFile(
     }),
   );
   return file;
+}
+
+/** A report as the store takes it (ingest's own conversion), stamped `receivedAt`. */
+export function reportInput(raw: string, receivedAt: number): ReportInput {
+  const c = toReportInput(raw, receivedAt);
+  if (!c.ok) throw new Error(`not a report: ${c.error.code}`);
+  return c.input;
 }
 
 /** A fleet and one simulated epoch of signed reports (some spoiled), deterministic per seed. */

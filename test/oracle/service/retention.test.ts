@@ -23,7 +23,7 @@ import {
   type StoredEpochResult,
 } from "@hexmesh/oracle";
 import { OracleApiError } from "@hexmesh/oracle/api/client";
-import { keccak256, parseReport, toHex, type Hex } from "@hexmesh/protocol";
+import type { Hex } from "@hexmesh/protocol";
 
 import {
   dropPgSchema,
@@ -32,26 +32,15 @@ import {
   openPg,
   openSqlite,
   pgUrl,
+  reportInput,
   simulated,
   writeDevicesFile,
   type OracleStore,
 } from "../../helpers/service.js";
 
-const utf8 = new TextEncoder();
 const { fleet, sim } = simulated(20, "retention", 0);
 
-function input(raw: string, receivedAt: number): ReportInput {
-  const p = parseReport(raw);
-  if (!p.ok) throw new Error("simulated report does not parse");
-  const r = p.report;
-  return {
-    hash: toHex(keccak256(utf8.encode(raw))),
-    raw,
-    receivedAt,
-    device: r.type === "beacon" ? r.device : r.witness,
-    kind: r.type,
-  };
-}
+const input = reportInput;
 
 const W2 = 2 * SLACK_MS;
 const L = 600_000;

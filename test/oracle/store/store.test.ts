@@ -9,14 +9,9 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import {
-  StoreConflictError,
-  type ReportInput,
-  type StoredEpochResult,
-  type VerdictRow,
-} from "@hexmesh/oracle";
+import { StoreConflictError, type StoredEpochResult, type VerdictRow } from "@hexmesh/oracle";
 import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
-import { keccak256, makeEntropy, parseReport, toHex, type Hex } from "@hexmesh/protocol";
+import { makeEntropy, type Hex } from "@hexmesh/protocol";
 
 import {
   dropPgSchema,
@@ -24,27 +19,16 @@ import {
   openPg,
   openSqlite,
   pgUrl,
+  reportInput,
   simulated,
   type OracleStore,
 } from "../../helpers/service.js";
 
-const utf8 = new TextEncoder();
 const { sim } = simulated(9, "store contract", 0);
 /** More reports than one device set gives: enough for pages written between. */
 const many = simulated(20, "store keyset pages", 0).sim;
 
-function input(raw: string, receivedAt: number): ReportInput {
-  const p = parseReport(raw);
-  if (!p.ok) throw new Error("simulated report does not parse");
-  const r = p.report;
-  return {
-    hash: toHex(keccak256(utf8.encode(raw))),
-    raw,
-    receivedAt,
-    device: r.type === "beacon" ? r.device : r.witness,
-    kind: r.type,
-  };
-}
+const input = reportInput;
 
 const h = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Hex;
