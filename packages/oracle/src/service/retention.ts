@@ -44,8 +44,8 @@ export class PruneRefusedError extends Error {
   override readonly name = "PruneRefusedError";
 }
 
-/** Why `epoch` may not be pruned now, or null when it may. */
-async function refusal(
+/** Why `epoch` may not be pruned now, or its times (from its chain index) when it may. */
+async function eligibility(
   store: OracleStore,
   epoch: bigint,
   o: PruneOptions,
@@ -85,7 +85,7 @@ export async function pruneEpochs(store: OracleStore, o: PruneOptions): Promise<
   const plan: { epoch: bigint; start: number; end: number }[] = [];
   for (const epoch of candidates) {
     if (done.has(epoch)) continue;
-    const r = await refusal(store, epoch, o);
+    const r = await eligibility(store, epoch, o);
     if ("reason" in r) {
       if (named) throw new PruneRefusedError(r.reason);
       continue;

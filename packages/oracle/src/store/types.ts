@@ -63,7 +63,7 @@ export interface PrunedEpoch {
   readonly epoch: bigint;
   readonly fromMs: number;
   readonly toMs: number;
-  /** Reports deleted by this epoch's prune. */
+  /** Reports deleted by the run that recorded the prune (one cut short deleted the rest before). */
   readonly reports: number;
   readonly prunedAt: number;
 }
