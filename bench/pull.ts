@@ -10,12 +10,16 @@
  * Writes bench/results/pull.json, one entry per PULL_BENCH_LABEL (default "keyset"), so the same
  * script run against an older build records the "offset" figures beside it.
  *
- * Options (environment): PULL_BENCH_DEVICES (default 7500: ~200,000 reports), PULL_BENCH_LABEL.
+ * Options (environment): PULL_BENCH_DEVICES (default 7500: ~200,000 reports), PULL_BENCH_LABEL,
+ * PULL_BENCH_PEER_PG_URL (the peer's store on PostgreSQL, a fresh schema, instead of SQLite; the run
+ * is then recorded as "<label>, postgres peer").
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import pg from "pg";
 
 import { importInputs, pullInputs, startService, validateConfig } from "@hexmesh/oracle";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
@@ -27,7 +31,10 @@ import { DAY_DOMAIN, DAY_END, DAY_START, simulatedDay } from "./day.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "pull.json");
 const DEVICES = Number(process.env.PULL_BENCH_DEVICES ?? 7_500);
-const LABEL = process.env.PULL_BENCH_LABEL ?? "keyset";
+const PAGING = process.env.PULL_BENCH_LABEL ?? "keyset";
+const PEER_PG = process.env.PULL_BENCH_PEER_PG_URL;
+const LABEL = PEER_PG === undefined ? PAGING : `${PAGING}, postgres peer`;
+const PEER_SCHEMA = `bench_pull_${process.pid}`;
 const loadAtStart = Number(os.loadavg()[0]!.toFixed(2));
 
 const { fleet, sim } = simulatedDay(DEVICES, "pull bench");
@@ -40,7 +47,10 @@ const devicesFile = writeDevicesFile(path.join(dir, "devices.json"), fleet, doma
 const peer = await startService(
   validateConfig({
     listen: { host: "127.0.0.1", port: await freePort() },
-    store: { backend: "sqlite", path: path.join(dir, "peer.sqlite") },
+    store:
+      PEER_PG === undefined
+        ? { backend: "sqlite", path: path.join(dir, "peer.sqlite") }
+        : { backend: "postgres", url: PEER_PG, schema: PEER_SCHEMA },
     ingest: { devicesFile, signatureThreads: 0 },
     log: { level: "silent" },
   }),
@@ -66,14 +76,14 @@ try {
   const query = `from=${start - 60_000}&to=${end + 60_000}&limit=5000`;
   for (let next: string | null = "", offset = 0; next !== null; ) {
     const t = performance.now();
-    const paging = LABEL === "offset" ? `&offset=${offset}` : next === "" ? "" : `&after=${next}`;
+    const paging = PAGING === "offset" ? `&offset=${offset}` : next === "" ? "" : `&after=${next}`;
     const page = (await (await fetch(`${peer.url}/v1/inputs/reports?${query}${paging}`)).json()) as {
       reports: unknown[];
       next?: string | null;
     };
     readMs.push(performance.now() - t);
     offset += page.reports.length;
-    next = LABEL === "offset" ? (page.reports.length < 5000 ? null : "") : (page.next ?? null);
+    next = PAGING === "offset" ? (page.reports.length < 5000 ? null : "") : (page.next ?? null);
   }
   if (copied !== seeded || (await mine.countReports()) !== seeded)
     throw new Error(`copied ${copied} of ${seeded} reports`);
@@ -102,7 +112,7 @@ try {
     outFile,
     `${JSON.stringify(
       {
-        what: "hexmesh-oracle pull of one simulated day from a peer service on localhost (SQLite on both sides, pages of 5,000, each imported in one transaction); keyset: pages after a (receivedAt, hash) cursor; offset: the earlier LIMIT/OFFSET pages with a count per page",
+        what: "hexmesh-oracle pull of one simulated day from a peer service on localhost (the puller on SQLite; the peer on SQLite, or on PostgreSQL where the label says so; pages of 5,000, each imported in one transaction); keyset: pages after a (receivedAt, hash) cursor; offset: the earlier LIMIT/OFFSET pages with a count per page",
         machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? "", node: process.version },
         runs: { ...(previous.runs ?? {}), [LABEL]: run },
       },
@@ -114,4 +124,10 @@ try {
   await mine.close();
   await peer.close();
   rmSync(dir, { recursive: true, force: true });
+  if (PEER_PG !== undefined) {
+    const admin = new pg.Client({ connectionString: PEER_PG });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${PEER_SCHEMA} CASCADE`);
+    await admin.end();
+  }
 }
