@@ -358,6 +358,7 @@ describe("oracle package: installed from its tarball, run against a node on loca
       "post",
       "status",
       "watch",
+      "prune",
       "migrate",
       "check-config",
     ]) {
