@@ -19,8 +19,11 @@ import { claimWithOracleProof, OracleSet } from "./demo/oracles.js";
 import { epochReports } from "./demo/reports.js";
 import { serveJsonRpc } from "./demo/rpc.js";
 import { approveMaker, deployDemoSuite, MESH } from "./demo/suite.js";
+import { buyCredits, epochTraffic, startCustomer } from "./demo/traffic.js";
 
 const EPOCHS = 3;
+/** Packets the customer's devices send through the hotspots per epoch. */
+const PACKETS = 60;
 const DEVICES = 48;
 const SAN_FRANCISCO: [number, number] = [37.752, -122.47];
 
@@ -42,6 +45,7 @@ const suite = await deployDemoSuite(connection, { oracleCount: 3, threshold: 2 }
 const signers = await ethers.getSigners();
 const owners = signers.slice(4, 10);
 const staker = signers[10]!;
+const business = signers[11]!;
 console.log(`Deployed   MESH ${await suite.token.getAddress()}`);
 console.log(
   `           DeviceRegistry ${await suite.registry.getAddress()}, StakingVault ${await suite.vault.getAddress()}`,
@@ -84,6 +88,15 @@ await (await suite.token.connect(staker).approve(await suite.vault.getAddress(),
 await (await suite.vault.connect(staker).stake(MESH(50_000))).wait();
 console.log(
   `Staked     owners 0-4 bonded 100 MESH per device; owner 5 unbonded; staker ${short(staker.address)} 50,000 MESH`,
+);
+// The paying customer: a business funds its LoRaWAN router's credits account by burning MESH.
+await (await suite.token.connect(suite.treasury).transfer(business.address, MESH(1_000))).wait();
+const customer = await startCustomer(suite, business, MESH(2));
+let burnedForCredits = 0n;
+let creditsBoughtNow = await suite.credits.balanceOf(customer.router.router);
+let meshForCreditsNow = MESH(2);
+console.log(
+  `Customer   business ${short(business.address)} burned 2 MESH for ${creditsBoughtNow.toLocaleString("en-US")} credits (micro-USD at $0.05/MESH) for its router ${short(customer.router.router)}, which authorized DataTransferSettlement ${await suite.dataTransfer.getAddress()} by a signed approval`,
 );
 
 // The in-process chain on localhost JSON-RPC, and three oracle services that reach it there, each
@@ -150,7 +163,23 @@ try {
       await (await suite.registry.connect(suite.guardian).suspend(victim.record.id, 3)).wait();
       console.log(`\n(guardian suspended device ${shortId(victim.record.id)} during epoch 2, reason code 3)`);
     }
+    if (e === 2n) {
+      // The customer tops up: more credits, more MESH burned.
+      meshForCreditsNow = MESH(1);
+      creditsBoughtNow = await buyCredits(suite, business, customer.router, meshForCreditsNow);
+    }
     await closeEpoch(suite, e);
+    // The customer's packets of the epoch: the router's receipts, handed by the hotspots to every oracle;
+    // the oracles settle them on chain before the epoch's rewards.
+    const traffic = epochTraffic(customer, fleet, epochBoundsMs(suite, e), e, PACKETS);
+    const answered = await oracles.submitReceipts(traffic.receipts);
+    if (answered.accepted !== PACKETS)
+      throw new Error(`receipts refused: ${JSON.stringify(answered.results)}`);
+    const consumedBefore = await suite.credits.totalConsumed();
+    const settled = await oracles.settle(e);
+    const consumed = (await suite.credits.totalConsumed()) - consumedBefore;
+    if (consumed !== settled.settlement.credits)
+      throw new Error(`settled ${consumed}, built ${settled.settlement.credits}`);
     const sim = epochReports(fleet, {
       domain,
       ...epochBoundsMs(suite, e),
@@ -212,6 +241,25 @@ try {
       if ((await suite.distributor.claimed(a)) !== cumulative)
         throw new Error(`claimed total of ${a} is not ${cumulative}`);
     }
+    console.log(
+      `  credits      bought ${creditsBoughtNow.toLocaleString("en-US")} this epoch for ${fmt(meshForCreditsNow)} MESH; router balance ${(await suite.credits.balanceOf(customer.router.router)).toLocaleString("en-US")}`,
+    );
+    console.log(
+      `  packets      ${PACKETS} receipts accepted; carried per hotspot: ${[...traffic.carried.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([id, n]) => `${shortId(id)} ${n}`)
+        .join(", ")}`,
+    );
+    console.log(
+      `  settled      ${settled.settlement.credits} credits in ${settled.settlement.entries.length} UsageRecorded (router, owner) entries; ${settled.outcome.status === "settled" ? `DataTransferSettlement.settle gas ${settled.outcome.gasUsed}` : settled.outcome.status}`,
+    );
+    // The shared reward stage paid the settled usage (its UsageRecorded logs) before Proof of Coverage.
+    const usagePaid = BigInt(summary.usage?.paid ?? "0");
+    console.log(
+      `  rewards by   data transfer ${fmt(usagePaid, 8)} MESH to ${summary.usage?.providers.length ?? 0} hotspot owners (value of their settled credits at the reward price, less the fee); proof of coverage ${fmt(BigInt(summary.distributed) - usagePaid)} MESH`,
+    );
+    creditsBoughtNow = 0n;
+    meshForCreditsNow = 0n;
     const earned = await suite.vault.earned(staker.address);
     console.log(
       `  staking      30% of the emission to the vault, streamed over the next epoch; stake ${fmt(await suite.vault.totalActiveStake())} MESH; staker ${short(staker.address)} earned ${fmt(earned)} MESH so far`,
@@ -227,15 +275,23 @@ try {
         ? `  fees         none collected since the last burn; registry keeps ${registryHeld} wei`
         : `  fees         burned ${fmt(burnedNow, 18)} MESH of collected registry fees (burnCollectedFees); registry keeps ${registryHeld} wei`,
     );
+    // Anyone may burn the MESH paid for credits (collected by the ledger).
+    if ((await suite.token.balanceOf(await suite.credits.getAddress())) > 0n) {
+      const receipt = await (await suite.credits.connect(staker).burnCollected()).wait();
+      for (const log of receipt!.logs) {
+        const parsed = suite.credits.interface.parseLog(log);
+        if (parsed?.name === "CollectedMeshBurned") burnedForCredits += parsed.args.amount as bigint;
+      }
+    }
     const supply = await suite.token.totalSupply();
     const emitted = await suite.controller.emitted();
     const held = await suite.token.balanceOf(await suite.distributor.getAddress());
-    if (supply !== GENESIS + emitted - burned)
-      throw new Error(`supply ${supply} != genesis + emitted - burned`);
+    if (supply !== GENESIS + emitted - burned - burnedForCredits)
+      throw new Error(`supply ${supply} != genesis + emitted - burned fees - burned for credits`);
     if (held !== index.funded - result.totalCumulative)
       throw new Error(`distributor holds ${held}, not funded - paid`);
     console.log(
-      `  supply       MESH ${fmt(supply)} = genesis 300,000,000 + emitted ${fmt(emitted)} - burned fees ${fmt(burned, 18)}; distributor keeps ${held} wei of dust for the next epoch`,
+      `  supply       MESH ${fmt(supply)} = genesis 300,000,000 + emitted ${fmt(emitted)} - burned fees ${fmt(burned, 18)} - burned for credits ${fmt(burnedForCredits, 18)} (to the wei); distributor keeps ${held} wei of dust for the next epoch`,
     );
   }
 

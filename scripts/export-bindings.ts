@@ -23,6 +23,7 @@ export const DEPLOYED_CONTRACTS = [
   "rewards/RewardsDistributor.sol/RewardsDistributor",
   "governance/HexmeshTimelock.sol/HexmeshTimelock",
   "credits/UsageCredits.sol/UsageCredits",
+  "credits/DataTransferSettlement.sol/DataTransferSettlement",
   "price/GovernedPrice.sol/GovernedPrice",
   "price/QuorumPrice.sol/QuorumPrice",
   // Either price source behind the interface UsageCredits reads (the oracle reads rewardPrice).

@@ -192,6 +192,28 @@ contract UsageCredits is IUsageCredits, EIP712, AccessControl {
         _recordUsage(subnetwork, epoch, provider, credits, account);
     }
 
+    /// @inheritdoc IUsageCredits
+    function consumeBatch(uint64 epoch, Usage[] calldata usages) external returns (uint256 total) {
+        bytes32 subnetwork = _requireSpender(msg.sender);
+        uint256 n = usages.length;
+        uint256 i = 0;
+        while (i < n) {
+            address account = usages[i].account;
+            uint256 accountTotal = 0;
+            // One balance and allowance update per run of one account's usages. A revert below drops
+            // the run's events with everything else.
+            for (; i < n && usages[i].account == account; ++i) {
+                uint256 credits = usages[i].credits;
+                if (credits == 0) revert CreditsZeroAmount();
+                accountTotal += credits;
+                emit UsageRecorded(subnetwork, epoch, usages[i].provider, credits, account);
+            }
+            _spend(account, _grants[account][msg.sender], accountTotal);
+            total += accountTotal;
+        }
+        _totalConsumed += total;
+    }
+
     // ------------------------------------------------------------------ governance
 
     /// @inheritdoc IUsageCredits

@@ -16,6 +16,16 @@ pragma solidity ^0.8.28;
 /// consumption spend the allowance; a release gives it back.
 /// Accounting invariant: sum of balances + sum of locks + totalConsumed == totalBought.
 interface IUsageCredits {
+    /// @notice One usage record of a batch: `credits` of `account` consumed for `provider`'s work.
+    /// @param account The paying account.
+    /// @param provider Who did the work (the reward owner).
+    /// @param credits Credits consumed (micro-USD), non-zero.
+    struct Usage {
+        address account;
+        address provider;
+        uint256 credits;
+    }
+
     /// @notice A zero address was given where an account is required.
     error CreditsZeroAddress();
     /// @notice The MESH amount (or the credits it buys, or a credit amount) is zero.
@@ -187,6 +197,15 @@ interface IUsageCredits {
     /// @param provider Who did it.
     /// @param credits Amount consumed.
     function consumeLocked(address account, uint64 epoch, address provider, uint256 credits) external;
+
+    /// @notice Consumes many usages of one epoch at once, each from its account's balance within the
+    /// caller's allowance (spent), like {consume} for each; one {UsageRecorded} per usage. Consecutive
+    /// usages of one account update its balance and allowance once (a settlement sorted by account
+    /// pays one storage update per account, not per provider). Only a registered spender.
+    /// @param epoch The epoch of the work.
+    /// @param usages The usages; each `credits` non-zero.
+    /// @return total Credits consumed in all.
+    function consumeBatch(uint64 epoch, Usage[] calldata usages) external returns (uint256 total);
 
     // ------------------------------------------------------------------ governance
 

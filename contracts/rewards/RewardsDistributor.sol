@@ -6,10 +6,10 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IRewardsDistributor} from "../interfaces/IRewardsDistributor.sol";
+import {OracleSignatures} from "../libraries/OracleSignatures.sol";
 import {RewardsMerkle} from "../libraries/RewardsMerkle.sol";
 
 /// @title RewardsDistributor
@@ -53,8 +53,6 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, AccessControl, Pausa
     bytes32 public constant CLAIM_TYPEHASH = keccak256(
         "Claim(address owner,uint256 cumulative,address relayer,uint256 fee,uint256 nonce,uint256 deadline)"
     );
-
-    uint256 private constant _SIGNATURE_LENGTH = 65;
 
     /// @dev An owner's account word: claimed total in the low 192 bits, gasless-claim nonce above.
     /// One word, read once and written once per claim. Nonces cannot overflow 64 bits: each use
@@ -402,24 +400,13 @@ contract RewardsDistributor is IRewardsDistributor, EIP712, AccessControl, Pausa
 
     /// @dev Requires at least `k` signatures by distinct current oracles, signers strictly ascending.
     function _checkOracleSignatures(bytes32 digest, bytes calldata signatures, uint64 version, uint256 k) private view {
-        uint256 length = signatures.length;
-        if (length % _SIGNATURE_LENGTH != 0) revert DistributorBadSignaturesLength(length);
-        uint256 count = length / _SIGNATURE_LENGTH;
+        (uint256 count, bool whole) = OracleSignatures.count(signatures);
+        if (!whole) revert DistributorBadSignaturesLength(signatures.length);
         if (count < k) revert DistributorTooFewSignatures(count, k);
         address previous = address(0);
         for (uint256 i = 0; i < count; ++i) {
-            bytes32 r;
-            bytes32 s;
-            uint8 v;
-            // solhint-disable-next-line no-inline-assembly
-            assembly ("memory-safe") {
-                let p := add(signatures.offset, mul(i, _SIGNATURE_LENGTH))
-                r := calldataload(p)
-                s := calldataload(add(p, 0x20))
-                v := byte(0, calldataload(add(p, 0x40)))
-            }
-            (address signer, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, v, r, s);
-            if (err != ECDSA.RecoverError.NoError) revert DistributorInvalidSignature(i);
+            address signer = OracleSignatures.signerAt(signatures, i, digest);
+            if (signer == address(0)) revert DistributorInvalidSignature(i);
             if (signer <= previous) revert DistributorSignersNotAscending(i, signer);
             if (_oracleVersion[signer] != version) revert DistributorNotOracle(signer);
             previous = signer;

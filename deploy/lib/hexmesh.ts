@@ -94,8 +94,11 @@ export interface HexmeshParameters {
     treasuryBps: number;
   };
   coverage: { oracles: string[]; threshold: number; challengeWindow: number };
-  /** Usage credits and their MESH/USD price source. */
-  credits: { price: GovernedPriceParam | QuorumPriceParam };
+  /**
+   * Usage credits and their MESH/USD price source; `creditsPerPacket`: the coverage data-transfer
+   * price per started 24-byte packet (optional in the file, default 1; 1 to 10,000).
+   */
+  credits: { price: GovernedPriceParam | QuorumPriceParam; creditsPerPacket: number };
 }
 
 /** A price the timelock sets (testnets): the first price, USD per MESH with 18 decimals. */
@@ -110,6 +113,9 @@ export interface QuorumPriceParam {
   oracles: string[];
   threshold: number;
 }
+
+/** DataTransferSettlement's bound on the price per packet (MAX_CREDITS_PER_PACKET). */
+export const SETTLEMENT_LIMITS = { maxCreditsPerPacket: 10_000 } as const;
 
 /** GovernedPrice's and QuorumPrice's bounds. */
 export const PRICE_LIMITS = { maxPrice: parseUnits("1000000000000", 18), maxOracles: 32 } as const;
@@ -287,7 +293,13 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
         DISTRIBUTOR_LIMITS.maxChallengeWindow,
       ),
     },
-    credits: { price: priceParam(obj(cr.price, "credits.price")) },
+    credits: {
+      price: priceParam(obj(cr.price, "credits.price")),
+      creditsPerPacket:
+        cr.creditsPerPacket === undefined
+          ? 1
+          : int(cr.creditsPerPacket, "credits.creditsPerPacket", 1, SETTLEMENT_LIMITS.maxCreditsPerPacket),
+    },
   };
   const em = params.emissions;
   if (em.initialEmission === 0n || em.initialEmission > em.emissionCap) {
@@ -468,8 +480,37 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       price.source === "governed"
         ? m.contract("GovernedPrice", [timelock, price.initialPrice], { ...last, id: "MeshPrice" })
         : m.contract("QuorumPrice", [timelock, price.oracles, price.threshold], { ...last, id: "MeshPrice" });
-    const credits = m.contract("UsageCredits", [token, timelock, meshPrice], last);
+    // The deployer administers the ledger only long enough to register the coverage data-transfer
+    // market as its spender.
+    const credits = m.contract("UsageCredits", [token, deployer, meshPrice], last);
+    const dataTransfer = m.contract(
+      "DataTransferSettlement",
+      [credits, distributor, controller, timelock, params.credits.creditsPerPacket],
+      { after: [credits] },
+    );
+    const creditsRegister = m.call(credits, "registerSpender", [dataTransfer, SUBNETWORK_COVERAGE], {
+      id: "credits_register_data_transfer",
+    });
+    const creditsToTimelock = m.call(credits, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+      id: "credits_grant_admin_timelock",
+      after: [creditsRegister],
+    });
+    m.call(credits, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+      id: "credits_renounce_admin",
+      after: [creditsToTimelock],
+    });
 
-    return { timelock, token, p256, registry, vault, distributor, controller, meshPrice, credits };
+    return {
+      timelock,
+      token,
+      p256,
+      registry,
+      vault,
+      distributor,
+      controller,
+      meshPrice,
+      credits,
+      dataTransfer,
+    };
   });
 }

@@ -6,6 +6,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 
 import type {
+  DataTransferSettlement,
   DeviceRegistry,
   EmissionsController,
   HexmeshTimelock,
@@ -32,6 +33,8 @@ export interface DeployedSuite {
   /** The MESH/USD price source (GovernedPrice or QuorumPrice, per the parameters). */
   readonly meshPrice: IMeshPrice;
   readonly credits: UsageCredits;
+  /** The coverage data-transfer market (UsageCredits' coverage spender). */
+  readonly dataTransfer: DataTransferSettlement;
   /** Address of the P-256 verifier library linked into the registry. */
   readonly p256: string;
 }
@@ -63,6 +66,7 @@ export async function deploySuite(
     controller: await at<EmissionsController>("EmissionsController", deployed.controller),
     meshPrice: await at<IMeshPrice>("IMeshPrice", deployed.meshPrice),
     credits: await at<UsageCredits>("UsageCredits", deployed.credits),
+    dataTransfer: await at<DataTransferSettlement>("DataTransferSettlement", deployed.dataTransfer),
     p256: await deployed.p256.getAddress(),
   };
 }
@@ -75,5 +79,6 @@ export async function suiteAddresses(s: DeployedSuite) {
     vault: await s.vault.getAddress(),
     controller: await s.controller.getAddress(),
     distributor: await s.distributor.getAddress(),
+    dataTransfer: await s.dataTransfer.getAddress(),
   };
 }

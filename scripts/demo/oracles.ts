@@ -17,10 +17,11 @@ import {
   type PostOutcome,
   type RunningService,
   type StoredEpochResult,
+  type StoredSettlement,
   type SuiteAddresses,
 } from "@hexmesh/oracle";
 import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
-import type { OwnerResponse } from "@hexmesh/oracle/api/routes";
+import type { OwnerResponse, SubmitReceiptsResponse } from "@hexmesh/oracle/api/routes";
 
 import type { RewardsDistributor } from "../../typechain-types/index.js";
 import { freePort } from "./rpc.js";
@@ -74,6 +75,7 @@ export class OracleSet {
               vault: o.addresses.vault,
               controller: o.addresses.controller,
               distributor: o.addresses.distributor,
+              ...(o.addresses.dataTransfer !== undefined ? { dataTransfer: o.addresses.dataTransfer } : {}),
               ...(o.addresses.credits !== undefined ? { credits: o.addresses.credits } : {}),
             },
             fromBlock: o.fromBlock,
@@ -136,6 +138,34 @@ export class OracleSet {
     return this.services[0]!.post(epoch);
   }
 
+  /**
+   * Packet receipts (wire forms) to every oracle's POST /v1/receipts, in the same order: each checks
+   * them against the same chain state, so each stores the same set. Returns oracle 0's answers.
+   */
+  async submitReceipts(receipts: readonly unknown[]): Promise<SubmitReceiptsResponse> {
+    const answers = [];
+    for (const url of this.urls) answers.push(await new OracleClient(url).submitReceipts(receipts));
+    return answers[0]!;
+  }
+
+  /**
+   * The epoch's data-transfer settlement: every oracle builds it on its own (the same entries) and
+   * signs it; oracle 0 collects the others' signatures over HTTP and settles on chain once.
+   */
+  async settle(
+    epoch: bigint,
+  ): Promise<{ settlement: StoredSettlement; outcome: Awaited<ReturnType<RunningService["settle"]>> }> {
+    const built: StoredSettlement[] = [];
+    for (const s of this.services) built.push(await dataTransferOf(s).build(epoch));
+    for (const [i, b] of built.entries())
+      if (b.entriesHash !== built[0]!.entriesHash)
+        throw new Error(
+          `epoch ${epoch}: oracle ${i} settles ${b.entriesHash}, oracle 0 ${built[0]!.entriesHash}`,
+        );
+    if (built[0]!.entries.length > 0) for (const s of this.services) await dataTransferOf(s).sign(epoch);
+    return { settlement: built[0]!, outcome: await this.services[0]!.settle(epoch) };
+  }
+
   /** ingest, close, post. */
   async runEpoch(epoch: bigint, inputs: CoverageInputs): Promise<PostedEpoch> {
     await this.ingest(epoch, inputs);
@@ -147,6 +177,12 @@ export class OracleSet {
     for (const s of this.services) await s.close();
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function dataTransferOf(s: RunningService) {
+  if (s.dataTransfer === undefined)
+    throw new Error(`oracle at ${s.url} takes no receipts (no dataTransfer address)`);
+  return s.dataTransfer;
 }
 
 function epochsOf(s: RunningService) {

@@ -8,6 +8,7 @@ import { ErrorFragment, Interface } from "ethers";
 
 import {
   ContractRevertError,
+  DataTransferSettlement__factory,
   decodeContractError,
   describeContractError,
   DeviceRegistry__factory,
@@ -32,6 +33,7 @@ describe("@hexmesh/contracts: decoding our contracts' reverts", function () {
     UsageCredits__factory.abi,
     GovernedPrice__factory.abi,
     QuorumPrice__factory.abi,
+    DataTransferSettlement__factory.abi,
   ];
 
   it("decodes every custom error of every deployed contract by name, with its arguments", function () {

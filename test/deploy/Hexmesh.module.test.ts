@@ -127,6 +127,19 @@ describe("deploy: Hexmesh Ignition module", function () {
     expect(await fx.credits.totalBought()).to.equal(0n);
   });
 
+  it("deploys the coverage data-transfer settlement as the ledger's coverage spender, on the distributor's oracle set", async function () {
+    const settlement = await fx.dataTransfer.getAddress();
+    expect(await fx.credits.spenderSubnetwork(settlement)).to.equal(SUBNETWORK_COVERAGE);
+    expect(await fx.dataTransfer.credits()).to.equal(await fx.credits.getAddress());
+    expect(await fx.dataTransfer.distributor()).to.equal(await fx.distributor.getAddress());
+    expect(await fx.dataTransfer.epochClock()).to.deep.equal([
+      await fx.controller.genesisTime(),
+      await fx.controller.epochLength(),
+    ]);
+    expect(await fx.dataTransfer.creditsPerPacketAt(0n)).to.equal(BigInt(fx.params.credits.creditsPerPacket));
+    expect(await fx.dataTransfer.hasRole(ROLES.DEFAULT_ADMIN, await fx.timelock.getAddress())).to.equal(true);
+  });
+
   it("deploys a quorum price instead when the parameters ask for one", async function () {
     const file = raw();
     const oracles = file.Hexmesh.coverage.oracles as string[];
@@ -141,7 +154,16 @@ describe("deploy: Hexmesh Ignition module", function () {
 
   it("leaves the deployer without any role", async function () {
     const price = await fx.ethers.getContractAt("GovernedPrice", await fx.meshPrice.getAddress());
-    for (const c of [fx.registry, fx.vault, fx.timelock, fx.distributor, fx.controller, fx.credits, price]) {
+    for (const c of [
+      fx.registry,
+      fx.vault,
+      fx.timelock,
+      fx.distributor,
+      fx.controller,
+      fx.credits,
+      fx.dataTransfer,
+      price,
+    ]) {
       for (const role of Object.values(ROLES)) {
         expect(await c.hasRole(role, deployer), `${await c.getAddress()} role ${role}`).to.equal(false);
       }
@@ -180,6 +202,7 @@ describe("deploy: Hexmesh Ignition module", function () {
       [await fx.controller.getAddress(), "EmissionsController"],
       [await fx.meshPrice.getAddress(), "GovernedPrice"],
       [await fx.credits.getAddress(), "UsageCredits"],
+      [await fx.dataTransfer.getAddress(), "DataTransferSettlement"],
     ]);
     const gas: Record<string, bigint> = {};
     let wiring = 0n;
@@ -236,6 +259,14 @@ describe("deploy: Hexmesh Ignition module", function () {
         [(h) => (h.coverage.challengeWindow = 60), /coverage.challengeWindow/],
         [(h) => delete h.credits, /credits must be an object/],
         [(h) => (h.credits.price.source = "oracle"), /credits.price.source must be "governed" or "quorum"/],
+        [
+          (h) => (h.credits.creditsPerPacket = 0),
+          /credits.creditsPerPacket must be an integer in \[1, 10000\]/,
+        ],
+        [
+          (h) => (h.credits.creditsPerPacket = 10_001),
+          /credits.creditsPerPacket must be an integer in \[1, 10000\]/,
+        ],
         [(h) => (h.credits.price.initialPrice = "0"), /credits.price.initialPrice must be above 0/],
         [(h) => (h.credits.price.initialPrice = 0.05), /credits.price.initialPrice must be USD per MESH/],
         [

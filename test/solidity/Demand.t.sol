@@ -97,7 +97,7 @@ contract DemandInvariantTest is Test {
     }
 
     function _target() private {
-        bytes4[] memory selectors = new bytes4[](14);
+        bytes4[] memory selectors = new bytes4[](15);
         selectors[0] = DemandHandler.buy.selector;
         selectors[1] = DemandHandler.burnCollected.selector;
         selectors[2] = DemandHandler.setPrice.selector;
@@ -112,6 +112,7 @@ contract DemandInvariantTest is Test {
         selectors[11] = DemandHandler.distribute.selector;
         selectors[12] = DemandHandler.togglePool.selector;
         selectors[13] = DemandHandler.warp.selector;
+        selectors[14] = DemandHandler.consumeBatch.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }

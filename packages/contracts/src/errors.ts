@@ -10,6 +10,7 @@
 import { ErrorFragment, Interface, type Result } from "ethers";
 
 import {
+  DataTransferSettlement__factory,
   DeviceRegistry__factory,
   EmissionsController__factory,
   GovernedPrice__factory,
@@ -48,6 +49,7 @@ const ERRORS: Interface = (() => {
     UsageCredits__factory.abi,
     GovernedPrice__factory.abi,
     QuorumPrice__factory.abi,
+    DataTransferSettlement__factory.abi,
   ]) {
     for (const f of new Interface(abi).fragments) {
       if (f instanceof ErrorFragment && !seen.has(f.selector)) seen.set(f.selector, f);
@@ -58,6 +60,12 @@ const ERRORS: Interface = (() => {
 
 /** What to do next, by error name (the arguments fill in the blanks). */
 const HINTS: Readonly<Record<string, (a: Readonly<Record<string, string>>) => string>> = {
+  SettlementEpochNotEnded: (a) =>
+    `epoch ${a.epoch} ends at ${a.endsAt} (Unix s): settle its data transfer after that`,
+  SettlementEpochSettled: (a) =>
+    `epoch ${a.epoch} cannot be settled: epochs settle once, in order, and the next open one is ${a.nextEpoch}`,
+  SettlementStaleOracleSet: (a) =>
+    `the settlement was signed for oracle set ${a.oracleSetVersion}, the distributor's is ${a.currentVersion}: every oracle signs again (hexmesh-oracle settle)`,
   DistributorZeroRoot: () =>
     "the root is zero: nobody has ever earned, so there is nothing to post for this epoch; skip it (hexmesh-oracle post does) and post the next epoch with rewards",
   DistributorEpochNotFunded: (a) =>

@@ -36,3 +36,4 @@ export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
 export * from "./service/results.js";
 export * from "./service/retention.js";
 export * from "./watch/audit.js";
+export * from "./service/settlement.js";

@@ -33,6 +33,8 @@ export * from "./work.js";
 export * from "./epoch.js";
 export * from "./commit/decode.js";
 export * from "./commit/audit.js";
+export * from "./receipts/types.js";
+export * from "./receipts/receipt.js";
 export * from "./commit/reconcile.js";
 export * from "./storage/piece.js";
 export * from "./storage/challenge.js";

@@ -462,5 +462,94 @@ for (const backend of backends()) {
       expect(await second.countReports()).to.equal(60);
       await second.close();
     });
+
+    it("stores receipts once per router nonce within each router's budget, closes epochs, keeps settlements", async function () {
+      const A = `0x${"0a".repeat(20)}` as Hex;
+      const B = `0x${"0b".repeat(20)}` as Hex;
+      const rc = (router: Hex, nonce: bigint, epoch: bigint, credits: bigint) => ({
+        router,
+        routerNonce: nonce,
+        epoch,
+        hotspot: 77n,
+        credits,
+        raw: `{"nonce":"${nonce}"}`,
+        receivedAt: 1_000 + Number(nonce),
+      });
+      const budget = {
+        unsettledFrom: 1n,
+        spendable: new Map<Hex, bigint>([
+          [A, 10n],
+          [B, 3n],
+        ]),
+      };
+      // An epoch-0 receipt (settled on chain) does not count against A's budget.
+      expect(
+        await store.insertReceipts([rc(A, 100n, 0n, 9n)], { ...budget, unsettledFrom: 0n }),
+      ).to.deep.equal(["stored"]);
+      const got = await store.insertReceipts(
+        [
+          rc(A, 1n, 1n, 6n),
+          rc(A, 2n, 2n, 4n),
+          rc(A, 3n, 2n, 1n),
+          rc(A, 1n, 1n, 1n),
+          rc(B, 10n, 1n, 4n),
+          rc(B, 11n, 1n, 3n),
+        ],
+        budget,
+      );
+      expect(got).to.deep.equal(["stored", "stored", "over_balance", "duplicate", "over_balance", "stored"]);
+      // Later batches count what is stored: A has 10 of 10 owed.
+      expect(await store.insertReceipts([rc(A, 4n, 2n, 1n)], budget)).to.deep.equal(["over_balance"]);
+      expect(await store.insertReceipts([], budget)).to.deep.equal([]);
+      expect(await store.latestReceiptClose()).to.equal(null);
+      await store.closeReceipts(1n, 5_000);
+      await store.closeReceipts(1n, 6_000);
+      expect(await store.latestReceiptClose()).to.equal(1n);
+      expect(await store.insertReceipts([rc(B, 12n, 1n, 0n), rc(B, 13n, 2n, 0n)], budget)).to.deep.equal([
+        "closed",
+        "stored",
+      ]);
+      const epoch1 = await store.receiptsOfEpoch(1n);
+      expect(epoch1.map((r) => [r.router, r.routerNonce, r.credits])).to.deep.equal([
+        [A, 1n, 6n],
+        [B, 11n, 3n],
+      ]);
+      expect(epoch1[0]).to.deep.equal(rc(A, 1n, 1n, 6n));
+
+      const settlement = {
+        epoch: 1n,
+        entriesHash: h(9),
+        entries: [{ router: A, provider: B, credits: 6n }],
+        receipts: 2,
+        unknownHotspot: 1,
+        credits: 6n,
+        creditsPerPacket: 1n,
+        snapshotBlock: 12,
+        txHash: null,
+        computedAt: 7,
+      };
+      expect(await store.getSettlement(1n)).to.equal(null);
+      await store.putSettlement(settlement);
+      await store.putSettlement(settlement); // the same again: a no-op
+      await store.putSettlement({ ...settlement, entriesHash: h(10) }).then(
+        () => expect.fail("a second settlement of an epoch was stored"),
+        (e: unknown) => expect(e).to.be.instanceOf(StoreConflictError),
+      );
+      await store.setSettlementTx(1n, "0xabc");
+      expect(await store.getSettlement(1n)).to.deep.equal({ ...settlement, txHash: "0xabc" });
+      const sig = {
+        epoch: 1n,
+        oracleSetVersion: 1n,
+        signer: A,
+        signature: h(3),
+        entriesHash: h(9),
+        receivedAt: 8,
+      };
+      await store.putSettlementSignature(sig);
+      await store.putSettlementSignature({ ...sig, signature: h(4) }); // first one stays
+      await store.putSettlementSignature({ ...sig, signer: B });
+      expect(await store.settlementSignatures(1n)).to.deep.equal([sig, { ...sig, signer: B }]);
+      expect(await store.settlementSignatures(2n)).to.deep.equal([]);
+    });
   });
 }

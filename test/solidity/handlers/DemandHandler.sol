@@ -5,6 +5,7 @@ import {Test} from "../utils/Test.sol";
 import {MeshToken} from "../../../contracts/token/MeshToken.sol";
 import {GovernedPrice} from "../../../contracts/price/GovernedPrice.sol";
 import {UsageCredits} from "../../../contracts/credits/UsageCredits.sol";
+import {IUsageCredits} from "../../../contracts/interfaces/IUsageCredits.sol";
 import {EmissionsController} from "../../../contracts/emissions/EmissionsController.sol";
 import {RevertingDistributorMock} from "../../../contracts/mocks/RevertingDistributorMock.sol";
 
@@ -159,6 +160,26 @@ contract DemandHandler is Test {
             ghostConsumed += amount;
         } catch {
             _expect(!ok, "a valid consume failed");
+        }
+    }
+
+    /// @dev A batch of three usages: two of one account (one run), then one of another (or, when both
+    /// actors are the same, a single run of three): all consumed, or none.
+    function consumeBatch(uint256 which, uint256 who, uint256 other, uint256 x, uint256 y, uint256 z) external {
+        (address s, address a, address b) = (spender(which), actor(who), actor(other));
+        (x, y, z) = (bound(x, 1, 1e12), bound(y, 1, 1e12), bound(z, 1, 1e12));
+        bool ok = a == b ? _canSpend(s, a, x + y + z) : _canSpend(s, a, x + y) && _canSpend(s, b, z);
+        IUsageCredits.Usage[] memory usages = new IUsageCredits.Usage[](3);
+        usages[0] = IUsageCredits.Usage(a, actor(0), x);
+        usages[1] = IUsageCredits.Usage(a, actor(1), y);
+        usages[2] = IUsageCredits.Usage(b, actor(2), z);
+        vm.prank(s);
+        try credits.consumeBatch(7, usages) returns (uint256 total) {
+            _expect(ok, "batch consumed beyond a balance or allowance");
+            _expect(total == x + y + z, "batch total is not the sum of its usages");
+            ghostConsumed += total;
+        } catch {
+            _expect(!ok, "a valid consumeBatch failed");
         }
     }
 

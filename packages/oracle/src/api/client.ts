@@ -23,7 +23,9 @@ import {
   type OwnerQuery,
   type OwnerResponse,
   type ResultsResponse,
+  type SettlementResponse,
   type SignatureResponse,
+  type SubmitReceiptsResponse,
   type SubmitReportsResponse,
   type SubmitResult,
 } from "./routes.js";
@@ -141,6 +143,16 @@ export class OracleClient {
   /** POST /v1/reports/batch: up to the oracle's batchMax report texts, answered per report. */
   submitReports(reports: readonly string[]): Promise<SubmitReportsResponse> {
     return this.request(ROUTES.submitReports.method, pathTo(ROUTES.submitReports.path, {}), { reports });
+  }
+
+  /** POST /v1/receipts: packet receipts (wire forms), answered per receipt. */
+  submitReceipts(receipts: readonly unknown[]): Promise<SubmitReceiptsResponse> {
+    return this.request(ROUTES.submitReceipts.method, pathTo(ROUTES.submitReceipts.path, {}), { receipts });
+  }
+
+  /** GET /v1/epochs/:epoch/settlement: this oracle's data-transfer settlement of the epoch. */
+  epochSettlement(epoch: bigint | number): Promise<SettlementResponse> {
+    return this.get(pathTo(ROUTES.epochSettlement.path, { epoch }));
   }
 
   /** GET /v1/entropy. */

@@ -17,6 +17,10 @@ export const ROUTES = {
   submitReport: { method: "POST", path: "/v1/reports" },
   /** Up to `limits.batchMax` reports `{reports: [...]}`, answered per report in order. */
   submitReports: { method: "POST", path: "/v1/reports/batch" },
+  /** Up to `limits.batchMax` packet receipts `{receipts: [...]}` signed by routers, answered per receipt in order. */
+  submitReceipts: { method: "POST", path: "/v1/receipts" },
+  /** This oracle's data-transfer settlement of an epoch, with its signature once signed (what peers collect). */
+  epochSettlement: { method: "GET", path: "/v1/epochs/:epoch/settlement" },
   /** The current remote entropy. */
   entropy: { method: "GET", path: "/v1/entropy" },
   /**
@@ -92,6 +96,8 @@ export type SubmitReportBody = FromSchema<typeof S.SUBMIT_ONE_BODY>;
 export type SubmitResult = FromSchema<typeof S.SUBMIT_RESULT>;
 export type SubmitReportsBody = FromSchema<ReturnType<typeof S.submitBatchBody>>;
 export type SubmitReportsResponse = FromSchema<typeof S.SUBMIT_BATCH_RESPONSE>;
+export type SubmitReceiptsResponse = FromSchema<typeof S.SUBMIT_RECEIPTS_RESPONSE>;
+export type SettlementResponse = FromSchema<typeof S.SETTLEMENT_RESPONSE>;
 export type EntropyResponse = FromSchema<typeof S.ENTROPY_RESPONSE>;
 export type OwnerParams = FromSchema<typeof S.OWNER_PARAMS>;
 export type OwnerQuery = FromSchema<typeof S.OWNER_QUERY>;

@@ -5,6 +5,8 @@
  */
 import { MAX_REPORT_LENGTH } from "@hexmesh/protocol";
 
+import { RECEIPT_REFUSALS } from "../service/receipt-reasons.js";
+
 const hex = (bytes: number) => ({ type: "string", pattern: `^0x[0-9a-fA-F]{${2 * bytes}}$` }) as const;
 export const ADDRESS = hex(20);
 export const BYTES32 = hex(32);
@@ -487,6 +489,81 @@ export const RESULTS_RESPONSE = {
           reward: decimal,
         },
       },
+    },
+  },
+} as const;
+
+/** A packet receipt's wire form: checked field by field by the protocol's parser (refusals per item). */
+export function submitReceiptsBody(batchMax: number) {
+  return {
+    type: "object",
+    additionalProperties: false,
+    required: ["receipts"],
+    properties: { receipts: { type: "array", minItems: 1, maxItems: batchMax, items: {} } },
+  } as const;
+}
+
+export const RECEIPT_RESULT = {
+  type: "object",
+  additionalProperties: false,
+  required: ["status"],
+  properties: {
+    status: { enum: ["accepted", "refused"] },
+    epoch: decimal,
+    credits: decimal,
+    reason: { enum: RECEIPT_REFUSALS },
+    detail: { type: "string" },
+    field: { type: "string" },
+  },
+} as const;
+
+export const SUBMIT_RECEIPTS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["accepted", "refused", "results"],
+  properties: {
+    accepted: { type: "integer" },
+    refused: { type: "integer" },
+    results: { type: "array", items: RECEIPT_RESULT },
+  },
+} as const;
+
+export const SETTLEMENT_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "epoch",
+    "entriesHash",
+    "entries",
+    "receipts",
+    "unknownHotspot",
+    "credits",
+    "creditsPerPacket",
+    "snapshotBlock",
+  ],
+  properties: {
+    epoch: decimal,
+    entriesHash: lowerHex,
+    entries: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["router", "provider", "credits"],
+        properties: { router: lowerHex, provider: lowerHex, credits: decimal },
+      },
+    },
+    receipts: { type: "integer" },
+    unknownHotspot: { type: "integer" },
+    credits: decimal,
+    creditsPerPacket: decimal,
+    snapshotBlock: { type: "integer" },
+    txHash: { type: "string" },
+    signature: {
+      type: "object",
+      additionalProperties: false,
+      required: ["signer", "signature", "oracleSetVersion"],
+      properties: { signer: lowerHex, signature: lowerHex, oracleSetVersion: decimal },
     },
   },
 } as const;

@@ -17,6 +17,7 @@ import type { ClaimProofs } from "../service/claims.js";
 import type { EntropyService } from "../service/entropy.js";
 import type { Ingestor } from "../service/ingest.js";
 import type { ResultSets } from "../service/results.js";
+import type { DataTransfer } from "../service/settlement.js";
 import type { OracleStore, StoredSignature } from "../store/types.js";
 import { deviceRoutes } from "./plugins/devices.js";
 import { entropyRoutes } from "./plugins/entropy.js";
@@ -24,6 +25,7 @@ import { epochRoutes } from "./plugins/epochs.js";
 import { healthRoutes } from "./plugins/health.js";
 import { inputRoutes } from "./plugins/inputs.js";
 import { ownerRoutes } from "./plugins/owners.js";
+import { receiptRoutes } from "./plugins/receipts.js";
 import { reportRoutes } from "./plugins/reports.js";
 import { resultRoutes } from "./plugins/results.js";
 import { HttpError } from "./plugins/shared.js";
@@ -48,6 +50,8 @@ export interface ApiDeps {
   readonly results?: ResultSets;
   /** This oracle's signature of an epoch, if it signed it. */
   readonly ownSignature?: (epoch: bigint) => Promise<StoredSignature | null>;
+  /** Packet receipts and settlements (absent: those routes answer 503 no_data_transfer). */
+  readonly dataTransfer?: DataTransfer;
   /** A folder served at `/` (the built web app); the API's routes win over its file names. */
   readonly staticDir?: string;
 }
@@ -193,6 +197,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // One plugin per route group (./plugins), every path from the route table (./routes.ts).
   for (const routes of [
     reportRoutes,
+    receiptRoutes,
     entropyRoutes,
     ownerRoutes,
     epochRoutes,

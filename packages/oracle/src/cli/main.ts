@@ -23,7 +23,14 @@ import type { Chain } from "../service/chain.js";
 import { ConfigError, ENV_OVERRIDES, loadConfig, type ServiceConfig } from "../service/config.js";
 import type { EpochService } from "../service/epochs.js";
 import type { Progress } from "../service/inputs.js";
-import { collectAndPost, epochServiceFor, makeLogger, startService } from "../service/service.js";
+import {
+  collectAndPost,
+  collectAndSettle,
+  dataTransferFor,
+  epochServiceFor,
+  makeLogger,
+  startService,
+} from "../service/service.js";
 import { openStore } from "../store/index.js";
 import type { ReverifyOptions } from "../watch/reverify.js";
 
@@ -283,6 +290,31 @@ export function program(): Command {
     .action(async (epoch: bigint, _o, cmd: Command) =>
       withEpochs(cmd, async ({ cfg, epochs, chain }) => {
         print({ epoch, ...(await collectAndPost(cfg, epochs, chain, epoch, progress)) });
+      }),
+    );
+
+  p.command("settle")
+    .argument("<epoch>", "epoch number", epochArg)
+    .option("--no-post", "build and sign only (an oracle that does not post)")
+    .description(
+      "data transfer: close the epoch's packet receipts, build and sign its settlement; with a poster key collect peers' signatures and settle on chain (before the epoch's rewards)",
+    )
+    .action(async (epoch: bigint, o: { post: boolean }, cmd: Command) =>
+      withEpochs(cmd, async ({ cfg, chain }) => {
+        const logger = makeLogger(cfg);
+        const store = await openStore(cfg.store);
+        try {
+          const dt = await dataTransferFor(cfg, store, chain, () => Date.now(), logger);
+          if (dt === undefined) throw new ConfigError("settle needs chain.addresses.dataTransfer");
+          const built = await dt.build(epoch);
+          const out: Record<string, unknown> = { ...built };
+          if (built.entries.length > 0 && cfg.oracleKey !== undefined) out.signature = await dt.sign(epoch);
+          if (o.post && cfg.posterKey !== undefined)
+            out.outcome = await collectAndSettle(cfg, dt, chain, epoch);
+          print(out);
+        } finally {
+          await store.close();
+        }
       }),
     );
 

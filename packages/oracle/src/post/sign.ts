@@ -33,7 +33,11 @@ export class OracleKey {
   }
 
   sign(domain: TypedDataDomain, value: SignedEpochRoot): OracleSignature {
-    const digest = epochRootDigest(domain, value);
+    return this.signDigest(epochRootDigest(domain, value));
+  }
+
+  /** Signs an EIP-712 digest (the EpochRoot's above, a DataTransferSettlement's in service/settlement.ts). */
+  signDigest(digest: Hex): OracleSignature {
     const sig = this.wallet.signingKey.sign(digest);
     return { signer: this.address, signature: Signature.from(sig).serialized as Hex };
   }

@@ -18,6 +18,8 @@ export interface SuiteAddresses {
   readonly vault: string;
   readonly controller: string;
   readonly distributor: string;
+  /** The coverage DataTransferSettlement; unset: the oracle takes no packet receipts. */
+  readonly dataTransfer?: string;
   /** UsageCredits: its UsageRecorded logs are the epoch's paid usage (absent: no usage is read). */
   readonly credits?: string;
   /** The subnetwork's id (bytes32) whose usage is read; default the coverage subnetwork's. */

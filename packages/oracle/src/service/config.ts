@@ -129,6 +129,7 @@ export const CONFIG_SCHEMA = {
             vault: address,
             controller: address,
             distributor: address,
+            dataTransfer: address,
             credits: address,
             subnetwork: { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" },
           },

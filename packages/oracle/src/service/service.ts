@@ -26,6 +26,7 @@ import { Ingestor } from "./ingest.js";
 import type { Progress } from "./inputs.js";
 import { keysFromChain, keysFromFile } from "./keys.js";
 import { ResultSets } from "./results.js";
+import type { DataTransfer } from "./settlement.js";
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -35,9 +36,13 @@ export interface RunningService {
   readonly epochs: EpochService | undefined;
   readonly claims: ClaimProofs | undefined;
   readonly ingestor: Ingestor;
+  /** Packet receipts and data-transfer settlements (chain.addresses.dataTransfer configured). */
+  readonly dataTransfer: DataTransfer | undefined;
   readonly logger: Logger;
   /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
   post(epoch: bigint, progress?: Progress): Promise<PostOutcome>;
+  /** Collects the peers' signatures of the epoch's settlement and settles it on chain with k of them. */
+  settle(epoch: bigint): Promise<Awaited<ReturnType<DataTransfer["post"]>>>;
   close(): Promise<void>;
 }
 
@@ -108,6 +113,64 @@ export async function collectAndPost(
   return epochs.post(epoch, chain.withSigner(new Wallet(config.posterKey)));
 }
 
+/**
+ * The coverage data-transfer side of this oracle (chain.addresses.dataTransfer): receipts in,
+ * settlements out. The ledger's address is read from the settlement contract.
+ */
+export async function dataTransferFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+  now: () => number,
+  logger: Logger,
+): Promise<DataTransfer | undefined> {
+  const address = config.chain?.addresses.dataTransfer;
+  if (address === undefined) return undefined;
+  const [{ Wallet }, { DataTransfer }, contracts, { latestBlockTimeMs }, { OracleKey }] = await Promise.all([
+    import("ethers"),
+    import("./settlement.js"),
+    import("@hexmesh/contracts"),
+    import("../chain/indexer.js"),
+    import("../post/sign.js"),
+  ]);
+  const settlement = contracts.DataTransferSettlement__factory.connect(address, chain.provider);
+  const credits = contracts.UsageCredits__factory.connect(await settlement.credits(), chain.provider);
+  return new DataTransfer(
+    store,
+    { settlement, credits, ...chain.contracts },
+    {
+      now: async () => Math.max(now(), await latestBlockTimeMs(chain.provider)),
+      closeGraceMs: config.epochs.closeGraceMs,
+      log: (msg, fields) => logger.info(fields ?? {}, msg),
+    },
+    config.oracleKey !== undefined ? new OracleKey(new Wallet(config.oracleKey)) : undefined,
+  );
+}
+
+/**
+ * The settlement's post step: fetch the configured peers' signatures of this oracle's settlement of
+ * `epoch`, then settle it on chain with k of them from the posting account. At most once on chain.
+ */
+export async function collectAndSettle(
+  config: ServiceConfig,
+  dataTransfer: DataTransfer,
+  chain: Chain,
+  epoch: bigint,
+): Promise<Awaited<ReturnType<DataTransfer["post"]>>> {
+  if (config.posterKey === undefined)
+    throw new ConfigError("settle needs a posting account: set HEXMESH_POSTER_KEY");
+  await dataTransfer.collect(epoch, config.peers);
+  const [{ Wallet }, { DataTransferSettlement__factory }] = await Promise.all([
+    import("ethers"),
+    import("@hexmesh/contracts"),
+  ]);
+  const poster = new Wallet(config.posterKey, chain.provider);
+  return dataTransfer.post(
+    epoch,
+    DataTransferSettlement__factory.connect(config.chain!.addresses.dataTransfer!, poster),
+  );
+}
+
 export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
@@ -157,6 +220,8 @@ export async function startService(
       ? await epochServiceFor(config, store, chain, logger)
       : undefined;
   const claims = chain === undefined ? undefined : new ClaimProofs(store, chain);
+  const dataTransfer =
+    chain === undefined ? undefined : await dataTransferFor(config, store, chain, clock.now, logger);
   const results = new ResultSets(store);
   const app = await buildApi({
     store,
@@ -168,6 +233,7 @@ export async function startService(
     ...(chain !== undefined ? { chain } : {}),
     ...(claims !== undefined ? { claims } : {}),
     results,
+    ...(dataTransfer !== undefined ? { dataTransfer } : {}),
     ...(epochs !== undefined ? { ownSignature: (e: bigint) => epochs.ownSignature(e) } : {}),
   });
   entropy?.start((e) => logger.warn({ err: e }, "entropy publication failed"));
@@ -181,7 +247,13 @@ export async function startService(
     epochs,
     claims,
     ingestor,
+    dataTransfer,
     logger,
+    async settle(epoch) {
+      if (chain === undefined || dataTransfer === undefined)
+        throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
+      return collectAndSettle(config, dataTransfer, chain, epoch);
+    },
     async post(epoch, progress) {
       if (chain === undefined || epochs === undefined)
         throw new ConfigError("post needs chain.rpcUrl, chain.addresses and an oracle key");

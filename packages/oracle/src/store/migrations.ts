@@ -126,6 +126,45 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: [`CREATE INDEX reports_by_device ON reports (device, received_at)`],
   },
   {
+    version: 5,
+    // Coverage data transfer: routers' packet receipts (one per router nonce), the epochs whose
+    // receipts are closed, each epoch's settlement and the oracles' signatures of it.
+    name: "packet receipts, receipt closes, data-transfer settlements and their signatures",
+    statements: [
+      `CREATE TABLE receipts (
+        router TEXT NOT NULL,
+        router_nonce TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        hotspot TEXT NOT NULL,
+        credits BIGINT NOT NULL,
+        raw TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        PRIMARY KEY (router, router_nonce)
+      )`,
+      `CREATE INDEX receipts_by_epoch ON receipts (epoch, router)`,
+      `CREATE TABLE receipt_closes (
+        epoch BIGINT PRIMARY KEY,
+        closed_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE settlements (
+        epoch BIGINT PRIMARY KEY,
+        entries_hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        tx_hash TEXT,
+        computed_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE settlement_signatures (
+        epoch BIGINT NOT NULL,
+        oracle_set_version BIGINT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        entries_hash TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        PRIMARY KEY (epoch, oracle_set_version, signer)
+      )`,
+    ],
+  },
+  {
     version: 6,
     // Keyset pages read (received_at, hash) from an index in the order they are sorted by. SQLite's
     // reports_by_time is already in that (binary) order; PostgreSQL sorts hashes COLLATE "C" (the

@@ -24,10 +24,17 @@ import {
   PRUNE_COLUMNS,
   pruneFromRow,
   pruneToRow,
+  RECEIPT_COLUMNS,
+  receiptFromRow,
+  RECEIPTS_OF_EPOCH_ORDER,
+  receiptToRow,
   reportFromRow,
   RESULT_COLUMNS,
   resultFromRow,
   resultToRow,
+  settlementFromRow,
+  settlementSignatureFromRow,
+  settlementToRow,
   signatureFromRow,
   UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
@@ -43,11 +50,17 @@ import {
   type PostStatus,
   type PrunedEpoch,
   type ReportCursor,
+  type ReceiptBudget,
+  type ReceiptInput,
+  type ReceiptInsert,
   type ReportInput,
   type StoreCounts,
   type StoredChainIndex,
   type StoredEpochResult,
+  type StoredReceipt,
   type StoredReport,
+  type StoredSettlement,
+  type StoredSettlementSignature,
   type StoredSignature,
   type VerdictRow,
 } from "./types.js";
@@ -450,6 +463,121 @@ export class PostgresStore implements OracleStore {
       [epoch.toString()],
     );
     return rows.map(postAttemptFromRow);
+  }
+
+  async insertReceipts(batch: readonly ReceiptInput[], budget: ReceiptBudget): Promise<ReceiptInsert[]> {
+    if (batch.length === 0) return [];
+    return this.tx(async (c) => {
+      // The gate row FOR UPDATE: receipt batches and receipt closes of every process run one at a
+      // time, so two ingest processes cannot both spend a router's last credits.
+      await c.query("SELECT id FROM ingest_gate WHERE id = 1 FOR UPDATE");
+      const closed = (await c.query("SELECT MAX(epoch) AS e FROM receipt_closes")).rows[0] as Row;
+      const closedUpTo = closed.e === null ? null : BigInt(closed.e as string);
+      const owed = new Map<Hex, bigint>();
+      const out: ReceiptInsert[] = [];
+      for (const r of batch) {
+        if (closedUpTo !== null && r.epoch <= closedUpTo) {
+          out.push("closed");
+          continue;
+        }
+        const dup = await c.query("SELECT 1 FROM receipts WHERE router = $1 AND router_nonce = $2", [
+          r.router,
+          r.routerNonce.toString(),
+        ]);
+        if (dup.rows.length > 0) {
+          out.push("duplicate");
+          continue;
+        }
+        let before = owed.get(r.router);
+        if (before === undefined) {
+          const row = (
+            await c.query(
+              "SELECT COALESCE(SUM(credits), 0) AS owed FROM receipts WHERE router = $1 AND epoch >= $2",
+              [r.router, budget.unsettledFrom.toString()],
+            )
+          ).rows[0] as Row;
+          before = BigInt(row.owed as string);
+        }
+        const total = before + r.credits;
+        if (total > (budget.spendable.get(r.router) ?? 0n)) {
+          owed.set(r.router, before);
+          out.push("over_balance");
+          continue;
+        }
+        await c.query(
+          `INSERT INTO receipts (${RECEIPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          receiptToRow(r),
+        );
+        owed.set(r.router, total);
+        out.push("stored");
+      }
+      return out;
+    });
+  }
+
+  async closeReceipts(epoch: bigint, at: number): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query("SELECT id FROM ingest_gate WHERE id = 1 FOR UPDATE");
+      await c.query(
+        "INSERT INTO receipt_closes (epoch, closed_at) VALUES ($1, $2) ON CONFLICT (epoch) DO NOTHING",
+        [epoch.toString(), at],
+      );
+    });
+  }
+
+  async latestReceiptClose(): Promise<bigint | null> {
+    const r = await this.one("SELECT MAX(epoch) AS e FROM receipt_closes");
+    return r?.e === null || r?.e === undefined ? null : BigInt(r.e as string);
+  }
+
+  async receiptsOfEpoch(epoch: bigint): Promise<StoredReceipt[]> {
+    return (
+      await this.all(`SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE epoch = $1 ${RECEIPTS_OF_EPOCH_ORDER}`, [
+        epoch.toString(),
+      ])
+    ).map(receiptFromRow);
+  }
+
+  async putSettlement(settlement: StoredSettlement): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query(
+        "INSERT INTO settlements (epoch, entries_hash, data, tx_hash, computed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (epoch) DO NOTHING",
+        settlementToRow(settlement),
+      );
+      const r = (
+        await c.query("SELECT entries_hash FROM settlements WHERE epoch = $1", [settlement.epoch.toString()])
+      ).rows[0] as Row;
+      if (r.entries_hash !== settlement.entriesHash)
+        throw new StoreConflictError(`epoch ${settlement.epoch} already has a settlement with other entries`);
+    });
+  }
+
+  async getSettlement(epoch: bigint): Promise<StoredSettlement | null> {
+    const r = await this.one(
+      "SELECT epoch, entries_hash, data, tx_hash, computed_at FROM settlements WHERE epoch = $1",
+      [epoch.toString()],
+    );
+    return r === undefined ? null : settlementFromRow(r);
+  }
+
+  async setSettlementTx(epoch: bigint, txHash: string): Promise<void> {
+    await this.pool.query("UPDATE settlements SET tx_hash = $1 WHERE epoch = $2", [txHash, epoch.toString()]);
+  }
+
+  async putSettlementSignature(s: StoredSettlementSignature): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO settlement_signatures (epoch, oracle_set_version, signer, signature, entries_hash, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (epoch, oracle_set_version, signer) DO NOTHING",
+      [s.epoch.toString(), s.oracleSetVersion.toString(), s.signer, s.signature, s.entriesHash, s.receivedAt],
+    );
+  }
+
+  async settlementSignatures(epoch: bigint): Promise<StoredSettlementSignature[]> {
+    return (
+      await this.all(
+        "SELECT epoch, oracle_set_version, signer, signature, entries_hash, received_at FROM settlement_signatures WHERE epoch = $1 ORDER BY oracle_set_version, signer",
+        [epoch.toString()],
+      )
+    ).map(settlementSignatureFromRow);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -9,7 +9,10 @@ import type {
   PostStatus,
   PrunedEpoch,
   StoredEpochResult,
+  StoredReceipt,
   StoredReport,
+  StoredSettlement,
+  StoredSettlementSignature,
   StoredSignature,
   VerdictRow,
 } from "./types.js";
@@ -168,5 +171,54 @@ export function pruneFromRow(r: Row): PrunedEpoch {
     toMs: num(r.to_ms),
     reports: num(r.reports),
     prunedAt: num(r.pruned_at),
+  };
+}
+
+export const RECEIPT_COLUMNS = "router, router_nonce, epoch, hotspot, credits, raw, received_at";
+
+export function receiptToRow(r: StoredReceipt): (string | number)[] {
+  return [
+    r.router,
+    r.routerNonce.toString(),
+    r.epoch.toString(),
+    r.hotspot.toString(),
+    r.credits.toString(),
+    r.raw,
+    r.receivedAt,
+  ];
+}
+
+export function receiptFromRow(r: Row): StoredReceipt {
+  return {
+    router: str(r.router) as Hex,
+    routerNonce: big(r.router_nonce),
+    epoch: big(r.epoch),
+    hotspot: big(r.hotspot),
+    credits: big(r.credits),
+    raw: str(r.raw),
+    receivedAt: num(r.received_at),
+  };
+}
+
+/** Receipts stored from `unsettledFrom` on count against a router's budget; nonces sort as numbers. */
+export const RECEIPTS_OF_EPOCH_ORDER = "ORDER BY router, LENGTH(router_nonce), router_nonce";
+
+export function settlementToRow(s: StoredSettlement): [string, string, string, string | null, number] {
+  const { txHash: _tx, ...data } = s;
+  return [s.epoch.toString(), s.entriesHash, toJson(data), s.txHash, s.computedAt];
+}
+
+export function settlementFromRow(r: Row): StoredSettlement {
+  return { ...fromJson<Omit<StoredSettlement, "txHash">>(str(r.data)), txHash: optStr(r.tx_hash) };
+}
+
+export function settlementSignatureFromRow(r: Row): StoredSettlementSignature {
+  return {
+    epoch: big(r.epoch),
+    oracleSetVersion: big(r.oracle_set_version),
+    signer: str(r.signer) as Hex,
+    signature: str(r.signature) as Hex,
+    entriesHash: str(r.entries_hash) as Hex,
+    receivedAt: num(r.received_at),
   };
 }

@@ -25,10 +25,17 @@ import {
   PRUNE_COLUMNS,
   pruneFromRow,
   pruneToRow,
+  RECEIPT_COLUMNS,
+  receiptFromRow,
+  RECEIPTS_OF_EPOCH_ORDER,
+  receiptToRow,
   reportFromRow,
   RESULT_COLUMNS,
   resultFromRow,
   resultToRow,
+  settlementFromRow,
+  settlementSignatureFromRow,
+  settlementToRow,
   signatureFromRow,
   UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
@@ -44,11 +51,17 @@ import {
   type PostStatus,
   type PrunedEpoch,
   type ReportCursor,
+  type ReceiptBudget,
+  type ReceiptInput,
+  type ReceiptInsert,
   type ReportInput,
   type StoreCounts,
   type StoredChainIndex,
   type StoredEpochResult,
+  type StoredReceipt,
   type StoredReport,
+  type StoredSettlement,
+  type StoredSettlementSignature,
   type StoredSignature,
   type VerdictRow,
 } from "./types.js";
@@ -427,6 +440,122 @@ export class SqliteStore implements OracleStore {
       `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE epoch = ? ORDER BY seq`,
       epoch.toString(),
     ).map(postAttemptFromRow);
+  }
+
+  async insertReceipts(batch: readonly ReceiptInput[], budget: ReceiptBudget): Promise<ReceiptInsert[]> {
+    if (batch.length === 0) return [];
+    // One synchronous transaction: no receipt close and no other batch interleaves.
+    return this.tx(() => {
+      const closedUpTo = this.latestReceiptCloseSync();
+      const owed = new Map<Hex, bigint>();
+      const owedBy = (router: Hex): bigint => {
+        let v = owed.get(router);
+        if (v === undefined) {
+          const r = this.get(
+            "SELECT COALESCE(SUM(credits), 0) AS owed FROM receipts WHERE router = ? AND epoch >= ?",
+            router,
+            budget.unsettledFrom.toString(),
+          );
+          v = BigInt(r?.owed as number | bigint);
+          owed.set(router, v);
+        }
+        return v;
+      };
+      return batch.map((r): ReceiptInsert => {
+        if (closedUpTo !== null && r.epoch <= closedUpTo) return "closed";
+        if (
+          this.get(
+            "SELECT 1 FROM receipts WHERE router = ? AND router_nonce = ?",
+            r.router,
+            r.routerNonce.toString(),
+          ) !== undefined
+        )
+          return "duplicate";
+        const total = owedBy(r.router) + r.credits;
+        if (total > (budget.spendable.get(r.router) ?? 0n)) return "over_balance";
+        this.run(
+          `INSERT INTO receipts (${RECEIPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          ...receiptToRow(r),
+        );
+        owed.set(r.router, total);
+        return "stored";
+      });
+    });
+  }
+
+  private latestReceiptCloseSync(): bigint | null {
+    const r = this.get("SELECT MAX(epoch) AS e FROM receipt_closes");
+    return r?.e === null || r?.e === undefined ? null : BigInt(r.e as number | bigint);
+  }
+
+  async closeReceipts(epoch: bigint, at: number): Promise<void> {
+    this.run(
+      "INSERT INTO receipt_closes (epoch, closed_at) VALUES (?, ?) ON CONFLICT (epoch) DO NOTHING",
+      epoch.toString(),
+      at,
+    );
+  }
+
+  async latestReceiptClose(): Promise<bigint | null> {
+    return this.latestReceiptCloseSync();
+  }
+
+  async receiptsOfEpoch(epoch: bigint): Promise<StoredReceipt[]> {
+    return this.all(
+      `SELECT ${RECEIPT_COLUMNS} FROM receipts WHERE epoch = ? ${RECEIPTS_OF_EPOCH_ORDER}`,
+      epoch.toString(),
+    ).map(receiptFromRow);
+  }
+
+  async putSettlement(settlement: StoredSettlement): Promise<void> {
+    this.tx(() => {
+      const prev = this.get(
+        "SELECT entries_hash FROM settlements WHERE epoch = ?",
+        settlement.epoch.toString(),
+      );
+      if (prev !== undefined) {
+        if (prev.entries_hash !== settlement.entriesHash)
+          throw new StoreConflictError(
+            `epoch ${settlement.epoch} already has a settlement with other entries`,
+          );
+        return;
+      }
+      this.run(
+        "INSERT INTO settlements (epoch, entries_hash, data, tx_hash, computed_at) VALUES (?, ?, ?, ?, ?)",
+        ...settlementToRow(settlement),
+      );
+    });
+  }
+
+  async getSettlement(epoch: bigint): Promise<StoredSettlement | null> {
+    const r = this.get(
+      "SELECT epoch, entries_hash, data, tx_hash, computed_at FROM settlements WHERE epoch = ?",
+      epoch.toString(),
+    );
+    return r === undefined ? null : settlementFromRow(r);
+  }
+
+  async setSettlementTx(epoch: bigint, txHash: string): Promise<void> {
+    this.run("UPDATE settlements SET tx_hash = ? WHERE epoch = ?", txHash, epoch.toString());
+  }
+
+  async putSettlementSignature(s: StoredSettlementSignature): Promise<void> {
+    this.run(
+      "INSERT INTO settlement_signatures (epoch, oracle_set_version, signer, signature, entries_hash, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (epoch, oracle_set_version, signer) DO NOTHING",
+      s.epoch.toString(),
+      s.oracleSetVersion.toString(),
+      s.signer,
+      s.signature,
+      s.entriesHash,
+      s.receivedAt,
+    );
+  }
+
+  async settlementSignatures(epoch: bigint): Promise<StoredSettlementSignature[]> {
+    return this.all(
+      "SELECT epoch, oracle_set_version, signer, signature, entries_hash, received_at FROM settlement_signatures WHERE epoch = ? ORDER BY oracle_set_version, signer",
+      epoch.toString(),
+    ).map(settlementSignatureFromRow);
   }
 
   async counts(): Promise<StoreCounts> {

@@ -177,6 +177,64 @@ export interface PostAttempt {
   readonly attemptedAt: number;
 }
 
+/** A verified packet receipt as ingest stores it (priced at the epoch's price per packet). */
+export interface ReceiptInput {
+  readonly router: Hex;
+  readonly routerNonce: bigint;
+  /** The epoch its time falls in. */
+  readonly epoch: bigint;
+  /** The carrying hotspot's device id. */
+  readonly hotspot: bigint;
+  /** What it costs the router (credits). */
+  readonly credits: bigint;
+  /** Its wire form as JSON text. */
+  readonly raw: string;
+  /** Oracle receive time, Unix ms. */
+  readonly receivedAt: number;
+}
+
+export type StoredReceipt = ReceiptInput;
+
+/**
+ * The outcome of one receipt of a batch: stored; a duplicate (its router nonce is stored already);
+ * closed (its epoch's receipts are closed here); over_balance (the router's spendable credits cannot
+ * cover it together with its stored receipts of the unsettled epochs).
+ */
+export type ReceiptInsert = "stored" | "duplicate" | "closed" | "over_balance";
+
+/** What insertReceipts checks each router against. */
+export interface ReceiptBudget {
+  /** The first epoch not settled on chain: stored receipts from it on are still to be paid. */
+  readonly unsettledFrom: bigint;
+  /** Per router (lowercase): min(credits balance, the settlement's allowance), read from chain. */
+  readonly spendable: ReadonlyMap<Hex, bigint>;
+}
+
+/** An epoch's data-transfer settlement as this oracle built it (immutable once stored). */
+export interface StoredSettlement {
+  readonly epoch: bigint;
+  readonly entriesHash: Hex;
+  readonly entries: readonly { readonly router: Hex; readonly provider: Hex; readonly credits: bigint }[];
+  /** Receipts read, and those left out because their hotspot has no owner at the epoch's snapshot. */
+  readonly receipts: number;
+  readonly unknownHotspot: number;
+  readonly credits: bigint;
+  readonly creditsPerPacket: bigint;
+  readonly snapshotBlock: number;
+  /** The settle transaction once it landed (or the one found on chain), else null. */
+  readonly txHash: string | null;
+  readonly computedAt: number;
+}
+
+export interface StoredSettlementSignature {
+  readonly epoch: bigint;
+  readonly oracleSetVersion: bigint;
+  readonly signer: Hex;
+  readonly signature: Hex;
+  readonly entriesHash: Hex;
+  readonly receivedAt: number;
+}
+
 export interface StoreCounts {
   readonly reports: number;
   readonly entropy: number;
@@ -271,6 +329,27 @@ export interface OracleStore {
   recordPostAttempt(attempt: Omit<PostAttempt, "seq">): Promise<PostAttempt>;
   /** Every recorded attempt of the epoch, oldest first. */
   postAttempts(epoch: bigint): Promise<PostAttempt[]>;
+
+  /**
+   * Stores verified receipts in ONE transaction, in order: a receipt of an epoch at or before the
+   * latest receipt close is "closed", a stored router nonce "duplicate", one the router's budget
+   * cannot cover (counting its stored receipts from `budget.unsettledFrom` on and those stored
+   * earlier in the batch) "over_balance"; the rest "stored".
+   */
+  insertReceipts(batch: readonly ReceiptInput[], budget: ReceiptBudget): Promise<ReceiptInsert[]>;
+  /** Closes receipts of every epoch up to `epoch` (ordered with insertReceipts). Idempotent. */
+  closeReceipts(epoch: bigint, at: number): Promise<void>;
+  /** The latest epoch whose receipts are closed, or null. */
+  latestReceiptClose(): Promise<bigint | null>;
+  /** An epoch's stored receipts, by (router, router nonce). */
+  receiptsOfEpoch(epoch: bigint): Promise<StoredReceipt[]>;
+  /** Immutable: the same entries again is a no-op, other entries for a stored epoch throw StoreConflictError. */
+  putSettlement(settlement: StoredSettlement): Promise<void>;
+  getSettlement(epoch: bigint): Promise<StoredSettlement | null>;
+  setSettlementTx(epoch: bigint, txHash: string): Promise<void>;
+  /** Idempotent per (epoch, oracle set version, signer). */
+  putSettlementSignature(sig: StoredSettlementSignature): Promise<void>;
+  settlementSignatures(epoch: bigint): Promise<StoredSettlementSignature[]>;
 
   counts(): Promise<StoreCounts>;
   close(): Promise<void>;

@@ -5,8 +5,8 @@
  * test/protocol/reports/reports.test.ts.
  */
 import { keccak256, keccak256Into } from "../crypto/keccak.js";
-import { DOMAIN_FIELDS, encodeType, type TypedField } from "../eip712/typed-data.js";
-import { fromHex, writeHex, writeInt256, writeSmallUint, writeUint } from "../hex.js";
+import { DOMAIN_FIELDS, encodeType, type ContractDomain, type TypedField } from "../eip712/typed-data.js";
+import { fromHex, writeHex, writeInt256, writeSmallUint, writeUint, writeUint256 } from "../hex.js";
 import {
   REPORT_DOMAIN_NAME,
   REPORT_DOMAIN_VERSION,
@@ -37,12 +37,31 @@ export function ethersDomain(domain: ReportDomain) {
 }
 
 export function domainSeparator(domain: ReportDomain): Uint8Array {
+  return separatorOfHashes(NAME_HASH, VERSION_HASH, domain.chainId, domain.verifyingContract);
+}
+
+/** The EIP-712 domain separator of any Hexmesh contract domain (name, version, chain, contract). */
+export function contractDomainSeparator(domain: ContractDomain): Uint8Array {
+  return separatorOfHashes(
+    keccak256(utf8(domain.name)),
+    keccak256(utf8(domain.version)),
+    domain.chainId,
+    domain.verifyingContract,
+  );
+}
+
+function separatorOfHashes(
+  nameHash: Uint8Array,
+  versionHash: Uint8Array,
+  chainId: bigint,
+  verifyingContract: string,
+): Uint8Array {
   const buf = new Uint8Array(160);
   buf.set(DOMAIN_TYPEHASH, 0);
-  buf.set(NAME_HASH, 32);
-  buf.set(VERSION_HASH, 64);
-  writeUint(buf, 96, domain.chainId, 32);
-  buf.set(fromHex(domain.verifyingContract), 140);
+  buf.set(nameHash, 32);
+  buf.set(versionHash, 64);
+  writeUint(buf, 96, chainId, 32);
+  buf.set(fromHex(verifyingContract), 140);
   return keccak256(buf);
 }
 
@@ -72,6 +91,7 @@ function wordWriter(type: string): WordWriter {
   if (type === "address") return (buf, _view, offset, v: string) => writeAddressWord(buf, offset, v);
   if (type === "bytes32") return (buf, _view, offset, v: string) => writeHex(buf, offset, v);
   if (type === "uint64") return (_buf, view, offset, v: bigint) => writeUint64Word(view, offset, v);
+  if (type === "uint256") return (buf, _view, offset, v: bigint) => writeUint256(buf, offset, v);
   if (/^uint(8|16|32)$/.test(type)) return (buf, _view, offset, v: number) => writeUintWord(buf, offset, v);
   if (/^int(8|16|32)$/.test(type)) return (buf, _view, offset, v: number) => writeInt256(buf, offset, v);
   throw new Error(`no EIP-712 word writer for ${type}`);
@@ -80,9 +100,10 @@ function wordWriter(type: string): WordWriter {
 /**
  * hashStruct for a struct of static fields, compiled from its field list: writes the struct hash of
  * `value` into out[outOffset..+32). Field values are assumed in range (the wire parser ensures it).
- * One scratch buffer per struct: hashing is synchronous, so one per thread is enough.
+ * One scratch buffer per struct: hashing is synchronous, so one per thread is enough. Packet receipts
+ * (receipts/receipt.ts) are hashed by the same compiler.
  */
-function structHasher<T>(
+export function structHasher<T>(
   name: string,
   fields: readonly TypedField[],
 ): (value: T, out: Uint8Array, outOffset: number) => void {
