@@ -26,14 +26,11 @@ import { OracleApiError } from "@hexmesh/oracle/api/client";
 import type { Hex } from "@hexmesh/protocol";
 
 import {
-  dropPgSchema,
   freePort,
-  freshPgSchema,
-  openPg,
   openSqlite,
-  pgUrl,
   reportInput,
   simulated,
+  storeBackends,
   writeDevicesFile,
   type OracleStore,
 } from "../../helpers/service.js";
@@ -96,45 +93,7 @@ async function closedEpoch(store: OracleStore, e: number): Promise<void> {
   await store.putEpochResult(result, []);
 }
 
-interface Backend {
-  readonly name: string;
-  readonly skip?: string;
-  open(): Promise<OracleStore>;
-  cleanup(): Promise<void>;
-}
-
-function backends(): Backend[] {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-retention-"));
-  let n = 0;
-  const sqlite: Backend = {
-    name: "sqlite",
-    open: async () => openSqlite(path.join(dir, `r${n++}.sqlite`)),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-  const target = pgUrl();
-  if ("skip" in target)
-    return [
-      sqlite,
-      { name: "postgres", skip: target.skip, open: () => Promise.reject(), cleanup: async () => {} },
-    ];
-  const schemas: string[] = [];
-  return [
-    sqlite,
-    {
-      name: "postgres",
-      open: async () => {
-        const schema = await freshPgSchema(target.url, `retention${n++}`);
-        schemas.push(schema);
-        return openPg(target.url, schema);
-      },
-      cleanup: async () => {
-        for (const s of schemas) await dropPgSchema(target.url, s);
-      },
-    },
-  ];
-}
-
-for (const backend of backends()) {
+for (const backend of storeBackends("retention")) {
   describe(`service: retention and prune (${backend.name})`, function () {
     this.timeout(60_000);
     let store: OracleStore;

@@ -3,26 +3,13 @@
  * server at HEXMESH_TEST_PG_URL, a fresh schema per run; see test/helpers/service.ts for when it
  * skips and when a missing server fails).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-
 import { expect } from "chai";
 
 import { StoreConflictError, type StoredEpochResult, type VerdictRow } from "@hexmesh/oracle";
 import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import { makeEntropy, type Hex } from "@hexmesh/protocol";
 
-import {
-  dropPgSchema,
-  freshPgSchema,
-  openPg,
-  openSqlite,
-  pgUrl,
-  reportInput,
-  simulated,
-  type OracleStore,
-} from "../../helpers/service.js";
+import { reportInput, simulated, storeBackends, type OracleStore } from "../../helpers/service.js";
 
 const { sim } = simulated(9, "store contract", 0);
 /** More reports than one device set gives: enough for pages written between. */
@@ -101,58 +88,7 @@ function verdicts(epoch: bigint, device: Hex): VerdictRow[] {
   ];
 }
 
-interface Backend {
-  readonly name: string;
-  readonly skip?: string;
-  open(): Promise<OracleStore>;
-  /** A second connection (pool) to the store last opened. */
-  second(): Promise<OracleStore>;
-  cleanup(): Promise<void>;
-}
-
-function backends(): Backend[] {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-store-"));
-  let n = 0;
-  let last = "";
-  const sqlite: Backend = {
-    name: "sqlite",
-    open: async () => openSqlite((last = path.join(dir, `s${n++}.sqlite`))),
-    second: async () => openSqlite(last),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-  const target = pgUrl();
-  if ("skip" in target)
-    return [
-      sqlite,
-      {
-        name: "postgres",
-        skip: target.skip,
-        open: async () => {
-          throw new Error(target.skip);
-        },
-        second: async () => {
-          throw new Error(target.skip);
-        },
-        cleanup: async () => {},
-      },
-    ];
-  const schemas: string[] = [];
-  const postgres: Backend = {
-    name: "postgres",
-    open: async () => {
-      const schema = await freshPgSchema(target.url, `store${n++}`);
-      schemas.push(schema);
-      return openPg(target.url, schema);
-    },
-    second: async () => openPg(target.url, schemas.at(-1)!),
-    cleanup: async () => {
-      for (const s of schemas) await dropPgSchema(target.url, s);
-    },
-  };
-  return [sqlite, postgres];
-}
-
-for (const backend of backends()) {
+for (const backend of storeBackends("store")) {
   describe(`service: OracleStore contract (${backend.name})`, function () {
     this.timeout(60_000);
     let store: OracleStore;
