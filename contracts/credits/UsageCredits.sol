@@ -199,16 +199,21 @@ contract UsageCredits is IUsageCredits, EIP712, AccessControl {
         uint256 i = 0;
         while (i < n) {
             address account = usages[i].account;
+            uint256 start = i;
             uint256 accountTotal = 0;
-            // One balance and allowance update per run of one account's usages. A revert below drops
-            // the run's events with everything else.
             for (; i < n && usages[i].account == account; ++i) {
                 uint256 credits = usages[i].credits;
                 if (credits == 0) revert CreditsZeroAmount();
                 accountTotal += credits;
-                emit UsageRecorded(subnetwork, epoch, usages[i].provider, credits, account);
             }
-            _spend(account, _grants[account][msg.sender], accountTotal);
+            // One balance and allowance update per run; a run the account cannot cover is skipped whole.
+            if (!_trySpend(account, _grants[account][msg.sender], accountTotal)) {
+                emit UsageUnpaid(subnetwork, epoch, account, accountTotal);
+                continue;
+            }
+            for (uint256 j = start; j < i; ++j) {
+                emit UsageRecorded(subnetwork, epoch, usages[j].provider, usages[j].credits, account);
+            }
             total += accountTotal;
         }
         _totalConsumed += total;
@@ -335,13 +340,22 @@ contract UsageCredits is IUsageCredits, EIP712, AccessControl {
     /// @dev Takes `credits` from `account`'s balance within `grant`'s allowance (spent unless unlimited).
     function _spend(address account, Grant storage grant, uint256 credits) private {
         if (credits == 0) revert CreditsZeroAmount();
+        if (_trySpend(account, grant, credits)) return;
         uint256 allowance_ = grant.allowance;
         if (credits > allowance_) revert CreditsInsufficientAllowance(account, msg.sender, allowance_, credits);
+        revert CreditsInsufficientBalance(account, _accounts[account].balance, credits);
+    }
+
+    /// @dev Spends `credits` of `account` within `grant`; false (and no change) when the balance or the
+    /// allowance is short.
+    function _trySpend(address account, Grant storage grant, uint256 credits) private returns (bool) {
+        uint256 allowance_ = grant.allowance;
         Account storage acc = _accounts[account];
         uint256 balance = acc.balance;
-        if (credits > balance) revert CreditsInsufficientBalance(account, balance, credits);
+        if (credits > allowance_ || credits > balance) return false;
         if (allowance_ != UNLIMITED) grant.allowance = uint128(allowance_ - credits);
         acc.balance = uint128(balance - credits);
+        return true;
     }
 
     function _recordUsage(

@@ -94,6 +94,9 @@ interface IUsageCredits {
         uint256 credits,
         address account
     );
+    /// @notice A batch's usages of `account` were not paid: its balance or its allowance for the
+    /// spender could not cover `credits`, their sum. Nothing of them was consumed or recorded.
+    event UsageUnpaid(bytes32 indexed subnetwork, uint64 indexed epoch, address indexed account, uint256 credits);
     /// @notice Governance replaced the price source.
     event PriceSourceChanged(address previous, address source);
 
@@ -200,11 +203,13 @@ interface IUsageCredits {
 
     /// @notice Consumes many usages of one epoch at once, each from its account's balance within the
     /// caller's allowance (spent), like {consume} for each; one {UsageRecorded} per usage. Consecutive
-    /// usages of one account update its balance and allowance once (a settlement sorted by account
-    /// pays one storage update per account, not per provider). Only a registered spender.
+    /// usages of one account (a run) update its balance and allowance once (a settlement sorted by
+    /// account pays one storage update per account, not per provider). A run its account cannot cover
+    /// is skipped whole with {UsageUnpaid} instead of reverting, so one account that spent its credits
+    /// or lowered its allowance cannot block the others' settlement. Only a registered spender.
     /// @param epoch The epoch of the work.
     /// @param usages The usages; each `credits` non-zero.
-    /// @return total Credits consumed in all.
+    /// @return total Credits consumed in all (skipped runs excluded).
     function consumeBatch(uint64 epoch, Usage[] calldata usages) external returns (uint256 total);
 
     // ------------------------------------------------------------------ governance

@@ -147,37 +147,48 @@ describe("DataTransferSettlement", function () {
       );
     });
 
-    it("refuses a settlement over a router's balance or its allowance, and consumes nothing", async function () {
+    it("leaves unpaid a router over its balance or its allowance and settles the others", async function () {
       const fx = await loadFixture(funded);
       const { sys, signers, providers } = fx;
       await endEpoch(fx, 0n);
-      const [r0] = fx.routers;
-      const over = entriesFor([r0!], providers, 25_001n); // 50,002 > 50,000 over two providers
-      await expect(
-        sys.settlement.settle(0n, 1n, asUsages(over), await signSettlement(sys, signers, 0n, over)),
-      )
-        .to.be.revertedWithCustomError(sys.credits, "CreditsInsufficientBalance")
-        .withArgs(r0!.address, 50_000n, 50_002n);
+      const [r0, r1] = fx.routers;
       const limited = routerWallets(1, "limited router");
       await fundRouters(ethers, sys, limited, MESH(1), 700n);
-      const overAllowance = entriesFor(limited, providers.slice(0, 1), 701n);
-      const settlementAddr = await sys.settlement.getAddress();
-      await expect(
-        sys.settlement.settle(
-          0n,
-          1n,
-          asUsages(overAllowance),
-          await signSettlement(sys, signers, 0n, overAllowance),
-        ),
-      )
-        .to.be.revertedWithCustomError(sys.credits, "CreditsInsufficientAllowance")
-        .withArgs(limited[0]!.address, settlementAddr, 700n, 701n);
-      expect(await sys.credits.totalConsumed()).to.equal(0n);
-      expect(await sys.settlement.nextEpoch()).to.equal(0n);
-      // Within the allowance it settles and spends it.
+      const entries = [
+        ...entriesFor([r0!], providers, 25_001n), // 50,002 > its 50,000 over two providers
+        ...entriesFor([r1!], providers.slice(0, 1), 1_000n),
+        ...entriesFor(limited, providers.slice(0, 1), 701n), // over its 700 allowance
+      ].sort((a, b) =>
+        a.router < b.router ? -1 : a.router > b.router ? 1 : a.provider < b.provider ? -1 : 1,
+      );
+      const limitedBalance = await sys.credits.balanceOf(limited[0]!.address);
+      const tx = sys.settlement.settle(
+        0n,
+        1n,
+        asUsages(entries),
+        await signSettlement(sys, signers, 0n, entries),
+      );
+      await expect(tx)
+        .to.emit(sys.credits, "UsageUnpaid")
+        .withArgs(COVERAGE, 0n, r0!.address, 50_002n)
+        .and.to.emit(sys.credits, "UsageUnpaid")
+        .withArgs(COVERAGE, 0n, limited[0]!.address, 701n)
+        .and.to.emit(sys.credits, "UsageRecorded")
+        .withArgs(COVERAGE, 0n, getAddress(providers[0]!), 1_000n, r1!.address);
+      expect(await sys.credits.totalConsumed()).to.equal(1_000n);
+      expect(await sys.credits.balanceOf(r0!.address)).to.equal(50_000n);
+      expect(await sys.credits.balanceOf(limited[0]!.address)).to.equal(limitedBalance);
+      expect(await sys.credits.allowance(limited[0]!.address, await sys.settlement.getAddress())).to.equal(
+        700n,
+      );
+      expect(await sys.settlement.nextEpoch()).to.equal(1n);
+      // Within the allowance the next epoch settles and spends it.
+      await endEpoch(fx, 1n);
       const within = entriesFor(limited, providers.slice(0, 1), 700n);
-      await sys.settlement.settle(0n, 1n, asUsages(within), await signSettlement(sys, signers, 0n, within));
-      expect(await sys.credits.allowance(limited[0]!.address, settlementAddr)).to.equal(0n);
+      await sys.settlement.settle(1n, 1n, asUsages(within), await signSettlement(sys, signers, 1n, within));
+      expect(await sys.credits.allowance(limited[0]!.address, await sys.settlement.getAddress())).to.equal(
+        0n,
+      );
     });
 
     it("refuses a settlement once governance removed it as a spender", async function () {
@@ -382,9 +393,13 @@ describe("DataTransferSettlement", function () {
       expect(await sys.credits.balanceOf(r.address)).to.equal(25_000n);
       expect(await sys.credits.allowance(r.address, outsider!.address)).to.equal(5_000n);
       expect(await sys.credits.totalConsumed()).to.equal(25_000n);
-      await expect(sys.credits.connect(outsider!).consumeBatch(4n, batch))
-        .to.be.revertedWithCustomError(sys.credits, "CreditsInsufficientAllowance")
-        .withArgs(r.address, outsider!.address, 5_000n, 25_000n);
+      // Over the allowance now: the run is skipped whole, nothing consumed or recorded, no revert.
+      const skipped = await (await sys.credits.connect(outsider!).consumeBatch(4n, batch)).wait();
+      const names = skipped!.logs.map((l) => sys.credits.interface.parseLog(l)?.name);
+      expect(names).to.deep.equal(["UsageUnpaid"]);
+      expect(await sys.credits.balanceOf(r.address)).to.equal(25_000n);
+      expect(await sys.credits.allowance(r.address, outsider!.address)).to.equal(5_000n);
+      expect(await sys.credits.totalConsumed()).to.equal(25_000n);
     });
   });
 });

@@ -3,13 +3,15 @@
  * store backends under test, free ports, child processes. No top-level side effects.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 import pg from "pg";
 
-import type { OracleStore } from "@hexmesh/oracle";
+import type { OracleStore, ReportInput } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
+import { toReportInput } from "@hexmesh/oracle/service/ingest";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { Hex, ReportDomain } from "@hexmesh/protocol";
@@ -42,6 +44,13 @@ export function writeDevicesFile(
     }),
   );
   return file;
+}
+
+/** A report as the store takes it (ingest's own conversion), stamped `receivedAt`. */
+export function reportInput(raw: string, receivedAt: number): ReportInput {
+  const c = toReportInput(raw, receivedAt);
+  if (!c.ok) throw new Error(`not a report: ${c.error.code}`);
+  return c.input;
 }
 
 /** A fleet and one simulated epoch of signed reports (some spoiled), deterministic per seed. */
@@ -94,6 +103,58 @@ export async function dropPgSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** A store backend under test: SQLite (temp files) and PostgreSQL (fresh schemas; `skip` without a server). */
+export interface StoreBackend {
+  readonly name: string;
+  readonly skip?: string;
+  open(): Promise<OracleStore>;
+  /** A second connection (pool) to the store last opened. */
+  second(): Promise<OracleStore>;
+  cleanup(): Promise<void>;
+}
+
+export function storeBackends(name: string): StoreBackend[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `hexmesh-${name}-`));
+  let n = 0;
+  let last = "";
+  const sqlite: StoreBackend = {
+    name: "sqlite",
+    open: async () => openSqlite((last = path.join(dir, `s${n++}.sqlite`))),
+    second: async () => openSqlite(last),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+  const target = pgUrl();
+  if ("skip" in target)
+    return [
+      sqlite,
+      {
+        name: "postgres",
+        skip: target.skip,
+        open: async () => {
+          throw new Error(target.skip);
+        },
+        second: async () => {
+          throw new Error(target.skip);
+        },
+        cleanup: async () => {},
+      },
+    ];
+  const schemas: string[] = [];
+  const postgres: StoreBackend = {
+    name: "postgres",
+    open: async () => {
+      const schema = await freshPgSchema(target.url, `${name}${n++}`);
+      schemas.push(schema);
+      return openPg(target.url, schema);
+    },
+    second: async () => openPg(target.url, schemas.at(-1)!),
+    cleanup: async () => {
+      for (const s of schemas) await dropPgSchema(target.url, s);
+    },
+  };
+  return [sqlite, postgres];
 }
 
 export function openSqlite(file: string): SqliteStore {

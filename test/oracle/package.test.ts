@@ -358,6 +358,7 @@ describe("oracle package: installed from its tarball, run against a node on loca
       "post",
       "status",
       "watch",
+      "prune",
       "migrate",
       "check-config",
     ]) {
@@ -718,5 +719,51 @@ describe("oracle package: installed from its tarball, run against a node on loca
       expect(await token.balanceOf(d.owner)).to.equal(before + cumulative);
       expect(await apiA.owner(d.owner)).to.deep.include({ claimed: cumulative.toString(), claimable: "0" });
     }
+
+    // --- retention: the installed CLI prunes A's raw reports of the live epoch (keepEpochs 0) --------
+    const noRetention = await oracleCli(["-c", a.config, "prune"], keyOf(a));
+    expect(noRetention.code).to.equal(2);
+    expect(noRetention.stderr).to.contain("prune needs retention.keepEpochs in the configuration");
+    const retained = path.join(app, "oracle-a-retention.json");
+    writeFileSync(
+      retained,
+      JSON.stringify({ ...JSON.parse(readFileSync(a.config, "utf8")), retention: { keepEpochs: 0 } }),
+    );
+    const prune = async (args: string[]) =>
+      JSON.parse(
+        ok(await oracleCli(["-c", retained, "prune", ...args]), `prune ${args.join(" ")}`).stdout,
+      ) as {
+        liveEpoch: string;
+        dryRun: boolean;
+        pruned: { epoch: string; fromMs: number; toMs: number; reports: number }[];
+      };
+    const dry = await prune(["--dry-run"]);
+    const epochs = Array.from({ length: Number(epoch - firstEpoch) + 1 }, (_, i) =>
+      String(firstEpoch + BigInt(i)),
+    );
+    expect(dry).to.deep.include({ liveEpoch: epoch.toString(), dryRun: true });
+    expect(dry.pruned.map((p) => p.epoch)).to.deep.equal(epochs);
+    expect(await apiA.inputReports({ from: 0, to: Number.MAX_SAFE_INTEGER })).to.include({ total: 4 });
+    const pruned = await prune([]);
+    expect(pruned.pruned.map((p) => [p.epoch, p.fromMs, p.toMs, p.reports])).to.deep.equal(
+      dry.pruned.map((p) => [p.epoch, p.fromMs, p.toMs, p.reports]),
+    );
+    // Exactly the reports received in the deleted ranges are gone; the ranges meet end to end.
+    const inRanges = (t: number) => pruned.pruned.some((p) => t >= p.fromMs && t < p.toMs);
+    expect(pruned.pruned.reduce((n, p) => n + p.reports, 0)).to.equal(accepted.filter(inRanges).length);
+    expect(
+      await apiA.inputReports({ from: 0, to: Number.MAX_SAFE_INTEGER }).catch((e: Error) => e),
+    ).to.include({
+      status: 410,
+      code: "pruned",
+    });
+    expect(pruned.pruned.slice(1).every((p, i) => p.fromMs === pruned.pruned[i]!.toMs)).to.equal(true);
+    // What the epoch's result says is still served: its summary and every owner's proof.
+    expect((await apiA.epoch(epoch)).summary).to.deep.include({ reports: 4, valid: 4, owners: 2 });
+    expect((await apiA.owner(devices[0]!.owner)).root).to.equal(liveRoot);
+    expect((await prune([])).pruned).to.deep.equal([]);
+    const notLive = await oracleCli(["-c", retained, "prune", String(epoch + 1n)]);
+    expect(notLive.code).to.equal(1);
+    expect(notLive.stderr).to.contain(`epoch ${epoch + 1n} has not been closed by this oracle`);
   });
 });

@@ -34,5 +34,6 @@ export * from "./service/close.js";
 export * from "./service/keys.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
 export * from "./service/results.js";
+export * from "./service/retention.js";
 export * from "./watch/audit.js";
 export * from "./service/settlement.js";

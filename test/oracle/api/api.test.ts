@@ -13,6 +13,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApi, ClaimProofs, ResultSets, type ApiLimits, type StoredEpochResult } from "@hexmesh/oracle";
 import { EntropyService } from "@hexmesh/oracle/service/entropy";
 import { Ingestor, type IngestLimits } from "@hexmesh/oracle/service/ingest";
+import { SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import { ENTROPY_INTERVAL_MS, entropyValue, OwnerMerkleTree, type Hex } from "@hexmesh/protocol";
@@ -753,21 +754,73 @@ describe("service: HTTP API over localhost", function () {
   });
 
   describe("GET /v1/inputs/*", () => {
-    it("pages through a time range of stored reports and serves entropy", async () => {
+    it("pages through a time range of stored reports by cursor and serves entropy", async function () {
       const all = await h.store.reportsReceivedBetween(0, Number.MAX_SAFE_INTEGER);
       const from = all[0]!.receivedAt;
-      const p1 = await call(h.url, "GET", `/v1/inputs/reports?from=${from}&to=${from + 10 ** 9}&limit=2`);
-      const p2 = await call(
-        h.url,
-        "GET",
-        `/v1/inputs/reports?from=${from}&to=${from + 10 ** 9}&offset=2&limit=100`,
-      );
+      const range = `from=${from}&to=${from + 10 ** 9}`;
+      const p1 = await call(h.url, "GET", `/v1/inputs/reports?${range}&limit=2`);
+      expect(p1.status).to.equal(200);
       expect(p1.body.total).to.equal(all.length);
+      expect(p1.body.next).to.equal(`${all[1]!.receivedAt}:${all[1]!.hash}`);
+      const p2 = await call(h.url, "GET", `/v1/inputs/reports?${range}&after=${p1.body.next}&limit=100`);
+      // Later pages carry no total (a count is a scan of the range); the last page's next is null.
+      expect(p2.body).to.not.have.property("total");
+      expect(p2.body.next).to.equal(null);
       expect([...p1.body.reports, ...p2.body.reports].map((x: any) => x.raw)).to.deep.equal(
         all.map((x) => x.raw),
       );
+      // A page exactly filled by the last rows says next; the page after it is empty.
+      const exact = await call(
+        h.url,
+        "GET",
+        `/v1/inputs/reports?${range}&after=${p1.body.next}&limit=${all.length - 2}`,
+      );
+      expect(exact.body.next).to.equal(`${all.at(-1)!.receivedAt}:${all.at(-1)!.hash}`);
+      const empty = await call(h.url, "GET", `/v1/inputs/reports?${range}&after=${exact.body.next}`);
+      expect(empty.body).to.deep.equal({ next: null, reports: [] });
       const e = await call(h.url, "GET", "/v1/inputs/entropy?from=0&to=99999999999");
       expect(e.body.entropy).to.have.length(1);
+    });
+
+    it("refuses a malformed cursor or one outside the range (bad_cursor), and offset", async function () {
+      const all = await h.store.reportsReceivedBetween(0, Number.MAX_SAFE_INTEGER);
+      const from = all[0]!.receivedAt;
+      const range = `from=${from}&to=${from + 10 ** 9}`;
+      const hash = all[0]!.hash;
+      for (const after of [
+        "x",
+        `${from}`,
+        `${from}:${hash.slice(0, -1)}`,
+        `${from}:${hash.toUpperCase().replace("0X", "0x")}`,
+        `-1:${hash}`,
+        `0${from}:${hash}`,
+        `${"9".repeat(17)}:${hash}`,
+        `${from}:${hash}:1`,
+      ])
+        expectError(
+          await call(h.url, "GET", `/v1/inputs/reports?${range}&after=${encodeURIComponent(after)}`),
+          400,
+          /^bad cursor: after must be a page's next/,
+          "bad_cursor",
+        );
+      expectError(
+        await call(h.url, "GET", `/v1/inputs/reports?${range}&after=${from - 1}:${hash}`),
+        400,
+        /^bad cursor: \d+ is outside \[/,
+        "bad_cursor",
+      );
+      expectError(
+        await call(h.url, "GET", `/v1/inputs/reports?from=${from}&to=${from + 5}&after=${from + 5}:${hash}`),
+        400,
+        /is outside/,
+        "bad_cursor",
+      );
+      // Offsets are gone: a copy by offset costs the square of the range's size.
+      expectError(
+        await call(h.url, "GET", `/v1/inputs/reports?${range}&offset=2`),
+        400,
+        /must NOT have additional properties/,
+      );
     });
 
     it("refuses a missing bound, a reversed range and a bad limit", async () => {
@@ -828,7 +881,7 @@ describe("service: HTTP API over localhost", function () {
       expect((await call(h.url, "GET", "/health")).body).to.deep.equal({ status: "ok" });
       const r = await call(h.url, "GET", "/ready");
       expect(r.status).to.equal(200);
-      expect(r.body.checks.store).to.match(/^ok \(sqlite, schema 5\)/);
+      expect(r.body.checks.store).to.equal(`ok (sqlite, schema ${SCHEMA_VERSION})`);
       expect(r.body.checks.chain).to.equal("ok");
     });
 

@@ -98,6 +98,29 @@ describe("service: configuration", function () {
     expect(msg).to.contain("chain.addresses.subnetwork: must match pattern");
   });
 
+  it("takes retention.keepEpochs (absent: no retention), refusing a negative, fractional or missing count", () => {
+    const store = { backend: "sqlite", path: "x" };
+    expect(validateConfig({ store }).retention).to.equal(undefined);
+    expect(validateConfig({ store, retention: { keepEpochs: 0 } }).retention).to.deep.equal({
+      keepEpochs: 0,
+    });
+    expect(validateConfig({ store, retention: { keepEpochs: 30 } }).retention).to.deep.equal({
+      keepEpochs: 30,
+    });
+    expect(errorOf(() => validateConfig({ store, retention: { keepEpochs: -1 } }))).to.contain(
+      "retention.keepEpochs: must be >= 0",
+    );
+    expect(errorOf(() => validateConfig({ store, retention: { keepEpochs: 1.5 } }))).to.contain(
+      "retention.keepEpochs: must be integer",
+    );
+    expect(errorOf(() => validateConfig({ store, retention: {} }))).to.contain(
+      "retention: must have required property 'keepEpochs'",
+    );
+    expect(errorOf(() => validateConfig({ store, retention: { keepEpochs: 1, days: 2 } }))).to.contain(
+      'retention: unknown key "days"',
+    );
+  });
+
   it("names every problem, one per line", () => {
     const msg = errorOf(() =>
       validateConfig({

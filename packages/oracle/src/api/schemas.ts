@@ -302,7 +302,17 @@ export const RANGE_QUERY = {
   properties: {
     from: { type: "integer", minimum: 0 },
     to: { type: "integer", minimum: 0 },
-    offset: { type: "integer", minimum: 0, default: 0 },
+  },
+} as const;
+
+export const INPUT_REPORTS_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  required: ["from", "to"],
+  properties: {
+    ...RANGE_QUERY.properties,
+    /** The previous page's `next` (checked by the route: a malformed one is `bad_cursor`). */
+    after: { type: "string", maxLength: 100 },
     limit: { type: "integer", minimum: 1, maximum: 10_000, default: 5_000 },
   },
 } as const;
@@ -310,9 +320,12 @@ export const RANGE_QUERY = {
 export const INPUT_REPORTS_RESPONSE = {
   type: "object",
   additionalProperties: false,
-  required: ["total", "reports"],
+  required: ["reports", "next"],
   properties: {
+    /** Reports in the range: on the first page only (a count is a scan of the range). */
     total: { type: "integer" },
+    /** Pass as `after` for the next page; null after the last page. */
+    next: { type: ["string", "null"] },
     reports: {
       type: "array",
       items: {

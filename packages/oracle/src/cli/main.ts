@@ -9,6 +9,7 @@
  *   post <epoch>          aggregate, then post with k signatures (once; retries are safe)
  *   status [epoch]        store counts, epochs, post status, chain state
  *   watch                 check every posted root against the oracles' result sets; veto a bad one
+ *   prune [epoch...]      delete raw reports of epochs past retention.keepEpochs (--dry-run: count)
  *   migrate, check-config
  *
  * Configuration: --config FILE plus environment (see service/config.ts); logs are pino JSON on
@@ -228,6 +229,44 @@ export function program(): Command {
         print({ epoch, copied: await epochs.pull(epoch, cfg.inputsFrom, progress) });
       }),
     );
+
+  p.command("prune")
+    .argument(
+      "[epochs...]",
+      "only these epochs (each must be eligible); none: every eligible epoch",
+      (v, acc: bigint[] = []) => [...acc, epochArg(v)],
+    )
+    .option("--dry-run", "count what would be deleted, delete nothing")
+    .description("delete the raw reports of epochs whose root has been live retention.keepEpochs epochs")
+    .action(async (epochs: bigint[] | undefined, o: { dryRun?: boolean }, cmd: Command) => {
+      const cfg = config(cmd);
+      if (cfg.retention === undefined)
+        throw new ConfigError(
+          "prune needs retention.keepEpochs in the configuration (nothing is deleted without it)",
+        );
+      if (cfg.chain === undefined)
+        throw new ConfigError("prune needs chain.rpcUrl and chain.addresses (the live root)");
+      const [{ pruneEpochs }, { SLACK_MS }] = await Promise.all([
+        import("../service/retention.js"),
+        import("../service/results.js"),
+      ]);
+      const store = await openStore(cfg.store);
+      const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
+      try {
+        const report = await pruneEpochs(store, {
+          keepEpochs: cfg.retention.keepEpochs,
+          live: await chain.liveRoot(),
+          witnessWindowMs: SLACK_MS,
+          ...(epochs !== undefined && epochs.length > 0 ? { epochs } : {}),
+          dryRun: o.dryRun === true,
+          progress: (epoch, deleted) => progress(`prune ${epoch}`, deleted, deleted),
+        });
+        print(report);
+      } finally {
+        chain.close();
+        await store.close();
+      }
+    });
 
   p.command("sign")
     .argument("<epoch>", "epoch number", epochArg)

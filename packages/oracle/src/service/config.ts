@@ -63,6 +63,11 @@ export interface ServiceConfig {
     /** close-epoch refuses to run before an epoch's end + 2 witness windows + this, ms. */
     readonly closeGraceMs: number;
   };
+  /** Raw reports' retention (`prune`); absent: `prune` refuses to run, nothing is ever deleted. */
+  readonly retention?: {
+    /** Raw reports are kept this many epochs after the epoch's root is live (0: pruned once live). */
+    readonly keepEpochs: number;
+  };
   /**
    * A folder of static files served at `/` (the built web app, packages/web/dist, with its
    * hexmesh.json); absent: no static files. API routes take precedence over file names.
@@ -175,6 +180,12 @@ export const CONFIG_SCHEMA = {
         closeGraceMs: { type: "integer", minimum: 0, default: 60_000 },
       },
       default: {},
+    },
+    retention: {
+      type: "object",
+      additionalProperties: false,
+      required: ["keepEpochs"],
+      properties: { keepEpochs: { type: "integer", minimum: 0 } },
     },
     staticDir: { type: "string", minLength: 1 },
     log: {

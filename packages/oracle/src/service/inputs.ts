@@ -56,27 +56,38 @@ export async function importInputs(
   return added;
 }
 
-/** Paged copy of a range of reports and its entropy from a peer's /v1/inputs routes. */
+/**
+ * Paged copy of a range of reports and its entropy from a peer's /v1/inputs routes. Pages follow the
+ * peer's keyset cursor (`next`), so the copy costs time linear in the range's size.
+ */
 export async function pullInputs(
   store: OracleStore,
   peer: string,
   range: InputRange,
   progress: Progress = () => {},
+  pageSize = PAGE,
 ): Promise<number> {
   const client = new OracleClient(peer);
   const { entropy } = await client.inputEntropy({ from: range.entropyFrom, to: range.entropyTo });
-  let offset = 0;
+  let after: string | undefined;
+  let total = 0;
   let copied = 0;
   for (;;) {
-    const page = await client.inputReports({ from: range.from, to: range.to, offset, limit: PAGE });
-    copied += page.reports.length;
+    const page = await client.inputReports({
+      from: range.from,
+      to: range.to,
+      limit: pageSize,
+      ...(after !== undefined ? { after } : {}),
+    });
+    total = page.total ?? total;
     await importInputs(
       store,
-      { reports: page.reports, entropy: offset === 0 ? (entropy as EntropyEntry[]) : [] },
+      { reports: page.reports, entropy: after === undefined ? (entropy as EntropyEntry[]) : [] },
       `peer ${peer}`,
     );
-    offset += page.reports.length;
-    progress("pull", offset, page.total);
-    if (page.reports.length === 0 || offset >= page.total) return copied;
+    copied += page.reports.length;
+    progress("pull", copied, Math.max(total, copied));
+    if (page.next === null) return copied;
+    after = page.next;
   }
 }

@@ -17,7 +17,7 @@ import { closeReadRange, ownedReports } from "./close.js";
 import type { InputRange } from "./inputs.js";
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
-const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
+export const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
 
 /**
  * The reports (Unix ms) and entropy (Unix s) an epoch of [startMs, endMs) reads: reports two witness
@@ -56,6 +56,11 @@ export class ResultSetError extends Error {
   override readonly name = "ResultSetError";
 }
 
+/** Thrown when the epoch's raw reports were pruned (retention.ts): its result set cannot be rebuilt. */
+export class ResultSetPrunedError extends Error {
+  override readonly name = "ResultSetPrunedError";
+}
+
 export class ResultSets {
   /** The most recent few result sets (a pending epoch is asked for by every watcher at once). */
   private readonly cache = new Map<bigint, Promise<PublishedResultSet | null>>();
@@ -87,6 +92,12 @@ export class ResultSets {
     if (stored === null) return null;
     const index = await this.store.getChainIndex(epoch);
     if (index === null) throw new ResultSetError(`epoch ${epoch} has a result but no stored chain index`);
+    const range = inputRangeOf(index.epochStart, index.epochEnd);
+    const pruned = await this.store.prunedOverlapping(range.from, range.to);
+    if (pruned !== null)
+      throw new ResultSetPrunedError(
+        `epoch ${epoch}: the raw reports it was computed from were pruned (epoch ${pruned.epoch}'s, retention.keepEpochs); its root, summary and owners' amounts are still served`,
+      );
     const { result } = await runStoredEpoch(this.store, index, this.coverage);
     const root = result.commit.epochRoot;
     if (root.root !== stored.root || root.dataHash !== stored.dataHash)

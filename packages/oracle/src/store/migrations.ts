@@ -8,7 +8,18 @@ export interface Migration {
   readonly version: number;
   readonly name: string;
   readonly statements: readonly string[];
+  /** PostgreSQL's statements when they differ from SQLite's (a collation SQLite does not have). */
+  readonly postgres?: readonly string[];
 }
+
+/** Epochs whose raw reports were pruned (retention): the range of receive times deleted. */
+const EPOCH_PRUNES = `CREATE TABLE epoch_prunes (
+  epoch BIGINT PRIMARY KEY,
+  from_ms BIGINT NOT NULL,
+  to_ms BIGINT NOT NULL,
+  reports BIGINT NOT NULL,
+  pruned_at BIGINT NOT NULL
+)`;
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -151,6 +162,19 @@ export const MIGRATIONS: readonly Migration[] = [
         received_at BIGINT NOT NULL,
         PRIMARY KEY (epoch, oracle_set_version, signer)
       )`,
+    ],
+  },
+  {
+    version: 6,
+    // Keyset pages read (received_at, hash) from an index in the order they are sorted by. SQLite's
+    // reports_by_time is already in that (binary) order; PostgreSQL sorts hashes COLLATE "C" (the
+    // same order on every server), which an index in the database's default collation cannot serve.
+    name: "pruned epochs (retention); reports by time in binary hash order for keyset pages (PostgreSQL)",
+    statements: [EPOCH_PRUNES],
+    postgres: [
+      EPOCH_PRUNES,
+      `CREATE INDEX reports_by_time_c ON reports (received_at, hash COLLATE "C")`,
+      `DROP INDEX reports_by_time`,
     ],
   },
 ];

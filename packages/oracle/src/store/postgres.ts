@@ -21,6 +21,9 @@ import {
   postAttemptFromRow,
   postAttemptValues,
   postFromRow,
+  PRUNE_COLUMNS,
+  pruneFromRow,
+  pruneToRow,
   RECEIPT_COLUMNS,
   receiptFromRow,
   RECEIPTS_OF_EPOCH_ORDER,
@@ -45,9 +48,11 @@ import {
   type OracleStore,
   type PostAttempt,
   type PostStatus,
+  type PrunedEpoch,
   type ReceiptBudget,
   type ReceiptInput,
   type ReceiptInsert,
+  type ReportCursor,
   type ReportInput,
   type StoreCounts,
   type StoredChainIndex,
@@ -135,7 +140,7 @@ export class PostgresStore implements OracleStore {
       );
       for (const m of MIGRATIONS) {
         if (done.has(m.version)) continue;
-        for (const s of m.statements) await c.query(s);
+        for (const s of m.postgres ?? m.statements) await c.query(s);
         await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [
           m.version,
           m.name,
@@ -228,14 +233,24 @@ export class PostgresStore implements OracleStore {
   async reportsReceivedBetween(
     fromMs: number,
     toMs: number,
-    page?: { readonly offset: number; readonly limit: number },
+    page?: { readonly after?: ReportCursor; readonly limit: number },
   ): Promise<StoredReport[]> {
-    const sql =
-      'SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at, hash COLLATE "C"';
+    const select =
+      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= $1 AND received_at < $2";
+    // COLLATE "C" in the order and the cursor, as in reports_by_time_c: one byte order on every server.
+    const order = 'ORDER BY received_at, hash COLLATE "C"';
     const rows =
       page === undefined
-        ? await this.all(sql, [fromMs, toMs])
-        : await this.all(`${sql} LIMIT $3 OFFSET $4`, [fromMs, toMs, page.limit, page.offset]);
+        ? await this.all(`${select} ${order}`, [fromMs, toMs])
+        : page.after === undefined
+          ? await this.all(`${select} ${order} LIMIT $3`, [fromMs, toMs, page.limit])
+          : await this.all(`${select} AND (received_at, hash COLLATE "C") > ($3, $4) ${order} LIMIT $5`, [
+              fromMs,
+              toMs,
+              page.after.receivedAt,
+              page.after.hash,
+              page.limit,
+            ]);
     return rows.map(reportFromRow);
   }
 
@@ -260,6 +275,34 @@ export class PostgresStore implements OracleStore {
       hash,
     ]);
     return r === undefined ? null : reportFromRow(r);
+  }
+
+  async deleteReportsBetween(fromMs: number, toMs: number, limit: number): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM reports WHERE hash IN (SELECT hash FROM reports WHERE received_at >= $1 AND received_at < $2
+       ORDER BY received_at, hash COLLATE "C" LIMIT $3)`,
+      [fromMs, toMs, limit],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async recordPrune(pruned: PrunedEpoch): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO epoch_prunes (${PRUNE_COLUMNS}) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (epoch) DO NOTHING`,
+      pruneToRow(pruned),
+    );
+  }
+
+  async prunedEpochs(): Promise<PrunedEpoch[]> {
+    return (await this.all(`SELECT ${PRUNE_COLUMNS} FROM epoch_prunes ORDER BY epoch`)).map(pruneFromRow);
+  }
+
+  async prunedOverlapping(fromMs: number, toMs: number): Promise<PrunedEpoch | null> {
+    const r = await this.one(
+      `SELECT ${PRUNE_COLUMNS} FROM epoch_prunes WHERE from_ms < $1 AND to_ms > $2 ORDER BY epoch LIMIT 1`,
+      [toMs, fromMs],
+    );
+    return r === undefined ? null : pruneFromRow(r);
   }
 
   async putEntropy(entries: readonly EntropyEntry[]): Promise<void> {

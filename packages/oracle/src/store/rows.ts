@@ -7,6 +7,7 @@ import type {
   OwnerAmount,
   PostAttempt,
   PostStatus,
+  PrunedEpoch,
   StoredEpochResult,
   StoredReceipt,
   StoredReport,
@@ -154,6 +155,22 @@ export function closeFromRow(r: Row): EpochClose {
     epoch: BigInt(r.epoch as string | number | bigint),
     cutoff: Number(r.cutoff),
     startedAt: Number(r.started_at),
+  };
+}
+
+export const PRUNE_COLUMNS = "epoch, from_ms, to_ms, reports, pruned_at";
+
+export function pruneToRow(p: PrunedEpoch): (string | number)[] {
+  return [p.epoch.toString(), p.fromMs, p.toMs, p.reports, p.prunedAt];
+}
+
+export function pruneFromRow(r: Row): PrunedEpoch {
+  return {
+    epoch: big(r.epoch),
+    fromMs: num(r.from_ms),
+    toMs: num(r.to_ms),
+    reports: num(r.reports),
+    prunedAt: num(r.pruned_at),
   };
 }
 

@@ -22,6 +22,9 @@ import {
   postAttemptFromRow,
   postAttemptValues,
   postFromRow,
+  PRUNE_COLUMNS,
+  pruneFromRow,
+  pruneToRow,
   RECEIPT_COLUMNS,
   receiptFromRow,
   RECEIPTS_OF_EPOCH_ORDER,
@@ -46,9 +49,11 @@ import {
   type OracleStore,
   type PostAttempt,
   type PostStatus,
+  type PrunedEpoch,
   type ReceiptBudget,
   type ReceiptInput,
   type ReceiptInsert,
+  type ReportCursor,
   type ReportInput,
   type StoreCounts,
   type StoredChainIndex,
@@ -198,14 +203,24 @@ export class SqliteStore implements OracleStore {
   async reportsReceivedBetween(
     fromMs: number,
     toMs: number,
-    page?: { readonly offset: number; readonly limit: number },
+    page?: { readonly after?: ReportCursor; readonly limit: number },
   ): Promise<StoredReport[]> {
-    const sql =
-      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= ? AND received_at < ? ORDER BY received_at, hash";
+    const select =
+      "SELECT hash, raw, received_at, device, kind FROM reports WHERE received_at >= ? AND received_at < ?";
+    const order = "ORDER BY received_at, hash";
+    if (page === undefined) return this.all(`${select} ${order}`, fromMs, toMs).map(reportFromRow);
+    // A row-value comparison: SQLite seeks reports_by_time (received_at, hash) to the cursor.
     const rows =
-      page === undefined
-        ? this.all(sql, fromMs, toMs)
-        : this.all(`${sql} LIMIT ? OFFSET ?`, fromMs, toMs, page.limit, page.offset);
+      page.after === undefined
+        ? this.all(`${select} ${order} LIMIT ?`, fromMs, toMs, page.limit)
+        : this.all(
+            `${select} AND (received_at, hash) > (?, ?) ${order} LIMIT ?`,
+            fromMs,
+            toMs,
+            page.after.receivedAt,
+            page.after.hash,
+            page.limit,
+          );
     return rows.map(reportFromRow);
   }
 
@@ -231,6 +246,37 @@ export class SqliteStore implements OracleStore {
   async getReport(hash: Hex): Promise<StoredReport | null> {
     const r = this.get("SELECT hash, raw, received_at, device, kind FROM reports WHERE hash = ?", hash);
     return r === undefined ? null : reportFromRow(r);
+  }
+
+  async deleteReportsBetween(fromMs: number, toMs: number, limit: number): Promise<number> {
+    return this.tx(() =>
+      this.run(
+        "DELETE FROM reports WHERE hash IN (SELECT hash FROM reports WHERE received_at >= ? AND received_at < ? ORDER BY received_at, hash LIMIT ?)",
+        fromMs,
+        toMs,
+        limit,
+      ),
+    );
+  }
+
+  async recordPrune(pruned: PrunedEpoch): Promise<void> {
+    this.run(
+      `INSERT INTO epoch_prunes (${PRUNE_COLUMNS}) VALUES (?, ?, ?, ?, ?) ON CONFLICT (epoch) DO NOTHING`,
+      ...pruneToRow(pruned),
+    );
+  }
+
+  async prunedEpochs(): Promise<PrunedEpoch[]> {
+    return this.all(`SELECT ${PRUNE_COLUMNS} FROM epoch_prunes ORDER BY epoch`).map(pruneFromRow);
+  }
+
+  async prunedOverlapping(fromMs: number, toMs: number): Promise<PrunedEpoch | null> {
+    const r = this.get(
+      `SELECT ${PRUNE_COLUMNS} FROM epoch_prunes WHERE from_ms < ? AND to_ms > ? ORDER BY epoch LIMIT 1`,
+      toMs,
+      fromMs,
+    );
+    return r === undefined ? null : pruneFromRow(r);
   }
 
   async putEntropy(entries: readonly EntropyEntry[]): Promise<void> {

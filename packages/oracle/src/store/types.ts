@@ -52,6 +52,22 @@ export interface StoredReport extends ReceivedReport {
   readonly kind: "beacon" | "witness";
 }
 
+/** A keyset position in the (receive time, hash) order: a page starts after it. */
+export interface ReportCursor {
+  readonly receivedAt: number;
+  readonly hash: Hex;
+}
+
+/** An epoch whose raw reports were deleted (retention): the receive times [fromMs, toMs) deleted. */
+export interface PrunedEpoch {
+  readonly epoch: bigint;
+  readonly fromMs: number;
+  readonly toMs: number;
+  /** Reports deleted by the run that recorded the prune (one cut short deleted the rest before). */
+  readonly reports: number;
+  readonly prunedAt: number;
+}
+
 /** A chain index snapshot as the oracle computed an epoch from it. */
 export type StoredChainIndex = ChainIndex & { readonly snapshotBlock: number; readonly funded: bigint };
 
@@ -251,16 +267,31 @@ export interface OracleStore {
   beginClose(close: EpochClose): Promise<EpochClose>;
   /** The close with the latest cutoff, or null if no epoch was ever closed here. */
   latestClose(): Promise<EpochClose | null>;
-  /** Reports received in [fromMs, toMs), ordered by (receive time, hash); optionally one page of them. */
+  /**
+   * Reports received in [fromMs, toMs), ordered by (receive time, hash); optionally one page of them:
+   * at most `limit` rows after the keyset position `after` (none: from the start). A page is an index
+   * range read, so paging through an epoch costs time linear in its size.
+   */
   reportsReceivedBetween(
     fromMs: number,
     toMs: number,
-    page?: { readonly offset: number; readonly limit: number },
+    page?: { readonly after?: ReportCursor; readonly limit: number },
   ): Promise<StoredReport[]>;
   countReports(fromMs?: number, toMs?: number): Promise<number>;
   /** Reports naming `device` received in [fromMs, toMs). */
   countDeviceReports(device: Hex, fromMs: number, toMs: number): Promise<number>;
   getReport(hash: Hex): Promise<StoredReport | null>;
+  /**
+   * Deletes at most `limit` reports received in [fromMs, toMs), oldest first, in one transaction;
+   * returns how many. Retention only: callers delete closed epochs past their keep window.
+   */
+  deleteReportsBetween(fromMs: number, toMs: number, limit: number): Promise<number>;
+  /** Records an epoch's prune (idempotent: the first record stays). */
+  recordPrune(pruned: PrunedEpoch): Promise<void>;
+  /** Pruned epochs, oldest first. */
+  prunedEpochs(): Promise<PrunedEpoch[]>;
+  /** A pruned epoch whose deleted range meets [fromMs, toMs), or null. */
+  prunedOverlapping(fromMs: number, toMs: number): Promise<PrunedEpoch | null>;
 
   /**
    * Stores entries in ONE transaction. Idempotent per publication time; a different entry at a

@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
-import { ResultSetError, type PublishedResultSet } from "../../service/results.js";
+import { ResultSetError, ResultSetPrunedError, type PublishedResultSet } from "../../service/results.js";
 import { RESULT_HEADERS, ROUTES } from "../routes.js";
 import * as S from "../schemas.js";
 import type { ApiDeps } from "../server.js";
@@ -134,6 +134,7 @@ export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchema
       set = await results.get(epoch);
     } catch (e) {
       if (e instanceof ResultSetError) throw new HttpError(500, e.message, "result_set_unreproducible");
+      if (e instanceof ResultSetPrunedError) throw new HttpError(410, e.message, "pruned");
       throw e;
     }
     if (set === null)

@@ -25,6 +25,7 @@ export const ERROR_RESPONSES = {
   400: ERROR,
   404: ERROR,
   409: ERROR,
+  410: ERROR,
   413: ERROR,
   415: ERROR,
   429: ERROR,
