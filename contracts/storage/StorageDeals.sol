@@ -13,6 +13,7 @@ import {IMeshToken} from "../interfaces/IMeshToken.sol";
 import {IStakingVault} from "../interfaces/IStakingVault.sol";
 import {IStorageDeals} from "../interfaces/IStorageDeals.sol";
 import {IUsageCredits} from "../interfaces/IUsageCredits.sol";
+import {DeviceBond} from "../libraries/DeviceBond.sol";
 import {PieceMerkle} from "../libraries/PieceMerkle.sol";
 
 /// @title StorageDeals
@@ -451,17 +452,11 @@ contract StorageDeals is IStorageDeals, AccessControl {
 
     /// @dev The owner of an active device of a storage class that bonds all its devices.
     function _checkDevice(uint256 deviceId) private view returns (address provider) {
-        if (_REGISTRY.statusOf(deviceId) != IDeviceRegistry.DeviceStatus.Active) {
-            revert StorageDeviceNotActive(deviceId);
-        }
-        uint16 deviceClass = _REGISTRY.deviceInfo(deviceId).deviceClass;
-        if (_REGISTRY.deviceClassInfo(deviceClass).subnetwork != _STORAGE_CLASS_SUBNETWORK) {
-            revert StorageNotStorageDevice(deviceId, deviceClass);
-        }
-        provider = _REGISTRY.ownerOf(deviceId);
-        uint256 stake = _VAULT.activeStakeOf(provider);
-        uint256 required = _VAULT.minStakePerDevice() * _REGISTRY.balanceOf(provider);
-        if (stake < required) revert StorageProviderNotBonded(provider, stake, required);
+        DeviceBond.Check memory c = DeviceBond.check(_REGISTRY, _VAULT, deviceId, _STORAGE_CLASS_SUBNETWORK);
+        if (c.failure == DeviceBond.Failure.NotActive) revert StorageDeviceNotActive(deviceId);
+        if (c.failure == DeviceBond.Failure.WrongSubnetwork) revert StorageNotStorageDevice(deviceId, c.deviceClass);
+        if (c.failure == DeviceBond.Failure.NotBonded) revert StorageProviderNotBonded(c.owner, c.stake, c.required);
+        return c.owner;
     }
 
     /// @dev The armed challenge block's hash, or zero if not armed, not mined yet or out of reach.

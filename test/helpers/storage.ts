@@ -67,6 +67,8 @@ export interface StorageSystem {
   /** The provider's storage device, and a coverage device of the outsider's. */
   storageDevice: bigint;
   coverageDevice: bigint;
+  /** Onboards a device of `deviceClass` for `owner` (maker and device signatures); its id. */
+  onboard: (owner: string, deviceClass: number) => Promise<bigint>;
 }
 
 export async function deployStorage(ethers: HardhatEthers, helpers: NetworkHelpers): Promise<StorageSystem> {
@@ -171,6 +173,7 @@ export async function deployStorage(ethers: HardhatEthers, helpers: NetworkHelpe
     keeper: keeper!,
     storageDevice,
     coverageDevice,
+    onboard,
   };
 }
 

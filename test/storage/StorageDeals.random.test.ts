@@ -4,6 +4,7 @@ import { expect } from "chai";
 
 import { revertDataOf } from "@hexmesh/contracts";
 
+import { prng } from "../helpers/prng.js";
 import { createRegistryNetwork } from "../helpers/registryFixture.js";
 import {
   addPieces,
@@ -19,18 +20,6 @@ import {
 
 const { ethers, networkHelpers } = await createRegistryNetwork();
 const { time, mine } = networkHelpers;
-
-/** A small deterministic PRNG (mulberry32), so a failing run can be replayed from its seed. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("StorageDeals under random operation sequences", function () {
   it("books balance after every step, no period is paid twice, every payment is a UsageRecorded", async function () {
