@@ -137,7 +137,13 @@ describe("tasks: hexmesh credits commands", function () {
     expect(result.balance).to.equal(1_000_000n - 100_000n - 25_000n);
     expect(result.consumed).to.equal(85_000n);
     expect(result.usage.map((u: { epoch: bigint }) => u.epoch)).to.deep.equal([4n, 5n]);
-    expect(result.grants[0].locked).to.equal(40_000n);
+    // The deployment registered the data-transfer settlement too: one grant per registered spender.
+    const grants = result.grants as { spender: string; locked: bigint }[];
+    expect(grants.map((g) => g.spender)).to.include.members([
+      market.address,
+      await suite.dataTransfer.getAddress(),
+    ]);
+    expect(grants.find((g) => g.spender === market.address)!.locked).to.equal(40_000n);
     expect(out).to.match(/allowance unlimited, locked 40000 credits/);
     expect(out).to.match(/usage: 2 record\(s\), 85000 credits \(\$0.085\) consumed/);
     expect(out).to.match(/latest \$0.05 per MESH .* fresh/);
