@@ -3,6 +3,7 @@ import { getAddress, Wallet, ZeroAddress } from "ethers";
 import { network } from "hardhat";
 
 import {
+  compareSettlementEntries,
   dataTransferDomain,
   settlementDigest,
   settlementEntriesHash,
@@ -158,9 +159,7 @@ describe("DataTransferSettlement", function () {
         ...entriesFor([r0!], providers, 25_001n), // 50,002 > its 50,000 over two providers
         ...entriesFor([r1!], providers.slice(0, 1), 1_000n),
         ...entriesFor(limited, providers.slice(0, 1), 701n), // over its 700 allowance
-      ].sort((a, b) =>
-        a.router < b.router ? -1 : a.router > b.router ? 1 : a.provider < b.provider ? -1 : 1,
-      );
+      ].sort(compareSettlementEntries);
       const limitedBalance = await sys.credits.balanceOf(limited[0]!.address);
       const tx = sys.settlement.settle(
         0n,

@@ -9,6 +9,7 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { concat, getBytes, keccak256, Signature, toUtf8Bytes, Wallet } from "ethers";
 
 import {
+  compareSettlementEntries,
   DATA_TRANSFER_SETTLEMENT_TYPES,
   dataTransferDomain,
   settlementEntriesHash,
@@ -124,9 +125,7 @@ export function entriesFor(
   for (const r of routers) {
     for (const p of providers) out.push({ router: r.address.toLowerCase() as Hex, provider: p, credits });
   }
-  return out.sort((a, b) =>
-    a.router < b.router ? -1 : a.router > b.router ? 1 : a.provider < b.provider ? -1 : 1,
-  );
+  return out.sort(compareSettlementEntries);
 }
 
 /** Receipt gas budget the tests assert and the bench reports (issue 17). */

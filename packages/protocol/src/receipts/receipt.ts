@@ -227,6 +227,11 @@ export interface SettledReceipt {
   readonly credits: bigint;
 }
 
+/** The order `settle` requires: ascending by router, then by provider. */
+export function compareSettlementEntries(a: SettlementEntry, b: SettlementEntry): number {
+  return compareHex(a.router, b.router) || compareHex(a.provider, b.provider);
+}
+
 /**
  * The epoch's settlement entries: credits summed per (router, provider), ascending by router then
  * provider (the order `settle` requires). Same receipts in any order, same entries.
@@ -240,9 +245,7 @@ export function settlementEntries(receipts: Iterable<SettledReceipt>): Settlemen
     const prev = sums.get(key);
     sums.set(key, { router, provider, credits: (prev?.credits ?? 0n) + r.credits });
   }
-  return [...sums.values()]
-    .filter((e) => e.credits > 0n)
-    .sort((a, b) => compareHex(a.router, b.router) || compareHex(a.provider, b.provider));
+  return [...sums.values()].filter((e) => e.credits > 0n).sort(compareSettlementEntries);
 }
 
 /** keccak256 of the entries' ABI words (router, provider, credits: 96 bytes each), as `settle` hashes them. */
