@@ -24,6 +24,8 @@ export const DEPLOYED_CONTRACTS = [
   "governance/HexmeshTimelock.sol/HexmeshTimelock",
   "credits/UsageCredits.sol/UsageCredits",
   "credits/DataTransferSettlement.sol/DataTransferSettlement",
+  "storage/StorageDeals.sol/StorageDeals",
+  "compute/ComputeJobs.sol/ComputeJobs",
   "price/GovernedPrice.sol/GovernedPrice",
   "price/QuorumPrice.sol/QuorumPrice",
   // Either price source behind the interface UsageCredits reads (the oracle reads rewardPrice).

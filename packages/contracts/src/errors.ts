@@ -10,6 +10,7 @@
 import { ErrorFragment, Interface, type Result } from "ethers";
 
 import {
+  ComputeJobs__factory,
   DataTransferSettlement__factory,
   DeviceRegistry__factory,
   EmissionsController__factory,
@@ -19,6 +20,7 @@ import {
   QuorumPrice__factory,
   RewardsDistributor__factory,
   StakingVault__factory,
+  StorageDeals__factory,
   UsageCredits__factory,
 } from "./generated/index.js";
 
@@ -50,6 +52,8 @@ const ERRORS: Interface = (() => {
     GovernedPrice__factory.abi,
     QuorumPrice__factory.abi,
     DataTransferSettlement__factory.abi,
+    StorageDeals__factory.abi,
+    ComputeJobs__factory.abi,
   ]) {
     for (const f of new Interface(abi).fragments) {
       if (f instanceof ErrorFragment && !seen.has(f.selector)) seen.set(f.selector, f);
