@@ -48,6 +48,14 @@ contract ComputeInvariantTest is Test {
 
     function setUp() public {
         vm.warp(1_800_000_000);
+        uint256[2] memory oracleKeys = _deploy();
+        handler = _deployHandler(oracleKeys);
+        jobs.grantRole(jobs.GUARDIAN_ROLE(), address(handler));
+        _target();
+    }
+
+    /// @dev The suite, with this contract as every admin, and the compute oracles' set (2 of 3).
+    function _deploy() private returns (uint256[2] memory oracleKeys) {
         token = new MeshToken(address(this), 10_000_000e18, address(this));
         GovernedPrice price = new GovernedPrice(address(this), 0.05e18);
         credits = new UsageCredits(address(token), address(this), address(price));
@@ -76,7 +84,7 @@ contract ComputeInvariantTest is Test {
         jobs.setPrice(CPU, 1_000);
         vault.grantRole(vault.SLASHER_ROLE(), address(jobs));
 
-        uint256[2] memory oracleKeys = _sortedKeys(0x0AC1E0, 0x0AC1E1);
+        oracleKeys = _sortedKeys(0x0AC1E0, 0x0AC1E1);
         address[] memory oracles = new address[](3);
         (oracles[0], oracles[1], oracles[2]) = (vm.addr(oracleKeys[0]), vm.addr(oracleKeys[1]), vm.addr(0x0AC1E2));
         RewardsDistributor distributor = new RewardsDistributor(
@@ -89,7 +97,10 @@ contract ComputeInvariantTest is Test {
             1 hours
         );
         jobs.setOracleDistributor(address(distributor));
+    }
 
+    /// @dev Funds the customer's credits and two bonded providers' collateral; the handler over them.
+    function _deployHandler(uint256[2] memory oracleKeys) private returns (ComputeHandler) {
         assertTrue(token.transfer(CUSTOMER, 100_000e18), "fund customer");
         vm.startPrank(CUSTOMER);
         token.approve(address(credits), type(uint256).max);
@@ -109,20 +120,23 @@ contract ComputeInvariantTest is Test {
             jobs.depositCollateral(10_000e18);
             vm.stopPrank();
         }
-        handler = new ComputeHandler(
-            ComputeMarket({
-                jobs: jobs,
-                credits: credits,
-                vault: vault,
-                token: IERC20(address(token)),
-                customer: CUSTOMER,
-                providers: providers,
-                devices: devices,
-                oracleKeys: oracleKeys,
-                deviceClass: CPU
-            })
-        );
-        jobs.grantRole(jobs.GUARDIAN_ROLE(), address(handler));
+        return
+            new ComputeHandler(
+                ComputeMarket({
+                    jobs: jobs,
+                    credits: credits,
+                    vault: vault,
+                    token: IERC20(address(token)),
+                    customer: CUSTOMER,
+                    providers: providers,
+                    devices: devices,
+                    oracleKeys: oracleKeys,
+                    deviceClass: CPU
+                })
+            );
+    }
+
+    function _target() private {
         bytes4[] memory selectors = new bytes4[](13);
         selectors[0] = ComputeHandler.create.selector;
         selectors[1] = ComputeHandler.accept.selector;
