@@ -26,7 +26,7 @@ import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post
 import { OracleKey, type OracleSignature } from "../post/sign.js";
 import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
 import type { RetryOptions } from "../util/retry.js";
-import type { CoverageOptions } from "../verify/coverage.js";
+import type { CoverageOptions, Verdict } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
@@ -162,16 +162,21 @@ export class EpochService {
     await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
     const { result, reports } = await runStoredEpoch(this.store, index, this.options.coverage);
     progress("load", reports, reports);
-    const verdicts = result.work.verdicts;
-    progress("verify", verdicts.length, verdicts.length);
+    // Counted from the per-report outcome, then built again one at a time as they are written: an
+    // epoch's verdict objects are never all in memory.
+    let reportCount = 0;
     const rejected: Record<string, number> = {};
     let valid = 0;
     let beacons = 0;
-    for (const v of verdicts) {
+    let witnesses = 0;
+    for (const v of result.work.iterateVerdicts()) {
+      reportCount++;
       if (v.kind === "beacon") beacons++;
+      else if (v.kind === "witness") witnesses++;
       if (v.reason === null) valid++;
       else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
     }
+    progress("verify", reportCount, reportCount);
     const root = result.commit.epochRoot;
     const out: StoredEpochResult = {
       epoch,
@@ -180,10 +185,10 @@ export class EpochService {
       dataHash: root.dataHash,
       snapshotBlock: index.snapshotBlock,
       summary: {
-        reports: verdicts.length,
+        reports: reportCount,
         valid,
         beacons,
-        witnesses: verdicts.filter((v) => v.kind === "witness").length,
+        witnesses,
         rejected,
         devices: result.payout.devices.length,
         owners: result.payout.owners.length,
@@ -201,20 +206,8 @@ export class EpochService {
       })),
       computedAt: Date.now(),
     };
-    const rows: VerdictRow[] = verdicts.map((v, seq) => ({
-      epoch,
-      seq,
-      id: v.id,
-      device: v.device,
-      kind: v.kind,
-      receivedAt: v.receivedAt,
-      reason: v.reason,
-      detail: v.detail,
-      selected: v.selected,
-      units: v.units,
-    }));
-    await this.store.putEpochResult(out, rows);
-    progress("store", rows.length, rows.length);
+    await this.store.putEpochResult(out, verdictRows(epoch, result.work.iterateVerdicts()));
+    progress("store", reportCount, reportCount);
     return out;
   }
 
@@ -387,4 +380,22 @@ export class EpochService {
     const range = await this.inputRange(epoch);
     return pullInputs(this.store, peer, range, progress);
   }
+}
+
+/** The stored rows of an epoch's verdicts (canonical order), built as the store takes them. */
+function* verdictRows(epoch: bigint, verdicts: Iterable<Verdict>): Generator<VerdictRow> {
+  let seq = 0;
+  for (const v of verdicts)
+    yield {
+      epoch,
+      seq: seq++,
+      id: v.id,
+      device: v.device,
+      kind: v.kind,
+      receivedAt: v.receivedAt,
+      reason: v.reason,
+      detail: v.detail,
+      selected: v.selected,
+      units: v.units,
+    };
 }

@@ -36,7 +36,7 @@ export function checkBeacon(s: EpochState, t: ReportTable, i: number): number {
 export function beaconPass(
   s: EpochState,
   t: ReportTable,
-  order: readonly number[],
+  order: Uint32Array,
 ): Map<number, BeaconState> {
   const acceptedIndex = new HashIndex(t, "beacon");
   const accepted = new Map<number, BeaconState>();
