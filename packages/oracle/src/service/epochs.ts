@@ -28,6 +28,7 @@ import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from
 import type { RetryOptions } from "../util/retry.js";
 import type { CoverageOptions, Verdict } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { closeStoredEpoch } from "./close-stored.js";
 import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
 import { reconcileStoredUsage, UsageReconciliationError, usageSummaryOf } from "./reconcile.js";
@@ -160,55 +161,7 @@ export class EpochService {
     await this.store.putChainIndex(index);
     progress("index", 1, 1);
     await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
-    const { result, reports } = await runStoredEpoch(this.store, index, this.options.coverage);
-    progress("load", reports, reports);
-    // Counted from the per-report outcome, then built again one at a time as they are written: an
-    // epoch's verdict objects are never all in memory.
-    let reportCount = 0;
-    const rejected: Record<string, number> = {};
-    let valid = 0;
-    let beacons = 0;
-    let witnesses = 0;
-    for (const v of result.work.iterateVerdicts()) {
-      reportCount++;
-      if (v.kind === "beacon") beacons++;
-      else if (v.kind === "witness") witnesses++;
-      if (v.reason === null) valid++;
-      else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
-    }
-    progress("verify", reportCount, reportCount);
-    const root = result.commit.epochRoot;
-    const out: StoredEpochResult = {
-      epoch,
-      root: root.root,
-      totalCumulative: root.totalCumulative,
-      dataHash: root.dataHash,
-      snapshotBlock: index.snapshotBlock,
-      summary: {
-        reports: reportCount,
-        valid,
-        beacons,
-        witnesses,
-        rejected,
-        devices: result.payout.devices.length,
-        owners: result.payout.owners.length,
-        pool: index.pool.toString(),
-        distributed: result.payout.distributed.toString(),
-        dust: result.payout.dust.toString(),
-        ...(result.payout.usage !== null
-          ? { usage: usageSummaryOf(result.payout.usage, index.usage?.price ?? 0n)! }
-          : {}),
-      },
-      owners: result.payout.owners.map((o) => ({
-        owner: o.owner,
-        amount: o.amount,
-        cumulative: o.cumulative,
-      })),
-      computedAt: Date.now(),
-    };
-    await this.store.putEpochResult(out, verdictRows(epoch, result.work.iterateVerdicts()));
-    progress("store", reportCount, reportCount);
-    return out;
+    return closeStoredEpoch(this.store, index, this.options.coverage, progress);
   }
 
   private async request(epoch: bigint, distributor = this.contracts.distributor): Promise<PostRequest> {
@@ -380,22 +333,4 @@ export class EpochService {
     const range = await this.inputRange(epoch);
     return pullInputs(this.store, peer, range, progress);
   }
-}
-
-/** The stored rows of an epoch's verdicts (canonical order), built as the store takes them. */
-function* verdictRows(epoch: bigint, verdicts: Iterable<Verdict>): Generator<VerdictRow> {
-  let seq = 0;
-  for (const v of verdicts)
-    yield {
-      epoch,
-      seq: seq++,
-      id: v.id,
-      device: v.device,
-      kind: v.kind,
-      receivedAt: v.receivedAt,
-      reason: v.reason,
-      detail: v.detail,
-      selected: v.selected,
-      units: v.units,
-    };
 }
