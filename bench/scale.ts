@@ -17,7 +17,7 @@
  * (recorded with the figures).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,21 @@ const outFile = path.join(here, "results", "scale.json");
 const SIZES = (process.env.SCALE_BENCH_DEVICES ?? "7500,37000").split(",").map(Number);
 const CACHE = process.env.SCALE_BENCH_CACHE ?? path.join(os.tmpdir(), "hexmesh-scale");
 const BASELINE = process.env.SCALE_BENCH_BASELINE;
+
+/** Writes what is measured so far (after each size: a long run cut short keeps its smaller sizes). */
+function write(sizes: unknown[]): void {
+  const out = {
+    what: "an epoch close over a SQLite store (simulated day, ~27 signed reports per device): wall time and peak RSS of the closing process (worker threads included), per close mode; each close in a fresh process, reading a store generated once and cached",
+    generatedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
+    ...(BASELINE !== undefined
+      ? { baseline: { dist: BASELINE, commit: process.env.SCALE_BENCH_BASELINE_COMMIT ?? null } }
+      : {}),
+    sizes,
+  };
+  writeFileSync(outFile, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), outFile)}`);
+}
 
 /** Runs bench/scale-child.ts under this Node with tsx (Hardhat's own TypeScript loader); its last JSON line. */
 function child(args: string[]): Record<string, unknown> {
@@ -47,14 +62,19 @@ function child(args: string[]): Record<string, unknown> {
 }
 
 mkdirSync(CACHE, { recursive: true });
-const sizes = [];
+const sizes: unknown[] = [];
 for (const devices of SIZES) {
   const file = path.join(CACHE, `day-${devices}.sqlite`);
-  let generated: Record<string, unknown> | null = null;
+  // What generating the cached day cost, kept beside it (generation is timed apart from the close).
+  const generationFile = `${file}.json`;
+  let generated = existsSync(generationFile)
+    ? (JSON.parse(readFileSync(generationFile, "utf8")) as Record<string, unknown>)
+    : null;
   if (!existsSync(file)) {
     console.log(`generating ${devices} devices' day into ${file}`);
     const t0 = performance.now();
     generated = { ...child(["generate", String(devices), file]), seconds: (performance.now() - t0) / 1000 };
+    writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
   }
   const runs: Record<string, unknown>[] = [];
@@ -78,16 +98,5 @@ for (const devices of SIZES) {
     ...(generated !== null ? { generation: generated } : {}),
     closes: runs,
   });
+  write(sizes);
 }
-
-const out = {
-  what: "an epoch close over a SQLite store (simulated day, ~27 signed reports per device): wall time and peak RSS of the closing process (worker threads included), per close mode; each close in a fresh process, reading a store generated once and cached",
-  generatedAt: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
-  ...(BASELINE !== undefined
-    ? { baseline: { dist: BASELINE, commit: process.env.SCALE_BENCH_BASELINE_COMMIT ?? null } }
-    : {}),
-  sizes,
-};
-writeFileSync(outFile, `${JSON.stringify(out, null, 2)}\n`);
-console.log(`wrote ${path.relative(process.cwd(), outFile)}`);

@@ -6,53 +6,28 @@
  * worker threads; a source that lies about its size, fails, or carries a bad receive time is refused
  * with a clear error; verdicts are written from a generator in batches.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-
 import { expect } from "chai";
 
 import { runCoverageEpoch, type OracleStore, type VerdictRow } from "@hexmesh/oracle";
 import { closeReadRange, ownedBy, streamOwnedReports, type EpochTimes } from "@hexmesh/oracle/service/close";
 import { WorkerPoolPreparer } from "@hexmesh/oracle/verify/pool";
 import { InlinePreparer, type ReportSource } from "@hexmesh/oracle/verify/prepare";
-import {
-  fromHex,
-  keccak256,
-  keyIdOf,
-  parseReport,
-  toHex,
-  type ChainIndex,
-  type ReceivedReport,
-} from "@hexmesh/protocol";
+import { fromHex, keccak256, keyIdOf, parseReport, toHex, type ReceivedReport } from "@hexmesh/protocol";
 
 import {
   DOMAIN,
-  dropPgSchema,
   EPOCH_END,
   EPOCH_START,
-  freshPgSchema,
-  openPg,
-  openSqlite,
-  pgUrl,
+  fleetIndex,
   reportInput,
   simulated,
+  storeBackends,
 } from "../../helpers/service.js";
 
 const W = 4_000; // the verifier's witness window
 const { fleet, sim } = simulated(30, "streaming close");
 const t: EpochTimes = { epoch: 0n, start: EPOCH_START, end: EPOCH_END };
-const index: ChainIndex = {
-  chainId: DOMAIN.chainId,
-  registry: DOMAIN.verifyingContract,
-  epoch: 0n,
-  epochStart: t.start,
-  epochEnd: t.end,
-  pool: 10n ** 24n,
-  devices: fleet.map((d) => d.record),
-  bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
-  previousCumulative: [],
-};
+const index = fleetIndex(fleet, t);
 
 /**
  * The day's reports at their simulated times, except: runs of equal receive times (the canonical
@@ -86,44 +61,6 @@ const stamped: ReceivedReport[] = (() => {
   return [...at].filter(([raw]) => parseReport(raw).ok).map(([raw, receivedAt]) => ({ raw, receivedAt }));
 })();
 
-function backends(): Array<{
-  name: string;
-  open: () => Promise<{ store: OracleStore; done: () => Promise<void> }>;
-}> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-stream-"));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  let n = 0;
-  const out: ReturnType<typeof backends> = [
-    {
-      name: "SQLite",
-      open: async () => {
-        const store = openSqlite(path.join(dir, `s${n++}.sqlite`));
-        await store.migrate();
-        return { store, done: () => store.close() };
-      },
-    },
-  ];
-  const pg = pgUrl();
-  if ("url" in pg)
-    out.push({
-      name: "PostgreSQL",
-      open: async () => {
-        const schema = await freshPgSchema(pg.url, `stream_${n++}`);
-        const store = openPg(pg.url, schema);
-        await store.migrate();
-        return {
-          store,
-          done: async () => {
-            await store.close();
-            await dropPgSchema(pg.url, schema);
-          },
-        };
-      },
-    });
-  else console.log(`      (${pg.skip})`);
-  return out;
-}
-
 const collect = async (pages: AsyncIterable<readonly ReceivedReport[]>) => {
   const out: ReceivedReport[][] = [];
   for await (const page of pages) out.push([...page]);
@@ -133,16 +70,23 @@ const collect = async (pages: AsyncIterable<readonly ReceivedReport[]>) => {
 describe("service: streaming close (keyset pages, bounded memory)", function () {
   this.timeout(300_000);
 
-  for (const backend of backends()) {
+  for (const backend of storeBackends("stream")) {
     describe(backend.name, () => {
       let store: OracleStore;
-      let done: () => Promise<void>;
-      before(async () => {
-        ({ store, done } = await backend.open());
+      before(async function () {
+        if (backend.skip !== undefined) {
+          console.log(`      skipped: ${backend.skip}`);
+          this.skip();
+        }
+        store = await backend.open();
+        await store.migrate();
         for (let i = 0; i < stamped.length; i += 500)
           await store.insertReports(stamped.slice(i, i + 500).map((r) => reportInput(r.raw, r.receivedAt)));
       });
-      after(() => done());
+      after(async () => {
+        await store?.close();
+        await backend.cleanup();
+      });
 
       it("yields exactly the reports ownedBy takes from the whole read range, in order, for every page size", async () => {
         const range = closeReadRange(t, W);
