@@ -40,3 +40,4 @@ export * from "./storage/piece.js";
 export * from "./storage/challenge.js";
 export * from "./compute/spec.js";
 export * from "./compute/spotcheck.js";
+export * from "./compute/verdict.js";
