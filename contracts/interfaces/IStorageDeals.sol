@@ -344,4 +344,20 @@ interface IStorageDeals {
 
     /// @notice Fault fee halves waiting for {burnFees}.
     function feesToBurn() external view returns (uint256);
+
+    // ------------------------------------------------------------------ storage oracle suspensions
+
+    /// @notice The device is suspended from new data sets by the storage oracles (IStorageSuspensions).
+    error StorageDeviceSuspended(uint256 deviceId);
+
+    /// @notice Governance named the StorageSuspensions contract consulted on new data sets (zero: none).
+    event SuspensionsSet(address indexed suspensions);
+
+    /// @notice Names the StorageSuspensions contract `createDataSet` and `acceptDataSet` consult (zero
+    /// turns the check off). Only DEFAULT_ADMIN_ROLE.
+    /// @param suspensions_ The StorageSuspensions contract.
+    function setSuspensions(address suspensions_) external;
+
+    /// @notice The StorageSuspensions contract consulted on new data sets (zero until governance sets it).
+    function suspensions() external view returns (address);
 }
