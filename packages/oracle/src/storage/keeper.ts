@@ -4,7 +4,8 @@
  *
  *   window not open yet (chain time < periodEnd − 30 min)    nothing
  *   period not armed                                          recordSeed (arms: the next block's hash)
- *   armed, challenge block mined, seed not recorded           recordSeed (records the hash)
+ *   armed, challenge block mined, seed not recorded           recordSeed (records the hash; the call
+ *                                                             lands after the head, so head ≥ challenge block)
  *   armed, challenge block not mined yet / seed recorded      nothing
  *
  * The data set's stored period may be stale (the contract rolls periods forward on the next call): a
@@ -52,7 +53,7 @@ export function seedStep(
   }
   if (now < periodEnd - WINDOW_SECONDS) return null;
   if (fresh || ds.challengeBlock === 0n) return "arm";
-  if (/^0x0{64}$/.test(ds.seed) && block > ds.challengeBlock) return "record";
+  if (/^0x0{64}$/.test(ds.seed) && block >= ds.challengeBlock) return "record";
   return null;
 }
 

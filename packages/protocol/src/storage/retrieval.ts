@@ -6,7 +6,7 @@
  * `dataSetId` at
  *   leaf    = uint256(keccak256(abi.encode(keccak256("hexmesh.storage.retrieval"), dataSetId, day))) mod totalLeaves
  * over the data set's pieces laid end to end in the order they were added (a piece is probed in
- * proportion to its size, as challenges pick pieces), and fetches `count = min(64, leafCount)` leaves of
+ * proportion to its size, as challenges pick pieces), and fetches `count = min(MAX_RANGE_LEAVES = 64, leafCount)` leaves of
  * the piece holding it, starting at that leaf, moved back when the range would pass the piece's end.
  * Every oracle of the quorum derives the same range from the same chain state, so their results agree
  * and one quorum signature covers them. The range is knowable in advance; what a provider gains from
@@ -23,18 +23,18 @@ import { keccak256 } from "../crypto/keccak.js";
 import type { ContractDomain, TypedFields } from "../eip712/typed-data.js";
 import { writeUint256 } from "../hex.js";
 import { pieceLeafCount } from "./piece.js";
+import { MAX_RANGE_LEAVES, type PieceRangeFailure } from "./range.js";
 
 /** Seconds per probe day (chain time). */
 export const RETRIEVAL_DAY_SECONDS = 86_400;
-/** Most leaves one probe fetches (the range route's limit). */
-export const RETRIEVAL_MAX_LEAVES = 64;
 
 /**
  * How a probe ended. `ok`: the range verified against the piece root. `unreachable`: no endpoint is
  * registered, or the connection failed. `timeout`: no full answer within the timeout. `refused`: the
- * provider answered with an HTTP error status. `malformed`: the answer is not a range answer.
- * `wrong_data`: a leaf's bytes do not hash to the piece root along its path, or the answer names
- * another piece or range. `bad_proof`: a path has the wrong length or form for the piece.
+ * provider answered with an HTTP error status. `malformed`: the body is not JSON. The rest are
+ * verifyPieceRange's reasons (storage/range.ts): `wrong_root`, `wrong_size`, `wrong_leaf` (the answer
+ * names another piece or range), `bad_proof` (a leaf's bytes do not hash to the root along its path,
+ * or a proof is malformed: wrong data), `short` (fewer leaves than asked).
  */
 export const RETRIEVAL_OUTCOMES = [
   "ok",
@@ -42,9 +42,12 @@ export const RETRIEVAL_OUTCOMES = [
   "timeout",
   "refused",
   "malformed",
-  "wrong_data",
+  "wrong_root",
+  "wrong_size",
+  "wrong_leaf",
   "bad_proof",
-] as const;
+  "short",
+] as const satisfies readonly (string | PieceRangeFailure)[];
 export type RetrievalOutcome = (typeof RETRIEVAL_OUTCOMES)[number];
 
 /** The outcome's number in a signed RetrievalResult (its index in RETRIEVAL_OUTCOMES). */
@@ -167,7 +170,7 @@ export function probeRange(dataSetId: bigint, day: bigint, pieces: readonly Prob
     const piece = pieces[i]!;
     const leafCount = pieceLeafCount(piece.size);
     if (leaf < BigInt(leafCount)) {
-      const count = Math.min(RETRIEVAL_MAX_LEAVES, leafCount);
+      const count = Math.min(MAX_RANGE_LEAVES, leafCount);
       const firstLeaf = Math.min(Number(leaf), leafCount - count);
       return { pieceIndex: i, pieceRoot: piece.root, pieceSize: piece.size, firstLeaf, count };
     }
