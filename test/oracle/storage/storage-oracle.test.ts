@@ -19,6 +19,7 @@ import { fetchRange, RetrievalProber } from "@hexmesh/oracle/storage/probe";
 import { retrievalScores } from "@hexmesh/oracle/storage/score";
 import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SuspensionKeeper } from "@hexmesh/oracle/storage/suspend";
+import { storageEpochInputs } from "@hexmesh/oracle/storage/verifier";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import {
@@ -33,7 +34,7 @@ import {
 
 import { createRegistryNetwork } from "../../helpers/registryFixture.js";
 import { DOMAIN } from "../../helpers/service.js";
-import { DAY, WINDOW } from "../../helpers/storage.js";
+import { buildProofs, DAY, WINDOW } from "../../helpers/storage.js";
 import {
   deployOracleStorage,
   randomPiece,
@@ -141,6 +142,25 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     expect(await keeper.tick()).to.deep.equal([]);
     const armed = await sys.deals.dataSet(id);
     expect(armed.seed).to.not.equal(ethers.ZeroHash);
+    // The provider proves period 0 on the keeper's seed: indexed with its block time and challenged leaves.
+    await sys.deals.connect(sys.provider).provePossession(id, await buildProofs(sys, id, a));
+    const provenAt = await time.latest();
+    await indexer.run();
+    const p0 = (await o.store.periods(id)).find((p) => p.period === 0n)!;
+    expect([p0.paid! > 0n, p0.provenAt, p0.challengedLeaves]).to.deep.equal([true, provenAt, 167n]);
+    const inputs = await storageEpochInputs(o.store, (provenAt - 10) * 1000, (provenAt + 1) * 1000);
+    expect(inputs.proven).to.deep.equal([
+      {
+        dataSetId: id,
+        deviceId: sys.storageDevice,
+        provider: sys.provider.address.toLowerCase(),
+        period: 0n,
+        challengedLeaves: 167n,
+      },
+    ]);
+    expect(
+      (await storageEpochInputs(o.store, (provenAt + 1) * 1000, (provenAt + 100) * 1000)).proven,
+    ).to.deep.equal([]);
 
     // A second keeper that saw the old state loses the race: a benign revert, not an error.
     const other = new SeedKeeper(await dealsAs(sys, sys.outsider), o.store);
@@ -153,8 +173,7 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     await indexer.run();
     const periods = await o.store.periods(id);
     expect(periods.filter((p) => p.seed !== null).map((p) => p.period)).to.deep.equal([0n, 1n]);
-    // Period 0 was not proven: settled as the free miss when period 1 began.
-    expect(periods.find((p) => p.period === 0n)!.outcome).to.equal("FreeMiss");
+    expect(periods.find((p) => p.period === 0n)!.outcome).to.equal("Proven");
     await o.sqlite.close();
   });
 
