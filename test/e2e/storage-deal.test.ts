@@ -88,7 +88,7 @@ class Agent {
 }
 
 describe("storage end to end: upload, deal, daily proofs, payment, faults, restart, download", function () {
-  this.timeout(600_000);
+  this.timeout(1_200_000);
   let dir: string;
   let rpc: JsonRpcEndpoint;
   let fx: StorageSystem;
@@ -103,7 +103,7 @@ describe("storage end to end: upload, deal, daily proofs, payment, faults, resta
   });
 
   /** Polls `check` (mining a block each round, so armed challenges become readable) until it holds. */
-  async function until(what: string, check: () => Promise<boolean>, ms = 90_000): Promise<void> {
+  async function until(what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!(await check())) {
       if (Date.now() > deadline) {
