@@ -165,6 +165,14 @@ describe("storage end to end: upload, deal, daily proofs, payment, faults, resta
       }),
     );
 
+    const health = (await (await fetch(`${urls[0]}/v1/health`)).json()) as Record<string, unknown>;
+    expect(health).to.deep.include({
+      ok: true,
+      provider: fx.provider.address,
+      deviceId: fx.storageDevice.toString(),
+    });
+    expect((health.lastTick as { block: number }).block).to.be.greaterThan(0);
+
     // The client uploads the file to both and keeps the manifest.
     const data = randomBytes(FILE_SIZE);
     const file = path.join(dir, "file.bin");
