@@ -11,12 +11,12 @@ import { buildModule } from "@nomicfoundation/ignition-core";
 import { getAddress, id, isAddress, parseUnits, ZeroHash } from "ethers";
 import { HardhatPluginError } from "hardhat/plugins";
 
-import { SUBNETWORK_COVERAGE } from "@hexmesh/protocol";
+import { SUBNETWORK_COMPUTE, SUBNETWORK_COVERAGE, SUBNETWORK_STORAGE } from "@hexmesh/protocol";
 
 export const MODULE_ID = "Hexmesh";
 
-/** Subnetwork id of the coverage rewards pool (one distributor per subnetwork). */
-export { SUBNETWORK_COVERAGE };
+/** Subnetwork ids of the rewards pools (one distributor per subnetwork). */
+export { SUBNETWORK_COMPUTE, SUBNETWORK_COVERAGE, SUBNETWORK_STORAGE };
 
 export const ROLES = {
   DEFAULT_ADMIN: ZeroHash,
@@ -25,6 +25,8 @@ export const ROLES = {
   SLASHER: id("SLASHER_ROLE"),
   REWARDS_NOTIFIER: id("REWARDS_NOTIFIER_ROLE"),
   FUNDER: id("FUNDER_ROLE"),
+  // ComputeJobs' dispute resolver (granted by governance, not at deploy).
+  VERIFIER: id("VERIFIER_ROLE"),
   // TimelockController roles.
   PROPOSER: id("PROPOSER_ROLE"),
   EXECUTOR: id("EXECUTOR_ROLE"),
@@ -42,6 +44,8 @@ export const VAULT_LIMITS = {
 
 export interface DeviceClassParam {
   id: number;
+  /** What the class is ("storage", "compute: NVIDIA RTX 4090"); documentation only, not sent on chain. */
+  name?: string;
   enabled: boolean;
   subnetwork: number;
   /** Onboarding fee in wei of MESH. */
@@ -93,13 +97,43 @@ export interface HexmeshParameters {
     stakingBps: number;
     treasuryBps: number;
   };
-  coverage: { oracles: string[]; threshold: number; challengeWindow: number };
+  coverage: OracleSetParam;
+  /** The storage subnetwork: StorageDeals, its distributor and emissions pool. */
+  storage: SubnetworkParam;
+  /** The compute subnetwork: ComputeJobs, its distributor and emissions pool, and its class prices. */
+  compute: SubnetworkParam & { prices: ComputePriceParam[] };
   /**
    * Usage credits and their MESH/USD price source; `creditsPerPacket`: the coverage data-transfer
    * price per started 24-byte packet (optional in the file, default 1; 1 to 10,000).
    */
   credits: { price: GovernedPriceParam | QuorumPriceParam; creditsPerPacket: number };
 }
+
+/** A subnetwork's RewardsDistributor: its oracle set, k-of-n threshold and challenge window. */
+export interface OracleSetParam {
+  oracles: string[];
+  threshold: number;
+  challengeWindow: number;
+}
+
+/**
+ * A subnetwork beside coverage: its distributor, its emissions pool's share of each epoch (basis points;
+ * coverage gets what staking, treasury and the other pools leave), and the registry's subnetwork number
+ * of its device classes (the market contract accepts devices of those classes only).
+ */
+export interface SubnetworkParam extends OracleSetParam {
+  poolBps: number;
+  classSubnetwork: number;
+}
+
+/** ComputeJobs' price of one unit of a compute device class, in credits (micro-USD). */
+export interface ComputePriceParam {
+  deviceClass: number;
+  creditsPerUnit: number;
+}
+
+/** ComputeJobs' price bounds (MIN_PRICE .. MAX_PRICE, credits per unit). */
+export const COMPUTE_LIMITS = { minPrice: 1, maxPrice: 1_000_000_000 } as const;
 
 /** A price the timelock sets (testnets): the first price, USD per MESH with 18 decimals. */
 export interface GovernedPriceParam {
@@ -212,6 +246,45 @@ function priceParam(o: Json): GovernedPriceParam | QuorumPriceParam {
   );
 }
 
+/** `coverage`, `storage`, `compute`: a distributor's oracle set, each a clear error when out of bounds. */
+function oracleSet(o: Json, where: string): OracleSetParam {
+  const oracles = list(o.oracles, `${where}.oracles`).map((a, i) => addr(a, `${where}.oracles[${i}]`));
+  if (
+    oracles.length === 0 ||
+    oracles.length > DISTRIBUTOR_LIMITS.maxOracles ||
+    new Set(oracles).size !== oracles.length
+  ) {
+    throw new HexmeshParameterError(
+      `${where}.oracles must be 1 to ${DISTRIBUTOR_LIMITS.maxOracles} distinct addresses`,
+    );
+  }
+  const threshold = int(o.threshold, `${where}.threshold`, 1);
+  if (threshold > oracles.length) {
+    throw new HexmeshParameterError(
+      `${where}.threshold (${threshold}) exceeds the ${oracles.length} oracles`,
+    );
+  }
+  return {
+    oracles,
+    threshold,
+    challengeWindow: int(
+      o.challengeWindow,
+      `${where}.challengeWindow`,
+      DISTRIBUTOR_LIMITS.minChallengeWindow,
+      DISTRIBUTOR_LIMITS.maxChallengeWindow,
+    ),
+  };
+}
+
+/** `storage` and `compute`: an oracle set plus the pool's share and the registry's class subnetwork number. */
+function subnetworkParam(o: Json, where: string): SubnetworkParam {
+  return {
+    ...oracleSet(o, where),
+    poolBps: int(o.poolBps, `${where}.poolBps`, 0, 10_000),
+    classSubnetwork: int(o.classSubnetwork, `${where}.classSubnetwork`, 1, 255),
+  };
+}
+
 /** Parses and checks the `Hexmesh` section of a parameters file; every violation is a clear error. */
 export function parseHexmeshParameters(file: unknown): HexmeshParameters {
   const root = obj(file, "file");
@@ -222,6 +295,8 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
   const e = obj(p.emissions, "emissions");
   const cov = obj(p.coverage, "coverage");
   const cr = obj(p.credits, "credits");
+  const st = obj(p.storage, "storage");
+  const cp = obj(p.compute, "compute");
   const params: HexmeshParameters = {
     treasury: addr(p.treasury, "treasury"),
     guardian: addr(p.guardian, "guardian"),
@@ -248,8 +323,11 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
         const o = obj(c, `registry.deviceClasses[${i}]`);
         if (typeof o.enabled !== "boolean")
           throw new HexmeshParameterError(`registry.deviceClasses[${i}].enabled must be a boolean`);
+        if (o.name !== undefined && typeof o.name !== "string")
+          throw new HexmeshParameterError(`registry.deviceClasses[${i}].name must be a string`);
         return {
           id: int(o.id, `registry.deviceClasses[${i}].id`, 1, 65_535),
+          ...(o.name !== undefined ? { name: o.name } : {}),
           enabled: o.enabled,
           subnetwork: int(o.subnetwork, `registry.deviceClasses[${i}].subnetwork`, 0, 255),
           onboardingFee: mesh(o.onboardingFee, `registry.deviceClasses[${i}].onboardingFee`),
@@ -283,15 +361,22 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
       ),
       treasuryBps: int(e.treasuryBps, "emissions.treasuryBps", 0, EMISSIONS_LIMITS.maxTreasuryBps),
     },
-    coverage: {
-      oracles: list(cov.oracles, "coverage.oracles").map((a, i) => addr(a, `coverage.oracles[${i}]`)),
-      threshold: int(cov.threshold, "coverage.threshold", 1),
-      challengeWindow: int(
-        cov.challengeWindow,
-        "coverage.challengeWindow",
-        DISTRIBUTOR_LIMITS.minChallengeWindow,
-        DISTRIBUTOR_LIMITS.maxChallengeWindow,
-      ),
+    coverage: oracleSet(cov, "coverage"),
+    storage: subnetworkParam(st, "storage"),
+    compute: {
+      ...subnetworkParam(cp, "compute"),
+      prices: list(cp.prices, "compute.prices").map((x, i) => {
+        const o = obj(x, `compute.prices[${i}]`);
+        return {
+          deviceClass: int(o.deviceClass, `compute.prices[${i}].deviceClass`, 1, 65_535),
+          creditsPerUnit: int(
+            o.creditsPerUnit,
+            `compute.prices[${i}].creditsPerUnit`,
+            COMPUTE_LIMITS.minPrice,
+            COMPUTE_LIMITS.maxPrice,
+          ),
+        };
+      }),
     },
     credits: {
       price: priceParam(obj(cr.price, "credits.price")),
@@ -312,19 +397,17 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
       "genesisSupply + emissions.emissionCap must not exceed the 1,000,000,000 MESH cap",
     );
   }
-  const oracles = params.coverage.oracles;
-  if (
-    oracles.length === 0 ||
-    oracles.length > DISTRIBUTOR_LIMITS.maxOracles ||
-    new Set(oracles).size !== oracles.length
-  ) {
+  // Coverage's pool gets the rest of each epoch; it must keep a share (the controller's split sums to 10,000).
+  const coverageBps = coveragePoolBps(params);
+  if (coverageBps <= 0) {
     throw new HexmeshParameterError(
-      `coverage.oracles must be 1 to ${DISTRIBUTOR_LIMITS.maxOracles} distinct addresses`,
+      `emissions.stakingBps + emissions.treasuryBps + storage.poolBps + compute.poolBps must stay below 10000 (coverage's pool gets the rest), got ${10_000 - coverageBps}`,
     );
   }
-  if (params.coverage.threshold > oracles.length) {
+  const { storage, compute } = params;
+  if (storage.classSubnetwork === compute.classSubnetwork) {
     throw new HexmeshParameterError(
-      `coverage.threshold (${params.coverage.threshold}) exceeds the ${oracles.length} oracles`,
+      `storage.classSubnetwork and compute.classSubnetwork must differ, both are ${storage.classSubnetwork}`,
     );
   }
   if (params.timelock.proposers.length === 0)
@@ -341,7 +424,26 @@ export function parseHexmeshParameters(file: unknown): HexmeshParameters {
     throw new HexmeshParameterError("duplicate device class id");
   const makerIds = new Set(params.registry.makers.map((m) => m.id));
   if (makerIds.size !== params.registry.makers.length) throw new HexmeshParameterError("duplicate maker id");
+  // ComputeJobs prices compute classes only (ComputeNotComputeClass otherwise): refuse the file instead.
+  const priced = new Set<number>();
+  for (const [i, price] of compute.prices.entries()) {
+    const cls = params.registry.deviceClasses.find((c) => c.id === price.deviceClass);
+    if (cls === undefined || cls.subnetwork !== compute.classSubnetwork) {
+      throw new HexmeshParameterError(
+        `compute.prices[${i}].deviceClass ${price.deviceClass} is not a registry class of compute.classSubnetwork ${compute.classSubnetwork}`,
+      );
+    }
+    if (priced.has(price.deviceClass))
+      throw new HexmeshParameterError(`compute.prices: class ${price.deviceClass} priced twice`);
+    priced.add(price.deviceClass);
+  }
   return params;
+}
+
+/** Coverage's pool share: what staking, the treasury and the other subnetworks' pools leave. */
+export function coveragePoolBps(params: HexmeshParameters): number {
+  const e = params.emissions;
+  return 10_000 - e.stakingBps - e.treasuryBps - params.storage.poolBps - params.compute.poolBps;
 }
 
 /** Reads a parameters file (JSON) and validates it. */
@@ -395,11 +497,12 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       params.coverage.challengeWindow,
     ]);
 
-    // The controller needs no set-up call, so the timelock is its admin from the constructor on.
+    // The deployer administers the controller only long enough to add the storage and compute pools
+    // and set the split (below), then hands it to the timelock.
     const controller = m.contract("EmissionsController", [
       {
         token,
-        admin: timelock,
+        admin: deployer,
         treasury: params.treasury,
         stakingVault: vault,
         genesisTime: params.emissions.genesisTime,
@@ -463,18 +566,11 @@ export function buildHexmeshModule(params: HexmeshParameters) {
         id: "vault_grant_notifier_controller",
       }),
     ];
-    const vaultToTimelock = m.call(vault, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
-      id: "vault_grant_admin_timelock",
-      after: vaultSetup,
-    });
-    const vaultRenounce = m.call(vault, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
-      id: "vault_renounce_admin",
-      after: [vaultToTimelock],
-    });
 
     // ---- demand side: the price source and the credits ledger, administered by the timelock from
-    // their constructors. Deployed last, so the contracts above keep their addresses.
-    const last = { after: [vaultRenounce, registryRenounce, distributorRenounce] };
+    // their constructors. Deployed after the above, so those keep their addresses. (The vault's
+    // admin is handed over at the end, once ComputeJobs holds its slasher role.)
+    const last = { after: [...vaultSetup, registryRenounce, distributorRenounce] };
     const price = params.credits.price;
     const meshPrice =
       price.source === "governed"
@@ -491,9 +587,110 @@ export function buildHexmeshModule(params: HexmeshParameters) {
     const creditsRegister = m.call(credits, "registerSpender", [dataTransfer, SUBNETWORK_COVERAGE], {
       id: "credits_register_data_transfer",
     });
+
+    // ---- storage and compute subnetworks, deployed after everything above (which keeps its addresses).
+    // Each has its own RewardsDistributor (own oracle set) as a pool of the controller.
+    const afterCoverage = { after: [creditsRegister] };
+    const subnetworkDistributor = (name: "storage" | "compute", subnetwork: string, set: OracleSetParam) => {
+      const d = m.contract(
+        "RewardsDistributor",
+        [token, subnetwork, deployer, params.guardian, set.oracles, set.threshold, set.challengeWindow],
+        { ...afterCoverage, id: `${name === "storage" ? "Storage" : "Compute"}Distributor` },
+      );
+      const funder = m.call(d, "grantRole", [ROLES.FUNDER, controller], {
+        id: `${name}_distributor_grant_funder_controller`,
+      });
+      const toTimelock = m.call(d, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+        id: `${name}_distributor_grant_admin_timelock`,
+        after: [funder],
+      });
+      m.call(d, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+        id: `${name}_distributor_renounce_admin`,
+        after: [toTimelock],
+      });
+      return d;
+    };
+    const storageDistributor = subnetworkDistributor("storage", SUBNETWORK_STORAGE, params.storage);
+    const computeDistributor = subnetworkDistributor("compute", SUBNETWORK_COMPUTE, params.compute);
+
+    // Pools in this order: coverage (from the constructor), storage, compute; then the split.
+    const addStorage = m.call(controller, "addPool", [SUBNETWORK_STORAGE, storageDistributor], {
+      id: "controller_add_pool_storage",
+    });
+    const addCompute = m.call(controller, "addPool", [SUBNETWORK_COMPUTE, computeDistributor], {
+      id: "controller_add_pool_compute",
+      after: [addStorage],
+    });
+    const split = m.call(
+      controller,
+      "setSplit",
+      [
+        params.emissions.stakingBps,
+        params.emissions.treasuryBps,
+        [coveragePoolBps(params), params.storage.poolBps, params.compute.poolBps],
+      ],
+      { id: "controller_set_split", after: [addCompute] },
+    );
+    const controllerToTimelock = m.call(controller, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+      id: "controller_grant_admin_timelock",
+      after: [split],
+    });
+    m.call(controller, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+      id: "controller_renounce_admin",
+      after: [controllerToTimelock],
+    });
+
+    // StorageDeals needs no set-up (its price and K start at their defaults): the timelock from the start.
+    const storageDeals = m.contract(
+      "StorageDeals",
+      [credits, registry, vault, controller, params.storage.classSubnetwork, timelock],
+      afterCoverage,
+    );
+    // ComputeJobs: the deployer prices the compute classes, then hands it to the timelock.
+    const computeJobs = m.contract(
+      "ComputeJobs",
+      [credits, registry, vault, controller, params.compute.classSubnetwork, deployer],
+      afterCoverage,
+    );
+    const computePrices = params.compute.prices.map((p) =>
+      m.call(computeJobs, "setPrice", [p.deviceClass, p.creditsPerUnit], {
+        id: `compute_price_class_${p.deviceClass}`,
+      }),
+    );
+    const computeToTimelock = m.call(computeJobs, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+      id: "compute_grant_admin_timelock",
+      after: computePrices,
+    });
+    m.call(computeJobs, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+      id: "compute_renounce_admin",
+      after: [computeToTimelock],
+    });
+
+    // Fraud penalties are slashed from the provider's vault stake: ComputeJobs is the vault's slasher.
+    // StorageDeals is not: its fault fees come from collateral it holds itself.
+    const vaultSlasher = m.call(vault, "grantRole", [ROLES.SLASHER, computeJobs], {
+      id: "vault_grant_slasher_compute",
+    });
+    const vaultToTimelock = m.call(vault, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+      id: "vault_grant_admin_timelock",
+      after: [...vaultSetup, vaultSlasher],
+    });
+    m.call(vault, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+      id: "vault_renounce_admin",
+      after: [vaultToTimelock],
+    });
+
+    const registerStorage = m.call(credits, "registerSpender", [storageDeals, SUBNETWORK_STORAGE], {
+      id: "credits_register_storage",
+      after: [creditsRegister],
+    });
+    const registerCompute = m.call(credits, "registerSpender", [computeJobs, SUBNETWORK_COMPUTE], {
+      id: "credits_register_compute",
+      after: [registerStorage],
+    });
     const creditsToTimelock = m.call(credits, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
       id: "credits_grant_admin_timelock",
-      after: [creditsRegister],
+      after: [creditsRegister, registerCompute],
     });
     m.call(credits, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
       id: "credits_renounce_admin",
@@ -511,6 +708,10 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       meshPrice,
       credits,
       dataTransfer,
+      storageDistributor: storageDistributor,
+      computeDistributor: computeDistributor,
+      storageDeals,
+      computeJobs,
     };
   });
 }

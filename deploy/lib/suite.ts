@@ -6,6 +6,7 @@
 import type { NetworkConnection } from "hardhat/types/network";
 
 import type {
+  ComputeJobs,
   DataTransferSettlement,
   DeviceRegistry,
   EmissionsController,
@@ -14,6 +15,7 @@ import type {
   MeshToken,
   RewardsDistributor,
   StakingVault,
+  StorageDeals,
   UsageCredits,
 } from "../../typechain-types/index.js";
 import { buildHexmeshModule, type HexmeshParameters } from "./hexmesh.js";
@@ -35,6 +37,14 @@ export interface DeployedSuite {
   readonly credits: UsageCredits;
   /** The coverage data-transfer market (UsageCredits' coverage spender). */
   readonly dataTransfer: DataTransferSettlement;
+  /** The storage subnetwork's distributor (its own oracle set; the controller's second pool). */
+  readonly storageDistributor: RewardsDistributor;
+  /** The compute subnetwork's distributor (its own oracle set; the controller's third pool). */
+  readonly computeDistributor: RewardsDistributor;
+  /** The storage market (UsageCredits' storage spender). */
+  readonly storageDeals: StorageDeals;
+  /** The compute job market (UsageCredits' compute spender, the vault's slasher). */
+  readonly computeJobs: ComputeJobs;
   /** Address of the P-256 verifier library linked into the registry. */
   readonly p256: string;
 }
@@ -67,6 +77,10 @@ export async function deploySuite(
     meshPrice: await at<IMeshPrice>("IMeshPrice", deployed.meshPrice),
     credits: await at<UsageCredits>("UsageCredits", deployed.credits),
     dataTransfer: await at<DataTransferSettlement>("DataTransferSettlement", deployed.dataTransfer),
+    storageDistributor: await at<RewardsDistributor>("RewardsDistributor", deployed.storageDistributor),
+    computeDistributor: await at<RewardsDistributor>("RewardsDistributor", deployed.computeDistributor),
+    storageDeals: await at<StorageDeals>("StorageDeals", deployed.storageDeals),
+    computeJobs: await at<ComputeJobs>("ComputeJobs", deployed.computeJobs),
     p256: await deployed.p256.getAddress(),
   };
 }

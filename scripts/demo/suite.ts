@@ -14,6 +14,16 @@ import { deploySuite, type DeployedSuite } from "../../deploy/lib/suite.js";
 export const MESH = (n: bigint | number): bigint => BigInt(n) * 10n ** 18n;
 export const DAY = 86_400n;
 export const HOTSPOT_CLASS = 1;
+/** The registry's subnetwork numbers of storage and compute device classes (coverage's is 0). */
+export const STORAGE_CLASS_SUBNETWORK = 2;
+export const COMPUTE_CLASS_SUBNETWORK = 1;
+/** Device classes of the storage and compute subnetworks, as in deploy/parameters/localhost.json. */
+export const STORAGE_CLASS = 3;
+export const COMPUTE_CPU_CLASS = 4;
+export const COMPUTE_GPU_CLASS = 5;
+/** ComputeJobs' prices, credits (micro-USD) per unit: $0.001 per CPU unit, $0.02 per GPU unit. */
+export const COMPUTE_CPU_PRICE = 1_000;
+export const COMPUTE_GPU_PRICE = 20_000;
 export const MAKER_ID = 1;
 export const MAKER_ALLOWANCE = 10_000;
 
@@ -85,6 +95,12 @@ export async function deployDemoSuite(connection: NetworkConnection, o: SuiteOpt
   const genesisTime =
     ((now + (o.genesisDelay ?? 3600n) + (o.approveMakerAtDeploy ? 0n : timelockDelay)) / DAY + 1n) * DAY;
   const mesh = (v: bigint) => formatUnits(v, 18);
+  // One oracle set for the three subnetworks in the demo (the parameters allow a set per subnetwork).
+  const oracleSet = {
+    oracles: keys.map((k) => k.address),
+    threshold: o.threshold ?? 2,
+    challengeWindow: Number(challengeWindow),
+  };
 
   const params = parseHexmeshParameters({
     Hexmesh: {
@@ -108,6 +124,12 @@ export async function deployDemoSuite(connection: NetworkConnection, o: SuiteOpt
             subnetwork: 0,
             onboardingFee: mesh(o.onboardingFee ?? MESH(40)),
           },
+          ...[STORAGE_CLASS, COMPUTE_CPU_CLASS, COMPUTE_GPU_CLASS].map((id) => ({
+            id,
+            enabled: true,
+            subnetwork: id === STORAGE_CLASS ? STORAGE_CLASS_SUBNETWORK : COMPUTE_CLASS_SUBNETWORK,
+            onboardingFee: mesh(o.onboardingFee ?? MESH(40)),
+          })),
         ],
         makers: o.approveMakerAtDeploy
           ? [{ id: MAKER_ID, signer: maker.address, allowance: MAKER_ALLOWANCE }]
@@ -120,12 +142,20 @@ export async function deployDemoSuite(connection: NetworkConnection, o: SuiteOpt
         halvingInterval: 365,
         emissionCap: "700000000",
         stakingBps: 3_000,
-        treasuryBps: 1_000,
+        // The storage and compute pools (5% each) take the treasury's share, so coverage's 60% and
+        // staking's 30% (and the demo's coverage roots) stay as they were.
+        treasuryBps: 0,
       },
-      coverage: {
-        oracles: keys.map((k) => k.address),
-        threshold: o.threshold ?? 2,
-        challengeWindow: Number(challengeWindow),
+      coverage: oracleSet,
+      storage: { ...oracleSet, classSubnetwork: STORAGE_CLASS_SUBNETWORK, poolBps: 500 },
+      compute: {
+        ...oracleSet,
+        classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
+        poolBps: 500,
+        prices: [
+          { deviceClass: COMPUTE_CPU_CLASS, creditsPerUnit: COMPUTE_CPU_PRICE },
+          { deviceClass: COMPUTE_GPU_CLASS, creditsPerUnit: COMPUTE_GPU_PRICE },
+        ],
       },
       // Testnet-style: the timelock sets MESH/USD, $0.05 at deploy.
       credits: { price: { source: "governed", initialPrice: "0.05" } },

@@ -18,6 +18,12 @@ export function subnetworkId(name: string): Hex {
 /** The coverage subnetwork: keccak256("hexmesh.subnetwork.coverage"). */
 export const SUBNETWORK_COVERAGE: Hex = subnetworkId("hexmesh.subnetwork.coverage");
 
+/** The storage subnetwork: keccak256("hexmesh.subnetwork.storage"). */
+export const SUBNETWORK_STORAGE: Hex = subnetworkId("hexmesh.subnetwork.storage");
+
+/** The compute subnetwork: keccak256("hexmesh.subnetwork.compute"). */
+export const SUBNETWORK_COMPUTE: Hex = subnetworkId("hexmesh.subnetwork.compute");
+
 export interface PoolShare {
   /** Name in the canonical encoding ("beacon", "witness"). */
   readonly name: string;
