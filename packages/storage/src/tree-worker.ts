@@ -43,10 +43,11 @@ try {
       levels[level]!.set(hash, filled[level]!);
       filled[level]! += NODE_BYTES;
     });
-    for (let pos = 0; pos < length; pos += READ) {
+    for (let pos = 0; pos < length; ) {
       const n = readSync(data, buf, 0, Math.min(READ, length - pos), offset + pos);
       if (n <= 0) throw new Error(`${input.dataFile} ends before its ${input.size} bytes`);
       builder.update(buf.subarray(0, n));
+      pos += n; // a short read is followed by another, not skipped
     }
     const piece = builder.finish();
     let node = Buffer.from(piece.root.slice(2), "hex");
