@@ -12,6 +12,7 @@ import {IMeshPrice} from "../interfaces/IMeshPrice.sol";
 import {IMeshToken} from "../interfaces/IMeshToken.sol";
 import {IStakingVault} from "../interfaces/IStakingVault.sol";
 import {IStorageDeals} from "../interfaces/IStorageDeals.sol";
+import {IStorageSuspensions} from "../interfaces/IStorageSuspensions.sol";
 import {IUsageCredits} from "../interfaces/IUsageCredits.sol";
 import {DeviceBond} from "../libraries/DeviceBond.sol";
 import {PieceMerkle} from "../libraries/PieceMerkle.sol";
@@ -57,6 +58,8 @@ contract StorageDeals is IStorageDeals, AccessControl {
     uint256 public constant DEFAULT_PRICE = 2_500_000;
     /// @notice Default K.
     uint256 public constant DEFAULT_CHALLENGES = 5;
+    /// @notice Longest endpoint URL, in bytes.
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
 
     uint256 private constant _BYTES_PER_TIB = 1 << 40;
     uint256 private constant _PERIODS_PER_MONTH = 30;
@@ -77,6 +80,8 @@ contract StorageDeals is IStorageDeals, AccessControl {
     mapping(uint256 id => mapping(uint256 pieceIndex => Piece)) private _pieces;
     mapping(address account => uint256 amount) private _meshOwed;
     uint256 private _feesToBurn;
+    IStorageSuspensions private _suspensions;
+    mapping(uint256 deviceId => string url) private _endpoints;
 
     /// @param credits_ UsageCredits (governance registers this contract as the storage spender).
     /// @param registry DeviceRegistry.
@@ -312,6 +317,21 @@ contract StorageDeals is IStorageDeals, AccessControl {
         _end(id, ds, EndReason.ByProvider, 0, forfeit);
     }
 
+    /// @inheritdoc IStorageDeals
+    function setEndpoint(uint256 deviceId, string calldata url) external {
+        if (bytes(url).length > MAX_ENDPOINT_LENGTH)
+            revert StorageEndpointTooLong(bytes(url).length, MAX_ENDPOINT_LENGTH);
+        IDeviceRegistry.DeviceInfo memory info = _REGISTRY.deviceInfo(deviceId);
+        if (info.status == IDeviceRegistry.DeviceStatus.Retired || info.owner != msg.sender) {
+            revert StorageNotDeviceOwner(deviceId, msg.sender);
+        }
+        if (_REGISTRY.deviceClassInfo(info.deviceClass).subnetwork != _STORAGE_CLASS_SUBNETWORK) {
+            revert StorageNotStorageDevice(deviceId, info.deviceClass);
+        }
+        _endpoints[deviceId] = url;
+        emit EndpointSet(deviceId, msg.sender, url);
+    }
+
     // ------------------------------------------------------------------ anyone
 
     /// @inheritdoc IStorageDeals
@@ -448,10 +468,17 @@ contract StorageDeals is IStorageDeals, AccessControl {
         return _feesToBurn;
     }
 
+    /// @inheritdoc IStorageDeals
+    function endpointOf(uint256 deviceId) external view returns (string memory) {
+        return _endpoints[deviceId];
+    }
+
     // ------------------------------------------------------------------ internals
 
     /// @dev The owner of an active device of a storage class that bonds all its devices.
     function _checkDevice(uint256 deviceId) private view returns (address provider) {
+        IStorageSuspensions gate = _suspensions;
+        if (address(gate) != address(0) && gate.isSuspended(deviceId)) revert StorageDeviceSuspended(deviceId);
         DeviceBond.Check memory c = DeviceBond.check(_REGISTRY, _VAULT, deviceId, _STORAGE_CLASS_SUBNETWORK);
         if (c.failure == DeviceBond.Failure.NotActive) revert StorageDeviceNotActive(deviceId);
         if (c.failure == DeviceBond.Failure.WrongSubnetwork) revert StorageNotStorageDevice(deviceId, c.deviceClass);
@@ -577,5 +604,18 @@ contract StorageDeals is IStorageDeals, AccessControl {
     function _requireStarted(uint256 id, DataSet storage ds) private view {
         _requireStatus(id, ds, Status.Active);
         if (ds.periodEnd == 0) revert StorageNotStarted(id);
+    }
+
+    // ------------------------------------------------------------------ storage oracle suspensions
+
+    /// @inheritdoc IStorageDeals
+    function setSuspensions(address suspensions_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _suspensions = IStorageSuspensions(suspensions_);
+        emit SuspensionsSet(suspensions_);
+    }
+
+    /// @inheritdoc IStorageDeals
+    function suspensions() external view returns (address) {
+        return address(_suspensions);
     }
 }

@@ -1,0 +1,140 @@
+/**
+ * `npm run bench:storage`: the storage provider agent's speed targets (issue 19), on a 1 GiB piece
+ * generated once under cache/bench-storage/ (random bytes, streamed to disk in 16 MiB writes):
+ *
+ * - tree build: buildPieceTree (worker threads on every core, the piece cut into 2^20-leaf subtrees,
+ *   the tree file written), MB/s = 2^30 bytes / wall seconds (target >= 100 MB/s), and per CPU-second
+ *   of all threads (the machine is shared: wall time under load measures the load);
+ * - the streaming receive path (PieceStore.receive from a file stream: one core, root and levels
+ *   while the bytes arrive, as a PUT does);
+ * - one challenge answered from disk: K = 5 proofs of random leaves of the 1 GiB piece
+ *   (PieceStore.proofs), median and worst of 50 challenges (target < 1 s).
+ *
+ * The machine is shared: the 1-minute load average at start and end is recorded with the figures.
+ * Writes bench/results/storage.json.
+ */
+import { randomBytes, randomInt } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { mkdir, open, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { buildPieceTree, PieceStore } from "@hexmesh/storage";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outFile = path.join(here, "results", "storage.json");
+const cacheDir = path.join(here, "..", "cache", "bench-storage");
+const SIZE = 2 ** 30;
+const K = 5;
+const CHALLENGES = 50;
+const MB = 1e6;
+
+await mkdir(cacheDir, { recursive: true });
+const dataFile = path.join(cacheDir, "piece-1GiB.bin");
+if (!existsSync(dataFile) || (await stat(dataFile)).size !== SIZE) {
+  const fd = await open(dataFile, "w");
+  for (let pos = 0; pos < SIZE; pos += 16 << 20) await fd.write(randomBytes(16 << 20));
+  await fd.close();
+}
+
+const load = () => Number(os.loadavg()[0]!.toFixed(2));
+const loadAverage1mAtStart = load();
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** CPU seconds (user + system) of this process, all its threads (the tree workers included). */
+const cpuSeconds = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/**
+ * Wall time, and CPU time of every thread: on a machine shared with other work the wall figure
+ * measures the load as much as the code, so the CPU figure is given too (MB per CPU-second), and
+ * what it makes on `cores` idle cores (assuming the work splits evenly, which the subtree jobs do).
+ */
+async function timed<T>(run: () => Promise<T>, cores: number) {
+  const loadBefore = load();
+  const cpu0 = cpuSeconds();
+  const start = process.hrtime.bigint();
+  const value = await run();
+  const wall = seconds(start);
+  const cpu = cpuSeconds() - cpu0;
+  const perCpuSecond = SIZE / MB / cpu;
+  return {
+    value,
+    figures: {
+      wallSeconds: Number(wall.toFixed(2)),
+      wallMbPerSecond: Number((SIZE / MB / wall).toFixed(1)),
+      cpuSeconds: Number(cpu.toFixed(2)),
+      mbPerCpuSecond: Number(perCpuSecond.toFixed(1)),
+      idleProjectionMbPerSecond: Number((perCpuSecond * cores).toFixed(1)),
+      loadBefore,
+    },
+  };
+}
+
+const cores = os.availableParallelism();
+const treeFile = path.join(cacheDir, "tree");
+const parallel = await timed(() => buildPieceTree(dataFile, treeFile, SIZE, { workers: cores }), cores);
+await rm(treeFile, { force: true });
+
+// The streaming receive (what a PUT runs), from the file instead of a socket.
+const storeDir = path.join(cacheDir, "store");
+await rm(storeDir, { recursive: true, force: true });
+const store = new PieceStore(storeDir);
+await store.init();
+const receive = await timed(
+  () => store.receive(parallel.value, SIZE, createReadStream(dataFile, { highWaterMark: 1 << 20 })),
+  1,
+);
+
+// Challenges answered from disk.
+const times: number[] = [];
+for (let c = 0; c < CHALLENGES; c++) {
+  const leaves = Array.from({ length: K }, () => randomInt(SIZE / 32));
+  const start = process.hrtime.bigint();
+  await store.proofs(parallel.value, leaves);
+  times.push(seconds(start) * 1000);
+}
+times.sort((a, b) => a - b);
+await rm(storeDir, { recursive: true, force: true });
+
+const result = {
+  what: "storage provider agent (issue 19): Merkle tree of a 1 GiB piece (keccak, @hexmesh/protocol's WebAssembly keccak via PieceTreeBuilder), and one challenge (K = 5 proofs) answered from disk",
+  command: "npm run bench:storage",
+  generatedAt: new Date().toISOString(),
+  machine: {
+    cores: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadAverage1mAtStart,
+    loadAverage1mAtEnd: load(),
+    note: "a shared machine: other sessions' builds and tests ran at the same time (see the load averages)",
+  },
+  pieceBytes: SIZE,
+  treeBuild: {
+    method:
+      "buildPieceTree: worker threads root 2^20-leaf subtrees (32 MiB each, dealt round-robin) read in 1 MiB blocks and write their tree levels; the main thread combines the subtree roots",
+    targetMbPerSecond: 100,
+    workers: cores,
+    root: parallel.value,
+    ...parallel.figures,
+  },
+  streamingReceive: {
+    method:
+      "PieceStore.receive from a file stream: one thread computes the root and writes data and tree levels while the bytes arrive (a PUT's path); idle projection for one core",
+    ...receive.figures,
+  },
+  challenge: {
+    method: `PieceStore.proofs of ${K} random leaves of the 1 GiB piece (height 25): data and tree files opened, one 32-byte read per level`,
+    k: K,
+    challenges: CHALLENGES,
+    targetMs: 1000,
+    medianMs: Number(times[Math.floor(CHALLENGES / 2)]!.toFixed(2)),
+    worstMs: Number(times[CHALLENGES - 1]!.toFixed(2)),
+  },
+};
+await writeFile(outFile, JSON.stringify(result, null, 2) + "\n");
+console.log(JSON.stringify(result, null, 2));
