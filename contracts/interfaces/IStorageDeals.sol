@@ -153,6 +153,10 @@ interface IStorageDeals {
     error StorageNothingOwed(address account);
     /// @notice No fault fees are waiting to be burned.
     error StorageNothingToBurn();
+    /// @notice Only the owner of a live (not retired) device sets its endpoint.
+    error StorageNotDeviceOwner(uint256 deviceId, address caller);
+    /// @notice An endpoint URL longer than MAX_ENDPOINT_LENGTH bytes.
+    error StorageEndpointTooLong(uint256 length, uint256 maxLength);
 
     // ------------------------------------------------------------------ events
 
@@ -213,6 +217,8 @@ interface IStorageDeals {
     event PriceSet(uint256 pricePerTiBMonth);
     /// @notice Governance set the challenge count of new data sets.
     event ChallengeCountSet(uint256 challengeCount);
+    /// @notice A storage device's service endpoint was set (empty: cleared).
+    event EndpointSet(uint256 indexed deviceId, address indexed owner, string url);
 
     // ------------------------------------------------------------------ clients
 
@@ -271,6 +277,13 @@ interface IStorageDeals {
     /// the provider.
     /// @param id The data set.
     function terminateByProvider(uint256 id) external;
+
+    /// @notice Sets the URL at which a storage device's provider agent serves pieces and ranges (the
+    /// storage oracle probes it, clients upload and download there); an empty URL clears it. Only the
+    /// owner of the device, which must be live (not retired) and of a storage class.
+    /// @param deviceId The storage device.
+    /// @param url At most MAX_ENDPOINT_LENGTH bytes.
+    function setEndpoint(uint256 deviceId, string calldata url) external;
 
     // ------------------------------------------------------------------ anyone
 
@@ -344,4 +357,8 @@ interface IStorageDeals {
 
     /// @notice Fault fee halves waiting for {burnFees}.
     function feesToBurn() external view returns (uint256);
+
+    /// @notice A storage device's service endpoint (empty if never set or cleared).
+    /// @param deviceId The storage device.
+    function endpointOf(uint256 deviceId) external view returns (string memory);
 }

@@ -57,6 +57,8 @@ contract StorageDeals is IStorageDeals, AccessControl {
     uint256 public constant DEFAULT_PRICE = 2_500_000;
     /// @notice Default K.
     uint256 public constant DEFAULT_CHALLENGES = 5;
+    /// @notice Longest endpoint URL, in bytes.
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
 
     uint256 private constant _BYTES_PER_TIB = 1 << 40;
     uint256 private constant _PERIODS_PER_MONTH = 30;
@@ -77,6 +79,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     mapping(uint256 id => mapping(uint256 pieceIndex => Piece)) private _pieces;
     mapping(address account => uint256 amount) private _meshOwed;
     uint256 private _feesToBurn;
+    mapping(uint256 deviceId => string url) private _endpoints;
 
     /// @param credits_ UsageCredits (governance registers this contract as the storage spender).
     /// @param registry DeviceRegistry.
@@ -312,6 +315,21 @@ contract StorageDeals is IStorageDeals, AccessControl {
         _end(id, ds, EndReason.ByProvider, 0, forfeit);
     }
 
+    /// @inheritdoc IStorageDeals
+    function setEndpoint(uint256 deviceId, string calldata url) external {
+        if (bytes(url).length > MAX_ENDPOINT_LENGTH)
+            revert StorageEndpointTooLong(bytes(url).length, MAX_ENDPOINT_LENGTH);
+        IDeviceRegistry.DeviceInfo memory info = _REGISTRY.deviceInfo(deviceId);
+        if (info.status == IDeviceRegistry.DeviceStatus.Retired || info.owner != msg.sender) {
+            revert StorageNotDeviceOwner(deviceId, msg.sender);
+        }
+        if (_REGISTRY.deviceClassInfo(info.deviceClass).subnetwork != _STORAGE_CLASS_SUBNETWORK) {
+            revert StorageNotStorageDevice(deviceId, info.deviceClass);
+        }
+        _endpoints[deviceId] = url;
+        emit EndpointSet(deviceId, msg.sender, url);
+    }
+
     // ------------------------------------------------------------------ anyone
 
     /// @inheritdoc IStorageDeals
@@ -446,6 +464,11 @@ contract StorageDeals is IStorageDeals, AccessControl {
     /// @inheritdoc IStorageDeals
     function feesToBurn() external view returns (uint256) {
         return _feesToBurn;
+    }
+
+    /// @inheritdoc IStorageDeals
+    function endpointOf(uint256 deviceId) external view returns (string memory) {
+        return _endpoints[deviceId];
     }
 
     // ------------------------------------------------------------------ internals
