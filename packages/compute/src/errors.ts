@@ -8,7 +8,8 @@ export type JobErrorCode =
   | "output-limit" // wrote more than the output limit
   | "worker-crashed" // the worker thread died (its JavaScript heap limit, or a runner fault)
   | "content-mismatch" // fetched bytes do not hash to the hash they were asked for
-  | "not-found"; // the store has no content for a hash
+  | "not-found" // the store has no content for a hash
+  | "malformed-spec"; // the blob named by a specHash is not a 64-byte spec
 
 /** A job that was refused or stopped, with a code a caller can branch on. */
 export class JobError extends Error {

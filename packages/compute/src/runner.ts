@@ -156,7 +156,22 @@ export async function runJobBySpec(
   store: ContentStore,
   limits: Partial<JobLimits> = {},
 ): Promise<JobResult> {
-  const spec = decodeJobSpec(await store.get(specHash));
-  const [program, input] = await Promise.all([store.get(spec.programHash), store.get(spec.inputHash)]);
+  const { program, input } = await fetchJobBySpec(specHash, store);
   return runJob(program, input, limits);
+}
+
+/** A job's program and input from a content store, by its spec hash (each checked by the store). */
+export async function fetchJobBySpec(
+  specHash: Hex,
+  store: ContentStore,
+): Promise<{ program: Uint8Array; input: Uint8Array }> {
+  const specBytes = await store.get(specHash);
+  let spec;
+  try {
+    spec = decodeJobSpec(specBytes);
+  } catch (e) {
+    throw new JobError("malformed-spec", (e as Error).message);
+  }
+  const [program, input] = await Promise.all([store.get(spec.programHash), store.get(spec.inputHash)]);
+  return { program, input };
 }

@@ -2,7 +2,7 @@
  * A content-addressed store on disk: each blob in a file named by its keccak256. What it returns
  * was checked against the hash it was asked for, so a tampered or truncated file is refused.
  */
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { contentHash, isHexBytes, type Hex } from "@hexmesh/protocol";
@@ -25,6 +25,16 @@ export class FileContentStore implements ContentStore {
     await writeFile(temp, bytes);
     await rename(temp, this.file(hash));
     return hash;
+  }
+
+  /** Whether a file is held for `hash` (its content is checked by get). */
+  async has(hash: Hex): Promise<boolean> {
+    try {
+      await access(this.file(hash));
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async get(hash: Hex): Promise<Uint8Array> {
