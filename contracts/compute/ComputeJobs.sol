@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IComputeJobs} from "../interfaces/IComputeJobs.sol";
@@ -19,11 +20,15 @@ import {DeviceBond} from "../libraries/DeviceBond.sol";
 /// @dev Like StorageDeals, the provider's collateral is MESH held here (a collateral account per
 /// provider, locked per job), not a part of its vault bond: the StakingVault cannot lock part of a
 /// stake for one market. Nothing loops over jobs or providers: strikes are a ring of three times.
-contract ComputeJobs is IComputeJobs, AccessControl {
+contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
     using SafeERC20 for IERC20;
 
     /// @notice Role that resolves disputes (the seam for the compute oracle quorum's verdicts).
     bytes32 public constant VERIFIER_ROLE = keccak256("VERIFIER_ROLE");
+    /// @notice EIP-712 type hash of the compute oracles' FraudVerdict.
+    bytes32 public constant FRAUD_VERDICT_TYPEHASH = keccak256(
+        "FraudVerdict(uint256 jobId,address provider,uint8 reason,bytes32 evidenceHash,address prover,uint64 oracleSetVersion,uint256 deadline)"
+    );
     /// @notice How long after a commit the customer may accept early or dispute.
     uint64 public constant ACCEPTANCE_WINDOW = 24 hours;
     /// @notice How long after the window the verifier has to resolve a dispute.
@@ -82,7 +87,7 @@ contract ComputeJobs is IComputeJobs, AccessControl {
         address controller,
         uint8 computeClassSubnetwork,
         address admin
-    ) {
+    ) EIP712("Hexmesh ComputeJobs", "1") {
         if (
             credits_ == address(0) ||
             registry == address(0) ||
@@ -345,6 +350,11 @@ contract ComputeJobs is IComputeJobs, AccessControl {
     function collateralFor(uint256 credits) public view returns (uint256) {
         uint256 price = IMeshPrice(_CREDITS.priceSource()).creditPrice();
         return Math.mulDiv(credits * COLLATERAL_MULTIPLE, _PRICE_SCALE, price, Math.Rounding.Ceil);
+    }
+
+    /// @inheritdoc IComputeJobs
+    function verdictDigest(FraudVerdict calldata verdict) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(FRAUD_VERDICT_TYPEHASH, verdict)));
     }
 
     // ------------------------------------------------------------------ internals

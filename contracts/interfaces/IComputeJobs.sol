@@ -64,6 +64,20 @@ interface IComputeJobs {
 
     /// @notice A provider's collateral account (MESH wei) and strike record. `free`, `locked` and
     /// `committedJobs` share a slot: a commit updates a slot that is already written.
+    /// @notice The compute oracle quorum's finding that `provider` cheated on job `jobId` (see
+    /// docs/compute.md; @hexmesh/protocol compute/verdict.ts has the same field list).
+    /// @dev `reason`: 1 WrongResult, 2 OutputWithheld, 3 UnitsInflated (a uint8, so an unknown code
+    /// reverts with ComputeVerdictReasonInvalid rather than an ABI decoding panic).
+    struct FraudVerdict {
+        uint256 jobId;
+        address provider;
+        uint8 reason;
+        bytes32 evidenceHash;
+        address prover;
+        uint64 oracleSetVersion;
+        uint256 deadline;
+    }
+
     struct Provider {
         uint96 free;
         uint96 locked;
@@ -289,4 +303,9 @@ interface IComputeJobs {
 
     /// @notice Jobs created so far.
     function jobCount() external view returns (uint256);
+
+    /// @notice The EIP-712 digest each compute oracle signs for `verdict` (domain "Hexmesh ComputeJobs",
+    /// version "1", this chain and contract).
+    /// @param verdict The verdict.
+    function verdictDigest(FraudVerdict calldata verdict) external view returns (bytes32);
 }

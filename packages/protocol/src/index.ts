@@ -41,3 +41,4 @@ export * from "./storage/challenge.js";
 export * from "./storage/range.js";
 export * from "./compute/spec.js";
 export * from "./compute/spotcheck.js";
+export * from "./compute/verdict.js";
