@@ -263,7 +263,9 @@ function oracleSet(o: Json, where: string): OracleSetParam {
   }
   const threshold = int(o.threshold, `${where}.threshold`, 1);
   if (threshold > oracles.length) {
-    throw new HexmeshParameterError(`${where}.threshold (${threshold}) exceeds the ${oracles.length} oracles`);
+    throw new HexmeshParameterError(
+      `${where}.threshold (${threshold}) exceeds the ${oracles.length} oracles`,
+    );
   }
   return {
     oracles,

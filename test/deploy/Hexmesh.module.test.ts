@@ -147,8 +147,12 @@ describe("deploy: Hexmesh Ignition module", function () {
     expect(await constructorArgs("ComputeJobs", await fx.computeJobs.getAddress())).to.deep.equal(
       await suiteArgs(fx.params.compute.classSubnetwork, deployer),
     );
-    expect(await fx.credits.spenderSubnetwork(await fx.storageDeals.getAddress())).to.equal(SUBNETWORK_STORAGE);
-    expect(await fx.credits.spenderSubnetwork(await fx.computeJobs.getAddress())).to.equal(SUBNETWORK_COMPUTE);
+    expect(await fx.credits.spenderSubnetwork(await fx.storageDeals.getAddress())).to.equal(
+      SUBNETWORK_STORAGE,
+    );
+    expect(await fx.credits.spenderSubnetwork(await fx.computeJobs.getAddress())).to.equal(
+      SUBNETWORK_COMPUTE,
+    );
     // Storage and compute start at the contracts' defaults: $2.50 per TiB-month, K = 5, 10% spot checks.
     expect(await fx.storageDeals.pricePerTiBMonth()).to.equal(await fx.storageDeals.DEFAULT_PRICE());
     expect(await fx.storageDeals.challengeCount()).to.equal(await fx.storageDeals.DEFAULT_CHALLENGES());
@@ -385,7 +389,10 @@ describe("deploy: Hexmesh Ignition module", function () {
         [(h) => delete h.compute, /compute must be an object/],
         [(h) => (h.storage.threshold = 4), /storage.threshold \(4\) exceeds the 3 oracles/],
         [(h) => (h.compute.oracles = []), /compute.oracles must be 1 to 32 distinct/],
-        [(h) => (h.storage.challengeWindow = 60), /storage.challengeWindow must be an integer in \[3600, 604800\]/],
+        [
+          (h) => (h.storage.challengeWindow = 60),
+          /storage.challengeWindow must be an integer in \[3600, 604800\]/,
+        ],
         [(h) => (h.compute.poolBps = -1), /compute.poolBps must be an integer in \[0, 10000\]/],
         [(h) => (h.storage.classSubnetwork = 0), /storage.classSubnetwork must be an integer in \[1, 255\]/],
         [
