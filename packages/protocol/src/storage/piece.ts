@@ -112,6 +112,9 @@ export interface PieceProof {
   path: string[];
 }
 
+/** See PieceTreeBuilder's constructor; `hash` is only valid during the call (copy it to keep it). */
+export type PieceNodeListener = (level: number, index: number, hash: Uint8Array) => void;
+
 interface Target {
   leafIndex: number;
   leaf: Uint8Array | undefined;
@@ -137,8 +140,15 @@ export class PieceTreeBuilder {
   private readonly leafHash = new Uint8Array(32);
   private readonly targets: Target[];
   private result: PieceRoot | undefined;
+  private readonly onNode: PieceNodeListener | undefined;
 
-  constructor(size: number, prove: readonly number[] = []) {
+  /**
+   * @param onNode Called with every node as it completes, level by level in index order (leaves are
+   * level 0; padding nodes at or past a level's real width are reported too): a provider stores
+   * the levels it needs to answer proofs from disk without a second pass.
+   */
+  constructor(size: number, prove: readonly number[] = [], onNode?: PieceNodeListener) {
+    this.onNode = onNode;
     this.size = size;
     this.leafCount = pieceLeafCount(size);
     this.height = pieceHeight(this.leafCount);
@@ -229,6 +239,7 @@ export class PieceTreeBuilder {
     for (;;) {
       const index = this.levelCounts[level]!;
       this.levelCounts[level] = index + 1;
+      this.onNode?.(level, index, hash);
       for (const t of this.targets) {
         if (level < this.height && Math.floor(t.leafIndex / 2 ** level) === (index ^ 1)) t.path[level] = hash;
       }

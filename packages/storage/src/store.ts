@@ -1,0 +1,288 @@
+/**
+ * The provider's piece store: each piece on disk as its bytes and its Merkle tree, so a proof is
+ * answered with O(height) small reads and no piece is ever held in memory.
+ *
+ *   <dir>/pieces/<root>/data       the piece's bytes
+ *   <dir>/pieces/<root>/tree       levels 1..height-1 of the tree, level by level, 32 bytes a node;
+ *                                  level h holds ceil(leafCount / 2^h) nodes (the rest is padding,
+ *                                  ZERO_SUBTREES[h]); level 0 (leaf hashes) is not stored: a leaf's
+ *                                  sibling is hashed from its 32 bytes in `data`, so the tree costs
+ *                                  about half the piece's size instead of all of it
+ *   <dir>/pieces/<root>/piece.json {root, size, leafCount, height, receivedAt}
+ *   <dir>/incoming/<random>/       a piece being received (moved into pieces/ once its root checks)
+ *
+ * The root is computed while the bytes stream in, by @hexmesh/protocol's PieceTreeBuilder (the one
+ * path to a root), whose node listener writes the levels as they complete.
+ */
+import { randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+
+import {
+  checkPieceRange,
+  isHexBytes,
+  pieceHeight,
+  pieceLeafCount,
+  pieceLeafHash,
+  pieceRangeAnswer,
+  PieceTreeBuilder,
+  toHex,
+  ZERO_SUBTREES,
+  type PieceProof,
+  type PieceRangeAnswer,
+} from "@hexmesh/protocol";
+
+import { StorageError } from "./errors.js";
+
+const NODE = 32;
+/** Bytes buffered per tree level before a positional write. */
+const LEVEL_BUFFER = 64 * 1024;
+
+/** A stored piece's description. */
+export interface StoredPiece {
+  root: string;
+  size: number;
+  leafCount: number;
+  height: number;
+  /** Unix ms when the piece was stored. */
+  receivedAt: number;
+}
+
+/** Nodes of level h: ceil(leafCount / 2^h). */
+function levelWidth(leafCount: number, level: number): number {
+  return Math.ceil(leafCount / 2 ** level);
+}
+
+/** Byte offset of level h (h >= 1) in the tree file. */
+function levelOffset(leafCount: number, level: number): number {
+  let offset = 0;
+  for (let h = 1; h < level; h++) offset += levelWidth(leafCount, h) * NODE;
+  return offset;
+}
+
+/** Canonical (lower-case) 32-byte hex root, or a 400 `bad_root`. */
+export function parseRoot(root: string): string {
+  const lower = root.toLowerCase();
+  if (!isHexBytes(lower, 32))
+    throw new StorageError(400, "bad_root", `not a 32-byte 0x-hex piece root: ${root}`);
+  return lower;
+}
+
+/** Writes tree levels 1..height-1 at their offsets as the builder reports nodes, buffered per level. */
+class TreeWriter {
+  private readonly buffers: Uint8Array[] = [];
+  private readonly filled: number[] = [];
+  private readonly written: number[] = [];
+  private pendingWrite: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly fd: FileHandle,
+    private readonly leafCount: number,
+    private readonly height: number,
+  ) {
+    for (let h = 0; h < height; h++) {
+      this.buffers.push(new Uint8Array(Math.min(LEVEL_BUFFER, levelWidth(leafCount, h) * NODE)));
+      this.filled.push(0);
+      this.written.push(h === 0 ? 0 : levelOffset(leafCount, h));
+    }
+  }
+
+  node(level: number, index: number, hash: Uint8Array): void {
+    if (level === 0 || level >= this.height || index >= levelWidth(this.leafCount, level)) return;
+    const buf = this.buffers[level]!;
+    buf.set(hash, this.filled[level]!);
+    this.filled[level]! += NODE;
+    if (this.filled[level] === buf.length) this.flushLevel(level);
+  }
+
+  private flushLevel(level: number): void {
+    const length = this.filled[level]!;
+    if (length === 0) return;
+    const data = this.buffers[level]!.slice(0, length);
+    const position = this.written[level]!;
+    this.written[level]! += length;
+    this.filled[level] = 0;
+    // Writes are chained: each runs after the previous, none is lost, memory stays bounded by the
+    // backpressure of the incoming stream (see receive()).
+    this.pendingWrite = this.pendingWrite.then(() => this.fd.write(data, 0, length, position));
+  }
+
+  /** Waits for the writes queued so far. */
+  drain(): Promise<unknown> {
+    return this.pendingWrite;
+  }
+
+  async finish(): Promise<void> {
+    for (let h = 1; h < this.height; h++) this.flushLevel(h);
+    await this.pendingWrite;
+  }
+}
+
+export class PieceStore {
+  constructor(readonly dir: string) {}
+
+  private pieceDir(root: string): string {
+    return path.join(this.dir, "pieces", root);
+  }
+
+  async init(): Promise<void> {
+    await mkdir(path.join(this.dir, "pieces"), { recursive: true });
+    // A receive cut off by a crash leaves only an incoming/ directory: nothing in it was accepted.
+    await rm(path.join(this.dir, "incoming"), { recursive: true, force: true });
+    await mkdir(path.join(this.dir, "incoming"), { recursive: true });
+  }
+
+  /**
+   * Receives a piece of `size` bytes claimed to have `root`: streams it to disk, writes its tree,
+   * and keeps it only if the computed root is `root` (400 `root_mismatch` otherwise, nothing kept).
+   * A piece already stored is received and checked again, then the existing copy is kept.
+   */
+  async receive(claimedRoot: string, size: number, body: Readable): Promise<StoredPiece> {
+    const root = parseRoot(claimedRoot);
+    const leafCount = pieceLeafCount(size);
+    const height = pieceHeight(leafCount);
+    const work = path.join(this.dir, "incoming", randomBytes(8).toString("hex"));
+    await mkdir(work);
+    const data = await open(path.join(work, "data"), "w");
+    const tree = await open(path.join(work, "tree"), "w");
+    try {
+      const writer = new TreeWriter(tree, leafCount, height);
+      const builder = new PieceTreeBuilder(size, [], (level, index, hash) => writer.node(level, index, hash));
+      let received = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > size) {
+          throw new StorageError(400, "size_mismatch", `the body is longer than its ${size} bytes`);
+        }
+        builder.update(chunk);
+        await data.write(chunk);
+        await writer.drain();
+      }
+      if (received !== size) {
+        throw new StorageError(400, "size_mismatch", `the body has ${received} of its ${size} bytes`);
+      }
+      const computed = builder.finish();
+      await writer.finish();
+      if (computed.root !== root) {
+        throw new StorageError(400, "root_mismatch", `the bytes' root is ${computed.root}, not ${root}`);
+      }
+      await data.sync();
+      await tree.sync();
+      const piece: StoredPiece = { root, size, leafCount, height, receivedAt: Date.now() };
+      await writeFile(path.join(work, "piece.json"), JSON.stringify(piece));
+      await data.close();
+      await tree.close();
+      const existing = await this.meta(root).catch(() => undefined);
+      if (existing) {
+        await rm(work, { recursive: true, force: true });
+        return existing;
+      }
+      await rename(work, this.pieceDir(root));
+      return piece;
+    } catch (e) {
+      await data.close().catch(() => {});
+      await tree.close().catch(() => {});
+      await rm(work, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** A stored piece's description; 404 `unknown_piece` if it is not here. */
+  async meta(claimedRoot: string): Promise<StoredPiece> {
+    const root = parseRoot(claimedRoot);
+    try {
+      return JSON.parse(await readFile(path.join(this.pieceDir(root), "piece.json"), "utf8")) as StoredPiece;
+    } catch {
+      throw new StorageError(404, "unknown_piece", `no piece ${root} is stored here`);
+    }
+  }
+
+  /** True if the piece is stored. */
+  async has(root: string): Promise<boolean> {
+    return this.meta(root).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Proofs of the given leaves of a stored piece, read from disk (O(height) reads each). */
+  async proofs(claimedRoot: string, leaves: readonly number[]): Promise<PieceProof[]> {
+    const piece = await this.meta(claimedRoot);
+    const data = await open(path.join(this.pieceDir(piece.root), "data"), "r");
+    const tree = await open(path.join(this.pieceDir(piece.root), "tree"), "r");
+    try {
+      const proofs: PieceProof[] = [];
+      for (const leafIndex of leaves) proofs.push(await this.proofOf(piece, data, tree, leafIndex));
+      return proofs;
+    } finally {
+      await data.close();
+      await tree.close();
+    }
+  }
+
+  /** The range answer for `count` leaves from `firstLeaf` (400 `bad_range` outside the piece). */
+  async range(claimedRoot: string, firstLeaf: number, count: number): Promise<PieceRangeAnswer> {
+    const piece = await this.meta(claimedRoot);
+    try {
+      checkPieceRange(piece.size, firstLeaf, count);
+    } catch (e) {
+      throw new StorageError(400, "bad_range", (e as Error).message);
+    }
+    const leaves = Array.from({ length: count }, (_, i) => firstLeaf + i);
+    return pieceRangeAnswer(piece.root, piece.size, firstLeaf, await this.proofs(piece.root, leaves));
+  }
+
+  /** A stream of the piece's bytes [start, end] (inclusive). */
+  async bytes(claimedRoot: string, start: number, end: number): Promise<Readable> {
+    const piece = await this.meta(claimedRoot);
+    return createReadStream(path.join(this.pieceDir(piece.root), "data"), { start, end });
+  }
+
+  /** Path of a stored piece's data file. */
+  async dataPath(claimedRoot: string): Promise<string> {
+    const piece = await this.meta(claimedRoot);
+    return path.join(this.pieceDir(piece.root), "data");
+  }
+
+  private async readLeaf(piece: StoredPiece, data: FileHandle, leafIndex: number): Promise<Uint8Array> {
+    const leaf = new Uint8Array(NODE); // the last leaf's missing bytes are its zero padding
+    const { bytesRead } = await data.read(leaf, 0, NODE, leafIndex * NODE);
+    const expected = Math.min(NODE, piece.size - leafIndex * NODE);
+    if (bytesRead < expected) {
+      throw new StorageError(
+        500,
+        "piece_damaged",
+        `piece ${piece.root}'s data file is shorter than its size`,
+      );
+    }
+    return leaf;
+  }
+
+  private async proofOf(
+    piece: StoredPiece,
+    data: FileHandle,
+    tree: FileHandle,
+    leafIndex: number,
+  ): Promise<PieceProof> {
+    if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= piece.leafCount) {
+      throw new StorageError(400, "bad_range", `leaf ${leafIndex} is outside the piece's ${piece.leafCount}`);
+    }
+    const leaf = await this.readLeaf(piece, data, leafIndex);
+    const path: string[] = [];
+    for (let h = 0; h < piece.height; h++) {
+      const sibling = Math.floor(leafIndex / 2 ** h) ^ 1;
+      if (sibling >= levelWidth(piece.leafCount, h)) {
+        path.push(toHex(ZERO_SUBTREES[h]!));
+      } else if (h === 0) {
+        path.push(toHex(pieceLeafHash(await this.readLeaf(piece, data, sibling))));
+      } else {
+        const node = new Uint8Array(NODE);
+        await tree.read(node, 0, NODE, levelOffset(piece.leafCount, h) + sibling * NODE);
+        path.push(toHex(node));
+      }
+    }
+    return { leafIndex, leaf: toHex(leaf), path };
+  }
+}
