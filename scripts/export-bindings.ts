@@ -25,6 +25,7 @@ export const DEPLOYED_CONTRACTS = [
   "credits/UsageCredits.sol/UsageCredits",
   "credits/DataTransferSettlement.sol/DataTransferSettlement",
   "storage/StorageDeals.sol/StorageDeals",
+  "storage/StorageSuspensions.sol/StorageSuspensions",
   "compute/ComputeJobs.sol/ComputeJobs",
   "price/GovernedPrice.sol/GovernedPrice",
   "price/QuorumPrice.sol/QuorumPrice",

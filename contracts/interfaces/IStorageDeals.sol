@@ -361,4 +361,20 @@ interface IStorageDeals {
     /// @notice A storage device's service endpoint (empty if never set or cleared).
     /// @param deviceId The storage device.
     function endpointOf(uint256 deviceId) external view returns (string memory);
+
+    // ------------------------------------------------------------------ storage oracle suspensions
+
+    /// @notice The device is suspended from new data sets by the storage oracles (IStorageSuspensions).
+    error StorageDeviceSuspended(uint256 deviceId);
+
+    /// @notice Governance named the StorageSuspensions contract consulted on new data sets (zero: none).
+    event SuspensionsSet(address indexed suspensions);
+
+    /// @notice Names the StorageSuspensions contract `createDataSet` and `acceptDataSet` consult (zero
+    /// turns the check off). Only DEFAULT_ADMIN_ROLE.
+    /// @param suspensions_ The StorageSuspensions contract.
+    function setSuspensions(address suspensions_) external;
+
+    /// @notice The StorageSuspensions contract consulted on new data sets (zero until governance sets it).
+    function suspensions() external view returns (address);
 }

@@ -12,6 +12,7 @@ import {IMeshPrice} from "../interfaces/IMeshPrice.sol";
 import {IMeshToken} from "../interfaces/IMeshToken.sol";
 import {IStakingVault} from "../interfaces/IStakingVault.sol";
 import {IStorageDeals} from "../interfaces/IStorageDeals.sol";
+import {IStorageSuspensions} from "../interfaces/IStorageSuspensions.sol";
 import {IUsageCredits} from "../interfaces/IUsageCredits.sol";
 import {DeviceBond} from "../libraries/DeviceBond.sol";
 import {PieceMerkle} from "../libraries/PieceMerkle.sol";
@@ -79,6 +80,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
     mapping(uint256 id => mapping(uint256 pieceIndex => Piece)) private _pieces;
     mapping(address account => uint256 amount) private _meshOwed;
     uint256 private _feesToBurn;
+    IStorageSuspensions private _suspensions;
     mapping(uint256 deviceId => string url) private _endpoints;
 
     /// @param credits_ UsageCredits (governance registers this contract as the storage spender).
@@ -475,6 +477,8 @@ contract StorageDeals is IStorageDeals, AccessControl {
 
     /// @dev The owner of an active device of a storage class that bonds all its devices.
     function _checkDevice(uint256 deviceId) private view returns (address provider) {
+        IStorageSuspensions gate = _suspensions;
+        if (address(gate) != address(0) && gate.isSuspended(deviceId)) revert StorageDeviceSuspended(deviceId);
         DeviceBond.Check memory c = DeviceBond.check(_REGISTRY, _VAULT, deviceId, _STORAGE_CLASS_SUBNETWORK);
         if (c.failure == DeviceBond.Failure.NotActive) revert StorageDeviceNotActive(deviceId);
         if (c.failure == DeviceBond.Failure.WrongSubnetwork) revert StorageNotStorageDevice(deviceId, c.deviceClass);
@@ -600,5 +604,18 @@ contract StorageDeals is IStorageDeals, AccessControl {
     function _requireStarted(uint256 id, DataSet storage ds) private view {
         _requireStatus(id, ds, Status.Active);
         if (ds.periodEnd == 0) revert StorageNotStarted(id);
+    }
+
+    // ------------------------------------------------------------------ storage oracle suspensions
+
+    /// @inheritdoc IStorageDeals
+    function setSuspensions(address suspensions_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _suspensions = IStorageSuspensions(suspensions_);
+        emit SuspensionsSet(suspensions_);
+    }
+
+    /// @inheritdoc IStorageDeals
+    function suspensions() external view returns (address) {
+        return address(_suspensions);
     }
 }

@@ -21,6 +21,7 @@ import {
   RewardsDistributor__factory,
   StakingVault__factory,
   StorageDeals__factory,
+  StorageSuspensions__factory,
   UsageCredits__factory,
 } from "./generated/index.js";
 
@@ -53,6 +54,7 @@ const ERRORS: Interface = (() => {
     QuorumPrice__factory.abi,
     DataTransferSettlement__factory.abi,
     StorageDeals__factory.abi,
+    StorageSuspensions__factory.abi,
     ComputeJobs__factory.abi,
   ]) {
     for (const f of new Interface(abi).fragments) {

@@ -38,6 +38,7 @@ export * from "./receipts/receipt.js";
 export * from "./commit/reconcile.js";
 export * from "./storage/piece.js";
 export * from "./storage/challenge.js";
+export * from "./storage/retrieval.js";
 export * from "./storage/range.js";
 export * from "./compute/spec.js";
 export * from "./compute/spotcheck.js";

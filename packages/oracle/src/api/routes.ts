@@ -45,6 +45,10 @@ export const ROUTES = {
   inputReports: { method: "GET", path: "/v1/inputs/reports" },
   /** Published entropy (`?from=&to=`, Unix seconds). */
   inputEntropy: { method: "GET", path: "/v1/inputs/entropy" },
+  /** Storage retrieval probe results, newest first (`?dataSet=&device=&provider=&limit=`). */
+  storageRetrievals: { method: "GET", path: "/v1/storage/retrievals" },
+  /** A storage provider's retrieval score (per device and overall) and its latest probe results. */
+  storageProvider: { method: "GET", path: "/v1/storage/providers/:address" },
   /** Liveness. */
   health: { method: "GET", path: "/health" },
   /** Readiness: the store at the current schema, the chain reachable. */
@@ -113,6 +117,9 @@ export type InputReportsQuery = Sent<typeof S.INPUT_REPORTS_QUERY>;
 export type InputEntropyQuery = Pick<InputReportsQuery, "from" | "to">;
 export type InputReportsResponse = FromSchema<typeof S.INPUT_REPORTS_RESPONSE>;
 export type InputEntropyResponse = FromSchema<typeof S.INPUT_ENTROPY_RESPONSE>;
+export type StorageRetrievalsQuery = Sent<typeof S.STORAGE_RETRIEVALS_QUERY>;
+export type StorageRetrievalsResponse = FromSchema<typeof S.STORAGE_RETRIEVALS_RESPONSE>;
+export type StorageProviderResponse = FromSchema<typeof S.STORAGE_PROVIDER_RESPONSE>;
 export type HealthResponse = FromSchema<typeof S.HEALTH_RESPONSE>;
 
 /** Response headers of the results and encoding routes. */

@@ -567,3 +567,95 @@ export const SETTLEMENT_RESPONSE = {
     },
   },
 } as const;
+
+// ------------------------------------------------------------------ storage (storage/*.ts)
+
+export const STORAGE_RETRIEVALS_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    dataSet: { type: "string", pattern: "^[0-9]{1,15}$" },
+    device: { type: "string", pattern: "^[0-9]{1,78}$" },
+    provider: ADDRESS,
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  },
+} as const;
+
+/** One signed probe result (RetrievalResult's fields, and how the probe went). */
+const STORAGE_RETRIEVAL = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "dataSet",
+    "day",
+    "device",
+    "provider",
+    "pieceRoot",
+    "firstLeaf",
+    "count",
+    "outcome",
+    "answerHash",
+    "detail",
+    "latencyMs",
+    "probedAt",
+    "signer",
+    "signature",
+  ],
+  properties: {
+    dataSet: decimal,
+    day: decimal,
+    device: decimal,
+    provider: lowerHex,
+    pieceRoot: lowerHex,
+    firstLeaf: decimal,
+    count: { type: "integer" },
+    outcome: { type: "string" },
+    answerHash: lowerHex,
+    detail: { type: "string" },
+    latencyMs: { type: "integer" },
+    probedAt: { type: "integer", description: "Unix ms" },
+    signer: lowerHex,
+    signature: lowerHex,
+  },
+} as const;
+
+export const STORAGE_RETRIEVALS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["retrievals"],
+  properties: { retrievals: { type: "array", items: STORAGE_RETRIEVAL } },
+} as const;
+
+export const STORAGE_PROVIDER_PARAMS = {
+  type: "object",
+  required: ["address"],
+  properties: { address: ADDRESS },
+} as const;
+
+export const STORAGE_PROVIDER_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["provider", "score", "devices", "retrievals"],
+  properties: {
+    provider: lowerHex,
+    /** The lowest of its devices' scores, parts per million (what scales its usage reward below 900,000). */
+    score: { type: "integer" },
+    devices: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["device", "score", "probes", "failures", "scaled", "suspend"],
+        properties: {
+          device: decimal,
+          score: { type: "integer" },
+          probes: { type: "integer" },
+          failures: { type: "integer" },
+          scaled: { type: "boolean" },
+          suspend: { type: "boolean" },
+        },
+      },
+    },
+    retrievals: { type: "array", items: STORAGE_RETRIEVAL },
+  },
+} as const;

@@ -29,6 +29,7 @@ import { receiptRoutes } from "./plugins/receipts.js";
 import { reportRoutes } from "./plugins/reports.js";
 import { resultRoutes } from "./plugins/results.js";
 import { HttpError } from "./plugins/shared.js";
+import { storageRoutes } from "./plugins/storage.js";
 
 /** Request-shape limits of the API (the report budgets are the Ingestor's: IngestLimits). */
 export interface ApiLimits {
@@ -204,6 +205,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     resultRoutes,
     deviceRoutes,
     inputRoutes,
+    storageRoutes,
     healthRoutes,
   ])
     await app.register(routes(deps));

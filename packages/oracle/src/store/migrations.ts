@@ -177,6 +177,63 @@ export const MIGRATIONS: readonly Migration[] = [
       `DROP INDEX reports_by_time`,
     ],
   },
+  {
+    version: 7,
+    // The storage oracle (packages/oracle/src/storage): StorageDeals' data sets, pieces and periods
+    // as indexed, the indexer's cursor, and the daily retrieval probes' signed results.
+    name: "storage: indexed data sets, pieces and periods; retrieval results",
+    statements: [
+      `CREATE TABLE storage_cursor (
+        name TEXT PRIMARY KEY,
+        next_block BIGINT NOT NULL
+      )`,
+      `CREATE TABLE storage_data_sets (
+        id BIGINT PRIMARY KEY,
+        client TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        end_reason TEXT,
+        proving_started INTEGER NOT NULL
+      )`,
+      `CREATE TABLE storage_pieces (
+        data_set BIGINT NOT NULL,
+        piece_index INTEGER NOT NULL,
+        root TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        first_leaf TEXT NOT NULL,
+        PRIMARY KEY (data_set, piece_index)
+      )`,
+      `CREATE TABLE storage_periods (
+        data_set BIGINT NOT NULL,
+        period BIGINT NOT NULL,
+        seed TEXT,
+        paid TEXT,
+        outcome TEXT,
+        fee TEXT,
+        PRIMARY KEY (data_set, period)
+      )`,
+      `CREATE TABLE storage_retrievals (
+        data_set BIGINT NOT NULL,
+        day BIGINT NOT NULL,
+        device_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        piece_root TEXT NOT NULL,
+        first_leaf TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        answer_hash TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        latency_ms BIGINT NOT NULL,
+        probed_at BIGINT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        PRIMARY KEY (data_set, day)
+      )`,
+      `CREATE INDEX storage_retrievals_by_device ON storage_retrievals (device_id, day)`,
+      `CREATE INDEX storage_retrievals_by_provider ON storage_retrievals (provider, day)`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -12,6 +12,7 @@ import pg from "pg";
 
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
+import { numberPlaceholders, type StorageSql } from "../storage/sql.js";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
@@ -106,6 +107,14 @@ export class PostgresStore implements OracleStore {
         c.query(`SET search_path TO ${schema}`).catch(() => {});
       });
     }
+  }
+
+  storageSql(): StorageSql {
+    return {
+      all: (sql, params = []) => this.all(numberPlaceholders(sql), [...params]),
+      run: async (sql, params = []) =>
+        (await this.pool.query(numberPlaceholders(sql), [...params])).rowCount ?? 0,
+    };
   }
 
   private async all(sql: string, params: unknown[] = []): Promise<Row[]> {

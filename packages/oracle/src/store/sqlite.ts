@@ -13,6 +13,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
+import type { StorageSql } from "../storage/sql.js";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
@@ -95,6 +96,13 @@ export class SqliteStore implements OracleStore {
       this.cache.set(sql, s);
     }
     return s;
+  }
+
+  storageSql(): StorageSql {
+    return {
+      all: async (sql, params = []) => this.all(sql, ...params),
+      run: async (sql, params = []) => this.run(sql, ...params),
+    };
   }
 
   private all(sql: string, ...params: Param[]): Row[] {

@@ -10,6 +10,8 @@
  */
 import type { ChainIndex, EntropyEntry, Hex, ReceivedReport } from "@hexmesh/protocol";
 
+import type { StorageSql } from "../storage/sql.js";
+
 export interface ReportInput {
   /** keccak256 of the raw text: the dedup key. */
   readonly hash: Hex;
@@ -248,6 +250,8 @@ export class StoreConflictError extends Error {
 
 export interface OracleStore {
   readonly backend: "sqlite" | "postgres";
+  /** The storage oracle's SQL runner over this store (storage/store.ts keeps its tables). */
+  storageSql(): StorageSql;
   /** Applies pending migrations (idempotent, safe from several processes); returns the schema version. */
   migrate(): Promise<number>;
   schemaVersion(): Promise<number>;
