@@ -33,6 +33,7 @@ import {
   CPU_PRICE,
   deployCompute,
   HOUR,
+  RefundReason,
   Status,
   SUBNET_COMPUTE,
   type ComputeSystem,
@@ -226,5 +227,189 @@ describe("compute: provider agent and client commands against a node on localhos
     expect(await fx.credits.locked(fx.customer.address, fx.jobs.target)).to.equal(0n);
     expect((await computeJson(["job", id.toString(), ...chainArgs()])).status).to.equal("Finalized");
     await stopAgent();
+  });
+
+  const stateOf = (id: bigint) => {
+    const state = new ProviderState(path.join(dir, "state", "provider.sqlite"));
+    try {
+      return state.get(id);
+    } finally {
+      state.close();
+    }
+  };
+
+  /** Submits a render of about 2-3 s, accepts it and kills the agent (SIGKILL) while it runs. */
+  async function killMidRun(): Promise<bigint> {
+    await startAgent();
+    const id = await submit(pathTracerInput({ width: 160, height: 120, samples: 96, seed: 5 }), 100_000);
+    await computeJson(["provider", "accept", id.toString(), "--config", configFile()]);
+    await waitForLog(agent!, "running", { jobId: id.toString() });
+    await stopAgent("SIGKILL");
+    expect(stateOf(id)).to.include({ status: "running", attempts: 1 });
+    expect(await status(id)).to.equal(Status.Accepted);
+    return id;
+  }
+
+  it("killed mid-run, the restarted agent runs the job again from the start and commits it", async function () {
+    writeConfig();
+    const id = await killMidRun();
+    await startAgent();
+    expect(await waitForLog(agent!, "resuming", { jobId: id.toString() })).to.include({ attempts: 1 });
+    await waitForLog(agent!, "committed", { jobId: id.toString() });
+    expect(stateOf(id)).to.include({ status: "committed", attempts: 2 });
+    const job = await fx.jobs.job(id);
+    expect(job.status).to.equal(Status.Committed);
+    const frame = path.join(dir, "resumed.png");
+    await computeJson(["fetch", id.toString(), "--out", frame, "--blobs", agentBlobs, ...chainArgs()]);
+    expect(keccak256(readFileSync(frame))).to.equal(job.resultHash);
+    expect(pngjs.PNG.sync.read(readFileSync(frame)).width).to.equal(160);
+    await stopAgent();
+  });
+
+  it("with maxAttempts 1 a run cut short is given up cleanly: the job expires, refunded, with a strike", async function () {
+    writeConfig({ maxAttempts: 1 });
+    const id = await killMidRun();
+    await startAgent();
+    expect(await waitForLog(agent!, "given-up", { jobId: id.toString() })).to.include({
+      reason: "crashed-repeatedly",
+    });
+    expect(stateOf(id)).to.include({ status: "given-up", reason: "crashed-repeatedly", attempts: 1 });
+    await stopAgent();
+    expect(await status(id)).to.equal(Status.Accepted);
+    const deadline = (await fx.jobs.job(id)).deadline;
+    await networkHelpers.time.increaseTo(deadline + 1n);
+    const locked = await fx.credits.locked(fx.customer.address, fx.jobs.target);
+    await expect(fx.jobs.connect(fx.outsider).expire(id))
+      .to.emit(fx.jobs, "JobRefunded")
+      .withArgs(id, RefundReason.MissedDeadline, 100_000n * CPU_PRICE)
+      .and.to.emit(fx.jobs, "StrikeRecorded");
+    expect(await fx.credits.locked(fx.customer.address, fx.jobs.target)).to.equal(
+      locked - 100_000n * CPU_PRICE,
+    );
+  });
+
+  it("auto-accepts the jobs its rules allow (class, price, size), and no others", async function () {
+    writeConfig({ autoAccept: [{ class: CLASS_CPU, minPricePerUnit: Number(CPU_PRICE), maxUnits: 1_000 }] });
+    await startAgent();
+    const big = await submit(pathTracerInput({ width: 8, height: 8, samples: 1, seed: 1 }), 1_001);
+    const small = await submit(pathTracerInput({ width: 8, height: 8, samples: 1, seed: 2 }), 1_000);
+    await waitForLog(agent!, "committed", { jobId: small.toString() });
+    expect((await fx.jobs.job(small)).provider).to.equal(fx.providerA.address);
+    expect(await status(big)).to.equal(Status.Open);
+    expect(stateOf(big)).to.equal(undefined);
+    await fx.jobs.connect(fx.customer).cancelJob(big);
+    await stopAgent();
+  });
+
+  it("gives up a job whose deadline is too near, and a program that fails, with their reasons", async function () {
+    writeConfig({ commitMarginSec: 2 * 3_600 });
+    await startAgent();
+    const near = await submit(pathTracerInput({ width: 8, height: 8, samples: 1, seed: 3 }), 100, "1h");
+    await computeJson(["provider", "accept", near.toString(), "--config", configFile()]);
+    expect(await waitForLog(agent!, "given-up", { jobId: near.toString() })).to.include({
+      reason: "deadline-too-close",
+    });
+    await stopAgent();
+    writeConfig();
+    await startAgent();
+    // Width 0 is refused by the path tracer: it exits 2.
+    const bad = await submit(pathTracerInput({ width: 0, height: 8, samples: 1, seed: 3 }), 100);
+    await computeJson(["provider", "accept", bad.toString(), "--config", configFile()]);
+    await waitForLog(agent!, "given-up", { jobId: bad.toString() });
+    expect(stateOf(bad)).to.include({ status: "given-up", reason: "job-failed" });
+    expect(stateOf(bad)!.detail).to.match(/^exit: /);
+    await stopAgent();
+  });
+
+  it("the commands refuse what they cannot do, with exit codes and reasons", async function () {
+    const unknown = await computeCli(["job", "999", ...chainArgs()]);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr).to.match(/no job 999 \(jobs are 1\.\.\d+\)/);
+    const badId = await computeCli(["job", "0x1", ...chainArgs()]);
+    expect(badId.code).to.equal(2);
+    const noRpc = await computeCli(["job", "1", "--compute-jobs", fx.jobs.target as string]);
+    expect(noRpc.code).to.equal(2);
+    expect(noRpc.stderr).to.contain("--rpc is required (or set HEXMESH_RPC)");
+    const noContract = await computeCli([
+      "job",
+      "1",
+      "--rpc",
+      rpc.url,
+      "--compute-jobs",
+      "0x" + "12".repeat(20),
+    ]);
+    expect(noContract.code).to.equal(1);
+    expect(noContract.stderr).to.contain("no contract at");
+    const badDeadline = await computeCli([
+      "submit",
+      PATH_TRACER,
+      "--input",
+      PATH_TRACER,
+      "--class",
+      String(CLASS_CPU),
+      "--max-units",
+      "5",
+      "--deadline",
+      "tomorrow",
+      "--blobs",
+      customerBlobs.url,
+      "--key",
+      customerKey,
+      ...chainArgs(),
+    ]);
+    expect(badDeadline.code).to.equal(1);
+    expect(badDeadline.stderr).to.contain("--deadline must be a duration");
+    // The GPU class has no price: the contract's refusal is decoded.
+    const unpriced = await computeCli([
+      "submit",
+      PATH_TRACER,
+      "--input",
+      PATH_TRACER,
+      "--class",
+      "8",
+      "--max-units",
+      "5",
+      "--deadline",
+      "1h",
+      "--blobs",
+      customerBlobs.url,
+      "--key",
+      customerKey,
+      ...chainArgs(),
+    ]);
+    expect(unpriced.code).to.equal(1);
+    expect(unpriced.stderr).to.contain("ComputeClassNotPriced(deviceClass=8)");
+    const badConfig = await computeCli(["provider", "status", "--config", path.join(dir, "missing.json")]);
+    expect(badConfig.code).to.equal(2);
+    expect(badConfig.stderr).to.contain("cannot read config");
+  });
+
+  it("fetch refuses an output whose bytes do not hash to the committed result", async function () {
+    // A job committed with a hash whose bytes no server holds: a lying provider's server sends others.
+    const id = await submit(pathTracerInput({ width: 8, height: 8, samples: 1, seed: 4 }), 100);
+    await fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA);
+    await fx.jobs.connect(fx.providerA).commitResult(id, keccak256("0x1234"), 1);
+    const { createServer } = await import("node:http");
+    const liar = createServer((_req, res) => res.end("not the output"));
+    await new Promise<void>((r) => liar.listen(0, "127.0.0.1", r));
+    const port = (liar.address() as { port: number }).port;
+    try {
+      const r = await computeCli([
+        "fetch",
+        id.toString(),
+        "--out",
+        path.join(dir, "lie"),
+        "--blobs",
+        `http://127.0.0.1:${port}`,
+        ...chainArgs(),
+      ]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(
+        /content-mismatch: no blob server had 0x[0-9a-f]{64} \(http:\/\/127\.0\.0\.1:\d+: sent bytes hashing to 0x/,
+      );
+    } finally {
+      liar.closeAllConnections();
+      liar.close();
+    }
   });
 });

@@ -152,7 +152,8 @@ export function program(): Command {
 }
 
 function jobIdArg(v: string): bigint {
-  if (!/^[1-9][0-9]{0,76}$/.test(v)) throw new InvalidArgumentError("must be a job id (a positive integer)");
+  if (!/^[1-9][0-9]{0,77}$/.test(v) || BigInt(v) >= 2n ** 256n)
+    throw new InvalidArgumentError("must be a job id (a positive integer)");
   return BigInt(v);
 }
 

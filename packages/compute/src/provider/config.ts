@@ -78,7 +78,7 @@ const SCHEMA = {
         additionalProperties: false,
         required: ["id", "class"],
         properties: {
-          id: { type: "string", pattern: "^[1-9][0-9]{0,76}$" },
+          id: { type: "string", pattern: "^[1-9][0-9]{0,77}$" },
           class: { type: "integer", minimum: 0, maximum: 65535 },
         },
       },
@@ -153,6 +153,9 @@ export function validateProviderConfig(raw: unknown, source: string, baseDir: st
     limits: { memoryMib?: number; timeMs?: number; outputBytes?: number };
   };
   const ids = cfg.devices.map((d) => d.id);
+  for (const id of ids)
+    if (BigInt(id) >= 2n ** 256n)
+      throw new ProviderConfigError(`invalid ${source}:\n  - devices: ${id} is not a uint256 device id`);
   if (new Set(ids).size !== ids.length)
     throw new ProviderConfigError(`invalid ${source}:\n  - devices: a device is listed twice`);
   const resolve = (p: string) => path.resolve(baseDir, p);
