@@ -12,7 +12,7 @@
  * the original. No top-level side effects.
  */
 import { createCipheriv, createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 
 import type { ContractTransactionReceipt, Interface, LogDescription } from "ethers";
@@ -91,13 +91,25 @@ function current(ds: { period: bigint; periodEnd: bigint }, now: bigint, length 
   return { period: ds.period + skipped, periodEnd: ds.periodEnd + skipped * length };
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined>, log: () => string, ms = 60_000): Promise<T> {
+/**
+ * Polls `read` until it gives a value. `produce`, when given, runs every 250 ms meanwhile: the demo
+ * mines a block, as a live chain keeps producing them (the in-process chain mines only on demand,
+ * and an agent waits for the block after the one its challenge is armed at).
+ */
+async function until<T>(
+  what: string,
+  read: () => Promise<T | undefined>,
+  log: () => string,
+  produce?: () => Promise<unknown>,
+  ms = 60_000,
+): Promise<T> {
   const deadline = Date.now() + ms;
-  for (;;) {
+  for (let i = 1; ; i++) {
     const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${log()}`);
     await new Promise((r) => setTimeout(r, 50));
+    if (produce && i % 5 === 0) await produce();
   }
 }
 
@@ -131,7 +143,9 @@ export async function runStorageSection(
   const logs = new Map<string, AgentEvent[]>();
   const agents = new Map<string, RunningProvider>();
   const agentLog = () =>
-    [...logs.entries()].map(([n, l]) => `${n}: ${l.map((e) => JSON.stringify(e)).join("\n  ")}`).join("\n");
+    [...logs.entries()]
+      .map(([n, l]) => `${n} (last events): ${l.slice(-12).map((e) => JSON.stringify(e)).join("\n  ")}`)
+      .join("\n");
   const fromBlock = await suite.ethers.provider.getBlockNumber();
   const start = async (op: Operator) => {
     const port = await freePort();
@@ -241,13 +255,24 @@ export async function runStorageSection(
       const seen = logs.get(b.name)!.length;
       await time.increaseTo(laterEnd - window + 1n);
       const period = y.period;
+      // Both agents arm their challenge (anyone may); the seed is the hash of the next block, which
+      // the demo mines (on a live chain blocks keep coming; the in-process chain mines on demand).
+      await until(
+        `both agents to arm day ${n}'s challenge`,
+        async () =>
+          (await deals.queryFilter(deals.filters.ChallengeArmed(dsA, x.period), blockBefore)).length > 0 &&
+          (await deals.queryFilter(deals.filters.ChallengeArmed(dsB, period), blockBefore)).length > 0
+            ? true
+            : undefined,
+        agentLog,
+      );
+      const mine = () => suite.connection.networkHelpers.mine(1);
+      await mine();
       const provenA = await until(
         `storage A to prove period ${x.period}`,
-        async () => {
-          const ev = await deals.queryFilter(deals.filters.PossessionProven(dsA, x.period), blockBefore);
-          return ev[0];
-        },
+        async () => (await deals.queryFilter(deals.filters.PossessionProven(dsA, x.period), blockBefore))[0],
         agentLog,
+        mine,
       );
       let bText: string;
       if (!bLost) {
@@ -255,17 +280,12 @@ export async function runStorageSection(
           `storage B to prove period ${period}`,
           async () => (await deals.queryFilter(deals.filters.PossessionProven(dsB, period), blockBefore))[0],
           agentLog,
+          mine,
         );
         bText = "B proven";
       } else {
-        // B's agent arms the challenge (anyone may); a block later it derives the challenges, finds
-        // the challenged leaves no longer match their roots, and sends no proof.
-        await until(
-          `storage B to arm period ${period}`,
-          async () => ((await deals.dataSet(dsB)).challengeBlock !== 0n ? true : undefined),
-          agentLog,
-        );
-        await suite.connection.networkHelpers.mine(1);
+        // B's agent derives the challenges, finds the challenged leaves no longer match their roots
+        // and sends no proof.
         await until(
           `storage B's agent to find period ${period} unprovable`,
           async () =>
@@ -279,6 +299,7 @@ export async function runStorageSection(
               ? true
               : undefined,
           agentLog,
+          mine,
         );
         bText = "B could not prove (challenged leaves lost)";
       }
@@ -289,10 +310,18 @@ export async function runStorageSection(
     const firstBlock = await suite.ethers.provider.getBlockNumber();
     for (let n = 0; n < HEALTHY_PERIODS; n++) print(await day(n, false));
 
-    // B's disk fails: every piece file keeps only its first 4 KiB (the trees it keeps stay, the data does not).
-    for (const p of manifest.pieces) truncateSync(await agentB.running.agent.store.dataPath(p.root), KEPT_BYTES);
+    // B's disk fails: every piece file keeps only its first 4 KiB (its trees stay, the data does not).
+    for (const p of manifest.pieces) {
+      const data = await agentB.running.agent.store.dataPath(p.root);
+      const handle = openSync(data, "r+");
+      try {
+        writeSync(handle, Buffer.alloc(p.size - KEPT_BYTES), 0, p.size - KEPT_BYTES, KEPT_BYTES);
+      } finally {
+        closeSync(handle);
+      }
+    }
     print(
-      `Loss       storage B's disk lost most of the file: each of its ${manifest.pieces.length} piece files cut to its first ${KEPT_BYTES} bytes`,
+      `Loss       storage B's disk lost most of the file: each of its ${manifest.pieces.length} piece files reads back zeros after its first ${KEPT_BYTES} bytes`,
     );
     const limit = Number(await deals.MAX_CONSECUTIVE_FAULTS());
     for (let n = HEALTHY_PERIODS; n < HEALTHY_PERIODS + limit; n++) print(await day(n, true));
