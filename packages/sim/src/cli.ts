@@ -1,7 +1,8 @@
 /**
  * npm run sim:report — simulates one epoch of a network with honest devices and adversaries, runs
  * it through the oracle and writes the fraud-detection report (markdown + SVG charts), and the
- * paid-usage report (usage.md: wash trading and forged receipts through the shared reward stage).
+ * paid-usage report (usage.md: wash trading and forged receipts through the shared reward stage), and
+ * the storage and compute adversaries report (markets.md: earnings per unit of collateral or bond).
  *
  * Environment (all optional):
  *   SIM_DEVICES  fleet size (default 10000)
@@ -15,6 +16,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { analyse, runSimulation } from "./analysis.js";
+import { buildMarketsReport } from "./markets-report.js";
+import { simulateMarkets } from "./markets.js";
 import { buildReport } from "./report.js";
 import { buildUsageReport } from "./usage-report.js";
 import { simulateUsage } from "./usage.js";
@@ -37,6 +40,15 @@ if (out !== "-") {
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, "usage.md"), await buildUsageReport(usage));
   console.log(`wrote ${path.join(out, "usage.md")}`);
+}
+const markets = simulateMarkets(seed);
+for (const r of [markets.storageHonest, ...markets.storage])
+  console.log(`storage ${r.label.padEnd(38)} net/collateral ${r.netPerCollateral.toFixed(4)}`);
+for (const r of [markets.computeHonest, ...markets.compute])
+  console.log(`compute ${r.label.padEnd(38)} net/bond ${r.netPerBond.toFixed(4)}`);
+if (out !== "-") {
+  writeFileSync(path.join(out, "markets.md"), await buildMarketsReport(markets));
+  console.log(`wrote ${path.join(out, "markets.md")}`);
 }
 console.log(`simulating ${devices} devices, seed ${seed}, ${windows} window(s)...`);
 const run = await runSimulation({ devices, seed, windows, coverage: { preparer: "workers" } });

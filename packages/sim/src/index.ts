@@ -11,3 +11,5 @@ export * from "./analysis.js";
 export * from "./report.js";
 export * from "./usage.js";
 export * from "./usage-report.js";
+export * from "./markets.js";
+export * from "./markets-report.js";
