@@ -2,6 +2,8 @@
  * hexmesh-storage: the storage provider agent and the client commands.
  *
  *   provider start --config FILE                      run the provider agent (HTTP API + chain loop)
+ *   provider import FILE --config FILE [--piece-size N]
+ *                                                     store a local file's pieces (trees on every core)
  *   upload FILE --provider URL [--piece-size N] [--manifest OUT]
  *                                                     cut FILE into pieces, root them locally, upload;
  *                                                     print the manifest (roots, sizes, offsets)
@@ -18,7 +20,7 @@
  * Exit codes: 0 done; 1 refused (an error code on stderr: root_mismatch, unknown_piece, a contract
  * revert...); 2 bad arguments, configuration or files.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 
 import { Command, InvalidArgumentError } from "commander";
 import { JsonRpcProvider } from "ethers";
@@ -31,7 +33,7 @@ import { addDealPieces, createDeal, dealsAt, dealStatus, fundDeal } from "./deal
 import { StorageError, UsageError } from "./errors.js";
 import { loadSigner } from "./keys.js";
 import { startProvider } from "./provider.js";
-import { parseRoot } from "./store.js";
+import { parseRoot, PieceStore } from "./store.js";
 
 const print = (o: unknown) =>
   console.log(JSON.stringify(o, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2));
@@ -115,6 +117,29 @@ export function program(): Command {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
+    });
+
+  provider
+    .command("import")
+    .description("store a local file's pieces (data delivered out of band), trees built on every core")
+    .argument("<file>")
+    .requiredOption("--config <file>", "provider configuration (JSON): its dataDir")
+    .option("--piece-size <bytes>", `piece size (default ${DEFAULT_PIECE_SIZE})`, positiveInt)
+    .action(async (file: string, o: { config: string; pieceSize?: number }) => {
+      const config = await loadProviderConfig(o.config);
+      const store = new PieceStore(config.dataDir);
+      await store.init();
+      const { size } = await stat(file).catch((e: Error) => {
+        throw new UsageError(`cannot read ${file}: ${e.message}`);
+      });
+      if (size === 0) throw new UsageError(`${file} is empty`);
+      const pieceSize = o.pieceSize ?? DEFAULT_PIECE_SIZE;
+      const pieces = [];
+      for (let offset = 0; offset < size; offset += pieceSize) {
+        const piece = await store.importPiece(file, offset, Math.min(pieceSize, size - offset));
+        pieces.push({ root: piece.root, size: piece.size, offset });
+      }
+      print({ file, size, pieceSize, pieces });
     });
 
   p.command("upload")

@@ -8,6 +8,7 @@ export * from "./config.js";
 export * from "./deal.js";
 export * from "./errors.js";
 export * from "./keys.js";
+export * from "./parallel.js";
 export * from "./provider.js";
 export * from "./server.js";
 export * from "./state.js";

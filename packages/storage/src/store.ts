@@ -15,10 +15,11 @@
  * path to a root), whose node listener writes the levels as they complete.
  */
 import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, open, readFile, rename, rm, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 import {
   checkPieceRange,
@@ -35,8 +36,10 @@ import {
 } from "@hexmesh/protocol";
 
 import { StorageError } from "./errors.js";
+import { buildPieceTree, type ParallelTreeOptions } from "./parallel.js";
+import { levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
 
-const NODE = 32;
+const NODE = NODE_BYTES;
 /** Bytes buffered per tree level before a positional write. */
 const LEVEL_BUFFER = 64 * 1024;
 
@@ -48,18 +51,6 @@ export interface StoredPiece {
   height: number;
   /** Unix ms when the piece was stored. */
   receivedAt: number;
-}
-
-/** Nodes of level h: ceil(leafCount / 2^h). */
-function levelWidth(leafCount: number, level: number): number {
-  return Math.ceil(leafCount / 2 ** level);
-}
-
-/** Byte offset of level h (h >= 1) in the tree file. */
-function levelOffset(leafCount: number, level: number): number {
-  let offset = 0;
-  for (let h = 1; h < level; h++) offset += levelWidth(leafCount, h) * NODE;
-  return offset;
 }
 
 /** Canonical (lower-case) 32-byte hex root, or a 400 `bad_root`. */
@@ -184,6 +175,48 @@ export class PieceStore {
     } catch (e) {
       await data.close().catch(() => {});
       await tree.close().catch(() => {});
+      await rm(work, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Imports a byte range of a local file as a piece (data delivered out of band, e.g. on a disk):
+   * copies it in and builds its tree on every core (buildPieceTree). Its root is whatever the bytes
+   * give; a piece already stored is kept.
+   */
+  async importPiece(
+    file: string,
+    offset: number,
+    size: number,
+    options: ParallelTreeOptions = {},
+  ): Promise<StoredPiece> {
+    const leafCount = pieceLeafCount(size);
+    const work = path.join(this.dir, "incoming", randomBytes(8).toString("hex"));
+    await mkdir(work);
+    try {
+      const dataFile = path.join(work, "data");
+      await pipeline(
+        createReadStream(file, { start: offset, end: offset + size - 1 }),
+        createWriteStream(dataFile),
+      );
+      const root = await buildPieceTree(dataFile, path.join(work, "tree"), size, options);
+      const piece: StoredPiece = {
+        root,
+        size,
+        leafCount,
+        height: pieceHeight(leafCount),
+        receivedAt: Date.now(),
+      };
+      await writeFile(path.join(work, "piece.json"), JSON.stringify(piece));
+      const existing = await this.meta(root).catch(() => undefined);
+      if (existing) {
+        await rm(work, { recursive: true, force: true });
+        return existing;
+      }
+      await rename(work, this.pieceDir(root));
+      return piece;
+    } catch (e) {
       await rm(work, { recursive: true, force: true });
       throw e;
     }

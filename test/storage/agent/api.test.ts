@@ -229,7 +229,7 @@ describe("@hexmesh/storage provider agent HTTP API (real server on localhost)", 
     // The provider's copy rots on disk.
     const stored = await store.dataPath(r.root);
     const rotten = Buffer.from(bytes);
-    rotten[1234] ^= 0xff;
+    rotten[1234] = rotten[1234]! ^ 0xff;
     await writeFile(stored, rotten);
     const out = path.join(dir, "rotten.bin");
     const err = await rejection(downloadPiece(url, r.root, out));
