@@ -51,6 +51,11 @@ export interface WorkResult {
   readonly devices: readonly DeviceWork[];
   /** The verifier's canonical record of its decisions (e.g. one verdict per report), as byte chunks. */
   readonly record: readonly Uint8Array[];
+  /**
+   * Per provider address (lowercase), a score in parts per million that scales its usage reward below
+   * 0.9 (storage: the retrieval score; rewards/usage.ts). Absent: usage is not scaled.
+   */
+  readonly usageScores?: ReadonlyMap<Hex, number>;
 }
 
 export interface Verifier<Inputs, Work extends WorkResult = WorkResult> {

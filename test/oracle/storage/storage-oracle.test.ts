@@ -17,8 +17,10 @@ import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
 import { SeedKeeper } from "@hexmesh/oracle/storage/keeper";
 import { fetchRange, RetrievalProber } from "@hexmesh/oracle/storage/probe";
 import { retrievalScores } from "@hexmesh/oracle/storage/score";
+import { peerProposals } from "@hexmesh/oracle/storage/service";
 import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SuspensionKeeper } from "@hexmesh/oracle/storage/suspend";
+import { storageEpochInputs } from "@hexmesh/oracle/storage/verifier";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import {
@@ -33,7 +35,7 @@ import {
 
 import { createRegistryNetwork } from "../../helpers/registryFixture.js";
 import { DOMAIN } from "../../helpers/service.js";
-import { DAY, WINDOW } from "../../helpers/storage.js";
+import { buildProofs, DAY, WINDOW } from "../../helpers/storage.js";
 import {
   deployOracleStorage,
   randomPiece,
@@ -94,6 +96,27 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     };
   }
 
+  /** The oracle's real API on localhost (with its suspension proposals when `proposals`). */
+  async function apiFor(o: Oracle, proposals: boolean) {
+    const app = await buildApi({
+      store: o.sqlite,
+      ingestor: new Ingestor(o.sqlite, {
+        clock: () => 0,
+        authenticator: new InlineAuthenticator(DOMAIN, []),
+        limits: {
+          perDevicePerMinute: 10,
+          clientReportsPerMinute: 10,
+          perDevicePerWindow: 10,
+          beaconWindowMs: 21_600_000,
+        },
+      }),
+      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
+      ...(proposals ? { storageProposals: (d: bigint) => o.suspensions.proposals(d) } : {}),
+    });
+    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    return { app, url };
+  }
+
   const dealsAs = async (sys: OracleStorageSystem, signer = sys.keeper): Promise<StorageDeals> =>
     StorageDeals__factory.connect(await sys.deals.getAddress(), signer);
 
@@ -141,6 +164,25 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     expect(await keeper.tick()).to.deep.equal([]);
     const armed = await sys.deals.dataSet(id);
     expect(armed.seed).to.not.equal(ethers.ZeroHash);
+    // The provider proves period 0 on the keeper's seed: indexed with its block time and challenged leaves.
+    await sys.deals.connect(sys.provider).provePossession(id, await buildProofs(sys, id, a));
+    const provenAt = await time.latest();
+    await indexer.run();
+    const p0 = (await o.store.periods(id)).find((p) => p.period === 0n)!;
+    expect([p0.paid! > 0n, p0.provenAt, p0.challengedLeaves]).to.deep.equal([true, provenAt, 167n]);
+    const inputs = await storageEpochInputs(o.store, (provenAt - 10) * 1000, (provenAt + 1) * 1000);
+    expect(inputs.proven).to.deep.equal([
+      {
+        dataSetId: id,
+        deviceId: sys.storageDevice,
+        provider: sys.provider.address.toLowerCase(),
+        period: 0n,
+        challengedLeaves: 167n,
+      },
+    ]);
+    expect(
+      (await storageEpochInputs(o.store, (provenAt + 1) * 1000, (provenAt + 100) * 1000)).proven,
+    ).to.deep.equal([]);
 
     // A second keeper that saw the old state loses the race: a benign revert, not an error.
     const other = new SeedKeeper(await dealsAs(sys, sys.outsider), o.store);
@@ -153,8 +195,7 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     await indexer.run();
     const periods = await o.store.periods(id);
     expect(periods.filter((p) => p.seed !== null).map((p) => p.period)).to.deep.equal([0n, 1n]);
-    // Period 0 was not proven: settled as the free miss when period 1 began.
-    expect(periods.find((p) => p.period === 0n)!.outcome).to.equal("FreeMiss");
+    expect(periods.find((p) => p.period === 0n)!.outcome).to.equal("Proven");
     await o.sqlite.close();
   });
 
@@ -249,11 +290,21 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     expect(await oracles[0]!.suspensions.submit(day, [])).to.deep.equal([
       { deviceId: sys.secondDevice, suspended: true, outcome: "short", detail: "1 of 2 signatures" },
     ]);
-    const peers = (await Promise.all(oracles.slice(1).map((o) => o.suspensions.proposals(day)))).flat();
+    // The peers serve their proposals over their APIs; oracle 0 collects them there.
+    const peerApis = await Promise.all(oracles.slice(1).map((o) => apiFor(o, true)));
+    let peers: Awaited<ReturnType<typeof peerProposals>>;
+    try {
+      peers = await peerProposals([...peerApis.map((p) => p.url), "http://127.0.0.1:1"], day, 2_000);
+    } finally {
+      for (const p of peerApis) await p.app.close();
+    }
     expect(peers.map((p) => p.value)).to.deep.equal([
       (await oracles[0]!.suspensions.proposals(day))[0]!.value,
       (await oracles[0]!.suspensions.proposals(day))[0]!.value,
     ]);
+    expect(peers.map((p) => p.signer)).to.deep.equal(
+      oracles.slice(1).map((o) => o.wallet.address.toLowerCase()),
+    );
     // A forged peer signature (signed by a non-member) is ignored; the quorum goes through.
     const outsiderWallet = ethers.Wallet.createRandom();
     const forged = { ...peers[0]!, signer: outsiderWallet.address, signature: peers[0]!.signature };
@@ -273,21 +324,7 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     expect(await oracles[1]!.suspensions.proposals(day)).to.deep.equal([]);
 
     // The oracle's API serves the results per data set and per provider.
-    const app = await buildApi({
-      store: oracles[0]!.sqlite,
-      ingestor: new Ingestor(oracles[0]!.sqlite, {
-        clock: () => 0,
-        authenticator: new InlineAuthenticator(DOMAIN, []),
-        limits: {
-          perDevicePerMinute: 10,
-          clientReportsPerMinute: 10,
-          perDevicePerWindow: 10,
-          beaconWindowMs: 21_600_000,
-        },
-      }),
-      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
-    });
-    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    const { app, url } = await apiFor(oracles[0]!, false);
     try {
       const byDataSet = (await (
         await fetch(`${url}/v1/storage/retrievals?dataSet=${poor}&limit=3`)
@@ -317,6 +354,10 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
         devices: unknown[];
       };
       expect(unknown).to.deep.include({ score: 1_000_000, devices: [] });
+      // Without storage configured the proposals route answers 503 no_storage_oracle.
+      const none = await fetch(`${url}/v1/storage/suspensions?day=${day}`);
+      expect(none.status).to.equal(503);
+      expect(((await none.json()) as { code: string }).code).to.equal("no_storage_oracle");
     } finally {
       await app.close();
     }

@@ -49,6 +49,8 @@ export const ROUTES = {
   storageRetrievals: { method: "GET", path: "/v1/storage/retrievals" },
   /** A storage provider's retrieval score (per device and overall) and its latest probe results. */
   storageProvider: { method: "GET", path: "/v1/storage/providers/:address" },
+  /** This oracle's signed StorageSuspension proposals after the results of `?day=` (what peers collect). */
+  storageSuspensions: { method: "GET", path: "/v1/storage/suspensions" },
   /** Liveness. */
   health: { method: "GET", path: "/health" },
   /** Readiness: the store at the current schema, the chain reachable. */
@@ -120,6 +122,7 @@ export type InputEntropyResponse = FromSchema<typeof S.INPUT_ENTROPY_RESPONSE>;
 export type StorageRetrievalsQuery = Sent<typeof S.STORAGE_RETRIEVALS_QUERY>;
 export type StorageRetrievalsResponse = FromSchema<typeof S.STORAGE_RETRIEVALS_RESPONSE>;
 export type StorageProviderResponse = FromSchema<typeof S.STORAGE_PROVIDER_RESPONSE>;
+export type StorageSuspensionsResponse = FromSchema<typeof S.STORAGE_SUSPENSIONS_RESPONSE>;
 export type HealthResponse = FromSchema<typeof S.HEALTH_RESPONSE>;
 
 /** Response headers of the results and encoding routes. */

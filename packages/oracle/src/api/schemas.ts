@@ -659,3 +659,46 @@ export const STORAGE_PROVIDER_RESPONSE = {
     retrievals: { type: "array", items: STORAGE_RETRIEVAL },
   },
 } as const;
+
+export const STORAGE_SUSPENSIONS_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  required: ["day"],
+  properties: { day: { type: "string", pattern: "^[0-9]{1,15}$" } },
+} as const;
+
+export const STORAGE_SUSPENSIONS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["day", "proposals"],
+  properties: {
+    day: decimal,
+    proposals: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "deviceId",
+          "suspended",
+          "nonce",
+          "deadline",
+          "oracleSetVersion",
+          "score",
+          "signer",
+          "signature",
+        ],
+        properties: {
+          deviceId: decimal,
+          suspended: { type: "boolean" },
+          nonce: decimal,
+          deadline: decimal,
+          oracleSetVersion: decimal,
+          score: { type: "integer" },
+          signer: lowerHex,
+          signature: lowerHex,
+        },
+      },
+    },
+  },
+} as const;

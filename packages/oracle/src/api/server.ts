@@ -18,6 +18,7 @@ import type { EntropyService } from "../service/entropy.js";
 import type { Ingestor } from "../service/ingest.js";
 import type { ResultSets } from "../service/results.js";
 import type { DataTransfer } from "../service/settlement.js";
+import type { SuspensionProposal } from "../storage/suspend.js";
 import type { OracleStore, StoredSignature } from "../store/types.js";
 import { deviceRoutes } from "./plugins/devices.js";
 import { entropyRoutes } from "./plugins/entropy.js";
@@ -53,6 +54,8 @@ export interface ApiDeps {
   readonly ownSignature?: (epoch: bigint) => Promise<StoredSignature | null>;
   /** Packet receipts and settlements (absent: those routes answer 503 no_data_transfer). */
   readonly dataTransfer?: DataTransfer;
+  /** This oracle's signed suspension proposals for a day (storage oracle; absent: 503 no_storage_oracle). */
+  readonly storageProposals?: (day: bigint) => Promise<SuspensionProposal[]>;
   /** A folder served at `/` (the built web app); the API's routes win over its file names. */
   readonly staticDir?: string;
 }

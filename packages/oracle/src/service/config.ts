@@ -73,6 +73,26 @@ export interface ServiceConfig {
    * hexmesh.json); absent: no static files. API routes take precedence over file names.
    */
   readonly staticDir?: string;
+  /**
+   * The storage oracle (packages/oracle/src/storage): absent, this oracle does no storage work. Needs
+   * `chain` and `oracleKey`; with `posterKey` it also keeps the seeds and sends suspension updates.
+   */
+  readonly storage?: {
+    /** StorageDeals. */
+    readonly deals: string;
+    /** StorageSuspensions. */
+    readonly suspensions: string;
+    /** The storage subnetwork's RewardsDistributor (its oracle set signs suspensions). */
+    readonly distributor: string;
+    /** Block StorageDeals was deployed at (the index starts there). */
+    readonly fromBlock: number;
+    /** Blocks behind the head the indexer leaves unread. */
+    readonly confirmations: number;
+    /** Time between rounds, ms. */
+    readonly intervalMs: number;
+    /** A probe's whole answer must arrive within this, ms. */
+    readonly probeTimeoutMs: number;
+  };
   readonly log: { readonly level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
 
@@ -188,6 +208,20 @@ export const CONFIG_SCHEMA = {
       properties: { keepEpochs: { type: "integer", minimum: 0 } },
     },
     staticDir: { type: "string", minLength: 1 },
+    storage: {
+      type: "object",
+      additionalProperties: false,
+      required: ["deals", "suspensions", "distributor"],
+      properties: {
+        deals: address,
+        suspensions: address,
+        distributor: address,
+        fromBlock: { type: "integer", minimum: 0, default: 0 },
+        confirmations: { type: "integer", minimum: 0, maximum: 1_000, default: 0 },
+        intervalMs: { type: "integer", minimum: 1_000, default: 60_000 },
+        probeTimeoutMs: { type: "integer", minimum: 100, maximum: 120_000, default: 10_000 },
+      },
+    },
     log: {
       type: "object",
       additionalProperties: false,

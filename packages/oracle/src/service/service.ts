@@ -12,6 +12,7 @@ import { parseReport } from "@hexmesh/protocol";
 
 import { buildApi } from "../api/server.js";
 import type { PostOutcome } from "../post/aggregator.js";
+import type { StorageOracle } from "../storage/service.js";
 import { openStore } from "../store/index.js";
 import type { OracleStore } from "../store/types.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
@@ -39,6 +40,8 @@ export interface RunningService {
   /** Packet receipts and data-transfer settlements (chain.addresses.dataTransfer configured). */
   readonly dataTransfer: DataTransfer | undefined;
   readonly logger: Logger;
+  /** The storage oracle's rounds (config `storage`), running every storage.intervalMs. */
+  readonly storage: StorageOracle | undefined;
   /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
   post(epoch: bigint, progress?: Progress): Promise<PostOutcome>;
   /** Collects the peers' signatures of the epoch's settlement and settles it on chain with k of them. */
@@ -171,6 +174,53 @@ export async function collectAndSettle(
   );
 }
 
+/** The storage oracle of `config.storage` (needs an oracle key; a poster key also keeps seeds and sends). */
+async function storageOracleFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+): Promise<StorageOracle> {
+  if (config.oracleKey === undefined)
+    throw new ConfigError("storage needs an oracle key: set HEXMESH_ORACLE_KEY");
+  const [{ Wallet }, contracts, protocol, m] = await Promise.all([
+    import("ethers"),
+    import("@hexmesh/contracts"),
+    import("@hexmesh/protocol"),
+    import("../storage/index.js"),
+  ]);
+  const cfg = config.storage!;
+  const { chainId } = await chain.provider.getNetwork();
+  const signer = new Wallet(config.oracleKey);
+  const sender = config.posterKey !== undefined ? new Wallet(config.posterKey, chain.provider) : undefined;
+  const storageStore = new m.StorageStore(store.storageSql());
+  const reader = contracts.StorageDeals__factory.connect(cfg.deals, chain.provider);
+  const indexer = new m.StorageIndexer(reader, storageStore, {
+    fromBlock: cfg.fromBlock,
+    confirmations: cfg.confirmations,
+  });
+  const prober = new m.RetrievalProber(
+    reader,
+    storageStore,
+    signer,
+    protocol.retrievalDomain(chainId, cfg.deals),
+    {
+      timeoutMs: cfg.probeTimeoutMs,
+    },
+  );
+  const suspensions = new m.SuspensionKeeper(
+    contracts.StorageSuspensions__factory.connect(cfg.suspensions, sender ?? chain.provider),
+    contracts.RewardsDistributor__factory.connect(cfg.distributor, chain.provider),
+    storageStore,
+    signer,
+    protocol.storageSuspensionsDomain(chainId, cfg.suspensions),
+  );
+  const keeper =
+    sender === undefined
+      ? undefined
+      : new m.SeedKeeper(contracts.StorageDeals__factory.connect(cfg.deals, sender), storageStore);
+  return new m.StorageOracle(indexer, prober, suspensions, keeper, config.peers);
+}
+
 export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
@@ -223,6 +273,10 @@ export async function startService(
   const dataTransfer =
     chain === undefined ? undefined : await dataTransferFor(config, store, chain, clock.now, logger);
   const results = new ResultSets(store);
+  const storage =
+    chain !== undefined && config.storage !== undefined
+      ? await storageOracleFor(config, store, chain)
+      : undefined;
   const app = await buildApi({
     store,
     ingestor,
@@ -235,8 +289,23 @@ export async function startService(
     results,
     ...(dataTransfer !== undefined ? { dataTransfer } : {}),
     ...(epochs !== undefined ? { ownSignature: (e: bigint) => epochs.ownSignature(e) } : {}),
+    ...(storage !== undefined ? { storageProposals: (day: bigint) => storage.proposals(day) } : {}),
   });
   entropy?.start((e) => logger.warn({ err: e }, "entropy publication failed"));
+  storage?.start(
+    config.storage!.intervalMs,
+    (r) =>
+      logger.info(
+        {
+          logs: r.indexed.logs,
+          seeds: r.seeds.length,
+          probes: r.probes.length,
+          suspensions: r.suspensions.map((s) => `${s.deviceId}:${s.suspended}:${s.outcome}`),
+        },
+        "storage round",
+      ),
+    (e) => logger.warn({ err: e }, "storage round failed"),
+  );
   const url = await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info({ url, oracle: epochs?.key.address ?? null }, "serving");
   return {
@@ -249,6 +318,7 @@ export async function startService(
     ingestor,
     dataTransfer,
     logger,
+    storage,
     async settle(epoch) {
       if (chain === undefined || dataTransfer === undefined)
         throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
@@ -260,6 +330,7 @@ export async function startService(
       return collectAndPost(config, epochs, chain, epoch, progress);
     },
     async close() {
+      await storage?.stop();
       entropy?.stop();
       chainClock?.stop();
       await app.close();

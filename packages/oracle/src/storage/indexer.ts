@@ -3,7 +3,8 @@
  * started, terminated), pieces, and each period's seed, proof payment and settlement. Reads
  * [cursor, head − confirmations] in chunks of at most `chunkBlocks`, applies the logs in chain order
  * and then moves the cursor; every write is idempotent, so a crash between the two re-reads a chunk
- * harmlessly. PeriodsRescheduled needs no row (a rescheduled period has no seed, proof or fee).
+ * harmlessly. A proof's period keeps its block time (the epoch it counts in).
+ * PeriodsRescheduled needs no row (a rescheduled period has no seed, proof or fee).
  */
 import type { Log } from "ethers";
 
@@ -95,9 +96,15 @@ export class StorageIndexer {
       case "SeedRecorded":
         await s.seedRecorded(a.id as bigint, a.period as bigint, a.seed as string);
         return true;
-      case "PossessionProven":
-        await s.possessionProven(a.id as bigint, a.period as bigint, a.paid as bigint);
+      case "ChallengeArmed":
+        await s.challengeArmed(a.id as bigint, a.period as bigint, a.challengedLeaves as bigint);
         return true;
+      case "PossessionProven": {
+        const block = await this.deals.runner!.provider!.getBlock(log.blockNumber);
+        if (!block) throw new Error(`block ${log.blockNumber} not found`);
+        await s.possessionProven(a.id as bigint, a.period as bigint, a.paid as bigint, block.timestamp);
+        return true;
+      }
       case "PeriodSettled":
         await s.periodSettled(
           a.id as bigint,

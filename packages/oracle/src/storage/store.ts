@@ -33,8 +33,12 @@ export interface IndexedPeriod {
   readonly dataSetId: bigint;
   readonly period: bigint;
   readonly seed: string | null;
+  /** Leaves the period challenges (ChallengeArmed; null: never armed). */
+  readonly challengedLeaves: bigint | null;
   /** Credits paid by PossessionProven (null: not proven). */
   readonly paid: bigint | null;
+  /** Block time (Unix s) of the proof (null: not proven). */
+  readonly provenAt: number | null;
   /** PeriodSettled's outcome ("Proven", "Rescheduled", "DeclaredFault", "FreeMiss", "Faulted"). */
   readonly outcome: string | null;
   readonly fee: bigint | null;
@@ -170,13 +174,43 @@ export class StorageStore {
     ]);
   }
 
-  async possessionProven(id: bigint, period: bigint, paid: bigint): Promise<void> {
+  async challengeArmed(id: bigint, period: bigint, challengedLeaves: bigint): Promise<void> {
     await this.touchPeriod(id, period);
-    await this.sql.run("UPDATE storage_periods SET paid = ? WHERE data_set = ? AND period = ?", [
-      paid.toString(),
+    await this.sql.run("UPDATE storage_periods SET challenged_leaves = ? WHERE data_set = ? AND period = ?", [
+      challengedLeaves.toString(),
       Number(id),
       Number(period),
     ]);
+  }
+
+  async possessionProven(id: bigint, period: bigint, paid: bigint, provenAt: number): Promise<void> {
+    await this.touchPeriod(id, period);
+    await this.sql.run(
+      "UPDATE storage_periods SET paid = ?, proven_at = ? WHERE data_set = ? AND period = ?",
+      [paid.toString(), provenAt, Number(id), Number(period)],
+    );
+  }
+
+  /** Periods proven with block time in [fromSec, toSec), with their data set's device, by data set and period. */
+  async provenBetween(
+    fromSec: number,
+    toSec: number,
+  ): Promise<
+    { dataSetId: bigint; deviceId: bigint; provider: string; period: bigint; challengedLeaves: bigint }[]
+  > {
+    const rows = await this.sql.all(
+      `SELECT p.data_set, p.period, p.challenged_leaves, d.device_id, d.provider
+       FROM storage_periods p JOIN storage_data_sets d ON d.id = p.data_set
+       WHERE p.proven_at >= ? AND p.proven_at < ? ORDER BY p.data_set, p.period`,
+      [fromSec, toSec],
+    );
+    return rows.map((r) => ({
+      dataSetId: int(r.data_set),
+      deviceId: int(r.device_id),
+      provider: r.provider as string,
+      period: int(r.period),
+      challengedLeaves: r.challenged_leaves === null ? 0n : int(r.challenged_leaves),
+    }));
   }
 
   async periodSettled(id: bigint, period: bigint, outcome: string, fee: bigint): Promise<void> {
@@ -228,6 +262,9 @@ export class StorageStore {
       dataSetId: int(r.data_set),
       period: int(r.period),
       seed: (r.seed as string | null) ?? null,
+      challengedLeaves:
+        r.challenged_leaves === null || r.challenged_leaves === undefined ? null : int(r.challenged_leaves),
+      provenAt: r.proven_at === null || r.proven_at === undefined ? null : num(r.proven_at),
       paid: r.paid === null || r.paid === undefined ? null : int(r.paid),
       outcome: (r.outcome as string | null) ?? null,
       fee: r.fee === null || r.fee === undefined ? null : int(r.fee),

@@ -208,7 +208,9 @@ export const MIGRATIONS: readonly Migration[] = [
         data_set BIGINT NOT NULL,
         period BIGINT NOT NULL,
         seed TEXT,
+        challenged_leaves TEXT,
         paid TEXT,
+        proven_at BIGINT,
         outcome TEXT,
         fee TEXT,
         PRIMARY KEY (data_set, period)

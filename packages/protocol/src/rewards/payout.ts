@@ -118,7 +118,12 @@ export function computePayout(
   const usage =
     chain.usageRecords.length === 0
       ? null
-      : usageRewards(chain.index.pool, { ...chain.index.usage!, records: chain.usageRecords }, usageParams);
+      : usageRewards(
+          chain.index.pool,
+          { ...chain.index.usage!, records: chain.usageRecords },
+          usageParams,
+          work.usageScores,
+        );
   const poolAmounts = splitPool(
     chain.index.pool - (usage?.paid ?? 0n),
     work.pools.map((p) => p.bps),

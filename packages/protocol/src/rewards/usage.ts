@@ -23,6 +23,7 @@
  */
 import type { EpochUsage, UsageRecord } from "../chain/types.js";
 import { compareHex, type Hex } from "../hex.js";
+import { scaleUsageReward, SCORE_ONE } from "../storage/retrieval.js";
 
 export interface UsageParams {
   /** Share of the epoch pool that usage may take, basis points (default 8,000). */
@@ -88,14 +89,26 @@ export function creditsByProvider(records: readonly UsageRecord[]): { provider: 
     .map(([provider, credits]) => ({ provider, credits }));
 }
 
-/** The rule (file comment). Also what an auditor recomputes from a published result set. */
-export function usageRewards(pool: bigint, usage: EpochUsage, params: UsageParams): UsagePayout {
+/**
+ * The rule (file comment). Also what an auditor recomputes from a published result set.
+ *
+ * `scores` (storage: the retrieval score per provider address, parts per million) scale a provider's
+ * value before the pool is shared: below 900,000 (0.9) value(p) becomes floor(value(p) × score /
+ * 1,000,000); what the scaling removes stays with the availability work. Absent (coverage, compute):
+ * nothing changes.
+ */
+export function usageRewards(
+  pool: bigint,
+  usage: EpochUsage,
+  params: UsageParams,
+  scores?: ReadonlyMap<Hex, number>,
+): UsagePayout {
   checkUsageParams(params);
   if (pool < 0n) throw new UsageError("negative pool");
   const usagePool = (pool * BigInt(params.shareBps)) / 10_000n;
   const valued = creditsByProvider(usage.records).map((p) => ({
     ...p,
-    value: creditsValue(p.credits, usage.price, params.feeBps),
+    value: scaleByScore(creditsValue(p.credits, usage.price, params.feeBps), scores?.get(p.provider)),
   }));
   const totalValue = valued.reduce((s, p) => s + p.value, 0n);
   const short = totalValue > usagePool;
@@ -105,4 +118,11 @@ export function usageRewards(pool: bigint, usage: EpochUsage, params: UsageParam
   }));
   const paid = providers.reduce((s, p) => s + p.reward, 0n);
   return { params, usagePool, totalValue, paid, providers };
+}
+
+function scaleByScore(value: bigint, score: number | undefined): bigint {
+  if (score === undefined) return value;
+  if (!Number.isInteger(score) || score < 0 || score > SCORE_ONE)
+    throw new UsageError(`bad usage score ${score}`);
+  return scaleUsageReward(value, score);
 }

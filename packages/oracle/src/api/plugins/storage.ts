@@ -1,16 +1,19 @@
 /**
  * The storage oracle's probe results: GET /v1/storage/retrievals (filtered by data set, device or
  * provider) and GET /v1/storage/providers/:address (its retrieval score per device, overall, and its
- * latest results). Read from the store's storage tables (empty on an oracle that does not probe).
+ * latest results), read from the store's storage tables (empty on an oracle that does not probe); and
+ * GET /v1/storage/suspensions?day= (this oracle's signed suspension proposals: what peers collect;
+ * 503 no_storage_oracle without `storage` configured).
  */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { providerScore, scoresOf } from "../../storage/score.js";
+import { proposalToJson } from "../../storage/service.js";
 import { StorageStore, type StoredRetrieval } from "../../storage/store.js";
 import { ROUTES } from "../routes.js";
 import * as S from "../schemas.js";
 import type { ApiDeps } from "../server.js";
-import { endpoint, ERROR_RESPONSES } from "./shared.js";
+import { endpoint, ERROR_RESPONSES, HttpError } from "./shared.js";
 
 function retrievalJson(r: StoredRetrieval) {
   return {
@@ -31,7 +34,7 @@ function retrievalJson(r: StoredRetrieval) {
   };
 }
 
-export function storageRoutes({ store }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
+export function storageRoutes({ store, storageProposals }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
   const storage = new StorageStore(store.storageSql());
   return async (app) => {
     app.route({
@@ -75,6 +78,24 @@ export function storageRoutes({ store }: ApiDeps): FastifyPluginAsyncJsonSchemaT
           })),
           retrievals: (await storage.retrievals({ provider, limit: 100 })).map(retrievalJson),
         };
+      },
+    });
+
+    app.route({
+      ...endpoint(ROUTES.storageSuspensions),
+      schema: {
+        querystring: S.STORAGE_SUSPENSIONS_QUERY,
+        response: { 200: S.STORAGE_SUSPENSIONS_RESPONSE, ...ERROR_RESPONSES },
+      },
+      handler: async (request) => {
+        if (storageProposals === undefined)
+          throw new HttpError(
+            503,
+            "this oracle does no storage work (no storage configured)",
+            "no_storage_oracle",
+          );
+        const day = BigInt(request.query.day);
+        return { day: day.toString(), proposals: (await storageProposals(day)).map(proposalToJson) };
       },
     });
   };

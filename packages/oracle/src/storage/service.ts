@@ -1,0 +1,125 @@
+/**
+ * The storage oracle's round, run every `storage.intervalMs` by `serve` when `storage` is configured:
+ * index StorageDeals, keep the seeds (when a sending account is configured), probe the day's ranges,
+ * and propose, collect (from the peers' GET /v1/storage/suspensions) and send suspension updates.
+ * Each step is idempotent; a failing step is logged and the next round tries again.
+ */
+import type { IndexRun, StorageIndexer } from "./indexer.js";
+import type { KeeperStep, SeedKeeper } from "./keeper.js";
+import type { RetrievalProber } from "./probe.js";
+import type { StoredRetrieval } from "./store.js";
+import type { SuspensionKeeper, SuspensionProposal, SuspensionSubmit } from "./suspend.js";
+
+export interface StorageRound {
+  readonly indexed: IndexRun;
+  readonly seeds: readonly KeeperStep[];
+  readonly probes: readonly StoredRetrieval[];
+  readonly suspensions: readonly SuspensionSubmit[];
+}
+
+/** A peer's proposals as its API serves them (decimal strings). */
+export interface ProposalJson {
+  readonly deviceId: string;
+  readonly suspended: boolean;
+  readonly nonce: string;
+  readonly deadline: string;
+  readonly oracleSetVersion: string;
+  readonly score: number;
+  readonly signer: string;
+  readonly signature: string;
+}
+
+export function proposalToJson(p: SuspensionProposal): ProposalJson {
+  return {
+    deviceId: p.value.deviceId.toString(),
+    suspended: p.value.suspended,
+    nonce: p.value.nonce.toString(),
+    deadline: p.value.deadline.toString(),
+    oracleSetVersion: p.value.oracleSetVersion.toString(),
+    score: p.score,
+    signer: p.signer.toLowerCase(),
+    signature: p.signature.toLowerCase(),
+  };
+}
+
+export function proposalFromJson(j: ProposalJson): SuspensionProposal {
+  return {
+    value: {
+      deviceId: BigInt(j.deviceId),
+      suspended: j.suspended,
+      nonce: BigInt(j.nonce),
+      deadline: BigInt(j.deadline),
+      oracleSetVersion: BigInt(j.oracleSetVersion),
+    },
+    score: j.score,
+    signer: j.signer,
+    signature: j.signature,
+  };
+}
+
+/** The peers' proposals for `day` (a peer that fails or answers nonsense contributes none). */
+export async function peerProposals(
+  peers: readonly string[],
+  day: bigint,
+  timeoutMs = 10_000,
+): Promise<SuspensionProposal[]> {
+  const out: SuspensionProposal[] = [];
+  for (const peer of peers) {
+    try {
+      const res = await fetch(`${peer.replace(/\/$/, "")}/v1/storage/suspensions?day=${day}`, {
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!res.ok) continue;
+      const body = (await res.json()) as { proposals?: ProposalJson[] };
+      for (const p of body.proposals ?? []) out.push(proposalFromJson(p));
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
+
+export class StorageOracle {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(
+    readonly indexer: StorageIndexer,
+    readonly prober: RetrievalProber,
+    readonly suspensions: SuspensionKeeper,
+    readonly keeper: SeedKeeper | undefined,
+    private readonly peers: readonly string[],
+  ) {}
+
+  /** This oracle's proposals after the results of days up to `day` (what peers collect). */
+  proposals(day: bigint): Promise<SuspensionProposal[]> {
+    return this.suspensions.proposals(day);
+  }
+
+  async round(): Promise<StorageRound> {
+    const indexed = await this.indexer.run();
+    const seeds = this.keeper ? await this.keeper.tick() : [];
+    const day = await this.prober.chainDay();
+    const probes = await this.prober.tick(day);
+    const suspensions = await this.suspensions.submit(day, await peerProposals(this.peers, day));
+    return { indexed, seeds, probes, suspensions };
+  }
+
+  /** Runs a round every `intervalMs` (never two at once); errors go to `onError`. */
+  start(intervalMs: number, onRound: (r: StorageRound) => void, onError: (e: unknown) => void): void {
+    const run = () => {
+      if (this.running) return;
+      this.running = this.round()
+        .then(onRound, onError)
+        .finally(() => (this.running = undefined));
+    };
+    this.timer = setInterval(run, intervalMs);
+    run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}
