@@ -11,7 +11,11 @@ pragma solidity ^0.8.28;
 /// deadline refunds the customer and strikes the provider (3 strikes in 7 days suspend it from new
 /// jobs for 7 days). Each committed job is selected for a spot check (re-execution by the compute
 /// oracle) from the hash of the block after its commit: always for a provider's first 10 jobs, else
-/// with a governed probability.
+/// with a governed probability. The compute oracle quorum's signed FraudVerdict on a committed or
+/// disputed job refunds the customer and schedules a penalty (max(10x the job's value, a floor),
+/// taken from the job's collateral and then the provider's vault stake) that executes after a 4-day
+/// delay in which the guardian may veto it; 20% to the prover, the rest burned. The Verified tier runs
+/// a job on two providers and compares their results at the second commit.
 interface IComputeJobs {
     /// @notice Where a job is.
     enum Status {
@@ -19,13 +23,13 @@ interface IComputeJobs {
         Open, // created, credits locked, waiting for a provider
         Accepted, // a provider accepted and locked collateral
         Committed, // result committed, in its acceptance window
-        Disputed, // the customer disputed within the window; the verifier resolves it
+        Disputed, // disputed by the customer, or a Verified job's results differ: the oracle quorum decides
         Finalized, // used units paid, the rest released
-        Refunded // cancelled, expired, or the provider was found at fault: all credits released
+        Refunded // cancelled, expired, a fraud verdict, or an unresolved divergence: all credits released
     }
 
-    /// @notice Service tier. Only Standard (one provider) is built; Verified (two providers, results
-    /// compared) is refused for now.
+    /// @notice Service tier: Standard (one provider) or Verified (two providers, each locking collateral
+    /// and paid for its own units; results compared on chain at the second commit; 2x the credits locked).
     enum Tier {
         Standard,
         Verified
@@ -36,8 +40,8 @@ interface IComputeJobs {
         Cancelled, // by the customer before any provider accepted
         Unclaimed, // the deadline passed with no provider
         MissedDeadline, // the provider accepted but did not commit in time: a strike
-        ProviderAtFault, // the verifier upheld the customer's dispute: a strike
-        DisputeUnresolved // the verifier did not resolve the dispute in time: nobody paid, no strike
+        ProviderAtFault, // a fraud verdict: the penalty is scheduled (a strike when it executes)
+        DisputeUnresolved // a Verified job's results differed and no verdict came in time: nobody paid
     }
 
     /// @notice A job. Amounts: `pricePerUnit` in credits (micro-USD); `collateral` in MESH wei.
@@ -62,8 +66,6 @@ interface IComputeJobs {
         bytes32 resultHash;
     }
 
-    /// @notice A provider's collateral account (MESH wei) and strike record. `free`, `locked` and
-    /// `committedJobs` share a slot: a commit updates a slot that is already written.
     /// @notice The compute oracle quorum's finding that `provider` cheated on job `jobId` (see
     /// docs/compute.md; @hexmesh/protocol compute/verdict.ts has the same field list).
     /// @dev `reason`: 1 WrongResult, 2 OutputWithheld, 3 UnitsInflated (a uint8, so an unknown code
@@ -76,6 +78,39 @@ interface IComputeJobs {
         address prover;
         uint64 oracleSetVersion;
         uint256 deadline;
+    }
+
+    /// @notice A provider's collateral account (MESH wei) and strike record. `free`, `locked` and
+    /// `committedJobs` share a slot: a commit updates a slot that is already written.
+    /// @notice Where a penalty is.
+    enum PenaltyStatus {
+        None,
+        Scheduled, // waiting out PENALTY_DELAY; the guardian may veto it
+        Executed, // taken: collateral here first, then the vault; prover paid, the rest burned
+        Vetoed // the guardian stopped it: the escrowed collateral went back to the provider
+    }
+
+    /// @notice A penalty (one per job at most). `amount`: MESH wei asked (max(10x value, floor));
+    /// `escrow`: the job collateral taken out of the provider's locks at the verdict, held for it.
+    struct Penalty {
+        address provider;
+        uint96 amount;
+        address prover;
+        uint96 escrow;
+        uint64 executableAt;
+        PenaltyStatus status;
+        uint8 reason;
+    }
+
+    /// @notice A Verified job's second provider (the first is the Job's `provider`). `committed`: it
+    /// committed `resultHash` and `usedUnits`.
+    struct SecondProvider {
+        address provider;
+        uint96 collateral;
+        uint256 deviceId;
+        bytes32 resultHash;
+        uint32 usedUnits;
+        bool committed;
     }
 
     struct Provider {
@@ -109,8 +144,42 @@ interface IComputeJobs {
     error ComputeUnitsOutOfRange(uint256 units, uint256 max);
     /// @notice The deadline is not in (now, now + MAX_JOB_DURATION].
     error ComputeDeadlineOutOfRange(uint256 deadline);
-    /// @notice The tier is not built yet.
-    error ComputeTierUnsupported(Tier tier);
+    /// @notice A Verified job's two providers must be different accounts.
+    error ComputeSameProvider(uint256 jobId, address provider);
+    /// @notice This provider already committed its result for the job.
+    error ComputeAlreadyCommitted(uint256 jobId, address provider);
+    /// @notice No oracle distributor is set (governance sets the compute subnetwork's).
+    error ComputeNoOracleSet();
+    /// @notice The verdict's reason is not in [1, MAX_FRAUD_REASON].
+    error ComputeVerdictReasonInvalid(uint8 reason);
+    /// @notice The verdict's prover is zero.
+    error ComputeVerdictProverZero();
+    /// @notice The verdict is past its deadline.
+    error ComputeVerdictExpired(uint256 deadline);
+    /// @notice The verdict names an account that is not a provider of the job.
+    error ComputeVerdictNotJobProvider(uint256 jobId, address provider);
+    /// @notice A verdict was already submitted for the job (one per job).
+    error ComputeVerdictExists(uint256 jobId);
+    /// @notice The verdict was signed under another oracle set than the distributor's current one.
+    error ComputeStaleOracleSet(uint64 oracleSetVersion, uint64 currentVersion);
+    /// @notice The packed signatures are not a whole number of 65-byte signatures.
+    error ComputeBadSignaturesLength(uint256 length);
+    /// @notice Fewer signatures than the oracle set's threshold.
+    error ComputeTooFewSignatures(uint256 count, uint256 threshold);
+    /// @notice Signature `index` does not recover.
+    error ComputeInvalidSignature(uint256 index);
+    /// @notice Signers must be strictly ascending (one signature per oracle).
+    error ComputeSignersNotAscending(uint256 index, address signer);
+    /// @notice The signer is not in the oracle set.
+    error ComputeNotOracle(address signer);
+    /// @notice No penalty is scheduled for the job.
+    error ComputeNoPenalty(uint256 jobId);
+    /// @notice The penalty cannot execute before `executableAt`.
+    error ComputePenaltyNotDue(uint256 jobId, uint64 executableAt);
+    /// @notice The veto window of the penalty closed at `executableAt`.
+    error ComputeVetoWindowClosed(uint256 jobId, uint64 executableAt);
+    /// @notice The penalty floor is outside [MIN_PENALTY_FLOOR, MAX_PENALTY_FLOOR].
+    error ComputePenaltyFloorOutOfBounds(uint256 floor);
     /// @notice The device is not active.
     error ComputeDeviceNotActive(uint256 deviceId);
     /// @notice The device's class belongs to another subnetwork, or is not the job's class.
@@ -171,8 +240,44 @@ interface IComputeJobs {
     event SpotCheckRecorded(uint256 indexed jobId, bool selected, bytes32 seed);
     /// @notice The customer disputed the result within the window.
     event JobDisputed(uint256 indexed jobId, bytes32 evidenceHash);
-    /// @notice The verifier resolved a dispute.
-    event DisputeResolved(uint256 indexed jobId, bool providerAtFault);
+    /// @notice A Verified job's second result arrived: `matched` (both results equal: the job enters
+    /// its acceptance window) or not (the job is Disputed for the oracle quorum).
+    event VerifiedResultsCompared(uint256 indexed jobId, bool matched);
+    /// @notice The oracle quorum found `provider` at fault on `jobId` (signed under `oracleSetVersion`).
+    event VerdictSubmitted(
+        uint256 indexed jobId,
+        address indexed provider,
+        uint8 reason,
+        bytes32 evidenceHash,
+        address prover,
+        uint64 oracleSetVersion
+    );
+    /// @notice A penalty of `amount` MESH wei is scheduled, `escrow` of the job's collateral held for
+    /// it; it executes from `executableAt`, unless the guardian vetoes it before then.
+    event PenaltyScheduled(
+        uint256 indexed jobId,
+        address indexed provider,
+        uint256 amount,
+        uint256 escrow,
+        uint64 executableAt
+    );
+    /// @notice The guardian vetoed the penalty; the escrow went back to the provider's free collateral.
+    event PenaltyVetoed(uint256 indexed jobId, address indexed guardian);
+    /// @notice The penalty was taken: `fromCollateral` here, `fromVault` by the vault's slash (to the
+    /// treasury); `toProver` paid, `burned` burned; `returned` escrow beyond the penalty freed.
+    event PenaltyExecuted(
+        uint256 indexed jobId,
+        address indexed provider,
+        uint256 fromCollateral,
+        uint256 fromVault,
+        uint256 toProver,
+        uint256 burned,
+        uint256 returned
+    );
+    /// @notice Governance set the oracle distributor whose set signs verdicts.
+    event OracleDistributorSet(address distributor);
+    /// @notice Governance set the penalty floor (MESH wei).
+    event PenaltyFloorSet(uint256 floor);
     /// @notice The job was paid: `consumed` credits for the provider, `released` to the customer.
     event JobFinalized(uint256 indexed jobId, address indexed provider, uint256 consumed, uint256 released);
     /// @notice The job's credits went back to the customer.
@@ -196,7 +301,7 @@ interface IComputeJobs {
     /// @param deviceClass The compute class to run on (its price applies).
     /// @param maxUnits Most units the job may use, in [1, MAX_UNITS].
     /// @param deadline When the result must be committed by, in (now, now + MAX_JOB_DURATION].
-    /// @param tier Service tier (only Standard for now).
+    /// @param tier Standard, or Verified (locks twice the value: two providers, each paid for its units).
     /// @return jobId The new job's id (ids run from 1).
     function createJob(
         bytes32 specHash,
@@ -206,7 +311,8 @@ interface IComputeJobs {
         Tier tier
     ) external returns (uint256 jobId);
 
-    /// @notice Cancels a job no provider accepted; releases its credits. Only the customer.
+    /// @notice Cancels an Open job (no provider, or only the first of a Verified job's two, whose
+    /// collateral is unlocked); releases its credits. Only the customer.
     /// @param jobId The job.
     function cancelJob(uint256 jobId) external;
 
@@ -231,13 +337,16 @@ interface IComputeJobs {
 
     /// @notice Accepts an open job with a device of its class that the caller owns (active, bonded),
     /// locking COLLATERAL_MULTIPLE times the job's value in MESH (at the credit price) from the
-    /// caller's free collateral. Refused while the caller is suspended or past the deadline.
+    /// caller's free collateral. Refused while the caller is suspended or past the deadline. A
+    /// Verified job takes two different providers: it stays Open after the first.
     /// @param jobId The job.
     /// @param deviceId The caller's device.
     function acceptJob(uint256 jobId, uint256 deviceId) external;
 
     /// @notice Commits the result's hash and the units used, before the deadline; fixes the next
-    /// block as the spot check's block. Only the job's provider.
+    /// block as the spot check's block. Only the job's provider. For a Verified job each of the two
+    /// commits once; the second compares the results: equal, the job enters its acceptance window;
+    /// different, it is Disputed for the oracle quorum.
     /// @param jobId The job.
     /// @param resultHash keccak256 of the job's output.
     /// @param usedUnits Units used, at most the job's maxUnits.
@@ -250,25 +359,54 @@ interface IComputeJobs {
     /// @param jobId The job.
     function recordSpotCheck(uint256 jobId) external;
 
-    /// @notice Pays a committed job whose window has ended (used units consumed for the provider,
-    /// the rest released, collateral unlocked); refunds a disputed job the verifier left unresolved
-    /// for DISPUTE_RESOLUTION after its window. Anyone.
+    /// @notice Pays a committed job whose window has ended (used units consumed for the provider, or
+    /// each of a Verified job's two, the rest released, collateral unlocked). A disputed job no
+    /// verdict reached within DISPUTE_RESOLUTION after its window: paid the same way (the quorum did not
+    /// uphold the dispute), except a Verified job whose two results differ, which is refunded with both
+    /// collaterals unlocked and nobody paid or struck. Anyone.
     /// @param jobId The job.
     function finalize(uint256 jobId) external;
 
-    /// @notice Refunds a job past its deadline without a committed result: unclaimed (no strike) or
-    /// accepted and not committed (the provider is struck, its collateral unlocked). Anyone.
+    /// @notice Refunds a job past its deadline without a committed result: unclaimed (no strike; a
+    /// Verified job's lone provider unlocked) or accepted and not committed (each provider that did
+    /// not commit is struck; collateral unlocked). Anyone.
     /// @param jobId The job.
     function expire(uint256 jobId) external;
 
-    // ------------------------------------------------------------------ verifier and governance
+    // ------------------------------------------------------------------ verdicts, penalties and governance
 
-    /// @notice Resolves a disputed job: at fault, the customer is refunded and the provider struck;
-    /// otherwise the job is paid as by {finalize}. Only VERIFIER_ROLE (the seam where the compute
-    /// oracle quorum's signed verdicts will go).
+    /// @notice Submits the compute oracle quorum's verdict on a Committed or Disputed job (anyone may
+    /// relay it): at least the oracle distributor's threshold of signatures by distinct members of its
+    /// current set (`verdict.oracleSetVersion` its current version), signers ascending, before
+    /// `verdict.deadline`. The customer's credits are all released; the named provider's job collateral
+    /// moves into the penalty's escrow (a Verified job's other provider is unlocked, unpaid); a penalty
+    /// of max(PENALTY_MULTIPLE x the job's value at the credit price, penaltyFloor) MESH is scheduled
+    /// PENALTY_DELAY ahead. One verdict per job.
+    /// @param verdict The verdict.
+    /// @param signatures Packed 65-byte signatures over {verdictDigest}, signers strictly ascending.
+    function submitVerdict(FraudVerdict calldata verdict, bytes calldata signatures) external;
+
+    /// @notice Executes a scheduled penalty from its `executableAt` (anyone): the provider is struck;
+    /// the penalty is taken from the escrow first, then from the provider's vault stake through
+    /// SLASHER_ROLE for the rest (the vault caps each slash at its per-event cap and sends it to its
+    /// treasury); 20% of what was taken goes to the prover out of the escrow part, the escrow's rest
+    /// is burned, escrow beyond the penalty goes back to the provider's free collateral.
     /// @param jobId The job.
-    /// @param providerAtFault Whether the re-execution disagreed with the committed result.
-    function resolveDispute(uint256 jobId, bool providerAtFault) external;
+    function executePenalty(uint256 jobId) external;
+
+    /// @notice Vetoes a scheduled penalty before its `executableAt`. Only GUARDIAN_ROLE. The escrow goes
+    /// back to the provider's free collateral; the customer keeps its refund.
+    /// @param jobId The job.
+    function vetoPenalty(uint256 jobId) external;
+
+    /// @notice Sets the RewardsDistributor whose oracle set (members, threshold, version) signs
+    /// verdicts: the compute subnetwork's. Only DEFAULT_ADMIN_ROLE.
+    /// @param distributor The distributor (nonzero).
+    function setOracleDistributor(address distributor) external;
+
+    /// @notice Sets the penalty floor for verdicts from now on. Only DEFAULT_ADMIN_ROLE.
+    /// @param floor MESH wei, in [MIN_PENALTY_FLOOR, MAX_PENALTY_FLOOR].
+    function setPenaltyFloor(uint256 floor) external;
 
     /// @notice Sets a compute class's price for new jobs. Only DEFAULT_ADMIN_ROLE.
     /// @param deviceClass A registry class of the compute subnetwork.
@@ -303,6 +441,25 @@ interface IComputeJobs {
 
     /// @notice Jobs created so far.
     function jobCount() external view returns (uint256);
+
+    /// @notice A Verified job's second provider (zeros for a Standard job or before it accepted).
+    /// @param jobId The job.
+    function secondProvider(uint256 jobId) external view returns (SecondProvider memory);
+
+    /// @notice The job's penalty (zeros if none).
+    /// @param jobId The job.
+    function penalty(uint256 jobId) external view returns (Penalty memory);
+
+    /// @notice The distributor whose oracle set signs verdicts (zero until governance sets it).
+    function oracleDistributor() external view returns (address);
+
+    /// @notice The penalty floor, MESH wei.
+    function penaltyFloor() external view returns (uint256);
+
+    /// @notice The MESH penalty a verdict on a job of `credits` value schedules now: max(PENALTY_MULTIPLE
+    /// x its value at the credit price, rounded up, penaltyFloor).
+    /// @param credits The job's value (one provider's share for a Verified job).
+    function penaltyFor(uint256 credits) external view returns (uint256);
 
     /// @notice The EIP-712 digest each compute oracle signs for `verdict` (domain "Hexmesh ComputeJobs",
     /// version "1", this chain and contract).

@@ -1,11 +1,13 @@
 import { expect } from "chai";
 
 import {
+  convict,
   CPU_PRICE,
   deadlineIn,
   deployCompute,
   expectComputeBooks,
   HOUR,
+  PenaltyStatus,
   RESULT,
   SPEC,
   Status,
@@ -90,7 +92,11 @@ describe("ComputeJobs under random operation sequences", function () {
           // Mostly hours (deadlines fall), sometimes past a whole acceptance window.
           async () =>
             void (await time.increase(
-              random() < 0.2 ? 25n * HOUR : BigInt(Math.floor(random() * 4 * Number(HOUR))),
+              random() < 0.1
+                ? 5n * 24n * HOUR
+                : random() < 0.2
+                  ? 25n * HOUR
+                  : BigInt(Math.floor(random() * 4 * Number(HOUR))),
             )),
         ],
       ];
@@ -141,12 +147,33 @@ describe("ComputeJobs under random operation sequences", function () {
       }
       const due = withStatus(Status.Committed).filter((x) => x.j.committedAt + 24n * HOUR <= at);
       if (due.length) options.push(["finalize", async () => settleFrom(fx.jobs.finalize(pick(due).id))]);
-      const disputed = withStatus(Status.Disputed);
-      if (disputed.length)
+      // The oracle quorum convicts a committed or disputed job now and then; a dispute no verdict
+      // reached is paid after its resolution period; penalties are executed or vetoed.
+      const convictable = jobs.filter(
+        (x) => x.j.status === Status.Committed || x.j.status === Status.Disputed,
+      );
+      if (convictable.length && random() < 0.5)
+        options.push(["verdict", async () => settleFrom(convict(fx, pick(convictable).id))]);
+      const unresolved = withStatus(Status.Disputed).filter((x) => x.j.committedAt + 8n * 24n * HOUR <= at);
+      if (unresolved.length)
+        options.push(["finalizeDisputed", async () => settleFrom(fx.jobs.finalize(pick(unresolved).id))]);
+      const scheduled: { id: bigint; executableAt: bigint }[] = [];
+      for (const x of jobs) {
+        const pen = await fx.jobs.penalty(x.id);
+        if (pen.status === PenaltyStatus.Scheduled)
+          scheduled.push({ id: x.id, executableAt: pen.executableAt });
+      }
+      const executable = scheduled.filter((x) => x.executableAt <= at);
+      if (executable.length)
         options.push([
-          "resolve",
-          async () =>
-            settleFrom(fx.jobs.connect(fx.verifier).resolveDispute(pick(disputed).id, random() < 0.5)),
+          "executePenalty",
+          async () => void (await fx.jobs.executePenalty(pick(executable).id)),
+        ]);
+      const vetoable = scheduled.filter((x) => x.executableAt > at + 1n);
+      if (vetoable.length && random() < 0.3)
+        options.push([
+          "veto",
+          async () => void (await fx.jobs.connect(fx.guardian).vetoPenalty(pick(vetoable).id)),
         ]);
       const [name, run] = pick(options);
       await run();
