@@ -18,12 +18,8 @@ import { id as utf8Hash, type ContractTransactionReceipt, type Interface, type L
 import {
   connectCompute,
   exampleProgram,
-  fetchJobBySpec,
   fetchOutput,
-  FileContentStore,
-  HttpContentStore,
   pathTracerInput,
-  runJob,
   startBlobServer,
   startProvider,
   submitJob,
@@ -31,7 +27,12 @@ import {
   type RunningProvider,
 } from "@hexmesh/compute";
 import { OracleKey, packSignatures } from "@hexmesh/oracle";
-import { computeJobsDomain, FraudReason, fraudVerdictDigest, type Hex } from "@hexmesh/protocol";
+import {
+  ComputeChecker,
+  signFraudVerdict,
+  verdictOf,
+  type CheckResult,
+} from "@hexmesh/oracle/compute/check";
 
 import { demoWallet, fund, keyFileText, startOperator } from "./operators.js";
 import { COMPUTE_CPU_CLASS, MESH, type Suite } from "./suite.js";
@@ -46,7 +47,8 @@ export interface ComputeJobReport {
   readonly jobId: bigint;
   readonly provider: string;
   readonly committedHash: string;
-  readonly reexecutedHash: string;
+  /** The compute oracles' re-execution check: "match" or "fraud". */
+  readonly check: string;
   readonly spotChecked: boolean;
 }
 
@@ -59,6 +61,8 @@ export interface ComputeSectionResult {
     readonly frameBytes: number;
   };
   readonly cheat: ComputeJobReport & {
+    /** keccak256 of the re-executed output (the verdict's evidence). */
+    readonly evidenceHash: string;
     readonly refunded: bigint;
     readonly penalty: bigint;
     readonly fromCollateral: bigint;
@@ -187,6 +191,7 @@ export async function runComputeSection(
         deadline: (await time.latest()) + 2 * 3600,
         blobs: [blobs.url],
       });
+    const firstBlock = await suite.ethers.provider.getBlockNumber();
     const honestJob = await submit(1);
     const cheatJob = await submit(2);
     const honestId = BigInt(honestJob.jobId);
@@ -217,41 +222,49 @@ export async function runComputeSection(
       `Checks     spot checks recorded: job ${honestId} ${checked.get(honestId) ? "selected" : "not selected"}, job ${cheatId} ${checked.get(cheatId) ? "selected" : "not selected"} (a provider's first 10 jobs are always re-executed)`,
     );
 
-    // The compute oracles re-execute the selected jobs from their spec (fetched by hash from the
-    // customer's blob server) with the same WASI runner, and compare hashes.
-    const cache = new FileContentStore(path.join(outDir, "oracle-cache"));
-    const store = new HttpContentStore([blobs.url], cache);
-    const reexecute = async (jobId: bigint) => {
-      const job = await jobs.job(jobId);
-      const { program: p, input } = await fetchJobBySpec(job.specHash as Hex, store);
-      return { job, result: await runJob(p, input) };
-    };
-    const honestRun = await reexecute(honestId);
-    const cheatRun = await reexecute(cheatId);
-    if (honestRun.result.outputHash !== honestRun.job.resultHash)
-      throw new Error(`re-executing job ${honestId} gave ${honestRun.result.outputHash}, not its commitment`);
-    if (cheatRun.result.outputHash === cheatRun.job.resultHash)
-      throw new Error(`job ${cheatId}'s made-up hash matched the re-execution`);
+    // The compute oracles (@hexmesh/oracle's ComputeChecker, one per oracle, each with its own
+    // cache) find the selected jobs in the chain's SpotCheckRecorded logs, fetch their spec, program
+    // and input by hash from the customer's blob server and re-execute them with the same WASI runner.
+    const to = await suite.ethers.provider.getBlockNumber();
+    const checkers = suite.oracleKeys.map(
+      (_, i) =>
+        new ComputeChecker(jobs, { sources: [blobs.url], cacheDir: path.join(outDir, `oracle-${i}-cache`) }),
+    );
+    const selected = await checkers[0]!.jobsToCheck(firstBlock, to);
+    if (selected.join() !== [honestId, cheatId].join())
+      throw new Error(`jobs selected for re-execution: ${selected.join(", ")}`);
+    // One after another: each re-execution is a worker thread, and the machine may be small.
+    const results: CheckResult[][] = [];
+    for (const c of checkers) {
+      const mine: CheckResult[] = [];
+      for (const id of selected) mine.push(await c.check(id));
+      results.push(mine);
+    }
+    const [honestCheck, cheatCheck] = results[0]!;
+    for (const r of results.flat())
+      if (r.outcome !== (r.jobId === honestId ? "match" : "fraud"))
+        throw new Error(`job ${r.jobId}: an oracle's check found ${r.outcome} ${r.reason ?? ""} ${r.detail ?? ""}`);
+    const cheatRun = { outputHash: cheatCheck!.evidenceHash! };
     print(
-      `  re-run     job ${honestId}: ${honestRun.result.outputHash} = committed (match); job ${cheatId}: ${cheatRun.result.outputHash} != committed (wrong_result)`,
+      `  re-run     ${checkers.length} compute oracles re-executed both: job ${honestId} matches its commitment; job ${cheatId} gives ${cheatRun.outputHash}, not the committed hash (wrong-result)`,
     );
 
-    // The quorum signs the FraudVerdict (2 of 3 of the compute distributor's set) and submits it.
+    // Each oracle signs the FraudVerdict for its own finding; 2 of 3 signatures (the compute
+    // distributor's threshold) are packed and submitted.
     const oracle = suite.oracleKeys[0]!;
     const prover = oracle.address;
-    const verdict = {
-      jobId: cheatId,
-      provider: b.wallet.address,
-      reason: FraudReason.WrongResult,
-      evidenceHash: cheatRun.result.outputHash,
+    const terms = {
       prover,
       oracleSetVersion: await suite.computeDistributor.oracleSetVersion(),
       deadline: BigInt(await time.latest()) + 3_600n,
     };
-    const digest = fraudVerdictDigest(computeJobsDomain(suite.chainId, jobsAddress), verdict);
+    const verdicts = results.map((r) => verdictOf(r[1]!, terms));
+    const verdict = verdicts[0]!;
+    if (verdicts.some((v) => JSON.stringify(v, jsonBig) !== JSON.stringify(verdict, jsonBig)))
+      throw new Error("the oracles' verdicts differ");
     const threshold = Number(await suite.computeDistributor.threshold());
     const signatures = packSignatures(
-      suite.oracleKeys.map((k) => new OracleKey(k).signDigest(digest)),
+      suite.oracleKeys.map((k) => signFraudVerdict(new OracleKey(k), suite.chainId, jobsAddress, verdict)),
       threshold,
     );
     const lockedBefore = await suite.credits.locked(customer.address, jobsAddress);
@@ -291,7 +304,7 @@ export async function runComputeSection(
     if ((await suite.token.balanceOf(prover)) - proverBefore !== toProver)
       throw new Error("the prover was not paid its share");
     print(
-      `Slashed    veto window passed, penalty executed: ${fmtMesh(taken.args.fromCollateral as bigint)} MESH from B's job collateral + ${fmtMesh(taken.args.fromVault as bigint)} MESH from its vault stake; ${fmtMesh(toProver)} MESH (20%) to the prover ${prover}, ${fmtMesh(burned)} MESH burned; B takes a strike`,
+      `Slashed    veto window passed, penalty executed: ${fmtMesh(taken.args.fromCollateral as bigint)} MESH from B's job collateral + ${fmtMesh(taken.args.fromVault as bigint)} MESH slashed from its vault stake (the vault sends it to the treasury); ${fmtMesh(toProver)} MESH (20% of the total) to the prover ${prover}, the rest of the collateral part, ${fmtMesh(burned)} MESH, burned; B takes a strike`,
     );
 
     // The frame: fetched from A's agent by hash, checked against the commitment, written to a file.
@@ -305,8 +318,8 @@ export async function runComputeSection(
       honest: {
         jobId: honestId,
         provider: a.wallet.address,
-        committedHash: honestRun.job.resultHash,
-        reexecutedHash: honestRun.result.outputHash,
+        committedHash: honestView.resultHash,
+        check: honestCheck!.outcome,
         spotChecked: checked.get(honestId)!,
         usedUnits: BigInt(honestView.usedUnits),
         consumed: paid.args.consumed as bigint,
@@ -318,7 +331,8 @@ export async function runComputeSection(
         jobId: cheatId,
         provider: b.wallet.address,
         committedHash: fakeHash,
-        reexecutedHash: cheatRun.result.outputHash,
+        check: cheatCheck!.outcome,
+        evidenceHash: cheatRun.outputHash,
         spotChecked: checked.get(cheatId)!,
         refunded: refundedNow,
         penalty: scheduled.args.amount as bigint,
@@ -352,6 +366,8 @@ async function waitForStatus(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+const jsonBig = (_: string, v: unknown) => (typeof v === "bigint" ? v.toString() : v);
 
 function fmtMesh(wei: bigint): string {
   const whole = wei / 10n ** 18n;
