@@ -20,6 +20,7 @@ import { suiteAddresses } from "../deploy/lib/suite.js";
 import { runComputeSection } from "./demo/compute.js";
 import { closeEpoch, epochBoundsMs, passChallengeWindow } from "./demo/epoch.js";
 import { onboardFleet } from "./demo/fleet.js";
+import { prepareMarkets } from "./demo/governance.js";
 import { claimWithOracleProof, OracleSet } from "./demo/oracles.js";
 import { epochReports } from "./demo/reports.js";
 import { serveJsonRpc } from "./demo/rpc.js";
@@ -330,6 +331,10 @@ console.log(`Staker ${short(staker.address)} claimed ${fmt(got)} MESH of staking
 const sectionsRpc = await serveJsonRpc(connection.provider);
 const outDir = path.resolve("tmp/demo");
 try {
+  const prepared = await prepareMarkets(suite);
+  console.log(
+    `\nGovernance through the timelock (one batch, waited ${prepared.delay / 86_400n} days): ${prepared.actions.join("; ")}`,
+  );
   console.log("\n== Storage ==  a file on two providers' agents, proven daily; one loses data");
   await runStorageSection(suite, sectionsRpc.url, outDir, (line) => console.log(line));
   console.log("\n== Compute ==  frames rendered by two providers; one cheats");

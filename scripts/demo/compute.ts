@@ -27,12 +27,7 @@ import {
   type RunningProvider,
 } from "@hexmesh/compute";
 import { OracleKey, packSignatures } from "@hexmesh/oracle";
-import {
-  ComputeChecker,
-  signFraudVerdict,
-  verdictOf,
-  type CheckResult,
-} from "@hexmesh/oracle/compute/check";
+import { ComputeChecker, signFraudVerdict, verdictOf, type CheckResult } from "@hexmesh/oracle/compute/check";
 
 import { demoWallet, fund, keyFileText, startOperator } from "./operators.js";
 import { COMPUTE_CPU_CLASS, MESH, type Suite } from "./suite.js";
@@ -101,22 +96,11 @@ export async function runComputeSection(
   const { time } = suite;
   mkdirSync(outDir, { recursive: true });
 
-  // Governance points ComputeJobs at the compute subnetwork's distributor (whose oracle set signs
-  // verdicts), through the timelock, unless the deployment already did.
+  // Verdicts are checked against the compute distributor's oracle set (governance set it:
+  // scripts/demo/governance.ts).
   const distributor = await suite.computeDistributor.getAddress();
-  if ((await jobs.oracleDistributor()).toLowerCase() !== distributor.toLowerCase()) {
-    const data = jobs.interface.encodeFunctionData("setOracleDistributor", [distributor]);
-    const zero = `0x${"00".repeat(32)}`;
-    const salt = utf8Hash("hexmesh demo: compute oracle distributor");
-    const gov = suite.timelock.connect(suite.admin);
-    const delay = await suite.timelock.getMinDelay();
-    await (await gov.schedule(jobsAddress, 0n, data, zero, salt, delay)).wait();
-    await time.increaseTo(BigInt(await time.latest()) + delay);
-    await (await gov.execute(jobsAddress, 0n, data, zero, salt)).wait();
-    print(
-      `Governance ComputeJobs.setOracleDistributor(compute RewardsDistributor) through the timelock (waited ${delay / 86_400n} days)`,
-    );
-  }
+  if ((await jobs.oracleDistributor()).toLowerCase() !== distributor.toLowerCase())
+    throw new Error("ComputeJobs is not pointed at the compute distributor (run prepareMarkets first)");
 
   // Two CPU providers, bonded, each with collateral in the market; a customer with credits.
   const collateral = MESH(1_000);
@@ -177,8 +161,12 @@ export async function runComputeSection(
       "the demo's compute provider A",
       outDir,
     );
-    agent = await startProvider(config, (event, fields) => agentLog.push(`${event} ${JSON.stringify(fields)}`));
-    print(`Agent      compute A's provider agent: blob server ${agent.blobUrl}, reading ComputeJobs over ${rpcUrl}`);
+    agent = await startProvider(config, (event, fields) =>
+      agentLog.push(`${event} ${JSON.stringify(fields)}`),
+    );
+    print(
+      `Agent      compute A's provider agent: blob server ${agent.blobUrl}, reading ComputeJobs over ${rpcUrl}`,
+    );
 
     // The customer submits two frames (the same program, two inputs): blobs up, credits locked.
     const program = await exampleProgram("pathtracer");
@@ -210,7 +198,9 @@ export async function runComputeSection(
     await (await jobs.connect(b.wallet).acceptJob(cheatId, b.deviceId)).wait();
     const fakeHash = utf8Hash("compute B did not render this");
     await (await jobs.connect(b.wallet).commitResult(cheatId, fakeHash, MAX_UNITS)).wait();
-    print(`  job ${cheatId}    compute B accepted, ran nothing, and committed ${fakeHash} for ${MAX_UNITS} units`);
+    print(
+      `  job ${cheatId}    compute B accepted, ran nothing, and committed ${fakeHash} for ${MAX_UNITS} units`,
+    );
 
     // Spot checks: seeded by the block after each commit; a new provider's first jobs are always checked.
     const checked = new Map<bigint, boolean>();
@@ -243,7 +233,9 @@ export async function runComputeSection(
     const [honestCheck, cheatCheck] = results[0]!;
     for (const r of results.flat())
       if (r.outcome !== (r.jobId === honestId ? "match" : "fraud"))
-        throw new Error(`job ${r.jobId}: an oracle's check found ${r.outcome} ${r.reason ?? ""} ${r.detail ?? ""}`);
+        throw new Error(
+          `job ${r.jobId}: an oracle's check found ${r.outcome} ${r.reason ?? ""} ${r.detail ?? ""}`,
+        );
     const cheatRun = { outputHash: cheatCheck!.evidenceHash! };
     print(
       `  re-run     ${checkers.length} compute oracles re-executed both: job ${honestId} matches its commitment; job ${cheatId} gives ${cheatRun.outputHash}, not the committed hash (wrong-result)`,
@@ -276,7 +268,7 @@ export async function runComputeSection(
     const executableAt = scheduled.args.executableAt as bigint;
     const verdictAt = BigInt((await suite.ethers.provider.getBlock(verdictReceipt!.blockNumber))!.timestamp);
     print(
-      `Verdict    FraudVerdict(job ${cheatId}, compute B, wrong_result, evidence = the re-executed hash) signed by ${threshold} of ${suite.oracleKeys.length} compute oracles, submitted: customer refunded ${refundedNow} credits; penalty ${fmtMesh(scheduled.args.amount as bigint)} MESH scheduled (max(10x job value, floor), capped at B's bond), executable after the ${(executableAt - verdictAt) / 86_400n}-day guardian veto window`,
+      `Verdict    FraudVerdict(job ${cheatId}, compute B, wrong_result, evidence = the re-executed hash) signed by ${threshold} of ${suite.oracleKeys.length} compute oracles, submitted: customer refunded ${refundedNow} credits; penalty ${fmtMesh(scheduled.args.amount as bigint)} MESH scheduled (max(10x the job's value, the floor)), executable after the ${(executableAt - verdictAt) / 86_400n}-day guardian veto window`,
     );
 
     // A's job: the 24-hour acceptance window passes with no dispute; finalize pays A.
@@ -304,7 +296,7 @@ export async function runComputeSection(
     if ((await suite.token.balanceOf(prover)) - proverBefore !== toProver)
       throw new Error("the prover was not paid its share");
     print(
-      `Slashed    veto window passed, penalty executed: ${fmtMesh(taken.args.fromCollateral as bigint)} MESH from B's job collateral + ${fmtMesh(taken.args.fromVault as bigint)} MESH slashed from its vault stake (the vault sends it to the treasury); ${fmtMesh(toProver)} MESH (20% of the total) to the prover ${prover}, the rest of the collateral part, ${fmtMesh(burned)} MESH, burned; B takes a strike`,
+      `Slashed    veto window passed, penalty executed: ${fmtMesh(taken.args.fromCollateral as bigint)} MESH from B's job collateral + ${fmtMesh(taken.args.fromVault as bigint)} MESH slashed from its vault stake (at most the vault's per-event cap; the vault sends it to the treasury) of the ${fmtMesh(scheduled.args.amount as bigint)} MESH asked; ${fmtMesh(toProver)} MESH (20% of the total) to the prover ${prover}, the rest of the collateral part, ${fmtMesh(burned)} MESH, burned; B takes a strike`,
     );
 
     // The frame: fetched from A's agent by hash, checked against the commitment, written to a file.
@@ -362,7 +354,8 @@ async function waitForStatus(
   for (;;) {
     const job = await suite.computeJobs.job(jobId);
     if (STATUS[Number(job.status)] === want) return job;
-    if (Date.now() > until) throw new Error(`job ${jobId} is ${STATUS[Number(job.status)]}, not ${want}:\n${log()}`);
+    if (Date.now() > until)
+      throw new Error(`job ${jobId} is ${STATUS[Number(job.status)]}, not ${want}:\n${log()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

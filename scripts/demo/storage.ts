@@ -71,7 +71,11 @@ export function demoFileBytes(size: number): Buffer {
   return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
 }
 
-function eventsOf(iface: Interface, receipt: ContractTransactionReceipt | null, name: string): LogDescription[] {
+function eventsOf(
+  iface: Interface,
+  receipt: ContractTransactionReceipt | null,
+  name: string,
+): LogDescription[] {
   const out: LogDescription[] = [];
   for (const log of receipt?.logs ?? []) {
     try {
@@ -144,7 +148,13 @@ export async function runStorageSection(
   const agents = new Map<string, RunningProvider>();
   const agentLog = () =>
     [...logs.entries()]
-      .map(([n, l]) => `${n} (last events): ${l.slice(-12).map((e) => JSON.stringify(e)).join("\n  ")}`)
+      .map(
+        ([n, l]) =>
+          `${n} (last events): ${l
+            .slice(-12)
+            .map((e) => JSON.stringify(e))
+            .join("\n  ")}`,
+      )
       .join("\n");
   const fromBlock = await suite.ethers.provider.getBlockNumber();
   const start = async (op: Operator) => {
@@ -204,7 +214,9 @@ export async function runStorageSection(
     await until(
       "both agents to accept",
       async () =>
-        (await deals.dataSet(dsA)).status === 2n && (await deals.dataSet(dsB)).status === 2n ? true : undefined,
+        (await deals.dataSet(dsA)).status === 2n && (await deals.dataSet(dsB)).status === 2n
+          ? true
+          : undefined,
       agentLog,
     );
     for (const id of [dsA, dsB]) await addDealPieces(asClient, id, manifest.pieces);
@@ -294,7 +306,8 @@ export async function runStorageSection(
               .slice(seen)
               .some(
                 (e) =>
-                  e.dataSet === dsB.toString() && (e.event === "proof_unavailable" || e.event === "data_set_failed"),
+                  e.dataSet === dsB.toString() &&
+                  (e.event === "proof_unavailable" || e.event === "data_set_failed"),
               )
               ? true
               : undefined,

@@ -19,6 +19,7 @@ import { network } from "hardhat";
 import pngjs from "pngjs";
 
 import { runComputeSection } from "../../scripts/demo/compute.js";
+import { prepareMarkets } from "../../scripts/demo/governance.js";
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
 import { demoFileBytes, FILE_SIZE, runStorageSection } from "../../scripts/demo/storage.js";
 import { deployDemoSuite, type Suite } from "../../scripts/demo/suite.js";
@@ -36,6 +37,7 @@ describe("demo: the storage and compute sections", function () {
       threshold: 2,
       approveMakerAtDeploy: true,
     });
+    await prepareMarkets(suite);
     rpc = await serveJsonRpc(suite.connection.provider);
     dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-demo-sections-"));
   });
@@ -109,8 +111,8 @@ describe("demo: the storage and compute sections", function () {
     // The customer paid only for the honest job's units.
     expect(r.customerCredits.before - r.customerCredits.after).to.equal(r.honest.consumed);
     expect(await suite.token.totalSupply()).to.be.lessThanOrEqual(supplyBefore - r.cheat.burned);
-    expect(lines.some((l) => l.startsWith("Frame") && l.includes(path.basename(r.honest.frameFile)))).to.equal(
-      true,
-    );
+    expect(
+      lines.some((l) => l.startsWith("Frame") && l.includes(path.basename(r.honest.frameFile))),
+    ).to.equal(true);
   });
 });
