@@ -208,12 +208,12 @@ export function program(): Command {
   return p;
 }
 
-/** The storage oracle's retrieval results for a data set (its GET /v1/storage/data-sets/:id). */
+/** The storage oracle's retrieval results for a data set (its GET /v1/storage/retrievals?dataSet=). */
 async function retrievalsFrom(oracle: string, id: bigint): Promise<unknown> {
-  const url = new URL(`v1/storage/data-sets/${id}`, oracle.endsWith("/") ? oracle : oracle + "/");
+  const url = new URL(`v1/storage/retrievals?dataSet=${id}`, oracle.endsWith("/") ? oracle : oracle + "/");
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new StorageError(502, "oracle_error", `${url} answered HTTP ${res.status}`);
-  return res.json();
+  return ((await res.json()) as { retrievals?: unknown }).retrievals;
 }
 
 export async function main(argv: string[]): Promise<number> {

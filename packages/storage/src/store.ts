@@ -6,8 +6,8 @@
  *   <dir>/pieces/<root>/tree       levels 1..height-1 of the tree, level by level, 32 bytes a node;
  *                                  level h holds ceil(leafCount / 2^h) nodes (the rest is padding,
  *                                  ZERO_SUBTREES[h]); level 0 (leaf hashes) is not stored: a leaf's
- *                                  sibling is hashed from its 32 bytes in `data`, so the tree costs
- *                                  about half the piece's size instead of all of it
+ *                                  sibling is hashed from its 32 bytes in `data` (the levels
+ *                                  stored take about the piece's size; the leaf level would double it)
  *   <dir>/pieces/<root>/piece.json {root, size, leafCount, height, receivedAt}
  *   <dir>/incoming/<random>/       a piece being received (moved into pieces/ once its root checks)
  *
