@@ -116,7 +116,7 @@ describe("StorageVerifier: the storage epoch through the Verifier seam", functio
     const commitA = commitEpoch(chain, a, computePayout(chain, a));
     const commitB = commitEpoch(chain, b, computePayout(chain, b));
     expect(concatChunks(commitA.encoding)).to.deep.equal(concatChunks(commitB.encoding));
-    expect(commitA.root).to.equal(commitB.root);
+    expect(commitA.epochRoot.root).to.equal(commitB.epochRoot.root);
     expect(a.record).to.have.length(3);
     expect(a.devices.map((d) => d.deviceId)).to.deep.equal([1n, 2n]);
     // Without usage records the whole pool is capacity, split by bytes × periods (14 : 10).
