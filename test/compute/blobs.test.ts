@@ -88,6 +88,30 @@ describe("compute: the blob server", function () {
     expect(await tampered.json()).to.include({ code: "content-mismatch" });
   });
 
+  it("a read-only server (the provider agent's) serves what it holds and refuses every PUT", async function () {
+    const blob = bytes("an output");
+    const hash = await server.store.put(blob);
+    const readOnly = await startBlobServer({
+      dir: path.join(dir, "blobs"),
+      host: "127.0.0.1",
+      port: 0,
+      maxBytes: 1024,
+      readOnly: true,
+    });
+    try {
+      const refused = await fetch(`${readOnly.url}/v1/blobs/${hash}`, {
+        method: "PUT",
+        headers: { "content-type": "application/octet-stream" },
+        body: blob,
+      });
+      expect(refused.status).to.equal(405);
+      expect(await refused.json()).to.include({ code: "read-only" });
+      expect(await fetchBlob([readOnly.url], hash)).to.deep.equal(blob);
+    } finally {
+      await readOnly.close();
+    }
+  });
+
   it("the client tries each server in order, caches what it fetched, and names every failure", async function () {
     const blob = bytes("a spec");
     const hash = await putBlob(server.url, blob);

@@ -26,6 +26,7 @@ export const BLOB_ERROR_CODES = {
   "too-large": "the body is larger than the server's limit",
   "bad-content-type": "the body is not application/octet-stream",
   "content-mismatch": "the stored file no longer hashes to its name (disk corruption or tampering)",
+  "read-only": "this server only serves blobs (a provider agent's: its outputs)",
 } as const;
 export type BlobErrorCode = keyof typeof BLOB_ERROR_CODES;
 
@@ -34,6 +35,8 @@ export interface BlobServerOptions {
   readonly dir: string;
   /** Largest blob accepted by PUT, bytes. */
   readonly maxBytes: number;
+  /** Refuse PUT (405 read-only): the provider agent's server serves its own outputs, nobody else's. */
+  readonly readOnly?: boolean;
 }
 
 export const DEFAULT_BLOB_MAX_BYTES = 64 * 1024 * 1024;
@@ -89,6 +92,7 @@ export function buildBlobServer(options: BlobServerOptions): {
   });
 
   app.put<{ Params: { hash: string }; Body: Buffer }>("/v1/blobs/:hash", async (request, reply) => {
+    if (options.readOnly === true) throw new BlobHttpError(405, "read-only", BLOB_ERROR_CODES["read-only"]);
     const hash = hashParam(request.params.hash);
     if (!Buffer.isBuffer(request.body))
       throw new BlobHttpError(415, "bad-content-type", "send the bytes as application/octet-stream");

@@ -35,7 +35,10 @@ export interface ProviderConfig {
   readonly devices: readonly ProviderDevice[];
   /** State file (SQLite). */
   readonly state: string;
-  /** The agent's own blob server: the outputs it serves, and its cache of programs and inputs. */
+  /**
+   * The agent's own blob server (read-only: GET of its outputs) and the folder it keeps outputs and
+   * fetched programs and inputs in; `maxBytes` is the largest program, input or spec it fetches.
+   */
   readonly blobs: {
     readonly dir: string;
     readonly host: string;

@@ -19,7 +19,7 @@ export interface RunningProvider {
 export async function startProvider(config: ProviderConfig, log: AgentLog): Promise<RunningProvider> {
   const chain = await connectCompute(config.rpc, config.key, config.computeJobs);
   const state = new ProviderState(config.state);
-  const blobs = await startBlobServer({ ...config.blobs });
+  const blobs = await startBlobServer({ ...config.blobs, readOnly: true });
   const agent = new ProviderAgent(config, chain, state, blobs.store, log);
   log("started", { provider: chain.address, blobs: blobs.url, devices: config.devices.map((d) => d.id) });
   let stopping = false;

@@ -109,7 +109,9 @@ export class ProviderState {
   constructor(file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
     this.db = new DatabaseSync(file);
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    // The running agent and the operator's `provider accept` share the file: wait for the other's
+    // write instead of failing with "database is locked".
+    this.db.exec("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
     this.db.exec(SCHEMA);
   }
 
