@@ -15,8 +15,20 @@ import { createCipheriv, createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 
-import type { ContractTransactionReceipt, Interface, LogDescription } from "ethers";
+import {
+  JsonRpcProvider,
+  type ContractTransactionReceipt,
+  type Interface,
+  type LogDescription,
+} from "ethers";
 
+import { StorageDeals__factory } from "@hexmesh/contracts";
+import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
+import { RetrievalProber } from "@hexmesh/oracle/storage/probe";
+import { scoresOf } from "@hexmesh/oracle/storage/score";
+import { StorageStore, type StoredRetrieval } from "@hexmesh/oracle/storage/store";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { retrievalDomain, SCORE_ONE } from "@hexmesh/protocol";
 import {
   addDealPieces,
   createDeal,
@@ -62,6 +74,11 @@ export interface StorageSectionResult {
     readonly feesToClient: bigint;
   };
   readonly download: { readonly file: string; readonly equal: boolean };
+  /** Storage oracle 0's retrieval scores (parts per million) and probe counts. */
+  readonly retrieval: {
+    readonly honest: { readonly score: number; readonly probes: number; readonly failures: number };
+    readonly faulty: { readonly score: number; readonly probes: number; readonly failures: number };
+  };
 }
 
 /** A deterministic file of `size` bytes: AES-256-CTR keystream under a fixed key. */
@@ -157,6 +174,7 @@ export async function runStorageSection(
       )
       .join("\n");
   const fromBlock = await suite.ethers.provider.getBlockNumber();
+  const closers: (() => Promise<void>)[] = [];
   const start = async (op: Operator) => {
     const port = await freePort();
     const events: AgentEvent[] = [];
@@ -195,6 +213,25 @@ export async function runStorageSection(
     print(
       `Providers  storage A ${a.wallet.address} and storage B ${b.wallet.address}: one storage device each (class ${STORAGE_CLASS}), bonded; their agents serve ${endpoints.join(" and ")} (endpoints registered on chain)`,
     );
+
+    // Storage oracle 0 (@hexmesh/oracle's storage indexer and retrieval prober, its own SQLite store),
+    // reading the chain over JSON-RPC like the agents; each day it probes one range per data set.
+    const oracleChain = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
+    closers.push(async () => oracleChain.destroy());
+    const sqlite = new SqliteStore({ path: path.join(dir, "storage-oracle-0.sqlite") });
+    await sqlite.migrate();
+    closers.push(async () => sqlite.close());
+    const oracleStore = new StorageStore(sqlite.storageSql());
+    const oracleDeals = StorageDeals__factory.connect(dealsAddress, oracleChain);
+    const indexer = new StorageIndexer(oracleDeals, oracleStore, { fromBlock });
+    const prober = new RetrievalProber(
+      oracleDeals,
+      oracleStore,
+      suite.oracleKeys[0]!,
+      retrievalDomain(suite.chainId, dealsAddress),
+      { timeoutMs: 10_000 },
+    );
+    const retrievals: StoredRetrieval[] = [];
 
     // The file, its pieces rooted locally and uploaded to both agents.
     const file = path.join(dir, "original.bin");
@@ -316,8 +353,13 @@ export async function runStorageSection(
         );
         bText = "B could not prove (challenged leaves lost)";
       }
+      // The oracle's probe of the day: one range per data set, from each agent's registered endpoint.
+      await indexer.run();
+      const probes = await prober.tick();
+      retrievals.push(...probes);
+      const probeOf = (id: bigint) => probes.find((r) => r.dataSetId === id)?.outcome ?? "not probed";
       await time.increaseTo(laterEnd);
-      return `  day ${String(n).padEnd(3)}    A proven (paid ${provenA.args.paid} credit(s)), ${bText}`;
+      return `  day ${String(n).padEnd(3)}    A proven (paid ${provenA.args.paid} credit(s)), ${bText}; retrieval probes: A ${probeOf(dsA)}, B ${probeOf(dsB)}`;
     };
 
     const firstBlock = await suite.ethers.provider.getBlockNumber();
@@ -369,6 +411,17 @@ export async function runStorageSection(
     print(
       `Ended      data set ${dsB} terminated after ${limit} consecutive faulty days (reason ${reason}): ${ended.args.forfeitToClient} wei MESH of B's collateral forfeited to the client, ${ended.args.collateralReturned} wei returned to B, ${ended.args.creditsReleased} locked credits released to the client; fees: ${burned} wei MESH burned, ${withdrawn} wei withdrawn by the client`,
     );
+    const scores = scoresOf(retrievals);
+    const scoreOf = (op: Operator) => {
+      const sc = scores.find((x) => x.deviceId === op.deviceId);
+      if (sc === undefined) throw new Error(`no retrieval score for ${op.name}`);
+      return sc;
+    };
+    const [scoreA, scoreB] = [scoreOf(a), scoreOf(b)];
+    const fmtScore = (v: number) => (v / SCORE_ONE).toFixed(3);
+    print(
+      `Retrievals storage oracle 0 probed one range a day per data set (signed RetrievalResults): A ${scoreA.probes - scoreA.failures}/${scoreA.probes} ok, score ${fmtScore(scoreA.score)}; B ${scoreB.probes - scoreB.failures}/${scoreB.probes} ok, score ${fmtScore(scoreB.score)} (λ = 0.95: below 0.9 usage rewards are scaled by the score, below 0.6 the storage oracles suspend the device from new data sets; the demo's deployment has no StorageSuspensions contract, so nothing is submitted)`,
+    );
     print(
       `Paid       storage A proved all ${provenA} periods of data set ${dsA}: ${paidA} credits consumed in ${provenA} UsageRecorded (one per proven period); data set ${dsA} stays active`,
     );
@@ -399,8 +452,13 @@ export async function runStorageSection(
         feesToClient: owedToClient,
       },
       download: { file: out, equal },
+      retrieval: {
+        honest: { score: scoreA.score, probes: scoreA.probes, failures: scoreA.failures },
+        faulty: { score: scoreB.score, probes: scoreB.probes, failures: scoreB.failures },
+      },
     };
   } finally {
     for (const agent of agents.values()) await agent.stop();
+    for (const close of closers) await close();
   }
 }

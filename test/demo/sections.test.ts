@@ -18,6 +18,8 @@ import { keccak256 } from "ethers";
 import { network } from "hardhat";
 import pngjs from "pngjs";
 
+import { SCORE_ONE } from "@hexmesh/protocol";
+
 import { runComputeSection } from "../../scripts/demo/compute.js";
 import { prepareMarkets } from "../../scripts/demo/governance.js";
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
@@ -70,6 +72,12 @@ describe("demo: the storage and compute sections", function () {
     expect(r.faulty.fees).to.be.greaterThan(0n);
     expect(r.faulty.feesToClient + r.faulty.feesBurned).to.equal(r.faulty.fees);
     expect(r.faulty.forfeit).to.be.greaterThan(0n);
+    // Storage oracle 0's probes: A served every day's range; B failed from its loss on (a probe may
+    // land in the 4 KiB each piece kept: 1 chance in 256 a day), so its score fell below 0.6.
+    expect(r.retrieval.honest).to.deep.equal({ score: SCORE_ONE, probes: 17, failures: 0 });
+    expect(r.retrieval.faulty.probes).to.equal(17);
+    expect(r.retrieval.faulty.failures).to.be.within(13, 14);
+    expect(r.retrieval.faulty.score).to.be.lessThan(600_000);
     // The download equals the generated file.
     expect(r.download.equal).to.equal(true);
     expect(readFileSync(r.download.file).equals(demoFileBytes(FILE_SIZE))).to.equal(true);
