@@ -348,7 +348,8 @@ async function waitForStatus(
   jobId: bigint,
   want: (typeof STATUS)[number],
   log: () => string,
-  ms = 120_000,
+  // Generous: on a loaded machine the render alone can take many times its usual second or two.
+  ms = 300_000,
 ) {
   const until = Date.now() + ms;
   for (;;) {

@@ -396,8 +396,10 @@ export async function runStorageSection(
     const outcomesB = settledOutcomes.get(dsB)!;
     const faulted = outcomesB.filter((o) => o === "Faulted").length;
     const perFee = faulted > 0 ? fees / BigInt(faulted) : 0n;
+    const topUps = await deals.queryFilter(deals.filters.CollateralDeposited(dsB), firstBlock);
+    const toppedUp = topUps.reduce((sum, e) => sum + e.args.amount, 0n);
     print(
-      `Faults     data set ${dsB}: ${provenB} periods proven, then ${outcomesB.filter((o) => o === "FreeMiss").length} free miss and ${faulted} faulted periods at ${perFee} wei MESH each (2 days of rate, from B's collateral): ${fees} wei`,
+      `Faults     data set ${dsB}: ${provenB} periods proven, then ${outcomesB.filter((o) => o === "FreeMiss").length} free miss and ${faulted} faulted periods at ${perFee} wei MESH each (2 days of rate, from B's collateral): ${fees} wei; B's agent topped its collateral back up to 90 days of rate ${topUps.length} times (${toppedUp} wei)`,
     );
 
     // The fault fees: half owed to the client, half burned (anyone burns them).
