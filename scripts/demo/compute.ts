@@ -10,10 +10,10 @@
  * fetched from A's blob server, checked against its commitment and written to a file.
  * No top-level side effects.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { id as utf8Hash, type ContractTransactionReceipt, type Interface, type LogDescription } from "ethers";
+import { id as utf8Hash } from "ethers";
 
 import {
   connectCompute,
@@ -29,7 +29,7 @@ import {
 import { OracleKey, packSignatures } from "@hexmesh/oracle";
 import { ComputeChecker, signFraudVerdict, verdictOf, type CheckResult } from "@hexmesh/oracle/compute/check";
 
-import { demoWallet, fund, keyFileText, startOperator } from "./operators.js";
+import { demoWallet, eventOf, fund, keyFileText, startOperator } from "./operators.js";
 import { COMPUTE_CPU_CLASS, MESH, type Suite } from "./suite.js";
 
 const STATUS = ["None", "Open", "Accepted", "Committed", "Disputed", "Finalized", "Refunded"] as const;
@@ -69,18 +69,6 @@ export interface ComputeSectionResult {
   readonly customerCredits: { readonly before: bigint; readonly after: bigint };
 }
 
-function eventOf(iface: Interface, receipt: ContractTransactionReceipt | null, name: string): LogDescription {
-  for (const log of receipt?.logs ?? []) {
-    try {
-      const parsed = iface.parseLog(log);
-      if (parsed?.name === name) return parsed;
-    } catch {
-      // another contract's log
-    }
-  }
-  throw new Error(`no ${name} event in ${receipt?.hash}`);
-}
-
 /**
  * Runs the compute section on `suite`'s chain, served as JSON-RPC at `rpcUrl`; files under `outDir`.
  * `print` gets each line the section shows.
@@ -94,7 +82,10 @@ export async function runComputeSection(
   const jobs = suite.computeJobs;
   const jobsAddress = await jobs.getAddress();
   const { time } = suite;
-  mkdirSync(outDir, { recursive: true });
+  // A fresh directory: the agent's state file names jobs by id, and a new chain numbers them from 1.
+  const dir = path.join(outDir, "compute");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
 
   // Verdicts are checked against the compute distributor's oracle set (governance set it:
   // scripts/demo/governance.ts).
@@ -125,7 +116,7 @@ export async function runComputeSection(
   );
 
   // Key files: the agent and the client commands read keys as operators keep them.
-  const keys = path.join(outDir, "keys");
+  const keys = path.join(dir, "keys");
   mkdirSync(keys, { recursive: true, mode: 0o700 });
   const keyFile = (name: string, text: string) => {
     const file = path.join(keys, `${name}.key`);
@@ -136,7 +127,7 @@ export async function runComputeSection(
   const customerKey = keyFile("compute-customer", keyFileText(customer));
 
   const blobs = await startBlobServer({
-    dir: path.join(outDir, "customer-blobs"),
+    dir: path.join(dir, "customer-blobs"),
     maxBytes: 64 * 1024 * 1024,
     host: "127.0.0.1",
     port: 0,
@@ -151,15 +142,15 @@ export async function runComputeSection(
         rpc: rpcUrl,
         computeJobs: jobsAddress,
         devices: [{ id: a.deviceId.toString(), class: COMPUTE_CPU_CLASS }],
-        state: path.join(outDir, "compute-a-state.sqlite"),
-        blobs: { dir: path.join(outDir, "compute-a-blobs"), port: 0 },
+        state: path.join(dir, "compute-a-state.sqlite"),
+        blobs: { dir: path.join(dir, "compute-a-blobs"), port: 0 },
         sources: [blobs.url],
         unitMs: 50,
         pollMs: 100,
         fromBlock: await suite.ethers.provider.getBlockNumber(),
       },
       "the demo's compute provider A",
-      outDir,
+      dir,
     );
     agent = await startProvider(config, (event, fields) =>
       agentLog.push(`${event} ${JSON.stringify(fields)}`),
@@ -218,7 +209,7 @@ export async function runComputeSection(
     const to = await suite.ethers.provider.getBlockNumber();
     const checkers = suite.oracleKeys.map(
       (_, i) =>
-        new ComputeChecker(jobs, { sources: [blobs.url], cacheDir: path.join(outDir, `oracle-${i}-cache`) }),
+        new ComputeChecker(jobs, { sources: [blobs.url], cacheDir: path.join(dir, `oracle-${i}-cache`) }),
     );
     const selected = await checkers[0]!.jobsToCheck(firstBlock, to);
     if (selected.join() !== [honestId, cheatId].join())
@@ -300,7 +291,7 @@ export async function runComputeSection(
     );
 
     // The frame: fetched from A's agent by hash, checked against the commitment, written to a file.
-    const frameFile = path.join(outDir, `frame-job-${honestId}.png`);
+    const frameFile = path.join(dir, `frame-job-${honestId}.png`);
     const fetched = await fetchOutput(jobs, honestId, [agent.blobUrl], frameFile);
     print(
       `Frame      ${fetched.bytes}-byte PNG fetched from compute A's blob server, hash = its commitment, written to ${path.relative(process.cwd(), frameFile)}`,

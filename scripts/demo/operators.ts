@@ -4,7 +4,15 @@
  * owning one device of a storage or compute class, onboarded with the maker's attestation and the
  * device key's ownership signature, and bonded in the vault. No top-level side effects.
  */
-import { keccak256, toUtf8Bytes, Wallet, type Provider } from "ethers";
+import {
+  keccak256,
+  toUtf8Bytes,
+  Wallet,
+  type ContractTransactionReceipt,
+  type Interface,
+  type LogDescription,
+  type Provider,
+} from "ethers";
 
 import {
   DEVICE_ATTESTATION_TYPES,
@@ -84,16 +92,7 @@ export async function startOperator(
       deviceSignature,
     )
   ).wait();
-  const onboarded = receipt!.logs
-    .map((l) => {
-      try {
-        return registry.interface.parseLog(l);
-      } catch {
-        return null;
-      }
-    })
-    .find((e) => e?.name === "DeviceOnboarded");
-  if (!onboarded) throw new Error(`${name}: no DeviceOnboarded event`);
+  const onboarded = eventOf(registry.interface, receipt, "DeviceOnboarded");
   const vaultAddress = await vault.getAddress();
   await (await token.connect(wallet).approve(vaultAddress, bond)).wait();
   await (await vault.connect(wallet).stake(bond)).wait();
@@ -103,4 +102,33 @@ export async function startOperator(
 /** The private key of an operator's wallet written as a key file (0x + 64 hex), mode 0600. */
 export function keyFileText(wallet: Wallet): string {
   return `${wallet.privateKey}\n`;
+}
+
+/** The logs of `receipt` that `iface` parses as event `name`, in order. */
+export function eventsOf(
+  iface: Interface,
+  receipt: ContractTransactionReceipt | null,
+  name: string,
+): LogDescription[] {
+  const out: LogDescription[] = [];
+  for (const log of receipt?.logs ?? []) {
+    try {
+      const parsed = iface.parseLog(log);
+      if (parsed?.name === name) out.push(parsed);
+    } catch {
+      // another contract's log
+    }
+  }
+  return out;
+}
+
+/** The first `name` event of `receipt`; throws if there is none. */
+export function eventOf(
+  iface: Interface,
+  receipt: ContractTransactionReceipt | null,
+  name: string,
+): LogDescription {
+  const found = eventsOf(iface, receipt, name)[0];
+  if (found === undefined) throw new Error(`no ${name} event in ${receipt?.hash}`);
+  return found;
 }

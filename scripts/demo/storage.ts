@@ -15,12 +15,7 @@ import { createCipheriv, createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 
-import {
-  JsonRpcProvider,
-  type ContractTransactionReceipt,
-  type Interface,
-  type LogDescription,
-} from "ethers";
+import { JsonRpcProvider } from "ethers";
 
 import { StorageDeals__factory } from "@hexmesh/contracts";
 import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
@@ -42,7 +37,7 @@ import {
   type RunningProvider,
 } from "@hexmesh/storage";
 
-import { demoWallet, fund, startOperator, type Operator } from "./operators.js";
+import { demoWallet, eventsOf, fund, startOperator, type Operator } from "./operators.js";
 import { freePort } from "./rpc.js";
 import { MESH, STORAGE_CLASS, type Suite } from "./suite.js";
 
@@ -86,23 +81,6 @@ export function demoFileBytes(size: number): Buffer {
   const key = createHash("sha256").update("hexmesh demo storage file").digest();
   const cipher = createCipheriv("aes-256-ctr", key, Buffer.alloc(16));
   return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
-}
-
-function eventsOf(
-  iface: Interface,
-  receipt: ContractTransactionReceipt | null,
-  name: string,
-): LogDescription[] {
-  const out: LogDescription[] = [];
-  for (const log of receipt?.logs ?? []) {
-    try {
-      const parsed = iface.parseLog(log);
-      if (parsed?.name === name) out.push(parsed);
-    } catch {
-      // another contract's log
-    }
-  }
-  return out;
 }
 
 /** The period the chain's clock is in (the stored one may have ended, unsettled), as the agent reads it. */
