@@ -18,9 +18,6 @@ export const MODULE_ID = "Hexmesh";
 /** Subnetwork ids of the rewards pools (one distributor per subnetwork). */
 export { SUBNETWORK_COMPUTE, SUBNETWORK_COVERAGE, SUBNETWORK_STORAGE };
 
-/** The registry's subnetwork number of coverage device classes (storage's and compute's are parameters). */
-export const COVERAGE_CLASS_SUBNETWORK = 0;
-
 export const ROLES = {
   DEFAULT_ADMIN: ZeroHash,
   GUARDIAN: id("GUARDIAN_ROLE"),

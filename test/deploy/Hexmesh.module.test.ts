@@ -346,6 +346,29 @@ describe("deploy: Hexmesh Ignition module", function () {
     console.log("      deploy gas:", { ...gas, wiringCalls: wiring });
   });
 
+  // Buys credits: after the test that checks the ledger starts empty.
+  it("takes a customer's job for a priced compute class, locking its credits, and refuses other classes", async function () {
+    const signers = await fx.ethers.getSigners();
+    const treasury = signers.find((x) => x.address === fx.params.treasury)!;
+    const customer = signers[7]!;
+    await (await fx.token.connect(treasury).transfer(customer.address, 10n ** 20n)).wait();
+    await (await fx.token.connect(customer).approve(await fx.credits.getAddress(), 10n ** 20n)).wait();
+    await (await fx.credits.connect(customer).burnForCredits(10n ** 20n, 0n, customer.address)).wait();
+    const jobs = fx.computeJobs.connect(customer);
+    await (await fx.credits.connect(customer).approveSpender(await jobs.getAddress(), 10n ** 12n)).wait();
+    const now = BigInt((await fx.ethers.provider.getBlock("latest"))!.timestamp);
+    const spec = "0x" + "5e".repeat(32);
+    const [cpu] = fx.params.compute.prices;
+    await expect(jobs.createJob(spec, cpu!.deviceClass, 100n, now + 3_600n, 0))
+      .to.emit(fx.credits, "CreditsLocked")
+      .withArgs(customer.address, await jobs.getAddress(), 100n * BigInt(cpu!.creditsPerUnit));
+    // A storage or coverage class has no compute price.
+    for (const cls of [1, 3])
+      await expect(jobs.createJob(spec, cls, 100n, now + 3_600n, 0))
+        .to.be.revertedWithCustomError(jobs, "ComputeClassNotPriced")
+        .withArgs(cls);
+  });
+
   describe("parameter validation (before any transaction)", function () {
     it("accepts every committed parameters file except for the testnet placeholders", function () {
       expect(() => loadHexmeshParameters(LOCAL_PARAMETERS)).not.to.throw();
