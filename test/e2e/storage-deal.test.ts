@@ -28,8 +28,8 @@ import {
   WINDOW,
   type StorageSystem,
 } from "../helpers/storage.js";
+import { runStorageCli, STORAGE_CLI } from "../helpers/storageCli.js";
 
-const CLI = path.resolve("packages/storage/bin/hexmesh-storage.js");
 const MNEMONIC = "test test test test test test test test test test test junk";
 const PIECE_SIZE = 64 * 1024;
 const FILE_SIZE = 2 * PIECE_SIZE + 12_345;
@@ -44,18 +44,7 @@ function keyOf(address: string): string {
   throw new Error(`no default key for ${address}`);
 }
 
-/** Runs the CLI to completion; its exit code and output. */
-function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runStorageCli(args, { ...process.env, ...env });
 
 async function cliJson<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {
   const r = await cli(args, env);
@@ -73,7 +62,7 @@ class Agent {
   ) {}
 
   start(): void {
-    this.child = spawn(process.execPath, [CLI, "provider", "start", "--config", this.configFile], {
+    this.child = spawn(process.execPath, [STORAGE_CLI, "provider", "start", "--config", this.configFile], {
       env: { ...process.env, HEXMESH_PROVIDER_KEY: this.key },
     });
     this.child.stdout!.on("data", (b: Buffer) => (this.out += b.toString()));

@@ -161,17 +161,9 @@ export class PieceStore {
       }
       await data.sync();
       await tree.sync();
-      const piece: StoredPiece = { root, size, leafCount, height, receivedAt: Date.now() };
-      await writeFile(path.join(work, "piece.json"), JSON.stringify(piece));
       await data.close();
       await tree.close();
-      const existing = await this.meta(root).catch(() => undefined);
-      if (existing) {
-        await rm(work, { recursive: true, force: true });
-        return existing;
-      }
-      await rename(work, this.pieceDir(root));
-      return piece;
+      return await this.keep(work, root, size);
     } catch (e) {
       await data.close().catch(() => {});
       await tree.close().catch(() => {});
@@ -191,7 +183,7 @@ export class PieceStore {
     size: number,
     options: ParallelTreeOptions = {},
   ): Promise<StoredPiece> {
-    const leafCount = pieceLeafCount(size);
+    pieceLeafCount(size); // refuses a size no piece can have before anything is copied
     const work = path.join(this.dir, "incoming", randomBytes(8).toString("hex"));
     await mkdir(work);
     try {
@@ -201,25 +193,34 @@ export class PieceStore {
         createWriteStream(dataFile),
       );
       const root = await buildPieceTree(dataFile, path.join(work, "tree"), size, options);
-      const piece: StoredPiece = {
-        root,
-        size,
-        leafCount,
-        height: pieceHeight(leafCount),
-        receivedAt: Date.now(),
-      };
-      await writeFile(path.join(work, "piece.json"), JSON.stringify(piece));
-      const existing = await this.meta(root).catch(() => undefined);
-      if (existing) {
-        await rm(work, { recursive: true, force: true });
-        return existing;
-      }
-      await rename(work, this.pieceDir(root));
-      return piece;
+      return await this.keep(work, root, size);
     } catch (e) {
       await rm(work, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /**
+   * Moves a checked piece from its incoming directory into pieces/ (one rename: a piece is there
+   * whole or not at all); if the piece is already stored, keeps that copy and drops this one.
+   */
+  private async keep(work: string, root: string, size: number): Promise<StoredPiece> {
+    const existing = await this.meta(root).catch(() => undefined);
+    if (existing) {
+      await rm(work, { recursive: true, force: true });
+      return existing;
+    }
+    const leafCount = pieceLeafCount(size);
+    const piece: StoredPiece = {
+      root,
+      size,
+      leafCount,
+      height: pieceHeight(leafCount),
+      receivedAt: Date.now(),
+    };
+    await writeFile(path.join(work, "piece.json"), JSON.stringify(piece));
+    await rename(work, this.pieceDir(root));
+    return piece;
   }
 
   /** A stored piece's description; 404 `unknown_piece` if it is not here. */

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,22 +7,15 @@ import { encryptKeystoreJson, JsonRpcProvider, Wallet } from "ethers";
 
 import { loadSigner, parseProviderConfig, UsageError } from "@hexmesh/storage";
 
-const CLI = path.resolve("packages/storage/bin/hexmesh-storage.js");
+import { runStorageCli } from "../../helpers/storageCli.js";
+
 const KEY = "0x" + "11".repeat(32);
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const clean = { ...process.env };
-    for (const k of ["HEXMESH_CLIENT_KEY", "HEXMESH_RPC_URL", "HEXMESH_STORAGE_DEALS", "HEXMESH_KEYSTORE"])
-      delete clean[k];
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const clean = { ...process.env };
+  for (const k of ["HEXMESH_CLIENT_KEY", "HEXMESH_RPC_URL", "HEXMESH_STORAGE_DEALS", "HEXMESH_KEYSTORE"])
+    delete clean[k];
+  return runStorageCli(args, { ...clean, ...env });
 }
 
 const base = {
