@@ -15,10 +15,21 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { HDNodeWallet } from "ethers";
+import { HDNodeWallet, Wallet } from "ethers";
 import { network } from "hardhat";
 
+import { StorageDeals__factory } from "@hexmesh/contracts";
+import { buildApi } from "@hexmesh/oracle";
+import { Ingestor } from "@hexmesh/oracle/service/ingest";
+import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
+import { RetrievalProber } from "@hexmesh/oracle/storage/probe";
+import { StorageStore } from "@hexmesh/oracle/storage/store";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
+import { retrievalDomain } from "@hexmesh/protocol";
+
 import { freePort, serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
+import { DOMAIN } from "../helpers/service.js";
 import {
   BOND,
   CLASS_STORAGE,
@@ -284,6 +295,54 @@ describe("storage end to end: upload, deal, daily proofs, payment, faults, resta
     );
     expect(badStatus.faults).to.equal(3);
     expect(BigInt(badStatus.feesCharged)).to.equal(2n * feePer);
+
+    // The storage oracle (issue 19, the oracle part): indexes the deals, probes today's range of each
+    // data set at the agents' registered endpoints, and serves the signed results to the client's CLI.
+    const sqlite = new SqliteStore({ path: path.join(dir, "oracle.sqlite") });
+    await sqlite.migrate();
+    const storageStore = new StorageStore(sqlite.storageSql());
+    const dealsReader = StorageDeals__factory.connect(dealsAddr, connection.ethers.provider);
+    await new StorageIndexer(dealsReader, storageStore, { fromBlock: 0 }).run();
+    expect((await storageStore.liveDataSets()).map((d) => d.id)).to.deep.equal(ids);
+    const oracleKey = new Wallet(Wallet.createRandom().privateKey);
+    const prober = new RetrievalProber(
+      dealsReader,
+      storageStore,
+      oracleKey,
+      retrievalDomain((await connection.ethers.provider.getNetwork()).chainId, dealsAddr),
+      { timeoutMs: 5_000 },
+    );
+    const probed = await prober.tick();
+    expect(probed.map((r) => r.dataSetId)).to.deep.equal(ids);
+    expect(probed[0]!.outcome).to.equal("ok"); // the honest agent's range verifies against the root
+    // The rotted copy: its range cannot verify against the client's root (wrong bytes or refused).
+    expect(["bad_proof", "refused"]).to.include(probed[1]!.outcome);
+    const oracleApi = await buildApi({
+      store: sqlite,
+      ingestor: new Ingestor(sqlite, {
+        clock: () => 0,
+        authenticator: new InlineAuthenticator(DOMAIN, []),
+        limits: {
+          perDevicePerMinute: 1,
+          clientReportsPerMinute: 1,
+          perDevicePerWindow: 1,
+          beaconWindowMs: 1,
+        },
+      }),
+      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
+    });
+    const oracleUrl = await oracleApi.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const withRetrievals = await cliJson<{
+        retrievals: { outcome: string; signer: string }[];
+      }>(["deal", "status", badId.toString(), "--oracle", oracleUrl], clientEnv);
+      expect(withRetrievals.retrievals.map((r) => [r.outcome, r.signer])).to.deep.equal([
+        [probed[1]!.outcome, oracleKey.address.toLowerCase()],
+      ]);
+    } finally {
+      await oracleApi.close();
+      await sqlite.close();
+    }
 
     // Download: byte-exact from the honest agent; refused and deleted from the damaged one.
     const out = path.join(dir, "out.bin");

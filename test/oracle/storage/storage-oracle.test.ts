@@ -17,7 +17,7 @@ import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
 import { SeedKeeper } from "@hexmesh/oracle/storage/keeper";
 import { fetchRange, RetrievalProber } from "@hexmesh/oracle/storage/probe";
 import { retrievalScores } from "@hexmesh/oracle/storage/score";
-import { peerProposals } from "@hexmesh/oracle/storage/service";
+import { peerProposals, StorageOracle } from "@hexmesh/oracle/storage/service";
 import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SuspensionKeeper } from "@hexmesh/oracle/storage/suspend";
 import { storageEpochInputs } from "@hexmesh/oracle/storage/verifier";
@@ -377,6 +377,36 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
     expect(again.map((s) => [s.suspended, s.outcome])).to.deep.equal([[false, "sent"]]);
     expect(await sys.suspensions.isSuspended(sys.secondDevice)).to.equal(false);
     for (const o of oracles) await o.sqlite.close();
+  });
+
+  it("a round indexes, keeps the seeds, probes once a day and proposes nothing while scores are healthy", async function () {
+    const sys = await loadFixture(fixture);
+    const pieces = [randomPiece(3_000)];
+    const agent = await startRangeServer(pieces, "honest");
+    servers.push(agent);
+    await sys.deals.connect(sys.provider).setEndpoint(sys.storageDevice, agent.url);
+    const id = await openWith(sys, sys.storageDevice, pieces);
+    const o = await oracle(sys, sys.oracles[0]!, "round");
+    const round = new StorageOracle(
+      new StorageIndexer(await dealsAs(sys), o.store, { fromBlock: 0 }),
+      o.prober,
+      o.suspensions,
+      new SeedKeeper(await dealsAs(sys), o.store),
+      [],
+      true,
+    );
+    await time.increaseTo((await sys.deals.dataSet(id)).periodEnd - WINDOW);
+    const first = await round.round();
+    expect(first.indexed.logs).to.be.greaterThan(0);
+    expect(first.seeds).to.deep.equal([{ dataSetId: id, action: "armed" }]);
+    expect(first.probes.map((p) => [p.dataSetId, p.outcome])).to.deep.equal([[id, "ok"]]);
+    expect(first.suspensions).to.deep.equal([]);
+    await mine(1);
+    const second = await round.round();
+    expect(second.seeds).to.deep.equal([{ dataSetId: id, action: "recorded" }]);
+    expect(second.probes).to.deep.equal([]); // today's probe is stored
+    expect((await sys.deals.dataSet(id)).seed).to.not.equal(ethers.ZeroHash);
+    await o.sqlite.close();
   });
 
   it("classifies every failure: no endpoint, unreachable, timeout, refused, malformed, wrong range", async function () {

@@ -218,7 +218,7 @@ async function storageOracleFor(
     sender === undefined
       ? undefined
       : new m.SeedKeeper(contracts.StorageDeals__factory.connect(cfg.deals, sender), storageStore);
-  return new m.StorageOracle(indexer, prober, suspensions, keeper, config.peers);
+  return new m.StorageOracle(indexer, prober, suspensions, keeper, config.peers, sender !== undefined);
 }
 
 export async function startService(

@@ -1,7 +1,8 @@
 /**
  * The storage oracle's round, run every `storage.intervalMs` by `serve` when `storage` is configured:
  * index StorageDeals, keep the seeds (when a sending account is configured), probe the day's ranges,
- * and propose, collect (from the peers' GET /v1/storage/suspensions) and send suspension updates.
+ * and (with the sending account) collect the peers' proposals (GET /v1/storage/suspensions) and send
+ * suspension updates; without one this oracle only proposes, for its peers to collect.
  * Each step is idempotent; a failing step is logged and the next round tries again.
  */
 import type { IndexRun, StorageIndexer } from "./indexer.js";
@@ -89,6 +90,8 @@ export class StorageOracle {
     readonly suspensions: SuspensionKeeper,
     readonly keeper: SeedKeeper | undefined,
     private readonly peers: readonly string[],
+    /** Whether this oracle sends suspension updates (it has a sending account); else it only proposes. */
+    private readonly sendsSuspensions: boolean,
   ) {}
 
   /** This oracle's proposals after the results of days up to `day` (what peers collect). */
@@ -101,7 +104,9 @@ export class StorageOracle {
     const seeds = this.keeper ? await this.keeper.tick() : [];
     const day = await this.prober.chainDay();
     const probes = await this.prober.tick(day);
-    const suspensions = await this.suspensions.submit(day, await peerProposals(this.peers, day));
+    const suspensions = this.sendsSuspensions
+      ? await this.suspensions.submit(day, await peerProposals(this.peers, day))
+      : [];
     return { indexed, seeds, probes, suspensions };
   }
 
