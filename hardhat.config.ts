@@ -296,6 +296,8 @@ export default defineConfig({
               "test/solidity/handlers/SystemHandler.sol",
               "test/solidity/Demand.t.sol",
               "test/solidity/handlers/DemandHandler.sol",
+              "test/solidity/Compute.t.sol",
+              "test/solidity/handlers/ComputeHandler.sol",
             ].map((file) => [file, lowRunsProfile]),
           ),
         },
