@@ -16,7 +16,7 @@ import { expect } from "chai";
 import { keccak256 } from "ethers";
 import pngjs from "pngjs";
 
-import { pathTracerInput, ProviderState } from "@hexmesh/compute";
+import { exampleProgram, pathTracerInput, ProviderState, runJob } from "@hexmesh/compute";
 
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
 import {
@@ -36,6 +36,7 @@ import {
   RefundReason,
   Status,
   SUBNET_COMPUTE,
+  Tier,
   type ComputeSystem,
 } from "../helpers/compute.js";
 import { createRegistryNetwork } from "../helpers/registryFixture.js";
@@ -88,7 +89,12 @@ describe("compute: provider agent and client commands against a node on localhos
     agent = undefined;
   }
 
-  async function submit(input: Uint8Array, maxUnits = 500, deadline = "2h"): Promise<bigint> {
+  async function submit(
+    input: Uint8Array,
+    maxUnits = 500,
+    deadline = "2h",
+    extra: string[] = [],
+  ): Promise<bigint> {
     const inputFile = path.join(dir, `input-${Date.now()}.bin`);
     writeFileSync(inputFile, input);
     const out = await computeJson<{ jobId: string }>([
@@ -106,6 +112,7 @@ describe("compute: provider agent and client commands against a node on localhos
       customerBlobs.url,
       "--key",
       customerKey,
+      ...extra,
       ...chainArgs(),
     ]);
     return BigInt(out.jobId);
@@ -411,5 +418,29 @@ describe("compute: provider agent and client commands against a node on localhos
       liar.closeAllConnections();
       liar.close();
     }
+  });
+
+  it("runs its half of a Verified job (the second provider): the results match and the job is committed", async function () {
+    writeConfig();
+    await startAgent();
+    const input = pathTracerInput({ width: 12, height: 8, samples: 1, seed: 21 });
+    const id = await submit(input, 100, "2h", ["--tier", "verified"]);
+    expect((await fx.jobs.job(id)).tier).to.equal(BigInt(Tier.Verified));
+    expect(await fx.credits.locked(fx.customer.address, fx.jobs.target)).to.be.gte(2n * 100n * CPU_PRICE);
+    await fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB);
+    expect(await status(id)).to.equal(Status.Open); // waits for its second provider
+    await computeJson(["provider", "accept", id.toString(), "--config", configFile()]);
+    const honest = (await runJob(await exampleProgram("pathtracer"), input)).outputHash;
+    await fx.jobs.connect(fx.providerB).commitResult(id, honest, 1);
+    const log = await waitForLog(agent!, "committed", { jobId: id.toString() });
+    expect(log.resultHash).to.equal(honest);
+    await waitStatus(id, Status.Committed);
+    const second = await fx.jobs.secondProvider(id);
+    expect([second.provider, second.committed, second.resultHash]).to.deep.equal([
+      fx.providerA.address,
+      true,
+      honest,
+    ]);
+    await stopAgent();
   });
 });

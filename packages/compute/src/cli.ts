@@ -12,7 +12,7 @@
  *   provider start --config FILE                             the provider agent, until SIGINT/SIGTERM
  *   provider accept <jobId> --config FILE                    accept an open job with a configured device
  *   provider status --config FILE                            the jobs in the agent's state (JSON)
- *   submit <program> --input FILE --class N --max-units N --deadline D --blobs URL...
+ *   submit <program> --input FILE --class N --max-units N --deadline D --blobs URL... [--tier verified]
  *   job <id>                                                 a job's status (JSON)
  *   fetch <id> --out FILE --blobs URL...                     its output, checked against the commitment
  * Chain options (submit, job, fetch): --rpc URL (HEXMESH_RPC), --compute-jobs ADDRESS
@@ -282,11 +282,22 @@ function addMarketCommands(p: Command): void {
       )
       .requiredOption("--deadline <when>", "a duration from now (90s, 30m, 2h, 3d) or an ISO 8601 time")
       .option("--blobs <url>", "blob server to upload to (repeatable; HEXMESH_BLOBS)", collect)
+      .option("--tier <tier>", "standard, or verified (two providers, results compared; 2× credits)", (v) => {
+        if (v !== "standard" && v !== "verified")
+          throw new InvalidArgumentError("must be standard or verified");
+        return v;
+      })
       .option("--key <file>", "the customer's key file (HEXMESH_KEY)"),
   ).action(
     async (
       programFile: string,
-      o: ChainOptions & { input: string; class: number; maxUnits: number; deadline: string },
+      o: ChainOptions & {
+        input: string;
+        class: number;
+        maxUnits: number;
+        deadline: string;
+        tier?: "standard" | "verified";
+      },
     ) => {
       const program = readBytes(programFile, "program");
       const input = readBytes(o.input, "input");
@@ -304,6 +315,7 @@ function addMarketCommands(p: Command): void {
             maxUnits: o.maxUnits,
             deadline,
             blobs: servers,
+            ...(o.tier !== undefined ? { tier: o.tier } : {}),
           }),
         );
       } finally {

@@ -42,6 +42,8 @@ export interface SubmitRequest {
   readonly deadline: number;
   /** Blob servers the spec, program and input are uploaded to (every one of them). */
   readonly blobs: readonly string[];
+  /** Verified: two providers run it and the results are compared on chain (twice the credits locked). */
+  readonly tier?: "standard" | "verified";
 }
 
 export interface Submitted {
@@ -51,20 +53,28 @@ export interface Submitted {
   readonly inputHash: Hex;
   readonly deviceClass: number;
   readonly maxUnits: number;
+  readonly tier: "standard" | "verified";
   readonly pricePerUnit: string;
   readonly lockedCredits: string;
   readonly deadline: number;
   readonly tx: string;
 }
 
-/** Uploads the job's blobs, then createJob (Standard tier): the customer's credits are locked. */
+/** Uploads the job's blobs, then createJob: the customer's credits are locked. */
 export async function submitJob(chain: ComputeChain, r: SubmitRequest): Promise<Submitted> {
   const { spec, specBytes, specHash } = jobSpecOf(r.program, r.input);
+  const tier = r.tier ?? "standard";
   // Blobs first: a provider that sees the job must find its content.
   for (const base of r.blobs) for (const bytes of [r.program, r.input, specBytes]) await putBlob(base, bytes);
   let receipt;
   try {
-    const tx = await chain.jobs.createJob(specHash, r.deviceClass, r.maxUnits, r.deadline, 0);
+    const tx = await chain.jobs.createJob(
+      specHash,
+      r.deviceClass,
+      r.maxUnits,
+      r.deadline,
+      tier === "verified" ? 1 : 0,
+    );
     receipt = await tx.wait();
   } catch (e) {
     throw new ClientError(`createJob failed: ${describeContractError(e)}`);
@@ -86,8 +96,9 @@ export async function submitJob(chain: ComputeChain, r: SubmitRequest): Promise<
     ...spec,
     deviceClass: r.deviceClass,
     maxUnits: r.maxUnits,
+    tier,
     pricePerUnit: price.toString(),
-    lockedCredits: (price * BigInt(r.maxUnits)).toString(),
+    lockedCredits: (price * BigInt(r.maxUnits) * (tier === "verified" ? 2n : 1n)).toString(),
     deadline: r.deadline,
     tx: receipt!.hash,
   };

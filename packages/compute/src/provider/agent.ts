@@ -38,9 +38,13 @@ interface ChainJob {
   maxUnits: bigint;
   pricePerUnit: bigint;
   deadline: bigint;
+  tier: bigint;
   provider: string;
   resultHash: string;
 }
+
+const ZERO_HASH = `0x${"0".repeat(64)}`;
+const TIER_VERIFIED = 1n;
 
 /** usedUnits of a run: ceil(durationMs / unitMs), at least 1, at most the job's maxUnits. */
 export function meteredUnits(durationMs: number, unitMs: number, maxUnits: number): number {
@@ -160,17 +164,22 @@ export class ProviderAgent {
   private async advance(held: ProviderJob): Promise<void> {
     const id = held.jobId;
     const onChain = await this.readJob(id);
-    if (onChain.status !== STATUS_ACCEPTED) {
-      if (held.resultHash !== null && onChain.resultHash === held.resultHash) {
-        this.state.committed(id, held.commitTx ?? "found on chain");
-      } else {
-        this.state.closed(id, `the job left Accepted on chain (status ${onChain.status}) without our commit`);
-        this.log("closed", { jobId: id.toString(), status: onChain.status.toString() });
-      }
+    const part = await this.ourPart(id, onChain);
+    if (part.committedHash !== null) {
+      if (part.committedHash === held.resultHash) this.state.committed(id, held.commitTx ?? "found on chain");
+      else this.state.closed(id, `the chain holds ${part.committedHash} for our part, not a result of ours`);
       return;
     }
-    if (onChain.provider.toLowerCase() !== this.chain.address.toLowerCase()) {
-      this.state.closed(id, `the job's provider is ${onChain.provider}`);
+    // Ours to run: a Standard job we accepted, or our half of a Verified one (Open until both accepted).
+    const runnable = onChain.status === STATUS_ACCEPTED || (onChain.status === STATUS_OPEN && part.ours);
+    if (!runnable || !part.ours) {
+      this.state.closed(
+        id,
+        part.ours
+          ? `the job left Accepted on chain (status ${onChain.status}) without our commit`
+          : `the job's provider is ${onChain.provider}`,
+      );
+      this.log("closed", { jobId: id.toString(), status: onChain.status.toString() });
       return;
     }
     if (held.status === "done") return this.commit(held);
@@ -239,6 +248,25 @@ export class ProviderAgent {
       durationMs: Math.round(result.durationMs),
     });
     await this.commit(this.state.get(id)!);
+  }
+
+  /**
+   * Whether we are the job's provider (a Verified job's first or second), and the result the chain
+   * holds for our part (null before our commit).
+   */
+  private async ourPart(
+    jobId: bigint,
+    job: ChainJob,
+  ): Promise<{ ours: boolean; committedHash: string | null }> {
+    const me = this.chain.address.toLowerCase();
+    if (job.provider.toLowerCase() === me)
+      return { ours: true, committedHash: job.resultHash === ZERO_HASH ? null : job.resultHash };
+    if (job.tier === TIER_VERIFIED) {
+      const second = await this.chain.jobs.secondProvider(jobId);
+      if (second.provider.toLowerCase() === me)
+        return { ours: true, committedHash: second.committed ? second.resultHash : null };
+    }
+    return { ours: false, committedHash: null };
   }
 
   private async commit(held: ProviderJob): Promise<void> {
