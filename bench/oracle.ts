@@ -173,7 +173,11 @@ let t0 = performance.now();
 const pool = new WorkerPoolPreparer(chain.domain, keys);
 await pool.ready();
 const startupSeconds = (performance.now() - t0) / 1000;
-const shared = { prepare: pool.prepare.bind(pool), close: () => Promise.resolve() };
+const shared = {
+  prepare: pool.prepare.bind(pool),
+  prepareStream: pool.prepareStream.bind(pool),
+  close: () => Promise.resolve(),
+};
 await new CoverageVerifier({ preparer: () => shared }).verify(chain, {
   reports: sim.reports.slice(0, 20_000),
   entropy: sim.entropy,

@@ -14,7 +14,7 @@ import { OracleClient } from "@hexmesh/oracle/api/client";
 import { toReportInput } from "@hexmesh/oracle/service/ingest";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import type { Hex, ReportDomain } from "@hexmesh/protocol";
+import type { ChainIndex, Hex, ReportDomain } from "@hexmesh/protocol";
 import { makeFleet, simulateEpoch, type SimDevice } from "@hexmesh/sim/fleet";
 
 export const BIN = path.resolve("node_modules/.bin");
@@ -289,4 +289,22 @@ export async function stopProcessGroup(
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The chain index of a simulated fleet for the epoch [start, end): every device, 4 bonded per owner, pool 1M MESH. */
+export function fleetIndex(
+  fleet: readonly SimDevice[],
+  t: { readonly epoch: bigint; readonly start: number; readonly end: number },
+): ChainIndex {
+  return {
+    chainId: DOMAIN.chainId,
+    registry: DOMAIN.verifyingContract,
+    epoch: t.epoch,
+    epochStart: t.start,
+    epochEnd: t.end,
+    pool: 10n ** 24n,
+    devices: fleet.map((d) => d.record),
+    bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
+    previousCumulative: [],
+  };
 }

@@ -31,6 +31,7 @@ export {
   type SubmitResult,
 } from "./service/ingest.js";
 export * from "./service/close.js";
+export * from "./service/close-stored.js";
 export * from "./service/keys.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
 export * from "./service/results.js";

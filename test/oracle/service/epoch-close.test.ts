@@ -38,6 +38,7 @@ import {
   dropPgSchema,
   EPOCH_END,
   EPOCH_START,
+  fleetIndex,
   freshPgSchema,
   openPg,
   openSqlite,
@@ -56,19 +57,7 @@ const times = (epoch: number): EpochTimes => ({
   end: EPOCH_START + (epoch + 1) * DAY,
 });
 
-function indexOf(t: EpochTimes): ChainIndex {
-  return {
-    chainId: DOMAIN.chainId,
-    registry: DOMAIN.verifyingContract,
-    epoch: t.epoch,
-    epochStart: t.start,
-    epochEnd: t.end,
-    pool: 10n ** 24n,
-    devices: fleet.map((d) => d.record),
-    bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
-    previousCumulative: [],
-  };
-}
+const indexOf = (t: EpochTimes): ChainIndex => fleetIndex(fleet, t);
 
 /** The verdict id of a report text: its EIP-712 digest. */
 function idOf(raw: string): Hex {

@@ -8,7 +8,9 @@
  * 2. It records the close in the store (`beginClose`): from then on no report received before the
  *    cutoff is stored (ingest answers 409), and every batch the store committed before is visible.
  *    So the range the close reads can no longer change under it, and a re-run reads the same range.
- * 3. It takes the reports this epoch owns (`ownedBy`) and verifies them.
+ * 3. It takes the reports this epoch owns (`ownedBy`) and verifies them, read from the store's
+ *    (receive time, hash) index in keyset pages (`streamOwnedReports`): the raw texts of an epoch are
+ *    never all in memory.
  *
  * Ownership: a beacon belongs to the epoch its receive time falls in. A witness belongs to the epoch
  * of the earliest beacon with its payload received within one witness window of it (the beacon it
@@ -18,7 +20,7 @@
  */
 import { fromHex, keccak256, parseReport, toHex, type Hex } from "@hexmesh/protocol";
 
-import type { EpochClose, OracleStore, StoredReport } from "../store/types.js";
+import type { EpochClose, OracleStore, ReportCursor, StoredReport } from "../store/types.js";
 
 export interface EpochTimes {
   readonly epoch: bigint;
@@ -63,18 +65,124 @@ export async function beginEpochClose(
   return store.beginClose({ epoch: times.epoch, cutoff, startedAt: options.now });
 }
 
-/** Step 3: the stored reports the epoch owns (read after beginEpochClose, they no longer change). */
+/** Rows per keyset page of a streaming close (bounds the raw texts held at once). */
+export const CLOSE_PAGE_ROWS = 4_096;
+
+/** The stored reports the epoch owns, counted and then read in pages (streamOwnedReports). */
+export interface OwnedReportStream {
+  /** How many reports the pages yield in all. */
+  readonly count: number;
+  /** The owned reports in (receive time, hash) order, at most `pageRows` per page. */
+  readonly pages: AsyncIterable<StoredReport[]>;
+}
+
+/** Step 3, all at once (read after beginEpochClose, they no longer change). Small epochs and tests. */
 export async function ownedReports(
   store: OracleStore,
   times: EpochTimes,
   witnessWindowMs: number,
 ): Promise<StoredReport[]> {
-  const range = closeReadRange(times, witnessWindowMs);
-  return ownedBy(await store.reportsReceivedBetween(range.from, range.to), times, witnessWindowMs);
+  const out: StoredReport[] = [];
+  for await (const page of (await streamOwnedReports(store, times, witnessWindowMs)).pages) out.push(...page);
+  return out;
+}
+
+/**
+ * Step 3 in bounded memory: the reports the epoch owns, in (receive time, hash) order, read from the
+ * store's index in keyset pages of `pageRows`. Only the rows within two witness windows of a boundary
+ * need more than their receive time to be assigned: those are read first (to count the owned ones and
+ * to collect the beacons that decide them); every other row of the epoch is owned, and counted by the
+ * store. What the stream yields equals ownedBy over the whole read range.
+ */
+export async function streamOwnedReports(
+  store: OracleStore,
+  times: EpochTimes,
+  witnessWindowMs: number,
+  pageRows = CLOSE_PAGE_ROWS,
+): Promise<OwnedReportStream> {
+  const w = witnessWindowMs;
+  const range = closeReadRange(times, w);
+  // The boundary bands [start - 2w, start + 2w) and [end - 2w, end + 2w), merged when they meet.
+  const bands =
+    times.start + 2 * w < times.end - 2 * w
+      ? [
+          { from: range.from, to: times.start + 2 * w },
+          { from: times.end - 2 * w, to: range.to },
+        ]
+      : [{ from: range.from, to: range.to }];
+  const beacons = new Map<Hex, number[]>();
+  for (const band of bands)
+    for await (const page of pagesOf(store, band.from, band.to, pageRows))
+      collectBoundaryBeacons(page, times, w, beacons);
+  let count = 0;
+  for (const band of bands)
+    for await (const page of pagesOf(store, band.from, band.to, pageRows))
+      for (const r of page) if (owns(r, times, w, beacons)) count++;
+  if (bands.length === 2) count += await store.countReports(bands[0]!.to, bands[1]!.from);
+  async function* pages(): AsyncGenerator<StoredReport[]> {
+    for await (const page of pagesOf(store, range.from, range.to, pageRows)) {
+      const owned = page.filter((r) => owns(r, times, w, beacons));
+      if (owned.length > 0) yield owned;
+    }
+  }
+  return { count, pages: pages() };
+}
+
+/** The reports received in [fromMs, toMs) in (receive time, hash) order, one keyset page at a time. */
+async function* pagesOf(
+  store: OracleStore,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): AsyncGenerator<StoredReport[]> {
+  let after: ReportCursor | undefined;
+  for (;;) {
+    const page = await store.reportsReceivedBetween(fromMs, toMs, { ...(after ? { after } : {}), limit });
+    if (page.length > 0) yield page;
+    if (page.length < limit) return;
+    const last = page[page.length - 1]!;
+    after = { receivedAt: last.receivedAt, hash: last.hash };
+  }
 }
 
 const epochSide = (t: number, times: EpochTimes): -1 | 0 | 1 =>
   t < times.start ? -1 : t >= times.end ? 1 : 0;
+
+const nearBoundary = (t: number, times: EpochTimes, w: number) =>
+  Math.abs(t - times.start) < 2 * w || Math.abs(t - times.end) < 2 * w;
+
+/** Adds the beacons of `rows` near a boundary, by keccak256(payload): what a witness near a boundary reports hearing. */
+function collectBoundaryBeacons(
+  rows: readonly StoredReport[],
+  times: EpochTimes,
+  w: number,
+  beacons: Map<Hex, number[]>,
+): void {
+  for (const r of rows) {
+    if (r.kind !== "beacon" || !nearBoundary(r.receivedAt, times, w)) continue;
+    const p = parseReport(r.raw);
+    if (!p.ok || p.report.type !== "beacon") continue;
+    const key = toHex(keccak256(fromHex(p.report.payload)));
+    const list = beacons.get(key);
+    if (list === undefined) beacons.set(key, [r.receivedAt]);
+    else list.push(r.receivedAt);
+  }
+}
+
+/** Whether the epoch `times` owns report r, given every beacon near a boundary of its read range. */
+function owns(r: StoredReport, times: EpochTimes, w: number, beacons: ReadonlyMap<Hex, number[]>): boolean {
+  let side = epochSide(r.receivedAt, times);
+  if (r.kind === "witness" && nearBoundary(r.receivedAt, times, w)) {
+    const p = parseReport(r.raw);
+    if (p.ok && p.report.type === "witness") {
+      let earliest = Number.POSITIVE_INFINITY;
+      for (const t of beacons.get(p.report.beaconPayloadHash) ?? [])
+        if (Math.abs(t - r.receivedAt) <= w && t < earliest) earliest = t;
+      if (earliest !== Number.POSITIVE_INFINITY) side = epochSide(earliest, times);
+    }
+  }
+  return side === 0;
+}
 
 /**
  * The reports of `rows` (received in the close's read range, ordered by receive time) that belong
@@ -85,32 +193,7 @@ export function ownedBy(
   times: EpochTimes,
   witnessWindowMs: number,
 ): StoredReport[] {
-  const w = witnessWindowMs;
-  const nearBoundary = (t: number) => Math.abs(t - times.start) < 2 * w || Math.abs(t - times.end) < 2 * w;
-  // Beacons near a boundary, by keccak256(payload): what a witness near a boundary reports hearing.
   const beacons = new Map<Hex, number[]>();
-  for (const r of rows) {
-    if (r.kind !== "beacon" || !nearBoundary(r.receivedAt)) continue;
-    const p = parseReport(r.raw);
-    if (!p.ok || p.report.type !== "beacon") continue;
-    const key = toHex(keccak256(fromHex(p.report.payload)));
-    const list = beacons.get(key);
-    if (list === undefined) beacons.set(key, [r.receivedAt]);
-    else list.push(r.receivedAt);
-  }
-  const out: StoredReport[] = [];
-  for (const r of rows) {
-    let side = epochSide(r.receivedAt, times);
-    if (r.kind === "witness" && nearBoundary(r.receivedAt)) {
-      const p = parseReport(r.raw);
-      if (p.ok && p.report.type === "witness") {
-        let earliest = Number.POSITIVE_INFINITY;
-        for (const t of beacons.get(p.report.beaconPayloadHash) ?? [])
-          if (Math.abs(t - r.receivedAt) <= w && t < earliest) earliest = t;
-        if (earliest !== Number.POSITIVE_INFINITY) side = epochSide(earliest, times);
-      }
-    }
-    if (side === 0) out.push(r);
-  }
-  return out;
+  collectBoundaryBeacons(rows, times, witnessWindowMs, beacons);
+  return rows.filter((r) => owns(r, times, witnessWindowMs, beacons));
 }

@@ -26,8 +26,9 @@ import { EpochRootAggregator, type PostOutcome, type PostRequest } from "../post
 import { OracleKey, type OracleSignature } from "../post/sign.js";
 import type { OracleStore, StoredEpochResult, StoredSignature, VerdictRow } from "../store/types.js";
 import type { RetryOptions } from "../util/retry.js";
-import type { CoverageOptions } from "../verify/coverage.js";
+import type { CoverageOptions, Verdict } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
+import { closeStoredEpoch } from "./close-stored.js";
 import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
 import { reconcileStoredUsage, UsageReconciliationError, usageSummaryOf } from "./reconcile.js";
@@ -160,62 +161,7 @@ export class EpochService {
     await this.store.putChainIndex(index);
     progress("index", 1, 1);
     await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
-    const { result, reports } = await runStoredEpoch(this.store, index, this.options.coverage);
-    progress("load", reports, reports);
-    const verdicts = result.work.verdicts;
-    progress("verify", verdicts.length, verdicts.length);
-    const rejected: Record<string, number> = {};
-    let valid = 0;
-    let beacons = 0;
-    for (const v of verdicts) {
-      if (v.kind === "beacon") beacons++;
-      if (v.reason === null) valid++;
-      else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
-    }
-    const root = result.commit.epochRoot;
-    const out: StoredEpochResult = {
-      epoch,
-      root: root.root,
-      totalCumulative: root.totalCumulative,
-      dataHash: root.dataHash,
-      snapshotBlock: index.snapshotBlock,
-      summary: {
-        reports: verdicts.length,
-        valid,
-        beacons,
-        witnesses: verdicts.filter((v) => v.kind === "witness").length,
-        rejected,
-        devices: result.payout.devices.length,
-        owners: result.payout.owners.length,
-        pool: index.pool.toString(),
-        distributed: result.payout.distributed.toString(),
-        dust: result.payout.dust.toString(),
-        ...(result.payout.usage !== null
-          ? { usage: usageSummaryOf(result.payout.usage, index.usage?.price ?? 0n)! }
-          : {}),
-      },
-      owners: result.payout.owners.map((o) => ({
-        owner: o.owner,
-        amount: o.amount,
-        cumulative: o.cumulative,
-      })),
-      computedAt: Date.now(),
-    };
-    const rows: VerdictRow[] = verdicts.map((v, seq) => ({
-      epoch,
-      seq,
-      id: v.id,
-      device: v.device,
-      kind: v.kind,
-      receivedAt: v.receivedAt,
-      reason: v.reason,
-      detail: v.detail,
-      selected: v.selected,
-      units: v.units,
-    }));
-    await this.store.putEpochResult(out, rows);
-    progress("store", rows.length, rows.length);
-    return out;
+    return closeStoredEpoch(this.store, index, this.options.coverage, progress);
   }
 
   private async request(epoch: bigint, distributor = this.contracts.distributor): Promise<PostRequest> {

@@ -13,7 +13,7 @@ import { ENTROPY_VALIDITY_MS, type EpochResult } from "@hexmesh/protocol";
 import type { OracleStore, StoredChainIndex, StoredEpochResult } from "../store/types.js";
 import { runCoverageEpoch, type CoverageOptions, type CoverageWork } from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
-import { closeReadRange, ownedReports } from "./close.js";
+import { closeReadRange, streamOwnedReports } from "./close.js";
 import type { InputRange } from "./inputs.js";
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
@@ -41,9 +41,10 @@ export async function runStoredEpoch(
 ): Promise<{ readonly result: EpochResult<CoverageWork>; readonly reports: number }> {
   const range = inputRangeOf(index.epochStart, index.epochEnd);
   const times = { epoch: index.epoch, start: index.epochStart, end: index.epochEnd };
-  const reports = await ownedReports(store, times, SLACK_MS);
+  // The reports stream from the store page by page (close.ts): never all in memory at once.
+  const reports = await streamOwnedReports(store, times, SLACK_MS);
   const entropy = await store.entropyBetween(range.entropyFrom, range.entropyTo);
-  return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.length };
+  return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.count };
 }
 
 export interface PublishedResultSet {

@@ -361,7 +361,7 @@ export class PostgresStore implements OracleStore {
     return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
   }
 
-  async putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void> {
+  async putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>): Promise<void> {
     await this.tx(async (c) => {
       const ins = await c.query(
         `INSERT INTO epoch_results (${RESULT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (epoch) DO NOTHING RETURNING epoch`,
@@ -380,15 +380,23 @@ export class PostgresStore implements OracleStore {
         }
         return;
       }
-      for (let i = 0; i < verdicts.length; i += VERDICT_CHUNK) {
-        const chunk = verdicts.slice(i, i + VERDICT_CHUNK).map(verdictToRow);
+      const insert = async (chunk: unknown[][]) => {
         const col = (k: number) => chunk.map((row) => row[k]);
         await c.query(
           `INSERT INTO verdicts (${VERDICT_COLUMNS})
            SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[])`,
           [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9)],
         );
+      };
+      let chunk: unknown[][] = [];
+      for (const v of verdicts) {
+        chunk.push(verdictToRow(v));
+        if (chunk.length === VERDICT_CHUNK) {
+          await insert(chunk);
+          chunk = [];
+        }
       }
+      if (chunk.length > 0) await insert(chunk);
     });
   }
 

@@ -335,7 +335,7 @@ export class SqliteStore implements OracleStore {
     return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
   }
 
-  async putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void> {
+  async putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>): Promise<void> {
     this.tx(() => {
       const prior = this.get(
         "SELECT root, data_hash FROM epoch_results WHERE epoch = ?",

@@ -312,8 +312,10 @@ export interface OracleStore {
   /**
    * Stores an epoch's result and its verdicts in one transaction. A result is immutable: storing
    * the same root again is a no-op, a different root for a stored epoch throws StoreConflictError.
+   * The verdicts are taken from the iterable in batches as they are written (a close builds them one
+   * at a time: an epoch's verdicts are never all in memory).
    */
-  putEpochResult(result: StoredEpochResult, verdicts: readonly VerdictRow[]): Promise<void>;
+  putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>): Promise<void>;
   getEpochResult(epoch: bigint): Promise<StoredEpochResult | null>;
   /** Newest first. */
   listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]>;

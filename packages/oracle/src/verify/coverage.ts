@@ -55,9 +55,9 @@ import {
 import { ClaimLog } from "./links.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
 import { WorkerPoolPreparer } from "./pool.js";
-import { InlinePreparer, type ReportPreparer } from "./prepare.js";
+import { InlinePreparer, sourceOf, type ReportPreparer, type ReportSource } from "./prepare.js";
 import { CODE } from "./reasons.js";
-import { encodeVerdicts, toVerdicts, type Verdict } from "./record.js";
+import { encodeVerdicts, iterateVerdicts, type Verdict } from "./record.js";
 import { beaconPass, checkBeacon } from "./rules/beacon.js";
 import { oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
 import { reciprocityPass } from "./rules/reciprocity.js";
@@ -84,6 +84,12 @@ export interface CoverageInputs {
   readonly entropy: readonly EntropyEntry[];
 }
 
+/** The same with the reports as pages and their count (a streaming close: bounded memory). */
+export interface StreamedCoverageInputs {
+  readonly reports: ReportSource;
+  readonly entropy: readonly EntropyEntry[];
+}
+
 export interface CoverageOptions {
   readonly params?: CoverageParams;
   readonly regions?: RegionResolver;
@@ -104,9 +110,11 @@ export interface CoverageWork extends WorkResult {
    * is the stored form; this is the readable view of it).
    */
   readonly verdicts: readonly Verdict[];
+  /** The same verdicts built one at a time, for a close that writes them in batches (bounded memory). */
+  iterateVerdicts(): Iterable<Verdict>;
 }
 
-export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> {
+export class CoverageVerifier implements Verifier<CoverageInputs | StreamedCoverageInputs, CoverageWork> {
   readonly kind = "coverage";
   readonly params: CoverageParams;
   private readonly regions: RegionResolver;
@@ -118,20 +126,18 @@ export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> 
     this.preparerOption = options.preparer ?? "auto";
   }
 
-  async verify(chain: ChainView, inputs: CoverageInputs): Promise<CoverageWork> {
-    for (const r of inputs.reports) {
-      // Receive times come from our own store: a bad one is a bug upstream, not a bad report.
-      if (!Number.isSafeInteger(r.receivedAt) || r.receivedAt < 0)
-        throw new TypeError(`bad receive time ${r.receivedAt}`);
-    }
+  async verify(chain: ChainView, inputs: CoverageInputs | StreamedCoverageInputs): Promise<CoverageWork> {
+    const source = "count" in inputs.reports ? inputs.reports : sourceOf(inputs.reports);
     const epoch = new EpochVerification(
-      new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, inputs.reports.length),
+      new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, source.count),
     );
-    const preparer = this.makePreparer(chain, inputs.reports.length);
+    const preparer = this.makePreparer(chain, source.count);
     let table: ReportTable;
     try {
       // Stage 2 runs on this thread as batches come back from stage 1, overlapping the workers.
-      table = await preparer.prepare(inputs.reports, (t, start, end) => epoch.statelessChecks(t, start, end));
+      table = await preparer.prepareStream(checkedTimes(source), (t, start, end) =>
+        epoch.statelessChecks(t, start, end),
+      );
     } finally {
       await preparer.close();
     }
@@ -145,6 +151,22 @@ export class CoverageVerifier implements Verifier<CoverageInputs, CoverageWork> 
     const inline = opt === "inline" || (opt === "auto" && reports < AUTO_WORKERS_FROM);
     return inline ? new InlinePreparer(chain.domain, keys) : new WorkerPoolPreparer(chain.domain, keys);
   }
+}
+
+/** The source, refusing a page with a bad receive time before stage 1 reads it. */
+function checkedTimes(source: ReportSource): ReportSource {
+  const pages = source.pages;
+  async function* checked(): AsyncGenerator<readonly ReceivedReport[]> {
+    for await (const page of pages) {
+      for (const r of page) {
+        // Receive times come from our own store: a bad one is a bug upstream, not a bad report.
+        if (!Number.isSafeInteger(r.receivedAt) || r.receivedAt < 0)
+          throw new TypeError(`bad receive time ${r.receivedAt}`);
+      }
+      yield page;
+    }
+  }
+  return { count: source.count, pages: checked() };
 }
 
 /** Stages 2-5 for one epoch (single use). */
@@ -178,6 +200,11 @@ class EpochVerification {
       claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
     const devices = this.selectAndWeigh(table, accepted);
     const { reason, selected, units } = s;
+    const detailOf = (i: number) =>
+      s.pair[i]! >= 0 && reason[i] !== CODE.self_witness && reason[i] !== CODE.same_owner
+        ? describePair(s, table, s.pair[i]!, i)
+        : null;
+    const iterate = () => iterateVerdicts(table, order, reason, selected, units, detailOf);
     let verdicts: Verdict[] | null = null;
     return {
       kind: "coverage",
@@ -187,25 +214,38 @@ class EpochVerification {
       linkTests,
       record: encodeVerdicts(table, order, reason, selected, units),
       get verdicts() {
-        verdicts ??= toVerdicts(table, order, reason, selected, units, (i) =>
-          s.pair[i]! >= 0 && reason[i] !== CODE.self_witness && reason[i] !== CODE.same_owner
-            ? describePair(s, table, s.pair[i]!, i)
-            : null,
-        );
+        verdicts ??= Array.from(iterate());
         return verdicts;
       },
+      iterateVerdicts: iterate,
     };
   }
 
-  /** Report indexes by (receive time, id, stage-2 reason). */
-  private canonicalOrder(t: ReportTable): number[] {
+  /**
+   * Report indexes by (receive time, id, stage-2 reason). A close reads its reports from the store's
+   * (receive time, hash) index, so the table is already in receive-time order and only each run of
+   * equal receive times is sorted (time per report stays flat as epochs grow); reports given in
+   * another order are sorted whole.
+   */
+  private canonicalOrder(t: ReportTable): Uint32Array {
     const reason = this.s.reason;
-    const order = Array.from({ length: t.length }, (_, i) => i);
+    const order = new Uint32Array(t.length);
+    for (let i = 0; i < order.length; i++) order[i] = i;
     // Rows equal on all three are the same content received at the same time with the same
     // outcome so far: whichever comes first, the records written are the same bytes.
-    order.sort(
-      (a, b) => t.receivedAt(a) - t.receivedAt(b) || t.compare32(a, b, "id") || reason[a]! - reason[b]!,
-    );
+    const byIdThenReason = (a: number, b: number) => t.compare32(a, b, "id") || reason[a]! - reason[b]!;
+    let sortedByTime = true;
+    for (let i = 1; i < t.length && sortedByTime; i++) sortedByTime = t.receivedAt(i - 1) <= t.receivedAt(i);
+    if (!sortedByTime) {
+      order.sort((a, b) => t.receivedAt(a) - t.receivedAt(b) || byIdThenReason(a, b));
+      return order;
+    }
+    for (let start = 0; start < t.length; ) {
+      let end = start + 1;
+      while (end < t.length && t.receivedAt(end) === t.receivedAt(start)) end++;
+      if (end - start > 1) order.subarray(start, end).sort(byIdThenReason);
+      start = end;
+    }
     return order;
   }
 
@@ -241,7 +281,7 @@ class EpochVerification {
 /** The coverage subnetwork's epoch: the coverage verifier through the shared reward and commit stages. */
 export function runCoverageEpoch(
   index: ChainIndex,
-  inputs: CoverageInputs,
+  inputs: CoverageInputs | StreamedCoverageInputs,
   options: CoverageOptions = {},
 ): Promise<EpochResult<CoverageWork>> {
   const verifier = new CoverageVerifier(options);

@@ -8,7 +8,14 @@ import { Worker } from "node:worker_threads";
 
 import type { DeviceKey, ReceivedReport, ReportDomain } from "@hexmesh/protocol";
 
-import type { BatchListener, ReportAuthenticator, ReportPreparer } from "./prepare.js";
+import {
+  countMismatch,
+  sourceOf,
+  type BatchListener,
+  type ReportAuthenticator,
+  type ReportPreparer,
+  type ReportSource,
+} from "./prepare.js";
 import { ReportTable } from "./table.js";
 import type { WorkerInit, WorkerRequest, WorkerResponse } from "./worker.js";
 
@@ -96,61 +103,63 @@ export class WorkerPoolPreparer implements ReportPreparer, ReportAuthenticator {
     await Promise.all(this.workers.map((_, w) => this.request(w, (seq) => ({ type: "keys", seq, keys }))));
   }
 
-  async prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
-    const table = new ReportTable(reports.length, true);
-    if (reports.length === 0) return table;
+  prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
+    return this.prepareStream(sourceOf(reports), onBatch);
+  }
+
+  /**
+   * Pages are cut into batches and sent to the least loaded worker; at most `window` batches are in
+   * flight, so a page is read from the source only when the workers are ready for it (bounded memory).
+   */
+  async prepareStream(source: ReportSource, onBatch?: BatchListener): Promise<ReportTable> {
+    const table = new ReportTable(source.count, true);
     const job = ++this.job;
     const buffer = table.buffer as SharedArrayBuffer;
-    await Promise.all(
-      this.workers.map((_, w) =>
-        this.request(w, (seq) => ({ type: "attach", seq, job, buffer, length: reports.length })),
-      ),
-    );
-    await new Promise<void>((resolve, reject) => {
-      let next = 0;
-      let inFlight = 0;
-      let failed = false;
-      const fail = (error: unknown) => {
-        failed = true;
-        reject(error instanceof Error ? error : new Error(String(error)));
-      };
-      const pump = () => {
-        while (!failed && inFlight < this.window && next < reports.length) {
-          const start = next;
-          const end = Math.min(reports.length, start + this.batchSize);
-          next = end;
-          inFlight++;
-          this.sendBatch(job, reports, start, end).then(() => {
-            if (failed) return;
-            inFlight--;
-            pump(); // refill first, so workers keep going while the listener runs
-            try {
-              if (!table.isWritten(end - 1)) throw new Error(`rows ${start}-${end} not written`);
-              onBatch?.(table, start, end);
-            } catch (error) {
-              fail(error);
-              return;
-            }
-            if (inFlight === 0 && next >= reports.length) resolve();
-          }, fail);
-        }
-      };
-      pump();
-    });
+    if (source.count > 0)
+      await Promise.all(
+        this.workers.map((_, w) =>
+          this.request(w, (seq) => ({ type: "attach", seq, job, buffer, length: source.count })),
+        ),
+      );
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown = null;
+    let next = 0;
+    const track = (start: number, reports: readonly ReceivedReport[]) => {
+      const end = start + reports.length;
+      const done: Promise<void> = this.sendBatch(job, start, reports)
+        .then(() => {
+          if (!table.isWritten(end - 1)) throw new Error(`rows ${start}-${end} not written`);
+          onBatch?.(table, start, end);
+        })
+        .catch((error: unknown) => {
+          failure ??= error;
+        })
+        .finally(() => inFlight.delete(done));
+      inFlight.add(done);
+    };
+    for await (const page of source.pages) {
+      if (next + page.length > source.count) throw countMismatch(source.count, next + page.length);
+      for (let k = 0; k < page.length; k += this.batchSize) {
+        while (inFlight.size >= this.window && failure === null) await Promise.race(inFlight);
+        if (failure !== null) break;
+        const batch = page.slice(k, k + this.batchSize);
+        track(next, batch);
+        next += batch.length;
+      }
+      if (failure !== null) break;
+    }
+    await Promise.all(inFlight);
+    if (failure !== null) throw failure instanceof Error ? failure : new Error(String(failure));
+    if (next !== source.count) throw countMismatch(source.count, next);
     return table;
   }
 
-  private sendBatch(
-    job: number,
-    reports: readonly ReceivedReport[],
-    start: number,
-    end: number,
-  ): Promise<unknown> {
-    const receivedAt = new Float64Array(end - start);
-    const raws: string[] = new Array(end - start);
-    for (let i = start; i < end; i++) {
-      raws[i - start] = reports[i]!.raw;
-      receivedAt[i - start] = reports[i]!.receivedAt;
+  private sendBatch(job: number, start: number, reports: readonly ReceivedReport[]): Promise<unknown> {
+    const receivedAt = new Float64Array(reports.length);
+    const raws: string[] = new Array(reports.length);
+    for (let i = 0; i < reports.length; i++) {
+      raws[i] = reports[i]!.raw;
+      receivedAt[i] = reports[i]!.receivedAt;
     }
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.load[i]! < this.load[w]!) w = i;

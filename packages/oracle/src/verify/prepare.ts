@@ -174,9 +174,31 @@ export class InlineAuthenticator implements ReportAuthenticator {
   }
 }
 
-/** Runs stage 1 over an epoch's reports; row i of the table is reports[i]. */
+/**
+ * An epoch's reports as pages (a streaming close reads them from the store page by page): `count`
+ * reports in all, row i of the table being the i-th report yielded. Only one page at a time needs
+ * to be in memory.
+ */
+export interface ReportSource {
+  readonly count: number;
+  readonly pages: AsyncIterable<readonly ReceivedReport[]> | Iterable<readonly ReceivedReport[]>;
+}
+
+/** An array of reports as a source of one page. */
+export function sourceOf(reports: readonly ReceivedReport[]): ReportSource {
+  return { count: reports.length, pages: [reports] };
+}
+
+/** Thrown when a source yields more or fewer reports than it announced. */
+export function countMismatch(count: number, got: number): Error {
+  return new RangeError(`the report source announced ${count} reports and yielded ${got}`);
+}
+
+/** Runs stage 1 over an epoch's reports; row i of the table is the i-th report. */
 export interface ReportPreparer {
   prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable>;
+  /** The same from pages (bounded memory: a page's texts are dropped once stage 1 has read them). */
+  prepareStream(source: ReportSource, onBatch?: BatchListener): Promise<ReportTable>;
   close(): Promise<void>;
 }
 
@@ -189,11 +211,21 @@ export class InlinePreparer implements ReportPreparer {
   }
 
   prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {
-    const table = new ReportTable(reports.length);
-    for (let i = 0; i < reports.length; i++)
-      this.prep.prepareInto(table, i, reports[i]!.raw, reports[i]!.receivedAt);
-    onBatch?.(table, 0, reports.length);
-    return Promise.resolve(table);
+    return this.prepareStream(sourceOf(reports), onBatch);
+  }
+
+  async prepareStream(source: ReportSource, onBatch?: BatchListener): Promise<ReportTable> {
+    const table = new ReportTable(source.count);
+    let next = 0;
+    for await (const page of source.pages) {
+      if (next + page.length > source.count) throw countMismatch(source.count, next + page.length);
+      for (let k = 0; k < page.length; k++)
+        this.prep.prepareInto(table, next + k, page[k]!.raw, page[k]!.receivedAt);
+      if (page.length > 0) onBatch?.(table, next, next + page.length);
+      next += page.length;
+    }
+    if (next !== source.count) throw countMismatch(source.count, next);
+    return table;
   }
 
   close(): Promise<void> {

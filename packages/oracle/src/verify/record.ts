@@ -39,7 +39,7 @@ export interface Verdict {
 /** The verdict record of reports `order` (canonical order) with their per-report outcome. */
 export function encodeVerdicts(
   t: ReportTable,
-  order: readonly number[],
+  order: Uint32Array,
   reason: Uint8Array,
   selected: Uint8Array,
   units: BigUint64Array,
@@ -61,16 +61,16 @@ export function encodeVerdicts(
   return w.finish();
 }
 
-/** The same records as Verdict objects, in the same order. */
-export function toVerdicts(
+/** The same records as Verdict objects, in the same order, one at a time (bounded memory). */
+export function* iterateVerdicts(
   t: ReportTable,
-  order: readonly number[],
+  order: Uint32Array,
   reason: Uint8Array,
   selected: Uint8Array,
   units: BigUint64Array,
   detailOf: (i: number) => string | null = () => null,
-): Verdict[] {
-  return Array.from(order, (i) => toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!, detailOf));
+): Generator<Verdict> {
+  for (const i of order) yield toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!, detailOf);
 }
 
 const KIND_NAME = ["malformed", "beacon", "witness"] as const;

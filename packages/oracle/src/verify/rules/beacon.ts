@@ -33,11 +33,7 @@ export function checkBeacon(s: EpochState, t: ReportTable, i: number): number {
  * `duplicate`; a device's second beacon in one window (windows of `beaconIntervalMs` aligned to Unix
  * time) is an `irregular_interval`. Marks the accepted beacons selected and returns them by index.
  */
-export function beaconPass(
-  s: EpochState,
-  t: ReportTable,
-  order: readonly number[],
-): Map<number, BeaconState> {
+export function beaconPass(s: EpochState, t: ReportTable, order: Uint32Array): Map<number, BeaconState> {
   const acceptedIndex = new HashIndex(t, "beacon");
   const accepted = new Map<number, BeaconState>();
   const windows = new Set<number>();

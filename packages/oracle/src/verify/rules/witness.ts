@@ -29,7 +29,7 @@ const GRID_CHECK_BELOW_M = 1_000;
 export function witnessPass(
   s: EpochState,
   t: ReportTable,
-  order: readonly number[],
+  order: Uint32Array,
   accepted: ReadonlyMap<number, BeaconState>,
   claims: ClaimLog | null,
 ): void {

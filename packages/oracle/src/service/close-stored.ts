@@ -1,0 +1,87 @@
+/**
+ * The last steps of an epoch's close, after its chain index is stored and its close has begun: the
+ * epoch computed from the stored reports (streamed: results.ts, close.ts), its summary, and its
+ * result stored with one verdict per report, built and written in batches. An epoch's verdicts are
+ * never all in memory as objects; its per-report state is the verifier's (verify/state.ts).
+ */
+import type { OracleStore, StoredChainIndex, StoredEpochResult, VerdictRow } from "../store/types.js";
+import type { CoverageOptions, Verdict } from "../verify/coverage.js";
+import type { Progress } from "./inputs.js";
+import { usageSummaryOf } from "./reconcile.js";
+import { runStoredEpoch } from "./results.js";
+
+/** Computes and stores the epoch of `index` (EpochService.close, after beginEpochClose). */
+export async function closeStoredEpoch(
+  store: OracleStore,
+  index: StoredChainIndex,
+  coverage: CoverageOptions = {},
+  progress: Progress = () => {},
+): Promise<StoredEpochResult> {
+  const { result, reports } = await runStoredEpoch(store, index, coverage);
+  progress("load", reports, reports);
+  // Counted from the per-report outcome, then built again one at a time as they are written: an
+  // epoch's verdict objects are never all in memory.
+  let reportCount = 0;
+  const rejected: Record<string, number> = {};
+  let valid = 0;
+  let beacons = 0;
+  let witnesses = 0;
+  for (const v of result.work.iterateVerdicts()) {
+    reportCount++;
+    if (v.kind === "beacon") beacons++;
+    else if (v.kind === "witness") witnesses++;
+    if (v.reason === null) valid++;
+    else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
+  }
+  progress("verify", reportCount, reportCount);
+  const root = result.commit.epochRoot;
+  const out: StoredEpochResult = {
+    epoch: index.epoch,
+    root: root.root,
+    totalCumulative: root.totalCumulative,
+    dataHash: root.dataHash,
+    snapshotBlock: index.snapshotBlock,
+    summary: {
+      reports: reportCount,
+      valid,
+      beacons,
+      witnesses,
+      rejected,
+      devices: result.payout.devices.length,
+      owners: result.payout.owners.length,
+      pool: index.pool.toString(),
+      distributed: result.payout.distributed.toString(),
+      dust: result.payout.dust.toString(),
+      ...(result.payout.usage !== null
+        ? { usage: usageSummaryOf(result.payout.usage, index.usage?.price ?? 0n)! }
+        : {}),
+    },
+    owners: result.payout.owners.map((o) => ({
+      owner: o.owner,
+      amount: o.amount,
+      cumulative: o.cumulative,
+    })),
+    computedAt: Date.now(),
+  };
+  await store.putEpochResult(out, verdictRows(index.epoch, result.work.iterateVerdicts()));
+  progress("store", reportCount, reportCount);
+  return out;
+}
+
+/** The stored rows of an epoch's verdicts (canonical order), built as the store takes them. */
+function* verdictRows(epoch: bigint, verdicts: Iterable<Verdict>): Generator<VerdictRow> {
+  let seq = 0;
+  for (const v of verdicts)
+    yield {
+      epoch,
+      seq: seq++,
+      id: v.id,
+      device: v.device,
+      kind: v.kind,
+      receivedAt: v.receivedAt,
+      reason: v.reason,
+      detail: v.detail,
+      selected: v.selected,
+      units: v.units,
+    };
+}
