@@ -99,7 +99,7 @@ class Agent {
 }
 
 describe("storage end to end: upload, deal, daily proofs, payment, faults, restart, download", function () {
-  this.timeout(600_000);
+  this.timeout(1_200_000);
   let dir: string;
   let rpc: JsonRpcEndpoint;
   let fx: StorageSystem;
@@ -114,7 +114,7 @@ describe("storage end to end: upload, deal, daily proofs, payment, faults, resta
   });
 
   /** Polls `check` (mining a block each round, so armed challenges become readable) until it holds. */
-  async function until(what: string, check: () => Promise<boolean>, ms = 90_000): Promise<void> {
+  async function until(what: string, check: () => Promise<boolean>, ms = 180_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!(await check())) {
       if (Date.now() > deadline) {
@@ -175,6 +175,14 @@ describe("storage end to end: upload, deal, daily proofs, payment, faults, resta
         return url;
       }),
     );
+
+    const health = (await (await fetch(`${urls[0]}/v1/health`)).json()) as Record<string, unknown>;
+    expect(health).to.deep.include({
+      ok: true,
+      provider: fx.provider.address,
+      deviceId: fx.storageDevice.toString(),
+    });
+    expect((health.lastTick as { block: number }).block).to.be.greaterThan(0);
 
     // The client uploads the file to both and keeps the manifest.
     const data = randomBytes(FILE_SIZE);

@@ -50,6 +50,7 @@ export class ProviderAgent {
   private window = 0n;
   readonly status: AgentStatus = {};
   private readonly stateFile: string;
+  private savedState: string | undefined;
 
   constructor(
     readonly config: ProviderConfig,
@@ -112,7 +113,12 @@ export class ProviderAgent {
         this.log({ event: "data_set_failed", dataSet: id, error: String((e as Error).message ?? e) });
       }
     }
-    await saveState(this.stateFile, state);
+    // Written only when something changed: an idle agent does not fsync every poll.
+    const text = JSON.stringify(state);
+    if (text !== this.savedState) {
+      await saveState(this.stateFile, state);
+      this.savedState = text;
+    }
   }
 
   private async ensureEndpoint(): Promise<void> {

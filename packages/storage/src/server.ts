@@ -5,11 +5,11 @@
  *   GET /v1/pieces/:root                  {piece}: root, size, leafCount, height, receivedAt
  *   GET /v1/pieces/:root/range?leaf=&count=   a range answer (@hexmesh/protocol verifyPieceRange)
  *   GET /v1/pieces/:root/bytes            the bytes; honours `Range: bytes=a-b` (206, one range)
- *   GET /v1/health                        {ok, pieces stored: no; chain: the agent's last tick}
+ *   GET /v1/health                        {ok, provider, deviceId, lastTick, lastError} (the chain loop's)
  *
  * Errors: `{ error: { code, message } }` with codes 400 bad_root, bad_range, size_mismatch,
  * root_mismatch; 404 unknown_piece; 411 length_required; 413 piece_too_large; 416 bad_byte_range;
- * 415 unsupported_media_type (any body type is accepted as raw bytes, so only for a missing body).
+ * 500 piece_damaged. Every body is taken as raw bytes, whatever its Content-Type.
  */
 import type { Readable } from "node:stream";
 

@@ -193,6 +193,7 @@ describe("@hexmesh/storage provider agent HTTP API (real server on localhost)", 
       expect(res.status).to.equal(404);
       expect(((await res.json()) as { error: { code: string } }).error.code).to.equal("unknown_piece");
     }
+    expect(await (await fetch(`${url}/v1/health`)).json()).to.deep.equal({ ok: true });
     const badRoot = await fetch(`${url}/v1/pieces/0x1234`);
     expect(badRoot.status).to.equal(400);
     expect(((await badRoot.json()) as { error: { code: string } }).error.code).to.equal("bad_root");
