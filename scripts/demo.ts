@@ -4,20 +4,27 @@
  * P-256 keys, real H3 res-12 cells), bond and stake, then for three epochs: distribute emissions,
  * produce signed beacon and witness reports (some bad on purpose), run three oracle services on a
  * 2-of-3 set through the operators' epoch steps (ingest, pull, close, sign, collect, post), wait out
- * the challenge window, claim with the proofs their API serves, and print what happened. Any failure
- * exits non-zero.
+ * the challenge window, claim with the proofs their API serves, and print what happened. Then the
+ * storage section (scripts/demo/storage.ts: a file on two providers' agents, one loses data and is
+ * terminated) and the compute section (scripts/demo/compute.ts: frames rendered on two providers, one
+ * cheats and is slashed); their files go to tmp/demo/. Any failure exits non-zero.
  */
+import path from "node:path";
+
 import { formatEther, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import { network } from "hardhat";
 
 import type { Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../deploy/lib/suite.js";
+import { runComputeSection } from "./demo/compute.js";
 import { closeEpoch, epochBoundsMs, passChallengeWindow } from "./demo/epoch.js";
 import { onboardFleet } from "./demo/fleet.js";
+import { prepareMarkets } from "./demo/governance.js";
 import { claimWithOracleProof, OracleSet } from "./demo/oracles.js";
 import { epochReports } from "./demo/reports.js";
 import { serveJsonRpc } from "./demo/rpc.js";
+import { runStorageSection } from "./demo/storage.js";
 import { approveMaker, deployDemoSuite, MESH } from "./demo/suite.js";
 import { buyCredits, epochTraffic, startCustomer } from "./demo/traffic.js";
 
@@ -318,6 +325,23 @@ const before = await suite.token.balanceOf(staker.address);
 await (await suite.vault.connect(staker).claimRewards()).wait();
 const got = (await suite.token.balanceOf(staker.address)) - before;
 console.log(`Staker ${short(staker.address)} claimed ${fmt(got)} MESH of staking rewards`);
+
+// The storage and compute subnetworks, after the coverage epochs (their roots do not depend on them):
+// the agents and commands reach the chain over a JSON-RPC endpoint on localhost, as on a node.
+const sectionsRpc = await serveJsonRpc(connection.provider);
+const outDir = path.resolve("tmp/demo");
+try {
+  const prepared = await prepareMarkets(suite);
+  console.log(
+    `\nGovernance through the timelock (one batch, waited ${prepared.delay / 86_400n} days): ${prepared.actions.join("; ")}`,
+  );
+  console.log("\n== Storage ==  a file on two providers' agents, proven daily; one loses data");
+  await runStorageSection(suite, sectionsRpc.url, outDir, (line) => console.log(line));
+  console.log("\n== Compute ==  frames rendered by two providers; one cheats");
+  await runComputeSection(suite, sectionsRpc.url, outDir, (line) => console.log(line));
+} finally {
+  await sectionsRpc.close();
+}
 console.log(
   `Final MESH supply ${fmt(await suite.token.totalSupply())} of cap ${fmt(await suite.token.cap())}`,
 );
