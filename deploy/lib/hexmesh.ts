@@ -638,26 +638,46 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       after: [controllerToTimelock],
     });
 
-    // StorageDeals needs no set-up (its price and K start at their defaults): the timelock from the start.
+    // StorageDeals: the deployer points it at the storage oracles' suspensions (StorageSuspensions reads
+    // the storage distributor's oracle set), then hands it to the timelock.
     const storageDeals = m.contract(
       "StorageDeals",
-      [credits, registry, vault, controller, params.storage.classSubnetwork, timelock],
+      [credits, registry, vault, controller, params.storage.classSubnetwork, deployer],
       afterCoverage,
     );
-    // ComputeJobs: the deployer prices the compute classes, then hands it to the timelock.
+    const storageSuspensions = m.contract("StorageSuspensions", [storageDistributor], afterCoverage);
+    const storageSetSuspensions = m.call(storageDeals, "setSuspensions", [storageSuspensions], {
+      id: "storage_set_suspensions",
+    });
+    const storageToTimelock = m.call(storageDeals, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
+      id: "storage_grant_admin_timelock",
+      after: [storageSetSuspensions],
+    });
+    m.call(storageDeals, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
+      id: "storage_renounce_admin",
+      after: [storageToTimelock],
+    });
+    // ComputeJobs: the deployer prices the compute classes, points fraud verdicts at the compute
+    // distributor's oracle set and makes the guardian the veto holder, then hands it to the timelock.
     const computeJobs = m.contract(
       "ComputeJobs",
       [credits, registry, vault, controller, params.compute.classSubnetwork, deployer],
       afterCoverage,
     );
-    const computePrices = params.compute.prices.map((p) =>
-      m.call(computeJobs, "setPrice", [p.deviceClass, p.creditsPerUnit], {
-        id: `compute_price_class_${p.deviceClass}`,
+    const computeSetup = [
+      ...params.compute.prices.map((p) =>
+        m.call(computeJobs, "setPrice", [p.deviceClass, p.creditsPerUnit], {
+          id: `compute_price_class_${p.deviceClass}`,
+        }),
+      ),
+      m.call(computeJobs, "setOracleDistributor", [computeDistributor], {
+        id: "compute_set_oracle_distributor",
       }),
-    );
+      m.call(computeJobs, "grantRole", [ROLES.GUARDIAN, params.guardian], { id: "compute_grant_guardian" }),
+    ];
     const computeToTimelock = m.call(computeJobs, "grantRole", [ROLES.DEFAULT_ADMIN, timelock], {
       id: "compute_grant_admin_timelock",
-      after: computePrices,
+      after: computeSetup,
     });
     m.call(computeJobs, "renounceRole", [ROLES.DEFAULT_ADMIN, deployer], {
       id: "compute_renounce_admin",
@@ -709,6 +729,7 @@ export function buildHexmeshModule(params: HexmeshParameters) {
       storageDistributor: storageDistributor,
       computeDistributor: computeDistributor,
       storageDeals,
+      storageSuspensions,
       computeJobs,
     };
   });

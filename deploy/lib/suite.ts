@@ -16,6 +16,7 @@ import type {
   RewardsDistributor,
   StakingVault,
   StorageDeals,
+  StorageSuspensions,
   UsageCredits,
 } from "../../typechain-types/index.js";
 import { buildHexmeshModule, type HexmeshParameters } from "./hexmesh.js";
@@ -43,6 +44,8 @@ export interface DeployedSuite {
   readonly computeDistributor: RewardsDistributor;
   /** The storage market (UsageCredits' storage spender). */
   readonly storageDeals: StorageDeals;
+  /** Quorum-signed suspensions of storage devices from new data sets (StorageDeals consults it). */
+  readonly storageSuspensions: StorageSuspensions;
   /** The compute job market (UsageCredits' compute spender, the vault's slasher). */
   readonly computeJobs: ComputeJobs;
   /** Address of the P-256 verifier library linked into the registry. */
@@ -80,6 +83,7 @@ export async function deploySuite(
     storageDistributor: await at<RewardsDistributor>("RewardsDistributor", deployed.storageDistributor),
     computeDistributor: await at<RewardsDistributor>("RewardsDistributor", deployed.computeDistributor),
     storageDeals: await at<StorageDeals>("StorageDeals", deployed.storageDeals),
+    storageSuspensions: await at<StorageSuspensions>("StorageSuspensions", deployed.storageSuspensions),
     computeJobs: await at<ComputeJobs>("ComputeJobs", deployed.computeJobs),
     p256: await deployed.p256.getAddress(),
   };

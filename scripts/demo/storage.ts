@@ -400,7 +400,7 @@ export async function runStorageSection(
     const [scoreA, scoreB] = [scoreOf(a), scoreOf(b)];
     const fmtScore = (v: number) => (v / SCORE_ONE).toFixed(3);
     print(
-      `Retrievals storage oracle 0 probed one range a day per data set (signed RetrievalResults): A ${scoreA.probes - scoreA.failures}/${scoreA.probes} ok, score ${fmtScore(scoreA.score)}; B ${scoreB.probes - scoreB.failures}/${scoreB.probes} ok, score ${fmtScore(scoreB.score)} (λ = 0.95: below 0.9 usage rewards are scaled by the score, below 0.6 the storage oracles suspend the device from new data sets; the demo's deployment has no StorageSuspensions contract, so nothing is submitted)`,
+      `Retrievals storage oracle 0 probed one range a day per data set (signed RetrievalResults): A ${scoreA.probes - scoreA.failures}/${scoreA.probes} ok, score ${fmtScore(scoreA.score)}; B ${scoreB.probes - scoreB.failures}/${scoreB.probes} ok, score ${fmtScore(scoreB.score)} (λ = 0.95: below 0.9 usage rewards are scaled by the score, below 0.6 the storage oracles suspend the device from new data sets; the demo does not run the oracles' suspension round, so nothing is submitted to StorageSuspensions)`,
     );
     print(
       `Paid       storage A proved all ${provenA} periods of data set ${dsA}: ${paidA} credits consumed in ${provenA} UsageRecorded (one per proven period); data set ${dsA} stays active`,

@@ -140,9 +140,17 @@ describe("deploy: Hexmesh Ignition module", function () {
       BigInt(classSubnetwork),
       admin,
     ];
+    // StorageDeals starts with the deployer as admin, to point it at StorageSuspensions, and hands it over.
     expect(await constructorArgs("StorageDeals", await fx.storageDeals.getAddress())).to.deep.equal(
-      await suiteArgs(fx.params.storage.classSubnetwork, await fx.timelock.getAddress()),
+      await suiteArgs(fx.params.storage.classSubnetwork, deployer),
     );
+    expect(await fx.storageDeals.suspensions()).to.equal(await fx.storageSuspensions.getAddress());
+    expect(
+      await constructorArgs("StorageSuspensions", await fx.storageSuspensions.getAddress()),
+    ).to.deep.equal([await fx.storageDistributor.getAddress()]);
+    // Fraud verdicts are signed by the compute distributor's oracle set; the guardian holds the veto.
+    expect(await fx.computeJobs.oracleDistributor()).to.equal(await fx.computeDistributor.getAddress());
+    expect(await fx.computeJobs.hasRole(ROLES.GUARDIAN, fx.params.guardian)).to.equal(true);
     // ComputeJobs starts with the deployer as admin, to price the classes, and hands it over (below).
     expect(await constructorArgs("ComputeJobs", await fx.computeJobs.getAddress())).to.deep.equal(
       await suiteArgs(fx.params.compute.classSubnetwork, deployer),
@@ -329,6 +337,7 @@ describe("deploy: Hexmesh Ignition module", function () {
       [await fx.storageDistributor.getAddress(), "StorageDistributor (RewardsDistributor)"],
       [await fx.computeDistributor.getAddress(), "ComputeDistributor (RewardsDistributor)"],
       [await fx.storageDeals.getAddress(), "StorageDeals"],
+      [await fx.storageSuspensions.getAddress(), "StorageSuspensions"],
       [await fx.computeJobs.getAddress(), "ComputeJobs"],
     ]);
     const gas: Record<string, bigint> = {};

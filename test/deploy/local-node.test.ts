@@ -61,7 +61,7 @@ for (const kind of ["hardhat", "anvil"] as const) {
       const out = await runDeployCommand(url, deploymentId);
       expect(out).to.contain("successfully deployed");
       expect(out).to.contain(
-        "Checked on chain 31337: 14 recorded addresses hold their artifacts' runtime code",
+        "Checked on chain 31337: 15 recorded addresses hold their artifacts' runtime code",
       );
       const file = path.join(dir, "deployed_addresses.json");
       expect(existsSync(file)).to.equal(true);
@@ -197,7 +197,7 @@ describe("deploy: a deployment record left stale by a restarted node (Anvil, cha
   it("checks the deployed code, then refuses 'Nothing new to deploy' when the restarted node has none, and a scripted --reset deploys again", async function () {
     const first = await runDeployCommand(url, deploymentId);
     expect(first).to.contain(
-      "Checked on chain 1337: 14 recorded addresses hold their artifacts' runtime code",
+      "Checked on chain 1337: 15 recorded addresses hold their artifacts' runtime code",
     );
     const addresses = JSON.parse(readFileSync(path.join(dir, "deployed_addresses.json"), "utf8")) as Record<
       string,
@@ -215,7 +215,7 @@ describe("deploy: a deployment record left stale by a restarted node (Anvil, cha
       expect(out).to.match(
         new RegExp(`the deployment record deploy/deployments/${deploymentId} does not match chain 1337`),
       );
-      expect(out).to.match(/14 of 14 recorded addresses hold no contract/);
+      expect(out).to.match(/15 of 15 recorded addresses hold no contract/);
       expect(out).to.match(/Hexmesh#MeshToken at 0x[0-9a-fA-F]{40}: no contract at this address/);
       expect(out).to.match(/the node was restarted or reset after this deployment was recorded/);
       expect(out).to.match(/deploy again from scratch with --reset/);
@@ -224,13 +224,13 @@ describe("deploy: a deployment record left stale by a restarted node (Anvil, cha
       const check = await failedDeploy(
         runHexmesh(url, ["check-deployment", "--network", "localhost", "--deployment-id", deploymentId]),
       );
-      expect(check).to.match(/14 of 14 recorded addresses hold no contract/);
+      expect(check).to.match(/15 of 15 recorded addresses hold no contract/);
 
       // A scripted reset, without a terminal: HARDHAT_IGNITION_CONFIRM_DEPLOYMENT confirms it.
       const reset = await runDeployCommand(url, deploymentId, LOCAL_PARAMETERS, ["--reset"]);
       expect(reset).to.contain("successfully deployed");
       expect(reset).to.contain(
-        "Checked on chain 1337: 14 recorded addresses hold their artifacts' runtime code",
+        "Checked on chain 1337: 15 recorded addresses hold their artifacts' runtime code",
       );
       expect(await provider.getCode(addresses["Hexmesh#MeshToken"]!)).to.not.equal("0x");
       const ok = await runHexmesh(url, [
@@ -240,7 +240,7 @@ describe("deploy: a deployment record left stale by a restarted node (Anvil, cha
         "--deployment-id",
         deploymentId,
       ]);
-      expect(ok).to.contain("chain 1337: 14 recorded addresses hold their artifacts' runtime code");
+      expect(ok).to.contain("chain 1337: 15 recorded addresses hold their artifacts' runtime code");
     } finally {
       provider.destroy();
     }
