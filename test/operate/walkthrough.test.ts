@@ -66,7 +66,7 @@ describe("docs/operate.md walkthrough, run as written against Anvil", function (
     const code = await new Promise<number | null>((resolve) => run!.child.once("exit", resolve));
     const out = run.output();
     expect(code, out).to.equal(0);
-    expect(out).to.contain("Checked on chain 31337: 10 recorded addresses");
+    expect(out).to.contain("Checked on chain 31337: 15 recorded addresses");
     const owners = ["A", "B"].map(
       (o) => new RegExp(`^OWNER_${o}=(0x[0-9a-fA-F]{40})$`, "m").exec(script)![1]!,
     );

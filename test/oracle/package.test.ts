@@ -1,7 +1,7 @@
 /**
  * The outsider test (issue 15): the oracle as an operator gets it, not as this repository runs it.
  *
- * `npm pack` the oracle and the two workspace packages it depends on, install the tarballs into an
+ * `npm pack` the oracle and the three workspace packages it depends on (compute for re-executing jobs), install the tarballs into an
  * empty folder outside the repository (the registry for everything else, nothing linked back), and
  * from there run the installed `hexmesh-oracle`: `--help`, `check-config`, then `serve` for two
  * oracles of the 2-of-3 set against Hardhat's node on localhost, deployed to with the documented
@@ -67,7 +67,7 @@ import {
 } from "../helpers/service.js";
 
 const REPO = path.resolve(".");
-const PACKAGES = ["@hexmesh/contracts", "@hexmesh/protocol", "@hexmesh/oracle"] as const;
+const PACKAGES = ["@hexmesh/contracts", "@hexmesh/protocol", "@hexmesh/compute", "@hexmesh/oracle"] as const;
 const DEPLOYMENT_ID = `test-outsider-${process.pid}`;
 /** Hardhat's (and Anvil's) public development mnemonic: deploy/parameters/localhost.json's accounts. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -255,7 +255,7 @@ describe("oracle package: installed from its tarball, run against a node on loca
     if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("packs the oracle, protocol and contracts packages: dist, bin and README, no sources or tests", async function () {
+  it("packs the oracle, protocol, compute and contracts packages: dist, bin and README, no sources or tests", async function () {
     const packed = await packing;
     expect(packed.map((p) => p.name).sort()).to.deep.equal([...PACKAGES].sort());
     for (const p of packed) {
@@ -302,7 +302,7 @@ describe("oracle package: installed from its tarball, run against a node on loca
   it("installs the tarballs into an empty folder, dependencies from the registry, nothing from the repository", async function () {
     const r = await installing;
     console.log(
-      `      npm install of the three tarballs into an empty folder: ${(r.ms / 1000).toFixed(1)} s (${/added \d+ packages/.exec(r.stdout)?.[0] ?? r.stdout.trim()})`,
+      `      npm install of the four tarballs into an empty folder: ${(r.ms / 1000).toFixed(1)} s (${/added \d+ packages/.exec(r.stdout)?.[0] ?? r.stdout.trim()})`,
     );
     const modules = path.join(app, "node_modules");
     for (const p of PACKAGES) {
