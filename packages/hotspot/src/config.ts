@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv } from "ajv";
 
-import { EU868, US915, type RegionPlan } from "@hexmesh/protocol";
+import { describeSchemaError, EU868, US915, type RegionPlan } from "@hexmesh/protocol";
 
 export const REGIONS: Readonly<Record<string, RegionPlan>> = { US915, EU868 };
 
@@ -92,12 +92,7 @@ export class HotspotConfigError extends Error {
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(SCHEMA);
 
-const describe = (e: ErrorObject) =>
-  `${e.instancePath === "" ? "(top level)" : e.instancePath.slice(1).replaceAll("/", ".")}: ${
-    e.keyword === "additionalProperties"
-      ? `unknown key ${String(e.params.additionalProperty)}`
-      : (e.message ?? e.keyword)
-  }`;
+const describe = describeSchemaError;
 
 export function validateAgentConfig(raw: unknown, source: string, baseDir: string): AgentConfig {
   const copy = structuredClone(raw) as Record<string, unknown>;

@@ -3,6 +3,7 @@
  * a browser bundle unchanged (device signers for Node are in `@hexmesh/protocol/node`).
  */
 export * from "./hex.js";
+export * from "./config-errors.js";
 export { keccak256, keccak256Into, Keccak256Stream } from "./crypto/keccak.js";
 export * from "./keys.js";
 export * from "./eip712/typed-data.js";

@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv } from "ajv";
+
+import { describeSchemaError } from "@hexmesh/protocol";
 
 import { DEFAULT_LIMITS, type JobLimits } from "../runner.js";
 
@@ -139,12 +141,7 @@ export class ProviderConfigError extends Error {
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(SCHEMA);
 
-const describe = (e: ErrorObject) =>
-  `${e.instancePath === "" ? "(top level)" : e.instancePath.slice(1).replaceAll("/", ".")}: ${
-    e.keyword === "additionalProperties"
-      ? `unknown key ${String(e.params.additionalProperty)}`
-      : (e.message ?? e.keyword)
-  }`;
+const describe = describeSchemaError;
 
 export function validateProviderConfig(raw: unknown, source: string, baseDir: string): ProviderConfig {
   const copy = structuredClone(raw) as Record<string, unknown>;
