@@ -104,7 +104,8 @@ export async function startWebStack(
         chainName: "Hexmesh local chain",
         rpcUrl: rpc.url,
         oracleUrl: "",
-        addresses,
+        // The credits ledger too: the app finds the storage and compute markets through it.
+        addresses: { ...addresses, credits: await suite.credits.getAddress() },
         fromBlock: suite.deployBlock,
       },
       null,

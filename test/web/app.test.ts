@@ -11,15 +11,18 @@ import path from "node:path";
 
 import AxeBuilder from "@axe-core/playwright";
 import { expect } from "chai";
+import type { Interface, Log } from "ethers";
 import { cellToParent } from "h3-js";
 import { network } from "hardhat";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { formatUnits } from "viem";
+import { formatUnits, keccak256, maxUint128, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
 import { OracleClient } from "@hexmesh/oracle/api/client";
 import { verifyOwnerProof, type Hex } from "@hexmesh/protocol";
 
+import { startOperator, type Operator } from "../../scripts/demo/operators.js";
+import { COMPUTE_CPU_CLASS, STORAGE_CLASS } from "../../scripts/demo/suite.js";
 import { launchChromium, startWebStack, type WebStack } from "../../scripts/demo/web.js";
 import { testWallet, type TestWallet } from "./wallet.js";
 
@@ -428,5 +431,250 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     } finally {
       await page.unrouteAll();
     }
+  });
+  describe("the demand side: credits, storage and compute", function () {
+    // The connected wallet (Hardhat's account #4) is the client and the customer; one storage and one
+    // compute operator (a bonded device each, no agent) serve it from the test's side of the chain.
+    let storage: Operator;
+    let compute: Operator;
+    const asOwner = async () => (await stack.suite.ethers.getSigners())[4]!;
+    const reverted = (text: string) => status().filter({ hasText: text }).waitFor();
+    /** An argument of the first `name` event among a receipt's logs. */
+    const eventArg = (iface: Interface, logs: readonly Log[], name: string, arg: string): bigint => {
+      for (const log of logs) {
+        const parsed = iface.parseLog(log);
+        if (parsed?.name === name) return parsed.args[arg] as bigint;
+      }
+      throw new Error(`no ${name} in the receipt`);
+    };
+
+    before(async function () {
+      storage = await startOperator(stack.suite, "web storage", STORAGE_CLASS, MESH(100));
+      compute = await startOperator(stack.suite, "web compute", COMPUTE_CPU_CLASS, MESH(100));
+    });
+
+    it("credits: a burn with permit adds the ledger's quote to the balance shown; the price and its source are the chain's", async function () {
+      const { credits, meshPrice } = stack.suite;
+      await page.goto(`${stack.appUrl}#/credits`);
+      const before = await credits.balanceOf(owner);
+      await page
+        .getByTestId("credits-balance")
+        .filter({ hasText: `${before.toLocaleString("en-US")} credits` })
+        .waitFor();
+      const [latest] = await meshPrice.latestPrice();
+      await page
+        .getByTestId("credits-latest")
+        .filter({ hasText: `$${formatUnits(latest, 18)} per MESH` })
+        .waitFor();
+      expect(await page.getByTestId("credits-source").textContent()).to.contain("set by governance");
+      const quote = await credits.quote(MESH(10));
+      expect(quote).to.be.greaterThan(0n);
+      await page.getByLabel("MESH to burn for credits").fill("10");
+      await page
+        .getByTestId("credits-quote")
+        .filter({ hasText: `gives ${quote.toLocaleString("en-US")} credits` })
+        .waitFor();
+      const calls = wallet.calls.length;
+      await confirmed("Burn with permit", () =>
+        page.getByRole("button", { name: "Burn with permit" }).click(),
+      );
+      const made = wallet.calls.slice(calls).map((c) => c.method);
+      expect(made.filter((m) => m === "eth_signTypedData_v4")).to.have.length(1);
+      expect(made.filter((m) => m === "eth_sendTransaction")).to.have.length(1);
+      expect(await credits.balanceOf(owner)).to.equal(before + quote);
+      await page
+        .getByTestId("credits-balance")
+        .filter({ hasText: `${(before + quote).toLocaleString("en-US")} credits` })
+        .waitFor();
+      await page.getByTestId("credit-purchases").getByText("10.0000 MESH").waitFor();
+      // The markets are the ledger's spenders; the wallet lets storage and compute spend.
+      for (const market of ["storage", "compute"]) {
+        await confirmed(`Allow ${market}`, () =>
+          page.getByRole("button", { name: `Allow ${market}` }).click(),
+        );
+        await page
+          .getByTestId("credit-spenders")
+          .locator("tr", { hasText: market })
+          .getByText("unlimited")
+          .waitFor();
+      }
+      expect(await credits.allowance(owner, await stack.suite.storageDeals.getAddress())).to.equal(
+        maxUint128,
+      );
+      expect(await credits.allowance(owner, await stack.suite.computeJobs.getAddress())).to.equal(maxUint128);
+      await shot("credits");
+    });
+
+    it("storage: a data set shows its pieces, locks and collateral; funding adds credits, an unfundable amount shows the contract's reason, terminating ends it", async function () {
+      const deals = stack.suite.storageDeals;
+      const client = await asOwner();
+      const created = await (await deals.connect(client).createDataSet(storage.deviceId)).wait();
+      const id = eventArg(deals.interface, created!.logs, "DataSetCreated", "id");
+      await (await deals.connect(storage.wallet).acceptDataSet(id)).wait();
+      const pieces = [
+        { root: keccak256(toHex("web piece 0")), size: 1n << 20n },
+        { root: keccak256(toHex("web piece 1")), size: 123_457n },
+      ];
+      await (await deals.connect(client).addPieces(id, pieces)).wait();
+      const required = await deals.requiredCollateral(id);
+      await (
+        await stack.suite.token.connect(storage.wallet).approve(await deals.getAddress(), required)
+      ).wait();
+      await (await deals.connect(storage.wallet).depositCollateral(id, required)).wait();
+      const ds = await deals.dataSet(id);
+
+      await page.goto(`${stack.appUrl}#/storage`);
+      const row = page.getByTestId("data-sets").locator("tbody tr", { hasText: `#${id}` });
+      await row.getByText("active", { exact: true }).waitFor();
+      expect(await row.locator("td").nth(1).textContent()).to.equal("client");
+      await row.getByRole("link", { name: `#${id}` }).click();
+      await page.getByTestId("ds-provider").filter({ hasText: storage.wallet.address }).waitFor();
+      expect(await page.getByTestId("ds-status").textContent()).to.equal("active");
+      expect(await page.getByTestId("ds-locked").textContent()).to.contain(
+        `${ds.locked.toLocaleString("en-US")} credits`,
+      );
+      expect(await page.getByTestId("ds-collateral").textContent()).to.contain(`${mesh(required, 6)} MESH`);
+      const rows = page.getByTestId("ds-pieces").locator("tbody tr");
+      expect(await rows.count()).to.equal(2);
+      for (const [i, p] of pieces.entries()) {
+        const cells = await rows.nth(i).locator("td").allTextContents();
+        expect(cells[1]).to.equal(p.root);
+        expect(cells[2]).to.equal(p.size.toLocaleString("en-US"));
+      }
+      expect(await page.getByTestId("ds-periods").textContent()).to.match(/^0 proven, 0 faulty/);
+
+      await page.getByLabel("Credits to lock for this data set").fill("1000");
+      await confirmed("Fund", () => page.getByRole("button", { name: "Fund" }).click());
+      expect((await deals.dataSet(id)).locked).to.equal(ds.locked + 1000n);
+      await page
+        .getByTestId("ds-locked")
+        .filter({ hasText: `${(ds.locked + 1000n).toLocaleString("en-US")} credits` })
+        .waitFor();
+      await shot("storage");
+
+      // More credits than the account holds: refused by the simulation, nothing sent.
+      const sent = wallet.calls.filter((c) => c.method === "eth_sendTransaction").length;
+      await page.getByLabel("Credits to lock for this data set").fill("1000000000000");
+      await page.getByRole("button", { name: "Fund" }).click();
+      await reverted("Fund: refused by the contract: CreditsInsufficientBalance");
+      expect(wallet.calls.filter((c) => c.method === "eth_sendTransaction").length).to.equal(sent);
+
+      await confirmed("Terminate", () => page.getByRole("button", { name: "Terminate" }).click());
+      const [ended] = await deals.queryFilter(deals.filters.DataSetTerminated(id));
+      await page.getByTestId("ds-status").filter({ hasText: "terminated" }).waitFor();
+      await page
+        .getByTestId("ds-paid")
+        .filter({ hasText: `${ended!.args.paidToProvider.toLocaleString("en-US")} credits` })
+        .waitFor();
+      expect(await page.getByTestId("ds-returned").textContent()).to.contain(
+        `${ended!.args.creditsReleased.toLocaleString("en-US")} credits`,
+      );
+      // A terminated data set cannot be funded: the contract's reason.
+      await page.getByLabel("Credits to lock for this data set").fill("5");
+      await page.getByRole("button", { name: "Fund" }).click();
+      await reverted(
+        `Fund: refused by the contract: StorageWrongStatus(${id}, 3): data set ${id} is terminated`,
+      );
+    });
+
+    it("compute: a committed job shows its figures; accept early pays it, dispute records the evidence, a refused action says why", async function () {
+      const jobs = stack.suite.computeJobs;
+      const customer = await asOwner();
+      await (
+        await stack.suite.token.connect(compute.wallet).approve(await jobs.getAddress(), MESH(100))
+      ).wait();
+      await (await jobs.connect(compute.wallet).depositCollateral(MESH(100))).wait();
+      const now = BigInt(await stack.suite.time.latest());
+      const ids: bigint[] = [];
+      for (const label of ["web job accept", "web job dispute"]) {
+        const receipt = await (
+          await jobs
+            .connect(customer)
+            .createJob(keccak256(toHex(label)), COMPUTE_CPU_CLASS, 100, now + 3_600n, 0)
+        ).wait();
+        const id = eventArg(jobs.interface, receipt!.logs, "JobCreated", "jobId");
+        await (await jobs.connect(compute.wallet).acceptJob(id, compute.deviceId)).wait();
+        await (
+          await jobs.connect(compute.wallet).commitResult(id, keccak256(toHex(`${label} result`)), 70)
+        ).wait();
+        ids.push(id);
+      }
+      const [accepted, disputed] = ids as [bigint, bigint];
+      const job = await jobs.job(accepted);
+
+      await page.goto(`${stack.appUrl}#/compute`);
+      const row = page.getByTestId("jobs").locator("tbody tr", { hasText: `#${accepted}` });
+      await row.getByText("committed", { exact: true }).waitFor();
+      expect(await row.locator("td").nth(5).textContent()).to.equal("70 / 100");
+      await row.getByRole("link", { name: `#${accepted}` }).click();
+      await page.getByTestId("job-result").filter({ hasText: job.resultHash }).waitFor();
+      expect(await page.getByTestId("job-provider").textContent()).to.equal(compute.wallet.address);
+      expect(await page.getByTestId("job-price").textContent()).to.contain(
+        `${job.pricePerUnit.toLocaleString("en-US")} credits`,
+      );
+      expect(await page.getByTestId("job-window").textContent()).to.match(/closes in (1d|23h)/);
+      // A new provider's first jobs are always spot-checked.
+      expect(await page.getByTestId("job-spot-check").textContent()).to.match(/^forced/);
+      await shot("compute");
+
+      const before = await stack.suite.credits.balanceOf(owner);
+      await confirmed("Accept result", () => page.getByRole("button", { name: "Accept result" }).click());
+      const [paid] = await jobs.queryFilter(jobs.filters.JobFinalized(accepted));
+      expect(paid!.args.consumed).to.equal(70n * job.pricePerUnit);
+      expect((await stack.suite.credits.balanceOf(owner)) - before).to.equal(paid!.args.released);
+      await page.getByTestId("job-status").filter({ hasText: "finalized" }).waitFor();
+      await page
+        .getByTestId("job-outcome")
+        .filter({ hasText: `${paid!.args.consumed} credits consumed` })
+        .waitFor();
+      // Disputing a finalized job: the contract's reason, nothing sent.
+      const sent = wallet.calls.filter((c) => c.method === "eth_sendTransaction").length;
+      await page.getByLabel("Evidence for a dispute").fill("too late");
+      await page.getByRole("button", { name: "Dispute" }).click();
+      await reverted(
+        `Dispute: refused by the contract: ComputeWrongStatus(${accepted}, 5): job ${accepted} is finalized`,
+      );
+      expect(wallet.calls.filter((c) => c.method === "eth_sendTransaction").length).to.equal(sent);
+
+      await page.goto(`${stack.appUrl}#/compute/${disputed}`);
+      await page.getByTestId("job-status").filter({ hasText: "committed" }).waitFor();
+      await page.getByLabel("Evidence for a dispute").fill("frame 7 is black");
+      await confirmed("Dispute", () => page.getByRole("button", { name: "Dispute" }).click());
+      const [d] = await jobs.queryFilter(jobs.filters.JobDisputed(disputed));
+      expect(d!.args.evidenceHash).to.equal(keccak256(toHex("frame 7 is black")));
+      await page.getByTestId("job-status").filter({ hasText: "disputed" }).waitFor();
+      await page
+        .getByTestId("job-disputes")
+        .filter({ hasText: d!.args.evidenceHash.slice(0, 8) })
+        .waitFor();
+
+      // The consumption is on the credits page, under compute, for the provider.
+      await page.getByRole("link", { name: "Credits" }).click();
+      const usage = page.getByTestId("credit-usage").locator("tbody tr", { hasText: "compute" });
+      await usage.filter({ hasText: paid!.args.consumed.toLocaleString("en-US") }).waitFor();
+      await page
+        .getByTestId("credit-spenders")
+        .locator("tr", { hasText: "compute" })
+        .getByText(paid!.args.consumed.toLocaleString("en-US"), { exact: true })
+        .waitFor();
+    });
+
+    it("the credits, storage and compute pages pass axe's WCAG 2 A and AA checks", async function () {
+      for (const [route, ready] of [
+        ["#/credits", "credit-spenders"],
+        ["#/storage", "data-sets"],
+        ["#/storage/1", "ds-pieces"],
+        ["#/compute", "jobs"],
+        ["#/compute/1", "job-status"],
+      ] as const) {
+        await page.goto(`${stack.appUrl}${route}`);
+        await page.getByTestId(ready).first().waitFor();
+        const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+        const found = violations.map(
+          (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`,
+        );
+        expect(found, `${route}\n${found.join("\n")}`).to.deep.equal([]);
+      }
+    });
   });
 });

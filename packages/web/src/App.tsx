@@ -15,6 +15,11 @@ const Hex = lazy(() => import("./pages/Hex").then((m) => ({ default: m.Hex })));
 const Network = lazy(() => import("./pages/Network").then((m) => ({ default: m.Network })));
 const Owner = lazy(() => import("./pages/Owner").then((m) => ({ default: m.Owner })));
 const Stake = lazy(() => import("./pages/Stake").then((m) => ({ default: m.Stake })));
+const Credits = lazy(() => import("./pages/Credits").then((m) => ({ default: m.Credits })));
+const StorageList = lazy(() => import("./pages/Storage").then((m) => ({ default: m.StorageList })));
+const DataSetPage = lazy(() => import("./pages/Storage").then((m) => ({ default: m.DataSetPage })));
+const ComputeList = lazy(() => import("./pages/Compute").then((m) => ({ default: m.ComputeList })));
+const JobPage = lazy(() => import("./pages/Compute").then((m) => ({ default: m.JobPage })));
 
 function OracleBanner() {
   const health = useOracleHealth();
@@ -39,6 +44,9 @@ export function App() {
           </NavLink>
           <NavLink to="/owner">My rewards</NavLink>
           <NavLink to="/stake">Stake</NavLink>
+          <NavLink to="/credits">Credits</NavLink>
+          <NavLink to="/storage">Storage</NavLink>
+          <NavLink to="/compute">Compute</NavLink>
           <NavLink to="/epochs">Epochs</NavLink>
           <NavLink to="/network">Network</NavLink>
         </nav>
@@ -52,6 +60,11 @@ export function App() {
             <Route path="/owner" element={<Owner />} />
             <Route path="/owner/:address" element={<Owner />} />
             <Route path="/stake" element={<Stake />} />
+            <Route path="/credits" element={<Credits />} />
+            <Route path="/storage" element={<StorageList />} />
+            <Route path="/storage/:dataSetId" element={<DataSetPage />} />
+            <Route path="/compute" element={<ComputeList />} />
+            <Route path="/compute/:jobId" element={<JobPage />} />
             <Route path="/epochs" element={<Epochs />} />
             <Route path="/device/:id" element={<Device />} />
             <Route path="/hex/:hex" element={<Hex />} />

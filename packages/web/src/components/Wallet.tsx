@@ -6,9 +6,12 @@
 import { useState } from "react";
 import {
   BaseError,
+  ContractFunctionRevertedError,
   createWalletClient,
   custom,
+  decodeErrorResult,
   UserRejectedRequestError,
+  type Abi,
   type Account,
   type Chain,
   type Hash,
@@ -20,6 +23,7 @@ import { getConnectorClient } from "wagmi/actions";
 
 import { useApp } from "../lib/context";
 import { shortHex } from "../lib/format";
+import { explainRevert } from "../lib/revert";
 import { chainOf } from "../lib/wallet";
 
 export function WalletBar() {
@@ -75,11 +79,29 @@ export type TxState =
   | { readonly kind: "done"; readonly text: string; readonly hash: Hash }
   | { readonly kind: "error"; readonly text: string };
 
-/** Why a wallet call failed, in a line. */
-export function reason(e: unknown): string {
+/**
+ * Why a wallet call failed, in a line. `errors`: the ABI of errors a call may bubble up from the
+ * contracts it calls (a market reverting with the credits ledger's error), decoded when the called
+ * contract's own ABI does not know them.
+ */
+export function reason(e: unknown, errors: Abi = []): string {
   if (e instanceof BaseError) {
     if (e.walk((x) => x instanceof UserRejectedRequestError) !== null)
       return "the wallet refused the request";
+    // A custom error decoded by a simulation: the contract's own reason.
+    const reverted = e.walk((x) => x instanceof ContractFunctionRevertedError);
+    if (reverted instanceof ContractFunctionRevertedError) {
+      if (reverted.data !== undefined)
+        return `refused by the contract: ${explainRevert(reverted.data.errorName, reverted.data.args)}`;
+      if (reverted.raw !== undefined && errors.length > 0) {
+        try {
+          const d = decodeErrorResult({ abi: errors, data: reverted.raw });
+          return `refused by the contract: ${explainRevert(d.errorName, d.args)}`;
+        } catch {
+          // an error none of these contracts declares: viem's own message below
+        }
+      }
+    }
     return e.shortMessage;
   }
   const code = (e as { code?: number })?.code;
@@ -90,7 +112,7 @@ export function reason(e: unknown): string {
 /** The connected wallet as a viem wallet client (account and chain set). */
 export type Wallet = WalletClient<Transport, Chain, Account>;
 
-export function useTransaction(onDone: () => void) {
+export function useTransaction(onDone: () => void, errors: Abi = []) {
   const wagmi = useConfig();
   const { client, config } = useApp();
   const [state, setState] = useState<TxState>({ kind: "idle" });
@@ -114,7 +136,7 @@ export function useTransaction(onDone: () => void) {
       onDone();
       return true;
     } catch (e) {
-      setState({ kind: "error", text: `${label}: ${reason(e)}` });
+      setState({ kind: "error", text: `${label}: ${reason(e, errors)}` });
       return false;
     }
   }

@@ -17,6 +17,11 @@ export interface AppConfig {
     readonly vault: Address;
     readonly controller: Address;
     readonly distributor: Address;
+    /**
+     * The usage-credits ledger (UsageCredits). Optional: without it the credits, storage and compute
+     * pages say so. The markets (storage, compute, data transfer) are its registered spenders.
+     */
+    readonly credits?: Address;
   };
   /** The block the suite was deployed at: events are read from it. */
   readonly fromBlock: bigint;
@@ -42,6 +47,11 @@ export function parseConfig(raw: unknown): AppConfig {
   for (const c of CONTRACTS)
     if (typeof addrs[c] !== "string" || !isAddress(addrs[c] as string, { strict: false }))
       problems.push(`addresses.${c}: a 0x address`);
+  if (
+    addrs.credits !== undefined &&
+    (typeof addrs.credits !== "string" || !isAddress(addrs.credits, { strict: false }))
+  )
+    problems.push("addresses.credits: a 0x address (or left out)");
   const fromBlock = o.fromBlock ?? 0;
   if (typeof fromBlock !== "number" || !Number.isSafeInteger(fromBlock) || fromBlock < 0)
     problems.push("fromBlock: a block number");
@@ -58,6 +68,7 @@ export function parseConfig(raw: unknown): AppConfig {
       vault: a("vault"),
       controller: a("controller"),
       distributor: a("distributor"),
+      ...(addrs.credits === undefined ? {} : { credits: getAddress(addrs.credits as string) }),
     },
     fromBlock: BigInt(fromBlock as number),
   };

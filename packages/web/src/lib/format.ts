@@ -1,5 +1,5 @@
 /** Numbers as people read them. */
-import { formatUnits } from "viem";
+import { formatUnits, parseUnits } from "viem";
 
 /** MESH (18 decimals) with thousands separators and `digits` decimals, rounded down. */
 export function mesh(v: bigint, digits = 2): string {
@@ -33,4 +33,24 @@ export function duration(seconds: bigint): string {
 
 export function chainTime(t: bigint): string {
   return new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+}
+
+/** A MESH amount typed by a person, or null if it is not a positive number with at most 18 decimals. */
+export function parseAmount(text: string): bigint | null {
+  if (!/^\s*\d+(\.\d{1,18})?\s*$/.test(text)) return null;
+  const v = parseUnits(text.trim(), 18);
+  return v > 0n ? v : null;
+}
+
+/** Credits (micro-USD) with thousands separators, and their dollar value. */
+export function credits(v: bigint): string {
+  const dollars = Number(v) / 1e6;
+  return `${v.toLocaleString("en-US")} credits ($${dollars.toLocaleString("en-US", { maximumFractionDigits: 6 })})`;
+}
+
+/** A whole count of credits typed by a person, or null if it is not a positive integer. */
+export function parseCredits(text: string): bigint | null {
+  if (!/^\s*\d{1,30}\s*$/.test(text)) return null;
+  const v = BigInt(text.trim());
+  return v > 0n ? v : null;
 }

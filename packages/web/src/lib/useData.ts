@@ -4,6 +4,7 @@ import type { Address } from "viem";
 
 import { readDevices, readNetwork, readOwner, readStaker } from "./chain";
 import { useApp } from "./context";
+import { readCredits, readDataSet, readDataSets, readJob, readJobs } from "./market";
 
 const CHAIN_REFRESH_MS = 2_000;
 
@@ -53,5 +54,55 @@ export function useOracleHealth() {
     queryFn: () => oracle.health(),
     refetchInterval: 5_000,
     retry: false,
+  });
+}
+
+export function useCredits(account: Address | undefined) {
+  const { client, config } = useApp();
+  return useQuery({
+    queryKey: ["credits", account],
+    queryFn: () => readCredits(client, config, account!),
+    enabled: account !== undefined,
+    refetchInterval: CHAIN_REFRESH_MS,
+  });
+}
+
+export function useDataSets(account: Address | undefined) {
+  const { client, config } = useApp();
+  return useQuery({
+    queryKey: ["data-sets", account],
+    queryFn: () => readDataSets(client, config, account!),
+    enabled: account !== undefined,
+    refetchInterval: CHAIN_REFRESH_MS,
+  });
+}
+
+export function useDataSet(id: bigint | null, account: Address | undefined) {
+  const { client, config } = useApp();
+  return useQuery({
+    queryKey: ["data-set", id?.toString(), account],
+    queryFn: () => readDataSet(client, config, id!, account),
+    enabled: id !== null,
+    refetchInterval: CHAIN_REFRESH_MS,
+  });
+}
+
+export function useJobs(account: Address | undefined) {
+  const { client, config } = useApp();
+  return useQuery({
+    queryKey: ["jobs", account],
+    queryFn: () => readJobs(client, config, account!),
+    enabled: account !== undefined,
+    refetchInterval: CHAIN_REFRESH_MS,
+  });
+}
+
+export function useJob(id: bigint | null, account: Address | undefined) {
+  const { client, config } = useApp();
+  return useQuery({
+    queryKey: ["job", id?.toString(), account],
+    queryFn: () => readJob(client, config, id!, account),
+    enabled: id !== null,
+    refetchInterval: CHAIN_REFRESH_MS,
   });
 }

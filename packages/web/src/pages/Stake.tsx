@@ -5,25 +5,17 @@
  */
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { parseSignature, parseUnits } from "viem";
 import { useConnection } from "wagmi";
 
 import { MeshTokenAbi, StakingVaultAbi } from "@hexmesh/contracts/abis";
-import { PERMIT_TYPES } from "@hexmesh/protocol";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
 import { TxStatus, useTransaction } from "../components/Wallet";
 import { useApp } from "../lib/context";
-import { chainTime, duration, mesh } from "../lib/format";
+import { chainTime, duration, mesh, parseAmount } from "../lib/format";
+import { signPermit } from "../lib/permit";
 import { useStaker } from "../lib/useData";
-
-/** A MESH amount typed by a person, or null if it is not a positive number with at most 18 decimals. */
-function parseAmount(text: string): bigint | null {
-  if (!/^\s*\d+(\.\d{1,18})?\s*$/.test(text)) return null;
-  const v = parseUnits(text.trim(), 18);
-  return v > 0n ? v : null;
-}
 
 export function Stake() {
   const account = useConnection();
@@ -55,27 +47,13 @@ export function Stake() {
     const value = amountOr(stakeText, "Stake with permit");
     if (value === null) return;
     await tx.run("Stake with permit", async (wallet) => {
-      const token = { address: config.addresses.token, abi: MeshTokenAbi } as const;
-      const [domain, nonce, block] = await Promise.all([
-        client.readContract({ ...token, functionName: "eip712Domain" }),
-        client.readContract({ ...token, functionName: "nonces", args: [staker!] }),
-        client.getBlock(),
-      ]);
-      const deadline = block.timestamp + 3_600n; // an hour of chain time
-      const signature = await wallet.signTypedData({
-        account: wallet.account!,
-        domain: { name: domain[1], version: domain[2], chainId: domain[3], verifyingContract: domain[4] },
-        types: { Permit: PERMIT_TYPES.Permit.map((f) => ({ ...f })) },
-        primaryType: "Permit",
-        message: { owner: staker!, spender: config.addresses.vault, value, nonce, deadline },
-      });
-      const { r, s: sigS, v, yParity } = parseSignature(signature);
+      const p = await signPermit(wallet, client, config.addresses.token, config.addresses.vault, value);
       return wallet.writeContract({
-        account: wallet.account!,
+        account: wallet.account,
         chain: wallet.chain,
         ...vault,
         functionName: "stakeWithPermit",
-        args: [value, deadline, Number(v ?? 27n + BigInt(yParity)), r, sigS],
+        args: [value, p.deadline, p.v, p.r, p.s],
       });
     });
   }
