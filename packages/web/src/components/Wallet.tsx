@@ -13,10 +13,15 @@ import {
   UserRejectedRequestError,
   type Abi,
   type Account,
+  type Address,
   type Chain,
+  type ContractFunctionArgs,
+  type ContractFunctionName,
   type Hash,
+  type SimulateContractParameters,
   type Transport,
   type WalletClient,
+  type WriteContractParameters,
 } from "viem";
 import { useConfig, useConnect, useConnection, useConnectors, useDisconnect, useSwitchChain } from "wagmi";
 import { getConnectorClient } from "wagmi/actions";
@@ -140,7 +145,37 @@ export function useTransaction(onDone: () => void, errors: Abi = []) {
       return false;
     }
   }
-  return { state, run, fail: (text: string) => setState({ kind: "error", text }) };
+  /**
+   * A contract call simulated first (a call the contract would refuse sends nothing, and its custom
+   * error is decoded), then sent through the wallet.
+   */
+  function write<
+    const abi extends Abi,
+    functionName extends ContractFunctionName<abi, "nonpayable" | "payable">,
+    const args extends ContractFunctionArgs<abi, "nonpayable" | "payable", functionName>,
+  >(label: string, call: { address: Address; abi: abi; functionName: functionName; args: args }) {
+    return run(label, async (wallet) => {
+      // The call's types were checked at the call site (the generics above); viem's parameter types
+      // cannot follow a generic abi through the spread.
+      const params = {
+        ...call,
+        account: wallet.account,
+        chain: wallet.chain,
+      } as unknown as SimulateContractParameters<
+        Abi,
+        string,
+        readonly unknown[],
+        Chain | undefined,
+        Chain,
+        Account
+      >;
+      const { request } = await client.simulateContract(params);
+      return wallet.writeContract(
+        request as unknown as WriteContractParameters<Abi, string, readonly unknown[], Chain, Account>,
+      );
+    });
+  }
+  return { state, run, write, fail: (text: string) => setState({ kind: "error", text }) };
 }
 
 export function TxStatus({ state }: { readonly state: TxState }) {

@@ -54,3 +54,8 @@ export function parseCredits(text: string): bigint | null {
   const v = BigInt(text.trim());
   return v > 0n ? v : null;
 }
+
+/** An id from a route (a data set, a job), or null if it is not a whole number. */
+export function parseId(text: string | undefined): bigint | null {
+  return text !== undefined && /^\d{1,30}$/.test(text) ? BigInt(text) : null;
+}

@@ -14,9 +14,9 @@ import { ComputeJobsAbi } from "@hexmesh/contracts/abis";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
+import { Notice } from "../components/Notice";
 import { TxStatus, useTransaction } from "../components/Wallet";
-import { useApp } from "../lib/context";
-import { chainTime, credits, duration, mesh, shortHex } from "../lib/format";
+import { chainTime, credits, duration, mesh, parseId, shortHex } from "../lib/format";
 import { MARKET_ERRORS, type JobSummary } from "../lib/market";
 import { useJob, useJobs } from "../lib/useData";
 
@@ -33,20 +33,8 @@ function windowText(j: JobSummary, now: bigint): string {
 export function ComputeList() {
   const account = useConnection().address;
   const state = useJobs(account);
-  if (account === undefined)
-    return (
-      <section>
-        <h1>Compute</h1>
-        <p>Connect a wallet to see its jobs.</p>
-      </section>
-    );
-  if (state.isError)
-    return (
-      <section>
-        <h1>Compute</h1>
-        <p role="alert">{state.error.message}</p>
-      </section>
-    );
+  if (account === undefined) return <Notice title="Compute" text="Connect a wallet to see its jobs." />;
+  if (state.isError) return <Notice title="Compute" text={state.error.message} alert />;
   const s = state.data;
   return (
     <section>
@@ -89,50 +77,23 @@ export function ComputeList() {
 
 export function JobPage() {
   const { jobId } = useParams();
-  const id = jobId !== undefined && /^\d{1,30}$/.test(jobId) ? BigInt(jobId) : null;
+  const id = parseId(jobId);
   const account = useConnection().address;
-  const { client } = useApp();
   const queries = useQueryClient();
   const state = useJob(id, account);
   const tx = useTransaction(() => void queries.invalidateQueries(), MARKET_ERRORS);
   const [evidence, setEvidence] = useState("");
 
-  if (id === null)
-    return (
-      <section>
-        <h1>Job</h1>
-        <p role="alert">“{jobId}” is not a job id.</p>
-      </section>
-    );
-  if (state.isError)
-    return (
-      <section>
-        <h1>Job {id.toString()}</h1>
-        <p role="alert">{state.error.message}</p>
-      </section>
-    );
+  if (id === null) return <Notice title="Job" text={`“${jobId}” is not a job id.`} alert />;
+  if (state.isError) return <Notice title={`Job ${id.toString()}`} text={state.error.message} alert />;
   const d = state.data;
-  if (d === undefined)
-    return (
-      <section>
-        <h1>Job {id.toString()}</h1>
-        <p>Reading the chain…</p>
-      </section>
-    );
+  if (d === undefined) return <Notice title={`Job ${id.toString()}`} text="Reading the chain…" />;
   const market = { address: d.jobs, abi: ComputeJobsAbi } as const;
   const j = d.summary;
   const evidenceHash = evidence.trim() === "" ? null : keccak256(toHex(evidence));
 
   function acceptEarly() {
-    void tx.run("Accept result", async (wallet) => {
-      const { request } = await client.simulateContract({
-        account: wallet.account,
-        ...market,
-        functionName: "acceptResult",
-        args: [id!],
-      });
-      return wallet.writeContract(request);
-    });
+    void tx.write("Accept result", { ...market, functionName: "acceptResult", args: [id!] });
   }
 
   function dispute() {
@@ -140,15 +101,7 @@ export function JobPage() {
       tx.fail("Dispute: describe the evidence (its keccak256 is what the chain records)");
       return;
     }
-    void tx.run("Dispute", async (wallet) => {
-      const { request } = await client.simulateContract({
-        account: wallet.account,
-        ...market,
-        functionName: "dispute",
-        args: [id!, evidenceHash],
-      });
-      return wallet.writeContract(request);
-    });
+    void tx.write("Dispute", { ...market, functionName: "dispute", args: [id!, evidenceHash] });
   }
 
   const value = j.pricePerUnit * BigInt(j.maxUnits);

@@ -13,6 +13,7 @@ import { MeshTokenAbi, UsageCreditsAbi } from "@hexmesh/contracts/abis";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
+import { Notice } from "../components/Notice";
 import { reason, TxStatus, useTransaction } from "../components/Wallet";
 import { useApp } from "../lib/context";
 import { chainTime, credits, duration, mesh, parseAmount, shortHex } from "../lib/format";
@@ -48,19 +49,8 @@ export function Credits() {
   });
 
   if (account === undefined)
-    return (
-      <section>
-        <h1>Credits</h1>
-        <p>Connect a wallet to see and buy usage credits.</p>
-      </section>
-    );
-  if (state.isError)
-    return (
-      <section>
-        <h1>Credits</h1>
-        <p role="alert">{state.error.message}</p>
-      </section>
-    );
+    return <Notice title="Credits" text="Connect a wallet to see and buy usage credits." />;
+  if (state.isError) return <Notice title="Credits" text={state.error.message} alert />;
   const s = state.data;
   const ledger = config.addresses.credits!;
   const ledgerContract = { address: ledger, abi: UsageCreditsAbi } as const;
@@ -98,38 +88,22 @@ export function Credits() {
   async function approveAndBurn() {
     const terms = burnTerms("Approve and burn");
     if (terms === null) return;
-    const approved = await tx.run("Approve", (wallet) =>
-      wallet.writeContract({
-        account: wallet.account,
-        chain: wallet.chain,
-        address: config.addresses.token,
-        abi: MeshTokenAbi,
-        functionName: "approve",
-        args: [ledger, terms.value],
-      }),
-    );
+    const approved = await tx.write("Approve", {
+      address: config.addresses.token,
+      abi: MeshTokenAbi,
+      functionName: "approve",
+      args: [ledger, terms.value],
+    });
     if (!approved) return;
-    await tx.run("Burn", async (wallet) => {
-      const { request } = await client.simulateContract({
-        account: wallet.account,
-        ...ledgerContract,
-        functionName: "burnForCredits",
-        args: [terms.value, terms.minCredits, account!],
-      });
-      return wallet.writeContract(request);
+    await tx.write("Burn", {
+      ...ledgerContract,
+      functionName: "burnForCredits",
+      args: [terms.value, terms.minCredits, account!],
     });
   }
 
   const setAllowance = (label: string, spender: `0x${string}`, allowance: bigint) => () =>
-    void tx.run(label, async (wallet) => {
-      const { request } = await client.simulateContract({
-        account: wallet.account,
-        ...ledgerContract,
-        functionName: "approveSpender",
-        args: [spender, allowance],
-      });
-      return wallet.writeContract(request);
-    });
+    void tx.write(label, { ...ledgerContract, functionName: "approveSpender", args: [spender, allowance] });
 
   return (
     <section>

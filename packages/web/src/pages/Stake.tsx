@@ -61,38 +61,26 @@ export function Stake() {
   async function approveAndStake() {
     const value = amountOr(stakeText, "Approve and stake");
     if (value === null) return;
-    const approved = await tx.run("Approve", (wallet) =>
-      wallet.writeContract({
-        account: wallet.account!,
-        chain: wallet.chain,
-        address: config.addresses.token,
-        abi: MeshTokenAbi,
-        functionName: "approve",
-        args: [config.addresses.vault, value],
-      }),
-    );
+    const approved = await tx.write("Approve", {
+      address: config.addresses.token,
+      abi: MeshTokenAbi,
+      functionName: "approve",
+      args: [config.addresses.vault, value],
+    });
     if (!approved) return;
-    await tx.run("Stake", (wallet) =>
-      wallet.writeContract({
-        account: wallet.account!,
-        chain: wallet.chain,
-        ...vault,
-        functionName: "stake",
-        args: [value],
-      }),
-    );
+    await tx.write("Stake", {
+      ...vault,
+      functionName: "stake",
+      args: [value],
+    });
   }
 
   const call = (label: string, functionName: "cancelUnstake" | "withdraw", id: bigint) => () =>
-    void tx.run(label, (wallet) =>
-      wallet.writeContract({
-        account: wallet.account!,
-        chain: wallet.chain,
-        ...vault,
-        functionName,
-        args: [id],
-      }),
-    );
+    void tx.write(label, {
+      ...vault,
+      functionName,
+      args: [id],
+    });
 
   return (
     <section>
@@ -158,15 +146,11 @@ export function Stake() {
           onClick={() => {
             const value = amountOr(unstakeText, "Request unstake");
             if (value !== null)
-              void tx.run("Request unstake", (wallet) =>
-                wallet.writeContract({
-                  account: wallet.account!,
-                  chain: wallet.chain,
-                  ...vault,
-                  functionName: "requestUnstake",
-                  args: [value],
-                }),
-              );
+              void tx.write("Request unstake", {
+                ...vault,
+                functionName: "requestUnstake",
+                args: [value],
+              });
           }}
         >
           Request unstake
@@ -175,14 +159,11 @@ export function Stake() {
           type="button"
           disabled={!s || s.earned === 0n}
           onClick={() =>
-            void tx.run("Claim staking rewards", (wallet) =>
-              wallet.writeContract({
-                account: wallet.account!,
-                chain: wallet.chain,
-                ...vault,
-                functionName: "claimRewards",
-              }),
-            )
+            void tx.write("Claim staking rewards", {
+              ...vault,
+              functionName: "claimRewards",
+              args: [],
+            })
           }
         >
           Claim staking rewards

@@ -14,9 +14,9 @@ import { StorageDealsAbi } from "@hexmesh/contracts/abis";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
+import { Notice } from "../components/Notice";
 import { TxStatus, useTransaction } from "../components/Wallet";
-import { useApp } from "../lib/context";
-import { chainTime, credits, mesh, parseCredits, shortHex } from "../lib/format";
+import { chainTime, credits, mesh, parseCredits, parseId, shortHex } from "../lib/format";
 import { MARKET_ERRORS } from "../lib/market";
 import { useDataSet, useDataSets } from "../lib/useData";
 
@@ -35,20 +35,8 @@ function bytes(n: bigint): string {
 export function StorageList() {
   const account = useConnection().address;
   const state = useDataSets(account);
-  if (account === undefined)
-    return (
-      <section>
-        <h1>Storage</h1>
-        <p>Connect a wallet to see its data sets.</p>
-      </section>
-    );
-  if (state.isError)
-    return (
-      <section>
-        <h1>Storage</h1>
-        <p role="alert">{state.error.message}</p>
-      </section>
-    );
+  if (account === undefined) return <Notice title="Storage" text="Connect a wallet to see its data sets." />;
+  if (state.isError) return <Notice title="Storage" text={state.error.message} alert />;
   const s = state.data;
   return (
     <section>
@@ -94,36 +82,17 @@ export function StorageList() {
 
 export function DataSetPage() {
   const { dataSetId } = useParams();
-  const id = dataSetId !== undefined && /^\d{1,30}$/.test(dataSetId) ? BigInt(dataSetId) : null;
+  const id = parseId(dataSetId);
   const account = useConnection().address;
-  const { client } = useApp();
   const queries = useQueryClient();
   const state = useDataSet(id, account);
   const tx = useTransaction(() => void queries.invalidateQueries(), MARKET_ERRORS);
   const [fundText, setFundText] = useState("");
 
-  if (id === null)
-    return (
-      <section>
-        <h1>Data set</h1>
-        <p role="alert">“{dataSetId}” is not a data set id.</p>
-      </section>
-    );
-  if (state.isError)
-    return (
-      <section>
-        <h1>Data set {id.toString()}</h1>
-        <p role="alert">{state.error.message}</p>
-      </section>
-    );
+  if (id === null) return <Notice title="Data set" text={`“${dataSetId}” is not a data set id.`} alert />;
+  if (state.isError) return <Notice title={`Data set ${id.toString()}`} text={state.error.message} alert />;
   const d = state.data;
-  if (d === undefined)
-    return (
-      <section>
-        <h1>Data set {id.toString()}</h1>
-        <p>Reading the chain…</p>
-      </section>
-    );
+  if (d === undefined) return <Notice title={`Data set ${id.toString()}`} text="Reading the chain…" />;
   const market = { address: d.deals, abi: StorageDealsAbi } as const;
   const s = d.summary;
 
@@ -133,27 +102,11 @@ export function DataSetPage() {
       tx.fail("Fund: enter a whole, positive number of credits");
       return;
     }
-    void tx.run("Fund", async (wallet) => {
-      const { request } = await client.simulateContract({
-        account: wallet.account,
-        ...market,
-        functionName: "depositCredits",
-        args: [id!, amount],
-      });
-      return wallet.writeContract(request);
-    });
+    void tx.write("Fund", { ...market, functionName: "depositCredits", args: [id!, amount] });
   }
 
   function terminate() {
-    void tx.run("Terminate", async (wallet) => {
-      const { request } = await client.simulateContract({
-        account: wallet.account,
-        ...market,
-        functionName: "terminateByClient",
-        args: [id!],
-      });
-      return wallet.writeContract(request);
-    });
+    void tx.write("Terminate", { ...market, functionName: "terminateByClient", args: [id!] });
   }
 
   return (
