@@ -292,6 +292,7 @@ export async function measureComputeGas(
 /** The budgets (receipt gas). */
 export const COMPUTE_GAS_BUDGETS: Record<string, bigint> = {
   "compute.createJob": 130_000n,
+  "compute.createDirectedJob": 170_000n,
   "compute.commitResult": 80_000n,
   "compute.finalize": 90_000n,
 };
