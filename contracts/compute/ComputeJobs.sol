@@ -152,7 +152,6 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
         uint32 maxUnits,
         uint40 deadline
     ) external returns (uint256 jobId) {
-        if (deviceId == 0) revert ComputeDeviceNotActive(0);
         if (_REGISTRY.statusOf(deviceId) != IDeviceRegistry.DeviceStatus.Active) {
             revert ComputeDeviceNotActive(deviceId);
         }
@@ -161,7 +160,6 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
             revert ComputeWrongDeviceClass(deviceId, deviceClass);
         }
         jobId = _createJob(specHash, deviceClass, maxUnits, deadline, Tier.Standard, deviceId);
-        emit JobDirected(jobId, deviceId);
     }
 
     /// @dev A new Open job; `directedTo` nonzero: only that device may accept it (kept in the job's
@@ -183,6 +181,7 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
         }
         jobId = ++_jobCount;
         Job storage j = _jobs[jobId];
+        if (directedTo != 0) j.deviceId = directedTo;
         j.customer = msg.sender;
         j.deadline = deadline;
         j.status = Status.Open;
@@ -190,13 +189,13 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
         j.specHash = specHash;
         j.maxUnits = maxUnits;
         j.pricePerUnit = price;
-        if (directedTo != 0) j.deviceId = directedTo;
         uint256 value = uint256(maxUnits) * price;
         if (tier == Tier.Verified) {
             j.tier = Tier.Verified;
             value *= 2;
         }
         emit JobCreated(jobId, msg.sender, specHash, deviceClass, maxUnits, price, deadline, tier);
+        if (directedTo != 0) emit JobDirected(jobId, directedTo);
         _CREDITS.lock(msg.sender, value);
     }
 

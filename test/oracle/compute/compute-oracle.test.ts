@@ -253,6 +253,43 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     expect((await oracles[0]!.store.job(cheat))!.penalty).to.equal("executed");
   });
 
+  it("a Verified job whose results differ: re-executed once, the provider whose result is not the output is convicted", async function () {
+    const fx = await loadFixture(fixture);
+    const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskB = await desk(fx, b, ORACLES[1]!, [a]);
+    await fx.jobs
+      .connect(fx.customer)
+      .createJob(job.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Verified);
+    const id = await fx.jobs.jobCount();
+    await fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA);
+    await fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB);
+    await fx.jobs.connect(fx.providerA).commitResult(id, job.output, 1n);
+    await expect(fx.jobs.connect(fx.providerB).commitResult(id, RESULT, 1n))
+      .to.emit(fx.jobs, "VerifiedResultsCompared")
+      .withArgs(id, false);
+    for (const [o, d] of [
+      [a, deskA],
+      [b, deskB],
+    ] as const) {
+      await o.indexer.run();
+      expect((await o.store.job(id))!).to.deep.include({ status: "disputed", resultsDiffer: true });
+      const [check] = await d.checkJobs();
+      expect(check).to.deep.include({
+        jobId: id,
+        outcome: "fraud",
+        reason: "wrong-result",
+        provider: fx.providerB.address.toLowerCase(),
+        committedHash: RESULT,
+        evidenceHash: job.output,
+      });
+    }
+    expect((await deskA.submitVerdicts()).map((s) => s.outcome)).to.deep.equal(["sent"]);
+    const pen = await fx.jobs.penalty(id);
+    expect(pen.provider).to.equal(fx.providerB.address);
+    expect(pen.status).to.equal(PenaltyStatus.Scheduled);
+  });
+
   it("does not execute a vetoed penalty", async function () {
     const fx = await loadFixture(fixture);
     const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
