@@ -7,6 +7,7 @@
  * is logged and the next one tries again.
  */
 import type { IndexRun } from "../storage/indexer.js";
+import { RoundTimer } from "../util/rounds.js";
 import type { BenchmarkSend, BenchmarkSender } from "./benchmark.js";
 import type { CheckResult } from "./check.js";
 import type { ComputeIndexer } from "./indexer.js";
@@ -22,8 +23,7 @@ export interface ComputeRound {
 }
 
 export class ComputeOracle {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly rounds = new RoundTimer(() => this.round());
 
   constructor(
     readonly indexer: ComputeIndexer,
@@ -45,19 +45,10 @@ export class ComputeOracle {
 
   /** Runs a round every `intervalMs` (never two at once); errors go to `onError`. */
   start(intervalMs: number, onRound: (r: ComputeRound) => void, onError: (e: unknown) => void): void {
-    const run = () => {
-      if (this.running) return;
-      this.running = this.round()
-        .then(onRound, onError)
-        .finally(() => (this.running = undefined));
-    };
-    this.timer = setInterval(run, intervalMs);
-    run();
+    this.rounds.start(intervalMs, onRound, onError);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }

@@ -25,6 +25,7 @@ import {
 } from "@hexmesh/protocol";
 
 import { packSignatures, type OracleKey, type OracleSignature } from "../post/sign.js";
+import { collectFromPeers } from "../util/rounds.js";
 import { signFraudVerdict, verdictOf, type CheckResult, type ComputeChecker } from "./check.js";
 import type { ComputeStore, IndexedJob, StoredVerdict } from "./store.js";
 
@@ -103,25 +104,20 @@ function sameVerdict(a: FraudVerdict, b: FraudVerdict): boolean {
 }
 
 /** Peers' signatures of job `jobId`'s verdicts (a peer that fails or answers nonsense gives none). */
-export async function peerVerdicts(
+export function peerVerdicts(
   peers: readonly string[],
   jobId: bigint,
   timeoutMs = 10_000,
 ): Promise<VerdictJson[]> {
-  const out: VerdictJson[] = [];
-  for (const peer of peers) {
-    try {
-      const res = await fetch(`${peer.replace(/\/$/, "")}/v1/compute/verdicts/${jobId}`, {
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!res.ok) continue;
-      const body = (await res.json()) as { verdicts?: VerdictJson[] };
-      if (Array.isArray(body.verdicts)) out.push(...body.verdicts);
-    } catch {
-      continue;
-    }
-  }
-  return out;
+  return collectFromPeers(
+    peers,
+    `/v1/compute/verdicts/${jobId}`,
+    (body) => {
+      const verdicts = (body as { verdicts?: unknown }).verdicts;
+      return Array.isArray(verdicts) ? (verdicts as VerdictJson[]) : [];
+    },
+    timeoutMs,
+  );
 }
 
 export interface VerdictDeskOptions {
