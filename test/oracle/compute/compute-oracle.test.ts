@@ -290,6 +290,36 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     expect(pen.status).to.equal(PenaltyStatus.Scheduled);
   });
 
+  it("a job whose content is on no source yet is checked again next round, then convicted", async function () {
+    const fx = await loadFixture(fixture);
+    const a = await oracle(fx, "a");
+    const deskA = await desk(fx, a, ORACLES[0]!, [], fx.verifier);
+    const program = await exampleProgram("matmul");
+    const input = matmulInput({ n: 8, seed: 99 });
+    const late = jobSpecOf(program, input);
+    await fx.jobs
+      .connect(fx.customer)
+      .createJob(late.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Standard);
+    const id = await fx.jobs.jobCount();
+    await fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB);
+    await fx.jobs.connect(fx.providerB).commitResult(id, RESULT, 1n);
+    await mine(1);
+    await a.indexer.run();
+    await deskA.recordSpotChecks();
+    await a.indexer.run();
+    const [first] = await deskA.checkJobs();
+    expect(first).to.deep.include({ jobId: id, outcome: "inconclusive", reason: "content-unavailable" });
+    expect((await get(`${a.url}/v1/compute/verdicts/${id}`)).body).to.deep.equal({
+      jobId: id.toString(),
+      check: null,
+      verdicts: [],
+    });
+    for (const b of [late.specBytes, program, input]) await putBlob(blobs.url, b);
+    const [second] = await deskA.checkJobs();
+    expect(second).to.deep.include({ jobId: id, outcome: "fraud", reason: "wrong-result" });
+    expect(await deskA.checkJobs()).to.deep.equal([]);
+  });
+
   it("does not execute a vetoed penalty", async function () {
     const fx = await loadFixture(fixture);
     const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];

@@ -166,12 +166,18 @@ export class VerdictDesk {
     return steps;
   }
 
-  /** Re-executes each job due a check, stores the outcome and signs a verdict on fraud. */
+  /**
+   * Re-executes each job due a check, stores the outcome (once: the first stays) and signs a verdict on
+   * fraud. A job whose content no source holds yet (`content-unavailable`) is not stored: it is tried
+   * again next round.
+   */
   async checkJobs(): Promise<CheckResult[]> {
     const out: CheckResult[] = [];
     for (const j of await this.store.jobsToCheck()) {
       const result = await this.checkOne(j);
       out.push(result);
+      // Content a source may still receive is tried again next round; every other outcome is final.
+      if (result.reason === "content-unavailable") continue;
       await this.store.putCheck({
         jobId: j.id,
         outcome: result.outcome,
