@@ -1,10 +1,11 @@
 /**
- * The compute oracle as a service (issue 18), on Hardhat's chain with three oracles' real APIs on
- * localhost: a cheating provider's spot-checked job is re-executed, 2 of 3 verdict signatures are
+ * The compute oracle as a service (issue 18), on Hardhat's chain served as JSON-RPC on localhost (the
+ * oracles' indexers, checkers and sending accounts reach it as they reach any node), with three oracles'
+ * real APIs on localhost: a cheating provider's spot-checked job is re-executed, 2 of 3 verdict signatures are
  * collected over HTTP and submitted once (a second submitter is `skipped`), the penalty executes after
  * the veto window; an honest job is not flagged; a vetoed penalty is not executed; forged peer
  * signatures and impostor oracles are ignored. The daily benchmark is sent as a directed job, accepted
- * and committed by a real provider agent (over JSON-RPC on localhost), and the epoch inputs derived
+ * and committed by a real provider agent, and the epoch inputs derived
  * from the index say it passed (and that a device which never accepted did not).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Signature, Wallet, type Signer } from "ethers";
+import { JsonRpcProvider, Signature, Wallet, type Signer } from "ethers";
 
 import {
   exampleProgram,
@@ -81,6 +82,21 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   let closers: (() => Promise<void>)[] = [];
   let blobs: { url: string; close(): Promise<void> };
   let job: { program: Uint8Array; input: Uint8Array; specHash: string; output: string };
+  // The oracles reach the chain as they reach any node: JSON-RPC on localhost.
+  let rpc: JsonRpcEndpoint;
+  let node: JsonRpcProvider;
+  /** Hardhat account `index` as a wallet on the node (the fixture's verifier is 9, its prover 11). */
+  const account = (index: number) => new Wallet(hardhatKey(index).privateKey, node);
+
+  before(async () => {
+    rpc = await serveJsonRpc(connection.provider);
+    node = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    node.pollingInterval = 50;
+  });
+  after(async () => {
+    node.destroy();
+    await rpc.close();
+  });
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-compute-oracle-"));
@@ -107,7 +123,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const sqlite = new SqliteStore({ path: path.join(dir, `${name}.sqlite`) });
     await sqlite.migrate();
     const store = new ComputeStore(sqlite.storageSql(), benchmarkSender ? { benchmarkSender } : {});
-    const reader = ComputeJobs__factory.connect(await fx.jobs.getAddress(), ethers.provider);
+    const reader = ComputeJobs__factory.connect(await fx.jobs.getAddress(), node);
     const app = await buildApi({
       store: sqlite,
       ingestor: new Ingestor(sqlite, {
@@ -143,10 +159,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const jobsAddr = await fx.jobs.getAddress();
     const { chainId } = await ethers.provider.getNetwork();
     return new VerdictDesk(
-      ComputeJobs__factory.connect(jobsAddr, sender ?? ethers.provider),
-      RewardsDistributor__factory.connect(await fx.oracleDistributor.getAddress(), ethers.provider),
+      ComputeJobs__factory.connect(jobsAddr, sender ?? node),
+      RewardsDistributor__factory.connect(await fx.oracleDistributor.getAddress(), node),
       o.store,
-      new ComputeChecker(ComputeJobs__factory.connect(jobsAddr, ethers.provider), {
+      new ComputeChecker(ComputeJobs__factory.connect(jobsAddr, node), {
         sources: [blobs.url],
         cacheDir: path.join(dir, `${o.name}-cache`),
       }),
@@ -184,7 +200,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
     await mine(1);
     const desks = [
-      await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], fx.verifier),
+      await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], account(9)),
       await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!]),
       await desk(fx, oracles[2]!, ORACLES[2]!, [oracles[0]!, oracles[1]!]),
     ];
@@ -229,7 +245,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     ]);
 
     // Oracle b also sends, but has not indexed oracle a's submission: its attempt is skipped, not an error.
-    const lateDesk = await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], fx.prover);
+    const lateDesk = await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], account(11));
     const submitted = await desks[0]!.submitVerdicts();
     expect(submitted.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([[cheat, "submit", "sent"]]);
     const pen = await fx.jobs.penalty(cheat);
@@ -256,7 +272,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   it("a Verified job whose results differ: re-executed once, the provider whose result is not the output is convicted", async function () {
     const fx = await loadFixture(fixture);
     const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
-    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], account(9));
     const deskB = await desk(fx, b, ORACLES[1]!, [a]);
     await fx.jobs
       .connect(fx.customer)
@@ -293,7 +309,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   it("a job whose content is on no source yet is checked again next round, then convicted", async function () {
     const fx = await loadFixture(fixture);
     const a = await oracle(fx, "a");
-    const deskA = await desk(fx, a, ORACLES[0]!, [], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [], account(9));
     const program = await exampleProgram("matmul");
     const input = matmulInput({ n: 8, seed: 99 });
     const late = jobSpecOf(program, input);
@@ -323,7 +339,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   it("does not execute a vetoed penalty", async function () {
     const fx = await loadFixture(fixture);
     const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
-    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], account(9));
     const deskB = await desk(fx, b, ORACLES[1]!, [a]);
     const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
     await mine(1);
@@ -354,7 +370,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       await oracle(fx, "b"),
     ];
     const outsider = new Wallet(Wallet.createRandom().privateKey);
-    const deskA = await desk(fx, a, ORACLES[0]!, [impostor, forger, b], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [impostor, forger, b], account(9));
     const deskImpostor = await desk(fx, impostor, outsider, []);
     const deskB = await desk(fx, b, ORACLES[1]!, []);
     const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
@@ -397,12 +413,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   });
 
   describe("daily availability benchmark", function () {
-    let rpc: JsonRpcEndpoint;
     let agent: RunningProvider | undefined;
-    before(async () => {
-      rpc = await serveJsonRpc(connection.provider);
-    });
-    after(async () => rpc.close());
     afterEach(async () => {
       await agent?.stop();
       agent = undefined;
@@ -419,8 +430,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       const o = await oracle(fx, "sender", sender);
       const jobsAddr = await fx.jobs.getAddress();
       const benchmarks = new BenchmarkSender(
-        ComputeJobs__factory.connect(jobsAddr, fx.customer),
-        DeviceRegistry__factory.connect(await fx.registry.getAddress(), ethers.provider),
+        ComputeJobs__factory.connect(jobsAddr, account(3)), // fx.customer
+        DeviceRegistry__factory.connect(await fx.registry.getAddress(), node),
         o.store,
         { registryFromBlock: 0, classes: [CLASS_CPU], deadlineSeconds: 900, publish: [blobs.url] },
       );
