@@ -326,50 +326,21 @@ describe("compute: provider agent and client commands against a node on localhos
     expect(stateOf(other)).to.equal(undefined);
     await fx.jobs.connect(fx.customer).cancelJob(other);
     await stopAgent();
-    const common = [
-      "--input",
-      PATH_TRACER,
-      "--max-units",
-      "5",
-      "--deadline",
-      "1h",
-      "--blobs",
-      customerBlobs.url,
-    ];
-    const verified = await computeCli([
-      "submit",
-      PATH_TRACER,
-      ...common,
-      "--device",
-      fx.cpuA.toString(),
-      "--tier",
-      "verified",
-      "--key",
-      customerKey,
-      ...chainArgs(),
-    ]);
+    // A submit of the path tracer (as its own input) with `extra` arguments.
+    const submitWith = (extra: string[]) =>
+      computeCli([
+        "submit",
+        PATH_TRACER,
+        ...["--input", PATH_TRACER, "--max-units", "5", "--deadline", "1h", "--blobs", customerBlobs.url],
+        ...["--key", customerKey, ...extra, ...chainArgs()],
+      ]);
+    const verified = await submitWith(["--device", fx.cpuA.toString(), "--tier", "verified"]);
     expect(verified.code).to.equal(1);
     expect(verified.stderr).to.contain("Standard tier");
-    const neither = await computeCli([
-      "submit",
-      PATH_TRACER,
-      ...common,
-      "--key",
-      customerKey,
-      ...chainArgs(),
-    ]);
+    const neither = await submitWith([]);
     expect(neither.code).to.equal(2);
     expect(neither.stderr).to.contain("give --class, or --device");
-    const badDevice = await computeCli([
-      "submit",
-      PATH_TRACER,
-      ...common,
-      "--device",
-      "0x12",
-      "--key",
-      customerKey,
-      ...chainArgs(),
-    ]);
+    const badDevice = await submitWith(["--device", "0x12"]);
     expect(badDevice.code).to.equal(2);
   });
 

@@ -172,6 +172,16 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     );
   }
 
+  /** Each oracle indexes the chain and re-executes what is due; the checks, per oracle. */
+  async function indexAndCheck(pairs: readonly (readonly [Oracle, VerdictDesk])[]) {
+    const out = [];
+    for (const [o, d] of pairs) {
+      await o.indexer.run();
+      out.push(await d.checkJobs());
+    }
+    return out;
+  }
+
   /** A job of the matmul spec that `provider` accepts with `device` and commits `result` for. */
   async function committed(
     fx: ComputeSystem,
@@ -345,13 +355,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     await mine(1);
     await a.indexer.run();
     await deskA.recordSpotChecks();
-    for (const [o, d] of [
+    await indexAndCheck([
       [a, deskA],
       [b, deskB],
-    ] as const) {
-      await o.indexer.run();
-      await d.checkJobs();
-    }
+    ]);
     expect((await deskA.submitVerdicts()).map((s) => s.outcome)).to.deep.equal(["sent"]);
     await fx.jobs.connect(fx.guardian).vetoPenalty(cheat);
     await time.increase(5n * 24n * HOUR);
@@ -377,13 +384,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     await mine(1);
     await a.indexer.run();
     await deskA.recordSpotChecks();
-    for (const [o, d] of [
+    await indexAndCheck([
       [a, deskA],
       [impostor, deskImpostor],
-    ] as const) {
-      await o.indexer.run();
-      await d.checkJobs();
-    }
+    ]);
     // The forger serves oracle c's name on the same verdict, signed by someone else.
     await forger.indexer.run();
     const [own] = await a.store.verdicts(cheat);
@@ -472,6 +476,12 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       }
       expect((await fx.jobs.job(jobA)).resultHash).to.equal(BENCHMARK_OUTPUT_HASH);
       expect((await fx.jobs.job(jobA)).provider).to.equal(fx.providerA.address);
+      // The sender pays the passed benchmark at once (the other device's is still open: not paid).
+      await o.indexer.run();
+      expect(await benchmarks.payPassed()).to.deep.equal([jobA]);
+      expect((await fx.jobs.job(jobA)).status).to.equal(Status.Finalized);
+      await o.indexer.run();
+      expect(await benchmarks.payPassed()).to.deep.equal([]);
 
       // The day's inputs cannot be derived before the index has passed the day's end.
       await o.indexer.run();

@@ -42,17 +42,19 @@ export interface IndexedJob {
   readonly penaltyExecutableAt: number | null;
 }
 
-export interface NewJob {
-  readonly id: bigint;
-  readonly customer: string;
-  readonly specHash: string;
-  readonly deviceClass: number;
-  readonly maxUnits: bigint;
-  readonly pricePerUnit: bigint;
-  readonly deadline: number;
-  readonly tier: number;
-  readonly createdAt: number;
-}
+/** What JobCreated (and its block time) says of a job. */
+export type NewJob = Pick<
+  IndexedJob,
+  | "id"
+  | "customer"
+  | "specHash"
+  | "deviceClass"
+  | "maxUnits"
+  | "pricePerUnit"
+  | "deadline"
+  | "tier"
+  | "createdAt"
+>;
 
 /** One re-execution check by this oracle (compute/check.ts's CheckResult, stored). */
 export interface StoredCheck {
