@@ -439,7 +439,9 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
         o.store,
         { registryFromBlock: 0, classes: [CLASS_CPU], deadlineSeconds: 900, publish: [blobs.url] },
       );
-      const dayStart = Math.floor((await time.latest()) / DAY) * DAY;
+      // Start early in a UTC day, so the whole test runs within it.
+      const dayStart = (Math.floor((await time.latest()) / DAY) + 1) * DAY;
+      await time.increaseTo(dayStart + 60);
       await o.indexer.run();
       const sent = await benchmarks.tick();
       expect(sent.map((s) => [s.deviceId, s.outcome])).to.deep.equal(
@@ -482,6 +484,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       expect((await fx.jobs.job(jobA)).status).to.equal(Status.Finalized);
       await o.indexer.run();
       expect(await benchmarks.payPassed()).to.deep.equal([]);
+      // A device onboarded later the same day gets its benchmark in the next round, and only it.
+      const later = await fx.onboard(fx.outsider.address, CLASS_CPU);
+      await o.indexer.run();
+      expect((await benchmarks.tick()).map((b) => [b.deviceId, b.outcome])).to.deep.equal([[later, "sent"]]);
 
       // The day's inputs cannot be derived before the index has passed the day's end.
       await o.indexer.run();
@@ -490,7 +496,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
         (e) => (notReady = e),
       );
       expect(notReady).to.be.instanceOf(ComputeInputsNotReady);
-      await time.increaseTo(dayStart + DAY + 1);
+      // Past the day's end and every benchmark's deadline (sent before the end, 900 s each).
+      await time.increaseTo(dayStart + DAY + 1_000);
       await mine(1);
       await o.indexer.run();
       const inputs = await computeEpochInputs(o.store, dayStart * 1000, (dayStart + DAY) * 1000);
@@ -498,6 +505,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       expect(byDevice.get(fx.cpuA)).to.include({ passed: true });
       expect(byDevice.get(fx.cpuA)!.latencyMs).to.be.a("number").and.at.least(0);
       expect(byDevice.get(fx.cpuB)).to.deep.include({ passed: false, reason: "not-accepted" });
+      expect(byDevice.get(later)).to.deep.include({ passed: false, reason: "not-accepted" });
+      expect(inputs.benchmarks).to.have.length(3);
       // Another oracle's index of the same chain gives byte-identical inputs.
       const other = await oracle(fx, "other", sender);
       await other.indexer.run();
