@@ -218,8 +218,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     // Both jobs are their providers' first: always selected.
     const spot = await desks[0]!.recordSpotChecks();
     expect(spot.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([
-      [cheat, "spot-check", "sent"],
       [honest, "spot-check", "sent"],
+      [cheat, "spot-check", "sent"],
     ]);
     // An oracle that does not send records nothing.
     expect(await desks[1]!.recordSpotChecks()).to.deep.equal([]);
@@ -344,6 +344,41 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const [second] = await deskA.checkJobs();
     expect(second).to.deep.include({ jobId: id, outcome: "fraud", reason: "wrong-result" });
     expect(await deskA.checkJobs()).to.deep.equal([]);
+  });
+
+  it("re-signs its verdicts when the oracle set changes before submission; the old set's are never sent", async function () {
+    const fx = await loadFixture(fixture);
+    const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], account(9));
+    const deskB = await desk(fx, b, ORACLES[1]!, [a]);
+    const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
+    await mine(1);
+    await a.indexer.run();
+    await deskA.recordSpotChecks();
+    await indexAndCheck([
+      [a, deskA],
+      [b, deskB],
+    ]);
+    const before = await fx.oracleDistributor.oracleSetVersion();
+    // Same members, a new version: every signature under the old one is dead on chain.
+    await fx.oracleDistributor.connect(fx.admin).setOracleSet(
+      ORACLES.map((o) => o.address),
+      2n,
+    );
+    expect(await deskA.submitVerdicts()).to.deep.equal([]);
+    // The next round re-signs under the new version (nothing is re-executed) and submits.
+    expect(
+      await indexAndCheck([
+        [a, deskA],
+        [b, deskB],
+      ]),
+    ).to.deep.equal([[], []]);
+    expect((await a.store.verdicts(cheat)).map((v) => v.oracleSetVersion)).to.deep.equal([
+      before + 1n,
+      before,
+    ]);
+    expect((await deskA.submitVerdicts()).map((s) => [s.jobId, s.outcome])).to.deep.equal([[cheat, "sent"]]);
+    expect((await fx.jobs.penalty(cheat)).status).to.equal(PenaltyStatus.Scheduled);
   });
 
   it("does not execute a vetoed penalty", async function () {

@@ -157,8 +157,7 @@ export class VerdictDesk {
     if (!this.sends) return [];
     const steps: ComputeStep[] = [];
     const head = await this.jobs.runner!.provider!.getBlockNumber();
-    for (const j of await this.store.jobs({ status: "committed", limit: 1000 })) {
-      if (j.checkSelected !== null || j.tier !== 0) continue;
+    for (const j of await this.store.jobsAwaitingDraw()) {
       const onChain = await this.jobs.job(j.id);
       if (onChain.checkRecorded || BigInt(head) < onChain.checkBlock) continue;
       steps.push(await this.send(j.id, "spot-check", () => this.jobs.recordSpotCheck(j.id)));
@@ -188,9 +187,29 @@ export class VerdictDesk {
         detail: result.detail ?? "",
         checkedAt: this.now(),
       });
-      if (result.outcome === "fraud") await this.sign(j, result);
     }
+    await this.signUnsigned();
     return out;
+  }
+
+  /**
+   * Signs the verdict of every stored fraud that has none under the distributor's current oracle set:
+   * the fraud just found, or one signed under a set that has changed since (the old signatures are
+   * dead on chain).
+   */
+  private async signUnsigned(): Promise<void> {
+    const version = await this.distributor.oracleSetVersion();
+    for (const { job, check } of await this.store.fraudsUnsigned(version))
+      await this.sign(job, version, {
+        jobId: check.jobId,
+        provider: check.provider,
+        specHash: job.specHash as CheckResult["specHash"],
+        committedHash: check.committedHash as CheckResult["committedHash"],
+        outcome: "fraud",
+        ...(check.evidenceHash !== null
+          ? { evidenceHash: check.evidenceHash as CheckResult["committedHash"] }
+          : {}),
+      });
   }
 
   /**
@@ -211,8 +230,7 @@ export class VerdictDesk {
     };
   }
 
-  private async sign(j: IndexedJob, result: CheckResult): Promise<void> {
-    const oracleSetVersion = await this.distributor.oracleSetVersion();
+  private async sign(j: IndexedJob, oracleSetVersion: bigint, result: CheckResult): Promise<void> {
     const verdict = verdictOf(result, {
       prover: this.opts.prover.toLowerCase(),
       oracleSetVersion,
