@@ -505,6 +505,17 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
         dir,
       );
       expect(config.acceptDirected).to.equal(true);
+      // An agent told not to accept directed jobs leaves it open, round after round.
+      const rounds: string[] = [];
+      agent = await startProvider(
+        { ...config, acceptDirected: false, state: path.join(dir, "off.sqlite") },
+        (e) => rounds.push(e),
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      await agent.stop();
+      agent = undefined;
+      expect(rounds).to.include("started").and.not.include("accepted");
+      expect((await fx.jobs.job(jobA)).status).to.equal(Status.Open);
       agent = await startProvider(config, () => {});
       const until = Date.now() + 60_000;
       while ((await fx.jobs.job(jobA)).status !== Status.Committed) {
