@@ -609,6 +609,7 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       await row.getByRole("link", { name: `#${accepted}` }).click();
       await page.getByTestId("job-result").filter({ hasText: job.resultHash }).waitFor();
       expect(await page.getByTestId("job-provider").textContent()).to.equal(compute.wallet.address);
+      expect(await page.getByTestId("job-device").textContent()).to.equal(`device ${compute.deviceId}`);
       expect(await page.getByTestId("job-price").textContent()).to.contain(
         `${job.pricePerUnit.toLocaleString("en-US")} credits`,
       );

@@ -484,6 +484,8 @@ export interface JobSummary {
   /** End of the acceptance window (null until a result is committed). */
   readonly windowEnd: bigint | null;
   readonly collateral: bigint;
+  /** The accepting device; before acceptance, the only device a directed job may be accepted with. */
+  readonly deviceId: bigint | null;
 }
 
 export interface Jobs extends AsOf {
@@ -524,6 +526,7 @@ function jobSummaryOf(id: bigint, j: RawJob, account: Address): JobSummary {
     committedAt: BigInt(j.committedAt),
     windowEnd: j.committedAt === 0n ? null : BigInt(j.committedAt) + ACCEPTANCE_WINDOW,
     collateral: BigInt(j.collateral),
+    deviceId: j.deviceId === 0n ? null : j.deviceId,
   };
 }
 

@@ -156,6 +156,19 @@ export function JobPage() {
           </dd>
         </div>
         <div>
+          <dt>Device</dt>
+          <dd data-testid="job-device">
+            {j.deviceId === null ? (
+              "any device of the class"
+            ) : (
+              <>
+                {j.status === "open" ? "directed to device " : "device "}
+                <Link to={`/device/${j.deviceId}`}>{j.deviceId.toString()}</Link>
+              </>
+            )}
+          </dd>
+        </div>
+        <div>
           <dt>Provider collateral</dt>
           <dd data-testid="job-collateral">{mesh(j.collateral, 6)} MESH</dd>
         </div>
