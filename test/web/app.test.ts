@@ -543,6 +543,31 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       }
       expect(await page.getByTestId("ds-periods").textContent()).to.match(/^0 proven, 0 faulty/);
 
+      // The first period: its challenge armed and seeded in the window, no proof: the free miss.
+      const { periodEnd } = await deals.dataSet(id);
+      await stack.suite.time.increaseTo(periodEnd - 20n * 60n);
+      await (await deals.connect(client).recordSeed(id)).wait(); // arms: the next block is the challenge
+      await stack.suite.ethers.provider.send("evm_mine", []);
+      await (await deals.connect(client).recordSeed(id)).wait(); // that block's hash is the seed
+      await stack.suite.time.increaseTo(periodEnd + 60n);
+      await (await deals.connect(client).settle(id)).wait();
+      const [missed] = await deals.queryFilter(deals.filters.PeriodSettled(id));
+      expect(missed!.args.outcome).to.equal(3n); // FreeMiss
+      await page.getByTestId("ds-periods").filter({ hasText: "0 proven, 1 faulty" }).waitFor();
+      expect(await page.getByTestId("ds-periods").textContent()).to.contain("first free miss used");
+      const settled = await page
+        .getByTestId("ds-periods-table")
+        .locator("tbody tr")
+        .first()
+        .locator("td")
+        .allTextContents();
+      expect(settled.slice(0, 4)).to.deep.equal([
+        missed!.args.period.toString(),
+        "free miss",
+        "0",
+        "0.000000 MESH",
+      ]);
+
       await page.getByLabel("Credits to lock for this data set").fill("1000");
       await confirmed("Fund", () => page.getByRole("button", { name: "Fund" }).click());
       expect((await deals.dataSet(id)).locked).to.equal(ds.locked + 1000n);
