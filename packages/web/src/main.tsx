@@ -5,8 +5,8 @@ import { createRoot } from "react-dom/client";
 import { WagmiProvider } from "wagmi";
 
 import { App } from "./App";
-import { loadConfig } from "./lib/config";
 import { AppContext, oracleFor } from "./lib/context";
+import { loadConfig } from "./lib/loadConfig";
 import { publicClientOf, wagmiConfig } from "./lib/wallet";
 
 import "./styles.css";

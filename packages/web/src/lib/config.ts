@@ -73,14 +73,3 @@ export function parseConfig(raw: unknown): AppConfig {
     fromBlock: BigInt(fromBlock as number),
   };
 }
-
-export async function loadConfig(url = "./hexmesh.json"): Promise<AppConfig> {
-  let res: Response;
-  try {
-    res = await fetch(url, { cache: "no-store" });
-  } catch (e) {
-    throw new ConfigError(`cannot load ${url}: ${String(e)}`);
-  }
-  if (!res.ok) throw new ConfigError(`cannot load ${url}: HTTP ${res.status}`);
-  return parseConfig(await res.json());
-}
