@@ -125,7 +125,7 @@ if (command === "generate") {
     mode === "streaming-pg"
       ? await closeStoredEpoch(store, index, {}, stages.progress)
       : await closePartitionedEpoch(store, index, {
-          partitions,
+          ...(partitions > 0 ? { partitions } : {}),
           verify: false,
           pollMs: 200,
           progress: stages.progress,
