@@ -159,7 +159,10 @@ for (const devices of SIZES) {
   ];
   for (const mode of modes) {
     const loadBefore = os.loadavg();
-    const r = { ...(await mode()), loadAverage: { before: loadBefore, after: os.loadavg() } };
+    const r: Record<string, unknown> = {
+      ...(await mode()),
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+    };
     const reports = r.reports as number;
     const seconds = r.seconds as number;
     runs.push({

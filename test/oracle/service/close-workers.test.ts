@@ -19,13 +19,15 @@ import {
   closePartitionedEpoch,
   closeStoredEpoch,
   PartitionedCloseError,
+  runCoverageEpoch,
   runPartitionWorker,
   StaleClaimError,
   type StoredChainIndex,
   type StoredEpochResult,
 } from "@hexmesh/oracle";
-import { closeCutoff, type EpochTimes } from "@hexmesh/oracle/service/close";
-import { fromHex, keccak256, parseReport, toHex, type ReceivedReport } from "@hexmesh/protocol";
+import { closeCutoff, ownedBy, type EpochTimes } from "@hexmesh/oracle/service/close";
+import { InlinePreparer } from "@hexmesh/oracle/verify/prepare";
+import { ChainView, fromHex, keccak256, parseReport, toHex, type ReceivedReport } from "@hexmesh/protocol";
 
 import {
   dropPgSchema,
@@ -328,5 +330,75 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     const code = await new Promise<number | null>((r) => child.on("exit", r));
     expect(code).to.equal(1);
     expect(err).to.contain("hexmesh-oracle: verification workers need a PostgreSQL store");
+  });
+});
+
+describe("verify: stages 2-5 over prepared records (the reducer of a partitioned close)", function () {
+  this.timeout(120_000);
+  const owned = ownedBy(
+    [...reports]
+      .sort((a, b) => a.receivedAt - b.receivedAt)
+      .map((r) => ({ ...reportInput(r.raw, r.receivedAt), ...r })),
+    t,
+    W,
+  );
+  let records: Uint8Array;
+  before(async () => {
+    const chain = new ChainView(index);
+    const preparer = new InlinePreparer(
+      chain.domain,
+      chain.devices.map((d) => d.record.key),
+    );
+    records = (await preparer.prepare(owned)).bytes;
+  });
+  const pagesOf = async function* (...pages: Uint8Array[]) {
+    for (const p of pages) yield p;
+  };
+  const run = (count: number, ...pages: Uint8Array[]) =>
+    runCoverageEpoch(
+      index,
+      { prepared: { count, pages: pagesOf(...pages) }, entropy: sim.entropy },
+      { preparer: "inline" },
+    );
+
+  it("gives the reports' verdicts, encoding and root, however the records are paged", async () => {
+    const want = await runCoverageEpoch(
+      index,
+      { reports: owned, entropy: sim.entropy },
+      { preparer: "inline" },
+    );
+    const cut = 160 * 1_001;
+    const got = await run(owned.length, records.subarray(0, cut), records.subarray(cut));
+    expect(got.commit.epochRoot).to.deep.equal(want.commit.epochRoot);
+    expect(got.work.verdicts).to.deep.equal(want.work.verdicts);
+  });
+
+  it("refuses pages that are not whole records, records never written, unknown device indexes and a wrong count", async () => {
+    const n = owned.length;
+    await refused(
+      run(n, records.subarray(0, 100)),
+      RangeError,
+      "a page of prepared records is 100 bytes, not a multiple of 160",
+    );
+    await refused(
+      run(n - 1, records),
+      RangeError,
+      `the report source announced ${n - 1} reports and yielded ${n}`,
+    );
+    await refused(
+      run(n + 1, records),
+      RangeError,
+      `the report source announced ${n + 1} reports and yielded ${n}`,
+    );
+    const unwritten = records.slice();
+    unwritten.fill(0, 160 * 3 + 28, 160 * 3 + 32);
+    await refused(run(n, unwritten), RangeError, "prepared record 3 was never written by stage 1");
+    const foreign = records.slice();
+    new DataView(foreign.buffer).setInt32(160 * 5 + 4, fleet.length, true);
+    await refused(
+      run(n, foreign),
+      RangeError,
+      `prepared record 5 names device index ${fleet.length} of ${fleet.length}`,
+    );
   });
 });
