@@ -44,8 +44,33 @@ const PG_URL = process.env.SCALE_BENCH_PG_URL ?? process.env.HEXMESH_TEST_PG_URL
 const WORKERS = (process.env.SCALE_BENCH_WORKERS ?? "1,2").split(",").map(Number);
 const PARTITIONS = process.env.SCALE_BENCH_PARTITIONS ?? "0";
 
+/**
+ * Sizes measured by earlier runs and not run now, kept (each with when and at what load it was
+ * measured) so that the file shows how time and memory grow across sizes.
+ */
+const earlier: Record<string, unknown>[] = (() => {
+  if (!existsSync(outFile)) return [];
+  const old = JSON.parse(readFileSync(outFile, "utf8")) as {
+    generatedAt: string;
+    machine: { loadAverage: number[] };
+    baseline?: unknown;
+    sizes: Record<string, unknown>[];
+  };
+  return old.sizes
+    .filter((s) => !SIZES.includes(s.devices as number))
+    .map((s) => ({
+      measuredAt: old.generatedAt,
+      loadAverageThen: old.machine.loadAverage,
+      ...(old.baseline !== undefined ? { baselineThen: old.baseline } : {}),
+      ...s,
+    }));
+})();
+
 /** Writes what is measured so far (after each size: a long run cut short keeps its smaller sizes). */
-function write(sizes: unknown[]): void {
+function write(measured: unknown[]): void {
+  const sizes = [...earlier, ...(measured as Record<string, unknown>[])].sort(
+    (a, b) => (a.devices as number) - (b.devices as number),
+  );
   const out = {
     what: "an epoch close over a SQLite store and, with a server, a PostgreSQL store (simulated day, ~27 signed reports per device): wall time, stage times and peak RSS of each process (worker threads included), per close mode (single process; partitioned with 1 and 2 worker processes); each close in fresh processes, reading a store generated once and cached",
     generatedAt: new Date().toISOString(),
