@@ -78,23 +78,14 @@ type Row = Record<string, unknown>;
 /** The database's clock, Unix ms. */
 const NOW_MS = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 
-export class PgClosePartitions implements ClosePartitions {
-  constructor(private readonly pool: pg.Pool) {}
+/** One transaction on a client of the pool (PostgresStore's). */
+export type PgTransaction = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
 
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const c = await this.pool.connect();
-    try {
-      await c.query("BEGIN");
-      const out = await fn(c);
-      await c.query("COMMIT");
-      return out;
-    } catch (e) {
-      await c.query("ROLLBACK").catch(() => {});
-      throw e;
-    } finally {
-      c.release();
-    }
-  }
+export class PgClosePartitions implements ClosePartitions {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly tx: PgTransaction,
+  ) {}
 
   async open(epoch: bigint, slices: readonly PartitionSlice[]): Promise<number> {
     if (slices.length === 0) throw new RangeError("a partitioned close needs at least one partition");

@@ -111,7 +111,7 @@ export class PostgresStore implements OracleStore {
   }
 
   closePartitions(): ClosePartitions {
-    return new PgClosePartitions(this.pool);
+    return new PgClosePartitions(this.pool, (fn) => this.tx(fn));
   }
 
   storageSql(): StorageSql {
