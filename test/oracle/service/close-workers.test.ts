@@ -256,6 +256,38 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     }
   });
 
+  it("a long-running worker (no --epoch) verifies the partitions it finds and stops on SIGTERM", async () => {
+    const { store, schema } = await pgStore("daemon");
+    const config = path.join(dir, "daemon.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        store: { backend: "postgres", url: (target as { url: string }).url, schema },
+        log: { level: "info" },
+      }),
+    );
+    // Started before any close is open: it waits.
+    const child = spawn(process.execPath, [CLI, "-c", config, "worker", "--poll-ms", "50"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    await sleep(500);
+    same(await closePartitionedEpoch(store, index, { partitions: 3, verify: false, pollMs: 50 }), reference);
+    child.kill("SIGTERM");
+    expect(await exited, out).to.equal(0);
+    const lines = out.trim().split("\n");
+    const verified = lines.filter((l) => l.includes('"msg":"partition verified"'));
+    expect(verified).to.have.length(3);
+    expect(JSON.parse(out.slice(out.lastIndexOf("{\n")))).to.deep.equal({
+      partitions: 3,
+      reports: reference.summary.reports,
+      stale: 0,
+    });
+  });
+
   it("a stale claim (lease run out, claimed again) can neither complete nor renew; the current one completes once", async () => {
     const { store } = await pgStore("stale");
     const queue = store.closePartitions()!;

@@ -148,6 +148,11 @@ export async function runPartitionWorker(
       await options.onClaim?.(claim);
       let ctx = contexts.get(claim.epoch);
       if (ctx === undefined) {
+        // Claims come oldest epoch first: a long-running worker keeps only the epoch it is on.
+        for (const [e, old] of contexts) {
+          contexts.delete(e);
+          await old.preparer.close();
+        }
         ctx = await epochContext(store, claim.epoch, options.threads ?? 0);
         contexts.set(claim.epoch, ctx);
       }
