@@ -351,6 +351,30 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     expect(await store.getEpochResult(0n)).to.equal(null);
   });
 
+  it("hexmesh-oracle close-epoch refuses partition options without --partitions, and --partitions 0", async () => {
+    const config = path.join(dir, "close-flags.json");
+    writeFileSync(config, JSON.stringify({ store: { backend: "sqlite", path: path.join(dir, "f.sqlite") } }));
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, "-c", config, "close-epoch", "0", ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let err = "";
+        child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        child.on("exit", (code) => resolve({ code, err }));
+      });
+    for (const flags of [["--reduce-only"], ["--threads", "2"], ["--lease-ms", "5000"]]) {
+      const r = await run(flags);
+      expect(r.code, flags.join(" ")).to.equal(2);
+      expect(r.err).to.contain(
+        "hexmesh-oracle: --reduce-only, --threads and --lease-ms go with --partitions",
+      );
+    }
+    const zero = await run(["--partitions", "0"]);
+    expect(zero.code).to.not.equal(0);
+    expect(zero.err).to.contain("expected a positive integer");
+  });
+
   it("hexmesh-oracle worker on a SQLite store exits 1 with the reason", async () => {
     const config = path.join(dir, "sqlite-worker.json");
     writeFileSync(config, JSON.stringify({ store: { backend: "sqlite", path: path.join(dir, "w.sqlite") } }));

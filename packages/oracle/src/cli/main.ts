@@ -242,13 +242,10 @@ export function program(): Command {
     )
     .option("--lease-ms <ms>", "with --partitions: a claim's lease (default 30000)", positiveArg)
     .description("index the chain at the epoch's end, verify its stored reports, store the result")
-    .action(async (epoch: bigint, o: CloseOptions, cmd: Command) =>
-      withEpochs(cmd, async ({ epochs }) => {
-        if (
-          o.partitions === undefined &&
-          (o.reduceOnly || o.threads !== undefined || o.leaseMs !== undefined)
-        )
-          throw new ConfigError("--reduce-only, --threads and --lease-ms go with --partitions");
+    .action(async (epoch: bigint, o: CloseOptions, cmd: Command) => {
+      if (o.partitions === undefined && (o.reduceOnly || o.threads !== undefined || o.leaseMs !== undefined))
+        throw new ConfigError("--reduce-only, --threads and --lease-ms go with --partitions");
+      await withEpochs(cmd, async ({ epochs }) => {
         const r = await epochs.close(
           epoch,
           progress,
@@ -269,8 +266,8 @@ export function program(): Command {
           totalCumulative: r.totalCumulative,
           ...r.summary,
         });
-      }),
-    );
+      });
+    });
 
   p.command("pull")
     .argument("<epoch>", "epoch number", epochArg)
