@@ -124,6 +124,14 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     return { store, schema };
   }
 
+  /** A `hexmesh-oracle` config file for the PostgreSQL schema (a worker needs only the store). */
+  function pgConfig(name: string, schema: string, level: string): string {
+    const file = path.join(dir, `${name}.json`);
+    const url = (target as { url: string }).url;
+    writeFileSync(file, JSON.stringify({ store: { backend: "postgres", url, schema }, log: { level } }));
+    return file;
+  }
+
   /** Another connection pool on the same schema: what a second process sees. */
   function sameSchema(schema: string): OracleStore {
     const store = openPg((target as { url: string }).url, schema);
@@ -191,14 +199,7 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     const reducer = closePartitionedEpoch(store, index, { partitions: 2, verify: false, pollMs: 50 });
     const queue = store.closePartitions()!;
     while ((await queue.counts(0n)).partitions === 0) await sleep(20);
-    const config = path.join(dir, "worker.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        store: { backend: "postgres", url: (target as { url: string }).url, schema },
-        log: { level: "warn" },
-      }),
-    );
+    const config = pgConfig("worker", schema, "warn");
     const worker = (lease: number) => {
       const child = spawn(
         process.execPath,
@@ -258,14 +259,7 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
 
   it("a long-running worker (no --epoch) verifies the partitions it finds and stops on SIGTERM", async () => {
     const { store, schema } = await pgStore("daemon");
-    const config = path.join(dir, "daemon.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        store: { backend: "postgres", url: (target as { url: string }).url, schema },
-        log: { level: "info" },
-      }),
-    );
+    const config = pgConfig("daemon", schema, "info");
     // Started before any close is open: it waits.
     const child = spawn(process.execPath, [CLI, "-c", config, "worker", "--poll-ms", "50"], {
       stdio: ["ignore", "pipe", "pipe"],
