@@ -158,9 +158,9 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("one worker (the closing process) and two workers give the single-process close's result", async () => {
+  it("one worker (the closing process, stage 1 on a worker thread) and two workers give the single-process close's result", async () => {
     const one = await pgStore("one");
-    same(await closePartitionedEpoch(one.store, index, { partitions: 5, pollMs: 50 }), reference);
+    same(await closePartitionedEpoch(one.store, index, { partitions: 5, threads: 1, pollMs: 50 }), reference);
     // Records are dropped once the result is stored; the partitions stay as a record of the work.
     const q1 = one.store.closePartitions()!;
     expect(await q1.counts(0n)).to.include({ partitions: 5, done: 5, reports: reference.summary.reports });
