@@ -20,6 +20,7 @@ import type { ResultSets } from "../service/results.js";
 import type { DataTransfer } from "../service/settlement.js";
 import type { SuspensionProposal } from "../storage/suspend.js";
 import type { OracleStore, StoredSignature } from "../store/types.js";
+import { computeRoutes } from "./plugins/compute.js";
 import { deviceRoutes } from "./plugins/devices.js";
 import { entropyRoutes } from "./plugins/entropy.js";
 import { epochRoutes } from "./plugins/epochs.js";
@@ -46,6 +47,8 @@ export interface ApiDeps {
   readonly logger?: Logger | false;
   /** Absent: entropy and owner endpoints answer 503 (an ingest-only node without a chain). */
   readonly entropy?: EntropyService;
+  /** The ingest peer this oracle pulls its inputs (and so its entropy) from: /v1/entropy points there. */
+  readonly inputsFrom?: string;
   readonly chain?: ChainReader;
   readonly claims?: ClaimProofs;
   /** Published result sets (absent: the results and encoding routes answer 503). */
@@ -209,6 +212,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     deviceRoutes,
     inputRoutes,
     storageRoutes,
+    computeRoutes,
     healthRoutes,
   ])
     await app.register(routes(deps));

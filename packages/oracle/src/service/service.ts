@@ -11,6 +11,7 @@ import { pino, type Logger } from "pino";
 import { parseReport } from "@hexmesh/protocol";
 
 import { buildApi } from "../api/server.js";
+import type { ComputeOracle } from "../compute/service.js";
 import type { PostOutcome } from "../post/aggregator.js";
 import type { StorageOracle } from "../storage/service.js";
 import { openStore } from "../store/index.js";
@@ -42,6 +43,8 @@ export interface RunningService {
   readonly logger: Logger;
   /** The storage oracle's rounds (config `storage`), running every storage.intervalMs. */
   readonly storage: StorageOracle | undefined;
+  /** The compute oracle's rounds (config `compute`), running every compute.intervalMs. */
+  readonly compute: ComputeOracle | undefined;
   /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
   post(epoch: bigint, progress?: Progress): Promise<PostOutcome>;
   /** Collects the peers' signatures of the epoch's settlement and settles it on chain with k of them. */
@@ -221,6 +224,66 @@ async function storageOracleFor(
   return new m.StorageOracle(indexer, prober, suspensions, keeper, config.peers, sender !== undefined);
 }
 
+/**
+ * The compute oracle of `config.compute` (needs an oracle key; a poster key also records spot checks,
+ * submits verdicts and executes penalties; the poster account named `compute.benchmark.sender` also
+ * sends the daily benchmarks).
+ */
+async function computeOracleFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+): Promise<ComputeOracle> {
+  if (config.oracleKey === undefined)
+    throw new ConfigError("compute needs an oracle key: set HEXMESH_ORACLE_KEY");
+  const [{ Wallet }, contracts, m, { OracleKey }] = await Promise.all([
+    import("ethers"),
+    import("@hexmesh/contracts"),
+    import("../compute/index.js"),
+    import("../post/sign.js"),
+  ]);
+  const cfg = config.compute!;
+  const { chainId } = await chain.provider.getNetwork();
+  const sender = config.posterKey !== undefined ? new Wallet(config.posterKey, chain.provider) : undefined;
+  const computeStore = new m.ComputeStore(store.storageSql(), { benchmarkSender: cfg.benchmark.sender });
+  const reader = contracts.ComputeJobs__factory.connect(cfg.jobs, chain.provider);
+  const jobs = sender === undefined ? reader : contracts.ComputeJobs__factory.connect(cfg.jobs, sender);
+  const indexer = new m.ComputeIndexer(reader, computeStore, {
+    fromBlock: cfg.fromBlock,
+    confirmations: cfg.confirmations,
+  });
+  const checker = new m.ComputeChecker(reader, {
+    sources: cfg.sources,
+    cacheDir: cfg.cacheDir,
+    ...(cfg.limits !== undefined ? { limits: cfg.limits } : {}),
+  });
+  const desk = new m.VerdictDesk(
+    jobs,
+    contracts.RewardsDistributor__factory.connect(cfg.distributor, chain.provider),
+    computeStore,
+    checker,
+    new OracleKey(new Wallet(config.oracleKey)),
+    { prover: cfg.prover, chainId, peers: config.peers },
+    sender !== undefined,
+  );
+  const sendsBenchmarks =
+    sender !== undefined && sender.address.toLowerCase() === cfg.benchmark.sender.toLowerCase();
+  const benchmarks = sendsBenchmarks
+    ? new m.BenchmarkSender(
+        jobs,
+        contracts.DeviceRegistry__factory.connect(config.chain!.addresses.registry, chain.provider),
+        computeStore,
+        {
+          registryFromBlock: config.chain!.fromBlock,
+          classes: cfg.benchmark.classes,
+          deadlineSeconds: cfg.benchmark.deadlineSeconds,
+          publish: cfg.benchmark.publish,
+        },
+      )
+    : undefined;
+  return new m.ComputeOracle(indexer, desk, benchmarks);
+}
+
 export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
@@ -263,8 +326,12 @@ export async function startService(
     refreshKeys: () => keys.refresh(),
     limits: { ...config.limits, beaconWindowMs: DEFAULT_COVERAGE_PARAMS.beaconIntervalMs },
   });
+  // An oracle that pulls its inputs from an ingest peer takes that peer's entropy with them: publishing
+  // its own for the same slot (from whatever block it saw) would conflict with the pulled entry.
   const entropy =
-    chain === undefined ? undefined : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
+    chain === undefined || config.inputsFrom !== undefined
+      ? undefined
+      : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
   const epochs =
     chain !== undefined && config.oracleKey !== undefined
       ? await epochServiceFor(config, store, chain, logger)
@@ -277,6 +344,10 @@ export async function startService(
     chain !== undefined && config.storage !== undefined
       ? await storageOracleFor(config, store, chain)
       : undefined;
+  const compute =
+    chain !== undefined && config.compute !== undefined
+      ? await computeOracleFor(config, store, chain)
+      : undefined;
   const app = await buildApi({
     store,
     ingestor,
@@ -284,6 +355,7 @@ export async function startService(
     ...(config.staticDir !== undefined ? { staticDir: config.staticDir } : {}),
     logger: logger.child({ component: "api" }),
     ...(entropy !== undefined ? { entropy } : {}),
+    ...(config.inputsFrom !== undefined ? { inputsFrom: config.inputsFrom } : {}),
     ...(chain !== undefined ? { chain } : {}),
     ...(claims !== undefined ? { claims } : {}),
     results,
@@ -306,6 +378,22 @@ export async function startService(
       ),
     (e) => logger.warn({ err: e }, "storage round failed"),
   );
+  compute?.start(
+    config.compute!.intervalMs,
+    (r) =>
+      logger.info(
+        {
+          logs: r.indexed.logs,
+          checks: r.checks.map((c) => `${c.jobId}:${c.outcome}`),
+          steps: [...r.spotChecks, ...r.submits, ...r.penalties].map(
+            (s) => `${s.action}:${s.jobId}:${s.outcome}`,
+          ),
+          benchmarks: r.benchmarks.map((b) => `${b.deviceId}:${b.outcome}`),
+        },
+        "compute round",
+      ),
+    (e) => logger.warn({ err: e }, "compute round failed"),
+  );
   const url = await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info({ url, oracle: epochs?.key.address ?? null }, "serving");
   return {
@@ -319,6 +407,7 @@ export async function startService(
     dataTransfer,
     logger,
     storage,
+    compute,
     async settle(epoch) {
       if (chain === undefined || dataTransfer === undefined)
         throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
@@ -331,6 +420,7 @@ export async function startService(
     },
     async close() {
       await storage?.stop();
+      await compute?.stop();
       entropy?.stop();
       chainClock?.stop();
       await app.close();
