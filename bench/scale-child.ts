@@ -9,14 +9,24 @@
  *                                compiled @hexmesh/oracle (DIST = its packages/oracle/dist): one read
  *                                of the epoch, one array of verdicts, one write, as EpochService.close did
  *
- * Prints one JSON line: reports, seconds, peak RSS (MiB), root.
+ *   copy-pg FILE URL SCHEMA      the day of FILE (reports with their receive times, entropy, chain
+ *                                index) copied into the PostgreSQL schema SCHEMA (kept when it holds
+ *                                the day already): reports in keyset pages through insertReports
+ *   close streaming-pg URL SCHEMA   the single-process close on PostgreSQL
+ *   close partitioned URL SCHEMA N  a partitioned close (N partitions) that only waits and reduces:
+ *                                `worker` processes verify (service/partitions.ts)
+ *   worker URL SCHEMA            one verification worker on epoch 0 (stage 1 on its own thread)
+ *
+ * Prints one JSON line: reports, seconds (and stage times), peak RSS (MiB), root.
  */
 import { renameSync, rmSync } from "node:fs";
 import path from "node:path";
 
 import { DatabaseSync } from "node:sqlite";
+import pg from "pg";
 
-import { closeStoredEpoch, importInputs } from "@hexmesh/oracle";
+import { closePartitionedEpoch, closeStoredEpoch, importInputs, runPartitionWorker } from "@hexmesh/oracle";
+import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { StoredChainIndex } from "@hexmesh/oracle/store/types";
 
@@ -53,6 +63,85 @@ if (command === "generate") {
   renameSync(tmp, file);
   for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
   console.log(JSON.stringify({ reports, devices, peakRssMiB: peakRssMiB() }));
+} else if (command === "copy-pg") {
+  const [file, url, schema] = [args[0]!, args[1]!, args[2]!];
+  const from = new SqliteStore({ path: file });
+  const index = (await from.getChainIndex(0n))!;
+  const to = new PostgresStore({ url, schema, maxConnections: 2 });
+  await to.migrate();
+  const want = await from.countReports();
+  const t0 = performance.now();
+  let copied = 0;
+  if ((await to.countReports()) !== want) {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`TRUNCATE ${schema}.reports, ${schema}.entropy`);
+    await admin.end();
+    let after: { receivedAt: number; hash: `0x${string}` } | undefined;
+    for (;;) {
+      const page = await from.reportsReceivedBetween(0, Number.MAX_SAFE_INTEGER, {
+        ...(after ? { after } : {}),
+        limit: 5_000,
+      });
+      if (page.length === 0) break;
+      await to.insertReports(page);
+      copied += page.length;
+      const last = page[page.length - 1]!;
+      after = { receivedAt: last.receivedAt, hash: last.hash };
+    }
+    await to.putEntropy(await from.entropyBetween(0, Number.MAX_SAFE_INTEGER));
+    await to.putChainIndex(index);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  const size = async (rel: string) =>
+    Number((await admin.query(`SELECT pg_total_relation_size('${schema}.${rel}') AS n`)).rows[0].n);
+  const storeBytes = (await size("reports")) + (await size("verdicts")) + (await size("epoch_results"));
+  await admin.end();
+  await from.close();
+  await to.close();
+  console.log(JSON.stringify({ reports: want, copied, seconds, storeBytes, peakRssMiB: peakRssMiB() }));
+} else if (command === "worker") {
+  const [url, schema] = [args[0]!, args[1]!];
+  const store = new PostgresStore({ url, schema, maxConnections: 2 });
+  const t0 = performance.now();
+  const stats = await runPartitionWorker(store, { epoch: 0n, threads: 0, pollMs: 200 });
+  const seconds = (performance.now() - t0) / 1000;
+  await store.close();
+  console.log(JSON.stringify({ mode: "worker", ...stats, seconds, peakRssMiB: peakRssMiB() }));
+} else if (command === "close" && (args[0] === "streaming-pg" || args[0] === "partitioned")) {
+  const [mode, url, schema, partitions] = [args[0], args[1]!, args[2]!, Number(args[3] ?? 0)];
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(
+    `DELETE FROM ${schema}.verdicts; DELETE FROM ${schema}.epoch_results; DELETE FROM ${schema}.close_partitions`,
+  );
+  await admin.end();
+  const store = new PostgresStore({ url, schema, maxConnections: 4 });
+  const index = (await store.getChainIndex(0n))!;
+  const stages = stageClock();
+  const out =
+    mode === "streaming-pg"
+      ? await closeStoredEpoch(store, index, {}, stages.progress)
+      : await closePartitionedEpoch(store, index, {
+          ...(partitions > 0 ? { partitions } : {}),
+          verify: false,
+          pollMs: 200,
+          progress: stages.progress,
+        });
+  await store.close();
+  const seconds = stages.elapsed();
+  console.log(
+    JSON.stringify({
+      mode,
+      reports: out.summary.reports,
+      seconds,
+      stages: stages.stages,
+      peakRssMiB: peakRssMiB(),
+      root: out.root,
+    }),
+  );
 } else if (command === "close") {
   const [mode, file, dist] = [args[0], args[1]!, args[2]];
   // Each run closes epoch 0 afresh.
@@ -60,12 +149,13 @@ if (command === "generate") {
   db.exec("DELETE FROM verdicts; DELETE FROM epoch_results");
   db.close();
   const t0 = performance.now();
+  const stages = stageClock();
   let reports: number;
   let root: string;
   if (mode === "streaming") {
     const store = new SqliteStore({ path: file });
     const index = (await store.getChainIndex(0n))!;
-    const out = await closeStoredEpoch(store, index);
+    const out = await closeStoredEpoch(store, index, {}, stages.progress);
     await store.close();
     reports = out.summary.reports;
     root = out.root;
@@ -73,8 +163,40 @@ if (command === "generate") {
     ({ reports, root } = await baselineClose(file, path.resolve(dist)));
   } else throw new Error(`unknown close mode ${mode}`);
   const seconds = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ mode, reports, seconds, peakRssMiB: peakRssMiB(), root }));
+  console.log(
+    JSON.stringify({
+      mode,
+      reports,
+      seconds,
+      ...(mode === "streaming" ? { stages: stages.stages } : {}),
+      peakRssMiB: peakRssMiB(),
+      root,
+    }),
+  );
 } else throw new Error(`unknown command ${command}`);
+
+/**
+ * Seconds from the start to the end of each stage the close reports (its progress callback: the
+ * first time a stage reports done = total), each stage timed from the end of the one before:
+ *   streaming:   load (read, stages 1-5, payout, commit), verify (summary), store (verdicts written)
+ *   partitioned: partitions (waiting for the workers), reduce (records read, stages 2-5, payout,
+ *                commit), verify (summary), store
+ */
+function stageClock() {
+  const t0 = performance.now();
+  let last = t0;
+  const stages: Record<string, number> = {};
+  return {
+    stages,
+    elapsed: () => (performance.now() - t0) / 1000,
+    progress: (step: string, done: number, total: number) => {
+      if (done !== total || step in stages) return;
+      const now = performance.now();
+      stages[step] = Math.round(now - last) / 1000;
+      last = now;
+    },
+  };
+}
 
 /** The close as another checkout's EpochService.close ran it: everything of the epoch in memory at once. */
 async function baselineClose(file: string, dist: string): Promise<{ reports: number; root: string }> {

@@ -12,26 +12,67 @@
  *              SCALE_BENCH_BASELINE names its packages/oracle/dist (e.g. a build of the commit
  *              before the streaming close); both must give the same root
  *
+ * With a PostgreSQL server (SCALE_BENCH_PG_URL, else HEXMESH_TEST_PG_URL) the day is also copied
+ * into a schema there (cached: kept while it holds the day; the copy is timed as the ingest stage)
+ * and closed there:
+ *
+ *   streaming-pg   the same single-process close on PostgreSQL
+ *   partitioned    a partitioned close (service/partitions.ts): a reducer process that only waits
+ *                  and reduces, and N `worker` processes (SCALE_BENCH_WORKERS, default "1,2"), each
+ *                  verifying on its own thread; every process's peak RSS and the stage times
+ *
  * Writes bench/results/scale.json. Options (environment): SCALE_BENCH_DEVICES (comma-separated,
  * default "7500,37000": ~0.2M and ~1M reports), SCALE_BENCH_BASELINE, SCALE_BENCH_BASELINE_COMMIT
- * (recorded with the figures).
+ * (recorded with the figures), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
+ * (default: one per 16,384 reports).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+
+import pg from "pg";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "scale.json");
 const SIZES = (process.env.SCALE_BENCH_DEVICES ?? "7500,37000").split(",").map(Number);
 const CACHE = process.env.SCALE_BENCH_CACHE ?? path.join(os.tmpdir(), "hexmesh-scale");
 const BASELINE = process.env.SCALE_BENCH_BASELINE;
+const PG_URL = process.env.SCALE_BENCH_PG_URL ?? process.env.HEXMESH_TEST_PG_URL;
+const WORKERS = (process.env.SCALE_BENCH_WORKERS ?? "1,2").split(",").map(Number);
+const PARTITIONS = process.env.SCALE_BENCH_PARTITIONS ?? "0";
+
+/**
+ * Sizes measured by earlier runs and not run now, kept (each with when and at what load it was
+ * measured) so that the file shows how time and memory grow across sizes.
+ */
+const earlier: Record<string, unknown>[] = (() => {
+  if (!existsSync(outFile)) return [];
+  const old = JSON.parse(readFileSync(outFile, "utf8")) as {
+    generatedAt: string;
+    machine: { loadAverage: number[] };
+    baseline?: unknown;
+    sizes: Record<string, unknown>[];
+  };
+  return old.sizes
+    .filter((s) => !SIZES.includes(s.devices as number))
+    .map((s) => ({
+      measuredAt: old.generatedAt,
+      loadAverageThen: old.machine.loadAverage,
+      ...(old.baseline !== undefined ? { baselineThen: old.baseline } : {}),
+      ...s,
+    }));
+})();
 
 /** Writes what is measured so far (after each size: a long run cut short keeps its smaller sizes). */
-function write(sizes: unknown[]): void {
+function write(measured: unknown[]): void {
+  const sizes = [...earlier, ...(measured as Record<string, unknown>[])].sort(
+    (a, b) => (a.devices as number) - (b.devices as number),
+  );
   const out = {
-    what: "an epoch close over a SQLite store (simulated day, ~27 signed reports per device): wall time and peak RSS of the closing process (worker threads included), per close mode; each close in a fresh process, reading a store generated once and cached",
+    what: "an epoch close over a SQLite store and, with a server, a PostgreSQL store (simulated day, ~27 signed reports per device): wall time, stage times and peak RSS of each process (worker threads included), per close mode (single process; partitioned with 1 and 2 worker processes); each close in fresh processes, reading a store generated once and cached",
     generatedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
     ...(BASELINE !== undefined
@@ -61,6 +102,52 @@ function child(args: string[]): Record<string, unknown> {
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
 }
 
+/** The same, started now: its JSON line once it exits. */
+function childAsync(args: string[]): Promise<Record<string, unknown>> {
+  const run = spawn(process.execPath, ["--import", "tsx", path.join(here, "scale-child.ts"), ...args], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  run.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  return new Promise((resolve, reject) =>
+    run.on("exit", (code) => {
+      if (code !== 0) return reject(new Error(`bench/scale-child.ts ${args.join(" ")} exited with ${code}`));
+      const lines = out.trim().split("\n");
+      resolve(JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>);
+    }),
+  );
+}
+
+/** A partitioned close on PostgreSQL: the reducer, then `workers` worker processes once its partitions are open. */
+async function partitionedClose(schema: string, workers: number): Promise<Record<string, unknown>> {
+  const t0 = performance.now();
+  const reducer = childAsync(["close", "partitioned", PG_URL!, schema, PARTITIONS]);
+  const db = new pg.Client({ connectionString: PG_URL });
+  await db.connect();
+  try {
+    // The reducer first clears the epoch's previous run, then opens the partitions.
+    for (;;) {
+      const open = await db.query(
+        `SELECT COUNT(*) AS n FROM ${schema}.close_partitions WHERE epoch = 0 AND done_at IS NULL`,
+      );
+      if (Number(open.rows[0].n) > 0) break;
+      await sleep(100);
+    }
+  } finally {
+    await db.end();
+  }
+  const started = Array.from({ length: workers }, () => childAsync(["worker", PG_URL!, schema]));
+  const [close, ...done] = await Promise.all([reducer, ...started]);
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    ...close!,
+    mode: `partitioned, ${workers} worker${workers === 1 ? "" : "s"}`,
+    workers: done,
+    seconds,
+    peakRssMiBAnyProcess: Math.max(close!.peakRssMiB as number, ...done.map((w) => w.peakRssMiB as number)),
+  };
+}
+
 mkdirSync(CACHE, { recursive: true });
 const sizes: unknown[] = [];
 for (const devices of SIZES) {
@@ -78,8 +165,29 @@ for (const devices of SIZES) {
     console.log("generated", generated);
   }
   const runs: Record<string, unknown>[] = [];
-  for (const mode of BASELINE !== undefined ? ["baseline", "streaming"] : ["streaming"]) {
-    const r = child(["close", mode, file, ...(BASELINE !== undefined ? [BASELINE] : [])]);
+  const pgSchema = `scale_${devices}`;
+  let postgres: Record<string, unknown> | null = null;
+  if (PG_URL !== undefined && PG_URL !== "") {
+    console.log(`copying ${devices} devices' day into PostgreSQL schema ${pgSchema}`);
+    postgres = { schema: pgSchema, ingest: child(["copy-pg", file, PG_URL, pgSchema]) };
+    console.log("copied", postgres.ingest);
+  }
+  const modes: (() => Promise<Record<string, unknown>>)[] = [
+    ...(BASELINE !== undefined ? [async () => child(["close", "baseline", file, BASELINE])] : []),
+    async () => child(["close", "streaming", file]),
+    ...(postgres !== null
+      ? [
+          async () => child(["close", "streaming-pg", PG_URL!, pgSchema]),
+          ...WORKERS.map((n) => () => partitionedClose(pgSchema, n)),
+        ]
+      : []),
+  ];
+  for (const mode of modes) {
+    const loadBefore = os.loadavg();
+    const r: Record<string, unknown> = {
+      ...(await mode()),
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+    };
     const reports = r.reports as number;
     const seconds = r.seconds as number;
     runs.push({
@@ -95,6 +203,7 @@ for (const devices of SIZES) {
     devices,
     reports: runs[0]!.reports,
     storeBytes: statSync(file).size,
+    ...(postgres !== null ? { postgres } : {}),
     ...(generated !== null ? { generation: generated } : {}),
     closes: runs,
   });

@@ -32,6 +32,8 @@ export {
 } from "./service/ingest.js";
 export * from "./service/close.js";
 export * from "./service/close-stored.js";
+export * from "./service/partitions.js";
+export * from "./store/partitions.js";
 export * from "./service/keys.js";
 export type { Chain, ChainReader, SuiteAddresses } from "./service/chain.js";
 export * from "./service/results.js";

@@ -3,6 +3,8 @@
  *
  *   serve                 run the API (ingest, entropy, proofs) until SIGINT/SIGTERM
  *   close-epoch <epoch>   index the chain, verify the stored reports, store the result
+ *                         (--partitions N: verified by `worker` processes on one PostgreSQL)
+ *   worker                verify partitions of partitioned closes (PostgreSQL)
  *   pull <epoch>          copy the epoch's inputs from the ingest peer (config inputsFrom)
  *   sign <epoch>          sign this oracle's own root of the epoch (served to peers)
  *   aggregate <epoch>     collect the peers' signatures of the same root
@@ -51,6 +53,25 @@ const progress: Progress = (step, done, total) => {
 function epochArg(v: string): bigint {
   if (!/^[0-9]{1,19}$/.test(v)) throw new InvalidArgumentError("an epoch is a non-negative integer");
   return BigInt(v);
+}
+
+function positiveArg(v: string): number {
+  if (!/^[1-9][0-9]{0,14}$/.test(v)) throw new InvalidArgumentError("expected a positive integer");
+  return Number(v);
+}
+
+interface CloseOptions {
+  readonly partitions?: number;
+  readonly reduceOnly?: boolean;
+  readonly threads?: number;
+  readonly leaseMs?: number;
+}
+
+interface WorkerCommandOptions {
+  readonly epoch?: bigint;
+  readonly threads?: number;
+  readonly leaseMs?: number;
+  readonly pollMs?: number;
 }
 
 function intArg(v: string): number {
@@ -205,10 +226,39 @@ export function program(): Command {
 
   p.command("close-epoch")
     .argument("<epoch>", "epoch number", epochArg)
+    .option(
+      "--partitions <n>",
+      "PostgreSQL: split the verification into n partitions for `worker` processes, then reduce here",
+      positiveArg,
+    )
+    .option(
+      "--reduce-only",
+      "with --partitions: verify no partition here, only wait for the workers and reduce",
+    )
+    .option(
+      "--threads <n>",
+      "with --partitions: stage-1 worker threads of this process (default 0: one core)",
+      intArg,
+    )
+    .option("--lease-ms <ms>", "with --partitions: a claim's lease (default 30000)", positiveArg)
     .description("index the chain at the epoch's end, verify its stored reports, store the result")
-    .action(async (epoch: bigint, _o, cmd: Command) =>
-      withEpochs(cmd, async ({ epochs }) => {
-        const r = await epochs.close(epoch, progress);
+    .action(async (epoch: bigint, o: CloseOptions, cmd: Command) => {
+      if (o.partitions === undefined && (o.reduceOnly || o.threads !== undefined || o.leaseMs !== undefined))
+        throw new ConfigError("--reduce-only, --threads and --lease-ms go with --partitions");
+      await withEpochs(cmd, async ({ epochs }) => {
+        const r = await epochs.close(
+          epoch,
+          progress,
+          o.partitions === undefined
+            ? undefined
+            : {
+                partitions: o.partitions,
+                verify: o.reduceOnly !== true,
+                ...(o.threads !== undefined ? { threads: o.threads } : {}),
+                ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+                log: (msg, fields) => notice(`  ${msg} ${JSON.stringify(fields)}`),
+              },
+        );
         print({
           epoch: r.epoch,
           root: r.root,
@@ -216,8 +266,8 @@ export function program(): Command {
           totalCumulative: r.totalCumulative,
           ...r.summary,
         });
-      }),
-    );
+      });
+    });
 
   p.command("pull")
     .argument("<epoch>", "epoch number", epochArg)
@@ -229,6 +279,48 @@ export function program(): Command {
         print({ epoch, copied: await epochs.pull(epoch, cfg.inputsFrom, progress) });
       }),
     );
+
+  p.command("worker")
+    .option("--epoch <e>", "only this epoch's partitions; exit once they are all done", epochArg)
+    .option(
+      "--threads <n>",
+      "stage-1 worker threads (default 0: this process's thread; run one worker per core)",
+      intArg,
+    )
+    .option(
+      "--lease-ms <ms>",
+      "a claim's lease: renewed while verifying, re-claimed by others once it runs out",
+      positiveArg,
+    )
+    .option("--poll-ms <ms>", "how often to look for partitions to claim (default 1000)", positiveArg)
+    .description(
+      "verify partitions of partitioned closes on the shared PostgreSQL store (until SIGINT/SIGTERM)",
+    )
+    .action(async (o: WorkerCommandOptions, cmd: Command) => {
+      const cfg = config(cmd);
+      const logger = makeLogger(cfg, "hexmesh-oracle-worker");
+      const store = await openStore(cfg.store);
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        const { runPartitionWorker } = await import("../service/partitions.js");
+        const stats = await runPartitionWorker(store, {
+          ...(o.epoch !== undefined ? { epoch: o.epoch } : {}),
+          ...(o.threads !== undefined ? { threads: o.threads } : {}),
+          ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+          ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
+          signal: stop.signal,
+          log: (msg, fields) => logger.info(fields, msg),
+        });
+        print(stats);
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+        await store.close();
+      }
+    });
 
   p.command("prune")
     .argument(

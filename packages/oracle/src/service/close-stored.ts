@@ -4,8 +4,10 @@
  * result stored with one verdict per report, built and written in batches. An epoch's verdicts are
  * never all in memory as objects; its per-report state is the verifier's (verify/state.ts).
  */
+import type { EpochResult } from "@hexmesh/protocol";
+
 import type { OracleStore, StoredChainIndex, StoredEpochResult, VerdictRow } from "../store/types.js";
-import type { CoverageOptions, Verdict } from "../verify/coverage.js";
+import type { CoverageOptions, CoverageWork, Verdict } from "../verify/coverage.js";
 import type { Progress } from "./inputs.js";
 import { usageSummaryOf } from "./reconcile.js";
 import { runStoredEpoch } from "./results.js";
@@ -19,6 +21,20 @@ export async function closeStoredEpoch(
 ): Promise<StoredEpochResult> {
   const { result, reports } = await runStoredEpoch(store, index, coverage);
   progress("load", reports, reports);
+  return storeComputedEpoch(store, index, result, progress);
+}
+
+/**
+ * Stores an epoch computed from its chain index (here or by a partitioned close: partitions.ts):
+ * its summary, counted from the per-report outcome, and one verdict row per report, written in
+ * batches inside the result's one transaction.
+ */
+export async function storeComputedEpoch(
+  store: OracleStore,
+  index: StoredChainIndex,
+  result: EpochResult<CoverageWork>,
+  progress: Progress = () => {},
+): Promise<StoredEpochResult> {
   // Counted from the per-report outcome, then built again one at a time as they are written: an
   // epoch's verdict objects are never all in memory.
   let reportCount = 0;

@@ -100,9 +100,37 @@ export async function streamOwnedReports(
   witnessWindowMs: number,
   pageRows = CLOSE_PAGE_ROWS,
 ): Promise<OwnedReportStream> {
+  const range = closeReadRange(times, witnessWindowMs);
+  const ownership = await epochOwnership(store, times, witnessWindowMs, pageRows);
+  async function* pages(): AsyncGenerator<StoredReport[]> {
+    for await (const page of reportPages(store, range.from, range.to, pageRows)) {
+      const owned = page.filter(ownership.owns);
+      if (owned.length > 0) yield owned;
+    }
+  }
+  return { count: ownership.count, pages: pages() };
+}
+
+/** Which stored reports of its read range an epoch owns, and how many it owns in all. */
+export interface EpochOwnership {
+  readonly count: number;
+  /** Whether the epoch owns r (r received in the epoch's read range). */
+  readonly owns: (r: StoredReport) => boolean;
+}
+
+/**
+ * Ownership from the boundary bands only (the bands [start - 2w, start + 2w) and
+ * [end - 2w, end + 2w), merged when they meet): their beacons decide the witnesses near a boundary;
+ * every report between the bands is owned, and counted by the store.
+ */
+export async function epochOwnership(
+  store: OracleStore,
+  times: EpochTimes,
+  witnessWindowMs: number,
+  pageRows = CLOSE_PAGE_ROWS,
+): Promise<EpochOwnership> {
   const w = witnessWindowMs;
   const range = closeReadRange(times, w);
-  // The boundary bands [start - 2w, start + 2w) and [end - 2w, end + 2w), merged when they meet.
   const bands =
     times.start + 2 * w < times.end - 2 * w
       ? [
@@ -112,24 +140,18 @@ export async function streamOwnedReports(
       : [{ from: range.from, to: range.to }];
   const beacons = new Map<Hex, number[]>();
   for (const band of bands)
-    for await (const page of pagesOf(store, band.from, band.to, pageRows))
+    for await (const page of reportPages(store, band.from, band.to, pageRows))
       collectBoundaryBeacons(page, times, w, beacons);
   let count = 0;
   for (const band of bands)
-    for await (const page of pagesOf(store, band.from, band.to, pageRows))
+    for await (const page of reportPages(store, band.from, band.to, pageRows))
       for (const r of page) if (owns(r, times, w, beacons)) count++;
   if (bands.length === 2) count += await store.countReports(bands[0]!.to, bands[1]!.from);
-  async function* pages(): AsyncGenerator<StoredReport[]> {
-    for await (const page of pagesOf(store, range.from, range.to, pageRows)) {
-      const owned = page.filter((r) => owns(r, times, w, beacons));
-      if (owned.length > 0) yield owned;
-    }
-  }
-  return { count, pages: pages() };
+  return { count, owns: (r) => owns(r, times, w, beacons) };
 }
 
 /** The reports received in [fromMs, toMs) in (receive time, hash) order, one keyset page at a time. */
-async function* pagesOf(
+export async function* reportPages(
   store: OracleStore,
   fromMs: number,
   toMs: number,

@@ -31,6 +31,7 @@ import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { closeStoredEpoch } from "./close-stored.js";
 import { beginEpochClose, closeCutoff, type EpochTimes } from "./close.js";
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
+import { closePartitionedEpoch, partitionsOf, type PartitionedCloseOptions } from "./partitions.js";
 import { reconcileStoredUsage, UsageReconciliationError, usageSummaryOf } from "./reconcile.js";
 import { inputRangeOf, runStoredEpoch } from "./results.js";
 
@@ -141,9 +142,15 @@ export class EpochService {
    * Refuses (EpochNotOverError) before the epoch's end + 2 witness windows + the grace on this
    * oracle's clock; records the close first, so that ingest refuses reports the close would miss.
    */
-  async close(epoch: bigint, progress: Progress = () => {}): Promise<StoredEpochResult> {
+  async close(
+    epoch: bigint,
+    progress: Progress = () => {},
+    partitioned?: PartitionedCloseOptions,
+  ): Promise<StoredEpochResult> {
     const stored = await this.store.getEpochResult(epoch);
     if (stored !== null) return stored;
+    // A partitioned close on a store without partitions (SQLite) is refused before the chain is read.
+    if (partitioned !== undefined) partitionsOf(this.store);
     const times = await this.times(epoch);
     const graceMs = this.options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     const now = await (this.options.now ?? (() => this.clockNow()))();
@@ -161,6 +168,12 @@ export class EpochService {
     await this.store.putChainIndex(index);
     progress("index", 1, 1);
     await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
+    if (partitioned !== undefined)
+      return closePartitionedEpoch(this.store, index, {
+        ...partitioned,
+        progress,
+        ...(this.options.coverage !== undefined ? { coverage: this.options.coverage } : {}),
+      });
     return closeStoredEpoch(this.store, index, this.options.coverage, progress);
   }
 

@@ -298,6 +298,32 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 10,
+    // A close split into partitions verified by several worker processes sharing one PostgreSQL
+    // (service/partitions.ts): each partition is a slice of the epoch's receive times, claimed with
+    // a lease (SELECT ... FOR UPDATE SKIP LOCKED), its stage-1 records written in the transaction
+    // that marks it done. Version 8 is another branch's (epochs); a store migrates by the set
+    // of applied versions, so the gap is harmless. SQLite (one machine) verifies in one process.
+    name: "close partitions for verification workers (PostgreSQL)",
+    statements: [],
+    postgres: [
+      `CREATE TABLE close_partitions (
+        epoch BIGINT NOT NULL,
+        part INTEGER NOT NULL,
+        from_ms BIGINT NOT NULL,
+        to_ms BIGINT NOT NULL,
+        claim TEXT,
+        worker TEXT,
+        lease_until BIGINT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        done_at BIGINT,
+        reports INTEGER,
+        records BYTEA,
+        PRIMARY KEY (epoch, part)
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -15,6 +15,7 @@ import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 import { numberPlaceholders, type StorageSql } from "../storage/sql.js";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
+import { PgClosePartitions, type ClosePartitions } from "./partitions.js";
 import {
   closeFromRow,
   entropyFromRow,
@@ -107,6 +108,10 @@ export class PostgresStore implements OracleStore {
         c.query(`SET search_path TO ${schema}`).catch(() => {});
       });
     }
+  }
+
+  closePartitions(): ClosePartitions {
+    return new PgClosePartitions(this.pool, (fn) => this.tx(fn));
   }
 
   storageSql(): StorageSql {

@@ -98,6 +98,11 @@ export class SqliteStore implements OracleStore {
     return s;
   }
 
+  /** One machine: the close verifies in one process (worker threads), never in partitions. */
+  closePartitions(): null {
+    return null;
+  }
+
   storageSql(): StorageSql {
     return {
       all: async (sql, params = []) => this.all(sql, ...params),

@@ -11,6 +11,7 @@
 import type { ChainIndex, EntropyEntry, Hex, ReceivedReport } from "@hexmesh/protocol";
 
 import type { StorageSql } from "../storage/sql.js";
+import type { ClosePartitions } from "./partitions.js";
 
 export interface ReportInput {
   /** keccak256 of the raw text: the dedup key. */
@@ -252,6 +253,11 @@ export interface OracleStore {
   readonly backend: "sqlite" | "postgres";
   /** The storage oracle's SQL runner over this store (storage/store.ts keeps its tables). */
   storageSql(): StorageSql;
+  /**
+   * The partitions of closes verified by several worker processes (PostgreSQL; store/partitions.ts),
+   * or null on a backend that verifies in one process (SQLite: one machine).
+   */
+  closePartitions(): ClosePartitions | null;
   /** Applies pending migrations (idempotent, safe from several processes); returns the schema version. */
   migrate(): Promise<number>;
   schemaVersion(): Promise<number>;

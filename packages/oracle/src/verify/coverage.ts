@@ -55,7 +55,13 @@ import {
 import { ClaimLog } from "./links.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
 import { WorkerPoolPreparer } from "./pool.js";
-import { InlinePreparer, sourceOf, type ReportPreparer, type ReportSource } from "./prepare.js";
+import {
+  countMismatch,
+  InlinePreparer,
+  sourceOf,
+  type ReportPreparer,
+  type ReportSource,
+} from "./prepare.js";
 import { CODE } from "./reasons.js";
 import { encodeVerdicts, iterateVerdicts, type Verdict } from "./record.js";
 import { beaconPass, checkBeacon } from "./rules/beacon.js";
@@ -65,7 +71,7 @@ import { checkReport } from "./rules/report.js";
 import { describePair, witnessPass } from "./rules/witness.js";
 import { WitnessSelection } from "./selection.js";
 import { EpochState, type BeaconState } from "./state.js";
-import { KIND_BEACON, KIND_MALFORMED, type ReportTable } from "./table.js";
+import { KIND_BEACON, KIND_MALFORMED, RECORD_BYTES, ReportTable } from "./table.js";
 
 export type { Verdict } from "./record.js";
 export type { DeviceLinkTest } from "./rules/one-way-links.js";
@@ -87,6 +93,17 @@ export interface CoverageInputs {
 /** The same with the reports as pages and their count (a streaming close: bounded memory). */
 export interface StreamedCoverageInputs {
   readonly reports: ReportSource;
+  readonly entropy: readonly EntropyEntry[];
+}
+
+/**
+ * The same with stage 1 already done (workers of a partitioned close, service/partitions.ts): the
+ * epoch's ReportTable records (RECORD_BYTES each, written by ReportPreparation for the keys of
+ * `chain.devices` in order) in pages, row i being the i-th record, in the order the reports would
+ * have been given (a close: (receive time, hash)). Stages 2-5 run on them as on prepared reports.
+ */
+export interface PreparedCoverageInputs {
+  readonly prepared: { readonly count: number; readonly pages: AsyncIterable<Uint8Array> };
   readonly entropy: readonly EntropyEntry[];
 }
 
@@ -114,7 +131,9 @@ export interface CoverageWork extends WorkResult {
   iterateVerdicts(): Iterable<Verdict>;
 }
 
-export class CoverageVerifier implements Verifier<CoverageInputs | StreamedCoverageInputs, CoverageWork> {
+export class CoverageVerifier
+  implements Verifier<CoverageInputs | StreamedCoverageInputs | PreparedCoverageInputs, CoverageWork>
+{
   readonly kind = "coverage";
   readonly params: CoverageParams;
   private readonly regions: RegionResolver;
@@ -126,7 +145,11 @@ export class CoverageVerifier implements Verifier<CoverageInputs | StreamedCover
     this.preparerOption = options.preparer ?? "auto";
   }
 
-  async verify(chain: ChainView, inputs: CoverageInputs | StreamedCoverageInputs): Promise<CoverageWork> {
+  async verify(
+    chain: ChainView,
+    inputs: CoverageInputs | StreamedCoverageInputs | PreparedCoverageInputs,
+  ): Promise<CoverageWork> {
+    if ("prepared" in inputs) return this.verifyPrepared(chain, inputs);
     const source = "count" in inputs.reports ? inputs.reports : sourceOf(inputs.reports);
     const epoch = new EpochVerification(
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, source.count),
@@ -141,6 +164,35 @@ export class CoverageVerifier implements Verifier<CoverageInputs | StreamedCover
     } finally {
       await preparer.close();
     }
+    return epoch.run(table);
+  }
+
+  /** Stages 2-5 over records prepared elsewhere (stage 2 as each page is copied in). */
+  private async verifyPrepared(chain: ChainView, inputs: PreparedCoverageInputs): Promise<CoverageWork> {
+    const { count, pages } = inputs.prepared;
+    const epoch = new EpochVerification(
+      new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, count),
+    );
+    const table = new ReportTable(count);
+    let next = 0;
+    for await (const page of pages) {
+      if (page.length % RECORD_BYTES !== 0)
+        throw new RangeError(
+          `a page of prepared records is ${page.length} bytes, not a multiple of ${RECORD_BYTES}`,
+        );
+      const rows = page.length / RECORD_BYTES;
+      if (next + rows > count) throw countMismatch(count, next + rows);
+      table.bytes.set(page, next * RECORD_BYTES);
+      for (let i = next; i < next + rows; i++) {
+        if (!table.isWritten(i)) throw new RangeError(`prepared record ${i} was never written by stage 1`);
+        const d = table.deviceIndex(i);
+        if (d < -1 || d >= chain.devices.length)
+          throw new RangeError(`prepared record ${i} names device index ${d} of ${chain.devices.length}`);
+      }
+      epoch.statelessChecks(table, next, next + rows);
+      next += rows;
+    }
+    if (next !== count) throw countMismatch(count, next);
     return epoch.run(table);
   }
 
@@ -281,7 +333,7 @@ class EpochVerification {
 /** The coverage subnetwork's epoch: the coverage verifier through the shared reward and commit stages. */
 export function runCoverageEpoch(
   index: ChainIndex,
-  inputs: CoverageInputs | StreamedCoverageInputs,
+  inputs: CoverageInputs | StreamedCoverageInputs | PreparedCoverageInputs,
   options: CoverageOptions = {},
 ): Promise<EpochResult<CoverageWork>> {
   const verifier = new CoverageVerifier(options);

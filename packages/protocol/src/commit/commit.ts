@@ -86,8 +86,7 @@ export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout):
   }
   w.u8(work.metricNames.length);
   for (const m of work.metricNames) w.ascii(m);
-  w.u64(work.record.reduce((n, c) => n + c.length, 0));
-  for (const c of work.record) w.bytes(c);
+  w.u64(work.record.reduce((n, c) => n + c.length, 0)).chunks(work.record);
   w.u32(payout.devices.length);
   for (const d of payout.devices) {
     w.u256(d.deviceId)

@@ -17,7 +17,7 @@ export class ByteWriter {
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    this.done.push(this.buf.subarray(0, this.pos));
+    if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
     this.buf = new Uint8Array(Math.max(CHUNK, n));
     this.view = new DataView(this.buf.buffer);
     this.pos = 0;
@@ -107,6 +107,21 @@ export class ByteWriter {
     this.buf.set(b, this.pos);
     this.pos += b.length;
     this.total += b.length;
+    return this;
+  }
+
+  /**
+   * Appends chunks by reference, not copied (a verifier's record of ~100 bytes per report is not
+   * held twice while an epoch is committed); they must not change while the output is in use.
+   */
+  chunks(cs: readonly Uint8Array[]): this {
+    if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+    for (const c of cs) if (c.length > 0) this.done.push(c);
+    // The rest of the current buffer is written next.
+    this.buf = this.buf.subarray(this.pos);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.pos = 0;
+    this.total += cs.reduce((n, c) => n + c.length, 0);
     return this;
   }
 
