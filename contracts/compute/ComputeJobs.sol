@@ -672,20 +672,7 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
     function _checkOracleSignatures(bytes32 digest, bytes calldata signatures, uint64 version) private view {
         IRewardsDistributor distributor = _oracleDistributor;
         if (address(distributor) == address(0)) revert ComputeNoOracleSet();
-        uint64 current = distributor.oracleSetVersion();
-        if (version != current) revert ComputeStaleOracleSet(version, current);
-        (uint256 count, bool whole) = OracleSignatures.count(signatures);
-        if (!whole) revert ComputeBadSignaturesLength(signatures.length);
-        uint256 k = distributor.threshold();
-        if (count < k) revert ComputeTooFewSignatures(count, k);
-        address previous = address(0);
-        for (uint256 i = 0; i < count; ++i) {
-            address signer = OracleSignatures.signerAt(signatures, i, digest);
-            if (signer == address(0)) revert ComputeInvalidSignature(i);
-            if (signer <= previous) revert ComputeSignersNotAscending(i, signer);
-            if (!distributor.isOracle(signer)) revert ComputeNotOracle(signer);
-            previous = signer;
-        }
+        OracleSignatures.requireQuorum(distributor, digest, signatures, version);
     }
 
     /// @dev The verdict's own checks against the job; whether it names the job's first provider.

@@ -79,7 +79,12 @@ contract DataTransferSettlement is IDataTransferSettlement, EIP712, AccessContro
         if (epoch < next) revert SettlementEpochSettled(epoch, next);
         _checkEntries(entries);
         bytes32 hash = _entriesHash(entries);
-        _checkOracleSignatures(_settlementDigest(epoch, hash, oracleSetVersion), signatures, oracleSetVersion);
+        OracleSignatures.requireQuorum(
+            _DISTRIBUTOR,
+            _settlementDigest(epoch, hash, oracleSetVersion),
+            signatures,
+            oracleSetVersion
+        );
         _nextEpoch = epoch + 1;
         // The distributor's view calls above cannot re-enter: UsageCredits is the only call that writes.
         uint256 total = _CREDITS.consumeBatch(epoch, entries);
@@ -186,23 +191,5 @@ contract DataTransferSettlement is IDataTransferSettlement, EIP712, AccessContro
 
     function _settlementDigest(uint64 epoch, bytes32 hash, uint64 oracleSetVersion) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(SETTLEMENT_TYPEHASH, epoch, hash, oracleSetVersion)));
-    }
-
-    /// @dev At least the distributor's threshold of signatures by distinct members of its current set.
-    function _checkOracleSignatures(bytes32 digest, bytes calldata signatures, uint64 version) private view {
-        uint64 current = _DISTRIBUTOR.oracleSetVersion();
-        if (version != current) revert SettlementStaleOracleSet(version, current);
-        (uint256 count, bool whole) = OracleSignatures.count(signatures);
-        if (!whole) revert SettlementBadSignaturesLength(signatures.length);
-        uint256 k = _DISTRIBUTOR.threshold();
-        if (count < k) revert SettlementTooFewSignatures(count, k);
-        address previous = address(0);
-        for (uint256 i = 0; i < count; ++i) {
-            address signer = OracleSignatures.signerAt(signatures, i, digest);
-            if (signer == address(0)) revert SettlementInvalidSignature(i);
-            if (signer <= previous) revert SettlementSignersNotAscending(i, signer);
-            if (!_DISTRIBUTOR.isOracle(signer)) revert SettlementNotOracle(signer);
-            previous = signer;
-        }
     }
 }

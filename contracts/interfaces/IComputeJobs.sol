@@ -160,18 +160,6 @@ interface IComputeJobs {
     error ComputeVerdictNotJobProvider(uint256 jobId, address provider);
     /// @notice A verdict was already submitted for the job (one per job).
     error ComputeVerdictExists(uint256 jobId);
-    /// @notice The verdict was signed under another oracle set than the distributor's current one.
-    error ComputeStaleOracleSet(uint64 oracleSetVersion, uint64 currentVersion);
-    /// @notice The packed signatures are not a whole number of 65-byte signatures.
-    error ComputeBadSignaturesLength(uint256 length);
-    /// @notice Fewer signatures than the oracle set's threshold.
-    error ComputeTooFewSignatures(uint256 count, uint256 threshold);
-    /// @notice Signature `index` does not recover.
-    error ComputeInvalidSignature(uint256 index);
-    /// @notice Signers must be strictly ascending (one signature per oracle).
-    error ComputeSignersNotAscending(uint256 index, address signer);
-    /// @notice The signer is not in the oracle set.
-    error ComputeNotOracle(address signer);
     /// @notice No penalty is scheduled for the job.
     error ComputeNoPenalty(uint256 jobId);
     /// @notice The penalty cannot execute before `executableAt`.

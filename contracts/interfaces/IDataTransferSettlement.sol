@@ -32,18 +32,6 @@ interface IDataTransferSettlement {
     error SettlementEntriesNotSorted(uint256 index);
     /// @notice An entry names the zero router or the zero provider.
     error SettlementZeroEntry(uint256 index);
-    /// @notice The settlement was signed for another oracle set version than the distributor's current.
-    error SettlementStaleOracleSet(uint64 oracleSetVersion, uint64 currentVersion);
-    /// @notice The signatures are not a whole number of 65-byte (r, s, v) signatures.
-    error SettlementBadSignaturesLength(uint256 length);
-    /// @notice Fewer signatures than the distributor's threshold.
-    error SettlementTooFewSignatures(uint256 count, uint256 threshold);
-    /// @notice Signature `index` does not recover (malformed, high s, bad v).
-    error SettlementInvalidSignature(uint256 index);
-    /// @notice Signers must be strictly ascending (this rejects duplicates).
-    error SettlementSignersNotAscending(uint256 index, address signer);
-    /// @notice The signer is not in the distributor's current oracle set.
-    error SettlementNotOracle(address signer);
 
     /// @notice An epoch's data transfer was settled: `credits` consumed from the routers' accounts
     /// (one `UsageRecorded` per entry, from UsageCredits).

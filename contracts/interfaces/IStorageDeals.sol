@@ -66,32 +66,46 @@ interface IStorageDeals {
     }
 
     /// @notice A data set's state. Amounts: `rate`, `locked` in credits (micro-USD); `collateral`,
-    /// `collateralPerPeriod` in MESH wei.
+    /// `collateralPerPeriod` in MESH wei. Packed (issue 19) so that adding pieces writes only words 3
+    /// and 4, each already holding a value set at creation (`challengeCount`, `pricePerTiBMonth`): no
+    /// fresh slot; and so that a period's calls (arm, record, prove, settle) read the words they did.
+    /// Widths: price <= MAX_PRICE < 2^40; rate <= 2^64 bytes x MAX_PRICE / (1 TiB x 30) < 2^60; a
+    /// uint40 timestamp lasts until the year 36,812 and 2^32 one-day periods 11 million years; MESH
+    /// is capped at 10^27 wei < 2^96; 2^88 micro-USD is 3 x 10^20 USD; 2^88 MESH wei per period is
+    /// 300 million MESH, more than 90 periods of collateral within the cap allow; 2^32 pieces take
+    /// 2^27 calls of 32.
     struct DataSet {
+        // word 0: read by every call (the client, the status, the period's flags, the fault counters)
         address client;
-        uint64 periodEnd;
         Status status;
-        uint8 challengeCount;
         bool proven;
         bool faultDeclared;
         bool freeMissUsed;
         bool clientAgreedToEnd;
-        address provider;
-        uint64 challengeBlock;
+        bool providerAgreedToEnd;
         uint16 consecutiveFaults;
         uint16 provenStreak;
+        // word 1
+        address provider;
+        // word 2
         uint256 deviceId;
-        uint64 period;
-        uint64 pieceCount;
+        // word 3: K (set at creation), the clock, size and rate
+        uint8 challengeCount;
+        uint40 periodEnd;
         uint64 totalLeaves;
-        uint64 challengedLeaves;
         uint64 totalBytes;
-        uint64 pricePerTiBMonth;
-        bool providerAgreedToEnd;
-        uint128 rate;
-        uint128 locked;
-        uint128 collateral;
-        uint128 collateralPerPeriod;
+        uint64 rate;
+        // word 4: price (set at creation), pieces, the lock and the collateral rate
+        uint40 pricePerTiBMonth;
+        uint32 pieceCount;
+        uint88 locked;
+        uint88 collateralPerPeriod;
+        // word 5: the period's challenge and the collateral (first written by a deposit or an arming)
+        uint32 period;
+        uint64 challengeBlock;
+        uint64 challengedLeaves;
+        uint96 collateral;
+        // word 6
         bytes32 seed;
     }
 

@@ -11,18 +11,6 @@ pragma solidity ^0.8.28;
 interface IStorageSuspensions {
     /// @notice A constructor address was zero.
     error SuspensionsZeroAddress();
-    /// @notice The update was signed for another version of the oracle set than the current one.
-    error SuspensionsStaleOracleSet(uint64 given, uint64 current);
-    /// @notice The packed signatures are not a whole number of 65-byte signatures.
-    error SuspensionsBadSignaturesLength(uint256 length);
-    /// @notice Fewer signatures than the oracle set's threshold.
-    error SuspensionsTooFewSignatures(uint256 count, uint256 threshold);
-    /// @notice Signature `index` does not recover.
-    error SuspensionsInvalidSignature(uint256 index);
-    /// @notice Signers must be strictly ascending (no signer counted twice).
-    error SuspensionsSignersNotAscending(uint256 index, address signer);
-    /// @notice A signer is not in the oracle set.
-    error SuspensionsNotOracle(address signer);
     /// @notice The update's deadline has passed.
     error SuspensionsExpired(uint64 deadline);
     /// @notice The update's nonce is not the device's next one (replayed or out of order).

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
 /// @title PieceMerkle
 /// @notice Possession proofs against a storage piece root: the binary keccak256 Merkle tree over the
 /// piece's 32-byte leaves that the protocol package builds (packages/protocol/src/storage/piece.ts).
@@ -13,12 +15,9 @@ library PieceMerkle {
 
     /// @notice Height of the tree over `leafCount` leaves: ceil(log2(leafCount)), 0 for one leaf.
     /// @param leafCount Leaves of the piece (> 0).
-    function height(uint256 leafCount) internal pure returns (uint256 h) {
-        while ((uint256(1) << h) < leafCount) {
-            unchecked {
-                ++h;
-            }
-        }
+    function height(uint256 leafCount) internal pure returns (uint256) {
+        // ceil(log2(n)) = floor(log2(n - 1)) + 1 for n >= 2: a fixed-cost binary search, not a loop.
+        return leafCount <= 1 ? 0 : Math.log2(leafCount - 1) + 1;
     }
 
     /// @notice Whether `proof` proves that `leaf` is leaf `index` of the tree with root `root` and

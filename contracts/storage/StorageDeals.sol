@@ -8,7 +8,6 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IDeviceRegistry} from "../interfaces/IDeviceRegistry.sol";
 import {IEmissionsController} from "../interfaces/IEmissionsController.sol";
-import {IMeshPrice} from "../interfaces/IMeshPrice.sol";
 import {IMeshToken} from "../interfaces/IMeshToken.sol";
 import {IStakingVault} from "../interfaces/IStakingVault.sol";
 import {IStorageDeals} from "../interfaces/IStorageDeals.sol";
@@ -128,7 +127,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         ds.provider = provider;
         ds.deviceId = deviceId;
         ds.status = Status.Proposed;
-        ds.pricePerTiBMonth = _price;
+        ds.pricePerTiBMonth = uint40(_price); // <= MAX_PRICE < 2^40
         ds.challengeCount = _challengeCount;
         emit DataSetCreated(id, msg.sender, provider, deviceId, _price, _challengeCount);
     }
@@ -140,49 +139,47 @@ contract StorageDeals is IStorageDeals, AccessControl {
         _requireStatus(id, ds, Status.Active);
         uint256 count = pieces.length;
         if (count == 0 || count > MAX_PIECES_PER_CALL) revert StorageBadPieceCount(count);
-        uint64 pieceCount = ds.pieceCount;
+        uint32 pieceCount = ds.pieceCount;
         uint64 totalLeaves = ds.totalLeaves;
         uint64 totalBytes = ds.totalBytes;
+        mapping(uint256 pieceIndex => Piece) storage stored = _pieces[id];
         for (uint256 i = 0; i < count; ++i) {
             PieceInput calldata input = pieces[i];
-            if (input.root == bytes32(0) || input.size == 0 || input.size > MAX_PIECE_SIZE) {
-                revert StorageInvalidPiece(input.root, input.size);
+            uint64 size = input.size;
+            if (input.root == bytes32(0) || size == 0 || size > MAX_PIECE_SIZE) {
+                revert StorageInvalidPiece(input.root, size);
             }
-            uint64 leafCount = uint64((uint256(input.size) + _LEAF_SIZE - 1) / _LEAF_SIZE);
-            _pieces[id][pieceCount] = Piece({
+            uint64 leafCount = uint64((uint256(size) + _LEAF_SIZE - 1) / _LEAF_SIZE);
+            stored[pieceCount] = Piece({
                 root: input.root,
-                size: input.size,
+                size: size,
                 firstLeaf: totalLeaves,
                 leafCount: leafCount,
                 height: uint8(PieceMerkle.height(leafCount))
             });
-            emit PieceAdded(id, pieceCount, input.root, input.size, totalLeaves);
+            emit PieceAdded(id, pieceCount, input.root, size, totalLeaves);
             ++pieceCount;
             totalLeaves += leafCount;
-            totalBytes += input.size;
+            totalBytes += size;
         }
-        ds.pieceCount = pieceCount;
+        (uint256 rate, uint256 perPeriod) = _rates(totalBytes, ds.pricePerTiBMonth);
+        uint256 locked = ds.locked;
+        uint256 lockTarget = rate * LOCK_PERIODS;
+        uint256 topUp = lockTarget > locked ? lockTarget - locked : 0;
+        locked += topUp;
+        // Words 3 (size, rate) and 4 (pieces, lock, collateral rate), written together.
         ds.totalLeaves = totalLeaves;
         ds.totalBytes = totalBytes;
-        // Rate rounds up: a non-empty data set never stores for free.
-        uint256 rate = Math.mulDiv(
-            totalBytes,
-            ds.pricePerTiBMonth,
-            _BYTES_PER_TIB * _PERIODS_PER_MONTH,
-            Math.Rounding.Ceil
-        );
-        ds.rate = SafeCast.toUint128(rate);
-        uint256 price = IMeshPrice(_CREDITS.priceSource()).creditPrice();
-        uint256 perPeriod = Math.mulDiv(rate, _PRICE_SCALE, price, Math.Rounding.Ceil);
-        ds.collateralPerPeriod = SafeCast.toUint128(perPeriod);
-        uint256 lockTarget = rate * LOCK_PERIODS;
-        uint256 topUp = lockTarget > ds.locked ? lockTarget - ds.locked : 0;
-        if (topUp > 0) ds.locked += SafeCast.toUint128(topUp);
+        ds.rate = uint64(rate); // < 2^60 (see DataSet)
+        ds.pieceCount = pieceCount;
+        ds.locked = uint88(locked); // the old lock, or 30 x rate < 2^65
+        ds.collateralPerPeriod = SafeCast.toUint88(perPeriod);
         if (ds.periodEnd == 0) {
-            ds.periodEnd = uint64(block.timestamp) + PERIOD;
-            emit ProvingStarted(id, ds.periodEnd);
+            uint40 periodEnd = uint40(block.timestamp + PERIOD);
+            ds.periodEnd = periodEnd;
+            emit ProvingStarted(id, periodEnd);
         }
-        emit RateChanged(id, rate, ds.locked, perPeriod);
+        emit RateChanged(id, rate, locked, perPeriod);
         if (topUp > 0) _CREDITS.lock(ds.client, topUp);
     }
 
@@ -192,7 +189,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         _sync(id, ds);
         _requireStatus(id, ds, Status.Active);
         if (credits == 0) revert StorageZeroAmount();
-        ds.locked += SafeCast.toUint128(credits);
+        ds.locked += SafeCast.toUint88(credits);
         emit CreditsDeposited(id, credits, ds.locked);
         _CREDITS.lock(msg.sender, credits);
     }
@@ -222,7 +219,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         DataSet storage ds = _provider(id);
         _requireOpen(id, ds);
         if (amount == 0) revert StorageZeroAmount();
-        ds.collateral += SafeCast.toUint128(amount);
+        ds.collateral += SafeCast.toUint96(amount);
         emit CollateralDeposited(id, amount, ds.collateral);
         IERC20(address(_MESH)).safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -237,7 +234,7 @@ contract StorageDeals is IStorageDeals, AccessControl {
         if (amount > ds.collateral || ds.collateral - amount < required) {
             revert StorageCollateralShort(id, ds.collateral - Math.min(amount, ds.collateral), required);
         }
-        ds.collateral -= uint128(amount);
+        ds.collateral -= uint96(amount);
         emit CollateralWithdrawn(id, amount, ds.collateral);
         IERC20(address(_MESH)).safeTransfer(msg.sender, amount);
     }
@@ -293,10 +290,10 @@ contract StorageDeals is IStorageDeals, AccessControl {
         }
         ds.proven = true;
         uint256 pay = Math.min(ds.rate, ds.locked);
-        ds.locked -= uint128(pay);
+        ds.locked -= uint88(pay);
         address client = ds.client;
         bool refill = pay > 0 && _CREDITS.balanceOf(client) >= pay && _CREDITS.allowance(client, address(this)) >= pay;
-        if (refill) ds.locked += uint128(pay);
+        if (refill) ds.locked += uint88(pay);
         emit PossessionProven(id, period, pay);
         if (refill) emit LockRefilled(id, pay, ds.locked);
         if (pay > 0) {
@@ -486,6 +483,14 @@ contract StorageDeals is IStorageDeals, AccessControl {
         return c.owner;
     }
 
+    /// @dev A data set's rate (credits per period, rounded up: a non-empty data set never stores for
+    /// free) and its collateral per period in MESH at the credit price now (rounded up).
+    function _rates(uint256 totalBytes, uint256 pricePerTiBMonth_) private view returns (uint256 rate, uint256 mesh) {
+        rate = Math.mulDiv(totalBytes, pricePerTiBMonth_, _BYTES_PER_TIB * _PERIODS_PER_MONTH, Math.Rounding.Ceil);
+        // quote(_PRICE_SCALE) is the credit price itself (credits = mesh * price / _PRICE_SCALE).
+        mesh = Math.mulDiv(rate, _PRICE_SCALE, _CREDITS.quote(_PRICE_SCALE), Math.Rounding.Ceil);
+    }
+
     /// @dev The armed challenge block's hash, or zero if not armed, not mined yet or out of reach.
     function _readSeed(DataSet storage ds) private view returns (bytes32) {
         uint256 challengeBlock = ds.challengeBlock;
@@ -534,12 +539,12 @@ contract StorageDeals is IStorageDeals, AccessControl {
             } else {
                 outcome = Outcome.Faulted;
                 fee = Math.min(ds.collateral, uint256(ds.collateralPerPeriod) * FAULT_FEE_PERIODS);
-                ds.collateral -= uint128(fee);
+                ds.collateral -= uint96(fee);
             }
         }
         uint256 elapsed = (block.timestamp - periodEnd) / PERIOD; // later periods, all blank
-        ds.period = period + 1 + uint64(elapsed);
-        ds.periodEnd = periodEnd + PERIOD * (1 + uint64(elapsed));
+        ds.period = uint32(period + 1 + uint64(elapsed)); // elapsed < 2^40 s / 1 day
+        ds.periodEnd = uint40(periodEnd + PERIOD * (1 + uint64(elapsed)));
         ds.proven = false;
         ds.faultDeclared = false;
         ds.challengeBlock = 0;

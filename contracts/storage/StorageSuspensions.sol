@@ -46,7 +46,8 @@ contract StorageSuspensions is IStorageSuspensions, EIP712 {
         if (block.timestamp > deadline) revert SuspensionsExpired(deadline);
         uint64 expected = _suspensions[deviceId].nonce;
         if (nonce != expected) revert SuspensionsWrongNonce(deviceId, nonce, expected);
-        _checkOracleSignatures(
+        OracleSignatures.requireQuorum(
+            _DISTRIBUTOR,
             _digest(deviceId, suspended, nonce, deadline, oracleSetVersion),
             signatures,
             oracleSetVersion
@@ -92,23 +93,5 @@ contract StorageSuspensions is IStorageSuspensions, EIP712 {
             _hashTypedDataV4(
                 keccak256(abi.encode(SUSPENSION_TYPEHASH, deviceId, suspended, nonce, deadline, oracleSetVersion))
             );
-    }
-
-    /// @dev At least the distributor's threshold of signatures by distinct members of its current set.
-    function _checkOracleSignatures(bytes32 digest, bytes calldata signatures, uint64 version) private view {
-        uint64 current = _DISTRIBUTOR.oracleSetVersion();
-        if (version != current) revert SuspensionsStaleOracleSet(version, current);
-        (uint256 count, bool whole) = OracleSignatures.count(signatures);
-        if (!whole) revert SuspensionsBadSignaturesLength(signatures.length);
-        uint256 k = _DISTRIBUTOR.threshold();
-        if (count < k) revert SuspensionsTooFewSignatures(count, k);
-        address previous = address(0);
-        for (uint256 i = 0; i < count; ++i) {
-            address signer = OracleSignatures.signerAt(signatures, i, digest);
-            if (signer == address(0)) revert SuspensionsInvalidSignature(i);
-            if (signer <= previous) revert SuspensionsSignersNotAscending(i, signer);
-            if (!_DISTRIBUTOR.isOracle(signer)) revert SuspensionsNotOracle(signer);
-            previous = signer;
-        }
     }
 }

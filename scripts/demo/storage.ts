@@ -7,9 +7,11 @@
  * window and the agents arm the challenge and prove from disk; each proof pays (UsageRecorded).
  * Then provider B's disk loses most of the file: it cannot prove, its first miss is free, every
  * further one costs twice the period's rate from its collateral (half to the client, half burned),
- * and 14 faulty days in a row terminate its data set (its forfeit goes to the client). The client
- * downloads the file from A: every piece's root is recomputed while streaming and the bytes equal
- * the original. No top-level side effects.
+ * and 14 faulty days in a row terminate its data set (its forfeit goes to the client). Two storage
+ * oracles probe one range a day per data set; B's retrieval score falls below 0.6, both sign the
+ * StorageSuspension update, one submits it, and StorageDeals refuses a new data set with B. The
+ * client downloads the file from A: every piece's root is recomputed while streaming and the bytes
+ * equal the original. No top-level side effects.
  */
 import { createCipheriv, createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
@@ -17,13 +19,19 @@ import path from "node:path";
 
 import { JsonRpcProvider } from "ethers";
 
-import { StorageDeals__factory } from "@hexmesh/contracts";
+import {
+  decodeContractError,
+  RewardsDistributor__factory,
+  StorageDeals__factory,
+  StorageSuspensions__factory,
+} from "@hexmesh/contracts";
 import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
 import { RetrievalProber } from "@hexmesh/oracle/storage/probe";
 import { scoresOf } from "@hexmesh/oracle/storage/score";
 import { StorageStore, type StoredRetrieval } from "@hexmesh/oracle/storage/store";
+import { SuspensionKeeper } from "@hexmesh/oracle/storage/suspend";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { retrievalDomain, SCORE_ONE } from "@hexmesh/protocol";
+import { retrievalDomain, SCORE_ONE, storageSuspensionsDomain } from "@hexmesh/protocol";
 import {
   addDealPieces,
   createDeal,
@@ -73,6 +81,15 @@ export interface StorageSectionResult {
   readonly retrieval: {
     readonly honest: { readonly score: number; readonly probes: number; readonly failures: number };
     readonly faulty: { readonly score: number; readonly probes: number; readonly failures: number };
+  };
+  /** The storage oracles' suspension round after B's score fell below 0.6. */
+  readonly suspension: {
+    /** Oracles whose signatures went into the update, and the device it suspended. */
+    readonly signatures: number;
+    readonly deviceId: bigint;
+    readonly suspended: boolean;
+    /** The decoded revert of the client's new data set with B. */
+    readonly refusal: string;
   };
 }
 
@@ -192,23 +209,35 @@ export async function runStorageSection(
       `Providers  storage A ${a.wallet.address} and storage B ${b.wallet.address}: one storage device each (class ${STORAGE_CLASS}), bonded; their agents serve ${endpoints.join(" and ")} (endpoints registered on chain)`,
     );
 
-    // Storage oracle 0 (@hexmesh/oracle's storage indexer and retrieval prober, its own SQLite store),
-    // reading the chain over JSON-RPC like the agents; each day it probes one range per data set.
+    // Storage oracles 0 and 1 (the storage distributor's threshold is 2): each runs @hexmesh/oracle's
+    // storage indexer, retrieval prober and suspension keeper on its own SQLite store, reading the
+    // chain over JSON-RPC like the agents; each day each probes the day's range of every data set.
     const oracleChain = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
     closers.push(async () => oracleChain.destroy());
-    const sqlite = new SqliteStore({ path: path.join(dir, "storage-oracle-0.sqlite") });
-    await sqlite.migrate();
-    closers.push(async () => sqlite.close());
-    const oracleStore = new StorageStore(sqlite.storageSql());
     const oracleDeals = StorageDeals__factory.connect(dealsAddress, oracleChain);
-    const indexer = new StorageIndexer(oracleDeals, oracleStore, { fromBlock });
-    const prober = new RetrievalProber(
-      oracleDeals,
-      oracleStore,
-      suite.oracleKeys[0]!,
-      retrievalDomain(suite.chainId, dealsAddress),
-      { timeoutMs: 10_000 },
-    );
+    const suspensionsAddress = await suite.storageSuspensions.getAddress();
+    const storageOracle = async (index: number) => {
+      const sqlite = new SqliteStore({ path: path.join(dir, `storage-oracle-${index}.sqlite`) });
+      await sqlite.migrate();
+      closers.push(async () => sqlite.close());
+      const store = new StorageStore(sqlite.storageSql());
+      const key = suite.oracleKeys[index]!;
+      return {
+        indexer: new StorageIndexer(oracleDeals, store, { fromBlock }),
+        prober: new RetrievalProber(oracleDeals, store, key, retrievalDomain(suite.chainId, dealsAddress), {
+          timeoutMs: 10_000,
+        }),
+        // Anyone may send a signed update: the deployer's account pays the gas here.
+        keeper: new SuspensionKeeper(
+          StorageSuspensions__factory.connect(suspensionsAddress, suite.deployer),
+          RewardsDistributor__factory.connect(await suite.storageDistributor.getAddress(), oracleChain),
+          store,
+          key,
+          storageSuspensionsDomain(suite.chainId, suspensionsAddress),
+        ),
+      };
+    };
+    const storageOracles = [await storageOracle(0), await storageOracle(1)];
     const retrievals: StoredRetrieval[] = [];
 
     // The file, its pieces rooted locally and uploaded to both agents.
@@ -332,8 +361,12 @@ export async function runStorageSection(
         bText = "B could not prove (challenged leaves lost)";
       }
       // The oracle's probe of the day: one range per data set, from each agent's registered endpoint.
-      await indexer.run();
-      const probes = await prober.tick();
+      let probes: StoredRetrieval[] = [];
+      for (const [i, o] of storageOracles.entries()) {
+        await o.indexer.run();
+        const own = await o.prober.tick();
+        if (i === 0) probes = own;
+      }
       retrievals.push(...probes);
       const probeOf = (id: bigint) => probes.find((r) => r.dataSetId === id)?.outcome ?? "not probed";
       await time.increaseTo(laterEnd);
@@ -400,8 +433,38 @@ export async function runStorageSection(
     const [scoreA, scoreB] = [scoreOf(a), scoreOf(b)];
     const fmtScore = (v: number) => (v / SCORE_ONE).toFixed(3);
     print(
-      `Retrievals storage oracle 0 probed one range a day per data set (signed RetrievalResults): A ${scoreA.probes - scoreA.failures}/${scoreA.probes} ok, score ${fmtScore(scoreA.score)}; B ${scoreB.probes - scoreB.failures}/${scoreB.probes} ok, score ${fmtScore(scoreB.score)} (λ = 0.95: below 0.9 usage rewards are scaled by the score, below 0.6 the storage oracles suspend the device from new data sets; the demo does not run the oracles' suspension round, so nothing is submitted to StorageSuspensions)`,
+      `Retrievals storage oracles 0 and 1 each probed one range a day per data set (signed RetrievalResults); oracle 0's scores: A ${scoreA.probes - scoreA.failures}/${scoreA.probes} ok, score ${fmtScore(scoreA.score)}; B ${scoreB.probes - scoreB.failures}/${scoreB.probes} ok, score ${fmtScore(scoreB.score)} (λ = 0.95: below 0.9 usage rewards are scaled by the score, below 0.6 the storage oracles suspend the device from new data sets)`,
     );
+
+    // The suspension round: oracle 1 proposes and signs the update its own scores call for; oracle 0
+    // gathers it with its own signature (identical values) and submits StorageSuspensions.update.
+    const lastDay = retrievals.reduce((d, r) => (r.day > d ? r.day : d), 0n);
+    const peers = await storageOracles[1]!.keeper.proposals(lastDay);
+    const submitted = await storageOracles[0]!.keeper.submit(lastDay, peers);
+    const forB = submitted.find((x) => x.deviceId === b.deviceId);
+    if (forB?.outcome !== "sent" || !forB.suspended) {
+      throw new Error(`the suspension of storage B was not sent: ${JSON.stringify(submitted)}`);
+    }
+    if (!(await suite.storageSuspensions.isSuspended(b.deviceId)))
+      throw new Error("storage B is not suspended");
+    const [updated] = await suite.storageSuspensions.queryFilter(
+      suite.storageSuspensions.filters.SuspensionUpdated(b.deviceId),
+      firstBlock,
+    );
+    const signatures = Number(forB.detail.split(" ")[0]);
+    print(
+      `Suspended  storage oracles 0 and 1 both signed StorageSuspension{device ${b.deviceId.toString().slice(0, 10)}…, suspended, nonce ${updated!.args.nonce}, oracle set ${updated!.args.oracleSetVersion}} (B's score ${fmtScore(scoreB.score)} < 0.600); oracle 0 submitted it with ${signatures} of the ${await suite.storageDistributor.threshold()} required signatures: SuspensionUpdated, storage B suspended from new data sets (its running ones are untouched)`,
+    );
+    let refusal: string;
+    try {
+      await (await asClient.createDataSet(b.deviceId)).wait();
+      throw new Error("StorageDeals accepted a new data set with a suspended device");
+    } catch (err) {
+      const decoded = decodeContractError(err);
+      if (decoded?.name !== "StorageDeviceSuspended") throw err;
+      refusal = decoded.text;
+    }
+    print(`Refused    the client's new data set with storage B: createDataSet reverted with ${refusal}`);
     print(
       `Paid       storage A proved all ${provenA} periods of data set ${dsA}: ${paidA} credits consumed in ${provenA} UsageRecorded (one per proven period); data set ${dsA} stays active`,
     );
@@ -436,6 +499,7 @@ export async function runStorageSection(
         honest: { score: scoreA.score, probes: scoreA.probes, failures: scoreA.failures },
         faulty: { score: scoreB.score, probes: scoreB.probes, failures: scoreB.failures },
       },
+      suspension: { signatures, deviceId: b.deviceId, suspended: true, refusal },
     };
   } finally {
     for (const agent of agents.values()) await agent.stop();

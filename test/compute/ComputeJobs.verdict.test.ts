@@ -253,35 +253,35 @@ describe("ComputeJobs: fraud verdicts, the veto window and penalties", function 
         [forger, o1].sort((a, b) => (BigInt(a.address) < BigInt(b.address) ? -1 : 1)),
       );
       await expect(fx.jobs.submitVerdict(verdict, forged))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeNotOracle")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesNotOracle")
         .withArgs(forger.address);
       await expect(fx.jobs.submitVerdict(verdict, await signVerdict(fx, verdict, [o0])))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeTooFewSignatures")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesTooFew")
         .withArgs(1n, 2n);
       await expect(fx.jobs.submitVerdict(verdict, await signVerdict(fx, verdict, [o1, o0])))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeSignersNotAscending")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesNotAscending")
         .withArgs(1n, o0.address);
       await expect(fx.jobs.submitVerdict(verdict, await signVerdict(fx, verdict, [o0, o0])))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeSignersNotAscending")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesNotAscending")
         .withArgs(1n, o0.address);
       const good = await signVerdict(fx, verdict);
       await expect(fx.jobs.submitVerdict(verdict, good + "00"))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeBadSignaturesLength")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesBadLength")
         .withArgs(131n);
       const garbage = "0x" + "00".repeat(130);
       await expect(fx.jobs.submitVerdict(verdict, garbage))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeInvalidSignature")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesInvalid")
         .withArgs(0n);
       // Signatures over one verdict do not carry another: the altered verdict recovers strangers.
       const altered = { ...verdict, evidenceHash: "0x" + "e2".repeat(32) };
       await expect(fx.jobs.submitVerdict(altered, good)).to.be.revertedWithCustomError(
         fx.jobs,
-        "ComputeNotOracle",
+        "OracleSignaturesNotOracle",
       );
       // A new oracle set kills the old set's verdicts, even signed by members of both.
       await fx.oracleDistributor.connect(fx.admin).setOracleSet([o0.address, o1.address, o2.address], 2n);
       await expect(fx.jobs.submitVerdict(verdict, good))
-        .to.be.revertedWithCustomError(fx.jobs, "ComputeStaleOracleSet")
+        .to.be.revertedWithCustomError(fx.jobs, "OracleSignaturesStaleOracleSet")
         .withArgs(1n, 2n);
       const renewed = { ...verdict, oracleSetVersion: 2n };
       await expect(fx.jobs.submitVerdict(renewed, await signVerdict(fx, renewed))).to.emit(

@@ -214,12 +214,12 @@ describe("DataTransferSettlement", function () {
       const usages = asUsages(entries);
       const two = await signSettlement(sys, sys.oracles.slice(0, 2), 0n, entries);
       await expect(sys.settlement.settle(0n, 1n, usages, two))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementTooFewSignatures")
+        .to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesTooFew")
         .withArgs(2n, 3n);
       const descending = await signSettlement(sys, [...sys.oracles.slice(0, 3)].reverse(), 0n, entries);
       await expect(sys.settlement.settle(0n, 1n, usages, descending)).to.be.revertedWithCustomError(
         sys.settlement,
-        "SettlementSignersNotAscending",
+        "OracleSignaturesNotAscending",
       );
       const repeated = await signSettlement(
         sys,
@@ -228,7 +228,7 @@ describe("DataTransferSettlement", function () {
         entries,
       );
       await expect(sys.settlement.settle(0n, 1n, usages, repeated))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementSignersNotAscending")
+        .to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesNotAscending")
         .withArgs(1n, sys.oracles[0]!.address);
       const outsider = new Wallet("0x" + "77".repeat(32));
       const withOutsider = await signSettlement(
@@ -240,15 +240,15 @@ describe("DataTransferSettlement", function () {
         entries,
       );
       await expect(sys.settlement.settle(0n, 1n, usages, withOutsider))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementNotOracle")
+        .to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesNotOracle")
         .withArgs(outsider.address);
       const good = await signSettlement(sys, fx.signers, 0n, entries);
       await expect(sys.settlement.settle(0n, 1n, usages, good + "00"))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementBadSignaturesLength")
+        .to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesBadLength")
         .withArgs(196n);
       const zeroS = good.slice(0, 2 + 64) + "00".repeat(32) + "1c" + good.slice(2 + 130);
       await expect(sys.settlement.settle(0n, 1n, usages, zeroS))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementInvalidSignature")
+        .to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesInvalid")
         .withArgs(0n);
       // Signed over other entries: recovers to strangers.
       const otherEntries = entriesFor(fx.routers.slice(0, 1), fx.providers.slice(0, 1), 6n);
@@ -274,13 +274,13 @@ describe("DataTransferSettlement", function () {
         2,
       );
       await expect(sys.settlement.settle(0n, 1n, asUsages(entries), oldSigs))
-        .to.be.revertedWithCustomError(sys.settlement, "SettlementStaleOracleSet")
+        .to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesStaleOracleSet")
         .withArgs(1n, 2n);
       // The old members signing for the new version are not oracles any more.
       const oldMembersNewVersion = await signSettlement(sys, fx.signers, 0n, entries, 2n);
       await expect(
         sys.settlement.settle(0n, 2n, asUsages(entries), oldMembersNewVersion),
-      ).to.be.revertedWithCustomError(sys.settlement, "SettlementNotOracle");
+      ).to.be.revertedWithCustomError(sys.settlement, "OracleSignaturesNotOracle");
       const newSigs = await signSettlement(sys, next.slice(0, 2), 0n, entries, 2n);
       await expect(sys.settlement.settle(0n, 2n, asUsages(entries), newSigs)).to.emit(
         sys.settlement,

@@ -3,8 +3,9 @@
  * `npm run demo` runs them: the demo suite deployed with Ignition on the in-process chain, served as
  * JSON-RPC on localhost, with the real storage and compute provider agents. Asserts what the printed
  * lines claim: the honest storage provider proved and was paid every period, the faulty one had its
- * first miss free, paid a fee for every later miss and was terminated after 14 faulty days, the
- * download is byte-exact; the cheating compute provider was caught by re-execution, slashed after the
+ * first miss free, paid a fee for every later miss and was terminated after 14 faulty days, its
+ * retrieval score fell below 0.6 and the storage oracles' quorum-signed update suspended it from new
+ * data sets (a new one is refused), the download is byte-exact; the cheating compute provider was caught by re-execution, slashed after the
  * veto window (20% to the prover, the rest of the job collateral burned, the vault part to the
  * treasury; the customer refunded), the honest one was paid and
  * its frame is a PNG hashing to its commitment.
@@ -49,7 +50,7 @@ describe("demo: the storage and compute sections", function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("storage: the honest provider is paid every period, the faulty one pays fees and is terminated, the file comes back byte-exact", async function () {
+  it("storage: the honest provider is paid every period, the faulty one pays fees, is terminated and suspended, the file comes back byte-exact", async function () {
     const r = await runStorageSection(suite, rpc.url, dir, (l) => lines.push(l));
     expect(r.fileSize).to.equal(FILE_SIZE);
     expect(FILE_SIZE & (FILE_SIZE - 1)).to.not.equal(0); // not a power of two
@@ -78,6 +79,14 @@ describe("demo: the storage and compute sections", function () {
     expect(r.retrieval.faulty.probes).to.equal(17);
     expect(r.retrieval.faulty.failures).to.be.within(13, 14);
     expect(r.retrieval.faulty.score).to.be.lessThan(600_000);
+    // The suspension round: oracles 0 and 1 signed, the update went through StorageSuspensions, and a
+    // new data set with B is refused (its ended one stays ended; A is untouched).
+    expect(r.suspension.signatures).to.equal(2);
+    expect(await suite.storageSuspensions.isSuspended(r.suspension.deviceId)).to.equal(true);
+    expect(await suite.storageSuspensions.nonceOf(r.suspension.deviceId)).to.equal(1n);
+    expect(r.suspension.refusal).to.match(/^StorageDeviceSuspended\(deviceId=\d+\)/);
+    expect(lines.some((l) => l.startsWith("Suspended") && l.includes("SuspensionUpdated"))).to.equal(true);
+    expect(lines.some((l) => l.startsWith("Refused") && l.includes("StorageDeviceSuspended"))).to.equal(true);
     // The download equals the generated file.
     expect(r.download.equal).to.equal(true);
     expect(readFileSync(r.download.file).equals(demoFileBytes(FILE_SIZE))).to.equal(true);

@@ -255,12 +255,15 @@ export async function provePeriod(fx: StorageSystem, id: bigint, copies: readonl
 /** Receipt gas budgets the tests assert and the bench reports (issue 19). */
 export const STORAGE_GAS_BUDGETS: Record<string, bigint> = {
   "storage.provePossession.k5.32GiB": 250_000n,
+  "storage.addPieces.first": 120_000n,
   "storage.addPieces.one": 120_000n,
+  "storage.addPieces.one.sameRate": 120_000n,
 };
 
 /**
  * Receipt gas of a deal's operations at the default price and K = 5. The proof runs on a data set of
- * one 32 GiB piece (2^30 leaves, a 30-deep path per challenge) whose content is all zero bytes: its
+ * a 32 GiB piece (2^30 leaves, a 30-deep path per challenge; then a 32 MiB and a 256-byte piece, whose
+ * leaves are challenged about once in a thousand proofs) whose content is all zero bytes: its
  * root is ZERO_SUBTREES[30] and every leaf's path is ZERO_SUBTREES[0..29], so any challenge can be
  * answered without 32 GiB of data. The leaves in calldata are then zero bytes (4 gas each instead of
  * 16): real data costs at most 5 x 32 x 12 = 1,920 gas more.
@@ -279,7 +282,15 @@ export async function measureStorageGas(
   const size = 2n ** BigInt(height + 5);
   const root = toHex(ZERO_SUBTREES[height]!);
   const addFirst = await gas(fx.deals.connect(fx.client).addPieces(id, [{ root, size }]));
+  // A later piece that raises the rate (32 MiB adds 2.5 credits a period): the lock is topped up and
+  // the collateral rate re-priced, as for the first piece; then one too small to change the rate.
+  const secondHeight = 20;
   const addOne = await gas(
+    fx.deals
+      .connect(fx.client)
+      .addPieces(id, [{ root: toHex(ZERO_SUBTREES[secondHeight]!), size: 2n ** BigInt(secondHeight + 5) }]),
+  );
+  const addSameRate = await gas(
     fx.deals.connect(fx.client).addPieces(id, [{ root: toHex(ZERO_SUBTREES[3]!), size: 256n }]),
   );
   const deposit = await gas(
@@ -294,12 +305,10 @@ export async function measureStorageGas(
     const proofs = [];
     for (let i = 0; i < Number(ds.challengeCount); i++) {
       const leaf = challengeGlobalLeaf(seed, id, ds.period, i, ds.challengedLeaves);
-      // The second (256-byte) piece sits after the big one; answer it with its own zero path.
-      proofs.push(
-        leaf < 2n ** BigInt(height)
-          ? { pieceIndex: 0, leaf: zeroLeaf, path }
-          : { pieceIndex: 1, leaf: zeroLeaf, path: path.slice(0, 3) },
-      );
+      // The later pieces (32 MiB, then 256 bytes) sit after the big one; each has its own zero path.
+      const pieceIndex =
+        leaf < 2n ** BigInt(height) ? 0 : leaf < 2n ** BigInt(height) + 2n ** BigInt(secondHeight) ? 1 : 2;
+      proofs.push({ pieceIndex, leaf: zeroLeaf, path: path.slice(0, [height, secondHeight, 3][pieceIndex]) });
     }
     return proofs;
   };
@@ -327,6 +336,7 @@ export async function measureStorageGas(
     "storage.acceptDataSet": accept,
     "storage.addPieces.first": addFirst,
     "storage.addPieces.one": addOne,
+    "storage.addPieces.one.sameRate": addSameRate,
     "storage.depositCollateral": deposit,
     "storage.recordSeed.arm": arm,
     "storage.recordSeed.record": record,

@@ -12,7 +12,7 @@ describe("StorageDeals gas budgets (receipt gasUsed)", function () {
     if (hre.globalOptions.coverage) this.skip();
   });
 
-  it("provePossession with K = 5 on 2^30 leaves < 250,000; addPieces of one piece < 120,000", async function () {
+  it("provePossession with K = 5 on 2^30 leaves < 250,000; addPieces of one piece (the first too) < 120,000", async function () {
     const gas = await measureStorageGas(ethers, networkHelpers);
     console.log("      storage gas:", gas);
     for (const [key, budget] of Object.entries(STORAGE_GAS_BUDGETS)) {

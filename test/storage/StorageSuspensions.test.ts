@@ -134,31 +134,31 @@ describe("StorageSuspensions and StorageDeals' suspension gate", function () {
     const elsewhere = await sign(sys, sys.oracles.slice(0, 3), fresh.u, sys.client.address);
     await expect(send(sys, fresh.u, elsewhere)).to.be.revertedWithCustomError(
       sys.suspensions,
-      "SuspensionsNotOracle",
+      "OracleSignaturesNotOracle",
     );
     // A field changed after signing.
     await expect(send(sys, { ...fresh.u, suspended: true }, fresh.sigs)).to.be.revertedWithCustomError(
       sys.suspensions,
-      "SuspensionsNotOracle",
+      "OracleSignaturesNotOracle",
     );
     const two = await sign(sys, sys.oracles.slice(0, 2), fresh.u);
     await expect(send(sys, fresh.u, two))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsTooFewSignatures")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesTooFew")
       .withArgs(2n, 3n);
     await expect(send(sys, fresh.u, fresh.sigs + "00"))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsBadSignaturesLength")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesBadLength")
       .withArgs(196n);
     const dup = await sign(sys, [sys.oracles[0]!, sys.oracles[0]!, sys.oracles[1]!], fresh.u);
     await expect(send(sys, fresh.u, dup))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsSignersNotAscending")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesNotAscending")
       .withArgs(1n, sys.oracles[0]!.address);
     const junk = concat([getBytes(fresh.sigs).slice(0, 130), new Uint8Array(65)]);
     await expect(send(sys, fresh.u, junk))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsInvalidSignature")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesInvalid")
       .withArgs(2n);
     const stale = await update(sys, false, { oracleSetVersion: 2n });
     await expect(send(sys, stale.u, stale.sigs))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsStaleOracleSet")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesStaleOracleSet")
       .withArgs(2n, 1n);
     expect(await sys.suspensions.isSuspended(sys.storageDevice)).to.equal(true);
     await send(sys, fresh.u, fresh.sigs);
@@ -173,11 +173,11 @@ describe("StorageSuspensions and StorageDeals' suspension gate", function () {
       2,
     );
     await expect(send(sys, u, sigs))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsStaleOracleSet")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesStaleOracleSet")
       .withArgs(1n, 2n);
     const again = await sign(sys, sys.oracles.slice(0, 2), { ...u, oracleSetVersion: 2n });
     await expect(send(sys, { ...u, oracleSetVersion: 2n }, again))
-      .to.be.revertedWithCustomError(sys.suspensions, "SuspensionsNotOracle")
+      .to.be.revertedWithCustomError(sys.suspensions, "OracleSignaturesNotOracle")
       .withArgs(sys.oracles[0]!.address);
     const members = await sign(sys, sys.oracles.slice(1, 3), { ...u, oracleSetVersion: 2n });
     await expect(send(sys, { ...u, oracleSetVersion: 2n }, members)).to.emit(

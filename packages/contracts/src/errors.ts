@@ -70,8 +70,8 @@ const HINTS: Readonly<Record<string, (a: Readonly<Record<string, string>>) => st
     `epoch ${a.epoch} ends at ${a.endsAt} (Unix s): settle its data transfer after that`,
   SettlementEpochSettled: (a) =>
     `epoch ${a.epoch} cannot be settled: epochs settle once, in order, and the next open one is ${a.nextEpoch}`,
-  SettlementStaleOracleSet: (a) =>
-    `the settlement was signed for oracle set ${a.oracleSetVersion}, the distributor's is ${a.currentVersion}: every oracle signs again (hexmesh-oracle settle)`,
+  OracleSignaturesStaleOracleSet: (a) =>
+    `the message was signed for oracle set ${a.oracleSetVersion}, the distributor's is ${a.currentVersion}: every oracle signs again (for a data-transfer settlement: hexmesh-oracle settle)`,
   DistributorZeroRoot: () =>
     "the root is zero: nobody has ever earned, so there is nothing to post for this epoch; skip it (hexmesh-oracle post does) and post the next epoch with rewards",
   DistributorEpochNotFunded: (a) =>

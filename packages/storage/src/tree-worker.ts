@@ -1,11 +1,20 @@
 /**
- * Worker thread of buildPieceTree (parallel.ts): roots whole subtrees of a piece on disk with
- * PieceTreeBuilder and writes their tree-file nodes (levels 1..s) at their global positions.
+ * Worker thread of buildPieceTree (parallel.ts): roots whole subtrees of a piece on disk and writes
+ * their tree-file nodes (levels 1..s) at their global positions. A full subtree (2^s whole leaves) is
+ * hashed a level at a time in WebAssembly (pieceLeafHashes, pieceParentHashes: one call per 1 MiB
+ * level instead of one per node); a short last subtree goes through PieceTreeBuilder. Both give the
+ * same nodes (tested against the streaming receive).
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 
-import { pieceNodeHash, PieceTreeBuilder, ZERO_SUBTREES } from "@hexmesh/protocol";
+import {
+  pieceLeafHashes,
+  pieceNodeHash,
+  pieceParentHashes,
+  PieceTreeBuilder,
+  ZERO_SUBTREES,
+} from "@hexmesh/protocol";
 
 import { levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
 
@@ -20,16 +29,56 @@ export interface TreeWorkerInput {
 }
 
 const READ = 1 << 20;
+/** Leaves per read of a full subtree: 2^15 (1 MiB), or the whole subtree when smaller. */
+const BLOCK_HEIGHT = 15;
 const input = workerData as TreeWorkerInput;
 const { leafCount, height, subtreeHeight: s } = input;
 const data = openSync(input.dataFile, "r");
 const tree = openSync(input.treeFile, "r+");
 const buf = Buffer.allocUnsafe(READ);
 const roots: [number, string][] = [];
+
+/** Fills buf[0, length) from the data file at `position` (short reads are followed by more). */
+function readFully(length: number, position: number): Buffer {
+  for (let pos = 0; pos < length; ) {
+    const n = readSync(data, buf, pos, length - pos, position + pos);
+    if (n <= 0) throw new Error(`${input.dataFile} ends before its ${input.size} bytes`);
+    pos += n;
+  }
+  return buf.subarray(0, length);
+}
+
+/** Levels 1..s of full subtree `j` (2^s whole leaves, every node real), each one buffer; its root. */
+function fullSubtree(j: number): { levels: Uint8Array[]; root: Uint8Array } {
+  const b = Math.min(s, BLOCK_HEIGHT);
+  const levels: Uint8Array[] = [];
+  for (let level = 1; level <= s; level++) levels[level] = new Uint8Array(2 ** (s - level) * NODE_BYTES);
+  const offset = j * 2 ** s * NODE_BYTES;
+  const blocks = 2 ** (s - b);
+  for (let k = 0; k < blocks; k++) {
+    let level = pieceLeafHashes(readFully(2 ** b * NODE_BYTES, offset + k * 2 ** b * NODE_BYTES));
+    for (let h = 1; h <= b; h++) {
+      level = pieceParentHashes(level);
+      levels[h]!.set(level, k * level.length);
+    }
+  }
+  for (let h = b + 1; h <= s; h++) levels[h] = pieceParentHashes(levels[h - 1]!);
+  return { levels, root: levels[s]!.subarray(0, NODE_BYTES) };
+}
+
 try {
   for (const j of input.subtrees) {
     const offset = j * 2 ** s * NODE_BYTES;
     const length = Math.min(2 ** s * NODE_BYTES, input.size - offset);
+    if (s > 0 && length === 2 ** s * NODE_BYTES) {
+      const full = fullSubtree(j);
+      for (let level = 1; level < Math.min(s + 1, height); level++) {
+        const position = levelOffset(leafCount, level) + j * 2 ** (s - level) * NODE_BYTES;
+        writeSync(tree, full.levels[level]!, 0, full.levels[level]!.length, position);
+      }
+      roots.push([j, "0x" + Buffer.from(full.root).toString("hex")]);
+      continue;
+    }
     // This subtree's nodes per level, in order, written in one call per level.
     const levels: Buffer[] = [];
     const filled: number[] = [];

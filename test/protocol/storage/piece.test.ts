@@ -13,6 +13,8 @@ import {
   periodChallenges,
   pieceHeight,
   pieceLeafCount,
+  pieceLeafHashes,
+  pieceParentHashes,
   pieceRoot,
   PieceTreeBuilder,
   verifyPieceProof,
@@ -40,6 +42,8 @@ function referenceLevels(data: Uint8Array): string[][] {
   return levels;
 }
 
+const toHexBytes = (b: Uint8Array) => "0x" + Buffer.from(b).toString("hex");
+
 function referenceProof(levels: string[][], index: number): string[] {
   const path: string[] = [];
   for (let h = 0; h < levels.length - 1; h++) path.push(levels[h]![Math.floor(index / 2 ** h) ^ 1]!);
@@ -62,6 +66,36 @@ describe("piece roots (packages/protocol/src/storage)", function () {
     expect(ZERO_SUBTREES[1]).to.deep.equal(
       Buffer.from(keccak256(concat(["0x01", ZERO_SUBTREES[0]!, ZERO_SUBTREES[0]!])).slice(2), "hex"),
     );
+  });
+
+  it("level-at-a-time hashes (the parallel tree build's) equal the reference, across batch calls", function () {
+    // 40,000 leaves: two WebAssembly calls of up to 32,768 leaves (1 MiB); 20,000 parents: two of 16,384.
+    for (const leaves of [1, 2, 3, 7, 40_000]) {
+      const data = randomBytes(leaves * 32);
+      const hashes = pieceLeafHashes(data);
+      expect(hashes.length).to.equal(data.length);
+      const sample = [0, 1, leaves - 1, 32_767, 32_768, 39_999].filter((i) => i < leaves);
+      for (const i of sample) {
+        expect(toHexBytes(hashes.subarray(i * 32, i * 32 + 32)), `leaf ${i} of ${leaves}`).to.equal(
+          keccak256(concat(["0x00", data.subarray(i * 32, i * 32 + 32)])),
+        );
+      }
+      if (leaves % 2 !== 0) continue;
+      const parents = pieceParentHashes(hashes);
+      expect(parents.length).to.equal(hashes.length / 2);
+      for (const i of [0, leaves / 2 - 1, 16_383, 16_384].filter((k) => k < leaves / 2)) {
+        expect(toHexBytes(parents.subarray(i * 32, i * 32 + 32)), `parent ${i} of ${leaves / 2}`).to.equal(
+          keccak256(concat(["0x01", hashes.subarray(i * 64, i * 64 + 64)])),
+        );
+      }
+    }
+    // A whole tree a level at a time gives pieceRoot's root.
+    const data = randomBytes(32 * 1024);
+    let level = pieceLeafHashes(data);
+    while (level.length > 32) level = pieceParentHashes(level);
+    expect(toHexBytes(level)).to.equal(pieceRoot(data).root);
+    expect(() => pieceLeafHashes(new Uint8Array(33))).to.throw(RangeError, "not whole 32-byte items");
+    expect(() => pieceParentHashes(new Uint8Array(96))).to.throw(RangeError, "not whole 64-byte items");
   });
 
   it("leaf count and height", function () {

@@ -44,6 +44,22 @@ describe("@hexmesh/storage parallel tree build (worker threads)", function () {
     }
   });
 
+  it("hashes full subtrees a 1 MiB level at a time: several blocks per subtree, then a short last one", async function () {
+    // Subtrees of 2^16 leaves (2 MiB): the first two are full (two 1 MiB blocks each), the last short.
+    const size = 2 * 2 ** 21 + 12_345;
+    const bytes = randomBytes(size);
+    const { root } = pieceRoot(bytes);
+    const store = new PieceStore(path.join(dir, "blocks"));
+    await store.init();
+    await store.receive(root, size, Readable.from([bytes]));
+    const streamedTree = await readFile(path.join(dir, "blocks", "pieces", root, "tree"));
+    const dataFile = path.join(dir, "data-blocks");
+    await writeFile(dataFile, bytes);
+    const treeFile = path.join(dir, "tree-blocks");
+    expect(await buildPieceTree(dataFile, treeFile, size, { workers: 2, subtreeHeight: 16 })).to.equal(root);
+    expect((await readFile(treeFile)).equals(streamedTree)).to.equal(true);
+  });
+
   it("imports a local file's range as a piece whose proofs come from the parallel tree", async function () {
     const store = new PieceStore(path.join(dir, "import"));
     await store.init();

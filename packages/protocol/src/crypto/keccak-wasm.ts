@@ -5,16 +5,27 @@
  * beside it until issue 15 (bench/results/keccak.json). Results are checked against @noble/hashes
  * (test/protocol/crypto/keccak.test.ts).
  *
- * Memory layout (one 64 KiB page): round constants at RC (24 x 8 bytes, data segment), the state
+ * Memory layout (33 pages of 64 KiB): round constants at RC (24 x 8 bytes, data segment), the state
  * at STATE (25 lanes, little-endian as Keccak specifies and WebAssembly guarantees), one input
- * block at BLOCK (136 bytes).
+ * block at BLOCK (136 bytes) in the first page; then BATCH_IN and BATCH_OUT, 1 MiB each.
  *
- * Exports: absorb() xors the block into the state and permutes; memory.
+ * Exports: absorb() xors the block into the state and permutes; pieceLeaves(count) writes
+ * keccak256(0x00 ‖ leaf) of `count` 32-byte leaves at BATCH_IN to BATCH_OUT; pieceNodes(count) writes
+ * keccak256(0x01 ‖ left ‖ right) of `count` 64-byte pairs at BATCH_IN to BATCH_OUT (the piece tree's
+ * two hashes, packages/protocol/src/storage/piece.ts: one call per level of up to 1 MiB instead of one
+ * per node, which is what bounds a tree build in JavaScript); memory.
  */
 
 export const RC_OFFSET = 0;
 export const STATE_OFFSET = 256;
 export const BLOCK_OFFSET = 512;
+/** Input of the batch functions: 1 MiB from the second page. */
+export const BATCH_IN_OFFSET = 65_536;
+/** Output of the batch functions: 1 MiB after the input. */
+export const BATCH_OUT_OFFSET = BATCH_IN_OFFSET + (1 << 20);
+/** Largest input of one batch call, in bytes. */
+export const BATCH_BYTES = 1 << 20;
+const MEMORY_PAGES = (BATCH_OUT_OFFSET + BATCH_BYTES) / 65_536;
 
 const ROUND_CONSTANTS = [
   0x0000000000000001n,
@@ -65,9 +76,15 @@ const OP = {
   i64Const: 0x42,
   i32LtU: 0x49,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Eqz: 0x45,
+  i64Load8U: 0x31,
   i64And: 0x83,
+  i64Or: 0x84,
   i64Xor: 0x85,
+  i64Shl: 0x86,
   i64Rotl: 0x89,
+  br: 0x0c,
 } as const;
 
 function uleb(n: number): number[] {
@@ -94,6 +111,20 @@ function sleb(n: number): number[] {
   }
 }
 
+/** Signed LEB128 of a 64-bit constant (i64.const). */
+function sleb64(n: bigint): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = Number(n & 0x7fn);
+    n >>= 7n;
+    if ((n === 0n && (b & 0x40) === 0) || (n === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
@@ -102,14 +133,14 @@ function vec(items: number[][]): number[] {
   return [...uleb(items.length), ...items.flat()];
 }
 
-/** Body of absorb(): locals a0..a24, b0..b24, c0..c4, d (i64) and round (i32). */
-function absorbBody(): number[] {
-  const A = (i: number) => i; // a_i
-  const B = (i: number) => 25 + i; // b_i
-  const C = (x: number) => 50 + x; // c_x
-  const D = 55;
-  const ROUND = 56; // i32
+/** Code emitters over one function's locals: a0..a24, b0..b24, c0..c4, d (i64) and round (i32) from `base`. */
+function emitter(base: number) {
   const code: number[] = [];
+  const A = (i: number) => base + i; // a_i
+  const B = (i: number) => base + 25 + i; // b_i
+  const C = (x: number) => base + 50 + x; // c_x
+  const D = base + 55;
+  const ROUND = base + 56; // i32
   const get = (l: number) => code.push(OP.localGet, ...uleb(l));
   const set = (l: number) => code.push(OP.localSet, ...uleb(l));
   const i32 = (v: number) => code.push(OP.i32Const, ...sleb(v));
@@ -117,94 +148,177 @@ function absorbBody(): number[] {
   const load = (offset: number) => code.push(OP.i64Load, 3, ...uleb(offset)); // align 2^3
   const store = (offset: number) => code.push(OP.i64Store, 3, ...uleb(offset));
 
+  /** The 24 rounds of Keccak-f[1600] on a0..a24. */
+  const rounds = () => {
+    i32(0);
+    set(ROUND);
+    code.push(OP.block, 0x40, OP.loop, 0x40);
+    // θ
+    for (let x = 0; x < 5; x++) {
+      get(A(x));
+      for (let y = 1; y < 5; y++) {
+        get(A(x + 5 * y));
+        code.push(OP.i64Xor);
+      }
+      set(C(x));
+    }
+    for (let x = 0; x < 5; x++) {
+      get(C((x + 4) % 5));
+      get(C((x + 1) % 5));
+      i64(1);
+      code.push(OP.i64Rotl, OP.i64Xor);
+      set(D);
+      for (let y = 0; y < 5; y++) {
+        get(A(x + 5 * y));
+        get(D);
+        code.push(OP.i64Xor);
+        set(A(x + 5 * y));
+      }
+    }
+    // ρ and π: b[y][2x + 3y] = rotl(a[x][y], r[x][y])
+    for (let x = 0; x < 5; x++) {
+      for (let y = 0; y < 5; y++) {
+        get(A(x + 5 * y));
+        const r = ROT[x]![y]!;
+        if (r !== 0) {
+          i64(r);
+          code.push(OP.i64Rotl);
+        }
+        set(B(y + 5 * ((2 * x + 3 * y) % 5)));
+      }
+    }
+    // χ: a[x][y] = b[x][y] ^ (~b[x+1][y] & b[x+2][y])
+    for (let y = 0; y < 5; y++) {
+      for (let x = 0; x < 5; x++) {
+        get(B(x + 5 * y));
+        get(B(((x + 1) % 5) + 5 * y));
+        i64(-1);
+        code.push(OP.i64Xor);
+        get(B(((x + 2) % 5) + 5 * y));
+        code.push(OP.i64And, OP.i64Xor);
+        set(A(x + 5 * y));
+      }
+    }
+    // ι: a0 ^= RC[round]
+    get(A(0));
+    get(ROUND);
+    i32(8);
+    code.push(0x6c); // i32.mul
+    load(RC_OFFSET);
+    code.push(OP.i64Xor);
+    set(A(0));
+    // round++ ; loop while round < 24
+    get(ROUND);
+    i32(1);
+    code.push(OP.i32Add);
+    set(ROUND);
+    get(ROUND);
+    i32(24);
+    code.push(OP.i32LtU, OP.brIf, 0, OP.end, OP.end);
+  };
+  return { code, A, get, set, i32, i64, load, store, rounds };
+}
+
+/** Locals of a function using emitter(base): 56 x i64 then 1 x i32. */
+const PERMUTATION_LOCALS = [
+  [...uleb(56), 0x7e],
+  [...uleb(1), 0x7f],
+];
+
+/** Body of absorb(): the state xor the block, permuted. */
+function absorbBody(): number[] {
+  const e = emitter(0);
   // a_i = state_i ^ (i < 17 ? block_i : 0)
   for (let i = 0; i < 25; i++) {
-    i32(0);
-    load(STATE_OFFSET + 8 * i);
+    e.i32(0);
+    e.load(STATE_OFFSET + 8 * i);
     if (i < 17) {
-      i32(0);
-      load(BLOCK_OFFSET + 8 * i);
-      code.push(OP.i64Xor);
+      e.i32(0);
+      e.load(BLOCK_OFFSET + 8 * i);
+      e.code.push(OP.i64Xor);
     }
-    set(A(i));
+    e.set(e.A(i));
   }
-  i32(0);
-  set(ROUND);
-  code.push(OP.block, 0x40, OP.loop, 0x40);
-  // θ
-  for (let x = 0; x < 5; x++) {
-    get(A(x));
-    for (let y = 1; y < 5; y++) {
-      get(A(x + 5 * y));
-      code.push(OP.i64Xor);
-    }
-    set(C(x));
-  }
-  for (let x = 0; x < 5; x++) {
-    get(C((x + 4) % 5));
-    get(C((x + 1) % 5));
-    i64(1);
-    code.push(OP.i64Rotl, OP.i64Xor);
-    set(D);
-    for (let y = 0; y < 5; y++) {
-      get(A(x + 5 * y));
-      get(D);
-      code.push(OP.i64Xor);
-      set(A(x + 5 * y));
-    }
-  }
-  // ρ and π: b[y][2x + 3y] = rotl(a[x][y], r[x][y])
-  for (let x = 0; x < 5; x++) {
-    for (let y = 0; y < 5; y++) {
-      get(A(x + 5 * y));
-      const r = ROT[x]![y]!;
-      if (r !== 0) {
-        i64(r);
-        code.push(OP.i64Rotl);
-      }
-      set(B(y + 5 * ((2 * x + 3 * y) % 5)));
-    }
-  }
-  // χ: a[x][y] = b[x][y] ^ (~b[x+1][y] & b[x+2][y])
-  for (let y = 0; y < 5; y++) {
-    for (let x = 0; x < 5; x++) {
-      get(B(x + 5 * y));
-      get(B(((x + 1) % 5) + 5 * y));
-      i64(-1);
-      code.push(OP.i64Xor);
-      get(B(((x + 2) % 5) + 5 * y));
-      code.push(OP.i64And, OP.i64Xor);
-      set(A(x + 5 * y));
-    }
-  }
-  // ι: a0 ^= RC[round]
-  get(A(0));
-  get(ROUND);
-  i32(8);
-  code.push(0x6c); // i32.mul
-  load(RC_OFFSET);
-  code.push(OP.i64Xor);
-  set(A(0));
-  // round++ ; loop while round < 24
-  get(ROUND);
-  i32(1);
-  code.push(OP.i32Add);
-  set(ROUND);
-  get(ROUND);
-  i32(24);
-  code.push(OP.i32LtU, OP.brIf, 0, OP.end, OP.end);
+  e.rounds();
   for (let i = 0; i < 25; i++) {
-    i32(0);
-    get(A(i));
-    store(STATE_OFFSET + 8 * i);
+    e.i32(0);
+    e.get(e.A(i));
+    e.store(STATE_OFFSET + 8 * i);
   }
-  code.push(OP.end);
-  // locals: 56 x i64, 1 x i32
-  const locals = vec([
-    [...uleb(56), 0x7e],
-    [...uleb(1), 0x7f],
-  ]);
-  return [...locals, ...code];
+  e.code.push(OP.end);
+  return [...vec(PERMUTATION_LOCALS), ...e.code];
+}
+
+/**
+ * Body of pieceLeaves(count) (`node` false: keccak256(0x00 ‖ 32 bytes)) or pieceNodes(count) (`node`
+ * true: keccak256(0x01 ‖ 64 bytes)): one padded block each (the message, then 0x01, then 0x80 in the
+ * last of 136 bytes), absorbed into a zero state, the first 32 bytes of the state written out. The
+ * message starts one byte in, so lane k is read unaligned at input + 8k - 1.
+ * Locals: param count (0), in and out pointers (1, 2), then the permutation's from 3.
+ */
+function batchBody(node: boolean): number[] {
+  const COUNT = 0;
+  const IN = 1;
+  const OUT = 2;
+  const e = emitter(3);
+  const messageLanes = node ? 8 : 4; // lanes holding message bytes after lane 0
+  const stride = node ? 64 : 32;
+  const loadU = (offset: number) => e.code.push(OP.i64Load, 0, ...uleb(offset)); // unaligned
+  e.i32(BATCH_IN_OFFSET);
+  e.set(IN);
+  e.i32(BATCH_OUT_OFFSET);
+  e.set(OUT);
+  e.code.push(OP.block, 0x40, OP.loop, 0x40);
+  e.get(COUNT);
+  e.code.push(OP.i32Eqz, OP.brIf, 1);
+  // lane 0: the prefix byte, then the message's first 7 bytes
+  e.get(IN);
+  loadU(0);
+  e.i64(8);
+  e.code.push(OP.i64Shl);
+  if (node) {
+    e.i64(1);
+    e.code.push(OP.i64Or);
+  }
+  e.set(e.A(0));
+  for (let k = 1; k < messageLanes; k++) {
+    e.get(IN);
+    loadU(8 * k - 1);
+    e.set(e.A(k));
+  }
+  // the lane after the message: its last byte, then the padding's 0x01
+  e.get(IN);
+  e.code.push(OP.i64Load8U, 0, ...uleb(stride - 1));
+  e.i64(0x100);
+  e.code.push(OP.i64Or);
+  e.set(e.A(messageLanes));
+  for (let i = messageLanes + 1; i < 25; i++) {
+    if (i === 16)
+      e.code.push(OP.i64Const, ...sleb64(-(1n << 63n))); // 0x80 in byte 135
+    else e.i64(0);
+    e.set(e.A(i));
+  }
+  e.rounds();
+  for (let i = 0; i < 4; i++) {
+    e.get(OUT);
+    e.get(e.A(i));
+    e.code.push(OP.i64Store, 0, ...uleb(8 * i));
+  }
+  // in += stride; out += 32; count--
+  e.get(IN);
+  e.i32(stride);
+  e.code.push(OP.i32Add);
+  e.set(IN);
+  e.get(OUT);
+  e.i32(32);
+  e.code.push(OP.i32Add);
+  e.set(OUT);
+  e.get(COUNT);
+  e.i32(1);
+  e.code.push(OP.i32Sub);
+  e.set(COUNT);
+  e.code.push(OP.br, 0, OP.end, OP.end, OP.end);
+  return [...vec([[...uleb(2), 0x7f], ...PERMUTATION_LOCALS]), ...e.code];
 }
 
 function rcBytes(): number[] {
@@ -215,7 +329,8 @@ function rcBytes(): number[] {
 }
 
 export function assembleKeccakModule(): Uint8Array {
-  const body = absorbBody();
+  const name = (n: string) => [...uleb(n.length), ...n.split("").map((c) => c.charCodeAt(0))];
+  const bodies = [absorbBody(), batchBody(false), batchBody(true)];
   const bytes = [
     0x00,
     0x61,
@@ -225,17 +340,25 @@ export function assembleKeccakModule(): Uint8Array {
     0x00,
     0x00,
     0x00, // magic, version 1
-    ...section(1, vec([[0x60, 0x00, 0x00]])), // type 0: () -> ()
-    ...section(3, vec([[0x00]])), // function 0 has type 0
-    ...section(5, vec([[0x00, 0x01]])), // one memory, min 1 page
+    ...section(
+      1,
+      vec([
+        [0x60, 0x00, 0x00],
+        [0x60, 0x01, 0x7f, 0x00],
+      ]),
+    ), // types: () -> (), (i32) -> ()
+    ...section(3, vec([[0x00], [0x01], [0x01]])), // absorb, pieceLeaves, pieceNodes
+    ...section(5, vec([[0x00, ...uleb(MEMORY_PAGES)]])), // one memory, its pages fixed
     ...section(
       7,
       vec([
-        [...uleb(6), ..."absorb".split("").map((c) => c.charCodeAt(0)), 0x00, 0x00],
-        [...uleb(6), ..."memory".split("").map((c) => c.charCodeAt(0)), 0x02, 0x00],
+        [...name("absorb"), 0x00, 0x00],
+        [...name("pieceLeaves"), 0x00, 0x01],
+        [...name("pieceNodes"), 0x00, 0x02],
+        [...name("memory"), 0x02, 0x00],
       ]),
     ),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
+    ...section(10, vec(bodies.map((body) => [...uleb(body.length), ...body]))),
     ...section(11, vec([[0x00, OP.i32Const, ...sleb(RC_OFFSET), OP.end, ...uleb(192), ...rcBytes()]])),
   ];
   return new Uint8Array(bytes);
@@ -243,6 +366,10 @@ export function assembleKeccakModule(): Uint8Array {
 
 export interface KeccakWasm {
   readonly absorb: () => void;
+  /** keccak256(0x00 ‖ leaf) of `count` leaves at BATCH_IN into BATCH_OUT (count <= BATCH_BYTES / 32). */
+  readonly pieceLeaves: (count: number) => void;
+  /** keccak256(0x01 ‖ pair) of `count` 64-byte pairs at BATCH_IN into BATCH_OUT (count <= BATCH_BYTES / 64). */
+  readonly pieceNodes: (count: number) => void;
   readonly memory: Uint8Array;
 }
 
@@ -258,6 +385,8 @@ export function instantiateKeccakWasm(): KeccakWasm {
   if (wa === undefined) throw new Error("keccak256 needs WebAssembly, which this runtime lacks");
   const instance = new wa.Instance(new wa.Module(assembleKeccakModule()), {});
   const absorb = instance.exports["absorb"] as () => void;
+  const pieceLeaves = instance.exports["pieceLeaves"] as (count: number) => void;
+  const pieceNodes = instance.exports["pieceNodes"] as (count: number) => void;
   const memory = instance.exports["memory"] as { readonly buffer: ArrayBuffer };
-  return { absorb, memory: new Uint8Array(memory.buffer) };
+  return { absorb, pieceLeaves, pieceNodes, memory: new Uint8Array(memory.buffer) };
 }

@@ -15,7 +15,14 @@
  * (it is in the history before the commit that removed it). An oracle needs WebAssembly, which
  * every Node since 8 and every current browser has.
  */
-import { BLOCK_OFFSET, instantiateKeccakWasm, STATE_OFFSET } from "./keccak-wasm.js";
+import {
+  BATCH_BYTES,
+  BATCH_IN_OFFSET,
+  BATCH_OUT_OFFSET,
+  BLOCK_OFFSET,
+  instantiateKeccakWasm,
+  STATE_OFFSET,
+} from "./keccak-wasm.js";
 
 const RATE = 136; // bytes absorbed per permutation for a 256-bit capacity of 512 bits
 
@@ -45,6 +52,34 @@ export function keccak256Into(
   mem[BLOCK_OFFSET + RATE - 1] = mem[BLOCK_OFFSET + RATE - 1]! | 0x80;
   wasm.absorb();
   for (let i = 0; i < 32; i++) out[outOffset + i] = mem[STATE_OFFSET + i]!;
+}
+
+/** Runs a batch function over `src` in calls of up to BATCH_BYTES, 32 bytes out per `itemBytes` in. */
+function batch(run: (count: number) => void, itemBytes: number, src: Uint8Array, out: Uint8Array): void {
+  if (src.length % itemBytes !== 0 || out.length < (src.length / itemBytes) * 32) {
+    throw new RangeError(
+      `batch of ${src.length} bytes is not whole ${itemBytes}-byte items fitting the output`,
+    );
+  }
+  const mem = wasm.memory;
+  const perCall = BATCH_BYTES / itemBytes;
+  const items = src.length / itemBytes;
+  for (let i = 0; i < items; i += perCall) {
+    const count = Math.min(perCall, items - i);
+    mem.set(src.subarray(i * itemBytes, (i + count) * itemBytes), BATCH_IN_OFFSET);
+    run(count);
+    out.set(mem.subarray(BATCH_OUT_OFFSET, BATCH_OUT_OFFSET + count * 32), i * 32);
+  }
+}
+
+/** keccak256(0x00 ‖ leaf) of every 32-byte leaf in `leaves`, in order, into `out` (the piece tree's leaf hash). */
+export function keccakPieceLeavesInto(leaves: Uint8Array, out: Uint8Array): void {
+  batch(wasm.pieceLeaves, 32, leaves, out);
+}
+
+/** keccak256(0x01 ‖ left ‖ right) of every 64-byte pair in `pairs`, in order, into `out` (its node hash). */
+export function keccakPieceNodesInto(pairs: Uint8Array, out: Uint8Array): void {
+  batch(wasm.pieceNodes, 64, pairs, out);
 }
 
 /** keccak256(data) as a new 32-byte array. */
