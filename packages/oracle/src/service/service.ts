@@ -14,7 +14,7 @@ import { buildApi } from "../api/server.js";
 import type { PostOutcome } from "../post/aggregator.js";
 import type { StorageOracle } from "../storage/service.js";
 import { openStore } from "../store/index.js";
-import type { OracleStore } from "../store/types.js";
+import type { OracleStore, WorkKind } from "../store/types.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { WorkerPoolPreparer } from "../verify/pool.js";
 import { InlineAuthenticator } from "../verify/prepare.js";
@@ -28,6 +28,7 @@ import type { Progress } from "./inputs.js";
 import { keysFromChain, keysFromFile } from "./keys.js";
 import { ResultSets } from "./results.js";
 import type { DataTransfer } from "./settlement.js";
+import type { WorkSource } from "./work.js";
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -85,7 +86,9 @@ export async function epochServiceFor(
     import("../chain/indexer.js"),
   ]);
   const clock = makeClock(config);
+  const works = await workSourcesFor(config, store, chain);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
+    ...(works.length > 0 ? { works } : {}),
     fromBlock: config.chain!.fromBlock,
     ...(config.chain!.firstEpoch !== undefined ? { firstEpoch: BigInt(config.chain!.firstEpoch) } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
@@ -99,6 +102,64 @@ export async function epochServiceFor(
 }
 
 /**
+ * The kinds of work besides coverage this oracle serves (config `works`): each kind's distributor,
+ * usage logs (chain.addresses.credits under the kind's subnetwork id) and inputs.
+ */
+export async function workSourcesFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+): Promise<WorkSource[]> {
+  const works = config.works;
+  if (works === undefined || (works.storage === undefined && works.compute === undefined)) return [];
+  const [contracts, work, storage, protocol] = await Promise.all([
+    import("@hexmesh/contracts"),
+    import("./work.js"),
+    import("../storage/index.js"),
+    import("@hexmesh/protocol"),
+  ]);
+  const credits = config.chain!.addresses.credits;
+  const usageOf = (kind: "storage" | "compute") =>
+    credits === undefined
+      ? {}
+      : {
+          usage: {
+            credits: contracts.UsageCredits__factory.connect(credits, chain.provider),
+            subnetwork: work.WORK_SUBNETWORK[kind],
+          },
+        };
+  const out: WorkSource[] = [];
+  if (works.storage !== undefined) {
+    const cfg = config.storage!;
+    const storageStore = new storage.StorageStore(store.storageSql());
+    out.push(
+      work.storageWork({
+        distributor: contracts.RewardsDistributor__factory.connect(works.storage.distributor, chain.provider),
+        classSubnetwork: works.storage.classSubnetwork,
+        store: storageStore,
+        indexer: new storage.StorageIndexer(
+          contracts.StorageDeals__factory.connect(cfg.deals, chain.provider),
+          storageStore,
+          { fromBlock: cfg.fromBlock, confirmations: cfg.confirmations },
+        ),
+        peers: config.peers,
+        retrievalDomain: protocol.retrievalDomain((await chain.provider.getNetwork()).chainId, cfg.deals),
+        ...usageOf("storage"),
+      }),
+    );
+  }
+  if (works.compute !== undefined)
+    out.push(
+      work.computeWork({
+        distributor: contracts.RewardsDistributor__factory.connect(works.compute.distributor, chain.provider),
+        classSubnetwork: works.compute.classSubnetwork,
+        ...usageOf("compute"),
+      }),
+    );
+  return out;
+}
+
+/**
  * The `post` step: fetch the configured peers' signatures of this oracle's root, then post it with k
  * verified signatures from the posting account (HEXMESH_POSTER_KEY). At most once on chain.
  */
@@ -108,12 +169,13 @@ export async function collectAndPost(
   chain: Chain,
   epoch: bigint,
   progress?: Progress,
+  work: WorkKind = "coverage",
 ): Promise<PostOutcome> {
   if (config.posterKey === undefined)
     throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
-  await epochs.collect(epoch, config.peers, progress);
+  await epochs.collect(epoch, config.peers, progress, work);
   const { Wallet } = await import("ethers");
-  return epochs.post(epoch, chain.withSigner(new Wallet(config.posterKey)));
+  return epochs.post(epoch, chain.withSigner(new Wallet(config.posterKey)), work);
 }
 
 /**
@@ -288,7 +350,9 @@ export async function startService(
     ...(claims !== undefined ? { claims } : {}),
     results,
     ...(dataTransfer !== undefined ? { dataTransfer } : {}),
-    ...(epochs !== undefined ? { ownSignature: (e: bigint) => epochs.ownSignature(e) } : {}),
+    ...(epochs !== undefined
+      ? { ownSignature: (e: bigint, work: WorkKind) => epochs.ownSignature(e, work) }
+      : {}),
     ...(storage !== undefined ? { storageProposals: (day: bigint) => storage.proposals(day) } : {}),
   });
   entropy?.start((e) => logger.warn({ err: e }, "entropy publication failed"));
