@@ -44,7 +44,8 @@ export interface RunningService {
   /** The storage oracle's rounds (config `storage`), running every storage.intervalMs. */
   readonly storage: StorageOracle | undefined;
   /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
-  post(epoch: bigint, progress?: Progress): Promise<PostOutcome>;
+  /** Collects peers' signatures of `work`'s epoch (default coverage) and posts it once. */
+  post(epoch: bigint, progress?: Progress, work?: WorkKind): Promise<PostOutcome>;
   /** Collects the peers' signatures of the epoch's settlement and settles it on chain with k of them. */
   settle(epoch: bigint): Promise<Awaited<ReturnType<DataTransfer["post"]>>>;
   close(): Promise<void>;
@@ -388,10 +389,10 @@ export async function startService(
         throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
       return collectAndSettle(config, dataTransfer, chain, epoch);
     },
-    async post(epoch, progress) {
+    async post(epoch, progress, work = "coverage") {
       if (chain === undefined || epochs === undefined)
         throw new ConfigError("post needs chain.rpcUrl, chain.addresses and an oracle key");
-      return collectAndPost(config, epochs, chain, epoch, progress);
+      return collectAndPost(config, epochs, chain, epoch, progress, work);
     },
     async close() {
       await storage?.stop();
