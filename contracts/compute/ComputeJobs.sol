@@ -142,6 +142,36 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
         uint40 deadline,
         Tier tier
     ) external returns (uint256 jobId) {
+        jobId = _createJob(specHash, deviceClass, maxUnits, deadline, tier, 0);
+    }
+
+    /// @inheritdoc IComputeJobs
+    function createDirectedJob(
+        bytes32 specHash,
+        uint256 deviceId,
+        uint32 maxUnits,
+        uint40 deadline
+    ) external returns (uint256 jobId) {
+        if (_REGISTRY.statusOf(deviceId) != IDeviceRegistry.DeviceStatus.Active) {
+            revert ComputeDeviceNotActive(deviceId);
+        }
+        uint16 deviceClass = _REGISTRY.deviceInfo(deviceId).deviceClass;
+        if (_REGISTRY.deviceClassInfo(deviceClass).subnetwork != _COMPUTE_CLASS_SUBNETWORK) {
+            revert ComputeWrongDeviceClass(deviceId, deviceClass);
+        }
+        jobId = _createJob(specHash, deviceClass, maxUnits, deadline, Tier.Standard, deviceId);
+    }
+
+    /// @dev A new Open job; `directedTo` nonzero: only that device may accept it (kept in the job's
+    /// deviceId, which acceptance overwrites with the same value).
+    function _createJob(
+        bytes32 specHash,
+        uint16 deviceClass,
+        uint32 maxUnits,
+        uint40 deadline,
+        Tier tier,
+        uint256 directedTo
+    ) private returns (uint256 jobId) {
         if (specHash == bytes32(0)) revert ComputeZeroHash();
         uint64 price = _prices[deviceClass];
         if (price == 0) revert ComputeClassNotPriced(deviceClass);
@@ -151,6 +181,7 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
         }
         jobId = ++_jobCount;
         Job storage j = _jobs[jobId];
+        if (directedTo != 0) j.deviceId = directedTo;
         j.customer = msg.sender;
         j.deadline = deadline;
         j.status = Status.Open;
@@ -164,6 +195,7 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
             value *= 2;
         }
         emit JobCreated(jobId, msg.sender, specHash, deviceClass, maxUnits, price, deadline, tier);
+        if (directedTo != 0) emit JobDirected(jobId, directedTo);
         _CREDITS.lock(msg.sender, value);
     }
 
@@ -222,6 +254,11 @@ contract ComputeJobs is IComputeJobs, EIP712, AccessControl {
         Job storage j = _existing(jobId);
         _requireStatus(jobId, j, Status.Open);
         if (block.timestamp > j.deadline) revert ComputeDeadlinePassed(jobId, j.deadline);
+        // Before its first acceptance a job's deviceId is zero, or the one device it is directed to.
+        if (j.provider == address(0)) {
+            uint256 directedTo = j.deviceId;
+            if (directedTo != 0 && directedTo != deviceId) revert ComputeJobDirected(jobId, directedTo);
+        }
         DeviceBond.Check memory c = DeviceBond.check(_REGISTRY, _VAULT, deviceId, _COMPUTE_CLASS_SUBNETWORK);
         if (c.failure == DeviceBond.Failure.NotActive) revert ComputeDeviceNotActive(deviceId);
         if (c.failure == DeviceBond.Failure.WrongSubnetwork || c.deviceClass != j.deviceClass) {

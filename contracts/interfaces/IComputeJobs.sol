@@ -62,7 +62,7 @@ interface IComputeJobs {
         uint64 checkBlock;
         address provider;
         uint96 collateral;
-        uint256 deviceId;
+        uint256 deviceId; // the accepting device; before acceptance, a directed job's only allowed device
         bytes32 resultHash;
     }
 
@@ -210,6 +210,8 @@ interface IComputeJobs {
     error ComputePriceOutOfBounds(uint256 price);
     /// @notice The probability is outside [MIN_CHECK_BPS, MAX_CHECK_BPS].
     error ComputeCheckProbabilityOutOfBounds(uint256 bps);
+    /// @notice The job is directed to device `deviceId`: no other device may accept it.
+    error ComputeJobDirected(uint256 jobId, uint256 deviceId);
 
     // ------------------------------------------------------------------ events
 
@@ -224,6 +226,8 @@ interface IComputeJobs {
         uint40 deadline,
         Tier tier
     );
+    /// @notice Job `jobId` (just created, Standard tier) may be accepted only with device `deviceId`.
+    event JobDirected(uint256 indexed jobId, uint256 indexed deviceId);
     /// @notice A provider accepted the job with a device and locked `collateral` MESH.
     event JobAccepted(uint256 indexed jobId, address indexed provider, uint256 indexed deviceId, uint256 collateral);
     /// @notice The provider committed the result; the spot check reads the hash of `checkBlock`
@@ -311,6 +315,21 @@ interface IComputeJobs {
         Tier tier
     ) external returns (uint256 jobId);
 
+    /// @notice Creates a Standard job that only device `deviceId` (its owner) may accept: the compute
+    /// oracle's daily availability benchmark, or a customer's choice of device. The job's class is
+    /// the device's; otherwise as {createJob} (JobCreated, then JobDirected).
+    /// @param specHash keccak256 of the job's spec.
+    /// @param deviceId An active device of a compute class.
+    /// @param maxUnits Most units the job may use, in [1, MAX_UNITS].
+    /// @param deadline When the result must be committed by, in (now, now + MAX_JOB_DURATION].
+    /// @return jobId The new job's id.
+    function createDirectedJob(
+        bytes32 specHash,
+        uint256 deviceId,
+        uint32 maxUnits,
+        uint40 deadline
+    ) external returns (uint256 jobId);
+
     /// @notice Cancels an Open job (no provider, or only the first of a Verified job's two, whose
     /// collateral is unlocked); releases its credits. Only the customer.
     /// @param jobId The job.
@@ -338,7 +357,8 @@ interface IComputeJobs {
     /// @notice Accepts an open job with a device of its class that the caller owns (active, bonded),
     /// locking COLLATERAL_MULTIPLE times the job's value in MESH (at the credit price) from the
     /// caller's free collateral. Refused while the caller is suspended or past the deadline. A
-    /// Verified job takes two different providers: it stays Open after the first.
+    /// Verified job takes two different providers: it stays Open after the first. A directed job only
+    /// with the device it is directed to (ComputeJobDirected).
     /// @param jobId The job.
     /// @param deviceId The caller's device.
     function acceptJob(uint256 jobId, uint256 deviceId) external;

@@ -57,6 +57,15 @@ export interface OracleSetOptions {
     readonly distributor: string;
     readonly fromBlock: number;
   };
+  /** The compute oracle's config (`compute`), the same for every oracle (each its own cache folder). */
+  readonly compute?: {
+    readonly jobs: string;
+    readonly distributor: string;
+    readonly fromBlock: number;
+    readonly prover: string;
+    readonly sources: readonly string[];
+    readonly benchmark: { readonly sender: string };
+  };
 }
 
 export interface PostedEpoch {
@@ -103,6 +112,15 @@ export class OracleSet {
           ...(o.works !== undefined ? { works: o.works } : {}),
           // The storage round is driven by the caller (probes on demand), not by the timer.
           ...(o.storage !== undefined ? { storage: { ...o.storage, intervalMs: 3_600_000 } } : {}),
+          ...(o.compute !== undefined
+            ? {
+                compute: {
+                  ...o.compute,
+                  intervalMs: 3_600_000,
+                  cacheDir: path.join(dir, `oracle-${i}-compute-cache`),
+                },
+              }
+            : {}),
           log: { level: "warn" },
         },
         `oracle ${i}`,

@@ -12,7 +12,7 @@ describe("ComputeJobs gas budgets (receipt gasUsed)", function () {
     if (hre.globalOptions.coverage) this.skip();
   });
 
-  it("createJob < 130,000; commitResult < 80,000; finalize < 90,000", async function () {
+  it("createJob < 130,000; createDirectedJob < 170,000; commitResult < 80,000; finalize < 90,000", async function () {
     const gas = await measureComputeGas(ethers, networkHelpers);
     console.log("      compute gas:", gas);
     for (const [key, budget] of Object.entries(COMPUTE_GAS_BUDGETS)) {

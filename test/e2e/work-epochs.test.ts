@@ -18,6 +18,13 @@ import { network } from "hardhat";
 
 import { EpochRootAggregator, EpochService, type StoredEpochResult } from "@hexmesh/oracle";
 import { OracleApiError, OracleClient } from "@hexmesh/oracle/api/client";
+import {
+  BENCHMARK_MAX_UNITS,
+  BENCHMARK_OUTPUT_HASH,
+  benchmarkJob,
+  ComputeIndexer,
+  ComputeStore,
+} from "@hexmesh/oracle/compute/index";
 import { WorkDistributorError, WorkNotServedError } from "@hexmesh/oracle/service/work";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { OwnerMerkleTree, SUBNETWORK_COMPUTE, SUBNETWORK_STORAGE, type Hex } from "@hexmesh/protocol";
@@ -54,8 +61,21 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
   let storageEpoch: PostedEpoch;
   let computeEpoch: PostedEpoch;
   let dir: string;
+  let benchmarkSender: string;
 
   const owners = (r: StoredEpochResult) => r.owners.map((o) => o.owner);
+
+  /** The compute kind over `store`: its own ComputeJobs index, the same benchmark sender. */
+  const computeOf = (store: SqliteStore) => {
+    const computeStore = new ComputeStore(store.storageSql(), { benchmarkSender });
+    return {
+      distributor: suite.computeDistributor,
+      classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
+      usage: { credits: suite.credits, subnetwork: SUBNETWORK_COMPUTE },
+      store: computeStore,
+      indexer: new ComputeIndexer(suite.computeJobs, computeStore, { fromBlock: suite.deployBlock }),
+    };
+  };
 
   before(async function () {
     const connection = await network.create();
@@ -116,6 +136,22 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
       await jobs.connect(computeOp.wallet).commitResult(jobId, keccak256(toUtf8Bytes("out")), 300)
     ).wait();
     await (await jobs.connect(client).acceptResult(jobId)).wait();
+    // The day's availability benchmark: a job directed at the device by the benchmark sender (the
+    // client's account here), answered with the pinned output.
+    const { specHash } = await benchmarkJob();
+    await (
+      await jobs
+        .connect(client)
+        .createDirectedJob(specHash, computeOp.deviceId, BENCHMARK_MAX_UNITS, now + 2n * HOUR)
+    ).wait();
+    const benchmarkId = await jobs.jobCount();
+    await (await jobs.connect(computeOp.wallet).acceptJob(benchmarkId, computeOp.deviceId)).wait();
+    await (
+      await jobs
+        .connect(computeOp.wallet)
+        .commitResult(benchmarkId, BENCHMARK_OUTPUT_HASH, BENCHMARK_MAX_UNITS)
+    ).wait();
+    benchmarkSender = client.address;
 
     await closeEpoch(suite, 1n);
     const poster = new Wallet(keccak256(toUtf8Bytes("work epochs poster")));
@@ -137,6 +173,14 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
           distributor: await suite.computeDistributor.getAddress(),
           classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
         },
+      },
+      compute: {
+        jobs: await jobs.getAddress(),
+        distributor: await suite.computeDistributor.getAddress(),
+        fromBlock: suite.deployBlock,
+        prover: poster.address,
+        sources: [],
+        benchmark: { sender: benchmarkSender },
       },
       storage: {
         deals: await deals.getAddress(),
@@ -188,7 +232,11 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     const [r] = computeEpoch.results;
     expect(computeEpoch.outcome.status).to.equal("posted");
     expect(owners(r!)).to.deep.equal([computeOp.wallet.address.toLowerCase()]);
-    expect(r!.summary.usage?.providers[0]?.credits).to.equal("300000"); // 300 units at $0.001
+    // The paid job: 300 units at $0.001 (the benchmark is paid when its window ends, not yet).
+    expect(r!.summary.usage?.providers[0]?.credits).to.equal("300000");
+    // The passed benchmark weighs the device in the availability pool.
+    expect(r!.summary.devices).to.equal(1);
+    expect(BigInt(r!.summary.distributed)).to.be.greaterThan(BigInt(r!.summary.usage!.paid));
     expect(BigInt(r!.summary.usage!.providers[0]!.reward)).to.be.greaterThan(0n);
     const [epoch, root] = await suite.computeDistributor.pendingRoot();
     expect([epoch, root.toLowerCase()]).to.deep.equal([1n, r!.root]);
@@ -262,13 +310,7 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     const computeService = new EpochService(wrongStore, base, wallet, {
       fromBlock: suite.deployBlock,
       firstEpoch: 1n,
-      works: [
-        computeWork({
-          distributor: suite.computeDistributor,
-          classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
-          usage: { credits: suite.credits, subnetwork: SUBNETWORK_COMPUTE },
-        }),
-      ],
+      works: [computeWork(computeOf(wrongStore))],
     });
     const closed = await computeService.close(1n, undefined, "compute");
     expect(closed.root).to.equal(computeEpoch.results[0]!.root);
@@ -297,13 +339,7 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
       fromBlock: suite.deployBlock,
       firstEpoch: 1n,
       log: (msg) => logged.push(msg),
-      works: [
-        computeWork({
-          distributor: suite.computeDistributor,
-          classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
-          usage: { credits: suite.credits, subnetwork: SUBNETWORK_COMPUTE },
-        }),
-      ],
+      works: [computeWork(computeOf(wrongStore))],
     });
     expect(await collecting.collect(1n, [`http://127.0.0.1:${port}`], undefined, "compute")).to.equal(0);
     expect(logged).to.include("peer signature refused");
@@ -348,11 +384,7 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
             indexer: new StorageIndexer(suite.storageDeals, storageStore, { fromBlock: suite.deployBlock }),
             usage: { credits: suite.credits, subnetwork: SUBNETWORK_STORAGE },
           }),
-          computeWork({
-            distributor: suite.computeDistributor,
-            classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
-            usage: { credits: suite.credits, subnetwork: SUBNETWORK_COMPUTE },
-          }),
+          computeWork(computeOf(again)),
         ],
       },
     );

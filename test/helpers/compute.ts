@@ -262,6 +262,8 @@ export async function measureComputeGas(
     fx.jobs.connect(fx.customer).createJob(SPEC, CLASS_CPU, 500n, deadline, Tier.Standard),
   );
   const id = await fx.jobs.jobCount();
+  const directed = await gas(fx.jobs.connect(fx.customer).createDirectedJob(SPEC, fx.cpuB, 500n, deadline));
+  const acceptDirected = await gas(fx.jobs.connect(fx.providerB).acceptJob(id + 1n, fx.cpuB));
   const accept = await gas(fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA));
   const commit = await gas(fx.jobs.connect(fx.providerA).commitResult(id, RESULT, 300n));
   await helpers.mine(1);
@@ -277,6 +279,8 @@ export async function measureComputeGas(
   return {
     "compute.createJob": create,
     "compute.acceptJob": accept,
+    "compute.createDirectedJob": directed,
+    "compute.acceptJob.directed": acceptDirected,
     "compute.commitResult": commit,
     "compute.recordSpotCheck": record,
     "compute.finalize": finalize,
@@ -288,6 +292,7 @@ export async function measureComputeGas(
 /** The budgets (receipt gas). */
 export const COMPUTE_GAS_BUDGETS: Record<string, bigint> = {
   "compute.createJob": 130_000n,
+  "compute.createDirectedJob": 170_000n,
   "compute.commitResult": 80_000n,
   "compute.finalize": 90_000n,
 };

@@ -12,7 +12,7 @@
  *   provider start --config FILE                             the provider agent, until SIGINT/SIGTERM
  *   provider accept <jobId> --config FILE                    accept an open job with a configured device
  *   provider status --config FILE                            the jobs in the agent's state (JSON)
- *   submit <program> --input FILE --class N --max-units N --deadline D --blobs URL... [--tier verified]
+ *   submit <program> --input FILE (--class N | --device ID) --max-units N --deadline D --blobs URL... [--tier verified]
  *   job <id>                                                 a job's status (JSON)
  *   fetch <id> --out FILE --blobs URL...                     its output, checked against the commitment
  * Chain options (submit, job, fetch): --rpc URL (HEXMESH_RPC), --compute-jobs ADDRESS
@@ -271,9 +271,13 @@ function addMarketCommands(p: Command): void {
       .description("upload a job's program and input, create it on ComputeJobs and lock its credits")
       .argument("<program>", "the WebAssembly (WASI) program")
       .requiredOption("--input <file>", "the input, fed on stdin")
-      .requiredOption("--class <n>", "the device class (a priced compute class)", (v) => {
+      .option("--class <n>", "the device class (a priced compute class; required without --device)", (v) => {
         if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError("must be 0..65535");
         return Number(v);
+      })
+      .option("--device <id>", "direct the job to this device: only it may accept (Standard tier)", (v) => {
+        if (!/^[1-9][0-9]{0,77}$/.test(v)) throw new InvalidArgumentError("must be a device id (decimal)");
+        return BigInt(v);
       })
       .requiredOption(
         "--max-units <n>",
@@ -293,12 +297,15 @@ function addMarketCommands(p: Command): void {
       programFile: string,
       o: ChainOptions & {
         input: string;
-        class: number;
+        class?: number;
+        device?: bigint;
         maxUnits: number;
         deadline: string;
         tier?: "standard" | "verified";
       },
     ) => {
+      if (o.class === undefined && o.device === undefined)
+        throw new UsageError("give --class, or --device for a job directed to one device");
       const program = readBytes(programFile, "program");
       const input = readBytes(o.input, "input");
       const servers = blobsOf(o);
@@ -311,7 +318,8 @@ function addMarketCommands(p: Command): void {
           await submitJob(chain, {
             program,
             input,
-            deviceClass: o.class,
+            deviceClass: o.class ?? 0,
+            ...(o.device !== undefined ? { device: o.device } : {}),
             maxUnits: o.maxUnits,
             deadline,
             blobs: servers,

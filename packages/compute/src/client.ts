@@ -44,6 +44,11 @@ export interface SubmitRequest {
   readonly blobs: readonly string[];
   /** Verified: two providers run it and the results are compared on chain (twice the credits locked). */
   readonly tier?: "standard" | "verified";
+  /**
+   * A device to direct the job to (createDirectedJob: only that device may accept it; Standard tier;
+   * its class is the device's, so `deviceClass` is ignored).
+   */
+  readonly device?: bigint;
 }
 
 export interface Submitted {
@@ -52,6 +57,8 @@ export interface Submitted {
   readonly programHash: Hex;
   readonly inputHash: Hex;
   readonly deviceClass: number;
+  /** The device the job is directed to (submitted with `device`). */
+  readonly device?: string;
   readonly maxUnits: number;
   readonly tier: "standard" | "verified";
   readonly pricePerUnit: string;
@@ -64,20 +71,27 @@ export interface Submitted {
 export async function submitJob(chain: ComputeChain, r: SubmitRequest): Promise<Submitted> {
   const { spec, specBytes, specHash } = jobSpecOf(r.program, r.input);
   const tier = r.tier ?? "standard";
+  if (r.device !== undefined && tier === "verified")
+    throw new ClientError("a job directed to one device is Standard tier: drop --tier verified or --device");
   // Blobs first: a provider that sees the job must find its content.
   for (const base of r.blobs) for (const bytes of [r.program, r.input, specBytes]) await putBlob(base, bytes);
   let receipt;
   try {
-    const tx = await chain.jobs.createJob(
-      specHash,
-      r.deviceClass,
-      r.maxUnits,
-      r.deadline,
-      tier === "verified" ? 1 : 0,
-    );
+    const tx =
+      r.device !== undefined
+        ? await chain.jobs.createDirectedJob(specHash, r.device, r.maxUnits, r.deadline)
+        : await chain.jobs.createJob(
+            specHash,
+            r.deviceClass,
+            r.maxUnits,
+            r.deadline,
+            tier === "verified" ? 1 : 0,
+          );
     receipt = await tx.wait();
   } catch (e) {
-    throw new ClientError(`createJob failed: ${describeContractError(e)}`);
+    throw new ClientError(
+      `${r.device !== undefined ? "createDirectedJob" : "createJob"} failed: ${describeContractError(e)}`,
+    );
   }
   const created = receipt!.logs
     .map((l) => {
@@ -94,7 +108,8 @@ export async function submitJob(chain: ComputeChain, r: SubmitRequest): Promise<
     jobId: (created.args.jobId as bigint).toString(),
     specHash,
     ...spec,
-    deviceClass: r.deviceClass,
+    deviceClass: Number(created.args.deviceClass as bigint),
+    ...(r.device !== undefined ? { device: r.device.toString() } : {}),
     maxUnits: r.maxUnits,
     tier,
     pricePerUnit: price.toString(),

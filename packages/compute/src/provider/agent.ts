@@ -41,6 +41,8 @@ interface ChainJob {
   tier: bigint;
   provider: string;
   resultHash: string;
+  /** Before acceptance: the device a directed job is for (0: any device of its class). */
+  deviceId: bigint;
 }
 
 const ZERO_HASH = `0x${"0".repeat(64)}`;
@@ -80,10 +82,16 @@ export class ProviderAgent {
   async accept(jobId: bigint): Promise<ProviderJob> {
     const job = await this.readJob(jobId);
     if (job.status !== STATUS_OPEN) throw new Error(`job ${jobId} is not open (status ${job.status})`);
-    const device = this.config.devices.find((d) => BigInt(d.class) === job.deviceClass);
+    // A directed job (deviceId set while Open, Standard) takes only its device.
+    const directed = job.tier !== TIER_VERIFIED && job.deviceId !== 0n;
+    const device = directed
+      ? this.devices.get(job.deviceId.toString())
+      : this.config.devices.find((d) => BigInt(d.class) === job.deviceClass);
     if (device === undefined)
       throw new Error(
-        `job ${jobId} is for device class ${job.deviceClass}; no configured device is of that class`,
+        directed
+          ? `job ${jobId} is directed to device ${job.deviceId}, which is not one of the configured devices`
+          : `job ${jobId} is for device class ${job.deviceClass}; no configured device is of that class`,
       );
     try {
       await (await this.chain.jobs.acceptJob(jobId, BigInt(device.id))).wait();
@@ -133,6 +141,9 @@ export class ProviderAgent {
         this.hold(jobId, deviceId, await this.readJob(jobId));
         this.log("holding", { jobId: jobId.toString(), deviceId: deviceId.toString() });
       }
+      if (this.config.acceptDirected)
+        for (const ev of await jobs.queryFilter(jobs.filters.JobDirected(), from, to))
+          if (this.devices.has(ev.args.deviceId.toString())) await this.acceptDirected(ev.args.jobId);
       if (this.config.autoAccept.length > 0)
         for (const ev of await jobs.queryFilter(jobs.filters.JobCreated(), from, to))
           await this.maybeAutoAccept(ev.args.jobId);
@@ -141,10 +152,26 @@ export class ProviderAgent {
     }
   }
 
+  /** Accepts a job directed to one of our devices (still open, with time left to run and commit). */
+  private async acceptDirected(jobId: bigint): Promise<void> {
+    if (this.state.get(jobId) !== undefined) return;
+    const job = await this.readJob(jobId);
+    if (job.status !== STATUS_OPEN) return;
+    if (Number(job.deadline) - (await this.now()) <= this.config.commitMarginSec) return;
+    try {
+      await this.accept(jobId);
+    } catch (e) {
+      // Collateral short, or the device suspended: logged, never fatal (the job expires unaccepted).
+      this.log("directed-accept-failed", { jobId: jobId.toString(), error: (e as Error).message });
+    }
+  }
+
   private async maybeAutoAccept(jobId: bigint): Promise<void> {
     if (this.state.get(jobId) !== undefined) return;
     const job = await this.readJob(jobId);
     if (job.status !== STATUS_OPEN) return;
+    // Directed jobs are the directed path's (acceptDirected), whatever the auto-accept rules say.
+    if (job.tier !== TIER_VERIFIED && job.deviceId !== 0n) return;
     const rule = this.config.autoAccept.find(
       (r) =>
         BigInt(r.class) === job.deviceClass &&

@@ -53,6 +53,11 @@ export interface ProviderConfig {
   readonly publish: readonly string[];
   /** Jobs accepted without the operator (none when absent). */
   readonly autoAccept: readonly AutoAcceptRule[];
+  /**
+   * Accept every job directed to one of the devices (ComputeJobs' JobDirected: the compute oracle's
+   * daily availability benchmark, or a customer who chose the device). Default true.
+   */
+  readonly acceptDirected: boolean;
   /** The runner's limits for every job. */
   readonly limits: JobLimits;
   /** Runner wall-clock milliseconds per unit (the class's meter): usedUnits = ceil(ms / unitMs), in [1, maxUnits]. */
@@ -116,6 +121,7 @@ const SCHEMA = {
         },
       },
     },
+    acceptDirected: { type: "boolean", default: true },
     limits: {
       type: "object",
       additionalProperties: false,

@@ -51,6 +51,12 @@ export const ROUTES = {
   storageProvider: { method: "GET", path: "/v1/storage/providers/:address" },
   /** This oracle's signed StorageSuspension proposals after the results of `?day=` (what peers collect). */
   storageSuspensions: { method: "GET", path: "/v1/storage/suspensions" },
+  /** Compute jobs as this oracle indexed them, newest first (`?provider=&device=&status=&limit=`). */
+  computeJobs: { method: "GET", path: "/v1/compute/jobs" },
+  /** This oracle's re-execution checks, newest job first (`?outcome=&limit=`). */
+  computeChecks: { method: "GET", path: "/v1/compute/checks" },
+  /** This oracle's check of a job and its signed FraudVerdicts (what the submitting peer collects). */
+  computeVerdicts: { method: "GET", path: "/v1/compute/verdicts/:jobId" },
   /** Liveness. */
   health: { method: "GET", path: "/health" },
   /** Readiness: the store at the current schema, the chain reachable. */
@@ -123,6 +129,11 @@ export type StorageRetrievalsQuery = Sent<typeof S.STORAGE_RETRIEVALS_QUERY>;
 export type StorageRetrievalsResponse = FromSchema<typeof S.STORAGE_RETRIEVALS_RESPONSE>;
 export type StorageProviderResponse = FromSchema<typeof S.STORAGE_PROVIDER_RESPONSE>;
 export type StorageSuspensionsResponse = FromSchema<typeof S.STORAGE_SUSPENSIONS_RESPONSE>;
+export type ComputeJobsQuery = Sent<typeof S.COMPUTE_JOBS_QUERY>;
+export type ComputeJobsResponse = FromSchema<typeof S.COMPUTE_JOBS_RESPONSE>;
+export type ComputeChecksQuery = Sent<typeof S.COMPUTE_CHECKS_QUERY>;
+export type ComputeChecksResponse = FromSchema<typeof S.COMPUTE_CHECKS_RESPONSE>;
+export type ComputeVerdictsResponse = FromSchema<typeof S.COMPUTE_VERDICT_RESPONSE>;
 export type HealthResponse = FromSchema<typeof S.HEALTH_RESPONSE>;
 
 /** Response headers of the results and encoding routes. */

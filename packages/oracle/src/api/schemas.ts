@@ -709,3 +709,167 @@ export const STORAGE_SUSPENSIONS_RESPONSE = {
     },
   },
 } as const;
+
+// ------------------------------------------------------------------ compute (compute/*.ts)
+
+const optDecimal = { type: ["string", "null"], pattern: "^[0-9]+$" } as const;
+const optHex = { type: ["string", "null"], pattern: "^0x[0-9a-f]*$" } as const;
+const optInt = { type: ["integer", "null"] } as const;
+
+export const COMPUTE_JOBS_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    provider: ADDRESS,
+    device: { type: "string", pattern: "^[0-9]{1,78}$" },
+    status: { enum: ["open", "accepted", "committed", "disputed", "finalized", "refunded"] },
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  },
+} as const;
+
+/** One job as the compute oracle indexed it (times: block times, Unix s). */
+const COMPUTE_JOB = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "id",
+    "customer",
+    "specHash",
+    "deviceClass",
+    "maxUnits",
+    "pricePerUnit",
+    "deadline",
+    "tier",
+    "createdAt",
+    "directedTo",
+    "status",
+    "provider",
+    "device",
+    "acceptedAt",
+    "resultHash",
+    "committedAt",
+    "checkSelected",
+    "resultsDiffer",
+    "disputed",
+    "penalty",
+    "penaltyExecutableAt",
+  ],
+  properties: {
+    id: decimal,
+    customer: lowerHex,
+    specHash: lowerHex,
+    deviceClass: { type: "integer" },
+    maxUnits: decimal,
+    pricePerUnit: decimal,
+    deadline: { type: "integer" },
+    tier: { enum: ["standard", "verified"] },
+    createdAt: { type: "integer" },
+    directedTo: optDecimal,
+    status: { type: "string" },
+    provider: optHex,
+    device: optDecimal,
+    acceptedAt: optInt,
+    resultHash: optHex,
+    committedAt: optInt,
+    checkSelected: { type: ["boolean", "null"] },
+    resultsDiffer: { type: "boolean" },
+    disputed: { type: "boolean" },
+    penalty: { type: ["string", "null"] },
+    penaltyExecutableAt: optInt,
+  },
+} as const;
+
+export const COMPUTE_JOBS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["jobs"],
+  properties: { jobs: { type: "array", items: COMPUTE_JOB } },
+} as const;
+
+export const COMPUTE_CHECKS_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    outcome: { enum: ["match", "fraud", "inconclusive"] },
+    limit: { type: "integer", minimum: 1, maximum: 1000, default: 100 },
+  },
+} as const;
+
+/** One re-execution check by this oracle (reason: CHECK_REASONS of compute/check.ts). */
+const COMPUTE_CHECK = {
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "jobId",
+    "outcome",
+    "reason",
+    "provider",
+    "committedHash",
+    "evidenceHash",
+    "detail",
+    "checkedAt",
+  ],
+  properties: {
+    jobId: decimal,
+    outcome: { enum: ["match", "fraud", "inconclusive"] },
+    reason: { type: ["string", "null"] },
+    provider: lowerHex,
+    committedHash: lowerHex,
+    evidenceHash: optHex,
+    detail: { type: "string" },
+    checkedAt: { type: "integer", description: "Unix ms" },
+  },
+} as const;
+
+export const COMPUTE_CHECKS_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["checks"],
+  properties: { checks: { type: "array", items: COMPUTE_CHECK } },
+} as const;
+
+export const COMPUTE_VERDICT_PARAMS = {
+  type: "object",
+  required: ["jobId"],
+  properties: { jobId: { type: "string", pattern: "^[0-9]{1,78}$" } },
+} as const;
+
+/** This oracle's check of a job and its signed FraudVerdicts (one per oracle set): what peers collect. */
+export const COMPUTE_VERDICT_RESPONSE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["jobId", "check", "verdicts"],
+  properties: {
+    jobId: decimal,
+    check: { oneOf: [COMPUTE_CHECK, { type: "null" }] },
+    verdicts: {
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: [
+          "jobId",
+          "provider",
+          "reason",
+          "evidenceHash",
+          "prover",
+          "oracleSetVersion",
+          "deadline",
+          "signer",
+          "signature",
+        ],
+        properties: {
+          jobId: decimal,
+          provider: lowerHex,
+          reason: { type: "integer" },
+          evidenceHash: lowerHex,
+          prover: lowerHex,
+          oracleSetVersion: decimal,
+          deadline: decimal,
+          signer: lowerHex,
+          signature: lowerHex,
+        },
+      },
+    },
+  },
+} as const;

@@ -20,6 +20,7 @@ import type { ResultSets } from "../service/results.js";
 import type { DataTransfer } from "../service/settlement.js";
 import type { SuspensionProposal } from "../storage/suspend.js";
 import type { OracleStore, StoredSignature, WorkKind } from "../store/types.js";
+import { computeRoutes } from "./plugins/compute.js";
 import { deviceRoutes } from "./plugins/devices.js";
 import { entropyRoutes } from "./plugins/entropy.js";
 import { epochRoutes } from "./plugins/epochs.js";
@@ -209,6 +210,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     deviceRoutes,
     inputRoutes,
     storageRoutes,
+    computeRoutes,
     healthRoutes,
   ])
     await app.register(routes(deps));

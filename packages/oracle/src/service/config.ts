@@ -103,6 +103,46 @@ export interface ServiceConfig {
     readonly storage?: WorkConfig;
     readonly compute?: WorkConfig;
   };
+  /**
+   * The compute oracle (packages/oracle/src/compute): absent, this oracle does no compute work. Needs
+   * `chain` and `oracleKey`; with `posterKey` it also records spot checks, submits verdicts and
+   * executes penalties; the oracle whose poster account is `benchmark.sender` sends the benchmarks.
+   */
+  readonly compute?: {
+    /** ComputeJobs. */
+    readonly jobs: string;
+    /** The compute subnetwork's RewardsDistributor (its oracle set signs verdicts). */
+    readonly distributor: string;
+    /** Block ComputeJobs was deployed at (the index starts there). */
+    readonly fromBlock: number;
+    /** Blocks behind the head the indexer leaves unread. */
+    readonly confirmations: number;
+    /** Time between rounds, ms. */
+    readonly intervalMs: number;
+    /** Receives the prover's 20% of each penalty (the same on every oracle: the verdicts must be identical). */
+    readonly prover: string;
+    /** Blob servers job specs, programs and inputs are fetched from (re-execution), in order. */
+    readonly sources: readonly string[];
+    /** Folder the fetched blobs are cached in. */
+    readonly cacheDir: string;
+    /** Re-execution limits (the runner's; defaults: @hexmesh/compute DEFAULT_LIMITS). */
+    readonly limits?: {
+      readonly timeMs?: number;
+      readonly memoryBytes?: number;
+      readonly outputBytes?: number;
+    };
+    /** The daily availability benchmark. */
+    readonly benchmark: {
+      /** The designated sender (its directed benchmark jobs are the ones that count). */
+      readonly sender: string;
+      /** Registry device classes benchmarked. */
+      readonly classes: readonly number[];
+      /** Seconds from sending to the benchmark's deadline. */
+      readonly deadlineSeconds: number;
+      /** Blob servers the benchmark's spec, program and input are uploaded to. */
+      readonly publish: readonly string[];
+    };
+  };
   readonly log: { readonly level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
 
@@ -248,6 +288,46 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       properties: { storage: WORK_SCHEMA, compute: WORK_SCHEMA },
     },
+    compute: {
+      type: "object",
+      additionalProperties: false,
+      required: ["jobs", "distributor", "prover", "sources", "cacheDir", "benchmark"],
+      properties: {
+        jobs: address,
+        distributor: address,
+        fromBlock: { type: "integer", minimum: 0, default: 0 },
+        confirmations: { type: "integer", minimum: 0, maximum: 1_000, default: 0 },
+        intervalMs: { type: "integer", minimum: 1_000, default: 60_000 },
+        prover: address,
+        sources: { type: "array", items: { type: "string", pattern: "^https?://" } },
+        cacheDir: { type: "string", minLength: 1 },
+        limits: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            timeMs: { type: "integer", minimum: 100, maximum: 3_600_000 },
+            memoryBytes: { type: "integer", minimum: 65_536, maximum: 4_294_967_296 },
+            outputBytes: { type: "integer", minimum: 1, maximum: 1_073_741_824 },
+          },
+        },
+        benchmark: {
+          type: "object",
+          additionalProperties: false,
+          required: ["sender"],
+          properties: {
+            sender: address,
+            classes: {
+              type: "array",
+              items: { type: "integer", minimum: 0, maximum: 65_535 },
+              minItems: 1,
+              default: [4, 5, 6],
+            },
+            deadlineSeconds: { type: "integer", minimum: 60, maximum: 86_400, default: 1_800 },
+            publish: { type: "array", items: { type: "string", pattern: "^https?://" }, default: [] },
+          },
+        },
+      },
+    },
     log: {
       type: "object",
       additionalProperties: false,
@@ -331,6 +411,10 @@ export function validateConfig(raw: unknown, source = "configuration"): ServiceC
   if (cfg.works?.storage !== undefined && cfg.storage === undefined)
     throw new ConfigError(
       `invalid ${source}:\n  - works.storage: needs storage (the StorageDeals index and retrieval results it pays from)`,
+    );
+  if (cfg.works?.compute !== undefined && cfg.compute === undefined)
+    throw new ConfigError(
+      `invalid ${source}:\n  - works.compute: needs compute (the ComputeJobs index its benchmarks are derived from)`,
     );
   if (cfg.staticDir !== undefined) {
     (cfg as { staticDir: string }).staticDir = path.resolve(cfg.staticDir);

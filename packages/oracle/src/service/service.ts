@@ -11,6 +11,7 @@ import { pino, type Logger } from "pino";
 import { parseReport } from "@hexmesh/protocol";
 
 import { buildApi } from "../api/server.js";
+import type { ComputeOracle } from "../compute/service.js";
 import type { PostOutcome } from "../post/aggregator.js";
 import type { StorageOracle } from "../storage/service.js";
 import { openStore } from "../store/index.js";
@@ -43,6 +44,8 @@ export interface RunningService {
   readonly logger: Logger;
   /** The storage oracle's rounds (config `storage`), running every storage.intervalMs. */
   readonly storage: StorageOracle | undefined;
+  /** The compute oracle's rounds (config `compute`), running every compute.intervalMs. */
+  readonly compute: ComputeOracle | undefined;
   /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
   /** Collects peers' signatures of `work`'s epoch (default coverage) and posts it once. */
   post(epoch: bigint, progress?: Progress, work?: WorkKind): Promise<PostOutcome>;
@@ -149,14 +152,26 @@ export async function workSourcesFor(
       }),
     );
   }
-  if (works.compute !== undefined)
+  if (works.compute !== undefined) {
+    const cfg = config.compute!;
+    const compute = await import("../compute/index.js");
+    const computeStore = new compute.ComputeStore(store.storageSql(), {
+      benchmarkSender: cfg.benchmark.sender,
+    });
     out.push(
       work.computeWork({
         distributor: contracts.RewardsDistributor__factory.connect(works.compute.distributor, chain.provider),
         classSubnetwork: works.compute.classSubnetwork,
+        store: computeStore,
+        indexer: new compute.ComputeIndexer(
+          contracts.ComputeJobs__factory.connect(cfg.jobs, chain.provider),
+          computeStore,
+          { fromBlock: cfg.fromBlock, confirmations: cfg.confirmations },
+        ),
         ...usageOf("compute"),
       }),
     );
+  }
   return out;
 }
 
@@ -284,6 +299,66 @@ async function storageOracleFor(
   return new m.StorageOracle(indexer, prober, suspensions, keeper, config.peers, sender !== undefined);
 }
 
+/**
+ * The compute oracle of `config.compute` (needs an oracle key; a poster key also records spot checks,
+ * submits verdicts and executes penalties; the poster account named `compute.benchmark.sender` also
+ * sends the daily benchmarks).
+ */
+async function computeOracleFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+): Promise<ComputeOracle> {
+  if (config.oracleKey === undefined)
+    throw new ConfigError("compute needs an oracle key: set HEXMESH_ORACLE_KEY");
+  const [{ Wallet }, contracts, m, { OracleKey }] = await Promise.all([
+    import("ethers"),
+    import("@hexmesh/contracts"),
+    import("../compute/index.js"),
+    import("../post/sign.js"),
+  ]);
+  const cfg = config.compute!;
+  const { chainId } = await chain.provider.getNetwork();
+  const sender = config.posterKey !== undefined ? new Wallet(config.posterKey, chain.provider) : undefined;
+  const computeStore = new m.ComputeStore(store.storageSql(), { benchmarkSender: cfg.benchmark.sender });
+  const reader = contracts.ComputeJobs__factory.connect(cfg.jobs, chain.provider);
+  const jobs = sender === undefined ? reader : contracts.ComputeJobs__factory.connect(cfg.jobs, sender);
+  const indexer = new m.ComputeIndexer(reader, computeStore, {
+    fromBlock: cfg.fromBlock,
+    confirmations: cfg.confirmations,
+  });
+  const checker = new m.ComputeChecker(reader, {
+    sources: cfg.sources,
+    cacheDir: cfg.cacheDir,
+    ...(cfg.limits !== undefined ? { limits: cfg.limits } : {}),
+  });
+  const desk = new m.VerdictDesk(
+    jobs,
+    contracts.RewardsDistributor__factory.connect(cfg.distributor, chain.provider),
+    computeStore,
+    checker,
+    new OracleKey(new Wallet(config.oracleKey)),
+    { prover: cfg.prover, chainId, peers: config.peers },
+    sender !== undefined,
+  );
+  const sendsBenchmarks =
+    sender !== undefined && sender.address.toLowerCase() === cfg.benchmark.sender.toLowerCase();
+  const benchmarks = sendsBenchmarks
+    ? new m.BenchmarkSender(
+        jobs,
+        contracts.DeviceRegistry__factory.connect(config.chain!.addresses.registry, chain.provider),
+        computeStore,
+        {
+          registryFromBlock: config.chain!.fromBlock,
+          classes: cfg.benchmark.classes,
+          deadlineSeconds: cfg.benchmark.deadlineSeconds,
+          publish: cfg.benchmark.publish,
+        },
+      )
+    : undefined;
+  return new m.ComputeOracle(indexer, desk, benchmarks);
+}
+
 export async function startService(
   config: ServiceConfig,
   logger = makeLogger(config),
@@ -340,6 +415,10 @@ export async function startService(
     chain !== undefined && config.storage !== undefined
       ? await storageOracleFor(config, store, chain)
       : undefined;
+  const compute =
+    chain !== undefined && config.compute !== undefined
+      ? await computeOracleFor(config, store, chain)
+      : undefined;
   const app = await buildApi({
     store,
     ingestor,
@@ -371,6 +450,22 @@ export async function startService(
       ),
     (e) => logger.warn({ err: e }, "storage round failed"),
   );
+  compute?.start(
+    config.compute!.intervalMs,
+    (r) =>
+      logger.info(
+        {
+          logs: r.indexed.logs,
+          checks: r.checks.map((c) => `${c.jobId}:${c.outcome}`),
+          steps: [...r.spotChecks, ...r.submits, ...r.penalties].map(
+            (s) => `${s.action}:${s.jobId}:${s.outcome}`,
+          ),
+          benchmarks: r.benchmarks.map((b) => `${b.deviceId}:${b.outcome}`),
+        },
+        "compute round",
+      ),
+    (e) => logger.warn({ err: e }, "compute round failed"),
+  );
   const url = await app.listen({ host: config.listen.host, port: config.listen.port });
   logger.info({ url, oracle: epochs?.key.address ?? null }, "serving");
   return {
@@ -384,6 +479,7 @@ export async function startService(
     dataTransfer,
     logger,
     storage,
+    compute,
     async settle(epoch) {
       if (chain === undefined || dataTransfer === undefined)
         throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
@@ -396,6 +492,7 @@ export async function startService(
     },
     async close() {
       await storage?.stop();
+      await compute?.stop();
       entropy?.stop();
       chainClock?.stop();
       await app.close();

@@ -24,7 +24,10 @@ import {
 } from "@hexmesh/protocol";
 
 import type { UsageSource } from "../chain/indexer.js";
-import { ComputeVerifier, type ComputeEpochInputs } from "../compute/verifier.js";
+import type { ComputeIndexer } from "../compute/indexer.js";
+import { computeEpochInputs } from "../compute/inputs.js";
+import type { ComputeStore } from "../compute/store.js";
+import { ComputeVerifier } from "../compute/verifier.js";
 import { pullSetRetrievals } from "../storage/agree.js";
 import type { StorageIndexer } from "../storage/indexer.js";
 import type { StorageStore } from "../storage/store.js";
@@ -116,29 +119,30 @@ export function storageWork(options: {
   };
 }
 
-/** How a compute epoch's inputs are built (compute/inputs.ts's computeEpochInputs). */
-export type ComputeInputsOf = (epochStartMs: number, epochEndMs: number) => Promise<ComputeEpochInputs>;
-
 /**
  * The compute subnetwork: paid usage (ComputeJobs' UsageRecorded logs, in the index) through the shared
- * usage rule, availability from the benchmark outcomes `inputs` gives (none: the availability pool
- * pays nobody and carries over).
+ * usage rule; availability from the daily benchmarks' outcomes, derived from ComputeJobs' events by
+ * every oracle alike (compute/inputs.ts: computeEpochInputs over the compute store, brought to the
+ * head by `indexer` before the close).
  */
 export function computeWork(options: {
   readonly distributor: RewardsDistributor;
   readonly usage?: UsageSource;
   readonly classSubnetwork: number;
-  readonly inputs?: ComputeInputsOf;
+  readonly store: ComputeStore;
+  readonly indexer?: ComputeIndexer;
 }): WorkSource {
   const verifier = new ComputeVerifier();
-  const inputs: ComputeInputsOf = options.inputs ?? (async () => ({ benchmarks: [] }));
   return {
     kind: "compute",
     distributor: options.distributor,
     ...(options.usage !== undefined ? { usage: options.usage } : {}),
     classSubnetwork: options.classSubnetwork,
+    ...(options.indexer !== undefined ? { prepare: async () => void (await options.indexer!.run()) } : {}),
     run: async (index, usage) =>
-      runEpoch(verifier, index, await inputs(index.epochStart, index.epochEnd), { usage }),
+      runEpoch(verifier, index, await computeEpochInputs(options.store, index.epochStart, index.epochEnd), {
+        usage,
+      }),
   };
 }
 

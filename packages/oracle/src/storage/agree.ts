@@ -9,7 +9,8 @@
  *           this oracle's own (storage_retrievals) and its peers' (GET /v1/storage/retrievals, each
  *           signature recovered and checked against the set, its piece root one of the data set's on
  *           chain; storage_peer_retrievals), fetched before the close (`pullSetRetrievals`)
- *   rule    per (data set, day), one result per signer; the day counts as retrieved ("ok") when at
+ *   rule    per (data set, day), one result per signer (its lowest signature, should it have signed
+ *           two); the day counts as retrieved ("ok") when at
  *           least half of the signers signed "ok", else as failed: one prober's bad path cannot fail an
  *           honest provider, one colluding prober cannot pass a provider the others could not fetch
  *           from. The device and provider are the data set's on chain (not the peers' words).
@@ -165,7 +166,7 @@ export async function pullSetRetrievals(
 }
 
 /**
- * The rule: per (data set, day), one result per signer (the first by signer address), "ok" when at
+ * The rule: per (data set, day), one result per signer (its lowest signature), "ok" when at
  * least half of them are "ok"; the device and provider from `dataSets` (the chain's). In (day, data
  * set) order, as scoresOf folds them. Results of signers outside `oracles` are left out.
  */
@@ -180,7 +181,10 @@ export function agreedRetrievals(
     if (!oracles.has(signer) || !dataSets.has(r.dataSetId)) continue;
     const key = `${r.day}:${r.dataSetId}`;
     const bySigner = groups.get(key) ?? new Map<string, StoredRetrieval>();
-    if (!bySigner.has(signer)) bySigner.set(signer, r);
+    // A signer that signed two results of one day counts once: the lower signature, whatever the order.
+    const held = bySigner.get(signer);
+    if (held === undefined || r.signature.toLowerCase() < held.signature.toLowerCase())
+      bySigner.set(signer, r);
     groups.set(key, bySigner);
   }
   const out: StoredRetrieval[] = [];

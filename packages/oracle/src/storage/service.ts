@@ -5,6 +5,7 @@
  * suspension updates; without one this oracle only proposes, for its peers to collect.
  * Each step is idempotent; a failing step is logged and the next round tries again.
  */
+import { collectFromPeers, RoundTimer } from "../util/rounds.js";
 import type { IndexRun, StorageIndexer } from "./indexer.js";
 import type { KeeperStep, SeedKeeper } from "./keeper.js";
 import type { RetrievalProber } from "./probe.js";
@@ -64,25 +65,17 @@ export async function peerProposals(
   day: bigint,
   timeoutMs = 10_000,
 ): Promise<SuspensionProposal[]> {
-  const out: SuspensionProposal[] = [];
-  for (const peer of peers) {
-    try {
-      const res = await fetch(`${peer.replace(/\/$/, "")}/v1/storage/suspensions?day=${day}`, {
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      if (!res.ok) continue;
-      const body = (await res.json()) as { proposals?: ProposalJson[] };
-      for (const p of body.proposals ?? []) out.push(proposalFromJson(p));
-    } catch {
-      continue;
-    }
-  }
-  return out;
+  // Parsed inside the collection: a peer whose answer does not parse contributes none.
+  return collectFromPeers(
+    peers,
+    `/v1/storage/suspensions?day=${day}`,
+    (body) => ((body as { proposals?: ProposalJson[] }).proposals ?? []).map(proposalFromJson),
+    timeoutMs,
+  );
 }
 
 export class StorageOracle {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly rounds = new RoundTimer(() => this.round());
 
   constructor(
     readonly indexer: StorageIndexer,
@@ -112,19 +105,10 @@ export class StorageOracle {
 
   /** Runs a round every `intervalMs` (never two at once); errors go to `onError`. */
   start(intervalMs: number, onRound: (r: StorageRound) => void, onError: (e: unknown) => void): void {
-    const run = () => {
-      if (this.running) return;
-      this.running = this.round()
-        .then(onRound, onError)
-        .finally(() => (this.running = undefined));
-    };
-    this.timer = setInterval(run, intervalMs);
-    run();
+    this.rounds.start(intervalMs, onRound, onError);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }

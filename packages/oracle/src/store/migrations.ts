@@ -311,6 +311,68 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 9,
+    // The compute oracle (packages/oracle/src/compute): ComputeJobs' jobs as indexed, with the block
+    // times the epoch inputs are derived from; this oracle's re-execution checks; the fraud verdicts it
+    // signed (GET /v1/compute/verdicts/:jobId serves them to the submitter). 8 is the epochs migration.
+    name: "compute: indexed jobs, re-execution checks, signed fraud verdicts",
+    statements: [
+      `CREATE TABLE compute_cursor (
+        name TEXT PRIMARY KEY,
+        next_block BIGINT NOT NULL,
+        block_time BIGINT NOT NULL
+      )`,
+      `CREATE TABLE compute_jobs (
+        id BIGINT PRIMARY KEY,
+        customer TEXT NOT NULL,
+        spec_hash TEXT NOT NULL,
+        device_class INTEGER NOT NULL,
+        max_units BIGINT NOT NULL,
+        price_per_unit TEXT NOT NULL,
+        deadline BIGINT NOT NULL,
+        tier INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        directed_to TEXT,
+        status TEXT NOT NULL,
+        provider TEXT,
+        device_id TEXT,
+        accepted_at BIGINT,
+        result_hash TEXT,
+        committed_at BIGINT,
+        check_selected INTEGER,
+        results_differ INTEGER NOT NULL,
+        disputed INTEGER NOT NULL,
+        penalty_status TEXT,
+        penalty_executable_at BIGINT
+      )`,
+      `CREATE INDEX compute_jobs_by_created ON compute_jobs (created_at, id)`,
+      `CREATE TABLE compute_checks (
+        job_id BIGINT PRIMARY KEY,
+        outcome TEXT NOT NULL,
+        reason TEXT,
+        provider TEXT NOT NULL,
+        committed_hash TEXT NOT NULL,
+        evidence_hash TEXT,
+        detail TEXT NOT NULL,
+        checked_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE compute_verdicts (
+        job_id BIGINT NOT NULL,
+        oracle_set_version BIGINT NOT NULL,
+        provider TEXT NOT NULL,
+        reason INTEGER NOT NULL,
+        evidence_hash TEXT NOT NULL,
+        prover TEXT NOT NULL,
+        deadline BIGINT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        signed_at BIGINT NOT NULL,
+        submitted TEXT,
+        PRIMARY KEY (job_id, oracle_set_version)
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,0 +1,466 @@
+/**
+ * The compute oracle as a service (issue 18), on Hardhat's chain with three oracles' real APIs on
+ * localhost: a cheating provider's spot-checked job is re-executed, 2 of 3 verdict signatures are
+ * collected over HTTP and submitted once (a second submitter is `skipped`), the penalty executes after
+ * the veto window; an honest job is not flagged; a vetoed penalty is not executed; forged peer
+ * signatures and impostor oracles are ignored. The daily benchmark is sent as a directed job, accepted
+ * and committed by a real provider agent (over JSON-RPC on localhost), and the epoch inputs derived
+ * from the index say it passed (and that a device which never accepted did not).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+import { Signature, Wallet, type Signer } from "ethers";
+
+import {
+  exampleProgram,
+  matmulInput,
+  putBlob,
+  runJob,
+  startBlobServer,
+  startProvider,
+  validateProviderConfig,
+  type RunningProvider,
+} from "@hexmesh/compute";
+import {
+  ComputeJobs__factory,
+  DeviceRegistry__factory,
+  RewardsDistributor__factory,
+} from "@hexmesh/contracts";
+import { buildApi } from "@hexmesh/oracle";
+import { BENCHMARK_OUTPUT_HASH, benchmarkJob, BenchmarkSender } from "@hexmesh/oracle/compute/benchmark";
+import { ComputeChecker } from "@hexmesh/oracle/compute/check";
+import { ComputeIndexer } from "@hexmesh/oracle/compute/indexer";
+import { computeEpochInputs, ComputeInputsNotReady } from "@hexmesh/oracle/compute/inputs";
+import { ComputeStore } from "@hexmesh/oracle/compute/store";
+import { VerdictDesk } from "@hexmesh/oracle/compute/verdicts";
+import { OracleKey } from "@hexmesh/oracle/post/sign";
+import { Ingestor } from "@hexmesh/oracle/service/ingest";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
+import { computeJobsDomain, FraudReason, fraudVerdictDigest, jobSpecOf } from "@hexmesh/protocol";
+
+import { serveJsonRpc, type JsonRpcEndpoint } from "../../../scripts/demo/rpc.js";
+import { hardhatKey, writeKeyFile } from "../../helpers/compute-agent.js";
+import {
+  CLASS_CPU,
+  deadlineIn,
+  deployCompute,
+  HOUR,
+  ORACLES,
+  PenaltyStatus,
+  RESULT,
+  Status,
+  Tier,
+  type ComputeSystem,
+} from "../../helpers/compute.js";
+import { createRegistryNetwork } from "../../helpers/registryFixture.js";
+import { DOMAIN } from "../../helpers/service.js";
+
+const connection = await createRegistryNetwork();
+const { ethers, networkHelpers } = connection;
+const { loadFixture, time, mine } = networkHelpers;
+const DAY = 86_400;
+
+const fixture = () => deployCompute(ethers, networkHelpers);
+
+interface Oracle {
+  name: string;
+  sqlite: SqliteStore;
+  store: ComputeStore;
+  indexer: ComputeIndexer;
+  url: string;
+  close(): Promise<void>;
+}
+
+describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, daily benchmark", function () {
+  this.timeout(180_000);
+  let dir: string;
+  let closers: (() => Promise<void>)[] = [];
+  let blobs: { url: string; close(): Promise<void> };
+  let job: { program: Uint8Array; input: Uint8Array; specHash: string; output: string };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-compute-oracle-"));
+    blobs = await startBlobServer({
+      dir: path.join(dir, "blobs"),
+      host: "127.0.0.1",
+      port: 0,
+      maxBytes: 1 << 24,
+    });
+    closers.push(() => blobs.close());
+    const program = await exampleProgram("matmul");
+    const input = matmulInput({ n: 8, seed: 7 });
+    const { specBytes, specHash } = jobSpecOf(program, input);
+    for (const b of [specBytes, program, input]) await putBlob(blobs.url, b);
+    job = { program, input, specHash, output: (await runJob(program, input)).outputHash };
+  });
+  afterEach(async () => {
+    for (const c of closers.reverse()) await c();
+    closers = [];
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function oracle(fx: ComputeSystem, name: string, benchmarkSender?: string): Promise<Oracle> {
+    const sqlite = new SqliteStore({ path: path.join(dir, `${name}.sqlite`) });
+    await sqlite.migrate();
+    const store = new ComputeStore(sqlite.storageSql(), benchmarkSender ? { benchmarkSender } : {});
+    const reader = ComputeJobs__factory.connect(await fx.jobs.getAddress(), ethers.provider);
+    const app = await buildApi({
+      store: sqlite,
+      ingestor: new Ingestor(sqlite, {
+        clock: () => 0,
+        authenticator: new InlineAuthenticator(DOMAIN, []),
+        limits: {
+          perDevicePerMinute: 10,
+          clientReportsPerMinute: 10,
+          perDevicePerWindow: 10,
+          beaconWindowMs: 21_600_000,
+        },
+      }),
+      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
+    });
+    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    const o: Oracle = {
+      name,
+      sqlite,
+      store,
+      indexer: new ComputeIndexer(reader, store, { fromBlock: 0 }),
+      url,
+      close: async () => {
+        await app.close();
+        await sqlite.close();
+      },
+    };
+    closers.push(o.close);
+    return o;
+  }
+
+  /** The oracle's verdict desk signing with `key`, sending with `sender` (none: checks and signs only). */
+  async function desk(fx: ComputeSystem, o: Oracle, key: Wallet, peers: Oracle[], sender?: Signer) {
+    const jobsAddr = await fx.jobs.getAddress();
+    const { chainId } = await ethers.provider.getNetwork();
+    return new VerdictDesk(
+      ComputeJobs__factory.connect(jobsAddr, sender ?? ethers.provider),
+      RewardsDistributor__factory.connect(await fx.oracleDistributor.getAddress(), ethers.provider),
+      o.store,
+      new ComputeChecker(ComputeJobs__factory.connect(jobsAddr, ethers.provider), {
+        sources: [blobs.url],
+        cacheDir: path.join(dir, `${o.name}-cache`),
+      }),
+      new OracleKey(key),
+      { prover: fx.prover.address, chainId, peers: peers.map((p) => p.url) },
+      sender !== undefined,
+    );
+  }
+
+  /** A job of the matmul spec that `provider` accepts with `device` and commits `result` for. */
+  async function committed(
+    fx: ComputeSystem,
+    provider: Signer,
+    device: bigint,
+    result: string,
+  ): Promise<bigint> {
+    await fx.jobs
+      .connect(fx.customer)
+      .createJob(job.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Standard);
+    const id = await fx.jobs.jobCount();
+    await fx.jobs.connect(provider).acceptJob(id, device);
+    await fx.jobs.connect(provider).commitResult(id, result, 1n);
+    return id;
+  }
+
+  const get = async (url: string) => {
+    const res = await fetch(url);
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  it("catches a cheat: 2 of 3 signatures gathered over HTTP, submitted once, penalty after the veto window; the honest job stays unflagged", async function () {
+    const fx = await loadFixture(fixture);
+    const oracles = [await oracle(fx, "a"), await oracle(fx, "b"), await oracle(fx, "c")];
+    const honest = await committed(fx, fx.providerA, fx.cpuA, job.output);
+    const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
+    await mine(1);
+    const desks = [
+      await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], fx.verifier),
+      await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!]),
+      await desk(fx, oracles[2]!, ORACLES[2]!, [oracles[0]!, oracles[1]!]),
+    ];
+    await oracles[0]!.indexer.run();
+    // Both jobs are their providers' first: always selected.
+    const spot = await desks[0]!.recordSpotChecks();
+    expect(spot.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([
+      [cheat, "spot-check", "sent"],
+      [honest, "spot-check", "sent"],
+    ]);
+    // An oracle that does not send records nothing.
+    expect(await desks[1]!.recordSpotChecks()).to.deep.equal([]);
+    for (const [i, o] of oracles.entries()) {
+      await o.indexer.run();
+      const checks = await desks[i]!.checkJobs();
+      expect(checks.map((c) => [c.jobId, c.outcome, c.reason ?? null])).to.deep.equal([
+        [honest, "match", null],
+        [cheat, "fraud", "wrong-result"],
+      ]);
+      // Checked once: a second pass has nothing to do.
+      expect(await desks[i]!.checkJobs()).to.deep.equal([]);
+    }
+    const honestView = await get(`${oracles[1]!.url}/v1/compute/verdicts/${honest}`);
+    expect(honestView.status).to.equal(200);
+    expect(honestView.body.check.outcome).to.equal("match");
+    expect(honestView.body.verdicts).to.deep.equal([]);
+    const cheatView = await get(`${oracles[1]!.url}/v1/compute/verdicts/${cheat}`);
+    expect(cheatView.body.verdicts).to.have.length(1);
+    expect(cheatView.body.verdicts[0]).to.include({
+      jobId: cheat.toString(),
+      provider: fx.providerB.address.toLowerCase(),
+      reason: FraudReason.WrongResult,
+      evidenceHash: job.output,
+      prover: fx.prover.address.toLowerCase(),
+      signer: ORACLES[1]!.address.toLowerCase(),
+    });
+    const checks = await get(`${oracles[0]!.url}/v1/compute/checks?outcome=fraud`);
+    expect(checks.body.checks.map((c: { jobId: string }) => c.jobId)).to.deep.equal([cheat.toString()]);
+    const jobs = await get(`${oracles[0]!.url}/v1/compute/jobs?provider=${fx.providerB.address}`);
+    expect(jobs.body.jobs.map((j: { id: string; status: string }) => [j.id, j.status])).to.deep.equal([
+      [cheat.toString(), "committed"],
+    ]);
+
+    // Oracle b also sends, but has not indexed oracle a's submission: its attempt is skipped, not an error.
+    const lateDesk = await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], fx.prover);
+    const submitted = await desks[0]!.submitVerdicts();
+    expect(submitted.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([[cheat, "submit", "sent"]]);
+    const pen = await fx.jobs.penalty(cheat);
+    expect(pen.status).to.equal(PenaltyStatus.Scheduled);
+    expect(pen.provider).to.equal(fx.providerB.address);
+    expect((await fx.jobs.job(cheat)).status).to.equal(Status.Refunded);
+    expect((await fx.jobs.job(honest)).status).to.equal(Status.Committed);
+    const late = await lateDesk.submitVerdicts();
+    expect(late.map((s) => [s.outcome, s.detail])).to.deep.equal([["skipped", "ComputeVerdictExists"]]);
+
+    // Before the veto window closes nothing is due; after it, the penalty executes once.
+    await oracles[0]!.indexer.run();
+    expect(await desks[0]!.submitVerdicts()).to.deep.equal([]);
+    expect(await desks[0]!.executePenalties()).to.deep.equal([]);
+    await time.increase(4n * 24n * HOUR);
+    const executed = await desks[0]!.executePenalties();
+    expect(executed.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([[cheat, "penalty", "sent"]]);
+    expect((await fx.jobs.penalty(cheat)).status).to.equal(PenaltyStatus.Executed);
+    await oracles[0]!.indexer.run();
+    expect(await desks[0]!.executePenalties()).to.deep.equal([]);
+    expect((await oracles[0]!.store.job(cheat))!.penalty).to.equal("executed");
+  });
+
+  it("a Verified job whose results differ: re-executed once, the provider whose result is not the output is convicted", async function () {
+    const fx = await loadFixture(fixture);
+    const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskB = await desk(fx, b, ORACLES[1]!, [a]);
+    await fx.jobs
+      .connect(fx.customer)
+      .createJob(job.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Verified);
+    const id = await fx.jobs.jobCount();
+    await fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA);
+    await fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB);
+    await fx.jobs.connect(fx.providerA).commitResult(id, job.output, 1n);
+    await expect(fx.jobs.connect(fx.providerB).commitResult(id, RESULT, 1n))
+      .to.emit(fx.jobs, "VerifiedResultsCompared")
+      .withArgs(id, false);
+    for (const [o, d] of [
+      [a, deskA],
+      [b, deskB],
+    ] as const) {
+      await o.indexer.run();
+      expect((await o.store.job(id))!).to.deep.include({ status: "disputed", resultsDiffer: true });
+      const [check] = await d.checkJobs();
+      expect(check).to.deep.include({
+        jobId: id,
+        outcome: "fraud",
+        reason: "wrong-result",
+        provider: fx.providerB.address.toLowerCase(),
+        committedHash: RESULT,
+        evidenceHash: job.output,
+      });
+    }
+    expect((await deskA.submitVerdicts()).map((s) => s.outcome)).to.deep.equal(["sent"]);
+    const pen = await fx.jobs.penalty(id);
+    expect(pen.provider).to.equal(fx.providerB.address);
+    expect(pen.status).to.equal(PenaltyStatus.Scheduled);
+  });
+
+  it("does not execute a vetoed penalty", async function () {
+    const fx = await loadFixture(fixture);
+    const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskB = await desk(fx, b, ORACLES[1]!, [a]);
+    const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
+    await mine(1);
+    await a.indexer.run();
+    await deskA.recordSpotChecks();
+    for (const [o, d] of [
+      [a, deskA],
+      [b, deskB],
+    ] as const) {
+      await o.indexer.run();
+      await d.checkJobs();
+    }
+    expect((await deskA.submitVerdicts()).map((s) => s.outcome)).to.deep.equal(["sent"]);
+    await fx.jobs.connect(fx.guardian).vetoPenalty(cheat);
+    await time.increase(5n * 24n * HOUR);
+    await a.indexer.run();
+    expect((await a.store.job(cheat))!.penalty).to.equal("vetoed");
+    expect(await deskA.executePenalties()).to.deep.equal([]);
+    expect((await fx.jobs.penalty(cheat)).status).to.equal(PenaltyStatus.Vetoed);
+  });
+
+  it("ignores forged peer signatures and impostor oracles; answers 404 for a job it has not indexed", async function () {
+    const fx = await loadFixture(fixture);
+    const [a, impostor, forger, b] = [
+      await oracle(fx, "a"),
+      await oracle(fx, "impostor"),
+      await oracle(fx, "forger"),
+      await oracle(fx, "b"),
+    ];
+    const outsider = new Wallet(Wallet.createRandom().privateKey);
+    const deskA = await desk(fx, a, ORACLES[0]!, [impostor, forger, b], fx.verifier);
+    const deskImpostor = await desk(fx, impostor, outsider, []);
+    const deskB = await desk(fx, b, ORACLES[1]!, []);
+    const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
+    await mine(1);
+    await a.indexer.run();
+    await deskA.recordSpotChecks();
+    for (const [o, d] of [
+      [a, deskA],
+      [impostor, deskImpostor],
+    ] as const) {
+      await o.indexer.run();
+      await d.checkJobs();
+    }
+    // The forger serves oracle c's name on the same verdict, signed by someone else.
+    await forger.indexer.run();
+    const [own] = await a.store.verdicts(cheat);
+    const { chainId } = await ethers.provider.getNetwork();
+    const digest = fraudVerdictDigest(computeJobsDomain(chainId, await fx.jobs.getAddress()), {
+      ...own!,
+      reason: FraudReason.WrongResult,
+    });
+    await forger.store.putVerdict({
+      ...own!,
+      signer: ORACLES[2]!.address,
+      signature: Signature.from(outsider.signingKey.sign(digest)).serialized,
+    });
+    const short = await deskA.submitVerdicts();
+    expect(short.map((s) => [s.outcome, s.detail])).to.deep.equal([["short", "1 of 2 signatures"]]);
+    expect((await fx.jobs.penalty(cheat)).status).to.equal(PenaltyStatus.None);
+    // A real member's signature arrives: sent.
+    await b.indexer.run();
+    await deskB.checkJobs();
+    expect((await deskA.submitVerdicts()).map((s) => s.outcome)).to.deep.equal(["sent"]);
+
+    const unknown = await get(`${a.url}/v1/compute/verdicts/999`);
+    expect(unknown.status).to.equal(404);
+    expect(unknown.body.code).to.equal("unknown_job");
+    expect((await get(`${a.url}/v1/compute/verdicts/abc`)).status).to.equal(400);
+    expect((await get(`${a.url}/v1/compute/jobs?status=lost`)).status).to.equal(400);
+  });
+
+  describe("daily availability benchmark", function () {
+    let rpc: JsonRpcEndpoint;
+    let agent: RunningProvider | undefined;
+    before(async () => {
+      rpc = await serveJsonRpc(connection.provider);
+    });
+    after(async () => rpc.close());
+    afterEach(async () => {
+      await agent?.stop();
+      agent = undefined;
+    });
+
+    it("pins the benchmark's output: the runner computes BENCHMARK_OUTPUT_HASH", async function () {
+      const b = await benchmarkJob();
+      expect((await runJob(b.program, b.input)).outputHash).to.equal(BENCHMARK_OUTPUT_HASH);
+    });
+
+    it("sends one benchmark a day per active compute device; a real agent accepts and passes it; the inputs say so", async function () {
+      const fx = await loadFixture(fixture);
+      const sender = fx.customer.address;
+      const o = await oracle(fx, "sender", sender);
+      const jobsAddr = await fx.jobs.getAddress();
+      const benchmarks = new BenchmarkSender(
+        ComputeJobs__factory.connect(jobsAddr, fx.customer),
+        DeviceRegistry__factory.connect(await fx.registry.getAddress(), ethers.provider),
+        o.store,
+        { registryFromBlock: 0, classes: [CLASS_CPU], deadlineSeconds: 900, publish: [blobs.url] },
+      );
+      const dayStart = Math.floor((await time.latest()) / DAY) * DAY;
+      await o.indexer.run();
+      const sent = await benchmarks.tick();
+      expect(sent.map((s) => [s.deviceId, s.outcome])).to.deep.equal(
+        [fx.cpuA, fx.cpuB].sort((x, y) => (x < y ? -1 : 1)).map((d) => [d, "sent"]),
+      );
+      const jobA = BigInt(sent.find((s) => s.deviceId === fx.cpuA)!.detail);
+      expect((await fx.jobs.job(jobA)).deviceId).to.equal(fx.cpuA);
+      // The same day again: nothing more (once indexed).
+      await o.indexer.run();
+      expect(await benchmarks.tick()).to.deep.equal([]);
+
+      // providerA's agent (its own process loop, over JSON-RPC on localhost) accepts the directed job and commits.
+      const config = validateProviderConfig(
+        {
+          key: writeKeyFile(dir, "provider", hardhatKey(7)),
+          rpc: rpc.url,
+          computeJobs: jobsAddr,
+          devices: [{ id: fx.cpuA.toString(), class: CLASS_CPU }],
+          state: "provider.sqlite",
+          blobs: { dir: "outputs", port: 0 },
+          sources: [blobs.url],
+          pollMs: 100,
+          commitMarginSec: 60,
+        },
+        "test config",
+        dir,
+      );
+      expect(config.acceptDirected).to.equal(true);
+      agent = await startProvider(config, () => {});
+      const until = Date.now() + 60_000;
+      while ((await fx.jobs.job(jobA)).status !== Status.Committed) {
+        if (Date.now() > until) throw new Error("the agent did not commit the benchmark");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect((await fx.jobs.job(jobA)).resultHash).to.equal(BENCHMARK_OUTPUT_HASH);
+      expect((await fx.jobs.job(jobA)).provider).to.equal(fx.providerA.address);
+
+      // The day's inputs cannot be derived before the index has passed the day's end.
+      await o.indexer.run();
+      let notReady: unknown;
+      await computeEpochInputs(o.store, dayStart * 1000, (dayStart + DAY) * 1000).catch(
+        (e) => (notReady = e),
+      );
+      expect(notReady).to.be.instanceOf(ComputeInputsNotReady);
+      await time.increaseTo(dayStart + DAY + 1);
+      await mine(1);
+      await o.indexer.run();
+      const inputs = await computeEpochInputs(o.store, dayStart * 1000, (dayStart + DAY) * 1000);
+      const byDevice = new Map(inputs.benchmarks.map((b) => [b.deviceId, b]));
+      expect(byDevice.get(fx.cpuA)).to.include({ passed: true });
+      expect(byDevice.get(fx.cpuA)!.latencyMs).to.be.a("number").and.at.least(0);
+      expect(byDevice.get(fx.cpuB)).to.deep.include({ passed: false, reason: "not-accepted" });
+      // Another oracle's index of the same chain gives byte-identical inputs.
+      const other = await oracle(fx, "other", sender);
+      await other.indexer.run();
+      expect(await computeEpochInputs(other.store, dayStart * 1000, (dayStart + DAY) * 1000)).to.deep.equal(
+        inputs,
+      );
+      // Without the configured sender the inputs refuse to guess.
+      let refused: unknown;
+      await computeEpochInputs(
+        new ComputeStore(o.sqlite.storageSql()),
+        dayStart * 1000,
+        (dayStart + DAY) * 1000,
+      ).catch((e) => (refused = e));
+      expect(String(refused)).to.match(/benchmark sender/);
+    });
+  });
+});

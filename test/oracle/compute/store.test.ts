@@ -1,0 +1,186 @@
+/**
+ * The compute tables through one SQL runner on both backends (SQLite; PostgreSQL with
+ * HEXMESH_TEST_PG_URL), and the epoch inputs derived from them: every benchmark outcome, the window's
+ * edges, the sender and spec filters, and the refusal while a benchmark can still change.
+ */
+import { expect } from "chai";
+
+import { BENCHMARK_OUTPUT_HASH, benchmarkJob } from "@hexmesh/oracle/compute/benchmark";
+import { computeEpochInputs, ComputeInputsNotReady } from "@hexmesh/oracle/compute/inputs";
+import { ComputeStore, type NewJob } from "@hexmesh/oracle/compute/store";
+
+import { storeBackends, type OracleStore } from "../../helpers/service.js";
+
+const SENDER = "0x00000000000000000000000000000000000000Aa";
+const CUSTOMER = "0x00000000000000000000000000000000000000C1";
+const PROVIDER = "0x00000000000000000000000000000000000000B0";
+const DEVICE = 10n ** 70n;
+const T0 = 1_800_000_000; // a block time, s
+const DAY = 86_400;
+
+for (const backend of storeBackends("compute")) {
+  describe(`compute tables and epoch inputs (${backend.name})`, function () {
+    let store: OracleStore;
+    let spec: string;
+    before(async function () {
+      if (backend.skip !== undefined) {
+        console.log(`      skipped: ${backend.skip}`);
+        this.skip();
+      }
+      spec = (await benchmarkJob()).specHash;
+    });
+    beforeEach(async function () {
+      store = await backend.open();
+      await store.migrate();
+    });
+    afterEach(async () => store?.close());
+    after(async () => backend.cleanup());
+
+    const job = (id: bigint, over: Partial<NewJob> = {}): NewJob => ({
+      id,
+      customer: SENDER,
+      specHash: spec,
+      deviceClass: 4,
+      maxUnits: 1n,
+      pricePerUnit: 1_000n,
+      deadline: T0 + 1_800,
+      tier: 0,
+      createdAt: T0,
+      ...over,
+    });
+
+    it("indexes a job's life idempotently; lists the jobs to check and the penalties due", async function () {
+      const s = new ComputeStore(store.storageSql());
+      expect(await s.cursor()).to.equal(null);
+      await s.setCursor(10, T0);
+      await s.setCursor(12, T0 + 5);
+      expect(await s.cursor()).to.deep.equal({ nextBlock: 12, blockTime: T0 + 5 });
+      for (let i = 0; i < 2; i++) {
+        await s.jobCreated(job(1n, { customer: CUSTOMER, specHash: "0x" + "5E".repeat(32) }));
+        await s.jobAccepted(1n, PROVIDER, DEVICE, T0 + 10);
+        await s.resultCommitted(1n, "0x" + "7A".repeat(32), T0 + 20);
+        await s.spotCheckRecorded(1n, true);
+      }
+      const j = (await s.job(1n))!;
+      expect(j).to.deep.include({
+        customer: CUSTOMER.toLowerCase(),
+        specHash: "0x" + "5e".repeat(32),
+        status: "committed",
+        provider: PROVIDER.toLowerCase(),
+        deviceId: DEVICE,
+        acceptedAt: T0 + 10,
+        resultHash: "0x" + "7a".repeat(32),
+        committedAt: T0 + 20,
+        checkSelected: true,
+        directedTo: null,
+        penalty: null,
+      });
+      expect((await s.jobsToCheck()).map((x) => x.id)).to.deep.equal([1n]);
+      await s.putCheck({
+        jobId: 1n,
+        outcome: "fraud",
+        reason: "wrong-result",
+        provider: PROVIDER,
+        committedHash: j.resultHash!,
+        evidenceHash: "0x" + "EE".repeat(32),
+        detail: "",
+        checkedAt: 1,
+      });
+      expect(await s.putCheck({ ...(await s.check(1n))!, outcome: "match" })).to.equal(false);
+      expect((await s.check(1n))!.outcome).to.equal("fraud");
+      expect(await s.jobsToCheck()).to.deep.equal([]);
+      const verdict = {
+        jobId: 1n,
+        oracleSetVersion: 3n,
+        provider: PROVIDER,
+        reason: 1,
+        evidenceHash: "0x" + "ee".repeat(32),
+        prover: SENDER,
+        deadline: BigInt(T0 + 8 * DAY),
+        signer: SENDER,
+        signature: "0x" + "11".repeat(65),
+        signedAt: 2,
+        submitted: null,
+      };
+      expect(await s.putVerdict(verdict)).to.equal(true);
+      expect(await s.putVerdict({ ...verdict, reason: 2 })).to.equal(false);
+      expect((await s.verdictsToSubmit(3n)).map((v) => v.jobId)).to.deep.equal([1n]);
+      expect(await s.verdictsToSubmit(4n)).to.deep.equal([]);
+      await s.penaltyScheduled(1n, T0 + 4 * DAY);
+      await s.jobEnded(1n, "refunded");
+      expect(await s.verdictsToSubmit(3n)).to.deep.equal([]);
+      expect(await s.penaltiesDue(T0 + 4 * DAY - 1)).to.deep.equal([]);
+      expect((await s.penaltiesDue(T0 + 4 * DAY)).map((x) => x.id)).to.deep.equal([1n]);
+      await s.penaltyEnded(1n, "executed");
+      expect(await s.penaltiesDue(T0 + 9 * DAY)).to.deep.equal([]);
+      // A Verified job: accepted only at its second provider; its results differ.
+      await s.jobCreated(job(2n, { tier: 1, customer: CUSTOMER }));
+      await s.jobAccepted(2n, PROVIDER, DEVICE, T0);
+      expect((await s.job(2n))!.status).to.equal("open");
+      await s.jobAccepted(2n, SENDER, 5n, T0 + 1);
+      expect((await s.job(2n))!).to.deep.include({ status: "accepted", provider: PROVIDER.toLowerCase() });
+      await s.resultCommitted(2n, "0x" + "01".repeat(32), T0 + 2);
+      expect((await s.job(2n))!.resultHash).to.equal(null);
+      await s.verifiedCompared(2n, false, T0 + 3);
+      expect((await s.job(2n))!).to.deep.include({ status: "disputed", resultsDiffer: true });
+      expect((await s.jobsToCheck()).map((x) => x.id)).to.deep.equal([2n]);
+      expect((await s.jobs({ provider: PROVIDER })).map((x) => x.id)).to.deep.equal([2n, 1n]);
+      expect((await s.jobs({ status: "disputed" })).map((x) => x.id)).to.deep.equal([2n]);
+    });
+
+    it("derives every benchmark outcome from the index; refuses while one can still change", async function () {
+      const s = new ComputeStore(store.storageSql(), { benchmarkSender: SENDER });
+      const start = T0 * 1000;
+      const end = (T0 + DAY) * 1000;
+      const directed = async (id: bigint, device: bigint, over: Partial<NewJob> = {}) => {
+        await s.jobCreated(job(id, over));
+        await s.jobDirected(id, device);
+      };
+      await directed(1n, 11n); // passed
+      await s.jobAccepted(1n, PROVIDER, 11n, T0 + 3);
+      await s.resultCommitted(1n, BENCHMARK_OUTPUT_HASH, T0 + 7);
+      await directed(2n, 12n, { createdAt: T0 + 100, deadline: T0 + 1_900 }); // wrong output
+      await s.jobAccepted(2n, PROVIDER, 12n, T0 + 101);
+      await s.resultCommitted(2n, "0x" + "99".repeat(32), T0 + 160);
+      await directed(3n, 13n); // accepted, never committed
+      await s.jobAccepted(3n, PROVIDER, 13n, T0 + 5);
+      await directed(4n, 14n, { createdAt: T0 + DAY - 1, deadline: T0 + DAY + 1_799 }); // never accepted
+      // Not benchmarks: another customer's directed job, an undirected job of the sender, another spec,
+      // and one sent outside the window (at its end).
+      await directed(5n, 15n, { customer: CUSTOMER });
+      await s.jobCreated(job(6n));
+      await directed(7n, 16n, { specHash: "0x" + "5e".repeat(32) });
+      await directed(8n, 17n, { createdAt: T0 + DAY });
+      await s.setCursor(100, T0 + DAY);
+      let err: unknown;
+      await computeEpochInputs(s, start, end).catch((e) => (err = e));
+      expect(err).to.be.instanceOf(ComputeInputsNotReady);
+      expect(String(err)).to.match(/benchmark job 4/);
+      // Index behind the epoch's end.
+      await s.setCursor(90, T0 + DAY - 10);
+      await computeEpochInputs(s, start, end).catch((e) => (err = e));
+      expect(String(err)).to.match(/before the epoch's end/);
+      await s.setCursor(120, T0 + DAY + 1_800);
+      const inputs = await computeEpochInputs(s, start, end);
+      expect(inputs.benchmarks).to.deep.equal([
+        { deviceId: 11n, sentAt: T0 * 1000, passed: true, latencyMs: 7_000 },
+        {
+          deviceId: 12n,
+          sentAt: (T0 + 100) * 1000,
+          passed: false,
+          reason: "wrong-output",
+          latencyMs: 60_000,
+        },
+        { deviceId: 13n, sentAt: T0 * 1000, passed: false, reason: "no-result" },
+        { deviceId: 14n, sentAt: (T0 + DAY - 1) * 1000, passed: false, reason: "not-accepted" },
+      ]);
+      // A job that ended (refunded) before its deadline is settled whatever the index time.
+      await s.setCursor(130, T0 + DAY + 1);
+      await s.jobEnded(4n, "refunded");
+      expect((await computeEpochInputs(s, start, end)).benchmarks).to.have.length(4);
+      let empty: unknown;
+      await computeEpochInputs(s, end, start).catch((e) => (empty = e));
+      expect(empty).to.be.instanceOf(RangeError);
+    });
+  });
+}
