@@ -10,13 +10,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { Wallet } from "ethers";
 
-import { buildApi } from "@hexmesh/oracle";
-import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { agreedRetrievals, checkSignedRetrieval, pullSetRetrievals } from "@hexmesh/oracle/storage/agree";
 import { scoresOf } from "@hexmesh/oracle/storage/score";
 import { StorageStore, type StoredRetrieval } from "@hexmesh/oracle/storage/store";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import {
   RETRIEVAL_RESULT_TYPES,
   retrievalDomain,
@@ -24,7 +21,7 @@ import {
   type RetrievalOutcome,
 } from "@hexmesh/protocol";
 
-import { DOMAIN } from "../../helpers/service.js";
+import { serveOracleApi } from "./helpers.js";
 
 const DEALS = "0x00000000000000000000000000000000000000d5";
 const domain = retrievalDomain(31337n, DEALS);
@@ -143,21 +140,7 @@ describe("storage oracle set: agreed retrieval results for a storage epoch", fun
     await peer.putRetrieval(await signed(outsider, 11n, "ok"));
     await peer.putRetrieval({ ...(await signed(c, 12n, "ok")), outcome: "timeout" });
     await peer.putRetrieval(await signed(c, 13n, "ok", { pieceRoot: `0x${"22".repeat(32)}` }));
-    const app = await buildApi({
-      store: peerSql,
-      ingestor: new Ingestor(peerSql, {
-        clock: () => 0,
-        authenticator: new InlineAuthenticator(DOMAIN, []),
-        limits: {
-          perDevicePerMinute: 10,
-          clientReportsPerMinute: 10,
-          perDevicePerWindow: 10,
-          beaconWindowMs: 21_600_000,
-        },
-      }),
-      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
-    });
-    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    const { app, url } = await serveOracleApi(peerSql);
     try {
       const options = {
         peers: [url, "http://127.0.0.1:1"],

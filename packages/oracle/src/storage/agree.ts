@@ -28,25 +28,11 @@ import {
   type RetrievalOutcome,
 } from "@hexmesh/protocol";
 
+import type { StorageRetrievalsResponse } from "../api/routes.js";
 import type { StorageStore, StoredRetrieval } from "./store.js";
 
 /** A peer's result as GET /v1/storage/retrievals serves it. */
-interface RetrievalJson {
-  readonly dataSet: string;
-  readonly day: string;
-  readonly device: string;
-  readonly provider: string;
-  readonly pieceRoot: string;
-  readonly firstLeaf: string;
-  readonly count: number;
-  readonly outcome: string;
-  readonly answerHash: string;
-  readonly detail: string;
-  readonly latencyMs: number;
-  readonly probedAt: number;
-  readonly signer: string;
-  readonly signature: string;
-}
+type RetrievalJson = StorageRetrievalsResponse["retrievals"][number];
 
 /** Why a fetched result was not kept (counted by pullSetRetrievals). */
 export type RetrievalRefusal = "bad_signature" | "not_in_oracle_set" | "unknown_piece" | "malformed";

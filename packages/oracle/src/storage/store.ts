@@ -80,6 +80,26 @@ function dataSetFromRow(r: SqlRow): IndexedDataSet {
   };
 }
 
+/** A result's values in RETRIEVAL_COLUMNS order. */
+function retrievalValues(r: StoredRetrieval): (string | number)[] {
+  return [
+    Number(r.dataSetId),
+    Number(r.day),
+    r.deviceId.toString(),
+    r.provider.toLowerCase(),
+    r.pieceRoot.toLowerCase(),
+    r.firstLeaf.toString(),
+    r.count,
+    r.outcome,
+    r.answerHash,
+    r.detail,
+    r.latencyMs,
+    r.probedAt,
+    r.signer.toLowerCase(),
+    r.signature,
+  ];
+}
+
 function retrievalFromRow(r: SqlRow): StoredRetrieval {
   return {
     dataSetId: int(r.data_set),
@@ -276,22 +296,7 @@ export class StorageStore {
     const changed = await this.sql.run(
       `INSERT INTO storage_retrievals (${RETRIEVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (data_set, day) DO NOTHING`,
-      [
-        Number(r.dataSetId),
-        Number(r.day),
-        r.deviceId.toString(),
-        r.provider.toLowerCase(),
-        r.pieceRoot.toLowerCase(),
-        r.firstLeaf.toString(),
-        r.count,
-        r.outcome,
-        r.answerHash,
-        r.detail,
-        r.latencyMs,
-        r.probedAt,
-        r.signer.toLowerCase(),
-        r.signature,
-      ],
+      retrievalValues(r),
     );
     return changed > 0;
   }
@@ -325,22 +330,7 @@ export class StorageStore {
     const changed = await this.sql.run(
       `INSERT INTO storage_peer_retrievals (${RETRIEVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (data_set, day, signer) DO NOTHING`,
-      [
-        Number(r.dataSetId),
-        Number(r.day),
-        r.deviceId.toString(),
-        r.provider.toLowerCase(),
-        r.pieceRoot.toLowerCase(),
-        r.firstLeaf.toString(),
-        r.count,
-        r.outcome,
-        r.answerHash,
-        r.detail,
-        r.latencyMs,
-        r.probedAt,
-        r.signer.toLowerCase(),
-        r.signature,
-      ],
+      retrievalValues(r),
     );
     return changed > 0;
   }

@@ -12,6 +12,20 @@ export interface Migration {
   readonly postgres?: readonly string[];
 }
 
+/** A signed retrieval result's columns after (data_set, day): storage_retrievals and storage_peer_retrievals. */
+const RETRIEVAL_RESULT_COLUMNS = `device_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        piece_root TEXT NOT NULL,
+        first_leaf TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        answer_hash TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        latency_ms BIGINT NOT NULL,
+        probed_at BIGINT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,`;
+
 /** Epochs whose raw reports were pruned (retention): the range of receive times deleted. */
 const EPOCH_PRUNES = `CREATE TABLE epoch_prunes (
   epoch BIGINT PRIMARY KEY,
@@ -231,18 +245,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE storage_retrievals (
         data_set BIGINT NOT NULL,
         day BIGINT NOT NULL,
-        device_id TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        piece_root TEXT NOT NULL,
-        first_leaf TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        outcome TEXT NOT NULL,
-        answer_hash TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        latency_ms BIGINT NOT NULL,
-        probed_at BIGINT NOT NULL,
-        signer TEXT NOT NULL,
-        signature TEXT NOT NULL,
+        ${RETRIEVAL_RESULT_COLUMNS}
         PRIMARY KEY (data_set, day)
       )`,
       `CREATE INDEX storage_retrievals_by_device ON storage_retrievals (device_id, day)`,
@@ -295,18 +298,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE storage_peer_retrievals (
         data_set BIGINT NOT NULL,
         day BIGINT NOT NULL,
-        device_id TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        piece_root TEXT NOT NULL,
-        first_leaf TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        outcome TEXT NOT NULL,
-        answer_hash TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        latency_ms BIGINT NOT NULL,
-        probed_at BIGINT NOT NULL,
-        signer TEXT NOT NULL,
-        signature TEXT NOT NULL,
+        ${RETRIEVAL_RESULT_COLUMNS}
         PRIMARY KEY (data_set, day, signer)
       )`,
     ],
