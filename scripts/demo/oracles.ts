@@ -173,11 +173,8 @@ export class OracleSet {
     return this.services[0]!.post(epoch);
   }
 
-  /**
-   * Storage or compute: every oracle closes the epoch of `work` on its own (the same root), all sign,
-   * oracle 0 collects the others' signatures over HTTP (?work=) and posts to the kind's distributor.
-   */
-  async runWorkEpoch(epoch: bigint, work: "storage" | "compute"): Promise<PostedEpoch> {
+  /** Storage or compute: every oracle closes the epoch of `work` on its own; they must reach the same root. */
+  async closeWork(epoch: bigint, work: "storage" | "compute"): Promise<StoredEpochResult[]> {
     const results: StoredEpochResult[] = [];
     for (const s of this.services) results.push(await epochsOf(s).close(epoch, undefined, work));
     for (const [i, r] of results.entries())
@@ -185,6 +182,15 @@ export class OracleSet {
         throw new Error(
           `${work} epoch ${epoch}: oracle ${i} computed ${r.root}/${r.dataHash}, oracle 0 ${results[0]!.root}/${results[0]!.dataHash}`,
         );
+    return results;
+  }
+
+  /**
+   * Storage or compute: every oracle closes the epoch (closeWork), all sign, oracle 0 collects the
+   * others' signatures over HTTP (?work=) and posts to the kind's distributor.
+   */
+  async runWorkEpoch(epoch: bigint, work: "storage" | "compute"): Promise<PostedEpoch> {
+    const results = await this.closeWork(epoch, work);
     for (const s of this.services) await epochsOf(s).sign(epoch, work);
     return { results, outcome: await this.services[0]!.post(epoch, undefined, work) };
   }
