@@ -594,6 +594,15 @@ describe("oracle package: installed from its tarball, run against a node on loca
       InstanceType<typeof oracleApi.OracleClient>,
       InstanceType<typeof oracleApi.OracleClient>,
     ];
+    // B pulls its inputs from A (inputsFrom), entropy included: it publishes none of its own, which
+    // would conflict with A's for the same slot, and says where to ask.
+    const noEntropy = await apiB.entropy().then(
+      () => null,
+      (e: unknown) => e as InstanceType<typeof oracleApi.OracleApiError>,
+    );
+    expect(noEntropy?.status).to.equal(503);
+    expect(noEntropy?.code).to.equal("not_ingest");
+    expect(noEntropy?.apiMessage).to.contain(oracles[0]!.url);
     const accepted: number[] = [];
     const submit = async (report: Parameters<typeof encodeReport>[0]) => {
       const r = await apiA.submitReport(encodeReport(report));

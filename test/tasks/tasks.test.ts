@@ -28,7 +28,6 @@ import type {
   StakingVault,
 } from "../../typechain-types/index.js";
 import { LOCAL_PARAMETERS } from "../helpers/deploy.js";
-import { coverageRun } from "../helpers/gas.js";
 import { DeviceStatus, registryDomain, secp256k1Device, signAttestation } from "../helpers/registry.js";
 import { taskRunner } from "../helpers/tasks.js";
 
@@ -511,10 +510,6 @@ describe("tasks: hexmesh wallet and operator commands", function () {
       result!.owners.find((o) => o.owner === owner.address.toLowerCase())?.cumulative ?? 0n;
 
     before(async function () {
-      // Known race, to fix: under --coverage (instrumented, slower EVM) oracles 1 and 2 can record a
-      // different entropy value than oracle 0 for the same timestamp, and pull refuses it
-      // (StoreConflictError). The normal `hardhat test` run still runs this test.
-      if (coverageRun) this.skip();
       const signers = await ethers.getSigners();
       carol = signers[9]!;
       const { chainId } = await ethers.provider.getNetwork();

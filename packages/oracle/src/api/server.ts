@@ -47,6 +47,8 @@ export interface ApiDeps {
   readonly logger?: Logger | false;
   /** Absent: entropy and owner endpoints answer 503 (an ingest-only node without a chain). */
   readonly entropy?: EntropyService;
+  /** The ingest peer this oracle pulls its inputs (and so its entropy) from: /v1/entropy points there. */
+  readonly inputsFrom?: string;
   readonly chain?: ChainReader;
   readonly claims?: ClaimProofs;
   /** Published result sets (absent: the results and encoding routes answer 503). */

@@ -401,8 +401,12 @@ export async function startService(
     refreshKeys: () => keys.refresh(),
     limits: { ...config.limits, beaconWindowMs: DEFAULT_COVERAGE_PARAMS.beaconIntervalMs },
   });
+  // An oracle that pulls its inputs from an ingest peer takes that peer's entropy with them: publishing
+  // its own for the same slot (from whatever block it saw) would conflict with the pulled entry.
   const entropy =
-    chain === undefined ? undefined : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
+    chain === undefined || config.inputsFrom !== undefined
+      ? undefined
+      : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
   const epochs =
     chain !== undefined && config.oracleKey !== undefined
       ? await epochServiceFor(config, store, chain, logger)
@@ -426,6 +430,7 @@ export async function startService(
     ...(config.staticDir !== undefined ? { staticDir: config.staticDir } : {}),
     logger: logger.child({ component: "api" }),
     ...(entropy !== undefined ? { entropy } : {}),
+    ...(config.inputsFrom !== undefined ? { inputsFrom: config.inputsFrom } : {}),
     ...(chain !== undefined ? { chain } : {}),
     ...(claims !== undefined ? { claims } : {}),
     results,
