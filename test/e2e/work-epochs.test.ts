@@ -26,8 +26,20 @@ import {
   ComputeStore,
 } from "@hexmesh/oracle/compute/index";
 import { WorkDistributorError, WorkNotServedError } from "@hexmesh/oracle/service/work";
+import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
+import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { OwnerMerkleTree, SUBNETWORK_COMPUTE, SUBNETWORK_STORAGE, type Hex } from "@hexmesh/protocol";
+import {
+  DEFAULT_USAGE_PARAMS,
+  OwnerMerkleTree,
+  RETRIEVAL_RESULT_TYPES,
+  retrievalDomain,
+  retrievalOutcomeCode,
+  SUBNETWORK_COMPUTE,
+  SUBNETWORK_STORAGE,
+  usageRewards,
+  type Hex,
+} from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../deploy/lib/suite.js";
 import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
@@ -199,14 +211,45 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
 
   it("each oracle probes the data set; the storage epoch's scores follow the set's signed results", async function () {
     // Each oracle probes the day once (the provider serves no endpoint: every probe fails alike).
-    for (const s of oracles.services) {
+    // That day is epoch 2's; each oracle's own signed probes of epoch 1's day and the two before
+    // (the same range, refused) are what epoch 1's score folds: 0.95^3 < 0.9, usage scaled.
+    const domain = retrievalDomain(suite.chainId, await suite.storageDeals.getAddress());
+    for (const [i, s] of oracles.services.entries()) {
       await s.storage!.round();
-      const own = await s.store.storageSql().all("SELECT outcome FROM storage_retrievals");
-      expect(own).to.have.length(1);
-      expect(own[0]!.outcome).to.not.equal("ok");
+      const own = new StorageStore(s.store.storageSql());
+      const [today] = await own.retrievals();
+      expect(today!.outcome).to.not.equal("ok");
+      const key = suite.oracleKeys[i]!;
+      for (const back of [1n, 2n, 3n]) {
+        const day = today!.day - back;
+        const value = {
+          dataSetId: today!.dataSetId,
+          day,
+          pieceRoot: today!.pieceRoot,
+          firstLeaf: today!.firstLeaf,
+          count: today!.count,
+          outcome: retrievalOutcomeCode("refused"),
+          answerHash: today!.answerHash,
+        };
+        const signature = await key.signTypedData({ ...domain }, RETRIEVAL_RESULT_TYPES, value);
+        await own.putRetrieval({ ...today!, day, outcome: "refused", signer: key.address, signature });
+      }
     }
     storageEpoch = await oracles.runWorkEpoch(1n, "storage");
     const [r] = storageEpoch.results;
+    // The usage reward is the unscaled one × the agreed score (three refused days: 857,375 ppm):
+    // sign reconciled it against the UsageRecorded logs with the same scores.
+    const index = (await oracles.services[1]!.store.getChainIndex(1n, "storage"))!;
+    const provider = storageOp.wallet.address.toLowerCase() as Hex;
+    const unscaled = usageRewards(index.pool, index.usage!, DEFAULT_USAGE_PARAMS).providers[0]!;
+    const scaled = usageRewards(
+      index.pool,
+      index.usage!,
+      DEFAULT_USAGE_PARAMS,
+      new Map([[provider, 857_375]]),
+    ).providers[0]!;
+    expect(scaled.reward).to.be.lessThan(unscaled.reward);
+    expect(r!.summary.usage!.providers[0]!.reward).to.equal(scaled.reward.toString());
     expect(storageEpoch.outcome.status).to.equal("posted");
     expect(owners(r!)).to.deep.equal([storageOp.wallet.address.toLowerCase()]);
     expect(r!.summary.devices).to.equal(1);
@@ -217,11 +260,11 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     // The distributor holds the posted root pending, for the storage subnetwork.
     const [epoch, root] = await suite.storageDistributor.pendingRoot();
     expect([epoch, root.toLowerCase()]).to.deep.equal([1n, r!.root]);
-    // Each oracle fetched its peers' signed results: three signers of the one data set-day.
+    // Each oracle fetched its peers' signed results: two peers × four days of the one data set.
     for (const s of oracles.services) {
       const sql = s.store.storageSql();
       const peers = await sql.all("SELECT signer FROM storage_peer_retrievals ORDER BY signer");
-      expect(peers).to.have.length(2);
+      expect(peers).to.have.length(8);
     }
     // The coverage distributor is untouched.
     expect((await suite.distributor.pendingRoot())[1]).to.equal(`0x${"00".repeat(32)}`);
@@ -277,7 +320,6 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     const wrongStore = new SqliteStore({ path: path.join(dir, "wrong.sqlite") });
     await wrongStore.migrate();
     const { storageWork, computeWork } = await import("@hexmesh/oracle/service/work");
-    const { StorageStore } = await import("@hexmesh/oracle/storage/store");
     const base = {
       registry: suite.registry,
       vault: suite.vault,
@@ -351,7 +393,6 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     const again = new SqliteStore({ path: path.join(dir, "again.sqlite") });
     await again.migrate();
     const { storageWork, computeWork } = await import("@hexmesh/oracle/service/work");
-    const { StorageStore, StorageIndexer } = await import("@hexmesh/oracle/storage/index");
     // The storage inputs: oracle 0's own and peers' signed results copied as they are.
     const src = oracles.services[0]!.store.storageSql();
     const dst = again.storageSql();

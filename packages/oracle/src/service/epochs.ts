@@ -294,15 +294,18 @@ export class EpochService {
   async reconcileUsage(epoch: bigint, work: WorkKind = "coverage"): Promise<void> {
     const source = this.contractsOf(work).usage;
     if (source === undefined) return;
+    const kind = this.source(work);
     const [stored, index] = await Promise.all([
       this.store.getEpochResult(epoch, work),
       this.store.getChainIndex(epoch, work),
     ]);
     if (stored === null || index === null)
       throw new Error(`epoch ${epoch} is not closed here: run close-epoch first`);
+    const scores = await kind?.usageScores?.(index);
     const findings = await reconcileStoredUsage(source, stored, index, {
       fromBlock: this.options.fromBlock,
       params: this.options.coverage?.params?.usage ?? DEFAULT_USAGE_PARAMS,
+      ...(scores !== undefined ? { scores } : {}),
       ...(this.options.retry !== undefined ? { retry: this.options.retry } : {}),
     });
     if (findings.length > 0) throw new UsageReconciliationError(epoch, findings);

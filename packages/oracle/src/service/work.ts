@@ -13,6 +13,7 @@
  */
 import type { RewardsDistributor } from "@hexmesh/contracts";
 import {
+  ChainView,
   runEpoch,
   SUBNETWORK_COMPUTE,
   SUBNETWORK_COVERAGE,
@@ -55,6 +56,8 @@ export interface WorkSource {
   prepare?(): Promise<void>;
   /** The kind's verifier over its inputs for the indexed epoch, through the shared stages (runEpoch). */
   run(index: StoredChainIndex, usage: UsageParams): Promise<EpochResult>;
+  /** The usage scores its verifier applies to the indexed epoch (sign reconciles usage with them). */
+  usageScores?(index: StoredChainIndex): Promise<ReadonlyMap<Hex, number> | undefined>;
 }
 
 /** Thrown when a command names a kind of work this oracle does not serve (config `works`). */
@@ -93,6 +96,13 @@ export function storageWork(options: {
 }): WorkSource {
   const verifier = new StorageVerifier();
   const { distributor, store } = options;
+  // The set at the epoch's snapshot signs the results the scores fold (storage/agree.ts).
+  const inputsOf = async (index: StoredChainIndex) => {
+    const oracles = new Set(
+      (await distributor.oracles({ blockTag: index.snapshotBlock })).map((a) => a.toLowerCase()),
+    );
+    return storageEpochInputs(store, index.epochStart, index.epochEnd, oracles);
+  };
   return {
     kind: "storage",
     distributor,
@@ -109,13 +119,9 @@ export function storageWork(options: {
       });
       options.log?.("storage retrieval results fetched from peers", { ...pulled });
     },
-    run: async (index, usage) => {
-      const oracles = new Set(
-        (await distributor.oracles({ blockTag: index.snapshotBlock })).map((a) => a.toLowerCase()),
-      );
-      const inputs = await storageEpochInputs(store, index.epochStart, index.epochEnd, oracles);
-      return runEpoch(verifier, index, inputs, { usage });
-    },
+    run: async (index, usage) => runEpoch(verifier, index, await inputsOf(index), { usage }),
+    usageScores: async (index) =>
+      (await verifier.verify(new ChainView(index), await inputsOf(index))).usageScores,
   };
 }
 
