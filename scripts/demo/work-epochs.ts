@@ -15,7 +15,7 @@ import { OwnerMerkleTree, SUBNETWORK_COMPUTE, SUBNETWORK_STORAGE, type Hex } fro
 import { suiteAddresses } from "../../deploy/lib/suite.js";
 import type { RewardsDistributor } from "../../typechain-types/index.js";
 import { closeEpoch, passChallengeWindow } from "./epoch.js";
-import { OracleSet } from "./oracles.js";
+import { OracleSet, type OracleSetOptions } from "./oracles.js";
 import { COMPUTE_CLASS_SUBNETWORK, STORAGE_CLASS_SUBNETWORK, type Suite } from "./suite.js";
 
 export interface WorkEpochOutcome {
@@ -60,6 +60,39 @@ async function claimAll(suite: Suite, distributor: RewardsDistributor, r: Stored
   return out;
 }
 
+/**
+ * An OracleSet's storage and compute configuration on `suite` (config `works`, `storage`, `compute`):
+ * each kind's distributor and class subnetwork, StorageDeals, ComputeJobs, the prover and the
+ * benchmark sender (no blob sources: nothing is re-executed).
+ */
+export async function workOracleOptions(
+  suite: Suite,
+  o: { readonly prover: string; readonly benchmarkSender: string },
+): Promise<Pick<OracleSetOptions, "works" | "storage" | "compute">> {
+  const storageDistributor = await suite.storageDistributor.getAddress();
+  const computeDistributor = await suite.computeDistributor.getAddress();
+  return {
+    works: {
+      storage: { distributor: storageDistributor, classSubnetwork: STORAGE_CLASS_SUBNETWORK },
+      compute: { distributor: computeDistributor, classSubnetwork: COMPUTE_CLASS_SUBNETWORK },
+    },
+    storage: {
+      deals: await suite.storageDeals.getAddress(),
+      suspensions: await suite.storageSuspensions.getAddress(),
+      distributor: storageDistributor,
+      fromBlock: suite.deployBlock,
+    },
+    compute: {
+      jobs: await suite.computeJobs.getAddress(),
+      distributor: computeDistributor,
+      fromBlock: suite.deployBlock,
+      prover: o.prover,
+      sources: [],
+      benchmark: { sender: o.benchmarkSender },
+    },
+  };
+}
+
 export async function runWorkEpochsSection(
   suite: Suite,
   rpcUrl: string,
@@ -82,31 +115,8 @@ export async function runWorkEpochsSection(
     oracleKeys: suite.oracleKeys.map((k) => k.privateKey),
     posterKey: poster.privateKey,
     firstEpoch: Number(first),
-    works: {
-      storage: {
-        distributor: await suite.storageDistributor.getAddress(),
-        classSubnetwork: STORAGE_CLASS_SUBNETWORK,
-      },
-      compute: {
-        distributor: await suite.computeDistributor.getAddress(),
-        classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
-      },
-    },
-    storage: {
-      deals: await suite.storageDeals.getAddress(),
-      suspensions: await suite.storageSuspensions.getAddress(),
-      distributor: await suite.storageDistributor.getAddress(),
-      fromBlock: suite.deployBlock,
-    },
-    compute: {
-      jobs: await suite.computeJobs.getAddress(),
-      distributor: await suite.computeDistributor.getAddress(),
-      fromBlock: suite.deployBlock,
-      prover: poster.address,
-      sources: [],
-      // The demo sends no availability benchmarks: the compute pool pays paid usage only.
-      benchmark: { sender: poster.address },
-    },
+    // The demo sends no availability benchmarks: the compute pool pays paid usage only.
+    ...(await workOracleOptions(suite, { prover: poster.address, benchmarkSender: poster.address })),
   });
   const outcomes: WorkEpochOutcome[] = [];
   try {

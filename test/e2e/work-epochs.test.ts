@@ -55,6 +55,7 @@ import {
   STORAGE_CLASS_SUBNETWORK,
   type Suite,
 } from "../../scripts/demo/suite.js";
+import { workOracleOptions } from "../../scripts/demo/work-epochs.js";
 import { buildProofs, type StorageSystem } from "../helpers/storage.js";
 
 const UNLIMITED = 2n ** 128n - 1n;
@@ -176,30 +177,7 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
       posterKey: poster.privateKey,
       firstEpoch: 1,
       dir,
-      works: {
-        storage: {
-          distributor: await suite.storageDistributor.getAddress(),
-          classSubnetwork: STORAGE_CLASS_SUBNETWORK,
-        },
-        compute: {
-          distributor: await suite.computeDistributor.getAddress(),
-          classSubnetwork: COMPUTE_CLASS_SUBNETWORK,
-        },
-      },
-      compute: {
-        jobs: await jobs.getAddress(),
-        distributor: await suite.computeDistributor.getAddress(),
-        fromBlock: suite.deployBlock,
-        prover: poster.address,
-        sources: [],
-        benchmark: { sender: benchmarkSender },
-      },
-      storage: {
-        deals: await deals.getAddress(),
-        suspensions: await suite.storageSuspensions.getAddress(),
-        distributor: await suite.storageDistributor.getAddress(),
-        fromBlock: suite.deployBlock,
-      },
+      ...(await workOracleOptions(suite, { prover: poster.address, benchmarkSender })),
     });
   });
 
