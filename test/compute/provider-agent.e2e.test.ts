@@ -308,6 +308,42 @@ describe("compute: provider agent and client commands against a node on localhos
     await stopAgent();
   });
 
+  it("accepts a job directed to its device (submit --device); never one directed to another device, even by its rules", async function () {
+    writeConfig({ autoAccept: [{ class: CLASS_CPU, minPricePerUnit: Number(CPU_PRICE), maxUnits: 1_000 }] });
+    await startAgent();
+    const other = await submit(pathTracerInput({ width: 8, height: 8, samples: 1, seed: 4 }), 100, "2h", [
+      "--device",
+      fx.cpuB.toString(),
+    ]);
+    const mine = await submit(pathTracerInput({ width: 8, height: 8, samples: 1, seed: 5 }), 100, "2h", [
+      "--device",
+      fx.cpuA.toString(),
+    ]);
+    await waitForLog(agent!, "committed", { jobId: mine.toString() });
+    expect((await fx.jobs.job(mine)).provider).to.equal(fx.providerA.address);
+    expect((await fx.jobs.job(mine)).deviceId).to.equal(fx.cpuA);
+    expect(await status(other)).to.equal(Status.Open);
+    expect(stateOf(other)).to.equal(undefined);
+    await fx.jobs.connect(fx.customer).cancelJob(other);
+    await stopAgent();
+    // A submit of the path tracer (as its own input) with `extra` arguments.
+    const submitWith = (extra: string[]) =>
+      computeCli([
+        "submit",
+        PATH_TRACER,
+        ...["--input", PATH_TRACER, "--max-units", "5", "--deadline", "1h", "--blobs", customerBlobs.url],
+        ...["--key", customerKey, ...extra, ...chainArgs()],
+      ]);
+    const verified = await submitWith(["--device", fx.cpuA.toString(), "--tier", "verified"]);
+    expect(verified.code).to.equal(1);
+    expect(verified.stderr).to.contain("Standard tier");
+    const neither = await submitWith([]);
+    expect(neither.code).to.equal(2);
+    expect(neither.stderr).to.contain("give --class, or --device");
+    const badDevice = await submitWith(["--device", "0x12"]);
+    expect(badDevice.code).to.equal(2);
+  });
+
   it("gives up a job whose deadline is too near, and a program that fails, with their reasons", async function () {
     writeConfig({ commitMarginSec: 2 * 3_600 });
     await startAgent();

@@ -38,6 +38,10 @@ describe("compute: provider agent configuration", function () {
     });
     expect(c).to.include({ unitMs: 1000, pollMs: 2000, commitMarginSec: 60, maxAttempts: 3, fromBlock: 0 });
     expect(c.autoAccept).to.deep.equal([]);
+    expect(c.acceptDirected).to.equal(true);
+    expect(validateProviderConfig({ ...BASE, acceptDirected: false }, "c", "/").acceptDirected).to.equal(
+      false,
+    );
     expect(c.publish).to.deep.equal([]);
     expect(c.limits).to.deep.equal(DEFAULT_LIMITS);
     const limited = validateProviderConfig({ ...BASE, limits: { memoryMib: 16, timeMs: 500 } }, "c", "/");
@@ -64,6 +68,7 @@ describe("compute: provider agent configuration", function () {
       "autoAccept.0.minPricePerUnit",
     );
     expect(refusal({ ...BASE, maxAttempts: 0 })).to.contain("maxAttempts");
+    expect(refusal({ ...BASE, acceptDirected: "yes" })).to.contain("acceptDirected");
   });
 
   it("meters units as ceil(ms / unitMs), at least 1 and at most the job's maxUnits", function () {

@@ -1,10 +1,11 @@
 /**
- * The compute oracle as a service (issue 18), on Hardhat's chain with three oracles' real APIs on
- * localhost: a cheating provider's spot-checked job is re-executed, 2 of 3 verdict signatures are
+ * The compute oracle as a service (issue 18), on Hardhat's chain served as JSON-RPC on localhost (the
+ * oracles' indexers, checkers and sending accounts reach it as they reach any node), with three oracles'
+ * real APIs on localhost: a cheating provider's spot-checked job is re-executed, 2 of 3 verdict signatures are
  * collected over HTTP and submitted once (a second submitter is `skipped`), the penalty executes after
  * the veto window; an honest job is not flagged; a vetoed penalty is not executed; forged peer
  * signatures and impostor oracles are ignored. The daily benchmark is sent as a directed job, accepted
- * and committed by a real provider agent (over JSON-RPC on localhost), and the epoch inputs derived
+ * and committed by a real provider agent, and the epoch inputs derived
  * from the index say it passed (and that a device which never accepted did not).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,7 +13,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Signature, Wallet, type Signer } from "ethers";
+import { JsonRpcProvider, Signature, Wallet, type Signer } from "ethers";
 
 import {
   exampleProgram,
@@ -81,6 +82,21 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   let closers: (() => Promise<void>)[] = [];
   let blobs: { url: string; close(): Promise<void> };
   let job: { program: Uint8Array; input: Uint8Array; specHash: string; output: string };
+  // The oracles reach the chain as they reach any node: JSON-RPC on localhost.
+  let rpc: JsonRpcEndpoint;
+  let node: JsonRpcProvider;
+  /** Hardhat account `index` as a wallet on the node (the fixture's verifier is 9, its prover 11). */
+  const account = (index: number) => new Wallet(hardhatKey(index).privateKey, node);
+
+  before(async () => {
+    rpc = await serveJsonRpc(connection.provider);
+    node = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    node.pollingInterval = 50;
+  });
+  after(async () => {
+    node.destroy();
+    await rpc.close();
+  });
 
   beforeEach(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-compute-oracle-"));
@@ -107,7 +123,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const sqlite = new SqliteStore({ path: path.join(dir, `${name}.sqlite`) });
     await sqlite.migrate();
     const store = new ComputeStore(sqlite.storageSql(), benchmarkSender ? { benchmarkSender } : {});
-    const reader = ComputeJobs__factory.connect(await fx.jobs.getAddress(), ethers.provider);
+    const reader = ComputeJobs__factory.connect(await fx.jobs.getAddress(), node);
     const app = await buildApi({
       store: sqlite,
       ingestor: new Ingestor(sqlite, {
@@ -143,10 +159,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const jobsAddr = await fx.jobs.getAddress();
     const { chainId } = await ethers.provider.getNetwork();
     return new VerdictDesk(
-      ComputeJobs__factory.connect(jobsAddr, sender ?? ethers.provider),
-      RewardsDistributor__factory.connect(await fx.oracleDistributor.getAddress(), ethers.provider),
+      ComputeJobs__factory.connect(jobsAddr, sender ?? node),
+      RewardsDistributor__factory.connect(await fx.oracleDistributor.getAddress(), node),
       o.store,
-      new ComputeChecker(ComputeJobs__factory.connect(jobsAddr, ethers.provider), {
+      new ComputeChecker(ComputeJobs__factory.connect(jobsAddr, node), {
         sources: [blobs.url],
         cacheDir: path.join(dir, `${o.name}-cache`),
       }),
@@ -154,6 +170,16 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       { prover: fx.prover.address, chainId, peers: peers.map((p) => p.url) },
       sender !== undefined,
     );
+  }
+
+  /** Each oracle indexes the chain and re-executes what is due; the checks, per oracle. */
+  async function indexAndCheck(pairs: readonly (readonly [Oracle, VerdictDesk])[]) {
+    const out = [];
+    for (const [o, d] of pairs) {
+      await o.indexer.run();
+      out.push(await d.checkJobs());
+    }
+    return out;
   }
 
   /** A job of the matmul spec that `provider` accepts with `device` and commits `result` for. */
@@ -184,7 +210,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
     await mine(1);
     const desks = [
-      await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], fx.verifier),
+      await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], account(9)),
       await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!]),
       await desk(fx, oracles[2]!, ORACLES[2]!, [oracles[0]!, oracles[1]!]),
     ];
@@ -192,8 +218,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     // Both jobs are their providers' first: always selected.
     const spot = await desks[0]!.recordSpotChecks();
     expect(spot.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([
-      [cheat, "spot-check", "sent"],
       [honest, "spot-check", "sent"],
+      [cheat, "spot-check", "sent"],
     ]);
     // An oracle that does not send records nothing.
     expect(await desks[1]!.recordSpotChecks()).to.deep.equal([]);
@@ -229,7 +255,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     ]);
 
     // Oracle b also sends, but has not indexed oracle a's submission: its attempt is skipped, not an error.
-    const lateDesk = await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], fx.prover);
+    const lateDesk = await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], account(11));
     const submitted = await desks[0]!.submitVerdicts();
     expect(submitted.map((s) => [s.jobId, s.action, s.outcome])).to.deep.equal([[cheat, "submit", "sent"]]);
     const pen = await fx.jobs.penalty(cheat);
@@ -256,7 +282,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   it("a Verified job whose results differ: re-executed once, the provider whose result is not the output is convicted", async function () {
     const fx = await loadFixture(fixture);
     const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
-    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], account(9));
     const deskB = await desk(fx, b, ORACLES[1]!, [a]);
     await fx.jobs
       .connect(fx.customer)
@@ -290,22 +316,84 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     expect(pen.status).to.equal(PenaltyStatus.Scheduled);
   });
 
-  it("does not execute a vetoed penalty", async function () {
+  it("a job whose content is on no source yet is checked again next round, then convicted", async function () {
+    const fx = await loadFixture(fixture);
+    const a = await oracle(fx, "a");
+    const deskA = await desk(fx, a, ORACLES[0]!, [], account(9));
+    const program = await exampleProgram("matmul");
+    const input = matmulInput({ n: 8, seed: 99 });
+    const late = jobSpecOf(program, input);
+    await fx.jobs
+      .connect(fx.customer)
+      .createJob(late.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Standard);
+    const id = await fx.jobs.jobCount();
+    await fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB);
+    await fx.jobs.connect(fx.providerB).commitResult(id, RESULT, 1n);
+    await mine(1);
+    await a.indexer.run();
+    await deskA.recordSpotChecks();
+    await a.indexer.run();
+    const [first] = await deskA.checkJobs();
+    expect(first).to.deep.include({ jobId: id, outcome: "inconclusive", reason: "content-unavailable" });
+    expect((await get(`${a.url}/v1/compute/verdicts/${id}`)).body).to.deep.equal({
+      jobId: id.toString(),
+      check: null,
+      verdicts: [],
+    });
+    for (const b of [late.specBytes, program, input]) await putBlob(blobs.url, b);
+    const [second] = await deskA.checkJobs();
+    expect(second).to.deep.include({ jobId: id, outcome: "fraud", reason: "wrong-result" });
+    expect(await deskA.checkJobs()).to.deep.equal([]);
+  });
+
+  it("re-signs its verdicts when the oracle set changes before submission; the old set's are never sent", async function () {
     const fx = await loadFixture(fixture);
     const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
-    const deskA = await desk(fx, a, ORACLES[0]!, [b], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], account(9));
     const deskB = await desk(fx, b, ORACLES[1]!, [a]);
     const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
     await mine(1);
     await a.indexer.run();
     await deskA.recordSpotChecks();
-    for (const [o, d] of [
+    await indexAndCheck([
       [a, deskA],
       [b, deskB],
-    ] as const) {
-      await o.indexer.run();
-      await d.checkJobs();
-    }
+    ]);
+    const before = await fx.oracleDistributor.oracleSetVersion();
+    // Same members, a new version: every signature under the old one is dead on chain.
+    await fx.oracleDistributor.connect(fx.admin).setOracleSet(
+      ORACLES.map((o) => o.address),
+      2n,
+    );
+    expect(await deskA.submitVerdicts()).to.deep.equal([]);
+    // The next round re-signs under the new version (nothing is re-executed) and submits.
+    expect(
+      await indexAndCheck([
+        [a, deskA],
+        [b, deskB],
+      ]),
+    ).to.deep.equal([[], []]);
+    expect((await a.store.verdicts(cheat)).map((v) => v.oracleSetVersion)).to.deep.equal([
+      before + 1n,
+      before,
+    ]);
+    expect((await deskA.submitVerdicts()).map((s) => [s.jobId, s.outcome])).to.deep.equal([[cheat, "sent"]]);
+    expect((await fx.jobs.penalty(cheat)).status).to.equal(PenaltyStatus.Scheduled);
+  });
+
+  it("does not execute a vetoed penalty", async function () {
+    const fx = await loadFixture(fixture);
+    const [a, b] = [await oracle(fx, "a"), await oracle(fx, "b")];
+    const deskA = await desk(fx, a, ORACLES[0]!, [b], account(9));
+    const deskB = await desk(fx, b, ORACLES[1]!, [a]);
+    const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
+    await mine(1);
+    await a.indexer.run();
+    await deskA.recordSpotChecks();
+    await indexAndCheck([
+      [a, deskA],
+      [b, deskB],
+    ]);
     expect((await deskA.submitVerdicts()).map((s) => s.outcome)).to.deep.equal(["sent"]);
     await fx.jobs.connect(fx.guardian).vetoPenalty(cheat);
     await time.increase(5n * 24n * HOUR);
@@ -324,20 +412,17 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       await oracle(fx, "b"),
     ];
     const outsider = new Wallet(Wallet.createRandom().privateKey);
-    const deskA = await desk(fx, a, ORACLES[0]!, [impostor, forger, b], fx.verifier);
+    const deskA = await desk(fx, a, ORACLES[0]!, [impostor, forger, b], account(9));
     const deskImpostor = await desk(fx, impostor, outsider, []);
     const deskB = await desk(fx, b, ORACLES[1]!, []);
     const cheat = await committed(fx, fx.providerB, fx.cpuB, RESULT);
     await mine(1);
     await a.indexer.run();
     await deskA.recordSpotChecks();
-    for (const [o, d] of [
+    await indexAndCheck([
       [a, deskA],
       [impostor, deskImpostor],
-    ] as const) {
-      await o.indexer.run();
-      await d.checkJobs();
-    }
+    ]);
     // The forger serves oracle c's name on the same verdict, signed by someone else.
     await forger.indexer.run();
     const [own] = await a.store.verdicts(cheat);
@@ -367,12 +452,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
   });
 
   describe("daily availability benchmark", function () {
-    let rpc: JsonRpcEndpoint;
     let agent: RunningProvider | undefined;
-    before(async () => {
-      rpc = await serveJsonRpc(connection.provider);
-    });
-    after(async () => rpc.close());
     afterEach(async () => {
       await agent?.stop();
       agent = undefined;
@@ -389,12 +469,14 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       const o = await oracle(fx, "sender", sender);
       const jobsAddr = await fx.jobs.getAddress();
       const benchmarks = new BenchmarkSender(
-        ComputeJobs__factory.connect(jobsAddr, fx.customer),
-        DeviceRegistry__factory.connect(await fx.registry.getAddress(), ethers.provider),
+        ComputeJobs__factory.connect(jobsAddr, account(3)), // fx.customer
+        DeviceRegistry__factory.connect(await fx.registry.getAddress(), node),
         o.store,
         { registryFromBlock: 0, classes: [CLASS_CPU], deadlineSeconds: 900, publish: [blobs.url] },
       );
-      const dayStart = Math.floor((await time.latest()) / DAY) * DAY;
+      // Start early in a UTC day, so the whole test runs within it.
+      const dayStart = (Math.floor((await time.latest()) / DAY) + 1) * DAY;
+      await time.increaseTo(dayStart + 60);
       await o.indexer.run();
       const sent = await benchmarks.tick();
       expect(sent.map((s) => [s.deviceId, s.outcome])).to.deep.equal(
@@ -423,6 +505,17 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
         dir,
       );
       expect(config.acceptDirected).to.equal(true);
+      // An agent told not to accept directed jobs leaves it open, round after round.
+      const rounds: string[] = [];
+      agent = await startProvider(
+        { ...config, acceptDirected: false, state: path.join(dir, "off.sqlite") },
+        (e) => rounds.push(e),
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      await agent.stop();
+      agent = undefined;
+      expect(rounds).to.include("started").and.not.include("accepted");
+      expect((await fx.jobs.job(jobA)).status).to.equal(Status.Open);
       agent = await startProvider(config, () => {});
       const until = Date.now() + 60_000;
       while ((await fx.jobs.job(jobA)).status !== Status.Committed) {
@@ -431,6 +524,16 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       }
       expect((await fx.jobs.job(jobA)).resultHash).to.equal(BENCHMARK_OUTPUT_HASH);
       expect((await fx.jobs.job(jobA)).provider).to.equal(fx.providerA.address);
+      // The sender pays the passed benchmark at once (the other device's is still open: not paid).
+      await o.indexer.run();
+      expect(await benchmarks.payPassed()).to.deep.equal([jobA]);
+      expect((await fx.jobs.job(jobA)).status).to.equal(Status.Finalized);
+      await o.indexer.run();
+      expect(await benchmarks.payPassed()).to.deep.equal([]);
+      // A device onboarded later the same day gets its benchmark in the next round, and only it.
+      const later = await fx.onboard(fx.outsider.address, CLASS_CPU);
+      await o.indexer.run();
+      expect((await benchmarks.tick()).map((b) => [b.deviceId, b.outcome])).to.deep.equal([[later, "sent"]]);
 
       // The day's inputs cannot be derived before the index has passed the day's end.
       await o.indexer.run();
@@ -439,7 +542,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
         (e) => (notReady = e),
       );
       expect(notReady).to.be.instanceOf(ComputeInputsNotReady);
-      await time.increaseTo(dayStart + DAY + 1);
+      // Past the day's end and every benchmark's deadline (sent before the end, 900 s each).
+      await time.increaseTo(dayStart + DAY + 1_000);
       await mine(1);
       await o.indexer.run();
       const inputs = await computeEpochInputs(o.store, dayStart * 1000, (dayStart + DAY) * 1000);
@@ -447,6 +551,8 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       expect(byDevice.get(fx.cpuA)).to.include({ passed: true });
       expect(byDevice.get(fx.cpuA)!.latencyMs).to.be.a("number").and.at.least(0);
       expect(byDevice.get(fx.cpuB)).to.deep.include({ passed: false, reason: "not-accepted" });
+      expect(byDevice.get(later)).to.deep.include({ passed: false, reason: "not-accepted" });
+      expect(inputs.benchmarks).to.have.length(3);
       // Another oracle's index of the same chain gives byte-identical inputs.
       const other = await oracle(fx, "other", sender);
       await other.indexer.run();

@@ -76,6 +76,7 @@ for (const backend of storeBackends("compute")) {
         penalty: null,
       });
       expect((await s.jobsToCheck()).map((x) => x.id)).to.deep.equal([1n]);
+      expect((await s.jobsAwaitingDraw()).map((x) => x.id)).to.deep.equal([]);
       await s.putCheck({
         jobId: 1n,
         outcome: "fraud",
@@ -106,9 +107,17 @@ for (const backend of storeBackends("compute")) {
       expect(await s.putVerdict({ ...verdict, reason: 2 })).to.equal(false);
       expect((await s.verdictsToSubmit(3n)).map((v) => v.jobId)).to.deep.equal([1n]);
       expect(await s.verdictsToSubmit(4n)).to.deep.equal([]);
+      // A fraud without a verdict under the current set (it changed to 4): to sign again.
+      expect(await s.fraudsUnsigned(3n)).to.deep.equal([]);
+      const unsigned = await s.fraudsUnsigned(4n);
+      expect(unsigned.map((u) => [u.job.id, u.check.outcome, u.check.evidenceHash])).to.deep.equal([
+        [1n, "fraud", "0x" + "ee".repeat(32)],
+      ]);
+      expect(unsigned[0]!.check).to.deep.equal(await s.check(1n));
       await s.penaltyScheduled(1n, T0 + 4 * DAY);
       await s.jobEnded(1n, "refunded");
       expect(await s.verdictsToSubmit(3n)).to.deep.equal([]);
+      expect(await s.fraudsUnsigned(4n)).to.deep.equal([]);
       expect(await s.penaltiesDue(T0 + 4 * DAY - 1)).to.deep.equal([]);
       expect((await s.penaltiesDue(T0 + 4 * DAY)).map((x) => x.id)).to.deep.equal([1n]);
       await s.penaltyEnded(1n, "executed");

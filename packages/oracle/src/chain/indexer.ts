@@ -177,7 +177,8 @@ export async function lastBlockBefore(
 }
 
 /** Runs a log query over [from, to] in spans of at most `range` blocks, each with retries. */
-async function queryChunked<T>(
+/** `query` over [from, to] in ranges of at most `range` blocks, each retried, results in order. */
+export async function queryChunked<T>(
   query: (from: number, to: number) => Promise<T[]>,
   from: number,
   to: number,

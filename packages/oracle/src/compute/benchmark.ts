@@ -9,6 +9,7 @@ import { exampleProgram, matmulInput, putBlob } from "@hexmesh/compute";
 import { describeContractError, type ComputeJobs, type DeviceRegistry } from "@hexmesh/contracts";
 import { jobSpecOf, type Hex } from "@hexmesh/protocol";
 
+import { queryChunked } from "../chain/indexer.js";
 import type { ComputeStore } from "./store.js";
 
 /** The benchmark's input: a 64 x 64 matrix product from a fixed seed. */
@@ -78,21 +79,58 @@ export class BenchmarkSender {
     private readonly opts: BenchmarkSenderOptions,
   ) {}
 
-  /** Active devices of the benchmarked classes, by id. */
+  /** Devices of the benchmarked classes onboarded so far, and the first block not scanned yet. */
+  private readonly onboarded = new Set<bigint>();
+  private scannedTo: number | undefined;
+
+  /** Active devices of the benchmarked classes, by id (new DeviceOnboarded logs read in chunks each call). */
   async devices(): Promise<bigint[]> {
     const head = await this.registry.runner!.provider!.getBlockNumber();
-    const logs = await this.registry.queryFilter(
-      this.registry.filters.DeviceOnboarded(),
-      this.opts.registryFromBlock,
+    const from = this.scannedTo ?? this.opts.registryFromBlock;
+    const logs = await queryChunked(
+      (a, b) => this.registry.queryFilter(this.registry.filters.DeviceOnboarded(), a, b),
+      from,
       head,
+      10_000,
+      undefined,
     );
-    const ids = new Set<bigint>();
     for (const log of logs)
-      if (this.opts.classes.includes(Number(log.args.deviceClass))) ids.add(log.args.deviceId);
+      if (this.opts.classes.includes(Number(log.args.deviceClass))) this.onboarded.add(log.args.deviceId);
+    this.scannedTo = head + 1;
     const active: bigint[] = [];
-    for (const id of [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
+    for (const id of [...this.onboarded].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
       if ((await this.registry.statusOf(id)) === ACTIVE) active.push(id);
     return active;
+  }
+
+  /**
+   * Pays the benchmarks that passed (committed the pinned output) at once, as their customer
+   * (`acceptResult`), so the providers' collateral does not wait out the acceptance window; the ids
+   * paid. Benchmarks of the last two UTC days in the index; a wrong output is left to the spot check.
+   */
+  async payPassed(): Promise<bigint[]> {
+    const sender = this.store.benchmarkSender;
+    if (sender === undefined) throw new Error("the benchmark sender is not configured");
+    const latest = await this.jobs.runner!.provider!.getBlock("latest");
+    if (!latest) throw new Error("no latest block");
+    const dayStart = Math.floor(latest.timestamp / DAY_SECONDS) * DAY_SECONDS;
+    const { specHash } = await benchmarkJob();
+    const paid: bigint[] = [];
+    for (const j of await this.store.directedJobs(
+      sender,
+      specHash,
+      dayStart - DAY_SECONDS,
+      dayStart + DAY_SECONDS,
+    )) {
+      if (j.status !== "committed" || j.resultHash !== BENCHMARK_OUTPUT_HASH) continue;
+      try {
+        await (await this.jobs.acceptResult(j.id)).wait();
+        paid.push(j.id);
+      } catch {
+        // Paid or finalized by someone else meanwhile: the index says so next round.
+      }
+    }
+    return paid;
   }
 
   async tick(): Promise<BenchmarkSend[]> {

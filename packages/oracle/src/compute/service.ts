@@ -3,7 +3,7 @@
  * index ComputeJobs; (with a sending account) record the spot-check draws; re-execute the jobs due a
  * check and sign verdicts on fraud; (with a sending account) submit the verdicts that gather the
  * threshold from the peers and execute the penalties past their veto window; and, on the designated
- * benchmark sender, send the day's availability benchmarks. Each step is idempotent; a failing round
+ * benchmark sender, pay the benchmarks that passed and send the day's availability benchmarks. Each step is idempotent; a failing round
  * is logged and the next one tries again.
  */
 import type { IndexRun } from "../storage/indexer.js";
@@ -20,6 +20,8 @@ export interface ComputeRound {
   readonly submits: readonly ComputeStep[];
   readonly penalties: readonly ComputeStep[];
   readonly benchmarks: readonly BenchmarkSend[];
+  /** Benchmark jobs that passed, paid at once by the sender (acceptResult). */
+  readonly benchmarksPaid: readonly bigint[];
 }
 
 export class ComputeOracle {
@@ -39,8 +41,9 @@ export class ComputeOracle {
     const checks = await this.desk.checkJobs();
     const submits = await this.desk.submitVerdicts();
     const penalties = await this.desk.executePenalties();
+    const benchmarksPaid = this.benchmarks ? await this.benchmarks.payPassed() : [];
     const benchmarks = this.benchmarks ? await this.benchmarks.tick() : [];
-    return { indexed, spotChecks, checks, submits, penalties, benchmarks };
+    return { indexed, spotChecks, checks, submits, penalties, benchmarks, benchmarksPaid };
   }
 
   /** Runs a round every `intervalMs` (never two at once); errors go to `onError`. */

@@ -42,17 +42,19 @@ export interface IndexedJob {
   readonly penaltyExecutableAt: number | null;
 }
 
-export interface NewJob {
-  readonly id: bigint;
-  readonly customer: string;
-  readonly specHash: string;
-  readonly deviceClass: number;
-  readonly maxUnits: bigint;
-  readonly pricePerUnit: bigint;
-  readonly deadline: number;
-  readonly tier: number;
-  readonly createdAt: number;
-}
+/** What JobCreated (and its block time) says of a job. */
+export type NewJob = Pick<
+  IndexedJob,
+  | "id"
+  | "customer"
+  | "specHash"
+  | "deviceClass"
+  | "maxUnits"
+  | "pricePerUnit"
+  | "deadline"
+  | "tier"
+  | "createdAt"
+>;
 
 /** One re-execution check by this oracle (compute/check.ts's CheckResult, stored). */
 export interface StoredCheck {
@@ -295,6 +297,46 @@ export class ComputeStore {
        ORDER BY j.id`,
     );
     return rows.map(jobFromRow);
+  }
+
+  /** Committed Standard jobs whose spot-check draw is not indexed yet, by id (at most `limit`). */
+  async jobsAwaitingDraw(limit = 1000): Promise<IndexedJob[]> {
+    const rows = await this.sql.all(
+      `SELECT * FROM compute_jobs WHERE status = 'committed' AND tier = 0 AND check_selected IS NULL
+       ORDER BY id LIMIT ${Math.max(1, Math.min(limit, 1000))}`,
+    );
+    return rows.map(jobFromRow);
+  }
+
+  /**
+   * Fraud checks of jobs still awaiting a verdict (Committed or Disputed, no penalty) that have no
+   * verdict signed under `oracleSetVersion` (the set changed since, or the signing was cut short).
+   */
+  async fraudsUnsigned(oracleSetVersion: bigint): Promise<{ job: IndexedJob; check: StoredCheck }[]> {
+    const rows = await this.sql.all(
+      `SELECT j.*, c.outcome AS c_outcome, c.reason AS c_reason, c.provider AS c_provider,
+         c.committed_hash AS c_committed_hash, c.evidence_hash AS c_evidence_hash, c.detail AS c_detail,
+         c.checked_at AS c_checked_at
+       FROM compute_checks c JOIN compute_jobs j ON j.id = c.job_id
+       LEFT JOIN compute_verdicts v ON v.job_id = c.job_id AND v.oracle_set_version = ?
+       WHERE c.outcome = 'fraud' AND v.job_id IS NULL AND j.penalty_status IS NULL
+         AND j.status IN ('committed', 'disputed')
+       ORDER BY j.id`,
+      [Number(oracleSetVersion)],
+    );
+    return rows.map((r) => ({
+      job: jobFromRow(r),
+      check: checkFromRow({
+        job_id: r.id,
+        outcome: r.c_outcome,
+        reason: r.c_reason,
+        provider: r.c_provider,
+        committed_hash: r.c_committed_hash,
+        evidence_hash: r.c_evidence_hash,
+        detail: r.c_detail,
+        checked_at: r.c_checked_at,
+      }),
+    }));
   }
 
   /** Scheduled penalties executable at chain time `nowSec`, by job. */

@@ -157,8 +157,7 @@ export class VerdictDesk {
     if (!this.sends) return [];
     const steps: ComputeStep[] = [];
     const head = await this.jobs.runner!.provider!.getBlockNumber();
-    for (const j of await this.store.jobs({ status: "committed", limit: 1000 })) {
-      if (j.checkSelected !== null || j.tier !== 0) continue;
+    for (const j of await this.store.jobsAwaitingDraw()) {
       const onChain = await this.jobs.job(j.id);
       if (onChain.checkRecorded || BigInt(head) < onChain.checkBlock) continue;
       steps.push(await this.send(j.id, "spot-check", () => this.jobs.recordSpotCheck(j.id)));
@@ -166,12 +165,18 @@ export class VerdictDesk {
     return steps;
   }
 
-  /** Re-executes each job due a check, stores the outcome and signs a verdict on fraud. */
+  /**
+   * Re-executes each job due a check, stores the outcome (once: the first stays) and signs a verdict on
+   * fraud. A job whose content no source holds yet (`content-unavailable`) is not stored: it is tried
+   * again next round.
+   */
   async checkJobs(): Promise<CheckResult[]> {
     const out: CheckResult[] = [];
     for (const j of await this.store.jobsToCheck()) {
       const result = await this.checkOne(j);
       out.push(result);
+      // Content a source may still receive is tried again next round; every other outcome is final.
+      if (result.reason === "content-unavailable") continue;
       await this.store.putCheck({
         jobId: j.id,
         outcome: result.outcome,
@@ -182,9 +187,29 @@ export class VerdictDesk {
         detail: result.detail ?? "",
         checkedAt: this.now(),
       });
-      if (result.outcome === "fraud") await this.sign(j, result);
     }
+    await this.signUnsigned();
     return out;
+  }
+
+  /**
+   * Signs the verdict of every stored fraud that has none under the distributor's current oracle set:
+   * the fraud just found, or one signed under a set that has changed since (the old signatures are
+   * dead on chain).
+   */
+  private async signUnsigned(): Promise<void> {
+    const version = await this.distributor.oracleSetVersion();
+    for (const { job, check } of await this.store.fraudsUnsigned(version))
+      await this.sign(job, version, {
+        jobId: check.jobId,
+        provider: check.provider,
+        specHash: job.specHash as CheckResult["specHash"],
+        committedHash: check.committedHash as CheckResult["committedHash"],
+        outcome: "fraud",
+        ...(check.evidenceHash !== null
+          ? { evidenceHash: check.evidenceHash as CheckResult["committedHash"] }
+          : {}),
+      });
   }
 
   /**
@@ -205,8 +230,7 @@ export class VerdictDesk {
     };
   }
 
-  private async sign(j: IndexedJob, result: CheckResult): Promise<void> {
-    const oracleSetVersion = await this.distributor.oracleSetVersion();
+  private async sign(j: IndexedJob, oracleSetVersion: bigint, result: CheckResult): Promise<void> {
     const verdict = verdictOf(result, {
       prover: this.opts.prover.toLowerCase(),
       oracleSetVersion,
