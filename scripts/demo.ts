@@ -27,6 +27,7 @@ import { serveJsonRpc } from "./demo/rpc.js";
 import { runStorageSection } from "./demo/storage.js";
 import { approveMaker, deployDemoSuite, MESH } from "./demo/suite.js";
 import { buyCredits, epochTraffic, startCustomer } from "./demo/traffic.js";
+import { runWorkEpochsSection } from "./demo/work-epochs.js";
 
 const EPOCHS = 3;
 /** Packets the customer's devices send through the hotspots per epoch. */
@@ -339,6 +340,8 @@ try {
   await runStorageSection(suite, sectionsRpc.url, outDir, (line) => console.log(line));
   console.log("\n== Compute ==  frames rendered by two providers; one cheats");
   await runComputeSection(suite, sectionsRpc.url, outDir, (line) => console.log(line));
+  console.log("\n== Storage and compute epochs ==  each subnetwork's rewards through the one epoch path");
+  await runWorkEpochsSection(suite, sectionsRpc.url, (line) => console.log(line));
 } finally {
   await sectionsRpc.close();
 }

@@ -43,6 +43,29 @@ export interface OracleSetOptions {
   readonly clockOffsetMs?: number;
   /** A folder oracle 0 serves at `/` (the built web app with its hexmesh.json). */
   readonly staticDir?: string;
+  /**
+   * Storage and compute epochs (config `works`, and `storage`: the StorageDeals index the storage
+   * epochs pay from), the same for every oracle; absent: coverage only.
+   */
+  readonly works?: {
+    readonly storage?: { readonly distributor: string; readonly classSubnetwork: number };
+    readonly compute?: { readonly distributor: string; readonly classSubnetwork: number };
+  };
+  readonly storage?: {
+    readonly deals: string;
+    readonly suspensions: string;
+    readonly distributor: string;
+    readonly fromBlock: number;
+  };
+  /** The compute oracle's config (`compute`), the same for every oracle (each its own cache folder). */
+  readonly compute?: {
+    readonly jobs: string;
+    readonly distributor: string;
+    readonly fromBlock: number;
+    readonly prover: string;
+    readonly sources: readonly string[];
+    readonly benchmark: { readonly sender: string };
+  };
 }
 
 export interface PostedEpoch {
@@ -86,6 +109,18 @@ export class OracleSet {
           peers: urls.filter((_, j) => j !== i),
           ...(o.clockOffsetMs !== undefined ? { clock: { mode: "system", offsetMs: o.clockOffsetMs } } : {}),
           ...(i === 0 && o.staticDir !== undefined ? { staticDir: o.staticDir } : {}),
+          ...(o.works !== undefined ? { works: o.works } : {}),
+          // The storage round is driven by the caller (probes on demand), not by the timer.
+          ...(o.storage !== undefined ? { storage: { ...o.storage, intervalMs: 3_600_000 } } : {}),
+          ...(o.compute !== undefined
+            ? {
+                compute: {
+                  ...o.compute,
+                  intervalMs: 3_600_000,
+                  cacheDir: path.join(dir, `oracle-${i}-compute-cache`),
+                },
+              }
+            : {}),
           log: { level: "warn" },
         },
         `oracle ${i}`,
@@ -136,6 +171,28 @@ export class OracleSet {
   async post(epoch: bigint): Promise<PostOutcome> {
     for (const s of this.services) await epochsOf(s).sign(epoch);
     return this.services[0]!.post(epoch);
+  }
+
+  /** Storage or compute: every oracle closes the epoch of `work` on its own; they must reach the same root. */
+  async closeWork(epoch: bigint, work: "storage" | "compute"): Promise<StoredEpochResult[]> {
+    const results: StoredEpochResult[] = [];
+    for (const s of this.services) results.push(await epochsOf(s).close(epoch, undefined, work));
+    for (const [i, r] of results.entries())
+      if (r.root !== results[0]!.root || r.dataHash !== results[0]!.dataHash)
+        throw new Error(
+          `${work} epoch ${epoch}: oracle ${i} computed ${r.root}/${r.dataHash}, oracle 0 ${results[0]!.root}/${results[0]!.dataHash}`,
+        );
+    return results;
+  }
+
+  /**
+   * Storage or compute: every oracle closes the epoch (closeWork), all sign, oracle 0 collects the
+   * others' signatures over HTTP (?work=) and posts to the kind's distributor.
+   */
+  async runWorkEpoch(epoch: bigint, work: "storage" | "compute"): Promise<PostedEpoch> {
+    const results = await this.closeWork(epoch, work);
+    for (const s of this.services) await epochsOf(s).sign(epoch, work);
+    return { results, outcome: await this.services[0]!.post(epoch, undefined, work) };
   }
 
   /**

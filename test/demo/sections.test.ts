@@ -26,6 +26,7 @@ import { prepareMarkets } from "../../scripts/demo/governance.js";
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../scripts/demo/rpc.js";
 import { demoFileBytes, FILE_SIZE, runStorageSection } from "../../scripts/demo/storage.js";
 import { deployDemoSuite, type Suite } from "../../scripts/demo/suite.js";
+import { runWorkEpochsSection } from "../../scripts/demo/work-epochs.js";
 
 describe("demo: the storage and compute sections", function () {
   this.timeout(600_000);
@@ -131,5 +132,26 @@ describe("demo: the storage and compute sections", function () {
     expect(
       lines.some((l) => l.startsWith("Frame") && l.includes(path.basename(r.honest.frameFile))),
     ).to.equal(true);
+  });
+
+  it("storage and compute epochs: three oracles post each subnetwork's root, the providers' owners claim it", async function () {
+    const outcomes = await runWorkEpochsSection(suite, rpc.url, (l) => lines.push(l));
+    expect(outcomes.map((o) => o.work)).to.deep.equal(["storage", "compute"]);
+    for (const o of outcomes) {
+      const distributor = o.work === "storage" ? suite.storageDistributor : suite.computeDistributor;
+      // The posted root went live (after the challenge window) on the kind's own distributor.
+      const [epoch, root] = await distributor.liveRoot();
+      expect([epoch, root.toLowerCase()]).to.deep.equal([o.epochs.at(-1), o.root]);
+      expect(o.claimed.length).to.be.greaterThan(0);
+      for (const c of o.claimed) {
+        expect(c.amount).to.be.greaterThan(0n);
+        expect(await distributor.claimed(c.owner)).to.equal(c.amount);
+      }
+    }
+    // Storage pays both providers' proven capacity; compute pays the honest provider's paid job.
+    expect(outcomes[0]!.claimed).to.have.length(2);
+    expect(outcomes[1]!.claimed).to.have.length(1);
+    // The coverage distributor was not touched by either kind.
+    expect((await suite.distributor.liveRoot())[1]).to.equal(`0x${"00".repeat(32)}`);
   });
 });

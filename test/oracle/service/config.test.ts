@@ -162,4 +162,50 @@ describe("service: configuration", function () {
     expect(code).to.equal(2);
     expect(cli.output()).to.match(/hexmesh-oracle: invalid config .*cli\.json:\n {2}- store/);
   });
+
+  it("takes works.storage and works.compute (distributor, class subnetwork), each needing its oracle section", () => {
+    const store = { backend: "sqlite", path: "x" };
+    const chain = {
+      rpcUrl: "http://127.0.0.1:8545",
+      addresses: { registry: ADDR, vault: ADDR, controller: ADDR, distributor: ADDR },
+    };
+    const storage = { deals: ADDR, suspensions: ADDR, distributor: ADDR };
+    const works = { storage: { distributor: ADDR, classSubnetwork: 2 } };
+    expect(validateConfig({ store, chain, storage, works }).works).to.deep.equal(works);
+    expect(validateConfig({ store }).works).to.equal(undefined);
+    expect(errorOf(() => validateConfig({ store, chain, works }))).to.contain(
+      "works.storage: needs storage (the StorageDeals index",
+    );
+    expect(
+      errorOf(() =>
+        validateConfig({ store, chain, works: { compute: { distributor: ADDR, classSubnetwork: 1 } } }),
+      ),
+    ).to.contain("works.compute: needs compute (the ComputeJobs index");
+    expect(errorOf(() => validateConfig({ store, storage, works }))).to.contain("works: needs chain");
+    const bad = errorOf(() =>
+      validateConfig({
+        store,
+        chain,
+        storage,
+        works: { storage: { distributor: "0x12", classSubnetwork: 300 }, radio: {} },
+      }),
+    );
+    expect(bad).to.contain("works.storage.distributor: must match pattern");
+    expect(bad).to.contain("works.storage.classSubnetwork: must be <= 255");
+    expect(bad).to.contain('works: unknown key "radio"');
+  });
+
+  it("the epoch commands refuse an unknown --work, and a kind the oracle does not serve, exit 2", async function () {
+    this.timeout(60_000);
+    const unknown = spawnCli(["close-epoch", "1", "--work", "radio"], {
+      HEXMESH_STORE_PATH: path.join(dir, "w.sqlite"),
+    });
+    expect(await new Promise((r) => unknown.child.once("exit", r))).to.not.equal(0);
+    expect(unknown.output()).to.contain("expected coverage, storage or compute");
+    const file = path.join(dir, "status.json");
+    writeFileSync(file, JSON.stringify({ store: { backend: "sqlite", path: path.join(dir, "s.sqlite") } }));
+    const status = spawnCli(["-c", file, "status", "--work", "storage"]);
+    expect(await new Promise((r) => status.child.once("exit", r))).to.equal(2);
+    expect(status.output()).to.contain("this oracle does not serve storage epochs: add works.storage");
+  });
 });

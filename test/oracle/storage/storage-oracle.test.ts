@@ -11,8 +11,6 @@ import {
   StorageSuspensions__factory,
   type StorageDeals,
 } from "@hexmesh/contracts";
-import { buildApi } from "@hexmesh/oracle";
-import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
 import { SeedKeeper } from "@hexmesh/oracle/storage/keeper";
 import { fetchRange, RetrievalProber } from "@hexmesh/oracle/storage/probe";
@@ -22,7 +20,6 @@ import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SuspensionKeeper } from "@hexmesh/oracle/storage/suspend";
 import { storageEpochInputs } from "@hexmesh/oracle/storage/verifier";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import {
   buildPieceProofs,
   probeRange,
@@ -34,11 +31,11 @@ import {
 } from "@hexmesh/protocol";
 
 import { createRegistryNetwork } from "../../helpers/registryFixture.js";
-import { DOMAIN } from "../../helpers/service.js";
 import { buildProofs, DAY, WINDOW } from "../../helpers/storage.js";
 import {
   deployOracleStorage,
   randomPiece,
+  serveOracleApi,
   startRangeServer,
   type OracleStorageSystem,
   type RangeServer,
@@ -98,23 +95,10 @@ describe("storage oracle: indexing, seed keeper, retrieval probes, scores and su
 
   /** The oracle's real API on localhost (with its suspension proposals when `proposals`). */
   async function apiFor(o: Oracle, proposals: boolean) {
-    const app = await buildApi({
-      store: o.sqlite,
-      ingestor: new Ingestor(o.sqlite, {
-        clock: () => 0,
-        authenticator: new InlineAuthenticator(DOMAIN, []),
-        limits: {
-          perDevicePerMinute: 10,
-          clientReportsPerMinute: 10,
-          perDevicePerWindow: 10,
-          beaconWindowMs: 21_600_000,
-        },
-      }),
-      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
-      ...(proposals ? { storageProposals: (d: bigint) => o.suspensions.proposals(d) } : {}),
-    });
-    const url = await app.listen({ host: "127.0.0.1", port: 0 });
-    return { app, url };
+    return serveOracleApi(
+      o.sqlite,
+      proposals ? { storageProposals: (d: bigint) => o.suspensions.proposals(d) } : {},
+    );
   }
 
   const dealsAs = async (sys: OracleStorageSystem, signer = sys.keeper): Promise<StorageDeals> =>

@@ -7,6 +7,7 @@
  *   const oracle = new OracleClient("http://127.0.0.1:8080");
  *   const { cumulative, proof } = await oracle.owner("0x…");
  */
+import type { WorkKind } from "../store/types.js";
 import {
   pathTo,
   RESULT_HEADERS,
@@ -207,13 +208,13 @@ export class OracleClient {
   }
 
   /** GET /v1/epochs/:epoch. */
-  epoch(epoch: bigint | number): Promise<EpochResponse> {
-    return this.get(pathTo(ROUTES.epoch.path, { epoch }));
+  epoch(epoch: bigint | number, work: WorkKind = "coverage"): Promise<EpochResponse> {
+    return this.get(pathTo(ROUTES.epoch.path, { epoch }, work === "coverage" ? {} : { work }));
   }
 
-  /** GET /v1/epochs/:epoch/signature: this oracle's EpochRoot signature of the epoch. */
-  epochSignature(epoch: bigint | number): Promise<SignatureResponse> {
-    return this.get(pathTo(ROUTES.epochSignature.path, { epoch }));
+  /** GET /v1/epochs/:epoch/signature[?work=]: this oracle's EpochRoot signature of the epoch of `work`. */
+  epochSignature(epoch: bigint | number, work: WorkKind = "coverage"): Promise<SignatureResponse> {
+    return this.get(pathTo(ROUTES.epochSignature.path, { epoch }, work === "coverage" ? {} : { work }));
   }
 
   /** GET /v1/devices/:keyId/results. */

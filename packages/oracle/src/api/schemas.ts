@@ -143,6 +143,13 @@ export const EPOCH_PARAMS = {
   properties: { epoch: { type: "string", pattern: "^[0-9]{1,19}$" } },
 } as const;
 
+/** `?work=coverage|storage|compute` (default coverage): which kind of work's epoch. */
+export const WORK_QUERY = {
+  type: "object",
+  additionalProperties: false,
+  properties: { work: { enum: ["coverage", "storage", "compute"] } },
+} as const;
+
 /** By ascending address: credits consumed on its work, their value less the fee (MESH wei), the reward paid. */
 const USAGE_PROVIDERS = {
   type: "array",

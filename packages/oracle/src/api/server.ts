@@ -19,7 +19,7 @@ import type { Ingestor } from "../service/ingest.js";
 import type { ResultSets } from "../service/results.js";
 import type { DataTransfer } from "../service/settlement.js";
 import type { SuspensionProposal } from "../storage/suspend.js";
-import type { OracleStore, StoredSignature } from "../store/types.js";
+import type { OracleStore, StoredSignature, WorkKind } from "../store/types.js";
 import { computeRoutes } from "./plugins/compute.js";
 import { deviceRoutes } from "./plugins/devices.js";
 import { entropyRoutes } from "./plugins/entropy.js";
@@ -54,7 +54,7 @@ export interface ApiDeps {
   /** Published result sets (absent: the results and encoding routes answer 503). */
   readonly results?: ResultSets;
   /** This oracle's signature of an epoch, if it signed it. */
-  readonly ownSignature?: (epoch: bigint) => Promise<StoredSignature | null>;
+  readonly ownSignature?: (epoch: bigint, work: WorkKind) => Promise<StoredSignature | null>;
   /** Packet receipts and settlements (absent: those routes answer 503 no_data_transfer). */
   readonly dataTransfer?: DataTransfer;
   /** This oracle's signed suspension proposals for a day (storage oracle; absent: 503 no_storage_oracle). */

@@ -85,6 +85,11 @@ export interface IndexOptions {
   readonly maxBlockRange?: number;
   /** Retries of RPC round trips. */
   readonly retry?: RetryOptions;
+  /**
+   * Only devices whose class the registry assigns to this class subnetwork at the snapshot (storage,
+   * compute: the classes the deployment gives them); absent: every device (coverage, as before).
+   */
+  readonly classSubnetwork?: number;
 }
 
 export class ChainIndexerError extends Error {
@@ -190,6 +195,7 @@ export async function queryChunked<T>(
 
 interface MutableDevice {
   id: bigint;
+  deviceClass: number;
   onboardOrder: bigint;
   owner: Hex;
   key: DeviceKey;
@@ -305,6 +311,7 @@ export async function indexEpoch(
         const id = args.deviceId as bigint;
         devices.set(id, {
           id,
+          deviceClass: Number(args.deviceClass as bigint),
           onboardOrder: onboardOrderOf(log.blockNumber, log.index),
           owner: normalizeHex(args.owner as string),
           key: keyFrom(args.keyType as bigint, args.keyX as string, args.keyY as string),
@@ -343,6 +350,16 @@ export async function indexEpoch(
     }
   }
 
+  if (options.classSubnetwork !== undefined) {
+    const classes = [...new Set([...devices.values()].map((d) => d.deviceClass))];
+    const wanted = new Set<number>();
+    for (const c of classes) {
+      const info = await withRetry(() => registry.deviceClassInfo(c, { blockTag: snapshot }), options.retry);
+      if (Number(info.subnetwork) === options.classSubnetwork) wanted.add(c);
+    }
+    for (const [id, d] of devices) if (!wanted.has(d.deviceClass)) devices.delete(id);
+  }
+
   // Bonds at the snapshot block.
   const owners = [...new Set([...devices.values()].map((d) => d.owner))].sort();
   const bonds: OwnerBond[] = await Promise.all(
@@ -361,7 +378,9 @@ export async function indexEpoch(
     epochStart: Number(window.start) * 1000,
     epochEnd: Number(window.end) * 1000,
     pool: funded - prevTotal,
-    devices: [...devices.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    devices: [...devices.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(({ deviceClass: _class, ...record }) => record),
     bonds: bonds.filter((b) => b.bondedDevices > 0),
     previousCumulative: previous?.owners ?? [],
     ...(usage !== undefined ? { usage } : {}),

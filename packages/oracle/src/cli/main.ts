@@ -5,6 +5,7 @@
  *   close-epoch <epoch>   index the chain, verify the stored reports, store the result
  *                         (--partitions N: verified by `worker` processes on one PostgreSQL)
  *   worker                verify partitions of partitioned closes (PostgreSQL)
+ *                         (close-epoch, sign, aggregate/collect, post, status: --work coverage|storage|compute)
  *   pull <epoch>          copy the epoch's inputs from the ingest peer (config inputsFrom)
  *   sign <epoch>          sign this oracle's own root of the epoch (served to peers)
  *   aggregate <epoch>     collect the peers' signatures of the same root
@@ -34,6 +35,7 @@ import {
   startService,
 } from "../service/service.js";
 import { openStore } from "../store/index.js";
+import type { WorkKind } from "../store/types.js";
 import type { ReverifyOptions } from "../watch/reverify.js";
 
 // The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
@@ -73,6 +75,17 @@ interface WorkerCommandOptions {
   readonly leaseMs?: number;
   readonly pollMs?: number;
 }
+function workArg(v: string): WorkKind {
+  if (v === "coverage" || v === "storage" || v === "compute") return v;
+  throw new InvalidArgumentError("expected coverage, storage or compute");
+}
+
+const WORK_OPTION = [
+  "--work <kind>",
+  "kind of work: coverage, storage or compute",
+  workArg,
+  "coverage",
+] as const;
 
 function intArg(v: string): number {
   if (!/^[0-9]{1,15}$/.test(v)) throw new InvalidArgumentError("expected a non-negative integer");
@@ -241,14 +254,22 @@ export function program(): Command {
       intArg,
     )
     .option("--lease-ms <ms>", "with --partitions: a claim's lease (default 30000)", positiveArg)
-    .description("index the chain at the epoch's end, verify its stored reports, store the result")
-    .action(async (epoch: bigint, o: CloseOptions, cmd: Command) => {
+    .option(...WORK_OPTION)
+    .description(
+      "index the chain at the epoch's end, verify its inputs (coverage: stored reports; storage: proofs and retrieval results; compute: paid jobs and benchmarks), store the result",
+    )
+    .action(async (epoch: bigint, o: CloseOptions & { work: WorkKind }, cmd: Command) => {
       if (o.partitions === undefined && (o.reduceOnly || o.threads !== undefined || o.leaseMs !== undefined))
         throw new ConfigError("--reduce-only, --threads and --lease-ms go with --partitions");
+      if (o.partitions !== undefined && o.work !== "coverage")
+        throw new ConfigError(
+          "--partitions splits a coverage close (its reports); storage and compute close in one process",
+        );
       await withEpochs(cmd, async ({ epochs }) => {
         const r = await epochs.close(
           epoch,
           progress,
+          o.work,
           o.partitions === undefined
             ? undefined
             : {
@@ -260,6 +281,7 @@ export function program(): Command {
               },
         );
         print({
+          ...(o.work !== "coverage" ? { work: o.work } : {}),
           epoch: r.epoch,
           root: r.root,
           dataHash: r.dataHash,
@@ -362,26 +384,40 @@ export function program(): Command {
 
   p.command("sign")
     .argument("<epoch>", "epoch number", epochArg)
+    .option(...WORK_OPTION)
     .description("sign this oracle's own root of the epoch")
-    .action(async (epoch: bigint, _o, cmd: Command) =>
-      withEpochs(cmd, async ({ epochs }) => print(await epochs.sign(epoch))),
+    .action(async (epoch: bigint, o: { work: WorkKind }, cmd: Command) =>
+      withEpochs(cmd, async ({ epochs }) => print(await epochs.sign(epoch, o.work))),
     );
 
   p.command("aggregate")
+    .alias("collect")
     .argument("<epoch>", "epoch number", epochArg)
-    .description("collect peers' signatures of this oracle's root (GET <peer>/v1/epochs/<epoch>/signature)")
-    .action(async (epoch: bigint, _o, cmd: Command) =>
+    .option(...WORK_OPTION)
+    .description(
+      "collect peers' signatures of this oracle's root (GET <peer>/v1/epochs/<epoch>/signature[?work=])",
+    )
+    .action(async (epoch: bigint, o: { work: WorkKind }, cmd: Command) =>
       withEpochs(cmd, async ({ cfg, epochs }) => {
-        print({ epoch, verifiedSignatures: await epochs.collect(epoch, cfg.peers, progress) });
+        print({
+          ...(o.work !== "coverage" ? { work: o.work } : {}),
+          epoch,
+          verifiedSignatures: await epochs.collect(epoch, cfg.peers, progress, o.work),
+        });
       }),
     );
 
   p.command("post")
     .argument("<epoch>", "epoch number", epochArg)
+    .option(...WORK_OPTION)
     .description("collect signatures, then post the root with k of them (skipped if already posted)")
-    .action(async (epoch: bigint, _o, cmd: Command) =>
+    .action(async (epoch: bigint, o: { work: WorkKind }, cmd: Command) =>
       withEpochs(cmd, async ({ cfg, epochs, chain }) => {
-        print({ epoch, ...(await collectAndPost(cfg, epochs, chain, epoch, progress)) });
+        print({
+          ...(o.work !== "coverage" ? { work: o.work } : {}),
+          epoch,
+          ...(await collectAndPost(cfg, epochs, chain, epoch, progress, o.work)),
+        });
       }),
     );
 
@@ -412,30 +448,42 @@ export function program(): Command {
 
   p.command("status")
     .argument("[epoch]", "an epoch to detail", epochArg)
+    .option(...WORK_OPTION)
     .description("store counts, recent epochs and their post status, the chain's pending and live roots")
-    .action(async (epoch: bigint | undefined, _o, cmd: Command) => {
+    .action(async (epoch: bigint | undefined, o: { work: WorkKind }, cmd: Command) => {
       const cfg = config(cmd);
+      const work = o.work;
+      const workConfig = work === "coverage" ? undefined : cfg.works?.[work];
+      if (work !== "coverage" && workConfig === undefined)
+        throw new ConfigError(`this oracle does not serve ${work} epochs: add works.${work} to its config`);
       const store = await openStore(cfg.store);
       try {
         const out: Record<string, unknown> = {
           store: { backend: store.backend, schema: await store.schemaVersion(), ...(await store.counts()) },
+          ...(work !== "coverage" ? { work } : {}),
           epochs: await Promise.all(
-            (await store.listEpochs(10)).map(async (e) => ({
+            (await store.listEpochs(10, work)).map(async (e) => ({
               ...e,
-              post: await store.getPostStatus(e.epoch),
-              postAttempts: await store.postAttempts(e.epoch),
+              post: await store.getPostStatus(e.epoch, work),
+              postAttempts: await store.postAttempts(e.epoch, work),
             })),
           ),
         };
         if (epoch !== undefined) {
-          out.epoch = await store.getEpochResult(epoch);
-          out.signatures = await store.signatures(epoch);
+          out.epoch = await store.getEpochResult(epoch, work);
+          out.signatures = await store.signatures(epoch, work);
         }
         if (cfg.chain !== undefined) {
           const chain = await connectChain(cfg.chain.rpcUrl, cfg.chain.addresses);
           const { EpochRootAggregator } = await import("../post/aggregator.js");
           try {
-            const d = chain.contracts.distributor;
+            const d =
+              workConfig === undefined
+                ? chain.contracts.distributor
+                : (await import("@hexmesh/contracts")).RewardsDistributor__factory.connect(
+                    workConfig.distributor,
+                    chain.provider,
+                  );
             const [live, pending, version, threshold] = await Promise.all([
               d.liveRoot(),
               d.pendingRoot(),
@@ -449,7 +497,7 @@ export function program(): Command {
               threshold,
             };
             if (epoch !== undefined && out.epoch !== null) {
-              const r = await store.getEpochResult(epoch);
+              const r = await store.getEpochResult(epoch, work);
               out.onChain = await new EpochRootAggregator(d)
                 .state({
                   epoch,

@@ -9,8 +9,8 @@ import type { EpochResult } from "@hexmesh/protocol";
 import type { OracleStore, StoredChainIndex, StoredEpochResult, VerdictRow } from "../store/types.js";
 import type { CoverageOptions, CoverageWork, Verdict } from "../verify/coverage.js";
 import type { Progress } from "./inputs.js";
-import { usageSummaryOf } from "./reconcile.js";
 import { runStoredEpoch } from "./results.js";
+import { storedResultOf } from "./work.js";
 
 /** Computes and stores the epoch of `index` (EpochService.close, after beginEpochClose). */
 export async function closeStoredEpoch(
@@ -50,35 +50,7 @@ export async function storeComputedEpoch(
     else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
   }
   progress("verify", reportCount, reportCount);
-  const root = result.commit.epochRoot;
-  const out: StoredEpochResult = {
-    epoch: index.epoch,
-    root: root.root,
-    totalCumulative: root.totalCumulative,
-    dataHash: root.dataHash,
-    snapshotBlock: index.snapshotBlock,
-    summary: {
-      reports: reportCount,
-      valid,
-      beacons,
-      witnesses,
-      rejected,
-      devices: result.payout.devices.length,
-      owners: result.payout.owners.length,
-      pool: index.pool.toString(),
-      distributed: result.payout.distributed.toString(),
-      dust: result.payout.dust.toString(),
-      ...(result.payout.usage !== null
-        ? { usage: usageSummaryOf(result.payout.usage, index.usage?.price ?? 0n)! }
-        : {}),
-    },
-    owners: result.payout.owners.map((o) => ({
-      owner: o.owner,
-      amount: o.amount,
-      cumulative: o.cumulative,
-    })),
-    computedAt: Date.now(),
-  };
+  const out = storedResultOf(index, result, { reports: reportCount, valid, beacons, witnesses, rejected });
   await store.putEpochResult(out, verdictRows(index.epoch, result.work.iterateVerdicts()));
   progress("store", reportCount, reportCount);
   return out;

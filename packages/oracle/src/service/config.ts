@@ -94,6 +94,16 @@ export interface ServiceConfig {
     readonly probeTimeoutMs: number;
   };
   /**
+   * The kinds of work besides coverage whose epochs this oracle closes, signs and posts (`--work`),
+   * each with its subnetwork's RewardsDistributor and the registry's class subnetwork of its device
+   * classes (the deployment's `classSubnetwork`). Storage needs `storage` (its StorageDeals index and
+   * retrieval results); usage is read from chain.addresses.credits under the kind's subnetwork id.
+   */
+  readonly works?: {
+    readonly storage?: WorkConfig;
+    readonly compute?: WorkConfig;
+  };
+  /**
    * The compute oracle (packages/oracle/src/compute): absent, this oracle does no compute work. Needs
    * `chain` and `oracleKey`; with `posterKey` it also records spot checks, submits verdicts and
    * executes penalties; the oracle whose poster account is `benchmark.sender` sends the benchmarks.
@@ -136,8 +146,19 @@ export interface ServiceConfig {
   readonly log: { readonly level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent" };
 }
 
+export interface WorkConfig {
+  readonly distributor: string;
+  readonly classSubnetwork: number;
+}
+
 const address = { type: "string", pattern: "^0x[0-9a-fA-F]{40}$" };
 const privateKey = { type: "string", pattern: "^0x[0-9a-fA-F]{64}$" };
+const WORK_SCHEMA = {
+  type: "object",
+  additionalProperties: false,
+  required: ["distributor", "classSubnetwork"],
+  properties: { distributor: address, classSubnetwork: { type: "integer", minimum: 0, maximum: 255 } },
+} as const;
 
 export const CONFIG_SCHEMA = {
   type: "object",
@@ -262,6 +283,11 @@ export const CONFIG_SCHEMA = {
         probeTimeoutMs: { type: "integer", minimum: 100, maximum: 120_000, default: 10_000 },
       },
     },
+    works: {
+      type: "object",
+      additionalProperties: false,
+      properties: { storage: WORK_SCHEMA, compute: WORK_SCHEMA },
+    },
     compute: {
       type: "object",
       additionalProperties: false,
@@ -378,6 +404,18 @@ export function validateConfig(raw: unknown, source = "configuration"): ServiceC
   if (cfg.store.backend === "sqlite" && cfg.store.path !== ":memory:") {
     (cfg.store as { path: string }).path = path.resolve(cfg.store.path);
   }
+  if (cfg.works !== undefined && Object.keys(cfg.works).length > 0 && cfg.chain === undefined)
+    throw new ConfigError(
+      `invalid ${source}:\n  - works: needs chain (epochs are read from and posted to it)`,
+    );
+  if (cfg.works?.storage !== undefined && cfg.storage === undefined)
+    throw new ConfigError(
+      `invalid ${source}:\n  - works.storage: needs storage (the StorageDeals index and retrieval results it pays from)`,
+    );
+  if (cfg.works?.compute !== undefined && cfg.compute === undefined)
+    throw new ConfigError(
+      `invalid ${source}:\n  - works.compute: needs compute (the ComputeJobs index its benchmarks are derived from)`,
+    );
   if (cfg.staticDir !== undefined) {
     (cfg as { staticDir: string }).staticDir = path.resolve(cfg.staticDir);
     if (!existsSync(path.join(cfg.staticDir, "index.html")))

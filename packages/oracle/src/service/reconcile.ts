@@ -75,6 +75,8 @@ export function publishedUsage(stored: StoredEpochResult, index: StoredChainInde
 export interface ReconcileOptions {
   readonly fromBlock: number;
   readonly params: UsageParams;
+  /** The usage scores the verifier applied (storage: retrieval scores below 0.9 scale a provider). */
+  readonly scores?: ReadonlyMap<Hex, number>;
   readonly retry?: RetryOptions;
 }
 
@@ -102,6 +104,7 @@ export async function reconcileStoredUsage(
     published,
     { subnetwork: source.subnetwork, price, records },
     options.params,
+    options.scores,
   );
   // The leaf is one cumulative amount per owner: this epoch's amount must hold the usage reward.
   const amountOf = new Map<Hex, bigint>(stored.owners.map((o) => [o.owner, o.amount]));

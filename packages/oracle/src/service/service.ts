@@ -15,7 +15,7 @@ import type { ComputeOracle } from "../compute/service.js";
 import type { PostOutcome } from "../post/aggregator.js";
 import type { StorageOracle } from "../storage/service.js";
 import { openStore } from "../store/index.js";
-import type { OracleStore } from "../store/types.js";
+import type { OracleStore, WorkKind } from "../store/types.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { WorkerPoolPreparer } from "../verify/pool.js";
 import { InlineAuthenticator } from "../verify/prepare.js";
@@ -29,6 +29,7 @@ import type { Progress } from "./inputs.js";
 import { keysFromChain, keysFromFile } from "./keys.js";
 import { ResultSets } from "./results.js";
 import type { DataTransfer } from "./settlement.js";
+import type { WorkSource } from "./work.js";
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -46,7 +47,8 @@ export interface RunningService {
   /** The compute oracle's rounds (config `compute`), running every compute.intervalMs. */
   readonly compute: ComputeOracle | undefined;
   /** Collects the peers' signatures of `epoch` and posts it with k of them (`hexmesh-oracle post`). */
-  post(epoch: bigint, progress?: Progress): Promise<PostOutcome>;
+  /** Collects peers' signatures of `work`'s epoch (default coverage) and posts it once. */
+  post(epoch: bigint, progress?: Progress, work?: WorkKind): Promise<PostOutcome>;
   /** Collects the peers' signatures of the epoch's settlement and settles it on chain with k of them. */
   settle(epoch: bigint): Promise<Awaited<ReturnType<DataTransfer["post"]>>>;
   close(): Promise<void>;
@@ -88,7 +90,9 @@ export async function epochServiceFor(
     import("../chain/indexer.js"),
   ]);
   const clock = makeClock(config);
+  const works = await workSourcesFor(config, store, chain);
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
+    ...(works.length > 0 ? { works } : {}),
     fromBlock: config.chain!.fromBlock,
     ...(config.chain!.firstEpoch !== undefined ? { firstEpoch: BigInt(config.chain!.firstEpoch) } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
@@ -102,6 +106,76 @@ export async function epochServiceFor(
 }
 
 /**
+ * The kinds of work besides coverage this oracle serves (config `works`): each kind's distributor,
+ * usage logs (chain.addresses.credits under the kind's subnetwork id) and inputs.
+ */
+export async function workSourcesFor(
+  config: ServiceConfig,
+  store: OracleStore,
+  chain: Chain,
+): Promise<WorkSource[]> {
+  const works = config.works;
+  if (works === undefined || (works.storage === undefined && works.compute === undefined)) return [];
+  const [contracts, work, storage, protocol] = await Promise.all([
+    import("@hexmesh/contracts"),
+    import("./work.js"),
+    import("../storage/index.js"),
+    import("@hexmesh/protocol"),
+  ]);
+  const credits = config.chain!.addresses.credits;
+  const usageOf = (kind: "storage" | "compute") =>
+    credits === undefined
+      ? {}
+      : {
+          usage: {
+            credits: contracts.UsageCredits__factory.connect(credits, chain.provider),
+            subnetwork: work.WORK_SUBNETWORK[kind],
+          },
+        };
+  const out: WorkSource[] = [];
+  if (works.storage !== undefined) {
+    const cfg = config.storage!;
+    const storageStore = new storage.StorageStore(store.storageSql());
+    out.push(
+      work.storageWork({
+        distributor: contracts.RewardsDistributor__factory.connect(works.storage.distributor, chain.provider),
+        classSubnetwork: works.storage.classSubnetwork,
+        store: storageStore,
+        indexer: new storage.StorageIndexer(
+          contracts.StorageDeals__factory.connect(cfg.deals, chain.provider),
+          storageStore,
+          { fromBlock: cfg.fromBlock, confirmations: cfg.confirmations },
+        ),
+        peers: config.peers,
+        retrievalDomain: protocol.retrievalDomain((await chain.provider.getNetwork()).chainId, cfg.deals),
+        ...usageOf("storage"),
+      }),
+    );
+  }
+  if (works.compute !== undefined) {
+    const cfg = config.compute!;
+    const compute = await import("../compute/index.js");
+    const computeStore = new compute.ComputeStore(store.storageSql(), {
+      benchmarkSender: cfg.benchmark.sender,
+    });
+    out.push(
+      work.computeWork({
+        distributor: contracts.RewardsDistributor__factory.connect(works.compute.distributor, chain.provider),
+        classSubnetwork: works.compute.classSubnetwork,
+        store: computeStore,
+        indexer: new compute.ComputeIndexer(
+          contracts.ComputeJobs__factory.connect(cfg.jobs, chain.provider),
+          computeStore,
+          { fromBlock: cfg.fromBlock, confirmations: cfg.confirmations },
+        ),
+        ...usageOf("compute"),
+      }),
+    );
+  }
+  return out;
+}
+
+/**
  * The `post` step: fetch the configured peers' signatures of this oracle's root, then post it with k
  * verified signatures from the posting account (HEXMESH_POSTER_KEY). At most once on chain.
  */
@@ -111,12 +185,13 @@ export async function collectAndPost(
   chain: Chain,
   epoch: bigint,
   progress?: Progress,
+  work: WorkKind = "coverage",
 ): Promise<PostOutcome> {
   if (config.posterKey === undefined)
     throw new ConfigError("post needs a posting account: set HEXMESH_POSTER_KEY");
-  await epochs.collect(epoch, config.peers, progress);
+  await epochs.collect(epoch, config.peers, progress, work);
   const { Wallet } = await import("ethers");
-  return epochs.post(epoch, chain.withSigner(new Wallet(config.posterKey)));
+  return epochs.post(epoch, chain.withSigner(new Wallet(config.posterKey)), work);
 }
 
 /**
@@ -360,7 +435,9 @@ export async function startService(
     ...(claims !== undefined ? { claims } : {}),
     results,
     ...(dataTransfer !== undefined ? { dataTransfer } : {}),
-    ...(epochs !== undefined ? { ownSignature: (e: bigint) => epochs.ownSignature(e) } : {}),
+    ...(epochs !== undefined
+      ? { ownSignature: (e: bigint, work: WorkKind) => epochs.ownSignature(e, work) }
+      : {}),
     ...(storage !== undefined ? { storageProposals: (day: bigint) => storage.proposals(day) } : {}),
   });
   entropy?.start((e) => logger.warn({ err: e }, "entropy publication failed"));
@@ -413,10 +490,10 @@ export async function startService(
         throw new ConfigError("settle needs chain.rpcUrl and chain.addresses.dataTransfer");
       return collectAndSettle(config, dataTransfer, chain, epoch);
     },
-    async post(epoch, progress) {
+    async post(epoch, progress, work = "coverage") {
       if (chain === undefined || epochs === undefined)
         throw new ConfigError("post needs chain.rpcUrl, chain.addresses and an oracle key");
-      return collectAndPost(config, epochs, chain, epoch, progress);
+      return collectAndPost(config, epochs, chain, epoch, progress, work);
     },
     async close() {
       await storage?.stop();

@@ -1,4 +1,5 @@
 /** The storage oracle's modules (README: docs/storage.md, "The storage oracle"). */
+export * from "./agree.js";
 export * from "./indexer.js";
 export * from "./keeper.js";
 export * from "./probe.js";

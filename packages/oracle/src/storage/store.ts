@@ -80,6 +80,26 @@ function dataSetFromRow(r: SqlRow): IndexedDataSet {
   };
 }
 
+/** A result's values in RETRIEVAL_COLUMNS order. */
+function retrievalValues(r: StoredRetrieval): (string | number)[] {
+  return [
+    Number(r.dataSetId),
+    Number(r.day),
+    r.deviceId.toString(),
+    r.provider.toLowerCase(),
+    r.pieceRoot.toLowerCase(),
+    r.firstLeaf.toString(),
+    r.count,
+    r.outcome,
+    r.answerHash,
+    r.detail,
+    r.latencyMs,
+    r.probedAt,
+    r.signer.toLowerCase(),
+    r.signature,
+  ];
+}
+
 function retrievalFromRow(r: SqlRow): StoredRetrieval {
   return {
     dataSetId: int(r.data_set),
@@ -276,22 +296,7 @@ export class StorageStore {
     const changed = await this.sql.run(
       `INSERT INTO storage_retrievals (${RETRIEVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (data_set, day) DO NOTHING`,
-      [
-        Number(r.dataSetId),
-        Number(r.day),
-        r.deviceId.toString(),
-        r.provider.toLowerCase(),
-        r.pieceRoot.toLowerCase(),
-        r.firstLeaf.toString(),
-        r.count,
-        r.outcome,
-        r.answerHash,
-        r.detail,
-        r.latencyMs,
-        r.probedAt,
-        r.signer.toLowerCase(),
-        r.signature,
-      ],
+      retrievalValues(r),
     );
     return changed > 0;
   }
@@ -316,6 +321,30 @@ export class StorageStore {
       `SELECT ${RETRIEVAL_COLUMNS} FROM storage_retrievals ${where.length ? "WHERE " + where.join(" AND ") : ""}
        ORDER BY day DESC, data_set DESC LIMIT ${limit}`,
       params,
+    );
+    return rows.map(retrievalFromRow);
+  }
+
+  /** Stores a peer's signed result (agree.ts); false when that signer's result of the day is held. */
+  async putPeerRetrieval(r: StoredRetrieval): Promise<boolean> {
+    const changed = await this.sql.run(
+      `INSERT INTO storage_peer_retrievals (${RETRIEVAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (data_set, day, signer) DO NOTHING`,
+      retrievalValues(r),
+    );
+    return changed > 0;
+  }
+
+  /**
+   * Every signed result of days up to `lastDay` this oracle holds, its own and its peers' (agree.ts
+   * picks one rule over them), by day, data set and signer.
+   */
+  async setRetrievalsThrough(lastDay: bigint): Promise<StoredRetrieval[]> {
+    const rows = await this.sql.all(
+      `SELECT ${RETRIEVAL_COLUMNS} FROM storage_retrievals WHERE day <= ?
+       UNION SELECT ${RETRIEVAL_COLUMNS} FROM storage_peer_retrievals WHERE day <= ?
+       ORDER BY day, data_set, signer`,
+      [Number(lastDay), Number(lastDay)],
     );
     return rows.map(retrievalFromRow);
   }

@@ -25,7 +25,8 @@ import {
   type WorkResult,
 } from "@hexmesh/protocol";
 
-import { providerScore, retrievalScores, type DeviceScore } from "./score.js";
+import { agreedRetrievals } from "./agree.js";
+import { providerScore, retrievalScores, scoresOf, type DeviceScore } from "./score.js";
 import type { StorageStore } from "./store.js";
 
 export const STORAGE_KIND = "storage";
@@ -46,17 +47,26 @@ export interface StorageEpochInputs {
   readonly scores: readonly DeviceScore[];
 }
 
-/** The epoch's inputs from the store (epoch window in Unix ms, as ChainIndex has it). */
+/**
+ * The epoch's inputs from the store (epoch window in Unix ms, as ChainIndex has it). With `oracles`
+ * (the storage oracle set at the epoch's snapshot), the scores fold the results the set agrees on
+ * (agree.ts: own and peers' signed results, one rule): what a storage epoch's close uses. Without,
+ * this oracle's own probes alone.
+ */
 export async function storageEpochInputs(
   store: StorageStore,
   epochStartMs: number,
   epochEndMs: number,
+  oracles?: ReadonlySet<string>,
 ): Promise<StorageEpochInputs> {
   const fromSec = Math.ceil(epochStartMs / 1000);
   const toSec = Math.ceil(epochEndMs / 1000);
   const proven = await store.provenBetween(fromSec, toSec);
-  const scores = await retrievalScores(store, retrievalDay(toSec - 1));
-  return { proven, scores };
+  const lastDay = retrievalDay(toSec - 1);
+  if (oracles === undefined) return { proven, scores: await retrievalScores(store, lastDay) };
+  const dataSets = new Map((await store.dataSets()).map((d) => [d.id, d]));
+  const agreed = agreedRetrievals(await store.setRetrievalsThrough(lastDay), dataSets, oracles);
+  return { proven, scores: scoresOf(agreed) };
 }
 
 /** One proven period's record: dataSetId (32 bytes), deviceId (32), period (8), challenged leaves (8). */

@@ -12,6 +12,20 @@ export interface Migration {
   readonly postgres?: readonly string[];
 }
 
+/** A signed retrieval result's columns after (data_set, day): storage_retrievals and storage_peer_retrievals. */
+const RETRIEVAL_RESULT_COLUMNS = `device_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        piece_root TEXT NOT NULL,
+        first_leaf TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        answer_hash TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        latency_ms BIGINT NOT NULL,
+        probed_at BIGINT NOT NULL,
+        signer TEXT NOT NULL,
+        signature TEXT NOT NULL,`;
+
 /** Epochs whose raw reports were pruned (retention): the range of receive times deleted. */
 const EPOCH_PRUNES = `CREATE TABLE epoch_prunes (
   epoch BIGINT PRIMARY KEY,
@@ -20,6 +34,19 @@ const EPOCH_PRUNES = `CREATE TABLE epoch_prunes (
   reports BIGINT NOT NULL,
   pruned_at BIGINT NOT NULL
 )`;
+
+/**
+ * Rebuilds `table` with a leading `work` column and the primary key `key`, its rows copied as work
+ * 'coverage' (portable: both engines run CREATE, INSERT … SELECT, DROP, ALTER TABLE … RENAME TO).
+ */
+function rekey(table: string, columns: string, key: string, names: string): string[] {
+  return [
+    `CREATE TABLE ${table}_v8 (work TEXT NOT NULL, ${columns}, PRIMARY KEY ${key})`,
+    `INSERT INTO ${table}_v8 (work, ${names}) SELECT 'coverage', ${names} FROM ${table}`,
+    `DROP TABLE ${table}`,
+    `ALTER TABLE ${table}_v8 RENAME TO ${table}`,
+  ];
+}
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -218,22 +245,62 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE storage_retrievals (
         data_set BIGINT NOT NULL,
         day BIGINT NOT NULL,
-        device_id TEXT NOT NULL,
-        provider TEXT NOT NULL,
-        piece_root TEXT NOT NULL,
-        first_leaf TEXT NOT NULL,
-        count INTEGER NOT NULL,
-        outcome TEXT NOT NULL,
-        answer_hash TEXT NOT NULL,
-        detail TEXT NOT NULL,
-        latency_ms BIGINT NOT NULL,
-        probed_at BIGINT NOT NULL,
-        signer TEXT NOT NULL,
-        signature TEXT NOT NULL,
+        ${RETRIEVAL_RESULT_COLUMNS}
         PRIMARY KEY (data_set, day)
       )`,
       `CREATE INDEX storage_retrievals_by_device ON storage_retrievals (device_id, day)`,
       `CREATE INDEX storage_retrievals_by_provider ON storage_retrievals (provider, day)`,
+    ],
+  },
+  {
+    version: 8,
+    // Epochs of every kind of work (coverage, storage, compute) through the one epoch path: chain
+    // index snapshots, results, signatures, post status and attempts keyed by (work, epoch). The
+    // tables are rebuilt with the new key (SQLite cannot change a primary key in place); existing
+    // rows become work 'coverage'. Verdicts stay coverage's (one per report).
+    name: "epochs per kind of work: chain index, results, signatures, posts keyed by (work, epoch)",
+    statements: [
+      ...rekey(
+        "chain_index",
+        "epoch BIGINT NOT NULL, snapshot_block BIGINT NOT NULL, data TEXT NOT NULL",
+        "(work, epoch)",
+        "epoch, snapshot_block, data",
+      ),
+      ...rekey(
+        "epoch_results",
+        `epoch BIGINT NOT NULL, root TEXT NOT NULL, total_cumulative TEXT NOT NULL, data_hash TEXT NOT NULL,
+        snapshot_block BIGINT NOT NULL, summary TEXT NOT NULL, owners TEXT NOT NULL, computed_at BIGINT NOT NULL`,
+        "(work, epoch)",
+        "epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at",
+      ),
+      ...rekey(
+        "signatures",
+        `epoch BIGINT NOT NULL, oracle_set_version BIGINT NOT NULL, signer TEXT NOT NULL, signature TEXT NOT NULL,
+        root TEXT NOT NULL, received_at BIGINT NOT NULL`,
+        "(work, epoch, oracle_set_version, signer)",
+        "epoch, oracle_set_version, signer, signature, root, received_at",
+      ),
+      ...rekey(
+        "posts",
+        "epoch BIGINT NOT NULL, status TEXT NOT NULL, tx_hash TEXT, detail TEXT, updated_at BIGINT NOT NULL",
+        "(work, epoch)",
+        "epoch, status, tx_hash, detail, updated_at",
+      ),
+      ...rekey(
+        "post_attempts",
+        `epoch BIGINT NOT NULL, seq INTEGER NOT NULL, outcome TEXT NOT NULL, tx_hash TEXT, block BIGINT,
+        gas_used TEXT, detail TEXT, attempted_at BIGINT NOT NULL`,
+        "(work, epoch, seq)",
+        "epoch, seq, outcome, tx_hash, block, gas_used, detail, attempted_at",
+      ),
+      // The storage oracle set's signed RetrievalResults fetched from peers (own ones stay in
+      // storage_retrievals): a storage epoch's scores follow one rule over all of them.
+      `CREATE TABLE storage_peer_retrievals (
+        data_set BIGINT NOT NULL,
+        day BIGINT NOT NULL,
+        ${RETRIEVAL_RESULT_COLUMNS}
+        PRIMARY KEY (data_set, day, signer)
+      )`,
     ],
   },
   {
@@ -303,8 +370,7 @@ export const MIGRATIONS: readonly Migration[] = [
     // A close split into partitions verified by several worker processes sharing one PostgreSQL
     // (service/partitions.ts): each partition is a slice of the epoch's receive times, claimed with
     // a lease (SELECT ... FOR UPDATE SKIP LOCKED), its stage-1 records written in the transaction
-    // that marks it done. Version 8 is another branch's (epochs); a store migrates by the set
-    // of applied versions, so the gap is harmless. SQLite (one machine) verifies in one process.
+    // that marks it done. SQLite (one machine) verifies in one process.
     name: "close partitions for verification workers (PostgreSQL)",
     statements: [],
     postgres: [

@@ -65,6 +65,7 @@ import {
   type StoredSettlementSignature,
   type StoredSignature,
   type VerdictRow,
+  type WorkKind,
 } from "./types.js";
 
 type Row = Record<string, unknown>;
@@ -354,33 +355,41 @@ export class PostgresStore implements OracleStore {
     return r === undefined ? null : entropyFromRow(r);
   }
 
-  async putChainIndex(index: StoredChainIndex): Promise<void> {
+  async putChainIndex(index: StoredChainIndex, work: WorkKind = "coverage"): Promise<void> {
     await this.pool.query(
-      "INSERT INTO chain_index (epoch, snapshot_block, data) VALUES ($1, $2, $3) ON CONFLICT (epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
-      [index.epoch.toString(), index.snapshotBlock, toJson(index)],
+      "INSERT INTO chain_index (epoch, snapshot_block, data, work) VALUES ($1, $2, $3, $4) ON CONFLICT (work, epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
+      [index.epoch.toString(), index.snapshotBlock, toJson(index), work],
     );
   }
 
-  async getChainIndex(epoch: bigint): Promise<StoredChainIndex | null> {
-    const r = await this.one("SELECT data FROM chain_index WHERE epoch = $1", [epoch.toString()]);
+  async getChainIndex(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredChainIndex | null> {
+    const r = await this.one("SELECT data FROM chain_index WHERE epoch = $1 AND work = $2", [
+      epoch.toString(),
+      work,
+    ]);
     return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
   }
 
-  async putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>): Promise<void> {
+  async putEpochResult(
+    result: StoredEpochResult,
+    verdicts: Iterable<VerdictRow>,
+    work: WorkKind = "coverage",
+  ): Promise<void> {
     await this.tx(async (c) => {
       const ins = await c.query(
-        `INSERT INTO epoch_results (${RESULT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (epoch) DO NOTHING RETURNING epoch`,
-        resultToRow(result),
+        `INSERT INTO epoch_results (${RESULT_COLUMNS}, work) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (work, epoch) DO NOTHING RETURNING epoch`,
+        [...resultToRow(result), work],
       );
       if (ins.rowCount === 0) {
         const prior = (
-          await c.query("SELECT root, data_hash FROM epoch_results WHERE epoch = $1", [
+          await c.query("SELECT root, data_hash FROM epoch_results WHERE epoch = $1 AND work = $2", [
             result.epoch.toString(),
+            work,
           ])
         ).rows[0] as Row;
         if (prior.root !== result.root || prior.data_hash !== result.dataHash) {
           throw new StoreConflictError(
-            `epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
+            `${work} epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
           );
         }
         return;
@@ -405,17 +414,19 @@ export class PostgresStore implements OracleStore {
     });
   }
 
-  async getEpochResult(epoch: bigint): Promise<StoredEpochResult | null> {
-    const r = await this.one(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = $1`, [
+  async getEpochResult(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredEpochResult | null> {
+    const r = await this.one(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = $1 AND work = $2`, [
       epoch.toString(),
+      work,
     ]);
     return r === undefined ? null : resultFromRow(r);
   }
 
-  async listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]> {
-    const rows = await this.all("SELECT epoch, root FROM epoch_results ORDER BY epoch DESC LIMIT $1", [
-      limit,
-    ]);
+  async listEpochs(limit: number, work: WorkKind = "coverage"): Promise<{ epoch: bigint; root: Hex }[]> {
+    const rows = await this.all(
+      "SELECT epoch, root FROM epoch_results WHERE work = $2 ORDER BY epoch DESC LIMIT $1",
+      [limit, work],
+    );
     return rows.map((r) => ({ epoch: BigInt(String(r.epoch)), root: String(r.root) as Hex }));
   }
 
@@ -433,44 +444,44 @@ export class PostgresStore implements OracleStore {
     return rows.map(verdictFromRow);
   }
 
-  async putSignature(s: StoredSignature): Promise<void> {
+  async putSignature(s: StoredSignature, work: WorkKind = "coverage"): Promise<void> {
     await this.pool.query(
-      "INSERT INTO signatures (epoch, oracle_set_version, signer, signature, root, received_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (epoch, oracle_set_version, signer) DO NOTHING",
-      [s.epoch.toString(), s.oracleSetVersion.toString(), s.signer, s.signature, s.root, s.receivedAt],
+      "INSERT INTO signatures (epoch, oracle_set_version, signer, signature, root, received_at, work) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (work, epoch, oracle_set_version, signer) DO NOTHING",
+      [s.epoch.toString(), s.oracleSetVersion.toString(), s.signer, s.signature, s.root, s.receivedAt, work],
     );
   }
 
-  async signatures(epoch: bigint): Promise<StoredSignature[]> {
+  async signatures(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredSignature[]> {
     const rows = await this.all(
-      "SELECT epoch, oracle_set_version, signer, signature, root, received_at FROM signatures WHERE epoch = $1 ORDER BY oracle_set_version, signer",
-      [epoch.toString()],
+      "SELECT epoch, oracle_set_version, signer, signature, root, received_at FROM signatures WHERE epoch = $1 AND work = $2 ORDER BY oracle_set_version, signer",
+      [epoch.toString(), work],
     );
     return rows.map(signatureFromRow);
   }
 
-  async setPostStatus(p: PostStatus): Promise<void> {
+  async setPostStatus(p: PostStatus, work: WorkKind = "coverage"): Promise<void> {
     await this.pool.query(
-      `INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at ${UPSERT_POST_WHERE}`,
-      [p.epoch.toString(), p.status, p.txHash, p.detail, p.updatedAt],
+      `INSERT INTO posts (epoch, status, tx_hash, detail, updated_at, work) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (work, epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at ${UPSERT_POST_WHERE}`,
+      [p.epoch.toString(), p.status, p.txHash, p.detail, p.updatedAt, work],
     );
   }
 
-  async getPostStatus(epoch: bigint): Promise<PostStatus | null> {
+  async getPostStatus(epoch: bigint, work: WorkKind = "coverage"): Promise<PostStatus | null> {
     const r = await this.one(
-      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = $1",
-      [epoch.toString()],
+      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = $1 AND work = $2",
+      [epoch.toString(), work],
     );
     return r === undefined ? null : postFromRow(r);
   }
 
-  async recordPostAttempt(a: Omit<PostAttempt, "seq">): Promise<PostAttempt> {
+  async recordPostAttempt(a: Omit<PostAttempt, "seq">, work: WorkKind = "coverage"): Promise<PostAttempt> {
     // seq is the next one of the epoch in the same statement; two writers racing for the same
     // seq make one of them fail on the primary key, and it retries.
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await this.one(
-          `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}) SELECT $1::BIGINT, COALESCE(MAX(seq), 0) + 1, $2::TEXT, $3::TEXT, $4::BIGINT, $5::TEXT, $6::TEXT, $7::BIGINT FROM post_attempts WHERE epoch = $1 RETURNING seq`,
-          [a.epoch.toString(), ...postAttemptValues(a)],
+          `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}, work) SELECT $1::BIGINT, COALESCE(MAX(seq), 0) + 1, $2::TEXT, $3::TEXT, $4::BIGINT, $5::TEXT, $6::TEXT, $7::BIGINT, $8::TEXT FROM post_attempts WHERE epoch = $1 AND work = $8 RETURNING seq`,
+          [a.epoch.toString(), ...postAttemptValues(a), work],
         );
         return { ...a, seq: Number(r!.seq) };
       } catch (e) {
@@ -479,10 +490,10 @@ export class PostgresStore implements OracleStore {
     }
   }
 
-  async postAttempts(epoch: bigint): Promise<PostAttempt[]> {
+  async postAttempts(epoch: bigint, work: WorkKind = "coverage"): Promise<PostAttempt[]> {
     const rows = await this.all(
-      `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE epoch = $1 ORDER BY seq`,
-      [epoch.toString()],
+      `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE epoch = $1 AND work = $2 ORDER BY seq`,
+      [epoch.toString(), work],
     );
     return rows.map(postAttemptFromRow);
   }

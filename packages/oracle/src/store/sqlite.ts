@@ -65,6 +65,7 @@ import {
   type StoredSettlementSignature,
   type StoredSignature,
   type VerdictRow,
+  type WorkKind,
 } from "./types.js";
 
 type Row = Record<string, unknown>;
@@ -326,36 +327,43 @@ export class SqliteStore implements OracleStore {
     return r === undefined ? null : entropyFromRow(r);
   }
 
-  async putChainIndex(index: StoredChainIndex): Promise<void> {
+  async putChainIndex(index: StoredChainIndex, work: WorkKind = "coverage"): Promise<void> {
     this.run(
-      "INSERT INTO chain_index (epoch, snapshot_block, data) VALUES (?, ?, ?) ON CONFLICT (epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
+      "INSERT INTO chain_index (work, epoch, snapshot_block, data) VALUES (?, ?, ?, ?) ON CONFLICT (work, epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
+      work,
       index.epoch.toString(),
       index.snapshotBlock,
       toJson(index),
     );
   }
 
-  async getChainIndex(epoch: bigint): Promise<StoredChainIndex | null> {
-    const r = this.get("SELECT data FROM chain_index WHERE epoch = ?", epoch.toString());
+  async getChainIndex(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredChainIndex | null> {
+    const r = this.get("SELECT data FROM chain_index WHERE work = ? AND epoch = ?", work, epoch.toString());
     return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
   }
 
-  async putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>): Promise<void> {
+  async putEpochResult(
+    result: StoredEpochResult,
+    verdicts: Iterable<VerdictRow>,
+    work: WorkKind = "coverage",
+  ): Promise<void> {
     this.tx(() => {
       const prior = this.get(
-        "SELECT root, data_hash FROM epoch_results WHERE epoch = ?",
+        "SELECT root, data_hash FROM epoch_results WHERE work = ? AND epoch = ?",
+        work,
         result.epoch.toString(),
       );
       if (prior !== undefined) {
         if (prior.root !== result.root || prior.data_hash !== result.dataHash) {
           throw new StoreConflictError(
-            `epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
+            `${work} epoch ${result.epoch} is stored with root ${String(prior.root)}, not ${result.root}`,
           );
         }
         return;
       }
       this.run(
-        `INSERT INTO epoch_results (${RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO epoch_results (work, ${RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        work,
         ...(resultToRow(result) as Param[]),
       );
       const ins = this.stmt(
@@ -365,13 +373,21 @@ export class SqliteStore implements OracleStore {
     });
   }
 
-  async getEpochResult(epoch: bigint): Promise<StoredEpochResult | null> {
-    const r = this.get(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = ?`, epoch.toString());
+  async getEpochResult(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredEpochResult | null> {
+    const r = this.get(
+      `SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE work = ? AND epoch = ?`,
+      work,
+      epoch.toString(),
+    );
     return r === undefined ? null : resultFromRow(r);
   }
 
-  async listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]> {
-    return this.all("SELECT epoch, root FROM epoch_results ORDER BY epoch DESC LIMIT ?", limit).map((r) => ({
+  async listEpochs(limit: number, work: WorkKind = "coverage"): Promise<{ epoch: bigint; root: Hex }[]> {
+    return this.all(
+      "SELECT epoch, root FROM epoch_results WHERE work = ? ORDER BY epoch DESC LIMIT ?",
+      work,
+      limit,
+    ).map((r) => ({
       epoch: BigInt(r.epoch as number),
       root: String(r.root) as Hex,
     }));
@@ -394,9 +410,10 @@ export class SqliteStore implements OracleStore {
     return rows.map(verdictFromRow);
   }
 
-  async putSignature(s: StoredSignature): Promise<void> {
+  async putSignature(s: StoredSignature, work: WorkKind = "coverage"): Promise<void> {
     this.run(
-      "INSERT INTO signatures (epoch, oracle_set_version, signer, signature, root, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (epoch, oracle_set_version, signer) DO NOTHING",
+      "INSERT INTO signatures (work, epoch, oracle_set_version, signer, signature, root, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (work, epoch, oracle_set_version, signer) DO NOTHING",
+      work,
       s.epoch.toString(),
       s.oracleSetVersion.toString(),
       s.signer,
@@ -406,16 +423,18 @@ export class SqliteStore implements OracleStore {
     );
   }
 
-  async signatures(epoch: bigint): Promise<StoredSignature[]> {
+  async signatures(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredSignature[]> {
     return this.all(
-      "SELECT epoch, oracle_set_version, signer, signature, root, received_at FROM signatures WHERE epoch = ? ORDER BY oracle_set_version, signer",
+      "SELECT epoch, oracle_set_version, signer, signature, root, received_at FROM signatures WHERE work = ? AND epoch = ? ORDER BY oracle_set_version, signer",
+      work,
       epoch.toString(),
     ).map(signatureFromRow);
   }
 
-  async setPostStatus(p: PostStatus): Promise<void> {
+  async setPostStatus(p: PostStatus, work: WorkKind = "coverage"): Promise<void> {
     this.run(
-      `INSERT INTO posts (epoch, status, tx_hash, detail, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at ${UPSERT_POST_WHERE}`,
+      `INSERT INTO posts (work, epoch, status, tx_hash, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (work, epoch) DO UPDATE SET status = excluded.status, tx_hash = excluded.tx_hash, detail = excluded.detail, updated_at = excluded.updated_at ${UPSERT_POST_WHERE}`,
+      work,
       p.epoch.toString(),
       p.status,
       p.txHash,
@@ -424,22 +443,28 @@ export class SqliteStore implements OracleStore {
     );
   }
 
-  async getPostStatus(epoch: bigint): Promise<PostStatus | null> {
+  async getPostStatus(epoch: bigint, work: WorkKind = "coverage"): Promise<PostStatus | null> {
     const r = this.get(
-      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE epoch = ?",
+      "SELECT epoch, status, tx_hash, detail, updated_at FROM posts WHERE work = ? AND epoch = ?",
+      work,
       epoch.toString(),
     );
     return r === undefined ? null : postFromRow(r);
   }
 
-  async recordPostAttempt(a: Omit<PostAttempt, "seq">): Promise<PostAttempt> {
+  async recordPostAttempt(a: Omit<PostAttempt, "seq">, work: WorkKind = "coverage"): Promise<PostAttempt> {
     return this.tx(() => {
       const seq =
         Number(
-          this.get("SELECT MAX(seq) AS n FROM post_attempts WHERE epoch = ?", a.epoch.toString())?.n ?? 0,
+          this.get(
+            "SELECT MAX(seq) AS n FROM post_attempts WHERE work = ? AND epoch = ?",
+            work,
+            a.epoch.toString(),
+          )?.n ?? 0,
         ) + 1;
       this.run(
-        `INSERT INTO post_attempts (${POST_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO post_attempts (work, ${POST_ATTEMPT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        work,
         a.epoch.toString(),
         seq,
         ...postAttemptValues(a),
@@ -448,9 +473,10 @@ export class SqliteStore implements OracleStore {
     });
   }
 
-  async postAttempts(epoch: bigint): Promise<PostAttempt[]> {
+  async postAttempts(epoch: bigint, work: WorkKind = "coverage"): Promise<PostAttempt[]> {
     return this.all(
-      `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE epoch = ? ORDER BY seq`,
+      `SELECT ${POST_ATTEMPT_COLUMNS} FROM post_attempts WHERE work = ? AND epoch = ? ORDER BY seq`,
+      work,
       epoch.toString(),
     ).map(postAttemptFromRow);
   }

@@ -13,6 +13,10 @@ import type { ChainIndex, EntropyEntry, Hex, ReceivedReport } from "@hexmesh/pro
 import type { StorageSql } from "../storage/sql.js";
 import type { ClosePartitions } from "./partitions.js";
 
+/** The kinds of work an oracle closes epochs for (each its subnetwork, distributor and verifier). */
+export const WORK_KINDS = ["coverage", "storage", "compute"] as const;
+export type WorkKind = (typeof WORK_KINDS)[number];
+
 export interface ReportInput {
   /** keccak256 of the raw text: the dedup key. */
   readonly hash: Hex;
@@ -312,8 +316,9 @@ export interface OracleStore {
   entropyBetween(fromSec: number, toSec: number): Promise<EntropyEntry[]>;
   latestEntropy(): Promise<EntropyEntry | null>;
 
-  putChainIndex(index: StoredChainIndex): Promise<void>;
-  getChainIndex(epoch: bigint): Promise<StoredChainIndex | null>;
+  /** Per (work, epoch); `work` defaults to coverage in every method below that takes it. */
+  putChainIndex(index: StoredChainIndex, work?: WorkKind): Promise<void>;
+  getChainIndex(epoch: bigint, work?: WorkKind): Promise<StoredChainIndex | null>;
 
   /**
    * Stores an epoch's result and its verdicts in one transaction. A result is immutable: storing
@@ -321,26 +326,26 @@ export interface OracleStore {
    * The verdicts are taken from the iterable in batches as they are written (a close builds them one
    * at a time: an epoch's verdicts are never all in memory).
    */
-  putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>): Promise<void>;
-  getEpochResult(epoch: bigint): Promise<StoredEpochResult | null>;
+  putEpochResult(result: StoredEpochResult, verdicts: Iterable<VerdictRow>, work?: WorkKind): Promise<void>;
+  getEpochResult(epoch: bigint, work?: WorkKind): Promise<StoredEpochResult | null>;
   /** Newest first. */
-  listEpochs(limit: number): Promise<{ epoch: bigint; root: Hex }[]>;
+  listEpochs(limit: number, work?: WorkKind): Promise<{ epoch: bigint; root: Hex }[]>;
   deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]>;
 
   /** Idempotent per (epoch, oracle set version, signer). */
-  putSignature(sig: StoredSignature): Promise<void>;
-  signatures(epoch: bigint): Promise<StoredSignature[]>;
+  putSignature(sig: StoredSignature, work?: WorkKind): Promise<void>;
+  signatures(epoch: bigint, work?: WorkKind): Promise<StoredSignature[]>;
 
   /**
    * Sets an epoch's post status. A "posted" status is the record of the post that landed: once
    * stored, only another "posted" replaces it (a later pending, skipped or failed attempt does not).
    */
-  setPostStatus(status: PostStatus): Promise<void>;
-  getPostStatus(epoch: bigint): Promise<PostStatus | null>;
+  setPostStatus(status: PostStatus, work?: WorkKind): Promise<void>;
+  getPostStatus(epoch: bigint, work?: WorkKind): Promise<PostStatus | null>;
   /** Appends an attempt to the epoch's history (its seq is the next one); returns it as stored. */
-  recordPostAttempt(attempt: Omit<PostAttempt, "seq">): Promise<PostAttempt>;
+  recordPostAttempt(attempt: Omit<PostAttempt, "seq">, work?: WorkKind): Promise<PostAttempt>;
   /** Every recorded attempt of the epoch, oldest first. */
-  postAttempts(epoch: bigint): Promise<PostAttempt[]>;
+  postAttempts(epoch: bigint, work?: WorkKind): Promise<PostAttempt[]>;
 
   /**
    * Stores verified receipts in ONE transaction, in order: a receipt of an epoch at or before the

@@ -28,7 +28,13 @@ export interface ChainUsage {
 const key = (r: UsageRecord) => `${r.block}:${r.logIndex}:${r.provider}:${r.account}:${r.credits}`;
 
 /** Every disagreement between the published usage and the chain's (empty: reconciled). */
-export function reconcileUsage(d: PublishedUsage, chain: ChainUsage, params: UsageParams): string[] {
+export function reconcileUsage(
+  d: PublishedUsage,
+  chain: ChainUsage,
+  params: UsageParams,
+  /** Per provider, the score (ppm) that scaled its usage reward below 0.9 (storage); absent: unscaled. */
+  scores?: ReadonlyMap<Hex, number>,
+): string[] {
   const out: string[] = [];
   const u = d.usage;
   if (u === null) {
@@ -52,7 +58,7 @@ export function reconcileUsage(d: PublishedUsage, chain: ChainUsage, params: Usa
     if (!published.has(k)) out.push(`UsageRecorded log ${k} is missing from the result`);
   for (const k of published) if (!onChain.has(k)) out.push(`usage record ${k} is not on chain`);
 
-  const expected = usageRewards(d.pool, { ...chain, priceBlock: u.priceBlock }, params);
+  const expected = usageRewards(d.pool, { ...chain, priceBlock: u.priceBlock }, params, scores);
   const got = new Map(u.providers.map((p) => [p.provider, p]));
   for (const want of expected.providers) {
     const p = got.get(want.provider);

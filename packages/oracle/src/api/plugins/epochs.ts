@@ -1,4 +1,7 @@
-/** GET /v1/epochs/:epoch (summary and post status) and /v1/epochs/:epoch/signature (this oracle's). */
+/**
+ * GET /v1/epochs/:epoch (summary and post status) and /v1/epochs/:epoch/signature (this oracle's), each
+ * for `?work=coverage|storage|compute` (default coverage).
+ */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { ROUTES } from "../routes.js";
@@ -10,13 +13,25 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
   return async (app) => {
     app.route({
       ...endpoint(ROUTES.epoch),
-      schema: { params: S.EPOCH_PARAMS, response: { 200: S.EPOCH_RESPONSE, ...ERROR_RESPONSES } },
+      schema: {
+        params: S.EPOCH_PARAMS,
+        querystring: S.WORK_QUERY,
+        response: { 200: S.EPOCH_RESPONSE, ...ERROR_RESPONSES },
+      },
       handler: async (request) => {
         const epoch = BigInt(request.params.epoch);
-        const r = await store.getEpochResult(epoch);
+        const work = request.query.work ?? "coverage";
+        const r = await store.getEpochResult(epoch, work);
         if (r === null)
-          throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`, "epoch_not_closed");
-        const [post, attempts] = await Promise.all([store.getPostStatus(epoch), store.postAttempts(epoch)]);
+          throw new HttpError(
+            404,
+            `${work === "coverage" ? "" : `${work} `}epoch ${epoch} has not been closed by this oracle`,
+            "epoch_not_closed",
+          );
+        const [post, attempts] = await Promise.all([
+          store.getPostStatus(epoch, work),
+          store.postAttempts(epoch, work),
+        ]);
         const { usage, ...summary } = r.summary;
         return {
           epoch: r.epoch.toString(),
@@ -48,11 +63,21 @@ export function epochRoutes({ store, ownSignature }: ApiDeps): FastifyPluginAsyn
 
     app.route({
       ...endpoint(ROUTES.epochSignature),
-      schema: { params: S.EPOCH_PARAMS, response: { 200: S.SIGNATURE_RESPONSE, ...ERROR_RESPONSES } },
+      schema: {
+        params: S.EPOCH_PARAMS,
+        querystring: S.WORK_QUERY,
+        response: { 200: S.SIGNATURE_RESPONSE, ...ERROR_RESPONSES },
+      },
       handler: async (request) => {
         const epoch = BigInt(request.params.epoch);
-        const s = ownSignature === undefined ? null : await ownSignature(epoch);
-        if (s === null) throw new HttpError(404, `this oracle has not signed epoch ${epoch}`, "not_signed");
+        const work = request.query.work ?? "coverage";
+        const s = ownSignature === undefined ? null : await ownSignature(epoch, work);
+        if (s === null)
+          throw new HttpError(
+            404,
+            `this oracle has not signed ${work === "coverage" ? "" : `${work} `}epoch ${epoch}`,
+            "not_signed",
+          );
         return {
           epoch: s.epoch.toString(),
           signer: s.signer,
