@@ -155,7 +155,7 @@ export async function buildMarketsReport(s: MarketsSimulation): Promise<string> 
       `"${r.label}" is beyond the protocol's assumption (fewer than ${COMPUTE_RULES.threshold} honest compute ` +
         `oracles): no verdict can be signed, and it earns ${r.netPerBond.toFixed(4)} per unit of bond against ` +
         `${honestC.toFixed(4)}. As for coverage roots, k-of-n oracles are trusted; against a corrupted quorum ` +
-        `only customers' disputes and the verified tier (two providers compared, not built yet) remain.`,
+        `only customers' disputes and the verified tier (each job run by two providers, results compared) remain.`,
     );
   }
   p();
