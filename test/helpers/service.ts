@@ -9,11 +9,12 @@ import path from "node:path";
 
 import pg from "pg";
 
-import type { OracleStore, ReportInput } from "@hexmesh/oracle";
+import { buildApi, type ApiDeps, type OracleStore, type ReportInput } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
-import { toReportInput } from "@hexmesh/oracle/service/ingest";
+import { Ingestor, toReportInput } from "@hexmesh/oracle/service/ingest";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import type { ChainIndex, Hex, ReportDomain } from "@hexmesh/protocol";
 import { makeFleet, simulateEpoch, type SimDevice } from "@hexmesh/sim/fleet";
 
@@ -307,4 +308,27 @@ export function fleetIndex(
     bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
     previousCumulative: [],
   };
+}
+
+/** An oracle's real API over `store` on localhost (port 0), with `extra` dependencies; its URL. */
+export async function serveOracleApi(
+  store: OracleStore,
+  extra: Partial<ApiDeps> = {},
+): Promise<{ app: Awaited<ReturnType<typeof buildApi>>; url: string }> {
+  const app = await buildApi({
+    store,
+    ingestor: new Ingestor(store, {
+      clock: () => 0,
+      authenticator: new InlineAuthenticator(DOMAIN, []),
+      limits: {
+        perDevicePerMinute: 10,
+        clientReportsPerMinute: 10,
+        perDevicePerWindow: 10,
+        beaconWindowMs: 21_600_000,
+      },
+    }),
+    limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
+    ...extra,
+  });
+  return { app, url: await app.listen({ host: "127.0.0.1", port: 0 }) };
 }

@@ -30,7 +30,6 @@ import {
   DeviceRegistry__factory,
   RewardsDistributor__factory,
 } from "@hexmesh/contracts";
-import { buildApi } from "@hexmesh/oracle";
 import { BENCHMARK_OUTPUT_HASH, benchmarkJob, BenchmarkSender } from "@hexmesh/oracle/compute/benchmark";
 import { ComputeChecker } from "@hexmesh/oracle/compute/check";
 import { ComputeIndexer } from "@hexmesh/oracle/compute/indexer";
@@ -38,9 +37,7 @@ import { computeEpochInputs, ComputeInputsNotReady } from "@hexmesh/oracle/compu
 import { ComputeStore } from "@hexmesh/oracle/compute/store";
 import { VerdictDesk } from "@hexmesh/oracle/compute/verdicts";
 import { OracleKey } from "@hexmesh/oracle/post/sign";
-import { Ingestor } from "@hexmesh/oracle/service/ingest";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import { computeJobsDomain, FraudReason, fraudVerdictDigest, jobSpecOf } from "@hexmesh/protocol";
 
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../../scripts/demo/rpc.js";
@@ -58,7 +55,7 @@ import {
   type ComputeSystem,
 } from "../../helpers/compute.js";
 import { createRegistryNetwork } from "../../helpers/registryFixture.js";
-import { DOMAIN } from "../../helpers/service.js";
+import { serveOracleApi } from "../../helpers/service.js";
 
 const connection = await createRegistryNetwork();
 const { ethers, networkHelpers } = connection;
@@ -124,21 +121,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     await sqlite.migrate();
     const store = new ComputeStore(sqlite.storageSql(), benchmarkSender ? { benchmarkSender } : {});
     const reader = ComputeJobs__factory.connect(await fx.jobs.getAddress(), node);
-    const app = await buildApi({
-      store: sqlite,
-      ingestor: new Ingestor(sqlite, {
-        clock: () => 0,
-        authenticator: new InlineAuthenticator(DOMAIN, []),
-        limits: {
-          perDevicePerMinute: 10,
-          clientReportsPerMinute: 10,
-          perDevicePerWindow: 10,
-          beaconWindowMs: 21_600_000,
-        },
-      }),
-      limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
-    });
-    const url = await app.listen({ host: "127.0.0.1", port: 0 });
+    const { app, url } = await serveOracleApi(sqlite);
     const o: Oracle = {
       name,
       sqlite,

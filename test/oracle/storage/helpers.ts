@@ -9,15 +9,13 @@ import type { AddressInfo } from "node:net";
 
 import type { Wallet } from "ethers";
 
-import { buildApi, type ApiDeps, type OracleStore } from "@hexmesh/oracle";
-import { Ingestor } from "@hexmesh/oracle/service/ingest";
-import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import { buildPieceProofs, pieceRangeAnswer, pieceRoot } from "@hexmesh/protocol";
 
 import type { RewardsDistributor, StorageSuspensions } from "../../../typechain-types/index.js";
 import { byAddress, oracleWallets } from "../../helpers/rewards.js";
-import { DOMAIN } from "../../helpers/service.js";
 import { BOND, CLASS_STORAGE, deployStorage, type StorageSystem } from "../../helpers/storage.js";
+
+export { serveOracleApi } from "../../helpers/service.js";
 
 export type RangeBehaviour = "honest" | "refuse" | "corrupt" | "hang";
 
@@ -119,27 +117,4 @@ export async function deployOracleStorage(
 /** Random piece contents (a partial last leaf). */
 export function randomPiece(bytes: number): Uint8Array {
   return new Uint8Array(randomBytes(bytes));
-}
-
-/** An oracle's real API over `store` on localhost (port 0), with `extra` dependencies; its URL. */
-export async function serveOracleApi(
-  store: OracleStore,
-  extra: Partial<ApiDeps> = {},
-): Promise<{ app: Awaited<ReturnType<typeof buildApi>>; url: string }> {
-  const app = await buildApi({
-    store,
-    ingestor: new Ingestor(store, {
-      clock: () => 0,
-      authenticator: new InlineAuthenticator(DOMAIN, []),
-      limits: {
-        perDevicePerMinute: 10,
-        clientReportsPerMinute: 10,
-        perDevicePerWindow: 10,
-        beaconWindowMs: 21_600_000,
-      },
-    }),
-    limits: { bodyBytes: 1 << 20, batchMax: 10, batchesPerMinute: 100 },
-    ...extra,
-  });
-  return { app, url: await app.listen({ host: "127.0.0.1", port: 0 }) };
 }
