@@ -6,7 +6,7 @@
  * network is instrumented. A mocha file that never imports `hardhat` (directly or through the test
  * helpers, scripts and deploy modules it imports) cannot execute a contract there: the TypeScript
  * packages' own tests, the simulator, the off-chain services against their stores. Running those a
- * second time under coverage adds minutes to `npm test` and nothing to the figures; `hardhat test`
+ * second time under coverage adds time to `npm test` and nothing to the figures; `hardhat test`
  * runs them once. The import graph comes from TypeScript's own pre-processor, so what counts as an
  * import is what the compiler sees (static imports, re-exports and `import()` with a literal).
  *
