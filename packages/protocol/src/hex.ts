@@ -112,5 +112,10 @@ export function compareHex(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Numeric order of bigints (ids, days, periods) for Array.sort; chain keys with `||`. */
+export function compareBigint(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export const ZERO_ADDRESS = `0x${"00".repeat(20)}` as Hex;
 export const ZERO_BYTES32 = `0x${"00".repeat(32)}` as Hex;

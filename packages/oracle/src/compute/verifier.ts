@@ -13,7 +13,13 @@
  * The record (one chunk per benchmark, sorted by device then time) is what an auditor recomputes:
  * deviceId (32 bytes) ‖ sentAt (8, Unix ms) ‖ verdict (1) ‖ latencyMs (4, 0xffffffff: none).
  */
-import type { ChainView, DeviceWork, Verifier, WorkResult } from "@hexmesh/protocol";
+import {
+  compareBigint,
+  type ChainView,
+  type DeviceWork,
+  type Verifier,
+  type WorkResult,
+} from "@hexmesh/protocol";
 
 /** Why a benchmark earned nothing (the verdict byte of the record is the index + 1; 0 = passed). */
 export const BENCHMARK_REASONS = {
@@ -83,9 +89,7 @@ export class ComputeVerifier implements Verifier<ComputeEpochInputs, ComputeWork
     // Canonical order, whatever order the benchmarks came in: by device, then time, then outcome.
     const sorted = [...inputs.benchmarks].sort(
       (a, b) =>
-        (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0) ||
-        a.sentAt - b.sentAt ||
-        Number(b.passed) - Number(a.passed),
+        compareBigint(a.deviceId, b.deviceId) || a.sentAt - b.sentAt || Number(b.passed) - Number(a.passed),
     );
     const seenDays = new Set<string>();
     const passed = new Map<bigint, bigint>();

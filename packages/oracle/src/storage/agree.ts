@@ -21,6 +21,7 @@
 import { verifyTypedData } from "ethers";
 
 import {
+  compareBigint,
   RETRIEVAL_OUTCOMES,
   RETRIEVAL_RESULT_TYPES,
   retrievalOutcomeCode,
@@ -186,15 +187,5 @@ export function agreedRetrievals(
       outcome: 2 * ok >= signed.length ? "ok" : (signed.find((r) => r.outcome !== "ok")?.outcome ?? "ok"),
     });
   }
-  return out.sort((a, b) =>
-    a.day !== b.day
-      ? a.day < b.day
-        ? -1
-        : 1
-      : a.dataSetId < b.dataSetId
-        ? -1
-        : a.dataSetId > b.dataSetId
-          ? 1
-          : 0,
-  );
+  return out.sort((a, b) => compareBigint(a.day, b.day) || compareBigint(a.dataSetId, b.dataSetId));
 }

@@ -16,6 +16,7 @@
  * list is sorted here.
  */
 import {
+  compareBigint,
   retrievalDay,
   writeUint256,
   type ChainView,
@@ -86,17 +87,7 @@ export class StorageVerifier implements Verifier<StorageEpochInputs> {
     const known = new Set(chain.devices.map((d) => d.record.id));
     const proven = [...inputs.proven]
       .filter((p) => known.has(p.deviceId))
-      .sort((a, b) =>
-        a.dataSetId !== b.dataSetId
-          ? a.dataSetId < b.dataSetId
-            ? -1
-            : 1
-          : a.period < b.period
-            ? -1
-            : a.period > b.period
-              ? 1
-              : 0,
-      );
+      .sort((a, b) => compareBigint(a.dataSetId, b.dataSetId) || compareBigint(a.period, b.period));
     const perDevice = new Map<bigint, { bytePeriods: bigint; periods: bigint }>();
     for (const p of proven) {
       const w = perDevice.get(p.deviceId) ?? { bytePeriods: 0n, periods: 0n };
