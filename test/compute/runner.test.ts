@@ -17,7 +17,7 @@ import {
   runJobBySpec,
   type JobErrorCode,
 } from "@hexmesh/compute";
-import { decodeJobSpec, encodeJobSpec, jobSpecOf, toHex } from "@hexmesh/protocol";
+import { decodeJobSpec, encodeJobSpec, jobSpecOf, toHex, unitsOfTicks } from "@hexmesh/protocol";
 
 const MiB = 1024 * 1024;
 
@@ -175,6 +175,40 @@ describe("compute: example jobs and the runner", function () {
         /n must be in \[1, 2048\]/,
       );
       await expectJobError(runJob(program, new Uint8Array(9)), "exit", /input must be 8 bytes/);
+    });
+  });
+
+  describe("metered units", function () {
+    it("counts ticks (function entries and loop iterations) from the program: the same on every run, pinned, growing with the work", async function () {
+      const program = await exampleProgram("matmul");
+      const input = matmulInput({ n: 64, seed: 20_261_205 });
+      const [a, b] = await Promise.all([runJob(program, input), runJob(program, input)]);
+      // Pinned: a change of the metering changes every provider's bill, so it must be deliberate.
+      expect(a.ticks).to.equal(1_876_954n);
+      expect(b.ticks).to.equal(a.ticks);
+      const bigger = await runJob(program, matmulInput({ n: 128, seed: 20_261_205 }));
+      expect(bigger.ticks > 7n * a.ticks).to.equal(true);
+      expect(unitsOfTicks(bigger.ticks)).to.equal(2n);
+      // Metering does not change what the job computes.
+      expect(Buffer.from(a.output).equals(Buffer.from(matmulReference(64, 20_261_205)))).to.equal(true);
+      const frame = await runJob(
+        await exampleProgram("pathtracer"),
+        pathTracerInput({ width: 16, height: 12, samples: 2, seed: 1 }),
+      );
+      expect(frame.ticks > 0n).to.equal(true);
+      expect(
+        (
+          await runJob(
+            await exampleProgram("pathtracer"),
+            pathTracerInput({ width: 16, height: 12, samples: 2, seed: 1 }),
+          )
+        ).ticks,
+      ).to.equal(frame.ticks);
+    });
+
+    it("counts one tick for a command that only enters _start", async function () {
+      const result = await runJob(tinyModule({ importMemory: ENV_MEMORY }), new Uint8Array(0));
+      expect(result.ticks).to.equal(1n);
     });
   });
 
