@@ -11,6 +11,7 @@ import binaryen from "binaryen";
 
 import { JobError } from "./errors.js";
 import { TICKS_EXPORT } from "./wasm.js";
+
 /** The import module the pass's logger is given (replaced inside the module; never imported at run time). */
 const LOGGER_MODULE = "hexmesh_meter";
 

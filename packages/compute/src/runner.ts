@@ -15,8 +15,8 @@ import { contentHash, decodeJobSpec, jobSpecOf, type Hex } from "@hexmesh/protoc
 
 import { JobError } from "./errors.js";
 import { checkProgram } from "./program.js";
-import { wasm } from "./wasm.js";
 import type { ContentStore } from "./store.js";
+import { wasm } from "./wasm.js";
 import type { WorkerInput, WorkerOutcome } from "./worker.js";
 
 const PAGE = 65_536;

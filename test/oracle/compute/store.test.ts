@@ -7,7 +7,7 @@ import { expect } from "chai";
 
 import { BENCHMARK_OUTPUT_HASH, benchmarkJob } from "@hexmesh/oracle/compute/benchmark";
 import { computeEpochInputs, ComputeInputsNotReady } from "@hexmesh/oracle/compute/inputs";
-import { ComputeStore, type NewJob } from "@hexmesh/oracle/compute/store";
+import { ComputeStore, type NewJob, type StoredVerdict } from "@hexmesh/oracle/compute/store";
 
 import { storeBackends, type OracleStore } from "../../helpers/service.js";
 
@@ -47,6 +47,21 @@ for (const backend of storeBackends("compute")) {
       tier: 0,
       createdAt: T0,
       ...over,
+    });
+
+    /** A verdict on job 1 signed by SENDER, with the fields given. */
+    const verdictRow = (
+      v: Pick<StoredVerdict, "oracleSetVersion" | "reason" | "evidenceHash">,
+    ): StoredVerdict => ({
+      jobId: 1n,
+      provider: PROVIDER,
+      prover: SENDER,
+      deadline: BigInt(T0 + 8 * DAY),
+      signer: SENDER,
+      signature: "0x" + "11".repeat(65),
+      signedAt: 2,
+      submitted: null,
+      ...v,
     });
 
     it("indexes a job's life idempotently; lists the jobs to check and the penalties due", async function () {
@@ -90,19 +105,7 @@ for (const backend of storeBackends("compute")) {
       expect(await s.putCheck({ ...(await s.check(1n))!, outcome: "match" })).to.equal(false);
       expect((await s.check(1n))!.outcome).to.equal("fraud");
       expect(await s.jobsToCheck()).to.deep.equal([]);
-      const verdict = {
-        jobId: 1n,
-        oracleSetVersion: 3n,
-        provider: PROVIDER,
-        reason: 1,
-        evidenceHash: "0x" + "ee".repeat(32),
-        prover: SENDER,
-        deadline: BigInt(T0 + 8 * DAY),
-        signer: SENDER,
-        signature: "0x" + "11".repeat(65),
-        signedAt: 2,
-        submitted: null,
-      };
+      const verdict = verdictRow({ oracleSetVersion: 3n, reason: 1, evidenceHash: "0x" + "ee".repeat(32) });
       expect(await s.putVerdict(verdict)).to.equal(true);
       expect(await s.putVerdict({ ...verdict, reason: 2 })).to.equal(false);
       expect((await s.verdictsToSubmit(3n)).map((v) => v.jobId)).to.deep.equal([1n]);
@@ -215,19 +218,9 @@ for (const backend of storeBackends("compute")) {
         [3n, "wrong-result", RESULT, "0x" + "ee".repeat(32)],
       ]);
       expect(unsigned[0]!.check).to.deep.include({ provider: PROVIDER.toLowerCase(), outcome: "fraud" });
-      await s.putVerdict({
-        jobId: 1n,
-        oracleSetVersion: 1n,
-        provider: PROVIDER,
-        reason: 2,
-        evidenceHash: "0x" + "dd".repeat(32),
-        prover: SENDER,
-        deadline: BigInt(T0 + 8 * DAY),
-        signer: SENDER,
-        signature: "0x" + "11".repeat(65),
-        signedAt: 2,
-        submitted: null,
-      });
+      await s.putVerdict(
+        verdictRow({ oracleSetVersion: 1n, reason: 2, evidenceHash: "0x" + "dd".repeat(32) }),
+      );
       expect((await s.fraudsUnsigned(1n)).map((u) => u.job.id)).to.deep.equal([3n]);
       expect((await s.fraudsUnsigned(2n)).map((u) => u.job.id)).to.deep.equal([1n, 3n]);
     });
