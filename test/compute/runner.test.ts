@@ -180,6 +180,7 @@ describe("compute: example jobs and the runner", function () {
 
   describe("metered units", function () {
     it("counts ticks (function entries and loop iterations) from the program: the same on every run, pinned, growing with the work", async function () {
+      this.timeout(180_000); // five runs, each a worker and a metering pass: slow on a loaded machine
       const program = await exampleProgram("matmul");
       const input = matmulInput({ n: 64, seed: 20_261_205 });
       const [a, b] = await Promise.all([runJob(program, input), runJob(program, input)]);
@@ -204,6 +205,16 @@ describe("compute: example jobs and the runner", function () {
           )
         ).ticks,
       ).to.equal(frame.ticks);
+    });
+
+    it("refuses a program V8 accepts but the meter cannot read (a malformed name section), and meters the next one", async function () {
+      const name = new TextEncoder().encode("name");
+      // A custom "name" section whose subsection claims 200 bytes it does not have: V8 ignores it.
+      const badNames = Uint8Array.from([0, 7, name.length, ...name, 1, 200]);
+      const program = Uint8Array.from([...tinyModule({ importMemory: ENV_MEMORY }), ...badNames]);
+      await expectJobError(runJob(program, new Uint8Array(0)), "malformed-program", /cannot be metered/);
+      const after = await runJob(tinyModule({ importMemory: ENV_MEMORY }), new Uint8Array(0));
+      expect(after.ticks).to.equal(1n);
     });
 
     it("counts one tick for a command that only enters _start", async function () {

@@ -17,7 +17,14 @@ const LOGGER_MODULE = "hexmesh_meter";
 
 /** `program` with a tick counter exported as TICKS_EXPORT (the program is checked by checkProgram first). */
 export function meterProgram(program: Uint8Array): Uint8Array {
-  const module = binaryen.readBinary(program);
+  let module: binaryen.Module;
+  try {
+    module = binaryen.readBinary(program);
+  } catch (e) {
+    // V8 compiled it, binaryen cannot read it: no runner of this version can meter it, so no provider
+    // could have billed it honestly (the same on every oracle: deterministic).
+    throw new JobError("malformed-program", `the program cannot be metered: ${(e as Error).message}`);
+  }
   try {
     module.setFeatures(binaryen.Features.All);
     for (let i = 0; i < module.getNumExports(); i++)
