@@ -61,6 +61,8 @@ function tinyModule(options: {
   ownMemory?: number;
   importFunction?: { module: string; name: string };
   exportStart?: boolean;
+  /** Exports the function once more under this name. */
+  exportAlso?: string;
   body?: number[];
 }): Uint8Array {
   const imports: number[][] = [];
@@ -83,6 +85,8 @@ function tinyModule(options: {
   if (options.exportStart !== false)
     exports.push([...bytesOf("_start"), 0x00, imports.length && options.importFunction ? 1 : 0]);
   if (options.importMemory || options.ownMemory !== undefined) exports.push([...bytesOf("memory"), 0x02, 0]);
+  if (options.exportAlso !== undefined)
+    exports.push([...bytesOf(options.exportAlso), 0x00, imports.length && options.importFunction ? 1 : 0]);
   const body = [0x00, ...(options.body ?? []), 0x0b];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -207,7 +211,7 @@ describe("compute: example jobs and the runner", function () {
       ).to.equal(frame.ticks);
     });
 
-    it("refuses a program V8 accepts but the meter cannot read (a malformed name section), and meters the next one", async function () {
+    it("refuses a program V8 accepts but the meter cannot read (a malformed name section), and one exporting the meter's name", async function () {
       const name = new TextEncoder().encode("name");
       // A custom "name" section whose subsection claims 200 bytes it does not have: V8 ignores it.
       const badNames = Uint8Array.from([0, 7, name.length, ...name, 1, 200]);
@@ -215,6 +219,12 @@ describe("compute: example jobs and the runner", function () {
       await expectJobError(runJob(program, new Uint8Array(0)), "malformed-program", /cannot be metered/);
       const after = await runJob(tinyModule({ importMemory: ENV_MEMORY }), new Uint8Array(0));
       expect(after.ticks).to.equal(1n);
+      // A program may not bring its own counter under the meter's name.
+      await expectJobError(
+        runJob(tinyModule({ importMemory: ENV_MEMORY, exportAlso: "hexmesh_ticks" }), new Uint8Array(0)),
+        "malformed-program",
+        /exports hexmesh_ticks, the runner's meter/,
+      );
     });
 
     it("counts one tick for a command that only enters _start", async function () {
