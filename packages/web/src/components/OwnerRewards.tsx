@@ -36,7 +36,7 @@ function useOwnerLeaf(work: RewardWork, owner: Address) {
         return { leaf: await oracle.owner(owner, { work }) };
       } catch (e) {
         if (e instanceof OracleApiError && e.status === 404 && NO_LEAF_CODES.has(e.code ?? ""))
-          return { missing: e.code!, message: e.message };
+          return { missing: e.code!, message: e.apiMessage };
         throw e;
       }
     },
@@ -47,11 +47,11 @@ function useOwnerLeaf(work: RewardWork, owner: Address) {
 function missingText(work: RewardWork, code: string, message: string): string {
   switch (code) {
     case "work_not_served":
-      return `The oracle does not serve ${work} rewards: earned and claimable are unknown here (${message}).`;
+      return `The oracle does not serve ${work} rewards: earned and claimable are unknown here (oracle: ${message}).`;
     case "no_live_root":
-      return `No ${work} root is live on chain yet: nothing to claim (${message}).`;
+      return `No ${work} root is live on chain yet: nothing to claim (oracle: ${message}).`;
     default:
-      return `This owner has earned nothing in the live ${work} root: nothing to claim (${message}).`;
+      return `This owner has earned nothing in the live ${work} root: nothing to claim (oracle: ${message}).`;
   }
 }
 
