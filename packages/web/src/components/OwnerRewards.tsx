@@ -18,12 +18,9 @@ import { mesh, shortHex } from "../lib/format";
 import { useOwnerRewardsChain } from "../lib/useData";
 import type { useTransaction } from "./Wallet";
 
-/** The oracle's answers that mean "no leaf to show" rather than "the oracle is down". */
-const NO_LEAF_CODES = new Set(["work_not_served", "no_live_root", "no_leaf"]);
-
 /**
  * The owner's leaf of `work` from the oracle, or why there is none: `{ missing: code, message }` for
- * a kind the oracle does not serve, no live root, or no leaf for the owner (404s).
+ * a kind the oracle does not serve, no live root, no leaf for the owner, or any other coded answer.
  */
 function useOwnerLeaf(work: RewardWork, owner: Address) {
   const { oracle } = useApp();
@@ -35,8 +32,10 @@ function useOwnerLeaf(work: RewardWork, owner: Address) {
       try {
         return { leaf: await oracle.owner(owner, { work }) };
       } catch (e) {
-        if (e instanceof OracleApiError && e.status === 404 && NO_LEAF_CODES.has(e.code ?? ""))
-          return { missing: e.code!, message: e.apiMessage };
+        // An answer with a code (404 not served / no live root / no leaf, 409 root mismatch, 503 no
+        // result) says why there is no proof; no answer at all is the oracle being down.
+        if (e instanceof OracleApiError && !e.unreachable && e.code !== undefined)
+          return { missing: e.code, message: e.apiMessage };
         throw e;
       }
     },
@@ -50,8 +49,10 @@ function missingText(work: RewardWork, code: string, message: string): string {
       return `The oracle does not serve ${work} rewards: earned and claimable are unknown here (oracle: ${message}).`;
     case "no_live_root":
       return `No ${work} root is live on chain yet: nothing to claim (oracle: ${message}).`;
-    default:
+    case "no_leaf":
       return `This owner has earned nothing in the live ${work} root: nothing to claim (oracle: ${message}).`;
+    default:
+      return `The oracle has no proof of the live ${work} root to give: nothing can be claimed here (oracle: ${message}).`;
   }
 }
 
