@@ -130,6 +130,21 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
           results.push(await runCoverageEpoch(index, { reports, entropy: sim.entropy }, { preparer }));
         }
         expect(reference.work.verdicts.filter((v) => v.reason === null).length).to.be.greaterThan(100);
+        const expectedCounts = {
+          reports: 0,
+          valid: 0,
+          beacons: 0,
+          witnesses: 0,
+          rejected: {} as Record<string, number>,
+        };
+        for (const v of reference.work.verdicts) {
+          expectedCounts.reports++;
+          if (v.kind === "beacon") expectedCounts.beacons++;
+          else if (v.kind === "witness") expectedCounts.witnesses++;
+          if (v.reason === null) expectedCounts.valid++;
+          else expectedCounts.rejected[v.reason] = (expectedCounts.rejected[v.reason] ?? 0) + 1;
+        }
+        expect(Object.keys(expectedCounts.rejected).length).to.be.greaterThan(3);
         for (const r of results) {
           expect(Buffer.concat(r.commit.encoding).equals(Buffer.concat(reference.commit.encoding))).to.equal(
             true,
@@ -137,6 +152,11 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
           expect(r.commit.epochRoot).to.deep.equal(reference.commit.epochRoot);
           expect(r.work.verdicts).to.deep.equal(reference.work.verdicts);
           expect([...r.work.iterateVerdicts()]).to.deep.equal(reference.work.verdicts);
+          // The stored summary's counts, taken from the outcome without verdict objects: equal to
+          // counting the verdicts, with the refusals keyed in first-occurrence order (the summary's JSON).
+          const counts = r.work.countVerdicts();
+          expect(counts).to.deep.equal(expectedCounts);
+          expect(Object.keys(counts.rejected)).to.deep.equal(Object.keys(expectedCounts.rejected));
         }
       });
 
