@@ -203,6 +203,28 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
         expect(stored.length).to.equal(4_500);
         expect(stored.map((v) => v.seq).sort((a, b) => a - b)).to.deep.equal([...rows()].map((v) => v.seq));
         expect(stored.find((v) => v.seq === 4_499)!.units).to.equal(4_499n);
+
+        // A row refused in a later batch (seq 3,000 again: the key (epoch, seq)) undoes the whole
+        // result: the earlier batches, the result row, nothing is left.
+        const refused = function* (): Generator<VerdictRow> {
+          for (const v of rows())
+            yield v.seq === 3_001 ? { ...v, epoch: 4n, seq: 3_000 } : { ...v, epoch: 4n };
+        };
+        const error = await store.putEpochResult({ ...result, epoch: 4n }, refused()).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(Error);
+        expect(await store.getEpochResult(4n)).to.equal(null);
+        expect(await store.deviceVerdicts(device, 4n, 10_000)).to.deep.equal([]);
+        // And the same result stores whole afterwards.
+        await store.putEpochResult(
+          { ...result, epoch: 4n },
+          (function* () {
+            for (const v of rows()) yield { ...v, epoch: 4n };
+          })(),
+        );
+        expect((await store.deviceVerdicts(device, 4n, 10_000)).length).to.equal(4_500);
       });
     });
   }
