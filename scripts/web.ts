@@ -18,6 +18,9 @@ console.log(`Hexmesh web app: ${stack.appUrl}`);
 console.log(`  chain ${stack.suite.chainId} JSON-RPC ${stack.rpc.url} (Hardhat's default accounts)`);
 console.log(`  oracles ${stack.oracles.urls.join(", ")}; epoch 0 is posted and live`);
 console.log(`  device owners (accounts #4-#7): ${owners.join(", ")}`);
+console.log(
+  "  they serve storage and compute epochs too (none posted yet): the owner page shows all three kinds",
+);
 if (process.env.HEXMESH_WEB_ONCE === "1") {
   await stack.stop();
   process.exit(0);

@@ -186,6 +186,24 @@ export class OracleSet {
   }
 
   /**
+   * Storage or compute: every oracle closes the epochs `from`..`to` (inclusive) in order, the oracles
+   * side by side (each its own sequence); they must reach the same roots. For catching a set up to an
+   * epoch many epochs after its first.
+   */
+  async closeWorkRange(from: bigint, to: bigint, work: "storage" | "compute"): Promise<void> {
+    const lasts = await Promise.all(
+      this.services.map(async (s) => {
+        let last: StoredEpochResult | undefined;
+        for (let e = from; e <= to; e++) last = await epochsOf(s).close(e, undefined, work);
+        return last;
+      }),
+    );
+    for (const [i, r] of lasts.entries())
+      if (r?.root !== lasts[0]?.root || r?.dataHash !== lasts[0]?.dataHash)
+        throw new Error(`${work} epoch ${to}: oracle ${i} computed ${r?.root}, oracle 0 ${lasts[0]?.root}`);
+  }
+
+  /**
    * Storage or compute: every oracle closes the epoch (closeWork), all sign, oracle 0 collects the
    * others' signatures over HTTP (?work=) and posts to the kind's distributor.
    */

@@ -18,10 +18,11 @@ import type { Hex } from "@hexmesh/protocol";
 import { suiteAddresses } from "../../deploy/lib/suite.js";
 import { closeEpoch, passChallengeWindow } from "./epoch.js";
 import { onboardFleet, type ChainDevice } from "./fleet.js";
-import { OracleSet } from "./oracles.js";
+import { OracleSet, type OracleSetOptions } from "./oracles.js";
 import { epochReports } from "./reports.js";
 import { serveJsonRpc, type JsonRpcEndpoint } from "./rpc.js";
 import { deployDemoSuite, MESH, type Suite } from "./suite.js";
+import { workOracleOptions } from "./work-epochs.js";
 
 export const WEB_DIST = path.resolve("packages/web/dist");
 
@@ -62,6 +63,11 @@ export interface WebStackOptions {
   readonly devices?: number;
   /** Port of the chain's JSON-RPC endpoint (default: any free port). */
   readonly rpcPort?: number;
+  /**
+   * The storage and compute kinds the oracles serve (config `works`; default both). hexmesh.json
+   * names both kinds' distributors either way: the owner page says when the oracle serves a kind not.
+   */
+  readonly works?: readonly ("storage" | "compute")[];
 }
 
 export async function startWebStack(
@@ -104,21 +110,36 @@ export async function startWebStack(
         chainName: "Hexmesh local chain",
         rpcUrl: rpc.url,
         oracleUrl: "",
-        // The credits ledger too: the app finds the storage and compute markets through it.
-        addresses: { ...addresses, credits: await suite.credits.getAddress() },
+        // The credits ledger too: the app finds the storage and compute markets through it; and the
+        // storage and compute distributors, whose rewards the owner page shows beside coverage's.
+        addresses: {
+          ...addresses,
+          credits: await suite.credits.getAddress(),
+          storageDistributor: await suite.storageDistributor.getAddress(),
+          computeDistributor: await suite.computeDistributor.getAddress(),
+        },
         fromBlock: suite.deployBlock,
       },
       null,
       2,
     ),
   );
+  // Storage and compute epochs as the demo's work oracles close them (no benchmark sender of its
+  // own: the compute pool pays paid usage only).
+  const works = o.works ?? ["storage", "compute"];
+  const work = await workOracleOptions(suite, { prover: poster.address, benchmarkSender: poster.address });
   const oracles = await OracleSet.start({
     rpcUrl: rpc.url,
-    addresses,
+    addresses: { ...addresses, credits: await suite.credits.getAddress() },
     fromBlock: suite.deployBlock,
     oracleKeys: suite.oracleKeys.map((k) => k.privateKey),
     posterKey: poster.privateKey,
     staticDir,
+    ...(works.length > 0
+      ? { works: Object.fromEntries(works.map((k) => [k, work.works![k]!])) as OracleSetOptions["works"] }
+      : {}),
+    ...(works.includes("storage") ? { storage: work.storage! } : {}),
+    ...(works.includes("compute") ? { compute: work.compute! } : {}),
   });
   try {
     await closeEpoch(suite, 0n);

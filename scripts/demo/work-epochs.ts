@@ -31,7 +31,7 @@ const short = (a: string) => `${a.slice(0, 6)}…${a.slice(-4)}`;
 const fmt = (v: bigint) => Number(formatUnits(v, 18)).toLocaleString("en-US", { maximumFractionDigits: 2 });
 
 /** The last epoch with a UsageRecorded log of `subnetwork` (null: none). */
-async function lastUsageEpoch(
+export async function lastUsageEpoch(
   suite: Suite,
   subnetwork: Hex,
 ): Promise<{ first: bigint; last: bigint } | null> {

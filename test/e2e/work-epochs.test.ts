@@ -31,7 +31,6 @@ import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import {
   DEFAULT_USAGE_PARAMS,
-  OwnerMerkleTree,
   RETRIEVAL_RESULT_TYPES,
   retrievalDomain,
   retrievalOutcomeCode,
@@ -275,21 +274,44 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     expect(res.status).to.equal(400);
   });
 
-  it("the providers' owners claim their MESH after the challenge window", async function () {
+  it("the providers' owners claim their MESH after the challenge window, with proofs from GET /v1/owners/:address?work=", async function () {
+    const oracle = new OracleClient(oracles.urls[2]!);
+    // Inside the challenge window each kind's proof is served marked pending, nothing claimable yet.
+    for (const [work, op] of [
+      ["storage", storageOp],
+      ["compute", computeOp],
+    ] as const) {
+      const pending = await oracle.owner(op.wallet.address, { epoch: "1", work });
+      expect(pending).to.include({ work, status: "pending", claimable: "0" });
+    }
     for (const [distributor, posted, op] of [
       [suite.storageDistributor, storageEpoch, storageOp],
       [suite.computeDistributor, computeEpoch, computeOp],
     ] as const) {
-      await passChallengeWindow({ distributor, time: suite.time });
-      const r = posted.results[0]!;
+      const work = distributor === suite.storageDistributor ? "storage" : "compute";
       const owner = op.wallet.address.toLowerCase() as Hex;
-      const leaf = r.owners.find((o) => o.owner === owner)!;
-      const tree = OwnerMerkleTree.build(r.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
+      await passChallengeWindow({ distributor, time: suite.time });
+      // The owner asks an oracle for its proof (GET /v1/owners/:address?work=) and claims with it.
+      const claim = await oracle.owner(owner, { work });
+      const leaf = posted.results[0]!.owners.find((o) => o.owner === owner)!;
+      expect(claim).to.include({
+        work,
+        epoch: "1",
+        root: posted.results[0]!.root,
+        status: "live",
+        cumulative: leaf.cumulative.toString(),
+        claimable: leaf.cumulative.toString(),
+      });
       const before = await suite.token.balanceOf(owner);
-      await (await distributor.claim(owner, leaf.cumulative, tree.proof(owner))).wait();
+      await (await distributor.claim(owner, BigInt(claim.cumulative), claim.proof)).wait();
       expect((await suite.token.balanceOf(owner)) - before).to.equal(leaf.cumulative);
       expect(leaf.cumulative).to.be.greaterThan(0n);
+      expect(await oracle.owner(owner, { work })).to.include({ claimed: claim.cumulative, claimable: "0" });
     }
+    // The coverage distributor has no root: its route says so, apart from the kinds that have one.
+    const none = await oracle.owner(storageOp.wallet.address).catch((e: unknown) => e);
+    expect(none).to.be.instanceOf(OracleApiError);
+    expect(none).to.include({ status: 404, apiMessage: "no root is live yet" });
   });
 
   it("refuses a storage root for the coverage distributor, another kind's signature, a kind not served", async function () {

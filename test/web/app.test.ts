@@ -16,14 +16,16 @@ import { cellToParent } from "h3-js";
 import { network } from "hardhat";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { formatUnits, keccak256, maxUint128, toHex } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
+import { mnemonicToAccount, privateKeyToAccount } from "viem/accounts";
 
 import { OracleClient } from "@hexmesh/oracle/api/client";
-import { verifyOwnerProof, type Hex } from "@hexmesh/protocol";
+import { SUBNETWORK_COMPUTE, verifyOwnerProof, type Hex } from "@hexmesh/protocol";
 
+import { closeEpoch, passChallengeWindow } from "../../scripts/demo/epoch.js";
 import { startOperator, type Operator } from "../../scripts/demo/operators.js";
 import { COMPUTE_CPU_CLASS, STORAGE_CLASS } from "../../scripts/demo/suite.js";
 import { launchChromium, startWebStack, type WebStack } from "../../scripts/demo/web.js";
+import { lastUsageEpoch } from "../../scripts/demo/work-epochs.js";
 import { testWallet, type TestWallet } from "./wallet.js";
 
 // Screenshots of every page are taken on each run; HEXMESH_WEB_SCREENSHOTS=1 writes them over the
@@ -34,6 +36,7 @@ const SHOTS =
     : mkdtempSync(path.join(os.tmpdir(), "hexmesh-web-shots-"));
 const HARDHAT_MNEMONIC = "test test test test test test test test test test test junk";
 const MESH = (n: number) => BigInt(n) * 10n ** 18n;
+const CLAIM_COVERAGE = /^Claim .* MESH of coverage rewards$/;
 
 /** As the app prints MESH: thousands separators, `digits` decimals rounded down. */
 function mesh(v: bigint, digits = 2): string {
@@ -55,29 +58,30 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
   };
-  const status = () => page.getByTestId("tx-status");
+  const status = (on = page) => on.getByTestId("tx-status");
   /** Waits until the write on the page reports its block (or fails with what the page said). */
   /**
    * Clicks, then waits until the page reports the write `label` settled (it says "<label>: waiting …"
    * while busy, then "<label>: confirmed in block N" or why not) with a text other than before the
    * click, and expects it confirmed.
    */
-  const confirmed = async (label: string, click: () => Promise<void>) => {
-    const before = (await status().count()) > 0 ? await status().textContent() : null;
+  const confirmed = async (label: string, click: () => Promise<void>, on = page) => {
+    const before = (await status(on).count()) > 0 ? await status(on).textContent() : null;
     await click();
-    await page.waitForFunction(
+    await on.waitForFunction(
       `(() => { const t = document.querySelector("[data-testid=tx-status]")?.textContent ?? "";
         return t !== ${JSON.stringify(before)} && t.startsWith(${JSON.stringify(label + ":")}) && !t.includes("waiting"); })()`,
       undefined,
       { timeout: 30_000 },
     );
-    const text = (await status().textContent()) ?? "";
+    const text = (await status(on).textContent()) ?? "";
     expect(text, text).to.match(new RegExp(`^${label.replace(/[#()]/g, "\\$&")}: confirmed in block`));
   };
 
   before(async function () {
     const connection = await network.create();
-    stack = await startWebStack(connection);
+    // The oracles serve compute epochs but not storage ones: the owner page says so for storage.
+    stack = await startWebStack(connection, { works: ["compute"] });
     const account = mnemonicToAccount(HARDHAT_MNEMONIC, { addressIndex: 4 });
     const signers = await connection.ethers.getSigners();
     if (account.address !== signers[4]!.address)
@@ -135,7 +139,7 @@ describe("web app in Chromium against a local chain and oracle set", function ()
     const leaf = await new OracleClient(stack.oracles.urls[0]!).owner(owner);
     expect(BigInt(leaf.claimable)).to.be.greaterThan(0n);
     await page
-      .getByTestId("owner-claimable")
+      .getByTestId("coverage-claimable")
       .filter({ hasText: mesh(BigInt(leaf.claimable), 4) })
       .waitFor();
     // The oracle's answer is altered on the way: one more wei than the tree holds.
@@ -146,8 +150,8 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       await route.fulfill({ response: res, json: body });
     });
     const sentBefore = wallet.calls.filter((c) => c.method === "eth_sendTransaction").length;
-    await page.getByRole("button", { name: /^Claim / }).click();
-    await status().filter({ hasText: "does not verify against the root on chain" }).waitFor();
+    await page.getByRole("button", { name: CLAIM_COVERAGE }).click();
+    await status().filter({ hasText: "does not verify against the coverage root on chain" }).waitFor();
     expect(wallet.calls.filter((c) => c.method === "eth_sendTransaction").length).to.equal(sentBefore);
     expect(await stack.suite.distributor.claimed(owner)).to.equal(0n);
     await page.unroute("**/v1/owners/**");
@@ -160,15 +164,34 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       verifyOwnerProof(root as Hex, { owner, amount: BigInt(leaf.cumulative) }, leaf.proof as Hex[]),
     ).to.equal(true);
     const before = await stack.suite.token.balanceOf(owner);
-    await confirmed("Claim", () => page.getByRole("button", { name: /^Claim / }).click());
+    await confirmed("Claim coverage", () => page.getByRole("button", { name: CLAIM_COVERAGE }).click());
     expect(await stack.suite.distributor.claimed(owner)).to.equal(BigInt(leaf.cumulative));
     expect((await stack.suite.token.balanceOf(owner)) - before).to.equal(BigInt(leaf.claimable));
-    await page.getByTestId("owner-claimable").filter({ hasText: "0.0000 MESH" }).waitFor();
+    await page.getByTestId("coverage-claimable").filter({ hasText: "0.0000 MESH" }).waitFor();
     await page
-      .getByTestId("owner-claimed")
+      .getByTestId("coverage-claimed")
       .filter({ hasText: mesh(BigInt(leaf.cumulative), 4) })
       .waitFor();
     await shot("owner");
+  });
+
+  it("the owner page has a rewards section per distributor: storage not served by this oracle, no compute root live yet", async function () {
+    await page
+      .getByTestId("storage-note")
+      .filter({ hasText: "The oracle does not serve storage rewards" })
+      .waitFor();
+    await page
+      .getByTestId("compute-note")
+      .filter({ hasText: "No compute root is live on chain yet" })
+      .waitFor();
+    for (const work of ["storage", "compute"]) {
+      expect(await page.getByTestId(`${work}-earned`).textContent()).to.equal("none");
+      expect(await page.getByTestId(`${work}-claimable`).textContent()).to.equal("0.0000 MESH");
+      expect(
+        await page.getByRole("button", { name: new RegExp(`^Claim .* of ${work} rewards$`) }).isDisabled(),
+      ).to.equal(true);
+    }
+    expect(await page.getByTestId("compute-root").textContent()).to.equal("none live");
   });
 
   it("stakes with a permit: one signature, one transaction", async function () {
@@ -683,6 +706,90 @@ describe("web app in Chromium against a local chain and oracle set", function ()
         .locator("tr", { hasText: "compute" })
         .getByText(paid!.args.consumed.toLocaleString("en-US"), { exact: true })
         .waitFor();
+    });
+
+    it("compute rewards: the provider's owner sees what it earned and claims it through the page, the proof verified in the browser", async function () {
+      // The accepted job's UsageRecorded (compute subnetwork) is in this epoch: the oracles close the
+      // compute epochs up to it and post it to the compute distributor (the demo's path), it goes live.
+      const { suite } = stack;
+      const usage = await lastUsageEpoch(suite, SUBNETWORK_COMPUTE);
+      expect(usage).to.not.equal(null);
+      await closeEpoch(suite, usage!.last);
+      await stack.oracles.closeWorkRange(0n, usage!.last - 1n, "compute");
+      const posted = await stack.oracles.runWorkEpoch(usage!.last, "compute");
+      expect(posted.outcome.status).to.equal("posted");
+      await passChallengeWindow({ distributor: suite.computeDistributor, time: suite.time });
+      const provider = compute.wallet.address as Hex;
+      const leaf = await new OracleClient(stack.oracles.urls[0]!).owner(provider, { work: "compute" });
+      expect(leaf.status).to.equal("live");
+      expect(BigInt(leaf.claimable)).to.be.greaterThan(0n);
+      // The connected owner (#4) earned nothing from compute: the page says so.
+      await page.goto(`${stack.appUrl}#/owner/${owner}`);
+      await page
+        .getByTestId("compute-note")
+        .filter({ hasText: "has earned nothing in the live compute root" })
+        .waitFor();
+
+      // The provider's owner, in a browser context of its own with its own wallet.
+      const providerWallet = testWallet(
+        privateKeyToAccount(compute.wallet.privateKey as Hex),
+        stack.rpc.url,
+        Number(suite.chainId),
+      );
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      try {
+        const p = await ctx.newPage();
+        await providerWallet.install(p);
+        await p.goto(`${stack.appUrl}#/owner/${provider}`);
+        await p.getByRole("button", { name: "Connect Hexmesh Test Wallet" }).click();
+        await p.getByTestId("account").filter({ hasText: provider }).waitFor();
+        const earned = BigInt(leaf.cumulative);
+        await p
+          .getByTestId("compute-earned")
+          .filter({ hasText: `${mesh(earned, 4)} MESH` })
+          .waitFor();
+        await p
+          .getByTestId("compute-claimable")
+          .filter({ hasText: `${mesh(earned, 4)} MESH` })
+          .waitFor();
+        expect(await p.getByTestId("compute-claimed").textContent()).to.equal("0.0000 MESH");
+        expect(await p.getByTestId("compute-root").textContent()).to.equal(`epoch ${usage!.last}, live`);
+        const claimButton = p.getByRole("button", { name: /^Claim .* MESH of compute rewards$/ });
+
+        // A proof altered on the way does not verify against the compute root: nothing is sent.
+        await p.route("**/v1/owners/**", async (route) => {
+          const res = await route.fetch();
+          const body = (await res.json()) as { cumulative: string };
+          body.cumulative = (BigInt(body.cumulative) + 1n).toString();
+          await route.fulfill({ response: res, json: body });
+        });
+        await claimButton.click();
+        await status(p).filter({ hasText: "does not verify against the compute root on chain" }).waitFor();
+        expect(providerWallet.calls.filter((c) => c.method === "eth_sendTransaction")).to.have.length(0);
+        await p.unroute("**/v1/owners/**");
+
+        const before = await suite.token.balanceOf(provider);
+        await confirmed("Claim compute", () => claimButton.click(), p);
+        expect(await suite.computeDistributor.claimed(provider)).to.equal(earned);
+        expect((await suite.token.balanceOf(provider)) - before).to.equal(earned);
+        expect(await suite.distributor.claimed(provider)).to.equal(0n);
+        await p
+          .getByTestId("compute-claimed")
+          .filter({ hasText: `${mesh(earned, 4)} MESH` })
+          .waitFor();
+        await p.getByTestId("compute-claimable").filter({ hasText: "0.0000 MESH" }).waitFor();
+        await p
+          .getByTestId("owner-balance")
+          .filter({ hasText: `${mesh(before + earned, 4)} MESH` })
+          .waitFor();
+        const { violations } = await new AxeBuilder({ page: p }).withTags(["wcag2a", "wcag2aa"]).analyze();
+        const found = violations.map(
+          (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join("; ")})`,
+        );
+        expect(found, found.join("\n")).to.deep.equal([]);
+      } finally {
+        await ctx.close();
+      }
     });
 
     it("the credits, storage and compute pages pass axe's WCAG 2 A and AA checks", async function () {

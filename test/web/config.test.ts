@@ -1,10 +1,11 @@
 /**
  * The web app's hexmesh.json parsing (packages/web/src/lib/config.ts): the optional credits ledger
- * the credits, storage and compute pages read, accepted, left out, or refused with its problem named.
+ * the credits, storage and compute pages read, and the optional storage and compute distributors the
+ * owner page claims from, accepted, left out, or refused with their problem named.
  */
 import { expect } from "chai";
 
-import { ConfigError, parseConfig } from "../../packages/web/src/lib/config.js";
+import { ConfigError, parseConfig, rewardDistributors } from "../../packages/web/src/lib/config.js";
 
 const base = {
   chainId: 31337,
@@ -44,6 +45,50 @@ describe("web app configuration (hexmesh.json)", function () {
     expect(() => parseConfig({ ...base, addresses: { ...base.addresses, credits: 7 } })).to.throw(
       ConfigError,
       /addresses\.credits/,
+    );
+  });
+
+  it("takes the storage and compute distributors, checksummed; the owner page's sections follow them", function () {
+    const cfg = parseConfig({
+      ...base,
+      addresses: {
+        ...base.addresses,
+        storageDistributor: "0x2279b7a0a67db372996a5fab50d91eaa73d2ebe6",
+        computeDistributor: "0x8a791620dd6260079bf849dc5567adc3f2fdc318",
+      },
+    });
+    expect(cfg.addresses.storageDistributor).to.equal("0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6");
+    expect(cfg.addresses.computeDistributor).to.equal("0x8A791620dd6260079BF849Dc5567aDC3F2FdC318");
+    expect(rewardDistributors(cfg)).to.deep.equal([
+      { work: "coverage", distributor: "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9" },
+      { work: "storage", distributor: "0x2279B7A0a67DB372996a5FaB50D91eAA73d2eBe6" },
+      { work: "compute", distributor: "0x8A791620dd6260079BF849Dc5567aDC3F2FdC318" },
+    ]);
+    // One of them alone: coverage and that kind.
+    const computeOnly = parseConfig({
+      ...base,
+      addresses: { ...base.addresses, computeDistributor: "0x8a791620dd6260079bf849dc5567adc3f2fdc318" },
+    });
+    expect(rewardDistributors(computeOnly).map((r) => r.work)).to.deep.equal(["coverage", "compute"]);
+  });
+
+  it("leaves the storage and compute distributors out when hexmesh.json does: coverage only", function () {
+    const cfg = parseConfig(base);
+    expect(Object.keys(cfg.addresses)).to.not.include.members(["storageDistributor", "computeDistributor"]);
+    expect(rewardDistributors(cfg).map((r) => r.work)).to.deep.equal(["coverage"]);
+  });
+
+  it("refuses a storage or compute distributor that is not an address, naming each", function () {
+    const bad = () =>
+      parseConfig({
+        ...base,
+        addresses: { ...base.addresses, storageDistributor: "0xabc", computeDistributor: 42 },
+      });
+    expect(bad).to.throw(ConfigError, /addresses\.storageDistributor: a 0x address \(or left out\)/);
+    expect(bad).to.throw(ConfigError, /addresses\.computeDistributor: a 0x address \(or left out\)/);
+    expect(() => parseConfig({ ...base, addresses: { ...base.addresses, computeDistributor: "" } })).to.throw(
+      ConfigError,
+      /addresses\.computeDistributor/,
     );
   });
 });

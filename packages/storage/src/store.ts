@@ -11,8 +11,10 @@
  *   <dir>/pieces/<root>/piece.json {root, size, leafCount, height, receivedAt}
  *   <dir>/incoming/<random>/       a piece being received (moved into pieces/ once its root checks)
  *
- * The root is computed while the bytes stream in, by @hexmesh/protocol's PieceTreeBuilder (the one
- * path to a root), whose node listener writes the levels as they complete.
+ * Every tree is built from the bytes on disk by buildPieceTree (parallel.ts: worker threads on every
+ * core, a 1 MiB level per WebAssembly call): a received piece is written to incoming/ as it streams
+ * in, then its tree is built and its root checked. Hashing after the bytes land, on every core, is
+ * several times faster than hashing node by node on the receiving thread while they arrive.
  */
 import { randomBytes } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
@@ -28,7 +30,6 @@ import {
   pieceLeafCount,
   pieceLeafHash,
   pieceRangeAnswer,
-  PieceTreeBuilder,
   toHex,
   ZERO_SUBTREES,
   type PieceProof,
@@ -40,8 +41,6 @@ import { buildPieceTree, type ParallelTreeOptions } from "./parallel.js";
 import { levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
 
 const NODE = NODE_BYTES;
-/** Bytes buffered per tree level before a positional write. */
-const LEVEL_BUFFER = 64 * 1024;
 
 /** A stored piece's description. */
 export interface StoredPiece {
@@ -61,56 +60,6 @@ export function parseRoot(root: string): string {
   return lower;
 }
 
-/** Writes tree levels 1..height-1 at their offsets as the builder reports nodes, buffered per level. */
-class TreeWriter {
-  private readonly buffers: Uint8Array[] = [];
-  private readonly filled: number[] = [];
-  private readonly written: number[] = [];
-  private pendingWrite: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly fd: FileHandle,
-    private readonly leafCount: number,
-    private readonly height: number,
-  ) {
-    for (let h = 0; h < height; h++) {
-      this.buffers.push(new Uint8Array(Math.min(LEVEL_BUFFER, levelWidth(leafCount, h) * NODE)));
-      this.filled.push(0);
-      this.written.push(h === 0 ? 0 : levelOffset(leafCount, h));
-    }
-  }
-
-  node(level: number, index: number, hash: Uint8Array): void {
-    if (level === 0 || level >= this.height || index >= levelWidth(this.leafCount, level)) return;
-    const buf = this.buffers[level]!;
-    buf.set(hash, this.filled[level]!);
-    this.filled[level]! += NODE;
-    if (this.filled[level] === buf.length) this.flushLevel(level);
-  }
-
-  private flushLevel(level: number): void {
-    const length = this.filled[level]!;
-    if (length === 0) return;
-    const data = this.buffers[level]!.slice(0, length);
-    const position = this.written[level]!;
-    this.written[level]! += length;
-    this.filled[level] = 0;
-    // Writes are chained: each runs after the previous, none is lost, memory stays bounded by the
-    // backpressure of the incoming stream (see receive()).
-    this.pendingWrite = this.pendingWrite.then(() => this.fd.write(data, 0, length, position));
-  }
-
-  /** Waits for the writes queued so far. */
-  drain(): Promise<unknown> {
-    return this.pendingWrite;
-  }
-
-  async finish(): Promise<void> {
-    for (let h = 1; h < this.height; h++) this.flushLevel(h);
-    await this.pendingWrite;
-  }
-}
-
 export class PieceStore {
   constructor(readonly dir: string) {}
 
@@ -126,47 +75,43 @@ export class PieceStore {
   }
 
   /**
-   * Receives a piece of `size` bytes claimed to have `root`: streams it to disk, writes its tree,
+   * Receives a piece of `size` bytes claimed to have `root`: streams it to disk, builds its tree,
    * and keeps it only if the computed root is `root` (400 `root_mismatch` otherwise, nothing kept).
    * A piece already stored is received and checked again, then the existing copy is kept.
    */
-  async receive(claimedRoot: string, size: number, body: Readable): Promise<StoredPiece> {
+  async receive(
+    claimedRoot: string,
+    size: number,
+    body: Readable,
+    options: ParallelTreeOptions = {},
+  ): Promise<StoredPiece> {
     const root = parseRoot(claimedRoot);
-    const leafCount = pieceLeafCount(size);
-    const height = pieceHeight(leafCount);
+    pieceLeafCount(size); // refuses a size no piece can have before anything is written
     const work = path.join(this.dir, "incoming", randomBytes(8).toString("hex"));
     await mkdir(work);
-    const data = await open(path.join(work, "data"), "w");
-    const tree = await open(path.join(work, "tree"), "w");
+    const dataFile = path.join(work, "data");
+    const data = await open(dataFile, "w");
     try {
-      const writer = new TreeWriter(tree, leafCount, height);
-      const builder = new PieceTreeBuilder(size, [], (level, index, hash) => writer.node(level, index, hash));
       let received = 0;
       for await (const chunk of body as AsyncIterable<Buffer>) {
         received += chunk.length;
         if (received > size) {
           throw new StorageError(400, "size_mismatch", `the body is longer than its ${size} bytes`);
         }
-        builder.update(chunk);
         await data.write(chunk);
-        await writer.drain();
       }
       if (received !== size) {
         throw new StorageError(400, "size_mismatch", `the body has ${received} of its ${size} bytes`);
       }
-      const computed = builder.finish();
-      await writer.finish();
-      if (computed.root !== root) {
-        throw new StorageError(400, "root_mismatch", `the bytes' root is ${computed.root}, not ${root}`);
-      }
       await data.sync();
-      await tree.sync();
       await data.close();
-      await tree.close();
+      const computed = await buildPieceTree(dataFile, path.join(work, "tree"), size, options);
+      if (computed !== root) {
+        throw new StorageError(400, "root_mismatch", `the bytes' root is ${computed}, not ${root}`);
+      }
       return await this.keep(work, root, size);
     } catch (e) {
       await data.close().catch(() => {});
-      await tree.close().catch(() => {});
       await rm(work, { recursive: true, force: true });
       throw e;
     }

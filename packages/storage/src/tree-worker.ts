@@ -1,17 +1,17 @@
 /**
  * Worker thread of buildPieceTree (parallel.ts): roots whole subtrees of a piece on disk and writes
  * their tree-file nodes (levels 1..s) at their global positions. A full subtree (2^s whole leaves) is
- * hashed a level at a time in WebAssembly (pieceLeafHashes, pieceParentHashes: one call per 1 MiB
- * level instead of one per node); a short last subtree goes through PieceTreeBuilder. Both give the
- * same nodes (tested against the streaming receive).
+ * hashed a level at a time in WebAssembly (pieceLeafHashesInto, pieceParentHashesInto: one call per
+ * 1 MiB level instead of one per node) into level buffers allocated once per worker; a short last
+ * subtree goes through PieceTreeBuilder. Both give the same nodes (tested against PieceTreeBuilder's).
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 
 import {
-  pieceLeafHashes,
+  pieceLeafHashesInto,
   pieceNodeHash,
-  pieceParentHashes,
+  pieceParentHashesInto,
   PieceTreeBuilder,
   ZERO_SUBTREES,
 } from "@hexmesh/protocol";
@@ -48,21 +48,29 @@ function readFully(length: number, position: number): Buffer {
   return buf.subarray(0, length);
 }
 
+/** Levels 1..s of a full subtree, one buffer each, and the leaf hashes of one read: reused by every subtree. */
+const fullLevels: Uint8Array[] = [];
+for (let level = 1; level <= s; level++) fullLevels[level] = new Uint8Array(2 ** (s - level) * NODE_BYTES);
+const leafHashes = new Uint8Array(2 ** Math.min(s, BLOCK_HEIGHT) * NODE_BYTES);
+
 /** Levels 1..s of full subtree `j` (2^s whole leaves, every node real), each one buffer; its root. */
 function fullSubtree(j: number): { levels: Uint8Array[]; root: Uint8Array } {
   const b = Math.min(s, BLOCK_HEIGHT);
-  const levels: Uint8Array[] = [];
-  for (let level = 1; level <= s; level++) levels[level] = new Uint8Array(2 ** (s - level) * NODE_BYTES);
+  const levels = fullLevels;
   const offset = j * 2 ** s * NODE_BYTES;
   const blocks = 2 ** (s - b);
   for (let k = 0; k < blocks; k++) {
-    let level = pieceLeafHashes(readFully(2 ** b * NODE_BYTES, offset + k * 2 ** b * NODE_BYTES));
+    pieceLeafHashesInto(readFully(2 ** b * NODE_BYTES, offset + k * 2 ** b * NODE_BYTES), leafHashes);
+    // level h of block k fills its k-th slice of levels[h], hashed from the slice below it
+    let below: Uint8Array = leafHashes;
     for (let h = 1; h <= b; h++) {
-      level = pieceParentHashes(level);
-      levels[h]!.set(level, k * level.length);
+      const width = 2 ** (b - h) * NODE_BYTES;
+      const slice = levels[h]!.subarray(k * width, (k + 1) * width);
+      pieceParentHashesInto(below, slice);
+      below = slice;
     }
   }
-  for (let h = b + 1; h <= s; h++) levels[h] = pieceParentHashes(levels[h - 1]!);
+  for (let h = b + 1; h <= s; h++) pieceParentHashesInto(levels[h - 1]!, levels[h]!);
   return { levels, root: levels[s]!.subarray(0, NODE_BYTES) };
 }
 

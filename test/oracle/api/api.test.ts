@@ -95,7 +95,7 @@ async function harness(
     ...(withChain
       ? {
           chain: reader,
-          claims: new ClaimProofs(store, reader),
+          claims: new ClaimProofs(store, new Map([["coverage", reader]])),
           entropy: new EntropyService(store, reader.latestBlockHash, () => now.t),
         }
       : {}),
@@ -571,6 +571,7 @@ describe("service: HTTP API over localhost", function () {
       expect(r.status).to.equal(200);
       expect(r.body).to.include({
         owner: o.owner,
+        work: "coverage",
         epoch: "7",
         root: tree.root,
         status: "live",
@@ -585,6 +586,20 @@ describe("service: HTTP API over localhost", function () {
         await call(h.url, "GET", `/v1/owners/${addr(3)}`),
         404,
         /has no amount in the live root \(epoch 7\)/,
+      );
+    });
+
+    it("serves ?work=coverage as the default; refuses a kind this oracle does not serve and an unknown kind", async () => {
+      const o = owners[2]!;
+      const r = await call(h.url, "GET", `/v1/owners/${o.owner}?work=coverage`);
+      expect(r.body).to.deep.equal((await call(h.url, "GET", `/v1/owners/${o.owner}`)).body);
+      const storage = await call(h.url, "GET", `/v1/owners/${o.owner}?work=storage`);
+      expectError(storage, 404, /this oracle does not serve storage epochs \(config works\.storage\)/);
+      expect(storage.body.code).to.equal("work_not_served");
+      expectError(
+        await call(h.url, "GET", `/v1/owners/${o.owner}?work=radio`),
+        400,
+        /querystring\/work must be equal to one of the allowed values/,
       );
     });
   });

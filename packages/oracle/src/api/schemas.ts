@@ -114,15 +114,19 @@ export const OWNER_PARAMS = {
 export const OWNER_QUERY = {
   type: "object",
   additionalProperties: false,
-  properties: { epoch: { type: "string", pattern: "^[0-9]{1,19}$" } },
+  properties: {
+    epoch: { type: "string", pattern: "^[0-9]{1,19}$" },
+    work: { enum: ["coverage", "storage", "compute"] },
+  },
 } as const;
 
 export const OWNER_RESPONSE = {
   type: "object",
   additionalProperties: false,
-  required: ["owner", "epoch", "root", "status", "cumulative", "claimed", "claimable", "proof"],
+  required: ["owner", "work", "epoch", "root", "status", "cumulative", "claimed", "claimable", "proof"],
   properties: {
     owner: lowerHex,
+    work: { enum: ["coverage", "storage", "compute"] },
     epoch: decimal,
     /**
      * The root's state on chain: live (claimable now), pending (inside its challenge window: not

@@ -7,6 +7,7 @@ import {
   RewardsDistributor__factory,
   StakingVault__factory,
   UsageCredits__factory,
+  type RewardsDistributor,
 } from "@hexmesh/contracts";
 import { SUBNETWORK_COVERAGE, type Hex } from "@hexmesh/protocol";
 
@@ -26,14 +27,33 @@ export interface SuiteAddresses {
   readonly subnetwork?: string;
 }
 
-/** What the API reads from the chain (an interface so tests can run the API without a node). */
-export interface ChainReader {
-  latestBlockHash(): Promise<Hex>;
+/** A RewardsDistributor's roots and claims, as the owner route reads them (one per kind of work). */
+export interface DistributorReader {
   /** The live root's epoch and root, or null before the first root is live. */
   liveRoot(): Promise<{ epoch: bigint; root: Hex } | null>;
   /** The pending root's epoch, root and readyAt (Unix s), or null when none is pending. */
   pendingRoot(): Promise<{ epoch: bigint; root: Hex; readyAt: bigint } | null>;
   claimed(owner: string): Promise<bigint>;
+}
+
+/** What the API reads from the chain (an interface so tests can run the API without a node). */
+export interface ChainReader extends DistributorReader {
+  latestBlockHash(): Promise<Hex>;
+}
+
+/** The reader of one distributor binding (the coverage one, or a kind's from config `works`). */
+export function distributorReader(distributor: RewardsDistributor): DistributorReader {
+  return {
+    async liveRoot() {
+      const [epoch, root] = await withRetry(() => distributor.liveRoot());
+      return BigInt(root) === 0n ? null : { epoch, root: root.toLowerCase() as Hex };
+    },
+    async pendingRoot() {
+      const [epoch, root, , readyAt] = await withRetry(() => distributor.pendingRoot());
+      return readyAt === 0n ? null : { epoch, root: root.toLowerCase() as Hex, readyAt };
+    },
+    claimed: (owner) => withRetry(() => distributor.claimed(owner)),
+  };
 }
 
 export interface Chain extends ChainReader {
@@ -62,6 +82,7 @@ export function connectChain(rpcUrl: string, addresses: SuiteAddresses): Chain {
   });
   const contracts = bind(provider);
   return {
+    ...distributorReader(contracts.distributor),
     provider,
     contracts,
     withSigner: (signer) => bind(signer.connect(provider)),
@@ -70,15 +91,6 @@ export function connectChain(rpcUrl: string, addresses: SuiteAddresses): Chain {
       if (b?.hash === null || b?.hash === undefined) throw new Error("no latest block");
       return b.hash.toLowerCase() as Hex;
     },
-    async liveRoot() {
-      const [epoch, root] = await withRetry(() => contracts.distributor.liveRoot());
-      return BigInt(root) === 0n ? null : { epoch, root: root.toLowerCase() as Hex };
-    },
-    async pendingRoot() {
-      const [epoch, root, , readyAt] = await withRetry(() => contracts.distributor.pendingRoot());
-      return readyAt === 0n ? null : { epoch, root: root.toLowerCase() as Hex, readyAt };
-    },
-    claimed: (owner) => withRetry(() => contracts.distributor.claimed(owner)),
     close: () => provider.destroy(),
   };
 }

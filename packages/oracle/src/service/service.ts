@@ -19,7 +19,7 @@ import type { OracleStore, WorkKind } from "../store/types.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { WorkerPoolPreparer } from "../verify/pool.js";
 import { InlineAuthenticator } from "../verify/prepare.js";
-import type { Chain } from "./chain.js";
+import { distributorReader, type Chain, type DistributorReader } from "./chain.js";
 import { ClaimProofs } from "./claims.js";
 import { ConfigError, type ServiceConfig } from "./config.js";
 import { EntropyService } from "./entropy.js";
@@ -103,6 +103,24 @@ export async function epochServiceFor(
     // before the cutoff after that is refused (409), never stored unverified.
     now: async () => Math.max(clock.now(), await latestBlockTimeMs(chain.provider)),
   });
+}
+
+/** Claim proofs for coverage and for each kind config `works` names, each against its own distributor. */
+async function claimProofsFor(config: ServiceConfig, store: OracleStore, chain: Chain): Promise<ClaimProofs> {
+  const distributors = new Map<WorkKind, DistributorReader>([["coverage", chain]]);
+  const works = config.works;
+  if (works?.storage !== undefined || works?.compute !== undefined) {
+    const { RewardsDistributor__factory } = await import("@hexmesh/contracts");
+    for (const kind of ["storage", "compute"] as const) {
+      const address = works[kind]?.distributor;
+      if (address !== undefined)
+        distributors.set(
+          kind,
+          distributorReader(RewardsDistributor__factory.connect(address, chain.provider)),
+        );
+    }
+  }
+  return new ClaimProofs(store, distributors);
 }
 
 /**
@@ -411,7 +429,7 @@ export async function startService(
     chain !== undefined && config.oracleKey !== undefined
       ? await epochServiceFor(config, store, chain, logger)
       : undefined;
-  const claims = chain === undefined ? undefined : new ClaimProofs(store, chain);
+  const claims = chain === undefined ? undefined : await claimProofsFor(config, store, chain);
   const dataTransfer =
     chain === undefined ? undefined : await dataTransferFor(config, store, chain, clock.now, logger);
   const results = new ResultSets(store);

@@ -104,6 +104,13 @@ export function pieceParentHashes(level: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * pieceLeafHashes into `out` (at least `data.length` bytes), and pieceParentHashes into `out` (at
+ * least half of `level`): for a builder that reuses its buffers, since a fresh large array costs a
+ * page fault per 4 KiB on first write (a third of the build's time when every level was allocated).
+ */
+export { keccakPieceLeavesInto as pieceLeafHashesInto, keccakPieceNodesInto as pieceParentHashesInto };
+
 /** ZERO_SUBTREES[h]: root of a padding subtree of height h (all leaves 32 zero bytes). */
 export const ZERO_SUBTREES: readonly Uint8Array[] = (() => {
   const levels = [pieceLeafHash(new Uint8Array(PIECE_LEAF_SIZE))];

@@ -159,13 +159,12 @@ export function hexesOf(devices: readonly ChainDevice[]): HexRow[] {
 
 export interface OwnerChainState extends AsOf {
   readonly balance: bigint;
-  readonly claimed: bigint;
   readonly activeStake: bigint;
   readonly bondedDevices: bigint;
   readonly minStakePerDevice: bigint;
-  readonly liveRoot: { readonly epoch: bigint; readonly root: Hex; readonly totalCumulative: bigint };
 }
 
+/** An owner's MESH and bond, read at one block (rewards are per distributor: readOwnerRewards). */
 export async function readOwner(
   client: PublicClient,
   cfg: AppConfig,
@@ -174,7 +173,7 @@ export async function readOwner(
   const at = await latestBlock(client);
   const b = { blockNumber: at.blockNumber };
   const vault = { address: cfg.addresses.vault, abi: StakingVaultAbi } as const;
-  const [balance, claimed, activeStake, bondedDevices, minStakePerDevice, live] = await Promise.all([
+  const [balance, activeStake, bondedDevices, minStakePerDevice] = await Promise.all([
     client.readContract({
       address: cfg.addresses.token,
       abi: MeshTokenAbi,
@@ -182,32 +181,39 @@ export async function readOwner(
       args: [owner],
       ...b,
     }),
-    client.readContract({
-      address: cfg.addresses.distributor,
-      abi: RewardsDistributorAbi,
-      functionName: "claimed",
-      args: [owner],
-      ...b,
-    }),
     client.readContract({ ...vault, functionName: "activeStakeOf", args: [owner], ...b }),
     client.readContract({ ...vault, functionName: "bondedDeviceCount", args: [owner], ...b }),
     client.readContract({ ...vault, functionName: "minStakePerDevice", ...b }),
-    client.readContract({
-      address: cfg.addresses.distributor,
-      abi: RewardsDistributorAbi,
-      functionName: "liveRoot",
-      ...b,
-    }),
   ]);
-  return {
-    ...at,
-    balance,
-    claimed,
-    activeStake,
-    bondedDevices,
-    minStakePerDevice,
-    liveRoot: { epoch: live[0], root: live[1], totalCumulative: live[2] },
-  };
+  return { ...at, balance, activeStake, bondedDevices, minStakePerDevice };
+}
+
+/** A distributor's liveRoot before any root went live. */
+export const ZERO_ROOT: Hex = `0x${"00".repeat(32)}`;
+
+export interface OwnerRewardsState extends AsOf {
+  /** What the owner has claimed from this distributor. */
+  readonly claimed: bigint;
+  readonly liveRoot: { readonly epoch: bigint; readonly root: Hex; readonly totalCumulative: bigint };
+}
+
+/**
+ * An owner's side of one RewardsDistributor (coverage's, storage's or compute's, each with its own
+ * roots): what it has claimed and the live root, read at one block.
+ */
+export async function readOwnerRewards(
+  client: PublicClient,
+  distributor: Address,
+  owner: Address,
+): Promise<OwnerRewardsState> {
+  const at = await latestBlock(client);
+  const b = { blockNumber: at.blockNumber };
+  const contract = { address: distributor, abi: RewardsDistributorAbi } as const;
+  const [claimed, live] = await Promise.all([
+    client.readContract({ ...contract, functionName: "claimed", args: [owner], ...b }),
+    client.readContract({ ...contract, functionName: "liveRoot", ...b }),
+  ]);
+  return { ...at, claimed, liveRoot: { epoch: live[0], root: live[1], totalCumulative: live[2] } };
 }
 
 export interface UnstakeRequest {

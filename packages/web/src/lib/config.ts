@@ -22,6 +22,10 @@ export interface AppConfig {
      * pages say so. The markets (storage, compute, data transfer) are its registered spenders.
      */
     readonly credits?: Address;
+    /** The storage subnetwork's RewardsDistributor. Optional: the owner page shows its rewards when set. */
+    readonly storageDistributor?: Address;
+    /** The compute subnetwork's RewardsDistributor. Optional, as storageDistributor. */
+    readonly computeDistributor?: Address;
   };
   /** The block the suite was deployed at: events are read from it. */
   readonly fromBlock: bigint;
@@ -32,6 +36,8 @@ export class ConfigError extends Error {
 }
 
 const CONTRACTS = ["token", "registry", "vault", "controller", "distributor"] as const;
+/** Addresses hexmesh.json may leave out: a deployment without them shows less. */
+const OPTIONAL_CONTRACTS = ["credits", "storageDistributor", "computeDistributor"] as const;
 
 /** Checks a parsed hexmesh.json; throws ConfigError naming every problem. */
 export function parseConfig(raw: unknown): AppConfig {
@@ -47,11 +53,9 @@ export function parseConfig(raw: unknown): AppConfig {
   for (const c of CONTRACTS)
     if (typeof addrs[c] !== "string" || !isAddress(addrs[c] as string, { strict: false }))
       problems.push(`addresses.${c}: a 0x address`);
-  if (
-    addrs.credits !== undefined &&
-    (typeof addrs.credits !== "string" || !isAddress(addrs.credits, { strict: false }))
-  )
-    problems.push("addresses.credits: a 0x address (or left out)");
+  for (const c of OPTIONAL_CONTRACTS)
+    if (addrs[c] !== undefined && (typeof addrs[c] !== "string" || !isAddress(addrs[c], { strict: false })))
+      problems.push(`addresses.${c}: a 0x address (or left out)`);
   const fromBlock = o.fromBlock ?? 0;
   if (typeof fromBlock !== "number" || !Number.isSafeInteger(fromBlock) || fromBlock < 0)
     problems.push("fromBlock: a block number");
@@ -68,8 +72,33 @@ export function parseConfig(raw: unknown): AppConfig {
       vault: a("vault"),
       controller: a("controller"),
       distributor: a("distributor"),
-      ...(addrs.credits === undefined ? {} : { credits: getAddress(addrs.credits as string) }),
+      ...Object.fromEntries(
+        OPTIONAL_CONTRACTS.filter((c) => addrs[c] !== undefined).map((c) => [
+          c,
+          getAddress(addrs[c] as string),
+        ]),
+      ),
     },
     fromBlock: BigInt(fromBlock as number),
   };
+}
+
+/** The kinds of work whose providers a RewardsDistributor pays (one distributor per subnetwork). */
+export const REWARD_WORKS = ["coverage", "storage", "compute"] as const;
+export type RewardWork = (typeof REWARD_WORKS)[number];
+
+/** Each kind's distributor that hexmesh.json names, coverage first (it is always named). */
+export function rewardDistributors(
+  cfg: AppConfig,
+): readonly { readonly work: RewardWork; readonly distributor: Address }[] {
+  const { distributor, storageDistributor, computeDistributor } = cfg.addresses;
+  return [
+    { work: "coverage" as const, distributor },
+    ...(storageDistributor === undefined
+      ? []
+      : [{ work: "storage" as const, distributor: storageDistributor }]),
+    ...(computeDistributor === undefined
+      ? []
+      : [{ work: "compute" as const, distributor: computeDistributor }]),
+  ];
 }

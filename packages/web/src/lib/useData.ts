@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import type { Address } from "viem";
 
-import { readDevices, readNetwork, readOwner, readStaker } from "./chain";
+import { readDevices, readNetwork, readOwner, readOwnerRewards, readStaker } from "./chain";
 import { useApp } from "./context";
 import { readCredits, readDataSet, readDataSets, readJob, readJobs } from "./market";
 
@@ -31,6 +31,17 @@ export function useOwnerChain(owner: Address | undefined) {
   return useQuery({
     queryKey: ["owner-chain", owner],
     queryFn: () => readOwner(client, config, owner!),
+    enabled: owner !== undefined,
+    refetchInterval: CHAIN_REFRESH_MS,
+  });
+}
+
+/** The owner's claimed amount and the live root of one rewards distributor. */
+export function useOwnerRewardsChain(distributor: Address, owner: Address | undefined) {
+  const { client } = useApp();
+  return useQuery({
+    queryKey: ["owner-rewards-chain", distributor, owner],
+    queryFn: () => readOwnerRewards(client, distributor, owner!),
     enabled: owner !== undefined,
     refetchInterval: CHAIN_REFRESH_MS,
   });

@@ -1,4 +1,4 @@
-/** GET /v1/owners/:address[?epoch=]: an owner's leaf and proof (service/claims.ts builds it). */
+/** GET /v1/owners/:address[?epoch=&work=]: an owner's leaf and proof (service/claims.ts builds it). */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
 import { ClaimProofError, type OwnerClaim } from "../../service/claims.js";
@@ -21,14 +21,19 @@ export function ownerRoutes({ claims }: ApiDeps): FastifyPluginAsyncJsonSchemaTo
           throw new HttpError(503, "no chain configured: the live root is unknown", "no_chain");
         let c: OwnerClaim;
         try {
-          const epoch = request.query.epoch;
-          c = await claims.forOwner(request.params.address, epoch === undefined ? undefined : BigInt(epoch));
+          const { epoch, work } = request.query;
+          c = await claims.forOwner(
+            request.params.address,
+            epoch === undefined ? undefined : BigInt(epoch),
+            work ?? "coverage",
+          );
         } catch (e) {
           if (e instanceof ClaimProofError) throw new HttpError(e.status, e.message, e.code);
           throw e;
         }
         return {
           owner: c.owner,
+          work: c.work,
           epoch: c.epoch.toString(),
           root: c.root,
           status: c.status,
