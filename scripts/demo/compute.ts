@@ -145,7 +145,6 @@ export async function runComputeSection(
         state: path.join(dir, "compute-a-state.sqlite"),
         blobs: { dir: path.join(dir, "compute-a-blobs"), port: 0 },
         sources: [blobs.url],
-        unitMs: 50,
         pollMs: 100,
         fromBlock: await suite.ethers.provider.getBlockNumber(),
       },

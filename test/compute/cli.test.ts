@@ -8,7 +8,7 @@ import { expect } from "chai";
 import { keccak256 } from "ethers";
 import pngjs from "pngjs";
 
-import { matmulInput } from "@hexmesh/compute";
+import { matmulInput, runJob } from "@hexmesh/compute";
 
 const CLI = fileURLToPath(new URL("../../packages/compute/bin/hexmesh-compute.js", import.meta.url));
 const MATMUL = fileURLToPath(new URL("../../packages/compute/dist/jobs/matmul.wasm", import.meta.url));
@@ -61,7 +61,16 @@ describe("hexmesh-compute CLI", function () {
     expect(run.status, run.stderr).to.equal(0);
     const spec = cli(["spec", "--program", MATMUL, "--input", input]);
     expect(spec.status, spec.stderr).to.equal(0);
-    const ran = JSON.parse(run.stdout) as { specHash: string; outputHash: string };
+    const ran = JSON.parse(run.stdout) as {
+      specHash: string;
+      outputHash: string;
+      ticks: string;
+      units: number;
+    };
+    // The metered work, as the runner counts it in process: the bill a provider would commit.
+    const inProcess = await runJob(await readFile(MATMUL), matmulInput({ n: 8, seed: 3 }));
+    expect(ran.ticks).to.equal(inProcess.ticks.toString());
+    expect(ran.units).to.equal(1);
     const specced = JSON.parse(spec.stdout) as { specHash: string; programHash: string; spec: string };
     expect(ran.specHash).to.equal(specced.specHash);
     expect(specced.specHash).to.equal(keccak256(specced.spec));

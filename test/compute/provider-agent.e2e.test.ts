@@ -70,7 +70,6 @@ describe("compute: provider agent and client commands against a node on localhos
         state: "state/provider.sqlite",
         blobs: { dir: "outputs", port: Number(new URL(agentBlobs).port) },
         sources: [customerBlobs.url],
-        unitMs: 50,
         pollMs: 100,
         commitMarginSec: 60,
         ...overrides,

@@ -3,7 +3,8 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { DEFAULT_LIMITS, meteredUnits, ProviderConfigError, validateProviderConfig } from "@hexmesh/compute";
+import { DEFAULT_LIMITS, ProviderConfigError, validateProviderConfig } from "@hexmesh/compute";
+import { TICKS_PER_UNIT, unitsInflated, unitsOfTicks, usedUnitsOf } from "@hexmesh/protocol";
 
 const BASE = {
   key: "op.key",
@@ -36,7 +37,7 @@ describe("compute: provider agent configuration", function () {
       port: 8790,
       maxBytes: DEFAULT_LIMITS.outputBytes,
     });
-    expect(c).to.include({ unitMs: 1000, pollMs: 2000, commitMarginSec: 60, maxAttempts: 3, fromBlock: 0 });
+    expect(c).to.include({ pollMs: 2000, commitMarginSec: 60, maxAttempts: 3, fromBlock: 0 });
     expect(c.autoAccept).to.deep.equal([]);
     expect(c.acceptDirected).to.equal(true);
     expect(validateProviderConfig({ ...BASE, acceptDirected: false }, "c", "/").acceptDirected).to.equal(
@@ -71,10 +72,28 @@ describe("compute: provider agent configuration", function () {
     expect(refusal({ ...BASE, acceptDirected: "yes" })).to.contain("acceptDirected");
   });
 
-  it("meters units as ceil(ms / unitMs), at least 1 and at most the job's maxUnits", function () {
-    expect(meteredUnits(0, 1000, 50)).to.equal(1);
-    expect(meteredUnits(1000, 1000, 50)).to.equal(1);
-    expect(meteredUnits(1000.5, 1000, 50)).to.equal(2);
-    expect(meteredUnits(10_000_000, 1000, 50)).to.equal(50);
+  it("bills units from the metered ticks: ceil(ticks / 10^7), at least 1 and at most the job's maxUnits", function () {
+    expect(TICKS_PER_UNIT).to.equal(10_000_000n);
+    expect(unitsOfTicks(0n)).to.equal(1n);
+    expect(unitsOfTicks(10_000_000n)).to.equal(1n);
+    expect(unitsOfTicks(10_000_001n)).to.equal(2n);
+    expect(() => unitsOfTicks(-1n)).to.throw(RangeError);
+    expect(usedUnitsOf(1n, 50)).to.equal(1);
+    expect(usedUnitsOf(35_000_000n, 50)).to.equal(4);
+    expect(usedUnitsOf(10n ** 12n, 50)).to.equal(50);
+    // The wall-clock meter is gone: a config still naming it is refused, not silently ignored.
+    expect(refusal({ ...BASE, unitMs: 50 })).to.contain("unitMs");
+  });
+
+  it("judges inflation above measured + ceil(measured × toleranceBps / 10,000)", function () {
+    expect(unitsInflated(4n, 4n, 0)).to.equal(false);
+    expect(unitsInflated(5n, 4n, 0)).to.equal(true);
+    // 4 × 5% = 0.2, rounded up: one unit of slack.
+    expect(unitsInflated(5n, 4n, 500)).to.equal(false);
+    expect(unitsInflated(6n, 4n, 500)).to.equal(true);
+    expect(unitsInflated(150n, 100n, 5_000)).to.equal(false);
+    expect(unitsInflated(151n, 100n, 5_000)).to.equal(true);
+    expect(() => unitsInflated(1n, 1n, -1)).to.throw(RangeError);
+    expect(() => unitsInflated(1n, 1n, 0.5)).to.throw(RangeError);
   });
 });

@@ -17,7 +17,7 @@ import {
   runJobBySpec,
   type JobErrorCode,
 } from "@hexmesh/compute";
-import { decodeJobSpec, encodeJobSpec, jobSpecOf, toHex } from "@hexmesh/protocol";
+import { decodeJobSpec, encodeJobSpec, jobSpecOf, toHex, unitsOfTicks } from "@hexmesh/protocol";
 
 const MiB = 1024 * 1024;
 
@@ -61,6 +61,8 @@ function tinyModule(options: {
   ownMemory?: number;
   importFunction?: { module: string; name: string };
   exportStart?: boolean;
+  /** Exports the function once more under this name. */
+  exportAlso?: string;
   body?: number[];
 }): Uint8Array {
   const imports: number[][] = [];
@@ -83,6 +85,8 @@ function tinyModule(options: {
   if (options.exportStart !== false)
     exports.push([...bytesOf("_start"), 0x00, imports.length && options.importFunction ? 1 : 0]);
   if (options.importMemory || options.ownMemory !== undefined) exports.push([...bytesOf("memory"), 0x02, 0]);
+  if (options.exportAlso !== undefined)
+    exports.push([...bytesOf(options.exportAlso), 0x00, imports.length && options.importFunction ? 1 : 0]);
   const body = [0x00, ...(options.body ?? []), 0x0b];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
@@ -175,6 +179,57 @@ describe("compute: example jobs and the runner", function () {
         /n must be in \[1, 2048\]/,
       );
       await expectJobError(runJob(program, new Uint8Array(9)), "exit", /input must be 8 bytes/);
+    });
+  });
+
+  describe("metered units", function () {
+    it("counts ticks (function entries and loop iterations) from the program: the same on every run, pinned, growing with the work", async function () {
+      this.timeout(180_000); // five runs, each a worker and a metering pass: slow on a loaded machine
+      const program = await exampleProgram("matmul");
+      const input = matmulInput({ n: 64, seed: 20_261_205 });
+      const [a, b] = await Promise.all([runJob(program, input), runJob(program, input)]);
+      // Pinned: a change of the metering changes every provider's bill, so it must be deliberate.
+      expect(a.ticks).to.equal(1_876_954n);
+      expect(b.ticks).to.equal(a.ticks);
+      const bigger = await runJob(program, matmulInput({ n: 128, seed: 20_261_205 }));
+      expect(bigger.ticks > 7n * a.ticks).to.equal(true);
+      expect(unitsOfTicks(bigger.ticks)).to.equal(2n);
+      // Metering does not change what the job computes.
+      expect(Buffer.from(a.output).equals(Buffer.from(matmulReference(64, 20_261_205)))).to.equal(true);
+      const frame = await runJob(
+        await exampleProgram("pathtracer"),
+        pathTracerInput({ width: 16, height: 12, samples: 2, seed: 1 }),
+      );
+      expect(frame.ticks > 0n).to.equal(true);
+      expect(
+        (
+          await runJob(
+            await exampleProgram("pathtracer"),
+            pathTracerInput({ width: 16, height: 12, samples: 2, seed: 1 }),
+          )
+        ).ticks,
+      ).to.equal(frame.ticks);
+    });
+
+    it("refuses a program V8 accepts but the meter cannot read (a malformed name section), and one exporting the meter's name", async function () {
+      const name = new TextEncoder().encode("name");
+      // A custom "name" section whose subsection claims 200 bytes it does not have: V8 ignores it.
+      const badNames = Uint8Array.from([0, 7, name.length, ...name, 1, 200]);
+      const program = Uint8Array.from([...tinyModule({ importMemory: ENV_MEMORY }), ...badNames]);
+      await expectJobError(runJob(program, new Uint8Array(0)), "malformed-program", /cannot be metered/);
+      const after = await runJob(tinyModule({ importMemory: ENV_MEMORY }), new Uint8Array(0));
+      expect(after.ticks).to.equal(1n);
+      // A program may not bring its own counter under the meter's name.
+      await expectJobError(
+        runJob(tinyModule({ importMemory: ENV_MEMORY, exportAlso: "hexmesh_ticks" }), new Uint8Array(0)),
+        "malformed-program",
+        /exports hexmesh_ticks, the runner's meter/,
+      );
+    });
+
+    it("counts one tick for a command that only enters _start", async function () {
+      const result = await runJob(tinyModule({ importMemory: ENV_MEMORY }), new Uint8Array(0));
+      expect(result.ticks).to.equal(1n);
     });
   });
 

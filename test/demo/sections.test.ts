@@ -105,6 +105,8 @@ describe("demo: the storage and compute sections", function () {
     expect((await jobs.job(r.honest.jobId)).status).to.equal(5n); // Finalized
     const price = await jobs.priceOf((await jobs.job(r.honest.jobId)).deviceClass);
     expect(r.honest.consumed).to.equal(r.honest.usedUnits * price);
+    // Billed from the program's metered ticks, not the clock: the same 10 units on every run and machine.
+    expect(r.honest.usedUnits).to.equal(10n);
     // The frame: a PNG whose keccak256 is the committed result.
     const frame = readFileSync(r.honest.frameFile);
     expect(keccak256(frame)).to.equal(r.honest.committedHash);

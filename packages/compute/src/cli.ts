@@ -27,7 +27,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 
 import { Command, InvalidArgumentError } from "commander";
 
-import { jobSpecOf, toHex } from "@hexmesh/protocol";
+import { jobSpecOf, toHex, unitsOfTicks } from "@hexmesh/protocol";
 
 import { DEFAULT_BLOB_MAX_BYTES, startBlobServer } from "./blobs/server.js";
 import { connectCompute, KeyFileError, readCompute } from "./chain.js";
@@ -93,6 +93,8 @@ function report(result: JobResult, out: string | undefined) {
     outputBytes: result.output.length,
     memoryBytes: result.memoryBytes,
     durationMs: Math.round(result.durationMs),
+    ticks: result.ticks.toString(),
+    units: Number(unitsOfTicks(result.ticks)),
     ...(out !== undefined ? { out } : {}),
   });
 }

@@ -3,7 +3,8 @@
  * program's memory is created by the runner with that maximum; the worker's JavaScript heap is
  * bounded by resourceLimits) and a time limit (the worker is terminated when it is reached), and
  * returns the output and its hash. The same program and input give the same output, byte for byte:
- * the job sees no clock, no randomness, no arguments, no environment and no files beyond stdin.
+ * the job sees no clock, no randomness, no arguments, no environment and no files beyond stdin. The
+ * program runs metered (meter.ts): the result carries its tick count, the same on every machine.
  */
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -15,6 +16,7 @@ import { contentHash, decodeJobSpec, jobSpecOf, type Hex } from "@hexmesh/protoc
 import { JobError } from "./errors.js";
 import { checkProgram } from "./program.js";
 import type { ContentStore } from "./store.js";
+import { wasm } from "./wasm.js";
 import type { WorkerInput, WorkerOutcome } from "./worker.js";
 
 const PAGE = 65_536;
@@ -47,6 +49,11 @@ export interface JobResult {
   /** Memory the job ended with, bytes. */
   memoryBytes: number;
   durationMs: number;
+  /**
+   * Function entries and loop iterations executed (meter.ts): deterministic, the basis of the job's
+   * units (@hexmesh/protocol `unitsOfTicks`).
+   */
+  ticks: bigint;
 }
 
 /** Runs `program` on `input` under `limits` (each defaulting to DEFAULT_LIMITS). */
@@ -60,7 +67,10 @@ export async function runJob(
     if (!Number.isSafeInteger(value) || value <= 0)
       throw new RangeError(`limit ${name} must be a positive integer`);
   const maximumPages = Math.floor(bounds.memoryBytes / PAGE);
-  const { module, minimumPages } = checkProgram(program, maximumPages * PAGE);
+  const { minimumPages } = checkProgram(program, maximumPages * PAGE);
+  // Loaded on first use: binaryen is large, and most importers of this package never run a job.
+  const { meterProgram } = await import("./meter.js");
+  const module = new wasm.Module(meterProgram(program));
   const { spec, specHash } = jobSpecOf(program, input);
 
   const dir = await mkdtemp(path.join(tmpdir(), "hexmesh-job-"));
@@ -110,6 +120,7 @@ export async function runJob(
       outputHash: contentHash(output),
       memoryBytes: outcome.memoryPages * PAGE,
       durationMs,
+      ticks: outcome.ticks,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

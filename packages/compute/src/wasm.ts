@@ -35,3 +35,6 @@ interface WasmApi {
 
 /** The runtime's WebAssembly object (every Node the project supports has it). */
 export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The export the metered program counts its ticks in (meter.ts), read by the worker after the job exits. */
+export const TICKS_EXPORT = "hexmesh_ticks";

@@ -7,7 +7,7 @@ import { closeSync, openSync } from "node:fs";
 import { WASI } from "node:wasi";
 import { parentPort, workerData } from "node:worker_threads";
 
-import { wasm, type WasmModule } from "./wasm.js";
+import { TICKS_EXPORT, wasm, type WasmModule } from "./wasm.js";
 
 export interface WorkerInput {
   module: WasmModule;
@@ -19,7 +19,7 @@ export interface WorkerInput {
 }
 
 export type WorkerOutcome =
-  | { kind: "exited"; exitCode: number; memoryPages: number }
+  | { kind: "exited"; exitCode: number; memoryPages: number; ticks: bigint }
   | { kind: "trapped"; message: string; memoryPages: number; atMemoryLimit: boolean };
 
 const job = workerData as WorkerInput;
@@ -43,7 +43,13 @@ try {
     env: { memory },
   });
   const exitCode = wasi.start(instance);
-  outcome = { kind: "exited", exitCode, memoryPages: memory.buffer.byteLength / 65_536 };
+  const counter = instance.exports[TICKS_EXPORT] as { value: bigint } | undefined;
+  outcome = {
+    kind: "exited",
+    exitCode,
+    memoryPages: memory.buffer.byteLength / 65_536,
+    ticks: counter?.value ?? 0n,
+  };
 } catch (error) {
   const pages = memory.buffer.byteLength / 65_536;
   // A trap when the memory can no longer double is reported as the memory limit: allocators

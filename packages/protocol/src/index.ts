@@ -43,4 +43,5 @@ export * from "./storage/retrieval.js";
 export * from "./storage/range.js";
 export * from "./compute/spec.js";
 export * from "./compute/spotcheck.js";
+export * from "./compute/units.js";
 export * from "./compute/verdict.js";

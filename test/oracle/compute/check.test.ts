@@ -16,7 +16,7 @@ import { exampleProgram, pathTracerInput, putBlob, runJob, startBlobServer } fro
 import { ComputeJobs__factory } from "@hexmesh/contracts";
 import { ComputeChecker, signFraudVerdict, verdictOf } from "@hexmesh/oracle/compute/check";
 import { OracleKey } from "@hexmesh/oracle/post/sign";
-import { contentHash, FraudReason, jobSpecOf, type Hex } from "@hexmesh/protocol";
+import { contentHash, FraudReason, jobSpecOf, usedUnitsOf, type Hex } from "@hexmesh/protocol";
 
 import { CLASS_CPU, deployCompute, Tier, type ComputeSystem } from "../../helpers/compute.js";
 import { createRegistryNetwork } from "../../helpers/registryFixture.js";
@@ -41,8 +41,11 @@ describe("compute oracle: re-executing selected and disputed jobs", function () 
     await fx.jobs.connect(fx.customer).createJob(specHash, CLASS_CPU, 100, deadline, Tier.Standard);
     const id = await fx.jobs.jobCount();
     await fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA);
-    const hash = result === "honest" ? (await runJob(program, input)).outputHash : result;
-    await fx.jobs.connect(fx.providerA).commitResult(id, hash, 3);
+    // An honest provider commits the output and the units the runner metered (what re-execution measures).
+    const run = result === "honest" ? await runJob(program, input) : undefined;
+    await fx.jobs
+      .connect(fx.providerA)
+      .commitResult(id, run?.outputHash ?? result, run === undefined ? 3 : usedUnitsOf(run.ticks, 100));
     await networkHelpers.mine(1);
     await fx.jobs.connect(fx.outsider).recordSpotCheck(id);
     return id;

@@ -36,9 +36,21 @@ import { ComputeIndexer } from "@hexmesh/oracle/compute/indexer";
 import { computeEpochInputs, ComputeInputsNotReady } from "@hexmesh/oracle/compute/inputs";
 import { ComputeStore } from "@hexmesh/oracle/compute/store";
 import { VerdictDesk } from "@hexmesh/oracle/compute/verdicts";
+import {
+  DEFAULT_WITHHELD,
+  OutputProber,
+  withheldEvidence,
+  type WithheldOptions,
+} from "@hexmesh/oracle/compute/withheld";
 import { OracleKey } from "@hexmesh/oracle/post/sign";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import { computeJobsDomain, FraudReason, fraudVerdictDigest, jobSpecOf } from "@hexmesh/protocol";
+import {
+  computeJobsDomain,
+  FraudReason,
+  fraudVerdictDigest,
+  jobSpecOf,
+  unitsOfTicks,
+} from "@hexmesh/protocol";
 
 import { serveJsonRpc, type JsonRpcEndpoint } from "../../../scripts/demo/rpc.js";
 import { hardhatKey, writeKeyFile } from "../../helpers/compute-agent.js";
@@ -137,10 +149,31 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     return o;
   }
 
-  /** The oracle's verdict desk signing with `key`, sending with `sender` (none: checks and signs only). */
-  async function desk(fx: ComputeSystem, o: Oracle, key: Wallet, peers: Oracle[], sender?: Signer) {
+  /**
+   * The oracle's verdict desk signing with `key`, sending with `sender` (none: checks and signs only);
+   * `detect`: the units tolerance and the withheld-output detector's settings (absent: not probed).
+   */
+  async function desk(
+    fx: ComputeSystem,
+    o: Oracle,
+    key: Wallet,
+    peers: Oracle[],
+    sender?: Signer,
+    detect: { unitsToleranceBps?: number; withheld?: Partial<WithheldOptions> } = {},
+  ) {
     const jobsAddr = await fx.jobs.getAddress();
     const { chainId } = await ethers.provider.getNetwork();
+    const withheld =
+      detect.withheld === undefined
+        ? {}
+        : {
+            withheld: new OutputProber(o.store, {
+              ...DEFAULT_WITHHELD,
+              endpoints: {},
+              sources: [blobs.url],
+              ...detect.withheld,
+            }),
+          };
     return new VerdictDesk(
       ComputeJobs__factory.connect(jobsAddr, sender ?? node),
       RewardsDistributor__factory.connect(await fx.oracleDistributor.getAddress(), node),
@@ -148,9 +181,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       new ComputeChecker(ComputeJobs__factory.connect(jobsAddr, node), {
         sources: [blobs.url],
         cacheDir: path.join(dir, `${o.name}-cache`),
+        ...(detect.unitsToleranceBps !== undefined ? { unitsToleranceBps: detect.unitsToleranceBps } : {}),
       }),
       new OracleKey(key),
-      { prover: fx.prover.address, chainId, peers: peers.map((p) => p.url) },
+      { prover: fx.prover.address, chainId, peers: peers.map((p) => p.url), ...withheld },
       sender !== undefined,
     );
   }
@@ -165,19 +199,20 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     return out;
   }
 
-  /** A job of the matmul spec that `provider` accepts with `device` and commits `result` for. */
+  /** A job of the matmul spec that `provider` accepts with `device` and commits `result` for, `units` used. */
   async function committed(
     fx: ComputeSystem,
     provider: Signer,
     device: bigint,
     result: string,
+    units = 1n,
   ): Promise<bigint> {
     await fx.jobs
       .connect(fx.customer)
       .createJob(job.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Standard);
     const id = await fx.jobs.jobCount();
     await fx.jobs.connect(provider).acceptJob(id, device);
-    await fx.jobs.connect(provider).commitResult(id, result, 1n);
+    await fx.jobs.connect(provider).commitResult(id, result, units);
     return id;
   }
 
@@ -321,6 +356,7 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     expect((await get(`${a.url}/v1/compute/verdicts/${id}`)).body).to.deep.equal({
       jobId: id.toString(),
       check: null,
+      probe: null,
       verdicts: [],
     });
     for (const b of [late.specBytes, program, input]) await putBlob(blobs.url, b);
@@ -432,6 +468,271 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
     expect(unknown.body.code).to.equal("unknown_job");
     expect((await get(`${a.url}/v1/compute/verdicts/abc`)).status).to.equal(400);
     expect((await get(`${a.url}/v1/compute/jobs?status=lost`)).status).to.equal(400);
+  });
+
+  describe("detectors: inflated units and withheld outputs", function () {
+    let agents: RunningProvider[] = [];
+    afterEach(async () => {
+      for (const a of agents) await a.stop();
+      agents = [];
+    });
+
+    /** The penalty of `id` is scheduled against `provider` for `reason`, and the customer refunded. */
+    async function expectScheduled(fx: ComputeSystem, id: bigint, provider: string, reason: number) {
+      const pen = await fx.jobs.penalty(id);
+      expect(pen.status).to.equal(PenaltyStatus.Scheduled);
+      expect(pen.provider).to.equal(provider);
+      expect(pen.reason).to.equal(BigInt(reason));
+      expect((await fx.jobs.job(id)).status).to.equal(Status.Refunded);
+    }
+
+    it("inflated units: re-execution meters fewer units than committed; 2 of 3 sign UnitsInflated, submitted once, penalty after the veto; within tolerance is not flagged; a forged signature is ignored", async function () {
+      const fx = await loadFixture(fixture);
+      const oracles = [await oracle(fx, "a"), await oracle(fx, "b"), await oracle(fx, "c")];
+      const forger = await oracle(fx, "forger");
+      // The job meters 1 unit (a few thousand ticks); 100% tolerance allows 2.
+      const { ticks } = await runJob(job.program, job.input);
+      expect(unitsOfTicks(ticks)).to.equal(1n);
+      const detect = { unitsToleranceBps: 10_000 };
+      const honest = await committed(fx, fx.providerA, fx.cpuA, job.output, 1n);
+      const within = await committed(fx, fx.providerA, fx.cpuA, job.output, 2n);
+      const inflated = await committed(fx, fx.providerB, fx.cpuB, job.output, 5n);
+      await mine(1);
+      const desks = [
+        await desk(fx, oracles[0]!, ORACLES[0]!, [forger, oracles[1]!, oracles[2]!], account(9), detect),
+        await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], undefined, detect),
+        await desk(fx, oracles[2]!, ORACLES[2]!, [oracles[0]!, oracles[1]!], undefined, detect),
+      ];
+      await oracles[0]!.indexer.run();
+      expect((await desks[0]!.recordSpotChecks()).map((s) => s.outcome)).to.deep.equal([
+        "sent",
+        "sent",
+        "sent",
+      ]);
+      await oracles[0]!.indexer.run();
+      const [checksA] = await indexAndCheck([[oracles[0]!, desks[0]!]]);
+      expect(checksA!.map((c) => [c.jobId, c.outcome, c.reason ?? null, c.detail])).to.deep.equal([
+        [honest, "match", null, `committed 1 units, metered 1 (${ticks} ticks)`],
+        [within, "match", null, `committed 2 units, metered 1 (${ticks} ticks)`],
+        [inflated, "fraud", "units-inflated", `committed 5 units, metered 1 (${ticks} ticks)`],
+      ]);
+      const [own] = await oracles[0]!.store.verdicts(inflated);
+      expect(own).to.deep.include({
+        provider: fx.providerB.address.toLowerCase(),
+        reason: FraudReason.UnitsInflated,
+      });
+      // The forger serves oracle c's name on the identical verdict, signed by an outsider: ignored.
+      const outsider = new Wallet(Wallet.createRandom().privateKey);
+      const { chainId } = await ethers.provider.getNetwork();
+      const digest = fraudVerdictDigest(computeJobsDomain(chainId, await fx.jobs.getAddress()), {
+        ...own!,
+        reason: FraudReason.UnitsInflated,
+      });
+      await forger.indexer.run();
+      await forger.store.putVerdict({
+        ...own!,
+        signer: ORACLES[2]!.address,
+        signature: Signature.from(outsider.signingKey.sign(digest)).serialized,
+      });
+      expect((await desks[0]!.submitVerdicts()).map((s) => [s.outcome, s.detail])).to.deep.equal([
+        ["short", "1 of 2 signatures"],
+      ]);
+      // b and c re-execute and sign the identical verdict: sent once with 2 of the 3 valid signatures.
+      await indexAndCheck([
+        [oracles[1]!, desks[1]!],
+        [oracles[2]!, desks[2]!],
+      ]);
+      const sent = await desks[0]!.submitVerdicts();
+      expect(sent.map((s) => [s.jobId, s.outcome, s.detail])).to.deep.equal([
+        [inflated, "sent", "2 of 3 signatures"],
+      ]);
+      await expectScheduled(fx, inflated, fx.providerB.address, FraudReason.UnitsInflated);
+      const late = await (
+        await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!], account(11), detect)
+      ).submitVerdicts();
+      expect(late.map((s) => [s.outcome, s.detail])).to.deep.equal([["skipped", "ComputeVerdictExists"]]);
+      // The honest jobs are never flagged, and are paid their committed units after the window.
+      for (const id of [honest, within]) {
+        expect(await oracles[1]!.store.verdicts(id)).to.deep.equal([]);
+        expect((await fx.jobs.penalty(id)).status).to.equal(PenaltyStatus.None);
+      }
+      await time.increase(4n * 24n * HOUR);
+      await oracles[0]!.indexer.run();
+      expect((await desks[0]!.executePenalties()).map((s) => [s.jobId, s.outcome])).to.deep.equal([
+        [inflated, "sent"],
+      ]);
+      expect((await fx.jobs.penalty(inflated)).status).to.equal(PenaltyStatus.Executed);
+      await fx.jobs.finalize(within);
+      expect((await fx.jobs.job(within)).status).to.equal(Status.Finalized);
+
+      // With no tolerance the same 2 units for a 1-unit job are inflated.
+      const strict = await desk(fx, oracles[2]!, ORACLES[2]!, [], undefined, { unitsToleranceBps: 0 });
+      const again = await committed(fx, fx.providerA, fx.cpuA, job.output, 2n);
+      await mine(1);
+      await oracles[0]!.indexer.run();
+      await desks[0]!.recordSpotChecks();
+      await oracles[2]!.indexer.run();
+      expect((await strict.checkJobs()).map((c) => [c.jobId, c.outcome, c.reason])).to.deep.equal([
+        [again, "fraud", "units-inflated"],
+      ]);
+    });
+
+    it("withheld output: real agents commit; the one that stops serving is convicted after 3 spaced failures and the grace (2 of 3, once, penalty after the veto); the one serving late within the grace is not", async function () {
+      const fx = await loadFixture(fixture);
+      const jobsAddr = await fx.jobs.getAddress();
+      /** providerA (account 7) or providerB (8)'s agent, on `port` (0: any), serving its device. */
+      const startAgent = async (index: 7 | 8, device: bigint, port: number) => {
+        const config = validateProviderConfig(
+          {
+            key: writeKeyFile(dir, `provider-${index}`, hardhatKey(index)),
+            rpc: rpc.url,
+            computeJobs: jobsAddr,
+            devices: [{ id: device.toString(), class: CLASS_CPU }],
+            state: `provider-${index}.sqlite`,
+            blobs: { dir: `outputs-${index}`, port },
+            sources: [blobs.url],
+            pollMs: 100,
+            commitMarginSec: 60,
+          },
+          "test config",
+          dir,
+        );
+        const running = await startProvider(config, () => {});
+        agents.push(running);
+        return running;
+      };
+      const stopAgent = async (running: RunningProvider) => {
+        agents = agents.filter((a) => a !== running);
+        await running.stop();
+      };
+      let agentA = await startAgent(7, fx.cpuA, 0);
+      const agentB = await startAgent(8, fx.cpuB, 0);
+      const ids: bigint[] = [];
+      for (const [provider, device] of [
+        [fx.providerA, fx.cpuA],
+        [fx.providerB, fx.cpuB],
+      ] as const) {
+        await fx.jobs
+          .connect(fx.customer)
+          .createJob(job.specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Standard);
+        const id = await fx.jobs.jobCount();
+        await fx.jobs.connect(provider).acceptJob(id, device);
+        ids.push(id);
+      }
+      const [late, withheld] = ids as [bigint, bigint];
+      const until = Date.now() + 60_000;
+      for (const id of ids)
+        while ((await fx.jobs.job(id)).status !== Status.Committed) {
+          if (Date.now() > until) throw new Error(`the agent did not commit job ${id}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      // The agents bill the units the program meters: what every oracle's re-execution measures.
+      for (const id of ids) expect((await fx.jobs.job(id)).usedUnits).to.equal(1n);
+      // Both providers' servers go down: A comes back within the grace, B never does.
+      const endpointA = agentA.blobUrl;
+      const portA = Number(new URL(endpointA).port);
+      await stopAgent(agentA);
+      await stopAgent(agentB);
+      const oracles = [await oracle(fx, "a"), await oracle(fx, "b"), await oracle(fx, "c")];
+      const settings = {
+        attempts: 3,
+        spacingSeconds: 3_600,
+        graceSeconds: 4 * 3_600,
+        timeoutMs: 2_000,
+        endpoints: { [fx.providerA.address]: endpointA, [fx.providerB.address]: agentB.blobUrl },
+      };
+      const desks = [
+        await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], account(9), {
+          withheld: settings,
+        }),
+        await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], undefined, {
+          withheld: settings,
+        }),
+        await desk(fx, oracles[2]!, ORACLES[2]!, [oracles[0]!, oracles[1]!], undefined, {
+          withheld: settings,
+        }),
+      ];
+      /** A round on every oracle: index, re-execute, probe; the probes' outcomes per oracle. */
+      const round = async () => {
+        const out = [];
+        for (const [i, o] of oracles.entries()) {
+          await o.indexer.run();
+          await desks[i]!.checkJobs();
+          out.push((await desks[i]!.probeOutputs()).map((p) => [p.jobId, p.outcome, p.failures]));
+        }
+        return out;
+      };
+      await mine(1);
+      // The draws are not recorded yet: probes count failures, but no verdict while a re-execution may come.
+      expect(await round()).to.deep.equal(
+        Array(3).fill([
+          [late, "failed", 1],
+          [withheld, "failed", 1],
+        ]),
+      );
+      expect((await round())[0]).to.deep.equal([
+        [late, "waiting", 1],
+        [withheld, "waiting", 1],
+      ]);
+      await oracles[0]!.indexer.run();
+      await desks[0]!.recordSpotChecks();
+      await time.increase(HOUR);
+      // Both are the providers' first jobs: re-executed, and they match (units too).
+      expect(await round()).to.deep.equal(
+        Array(3).fill([
+          [late, "failed", 2],
+          [withheld, "failed", 2],
+        ]),
+      );
+      expect((await oracles[0]!.store.check(late))!.outcome).to.equal("match");
+      expect((await oracles[0]!.store.check(withheld))!.outcome).to.equal("match");
+      // A's server is back on its registered endpoint: served, and never probed again.
+      agentA = await startAgent(7, fx.cpuA, portA);
+      await time.increase(HOUR);
+      expect(await round()).to.deep.equal(
+        Array(3).fill([
+          [late, "served", 2],
+          [withheld, "failed", 3],
+        ]),
+      );
+      // Three failures, but the grace (4 h from the commit) has not passed: nothing signed yet.
+      expect(await oracles[0]!.store.verdicts(withheld)).to.deep.equal([]);
+      await time.increase(2n * HOUR);
+      expect(await round()).to.deep.equal(Array(3).fill([[withheld, "withheld", 4]]));
+      const view = await get(`${oracles[1]!.url}/v1/compute/verdicts/${withheld}`);
+      expect(view.body.probe).to.include({ failures: 4 });
+      expect(view.body.probe.withheldAt).to.be.a("number");
+      expect(view.body.probe.detail).to.match(/no blob server had/);
+      expect(view.body.verdicts[0]).to.include({
+        provider: fx.providerB.address.toLowerCase(),
+        reason: FraudReason.OutputWithheld,
+        evidenceHash: withheldEvidence(withheld, (await fx.jobs.job(withheld)).resultHash),
+      });
+      const lateView = await get(`${oracles[1]!.url}/v1/compute/verdicts/${late}`);
+      expect(lateView.body.probe.servedAt).to.be.a("number");
+      expect(lateView.body.verdicts).to.deep.equal([]);
+      expect(await round()).to.deep.equal(Array(3).fill([]));
+
+      const sent = await desks[0]!.submitVerdicts();
+      expect(sent.map((s) => [s.jobId, s.outcome, s.detail])).to.deep.equal([
+        [withheld, "sent", "2 of 3 signatures"],
+      ]);
+      await expectScheduled(fx, withheld, fx.providerB.address, FraudReason.OutputWithheld);
+      const second = await (
+        await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!], account(11))
+      ).submitVerdicts();
+      expect(second.map((s) => [s.outcome, s.detail])).to.deep.equal([["skipped", "ComputeVerdictExists"]]);
+      await oracles[0]!.indexer.run();
+      expect(await desks[0]!.submitVerdicts()).to.deep.equal([]);
+      await time.increase(4n * 24n * HOUR);
+      expect((await desks[0]!.executePenalties()).map((s) => [s.jobId, s.outcome])).to.deep.equal([
+        [withheld, "sent"],
+      ]);
+      expect((await fx.jobs.penalty(withheld)).status).to.equal(PenaltyStatus.Executed);
+      // The late-but-served job is paid after its window like any honest one.
+      await fx.jobs.finalize(late);
+      expect((await fx.jobs.job(late)).status).to.equal(Status.Finalized);
+    });
   });
 
   describe("daily availability benchmark", function () {

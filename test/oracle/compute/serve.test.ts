@@ -1,7 +1,8 @@
 /**
  * `serve` with config key `compute`: the service's own round (every second here) indexes ComputeJobs
  * over JSON-RPC on localhost, records the spot check with its sending account, re-executes the cheat's
- * job, signs the verdict and serves it at GET /v1/compute/verdicts/:jobId.
+ * job, signs the verdict and serves it at GET /v1/compute/verdicts/:jobId; with `compute.withheld` it
+ * probes an honest job's output (served nowhere here) and serves the probe.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -9,7 +10,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { exampleProgram, matmulInput, putBlob, startBlobServer } from "@hexmesh/compute";
+import { exampleProgram, matmulInput, putBlob, runJob, startBlobServer } from "@hexmesh/compute";
 import { startService, validateConfig, type RunningService } from "@hexmesh/oracle";
 import { jobSpecOf } from "@hexmesh/protocol";
 
@@ -22,7 +23,7 @@ const connection = await createRegistryNetwork();
 const { ethers, networkHelpers } = connection;
 
 describe("serve: the compute oracle's round", function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let dir: string;
   let rpc: JsonRpcEndpoint;
   let blobs: { url: string; close(): Promise<void> };
@@ -57,6 +58,12 @@ describe("serve: the compute oracle's round", function () {
     const cheat = await fx.jobs.jobCount();
     await fx.jobs.connect(fx.providerB).acceptJob(cheat, fx.cpuB);
     await fx.jobs.connect(fx.providerB).commitResult(cheat, RESULT, 1n);
+    await fx.jobs
+      .connect(fx.customer)
+      .createJob(specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Standard);
+    const honest = await fx.jobs.jobCount();
+    await fx.jobs.connect(fx.providerA).acceptJob(honest, fx.cpuA);
+    await fx.jobs.connect(fx.providerA).commitResult(honest, (await runJob(program, input)).outputHash, 1n);
     await networkHelpers.mine(1);
 
     const config = validateConfig({
@@ -84,6 +91,8 @@ describe("serve: the compute oracle's round", function () {
         sources: [blobs.url],
         cacheDir: path.join(dir, "cache"),
         benchmark: { sender: fx.customer.address },
+        // Provider A's registered endpoint is down; the market's server does not hold the output.
+        withheld: { timeoutMs: 1_000, endpoints: { [fx.providerA.address]: "http://127.0.0.1:9" } },
       },
       log: { level: "silent" },
     });
@@ -106,5 +115,17 @@ describe("serve: the compute oracle's round", function () {
     expect(body!.verdicts[0]!.signer).to.equal(ORACLES[0]!.address.toLowerCase());
     expect(body!.verdicts[0]!.provider).to.equal(fx.providerB.address.toLowerCase());
     expect((await fx.jobs.job(cheat)).checkRecorded).to.equal(true);
+    // The honest job re-executes to a match (units too) and its output is probed: one failure counted.
+    const probeUntil = Date.now() + 60_000;
+    let probed: { check: { outcome: string } | null; probe: { failures: number; detail: string } | null };
+    for (;;) {
+      probed = (await (await fetch(`${service.url}/v1/compute/verdicts/${honest}`)).json()) as typeof probed;
+      if (probed.probe !== null && probed.check !== null) break;
+      if (Date.now() > probeUntil) throw new Error(`no probe served: ${JSON.stringify(probed)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(probed.check!.outcome).to.equal("match");
+    expect(probed.probe!.failures).to.equal(1);
+    expect(probed.probe!.detail).to.contain("http://127.0.0.1:9").and.contain(blobs.url);
   });
 });

@@ -7,7 +7,7 @@ import { expect } from "chai";
 
 import { BENCHMARK_OUTPUT_HASH, benchmarkJob } from "@hexmesh/oracle/compute/benchmark";
 import { computeEpochInputs, ComputeInputsNotReady } from "@hexmesh/oracle/compute/inputs";
-import { ComputeStore, type NewJob } from "@hexmesh/oracle/compute/store";
+import { ComputeStore, type NewJob, type StoredVerdict } from "@hexmesh/oracle/compute/store";
 
 import { storeBackends, type OracleStore } from "../../helpers/service.js";
 
@@ -47,6 +47,21 @@ for (const backend of storeBackends("compute")) {
       tier: 0,
       createdAt: T0,
       ...over,
+    });
+
+    /** A verdict on job 1 signed by SENDER, with the fields given. */
+    const verdictRow = (
+      v: Pick<StoredVerdict, "oracleSetVersion" | "reason" | "evidenceHash">,
+    ): StoredVerdict => ({
+      jobId: 1n,
+      provider: PROVIDER,
+      prover: SENDER,
+      deadline: BigInt(T0 + 8 * DAY),
+      signer: SENDER,
+      signature: "0x" + "11".repeat(65),
+      signedAt: 2,
+      submitted: null,
+      ...v,
     });
 
     it("indexes a job's life idempotently; lists the jobs to check and the penalties due", async function () {
@@ -90,19 +105,7 @@ for (const backend of storeBackends("compute")) {
       expect(await s.putCheck({ ...(await s.check(1n))!, outcome: "match" })).to.equal(false);
       expect((await s.check(1n))!.outcome).to.equal("fraud");
       expect(await s.jobsToCheck()).to.deep.equal([]);
-      const verdict = {
-        jobId: 1n,
-        oracleSetVersion: 3n,
-        provider: PROVIDER,
-        reason: 1,
-        evidenceHash: "0x" + "ee".repeat(32),
-        prover: SENDER,
-        deadline: BigInt(T0 + 8 * DAY),
-        signer: SENDER,
-        signature: "0x" + "11".repeat(65),
-        signedAt: 2,
-        submitted: null,
-      };
+      const verdict = verdictRow({ oracleSetVersion: 3n, reason: 1, evidenceHash: "0x" + "ee".repeat(32) });
       expect(await s.putVerdict(verdict)).to.equal(true);
       expect(await s.putVerdict({ ...verdict, reason: 2 })).to.equal(false);
       expect((await s.verdictsToSubmit(3n)).map((v) => v.jobId)).to.deep.equal([1n]);
@@ -135,6 +138,91 @@ for (const backend of storeBackends("compute")) {
       expect((await s.jobsToCheck()).map((x) => x.id)).to.deep.equal([2n]);
       expect((await s.jobs({ provider: PROVIDER })).map((x) => x.id)).to.deep.equal([2n, 1n]);
       expect((await s.jobs({ status: "disputed" })).map((x) => x.id)).to.deep.equal([2n]);
+    });
+
+    it("keeps output probes: failures counted until served or withheld (both final); a withheld job is a fraud to sign unless re-execution found one", async function () {
+      const s = new ComputeStore(store.storageSql());
+      const RESULT = "0x" + "7a".repeat(32);
+      for (const id of [1n, 2n, 3n]) {
+        await s.jobCreated(job(id, { customer: CUSTOMER }));
+        await s.jobAccepted(id, PROVIDER, DEVICE, T0 + 1);
+        await s.resultCommitted(id, RESULT, T0 + 2);
+      }
+      // Before its draw a job's re-execution is pending; a selected job stays pending until checked.
+      const due = async () =>
+        (await s.jobsToProbe()).map((p) => [p.job.id, p.probe?.failures ?? 0, p.reexecutionPending]);
+      expect(await due()).to.deep.equal([
+        [1n, 0, true],
+        [2n, 0, true],
+        [3n, 0, true],
+      ]);
+      await s.spotCheckRecorded(1n, false);
+      await s.spotCheckRecorded(2n, true);
+      await s.spotCheckRecorded(3n, true);
+      await s.probeFailed(1n, T0 + 100, "a: 404");
+      await s.probeFailed(1n, T0 + 3_700, "a: 404");
+      await s.probeFailed(2n, T0 + 100, "a: 404");
+      expect(await due()).to.deep.equal([
+        [1n, 2, false],
+        [2n, 1, true],
+        [3n, 0, true],
+      ]);
+      expect(await s.probe(1n)).to.deep.equal({
+        jobId: 1n,
+        failures: 2,
+        lastFailureAt: T0 + 3_700,
+        servedAt: null,
+        withheldAt: null,
+        evidenceHash: null,
+        detail: "a: 404",
+      });
+      // 2 is re-executed and matches: no longer pending. 3 is re-executed and is a wrong result: not probed.
+      const check = {
+        provider: PROVIDER,
+        committedHash: RESULT,
+        evidenceHash: null,
+        detail: "",
+        checkedAt: 1,
+      };
+      await s.putCheck({ ...check, jobId: 2n, outcome: "match", reason: null });
+      await s.putCheck({
+        ...check,
+        jobId: 3n,
+        outcome: "fraud",
+        reason: "wrong-result",
+        evidenceHash: "0x" + "ee".repeat(32),
+      });
+      expect(await due()).to.deep.equal([
+        [1n, 2, false],
+        [2n, 1, false],
+      ]);
+      // Served once: final, even if a later failure or a withheld judgement is attempted.
+      await s.probeServed(2n, T0 + 4_000);
+      await s.probeFailed(2n, T0 + 8_000, "late");
+      await s.probeWithheld(2n, T0 + 8_000, "0x" + "dd".repeat(32));
+      expect(await s.probe(2n)).to.deep.include({ failures: 1, servedAt: T0 + 4_000, withheldAt: null });
+      await s.probeWithheld(1n, T0 + 15_000, "0x" + "DD".repeat(32));
+      await s.probeServed(1n, T0 + 16_000);
+      expect(await s.probe(1n)).to.deep.include({
+        withheldAt: T0 + 15_000,
+        servedAt: null,
+        evidenceHash: "0x" + "dd".repeat(32),
+      });
+      expect(await due()).to.deep.equal([]);
+      // The frauds to sign: 3's wrong result and 1's withheld output, in job order.
+      const unsigned = await s.fraudsUnsigned(1n);
+      expect(
+        unsigned.map((u) => [u.job.id, u.check.reason, u.check.committedHash, u.check.evidenceHash]),
+      ).to.deep.equal([
+        [1n, "output-withheld", RESULT, "0x" + "dd".repeat(32)],
+        [3n, "wrong-result", RESULT, "0x" + "ee".repeat(32)],
+      ]);
+      expect(unsigned[0]!.check).to.deep.include({ provider: PROVIDER.toLowerCase(), outcome: "fraud" });
+      await s.putVerdict(
+        verdictRow({ oracleSetVersion: 1n, reason: 2, evidenceHash: "0x" + "dd".repeat(32) }),
+      );
+      expect((await s.fraudsUnsigned(1n)).map((u) => u.job.id)).to.deep.equal([3n]);
+      expect((await s.fraudsUnsigned(2n)).map((u) => u.job.id)).to.deep.equal([1n, 3n]);
     });
 
     it("derives every benchmark outcome from the index; refuses while one can still change", async function () {

@@ -13,7 +13,7 @@
  * expire on chain (the customer is refunded; the provider takes a strike, never a slash).
  */
 import { describeContractError } from "@hexmesh/contracts";
-import type { Hex } from "@hexmesh/protocol";
+import { usedUnitsOf, type Hex } from "@hexmesh/protocol";
 
 import { HttpContentStore, putBlob } from "../blobs/client.js";
 import type { ComputeChain } from "../chain.js";
@@ -47,11 +47,6 @@ interface ChainJob {
 
 const ZERO_HASH = `0x${"0".repeat(64)}`;
 const TIER_VERIFIED = 1n;
-
-/** usedUnits of a run: ceil(durationMs / unitMs), at least 1, at most the job's maxUnits. */
-export function meteredUnits(durationMs: number, unitMs: number, maxUnits: number): number {
-  return Math.min(maxUnits, Math.max(1, Math.ceil(durationMs / unitMs)));
-}
 
 export class ProviderAgent {
   private readonly devices: ReadonlyMap<string, ProviderDevice>;
@@ -261,7 +256,8 @@ export class ProviderAgent {
         this.log("publish-failed", { jobId: id.toString(), server: base, error: (e as Error).message });
       }
     }
-    const usedUnits = meteredUnits(result.durationMs, this.config.unitMs, held.maxUnits);
+    // Metered from the program (ticks), so a re-executing oracle measures the same units.
+    const usedUnits = usedUnitsOf(result.ticks, held.maxUnits);
     this.state.runDone(id, {
       resultHash: result.outputHash,
       usedUnits,
@@ -272,6 +268,7 @@ export class ProviderAgent {
       jobId: id.toString(),
       resultHash: result.outputHash,
       usedUnits,
+      ticks: result.ticks.toString(),
       durationMs: Math.round(result.durationMs),
     });
     await this.commit(this.state.get(id)!);

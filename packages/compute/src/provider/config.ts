@@ -60,8 +60,6 @@ export interface ProviderConfig {
   readonly acceptDirected: boolean;
   /** The runner's limits for every job. */
   readonly limits: JobLimits;
-  /** Runner wall-clock milliseconds per unit (the class's meter): usedUnits = ceil(ms / unitMs), in [1, maxUnits]. */
-  readonly unitMs: number;
   /** How often the chain is read, ms. */
   readonly pollMs: number;
   /** Seconds before a job's deadline under which it is not started (it could not commit in time). */
@@ -132,7 +130,6 @@ const SCHEMA = {
         outputBytes: { type: "integer", minimum: 1 },
       },
     },
-    unitMs: { type: "integer", minimum: 1, default: 1000 },
     pollMs: { type: "integer", minimum: 50, default: 2000 },
     commitMarginSec: { type: "integer", minimum: 0, default: 60 },
     maxAttempts: { type: "integer", minimum: 1, maximum: 100, default: 3 },

@@ -55,7 +55,7 @@ export const ROUTES = {
   computeJobs: { method: "GET", path: "/v1/compute/jobs" },
   /** This oracle's re-execution checks, newest job first (`?outcome=&limit=`). */
   computeChecks: { method: "GET", path: "/v1/compute/checks" },
-  /** This oracle's check of a job and its signed FraudVerdicts (what the submitting peer collects). */
+  /** This oracle's check of a job, its output probe and its signed FraudVerdicts (what the submitting peer collects). */
   computeVerdicts: { method: "GET", path: "/v1/compute/verdicts/:jobId" },
   /** Liveness. */
   health: { method: "GET", path: "/health" },

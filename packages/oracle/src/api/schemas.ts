@@ -839,13 +839,29 @@ export const COMPUTE_VERDICT_PARAMS = {
 } as const;
 
 /** This oracle's check of a job and its signed FraudVerdicts (one per oracle set): what peers collect. */
+/** This oracle's probes of a job's output (compute/withheld.ts); times are chain time, Unix s. */
+const COMPUTE_PROBE = {
+  type: "object",
+  additionalProperties: false,
+  required: ["failures", "lastFailureAt", "servedAt", "withheldAt", "evidenceHash", "detail"],
+  properties: {
+    failures: { type: "integer" },
+    lastFailureAt: { type: ["integer", "null"] },
+    servedAt: { type: ["integer", "null"] },
+    withheldAt: { type: ["integer", "null"] },
+    evidenceHash: { type: ["string", "null"] },
+    detail: { type: "string" },
+  },
+} as const;
+
 export const COMPUTE_VERDICT_RESPONSE = {
   type: "object",
   additionalProperties: false,
-  required: ["jobId", "check", "verdicts"],
+  required: ["jobId", "check", "probe", "verdicts"],
   properties: {
     jobId: decimal,
     check: { oneOf: [COMPUTE_CHECK, { type: "null" }] },
+    probe: { oneOf: [COMPUTE_PROBE, { type: "null" }] },
     verdicts: {
       type: "array",
       items: {

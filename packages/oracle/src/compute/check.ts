@@ -3,8 +3,11 @@
  * (`SpotCheckRecorded(selected = true)`) or the customer disputed (`JobDisputed`) is run again from
  * its spec with the same runner a provider uses, and the output's hash compared with the committed
  * `resultHash`. A difference is fraud (`FraudReason.WrongResult`, evidence = the re-executed output's
- * hash), for which the oracle signs the FraudVerdict of @hexmesh/protocol; every other negative
- * outcome has a reason code (CHECK_REASONS) and signs nothing.
+ * hash), for which the oracle signs the FraudVerdict of @hexmesh/protocol. The same output with more
+ * committed `usedUnits` than the run metered (plus `unitsToleranceBps`) is fraud too
+ * (`FraudReason.UnitsInflated`): units are ticks counted from the program, the same on every machine
+ * (@hexmesh/protocol compute/units.ts). Every other negative outcome has a reason code
+ * (CHECK_REASONS) and signs nothing. The withheld-output detector is compute/withheld.ts.
  */
 import {
   fetchJobBySpec,
@@ -20,6 +23,8 @@ import {
   contentHash,
   FraudReason,
   fraudVerdictDigest,
+  unitsInflated,
+  unitsOfTicks,
   type FraudVerdict,
   type Hex,
 } from "@hexmesh/protocol";
@@ -29,6 +34,10 @@ import type { OracleKey, OracleSignature } from "../post/sign.js";
 /** Why a check did not confirm the committed result. */
 export const CHECK_REASONS = {
   "wrong-result": "re-execution gave an output whose hash differs from the committed resultHash (fraud)",
+  "units-inflated":
+    "the output matches, but the committed usedUnits exceed the units re-execution metered by more than the tolerance (fraud)",
+  "output-withheld":
+    "the provider did not serve the committed output by its hash: failed fetches past the grace period (fraud; compute/withheld.ts)",
   "fails-on-reexecution":
     "the job fails deterministically on re-execution (bad program, trap, exit, bad spec) yet a result was committed (fraud)",
   "reexecution-limit":
@@ -60,6 +69,8 @@ export interface ComputeCheckerOptions {
   /** Where fetched blobs are cached (checked on every read). */
   readonly cacheDir: string;
   readonly limits?: Partial<JobLimits>;
+  /** Committed units above measured + ceil(measured × this / 10,000) are inflated (default 0). */
+  readonly unitsToleranceBps?: number;
 }
 
 const ZERO_HASH = `0x${"0".repeat(64)}`;
@@ -108,8 +119,20 @@ export class ComputeChecker {
     }
     try {
       const run = await runJob(content.program, content.input, this.options.limits);
-      if (run.outputHash === j.resultHash) return { ...base, outcome: "match" };
-      return { ...base, outcome: "fraud", reason: "wrong-result", evidenceHash: run.outputHash };
+      if (run.outputHash !== j.resultHash)
+        return { ...base, outcome: "fraud", reason: "wrong-result", evidenceHash: run.outputHash };
+      const measured = unitsOfTicks(run.ticks);
+      const used = BigInt(j.usedUnits);
+      const detail = `committed ${used} units, metered ${measured} (${run.ticks} ticks)`;
+      if (!unitsInflated(used, measured, this.options.unitsToleranceBps ?? 0))
+        return { ...base, outcome: "match", detail };
+      return {
+        ...base,
+        outcome: "fraud",
+        reason: "units-inflated",
+        evidenceHash: unitsEvidence(run.outputHash, run.ticks),
+        detail,
+      };
     } catch (e) {
       if (!(e instanceof JobError)) throw e;
       return this.failed(base, e);
@@ -133,22 +156,34 @@ function contentHashOfText(text: string): Hex {
   return contentHash(new TextEncoder().encode(text));
 }
 
-/**
- * The FraudVerdict for a fraud found by `check` (both fraud reasons are `WrongResult` on chain: the
- * committed hash is not the job's output).
- */
+/** The evidence of an UnitsInflated verdict: the output and the ticks re-execution metered for it. */
+export function unitsEvidence(outputHash: Hex, ticks: bigint): Hex {
+  return contentHashOfText(`units-metered:${outputHash}:${ticks}`);
+}
+
+/** The verdict reason of each fraud a check can find. */
+const VERDICT_REASON: Partial<Record<CheckReason, FraudVerdict["reason"]>> = {
+  "wrong-result": FraudReason.WrongResult,
+  // The committed hash is not the job's output: a wrong result on chain too.
+  "fails-on-reexecution": FraudReason.WrongResult,
+  "units-inflated": FraudReason.UnitsInflated,
+  "output-withheld": FraudReason.OutputWithheld,
+};
+
+/** The FraudVerdict for a fraud found by `check` or the withheld-output detector. */
 export function verdictOf(
   result: CheckResult,
   terms: { prover: string; oracleSetVersion: bigint; deadline: bigint },
 ): FraudVerdict {
-  if (result.outcome !== "fraud" || result.evidenceHash === undefined)
+  const reason = result.reason === undefined ? undefined : VERDICT_REASON[result.reason];
+  if (result.outcome !== "fraud" || result.evidenceHash === undefined || reason === undefined)
     throw new Error(
       `job ${result.jobId}: no fraud to sign (${result.outcome}${result.reason ? `, ${result.reason}` : ""})`,
     );
   return {
     jobId: result.jobId,
     provider: result.provider,
-    reason: FraudReason.WrongResult,
+    reason,
     evidenceHash: result.evidenceHash,
     prover: terms.prover,
     oracleSetVersion: terms.oracleSetVersion,

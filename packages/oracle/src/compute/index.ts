@@ -7,3 +7,4 @@ export * from "./service.js";
 export * from "./store.js";
 export * from "./verdicts.js";
 export * from "./verifier.js";
+export * from "./withheld.js";

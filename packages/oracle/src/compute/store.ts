@@ -1,7 +1,8 @@
 /**
- * The compute oracle's tables (migration 9): ComputeJobs' jobs as the indexer saw them (with the block
- * times of their creation, acceptance and commit, from which every oracle derives the same epoch
- * inputs), this oracle's re-execution checks, and the fraud verdicts it signed. Every write is
+ * The compute oracle's tables (migrations 9 and 11): ComputeJobs' jobs as the indexer saw them (with
+ * the block times of their creation, acceptance and commit, from which every oracle derives the same
+ * epoch inputs), this oracle's re-execution checks, its output probes (withheld outputs), and the
+ * fraud verdicts it signed. Every write is
  * idempotent (re-indexing a block range changes nothing), so a crash between a batch of logs and the
  * cursor is harmless. Runs on either backend through the store's SQL runner (storage/sql.ts).
  */
@@ -69,6 +70,22 @@ export interface StoredCheck {
   readonly checkedAt: number;
 }
 
+/** This oracle's probes of a committed job's output (compute/withheld.ts). */
+export interface StoredProbe {
+  readonly jobId: bigint;
+  /** Failed fetches counted (each at least the configured spacing after the last). */
+  readonly failures: number;
+  /** Chain time (Unix s) of the last counted failure, or null. */
+  readonly lastFailureAt: number | null;
+  /** Chain time the output was served by hash (final: never probed again), or null. */
+  readonly servedAt: number | null;
+  /** Chain time the job was judged withheld (final: a fraud to sign), or null. */
+  readonly withheldAt: number | null;
+  readonly evidenceHash: string | null;
+  /** The last failure's reasons, per server. */
+  readonly detail: string;
+}
+
 /** A FraudVerdict this oracle signed (one per job and oracle set). */
 export interface StoredVerdict {
   readonly jobId: bigint;
@@ -129,6 +146,18 @@ function checkFromRow(r: SqlRow): StoredCheck {
     evidenceHash: optText(r.evidence_hash),
     detail: r.detail as string,
     checkedAt: num(r.checked_at),
+  };
+}
+
+function probeFromRow(r: SqlRow): StoredProbe {
+  return {
+    jobId: int(r.job_id),
+    failures: num(r.failures),
+    lastFailureAt: optNum(r.last_failure_at),
+    servedAt: optNum(r.served_at),
+    withheldAt: optNum(r.withheld_at),
+    evidenceHash: optText(r.evidence_hash),
+    detail: r.detail as string,
   };
 }
 
@@ -309,8 +338,9 @@ export class ComputeStore {
   }
 
   /**
-   * Fraud checks of jobs still awaiting a verdict (Committed or Disputed, no penalty) that have no
-   * verdict signed under `oracleSetVersion` (the set changed since, or the signing was cut short).
+   * Frauds of jobs still awaiting a verdict (Committed or Disputed, no penalty) that have no verdict
+   * signed under `oracleSetVersion` (the set changed since, or the signing was cut short): each fraud
+   * check, and each job judged withheld that has no fraud check (re-execution's verdict comes first).
    */
   async fraudsUnsigned(oracleSetVersion: bigint): Promise<{ job: IndexedJob; check: StoredCheck }[]> {
     const rows = await this.sql.all(
@@ -321,8 +351,17 @@ export class ComputeStore {
        LEFT JOIN compute_verdicts v ON v.job_id = c.job_id AND v.oracle_set_version = ?
        WHERE c.outcome = 'fraud' AND v.job_id IS NULL AND j.penalty_status IS NULL
          AND j.status IN ('committed', 'disputed')
-       ORDER BY j.id`,
-      [Number(oracleSetVersion)],
+       UNION ALL
+       SELECT j.*, 'fraud' AS c_outcome, 'output-withheld' AS c_reason, j.provider AS c_provider,
+         j.result_hash AS c_committed_hash, p.evidence_hash AS c_evidence_hash, p.detail AS c_detail,
+         p.withheld_at * 1000 AS c_checked_at
+       FROM compute_output_probes p JOIN compute_jobs j ON j.id = p.job_id
+       LEFT JOIN compute_checks c ON c.job_id = p.job_id AND c.outcome = 'fraud'
+       LEFT JOIN compute_verdicts v ON v.job_id = p.job_id AND v.oracle_set_version = ?
+       WHERE p.withheld_at IS NOT NULL AND c.job_id IS NULL AND v.job_id IS NULL
+         AND j.penalty_status IS NULL AND j.status IN ('committed', 'disputed')
+       ORDER BY id`,
+      [Number(oracleSetVersion), Number(oracleSetVersion)],
     );
     return rows.map((r) => ({
       job: jobFromRow(r),
@@ -337,6 +376,84 @@ export class ComputeStore {
         checked_at: r.c_checked_at,
       }),
     }));
+  }
+
+  /**
+   * Standard jobs whose output is to be probed, by id: committed (or disputed) with a result, no
+   * penalty, no fraud found by re-execution, and neither served nor judged withheld yet; with their
+   * probe row (null before the first failure) and whether a re-execution is still due (its draw not
+   * recorded, or selected or disputed and not checked yet: a withheld verdict waits for it).
+   */
+  async jobsToProbe(
+    limit = 1000,
+  ): Promise<{ job: IndexedJob; probe: StoredProbe | null; reexecutionPending: boolean }[]> {
+    const rows = await this.sql.all(
+      `SELECT j.*, p.job_id AS p_job_id, p.failures AS p_failures, p.last_failure_at AS p_last_failure_at,
+         p.detail AS p_detail, c.job_id AS c_job_id
+       FROM compute_jobs j
+       LEFT JOIN compute_output_probes p ON p.job_id = j.id
+       LEFT JOIN compute_checks c ON c.job_id = j.id
+       WHERE j.tier = 0 AND j.status IN ('committed', 'disputed') AND j.result_hash IS NOT NULL
+         AND j.penalty_status IS NULL AND (c.job_id IS NULL OR c.outcome <> 'fraud')
+         AND (p.job_id IS NULL OR (p.served_at IS NULL AND p.withheld_at IS NULL))
+       ORDER BY j.id LIMIT ${Math.max(1, Math.min(limit, 1000))}`,
+    );
+    return rows.map((r) => {
+      const job = jobFromRow(r);
+      return {
+        job,
+        probe:
+          r.p_job_id === null || r.p_job_id === undefined
+            ? null
+            : probeFromRow({
+                job_id: r.p_job_id,
+                failures: r.p_failures,
+                last_failure_at: r.p_last_failure_at,
+                served_at: null,
+                withheld_at: null,
+                evidence_hash: null,
+                detail: r.p_detail,
+              }),
+        reexecutionPending:
+          job.checkSelected === null ||
+          ((job.checkSelected || job.disputed) && (r.c_job_id === null || r.c_job_id === undefined)),
+      };
+    });
+  }
+
+  /** The output of job `jobId` was served by hash at chain time `at` (final). */
+  async probeServed(jobId: bigint, at: number): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO compute_output_probes (job_id, failures, served_at, detail) VALUES (?, 0, ?, '')
+       ON CONFLICT (job_id) DO UPDATE SET served_at = excluded.served_at
+       WHERE compute_output_probes.served_at IS NULL AND compute_output_probes.withheld_at IS NULL`,
+      [Number(jobId), at],
+    );
+  }
+
+  /** One more failed fetch of job `jobId`'s output, counted at chain time `at`. */
+  async probeFailed(jobId: bigint, at: number, detail: string): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO compute_output_probes (job_id, failures, last_failure_at, detail) VALUES (?, 1, ?, ?)
+       ON CONFLICT (job_id) DO UPDATE SET failures = compute_output_probes.failures + 1,
+         last_failure_at = excluded.last_failure_at, detail = excluded.detail
+       WHERE compute_output_probes.served_at IS NULL AND compute_output_probes.withheld_at IS NULL`,
+      [Number(jobId), at, detail],
+    );
+  }
+
+  /** Job `jobId` judged withheld at chain time `at` (final: its verdict is signed next). */
+  async probeWithheld(jobId: bigint, at: number, evidenceHash: string): Promise<void> {
+    await this.sql.run(
+      `UPDATE compute_output_probes SET withheld_at = ?, evidence_hash = ?
+       WHERE job_id = ? AND served_at IS NULL AND withheld_at IS NULL`,
+      [at, evidenceHash.toLowerCase(), Number(jobId)],
+    );
+  }
+
+  async probe(jobId: bigint): Promise<StoredProbe | null> {
+    const [r] = await this.sql.all("SELECT * FROM compute_output_probes WHERE job_id = ?", [Number(jobId)]);
+    return r === undefined ? null : probeFromRow(r);
   }
 
   /** Scheduled penalties executable at chain time `nowSec`, by job. */

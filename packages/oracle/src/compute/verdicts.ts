@@ -3,7 +3,10 @@
  *
  *   spot checks   recordSpotCheck on committed jobs whose draw is not recorded (with a sending account)
  *   checks        re-execute each job to check (selected, disputed, or a Verified job whose results
- *                 differ) with the ComputeChecker; store the outcome; on fraud sign the FraudVerdict
+ *                 differ) with the ComputeChecker; store the outcome; on fraud (a wrong result or
+ *                 inflated units) sign the FraudVerdict
+ *   probes        fetch committed outputs (compute/withheld.ts); sign OutputWithheld for a job whose
+ *                 output was not served after the configured failed fetches and grace
  *   submit        gather peers' signatures of the identical verdict (GET /v1/compute/verdicts/:jobId),
  *                 keep valid ones by members of the current set, send submitVerdict with the threshold
  *   penalties     executePenalty on each scheduled penalty past its veto window
@@ -26,8 +29,15 @@ import {
 
 import { packSignatures, type OracleKey, type OracleSignature } from "../post/sign.js";
 import { collectFromPeers } from "../util/rounds.js";
-import { signFraudVerdict, verdictOf, type CheckResult, type ComputeChecker } from "./check.js";
+import {
+  signFraudVerdict,
+  verdictOf,
+  type CheckReason,
+  type CheckResult,
+  type ComputeChecker,
+} from "./check.js";
 import type { ComputeStore, IndexedJob, StoredVerdict } from "./store.js";
+import type { OutputProber, ProbeResult } from "./withheld.js";
 
 /** ComputeJobs.ACCEPTANCE_WINDOW + DISPUTE_RESOLUTION: a verdict's deadline after the commit. */
 export const VERDICT_VALIDITY_SECONDS = 86_400 + 7 * 86_400;
@@ -127,6 +137,8 @@ export interface VerdictDeskOptions {
   /** This oracle's peers' API base URLs (config `peers`). */
   readonly peers: readonly string[];
   readonly now?: () => number;
+  /** The withheld-output detector (config `compute.withheld`); absent, outputs are not probed. */
+  readonly withheld?: OutputProber;
 }
 
 export class VerdictDesk {
@@ -206,6 +218,7 @@ export class VerdictDesk {
         specHash: job.specHash as CheckResult["specHash"],
         committedHash: check.committedHash as CheckResult["committedHash"],
         outcome: "fraud",
+        ...(check.reason !== null ? { reason: check.reason as CheckReason } : {}),
         ...(check.evidenceHash !== null
           ? { evidenceHash: check.evidenceHash as CheckResult["committedHash"] }
           : {}),
@@ -218,7 +231,9 @@ export class VerdictDesk {
    */
   private async checkOne(j: IndexedJob): Promise<CheckResult> {
     const result = await this.checker.check(j.id);
-    if (!j.resultsDiffer || result.outcome !== "match") return result;
+    // The first result is the output (its units aside): the second, which differs, is wrong.
+    const firstIsOutput = result.outcome === "match" || result.reason === "units-inflated";
+    if (!j.resultsDiffer || !firstIsOutput) return result;
     const second = await this.jobs.secondProvider(j.id);
     return {
       ...result,
@@ -228,6 +243,19 @@ export class VerdictDesk {
       reason: "wrong-result",
       evidenceHash: result.committedHash,
     };
+  }
+
+  /**
+   * Probes committed outputs at chain time (compute/withheld.ts) and signs the verdict of each job
+   * judged withheld; nothing without a configured detector.
+   */
+  async probeOutputs(): Promise<ProbeResult[]> {
+    if (this.opts.withheld === undefined) return [];
+    const latest = await this.jobs.runner!.provider!.getBlock("latest");
+    if (!latest) throw new Error("no latest block");
+    const out = await this.opts.withheld.probe(latest.timestamp);
+    await this.signUnsigned();
+    return out;
   }
 
   private async sign(j: IndexedJob, oracleSetVersion: bigint, result: CheckResult): Promise<void> {

@@ -131,6 +131,20 @@ export interface ServiceConfig {
       readonly memoryBytes?: number;
       readonly outputBytes?: number;
     };
+    /** Committed units above measured + ceil(measured × this / 10,000) are inflated (UnitsInflated). */
+    readonly unitsToleranceBps: number;
+    /**
+     * The withheld-output detector (compute/withheld.ts); absent, outputs are not probed. Every oracle
+     * of the set should use the same values: the verdict needs the threshold of them to judge alike.
+     */
+    readonly withheld?: {
+      readonly attempts: number;
+      readonly spacingSeconds: number;
+      readonly graceSeconds: number;
+      readonly timeoutMs: number;
+      /** Each provider's registered output endpoint (its agent's blob server), by address. */
+      readonly endpoints: Readonly<Record<string, string>>;
+    };
     /** The daily availability benchmark. */
     readonly benchmark: {
       /** The designated sender (its directed benchmark jobs are the ones that count). */
@@ -310,6 +324,23 @@ export const CONFIG_SCHEMA = {
             outputBytes: { type: "integer", minimum: 1, maximum: 1_073_741_824 },
           },
         },
+        unitsToleranceBps: { type: "integer", minimum: 0, maximum: 10_000, default: 0 },
+        withheld: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            attempts: { type: "integer", minimum: 1, maximum: 24, default: 3 },
+            spacingSeconds: { type: "integer", minimum: 1, maximum: 21_600, default: 3_600 },
+            graceSeconds: { type: "integer", minimum: 0, maximum: 72_000, default: 14_400 },
+            timeoutMs: { type: "integer", minimum: 100, maximum: 120_000, default: 10_000 },
+            endpoints: {
+              type: "object",
+              propertyNames: address,
+              additionalProperties: { type: "string", pattern: "^https?://" },
+              default: {},
+            },
+          },
+        },
         benchmark: {
           type: "object",
           additionalProperties: false,
@@ -415,6 +446,11 @@ export function validateConfig(raw: unknown, source = "configuration"): ServiceC
   if (cfg.works?.compute !== undefined && cfg.compute === undefined)
     throw new ConfigError(
       `invalid ${source}:\n  - works.compute: needs compute (the ComputeJobs index its benchmarks are derived from)`,
+    );
+  const withheld = cfg.compute?.withheld;
+  if (withheld !== undefined && (withheld.attempts - 1) * withheld.spacingSeconds > 72_000)
+    throw new ConfigError(
+      `invalid ${source}:\n  - compute.withheld: (attempts - 1) × spacingSeconds is over 72000 s: a verdict must be reachable within 20 hours of the commit, before the 24-hour acceptance window lets anyone finalize the job`,
     );
   if (cfg.staticDir !== undefined) {
     (cfg as { staticDir: string }).staticDir = path.resolve(cfg.staticDir);

@@ -348,15 +348,25 @@ async function computeOracleFor(
   const checker = new m.ComputeChecker(reader, {
     sources: cfg.sources,
     cacheDir: cfg.cacheDir,
+    unitsToleranceBps: cfg.unitsToleranceBps,
     ...(cfg.limits !== undefined ? { limits: cfg.limits } : {}),
   });
+  const withheld =
+    cfg.withheld === undefined
+      ? undefined
+      : new m.OutputProber(computeStore, {
+          ...m.DEFAULT_WITHHELD,
+          ...cfg.withheld,
+          ...(cfg.limits?.outputBytes !== undefined ? { maxBytes: cfg.limits.outputBytes } : {}),
+          sources: cfg.sources,
+        });
   const desk = new m.VerdictDesk(
     jobs,
     contracts.RewardsDistributor__factory.connect(cfg.distributor, chain.provider),
     computeStore,
     checker,
     new OracleKey(new Wallet(config.oracleKey)),
-    { prover: cfg.prover, chainId, peers: config.peers },
+    { prover: cfg.prover, chainId, peers: config.peers, ...(withheld !== undefined ? { withheld } : {}) },
     sender !== undefined,
   );
   const sendsBenchmarks =
@@ -480,6 +490,7 @@ export async function startService(
         {
           logs: r.indexed.logs,
           checks: r.checks.map((c) => `${c.jobId}:${c.outcome}`),
+          probes: r.probes.map((p) => `${p.jobId}:${p.outcome}`),
           steps: [...r.spotChecks, ...r.submits, ...r.penalties].map(
             (s) => `${s.action}:${s.jobId}:${s.outcome}`,
           ),

@@ -390,6 +390,24 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 11,
+    // The compute oracle's output probes (compute/withheld.ts): for each committed job, whether its
+    // output was served by hash (final), the failed fetches counted so far (each at least the
+    // configured spacing after the last, chain time) and when the job was judged withheld.
+    name: "compute: output probes (withheld outputs)",
+    statements: [
+      `CREATE TABLE compute_output_probes (
+        job_id BIGINT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failure_at BIGINT,
+        served_at BIGINT,
+        withheld_at BIGINT,
+        evidence_hash TEXT,
+        detail TEXT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

@@ -1,8 +1,9 @@
 /**
  * The compute oracle's routes, read from the store's compute tables (empty on an oracle without
  * `compute`): GET /v1/compute/jobs (indexed jobs), GET /v1/compute/checks (this oracle's re-execution
- * checks) and GET /v1/compute/verdicts/:jobId (its check of the job and its signed FraudVerdicts: what
- * the submitting peer collects; 404 unknown_job for a job it has not indexed).
+ * checks) and GET /v1/compute/verdicts/:jobId (its check of the job, its probe of the job's output and
+ * its signed FraudVerdicts: what the submitting peer collects; 404 unknown_job for a job it has not
+ * indexed).
  */
 import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-json-schema-to-ts";
 
@@ -100,9 +101,21 @@ export function computeRoutes({ store }: ApiDeps): FastifyPluginAsyncJsonSchemaT
         if ((await compute.job(jobId)) === null)
           throw new HttpError(404, `job ${jobId} is not in this oracle's compute index`, "unknown_job");
         const check = await compute.check(jobId);
+        const probe = await compute.probe(jobId);
         return {
           jobId: jobId.toString(),
           check: check === null ? null : checkJson(check),
+          probe:
+            probe === null
+              ? null
+              : {
+                  failures: probe.failures,
+                  lastFailureAt: probe.lastFailureAt,
+                  servedAt: probe.servedAt,
+                  withheldAt: probe.withheldAt,
+                  evidenceHash: probe.evidenceHash,
+                  detail: probe.detail,
+                },
           verdicts: (await compute.verdicts(jobId)).map(verdictToJson),
         };
       },
