@@ -1,6 +1,13 @@
-/** A simulated day of signed reports for the store benches (bench/pull.ts, bench/store.ts). */
+/** A simulated day of signed reports for the store benches (bench/pull.ts, bench/store.ts, bench/scale.ts). */
 import type { Hex } from "@hexmesh/protocol";
-import { makeFleet, simulateEpoch, type SimDevice } from "@hexmesh/sim/fleet";
+import { simulateEpochOnThreads } from "@hexmesh/sim/epoch-threads";
+import {
+  makeFleet,
+  simulateEpoch,
+  type EpochSimOptions,
+  type FleetOptions,
+  type SimDevice,
+} from "@hexmesh/sim/fleet";
 
 export const DAY_DOMAIN = {
   chainId: 31337n,
@@ -10,19 +17,40 @@ export const DAY_START = Date.UTC(2026, 0, 1);
 export const DAY_END = DAY_START + 86_400_000;
 
 /** `devices` devices, 4 beacons each a day, up to 6 witnesses per beacon (~27 reports per device). */
+export function dayOptions(devices: number, seed: string): { fleet: FleetOptions; epoch: EpochSimOptions } {
+  return {
+    fleet: { devices, p256Share: 0.2, spacingM: 400, seed },
+    epoch: {
+      domain: DAY_DOMAIN,
+      epochStart: DAY_START,
+      epochEnd: DAY_END,
+      beaconsPerDevice: 4,
+      witnessesPerBeacon: 6,
+      seed,
+    },
+  };
+}
+
+/** The day in memory at once (small days). */
 export function simulatedDay(devices: number, seed: string) {
   const t0 = performance.now();
-  const fleet: SimDevice[] = makeFleet({ devices, p256Share: 0.2, spacingM: 400, seed });
-  const sim = simulateEpoch(fleet, {
-    domain: DAY_DOMAIN,
-    epochStart: DAY_START,
-    epochEnd: DAY_END,
-    beaconsPerDevice: 4,
-    witnessesPerBeacon: 6,
-    seed,
-  });
+  const options = dayOptions(devices, seed);
+  const fleet: SimDevice[] = makeFleet(options.fleet);
+  const sim = simulateEpoch(fleet, options.epoch);
   console.log(
     `simulated ${sim.reports.length} signed reports in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   return { fleet, sim };
+}
+
+/**
+ * The same day signed on `threads` worker threads and yielded part by part (large days: the reports
+ * are never all in memory); the parts concatenated are simulatedDay's reports.
+ */
+export function streamedDay(devices: number, seed: string, threads: number) {
+  const options = dayOptions(devices, seed);
+  return {
+    fleet: makeFleet(options.fleet),
+    day: simulateEpochOnThreads(options.fleet, options.epoch, { threads }),
+  };
 }

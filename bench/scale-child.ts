@@ -1,8 +1,9 @@
 /**
  * One process of `npm run bench:scale` (bench/scale.ts), so that each close's peak RSS is its own:
  *
- *   generate DEVICES FILE        a simulated day of signed reports (bench/day.ts) imported into a
- *                                fresh SQLite store at FILE, with the epoch's chain index
+ *   generate DEVICES FILE        a simulated day of signed reports (bench/day.ts streamedDay: signed
+ *                                on SCALE_BENCH_GEN_THREADS worker threads, default one per core)
+ *                                streamed into a fresh SQLite store at FILE, with the epoch's chain index
  *   close streaming FILE         closes epoch 0 of FILE with this checkout's close (closeStoredEpoch:
  *                                keyset pages, verdicts written in batches)
  *   close baseline FILE DIST     the same with the whole-epoch-in-memory close of another checkout's
@@ -20,6 +21,7 @@
  * Prints one JSON line: reports, seconds (and stage times), peak RSS (MiB), root.
  */
 import { renameSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 import { DatabaseSync } from "node:sqlite";
@@ -30,19 +32,24 @@ import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { StoredChainIndex } from "@hexmesh/oracle/store/types";
 
-import { DAY_DOMAIN, DAY_END, DAY_START, simulatedDay } from "./day.js";
+import { DAY_DOMAIN, DAY_END, DAY_START, streamedDay } from "./day.js";
 
 const [command, ...args] = process.argv.slice(2);
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 if (command === "generate") {
   const [devices, file] = [Number(args[0]), args[1]!];
-  const { fleet, sim } = simulatedDay(devices, `scale ${devices}`);
+  // Signed on worker threads (all cores), streamed into the store part by part.
+  const threads = Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length);
+  const { fleet, day } = streamedDay(devices, `scale ${devices}`, threads);
   const tmp = `${file}.tmp`;
   rmSync(tmp, { force: true });
   const store = new SqliteStore({ path: tmp });
   await store.migrate();
-  const reports = await importInputs(store, { reports: sim.reports, entropy: sim.entropy }, "bench");
+  let reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
+  for await (const part of day.parts)
+    reports += await importInputs(store, { reports: part, entropy: [] }, "bench");
+  if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
   const pool = 10n ** 24n;
   const index: StoredChainIndex = {
     chainId: DAY_DOMAIN.chainId,
@@ -66,6 +73,7 @@ if (command === "generate") {
 } else if (command === "copy-pg") {
   const [file, url, schema] = [args[0]!, args[1]!, args[2]!];
   const from = new SqliteStore({ path: file });
+  await from.migrate(); // a store cached by an earlier build
   const index = (await from.getChainIndex(0n))!;
   const to = new PostgresStore({ url, schema, maxConnections: 2 });
   await to.migrate();
@@ -119,6 +127,7 @@ if (command === "generate") {
   );
   await admin.end();
   const store = new PostgresStore({ url, schema, maxConnections: 4 });
+  await store.migrate(); // a store cached by an earlier build
   const index = (await store.getChainIndex(0n))!;
   const stages = stageClock();
   const out =
@@ -154,6 +163,7 @@ if (command === "generate") {
   let root: string;
   if (mode === "streaming") {
     const store = new SqliteStore({ path: file });
+    await store.migrate(); // a store cached by an earlier build
     const index = (await store.getChainIndex(0n))!;
     const out = await closeStoredEpoch(store, index, {}, stages.progress);
     await store.close();

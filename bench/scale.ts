@@ -24,7 +24,8 @@
  * Writes bench/results/scale.json. Options (environment): SCALE_BENCH_DEVICES (comma-separated,
  * default "7500,37000": ~0.2M and ~1M reports), SCALE_BENCH_BASELINE, SCALE_BENCH_BASELINE_COMMIT
  * (recorded with the figures), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
- * (default: one per 16,384 reports).
+ * (default: one per 16,384 reports), SCALE_BENCH_GEN_THREADS (threads signing a day being generated,
+ * default one per core).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -160,7 +161,13 @@ for (const devices of SIZES) {
   if (!existsSync(file)) {
     console.log(`generating ${devices} devices' day into ${file}`);
     const t0 = performance.now();
-    generated = { ...child(["generate", String(devices), file]), seconds: (performance.now() - t0) / 1000 };
+    const loadBefore = os.loadavg();
+    generated = {
+      ...child(["generate", String(devices), file]),
+      seconds: (performance.now() - t0) / 1000,
+      threads: Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length),
+      loadAverage: { before: loadBefore, after: os.loadavg() },
+    };
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
   }

@@ -58,6 +58,15 @@ export class Rng {
     const h = hash(`rng:${seed}`);
     this.s = ((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0 || 1;
   }
+  /** The generator's whole state: `Rng.at(state)` continues exactly where this one is. */
+  get state(): number {
+    return this.s;
+  }
+  static at(state: number): Rng {
+    const rng = new Rng("");
+    rng.s = state >>> 0 || 1;
+    return rng;
+  }
   next(): number {
     let s = this.s;
     s ^= s << 13;
@@ -154,47 +163,116 @@ export interface SimulatedEpoch {
 const WINDOW_MS = 6 * 60 * 60 * 1000;
 
 export function simulateEpoch(fleet: readonly SimDevice[], o: EpochSimOptions): SimulatedEpoch {
+  const plan = planEpoch(fleet.length, o, Math.max(1, fleet.length));
+  const reports: ReceivedReport[] = [];
+  for (const chunk of plan.chunks) reports.push(...simulateChunk(fleet, o, plan, chunk));
+  if ((o.invalidShare ?? 0) > 0) spoil(reports, o.invalidShare!, Rng.at(plan.finalState));
+  return { reports, entropy: plan.entropy, beacons: plan.beacons, witnesses: plan.witnesses };
+}
+
+/**
+ * A part of an epoch's simulation: the beacons of devices [from, to) in 6-hour window `window`, with
+ * their witnesses, drawn from the random state `rngState` (the state simulateEpoch's one generator
+ * has when it reaches the part). Parts simulated apart (on other threads) and concatenated in plan
+ * order give simulateEpoch's reports, byte for byte.
+ */
+export interface EpochChunk {
+  readonly window: number;
+  readonly from: number;
+  readonly to: number;
+  readonly rngState: number;
+  /** Reports the part yields (its beacons and their witnesses). */
+  readonly reports: number;
+}
+
+/** An epoch's entropy, counts and parts (planEpoch), found without signing anything. */
+export interface EpochPlan {
+  readonly entropy: EntropyEntry[];
+  readonly chunks: EpochChunk[];
+  readonly beacons: number;
+  readonly witnesses: number;
+  /** The random state after the last part (spoiling draws from it). */
+  readonly finalState: number;
+}
+
+/** Random draws per beacon (slot, receive time, local entropy) and per witness (signal, receive time). */
+const DRAWS_PER_BEACON = 3;
+const DRAWS_PER_WITNESS = 2;
+
+/**
+ * The parts of simulateEpoch's epoch of a fleet of `devices`, `devicesPerChunk` beaconers each: one pass that only advances
+ * the random generator (the draws per beacon and witness are fixed), so it costs no signature.
+ */
+export function planEpoch(devices: number, o: EpochSimOptions, devicesPerChunk: number): EpochPlan {
+  if (!Number.isSafeInteger(devicesPerChunk) || devicesPerChunk < 1)
+    throw new RangeError(`devicesPerChunk must be a positive integer, not ${devicesPerChunk}`);
   const rng = new Rng(o.seed ?? "epoch");
-  const radius = o.witnessRadiusSteps ?? 3;
-  const invalidShare = o.invalidShare ?? 0;
-  const links = new GridLinks(fleet.length, o.seed ?? "epoch", o.witnessesPerBeacon, radius);
+  const links = linksOf(devices, o);
   const entropy: EntropyEntry[] = [];
   for (let t = o.epochStart; t < o.epochEnd; t += ENTROPY_INTERVAL_MS) {
     entropy.push(makeEntropy(toHex(hash(`${o.seed ?? "epoch"}:block:${t}`)), t / 1000));
   }
-  const reports: ReceivedReport[] = [];
+  const chunks: EpochChunk[] = [];
   let beacons = 0;
   let witnesses = 0;
-  const windows = Math.max(1, Math.floor((o.epochEnd - o.epochStart) / WINDOW_MS));
-  for (let k = 0; k < Math.min(o.beaconsPerDevice, windows); k++) {
-    const windowStart = o.epochStart + k * WINDOW_MS;
-    for (let i = 0; i < fleet.length; i++) {
-      const beaconer = fleet[i]!;
-      const slot =
-        Math.floor(windowStart / ENTROPY_INTERVAL_MS) + 1 + rng.int(WINDOW_MS / ENTROPY_INTERVAL_MS - 4);
-      const e = entropy[slot - Math.floor(o.epochStart / ENTROPY_INTERVAL_MS)]!;
-      const at = e.timestamp * 1000 + 1_000 + rng.int(60_000);
-      const beacon = signBeacon(beaconer.signer, o.domain, {
-        remoteEntropy: e.value,
-        localEntropy: toHex(hash(`${i}:${k}:${rng.next()}`)),
-        frequency: 903_900_000,
-        channel: 8,
-        dataRate: 2,
-        txPower: 270,
-        timestamp: BigInt(at - 150),
-      });
-      reports.push({ raw: encodeReport(beacon), receivedAt: at });
-      beacons++;
-      for (const j of links.of(i)) {
-        const report = plausibleWitness(beaconer, fleet[j]!, beacon, o.domain, rng, at + 50);
-        reports.push({ raw: encodeReport(report), receivedAt: at + 20 + rng.int(1_500) });
-        witnesses++;
+  for (let k = 0; k < windowsOf(o); k++) {
+    for (let from = 0; from < devices; from += devicesPerChunk) {
+      const to = Math.min(devices, from + devicesPerChunk);
+      const rngState = rng.state;
+      let reports = 0;
+      for (let i = from; i < to; i++) {
+        const n = links.of(i).length;
+        for (let d = 0; d < DRAWS_PER_BEACON + DRAWS_PER_WITNESS * n; d++) rng.next();
+        reports += 1 + n;
+        beacons++;
+        witnesses += n;
       }
+      chunks.push({ window: k, from, to, rngState, reports });
     }
   }
-  if (invalidShare > 0) spoil(reports, invalidShare, rng);
-  return { reports, entropy, beacons, witnesses };
+  return { entropy, chunks, beacons, witnesses, finalState: rng.state };
 }
+
+/** The reports of one part of the plan (EpochChunk), as simulateEpoch gives them. */
+export function simulateChunk(
+  fleet: readonly SimDevice[],
+  o: EpochSimOptions,
+  plan: Pick<EpochPlan, "entropy">,
+  chunk: EpochChunk,
+): ReceivedReport[] {
+  const rng = Rng.at(chunk.rngState);
+  const links = linksOf(fleet.length, o);
+  const reports: ReceivedReport[] = [];
+  const windowStart = o.epochStart + chunk.window * WINDOW_MS;
+  for (let i = chunk.from; i < chunk.to; i++) {
+    const beaconer = fleet[i]!;
+    const slot =
+      Math.floor(windowStart / ENTROPY_INTERVAL_MS) + 1 + rng.int(WINDOW_MS / ENTROPY_INTERVAL_MS - 4);
+    const e = plan.entropy[slot - Math.floor(o.epochStart / ENTROPY_INTERVAL_MS)]!;
+    const at = e.timestamp * 1000 + 1_000 + rng.int(60_000);
+    const beacon = signBeacon(beaconer.signer, o.domain, {
+      remoteEntropy: e.value,
+      localEntropy: toHex(hash(`${i}:${chunk.window}:${rng.next()}`)),
+      frequency: 903_900_000,
+      channel: 8,
+      dataRate: 2,
+      txPower: 270,
+      timestamp: BigInt(at - 150),
+    });
+    reports.push({ raw: encodeReport(beacon), receivedAt: at });
+    for (const j of links.of(i)) {
+      const report = plausibleWitness(beaconer, fleet[j]!, beacon, o.domain, rng, at + 50);
+      reports.push({ raw: encodeReport(report), receivedAt: at + 20 + rng.int(1_500) });
+    }
+  }
+  return reports;
+}
+
+const linksOf = (devices: number, o: EpochSimOptions) =>
+  new GridLinks(devices, o.seed ?? "epoch", o.witnessesPerBeacon, o.witnessRadiusSteps ?? 3);
+
+const windowsOf = (o: EpochSimOptions) =>
+  Math.min(o.beaconsPerDevice, Math.max(1, Math.floor((o.epochEnd - o.epochStart) / WINDOW_MS)));
 
 /**
  * Who hears whom on the fleet's grid: each pair of devices within `radius` grid steps is linked

@@ -130,6 +130,21 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
           results.push(await runCoverageEpoch(index, { reports, entropy: sim.entropy }, { preparer }));
         }
         expect(reference.work.verdicts.filter((v) => v.reason === null).length).to.be.greaterThan(100);
+        const expectedCounts = {
+          reports: 0,
+          valid: 0,
+          beacons: 0,
+          witnesses: 0,
+          rejected: {} as Record<string, number>,
+        };
+        for (const v of reference.work.verdicts) {
+          expectedCounts.reports++;
+          if (v.kind === "beacon") expectedCounts.beacons++;
+          else if (v.kind === "witness") expectedCounts.witnesses++;
+          if (v.reason === null) expectedCounts.valid++;
+          else expectedCounts.rejected[v.reason] = (expectedCounts.rejected[v.reason] ?? 0) + 1;
+        }
+        expect(Object.keys(expectedCounts.rejected).length).to.be.greaterThan(3);
         for (const r of results) {
           expect(Buffer.concat(r.commit.encoding).equals(Buffer.concat(reference.commit.encoding))).to.equal(
             true,
@@ -137,6 +152,11 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
           expect(r.commit.epochRoot).to.deep.equal(reference.commit.epochRoot);
           expect(r.work.verdicts).to.deep.equal(reference.work.verdicts);
           expect([...r.work.iterateVerdicts()]).to.deep.equal(reference.work.verdicts);
+          // The stored summary's counts, taken from the outcome without verdict objects: equal to
+          // counting the verdicts, with the refusals keyed in first-occurrence order (the summary's JSON).
+          const counts = r.work.countVerdicts();
+          expect(counts).to.deep.equal(expectedCounts);
+          expect(Object.keys(counts.rejected)).to.deep.equal(Object.keys(expectedCounts.rejected));
         }
       });
 
@@ -183,6 +203,28 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
         expect(stored.length).to.equal(4_500);
         expect(stored.map((v) => v.seq).sort((a, b) => a - b)).to.deep.equal([...rows()].map((v) => v.seq));
         expect(stored.find((v) => v.seq === 4_499)!.units).to.equal(4_499n);
+
+        // A row refused in a later batch (seq 3,000 again: the key (epoch, seq)) undoes the whole
+        // result: the earlier batches, the result row, nothing is left.
+        const refused = function* (): Generator<VerdictRow> {
+          for (const v of rows())
+            yield v.seq === 3_001 ? { ...v, epoch: 4n, seq: 3_000 } : { ...v, epoch: 4n };
+        };
+        const error = await store.putEpochResult({ ...result, epoch: 4n }, refused()).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error).to.be.instanceOf(Error);
+        expect(await store.getEpochResult(4n)).to.equal(null);
+        expect(await store.deviceVerdicts(device, 4n, 10_000)).to.deep.equal([]);
+        // And the same result stores whole afterwards.
+        await store.putEpochResult(
+          { ...result, epoch: 4n },
+          (function* () {
+            for (const v of rows()) yield { ...v, epoch: 4n };
+          })(),
+        );
+        expect((await store.deviceVerdicts(device, 4n, 10_000)).length).to.equal(4_500);
       });
     });
   }

@@ -35,22 +35,12 @@ export async function storeComputedEpoch(
   result: EpochResult<CoverageWork>,
   progress: Progress = () => {},
 ): Promise<StoredEpochResult> {
-  // Counted from the per-report outcome, then built again one at a time as they are written: an
-  // epoch's verdict objects are never all in memory.
-  let reportCount = 0;
-  const rejected: Record<string, number> = {};
-  let valid = 0;
-  let beacons = 0;
-  let witnesses = 0;
-  for (const v of result.work.iterateVerdicts()) {
-    reportCount++;
-    if (v.kind === "beacon") beacons++;
-    else if (v.kind === "witness") witnesses++;
-    if (v.reason === null) valid++;
-    else rejected[v.reason] = (rejected[v.reason] ?? 0) + 1;
-  }
+  // Counted from the per-report outcome; the verdicts are then built one at a time as they are
+  // written: an epoch's verdict objects are never all in memory.
+  const counts = result.work.countVerdicts();
+  const reportCount = counts.reports;
   progress("verify", reportCount, reportCount);
-  const out = storedResultOf(index, result, { reports: reportCount, valid, beacons, witnesses, rejected });
+  const out = storedResultOf(index, result, counts);
   await store.putEpochResult(out, verdictRows(index.epoch, result.work.iterateVerdicts()));
   progress("store", reportCount, reportCount);
   return out;

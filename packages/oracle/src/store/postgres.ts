@@ -402,14 +402,19 @@ export class PostgresStore implements OracleStore {
           [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9)],
         );
       };
+      // One chunk on its way to the server while the next is built (the server's insert and this
+      // thread's work overlap); never more than one, so memory stays at two chunks.
+      let inFlight: Promise<void> = Promise.resolve();
       let chunk: unknown[][] = [];
       for (const v of verdicts) {
         chunk.push(verdictToRow(v));
         if (chunk.length === VERDICT_CHUNK) {
-          await insert(chunk);
+          await inFlight;
+          inFlight = insert(chunk);
           chunk = [];
         }
       }
+      await inFlight;
       if (chunk.length > 0) await insert(chunk);
     });
   }

@@ -63,7 +63,13 @@ import {
   type ReportSource,
 } from "./prepare.js";
 import { CODE } from "./reasons.js";
-import { encodeVerdicts, iterateVerdicts, type Verdict } from "./record.js";
+import {
+  countVerdicts,
+  encodeVerdicts,
+  iterateVerdicts,
+  type Verdict,
+  type VerdictCounts,
+} from "./record.js";
 import { beaconPass, checkBeacon } from "./rules/beacon.js";
 import { oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
 import { reciprocityPass } from "./rules/reciprocity.js";
@@ -129,6 +135,8 @@ export interface CoverageWork extends WorkResult {
   readonly verdicts: readonly Verdict[];
   /** The same verdicts built one at a time, for a close that writes them in batches (bounded memory). */
   iterateVerdicts(): Iterable<Verdict>;
+  /** The verdicts' counts by kind and reason (the stored summary's), without building them. */
+  countVerdicts(): VerdictCounts;
 }
 
 export class CoverageVerifier
@@ -270,6 +278,7 @@ class EpochVerification {
         return verdicts;
       },
       iterateVerdicts: iterate,
+      countVerdicts: () => countVerdicts(table, order, reason),
     };
   }
 

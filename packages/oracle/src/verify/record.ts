@@ -11,7 +11,7 @@
 import { ByteWriter, PARSE_ERROR_CODES, type Hex } from "@hexmesh/protocol";
 
 import { reasonOf, type Reason } from "./reasons.js";
-import { OFFSET, RECORD_BYTES, type ReportTable } from "./table.js";
+import { KIND_BEACON, KIND_WITNESS, OFFSET, RECORD_BYTES, type ReportTable } from "./table.js";
 
 export interface Verdict {
   /** EIP-712 digest of the report; for malformed text, keccak256 of the text. */
@@ -74,6 +74,38 @@ export function* iterateVerdicts(
 }
 
 const KIND_NAME = ["malformed", "beacon", "witness"] as const;
+
+/** What a stored epoch's summary counts of its verdicts (StoredEpochResult.summary). */
+export interface VerdictCounts {
+  readonly reports: number;
+  readonly valid: number;
+  readonly beacons: number;
+  readonly witnesses: number;
+  /** Refused reports by reason, keyed in the order each reason first occurs in canonical order. */
+  readonly rejected: Record<string, number>;
+}
+
+/**
+ * The verdicts' counts straight from the per-report outcome (what counting iterateVerdicts gives,
+ * without building a verdict object, hex strings and a detail per report).
+ */
+export function countVerdicts(t: ReportTable, order: Uint32Array, reason: Uint8Array): VerdictCounts {
+  let beacons = 0;
+  let witnesses = 0;
+  let valid = 0;
+  const byCode = new Map<number, number>();
+  for (const i of order) {
+    const kind = t.kind(i);
+    if (kind === KIND_BEACON) beacons++;
+    else if (kind === KIND_WITNESS) witnesses++;
+    const code = reason[i]!;
+    if (code === 0) valid++;
+    else byCode.set(code, (byCode.get(code) ?? 0) + 1);
+  }
+  const rejected: Record<string, number> = {};
+  for (const [code, n] of byCode) rejected[reasonOf(code)!] = n;
+  return { reports: order.length, valid, beacons, witnesses, rejected };
+}
 
 function toVerdict(
   t: ReportTable,
