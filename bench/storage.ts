@@ -169,7 +169,7 @@ const result = {
   },
   receive: {
     method:
-      "PieceStore.receive from a file stream (a PUT's path): the bytes written to disk as they arrive (fsync), then buildPieceTree on every core, the root checked, the piece moved into the store",
+      "PieceStore.receive from a file stream (a PUT's path): the bytes written to disk as they arrive, then buildPieceTree on every core, the root checked, data and tree fsynced, the piece moved into the store",
     ...receive.figures,
   },
   challenge: {

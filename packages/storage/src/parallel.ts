@@ -74,9 +74,6 @@ export async function buildPieceTree(
         await out.write(bytes, 0, bytes.length, levelOffset(leafCount, h + 1));
       }
     }
-    // The workers wrote through their own descriptors; one fsync of the file makes all of it durable
-    // before the caller keeps the piece.
-    await out.sync();
   } finally {
     await out.close();
   }

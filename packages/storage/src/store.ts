@@ -103,7 +103,6 @@ export class PieceStore {
       if (received !== size) {
         throw new StorageError(400, "size_mismatch", `the body has ${received} of its ${size} bytes`);
       }
-      await data.sync();
       await data.close();
       const computed = await buildPieceTree(dataFile, path.join(work, "tree"), size, options);
       if (computed !== root) {
@@ -154,6 +153,16 @@ export class PieceStore {
     if (existing) {
       await rm(work, { recursive: true, force: true });
       return existing;
+    }
+    // The tree's workers wrote through their own descriptors: one fsync of each file makes the piece
+    // durable before it is moved in (a rename must never expose a half-written tree after a crash).
+    for (const file of ["data", "tree"]) {
+      const handle = await open(path.join(work, file), "r+");
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
     const leafCount = pieceLeafCount(size);
     const piece: StoredPiece = {
