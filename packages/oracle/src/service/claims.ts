@@ -73,6 +73,8 @@ export class ClaimProofs {
     const live = await distributor.liveRoot();
     let status: RootStatus;
     let target: bigint;
+    /** The root on chain for the target epoch (live or pending), null for the other statuses. */
+    let onChain: Hex | null;
     if (epoch === undefined) {
       if (live === null) {
         const pending = await distributor.pendingRoot();
@@ -86,6 +88,7 @@ export class ClaimProofs {
       }
       target = live.epoch;
       status = "live";
+      onChain = live.root;
     } else {
       target = epoch;
       const pending = await distributor.pendingRoot();
@@ -97,6 +100,7 @@ export class ClaimProofs {
             : live !== null && epoch < live.epoch
               ? "superseded"
               : "unposted";
+      onChain = status === "live" ? live!.root : status === "pending" ? pending!.root : null;
     }
     const result = await this.store.getEpochResult(target, work);
     if (result === null)
@@ -105,8 +109,6 @@ export class ClaimProofs {
         `this oracle has no result for ${epoch === undefined ? "the live " : ""}${what}epoch ${target}`,
         "no_result",
       );
-    const onChain =
-      status === "live" ? live!.root : status === "pending" ? (await distributor.pendingRoot())!.root : null;
     if (onChain !== null && result.root !== onChain) {
       throw new ClaimProofError(
         409,
