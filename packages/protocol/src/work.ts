@@ -7,6 +7,7 @@
  * or storage verifier plugs into the same stages by implementing this interface.
  */
 import type { ChainView } from "./chain/view.js";
+import type { Chunks } from "./commit/encoding.js";
 import { keccak256 } from "./crypto/keccak.js";
 import { toHex, type Hex } from "./hex.js";
 
@@ -49,8 +50,11 @@ export interface WorkResult {
   readonly metricNames: readonly string[];
   /** Devices that did rewardable work, any order (the pipeline sorts by id). */
   readonly devices: readonly DeviceWork[];
-  /** The verifier's canonical record of its decisions (e.g. one verdict per report), as byte chunks. */
-  readonly record: readonly Uint8Array[];
+  /**
+   * The verifier's canonical record of its decisions (e.g. one verdict per report), as byte chunks:
+   * held, or built again each time it is read (coverage: from the spilled per-report state).
+   */
+  readonly record: Chunks;
   /**
    * Per provider address (lowercase), a score in parts per million that scales its usage reward below
    * 0.9 (storage: the retrieval score; rewards/usage.ts). Absent: usage is not scaled.

@@ -267,7 +267,8 @@ export class EpochService {
   ): Promise<StoredEpochResult> {
     await source.prepare?.();
     const result = await source.run(index, this.options.coverage?.params?.usage ?? DEFAULT_USAGE_PARAMS);
-    const records = result.work.record.length;
+    let records = 0;
+    for (const _ of result.work.record) records++; // storage and compute: one chunk per record
     progress("verify", records, records);
     const out = storedResultOf(index, result, {
       reports: records,

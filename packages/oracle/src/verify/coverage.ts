@@ -63,19 +63,14 @@ import {
   type ReportSource,
 } from "./prepare.js";
 import { CODE } from "./reasons.js";
-import {
-  countVerdicts,
-  encodeVerdicts,
-  iterateVerdicts,
-  type Verdict,
-  type VerdictCounts,
-} from "./record.js";
+import { countVerdicts, iterateVerdicts, verdictRecord, type Verdict, type VerdictCounts } from "./record.js";
 import { beaconPass, checkBeacon } from "./rules/beacon.js";
 import { oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
 import { reciprocityPass } from "./rules/reciprocity.js";
 import { checkReport } from "./rules/report.js";
 import { describePair, witnessPass } from "./rules/witness.js";
 import { WitnessSelection } from "./selection.js";
+import { SpillWriter, type SpilledTable } from "./spill.js";
 import { EpochState, type BeaconState } from "./state.js";
 import { KIND_BEACON, KIND_MALFORMED, RECORD_BYTES, ReportTable } from "./table.js";
 
@@ -163,16 +158,21 @@ export class CoverageVerifier
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, source.count),
     );
     const preparer = this.makePreparer(chain, source.count);
-    let table: ReportTable;
+    const spill = new SpillWriter(source.count);
     try {
-      // Stage 2 runs on this thread as batches come back from stage 1, overlapping the workers.
-      table = await preparer.prepareStream(checkedTimes(source), (t, start, end) =>
-        epoch.statelessChecks(t, start, end),
-      );
+      // Stage 1 in chunks of SPILL_CHUNK_ROWS reports (the table of one chunk in memory at a time);
+      // stage 2 runs on this thread as batches come back from stage 1, overlapping the workers;
+      // each finished chunk goes to the spill file.
+      for await (const chunk of chunksOf(checkedTimes(source), SPILL_CHUNK_ROWS)) {
+        const table = await preparer.prepareStream({ count: chunk.length, pages: [chunk] }, (t, start, end) =>
+          epoch.statelessChecks(t, start, end),
+        );
+        spill.add(table, 0, table.length);
+      }
     } finally {
       await preparer.close();
     }
-    return epoch.run(table);
+    return epoch.run(spill.finish());
   }
 
   /** Stages 2-5 over records prepared elsewhere (stage 2 as each page is copied in). */
@@ -181,7 +181,7 @@ export class CoverageVerifier
     const epoch = new EpochVerification(
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, count),
     );
-    const table = new ReportTable(count);
+    const spill = new SpillWriter(count);
     let next = 0;
     for await (const page of pages) {
       if (page.length % RECORD_BYTES !== 0)
@@ -190,18 +190,23 @@ export class CoverageVerifier
         );
       const rows = page.length / RECORD_BYTES;
       if (next + rows > count) throw countMismatch(count, next + rows);
-      table.bytes.set(page, next * RECORD_BYTES);
-      for (let i = next; i < next + rows; i++) {
-        if (!table.isWritten(i)) throw new RangeError(`prepared record ${i} was never written by stage 1`);
-        const d = table.deviceIndex(i);
+      const table = new ReportTable(rows);
+      table.bytes.set(page);
+      for (let k = 0; k < rows; k++) {
+        if (!table.isWritten(k))
+          throw new RangeError(`prepared record ${next + k} was never written by stage 1`);
+        const d = table.deviceIndex(k);
         if (d < -1 || d >= chain.devices.length)
-          throw new RangeError(`prepared record ${i} names device index ${d} of ${chain.devices.length}`);
+          throw new RangeError(
+            `prepared record ${next + k} names device index ${d} of ${chain.devices.length}`,
+          );
       }
-      epoch.statelessChecks(table, next, next + rows);
+      epoch.statelessChecks(table, 0, rows);
+      spill.add(table, 0, rows);
       next += rows;
     }
     if (next !== count) throw countMismatch(count, next);
-    return epoch.run(table);
+    return epoch.run(spill.finish());
   }
 
   private makePreparer(chain: ChainView, reports: number): ReportPreparer {
@@ -229,6 +234,31 @@ function checkedTimes(source: ReportSource): ReportSource {
   return { count: source.count, pages: checked() };
 }
 
+/**
+ * Reports per stage-1 chunk: one chunk's texts and records are in memory at a time (~5 MiB of
+ * records); the workers' pipeline drains at each chunk's end, a small cost at this size.
+ */
+export const SPILL_CHUNK_ROWS = 32_768;
+
+/** The source's reports in arrays of at most `rows`, refusing a source that breaks its count. */
+async function* chunksOf(source: ReportSource, rows: number): AsyncGenerator<ReceivedReport[]> {
+  let chunk: ReceivedReport[] = [];
+  let seen = 0;
+  for await (const page of source.pages) {
+    if (seen + page.length > source.count) throw countMismatch(source.count, seen + page.length);
+    seen += page.length;
+    for (const r of page) {
+      chunk.push(r);
+      if (chunk.length === rows) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  }
+  if (seen !== source.count) throw countMismatch(source.count, seen);
+  if (chunk.length > 0) yield chunk;
+}
+
 /** Stages 2-5 for one epoch (single use). */
 class EpochVerification {
   private readonly s: EpochState;
@@ -237,24 +267,28 @@ class EpochVerification {
     this.s = state;
   }
 
-  /** Stage 2 over table rows [start, end). */
+  /** Stage 2 over table rows [start, end): the reason goes into each record (OFFSET.reason). */
   statelessChecks(t: ReportTable, start: number, end: number): void {
     const s = this.s;
     for (let i = start; i < end; i++) {
       const kind = t.kind(i);
-      if (kind === KIND_MALFORMED) s.reason[i] = CODE.malformed;
-      else s.reason[i] = checkReport(s, t, i, kind) || (kind === KIND_BEACON ? checkBeacon(s, t, i) : 0);
+      if (kind === KIND_MALFORMED) t.setStage2Reason(i, CODE.malformed);
+      else
+        t.setStage2Reason(i, checkReport(s, t, i, kind) || (kind === KIND_BEACON ? checkBeacon(s, t, i) : 0));
     }
   }
 
-  /** Stages 3-5. */
-  run(table: ReportTable): CoverageWork {
+  /**
+   * Stages 3-5 over the spilled records, already in canonical order (receive time, id, stage-2
+   * reason: spill.ts), so row i is the i-th report of the canonical order.
+   */
+  run(table: SpilledTable): CoverageWork {
     const s = this.s;
     const params = s.params;
-    const order = this.canonicalOrder(table);
-    const accepted = beaconPass(s, table, order);
+    for (let i = 0; i < table.length; i++) s.reason[i] = table.stage2Reason(i);
+    const accepted = beaconPass(s, table);
     const claims = params.oneWayLinks ? new ClaimLog(table.length, s.chain.devices.length) : null;
-    witnessPass(s, table, order, accepted, claims);
+    witnessPass(s, table, accepted, claims);
     if (params.reciprocity) reciprocityPass(s, table, accepted, params.reciprocity);
     const linkTests =
       claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
@@ -264,7 +298,7 @@ class EpochVerification {
       s.pair[i]! >= 0 && reason[i] !== CODE.self_witness && reason[i] !== CODE.same_owner
         ? describePair(s, table, s.pair[i]!, i)
         : null;
-    const iterate = () => iterateVerdicts(table, order, reason, selected, units, detailOf);
+    const iterate = () => iterateVerdicts(table, reason, selected, units, detailOf);
     let verdicts: Verdict[] | null = null;
     return {
       kind: "coverage",
@@ -272,49 +306,21 @@ class EpochVerification {
       metricNames: COVERAGE_METRICS,
       devices,
       linkTests,
-      record: encodeVerdicts(table, order, reason, selected, units),
+      record: verdictRecord(table, reason, selected, units),
       get verdicts() {
         verdicts ??= Array.from(iterate());
         return verdicts;
       },
       iterateVerdicts: iterate,
-      countVerdicts: () => countVerdicts(table, order, reason),
+      countVerdicts: () => countVerdicts(table, reason),
     };
-  }
-
-  /**
-   * Report indexes by (receive time, id, stage-2 reason). A close reads its reports from the store's
-   * (receive time, hash) index, so the table is already in receive-time order and only each run of
-   * equal receive times is sorted (time per report stays flat as epochs grow); reports given in
-   * another order are sorted whole.
-   */
-  private canonicalOrder(t: ReportTable): Uint32Array {
-    const reason = this.s.reason;
-    const order = new Uint32Array(t.length);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    // Rows equal on all three are the same content received at the same time with the same
-    // outcome so far: whichever comes first, the records written are the same bytes.
-    const byIdThenReason = (a: number, b: number) => t.compare32(a, b, "id") || reason[a]! - reason[b]!;
-    let sortedByTime = true;
-    for (let i = 1; i < t.length && sortedByTime; i++) sortedByTime = t.receivedAt(i - 1) <= t.receivedAt(i);
-    if (!sortedByTime) {
-      order.sort((a, b) => t.receivedAt(a) - t.receivedAt(b) || byIdThenReason(a, b));
-      return order;
-    }
-    for (let start = 0; start < t.length; ) {
-      let end = start + 1;
-      while (end < t.length && t.receivedAt(end) === t.receivedAt(start)) end++;
-      if (end - start > 1) order.subarray(start, end).sort(byIdThenReason);
-      start = end;
-    }
-    return order;
   }
 
   /**
    * Stages 4-5: selects each accepted beacon's rewarded witnesses (selection.ts), records the
    * units every report earns and returns the devices' weights (the protocol's CoverageWeighting).
    */
-  private selectAndWeigh(t: ReportTable, accepted: ReadonlyMap<number, BeaconState>): DeviceWork[] {
+  private selectAndWeigh(t: SpilledTable, accepted: ReadonlyMap<number, BeaconState>): DeviceWork[] {
     const s = this.s;
     const max = s.params.maxWitnessesPerBeacon;
     const devices = s.chain.devices;

@@ -8,10 +8,10 @@
  *   | selected uint8 | beacon payload hash bytes32 | units uint64 (18 decimals)
  * preceded by the count (uint64). Malformed reports have zero device and payload hash.
  */
-import { ByteWriter, PARSE_ERROR_CODES, type Hex } from "@hexmesh/protocol";
+import { ByteWriter, PARSE_ERROR_CODES, type ChunkSource, type Hex } from "@hexmesh/protocol";
 
 import { reasonOf, type Reason } from "./reasons.js";
-import { KIND_BEACON, KIND_WITNESS, OFFSET, RECORD_BYTES, type ReportTable } from "./table.js";
+import { KIND_BEACON, KIND_WITNESS, type ReportRows } from "./table.js";
 
 export interface Verdict {
   /** EIP-712 digest of the report; for malformed text, keccak256 of the text. */
@@ -36,41 +36,55 @@ export interface Verdict {
   readonly units: bigint;
 }
 
-/** The verdict record of reports `order` (canonical order) with their per-report outcome. */
-export function encodeVerdicts(
-  t: ReportTable,
-  order: Uint32Array,
+/** Verdicts per chunk of the record (104 bytes each: ~0.8 MiB chunks). */
+const RECORD_CHUNK_ROWS = 8_192;
+
+/** Bytes of one verdict in the record. */
+export const VERDICT_BYTES = 104;
+
+/**
+ * The verdict record of the rows of `t` (canonical order) with their per-report outcome, built in
+ * chunks each time it is read (hashed into the dataHash, served as the encoding): never held whole.
+ */
+export function verdictRecord(
+  t: ReportRows,
   reason: Uint8Array,
   selected: Uint8Array,
   units: BigUint64Array,
-): Uint8Array[] {
-  const w = new ByteWriter();
-  w.u64(order.length);
-  const bytes = t.bytes;
-  for (const i of order) {
-    const o = i * RECORD_BYTES;
-    w.copy(bytes, o + OFFSET.id, 32)
-      .u64(t.receivedAt(i))
-      .u8(t.kind(i));
-    w.copy(bytes, o + OFFSET.device, 20)
-      .u8(reason[i]!)
-      .u8(t.parseError(i))
-      .u8(selected[i]!);
-    w.copy(bytes, o + OFFSET.beacon, 32).u64(units[i]!);
-  }
-  return w.finish();
+): ChunkSource {
+  return {
+    byteLength: 8 + VERDICT_BYTES * t.length,
+    *[Symbol.iterator]() {
+      let w = new ByteWriter();
+      w.u64(t.length);
+      const field = new Uint8Array(32);
+      for (let i = 0; i < t.length; i++) {
+        t.copyField(i, "id", field, 0);
+        w.copy(field, 0, 32).u64(t.receivedAt(i)).u8(t.kind(i));
+        t.copyField(i, "device", field, 0);
+        w.copy(field, 0, 20).u8(reason[i]!).u8(t.parseError(i)).u8(selected[i]!);
+        t.copyField(i, "beacon", field, 0);
+        w.copy(field, 0, 32).u64(units[i]!);
+        if ((i + 1) % RECORD_CHUNK_ROWS === 0) {
+          yield* w.finish();
+          w = new ByteWriter();
+        }
+      }
+      yield* w.finish();
+    },
+  };
 }
 
 /** The same records as Verdict objects, in the same order, one at a time (bounded memory). */
 export function* iterateVerdicts(
-  t: ReportTable,
-  order: Uint32Array,
+  t: ReportRows,
   reason: Uint8Array,
   selected: Uint8Array,
   units: BigUint64Array,
   detailOf: (i: number) => string | null = () => null,
 ): Generator<Verdict> {
-  for (const i of order) yield toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!, detailOf);
+  for (let i = 0; i < t.length; i++)
+    yield toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!, detailOf);
 }
 
 const KIND_NAME = ["malformed", "beacon", "witness"] as const;
@@ -89,12 +103,12 @@ export interface VerdictCounts {
  * The verdicts' counts straight from the per-report outcome (what counting iterateVerdicts gives,
  * without building a verdict object, hex strings and a detail per report).
  */
-export function countVerdicts(t: ReportTable, order: Uint32Array, reason: Uint8Array): VerdictCounts {
+export function countVerdicts(t: ReportRows, reason: Uint8Array): VerdictCounts {
   let beacons = 0;
   let witnesses = 0;
   let valid = 0;
   const byCode = new Map<number, number>();
-  for (const i of order) {
+  for (let i = 0; i < t.length; i++) {
     const kind = t.kind(i);
     if (kind === KIND_BEACON) beacons++;
     else if (kind === KIND_WITNESS) witnesses++;
@@ -104,11 +118,11 @@ export function countVerdicts(t: ReportTable, order: Uint32Array, reason: Uint8A
   }
   const rejected: Record<string, number> = {};
   for (const [code, n] of byCode) rejected[reasonOf(code)!] = n;
-  return { reports: order.length, valid, beacons, witnesses, rejected };
+  return { reports: t.length, valid, beacons, witnesses, rejected };
 }
 
 function toVerdict(
-  t: ReportTable,
+  t: ReportRows,
   i: number,
   reason: number,
   selected: boolean,

@@ -7,15 +7,15 @@
  */
 import { keccak256Into } from "@hexmesh/protocol";
 
-import type { ReportTable } from "./table.js";
+import type { ReportRows } from "./table.js";
 
 export class WitnessSelection {
-  private readonly table: ReportTable;
+  private readonly table: ReportRows;
   private readonly rankBuf = new Uint8Array(72);
   private readonly rankOut = new Uint8Array(32);
   private readonly ranks = new Map<number, number>();
 
-  constructor(table: ReportTable) {
+  constructor(table: ReportRows) {
     this.table = table;
   }
 
@@ -37,10 +37,9 @@ export class WitnessSelection {
   private selectionHash(b: number, w: number): Uint8Array {
     const t = this.table;
     const buf = this.rankBuf;
-    const bytes = t.bytes;
-    buf.set(bytes.subarray(t.at(b, "remoteEntropy"), t.at(b, "remoteEntropy") + 32), 0);
-    buf.set(bytes.subarray(t.at(b, "device"), t.at(b, "device") + 20), 32);
-    buf.set(bytes.subarray(t.at(w, "device"), t.at(w, "device") + 20), 52);
+    t.copyField(b, "remoteEntropy", buf, 0);
+    t.copyField(b, "device", buf, 32);
+    t.copyField(w, "device", buf, 52);
     keccak256Into(buf, 0, 72, this.rankOut, 0);
     return this.rankOut;
   }

@@ -15,7 +15,7 @@ import {
 } from "@hexmesh/protocol";
 
 import type { CoverageParams } from "./params.js";
-import type { ReportTable } from "./table.js";
+import type { ReportRows } from "./table.js";
 
 export interface Geo {
   /** Radians. */
@@ -94,7 +94,7 @@ export class EpochState {
 
   /** Refuses every accepted witness report of the given devices; they leave their beacons' lists. */
   refuseWitnessesOf(
-    t: ReportTable,
+    t: ReportRows,
     accepted: ReadonlyMap<number, BeaconState>,
     devices: ReadonlySet<number>,
     code: number,
@@ -115,10 +115,10 @@ export class EpochState {
 /** Report indexes by the first 48 bits of a 32-byte field, exact matches checked byte by byte. */
 export class HashIndex {
   private readonly map = new Map<number, number | number[]>();
-  private readonly table: ReportTable;
+  private readonly table: ReportRows;
   private readonly field: "beacon";
 
-  constructor(table: ReportTable, field: "beacon") {
+  constructor(table: ReportRows, field: "beacon") {
     this.table = table;
     this.field = field;
   }

@@ -17,6 +17,7 @@
  *   byte  21     dataRate      uint8
  *   bytes 22-23  power         int16   beacon: txPower; witness: signal (tenths)
  *   bytes 24-25  snr           int16   witness (tenths of dB)
+ *   byte  26     reason        uint8   stage 2's reason code (0 = passed), set by the main thread
  *   bytes 28-31  written       int32   set atomically by the writer once the record is complete
  *   bytes 32-63  id            EIP-712 digest; malformed: keccak256 of the text
  *   bytes 64-83  device        key id named by the report (zero if malformed)
@@ -47,6 +48,7 @@ export const OFFSET = {
   dataRate: 21,
   power: 22,
   snr: 24,
+  reason: 26,
   id: 32,
   device: 64,
   beacon: 96,
@@ -58,7 +60,36 @@ const I32 = RECORD_BYTES / 4;
 const F64 = RECORD_BYTES / 8;
 const I16 = RECORD_BYTES / 2;
 
-export class ReportTable {
+/**
+ * Read access to an epoch's records by row: the in-memory ReportTable (stages 1 and 2) or the
+ * records spilled to disk in canonical order (spill.ts: stages 3-5).
+ */
+export interface ReportRows {
+  readonly length: number;
+  kind(i: number): number;
+  parseError(i: number): number;
+  deviceIndex(i: number): number;
+  receivedAt(i: number): number;
+  frequency(i: number): number;
+  dataRate(i: number): number;
+  power(i: number): number;
+  snr(i: number): number;
+  stage2Reason(i: number): number;
+  idHex(i: number): Hex;
+  deviceHex(i: number): Hex;
+  beaconHex(i: number): Hex;
+  prefix48(i: number, field: "id" | "beacon" | "remoteEntropy"): number;
+  compare32(i: number, j: number, field: "id" | "beacon"): number;
+  /** Copies a 32- or 20-byte field of record i into `into` at `at`. */
+  copyField(
+    i: number,
+    field: "id" | "device" | "beacon" | "remoteEntropy",
+    into: Uint8Array,
+    at: number,
+  ): void;
+}
+
+export class ReportTable implements ReportRows {
   readonly length: number;
   readonly buffer: ArrayBuffer | SharedArrayBuffer;
   readonly bytes: Uint8Array;
@@ -116,10 +147,26 @@ export class ReportTable {
   snr(i: number): number {
     return this.i16[i * I16 + 12]!;
   }
+  stage2Reason(i: number): number {
+    return this.bytes[i * RECORD_BYTES + OFFSET.reason]!;
+  }
+  setStage2Reason(i: number, code: number): void {
+    this.bytes[i * RECORD_BYTES + OFFSET.reason] = code;
+  }
 
   /** Byte offset of a 32- or 20-byte field of record i. */
   at(i: number, field: "id" | "device" | "beacon" | "remoteEntropy"): number {
     return i * RECORD_BYTES + OFFSET[field];
+  }
+
+  copyField(
+    i: number,
+    field: "id" | "device" | "beacon" | "remoteEntropy",
+    into: Uint8Array,
+    at: number,
+  ): void {
+    const o = this.at(i, field);
+    into.set(this.bytes.subarray(o, o + (field === "device" ? 20 : 32)), at);
   }
 
   idHex(i: number): Hex {

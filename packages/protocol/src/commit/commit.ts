@@ -30,7 +30,7 @@ import { Keccak256Stream } from "../crypto/keccak.js";
 import { toHex, ZERO_BYTES32, type Hex } from "../hex.js";
 import type { Payout } from "../rewards/payout.js";
 import type { WorkResult } from "../work.js";
-import { ByteWriter } from "./encoding.js";
+import { ByteWriter, chunksByteLength, type ChunkSource } from "./encoding.js";
 import { OwnerMerkleTree } from "./merkle.js";
 
 export const ENCODING_MAGIC = "HXMEPOCH";
@@ -50,8 +50,11 @@ export interface EpochRoot {
 
 export interface EpochCommit {
   readonly epochRoot: EpochRoot;
-  /** Canonical encoding as chunks (concatenate to get the bytes that hash to dataHash). */
-  readonly encoding: readonly Uint8Array[];
+  /**
+   * Canonical encoding as chunks (concatenate to get the bytes that hash to dataHash). The
+   * verifier's record inside it is read from the work each time the encoding is iterated, not held.
+   */
+  readonly encoding: ChunkSource;
   readonly byteLength: number;
   /** null when there is no owner with a positive cumulative amount. */
   readonly tree: OwnerMerkleTree | null;
@@ -86,22 +89,35 @@ export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout):
   }
   w.u8(work.metricNames.length);
   for (const m of work.metricNames) w.ascii(m);
-  w.u64(work.record.reduce((n, c) => n + c.length, 0)).chunks(work.record);
-  w.u32(payout.devices.length);
+  const recordLength = chunksByteLength(work.record);
+  w.u64(recordLength);
+  const head = w.finish();
+  const tail = new ByteWriter();
+  tail.u32(payout.devices.length);
   for (const d of payout.devices) {
-    w.u256(d.deviceId)
+    tail
+      .u256(d.deviceId)
       .hex(d.owner, 20)
       .u8(d.bonded ? 1 : 0);
-    for (const m of d.metrics) w.u256(m);
-    for (const x of d.weights) w.u256(x);
-    w.u256(d.amount);
+    for (const m of d.metrics) tail.u256(m);
+    for (const x of d.weights) tail.u256(x);
+    tail.u256(d.amount);
   }
-  w.u32(payout.owners.length);
-  for (const o of payout.owners) w.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
-  w.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
+  tail.u32(payout.owners.length);
+  for (const o of payout.owners) tail.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
+  tail.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
 
-  const byteLength = w.length;
-  const encoding = w.finish();
+  const byteLength = w.length + recordLength + tail.length;
+  const rest = tail.finish();
+  const record = work.record;
+  const encoding: ChunkSource = {
+    byteLength,
+    *[Symbol.iterator]() {
+      yield* head;
+      yield* record;
+      yield* rest;
+    },
+  };
   const hasher = new Keccak256Stream();
   for (const c of encoding) hasher.update(c);
   return {

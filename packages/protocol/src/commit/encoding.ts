@@ -150,9 +150,28 @@ export class ByteWriter {
   }
 }
 
+/**
+ * Bytes as chunks built again on each iteration instead of held (a verifier's record of ~100 bytes
+ * per report, and the encoding that embeds it): `byteLength` is known without iterating.
+ */
+export interface ChunkSource extends Iterable<Uint8Array> {
+  readonly byteLength: number;
+}
+
+/** Bytes as chunks: held in an array, or built as they are read (ChunkSource). */
+export type Chunks = readonly Uint8Array[] | ChunkSource;
+
+/** Total bytes of `chunks` (a ChunkSource's without iterating it). */
+export function chunksByteLength(chunks: Chunks): number {
+  if ("byteLength" in chunks) return chunks.byteLength;
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
+}
+
 /** Concatenates chunks (tests, small epochs). */
-export function concatChunks(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+export function concatChunks(chunks: Chunks): Uint8Array {
+  const out = new Uint8Array(chunksByteLength(chunks));
   let pos = 0;
   for (const c of chunks) {
     out.set(c, pos);

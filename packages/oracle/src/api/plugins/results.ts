@@ -180,8 +180,13 @@ export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchema
         return raw
           .type("application/octet-stream")
           .header("content-length", commit.byteLength)
-          .send(Readable.from(commit.encoding.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength))));
+          .send(Readable.from(bufferChunks(commit.encoding)));
       },
     });
   };
+}
+
+/** The encoding's chunks as Buffers, built as the response reads them (the record is not held). */
+function* bufferChunks(chunks: Iterable<Uint8Array>): Generator<Buffer> {
+  for (const c of chunks) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
 }

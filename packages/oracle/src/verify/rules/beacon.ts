@@ -5,7 +5,7 @@
  */
 import { CODE } from "../reasons.js";
 import { HashIndex, type BeaconState, type EpochState } from "../state.js";
-import { KIND_BEACON, type ReportTable } from "../table.js";
+import { KIND_BEACON, type ReportRows, type ReportTable } from "../table.js";
 
 /** Stateless checks of beacon i, whose report and device passed checkReport: a reason code or 0. */
 export function checkBeacon(s: EpochState, t: ReportTable, i: number): number {
@@ -29,16 +29,16 @@ export function checkBeacon(s: EpochState, t: ReportTable, i: number): number {
 }
 
 /**
- * Duplicate and interval rules over beacons in canonical order: a payload already accepted is a
+ * Duplicate and interval rules over beacons in canonical order (rows of `t` are in that order): a payload already accepted is a
  * `duplicate`; a device's second beacon in one window (windows of `beaconIntervalMs` aligned to Unix
  * time) is an `irregular_interval`. Marks the accepted beacons selected and returns them by index.
  */
-export function beaconPass(s: EpochState, t: ReportTable, order: Uint32Array): Map<number, BeaconState> {
+export function beaconPass(s: EpochState, t: ReportRows): Map<number, BeaconState> {
   const acceptedIndex = new HashIndex(t, "beacon");
   const accepted = new Map<number, BeaconState>();
   const windows = new Set<number>();
   const interval = s.params.beaconIntervalMs;
-  for (const i of order) {
+  for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_BEACON || s.reason[i] !== 0) continue;
     if (acceptedIndex.find(i) >= 0) {
       s.reason[i] = CODE.duplicate;

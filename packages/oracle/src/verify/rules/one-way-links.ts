@@ -10,7 +10,7 @@ import { loraSnrFloorDb } from "@hexmesh/protocol";
 import type { ClaimLog, LinkStats, OneWayRule } from "../links.js";
 import { CODE } from "../reasons.js";
 import type { BeaconState, EpochState } from "../state.js";
-import type { ReportTable } from "../table.js";
+import type { ReportRows } from "../table.js";
 
 /** The one-way test's figures for one tested device (verify/links.ts). */
 export interface DeviceLinkTest extends Omit<LinkStats, "device"> {
@@ -23,7 +23,7 @@ export interface DeviceLinkTest extends Omit<LinkStats, "device"> {
  */
 export function oneWayLinksPass(
   s: EpochState,
-  t: ReportTable,
+  t: ReportRows,
   accepted: ReadonlyMap<number, BeaconState>,
   claims: ClaimLog,
   rule: OneWayRule,

@@ -5,7 +5,7 @@
  */
 import { CODE } from "../reasons.js";
 import type { BeaconState, EpochState } from "../state.js";
-import type { ReportTable } from "../table.js";
+import type { ReportRows } from "../table.js";
 
 /**
  * Reciprocity over the witnesses accepted so far (see CoverageParams.reciprocity). Losses are
@@ -14,7 +14,7 @@ import type { ReportTable } from "../table.js";
  */
 export function reciprocityPass(
   s: EpochState,
-  t: ReportTable,
+  t: ReportRows,
   accepted: ReadonlyMap<number, BeaconState>,
   rule: { readonly minPairs: number; readonly maxMedianDb: number },
 ): void {
@@ -73,7 +73,7 @@ export function reciprocityPass(
 }
 
 /** (position in canonical order, report index) of the given beacons: by receive time, then id. */
-function canonicalPositions(beacons: readonly BeaconState[], t: ReportTable): [number, number][] {
+function canonicalPositions(beacons: readonly BeaconState[], t: ReportRows): [number, number][] {
   const idx = beacons.map((b) => b.index);
   idx.sort((a, b) => t.receivedAt(a) - t.receivedAt(b) || t.compare32(a, b, "id"));
   return idx.map((i, k) => [k, i]);

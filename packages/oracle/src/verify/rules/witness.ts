@@ -12,7 +12,7 @@ import { haversineM, loraSnrFloorDb, maxRssiDbm } from "@hexmesh/protocol";
 import type { ClaimLog } from "../links.js";
 import { CODE } from "../reasons.js";
 import { HashIndex, type BeaconState, type EpochState } from "../state.js";
-import { KIND_BEACON, KIND_WITNESS, type ReportTable } from "../table.js";
+import { KIND_BEACON, KIND_WITNESS, type ReportRows } from "../table.js";
 
 /**
  * Below this great-circle distance the H3 grid distance is computed. Ring 8 at res 11 lies
@@ -28,8 +28,7 @@ const GRID_CHECK_BELOW_M = 1_000;
  */
 export function witnessPass(
   s: EpochState,
-  t: ReportTable,
-  order: Uint32Array,
+  t: ReportRows,
   accepted: ReadonlyMap<number, BeaconState>,
   claims: ClaimLog | null,
 ): void {
@@ -37,7 +36,7 @@ export function witnessPass(
   for (const b of accepted.keys()) acceptedIndex.add(b);
   const anyBeacon = new HashIndex(t, "beacon");
   for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
-  for (const i of order) {
+  for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
     const b = acceptedIndex.find(i);
     if (b >= 0) s.pair[i] = b;
@@ -66,7 +65,7 @@ export function witnessPass(
 }
 
 /** Checks witness w against its accepted beacon b: a reason code or 0. */
-function checkPair(s: EpochState, t: ReportTable, b: number, w: number): number {
+function checkPair(s: EpochState, t: ReportRows, b: number, w: number): number {
   const params = s.params;
   const bd = t.deviceIndex(b);
   const wd = t.deviceIndex(w);
@@ -117,7 +116,7 @@ export interface PairNumbers {
   readonly signalDbm: number;
 }
 
-export function pairNumbers(s: EpochState, t: ReportTable, b: number, w: number): PairNumbers {
+export function pairNumbers(s: EpochState, t: ReportRows, b: number, w: number): PairNumbers {
   const params = s.params;
   const devices = s.chain.devices;
   const bd = t.deviceIndex(b);
@@ -143,7 +142,7 @@ export function pairNumbers(s: EpochState, t: ReportTable, b: number, w: number)
 }
 
 /** A witness verdict's detail: the numbers of pairNumbers, the rule's bounds and the margins. */
-export function describePair(s: EpochState, t: ReportTable, b: number, w: number): string {
+export function describePair(s: EpochState, t: ReportRows, b: number, w: number): string {
   const p = s.params;
   const n = pairNumbers(s, t, b, w);
   const f1 = (x: number) => x.toFixed(1);

@@ -1,0 +1,280 @@
+/**
+ * An epoch's stage-1 records on disk instead of in memory: the close's per-report state is then
+ * read back in bounded pages, so what the main thread holds no longer grows by 160 bytes per report.
+ *
+ * SpillWriter takes the records as stage 1 and 2 finish them (in the order the reports were read:
+ * a close reads them in receive-time order) and writes them to an unlinked temp file in canonical
+ * order: (receive time, id, stage-2 reason). Rows arriving in receive-time order need only each run
+ * of equal receive times sorted (held until the run ends); rows arriving in another order (tests,
+ * the simulator: arrays already in memory) are sorted whole at the end.
+ *
+ * SpilledTable reads them back: the ReportTable accessors over a page cache (PAGE_ROWS rows a page,
+ * CACHE_PAGES pages, least recently used dropped). Stages 3-5 read the records mostly in order
+ * (witnesses lie within a witness window of their beacon in canonical order), so the cache hits.
+ */
+import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { toHex, type Hex } from "@hexmesh/protocol";
+
+import { OFFSET, RECORD_BYTES, ReportTable, type ReportRows } from "./table.js";
+
+/** Rows per page read back. */
+export const PAGE_ROWS = 1_024;
+/** Pages kept in memory (64 x 1,024 x 160 bytes = 10 MiB). */
+export const CACHE_PAGES = 64;
+/** Rows per write to the file. */
+const WRITE_ROWS = 8_192;
+
+/** Closes a spill file's descriptor once its table is garbage (the file itself is already unlinked). */
+const descriptors = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+});
+
+let spills = 0;
+
+/** An unlinked temp file open for reading and writing (its space is freed when it is closed). */
+function tempFile(): number {
+  const file = path.join(tmpdir(), `hexmesh-spill-${process.pid}-${Date.now()}-${spills++}.bin`);
+  const fd = openSync(file, "w+");
+  unlinkSync(file);
+  return fd;
+}
+
+/** Writes stage-1 records to a temp file in canonical order (see the file comment). */
+export class SpillWriter {
+  private readonly fd = tempFile();
+  private readonly out = new ReportTable(WRITE_ROWS);
+  private outRows = 0;
+  private written = 0;
+  /** The current run of equal receive times, not yet written (its order is not final). */
+  private run = new ReportTable(64);
+  private runRows = 0;
+  private sorted = true;
+  private lastTime = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly count: number) {}
+
+  /** Rows [start, end) of `t`, their stage-2 reason in byte OFFSET.reason, in the order read. */
+  add(t: ReportTable, start: number, end: number): void {
+    for (let i = start; i < end; i++) {
+      const at = t.receivedAt(i);
+      if (at !== this.lastTime) {
+        if (at < this.lastTime) this.sorted = false;
+        this.flushRun();
+        this.lastTime = at;
+      }
+      if (this.runRows === this.run.length) {
+        const bigger = new ReportTable(this.run.length * 2);
+        bigger.bytes.set(this.run.bytes);
+        this.run = bigger;
+      }
+      this.run.bytes.set(
+        t.bytes.subarray(i * RECORD_BYTES, (i + 1) * RECORD_BYTES),
+        this.runRows * RECORD_BYTES,
+      );
+      this.runRows++;
+    }
+  }
+
+  /** The records in canonical order, read back through a page cache. */
+  finish(): SpilledTable {
+    this.flushRun();
+    this.flushOut();
+    if (this.written !== this.count)
+      throw new RangeError(`the spill holds ${this.written} records, the epoch has ${this.count}`);
+    if (!this.sorted) this.sortWhole();
+    return new SpilledTable(this.fd, this.count);
+  }
+
+  /** Sorts the current run by (id, reason) and queues it for writing. */
+  private flushRun(): void {
+    const n = this.runRows;
+    if (n === 0) return;
+    const run = this.run;
+    const order = Array.from({ length: n }, (_, k) => k);
+    if (n > 1) order.sort((a, b) => compareCanonical(run, a, b));
+    for (const k of order) {
+      if (this.outRows === this.out.length) this.flushOut();
+      this.out.bytes.set(
+        run.bytes.subarray(k * RECORD_BYTES, (k + 1) * RECORD_BYTES),
+        this.outRows * RECORD_BYTES,
+      );
+      this.outRows++;
+    }
+    this.runRows = 0;
+  }
+
+  private flushOut(): void {
+    if (this.outRows === 0) return;
+    const bytes = this.out.bytes.subarray(0, this.outRows * RECORD_BYTES);
+    writeAll(this.fd, bytes, this.written * RECORD_BYTES);
+    this.written += this.outRows;
+    this.outRows = 0;
+  }
+
+  /** Rows that did not arrive in receive-time order: read whole, sorted, written back (small inputs). */
+  private sortWhole(): void {
+    const all = new ReportTable(this.count);
+    readAll(this.fd, all.bytes, 0);
+    const order = Array.from({ length: this.count }, (_, k) => k);
+    order.sort((a, b) => all.receivedAt(a) - all.receivedAt(b) || compareCanonical(all, a, b));
+    const sorted = new ReportTable(this.count);
+    order.forEach((k, pos) =>
+      sorted.bytes.set(all.bytes.subarray(k * RECORD_BYTES, (k + 1) * RECORD_BYTES), pos * RECORD_BYTES),
+    );
+    writeAll(this.fd, sorted.bytes, 0);
+  }
+}
+
+/** Canonical order within equal receive times: id, then stage-2 reason. */
+function compareCanonical(t: ReportTable, a: number, b: number): number {
+  return t.compare32(a, b, "id") || t.stage2Reason(a) - t.stage2Reason(b);
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length; )
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+function readAll(fd: number, into: Uint8Array, position: number): void {
+  for (let done = 0; done < into.length; ) {
+    const n = readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) throw new RangeError(`spill file ended at byte ${position + done}`);
+    done += n;
+  }
+}
+
+/** Stage-1 records in canonical order on disk (SpillWriter), read through a page cache. */
+export class SpilledTable implements ReportRows {
+  readonly length: number;
+  private readonly pages = new Map<number, ReportTable>();
+  private lastPage = -1;
+  private last: ReportTable | null = null;
+  private readonly scratch = new ReportTable(1);
+  /** Pages read from the file (tests: the cache is bounded and used). */
+  reads = 0;
+
+  constructor(
+    private readonly fd: number,
+    length: number,
+  ) {
+    this.length = length;
+    descriptors.register(this, fd, this);
+  }
+
+  /** Closes the file now (its space is freed); the table cannot be read afterwards. */
+  close(): void {
+    descriptors.unregister(this);
+    this.pages.clear();
+    this.last = null;
+    closeSync(this.fd);
+  }
+
+  /** Flushes the file to disk (not needed to read it back; for callers that keep it). */
+  sync(): void {
+    fsyncSync(this.fd);
+  }
+
+  /** The page holding row i; `i & (PAGE_ROWS - 1)` is the row in it. */
+  private page(i: number): ReportTable {
+    const p = Math.floor(i / PAGE_ROWS);
+    if (p === this.lastPage) return this.last!;
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`row ${i} of a spilled table of ${this.length}`);
+    let page = this.pages.get(p);
+    if (page === undefined) {
+      const rows = Math.min(PAGE_ROWS, this.length - p * PAGE_ROWS);
+      page = new ReportTable(rows);
+      readAll(this.fd, page.bytes, p * PAGE_ROWS * RECORD_BYTES);
+      this.reads++;
+      if (this.pages.size >= CACHE_PAGES) this.pages.delete(this.pages.keys().next().value!);
+    } else this.pages.delete(p); // re-inserted below: most recently used last
+    this.pages.set(p, page);
+    this.lastPage = p;
+    this.last = page;
+    return page;
+  }
+
+  kind(i: number): number {
+    return this.page(i).kind(i % PAGE_ROWS);
+  }
+  auth(i: number): number {
+    return this.page(i).auth(i % PAGE_ROWS);
+  }
+  parseError(i: number): number {
+    return this.page(i).parseError(i % PAGE_ROWS);
+  }
+  deviceIndex(i: number): number {
+    return this.page(i).deviceIndex(i % PAGE_ROWS);
+  }
+  receivedAt(i: number): number {
+    return this.page(i).receivedAt(i % PAGE_ROWS);
+  }
+  frequency(i: number): number {
+    return this.page(i).frequency(i % PAGE_ROWS);
+  }
+  channel(i: number): number {
+    return this.page(i).channel(i % PAGE_ROWS);
+  }
+  dataRate(i: number): number {
+    return this.page(i).dataRate(i % PAGE_ROWS);
+  }
+  power(i: number): number {
+    return this.page(i).power(i % PAGE_ROWS);
+  }
+  snr(i: number): number {
+    return this.page(i).snr(i % PAGE_ROWS);
+  }
+  stage2Reason(i: number): number {
+    return this.page(i).stage2Reason(i % PAGE_ROWS);
+  }
+  idHex(i: number): Hex {
+    return this.page(i).idHex(i % PAGE_ROWS);
+  }
+  deviceHex(i: number): Hex {
+    return this.page(i).deviceHex(i % PAGE_ROWS);
+  }
+  beaconHex(i: number): Hex {
+    return this.page(i).beaconHex(i % PAGE_ROWS);
+  }
+  remoteEntropyHex(i: number): Hex {
+    return toHex(this.fieldOf(i, "remoteEntropy"));
+  }
+  prefix48(i: number, field: "id" | "beacon" | "remoteEntropy"): number {
+    return this.page(i).prefix48(i % PAGE_ROWS, field);
+  }
+  compare32(i: number, j: number, field: "id" | "beacon"): number {
+    // The two rows may lie on different pages: i's field is copied out first.
+    const s = this.scratch;
+    this.copyField(i, field, s.bytes, OFFSET[field]);
+    const pj = this.page(j);
+    const b = pj.bytes;
+    const y = pj.at(j % PAGE_ROWS, field);
+    const x = s.bytes;
+    const xo = OFFSET[field];
+    for (let k = 0; k < 32; k++) {
+      const d = x[xo + k]! - b[y + k]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+  copyField(
+    i: number,
+    field: "id" | "device" | "beacon" | "remoteEntropy",
+    into: Uint8Array,
+    at: number,
+  ): void {
+    this.page(i).copyField(i % PAGE_ROWS, field, into, at);
+  }
+
+  private fieldOf(i: number, field: "id" | "device" | "beacon" | "remoteEntropy"): Uint8Array {
+    const out = new Uint8Array(field === "device" ? 20 : 32);
+    this.copyField(i, field, out, 0);
+    return out;
+  }
+}
