@@ -40,3 +40,4 @@ export * from "./service/results.js";
 export * from "./service/retention.js";
 export * from "./watch/audit.js";
 export * from "./service/settlement.js";
+export * from "./verify/spill.js";

@@ -70,7 +70,7 @@ import { reciprocityPass } from "./rules/reciprocity.js";
 import { checkReport } from "./rules/report.js";
 import { describePair, witnessPass } from "./rules/witness.js";
 import { WitnessSelection } from "./selection.js";
-import { SpillWriter, type SpilledTable } from "./spill.js";
+import { DEFAULT_SPILL, SpillWriter, type SpilledTable, type SpillSizes } from "./spill.js";
 import { EpochState, type BeaconState } from "./state.js";
 import { KIND_BEACON, KIND_MALFORMED, RECORD_BYTES, ReportTable } from "./table.js";
 
@@ -118,6 +118,8 @@ export interface CoverageOptions {
    * take its keys in `chain.devices` order, device index = position). Results never depend on it.
    */
   readonly preparer?: "auto" | "workers" | "inline" | ((chain: ChainView) => ReportPreparer);
+  /** How the per-report records are spilled and read back (spill.ts); results never depend on it. */
+  readonly spill?: SpillSizes;
 }
 
 export interface CoverageWork extends WorkResult {
@@ -141,11 +143,13 @@ export class CoverageVerifier
   readonly params: CoverageParams;
   private readonly regions: RegionResolver;
   private readonly preparerOption: CoverageOptions["preparer"];
+  private readonly spill: SpillSizes;
 
   constructor(options: CoverageOptions = {}) {
     this.params = options.params ?? DEFAULT_COVERAGE_PARAMS;
     this.regions = options.regions ?? coarseRegionResolver;
     this.preparerOption = options.preparer ?? "auto";
+    this.spill = options.spill ?? {};
   }
 
   async verify(
@@ -158,12 +162,15 @@ export class CoverageVerifier
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, source.count),
     );
     const preparer = this.makePreparer(chain, source.count);
-    const spill = new SpillWriter(source.count);
+    const spill = new SpillWriter(source.count, this.spill);
     try {
-      // Stage 1 in chunks of SPILL_CHUNK_ROWS reports (the table of one chunk in memory at a time);
+      // Stage 1 in chunks of spill.chunkRows reports (the table of one chunk in memory at a time);
       // stage 2 runs on this thread as batches come back from stage 1, overlapping the workers;
       // each finished chunk goes to the spill file.
-      for await (const chunk of chunksOf(checkedTimes(source), SPILL_CHUNK_ROWS)) {
+      for await (const chunk of chunksOf(
+        checkedTimes(source),
+        this.spill.chunkRows ?? DEFAULT_SPILL.chunkRows,
+      )) {
         const table = await preparer.prepareStream({ count: chunk.length, pages: [chunk] }, (t, start, end) =>
           epoch.statelessChecks(t, start, end),
         );
@@ -181,7 +188,7 @@ export class CoverageVerifier
     const epoch = new EpochVerification(
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, count),
     );
-    const spill = new SpillWriter(count);
+    const spill = new SpillWriter(count, this.spill);
     let next = 0;
     for await (const page of pages) {
       if (page.length % RECORD_BYTES !== 0)
@@ -234,12 +241,6 @@ function checkedTimes(source: ReportSource): ReportSource {
   return { count: source.count, pages: checked() };
 }
 
-/**
- * Reports per stage-1 chunk: one chunk's texts and records are in memory at a time (~5 MiB of
- * records); the workers' pipeline drains at each chunk's end, a small cost at this size.
- */
-export const SPILL_CHUNK_ROWS = 32_768;
-
 /** The source's reports in arrays of at most `rows`, refusing a source that breaks its count. */
 async function* chunksOf(source: ReportSource, rows: number): AsyncGenerator<ReceivedReport[]> {
   let chunk: ReceivedReport[] = [];
@@ -287,18 +288,25 @@ class EpochVerification {
     const params = s.params;
     for (let i = 0; i < table.length; i++) s.reason[i] = table.stage2Reason(i);
     const accepted = beaconPass(s, table);
-    const claims = params.oneWayLinks ? new ClaimLog(table.length, s.chain.devices.length) : null;
+    // Sized by links (compacted as it fills), not by claims: see ClaimLog.
+    const deviceCount = s.chain.devices.length;
+    const claims = params.oneWayLinks ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount) : null;
     witnessPass(s, table, accepted, claims);
     if (params.reciprocity) reciprocityPass(s, table, accepted, params.reciprocity);
     const linkTests =
       claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
     const devices = this.selectAndWeigh(table, accepted);
-    const { reason, selected, units } = s;
-    const detailOf = (i: number) =>
-      s.pair[i]! >= 0 && reason[i] !== CODE.self_witness && reason[i] !== CODE.same_owner
-        ? describePair(s, table, s.pair[i]!, i)
-        : null;
-    const iterate = () => iterateVerdicts(table, reason, selected, units, detailOf);
+    const { reason, selected } = s;
+    const unitsOf = (i: number): bigint => {
+      if (table.kind(i) === KIND_BEACON) return accepted.get(i)?.beaconerUnits ?? 0n;
+      return selected[i] === 1 ? accepted.get(s.pairOf(table, i))!.witnessUnits : 0n;
+    };
+    const detailOf = (i: number) => {
+      if (reason[i] === CODE.self_witness || reason[i] === CODE.same_owner) return null;
+      const b = s.pairOf(table, i);
+      return b >= 0 ? describePair(s, table, b, i) : null;
+    };
+    const iterate = () => iterateVerdicts(table, reason, selected, unitsOf, detailOf);
     let verdicts: Verdict[] | null = null;
     return {
       kind: "coverage",
@@ -306,7 +314,7 @@ class EpochVerification {
       metricNames: COVERAGE_METRICS,
       devices,
       linkTests,
-      record: verdictRecord(table, reason, selected, units),
+      record: verdictRecord(table, reason, selected, unitsOf),
       get verdicts() {
         verdicts ??= Array.from(iterate());
         return verdicts;
@@ -335,11 +343,9 @@ class EpochVerification {
         devices[t.deviceIndex(beacon.index)]!,
         chosen.map((w) => devices[t.deviceIndex(w)]!),
       );
-      s.units[beacon.index] = units.beaconer;
-      for (const w of chosen) {
-        s.selected[w] = 1;
-        s.units[w] = units.witness;
-      }
+      beacon.beaconerUnits = units.beaconer;
+      beacon.witnessUnits = units.witness;
+      for (const w of chosen) s.selected[w] = 1;
     }
     return weighting.devices();
   }

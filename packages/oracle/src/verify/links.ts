@@ -103,20 +103,50 @@ export interface LinkStats {
  * value of a link is kept (conservative: a weaker margin expects more misses).
  */
 export class ClaimLog {
-  private readonly packed: BigUint64Array;
+  /** Packed claims; when full, each link's claims but its smallest are dropped (all the test reads). */
+  private packed: BigUint64Array;
   private length = 0;
   /** Claims filed by each device: a device with any claim was listening in the epoch. */
   private readonly filed: Uint32Array;
 
+  /** `capacity`: claims held before the first compaction (it grows when compacting frees too little). */
   constructor(capacity: number, deviceCount: number) {
     if (deviceCount > MAX_DEVICES)
       throw new RangeError(`one-way rule supports at most ${MAX_DEVICES} devices (got ${deviceCount})`);
-    this.packed = new BigUint64Array(capacity);
+    this.packed = new BigUint64Array(Math.max(16, capacity));
     this.filed = new Uint32Array(Math.max(1, deviceCount));
+  }
+
+  /** Claims held now (at most one per link after a compaction; tests). */
+  get held(): number {
+    return this.length;
+  }
+
+  /**
+   * Sorts the claims and keeps the first (smallest value) of each link: the memory is sized by
+   * links, not by claims. Grows the buffer when that frees less than half of it.
+   */
+  private compact(): void {
+    const sorted = this.packed.subarray(0, this.length).sort();
+    let kept = 0;
+    let prevLink = -1n;
+    for (let i = 0; i < sorted.length; i++) {
+      const link = sorted[i]! >> VALUE_BITS;
+      if (link === prevLink) continue;
+      prevLink = link;
+      this.packed[kept++] = sorted[i]!;
+    }
+    this.length = kept;
+    if (kept * 2 > this.packed.length) {
+      const bigger = new BigUint64Array(this.packed.length * 2);
+      bigger.set(this.packed.subarray(0, kept));
+      this.packed = bigger;
+    }
   }
 
   add(witness: number, beaconer: number, valueTenths: number): void {
     const v = Math.max(-VALUE_OFFSET, Math.min(VALUE_OFFSET - 1, valueTenths)) + VALUE_OFFSET;
+    if (this.length === this.packed.length) this.compact();
     this.packed[this.length++] =
       (BigInt(witness) << LINK_SHIFT) | (BigInt(beaconer) << VALUE_BITS) | BigInt(v);
     this.filed[witness]! += 1;

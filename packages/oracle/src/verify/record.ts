@@ -50,7 +50,7 @@ export function verdictRecord(
   t: ReportRows,
   reason: Uint8Array,
   selected: Uint8Array,
-  units: BigUint64Array,
+  unitsOf: (i: number) => bigint,
 ): ChunkSource {
   return {
     byteLength: 8 + VERDICT_BYTES * t.length,
@@ -64,7 +64,7 @@ export function verdictRecord(
         t.copyField(i, "device", field, 0);
         w.copy(field, 0, 20).u8(reason[i]!).u8(t.parseError(i)).u8(selected[i]!);
         t.copyField(i, "beacon", field, 0);
-        w.copy(field, 0, 32).u64(units[i]!);
+        w.copy(field, 0, 32).u64(unitsOf(i));
         if ((i + 1) % RECORD_CHUNK_ROWS === 0) {
           yield* w.finish();
           w = new ByteWriter();
@@ -80,11 +80,11 @@ export function* iterateVerdicts(
   t: ReportRows,
   reason: Uint8Array,
   selected: Uint8Array,
-  units: BigUint64Array,
+  unitsOf: (i: number) => bigint,
   detailOf: (i: number) => string | null = () => null,
 ): Generator<Verdict> {
   for (let i = 0; i < t.length; i++)
-    yield toVerdict(t, i, reason[i]!, selected[i] === 1, units[i]!, detailOf);
+    yield toVerdict(t, i, reason[i]!, selected[i] === 1, unitsOf(i), detailOf);
 }
 
 const KIND_NAME = ["malformed", "beacon", "witness"] as const;

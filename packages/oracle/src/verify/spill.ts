@@ -8,8 +8,8 @@
  * of equal receive times sorted (held until the run ends); rows arriving in another order (tests,
  * the simulator: arrays already in memory) are sorted whole at the end.
  *
- * SpilledTable reads them back: the ReportTable accessors over a page cache (PAGE_ROWS rows a page,
- * CACHE_PAGES pages, least recently used dropped). Stages 3-5 read the records mostly in order
+ * SpilledTable reads them back: the ReportTable accessors over a page cache (DEFAULT_SPILL: 1,024
+ * rows a page, 64 pages, least recently used dropped). Stages 3-5 read the records mostly in order
  * (witnesses lie within a witness window of their beacon in canonical order), so the cache hits.
  */
 import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
@@ -20,12 +20,25 @@ import { toHex, type Hex } from "@hexmesh/protocol";
 
 import { OFFSET, RECORD_BYTES, ReportTable, type ReportRows } from "./table.js";
 
-/** Rows per page read back. */
-export const PAGE_ROWS = 1_024;
-/** Pages kept in memory (64 x 1,024 x 160 bytes = 10 MiB). */
-export const CACHE_PAGES = 64;
-/** Rows per write to the file. */
-const WRITE_ROWS = 8_192;
+/** How a spill is cut (the defaults suit a close; tests use tiny sizes to cross every boundary). */
+export interface SpillSizes {
+  /** Reports per stage-1 chunk (coverage.ts): one chunk's texts and records in memory at a time. */
+  readonly chunkRows?: number;
+  /** Rows per page read back. */
+  readonly pageRows?: number;
+  /** Pages kept in memory, least recently used dropped. */
+  readonly cachePages?: number;
+  /** Rows per write to the file. */
+  readonly writeRows?: number;
+}
+
+/** ~5 MiB of records per chunk; 64 pages of 1,024 rows = 10 MiB of cache; 1.3 MiB per write. */
+export const DEFAULT_SPILL: Required<SpillSizes> = {
+  chunkRows: 32_768,
+  pageRows: 1_024,
+  cachePages: 64,
+  writeRows: 8_192,
+};
 
 /** Closes a spill file's descriptor once its table is garbage (the file itself is already unlinked). */
 const descriptors = new FinalizationRegistry<number>((fd) => {
@@ -49,7 +62,8 @@ function tempFile(): number {
 /** Writes stage-1 records to a temp file in canonical order (see the file comment). */
 export class SpillWriter {
   private readonly fd = tempFile();
-  private readonly out = new ReportTable(WRITE_ROWS);
+  private readonly sizes: Required<SpillSizes>;
+  private readonly out: ReportTable;
   private outRows = 0;
   private written = 0;
   /** The current run of equal receive times, not yet written (its order is not final). */
@@ -58,7 +72,16 @@ export class SpillWriter {
   private sorted = true;
   private lastTime = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly count: number) {}
+  constructor(
+    private readonly count: number,
+    sizes: SpillSizes = {},
+  ) {
+    this.sizes = { ...DEFAULT_SPILL, ...sizes };
+    for (const [k, v] of Object.entries(this.sizes))
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new RangeError(`spill ${k} must be a positive integer: ${v}`);
+    this.out = new ReportTable(this.sizes.writeRows);
+  }
 
   /** Rows [start, end) of `t`, their stage-2 reason in byte OFFSET.reason, in the order read. */
   add(t: ReportTable, start: number, end: number): void {
@@ -89,7 +112,7 @@ export class SpillWriter {
     if (this.written !== this.count)
       throw new RangeError(`the spill holds ${this.written} records, the epoch has ${this.count}`);
     if (!this.sorted) this.sortWhole();
-    return new SpilledTable(this.fd, this.count);
+    return new SpilledTable(this.fd, this.count, this.sizes.pageRows, this.sizes.cachePages);
   }
 
   /** Sorts the current run by (id, reason) and queues it for writing. */
@@ -163,6 +186,8 @@ export class SpilledTable implements ReportRows {
   constructor(
     private readonly fd: number,
     length: number,
+    private readonly pageRows = DEFAULT_SPILL.pageRows,
+    private readonly cachePages = DEFAULT_SPILL.cachePages,
   ) {
     this.length = length;
     descriptors.register(this, fd, this);
@@ -181,18 +206,18 @@ export class SpilledTable implements ReportRows {
     fsyncSync(this.fd);
   }
 
-  /** The page holding row i; `i & (PAGE_ROWS - 1)` is the row in it. */
+  /** The page holding row i (it becomes `lastPage`: the row in it is i - lastPage x pageRows). */
   private page(i: number): ReportTable {
-    const p = Math.floor(i / PAGE_ROWS);
+    const p = Math.floor(i / this.pageRows);
     if (p === this.lastPage) return this.last!;
     if (!(i >= 0 && i < this.length)) throw new RangeError(`row ${i} of a spilled table of ${this.length}`);
     let page = this.pages.get(p);
     if (page === undefined) {
-      const rows = Math.min(PAGE_ROWS, this.length - p * PAGE_ROWS);
+      const rows = Math.min(this.pageRows, this.length - p * this.pageRows);
       page = new ReportTable(rows);
-      readAll(this.fd, page.bytes, p * PAGE_ROWS * RECORD_BYTES);
+      readAll(this.fd, page.bytes, p * this.pageRows * RECORD_BYTES);
       this.reads++;
-      if (this.pages.size >= CACHE_PAGES) this.pages.delete(this.pages.keys().next().value!);
+      if (this.pages.size >= this.cachePages) this.pages.delete(this.pages.keys().next().value!);
     } else this.pages.delete(p); // re-inserted below: most recently used last
     this.pages.set(p, page);
     this.lastPage = p;
@@ -201,52 +226,52 @@ export class SpilledTable implements ReportRows {
   }
 
   kind(i: number): number {
-    return this.page(i).kind(i % PAGE_ROWS);
+    return this.page(i).kind(i - this.lastPage * this.pageRows);
   }
   auth(i: number): number {
-    return this.page(i).auth(i % PAGE_ROWS);
+    return this.page(i).auth(i - this.lastPage * this.pageRows);
   }
   parseError(i: number): number {
-    return this.page(i).parseError(i % PAGE_ROWS);
+    return this.page(i).parseError(i - this.lastPage * this.pageRows);
   }
   deviceIndex(i: number): number {
-    return this.page(i).deviceIndex(i % PAGE_ROWS);
+    return this.page(i).deviceIndex(i - this.lastPage * this.pageRows);
   }
   receivedAt(i: number): number {
-    return this.page(i).receivedAt(i % PAGE_ROWS);
+    return this.page(i).receivedAt(i - this.lastPage * this.pageRows);
   }
   frequency(i: number): number {
-    return this.page(i).frequency(i % PAGE_ROWS);
+    return this.page(i).frequency(i - this.lastPage * this.pageRows);
   }
   channel(i: number): number {
-    return this.page(i).channel(i % PAGE_ROWS);
+    return this.page(i).channel(i - this.lastPage * this.pageRows);
   }
   dataRate(i: number): number {
-    return this.page(i).dataRate(i % PAGE_ROWS);
+    return this.page(i).dataRate(i - this.lastPage * this.pageRows);
   }
   power(i: number): number {
-    return this.page(i).power(i % PAGE_ROWS);
+    return this.page(i).power(i - this.lastPage * this.pageRows);
   }
   snr(i: number): number {
-    return this.page(i).snr(i % PAGE_ROWS);
+    return this.page(i).snr(i - this.lastPage * this.pageRows);
   }
   stage2Reason(i: number): number {
-    return this.page(i).stage2Reason(i % PAGE_ROWS);
+    return this.page(i).stage2Reason(i - this.lastPage * this.pageRows);
   }
   idHex(i: number): Hex {
-    return this.page(i).idHex(i % PAGE_ROWS);
+    return this.page(i).idHex(i - this.lastPage * this.pageRows);
   }
   deviceHex(i: number): Hex {
-    return this.page(i).deviceHex(i % PAGE_ROWS);
+    return this.page(i).deviceHex(i - this.lastPage * this.pageRows);
   }
   beaconHex(i: number): Hex {
-    return this.page(i).beaconHex(i % PAGE_ROWS);
+    return this.page(i).beaconHex(i - this.lastPage * this.pageRows);
   }
   remoteEntropyHex(i: number): Hex {
     return toHex(this.fieldOf(i, "remoteEntropy"));
   }
   prefix48(i: number, field: "id" | "beacon" | "remoteEntropy"): number {
-    return this.page(i).prefix48(i % PAGE_ROWS, field);
+    return this.page(i).prefix48(i - this.lastPage * this.pageRows, field);
   }
   compare32(i: number, j: number, field: "id" | "beacon"): number {
     // The two rows may lie on different pages: i's field is copied out first.
@@ -254,7 +279,7 @@ export class SpilledTable implements ReportRows {
     this.copyField(i, field, s.bytes, OFFSET[field]);
     const pj = this.page(j);
     const b = pj.bytes;
-    const y = pj.at(j % PAGE_ROWS, field);
+    const y = pj.at(j - this.lastPage * this.pageRows, field);
     const x = s.bytes;
     const xo = OFFSET[field];
     for (let k = 0; k < 32; k++) {
@@ -269,7 +294,7 @@ export class SpilledTable implements ReportRows {
     into: Uint8Array,
     at: number,
   ): void {
-    this.page(i).copyField(i % PAGE_ROWS, field, into, at);
+    this.page(i).copyField(i - this.lastPage * this.pageRows, field, into, at);
   }
 
   private fieldOf(i: number, field: "id" | "device" | "beacon" | "remoteEntropy"): Uint8Array {

@@ -15,7 +15,7 @@ import {
 } from "@hexmesh/protocol";
 
 import type { CoverageParams } from "./params.js";
-import type { ReportRows } from "./table.js";
+import { KIND_WITNESS, type ReportRows } from "./table.js";
 
 export interface Geo {
   /** Radians. */
@@ -26,12 +26,13 @@ export interface Geo {
   readonly region: RegionPlan | undefined;
 }
 
-/** An accepted beacon and its valid witnesses (report indexes). */
+/** An accepted beacon, its valid witnesses (report indexes) and the HIP-15 units it paid (stage 5). */
 export interface BeaconState {
   readonly index: number;
   readonly witnesses: number[];
-  /** Device indexes of those witnesses (duplicate rule). */
-  readonly witnessDevices: Set<number>;
+  /** Units of the beacon's report, and of each of its selected witnesses' (0 until stage 5). */
+  beaconerUnits: bigint;
+  witnessUnits: bigint;
 }
 
 export class EpochState {
@@ -39,12 +40,14 @@ export class EpochState {
   readonly entropy: EntropyLog;
   readonly params: CoverageParams;
   private readonly regions: RegionResolver;
-  /** Per report: reason code (0 valid), selected flag, HIP-15 units (WAD). */
+  /**
+   * Per report: reason code (0 valid) and selected flag, two bytes; a report's units are its
+   * beacon's (BeaconState), and the beacon a witness was matched to is found again (pairOf).
+   */
   readonly reason: Uint8Array;
   readonly selected: Uint8Array;
-  readonly units: BigUint64Array;
-  /** Per witness: the accepted beacon it was matched to (report index), -1 if none. For verdict details only. */
-  readonly pair: Int32Array;
+  /** The accepted beacons by payload hash (set by the witness pass; pairOf). */
+  acceptedIndex: HashIndex | null = null;
   private readonly geoCache: (Geo | undefined)[] = [];
   private readonly noiseFloors = new Map<number, number>();
 
@@ -61,8 +64,15 @@ export class EpochState {
     this.regions = regions;
     this.reason = new Uint8Array(length);
     this.selected = new Uint8Array(length);
-    this.units = new BigUint64Array(length);
-    this.pair = new Int32Array(length).fill(-1);
+  }
+
+  /**
+   * The accepted beacon witness w was matched to by the witness pass (report index), or -1: the
+   * witnesses that passed stage 2 were matched by payload hash (rules/witness.ts).
+   */
+  pairOf(t: ReportRows, w: number): number {
+    if (t.kind(w) !== KIND_WITNESS || t.stage2Reason(w) !== 0 || this.acceptedIndex === null) return -1;
+    return this.acceptedIndex.find(w);
   }
 
   /** Position, min-distance cell and region plan of device index d (it has an asserted cell). */

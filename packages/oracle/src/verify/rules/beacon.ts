@@ -52,7 +52,7 @@ export function beaconPass(s: EpochState, t: ReportRows): Map<number, BeaconStat
     }
     windows.add(window);
     acceptedIndex.add(i);
-    accepted.set(i, { index: i, witnesses: [], witnessDevices: new Set() });
+    accepted.set(i, { index: i, witnesses: [], beaconerUnits: 0n, witnessUnits: 0n });
     s.selected[i] = 1;
   }
   return accepted;

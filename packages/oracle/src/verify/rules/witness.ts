@@ -34,12 +34,12 @@ export function witnessPass(
 ): void {
   const acceptedIndex = new HashIndex(t, "beacon");
   for (const b of accepted.keys()) acceptedIndex.add(b);
+  s.acceptedIndex = acceptedIndex;
   const anyBeacon = new HashIndex(t, "beacon");
   for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
   for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
     const b = acceptedIndex.find(i);
-    if (b >= 0) s.pair[i] = b;
     if (b < 0) {
       s.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
       continue;
@@ -55,11 +55,11 @@ export function witnessPass(
     }
     const state = accepted.get(b)!;
     const device = t.deviceIndex(i);
-    if (state.witnessDevices.has(device)) {
+    // The list is short (one entry per witnessing device): scanned rather than indexed per beacon.
+    if (state.witnesses.some((w) => t.deviceIndex(w) === device)) {
       s.reason[i] = CODE.duplicate;
       continue;
     }
-    state.witnessDevices.add(device);
     state.witnesses.push(i);
   }
 }
