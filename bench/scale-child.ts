@@ -161,11 +161,19 @@ if (command === "generate") {
   const stages = stageClock();
   let reports: number;
   let root: string;
-  if (mode === "streaming") {
-    const store = new SqliteStore({ path: file });
+  if (mode === "streaming" || (mode === "streaming-before" && dist !== undefined)) {
+    // streaming-before: the same close as compiled in another checkout (SCALE_BENCH_BEFORE).
+    const before = mode === "streaming-before";
+    const close: typeof closeStoredEpoch = before
+      ? (await import(path.join(path.resolve(dist!), "index.js"))).closeStoredEpoch
+      : closeStoredEpoch;
+    const Store: typeof SqliteStore = before
+      ? (await import(path.join(path.resolve(dist!), "store", "sqlite.js"))).SqliteStore
+      : SqliteStore;
+    const store = new Store({ path: file });
     await store.migrate(); // a store cached by an earlier build
     const index = (await store.getChainIndex(0n))!;
-    const out = await closeStoredEpoch(store, index, {}, stages.progress);
+    const out = await close(store, index, {}, stages.progress);
     await store.close();
     reports = out.summary.reports;
     root = out.root;
@@ -178,7 +186,7 @@ if (command === "generate") {
       mode,
       reports,
       seconds,
-      ...(mode === "streaming" ? { stages: stages.stages } : {}),
+      ...(mode !== "baseline" ? { stages: stages.stages } : {}),
       peakRssMiB: peakRssMiB(),
       root,
     }),

@@ -11,6 +11,8 @@
  *   baseline   the whole-epoch-in-memory close of another checkout's compiled oracle, when
  *              SCALE_BENCH_BASELINE names its packages/oracle/dist (e.g. a build of the commit
  *              before the streaming close); both must give the same root
+ *   streaming-before  another checkout's streaming close (SCALE_BENCH_BEFORE: its
+ *              packages/oracle/dist), on the same day at the same load: before/after a change
  *
  * With a PostgreSQL server (SCALE_BENCH_PG_URL, else HEXMESH_TEST_PG_URL) the day is also copied
  * into a schema there (cached: kept while it holds the day; the copy is timed as the ingest stage)
@@ -23,7 +25,8 @@
  *
  * Writes bench/results/scale.json. Options (environment): SCALE_BENCH_DEVICES (comma-separated,
  * default "7500,37000": ~0.2M and ~1M reports), SCALE_BENCH_BASELINE, SCALE_BENCH_BASELINE_COMMIT
- * (recorded with the figures), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
+ * (recorded with the figures), SCALE_BENCH_BEFORE and SCALE_BENCH_BEFORE_COMMIT (another checkout's
+ * packages/oracle/dist: its streaming close runs first on the same day, "streaming-before"), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
  * (default: one per 16,384 reports), SCALE_BENCH_GEN_THREADS (threads signing a day being generated,
  * default one per core).
  */
@@ -41,6 +44,8 @@ const outFile = path.join(here, "results", "scale.json");
 const SIZES = (process.env.SCALE_BENCH_DEVICES ?? "7500,37000").split(",").map(Number);
 const CACHE = process.env.SCALE_BENCH_CACHE ?? path.join(os.tmpdir(), "hexmesh-scale");
 const BASELINE = process.env.SCALE_BENCH_BASELINE;
+/** Another checkout's packages/oracle/dist whose streaming close runs first, on the same day (before/after). */
+const BEFORE = process.env.SCALE_BENCH_BEFORE;
 const PG_URL = process.env.SCALE_BENCH_PG_URL ?? process.env.HEXMESH_TEST_PG_URL;
 const WORKERS = (process.env.SCALE_BENCH_WORKERS ?? "1,2").split(",").map(Number);
 const PARTITIONS = process.env.SCALE_BENCH_PARTITIONS ?? "0";
@@ -78,6 +83,9 @@ function write(measured: unknown[]): void {
     machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
     ...(BASELINE !== undefined
       ? { baseline: { dist: BASELINE, commit: process.env.SCALE_BENCH_BASELINE_COMMIT ?? null } }
+      : {}),
+    ...(BEFORE !== undefined
+      ? { before: { dist: BEFORE, commit: process.env.SCALE_BENCH_BEFORE_COMMIT ?? null } }
       : {}),
     sizes,
   };
@@ -181,6 +189,7 @@ for (const devices of SIZES) {
   }
   const modes: (() => Promise<Record<string, unknown>>)[] = [
     ...(BASELINE !== undefined ? [async () => child(["close", "baseline", file, BASELINE])] : []),
+    ...(BEFORE !== undefined ? [async () => child(["close", "streaming-before", file, BEFORE])] : []),
     async () => child(["close", "streaming", file]),
     ...(postgres !== null
       ? [

@@ -2,7 +2,8 @@
  * The last steps of an epoch's close, after its chain index is stored and its close has begun: the
  * epoch computed from the stored reports (streamed: results.ts, close.ts), its summary, and its
  * result stored with one verdict per report, built and written in batches. An epoch's verdicts are
- * never all in memory as objects; its per-report state is the verifier's (verify/state.ts).
+ * never all in memory as objects; its per-report state is the verifier's, spilled to a temp file
+ * and read back in pages (verify/spill.ts, verify/state.ts).
  */
 import type { EpochResult } from "@hexmesh/protocol";
 

@@ -8,7 +8,7 @@
  *      payload, written as one record of a ReportTable (table.ts);
  *   2. stateless checks per report against the chain index and the entropy log, as batches of
  *      stage 1 complete (rules/report.ts, then rules/beacon.ts for beacons);
- *   3. every report sorted canonically by (receive time, id, stage-2 reason); the stateful rules
+ *   3. every report in canonical order (receive time, id, stage-2 reason: the spill's order); the stateful rules
  *      run in that order, beacons first: duplicate and one beacon per device per window
  *      (rules/beacon.ts), witness-to-beacon matching, the pair checks and duplicate witness
  *      (rules/witness.ts); then over the epoch reciprocity (rules/reciprocity.ts) and one-way links
@@ -30,8 +30,13 @@
  * first failing check is the recorded reason. same_owner, nonreciprocal_signal and one_way_links
  * are parameters (params.ts), on by default.
  *
- * Per report, the main thread keeps only the stage-1 record (160 bytes) and a few bytes of state
- * (reason, selected, units: state.ts): no object or string per report.
+ * Per report, the main thread keeps two bytes (reason, selected: state.ts). The 160-byte stage-1
+ * records are written, as each chunk of stage 1 finishes, to a temp file in canonical order
+ * (spill.ts) and read back through a 10 MiB page cache by stages 3-5; the verdict record that the
+ * dataHash covers is built from them each time it is read (record.ts verdictRecord), never held.
+ * What else stays is sized by beacons and devices: the accepted beacons with their witness lists
+ * and units, the payload-hash indexes, the one-way claim log (one claim per link), link and
+ * density statistics, the devices' payout.
  */
 import {
   coarseRegionResolver,
