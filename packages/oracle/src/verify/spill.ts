@@ -18,7 +18,7 @@ import path from "node:path";
 
 import { toHex, type Hex } from "@hexmesh/protocol";
 
-import { OFFSET, RECORD_BYTES, ReportTable, type ReportRows } from "./table.js";
+import { compare32At, OFFSET, RECORD_BYTES, ReportTable, type ReportRows, type RowField } from "./table.js";
 
 /** How a spill is cut (the defaults suit a close; tests use tiny sizes to cross every boundary). */
 export interface SpillSizes {
@@ -278,26 +278,13 @@ export class SpilledTable implements ReportRows {
     const s = this.scratch;
     this.copyField(i, field, s.bytes, OFFSET[field]);
     const pj = this.page(j);
-    const b = pj.bytes;
-    const y = pj.at(j - this.lastPage * this.pageRows, field);
-    const x = s.bytes;
-    const xo = OFFSET[field];
-    for (let k = 0; k < 32; k++) {
-      const d = x[xo + k]! - b[y + k]!;
-      if (d !== 0) return d;
-    }
-    return 0;
+    return compare32At(s.bytes, OFFSET[field], pj.bytes, pj.at(j - this.lastPage * this.pageRows, field));
   }
-  copyField(
-    i: number,
-    field: "id" | "device" | "beacon" | "remoteEntropy",
-    into: Uint8Array,
-    at: number,
-  ): void {
+  copyField(i: number, field: RowField, into: Uint8Array, at: number): void {
     this.page(i).copyField(i - this.lastPage * this.pageRows, field, into, at);
   }
 
-  private fieldOf(i: number, field: "id" | "device" | "beacon" | "remoteEntropy"): Uint8Array {
+  private fieldOf(i: number, field: RowField): Uint8Array {
     const out = new Uint8Array(field === "device" ? 20 : 32);
     this.copyField(i, field, out, 0);
     return out;

@@ -36,6 +36,9 @@ export const AUTH_OK = 0;
 export const AUTH_UNKNOWN_DEVICE = 1;
 export const AUTH_BAD_SIGNATURE = 2;
 
+/** The byte fields of a record (20 bytes: device; 32: the others). */
+export type RowField = "id" | "device" | "beacon" | "remoteEntropy";
+
 export const OFFSET = {
   kind: 0,
   auth: 1,
@@ -81,12 +84,7 @@ export interface ReportRows {
   prefix48(i: number, field: "id" | "beacon" | "remoteEntropy"): number;
   compare32(i: number, j: number, field: "id" | "beacon"): number;
   /** Copies a 32- or 20-byte field of record i into `into` at `at`. */
-  copyField(
-    i: number,
-    field: "id" | "device" | "beacon" | "remoteEntropy",
-    into: Uint8Array,
-    at: number,
-  ): void;
+  copyField(i: number, field: RowField, into: Uint8Array, at: number): void;
 }
 
 export class ReportTable implements ReportRows {
@@ -159,12 +157,7 @@ export class ReportTable implements ReportRows {
     return i * RECORD_BYTES + OFFSET[field];
   }
 
-  copyField(
-    i: number,
-    field: "id" | "device" | "beacon" | "remoteEntropy",
-    into: Uint8Array,
-    at: number,
-  ): void {
+  copyField(i: number, field: RowField, into: Uint8Array, at: number): void {
     const o = this.at(i, field);
     into.set(this.bytes.subarray(o, o + (field === "device" ? 20 : 32)), at);
   }
@@ -194,14 +187,7 @@ export class ReportTable implements ReportRows {
 
   /** Lexicographic comparison of a 32-byte field of two records. */
   compare32(i: number, j: number, field: "id" | "beacon"): number {
-    const b = this.bytes;
-    const x = this.at(i, field);
-    const y = this.at(j, field);
-    for (let k = 0; k < 32; k++) {
-      const d = b[x + k]! - b[y + k]!;
-      if (d !== 0) return d;
-    }
-    return 0;
+    return compare32At(this.bytes, this.at(i, field), this.bytes, this.at(j, field));
   }
 
   // -- writers (stage 1) ---------------------------------------------------------------------
@@ -257,4 +243,13 @@ export class ReportTable implements ReportRows {
   isWritten(i: number): boolean {
     return Atomics.load(this.i32, i * I32 + 7) === 1;
   }
+}
+
+/** Lexicographic comparison of the 32 bytes at a[x] and b[y]. */
+export function compare32At(a: Uint8Array, x: number, b: Uint8Array, y: number): number {
+  for (let k = 0; k < 32; k++) {
+    const d = a[x + k]! - b[y + k]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
