@@ -72,6 +72,28 @@ const earlier: Record<string, unknown>[] = (() => {
     }));
 })();
 
+/**
+ * Closes of a size measured again whose modes this run does not repeat (e.g. PostgreSQL when no
+ * server is given): kept beside the new ones as `earlierCloses`, with when and at what load.
+ */
+const earlierCloses = (devices: number, modes: readonly unknown[]): Record<string, unknown>[] => {
+  if (!existsSync(outFile)) return [];
+  const old = JSON.parse(readFileSync(outFile, "utf8")) as {
+    generatedAt: string;
+    sizes: {
+      devices: number;
+      closes?: Record<string, unknown>[];
+      earlierCloses?: Record<string, unknown>[];
+    }[];
+  };
+  const size = old.sizes.find((s) => s.devices === devices);
+  if (size === undefined) return [];
+  return [
+    ...(size.closes ?? []).map((c) => ({ measuredAt: old.generatedAt, ...c })),
+    ...(size.earlierCloses ?? []),
+  ].filter((c: Record<string, unknown>) => !modes.includes(c.mode));
+};
+
 /** Writes what is measured so far (after each size: a long run cut short keeps its smaller sizes). */
 function write(measured: unknown[]): void {
   const sizes = [...earlier, ...(measured as Record<string, unknown>[])].sort(
@@ -215,6 +237,10 @@ for (const devices of SIZES) {
     console.log(devices, runs[runs.length - 1]);
   }
   if (new Set(runs.map((r) => r.root)).size !== 1) throw new Error(`roots differ at ${devices} devices`);
+  const kept = earlierCloses(
+    devices,
+    runs.map((r) => r.mode),
+  );
   sizes.push({
     devices,
     reports: runs[0]!.reports,
@@ -222,6 +248,7 @@ for (const devices of SIZES) {
     ...(postgres !== null ? { postgres } : {}),
     ...(generated !== null ? { generation: generated } : {}),
     closes: runs,
+    ...(kept.length > 0 ? { earlierCloses: kept } : {}),
   });
   write(sizes);
 }
