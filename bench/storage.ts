@@ -2,8 +2,8 @@
  * `npm run bench:storage`: the storage provider agent's speed targets (issue 19), on a 1 GiB piece
  * generated once under cache/bench-storage/ (random bytes, streamed to disk in 16 MiB writes):
  *
- * - tree build: buildPieceTree (worker threads on every core, the piece cut into 2^20-leaf subtrees
- *   hashed a 1 MiB level at a time in WebAssembly, the tree file written), MB/s = 2^30 bytes / wall
+ * - tree build: buildPieceTree (worker threads on every core taking 2^18-leaf subtrees from a shared
+ *   counter, hashed a 1 MiB level at a time in WebAssembly, levels 5.. written), MB/s = 2^30 bytes / wall
  *   seconds (target >= 100 MB/s), and per CPU-second of all threads (the machine is shared: wall time
  *   under load measures the load);
  * - the hash alone on one core: a 64 MiB tree in memory through the same level-at-a-time calls into
@@ -150,7 +150,7 @@ const result = {
   pieceBytes: SIZE,
   treeBuild: {
     method:
-      "buildPieceTree: worker threads root 2^20-leaf subtrees (32 MiB each, dealt round-robin) read in 1 MiB blocks, each level hashed in one WebAssembly call (two hashes per SIMD permutation) into buffers allocated once per worker, and write their tree levels; the main thread combines the subtree roots",
+      "buildPieceTree: worker threads take 2^18-leaf subtrees (8 MiB each) from a shared counter, read them in 1 MiB blocks, hash each level in one WebAssembly call (two hashes per SIMD permutation) into buffers allocated once per worker, and write the tree file's levels (5 and up, 1/16 of the piece); the main thread combines the subtree roots",
     targetMbPerSecond: 100,
     workers: cores,
     root: parallel.value,
@@ -173,7 +173,7 @@ const result = {
     ...receive.figures,
   },
   challenge: {
-    method: `PieceStore.proofs of ${K} random leaves of the 1 GiB piece (height 25): data and tree files opened, one 32-byte read per level`,
+    method: `PieceStore.proofs of ${K} random leaves of the 1 GiB piece (height 25): data and tree files opened, the leaf's 1 KiB chunk read and hashed into levels 0-4, one 32-byte read per level above`,
     k: K,
     challenges: CHALLENGES,
     targetMs: 1000,

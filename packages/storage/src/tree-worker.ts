@@ -1,6 +1,7 @@
 /**
- * Worker thread of buildPieceTree (parallel.ts): roots whole subtrees of a piece on disk and writes
- * their tree-file nodes (levels 1..s) at their global positions. A full subtree (2^s whole leaves) is
+ * Worker thread of buildPieceTree (parallel.ts): roots whole subtrees of a piece on disk, taking the
+ * next one from a counter shared with the other workers, and writes their stored tree-file nodes
+ * (levels FIRST_STORED_LEVEL..s) at their global positions. A full subtree (2^s whole leaves) is
  * hashed a level at a time in WebAssembly (pieceLeafHashesInto, pieceParentHashesInto: one call per
  * 1 MiB level instead of one per node) into level buffers allocated once per worker; a short last
  * subtree goes through PieceTreeBuilder. Both give the same nodes (tested against PieceTreeBuilder's).
@@ -16,7 +17,7 @@ import {
   ZERO_SUBTREES,
 } from "@hexmesh/protocol";
 
-import { levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
+import { FIRST_STORED_LEVEL, levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
 
 export interface TreeWorkerInput {
   dataFile: string;
@@ -25,7 +26,10 @@ export interface TreeWorkerInput {
   leafCount: number;
   height: number;
   subtreeHeight: number;
-  subtrees: number[];
+  /** Subtrees in the piece (2^subtreeHeight leaves each, the last maybe short). */
+  subtrees: number;
+  /** One Int32: the next subtree to take, shared by every worker of the build. */
+  next: SharedArrayBuffer;
 }
 
 const READ = 1 << 20;
@@ -37,6 +41,13 @@ const data = openSync(input.dataFile, "r");
 const tree = openSync(input.treeFile, "r+");
 const buf = Buffer.allocUnsafe(READ);
 const roots: [number, string][] = [];
+const next = new Int32Array(input.next);
+/** Levels of a subtree that go into the tree file: FIRST_STORED_LEVEL..s, below the piece's root. */
+const storedLevels = (top: number) => {
+  const levels: number[] = [];
+  for (let level = FIRST_STORED_LEVEL; level < Math.min(top + 1, height); level++) levels.push(level);
+  return levels;
+};
 
 /** Fills buf[0, length) from the data file at `position` (short reads are followed by more). */
 function readFully(length: number, position: number): Buffer {
@@ -75,12 +86,12 @@ function fullSubtree(j: number): { levels: Uint8Array[]; root: Uint8Array } {
 }
 
 try {
-  for (const j of input.subtrees) {
+  for (let j = Atomics.add(next, 0, 1); j < input.subtrees; j = Atomics.add(next, 0, 1)) {
     const offset = j * 2 ** s * NODE_BYTES;
     const length = Math.min(2 ** s * NODE_BYTES, input.size - offset);
     if (s > 0 && length === 2 ** s * NODE_BYTES) {
       const full = fullSubtree(j);
-      for (let level = 1; level < Math.min(s + 1, height); level++) {
+      for (const level of storedLevels(s)) {
         const position = levelOffset(leafCount, level) + j * 2 ** (s - level) * NODE_BYTES;
         writeSync(tree, full.levels[level]!, 0, full.levels[level]!.length, position);
       }
@@ -91,7 +102,7 @@ try {
     const levels: Buffer[] = [];
     const filled: number[] = [];
     const builder = new PieceTreeBuilder(length, [], (level, index, hash) => {
-      if (level === 0 || level >= height) return;
+      if (level < FIRST_STORED_LEVEL || level >= height) return;
       if (j * 2 ** (s - level) + index >= levelWidth(leafCount, level)) return; // padding
       if (!levels[level]) {
         levels[level] = Buffer.allocUnsafe(Math.ceil(length / NODE_BYTES / 2 ** level) * NODE_BYTES);
@@ -112,12 +123,12 @@ try {
     for (let h = piece.height; h < s; h++) {
       node = Buffer.from(pieceNodeHash(node, ZERO_SUBTREES[h]!));
       const level = h + 1;
-      if (level < height) {
+      if (level < height && level >= FIRST_STORED_LEVEL) {
         levels[level] = Buffer.concat([node]);
         filled[level] = NODE_BYTES;
       }
     }
-    for (let level = 1; level < Math.min(s + 1, height); level++) {
+    for (const level of storedLevels(s)) {
       if (!levels[level]) continue;
       const position = levelOffset(leafCount, level) + j * 2 ** (s - level) * NODE_BYTES;
       writeSync(tree, levels[level]!, 0, filled[level]!, position);
