@@ -2,15 +2,16 @@
  * Worker thread of buildPieceTree (parallel.ts): roots whole subtrees of a piece on disk, taking the
  * next one from a counter shared with the other workers, and writes their stored tree-file nodes
  * (levels FIRST_STORED_LEVEL..s) at their global positions. A full subtree (2^s whole leaves) is
- * hashed a level at a time in WebAssembly (pieceLeafHashesInto, pieceParentHashesInto: one call per
- * 1 MiB level instead of one per node) into level buffers allocated once per worker; a short last
- * subtree goes through PieceTreeBuilder. Both give the same nodes (tested against PieceTreeBuilder's).
+ * read in 1 MiB blocks straight into WebAssembly memory and hashed there a level at a time
+ * (pieceBlockLevels: one call per level instead of one per node, no copies between levels); the
+ * stored levels go into buffers allocated once per worker. A short last subtree goes through
+ * PieceTreeBuilder. Both give the same nodes (tested against every level computed in memory).
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 
 import {
-  pieceLeafHashesInto,
+  pieceBlockLevels,
   pieceNodeHash,
   pieceParentHashesInto,
   PieceTreeBuilder,
@@ -49,37 +50,40 @@ const storedLevels = (top: number) => {
   return levels;
 };
 
-/** Fills buf[0, length) from the data file at `position` (short reads are followed by more). */
-function readFully(length: number, position: number): Buffer {
-  for (let pos = 0; pos < length; ) {
-    const n = readSync(data, buf, pos, length - pos, position + pos);
+/** Fills `into` from the data file at `position` (short reads are followed by more). */
+function readFully(into: Uint8Array, position: number): void {
+  for (let pos = 0; pos < into.length; ) {
+    const n = readSync(data, into, pos, into.length - pos, position + pos);
     if (n <= 0) throw new Error(`${input.dataFile} ends before its ${input.size} bytes`);
     pos += n;
   }
-  return buf.subarray(0, length);
 }
 
-/** Levels 1..s of a full subtree, one buffer each, and the leaf hashes of one read: reused by every subtree. */
+/**
+ * Levels FIRST_STORED_LEVEL..s of a full subtree, one buffer each, reused by every subtree (levels
+ * below are hashed inside WebAssembly memory and never leave it).
+ */
 const fullLevels: Uint8Array[] = [];
-for (let level = 1; level <= s; level++) fullLevels[level] = new Uint8Array(2 ** (s - level) * NODE_BYTES);
-const leafHashes = new Uint8Array(2 ** Math.min(s, BLOCK_HEIGHT) * NODE_BYTES);
+for (let level = Math.min(FIRST_STORED_LEVEL, s); level <= s; level++)
+  fullLevels[level] = new Uint8Array(2 ** (s - level) * NODE_BYTES);
 
-/** Levels 1..s of full subtree `j` (2^s whole leaves, every node real), each one buffer; its root. */
+/**
+ * Levels FIRST_STORED_LEVEL..s of full subtree `j` (2^s whole leaves, every node real) and its root.
+ * Each 1 MiB block is read straight into WebAssembly memory and hashed up to its top
+ * (pieceBlockLevels); the levels above the blocks are hashed from the blocks' tops.
+ */
 function fullSubtree(j: number): { levels: Uint8Array[]; root: Uint8Array } {
   const b = Math.min(s, BLOCK_HEIGHT);
   const levels = fullLevels;
   const offset = j * 2 ** s * NODE_BYTES;
   const blocks = 2 ** (s - b);
   for (let k = 0; k < blocks; k++) {
-    pieceLeafHashesInto(readFully(2 ** b * NODE_BYTES, offset + k * 2 ** b * NODE_BYTES), leafHashes);
-    // level h of block k fills its k-th slice of levels[h], hashed from the slice below it
-    let below: Uint8Array = leafHashes;
-    for (let h = 1; h <= b; h++) {
-      const width = 2 ** (b - h) * NODE_BYTES;
-      const slice = levels[h]!.subarray(k * width, (k + 1) * width);
-      pieceParentHashesInto(below, slice);
-      below = slice;
-    }
+    pieceBlockLevels(
+      2 ** b,
+      (leaves) => readFully(leaves, offset + k * 2 ** b * NODE_BYTES),
+      // level h of block k is the k-th slice of levels[h]
+      (h, nodes) => levels[h]?.set(nodes, k * nodes.length),
+    );
   }
   for (let h = b + 1; h <= s; h++) pieceParentHashesInto(levels[h - 1]!, levels[h]!);
   return { levels, root: levels[s]!.subarray(0, NODE_BYTES) };
