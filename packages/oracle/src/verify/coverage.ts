@@ -172,14 +172,18 @@ export class CoverageVerifier
       // Stage 1 in chunks of spill.chunkRows reports (the table of one chunk in memory at a time);
       // stage 2 runs on this thread as batches come back from stage 1, overlapping the workers;
       // each finished chunk goes to the spill file.
+      let previous: ReportTable | undefined;
       for await (const chunk of chunksOf(
         checkedTimes(source),
         this.spill.chunkRows ?? DEFAULT_SPILL.chunkRows,
       )) {
-        const table = await preparer.prepareStream({ count: chunk.length, pages: [chunk] }, (t, start, end) =>
-          epoch.statelessChecks(t, start, end),
+        const table = await preparer.prepareStream(
+          { count: chunk.length, pages: [chunk] },
+          (t, start, end) => epoch.statelessChecks(t, start, end),
+          previous,
         );
         spill.add(table, 0, table.length);
+        previous = table; // copied to the spill: written over by the next chunk
       }
     } finally {
       await preparer.close();

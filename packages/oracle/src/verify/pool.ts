@@ -111,8 +111,17 @@ export class WorkerPoolPreparer implements ReportPreparer, ReportAuthenticator {
    * Pages are cut into batches and sent to the least loaded worker; at most `window` batches are in
    * flight, so a page is read from the source only when the workers are ready for it (bounded memory).
    */
-  async prepareStream(source: ReportSource, onBatch?: BatchListener): Promise<ReportTable> {
-    const table = new ReportTable(source.count, true);
+  async prepareStream(
+    source: ReportSource,
+    onBatch?: BatchListener,
+    reuse?: ReportTable,
+  ): Promise<ReportTable> {
+    // A reused shared buffer: the workers' references to earlier chunks' buffers would otherwise
+    // keep each one alive until their next full garbage collection.
+    const table =
+      reuse?.length === source.count && reuse.buffer instanceof SharedArrayBuffer
+        ? reuse
+        : new ReportTable(source.count, true);
     const job = ++this.job;
     const buffer = table.buffer as SharedArrayBuffer;
     if (source.count > 0)

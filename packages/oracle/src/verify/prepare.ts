@@ -197,8 +197,12 @@ export function countMismatch(count: number, got: number): Error {
 /** Runs stage 1 over an epoch's reports; row i of the table is the i-th report. */
 export interface ReportPreparer {
   prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable>;
-  /** The same from pages (bounded memory: a page's texts are dropped once stage 1 has read them). */
-  prepareStream(source: ReportSource, onBatch?: BatchListener): Promise<ReportTable>;
+  /**
+   * The same from pages (bounded memory: a page's texts are dropped once stage 1 has read them).
+   * `reuse`: a table the caller is done with, written over when it has `source.count` rows (and,
+   * for worker threads, shared memory): consecutive chunks of a close then use one buffer.
+   */
+  prepareStream(source: ReportSource, onBatch?: BatchListener, reuse?: ReportTable): Promise<ReportTable>;
   close(): Promise<void>;
 }
 
@@ -214,8 +218,12 @@ export class InlinePreparer implements ReportPreparer {
     return this.prepareStream(sourceOf(reports), onBatch);
   }
 
-  async prepareStream(source: ReportSource, onBatch?: BatchListener): Promise<ReportTable> {
-    const table = new ReportTable(source.count);
+  async prepareStream(
+    source: ReportSource,
+    onBatch?: BatchListener,
+    reuse?: ReportTable,
+  ): Promise<ReportTable> {
+    const table = reuse?.length === source.count ? reuse : new ReportTable(source.count);
     let next = 0;
     for await (const page of source.pages) {
       if (next + page.length > source.count) throw countMismatch(source.count, next + page.length);
