@@ -70,6 +70,11 @@ describe("oracle / spilled close (per-report state on disk, read back in pages)"
     expect(concatChunks(r.commit.encoding).length).to.equal(r.commit.byteLength);
     expect(concatChunks(r.work.record).length).to.equal(chunksByteLength(r.work.record));
     expect(r.work.verdicts).to.have.length(IN_MEMORY.reports);
+    // Released (a close, once its verdicts are stored): the temp file is closed, reads are refused.
+    r.work.release();
+    r.work.release();
+    expect(() => [...r.work.iterateVerdicts()]).to.throw(/the spilled records were released/);
+    expect(() => concatChunks(r.commit.encoding)).to.throw(/the spilled records were released/);
   });
 
   it("a partitioned close's reducer (prepared records in pages) gives the same result through the spill", async () => {

@@ -42,7 +42,11 @@ export async function storeComputedEpoch(
   const reportCount = counts.reports;
   progress("verify", reportCount, reportCount);
   const out = storedResultOf(index, result, counts);
-  await store.putEpochResult(out, verdictRows(index.epoch, result.work.iterateVerdicts()));
+  try {
+    await store.putEpochResult(out, verdictRows(index.epoch, result.work.iterateVerdicts()));
+  } finally {
+    result.work.release(); // the spill file's space, now rather than at the next garbage collection
+  }
   progress("store", reportCount, reportCount);
   return out;
 }

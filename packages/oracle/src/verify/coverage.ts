@@ -139,6 +139,11 @@ export interface CoverageWork extends WorkResult {
   iterateVerdicts(): Iterable<Verdict>;
   /** The verdicts' counts by kind and reason (the stored summary's), without building them. */
   countVerdicts(): VerdictCounts;
+  /**
+   * Frees the spilled records now (their temp file's space) instead of when the work is garbage:
+   * the verdicts and the record (and the commit's encoding) cannot be read afterwards.
+   */
+  release(): void;
 }
 
 export class CoverageVerifier
@@ -330,6 +335,7 @@ class EpochVerification {
       },
       iterateVerdicts: iterate,
       countVerdicts: () => countVerdicts(table, reason),
+      release: () => table.close(),
     };
   }
 

@@ -193,8 +193,12 @@ export class SpilledTable implements ReportRows {
     descriptors.register(this, fd, this);
   }
 
-  /** Closes the file now (its space is freed); the table cannot be read afterwards. */
+  private closed = false;
+
+  /** Closes the file now (its space is freed); the table cannot be read afterwards. Idempotent. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     descriptors.unregister(this);
     this.pages.clear();
     this.last = null;
@@ -211,6 +215,8 @@ export class SpilledTable implements ReportRows {
     const p = Math.floor(i / this.pageRows);
     if (p === this.lastPage) return this.last!;
     if (!(i >= 0 && i < this.length)) throw new RangeError(`row ${i} of a spilled table of ${this.length}`);
+    if (this.closed)
+      throw new Error("the spilled records were released (CoverageWork.release): they cannot be read");
     let page = this.pages.get(p);
     if (page === undefined) {
       const rows = Math.min(this.pageRows, this.length - p * this.pageRows);
