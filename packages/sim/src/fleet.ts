@@ -46,6 +46,12 @@ export interface FleetOptions {
   /** Devices per owner. */
   readonly devicesPerOwner?: number;
   readonly seed?: string;
+  /**
+   * How P-256 devices sign (signerFor): "rfc6979" (default) reproduces every signature byte for
+   * byte; "random" signs with OpenSSL and a random nonce, ~10x faster, for days generated once and
+   * kept (bench:scale), whose reports then differ from run to run only in their P-256 signatures.
+   */
+  readonly p256Nonce?: "rfc6979" | "random";
 }
 
 const utf8 = new TextEncoder();
@@ -118,7 +124,7 @@ export function makeFleet(o: FleetOptions): SimDevice[] {
     const col = i % side;
     const lat = lat0 + (row * o.spacingM) / 111_320;
     const lng = lng0 + (col * o.spacingM) / (111_320 * Math.cos((lat0 * Math.PI) / 180));
-    const signer = signerFor(seed, i, (i * 7919) % 1000 < o.p256Share * 1000);
+    const signer = signerFor(seed, i, (i * 7919) % 1000 < o.p256Share * 1000, o.p256Nonce);
     fleet.push({
       signer,
       lat,
