@@ -155,6 +155,10 @@ async function partitionedClose(schema: string, workers: number): Promise<Record
 /** SCALE_BENCH_GENERATE_ONLY=1: generate (and cache) the days, close none. */
 const GENERATE_ONLY = process.env.SCALE_BENCH_GENERATE_ONLY === "1";
 const generationOut = path.join(here, "results", "scale-generation.json");
+const git = (args: string[]) => spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
+/** The checkout that generates (read at the start: a long run outlives later commits). */
+const COMMIT =
+  git(["rev-parse", "HEAD"]) + (git(["status", "--porcelain", "--untracked-files=no"]) ? "+dirty" : "");
 
 /**
  * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the
@@ -164,16 +168,21 @@ function recordGeneration(devices: number, generated: Record<string, unknown>, s
   const old = existsSync(generationOut)
     ? (JSON.parse(readFileSync(generationOut, "utf8")) as { sizes: Record<string, unknown>[] })
     : { sizes: [] };
-  const git = (args: string[]) => spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
   const entry = {
     devices,
     ...generated,
     reportsPerSecond: Math.round((generated.reports as number) / (generated.seconds as number)),
+    ...(generated.cpuSeconds !== undefined
+      ? {
+          cpuMicrosecondsPerReport: Math.round(
+            (1e6 * (generated.cpuSeconds as number)) / (generated.reports as number),
+          ),
+        }
+      : {}),
     storeBytes,
     storeBytesPerReport: Math.round(storeBytes / (generated.reports as number)),
     generatedAt: new Date().toISOString(),
-    commit:
-      git(["rev-parse", "HEAD"]) + (git(["status", "--porcelain", "--untracked-files=no"]) ? "+dirty" : ""),
+    commit: COMMIT,
     machine: { cpus: os.cpus().length, node: process.version },
   };
   const sizes = [...old.sizes.filter((s) => s.devices !== devices), entry].sort(
@@ -185,6 +194,17 @@ function recordGeneration(devices: number, generated: Record<string, unknown>, s
   };
   writeFileSync(generationOut, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`wrote ${path.relative(process.cwd(), generationOut)}`);
+}
+
+/**
+ * CPU seconds (user + system, all threads) of this process's finished children, from Linux's
+ * /proc/self/stat (cutime, cstime, in the kernel's fixed 100 ticks per second); null elsewhere.
+ * Unlike wall time, it hardly depends on how loaded the machine is.
+ */
+function childrenCpuSeconds(): number | null {
+  if (!existsSync("/proc/self/stat")) return null;
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
 mkdirSync(CACHE, { recursive: true });
@@ -200,9 +220,13 @@ for (const devices of SIZES) {
     console.log(`generating ${devices} devices' day into ${file}`);
     const t0 = performance.now();
     const loadBefore = os.loadavg();
+    const cpuBefore = childrenCpuSeconds();
     generated = {
       ...child(["generate", String(devices), file]),
       seconds: (performance.now() - t0) / 1000,
+      ...(cpuBefore !== null
+        ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
+        : {}),
       threads: Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length),
       loadAverage: { before: loadBefore, after: os.loadavg() },
     };

@@ -1,7 +1,8 @@
 /**
  * The bench day generator (`bench/scale-child.ts generate`, run as bench:scale runs it): the day it
  * stores is bench/day.ts's simulated day except for the P-256 signatures (OpenSSL, random nonce),
- * and it closes with every report accepted.
+ * and it closes with every report accepted, to the deterministic day's root and dataHash (neither
+ * depends on signature bytes), so a cached day regenerated keeps its recorded root.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +11,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { closeStoredEpoch } from "@hexmesh/oracle";
+import { closeStoredEpoch, importInputs } from "@hexmesh/oracle";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { StoredReport } from "@hexmesh/oracle/store/types";
 
@@ -71,7 +72,7 @@ describe("bench / a generated day (bench/scale-child.ts generate)", function () 
       .and.to.be.greaterThan(sim.reports.length * 0.1);
   });
 
-  it("closes with every report accepted", async () => {
+  it("closes with every report accepted, to the root and dataHash of the day signed with RFC 6979 nonces", async () => {
     const index = (await store.getChainIndex(0n))!;
     expect(index.devices.length).to.equal(DEVICES);
     const out = await closeStoredEpoch(store, index);
@@ -79,5 +80,17 @@ describe("bench / a generated day (bench/scale-child.ts generate)", function () 
     expect(out.summary.valid).to.equal(out.summary.reports);
     expect(out.summary.rejected).to.deep.equal({});
     expect(out.summary.beacons).to.equal(DEVICES * 4);
+    // The same day with simulatedDay's deterministic signatures, in a store of its own.
+    const { sim } = simulatedDay(DEVICES, `scale ${DEVICES}`);
+    const deterministic = new SqliteStore({ path: ":memory:" });
+    try {
+      await deterministic.migrate();
+      await importInputs(deterministic, sim, "simulatedDay");
+      await deterministic.putChainIndex(index);
+      const want = await closeStoredEpoch(deterministic, index);
+      expect([out.root, out.dataHash, out.summary]).to.deep.equal([want.root, want.dataHash, want.summary]);
+    } finally {
+      await deterministic.close();
+    }
   });
 });

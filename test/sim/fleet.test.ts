@@ -10,7 +10,14 @@ import {
   type ReceivedReport,
 } from "@hexmesh/protocol";
 import { simulateEpochOnThreads } from "@hexmesh/sim/epoch-threads";
-import { makeFleet, planEpoch, simulateChunk, simulateEpoch, type EpochSimOptions } from "@hexmesh/sim/fleet";
+import {
+  fleetDevice,
+  makeFleet,
+  planEpoch,
+  simulateChunk,
+  simulateEpoch,
+  type EpochSimOptions,
+} from "@hexmesh/sim/fleet";
 
 describe("sim / an epoch in parts (planEpoch, simulateChunk, simulateEpochOnThreads)", function () {
   this.timeout(120_000);
@@ -92,6 +99,13 @@ describe("sim / an epoch in parts (planEpoch, simulateChunk, simulateEpochOnThre
       } else expect(r.raw).to.equal(want.raw);
     });
     expect(p256).to.be.within(got.length * 0.1, got.length * 0.3);
+  });
+
+  it("fleetDevice(o, i) is makeFleet(o)[i], whatever the P-256 nonce", () => {
+    for (const i of [0, 1, 37, 89]) {
+      expect(fleetDevice(fleetOptions, i).record).to.deep.equal(fleet[i]!.record);
+      expect(fleetDevice({ ...fleetOptions, p256Nonce: "random" }, i).record).to.deep.equal(fleet[i]!.record);
+    }
   });
 
   it("refuses a part size that is not a positive integer, spoiling on threads, and no threads", () => {
