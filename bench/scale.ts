@@ -164,7 +164,8 @@ const COMMIT =
  * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the
  * latest run of each kept), with the commit that generated it.
  */
-function recordGeneration(devices: number, generated: Record<string, unknown>, storeBytes: number): void {
+function recordGeneration(devices: number, generated: Record<string, unknown>, file: string): void {
+  const storeBytes = statSync(file).size;
   const old = existsSync(generationOut)
     ? (JSON.parse(readFileSync(generationOut, "utf8")) as { sizes: Record<string, unknown>[] })
     : { sizes: [] };
@@ -179,6 +180,7 @@ function recordGeneration(devices: number, generated: Record<string, unknown>, s
           ),
         }
       : {}),
+    file,
     storeBytes,
     storeBytesPerReport: Math.round(storeBytes / (generated.reports as number)),
     generatedAt: new Date().toISOString(),
@@ -232,7 +234,7 @@ for (const devices of SIZES) {
     };
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
-    recordGeneration(devices, generated, statSync(file).size);
+    recordGeneration(devices, generated, file);
   }
   if (GENERATE_ONLY) continue;
   const runs: Record<string, unknown>[] = [];
