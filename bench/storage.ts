@@ -2,12 +2,12 @@
  * `npm run bench:storage`: the storage provider agent's speed targets (issue 19), on a 1 GiB piece
  * generated once under cache/bench-storage/ (random bytes, streamed to disk in 16 MiB writes):
  *
- * - tree build: buildPieceTree (worker threads on every core, the piece cut into 2^20-leaf subtrees
- *   hashed a 1 MiB level at a time in WebAssembly, the tree file written), MB/s = 2^30 bytes / wall
+ * - tree build: buildPieceTree (worker threads on every core taking 2^18-leaf subtrees from a shared
+ *   counter, hashed a 1 MiB level at a time in WebAssembly, levels 5.. written), MB/s = 2^30 bytes / wall
  *   seconds (target >= 100 MB/s), and per CPU-second of all threads (the machine is shared: wall time
  *   under load measures the load);
- * - the hash alone on one core: a 64 MiB tree in memory through the same level-at-a-time calls into
- *   buffers allocated once (no disk, no threads; best of 3 after a warm-up): per CPU-second and per
+ * - the hash alone on one core: a 64 MiB tree in memory through the build's calls (pieceBlockLevels
+ *   per 1 MiB block, then the levels above; no disk, no threads; best of 3 after a warm-up): per CPU-second and per
  *   hash, the bound of the build on `cores` cores;
  * - the receive path (PieceStore.receive from a file stream, as a PUT does: the bytes written to
  *   disk as they arrive, then buildPieceTree on every core and the root checked);
@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { pieceLeafHashesInto, pieceParentHashesInto } from "@hexmesh/protocol";
+import { pieceBlockLevels, pieceParentHashesInto } from "@hexmesh/protocol";
 import { buildPieceTree, PieceStore } from "@hexmesh/storage";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -85,14 +85,23 @@ const cores = os.availableParallelism();
 // after a warm-up (WebAssembly tiers up after its first calls), the best of 3 rounds in CPU time.
 const HASH_BYTES = 64 << 20;
 const hashInput = randomBytes(HASH_BYTES);
-// Into two buffers allocated once, as the build's workers do (a fresh array per level would add a
-// page fault per 4 KiB to every round).
-const hashBuffers = [new Uint8Array(HASH_BYTES), new Uint8Array(HASH_BYTES / 2)] as const;
+// As the build's workers do: each 1 MiB block hashed up to its top inside WebAssembly memory
+// (pieceBlockLevels, copied in once from memory here where a worker reads its file into it), then
+// the levels above the blocks from the blocks' tops, in a buffer allocated once.
+const BLOCK_LEAVES = 2 ** 15;
+const tops = new Uint8Array(HASH_BYTES / BLOCK_LEAVES);
 const hashTree = async (data: Uint8Array) => {
-  let level = hashBuffers[0].subarray(0, data.length);
-  pieceLeafHashesInto(data, level);
-  for (let i = 1; level.length > 32; i++) {
-    const up = hashBuffers[i % 2]!.subarray(0, level.length / 2);
+  const blocks = data.length / (BLOCK_LEAVES * 32);
+  for (let k = 0; k < blocks; k++) {
+    pieceBlockLevels(
+      BLOCK_LEAVES,
+      (leaves) => leaves.set(data.subarray(k * leaves.length, (k + 1) * leaves.length)),
+      (h, nodes) => h === 15 && tops.set(nodes, k * 32),
+    );
+  }
+  let level = tops.subarray(0, blocks * 32);
+  while (level.length > 32) {
+    const up = new Uint8Array(level.length / 2);
     pieceParentHashesInto(level, up);
     level = up;
   }
@@ -150,7 +159,7 @@ const result = {
   pieceBytes: SIZE,
   treeBuild: {
     method:
-      "buildPieceTree: worker threads root 2^20-leaf subtrees (32 MiB each, dealt round-robin) read in 1 MiB blocks, each level hashed in one WebAssembly call (two hashes per SIMD permutation) into buffers allocated once per worker, and write their tree levels; the main thread combines the subtree roots",
+      "buildPieceTree: worker threads take 2^18-leaf subtrees (8 MiB each) from a shared counter, read them in 1 MiB blocks, hash each level in one WebAssembly call (two hashes per SIMD permutation) into buffers allocated once per worker, and write the tree file's levels (5 and up, 1/16 of the piece); the main thread combines the subtree roots",
     targetMbPerSecond: 100,
     workers: cores,
     root: parallel.value,
@@ -158,7 +167,7 @@ const result = {
   },
   hashOneCore: {
     method:
-      "keccak256 of a 64 MiB piece's every tree level in memory on this thread (pieceLeafHashesInto, pieceParentHashesInto into two buffers allocated once: the build's hash calls, no disk, no threads); CPU time, best of 3 after a warm-up",
+      "keccak256 of a 64 MiB piece's every tree level in memory on this thread (each 1 MiB block copied into WebAssembly memory and hashed up to its top there by pieceBlockLevels, then the levels above: the build's hash calls, no disk, no threads); CPU time, best of 3 after a warm-up",
     bytes: HASH_BYTES,
     hashes,
     cpuSeconds: hashOnly.figures.cpuSeconds,
@@ -173,7 +182,7 @@ const result = {
     ...receive.figures,
   },
   challenge: {
-    method: `PieceStore.proofs of ${K} random leaves of the 1 GiB piece (height 25): data and tree files opened, one 32-byte read per level`,
+    method: `PieceStore.proofs of ${K} random leaves of the 1 GiB piece (height 25): data and tree files opened, the leaf's 1 KiB chunk read and hashed into levels 0-4, one 32-byte read per level above`,
     k: K,
     challenges: CHALLENGES,
     targetMs: 1000,

@@ -13,3 +13,4 @@ export * from "./provider.js";
 export * from "./server.js";
 export * from "./state.js";
 export * from "./store.js";
+export { FIRST_STORED_LEVEL } from "./tree-layout.js";

@@ -1,9 +1,10 @@
 /**
  * Builds a piece's tree (the store's `tree` file and the root) from its bytes already on disk on
  * several cores: the piece is cut into subtrees of 2^s leaves, worker threads root them and write
- * their levels, and this thread combines the subtree roots into the levels above. The result is
- * byte-identical to what PieceStore.receive writes while streaming (tested), in about 1/cores of
- * the time. Used by `hexmesh-storage provider import` and the benchmark (bench/storage.ts).
+ * their stored levels, and this thread combines the subtree roots into the levels above. Workers
+ * take the next subtree from a shared counter as they finish one, so a core slowed by other work
+ * takes fewer and none waits at the end for a slow one's queue. Every piece's tree is built here:
+ * a PUT (PieceStore.receive), `hexmesh-storage provider import` and the benchmark (bench/storage.ts).
  */
 import { open } from "node:fs/promises";
 import { availableParallelism } from "node:os";
@@ -11,11 +12,11 @@ import { Worker } from "node:worker_threads";
 
 import { fromHex, pieceHeight, pieceLeafCount, pieceNodeHash, toHex, ZERO_SUBTREES } from "@hexmesh/protocol";
 
-import { levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
+import { FIRST_STORED_LEVEL, levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
 import type { TreeWorkerInput } from "./tree-worker.js";
 
-/** Default subtree height: 2^20 leaves, 32 MiB of data per job. */
-export const DEFAULT_SUBTREE_HEIGHT = 20;
+/** Default subtree height: 2^18 leaves, 8 MiB of data per job (128 jobs in a GiB: a short tail). */
+export const DEFAULT_SUBTREE_HEIGHT = 18;
 
 export interface ParallelTreeOptions {
   workers?: number;
@@ -52,15 +53,22 @@ export async function buildPieceTree(
   } finally {
     await tree.close();
   }
-  // Subtrees dealt round-robin: neighbours go to different workers, so each gets an even share.
-  const jobs = Array.from({ length: workers }, (_, w) =>
-    Array.from({ length: subtrees }, (_, j) => j).filter((j) => j % workers === w),
-  );
-  const base = { dataFile, treeFile, size, leafCount, height, subtreeHeight: s };
-  const answers = await Promise.all(jobs.map((subtreesOf) => runWorker({ ...base, subtrees: subtreesOf })));
+  // The next subtree to root, shared by the workers (Atomics.add in tree-worker.ts).
+  const next = new SharedArrayBuffer(4);
+  const input: TreeWorkerInput = {
+    dataFile,
+    treeFile,
+    size,
+    leafCount,
+    height,
+    subtreeHeight: s,
+    subtrees,
+    next,
+  };
+  const answers = await Promise.all(Array.from({ length: workers }, () => runWorker(input)));
   let level: Uint8Array[] = new Array<Uint8Array>(subtrees);
   for (const [j, root] of answers.flat()) level[j] = fromHex(root);
-  // Levels s+1..height: combined here; levels below the root go into the tree file.
+  // Levels s+1..height: combined here; the stored ones below the root go into the tree file.
   const out = await open(treeFile, "r+");
   try {
     for (let h = s; h < height; h++) {
@@ -68,7 +76,7 @@ export async function buildPieceTree(
       for (let i = 0; i < level.length; i += 2)
         up.push(pieceNodeHash(level[i]!, level[i + 1] ?? ZERO_SUBTREES[h]!));
       level = up;
-      if (h + 1 < height) {
+      if (h + 1 < height && h + 1 >= FIRST_STORED_LEVEL) {
         const bytes = new Uint8Array(level.length * NODE_BYTES);
         level.forEach((n, i) => bytes.set(n, i * NODE_BYTES));
         await out.write(bytes, 0, bytes.length, levelOffset(leafCount, h + 1));

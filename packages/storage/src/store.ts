@@ -3,12 +3,12 @@
  * answered with O(height) small reads and no piece is ever held in memory.
  *
  *   <dir>/pieces/<root>/data       the piece's bytes
- *   <dir>/pieces/<root>/tree       levels 1..height-1 of the tree, level by level, 32 bytes a node;
- *                                  level h holds ceil(leafCount / 2^h) nodes (the rest is padding,
- *                                  ZERO_SUBTREES[h]); level 0 (leaf hashes) is not stored: a leaf's
- *                                  sibling is hashed from its 32 bytes in `data` (the levels
- *                                  stored take about the piece's size; the leaf level would double it)
- *   <dir>/pieces/<root>/piece.json {root, size, leafCount, height, receivedAt}
+ *   <dir>/pieces/<root>/tree       levels 5..height-1 of the tree (FIRST_STORED_LEVEL), level by
+ *                                  level, 32 bytes a node; level h holds ceil(leafCount / 2^h) nodes
+ *                                  (the rest is padding, ZERO_SUBTREES[h]). Levels 0-4 are not
+ *                                  stored: a proof hashes them again from the leaf's aligned chunk
+ *                                  of 32 leaves in `data` (1 KiB), so the file is ~1/16 of the piece
+ *   <dir>/pieces/<root>/piece.json {root, size, leafCount, height, receivedAt, firstStoredLevel}
  *   <dir>/incoming/<random>/       a piece being received (moved into pieces/ once its root checks)
  *
  * Every tree is built from the bytes on disk by buildPieceTree (parallel.ts: worker threads on every
@@ -28,7 +28,8 @@ import {
   isHexBytes,
   pieceHeight,
   pieceLeafCount,
-  pieceLeafHash,
+  pieceLeafHashes,
+  pieceParentHashes,
   pieceRangeAnswer,
   toHex,
   ZERO_SUBTREES,
@@ -38,7 +39,7 @@ import {
 
 import { StorageError } from "./errors.js";
 import { buildPieceTree, type ParallelTreeOptions } from "./parallel.js";
-import { levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
+import { FIRST_STORED_LEVEL, levelOffset, levelWidth, NODE_BYTES } from "./tree-layout.js";
 
 const NODE = NODE_BYTES;
 
@@ -50,6 +51,11 @@ export interface StoredPiece {
   height: number;
   /** Unix ms when the piece was stored. */
   receivedAt: number;
+  /**
+   * Lowest level in its tree file (FIRST_STORED_LEVEL). Absent in pieces stored by agents before
+   * it existed, whose tree files hold levels 1..height-1: they keep proving as they are.
+   */
+  firstStoredLevel?: number;
 }
 
 /** Canonical (lower-case) 32-byte hex root, or a 400 `bad_root`. */
@@ -171,6 +177,7 @@ export class PieceStore {
       leafCount,
       height: pieceHeight(leafCount),
       receivedAt: Date.now(),
+      firstStoredLevel: FIRST_STORED_LEVEL,
     };
     await writeFile(path.join(work, "piece.json"), JSON.stringify(piece));
     await rename(work, this.pieceDir(root));
@@ -202,7 +209,8 @@ export class PieceStore {
     const tree = await open(path.join(this.pieceDir(piece.root), "tree"), "r");
     try {
       const proofs: PieceProof[] = [];
-      for (const leafIndex of leaves) proofs.push(await this.proofOf(piece, data, tree, leafIndex));
+      const chunks = new Map<number, Uint8Array[]>(); // a range's neighbouring leaves share chunks
+      for (const leafIndex of leaves) proofs.push(await this.proofOf(piece, data, tree, chunks, leafIndex));
       return proofs;
     } finally {
       await data.close();
@@ -248,26 +256,60 @@ export class PieceStore {
     return leaf;
   }
 
+  /**
+   * Levels 0..first-1 of the chunk of 2^first leaves holding chunk `c` (the levels a tree file does
+   * not keep), hashed from the data: past the piece's end the chunk reads as zero bytes, which are
+   * the padding leaves, so the padding nodes come out as ZERO_SUBTREES without a special case.
+   */
+  private async chunkLevels(
+    piece: StoredPiece,
+    data: FileHandle,
+    first: number,
+    c: number,
+  ): Promise<Uint8Array[]> {
+    const bytes = new Uint8Array(2 ** first * NODE);
+    const start = c * bytes.length;
+    const expected = Math.min(bytes.length, piece.size - start);
+    const { bytesRead } = await data.read(bytes, 0, expected, start);
+    if (bytesRead < expected) {
+      throw new StorageError(
+        500,
+        "piece_damaged",
+        `piece ${piece.root}'s data file is shorter than its size`,
+      );
+    }
+    const levels = [pieceLeafHashes(bytes)];
+    for (let h = 1; h < first; h++) levels.push(pieceParentHashes(levels[h - 1]!));
+    return levels;
+  }
+
   private async proofOf(
     piece: StoredPiece,
     data: FileHandle,
     tree: FileHandle,
+    chunks: Map<number, Uint8Array[]>,
     leafIndex: number,
   ): Promise<PieceProof> {
     if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= piece.leafCount) {
       throw new StorageError(400, "bad_range", `leaf ${leafIndex} is outside the piece's ${piece.leafCount}`);
     }
+    const first = Math.min(piece.firstStoredLevel ?? 1, piece.height);
+    const c = Math.floor(leafIndex / 2 ** first);
+    let levels = chunks.get(c);
+    if (!levels) chunks.set(c, (levels = await this.chunkLevels(piece, data, first, c)));
     const leaf = await this.readLeaf(piece, data, leafIndex);
     const path: string[] = [];
     for (let h = 0; h < piece.height; h++) {
       const sibling = Math.floor(leafIndex / 2 ** h) ^ 1;
       if (sibling >= levelWidth(piece.leafCount, h)) {
         path.push(toHex(ZERO_SUBTREES[h]!));
-      } else if (h === 0) {
-        path.push(toHex(pieceLeafHash(await this.readLeaf(piece, data, sibling))));
+      } else if (h < first) {
+        const inChunk = sibling - c * 2 ** (first - h);
+        path.push(toHex(levels[h]!.subarray(inChunk * NODE, (inChunk + 1) * NODE)));
       } else {
         const node = new Uint8Array(NODE);
-        await tree.read(node, 0, NODE, levelOffset(piece.leafCount, h) + sibling * NODE);
+        const offset = levelOffset(piece.leafCount, h, piece.firstStoredLevel ?? 1);
+        await tree.read(node, 0, NODE, offset + sibling * NODE);
         path.push(toHex(node));
       }
     }

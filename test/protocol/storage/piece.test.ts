@@ -11,6 +11,7 @@ import {
   buildPieceProofs,
   challengeGlobalLeaf,
   periodChallenges,
+  pieceBlockLevels,
   pieceHeight,
   pieceLeafCount,
   pieceLeafHashes,
@@ -112,6 +113,45 @@ describe("piece roots (packages/protocol/src/storage)", function () {
     expect(toHexBytes(level)).to.equal(pieceRoot(data).root);
     expect(() => pieceLeafHashes(new Uint8Array(33))).to.throw(RangeError, "not whole 32-byte items");
     expect(() => pieceParentHashes(new Uint8Array(96))).to.throw(RangeError, "not whole 64-byte items");
+  });
+
+  it("a block's levels hashed inside WebAssembly memory (pieceBlockLevels) equal the reference, for every block size", function () {
+    for (const b of [0, 1, 2, 5, 15]) {
+      const data = randomBytes(2 ** b * 32);
+      const reference = referenceLevels(data);
+      const seen: number[] = [];
+      pieceBlockLevels(
+        2 ** b,
+        (leaves) => {
+          expect(leaves.length).to.equal(data.length);
+          leaves.set(data);
+        },
+        (h, nodes) => {
+          seen.push(h);
+          expect(nodes.length, `level ${h} of 2^${b}`).to.equal(2 ** (b - h) * 32);
+          // every node of small levels; the first, second and last of large ones
+          const width = 2 ** (b - h);
+          for (const i of width <= 64 ? [...Array(width).keys()] : [0, 1, width - 1]) {
+            expect(
+              toHexBytes(nodes.subarray(i * 32, i * 32 + 32)),
+              `level ${h} node ${i} of 2^${b}`,
+            ).to.equal(reference[h]![i]);
+          }
+        },
+      );
+      expect(seen).to.deep.equal(Array.from({ length: b }, (_, i) => i + 1));
+    }
+    for (const bad of [0, 3, 6, 2 ** 16, 1.5, -2]) {
+      expect(
+        () =>
+          pieceBlockLevels(
+            bad,
+            () => {},
+            () => {},
+          ),
+        `${bad} leaves`,
+      ).to.throw(RangeError, "not a power of two");
+    }
   });
 
   it("leaf count and height", function () {

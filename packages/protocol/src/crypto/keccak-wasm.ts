@@ -9,11 +9,13 @@
  * at STATE (25 lanes, little-endian as Keccak specifies and WebAssembly guarantees), one input
  * block at BLOCK (136 bytes) in the first page; then BATCH_IN and BATCH_OUT, 1 MiB each.
  *
- * Exports: absorb() xors the block into the state and permutes; pieceLeaves(count) writes
- * keccak256(0x00 ‖ leaf) of `count` 32-byte leaves at BATCH_IN to BATCH_OUT; pieceNodes(count) writes
- * keccak256(0x01 ‖ left ‖ right) of `count` 64-byte pairs at BATCH_IN to BATCH_OUT (the piece tree's
- * two hashes, packages/protocol/src/storage/piece.ts: one call per level of up to 1 MiB instead of one
- * per node, which is what bounds a tree build in JavaScript); memory.
+ * Exports: absorb() xors the block into the state and permutes; pieceLeaves(count, in, out) writes
+ * keccak256(0x00 ‖ leaf) of `count` 32-byte leaves at `in` to `out`; pieceNodes(count, in, out) writes
+ * keccak256(0x01 ‖ left ‖ right) of `count` 64-byte pairs at `in` to `out` (the piece tree's two
+ * hashes, packages/protocol/src/storage/piece.ts: one call per level of up to 1 MiB instead of one
+ * per node, which is what bounds a tree build in JavaScript; `in` and `out` are byte offsets in
+ * memory, BATCH_IN and BATCH_OUT for a batch, so a block's levels can be hashed from one buffer to
+ * the other without leaving WebAssembly memory); memory.
  *
  * The two batch functions run two permutations at once in WebAssembly SIMD (128-bit vectors, two
  * 64-bit lanes): 1.6x the hashes per CPU-second of the scalar permutation on this machine (200 against
@@ -322,13 +324,13 @@ function splat64(v: bigint): number[] {
  * thousands of independent hashes, which is what makes the lanes fill; an odd count hashes the last
  * message in both lanes and writes one. The message starts one byte in, so lane k is read unaligned
  * at input + 8k - 1.
- * Locals: param count (0), in, second message, out (1-3), then the permutation's from 4.
+ * Params count, in, out (0-2); local second message (3), then the permutation's from 4.
  */
 function batchBody(node: boolean): number[] {
   const COUNT = 0;
   const IN = 1;
-  const IN2 = 2;
-  const OUT = 3;
+  const OUT = 2;
+  const IN2 = 3;
   const e = emitter(4, "i64x2");
   const { code, A, get, set, i32, simd } = e;
   const vconst = (v: bigint) => simd(SIMD.const, ...splat64(v));
@@ -342,10 +344,6 @@ function batchBody(node: boolean): number[] {
 
   const messageLanes = node ? 8 : 4; // lanes holding message bytes after lane 0
   const stride = node ? 64 : 32;
-  i32(BATCH_IN_OFFSET);
-  set(IN);
-  i32(BATCH_OUT_OFFSET);
-  set(OUT);
   code.push(OP.block, 0x40, OP.loop, 0x40);
   // while (count > 0)
   get(COUNT);
@@ -414,7 +412,7 @@ function batchBody(node: boolean): number[] {
   code.push(OP.i32Sub);
   set(COUNT);
   code.push(OP.br, 0, OP.end, OP.end, OP.end);
-  return [...vec([[...uleb(3), 0x7f], ...permutationLocals("i64x2")]), ...code];
+  return [...vec([[...uleb(1), 0x7f], ...permutationLocals("i64x2")]), ...code];
 }
 
 function rcBytes(): number[] {
@@ -440,9 +438,9 @@ export function assembleKeccakModule(): Uint8Array {
       1,
       vec([
         [0x60, 0x00, 0x00],
-        [0x60, 0x01, 0x7f, 0x00],
+        [0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00],
       ]),
-    ), // types: () -> (), (i32) -> ()
+    ), // types: () -> (), (i32, i32, i32) -> ()
     ...section(3, vec([[0x00], [0x01], [0x01]])), // absorb, pieceLeaves, pieceNodes
     ...section(5, vec([[0x00, ...uleb(MEMORY_PAGES)]])), // one memory, its pages fixed
     ...section(
@@ -462,10 +460,10 @@ export function assembleKeccakModule(): Uint8Array {
 
 export interface KeccakWasm {
   readonly absorb: () => void;
-  /** keccak256(0x00 ‖ leaf) of `count` leaves at BATCH_IN into BATCH_OUT (count <= BATCH_BYTES / 32). */
-  readonly pieceLeaves: (count: number) => void;
-  /** keccak256(0x01 ‖ pair) of `count` 64-byte pairs at BATCH_IN into BATCH_OUT (count <= BATCH_BYTES / 64). */
-  readonly pieceNodes: (count: number) => void;
+  /** keccak256(0x00 ‖ leaf) of `count` leaves at memory offset `input` into `output` (count <= BATCH_BYTES / 32). */
+  readonly pieceLeaves: (count: number, input: number, output: number) => void;
+  /** keccak256(0x01 ‖ pair) of `count` 64-byte pairs at `input` into `output` (count <= BATCH_BYTES / 64). */
+  readonly pieceNodes: (count: number, input: number, output: number) => void;
   readonly memory: Uint8Array;
 }
 
@@ -481,8 +479,8 @@ export function instantiateKeccakWasm(): KeccakWasm {
   if (wa === undefined) throw new Error("keccak256 needs WebAssembly, which this runtime lacks");
   const instance = new wa.Instance(new wa.Module(assembleKeccakModule()), {});
   const absorb = instance.exports["absorb"] as () => void;
-  const pieceLeaves = instance.exports["pieceLeaves"] as (count: number) => void;
-  const pieceNodes = instance.exports["pieceNodes"] as (count: number) => void;
+  const pieceLeaves = instance.exports["pieceLeaves"] as KeccakWasm["pieceLeaves"];
+  const pieceNodes = instance.exports["pieceNodes"] as KeccakWasm["pieceNodes"];
   const memory = instance.exports["memory"] as { readonly buffer: ArrayBuffer };
   return { absorb, pieceLeaves, pieceNodes, memory: new Uint8Array(memory.buffer) };
 }

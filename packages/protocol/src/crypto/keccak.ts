@@ -55,7 +55,12 @@ export function keccak256Into(
 }
 
 /** Runs a batch function over `src` in calls of up to BATCH_BYTES, 32 bytes out per `itemBytes` in. */
-function batch(run: (count: number) => void, itemBytes: number, src: Uint8Array, out: Uint8Array): void {
+function batch(
+  run: (count: number, input: number, output: number) => void,
+  itemBytes: number,
+  src: Uint8Array,
+  out: Uint8Array,
+): void {
   if (src.length % itemBytes !== 0 || out.length < (src.length / itemBytes) * 32) {
     throw new RangeError(
       `batch of ${src.length} bytes is not whole ${itemBytes}-byte items fitting the output`,
@@ -67,7 +72,7 @@ function batch(run: (count: number) => void, itemBytes: number, src: Uint8Array,
   for (let i = 0; i < items; i += perCall) {
     const count = Math.min(perCall, items - i);
     mem.set(src.subarray(i * itemBytes, (i + count) * itemBytes), BATCH_IN_OFFSET);
-    run(count);
+    run(count, BATCH_IN_OFFSET, BATCH_OUT_OFFSET);
     out.set(mem.subarray(BATCH_OUT_OFFSET, BATCH_OUT_OFFSET + count * 32), i * 32);
   }
 }
@@ -80,6 +85,38 @@ export function keccakPieceLeavesInto(leaves: Uint8Array, out: Uint8Array): void
 /** keccak256(0x01 ‖ left ‖ right) of every 64-byte pair in `pairs`, in order, into `out` (its node hash). */
 export function keccakPieceNodesInto(pairs: Uint8Array, out: Uint8Array): void {
   batch(wasm.pieceNodes, 64, pairs, out);
+}
+
+/**
+ * The leaf hashes and levels 1..log2(leafCount) of one block of `leafCount` whole 32-byte leaves (a
+ * power of two, at most BATCH_BYTES of them), hashed without leaving WebAssembly memory: `fill`
+ * writes the leaves into the view it is given (a tree build reads its file straight into it), each
+ * level is hashed from one buffer into the other, and `level(h, nodes)` sees level h (h >= 1) as a
+ * view into WebAssembly memory, valid only during that call. No copy of the leaves or of any level
+ * is made in between (batch calls copy 2 MiB in and out per MiB of leaves).
+ */
+export function keccakPieceBlock(
+  leafCount: number,
+  fill: (leaves: Uint8Array) => void,
+  level: (h: number, nodes: Uint8Array) => void,
+): void {
+  if (
+    !Number.isInteger(leafCount) ||
+    leafCount < 1 ||
+    leafCount * 32 > BATCH_BYTES ||
+    (leafCount & (leafCount - 1)) !== 0
+  ) {
+    throw new RangeError(`a block of ${leafCount} leaves is not a power of two up to ${BATCH_BYTES / 32}`);
+  }
+  const mem = wasm.memory;
+  fill(mem.subarray(BATCH_IN_OFFSET, BATCH_IN_OFFSET + leafCount * 32));
+  wasm.pieceLeaves(leafCount, BATCH_IN_OFFSET, BATCH_OUT_OFFSET);
+  let [from, to] = [BATCH_OUT_OFFSET, BATCH_IN_OFFSET];
+  for (let h = 1, count = leafCount / 2; count >= 1; h++, count /= 2) {
+    wasm.pieceNodes(count, from, to);
+    level(h, mem.subarray(to, to + count * 32));
+    [from, to] = [to, from];
+  }
 }
 
 /** keccak256(data) as a new 32-byte array. */

@@ -22,7 +22,12 @@
  * prove while it goes. In-memory helpers and the Node file streamer (@hexmesh/protocol/node) all run
  * through it.
  */
-import { keccak256Into, keccakPieceLeavesInto, keccakPieceNodesInto } from "../crypto/keccak.js";
+import {
+  keccak256Into,
+  keccakPieceBlock,
+  keccakPieceLeavesInto,
+  keccakPieceNodesInto,
+} from "../crypto/keccak.js";
 import { fromHex, isHexBytes, toHex } from "../hex.js";
 
 /** Bytes per leaf. */
@@ -110,6 +115,13 @@ export function pieceParentHashes(level: Uint8Array): Uint8Array {
  * page fault per 4 KiB on first write (a third of the build's time when every level was allocated).
  */
 export { keccakPieceLeavesInto as pieceLeafHashesInto, keccakPieceNodesInto as pieceParentHashesInto };
+
+/**
+ * A block of 2^b whole leaves hashed with its levels 1..b inside WebAssembly memory (no copies in
+ * between): `fill` writes the leaves into the view it is given, `level(h, nodes)` sees each level.
+ * What a tree build over a file runs per block (packages/storage/src/tree-worker.ts).
+ */
+export { keccakPieceBlock as pieceBlockLevels };
 
 /** ZERO_SUBTREES[h]: root of a padding subtree of height h (all leaves 32 zero bytes). */
 export const ZERO_SUBTREES: readonly Uint8Array[] = (() => {
