@@ -44,13 +44,29 @@ const contractOverrides: Record<string, SolcUserConfig> = {
   "contracts/storage/StorageDeals.sol": storageProfile,
 };
 
-// Solidity fuzz/invariant effort. `quick` runs in `npm test`; `deep` is the
-// documented long run (HEXMESH_FUZZ_PROFILE=deep npm run test:solidity).
+// `npm run coverage` (HEXMESH_COVERAGE=1): instrumented builds go to their own artifacts and cache under
+// coverage/, so they never overwrite the real build that `npm test`'s plain pass (run at the same time),
+// the demo and deploys use, and the next `npm run build` has nothing to recompile. No typechain there:
+// the types come from the real build (same ABIs).
+const coverageBuild = process.env.HEXMESH_COVERAGE === "1";
+
+// Solidity fuzz/invariant effort, chosen with HEXMESH_FUZZ_PROFILE:
+// - `quick` (the default): `npm test`'s plain pass and `npm run test:solidity`, on real bytecode;
+// - `coverage` (the default under HEXMESH_COVERAGE=1): the coverage pass, which needs every line and
+//   branch reached, not thousands of runs of an instrumented EVM (the full runs are the plain pass's);
+// - `deep`: the documented long run (HEXMESH_FUZZ_PROFILE=deep npm run test:solidity).
 const FUZZ_PROFILES = {
   quick: { fuzzRuns: 512, invariantRuns: 1_000, invariantDepth: 50 },
+  coverage: { fuzzRuns: 64, invariantRuns: 64, invariantDepth: 50 },
   deep: { fuzzRuns: 20_000, invariantRuns: 10_000, invariantDepth: 100 },
 } as const;
-const fuzzProfile = FUZZ_PROFILES[process.env.HEXMESH_FUZZ_PROFILE === "deep" ? "deep" : "quick"];
+const fuzzProfileName = process.env.HEXMESH_FUZZ_PROFILE || (coverageBuild ? "coverage" : "quick");
+if (!Object.hasOwn(FUZZ_PROFILES, fuzzProfileName)) {
+  throw new Error(
+    `HEXMESH_FUZZ_PROFILE=${fuzzProfileName}: expected one of ${Object.keys(FUZZ_PROFILES).join(", ")}`,
+  );
+}
+const fuzzProfile = FUZZ_PROFILES[fuzzProfileName as keyof typeof FUZZ_PROFILES];
 
 /** An HTTP network whose URL and deployer key come from env or hardhat-keystore. */
 function testnet(chainId: number, prefix: string) {
@@ -315,9 +331,11 @@ export default defineConfig({
   },
   paths: {
     ignition: "deploy",
+    ...(coverageBuild ? { artifacts: "coverage/artifacts", cache: "coverage/cache" } : {}),
   },
   typechain: {
     outDir: "typechain-types",
+    dontOverrideCompile: coverageBuild,
   },
   test: {
     solidity: {

@@ -29,6 +29,9 @@
  * packages/oracle/dist: its streaming close runs first on the same day, "streaming-before"), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
  * (default: one per 16,384 reports), SCALE_BENCH_GEN_THREADS (threads signing a day being generated,
  * default one per core).
+ *
+ * SCALE_BENCH_GENERATE_ONLY=1 only generates the days not cached yet (no close, scale.json untouched);
+ * each generation's figures also go to bench/results/scale-generation.json.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -179,6 +182,63 @@ async function partitionedClose(schema: string, workers: number): Promise<Record
   };
 }
 
+/** SCALE_BENCH_GENERATE_ONLY=1: generate (and cache) the days, close none. */
+const GENERATE_ONLY = process.env.SCALE_BENCH_GENERATE_ONLY === "1";
+const generationOut = path.join(here, "results", "scale-generation.json");
+const git = (args: string[]) => spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
+/** The checkout that generates (read at the start: a long run outlives later commits). */
+const COMMIT =
+  git(["rev-parse", "HEAD"]) + (git(["status", "--porcelain", "--untracked-files=no"]) ? "+dirty" : "");
+
+/**
+ * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the
+ * latest run of each kept), with the commit that generated it.
+ */
+function recordGeneration(devices: number, generated: Record<string, unknown>, file: string): void {
+  const storeBytes = statSync(file).size;
+  const old = existsSync(generationOut)
+    ? (JSON.parse(readFileSync(generationOut, "utf8")) as { sizes: Record<string, unknown>[] })
+    : { sizes: [] };
+  const entry = {
+    devices,
+    ...generated,
+    reportsPerSecond: Math.round((generated.reports as number) / (generated.seconds as number)),
+    ...(generated.cpuSeconds !== undefined
+      ? {
+          cpuMicrosecondsPerReport: Math.round(
+            (1e6 * (generated.cpuSeconds as number)) / (generated.reports as number),
+          ),
+        }
+      : {}),
+    file,
+    storeBytes,
+    storeBytesPerReport: Math.round(storeBytes / (generated.reports as number)),
+    generatedAt: new Date().toISOString(),
+    commit: COMMIT,
+    machine: { cpus: os.cpus().length, node: process.version },
+  };
+  const sizes = [...old.sizes.filter((s) => s.devices !== devices), entry].sort(
+    (a, b) => (a.devices as number) - (b.devices as number),
+  );
+  const out = {
+    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, streamed into a SQLite store): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after",
+    sizes,
+  };
+  writeFileSync(generationOut, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${path.relative(process.cwd(), generationOut)}`);
+}
+
+/**
+ * CPU seconds (user + system, all threads) of this process's finished children, from Linux's
+ * /proc/self/stat (cutime, cstime, in the kernel's fixed 100 ticks per second); null elsewhere.
+ * Unlike wall time, it hardly depends on how loaded the machine is.
+ */
+function childrenCpuSeconds(): number | null {
+  if (!existsSync("/proc/self/stat")) return null;
+  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 mkdirSync(CACHE, { recursive: true });
 const sizes: unknown[] = [];
 for (const devices of SIZES) {
@@ -192,15 +252,21 @@ for (const devices of SIZES) {
     console.log(`generating ${devices} devices' day into ${file}`);
     const t0 = performance.now();
     const loadBefore = os.loadavg();
+    const cpuBefore = childrenCpuSeconds();
     generated = {
       ...child(["generate", String(devices), file]),
       seconds: (performance.now() - t0) / 1000,
+      ...(cpuBefore !== null
+        ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
+        : {}),
       threads: Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length),
       loadAverage: { before: loadBefore, after: os.loadavg() },
     };
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
+    recordGeneration(devices, generated, file);
   }
+  if (GENERATE_ONLY) continue;
   const runs: Record<string, unknown>[] = [];
   const pgSchema = `scale_${devices}`;
   let postgres: Record<string, unknown> | null = null;

@@ -149,6 +149,27 @@ describe("ComputeJobs: the Verified tier (two providers, results compared at com
     expect((await fx.jobs.providerAccount(fx.providerA.address)).strikes).to.deep.equal([0n, 0n, 0n]);
   });
 
+  it("the second provider committing alone: at expiry only the first is struck, both unlocked, all refunded", async function () {
+    const fx = await loadSystem();
+    const id = await verifiedJob(fx);
+    await fx.jobs.connect(fx.providerB).commitResult(id, RESULT, 10n);
+    await time.increase(3n * HOUR);
+    const tx = await fx.jobs.expire(id);
+    await expect(tx)
+      .to.emit(fx.jobs, "JobRefunded")
+      .withArgs(id, RefundReason.MissedDeadline, 2n * VALUE)
+      .and.to.emit(fx.jobs, "StrikeRecorded")
+      .withArgs(fx.providerA.address, id, 0n);
+    const strikes = (await tx.wait())!.logs
+      .map((l) => fx.jobs.interface.parseLog(l))
+      .filter((l) => l?.name === "StrikeRecorded")
+      .map((l) => l!.args[0] as string);
+    expect(strikes).to.deep.equal([fx.providerA.address]);
+    expect((await fx.jobs.providerAccount(fx.providerB.address)).strikes).to.deep.equal([0n, 0n, 0n]);
+    for (const who of [fx.providerA, fx.providerB])
+      expect((await fx.jobs.providerAccount(who.address)).locked).to.equal(0n);
+  });
+
   it("neither committing strikes both", async function () {
     const fx = await loadSystem();
     const id = await verifiedJob(fx);

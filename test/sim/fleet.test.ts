@@ -1,8 +1,23 @@
 import { expect } from "chai";
 
-import type { Hex, ReceivedReport } from "@hexmesh/protocol";
+import { SignatureChecker } from "@hexmesh/oracle/verify/signatures";
+import {
+  beaconDigest,
+  parseReport,
+  separatorOf,
+  witnessDigest,
+  type Hex,
+  type ReceivedReport,
+} from "@hexmesh/protocol";
 import { simulateEpochOnThreads } from "@hexmesh/sim/epoch-threads";
-import { makeFleet, planEpoch, simulateChunk, simulateEpoch, type EpochSimOptions } from "@hexmesh/sim/fleet";
+import {
+  fleetDevice,
+  makeFleet,
+  planEpoch,
+  simulateChunk,
+  simulateEpoch,
+  type EpochSimOptions,
+} from "@hexmesh/sim/fleet";
 
 describe("sim / an epoch in parts (planEpoch, simulateChunk, simulateEpochOnThreads)", function () {
   this.timeout(120_000);
@@ -51,6 +66,46 @@ describe("sim / an epoch in parts (planEpoch, simulateChunk, simulateEpochOnThre
       got.push(...part);
     }
     expect(got).to.deep.equal(whole.reports);
+  });
+
+  it("with p256Nonce random, on threads: the same reports but for the P-256 signatures, all valid", async () => {
+    const checker = new SignatureChecker();
+    const separator = separatorOf(epoch.domain);
+    const fast = simulateEpochOnThreads({ ...fleetOptions, p256Nonce: "random" }, epoch, {
+      threads: 2,
+      devicesPerChunk: 32,
+    });
+    const got: ReceivedReport[] = [];
+    for await (const part of fast.parts) got.push(...part);
+    expect(got.length).to.equal(whole.reports.length);
+    const unsigned = (raw: string) => raw.replace(/"signature":"0x[0-9a-f]+"\}$/, "");
+    let p256 = 0;
+    got.forEach((r, i) => {
+      const want = whole.reports[i]!;
+      expect(r.receivedAt).to.equal(want.receivedAt);
+      expect(unsigned(r.raw)).to.equal(unsigned(want.raw));
+      const parsed = parseReport(r.raw);
+      if (!parsed.ok) throw new Error(`report ${i}: ${parsed.error.code}`);
+      const { report } = parsed;
+      const signer = fleet.find(
+        (d) => d.signer.keyId === (report.type === "beacon" ? report.device : report.witness),
+      )!;
+      const digest =
+        report.type === "beacon" ? beaconDigest(separator, report) : witnessDigest(separator, report);
+      expect(checker.verify(signer.record.key, digest, report.signature), `report ${i}`).to.equal(true);
+      if (signer.record.key.type === "p256") {
+        p256++;
+        expect(r.raw, `report ${i}: a fresh nonce`).to.not.equal(want.raw);
+      } else expect(r.raw).to.equal(want.raw);
+    });
+    expect(p256).to.be.within(got.length * 0.1, got.length * 0.3);
+  });
+
+  it("fleetDevice(o, i) is makeFleet(o)[i], whatever the P-256 nonce", () => {
+    for (const i of [0, 1, 37, 89]) {
+      expect(fleetDevice(fleetOptions, i).record).to.deep.equal(fleet[i]!.record);
+      expect(fleetDevice({ ...fleetOptions, p256Nonce: "random" }, i).record).to.deep.equal(fleet[i]!.record);
+    }
   });
 
   it("refuses a part size that is not a positive integer, spoiling on threads, and no threads", () => {

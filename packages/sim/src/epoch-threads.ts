@@ -68,7 +68,13 @@ async function* parts(
 ): AsyncGenerator<ReceivedReport[]> {
   const workers = Array.from(
     { length: Math.min(threads, chunks.length) },
-    () => new Worker(new URL("./epoch-worker.js", import.meta.url), { workerData: init, execArgv: [] }),
+    () =>
+      new Worker(new URL("./epoch-worker.js", import.meta.url), {
+        workerData: init,
+        // Only profiler flags pass on (`node --cpu-prof` then profiles each thread); the parent's
+        // loader (tsx) is not needed by the compiled worker.
+        execArgv: process.execArgv.filter((a) => a.startsWith("--cpu-prof")),
+      }),
   );
   const done = new Map<number, ReceivedReport[]>();
   let failure: Error | null = null;

@@ -46,6 +46,12 @@ export interface FleetOptions {
   /** Devices per owner. */
   readonly devicesPerOwner?: number;
   readonly seed?: string;
+  /**
+   * How P-256 devices sign (signerFor): "rfc6979" (default) reproduces every signature byte for
+   * byte; "random" signs with OpenSSL and a random nonce, ~10x faster, for days generated once and
+   * kept (bench:scale), whose reports then differ from run to run only in their P-256 signatures.
+   */
+  readonly p256Nonce?: "rfc6979" | "random";
 }
 
 const utf8 = new TextEncoder();
@@ -108,34 +114,35 @@ export function signerFor(
 }
 
 export function makeFleet(o: FleetOptions): SimDevice[] {
+  return Array.from({ length: o.devices }, (_, i) => fleetDevice(o, i));
+}
+
+/** Device `i` of makeFleet(o), made alone (a large fleet's records without every signer held). */
+export function fleetDevice(o: FleetOptions, i: number): SimDevice {
   const seed = o.seed ?? "hexmesh";
   const [lat0, lng0] = o.origin ?? [40.015, -105.2705];
   const side = Math.ceil(Math.sqrt(o.devices));
   const perOwner = o.devicesPerOwner ?? 1;
-  const fleet: SimDevice[] = [];
-  for (let i = 0; i < o.devices; i++) {
-    const row = Math.floor(i / side);
-    const col = i % side;
-    const lat = lat0 + (row * o.spacingM) / 111_320;
-    const lng = lng0 + (col * o.spacingM) / (111_320 * Math.cos((lat0 * Math.PI) / 180));
-    const signer = signerFor(seed, i, (i * 7919) % 1000 < o.p256Share * 1000);
-    fleet.push({
-      signer,
-      lat,
-      lng,
-      record: {
-        id: BigInt(i + 1),
-        onboardOrder: BigInt(i + 1),
-        owner: toHex(hash(`${seed}:owner:${Math.floor(i / perOwner)}`), 12, 20),
-        key: signer.key,
-        status: "active",
-        location: BigInt(`0x${h3.latLngToCell(lat, lng, 12)}`),
-        gain: 30,
-        elevation: 10,
-      },
-    });
-  }
-  return fleet;
+  const row = Math.floor(i / side);
+  const col = i % side;
+  const lat = lat0 + (row * o.spacingM) / 111_320;
+  const lng = lng0 + (col * o.spacingM) / (111_320 * Math.cos((lat0 * Math.PI) / 180));
+  const signer = signerFor(seed, i, (i * 7919) % 1000 < o.p256Share * 1000, o.p256Nonce);
+  return {
+    signer,
+    lat,
+    lng,
+    record: {
+      id: BigInt(i + 1),
+      onboardOrder: BigInt(i + 1),
+      owner: toHex(hash(`${seed}:owner:${Math.floor(i / perOwner)}`), 12, 20),
+      key: signer.key,
+      status: "active",
+      location: BigInt(`0x${h3.latLngToCell(lat, lng, 12)}`),
+      gain: 30,
+      elevation: 10,
+    },
+  };
 }
 
 export interface EpochSimOptions {

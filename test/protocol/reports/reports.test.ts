@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 
+import { p256 } from "@noble/curves/nist.js";
 import { expect } from "chai";
 import { ethers } from "ethers";
 import fc from "fast-check";
@@ -229,6 +230,9 @@ describe("oracle / reports: EIP-712 and device keys", function () {
     const secret = ethers.getBytes(ethers.id("random-k"));
     const fast = p256Signer(secret, { nonce: "random" });
     expect(fast.key).to.deep.equal(p256Signer(secret).key);
+    // The public point (derived with OpenSSL) is @noble/curves' for the same secret.
+    const point = p256.getPublicKey(secret, false);
+    expect(fast.key).to.deep.equal({ type: "p256", x: toHex(point, 1, 32), y: toHex(point, 33, 32) });
     const checker = new SignatureChecker();
     const n = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
     const seen = new Set<string>();

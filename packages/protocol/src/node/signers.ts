@@ -43,20 +43,35 @@ export function p256Signer(
 ): DeviceSigner {
   if (secret.length !== 32 || !p256.utils.isValidSecretKey(secret))
     throw new Error("invalid P-256 secret key");
-  const pub = p256.getPublicKey(secret, false);
+  // The public point from OpenSSL (the same bytes as @noble/curves' getPublicKey, ~10x faster: a
+  // bench fleet of 150,000 devices is built once per thread).
+  const ecdh = crypto.createECDH("prime256v1");
+  ecdh.setPrivateKey(secret);
+  const pub = new Uint8Array(ecdh.getPublicKey());
   const key: DeviceKey = { type: "p256", x: toHex(pub, 1, 32), y: toHex(pub, 33, 32) };
   const keyId = keyIdOf(key);
   if (options.nonce === "random") {
     const b64 = (b: Uint8Array) => Buffer.from(b).toString("base64url");
-    const privateKey = crypto.createPrivateKey({
-      key: { kty: "EC", crv: "P-256", d: b64(secret), x: b64(pub.subarray(1, 33)), y: b64(pub.subarray(33)) },
-      format: "jwk",
-    });
+    // Made on first signature, so that building a large fleet stays cheap.
+    let privateKey: crypto.KeyObject | undefined;
     return {
       key,
       keyId,
-      sign: (digest) =>
-        toLowS(new Uint8Array(crypto.sign("sha256", digest, { key: privateKey, dsaEncoding: "ieee-p1363" }))),
+      sign: (digest) => {
+        privateKey ??= crypto.createPrivateKey({
+          key: {
+            kty: "EC",
+            crv: "P-256",
+            d: b64(secret),
+            x: b64(pub.subarray(1, 33)),
+            y: b64(pub.subarray(33)),
+          },
+          format: "jwk",
+        });
+        return toLowS(
+          new Uint8Array(crypto.sign("sha256", digest, { key: privateKey, dsaEncoding: "ieee-p1363" })),
+        );
+      },
     };
   }
   // ES256 over the 32-byte digest: SHA-256 of it, then ECDSA; low s, as the verifier requires.
