@@ -43,6 +43,12 @@ import { FIRST_STORED_LEVEL, levelOffset, levelWidth, NODE_BYTES } from "./tree-
 
 const NODE = NODE_BYTES;
 
+/** A leaf's aligned chunk of 2^first leaves (zero past the piece's end) and its levels 0..first-1. */
+interface Chunk {
+  bytes: Uint8Array;
+  levels: Uint8Array[];
+}
+
 /** A stored piece's description. */
 export interface StoredPiece {
   root: string;
@@ -209,7 +215,7 @@ export class PieceStore {
     const tree = await open(path.join(this.pieceDir(piece.root), "tree"), "r");
     try {
       const proofs: PieceProof[] = [];
-      const chunks = new Map<number, Uint8Array[]>(); // a range's neighbouring leaves share chunks
+      const chunks = new Map<number, Chunk>(); // a range's neighbouring leaves share chunks
       for (const leafIndex of leaves) proofs.push(await this.proofOf(piece, data, tree, chunks, leafIndex));
       return proofs;
     } finally {
@@ -242,31 +248,12 @@ export class PieceStore {
     return path.join(this.pieceDir(piece.root), "data");
   }
 
-  private async readLeaf(piece: StoredPiece, data: FileHandle, leafIndex: number): Promise<Uint8Array> {
-    const leaf = new Uint8Array(NODE); // the last leaf's missing bytes are its zero padding
-    const { bytesRead } = await data.read(leaf, 0, NODE, leafIndex * NODE);
-    const expected = Math.min(NODE, piece.size - leafIndex * NODE);
-    if (bytesRead < expected) {
-      throw new StorageError(
-        500,
-        "piece_damaged",
-        `piece ${piece.root}'s data file is shorter than its size`,
-      );
-    }
-    return leaf;
-  }
-
   /**
    * Levels 0..first-1 of the chunk of 2^first leaves holding chunk `c` (the levels a tree file does
    * not keep), hashed from the data: past the piece's end the chunk reads as zero bytes, which are
    * the padding leaves, so the padding nodes come out as ZERO_SUBTREES without a special case.
    */
-  private async chunkLevels(
-    piece: StoredPiece,
-    data: FileHandle,
-    first: number,
-    c: number,
-  ): Promise<Uint8Array[]> {
+  private async chunkLevels(piece: StoredPiece, data: FileHandle, first: number, c: number): Promise<Chunk> {
     const bytes = new Uint8Array(2 ** first * NODE);
     const start = c * bytes.length;
     const expected = Math.min(bytes.length, piece.size - start);
@@ -280,14 +267,14 @@ export class PieceStore {
     }
     const levels = [pieceLeafHashes(bytes)];
     for (let h = 1; h < first; h++) levels.push(pieceParentHashes(levels[h - 1]!));
-    return levels;
+    return { bytes, levels };
   }
 
   private async proofOf(
     piece: StoredPiece,
     data: FileHandle,
     tree: FileHandle,
-    chunks: Map<number, Uint8Array[]>,
+    chunks: Map<number, Chunk>,
     leafIndex: number,
   ): Promise<PieceProof> {
     if (!Number.isSafeInteger(leafIndex) || leafIndex < 0 || leafIndex >= piece.leafCount) {
@@ -295,9 +282,12 @@ export class PieceStore {
     }
     const first = Math.min(piece.firstStoredLevel ?? 1, piece.height);
     const c = Math.floor(leafIndex / 2 ** first);
-    let levels = chunks.get(c);
-    if (!levels) chunks.set(c, (levels = await this.chunkLevels(piece, data, first, c)));
-    const leaf = await this.readLeaf(piece, data, leafIndex);
+    let chunk = chunks.get(c);
+    if (!chunk) chunks.set(c, (chunk = await this.chunkLevels(piece, data, first, c)));
+    const { bytes, levels } = chunk;
+    // The leaf is in its chunk (the last leaf's missing bytes read as its zero padding).
+    const inChunkLeaf = leafIndex - c * 2 ** first;
+    const leaf = bytes.subarray(inChunkLeaf * NODE, (inChunkLeaf + 1) * NODE);
     const path: string[] = [];
     for (let h = 0; h < piece.height; h++) {
       const sibling = Math.floor(leafIndex / 2 ** h) ^ 1;

@@ -44,11 +44,8 @@ const buf = Buffer.allocUnsafe(READ);
 const roots: [number, string][] = [];
 const next = new Int32Array(input.next);
 /** Levels of a subtree that go into the tree file: FIRST_STORED_LEVEL..s, below the piece's root. */
-const storedLevels = (top: number) => {
-  const levels: number[] = [];
-  for (let level = FIRST_STORED_LEVEL; level < Math.min(top + 1, height); level++) levels.push(level);
-  return levels;
-};
+const storedLevels: number[] = [];
+for (let level = FIRST_STORED_LEVEL; level < Math.min(s + 1, height); level++) storedLevels.push(level);
 
 /** Fills `into` from the data file at `position` (short reads are followed by more). */
 function readFully(into: Uint8Array, position: number): void {
@@ -95,7 +92,7 @@ try {
     const length = Math.min(2 ** s * NODE_BYTES, input.size - offset);
     if (s > 0 && length === 2 ** s * NODE_BYTES) {
       const full = fullSubtree(j);
-      for (const level of storedLevels(s)) {
+      for (const level of storedLevels) {
         const position = levelOffset(leafCount, level) + j * 2 ** (s - level) * NODE_BYTES;
         writeSync(tree, full.levels[level]!, 0, full.levels[level]!.length, position);
       }
@@ -132,7 +129,7 @@ try {
         filled[level] = NODE_BYTES;
       }
     }
-    for (const level of storedLevels(s)) {
+    for (const level of storedLevels) {
       if (!levels[level]) continue;
       const position = levelOffset(leafCount, level) + j * 2 ** (s - level) * NODE_BYTES;
       writeSync(tree, levels[level]!, 0, filled[level]!, position);
