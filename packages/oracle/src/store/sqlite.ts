@@ -56,6 +56,7 @@ import {
   type ReceiptInsert,
   type ReportCursor,
   type ReportInput,
+  type StoreConfig,
   type StoreCounts,
   type StoredChainIndex,
   type StoredEpochResult,
@@ -84,8 +85,10 @@ export class SqliteStore implements OracleStore {
   readonly backend = "sqlite" as const;
   private readonly db: DatabaseSync;
   private readonly cache = new Map<string, StatementSync>();
+  private readonly path: string;
 
   constructor(options: SqliteOptions) {
+    this.path = options.path;
     this.db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5_000 });
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = FULL");
@@ -107,6 +110,14 @@ export class SqliteStore implements OracleStore {
   /** One machine: the close verifies in one process (worker threads), never in partitions. */
   closePartitions(): null {
     return null;
+  }
+
+  /** The same file (WAL: readers on other connections see every committed write); none in memory. */
+  readerConfig(): StoreConfig | null {
+    const p = this.path;
+    return p === "" || p === ":memory:" || p.includes("mode=memory") || p.startsWith("file::memory:")
+      ? null
+      : { backend: "sqlite", path: p };
   }
 
   storageSql(): StorageSql {
