@@ -5,9 +5,15 @@
 import { SCHEMA_VERSION } from "./migrations.js";
 import type { OracleStore, StoreConfig } from "./types.js";
 
-async function connect(config: StoreConfig): Promise<OracleStore> {
+/** SQLite page cache of a reader (it reads in keyset order: pages are not read twice). */
+const READER_CACHE_MIB = 4;
+
+async function connect(config: StoreConfig, reader = false): Promise<OracleStore> {
   return config.backend === "sqlite"
-    ? new (await import("./sqlite.js")).SqliteStore({ path: config.path })
+    ? new (await import("./sqlite.js")).SqliteStore({
+        path: config.path,
+        ...(reader ? { cacheMiB: READER_CACHE_MIB } : {}),
+      })
     : new (await import("./postgres.js")).PostgresStore({
         url: config.url,
         ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
@@ -20,7 +26,7 @@ async function connect(config: StoreConfig): Promise<OracleStore> {
  * threads): no migration runs, and a store at another schema version is refused.
  */
 export async function openStoreReader(config: StoreConfig): Promise<OracleStore> {
-  const store = await connect(config);
+  const store = await connect(config, true);
   try {
     const version = await store.schemaVersion();
     if (version !== SCHEMA_VERSION)

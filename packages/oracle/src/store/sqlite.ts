@@ -79,6 +79,8 @@ export interface SqliteOptions {
   readonly path: string;
   /** Busy timeout for a second process on the same file, ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /** SQLite's page cache, MiB (taken only as pages are read). Default 64. */
+  readonly cacheMiB?: number;
 }
 
 export class SqliteStore implements OracleStore {
@@ -95,7 +97,7 @@ export class SqliteStore implements OracleStore {
     this.db.exec("PRAGMA foreign_keys = ON");
     // 64 MiB of page cache (SQLite's default is 2 MiB), taken only as pages are read: an epoch's
     // verdicts go into the index by device (random keys) and a close reads a day of reports.
-    this.db.exec("PRAGMA cache_size = -65536");
+    this.db.exec(`PRAGMA cache_size = -${Math.round((options.cacheMiB ?? 64) * 1024)}`);
   }
 
   private stmt(sql: string): StatementSync {
