@@ -18,7 +18,10 @@ import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import { PgClosePartitions, type ClosePartitions } from "./partitions.js";
 import {
   closeFromRow,
+  DEVICE_VERDICTS,
+  DEVICE_VERDICTS_OF_EPOCH,
   entropyFromRow,
+  INDEX_VERDICTS_BY_DEVICE,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
   postAttemptValues,
@@ -40,6 +43,7 @@ import {
   signatureFromRow,
   UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
+  verdictDeviceKey,
   verdictFromRow,
   verdictToRow,
 } from "./rows.js";
@@ -398,16 +402,19 @@ export class PostgresStore implements OracleStore {
         const col = (k: number) => chunk.map((row) => row[k]);
         await c.query(
           `INSERT INTO verdicts (${VERDICT_COLUMNS})
-           SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[])`,
+           SELECT * FROM unnest($1::bigint[], $2::int[], $3::bytea[], $4::bytea[], $5::smallint[], $6::bigint[], $7::text[], $8::text[], $9::smallint[], $10::text[])`,
           [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9)],
         );
       };
       // One chunk on its way to the server while the next is built (the server's insert and this
       // thread's work overlap); never more than one, so memory stays at two chunks.
+      const epochs = new Set<string>();
       let inFlight: Promise<void> = Promise.resolve();
       let chunk: unknown[][] = [];
       for (const v of verdicts) {
-        chunk.push(verdictToRow(v));
+        const values = verdictToRow(v);
+        epochs.add(values[0]);
+        chunk.push(values);
         if (chunk.length === VERDICT_CHUNK) {
           await inFlight;
           inFlight = insert(chunk);
@@ -416,6 +423,8 @@ export class PostgresStore implements OracleStore {
       }
       await inFlight;
       if (chunk.length > 0) await insert(chunk);
+      // Each epoch's index by device in one sorted pass, appended in key order (see migration 12).
+      for (const epoch of epochs) await c.query(numberPlaceholders(INDEX_VERDICTS_BY_DEVICE), [epoch]);
     });
   }
 
@@ -436,16 +445,12 @@ export class PostgresStore implements OracleStore {
   }
 
   async deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]> {
+    const key = verdictDeviceKey(device);
+    if (key === null) return [];
     const rows =
       epoch === null
-        ? await this.all(
-            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = $1 ORDER BY epoch DESC, seq LIMIT $2`,
-            [device, limit],
-          )
-        : await this.all(
-            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = $1 AND epoch = $2 ORDER BY seq LIMIT $3`,
-            [device, epoch.toString(), limit],
-          );
+        ? await this.all(numberPlaceholders(DEVICE_VERDICTS), [key, limit])
+        : await this.all(numberPlaceholders(DEVICE_VERDICTS_OF_EPOCH), [epoch.toString(), key, limit]);
     return rows.map(verdictFromRow);
   }
 

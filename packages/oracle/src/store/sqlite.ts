@@ -18,7 +18,10 @@ import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
   closeFromRow,
+  DEVICE_VERDICTS,
+  DEVICE_VERDICTS_OF_EPOCH,
   entropyFromRow,
+  INDEX_VERDICTS_BY_DEVICE,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
   postAttemptValues,
@@ -40,6 +43,7 @@ import {
   signatureFromRow,
   UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
+  verdictDeviceKey,
   verdictFromRow,
   verdictToRow,
 } from "./rows.js";
@@ -71,7 +75,7 @@ import {
 type Row = Record<string, unknown>;
 /** Verdict rows per INSERT statement (10 parameters each, far below SQLite's 32,766). */
 const VERDICT_ROWS_PER_INSERT = 200;
-type Param = string | number | bigint | null;
+type Param = string | number | bigint | null | Uint8Array;
 
 export interface SqliteOptions {
   /** File path (":memory:" for tests). */
@@ -372,20 +376,26 @@ export class SqliteStore implements OracleStore {
         ...(resultToRow(result) as Param[]),
       );
       // Many rows per statement: one native call (and one statement step) per VERDICT_ROWS_PER_INSERT
-      // verdicts instead of one per verdict.
+      // verdicts instead of one per verdict. Rows arrive in canonical order, so (epoch, seq) grows.
       const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
       const insertOf = (n: number) =>
         this.stmt(`INSERT INTO verdicts (${VERDICT_COLUMNS}) VALUES ${Array(n).fill(row).join(", ")}`);
       const full = insertOf(VERDICT_ROWS_PER_INSERT);
+      const epochs = new Set<string>();
       let params: Param[] = [];
       for (const v of verdicts) {
-        params.push(...(verdictToRow(v) as Param[]));
+        const values = verdictToRow(v);
+        epochs.add(values[0]);
+        params.push(...values);
         if (params.length === VERDICT_ROWS_PER_INSERT * 10) {
           full.run(...params);
           params = [];
         }
       }
       if (params.length > 0) insertOf(params.length / 10).run(...params);
+      // Then each epoch's index by device in one sorted pass (SQLite's external sorter: bounded
+      // memory), appended in key order instead of one random insert per verdict.
+      for (const epoch of epochs) this.run(INDEX_VERDICTS_BY_DEVICE, epoch);
     });
   }
 
@@ -410,19 +420,12 @@ export class SqliteStore implements OracleStore {
   }
 
   async deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]> {
+    const key = verdictDeviceKey(device);
+    if (key === null) return [];
     const rows =
       epoch === null
-        ? this.all(
-            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = ? ORDER BY epoch DESC, seq LIMIT ?`,
-            device,
-            limit,
-          )
-        : this.all(
-            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = ? AND epoch = ? ORDER BY seq LIMIT ?`,
-            device,
-            epoch.toString(),
-            limit,
-          );
+        ? this.all(DEVICE_VERDICTS, key, limit)
+        : this.all(DEVICE_VERDICTS_OF_EPOCH, epoch.toString(), key, limit);
     return rows.map(verdictFromRow);
   }
 
