@@ -425,6 +425,10 @@ export class PostgresStore implements OracleStore {
       if (chunk.length > 0) await insert(chunk);
       // Each epoch's index by device in one sorted pass, appended in key order (see migration 12).
       for (const epoch of epochs) await c.query(numberPlaceholders(INDEX_VERDICTS_BY_DEVICE), [epoch]);
+      // Fresh statistics (a sample: ~0.1 s) so that a device's verdicts are read through the index
+      // right away: with the counts of before the epoch (autovacuum comes later) the planner may
+      // choose to scan the whole table (measured: 78 ms instead of 3 ms at 2M verdicts).
+      if (epochs.size > 0) await c.query("ANALYZE verdicts, verdicts_by_device");
     });
   }
 
