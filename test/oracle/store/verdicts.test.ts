@@ -71,7 +71,10 @@ function verdictsOf(epoch: bigint): VerdictRow[] {
     }),
     row(2, null, "malformed", { reason: "malformed", detail: "not_json" }),
     row(3, A, "beacon", { reason: "irregular_interval" }),
-    row(4, B, "witness", { reason: "too_late", detail: 'quote " and unicode µ survive' }),
+    row(4, B, "witness", {
+      reason: "too_late",
+      detail: 'quote ", backslash \\N \\x00, tab \t, newline \n, CR \r, unicode µ: all survive',
+    }),
     row(5, A, "witness", { reason: "bad_rssi", detail: "" }),
   ];
 }

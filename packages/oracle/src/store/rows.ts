@@ -69,9 +69,16 @@ const VERDICT_KINDS = ["malformed", "beacon", "witness"] as const;
 const LOWER_HEX = /^0x(?:[0-9a-f]{2})*$/;
 
 /** Hex stored as bytes; only lowercase hex reads back exactly as given, so anything else is refused. */
-function hexBytes(v: string, what: string): Buffer {
+export function verdictHexDigits(v: string, what: "id" | "device"): string {
   if (!LOWER_HEX.test(v)) throw new Error(`verdict ${what} ${v} is not lowercase hex`);
-  return Buffer.from(v.slice(2), "hex");
+  return v.slice(2);
+}
+
+/** A verdict kind's stored code. */
+export function verdictKindCode(kind: VerdictRow["kind"]): number {
+  const code = VERDICT_KINDS.indexOf(kind);
+  if (code < 0) throw new Error(`verdict kind ${String(kind)} is not one of ${VERDICT_KINDS.join(", ")}`);
+  return code;
 }
 
 /** A device as verdicts_by_device keys it; null when no stored verdict can name it (not lowercase hex). */
@@ -88,13 +95,12 @@ const bytesHex = (v: unknown): Hex => {
 export function verdictToRow(
   v: VerdictRow,
 ): [string, number, Buffer, Buffer | null, number, number, string | null, string | null, number, string] {
-  const kind = VERDICT_KINDS.indexOf(v.kind);
-  if (kind < 0) throw new Error(`verdict kind ${String(v.kind)} is not one of ${VERDICT_KINDS.join(", ")}`);
+  const kind = verdictKindCode(v.kind);
   return [
     v.epoch.toString(),
     v.seq,
-    hexBytes(v.id, "id"),
-    v.device === null ? null : hexBytes(v.device, "device"),
+    Buffer.from(verdictHexDigits(v.id, "id"), "hex"),
+    v.device === null ? null : Buffer.from(verdictHexDigits(v.device, "device"), "hex"),
     kind,
     v.receivedAt,
     v.reason,
