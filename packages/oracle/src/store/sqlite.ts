@@ -94,8 +94,8 @@ export class SqliteStore implements OracleStore {
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = FULL");
     this.db.exec("PRAGMA foreign_keys = ON");
-    // 64 MiB of page cache (SQLite's default is 2 MiB), taken only as pages are read: an epoch's
-    // verdicts go into the index by device (random keys) and a close reads a day of reports.
+    // 64 MiB of page cache (SQLite's default is 2 MiB), taken only as pages are read: a close reads
+    // a day of reports, and sorts an epoch's verdicts by device (the sorter's memory is the cache's).
     this.db.exec("PRAGMA cache_size = -65536");
   }
 
