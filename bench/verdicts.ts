@@ -26,8 +26,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 
-import type { OracleStore, StoredEpochResult, VerdictRow } from "@hexmesh/oracle";
+import type { OracleStore, VerdictRow } from "@hexmesh/oracle";
 import type { Hex } from "@hexmesh/protocol";
+
+import { prng } from "../test/helpers/prng.js";
+import { bareEpochResult } from "../test/helpers/service.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "verdicts.json");
@@ -48,25 +51,13 @@ const storeModule = (name: string) =>
     ? import(`@hexmesh/oracle/store/${name}`)
     : import(pathToFileURL(path.join(DIST, "store", `${name}.js`)).href);
 
-/** mulberry32: the same rows on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const hex = (n: number, bytes: number) => n.toString(16).padStart(bytes * 2, "0");
 const deviceOf = (d: number) => `0x${hex(0x9e3779b1 * (d + 1), 4).slice(-8)}${hex(d, 16)}` as Hex;
 const REFUSED = ["too_late", "bad_rssi", "below_min_distance", "duplicate", "unknown_beacon"] as const;
 
 /** N verdict rows of `epoch` in canonical order, built one at a time (as a close gives them). */
 function* syntheticVerdicts(epoch: bigint, n: number, devices: number): Generator<VerdictRow> {
-  const next = random(Number(epoch) * 7919 + n);
+  const next = prng(Number(epoch) * 7919 + n);
   const f1 = (x: number) => x.toFixed(1);
   for (let seq = 0; seq < n; seq++) {
     const beacon = seq % (WITNESSES_PER_BEACON + 1) === 0;
@@ -97,29 +88,8 @@ function* syntheticVerdicts(epoch: bigint, n: number, devices: number): Generato
   }
 }
 
-function resultOf(epoch: bigint): StoredEpochResult {
-  return {
-    epoch,
-    root: `0x${hex(Number(epoch), 32)}` as Hex,
-    totalCumulative: 0n,
-    dataHash: `0x${hex(Number(epoch) + 1, 32)}` as Hex,
-    snapshotBlock: 1,
-    summary: {
-      reports: 0,
-      valid: 0,
-      beacons: 0,
-      witnesses: 0,
-      rejected: {},
-      devices: 0,
-      owners: 0,
-      pool: "0",
-      distributed: "0",
-      dust: "0",
-    },
-    owners: [],
-    computedAt: 0,
-  };
-}
+const resultOf = (epoch: bigint) =>
+  bareEpochResult(epoch, `0x${hex(Number(epoch), 32)}` as Hex, `0x${hex(Number(epoch) + 1, 32)}` as Hex);
 
 interface Measured {
   verdicts: number;

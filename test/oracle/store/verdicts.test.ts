@@ -6,40 +6,18 @@
  */
 import { expect } from "chai";
 
-import type { StoredEpochResult, VerdictRow } from "@hexmesh/oracle";
+import type { VerdictRow } from "@hexmesh/oracle";
 import { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import type { Hex } from "@hexmesh/protocol";
 
-import { serveOracleApi, storeBackends, type OracleStore } from "../../helpers/service.js";
+import { bareEpochResult, serveOracleApi, storeBackends, type OracleStore } from "../../helpers/service.js";
 
 const h = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Hex;
 const A = addr(0xa1);
 const B = addr(0xb2);
 
-function result(epoch: bigint): StoredEpochResult {
-  return {
-    epoch,
-    root: h(Number(epoch) + 100),
-    totalCumulative: 5n,
-    dataHash: h(99),
-    snapshotBlock: 7,
-    summary: {
-      reports: 0,
-      valid: 0,
-      beacons: 0,
-      witnesses: 0,
-      rejected: {},
-      devices: 0,
-      owners: 0,
-      pool: "0",
-      distributed: "0",
-      dust: "0",
-    },
-    owners: [],
-    computedAt: 1,
-  };
-}
+const result = (epoch: bigint) => bareEpochResult(epoch, h(Number(epoch) + 100), h(99));
 
 /** An epoch's verdicts: A and B interleaved, a malformed report, every column's shapes. */
 function verdictsOf(epoch: bigint): VerdictRow[] {
@@ -131,7 +109,16 @@ async function putVersion11Epoch(
   await sql.run(
     `INSERT INTO epoch_results (work, epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at)
      VALUES ('coverage', ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [Number(epoch), r.root, "5", r.dataHash, 7, JSON.stringify(r.summary), "[]", 1],
+    [
+      Number(epoch),
+      r.root,
+      r.totalCumulative.toString(),
+      r.dataHash,
+      r.snapshotBlock,
+      JSON.stringify(r.summary),
+      "[]",
+      r.computedAt,
+    ],
   );
   for (const v of rows)
     await sql.run(
@@ -179,6 +166,7 @@ for (const backend of storeBackends("verdicts")) {
 
       expect(await store.migrate()).to.equal(SCHEMA_VERSION);
       expect(SCHEMA_VERSION).to.be.at.least(12);
+      expect(await store.getEpochResult(4n)).to.deep.equal(result(4n));
       for (const device of [A, B]) {
         expect(await store.deviceVerdicts(device, 3n, 100)).to.deep.equal(of(device, verdictsOf(3n)));
         expect(await store.deviceVerdicts(device, null, 100)).to.deep.equal(newestFirst(device, [3n, 4n]));
