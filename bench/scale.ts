@@ -27,8 +27,11 @@
  * default "7500,37000": ~0.2M and ~1M reports), SCALE_BENCH_BASELINE, SCALE_BENCH_BASELINE_COMMIT
  * (recorded with the figures), SCALE_BENCH_BEFORE and SCALE_BENCH_BEFORE_COMMIT (another checkout's
  * packages/oracle/dist: its streaming close runs first on the same day, "streaming-before"), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
- * (default: one per 16,384 reports), SCALE_BENCH_GEN_THREADS (threads signing a day being generated,
- * default one per core).
+ * (default: one per 16,384 reports), SCALE_BENCH_READERS (comma-separated counts of reading threads:
+ * one more single-process close each, "streaming-N-threads"; default none: only the default close,
+ * one thread per core), SCALE_BENCH_GEN_THREADS (threads signing a day being generated, default one
+ * per core). A day cached in generation order is first stored in receive order, once (see
+ * scale-child.ts storeInReceiveOrder).
  *
  * SCALE_BENCH_GENERATE_ONLY=1 only generates the days not cached yet (no close, scale.json untouched);
  * each generation's figures also go to bench/results/scale-generation.json.
@@ -52,6 +55,8 @@ const BEFORE = process.env.SCALE_BENCH_BEFORE;
 const PG_URL = process.env.SCALE_BENCH_PG_URL ?? process.env.HEXMESH_TEST_PG_URL;
 const WORKERS = (process.env.SCALE_BENCH_WORKERS ?? "1,2").split(",").map(Number);
 const PARTITIONS = process.env.SCALE_BENCH_PARTITIONS ?? "0";
+/** Extra single-process closes with this many reading threads each (e.g. "1,2"); default none. */
+const READERS = (process.env.SCALE_BENCH_READERS ?? "").split(",").filter(Boolean).map(Number);
 
 /**
  * Sizes measured by earlier runs and not run now, kept (each with when and at what load it was
@@ -261,10 +266,17 @@ for (const devices of SIZES) {
         : {}),
       threads: Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length),
       loadAverage: { before: loadBefore, after: os.loadavg() },
+      order: "received",
     };
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
     recordGeneration(devices, generated, file);
+  }
+  if (generated !== null && generated.order !== "received") {
+    // Cached by an earlier generate, in part order: stored once in receive order, as ingest stores.
+    console.log(`storing ${file} in receive order`, child(["order", file]));
+    generated = { ...generated, order: "received" };
+    writeFileSync(generationFile, JSON.stringify(generated));
   }
   if (GENERATE_ONLY) continue;
   const runs: Record<string, unknown>[] = [];
@@ -279,6 +291,7 @@ for (const devices of SIZES) {
     ...(BASELINE !== undefined ? [async () => child(["close", "baseline", file, BASELINE])] : []),
     ...(BEFORE !== undefined ? [async () => child(["close", "streaming-before", file, BEFORE])] : []),
     async () => child(["close", "streaming", file]),
+    ...READERS.map((n) => async () => child(["close", "streaming", file, String(n)])),
     ...(postgres !== null
       ? [
           async () => child(["close", "streaming-pg", PG_URL!, pgSchema]),
@@ -288,8 +301,12 @@ for (const devices of SIZES) {
   ];
   for (const mode of modes) {
     const loadBefore = os.loadavg();
+    const cpuBefore = childrenCpuSeconds();
     const r: Record<string, unknown> = {
       ...(await mode()),
+      ...(cpuBefore !== null
+        ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
+        : {}),
       loadAverage: { before: loadBefore, after: os.loadavg() },
     };
     const reports = r.reports as number;

@@ -6,13 +6,26 @@
  * worker threads; a source that lies about its size, fails, or carries a bad receive time is refused
  * with a clear error; verdicts are written from a generator in batches.
  */
+import os from "node:os";
+import path from "node:path";
+
 import { expect } from "chai";
 
 import { runCoverageEpoch, type OracleStore, type VerdictRow } from "@hexmesh/oracle";
-import { closeReadRange, ownedBy, streamOwnedReports, type EpochTimes } from "@hexmesh/oracle/service/close";
+import {
+  closeReadRange,
+  epochOwnership,
+  ownedBy,
+  streamOwnedReports,
+  type EpochTimes,
+} from "@hexmesh/oracle/service/close";
+import { runStoredEpoch } from "@hexmesh/oracle/service/results";
+import { readPreparedSlices } from "@hexmesh/oracle/service/slice-reader";
+import { AUTO_WORKERS_FROM } from "@hexmesh/oracle/verify/coverage";
 import { WorkerPoolPreparer } from "@hexmesh/oracle/verify/pool";
 import { InlinePreparer, type ReportSource } from "@hexmesh/oracle/verify/prepare";
 import {
+  ChainView,
   concatChunks,
   fromHex,
   keccak256,
@@ -166,6 +179,70 @@ describe("service: streaming close (keyset pages, bounded memory)", function () 
           expect(counts).to.deep.equal(expectedCounts);
           expect(Object.keys(counts.rejected)).to.deep.equal(Object.keys(expectedCounts.rejected));
         }
+      });
+
+      it("reads and verifies on worker threads with their own store connections, with the single reader's result", async () => {
+        const config = store.readerConfig();
+        expect(config, "a file or server store can be opened again by a thread").to.not.equal(null);
+        const reference = (await runStoredEpoch(store, index, { preparer: "inline" })).result;
+        expect(reference.work.verdicts.length).to.be.greaterThan(400);
+        // One slice, slices of a few reports (many empty ones), slices of one report at the average
+        // rate, on 1-3 threads, with pages of 5 rows and of 4,096.
+        for (const [threads, sliceReports, pageRows] of [
+          [1, 16_384, 4_096],
+          [2, 37, 5],
+          [3, 1, 4_096],
+        ] as const) {
+          const { result, reports } = await runStoredEpoch(
+            store,
+            index,
+            { preparer: "workers" },
+            { threads, sliceReports, pageRows },
+          );
+          const label = `${threads} threads, slices of ${sliceReports}, pages of ${pageRows}`;
+          expect(reports, label).to.equal(reference.work.verdicts.length);
+          expect(toHex(concatChunks(result.commit.encoding)), label).to.equal(
+            toHex(concatChunks(reference.commit.encoding)),
+          );
+          expect(result.commit.epochRoot, label).to.deep.equal(reference.commit.epochRoot);
+          expect(result.work.verdicts, label).to.deep.equal(reference.work.verdicts);
+        }
+        // "auto" reads on threads from AUTO_WORKERS_FROM reports: this epoch is below it, and the
+        // default close gives the same result either way.
+        expect(reference.work.verdicts.length).to.be.lessThan(AUTO_WORKERS_FROM);
+        const auto = (await runStoredEpoch(store, index)).result;
+        expect(auto.commit.epochRoot).to.deep.equal(reference.commit.epochRoot);
+      });
+
+      it("refuses a bad slice size, and ends its threads with a clear error when a thread cannot read", async () => {
+        const error = (p: Promise<unknown>) =>
+          p.then(
+            () => null,
+            (e: unknown) => e as Error,
+          );
+        for (const sliceReports of [0, -1, 1.5])
+          expect(
+            (await error(runStoredEpoch(store, index, { preparer: "workers" }, { sliceReports })))?.message,
+          ).to.equal(`sliceReports must be a positive integer, not ${sliceReports}`);
+        // A store the threads cannot open (a path that is not a store): the close fails, naming it.
+        const ownership = await epochOwnership(store, t, W);
+        const slices = readPreparedSlices(
+          { backend: "sqlite", path: path.join(os.tmpdir(), `hexmesh-no-store-${process.pid}`, "x.sqlite") },
+          {
+            chain: new ChainView(index),
+            times: t,
+            witnessWindowMs: W,
+            range: closeReadRange(t, W),
+            ownership,
+          },
+          { threads: 2 },
+        );
+        const failed = await error(
+          (async () => {
+            for await (const records of slices) void records;
+          })(),
+        );
+        expect(failed?.message).to.match(/^a close's reading thread failed: .*unable to open database file/s);
       });
 
       it("writes verdicts from a generator in batches, in one transaction", async () => {

@@ -11,6 +11,7 @@ import type { OracleStore, StoredChainIndex, StoredEpochResult, VerdictRow } fro
 import type { CoverageOptions, CoverageWork, Verdict } from "../verify/coverage.js";
 import type { Progress } from "./inputs.js";
 import { runStoredEpoch } from "./results.js";
+import type { SliceReaderOptions } from "./slice-reader.js";
 import { storedResultOf } from "./work.js";
 
 /** Computes and stores the epoch of `index` (EpochService.close, after beginEpochClose). */
@@ -19,8 +20,9 @@ export async function closeStoredEpoch(
   index: StoredChainIndex,
   coverage: CoverageOptions = {},
   progress: Progress = () => {},
+  reader: SliceReaderOptions = {},
 ): Promise<StoredEpochResult> {
-  const { result, reports } = await runStoredEpoch(store, index, coverage);
+  const { result, reports } = await runStoredEpoch(store, index, coverage, reader);
   progress("load", reports, reports);
   return storeComputedEpoch(store, index, result, progress);
 }

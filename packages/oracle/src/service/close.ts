@@ -20,6 +20,7 @@
  */
 import { fromHex, keccak256, parseReport, toHex, type Hex } from "@hexmesh/protocol";
 
+import type { PartitionSlice } from "../store/partitions.js";
 import type { EpochClose, OracleStore, ReportCursor, StoredReport } from "../store/types.js";
 
 export interface EpochTimes {
@@ -92,16 +93,18 @@ export async function ownedReports(
  * store's index in keyset pages of `pageRows`. Only the rows within two witness windows of a boundary
  * need more than their receive time to be assigned: those are read first (to count the owned ones and
  * to collect the beacons that decide them); every other row of the epoch is owned, and counted by the
- * store. What the stream yields equals ownedBy over the whole read range.
+ * store. What the stream yields equals ownedBy over the whole read range. `known`: the epoch's
+ * ownership, when the caller has it already.
  */
 export async function streamOwnedReports(
   store: OracleStore,
   times: EpochTimes,
   witnessWindowMs: number,
   pageRows = CLOSE_PAGE_ROWS,
+  known?: EpochOwnership,
 ): Promise<OwnedReportStream> {
   const range = closeReadRange(times, witnessWindowMs);
-  const ownership = await epochOwnership(store, times, witnessWindowMs, pageRows);
+  const ownership = known ?? (await epochOwnership(store, times, witnessWindowMs, pageRows));
   async function* pages(): AsyncGenerator<StoredReport[]> {
     for await (const page of reportPages(store, range.from, range.to, pageRows)) {
       const owned = page.filter(ownership.owns);
@@ -116,6 +119,20 @@ export interface EpochOwnership {
   readonly count: number;
   /** Whether the epoch owns r (r received in the epoch's read range). */
   readonly owns: (r: StoredReport) => boolean;
+  /**
+   * What `owns` decides from: the receive times of the beacons near a boundary, by keccak256 of
+   * their payload (a worker thread rebuilds `owns` from them: ownsGiven).
+   */
+  readonly boundaryBeacons: ReadonlyMap<Hex, readonly number[]>;
+}
+
+/** `owns` of an EpochOwnership from its boundary beacons (for a worker thread of the close). */
+export function ownsGiven(
+  times: EpochTimes,
+  witnessWindowMs: number,
+  boundaryBeacons: ReadonlyMap<Hex, readonly number[]>,
+): (r: StoredReport) => boolean {
+  return (r) => owns(r, times, witnessWindowMs, boundaryBeacons);
 }
 
 /**
@@ -147,7 +164,7 @@ export async function epochOwnership(
     for await (const page of reportPages(store, band.from, band.to, pageRows))
       for (const r of page) if (owns(r, times, w, beacons)) count++;
   if (bands.length === 2) count += await store.countReports(bands[0]!.to, bands[1]!.from);
-  return { count, owns: (r) => owns(r, times, w, beacons) };
+  return { count, owns: ownsGiven(times, w, beacons), boundaryBeacons: beacons };
 }
 
 /** The reports received in [fromMs, toMs) in (receive time, hash) order, one keyset page at a time. */
@@ -165,6 +182,21 @@ export async function* reportPages(
     const last = page[page.length - 1]!;
     after = { receivedAt: last.receivedAt, hash: last.hash };
   }
+}
+
+/**
+ * `n` slices of equal length covering [from, to) (the last takes the remainder): the partitions of a
+ * partitioned close (partitions.ts), the slices of the reading threads (slice-reader.ts).
+ */
+export function partitionSlices(from: number, to: number, n: number): PartitionSlice[] {
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new RangeError(`partitions must be a positive integer, not ${n}`);
+  const width = Math.max(1, Math.ceil((to - from) / n));
+  const out: PartitionSlice[] = [];
+  for (let f = from; f < to && out.length < n; f += width)
+    out.push({ fromMs: f, toMs: Math.min(to, f + width) });
+  out[out.length - 1] = { fromMs: out[out.length - 1]!.fromMs, toMs: to };
+  return out;
 }
 
 const epochSide = (t: number, times: EpochTimes): -1 | 0 | 1 =>
@@ -192,7 +224,12 @@ function collectBoundaryBeacons(
 }
 
 /** Whether the epoch `times` owns report r, given every beacon near a boundary of its read range. */
-function owns(r: StoredReport, times: EpochTimes, w: number, beacons: ReadonlyMap<Hex, number[]>): boolean {
+function owns(
+  r: StoredReport,
+  times: EpochTimes,
+  w: number,
+  beacons: ReadonlyMap<Hex, readonly number[]>,
+): boolean {
   let side = epochSide(r.receivedAt, times);
   if (r.kind === "witness" && nearBoundary(r.receivedAt, times, w)) {
     const p = parseReport(r.raw);

@@ -22,19 +22,20 @@ import { setTimeout as sleep, setImmediate as yieldToTimers } from "node:timers/
 
 import { ChainView, type ReceivedReport } from "@hexmesh/protocol";
 
-import {
-  StaleClaimError,
-  type ClosePartitions,
-  type PartitionClaim,
-  type PartitionSlice,
-} from "../store/partitions.js";
+import { StaleClaimError, type ClosePartitions, type PartitionClaim } from "../store/partitions.js";
 import type { OracleStore, StoredChainIndex, StoredEpochResult, StoredReport } from "../store/types.js";
 import { runCoverageEpoch, type CoverageOptions } from "../verify/coverage.js";
 import { WorkerPoolPreparer } from "../verify/pool.js";
 import { InlinePreparer, type ReportPreparer } from "../verify/prepare.js";
 import { RECORD_BYTES } from "../verify/table.js";
 import { storeComputedEpoch } from "./close-stored.js";
-import { closeReadRange, epochOwnership, reportPages, type EpochOwnership } from "./close.js";
+import {
+  closeReadRange,
+  epochOwnership,
+  partitionSlices,
+  reportPages,
+  type EpochOwnership,
+} from "./close.js";
 import type { Progress } from "./inputs.js";
 import { inputRangeOf, SLACK_MS } from "./results.js";
 
@@ -61,18 +62,6 @@ export function partitionsOf(store: OracleStore): ClosePartitions {
         `this store is ${store.backend}, which closes an epoch in one process`,
     );
   return queue;
-}
-
-/** `n` slices of equal length covering [from, to) (the last takes the remainder). */
-export function partitionSlices(from: number, to: number, n: number): PartitionSlice[] {
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new RangeError(`partitions must be a positive integer, not ${n}`);
-  const width = Math.max(1, Math.ceil((to - from) / n));
-  const out: PartitionSlice[] = [];
-  for (let f = from; f < to && out.length < n; f += width)
-    out.push({ fromMs: f, toMs: Math.min(to, f + width) });
-  out[out.length - 1] = { fromMs: out[out.length - 1]!.fromMs, toMs: to };
-  return out;
 }
 
 /** A worker's identity in the partitions table (who claimed what). */

@@ -8,13 +8,19 @@
  * through the same epoch path as `close` (runStoredEpoch), and the outcome must reproduce the
  * stored root and dataHash byte for byte, or nothing is served.
  */
-import { ENTROPY_VALIDITY_MS, type EpochResult } from "@hexmesh/protocol";
+import { ChainView, ENTROPY_VALIDITY_MS, type ChainIndex, type EpochResult } from "@hexmesh/protocol";
 
-import type { OracleStore, StoredChainIndex, StoredEpochResult } from "../store/types.js";
-import { runCoverageEpoch, type CoverageOptions, type CoverageWork } from "../verify/coverage.js";
+import type { OracleStore, StoreConfig, StoredChainIndex, StoredEpochResult } from "../store/types.js";
+import {
+  AUTO_WORKERS_FROM,
+  runCoverageEpoch,
+  type CoverageOptions,
+  type CoverageWork,
+} from "../verify/coverage.js";
 import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
-import { closeReadRange, streamOwnedReports } from "./close.js";
+import { CLOSE_PAGE_ROWS, closeReadRange, epochOwnership, streamOwnedReports } from "./close.js";
 import type { InputRange } from "./inputs.js";
+import { readPreparedSlices, type SliceReaderOptions } from "./slice-reader.js";
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
 export const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
@@ -33,18 +39,44 @@ export function inputRangeOf(startMs: number, endMs: number): InputRange {
   };
 }
 
-/** One epoch from a chain index and the stored reports it owns (close.ts) and entropy: the one epoch path. */
+/**
+ * One epoch from a chain index and the stored reports it owns (close.ts) and entropy: the one epoch
+ * path. The reports stream from the store page by page, never all in memory at once: read and put
+ * through stage 1 on worker threads with their own store connections (slice-reader.ts) when stage 1
+ * would run on threads anyway and the store can be opened again (not an in-memory SQLite), else read
+ * by this thread. Both give byte-identical results.
+ */
 export async function runStoredEpoch(
   store: OracleStore,
-  index: StoredChainIndex,
+  index: ChainIndex,
   coverage: CoverageOptions = {},
+  reader: SliceReaderOptions = {},
 ): Promise<{ readonly result: EpochResult<CoverageWork>; readonly reports: number }> {
   const range = inputRangeOf(index.epochStart, index.epochEnd);
   const times = { epoch: index.epoch, start: index.epochStart, end: index.epochEnd };
-  // The reports stream from the store page by page (close.ts): never all in memory at once.
-  const reports = await streamOwnedReports(store, times, SLACK_MS);
+  const ownership = await epochOwnership(store, times, SLACK_MS);
   const entropy = await store.entropyBetween(range.entropyFrom, range.entropyTo);
-  return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.count };
+  const config = readsOnThreads(store, coverage, ownership.count);
+  if (config === null) {
+    const reports = await streamOwnedReports(store, times, SLACK_MS, CLOSE_PAGE_ROWS, ownership);
+    return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.count };
+  }
+  const epoch = {
+    chain: new ChainView(index),
+    times,
+    witnessWindowMs: SLACK_MS,
+    range: closeReadRange(times, SLACK_MS),
+    ownership,
+  };
+  const prepared = { count: ownership.count, pages: readPreparedSlices(config, epoch, reader) };
+  return { result: await runCoverageEpoch(index, { prepared, entropy }, coverage), reports: ownership.count };
+}
+
+/** The store's reader config when the close reads on threads (see runStoredEpoch), else null. */
+function readsOnThreads(store: OracleStore, coverage: CoverageOptions, reports: number): StoreConfig | null {
+  const preparer = coverage.preparer ?? "auto";
+  const threads = preparer === "workers" || (preparer === "auto" && reports >= AUTO_WORKERS_FROM);
+  return threads ? store.readerConfig() : null;
 }
 
 export interface PublishedResultSet {

@@ -65,6 +65,7 @@ import {
   type ReceiptInsert,
   type ReportCursor,
   type ReportInput,
+  type StoreConfig,
   type StoreCounts,
   type StoredChainIndex,
   type StoredEpochResult,
@@ -127,8 +128,10 @@ export interface PostgresOptions {
 export class PostgresStore implements OracleStore {
   readonly backend = "postgres" as const;
   private readonly pool: pg.Pool;
+  private readonly options: PostgresOptions;
 
   constructor(options: PostgresOptions) {
+    this.options = options;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
@@ -145,6 +148,12 @@ export class PostgresStore implements OracleStore {
         c.query(`SET search_path TO ${schema}`).catch(() => {});
       });
     }
+  }
+
+  /** The same database and schema, on one connection per reader. */
+  readerConfig(): StoreConfig {
+    const { url, schema } = this.options;
+    return { backend: "postgres", url, maxConnections: 1, ...(schema !== undefined ? { schema } : {}) };
   }
 
   closePartitions(): ClosePartitions {

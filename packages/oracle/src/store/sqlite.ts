@@ -60,6 +60,7 @@ import {
   type ReceiptInsert,
   type ReportCursor,
   type ReportInput,
+  type StoreConfig,
   type StoreCounts,
   type StoredChainIndex,
   type StoredEpochResult,
@@ -82,21 +83,25 @@ export interface SqliteOptions {
   readonly path: string;
   /** Busy timeout for a second process on the same file, ms. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /** SQLite's page cache, MiB (taken only as pages are read). Default 64. */
+  readonly cacheMiB?: number;
 }
 
 export class SqliteStore implements OracleStore {
   readonly backend = "sqlite" as const;
   private readonly db: DatabaseSync;
   private readonly cache = new Map<string, StatementSync>();
+  private readonly path: string;
 
   constructor(options: SqliteOptions) {
+    this.path = options.path;
     this.db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5_000 });
     this.db.exec("PRAGMA journal_mode = WAL");
     this.db.exec("PRAGMA synchronous = FULL");
     this.db.exec("PRAGMA foreign_keys = ON");
     // 64 MiB of page cache (SQLite's default is 2 MiB), taken only as pages are read: a close reads
     // a day of reports, and sorts an epoch's verdicts by device (the sorter's memory is the cache's).
-    this.db.exec("PRAGMA cache_size = -65536");
+    this.db.exec(`PRAGMA cache_size = -${Math.round((options.cacheMiB ?? 64) * 1024)}`);
   }
 
   private stmt(sql: string): StatementSync {
@@ -111,6 +116,14 @@ export class SqliteStore implements OracleStore {
   /** One machine: the close verifies in one process (worker threads), never in partitions. */
   closePartitions(): null {
     return null;
+  }
+
+  /** The same file (WAL: readers on other connections see every committed write); none in memory. */
+  readerConfig(): StoreConfig | null {
+    const p = this.path;
+    return p === "" || p === ":memory:" || p.includes("mode=memory") || p.startsWith("file::memory:")
+      ? null
+      : { backend: "sqlite", path: p };
   }
 
   storageSql(): StorageSql {

@@ -13,6 +13,16 @@ import type { ChainIndex, EntropyEntry, Hex, ReceivedReport } from "@hexmesh/pro
 import type { StorageSql } from "../storage/sql.js";
 import type { ClosePartitions } from "./partitions.js";
 
+/** Where the store is: the configured backend and its location (config.ts `store`). */
+export type StoreConfig =
+  | { readonly backend: "sqlite"; readonly path: string }
+  | {
+      readonly backend: "postgres";
+      readonly url: string;
+      readonly maxConnections?: number;
+      readonly schema?: string;
+    };
+
 /** The kinds of work an oracle closes epochs for (each its subnetwork, distributor and verifier). */
 export const WORK_KINDS = ["coverage", "storage", "compute"] as const;
 export type WorkKind = (typeof WORK_KINDS)[number];
@@ -262,6 +272,12 @@ export interface OracleStore {
    * or null on a backend that verifies in one process (SQLite: one machine).
    */
   closePartitions(): ClosePartitions | null;
+  /**
+   * How a worker thread of this process opens its own connection to read this store (a close reads
+   * and verifies its reports on worker threads: service/slice-reader.ts), or null when no other
+   * connection sees the same data (an in-memory SQLite database).
+   */
+  readerConfig(): StoreConfig | null;
   /** Applies pending migrations (idempotent, safe from several processes); returns the schema version. */
   migrate(): Promise<number>;
   schemaVersion(): Promise<number>;

@@ -1,0 +1,10 @@
+import v8 from "node:v8";
+import { runStoredEpoch } from "@hexmesh/oracle/service/results";
+import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+const store = new SqliteStore({ path: process.argv[2]! });
+const index = (await store.getChainIndex(0n))!;
+const { result } = await runStoredEpoch(store, index);
+(globalThis as any).gc?.();
+console.log(JSON.stringify(process.memoryUsage()));
+const file = v8.writeHeapSnapshot(process.argv[3]);
+console.log(file, result.commit.epochRoot.root);
