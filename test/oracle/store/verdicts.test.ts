@@ -188,6 +188,15 @@ for (const backend of storeBackends("verdicts")) {
       // A later epoch is written through the new tables and read with the migrated ones.
       await store.putEpochResult(result(5n), verdictsOf(5n));
       expect(await store.deviceVerdicts(A, null, 100)).to.deep.equal(newestFirst(A, [3n, 4n, 5n]));
+      // Every verdict with a device is in the index by device once (migrated and written alike),
+      // and no verdict is lost or doubled: as many as were written.
+      const count = async (sql: string) => Number((await store.storageSql().all(sql))[0]!.n);
+      for (const e of [3, 4, 5])
+        expect(
+          await count(`SELECT COUNT(*) AS n FROM verdicts_by_device WHERE epoch = ${e}`),
+          `epoch ${e}`,
+        ).to.equal(verdictsOf(BigInt(e)).filter((v) => v.device !== null).length);
+      expect(await count("SELECT COUNT(*) AS n FROM verdicts")).to.equal(3 * verdictsOf(3n).length);
     });
 
     it("a version-11 verdict of an unknown kind fails the migration; the store stays at 11", async function () {
