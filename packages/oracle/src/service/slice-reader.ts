@@ -108,10 +108,12 @@ class SliceThreads {
 
   constructor(threads: number, init: SliceWorkerInit) {
     for (let i = 0; i < threads; i++) {
-      // Compiled JavaScript next to this file; no loader flags of the parent are passed on.
+      // Compiled JavaScript next to this file; no loader flags of the parent are passed on. node:sqlite
+      // prints an ExperimentalWarning in every thread that loads it (the CLI already hides the main
+      // thread's: cli/run.ts).
       const worker = new Worker(new URL("./slice-worker.js", import.meta.url), {
         workerData: init,
-        execArgv: [],
+        execArgv: ["--no-warnings=ExperimentalWarning"],
         // Stage 1 allocates many short-lived strings per report (verify/pool.ts does the same).
         resourceLimits: { maxYoungGenerationSizeMb: 64 },
       });
