@@ -9,7 +9,13 @@ import path from "node:path";
 
 import pg from "pg";
 
-import { buildApi, type ApiDeps, type OracleStore, type ReportInput } from "@hexmesh/oracle";
+import {
+  buildApi,
+  type ApiDeps,
+  type OracleStore,
+  type ReportInput,
+  type StoredEpochResult,
+} from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
 import { Ingestor, toReportInput } from "@hexmesh/oracle/service/ingest";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
@@ -331,4 +337,29 @@ export async function serveOracleApi(
     ...extra,
   });
   return { app, url: await app.listen({ host: "127.0.0.1", port: 0 }) };
+}
+
+/** A stored epoch result that counts and pays nothing: for store tests and benches that need its row only. */
+export function bareEpochResult(epoch: bigint, root: Hex, dataHash: Hex = root): StoredEpochResult {
+  return {
+    epoch,
+    root,
+    totalCumulative: 0n,
+    dataHash,
+    snapshotBlock: 1,
+    summary: {
+      reports: 0,
+      valid: 0,
+      beacons: 0,
+      witnesses: 0,
+      rejected: {},
+      devices: 0,
+      owners: 0,
+      pool: "0",
+      distributed: "0",
+      dust: "0",
+    },
+    owners: [],
+    computedAt: 0,
+  };
 }

@@ -8,7 +8,11 @@
  * Durability: PostgreSQL's default synchronous_commit=on: COMMIT returns after the WAL is flushed,
  * so insertReports() resolving means the reports survive a crash of this process or of the server.
  */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
 import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
 
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
@@ -18,7 +22,10 @@ import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import { PgClosePartitions, type ClosePartitions } from "./partitions.js";
 import {
   closeFromRow,
+  DEVICE_VERDICTS,
+  DEVICE_VERDICTS_OF_EPOCH,
   entropyFromRow,
+  INDEX_VERDICTS_BY_DEVICE,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
   postAttemptValues,
@@ -40,8 +47,10 @@ import {
   signatureFromRow,
   UPSERT_POST_WHERE,
   VERDICT_COLUMNS,
+  verdictDeviceKey,
   verdictFromRow,
-  verdictToRow,
+  verdictHexDigits,
+  verdictKindCode,
 } from "./rows.js";
 import {
   StoreConflictError,
@@ -74,6 +83,33 @@ type Row = Record<string, unknown>;
 async function latestCloseOf(c: pg.Pool | pg.PoolClient): Promise<EpochClose | null> {
   const r = await c.query("SELECT epoch, cutoff, started_at FROM epoch_closes ORDER BY cutoff DESC LIMIT 1");
   return r.rows.length === 0 ? null : closeFromRow(r.rows[0] as Row);
+}
+
+/** A text field as COPY's text format spells it (\N is NULL; backslash, tab, newline, CR escaped). */
+function copyText(v: string | null): string {
+  return v === null ? "\\N" : v.replace(/[\\\t\n\r]/g, (ch) => COPY_ESCAPES[ch]!);
+}
+const COPY_ESCAPES: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r" };
+
+/**
+ * The verdicts as lines of COPY's text format in VERDICT_COLUMNS order, VERDICT_CHUNK rows per
+ * string (bytea as \x hex); notes each verdict's epoch in `epochs`.
+ */
+function* verdictCopyChunks(verdicts: Iterable<VerdictRow>, epochs: Set<string>): Generator<string> {
+  let chunk = "";
+  let rows = 0;
+  for (const v of verdicts) {
+    const epoch = v.epoch.toString();
+    epochs.add(epoch);
+    const device = v.device === null ? "\\N" : `\\\\x${verdictHexDigits(v.device, "device")}`;
+    chunk += `${epoch}\t${v.seq}\t\\\\x${verdictHexDigits(v.id, "id")}\t${device}\t${verdictKindCode(v.kind)}\t${v.receivedAt}\t${copyText(v.reason)}\t${copyText(v.detail)}\t${v.selected ? 1 : 0}\t${v.units}\n`;
+    if (++rows === VERDICT_CHUNK) {
+      yield chunk;
+      chunk = "";
+      rows = 0;
+    }
+  }
+  if (chunk !== "") yield chunk;
 }
 
 /** Arbitrary constant: the advisory lock that serialises migrations across processes. */
@@ -403,28 +439,19 @@ export class PostgresStore implements OracleStore {
         }
         return;
       }
-      const insert = async (chunk: unknown[][]) => {
-        const col = (k: number) => chunk.map((row) => row[k]);
-        await c.query(
-          `INSERT INTO verdicts (${VERDICT_COLUMNS})
-           SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[], $10::text[])`,
-          [col(0), col(1), col(2), col(3), col(4), col(5), col(6), col(7), col(8), col(9)],
-        );
-      };
-      // One chunk on its way to the server while the next is built (the server's insert and this
-      // thread's work overlap); never more than one, so memory stays at two chunks.
-      let inFlight: Promise<void> = Promise.resolve();
-      let chunk: unknown[][] = [];
-      for (const v of verdicts) {
-        chunk.push(verdictToRow(v));
-        if (chunk.length === VERDICT_CHUNK) {
-          await inFlight;
-          inFlight = insert(chunk);
-          chunk = [];
-        }
-      }
-      await inFlight;
-      if (chunk.length > 0) await insert(chunk);
+      // One COPY of every verdict: the rows stream to the server as text lines while the close
+      // builds them (backpressure: a few chunks in memory, never the epoch).
+      const epochs = new Set<string>();
+      await pipeline(
+        Readable.from(verdictCopyChunks(verdicts, epochs)),
+        c.query(copyFrom(`COPY verdicts (${VERDICT_COLUMNS}) FROM STDIN`)),
+      );
+      // Each epoch's index by device in one sorted pass, appended in key order (see migration 12).
+      for (const epoch of epochs) await c.query(numberPlaceholders(INDEX_VERDICTS_BY_DEVICE), [epoch]);
+      // Fresh statistics (a sample: ~0.1 s) so that a device's verdicts are read through the index
+      // right away: with the counts of before the epoch (autovacuum comes later) the planner may
+      // choose to scan the whole table (measured: 78 ms instead of 3 ms at 2M verdicts).
+      if (epochs.size > 0) await c.query("ANALYZE verdicts, verdicts_by_device");
     });
   }
 
@@ -445,16 +472,12 @@ export class PostgresStore implements OracleStore {
   }
 
   async deviceVerdicts(device: Hex, epoch: bigint | null, limit: number): Promise<VerdictRow[]> {
+    const key = verdictDeviceKey(device);
+    if (key === null) return [];
     const rows =
       epoch === null
-        ? await this.all(
-            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = $1 ORDER BY epoch DESC, seq LIMIT $2`,
-            [device, limit],
-          )
-        : await this.all(
-            `SELECT ${VERDICT_COLUMNS} FROM verdicts WHERE device = $1 AND epoch = $2 ORDER BY seq LIMIT $3`,
-            [device, epoch.toString(), limit],
-          );
+        ? await this.all(numberPlaceholders(DEVICE_VERDICTS), [key, limit])
+        : await this.all(numberPlaceholders(DEVICE_VERDICTS_OF_EPOCH), [epoch.toString(), key, limit]);
     return rows.map(verdictFromRow);
   }
 

@@ -64,13 +64,44 @@ export function resultFromRow(r: Row): StoredEpochResult {
   };
 }
 
-export function verdictToRow(v: VerdictRow): unknown[] {
+/** A verdict's kind as stored (migration 12): the verdict record's codes. */
+const VERDICT_KINDS = ["malformed", "beacon", "witness"] as const;
+const LOWER_HEX = /^0x(?:[0-9a-f]{2})*$/;
+
+/** Hex stored as bytes; only lowercase hex reads back exactly as given, so anything else is refused. */
+export function verdictHexDigits(v: string, what: "id" | "device"): string {
+  if (!LOWER_HEX.test(v)) throw new Error(`verdict ${what} ${v} is not lowercase hex`);
+  return v.slice(2);
+}
+
+/** A verdict kind's stored code. */
+export function verdictKindCode(kind: VerdictRow["kind"]): number {
+  const code = VERDICT_KINDS.indexOf(kind);
+  if (code < 0) throw new Error(`verdict kind ${String(kind)} is not one of ${VERDICT_KINDS.join(", ")}`);
+  return code;
+}
+
+/** A device as verdicts_by_device keys it; null when no stored verdict can name it (not lowercase hex). */
+export function verdictDeviceKey(device: Hex): Buffer | null {
+  return LOWER_HEX.test(device) ? Buffer.from(device.slice(2), "hex") : null;
+}
+
+const bytesHex = (v: unknown): Hex => {
+  const b = v as Uint8Array;
+  return `0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex")}`;
+};
+
+/** A verdict's values in VERDICT_COLUMNS order (id and device as bytes, kind as its code). */
+export function verdictToRow(
+  v: VerdictRow,
+): [string, number, Buffer, Buffer | null, number, number, string | null, string | null, number, string] {
+  const kind = verdictKindCode(v.kind);
   return [
     v.epoch.toString(),
     v.seq,
-    v.id,
-    v.device,
-    v.kind,
+    Buffer.from(verdictHexDigits(v.id, "id"), "hex"),
+    v.device === null ? null : Buffer.from(verdictHexDigits(v.device, "device"), "hex"),
+    kind,
     v.receivedAt,
     v.reason,
     v.detail,
@@ -83,9 +114,9 @@ export function verdictFromRow(r: Row): VerdictRow {
   return {
     epoch: big(r.epoch),
     seq: num(r.seq),
-    id: str(r.id) as Hex,
-    device: optStr(r.device) as Hex | null,
-    kind: str(r.kind) as VerdictRow["kind"],
+    id: bytesHex(r.id),
+    device: r.device === null || r.device === undefined ? null : bytesHex(r.device),
+    kind: VERDICT_KINDS[num(r.kind)]!,
     receivedAt: num(r.received_at),
     reason: optStr(r.reason),
     detail: optStr(r.detail),
@@ -147,6 +178,34 @@ export const POST_ATTEMPT_COLUMNS =
 
 export const VERDICT_COLUMNS =
   "epoch, seq, id, device, kind, received_at, reason, detail, selected, units" as const;
+/** VERDICT_COLUMNS of `verdicts v` (joined with verdicts_by_device d). */
+export const VERDICT_COLUMNS_V =
+  "v.epoch, v.seq, v.id, v.device, v.kind, v.received_at, v.reason, v.detail, v.selected, v.units" as const;
+
+/**
+ * A device's verdicts: one epoch (parameters epoch, device, limit), or every epoch, newest first
+ * (device, limit). The epochs holding verdicts are found by skipping through verdicts_by_device
+ * (one probe per epoch: a loose index scan neither engine does by itself), each epoch's rows of
+ * the device are then one range of its key.
+ */
+export const DEVICE_VERDICTS_OF_EPOCH = `SELECT ${VERDICT_COLUMNS_V} FROM verdicts_by_device d
+  JOIN verdicts v ON v.epoch = d.epoch AND v.seq = d.seq
+  WHERE d.epoch = ? AND d.device = ? ORDER BY d.seq LIMIT ?`;
+export const DEVICE_VERDICTS = `WITH RECURSIVE epochs (epoch) AS (
+    SELECT MAX(epoch) FROM verdicts_by_device
+    UNION ALL
+    SELECT (SELECT MAX(epoch) FROM verdicts_by_device WHERE epoch < epochs.epoch) FROM epochs
+    WHERE epochs.epoch IS NOT NULL
+  )
+  SELECT ${VERDICT_COLUMNS_V} FROM epochs
+  JOIN verdicts_by_device d ON d.epoch = epochs.epoch AND d.device = ?
+  JOIN verdicts v ON v.epoch = d.epoch AND v.seq = d.seq
+  ORDER BY d.epoch DESC, d.seq LIMIT ?`;
+
+/** Fills verdicts_by_device for one epoch (parameter: epoch) from its stored verdicts, in key order. */
+export const INDEX_VERDICTS_BY_DEVICE = `INSERT INTO verdicts_by_device (epoch, device, seq)
+  SELECT epoch, device, seq FROM verdicts WHERE epoch = ? AND device IS NOT NULL ORDER BY device, seq
+  ON CONFLICT DO NOTHING`;
 export const RESULT_COLUMNS =
   "epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at" as const;
 
