@@ -195,7 +195,7 @@ if (command === "generate") {
   const [mode, file, dist] = [args[0], args[1]!, args[2]];
   // Each run closes epoch 0 afresh.
   const db = new DatabaseSync(file);
-  db.exec("DELETE FROM verdicts; DELETE FROM epoch_results");
+  db.exec("DELETE FROM verdicts; DELETE FROM verdicts_by_device; DELETE FROM epoch_results");
   db.close();
   const t0 = performance.now();
   const stages = stageClock();
