@@ -195,7 +195,9 @@ if (command === "generate") {
   const [mode, file, dist] = [args[0], args[1]!, args[2]];
   // Each run closes epoch 0 afresh.
   const db = new DatabaseSync(file);
-  db.exec("DELETE FROM verdicts; DELETE FROM verdicts_by_device; DELETE FROM epoch_results");
+  for (const table of ["verdicts", "verdicts_by_device", "epoch_results"])
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined)
+      db.exec(`DELETE FROM ${table}`); // verdicts_by_device: schema version 12 on, the store is migrated below
   db.close();
   const t0 = performance.now();
   const stages = stageClock();
