@@ -21,7 +21,7 @@ import type { ChainView } from "@hexmesh/protocol";
 
 import type { StoreConfig } from "../store/types.js";
 import { partitionSlices, type EpochOwnership, type EpochTimes } from "./close.js";
-import type { SliceRequest, SliceResponse, SliceWorkerInit } from "./slice-worker.js";
+import type { SliceRequest, SliceResponse, SliceWorkerInit, SliceWorkerMessage } from "./slice-worker.js";
 
 /** Reports per slice at the epoch's average rate (~12 MB of texts and 2.5 MB of records in flight). */
 export const SLICE_REPORTS = 16_384;
@@ -100,6 +100,8 @@ interface Pending {
 /** The reading threads: each request goes to the thread with the fewest slices queued. */
 class SliceThreads {
   private readonly workers: Worker[] = [];
+  /** Resolve when each thread has exited (however it ended). */
+  private readonly exits: Promise<void>[] = [];
   private readonly load: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
@@ -119,9 +121,14 @@ class SliceThreads {
       });
       worker.on("message", (res: SliceResponse) => this.onMessage(res));
       worker.on("error", (error) => this.fail(error));
-      worker.on("exit", (code) => {
-        if (!this.closing) this.fail(new Error(`a close's reading thread exited with code ${code}`));
-      });
+      this.exits.push(
+        new Promise((resolve) =>
+          worker.on("exit", (code) => {
+            if (!this.closing) this.fail(new Error(`a close's reading thread exited with code ${code}`));
+            resolve();
+          }),
+        ),
+      );
       this.workers.push(worker);
       this.load.push(0);
     }
@@ -155,9 +162,23 @@ class SliceThreads {
     this.pending.clear();
   }
 
+  /**
+   * Asks each thread to close its store connection and exit (a PostgreSQL server then sees a clean
+   * disconnect), and terminates those that have not within a second (a thread still reading a slice
+   * after a failure elsewhere).
+   */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(
+      this.workers.map(async (w, i) => {
+        const exited = this.exits[i]!;
+        const end: SliceWorkerMessage = { end: true };
+        w.postMessage(end);
+        const timer = setTimeout(() => void w.terminate(), 1_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
     this.workers.length = 0;
   }
 }

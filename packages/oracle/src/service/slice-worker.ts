@@ -25,6 +25,9 @@ export interface SliceWorkerInit {
   readonly pageRows: number;
 }
 
+/** A slice to read, or `{ end: true }`: close the store connection and exit. */
+export type SliceWorkerMessage = SliceRequest | { readonly end: true };
+
 export interface SliceRequest {
   readonly seq: number;
   /** Receive times [fromMs, toMs), Unix ms. */
@@ -54,7 +57,16 @@ if (port !== null) {
   };
   // One slice at a time, in the order asked (each is CPU-bound; the parent keeps two per thread queued).
   let queue = Promise.resolve();
-  port.on("message", (req: SliceRequest) => {
+  port.on("message", (msg: SliceWorkerMessage) => {
+    if ("end" in msg) {
+      // After the slices queued before it; the thread exits once its port is closed.
+      queue = queue.then(async () => {
+        await (await opened.catch(() => null))?.close();
+        port.close();
+      });
+      return;
+    }
+    const req = msg;
     queue = queue.then(async () => {
       let res: SliceResponse;
       try {
