@@ -160,14 +160,16 @@ if (command === "generate") {
   console.log(JSON.stringify({ mode: "worker", ...stats, seconds, peakRssMiB: peakRssMiB() }));
 } else if (command === "close" && (args[0] === "streaming-pg" || args[0] === "partitioned")) {
   const [mode, url, schema, partitions] = [args[0], args[1]!, args[2]!, Number(args[3] ?? 0)];
+  const store = new PostgresStore({ url, schema, maxConnections: 4 });
+  await store.migrate(); // a store cached by an earlier build
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(
-    `DELETE FROM ${schema}.verdicts; DELETE FROM ${schema}.epoch_results; DELETE FROM ${schema}.close_partitions`,
+    ["verdicts", "verdicts_by_device", "epoch_results", "close_partitions"]
+      .map((table) => `DELETE FROM ${schema}.${table}`)
+      .join("; "),
   );
   await admin.end();
-  const store = new PostgresStore({ url, schema, maxConnections: 4 });
-  await store.migrate(); // a store cached by an earlier build
   const index = (await store.getChainIndex(0n))!;
   const stages = stageClock();
   const out =
