@@ -179,8 +179,9 @@ export const POST_ATTEMPT_COLUMNS =
 export const VERDICT_COLUMNS =
   "epoch, seq, id, device, kind, received_at, reason, detail, selected, units" as const;
 /** VERDICT_COLUMNS of `verdicts v` (joined with verdicts_by_device d). */
-export const VERDICT_COLUMNS_V =
-  "v.epoch, v.seq, v.id, v.device, v.kind, v.received_at, v.reason, v.detail, v.selected, v.units" as const;
+export const VERDICT_COLUMNS_V = VERDICT_COLUMNS.split(", ")
+  .map((column) => `v.${column}`)
+  .join(", ");
 
 /**
  * A device's verdicts: one epoch (parameters epoch, device, limit), or every epoch, newest first
