@@ -46,6 +46,7 @@ import {
   DEFAULT_USAGE_PARAMS,
   EntropyLog,
   runEpoch,
+  type BeaconUnits,
   type ChainIndex,
   type ChainView,
   type DeviceWork,
@@ -57,6 +58,7 @@ import {
   type WorkResult,
 } from "@hexmesh/protocol";
 
+import type { AcceptedBeacons } from "./beacons.js";
 import { ClaimLog } from "./links.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
 import { WorkerPoolPreparer } from "./pool.js";
@@ -76,8 +78,8 @@ import { checkReport } from "./rules/report.js";
 import { describePair, witnessPass } from "./rules/witness.js";
 import { WitnessSelection } from "./selection.js";
 import { DEFAULT_SPILL, SpillWriter, type SpilledTable, type SpillSizes } from "./spill.js";
-import { EpochState, type BeaconState } from "./state.js";
-import { KIND_BEACON, KIND_MALFORMED, RECORD_BYTES, ReportTable } from "./table.js";
+import { EpochState } from "./state.js";
+import { KIND_BEACON, KIND_MALFORMED, KIND_WITNESS, RECORD_BYTES, ReportTable } from "./table.js";
 
 export type { Verdict } from "./record.js";
 export type { DeviceLinkTest } from "./rules/one-way-links.js";
@@ -300,20 +302,34 @@ class EpochVerification {
   run(table: SpilledTable): CoverageWork {
     const s = this.s;
     const params = s.params;
-    for (let i = 0; i < table.length; i++) s.reason[i] = table.stage2Reason(i);
-    const accepted = beaconPass(s, table);
+    // Sizes the epoch-wide tables: beacons of any kind, and beacons and witnesses that passed stage 2.
+    let beacons = 0;
+    let validBeacons = 0;
+    let validWitnesses = 0;
+    for (let i = 0; i < table.length; i++) {
+      const r = table.stage2Reason(i);
+      s.reason[i] = r;
+      const kind = table.kind(i);
+      if (kind === KIND_BEACON) {
+        beacons++;
+        if (r === 0) validBeacons++;
+      } else if (kind === KIND_WITNESS && r === 0) validWitnesses++;
+    }
+    const accepted = beaconPass(s, table, validBeacons, validWitnesses);
     // Sized by links (compacted as it fills), not by claims: see ClaimLog.
     const deviceCount = s.chain.devices.length;
     const claims = params.oneWayLinks ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount) : null;
-    witnessPass(s, table, accepted, claims);
+    witnessPass(s, table, accepted, beacons, claims);
     if (params.reciprocity) reciprocityPass(s, table, accepted, params.reciprocity);
     const linkTests =
       claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
-    const devices = this.selectAndWeigh(table, accepted);
+    const { devices, units } = this.selectAndWeigh(table, accepted);
     const { reason, selected } = s;
     const unitsOf = (i: number): bigint => {
-      if (table.kind(i) === KIND_BEACON) return accepted.get(i)?.beaconerUnits ?? 0n;
-      return selected[i] === 1 ? accepted.get(s.pairOf(table, i))!.witnessUnits : 0n;
+      if (selected[i] !== 1) return 0n;
+      // A selected beacon is accepted; a selected witness's cited payload is its beacon's.
+      const n = accepted.selected(accepted.find(i));
+      return table.kind(i) === KIND_BEACON ? units[n]!.beaconer : units[n]!.witness;
     };
     const detailOf = (i: number) => {
       if (reason[i] === CODE.self_witness || reason[i] === CODE.same_owner) return null;
@@ -340,29 +356,37 @@ class EpochVerification {
   }
 
   /**
-   * Stages 4-5: selects each accepted beacon's rewarded witnesses (selection.ts), records the
-   * units every report earns and returns the devices' weights (the protocol's CoverageWeighting).
+   * Stages 4-5: selects each accepted beacon's rewarded witnesses (selection.ts), records how many
+   * each beacon rewards and returns the devices' weights (the protocol's CoverageWeighting) and the
+   * units a beacon and each of its selected witnesses earn, by the number selected (HIP-15: they
+   * depend on that number only).
    */
-  private selectAndWeigh(t: SpilledTable, accepted: ReadonlyMap<number, BeaconState>): DeviceWork[] {
+  private selectAndWeigh(
+    t: SpilledTable,
+    accepted: AcceptedBeacons,
+  ): { devices: DeviceWork[]; units: BeaconUnits[] } {
     const s = this.s;
     const max = s.params.maxWitnessesPerBeacon;
     const devices = s.chain.devices;
     const weighting = new CoverageWeighting(s.chain, max);
     const selection = new WitnessSelection(t);
-    for (const beacon of accepted.values()) {
-      const ws = beacon.witnesses;
+    const units: BeaconUnits[] = [{ beaconer: 0n, witness: 0n }];
+    const ws: number[] = [];
+    for (let slot = 0; slot < accepted.count; slot++) {
+      accepted.witnessesOf(slot, ws);
       if (ws.length === 0) continue;
-      const n = selection.select(beacon.index, ws, max);
+      const b = accepted.row(slot);
+      const n = selection.select(b, ws, max);
       const chosen = ws.slice(0, n);
-      const units = weighting.addBeacon(
-        devices[t.deviceIndex(beacon.index)]!,
+      const earned = weighting.addBeacon(
+        devices[t.deviceIndex(b)]!,
         chosen.map((w) => devices[t.deviceIndex(w)]!),
       );
-      beacon.beaconerUnits = units.beaconer;
-      beacon.witnessUnits = units.witness;
+      units[n] ??= earned;
+      accepted.setSelected(slot, n);
       for (const w of chosen) s.selected[w] = 1;
     }
-    return weighting.devices();
+    return { devices: weighting.devices(), units };
   }
 }
 

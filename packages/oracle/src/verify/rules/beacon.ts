@@ -3,8 +3,10 @@
  * invalid_packet, invalid_region, invalid_frequency, invalid_data_rate, invalid_tx_power. Stage 3
  * (over the epoch's beacons in canonical order): duplicate, irregular_interval.
  */
+import { AcceptedBeacons } from "../beacons.js";
+import { NumberSet } from "../hashes.js";
 import { CODE } from "../reasons.js";
-import { HashIndex, type BeaconState, type EpochState } from "../state.js";
+import type { EpochState } from "../state.js";
 import { KIND_BEACON, type ReportRows, type ReportTable } from "../table.js";
 
 /** Stateless checks of beacon i, whose report and device passed checkReport: a reason code or 0. */
@@ -29,31 +31,36 @@ export function checkBeacon(s: EpochState, t: ReportTable, i: number): number {
 }
 
 /**
- * Duplicate and interval rules over beacons in canonical order (rows of `t` are in that order): a payload already accepted is a
- * `duplicate`; a device's second beacon in one window (windows of `beaconIntervalMs` aligned to Unix
- * time) is an `irregular_interval`. Marks the accepted beacons selected and returns them by index.
+ * Duplicate and interval rules over beacons in canonical order (rows of `t` are in that order): a
+ * payload already accepted is a `duplicate`; a device's second beacon in one window (windows of
+ * `beaconIntervalMs` aligned to Unix time) is an `irregular_interval`. Marks the accepted beacons
+ * selected and returns them, with room for `witnesses` valid witnesses (`beacons`: how many beacons
+ * passed stage 2, at most all accepted).
  */
-export function beaconPass(s: EpochState, t: ReportRows): Map<number, BeaconState> {
-  const acceptedIndex = new HashIndex(t, "beacon");
-  const accepted = new Map<number, BeaconState>();
-  const windows = new Set<number>();
+export function beaconPass(
+  s: EpochState,
+  t: ReportRows,
+  beacons: number,
+  witnesses: number,
+): AcceptedBeacons {
+  const accepted = new AcceptedBeacons(t, beacons, witnesses);
+  const windows = new NumberSet(beacons);
   const interval = s.params.beaconIntervalMs;
   for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_BEACON || s.reason[i] !== 0) continue;
-    if (acceptedIndex.find(i) >= 0) {
+    if (accepted.find(i) >= 0) {
       s.reason[i] = CODE.duplicate;
       continue;
     }
     // device index x 2^20 + window number (mod 2^20, i.e. ~700 years of 6-hour windows): exact
     const window = t.deviceIndex(i) * 0x10_0000 + (Math.floor(t.receivedAt(i) / interval) % 0x10_0000);
-    if (windows.has(window)) {
+    if (!windows.add(window)) {
       s.reason[i] = CODE.irregular_interval;
       continue;
     }
-    windows.add(window);
-    acceptedIndex.add(i);
-    accepted.set(i, { index: i, witnesses: [], beaconerUnits: 0n, witnessUnits: 0n });
+    accepted.add(i);
     s.selected[i] = 1;
   }
+  s.accepted = accepted;
   return accepted;
 }

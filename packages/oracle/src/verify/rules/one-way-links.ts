@@ -7,9 +7,10 @@
  */
 import { loraSnrFloorDb } from "@hexmesh/protocol";
 
+import type { AcceptedBeacons } from "../beacons.js";
 import type { ClaimLog, LinkStats, OneWayRule } from "../links.js";
 import { CODE } from "../reasons.js";
-import type { BeaconState, EpochState } from "../state.js";
+import type { EpochState } from "../state.js";
 import type { ReportRows } from "../table.js";
 
 /** The one-way test's figures for one tested device (verify/links.ts). */
@@ -24,15 +25,15 @@ export interface DeviceLinkTest extends Omit<LinkStats, "device"> {
 export function oneWayLinksPass(
   s: EpochState,
   t: ReportRows,
-  accepted: ReadonlyMap<number, BeaconState>,
+  accepted: AcceptedBeacons,
   claims: ClaimLog,
   rule: OneWayRule,
 ): DeviceLinkTest[] {
   const n = s.chain.devices.length;
   const budget = new Int32Array(n).fill(0x7fff_ffff);
   const beacons = new Uint32Array(n);
-  for (const beacon of accepted.values()) {
-    const i = beacon.index;
+  for (let slot = 0; slot < accepted.count; slot++) {
+    const i = accepted.row(slot);
     const d = t.deviceIndex(i);
     const sf = s.geo(d).region!.dataRates.get(t.dataRate(i))!.spreadingFactor;
     const b = t.power(i) - Math.round(loraSnrFloorDb(sf) * 10);
@@ -40,6 +41,6 @@ export function oneWayLinksPass(
     beacons[d]! += 1;
   }
   const { flagged, stats } = claims.test(budget, beacons, rule);
-  s.refuseWitnessesOf(t, accepted, flagged, CODE.one_way_links);
+  s.refuseWitnessesOf(flagged, CODE.one_way_links);
   return stats.map(({ device, ...rest }) => ({ deviceId: s.chain.devices[device]!.record.id, ...rest }));
 }

@@ -9,9 +9,11 @@ import * as h3 from "h3-js";
 
 import { haversineM, loraSnrFloorDb, maxRssiDbm } from "@hexmesh/protocol";
 
+import type { AcceptedBeacons } from "../beacons.js";
+import { RowIndex } from "../hashes.js";
 import type { ClaimLog } from "../links.js";
 import { CODE } from "../reasons.js";
-import { HashIndex, type BeaconState, type EpochState } from "../state.js";
+import type { EpochState } from "../state.js";
 import { KIND_BEACON, KIND_WITNESS, type ReportRows } from "../table.js";
 
 /**
@@ -29,21 +31,21 @@ const GRID_CHECK_BELOW_M = 1_000;
 export function witnessPass(
   s: EpochState,
   t: ReportRows,
-  accepted: ReadonlyMap<number, BeaconState>,
+  accepted: AcceptedBeacons,
+  beacons: number,
   claims: ClaimLog | null,
 ): void {
-  const acceptedIndex = new HashIndex(t, "beacon");
-  for (const b of accepted.keys()) acceptedIndex.add(b);
-  s.acceptedIndex = acceptedIndex;
-  const anyBeacon = new HashIndex(t, "beacon");
-  for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
+  // Every beacon by payload hash (`beacons` of them), only to tell invalid_beacon from unknown_beacon.
+  const anyBeacon = new RowIndex(t, "beacon", beacons);
+  for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i, i);
   for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
-    const b = acceptedIndex.find(i);
-    if (b < 0) {
+    const slot = accepted.find(i);
+    if (slot < 0) {
       s.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
       continue;
     }
+    const b = accepted.row(slot);
     // Every signed claim to have heard an accepted beacon is evidence for the one-way test, even
     // if a later check refuses it (a slow backhaul still proves the link exists).
     if (claims !== null && t.deviceIndex(i) !== t.deviceIndex(b))
@@ -53,14 +55,12 @@ export function witnessPass(
       s.reason[i] = r;
       continue;
     }
-    const state = accepted.get(b)!;
-    const device = t.deviceIndex(i);
     // The list is short (one entry per witnessing device): scanned rather than indexed per beacon.
-    if (state.witnesses.some((w) => t.deviceIndex(w) === device)) {
+    if (accepted.hasWitnessOf(slot, t.deviceIndex(i))) {
       s.reason[i] = CODE.duplicate;
       continue;
     }
-    state.witnesses.push(i);
+    accepted.addWitness(slot, i);
   }
 }
 

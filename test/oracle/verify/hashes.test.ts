@@ -1,0 +1,142 @@
+import { expect } from "chai";
+import fc from "fast-check";
+
+import { ReportTable } from "@hexmesh/oracle";
+import { AcceptedBeacons } from "@hexmesh/oracle/verify/beacons";
+import { NumberMap, NumberSet, RowIndex } from "@hexmesh/oracle/verify/hashes";
+
+/** A table whose row i cites payload hash `payloads[i]` (32 bytes) and names device index `devices[i]`. */
+function tableOf(payloads: Uint8Array[], devices: number[] = []): ReportTable {
+  const t = new ReportTable(payloads.length);
+  payloads.forEach((p, i) => {
+    t.setHeader(i, 2, 0, false, 0, devices[i] ?? i, 1_000 + i);
+    t.bytes.set(p, t.at(i, "beacon"));
+  });
+  return t;
+}
+
+/** 32 bytes: the first six (the 48-bit prefix) from `prefix`, the rest from `tail`. */
+function hash(prefix: number, tail: number): Uint8Array {
+  const b = new Uint8Array(32);
+  for (let k = 5; k >= 0; k--) {
+    b[k] = prefix % 256;
+    prefix = Math.floor(prefix / 256);
+  }
+  b[31] = tail;
+  b[30] = tail >> 8;
+  return b;
+}
+
+describe("oracle / typed hash tables of stages 3-5", () => {
+  describe("RowIndex", () => {
+    it("finds a row by its whole field: rows sharing the 48-bit prefix are told apart by the rest", () => {
+      // Rows 0-2 share a prefix; row 3 repeats row 1's hash; row 4 is alone.
+      const t = tableOf([hash(7, 1), hash(7, 2), hash(7, 3), hash(7, 2), hash(2 ** 47 + 5, 9)]);
+      const index = new RowIndex(t, "beacon", 5);
+      index.add(0, 100);
+      index.add(1, 101);
+      index.add(4, 104);
+      expect(index.find(0)).to.equal(100);
+      expect(index.find(1)).to.equal(101);
+      expect(index.find(3), "another row with row 1's hash").to.equal(101);
+      expect(index.find(4)).to.equal(104);
+      expect(index.find(2), "same prefix, other bytes").to.equal(-1);
+      index.add(3, 103);
+      expect(index.find(1), "the first row added with that hash").to.equal(101);
+      index.add(2, 102);
+      expect(index.find(2)).to.equal(102);
+      expect(() => index.add(2, 102)).to.throw(RangeError, /sized for 5 rows is full/);
+    });
+
+    it("agrees with a Map over random hashes, prefixes colliding often (property)", () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 3 })), {
+            minLength: 1,
+            maxLength: 200,
+          }),
+          (keys) => {
+            const t = tableOf(keys.map(([p, tail]) => hash(p * 2 ** 20, tail)));
+            const index = new RowIndex(t, "beacon", keys.length);
+            const model = new Map<string, number>();
+            keys.forEach(([p, tail], i) => {
+              const key = `${p}:${tail}`;
+              expect(index.find(i)).to.equal(model.get(key) ?? -1);
+              index.add(i, i);
+              if (!model.has(key)) model.set(key, i);
+            });
+          },
+        ),
+      );
+    });
+  });
+
+  describe("NumberSet", () => {
+    it("adds each key once, exact up to 2^53, and refuses more keys than it was sized for", () => {
+      const set = new NumberSet(3);
+      expect(set.add(0)).to.equal(true);
+      expect(set.add(2 ** 53 - 1)).to.equal(true);
+      expect(set.add(2 ** 53 - 2), "differs from the last in the lowest bit").to.equal(true);
+      expect(set.add(0)).to.equal(false);
+      expect(set.add(2 ** 53 - 1)).to.equal(false);
+      expect(() => set.add(5)).to.throw(RangeError, /sized for 3 is full/);
+      expect(set.add(2 ** 53 - 2), "a key already there is still recognised when full").to.equal(false);
+    });
+  });
+
+  describe("NumberMap", () => {
+    it("numbers keys densely in the order first seen, through many growths (property)", () => {
+      fc.assert(
+        fc.property(fc.array(fc.integer({ min: 0, max: 5_000 }), { maxLength: 3_000 }), (keys) => {
+          const map = new NumberMap(1);
+          const model = new Map<number, number>();
+          for (const k of keys) {
+            const key = k * 1_000_003 * 997; // up to ~5e12: beyond 32 bits
+            const e = map.entryOf(key);
+            if (!model.has(key)) model.set(key, model.size);
+            expect(e).to.equal(model.get(key));
+          }
+          expect(map.length).to.equal(model.size);
+          for (const [key, e] of model) expect(map.keyOf(e)).to.equal(key);
+        }),
+      );
+    });
+  });
+
+  describe("AcceptedBeacons", () => {
+    it("keeps each beacon's witnesses in the order added and takes refused devices' witnesses off", () => {
+      // Rows 0, 1: beacons of devices 10, 11 (payloads A, B); rows 2-6 witnesses citing them.
+      const A = hash(1, 1);
+      const B = hash(2, 2);
+      const t = tableOf([A, B, A, B, A, A, hash(3, 3)], [10, 11, 20, 21, 22, 21, 23]);
+      const accepted = new AcceptedBeacons(t, 2, 4);
+      expect(accepted.add(0)).to.equal(0);
+      expect(accepted.add(1)).to.equal(1);
+      expect(() => accepted.add(6)).to.throw(RangeError, /more than 2 accepted beacons/);
+      expect([accepted.find(2), accepted.find(3), accepted.find(6)]).to.deep.equal([0, 1, -1]);
+      expect(accepted.row(1)).to.equal(1);
+      accepted.addWitness(0, 2);
+      accepted.addWitness(1, 3);
+      accepted.addWitness(0, 4);
+      accepted.addWitness(0, 5);
+      expect(() => accepted.addWitness(1, 6)).to.throw(RangeError, /more than 4 valid witnesses/);
+      expect(accepted.witnessesOf(0, [99])).to.deep.equal([2, 4, 5]);
+      expect(accepted.witnessesOf(1, [])).to.deep.equal([3]);
+      expect(accepted.hasWitnessOf(0, 21)).to.equal(true);
+      expect(accepted.hasWitnessOf(1, 22)).to.equal(false);
+
+      const refused: number[] = [];
+      accepted.removeWitnessesOf(new Set([21]), (w) => refused.push(w));
+      expect(refused, "in the order added: canonical order").to.deep.equal([3, 5]);
+      expect(accepted.witnessesOf(0, [])).to.deep.equal([2, 4]);
+      expect(accepted.witnessesOf(1, [])).to.deep.equal([]);
+      expect(accepted.hasWitnessOf(0, 21), "a refused witness no longer counts").to.equal(false);
+      accepted.removeWitnessesOf(new Set(), () => expect.fail("nothing to refuse"));
+
+      expect(accepted.selected(0)).to.equal(0);
+      accepted.setSelected(0, 2);
+      expect(accepted.selected(0)).to.equal(2);
+      expect(() => accepted.setSelected(1, 65_536)).to.throw(RangeError, /at most 65,535/);
+    });
+  });
+});
