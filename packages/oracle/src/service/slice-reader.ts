@@ -20,6 +20,7 @@ import { Worker } from "node:worker_threads";
 import type { ChainView } from "@hexmesh/protocol";
 
 import type { StoreConfig } from "../store/types.js";
+import { KeyRing } from "../verify/keys.js";
 import { partitionSlices, type EpochOwnership, type EpochTimes } from "./close.js";
 import type { SliceRequest, SliceResponse, SliceWorkerInit, SliceWorkerMessage } from "./slice-worker.js";
 
@@ -66,7 +67,7 @@ export async function* readPreparedSlices(
   const readers = new SliceThreads(threads, {
     store,
     domain: epoch.chain.domain,
-    keys: epoch.chain.devices.map((d) => d.record.key),
+    keys: KeyRing.pack(epoch.chain.devices.map((d) => d.record.key)),
     times: epoch.times,
     witnessWindowMs: epoch.witnessWindowMs,
     boundaryBeacons: epoch.ownership.boundaryBeacons,

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 
-import type { DeviceKey, Hex, ReportDomain } from "@hexmesh/protocol";
+import type { Hex, ReportDomain } from "@hexmesh/protocol";
 
 import { openStoreReader } from "../store/index.js";
 import type { OracleStore, StoreConfig, StoredReport } from "../store/types.js";
@@ -17,8 +17,8 @@ import { ownsGiven, reportPages, type EpochTimes } from "./close.js";
 export interface SliceWorkerInit {
   readonly store: StoreConfig;
   readonly domain: ReportDomain;
-  /** Device keys in ChainView.devices order (device index = position). */
-  readonly keys: readonly DeviceKey[];
+  /** Device keys in ChainView.devices order (device index = position), KeyRing.pack'ed. */
+  readonly keys: Uint8Array;
   readonly times: EpochTimes;
   readonly witnessWindowMs: number;
   readonly boundaryBeacons: ReadonlyMap<Hex, readonly number[]>;

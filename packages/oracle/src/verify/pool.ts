@@ -8,6 +8,7 @@ import { Worker } from "node:worker_threads";
 
 import type { DeviceKey, ReceivedReport, ReportDomain } from "@hexmesh/protocol";
 
+import { KeyRing } from "./keys.js";
 import {
   countMismatch,
   sourceOf,
@@ -55,7 +56,7 @@ export class WorkerPoolPreparer implements ReportPreparer, ReportAuthenticator {
     this.threads = Math.max(1, options.threads ?? availableParallelism());
     this.batchSize = Math.max(1, options.batchSize ?? 256);
     this.window = Math.max(1, options.window ?? 6) * this.threads;
-    const init: WorkerInit = { domain, keys };
+    const init: WorkerInit = { domain, keys: KeyRing.pack(keys) };
     for (let i = 0; i < this.threads; i++) {
       // Compiled JavaScript next to this file; no loader flags of the parent are passed on (per-process
       // V8 flags such as --max-old-space-size make `new Worker` throw).
@@ -100,7 +101,10 @@ export class WorkerPoolPreparer implements ReportPreparer, ReportAuthenticator {
 
   async addKeys(keys: readonly DeviceKey[]): Promise<void> {
     if (keys.length === 0) return;
-    await Promise.all(this.workers.map((_, w) => this.request(w, (seq) => ({ type: "keys", seq, keys }))));
+    const packed = KeyRing.pack(keys);
+    await Promise.all(
+      this.workers.map((_, w) => this.request(w, (seq) => ({ type: "keys", seq, keys: packed }))),
+    );
   }
 
   prepare(reports: readonly ReceivedReport[], onBatch?: BatchListener): Promise<ReportTable> {

@@ -8,7 +8,6 @@
 import {
   beaconDigestInto,
   keccak256Into,
-  keyIdOf,
   PARSE_ERROR_CODES,
   parseReport,
   PAYLOAD_INPUT_BYTES,
@@ -21,6 +20,7 @@ import {
   type ReportDomain,
 } from "@hexmesh/protocol";
 
+import { KeyRing } from "./keys.js";
 import { SignatureChecker } from "./signatures.js";
 import {
   AUTH_BAD_SIGNATURE,
@@ -37,23 +37,23 @@ const utf8 = new TextEncoder();
 /** Per-thread stage-1 state: the domain separator, the key list and the signature cache. */
 export class ReportPreparation {
   private readonly separator: Uint8Array;
-  private readonly keys = new Map<Hex, { readonly key: DeviceKey; readonly index: number }>();
+  private readonly keys: KeyRing;
   private readonly checker = new SignatureChecker();
   private readonly digest = new Uint8Array(32);
   private readonly scratch = new Uint8Array(128);
 
-  /** `keys[i]` is the key of device index i (ChainView.devices order). */
-  constructor(domain: ReportDomain, keys: readonly DeviceKey[]) {
+  /**
+   * `keys[i]` is the key of device index i (ChainView.devices order), as DeviceKey objects or packed
+   * (KeyRing.pack: what a thread is given).
+   */
+  constructor(domain: ReportDomain, keys: readonly DeviceKey[] | Uint8Array) {
     this.separator = separatorOf(domain);
-    this.addKeys(keys);
+    this.keys = new KeyRing(keys);
   }
 
   /** Appends device keys (indexes continue; ingest learns keys as devices are onboarded). */
-  addKeys(keys: readonly DeviceKey[]): void {
-    for (const key of keys) {
-      const id = keyIdOf(key);
-      if (!this.keys.has(id)) this.keys.set(id, { key, index: this.keys.size });
-    }
+  addKeys(keys: readonly DeviceKey[] | Uint8Array): void {
+    this.keys.add(keys);
   }
 
   /**
@@ -65,11 +65,11 @@ export class ReportPreparation {
     const parsed = parseReport(raw);
     if (!parsed.ok) return AUTH_BAD_SIGNATURE;
     const r = parsed.report;
-    const entry = this.keys.get(r.type === "beacon" ? r.device : r.witness);
-    if (entry === undefined) return AUTH_UNKNOWN_DEVICE;
+    const d = this.keys.find(r.type === "beacon" ? r.device : r.witness);
+    if (d < 0) return AUTH_UNKNOWN_DEVICE;
     if (r.type === "beacon") beaconDigestInto(this.separator, r, this.digest, 0);
     else witnessDigestInto(this.separator, r, this.digest, 0);
-    return this.checker.verify(entry.key, this.digest, r.signature) ? AUTH_OK : AUTH_BAD_SIGNATURE;
+    return this.keys.verify(this.checker, d, this.digest, r.signature) ? AUTH_OK : AUTH_BAD_SIGNATURE;
   }
 
   /** Writes record i of `table` for one report, then publishes it (table.markWritten). */
@@ -94,7 +94,7 @@ export class ReportPreparation {
     const r = parsed.report;
     const digest = this.digest;
     const keyId = r.type === "beacon" ? r.device : r.witness;
-    const entry = this.keys.get(keyId);
+    const d = this.keys.find(keyId);
     if (r.type === "beacon") {
       beaconDigestInto(this.separator, r, digest, 0);
       // payload == keccak256(remoteEntropy ‖ localEntropy ‖ device)?  (entropy/payload.ts)
@@ -106,22 +106,22 @@ export class ReportPreparation {
       writeHex(s, 0, r.payload);
       let payloadOk = true;
       for (let k = 0; k < 32; k++) if (s[k] !== s[96 + k]) payloadOk = false;
-      table.setHeader(i, KIND_BEACON, AUTH_OK, payloadOk, 0, entry?.index ?? -1, receivedAt);
+      table.setHeader(i, KIND_BEACON, AUTH_OK, payloadOk, 0, d, receivedAt);
       table.setRadio(i, r.frequency, r.channel, r.dataRate, r.txPower, 0);
       keccak256Into(s, 0, 32, bytes, table.at(i, "beacon"));
       writeHex(bytes, table.at(i, "remoteEntropy"), r.remoteEntropy);
     } else {
       witnessDigestInto(this.separator, r, digest, 0);
-      table.setHeader(i, KIND_WITNESS, AUTH_OK, false, 0, entry?.index ?? -1, receivedAt);
+      table.setHeader(i, KIND_WITNESS, AUTH_OK, false, 0, d, receivedAt);
       table.setRadio(i, r.frequency, 0, r.dataRate, r.signal, r.snr);
       writeHex(bytes, table.at(i, "beacon"), r.beaconPayloadHash);
     }
     bytes.set(digest, table.at(i, "id"));
     writeHex(bytes, table.at(i, "device"), keyId);
     const auth =
-      entry === undefined
+      d < 0
         ? AUTH_UNKNOWN_DEVICE
-        : this.checker.verify(entry.key, digest, r.signature)
+        : this.keys.verify(this.checker, d, digest, r.signature)
           ? AUTH_OK
           : AUTH_BAD_SIGNATURE;
     table.setAuth(i, auth);

@@ -1,7 +1,6 @@
 /**
  * Device signature checks (the oracle's side of the protocol's keys.ts):
- * - secp256k1: recover the key with native libsecp256k1 and compare key ids (deterministic: no
- *   cache-dependent path);
+ * - secp256k1: recover the key with native libsecp256k1 and compare key ids;
  * - P-256: node:crypto (OpenSSL) verify, which hashes the message itself, hence SHA-256 of the
  *   EIP-712 digest (ES256).
  * Both refuse high-s twins.
@@ -10,26 +9,32 @@ import crypto, { type KeyObject } from "node:crypto";
 
 import secp256k1 from "secp256k1";
 
-import { fromHex, isLowS, keyIdOfPoint, writeHex, type DeviceKey, type Hex } from "@hexmesh/protocol";
+import { isLowS, keccak256Into, writeHex, type DeviceKey, type Hex } from "@hexmesh/protocol";
 
 /**
- * Verifies signatures against registered device keys, caching per-key state (recovered secp256k1
- * points, P-256 KeyObjects). The cache only saves work: results never depend on it.
+ * Verifies signatures against registered device keys. It keeps nothing per key (KeyRing caches a
+ * bounded number of P-256 key objects): a cache of every key grows with the fleet on every thread.
  */
 export class SignatureChecker {
-  private readonly p256Keys = new Map<Hex, KeyObject | null>();
-  private readonly secpPoints = new Map<Hex, Uint8Array>();
   private readonly sig64 = new Uint8Array(64);
   private readonly sigBuf = new Uint8Array(65);
+  private readonly id = new Uint8Array(20);
+  private readonly point = new Uint8Array(64);
+  private readonly hash = new Uint8Array(32);
 
   /** True when `signature` (canonical hex) is a valid low-s signature of `digest` by `key`. */
   verify(key: DeviceKey, digest: Uint8Array, signature: Hex): boolean {
-    return key.type === "secp256k1"
-      ? this.verifySecp256k1(key.address, digest, signature)
-      : this.verifyP256(key, digest, signature);
+    if (key.type === "secp256k1") {
+      writeHex(this.id, 0, key.address);
+      return this.verifySecp256k1Id(this.id, 0, digest, signature);
+    }
+    writeHex(this.point, 0, key.x);
+    writeHex(this.point, 32, key.y);
+    return this.verifyP256(p256PublicKey(this.point, 0), digest, signature);
   }
 
-  private verifySecp256k1(address: Hex, digest: Uint8Array, signature: Hex): boolean {
+  /** The same for a secp256k1 key given by its address (20 bytes of `id` at `at`). */
+  verifySecp256k1Id(id: Uint8Array, at: number, digest: Uint8Array, signature: Hex): boolean {
     if (signature.length !== 132) return false;
     const sig = this.sigBuf;
     writeHex(sig, 0, signature);
@@ -43,52 +48,43 @@ export class SignatureChecker {
     } catch {
       return false; // r or s out of range, or no point with that r
     }
-    const known = this.secpPoints.get(address);
-    if (known !== undefined) return equalBytes(known, recovered);
-    if (keyIdOfPoint(recovered, 1) !== address) return false;
-    this.secpPoints.set(address, recovered);
+    // key id = last 20 bytes of keccak256(x ‖ y)
+    keccak256Into(recovered, 1, 64, this.hash, 0);
+    for (let k = 0; k < 20; k++) if (this.hash[12 + k] !== id[at + k]) return false;
     return true;
   }
 
-  private verifyP256(key: { x: Hex; y: Hex }, digest: Uint8Array, signature: Hex): boolean {
-    if (signature.length !== 130) return false;
+  /** The same for a P-256 key (p256PublicKey; null: not a point on the curve, nothing verifies). */
+  verifyP256(publicKey: KeyObject | null, digest: Uint8Array, signature: Hex): boolean {
+    if (signature.length !== 130 || publicKey === null) return false;
     const sig = this.sig64;
     writeHex(sig, 0, signature);
     if (!isLowS(sig, "p256")) return false;
-    const publicKey = this.p256Key(key);
-    if (publicKey === null) return false;
     try {
       return crypto.verify("sha256", digest, { key: publicKey, dsaEncoding: "ieee-p1363" }, sig);
     } catch {
       return false;
     }
   }
-
-  private p256Key(key: { x: Hex; y: Hex }): KeyObject | null {
-    const id = `${key.x}${key.y.slice(2)}` as Hex;
-    let k = this.p256Keys.get(id);
-    if (k === undefined) {
-      try {
-        k = crypto.createPublicKey({
-          key: {
-            kty: "EC",
-            crv: "P-256",
-            x: Buffer.from(fromHex(key.x)).toString("base64url"),
-            y: Buffer.from(fromHex(key.y)).toString("base64url"),
-          },
-          format: "jwk",
-        });
-      } catch {
-        k = null; // not a point on the curve: nothing verifies against it
-      }
-      this.p256Keys.set(id, k);
-    }
-    return k;
-  }
 }
 
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+/**
+ * The OpenSSL key object of a P-256 point (x ‖ y: 64 bytes of `point` at `at`), or null if it is not
+ * on the curve. Made from a JWK: measured here, ~15 µs, a third of what OpenSSL spends decoding a
+ * DER key handed to crypto.verify instead.
+ */
+export function p256PublicKey(point: Uint8Array, at: number): KeyObject | null {
+  try {
+    return crypto.createPublicKey({
+      key: {
+        kty: "EC",
+        crv: "P-256",
+        x: Buffer.from(point.buffer, point.byteOffset + at, 32).toString("base64url"),
+        y: Buffer.from(point.buffer, point.byteOffset + at + 32, 32).toString("base64url"),
+      },
+      format: "jwk",
+    });
+  } catch {
+    return null;
+  }
 }

@@ -5,14 +5,15 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 
-import type { DeviceKey, ReportDomain } from "@hexmesh/protocol";
+import type { ReportDomain } from "@hexmesh/protocol";
 
 import { ReportPreparation } from "./prepare.js";
 import { ReportTable } from "./table.js";
 
 export interface WorkerInit {
   readonly domain: ReportDomain;
-  readonly keys: readonly DeviceKey[];
+  /** The fleet's keys, KeyRing.pack'ed (device index = order). */
+  readonly keys: Uint8Array;
 }
 
 export type WorkerRequest =
@@ -32,7 +33,7 @@ export type WorkerRequest =
       readonly raws: readonly string[];
       readonly receivedAt: Float64Array;
     }
-  | { readonly type: "keys"; readonly seq: number; readonly keys: readonly DeviceKey[] }
+  | { readonly type: "keys"; readonly seq: number; readonly keys: Uint8Array }
   | { readonly type: "auth"; readonly seq: number; readonly raws: readonly string[] };
 
 export type WorkerResponse =
