@@ -3,7 +3,18 @@
  *
  *   generate DEVICES FILE        a simulated day of signed reports (bench/day.ts streamedDay: signed
  *                                on SCALE_BENCH_GEN_THREADS worker threads, default one per core)
- *                                streamed into a fresh SQLite store at FILE, with the epoch's chain index
+ *                                stored in a fresh SQLite store at FILE in receive order, with the
+ *                                epoch's entropy and chain index: each part (1,024 devices spanning
+ *                                the whole day) is sorted by (receive time, hash) and written as a
+ *                                run to an unlinked temp file beside FILE, then the runs are merged
+ *                                into the store (receive-order.ts), so rows are appended in the order
+ *                                an oracle's ingest appends them, with no rewrite of the table. Disk:
+ *                                the store plus the runs (~510 bytes a report) until the end; memory:
+ *                                the fleet's records, the signing threads, one part, and while merging
+ *                                a read buffer per run (256 MiB in all at most). SCALE_BENCH_P256_NONCE=
+ *                                rfc6979 signs P-256 reports deterministically (to compare two days)
+ *   order FILE                   rewrites a day cached by an older generate (in part order) in receive
+ *                                order (storeInReceiveOrder)
  *   close streaming FILE         closes epoch 0 of FILE with this checkout's close (closeStoredEpoch:
  *                                keyset pages, verdicts written in batches)
  *   close baseline FILE DIST     the same with the whole-epoch-in-memory close of another checkout's
@@ -18,7 +29,10 @@
  *                                `worker` processes verify (service/partitions.ts)
  *   worker URL SCHEMA            one verification worker on epoch 0 (stage 1 on its own thread)
  *
- * Prints one JSON line: reports, seconds (and stage times), peak RSS (MiB), root.
+ * Prints one JSON line: reports, seconds (and stage times), peak RSS (MiB), root; generate prints
+ * reports, peak RSS (MiB, the whole run and the signing phase), the seconds of the signing phase
+ * (signing, hashing, sorting, writing the runs) and of the import (merging the runs into the store,
+ * the chain index), the runs and their bytes on disk (the peak of temp disk).
  */
 import { renameSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -27,22 +41,30 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 
-import { closePartitionedEpoch, closeStoredEpoch, importInputs, runPartitionWorker } from "@hexmesh/oracle";
+import {
+  closePartitionedEpoch,
+  closeStoredEpoch,
+  importInputs,
+  runPartitionWorker,
+  toReportInput,
+} from "@hexmesh/oracle";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { StoredChainIndex } from "@hexmesh/oracle/store/types";
 
 import { DAY_DOMAIN, DAY_END, DAY_START, streamedDay } from "./day.js";
+import { ReceiveOrderRuns } from "./receive-order.js";
 
 const [command, ...args] = process.argv.slice(2);
 
 /**
- * Rewrites a generated day's reports table in (receive time, hash) order. The generator signs and
- * stores the day part by part (1,024 devices, each part spanning the whole day), but an oracle's
- * ingest appends reports as they arrive, so in its store rows follow receive time and a close's
- * keyset reads go through the table in order. Read in part order instead, every page of a close
- * touches rows spread over the whole file: measured on the 4M day (5.4 GB), 72 s of system time in
- * reads. Same rows, same indexes; the table is copied once (twice its size on disk meanwhile).
+ * Rewrites a day cached by an older generate in (receive time, hash) order. That generate stored the
+ * day part by part (1,024 devices, each part spanning the whole day), but an oracle's ingest appends
+ * reports as they arrive, so in its store rows follow receive time and a close's keyset reads go
+ * through the table in order. Read in part order instead, every page of a close touches rows spread
+ * over the whole file: measured on the 4M day (5.4 GB), 72 s of system time in reads. Same rows;
+ * the table is copied once, then vacuumed (about three times its size on disk meanwhile: too much
+ * for a 40M day, which generate now writes in receive order from the start).
  */
 function storeInReceiveOrder(file: string): void {
   const db = new DatabaseSync(file);
@@ -69,42 +91,83 @@ function storeInReceiveOrder(file: string): void {
     db.close();
   }
 }
+/** Reports per store transaction while importing the merged runs (importInputs commits 5,000). */
+const IMPORT_BATCH = 5_000;
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 if (command === "generate") {
   const [devices, file] = [Number(args[0]), args[1]!];
-  // Signed on worker threads (all cores), streamed into the store part by part.
+  // Signed on worker threads (all cores), each part sorted and written as a run (receive-order.ts).
   const threads = Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length);
-  const { fleet, day } = streamedDay(devices, `scale ${devices}`, threads);
+  const nonce = process.env.SCALE_BENCH_P256_NONCE === "rfc6979" ? "rfc6979" : "random";
+  const { fleet, day } = streamedDay(devices, `scale ${devices}`, threads, nonce);
   const tmp = `${file}.tmp`;
   rmSync(tmp, { force: true });
-  const store = new SqliteStore({ path: tmp });
-  await store.migrate();
-  let reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
-  for await (const part of day.parts)
-    reports += await importInputs(store, { reports: part, entropy: [] }, "bench");
-  if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
-  const pool = 10n ** 24n;
-  const index: StoredChainIndex = {
-    chainId: DAY_DOMAIN.chainId,
-    registry: DAY_DOMAIN.verifyingContract,
-    epoch: 0n,
-    epochStart: DAY_START,
-    epochEnd: DAY_END,
-    pool,
-    devices: fleet.map((d) => d.record),
-    bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
-    previousCumulative: [],
-    snapshotBlock: 1,
-    funded: pool,
-  };
-  await store.putChainIndex(index);
-  await store.close();
-  storeInReceiveOrder(tmp);
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
-  renameSync(tmp, file);
-  for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
-  console.log(JSON.stringify({ reports, devices, peakRssMiB: peakRssMiB() }));
+  const t0 = performance.now();
+  const runs = new ReceiveOrderRuns(`${file}.runs`);
+  let reports = 0;
+  try {
+    for await (const part of day.parts)
+      runs.add(
+        part.map((r, i) => {
+          const c = toReportInput(r.raw, r.receivedAt);
+          if (!c.ok)
+            throw new Error(
+              `generated report ${runs.reports + i} is malformed (${c.error.code}: ${c.error.detail})`,
+            );
+          return c.input;
+        }),
+      );
+    const signSeconds = (performance.now() - t0) / 1000;
+    const signPeakRssMiB = peakRssMiB();
+    const runBytes = runs.bytes;
+    const store = new SqliteStore({ path: tmp });
+    await store.migrate();
+    reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
+    // The merged runs into the store, as importInputs stores reports (insertReports), one transaction a batch.
+    for (const batch of runs.merged(IMPORT_BATCH)) {
+      const stored = await store.insertReports(batch);
+      if (stored.some((x) => x.closed !== undefined)) throw new Error("a generated report was refused");
+      reports += stored.filter((x) => !x.duplicate).length;
+    }
+    if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
+    const pool = 10n ** 24n;
+    const index: StoredChainIndex = {
+      chainId: DAY_DOMAIN.chainId,
+      registry: DAY_DOMAIN.verifyingContract,
+      epoch: 0n,
+      epochStart: DAY_START,
+      epochEnd: DAY_END,
+      pool,
+      devices: fleet.map((d) => d.record),
+      bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
+      previousCumulative: [],
+      snapshotBlock: 1,
+      funded: pool,
+    };
+    await store.putChainIndex(index);
+    await store.close();
+    const importSeconds = (performance.now() - t0) / 1000 - signSeconds;
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+    renameSync(tmp, file);
+    for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
+    console.log(
+      JSON.stringify({
+        reports,
+        devices,
+        peakRssMiB: peakRssMiB(),
+        signSeconds,
+        signPeakRssMiB,
+        importSeconds,
+        runs: runs.runCount,
+        runBytes,
+        runBytesPerReport: Math.round(runBytes / reports),
+        p256Nonce: nonce,
+      }),
+    );
+  } finally {
+    runs.close();
+  }
 } else if (command === "order") {
   // A day cached before generate stored it in receive order (bench/scale.ts runs this once).
   const t0 = performance.now();
