@@ -4,11 +4,13 @@
  * (SQLite compares the hash texts bytewise, as JavaScript compares these lowercase hex strings).
  *
  * bench/scale-child.ts `generate` gets the day part by part (bench/day.ts streamedDay: 1,024
- * devices a part, each part spanning the whole day). Each part is sorted in memory and appended as
- * one run to a single temp file, unlinked as soon as it is open (its space is freed when it is
- * closed, or when the process dies); then all runs are merged through a binary heap of their heads,
- * each run read back through its own buffer. Memory: one part while writing; while merging, one
- * buffer per run (their total bounded by MERGE_BUFFER_BYTES) and the heap. Disk: the runs, once.
+ * devices a part, over one of the day's four 6-hour windows; a part's reports are not in receive
+ * order, and neither are the parts). Each part is sorted in memory and appended as one run to a
+ * single temp file, unlinked as soon as it is open (its space is freed when it is closed, or when
+ * the process dies); then all runs are merged through a binary heap of their heads, each run read
+ * back through its own buffer. Memory: one part while writing; while merging, each run's head, the
+ * heap, and a buffer per run being read (a run's share of MERGE_BUFFER_BYTES, 64 KiB to 4 MiB;
+ * 8 KiB until its first refill, see RunReader). Disk: the runs, once.
  *
  * A record holds what the store's insertReports takes (toReportInput's ReportInput), so nothing is
  * parsed or hashed twice: u32 record bytes, f64 receivedAt, 32 bytes of hash, u8 kind (0 beacon,
@@ -19,7 +21,7 @@ import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 
 import type { ReportInput } from "@hexmesh/oracle";
 import type { Hex } from "@hexmesh/protocol";
 
-/** What all runs' read buffers may take together while merging (each at least 64 KiB, at most 4 MiB). */
+/** Split between the runs' read buffers while merging (each gets 64 KiB at least, 4 MiB at most). */
 const MERGE_BUFFER_BYTES = 256 * 1024 * 1024;
 const HEADER = 4 + 8 + 32 + 1 + 2;
 
@@ -90,12 +92,17 @@ export class ReceiveOrderRuns {
     this.count += part.length;
   }
 
-  /** Every report of every run, in receive order, `batch` at a time (a k-way merge through a binary heap). */
-  *merged(batch: number): Generator<ReportInput[]> {
-    const bufferBytes = Math.min(
+  /**
+   * Every report of every run, in receive order, `batch` at a time (a k-way merge through a binary
+   * heap); `bufferBytes` per run being read.
+   */
+  *merged(
+    batch: number,
+    bufferBytes = Math.min(
       4 * 1024 * 1024,
       Math.max(64 * 1024, Math.floor(MERGE_BUFFER_BYTES / Math.max(1, this.runs.length))),
-    );
+    ),
+  ): Generator<ReportInput[]> {
     const heap: RunReader[] = [];
     for (const run of this.runs) {
       const reader = new RunReader(this.fd, run, bufferBytes);
@@ -135,7 +142,13 @@ export class ReceiveOrderRuns {
   }
 }
 
-/** One run read back in order through a buffer of its own. */
+/**
+ * One run read back in order through a buffer of its own: FIRST_READ bytes at first (enough for its
+ * head), `bufferBytes` from its first refill on. A day's parts each cover one window of it (bench/
+ * day.ts), so most runs wait in the heap with their head only until the merge reaches their window,
+ * and a finished run's buffer is garbage: the buffers taken at once are about one window's runs'.
+ */
+const FIRST_READ = 8 * 1024;
 class RunReader {
   head: ReportInput | null = null;
   private buffer: Buffer;
@@ -143,13 +156,15 @@ class RunReader {
   private filled = 0;
   private next: number;
   private readonly end: number;
+  private readonly bufferBytes: number;
 
   constructor(
     private readonly fd: number,
     run: Run,
     bufferBytes: number,
   ) {
-    this.buffer = Buffer.allocUnsafe(Math.min(bufferBytes, run.bytes));
+    this.bufferBytes = Math.min(bufferBytes, run.bytes);
+    this.buffer = Buffer.allocUnsafe(Math.min(FIRST_READ, this.bufferBytes));
     this.next = run.offset;
     this.end = run.offset + run.bytes;
   }
@@ -181,8 +196,9 @@ class RunReader {
   private have(n: number): boolean {
     if (this.filled - this.at >= n) return true;
     const left = this.filled - this.at;
-    if (n > this.buffer.length) {
-      const bigger = Buffer.allocUnsafe(n);
+    const size = Math.max(n, this.bufferBytes);
+    if (size > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(size);
       this.buffer.copy(bigger, 0, this.at, this.filled);
       this.buffer = bigger;
     } else this.buffer.copy(this.buffer, 0, this.at, this.filled);
