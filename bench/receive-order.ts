@@ -42,6 +42,7 @@ export class ReceiveOrderRuns {
   private readonly runs: Run[] = [];
   private end = 0;
   private count = 0;
+  private closed = false;
 
   /** `file`: where the temp file is made (and unlinked at once): a path on the disk that holds the store. */
   constructor(file: string) {
@@ -137,7 +138,10 @@ export class ReceiveOrderRuns {
     if (out.length > 0) yield out;
   }
 
+  /** Closes the temp file (its space is freed); again, does nothing. */
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     closeSync(this.fd);
   }
 }
