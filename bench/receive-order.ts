@@ -9,7 +9,7 @@
  * single temp file, unlinked as soon as it is open (its space is freed when it is closed, or when
  * the process dies); then all runs are merged through a binary heap of their heads, each run read
  * back through its own buffer. Memory: one part while writing; while merging, each run's head, the
- * heap, and a buffer per run being read (a run's share of MERGE_BUFFER_BYTES, 64 KiB to 4 MiB;
+ * heap, and a buffer per run being read (a run's share of MERGE_BUFFER_BYTES, 64 KiB to 1 MiB;
  * 8 KiB until its first refill, see RunReader). Disk: the runs, once.
  *
  * A record holds what the store's insertReports takes (toReportInput's ReportInput), so nothing is
@@ -21,8 +21,8 @@ import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 
 import type { ReportInput } from "@hexmesh/oracle";
 import type { Hex } from "@hexmesh/protocol";
 
-/** Split between the runs' read buffers while merging (each gets 64 KiB at least, 4 MiB at most). */
-const MERGE_BUFFER_BYTES = 256 * 1024 * 1024;
+/** Split between the runs' read buffers while merging (each gets 64 KiB at least, 1 MiB at most). */
+const MERGE_BUFFER_BYTES = 64 * 1024 * 1024;
 const HEADER = 4 + 8 + 32 + 1 + 2;
 
 /** (receivedAt, hash) order: the store's reports_by_time order. */
@@ -100,7 +100,7 @@ export class ReceiveOrderRuns {
   *merged(
     batch: number,
     bufferBytes = Math.min(
-      4 * 1024 * 1024,
+      1024 * 1024,
       Math.max(64 * 1024, Math.floor(MERGE_BUFFER_BYTES / Math.max(1, this.runs.length))),
     ),
   ): Generator<ReportInput[]> {

@@ -7,12 +7,14 @@
  *                                epoch's entropy and chain index: each part (1,024 devices, one of
  *                                the day's four windows) is sorted by (receive time, hash) and written
  *                                as a run to an unlinked temp file beside FILE, then the runs are merged
- *                                into the store (receive-order.ts), so rows are appended in the order
- *                                an oracle's ingest appends them, with no rewrite of the table. Disk:
- *                                the store plus the runs (~510 bytes a report) until the end; memory:
- *                                the fleet's records, the signing threads, one part, and while merging
- *                                a read buffer per run (256 MiB in all at most). SCALE_BENCH_P256_NONCE=
- *                                rfc6979 signs P-256 reports deterministically (to compare two days)
+ *                                into the store (receive-order.ts), 50,000 reports a transaction, so
+ *                                rows are appended in the order an oracle's ingest appends them, with
+ *                                no rewrite of the table (reports_by_device is built at the end). Disk:
+ *                                the store plus the runs (~510 bytes a report) until the merge ends;
+ *                                memory: the fleet's records, the signing threads, one part; while
+ *                                merging a read buffer per run being read (64 KiB to 1 MiB) and one
+ *                                batch. SCALE_BENCH_P256_NONCE=rfc6979 signs P-256 reports
+ *                                deterministically (to compare two generated days row for row)
  *   order FILE                   rewrites a day cached by an older generate (in part order) in receive
  *                                order (storeInReceiveOrder)
  *   close streaming FILE         closes epoch 0 of FILE with this checkout's close (closeStoredEpoch:
@@ -158,7 +160,7 @@ if (command === "generate") {
     runs.close(); // its disk space freed before the deferred indexes' sorts take theirs
     if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
     const t1 = performance.now();
-    db.exec("PRAGMA cache_size = -262144");
+    db.exec("PRAGMA cache_size = -65536"); // the store's own (64 MiB), which bounds the index sorter's memory
     for (const index of deferred) db.exec(index.sql);
     db.close();
     const indexSeconds = (performance.now() - t1) / 1000;
