@@ -53,13 +53,20 @@ const DEVICES_PER_PART = 1_024;
 
 /**
  * The same day signed on `threads` worker threads and yielded part by part (large days: the reports
- * are never all in memory). P-256 devices sign with OpenSSL and a random nonce (a bench day is
- * generated once and cached, so its signatures need not be reproducible): the parts concatenated
- * are simulatedDay's reports except for the P-256 signatures, which differ at every run.
+ * are never all in memory). P-256 devices sign with OpenSSL and a random nonce by default (a bench
+ * day is generated once and cached, so its signatures need not be reproducible): the parts
+ * concatenated are simulatedDay's reports except for the P-256 signatures, which differ at every
+ * run. With `p256Nonce` "rfc6979" they are simulatedDay's reports byte for byte (slower: to compare
+ * two generators).
  */
-export function streamedDay(devices: number, seed: string, threads: number) {
+export function streamedDay(
+  devices: number,
+  seed: string,
+  threads: number,
+  p256Nonce: "random" | "rfc6979" = "random",
+) {
   const options = dayOptions(devices, seed);
-  const fleet: FleetOptions = { ...options.fleet, p256Nonce: "random" };
+  const fleet: FleetOptions = { ...options.fleet, p256Nonce };
   return {
     // Only the records (the chain index's devices; ~1.6 KB of RSS each, ~2.5 KB with their signers):
     // the signers live on the threads.

@@ -3,7 +3,20 @@
  *
  *   generate DEVICES FILE        a simulated day of signed reports (bench/day.ts streamedDay: signed
  *                                on SCALE_BENCH_GEN_THREADS worker threads, default one per core)
- *                                streamed into a fresh SQLite store at FILE, with the epoch's chain index
+ *                                stored in a fresh SQLite store at FILE in receive order, with the
+ *                                epoch's entropy and chain index: each part (1,024 devices, one of
+ *                                the day's four windows) is sorted by (receive time, hash) and written
+ *                                as a run to an unlinked temp file beside FILE, then the runs are merged
+ *                                into the store (receive-order.ts), 50,000 reports a transaction, so
+ *                                rows are appended in the order an oracle's ingest appends them, with
+ *                                no rewrite of the table (reports_by_device is built at the end). Disk:
+ *                                the store plus the runs (~510 bytes a report) until the merge ends;
+ *                                memory: the fleet's records, the signing threads, one part; while
+ *                                merging a read buffer per run being read (64 KiB to 1 MiB) and one
+ *                                batch. SCALE_BENCH_P256_NONCE=rfc6979 signs P-256 reports
+ *                                deterministically (to compare two generated days row for row)
+ *   order FILE                   rewrites a day cached by an older generate (in part order) in receive
+ *                                order (storeInReceiveOrder)
  *   close streaming FILE         closes epoch 0 of FILE with this checkout's close (closeStoredEpoch:
  *                                keyset pages, verdicts written in batches)
  *   close baseline FILE DIST     the same with the whole-epoch-in-memory close of another checkout's
@@ -18,7 +31,10 @@
  *                                `worker` processes verify (service/partitions.ts)
  *   worker URL SCHEMA            one verification worker on epoch 0 (stage 1 on its own thread)
  *
- * Prints one JSON line: reports, seconds (and stage times), peak RSS (MiB), root.
+ * Prints one JSON line: reports, seconds (and stage times), peak RSS (MiB), root; generate prints
+ * reports, peak RSS (MiB, the whole run and the signing phase), the seconds of the signing phase
+ * (signing, hashing, sorting, writing the runs) and of the import (merging the runs into the store,
+ * the chain index), the runs and their bytes on disk (the peak of temp disk).
  */
 import { renameSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -27,22 +43,31 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 
-import { closePartitionedEpoch, closeStoredEpoch, importInputs, runPartitionWorker } from "@hexmesh/oracle";
+import {
+  closePartitionedEpoch,
+  closeStoredEpoch,
+  importInputs,
+  runPartitionWorker,
+  toReportInput,
+} from "@hexmesh/oracle";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { StoredChainIndex } from "@hexmesh/oracle/store/types";
 
 import { DAY_DOMAIN, DAY_END, DAY_START, streamedDay } from "./day.js";
+import { ReceiveOrderRuns } from "./receive-order.js";
 
 const [command, ...args] = process.argv.slice(2);
 
 /**
- * Rewrites a generated day's reports table in (receive time, hash) order. The generator signs and
- * stores the day part by part (1,024 devices, each part spanning the whole day), but an oracle's
- * ingest appends reports as they arrive, so in its store rows follow receive time and a close's
- * keyset reads go through the table in order. Read in part order instead, every page of a close
- * touches rows spread over the whole file: measured on the 4M day (5.4 GB), 72 s of system time in
- * reads. Same rows, same indexes; the table is copied once (twice its size on disk meanwhile).
+ * Rewrites a day cached by an older generate in (receive time, hash) order. That generate stored the
+ * day part by part (1,024 devices over one 6-hour window a part), but an oracle's ingest appends
+ * reports as they arrive, so in its store rows follow receive time and a close's keyset reads go
+ * through the table in order. Read in part order instead, every page of a close touches rows spread
+ * over the whole file: measured on the 4M day (5.4 GB), 72 s of system time in reads. Same rows,
+ * same indexes (it used to rebuild reports_by_time only, and lost reports_by_device: ingest's
+ * per-device index); the table is copied once, then vacuumed (about three times its size on disk
+ * meanwhile: too much for a 40M day, which generate now writes in receive order from the start).
  */
 function storeInReceiveOrder(file: string): void {
   const db = new DatabaseSync(file);
@@ -53,8 +78,15 @@ function storeInReceiveOrder(file: string): void {
           ?.sql ?? "",
       );
     const table = sqlOf("reports");
-    const byTime = sqlOf("reports_by_time");
-    if (!table.startsWith("CREATE TABLE reports (") || byTime === "")
+    // Every index of the table (reports_by_time, and reports_by_device from schema version 4 on).
+    const indexes = (
+      db
+        .prepare(
+          "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' AND sql IS NOT NULL",
+        )
+        .all() as { sql: string }[]
+    ).map((r) => r.sql);
+    if (!table.startsWith("CREATE TABLE reports (") || sqlOf("reports_by_time") === "")
       throw new Error(`${file}: not a store with a reports table and its reports_by_time index`);
     db.exec("PRAGMA cache_size = -262144");
     db.exec("BEGIN IMMEDIATE");
@@ -62,49 +94,116 @@ function storeInReceiveOrder(file: string): void {
     db.exec("INSERT INTO reports_in_order SELECT * FROM reports ORDER BY received_at, hash");
     db.exec("DROP TABLE reports");
     db.exec("ALTER TABLE reports_in_order RENAME TO reports");
-    db.exec(byTime);
+    for (const index of indexes) db.exec(index);
     db.exec("COMMIT");
     db.exec("VACUUM");
   } finally {
     db.close();
   }
 }
+/**
+ * Reports per store transaction while importing the merged runs (importInputs commits 5,000). Each
+ * commit writes every index page its reports touched, and the hashes land on random pages of the
+ * primary key's index: measured at 1M reports (reports_by_device deferred), 77 s of import with
+ * 5,000, 47 s with 20,000, 33 s with 50,000 and with 200,000 (peak RSS 232, 279, 372, 585 MiB).
+ */
+const IMPORT_BATCH = 50_000;
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 if (command === "generate") {
   const [devices, file] = [Number(args[0]), args[1]!];
-  // Signed on worker threads (all cores), streamed into the store part by part.
+  // Signed on worker threads (all cores), each part sorted and written as a run (receive-order.ts).
   const threads = Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length);
-  const { fleet, day } = streamedDay(devices, `scale ${devices}`, threads);
+  const nonce = process.env.SCALE_BENCH_P256_NONCE === "rfc6979" ? "rfc6979" : "random";
+  const { fleet, day } = streamedDay(devices, `scale ${devices}`, threads, nonce);
   const tmp = `${file}.tmp`;
   rmSync(tmp, { force: true });
-  const store = new SqliteStore({ path: tmp });
-  await store.migrate();
-  let reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
-  for await (const part of day.parts)
-    reports += await importInputs(store, { reports: part, entropy: [] }, "bench");
-  if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
-  const pool = 10n ** 24n;
-  const index: StoredChainIndex = {
-    chainId: DAY_DOMAIN.chainId,
-    registry: DAY_DOMAIN.verifyingContract,
-    epoch: 0n,
-    epochStart: DAY_START,
-    epochEnd: DAY_END,
-    pool,
-    devices: fleet.map((d) => d.record),
-    bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
-    previousCumulative: [],
-    snapshotBlock: 1,
-    funded: pool,
-  };
-  await store.putChainIndex(index);
-  await store.close();
-  storeInReceiveOrder(tmp);
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
-  renameSync(tmp, file);
-  for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
-  console.log(JSON.stringify({ reports, devices, peakRssMiB: peakRssMiB() }));
+  const t0 = performance.now();
+  const runs = new ReceiveOrderRuns(`${file}.runs`);
+  let reports = 0;
+  try {
+    for await (const part of day.parts)
+      runs.add(
+        part.map((r, i) => {
+          const c = toReportInput(r.raw, r.receivedAt);
+          if (!c.ok)
+            throw new Error(
+              `generated report ${runs.reports + i} is malformed (${c.error.code}: ${c.error.detail})`,
+            );
+          return c.input;
+        }),
+      );
+    const signSeconds = (performance.now() - t0) / 1000;
+    const signPeakRssMiB = peakRssMiB();
+    const runBytes = runs.bytes;
+    const store = new SqliteStore({ path: tmp });
+    await store.migrate();
+    // The reports table's indexes other than its primary key and reports_by_time (which the merged
+    // reports only append to) are built once all reports are in: inserted in receive order, every
+    // report would land on a random page of reports_by_device (measured at 1M reports: 77 s of
+    // import with it deferred, 96 s without), while CREATE INDEX sorts (~2 s at 1M).
+    const db = new DatabaseSync(tmp, { timeout: 5_000 });
+    const deferred = db
+      .prepare(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' AND sql IS NOT NULL AND name <> 'reports_by_time' ORDER BY name",
+      )
+      .all() as { name: string; sql: string }[];
+    for (const index of deferred) db.exec(`DROP INDEX ${index.name}`);
+    reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
+    // The merged runs into the store as importInputs stores reports (toReportInput, then
+    // insertReports), IMPORT_BATCH reports a transaction.
+    for (const batch of runs.merged(IMPORT_BATCH)) {
+      const stored = await store.insertReports(batch);
+      if (stored.some((x) => x.closed !== undefined)) throw new Error("a generated report was refused");
+      reports += stored.filter((x) => !x.duplicate).length;
+    }
+    runs.close(); // its disk space freed before the deferred indexes' sorts take theirs
+    if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
+    const t1 = performance.now();
+    db.exec("PRAGMA cache_size = -65536"); // the store's own (64 MiB), which bounds the index sorter's memory
+    for (const index of deferred) db.exec(index.sql);
+    db.close();
+    const indexSeconds = (performance.now() - t1) / 1000;
+    const pool = 10n ** 24n;
+    const index: StoredChainIndex = {
+      chainId: DAY_DOMAIN.chainId,
+      registry: DAY_DOMAIN.verifyingContract,
+      epoch: 0n,
+      epochStart: DAY_START,
+      epochEnd: DAY_END,
+      pool,
+      devices: fleet.map((d) => d.record),
+      bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
+      previousCumulative: [],
+      snapshotBlock: 1,
+      funded: pool,
+    };
+    await store.putChainIndex(index);
+    await store.close();
+    const importSeconds = (performance.now() - t0) / 1000 - signSeconds;
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+    renameSync(tmp, file);
+    for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
+    console.log(
+      JSON.stringify({
+        reports,
+        devices,
+        peakRssMiB: peakRssMiB(),
+        signSeconds,
+        signPeakRssMiB,
+        importSeconds,
+        indexSeconds,
+        deferredIndexes: deferred.map((index) => index.name),
+        importBatch: IMPORT_BATCH,
+        runs: runs.runCount,
+        runBytes,
+        runBytesPerReport: Math.round(runBytes / reports),
+        p256Nonce: nonce,
+      }),
+    );
+  } finally {
+    runs.close();
+  }
 } else if (command === "order") {
   // A day cached before generate stored it in receive order (bench/scale.ts runs this once).
   const t0 = performance.now();

@@ -3,7 +3,9 @@
  *
  * For each size (devices; ~27 signed reports per device and day, bench/day.ts) a simulated day is
  * generated once and imported into a SQLite store cached on disk (SCALE_BENCH_CACHE, default
- * $TMPDIR/hexmesh-scale: delete it to regenerate); then epoch 0 is closed in a fresh process per run
+ * $TMPDIR/hexmesh-scale: delete it to regenerate), its reports in receive order as an oracle's ingest
+ * stores them (scale-child.ts generate: each signed part sorted into a run on a temp disk file, the
+ * runs merged into the store); then epoch 0 is closed in a fresh process per run
  * (bench/scale-child.ts), so each close's peak RSS (its own, worker threads included) is measured
  * alone:
  *
@@ -30,11 +32,14 @@
  * (default: one per 16,384 reports), SCALE_BENCH_READERS (comma-separated counts of reading threads:
  * one more single-process close each, "streaming-N-threads"; default none: only the default close,
  * one thread per core), SCALE_BENCH_GEN_THREADS (threads signing a day being generated, default one
- * per core). A day cached in generation order is first stored in receive order, once (see
- * scale-child.ts storeInReceiveOrder).
+ * per core). A day cached by an older generate, in generation order, is first stored in receive
+ * order, once (see scale-child.ts storeInReceiveOrder).
  *
  * SCALE_BENCH_GENERATE_ONLY=1 only generates the days not cached yet (no close, scale.json untouched);
- * each generation's figures also go to bench/results/scale-generation.json.
+ * each generation's figures also go to bench/results/scale-generation.json: wall and CPU seconds,
+ * the seconds of the signing phase (signing, hashing and sorting each part, writing the runs) and
+ * of the import (merging the runs into the store), peak temp disk (the runs' bytes), peak RSS (of
+ * the whole run and of the signing phase), the store's bytes.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -226,7 +231,7 @@ function recordGeneration(devices: number, generated: Record<string, unknown>, f
     (a, b) => (a.devices as number) - (b.devices as number),
   );
   const out = {
-    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, streamed into a SQLite store): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after",
+    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, stored in a SQLite store in receive order): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after. Entries with runBytes: each signed part sorted into a run on a temp file, then the runs merged into the store (signSeconds: the signing phase, importSeconds: the merge, the import and the deferred indexes' build, indexSeconds of it, runBytes: peak temp disk, signPeakRssMiB: peak RSS of the signing phase); entries without: streamed into the store part by part, then the reports table rewritten in receive order",
     sizes,
   };
   writeFileSync(generationOut, `${JSON.stringify(out, null, 2)}\n`);
