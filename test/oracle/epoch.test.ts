@@ -84,6 +84,15 @@ describe("oracle / epoch pipeline", function () {
     expect(b.commit.epochRoot).to.deep.equal(a.commit.epochRoot);
   });
 
+  it("given the chain index or its ChainView (built once by a caller), the epoch is the same, on that view", async function () {
+    const a = await runCoverageEpoch(chainIndex(), sim, { preparer: "inline" });
+    const view = new ChainView(chainIndex());
+    const b = await runCoverageEpoch(view, sim, { preparer: "inline" });
+    expect(b.chain, "the caller's view, not a second one").to.equal(view);
+    expect(b.commit.epochRoot).to.deep.equal(a.commit.epochRoot);
+    expect(toHex(concatChunks(b.commit.encoding))).to.equal(toHex(concatChunks(a.commit.encoding)));
+  });
+
   it("worker threads and the calling thread give the same verdicts", async function () {
     const chain = new ChainView(chainIndex());
     const inline = await new CoverageVerifier({ preparer: "inline" }).verify(chain, sim);

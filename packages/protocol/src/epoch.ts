@@ -27,14 +27,18 @@ export interface EpochOptions {
   readonly usage?: UsageParams;
 }
 
-/** Runs any kind of work's verifier through the shared reward and commit stages. */
+/**
+ * Runs any kind of work's verifier through the shared reward and commit stages. `index`: the chain
+ * index, or its ChainView when the caller built one already (a view holds every device: one per
+ * epoch is enough).
+ */
 export async function runEpoch<I, W extends WorkResult>(
   verifier: Verifier<I, W>,
-  index: ChainIndex,
+  index: ChainIndex | ChainView,
   inputs: I,
   options: EpochOptions = {},
 ): Promise<EpochResult<W>> {
-  const chain = new ChainView(index);
+  const chain = index instanceof ChainView ? index : new ChainView(index);
   const work = await verifier.verify(chain, inputs);
   if (work.kind !== verifier.kind) throw new Error(`verifier ${verifier.kind} returned ${work.kind} work`);
   const payout = computePayout(chain, work, options.usage ?? DEFAULT_USAGE_PARAMS);

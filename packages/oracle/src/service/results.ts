@@ -61,15 +61,16 @@ export async function runStoredEpoch(
     const reports = await streamOwnedReports(store, times, SLACK_MS, CLOSE_PAGE_ROWS, ownership);
     return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.count };
   }
+  const chain = new ChainView(index); // one view for the reading threads' keys and the epoch
   const epoch = {
-    chain: new ChainView(index),
+    chain,
     times,
     witnessWindowMs: SLACK_MS,
     range: closeReadRange(times, SLACK_MS),
     ownership,
   };
   const prepared = { count: ownership.count, pages: readPreparedSlices(config, epoch, reader) };
-  return { result: await runCoverageEpoch(index, { prepared, entropy }, coverage), reports: ownership.count };
+  return { result: await runCoverageEpoch(chain, { prepared, entropy }, coverage), reports: ownership.count };
 }
 
 /** The store's reader config when the close reads on threads (see runStoredEpoch), else null. */

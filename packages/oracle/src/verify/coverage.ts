@@ -392,7 +392,7 @@ class EpochVerification {
 
 /** The coverage subnetwork's epoch: the coverage verifier through the shared reward and commit stages. */
 export function runCoverageEpoch(
-  index: ChainIndex,
+  index: ChainIndex | ChainView,
   inputs: CoverageInputs | StreamedCoverageInputs | PreparedCoverageInputs,
   options: CoverageOptions = {},
 ): Promise<EpochResult<CoverageWork>> {
