@@ -64,23 +64,34 @@ const PARTITIONS = process.env.SCALE_BENCH_PARTITIONS ?? "0";
 const READERS = (process.env.SCALE_BENCH_READERS ?? "").split(",").filter(Boolean).map(Number);
 
 /**
+ * bench/results/scale.json as it was when this run started: read once, since the file is rewritten
+ * after each size (an earlier size's rewrite must not hide what a later size measured before).
+ */
+const previous = existsSync(outFile)
+  ? (JSON.parse(readFileSync(outFile, "utf8")) as {
+      generatedAt: string;
+      machine: { loadAverage: number[] };
+      baseline?: unknown;
+      sizes: (Record<string, unknown> & {
+        devices: number;
+        closes?: Record<string, unknown>[];
+        earlierCloses?: Record<string, unknown>[];
+      })[];
+    })
+  : null;
+
+/**
  * Sizes measured by earlier runs and not run now, kept (each with when and at what load it was
  * measured) so that the file shows how time and memory grow across sizes.
  */
 const earlier: Record<string, unknown>[] = (() => {
-  if (!existsSync(outFile)) return [];
-  const old = JSON.parse(readFileSync(outFile, "utf8")) as {
-    generatedAt: string;
-    machine: { loadAverage: number[] };
-    baseline?: unknown;
-    sizes: Record<string, unknown>[];
-  };
-  return old.sizes
+  if (previous === null) return [];
+  return previous.sizes
     .filter((s) => !SIZES.includes(s.devices as number))
     .map((s) => ({
-      measuredAt: old.generatedAt,
-      loadAverageThen: old.machine.loadAverage,
-      ...(old.baseline !== undefined ? { baselineThen: old.baseline } : {}),
+      measuredAt: previous.generatedAt,
+      loadAverageThen: previous.machine.loadAverage,
+      ...(previous.baseline !== undefined ? { baselineThen: previous.baseline } : {}),
       ...s,
     }));
 })();
@@ -90,19 +101,10 @@ const earlier: Record<string, unknown>[] = (() => {
  * server is given): kept beside the new ones as `earlierCloses`, with when and at what load.
  */
 const earlierCloses = (devices: number, modes: readonly unknown[]): Record<string, unknown>[] => {
-  if (!existsSync(outFile)) return [];
-  const old = JSON.parse(readFileSync(outFile, "utf8")) as {
-    generatedAt: string;
-    sizes: {
-      devices: number;
-      closes?: Record<string, unknown>[];
-      earlierCloses?: Record<string, unknown>[];
-    }[];
-  };
-  const size = old.sizes.find((s) => s.devices === devices);
+  const size = previous?.sizes.find((s) => s.devices === devices);
   if (size === undefined) return [];
   return [
-    ...(size.closes ?? []).map((c) => ({ measuredAt: old.generatedAt, ...c })),
+    ...(size.closes ?? []).map((c) => ({ measuredAt: previous!.generatedAt, ...c })),
     ...(size.earlierCloses ?? []),
   ].filter((c: Record<string, unknown>) => !modes.includes(c.mode));
 };
