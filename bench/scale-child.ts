@@ -48,6 +48,7 @@ import {
   closeStoredEpoch,
   importInputs,
   runPartitionWorker,
+  storeReportInputs,
   toReportInput,
 } from "@hexmesh/oracle";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
@@ -150,13 +151,8 @@ if (command === "generate") {
       .all() as { name: string; sql: string }[];
     for (const index of deferred) db.exec(`DROP INDEX ${index.name}`);
     reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
-    // The merged runs into the store as importInputs stores reports (toReportInput, then
-    // insertReports), IMPORT_BATCH reports a transaction.
-    for (const batch of runs.merged(IMPORT_BATCH)) {
-      const stored = await store.insertReports(batch);
-      if (stored.some((x) => x.closed !== undefined)) throw new Error("a generated report was refused");
-      reports += stored.filter((x) => !x.duplicate).length;
-    }
+    // The merged runs into the store as importInputs stores reports, IMPORT_BATCH a transaction.
+    for (const batch of runs.merged(IMPORT_BATCH)) reports += await storeReportInputs(store, batch, "bench");
     runs.close(); // its disk space freed before the deferred indexes' sorts take theirs
     if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
     const t1 = performance.now();

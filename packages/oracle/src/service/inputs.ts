@@ -45,15 +45,27 @@ export async function importInputs(
         throw new Error(`${source}: report ${start + i} is malformed (${c.error.code}: ${c.error.detail})`);
       batch.push(c.input);
     }
-    const stored = await store.insertReports(batch);
-    const refused = stored.find((x) => x.closed !== undefined);
-    if (refused !== undefined)
-      throw new Error(
-        `${source}: ${stored.filter((x) => x.closed !== undefined).length} reports fall before the cutoff of epoch ${refused.closed!.epoch}, which is closed or closing (${new Date(refused.closed!.cutoff).toISOString()}); those were not stored`,
-      );
-    added += stored.filter((x) => !x.duplicate).length;
+    added += await storeReportInputs(store, batch, source);
   }
   return added;
+}
+
+/**
+ * Stores one batch of checked reports (toReportInput) in one transaction: how many were new. Throws
+ * if the store refused any (received before the cutoff of a closed or closing epoch).
+ */
+export async function storeReportInputs(
+  store: OracleStore,
+  batch: readonly ReportInput[],
+  source = "input",
+): Promise<number> {
+  const stored = await store.insertReports(batch);
+  const refused = stored.find((x) => x.closed !== undefined);
+  if (refused !== undefined)
+    throw new Error(
+      `${source}: ${stored.filter((x) => x.closed !== undefined).length} reports fall before the cutoff of epoch ${refused.closed!.epoch}, which is closed or closing (${new Date(refused.closed!.cutoff).toISOString()}); those were not stored`,
+    );
+  return stored.filter((x) => !x.duplicate).length;
 }
 
 /**

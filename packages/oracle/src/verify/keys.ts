@@ -69,13 +69,13 @@ export class KeyRing {
       if (type !== TYPE_SECP256K1 && type !== TYPE_P256)
         throw new RangeError(`packed key at byte ${at} has type ${type}`);
       const id = packed.subarray(at + 1, at + 1 + ID_BYTES);
+      if (id.length !== ID_BYTES) throw new RangeError("packed keys end inside a key id");
       at += 1 + ID_BYTES;
       const point = type === TYPE_P256 ? packed.subarray(at, at + POINT_BYTES) : null;
       if (point !== null) {
         if (point.length !== POINT_BYTES) throw new RangeError("packed keys end inside a P-256 point");
         at += POINT_BYTES;
       }
-      if (id.length !== ID_BYTES) throw new RangeError("packed keys end inside a key id");
       if (this.indexOfBytes(id, 0) >= 0) continue;
       this.append(id, point);
     }
