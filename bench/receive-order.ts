@@ -5,12 +5,16 @@
  *
  * bench/scale-child.ts `generate` gets the day part by part (bench/day.ts streamedDay: 1,024
  * devices a part, over one of the day's four 6-hour windows; a part's reports are not in receive
- * order, and neither are the parts). Each part is sorted in memory and appended as one run to a
- * single temp file, unlinked as soon as it is open (its space is freed when it is closed, or when
- * the process dies); then all runs are merged through a binary heap of their heads, each run read
- * back through its own buffer. Memory: one part while writing; while merging, each run's head, the
- * heap, and a buffer per run being read (a run's share of MERGE_BUFFER_BYTES, 64 KiB to 1 MiB;
- * 8 KiB until its first refill, see RunReader). Disk: the runs, once.
+ * order, and neither are the parts). Each part is sorted in memory and cut at the bucket bounds
+ * (receive-time ranges, e.g. the day's hours); each piece is appended as one run to its bucket's
+ * temp file, unlinked as soon as it is open (its space is freed when it is closed, or when the
+ * process dies). Then the buckets are merged one after another, each bucket's runs through a binary
+ * heap of their heads, each run read back through its own buffer, and a bucket's file is closed as
+ * soon as it is merged. Memory: one part while writing; while merging, each run's head, the heap,
+ * and a buffer per run being read (a run's share of MERGE_BUFFER_BYTES, 64 KiB to 1 MiB; 8 KiB
+ * until its first refill, see RunReader). Disk: the runs, once; while merging, the store grows as
+ * the merged buckets' files are freed, so the peak is about the store plus one bucket, not the
+ * store plus every run (a 40M-report day's runs are about 20 GB).
  *
  * A record holds what the store's insertReports takes (toReportInput's ReportInput), so nothing is
  * parsed or hashed twice: u32 record bytes, f64 receivedAt, 32 bytes of hash, u8 kind (0 beacon,
@@ -36,18 +40,33 @@ interface Run {
   readonly reports: number;
 }
 
-/** Sorted runs of reports in one unlinked temp file, merged back in receive order. */
+/** Sorted runs of reports in unlinked temp files, one file per receive-time bucket, merged back in receive order. */
 export class ReceiveOrderRuns {
-  private readonly fd: number;
-  private readonly runs: Run[] = [];
-  private end = 0;
+  private readonly buckets: { fd: number; runs: Run[]; end: number; closed: boolean }[];
   private count = 0;
-  private closed = false;
 
-  /** `file`: where the temp file is made (and unlinked at once): a path on the disk that holds the store. */
-  constructor(file: string) {
-    this.fd = openSync(file, "w+");
-    unlinkSync(file);
+  /**
+   * `file`: where the temp files are made (`file`.0, `file`.1, …, each unlinked at once): a path on
+   * the disk that holds the store. `bounds`: ascending receive times that cut the buckets (bucket i
+   * holds receive times in [bounds[i - 1], bounds[i]); the first and last are open-ended).
+   */
+  constructor(
+    file: string,
+    private readonly bounds: readonly number[] = [],
+  ) {
+    for (let i = 1; i < bounds.length; i++)
+      if (!(bounds[i]! > bounds[i - 1]!)) throw new Error("bucket bounds must ascend");
+    this.buckets = [];
+    try {
+      for (let i = 0; i <= bounds.length; i++) {
+        const fd = openSync(`${file}.${i}`, "w+");
+        unlinkSync(`${file}.${i}`);
+        this.buckets.push({ fd, runs: [], end: 0, closed: false });
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
   }
 
   /** Reports written so far. */
@@ -55,21 +74,31 @@ export class ReceiveOrderRuns {
     return this.count;
   }
 
-  /** Bytes of the temp file (every run written so far). */
+  /** Bytes of the temp files still open (every run written so far, until its bucket is merged). */
   get bytes(): number {
-    return fstatSync(this.fd).size;
+    return this.buckets.reduce((sum, b) => sum + (b.closed ? 0 : fstatSync(b.fd).size), 0);
   }
 
   get runCount(): number {
-    return this.runs.length;
+    return this.buckets.reduce((sum, b) => sum + b.runs.length, 0);
   }
 
-  /** Sorts `part` in receive order and appends it as one run. */
+  /** Sorts `part` in receive order and appends it as one run per bucket it reaches. */
   add(part: ReportInput[]): void {
-    if (part.length === 0) return;
     part.sort(receiveOrder);
+    for (let from = 0, bucket = 0; from < part.length; bucket++) {
+      const bound = this.bounds[bucket];
+      let to = from;
+      if (bound === undefined) to = part.length;
+      else while (to < part.length && part[to]!.receivedAt < bound) to++;
+      if (to > from) this.append(this.buckets[bucket]!, part.slice(from, to));
+      from = to;
+    }
+  }
+
+  private append(bucket: { fd: number; runs: Run[]; end: number }, run: ReportInput[]): void {
     let bytes = 0;
-    const sizes = part.map((r) => {
+    const sizes = run.map((r) => {
       if (!/^0x[0-9a-f]{64}$/.test(r.hash)) throw new Error(`not a lowercase 32-byte hash: ${r.hash}`);
       const n = HEADER + Buffer.byteLength(r.device) + Buffer.byteLength(r.raw);
       bytes += n;
@@ -77,7 +106,7 @@ export class ReceiveOrderRuns {
     });
     const out = Buffer.allocUnsafe(bytes);
     let at = 0;
-    part.forEach((r, i) => {
+    run.forEach((r, i) => {
       out.writeUInt32LE(sizes[i]!, at);
       out.writeDoubleLE(r.receivedAt, at + 4);
       out.write(r.hash.slice(2), at + 12, 32, "hex");
@@ -87,70 +116,78 @@ export class ReceiveOrderRuns {
       out.write(r.raw, at + HEADER + device, "utf8");
       at += sizes[i]!;
     });
-    for (let done = 0; done < bytes; ) done += writeSync(this.fd, out, done, bytes - done, this.end + done);
-    this.runs.push({ offset: this.end, bytes, reports: part.length });
-    this.end += bytes;
-    this.count += part.length;
+    for (let done = 0; done < bytes; )
+      done += writeSync(bucket.fd, out, done, bytes - done, bucket.end + done);
+    bucket.runs.push({ offset: bucket.end, bytes, reports: run.length });
+    bucket.end += bytes;
+    this.count += run.length;
   }
 
   /**
-   * Every report of every run, in receive order, `batch` at a time (a k-way merge through a binary
-   * heap); `bufferBytes` per run being read.
+   * Every report of every run, in receive order, `batch` at a time: bucket after bucket, each a k-way
+   * merge through a binary heap, its file closed (its space freed) once merged; `bufferBytes` per
+   * run being read.
    */
-  *merged(
-    batch: number,
-    bufferBytes = Math.min(
-      1024 * 1024,
-      Math.max(64 * 1024, Math.floor(MERGE_BUFFER_BYTES / Math.max(1, this.runs.length))),
-    ),
-  ): Generator<ReportInput[]> {
-    const heap: RunReader[] = [];
-    for (const run of this.runs) {
-      const reader = new RunReader(this.fd, run, bufferBytes);
-      if (reader.advance()) heap.push(reader);
-    }
-    const less = (a: RunReader, b: RunReader) => receiveOrder(a.head!, b.head!) < 0;
-    const down = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= heap.length) return;
-        const c = l + 1 < heap.length && less(heap[l + 1]!, heap[l]!) ? l + 1 : l;
-        if (!less(heap[c]!, heap[i]!)) return;
-        [heap[c], heap[i]] = [heap[i]!, heap[c]!];
-        i = c;
-      }
-    };
-    for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  *merged(batch: number, bufferBytes?: number): Generator<ReportInput[]> {
     let out: ReportInput[] = [];
-    while (heap.length > 0) {
-      const top = heap[0]!;
-      out.push(top.head!);
-      if (!top.advance()) {
-        const last = heap.pop()!;
-        if (heap.length > 0) heap[0] = last;
+    for (const bucket of this.buckets) {
+      if (bucket.closed) throw new Error("the runs were merged already");
+      const perRun =
+        bufferBytes ??
+        Math.min(
+          1024 * 1024,
+          Math.max(64 * 1024, Math.floor(MERGE_BUFFER_BYTES / Math.max(1, bucket.runs.length))),
+        );
+      const heap: RunReader[] = [];
+      for (const run of bucket.runs) {
+        const reader = new RunReader(bucket.fd, run, perRun);
+        if (reader.advance()) heap.push(reader);
       }
-      if (heap.length > 0) down(0);
-      if (out.length === batch) {
-        yield out;
-        out = [];
+      const less = (a: RunReader, b: RunReader) => receiveOrder(a.head!, b.head!) < 0;
+      const down = (i: number) => {
+        for (;;) {
+          const l = 2 * i + 1;
+          if (l >= heap.length) return;
+          const c = l + 1 < heap.length && less(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+          if (!less(heap[c]!, heap[i]!)) return;
+          [heap[c], heap[i]] = [heap[i]!, heap[c]!];
+          i = c;
+        }
+      };
+      for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+      while (heap.length > 0) {
+        const top = heap[0]!;
+        out.push(top.head!);
+        if (!top.advance()) {
+          const last = heap.pop()!;
+          if (heap.length > 0) heap[0] = last;
+        }
+        if (heap.length > 0) down(0);
+        if (out.length === batch) {
+          yield out;
+          out = [];
+        }
       }
+      bucket.closed = true;
+      closeSync(bucket.fd);
     }
     if (out.length > 0) yield out;
   }
 
-  /** Closes the temp file (its space is freed); again, does nothing. */
+  /** Closes the temp files still open (their space is freed); again, does nothing. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd);
+    for (const bucket of this.buckets) {
+      if (bucket.closed) continue;
+      bucket.closed = true;
+      closeSync(bucket.fd);
+    }
   }
 }
 
 /**
  * One run read back in order through a buffer of its own: FIRST_READ bytes at first (enough for its
- * head), `bufferBytes` from its first refill on. A day's parts each cover one window of it (bench/
- * day.ts), so most runs wait in the heap with their head only until the merge reaches their window,
- * and a finished run's buffer is garbage: the buffers taken at once are about one window's runs'.
+ * head), `bufferBytes` from its first refill on. Only one bucket's runs are read at a time, and a
+ * finished run's buffer is garbage: the buffers taken at once are about one bucket's runs'.
  */
 const FIRST_READ = 8 * 1024;
 class RunReader {

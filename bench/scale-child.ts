@@ -6,11 +6,12 @@
  *                                stored in a fresh SQLite store at FILE in receive order, with the
  *                                epoch's entropy and chain index: each part (1,024 devices, one of
  *                                the day's four windows) is sorted by (receive time, hash) and written
- *                                as a run to an unlinked temp file beside FILE, then the runs are merged
- *                                into the store (receive-order.ts), 50,000 reports a transaction, so
- *                                rows are appended in the order an oracle's ingest appends them, with
- *                                no rewrite of the table (reports_by_device is built at the end). Disk:
- *                                the store plus the runs (~510 bytes a report) until the merge ends;
+ *                                as runs to unlinked temp files beside FILE, one per hour of receive
+ *                                time, then the runs are merged hour by hour into the store
+ *                                (receive-order.ts), 50,000 reports a transaction, so rows are appended
+ *                                in the order an oracle's ingest appends them, with no rewrite of the
+ *                                table (reports_by_device is built at the end). Disk: the runs (~510
+ *                                bytes a report), then the store plus the hours not merged yet;
  *                                memory: the fleet's records, the signing threads, one part; while
  *                                merging a read buffer per run being read (64 KiB to 1 MiB) and one
  *                                batch. SCALE_BENCH_P256_NONCE=rfc6979 signs P-256 reports
@@ -120,7 +121,10 @@ if (command === "generate") {
   const tmp = `${file}.tmp`;
   rmSync(tmp, { force: true });
   const t0 = performance.now();
-  const runs = new ReceiveOrderRuns(`${file}.runs`);
+  // One bucket of runs per hour of the day (receive time): merged hour by hour, each hour's runs freed
+  // once merged, so the disk holds about the store plus an hour of runs at the end, not plus all.
+  const hours = Array.from({ length: 23 }, (_, h) => DAY_START + (h + 1) * 3_600_000);
+  const runs = new ReceiveOrderRuns(`${file}.runs`, hours);
   let reports = 0;
   try {
     for await (const part of day.parts)
@@ -153,7 +157,6 @@ if (command === "generate") {
     reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
     // The merged runs into the store as importInputs stores reports, IMPORT_BATCH a transaction.
     for (const batch of runs.merged(IMPORT_BATCH)) reports += await storeReportInputs(store, batch, "bench");
-    runs.close(); // its disk space freed before the deferred indexes' sorts take theirs
     if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
     const t1 = performance.now();
     db.exec("PRAGMA cache_size = -65536"); // the store's own (64 MiB), which bounds the index sorter's memory

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
+import { DatabaseSync } from "node:sqlite";
 
 import { closeStoredEpoch, importInputs } from "@hexmesh/oracle";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
@@ -70,6 +71,25 @@ describe("bench / a generated day (bench/scale-child.ts generate)", function () 
     expect(resigned)
       .to.equal(p256Reports)
       .and.to.be.greaterThan(sim.reports.length * 0.1);
+  });
+
+  it("appends the rows in receive order, as an oracle's ingest does (rowid order is (receive time, hash))", () => {
+    const db = new DatabaseSync(file, { readOnly: true });
+    try {
+      const rows = db.prepare("SELECT received_at AS at, hash FROM reports ORDER BY rowid").all() as {
+        at: number;
+        hash: string;
+      }[];
+      expect(rows.length).to.be.greaterThan(DEVICES * 10);
+      const sorted = [...rows].sort(
+        (a, b) => a.at - b.at || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0),
+      );
+      expect(rows).to.deep.equal(sorted);
+      // The day spans several of the generator's hourly buckets.
+      expect(rows[rows.length - 1]!.at - rows[0]!.at).to.be.greaterThan(6 * 3_600_000);
+    } finally {
+      db.close();
+    }
   });
 
   it("closes with every report accepted, to the root and dataHash of the day signed with RFC 6979 nonces", async () => {
