@@ -1,5 +1,5 @@
 /** A simulated day of signed reports for the store benches (bench/pull.ts, bench/store.ts, bench/scale.ts). */
-import type { Hex } from "@hexmesh/protocol";
+import type { DeviceRecord, Hex } from "@hexmesh/protocol";
 import { simulateEpochOnThreads } from "@hexmesh/sim/epoch-threads";
 import {
   fleetDevice,
@@ -73,4 +73,21 @@ export function streamedDay(
     fleet: Array.from({ length: devices }, (_, i) => ({ record: fleetDevice(fleet, i).record })),
     day: simulateEpochOnThreads(fleet, options.epoch, { threads, devicesPerChunk: DEVICES_PER_PART }),
   };
+}
+
+/**
+ * The chain records of `count` devices registered but silent, beside a day of `active` devices (a
+ * quiet day of a large network, bench/scale.ts): their own seed's keys and owners, ids and onboard
+ * orders after the active devices', on a grid of their own 2 degrees of latitude (~222 km) north of
+ * the active fleet's, so that none of them is near an active device.
+ */
+export function* silentDevices(active: number, count: number, seed: string): Generator<DeviceRecord> {
+  const fleet: FleetOptions = {
+    ...dayOptions(count, `${seed} silent`).fleet,
+    origin: [42.015, -105.2705],
+  };
+  for (let k = 0; k < count; k++) {
+    const { record } = fleetDevice(fleet, k);
+    yield { ...record, id: BigInt(active + k + 1), onboardOrder: BigInt(active + k + 1) };
+  }
 }

@@ -1,7 +1,8 @@
 /**
  * One process of `npm run bench:scale` (bench/scale.ts), so that each close's peak RSS is its own:
  *
- *   generate DEVICES FILE        a simulated day of signed reports (bench/day.ts streamedDay: signed
+ *   generate DEVICES FILE [REGISTERED]
+ *                                a simulated day of signed reports (bench/day.ts streamedDay: signed
  *                                on SCALE_BENCH_GEN_THREADS worker threads, default one per core)
  *                                stored in a fresh SQLite store at FILE in receive order, with the
  *                                epoch's entropy and chain index: each part (1,024 devices, one of
@@ -15,7 +16,9 @@
  *                                memory: the fleet's records, the signing threads, one part; while
  *                                merging a read buffer per run being read (64 KiB to 1 MiB) and one
  *                                batch. SCALE_BENCH_P256_NONCE=rfc6979 signs P-256 reports
- *                                deterministically (to compare two generated days row for row)
+ *                                deterministically (to compare two generated days row for row).
+ *                                With REGISTERED, a quiet day: the same reports, and REGISTERED -
+ *                                DEVICES more devices in the chain index, silent (day.ts silentDevices)
  *   order FILE                   rewrites a day cached by an older generate (in part order) in receive
  *                                order (storeInReceiveOrder)
  *   close streaming FILE         closes epoch 0 of FILE with this checkout's close (closeStoredEpoch:
@@ -56,7 +59,7 @@ import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import type { StoredChainIndex } from "@hexmesh/oracle/store/types";
 
-import { DAY_DOMAIN, DAY_END, DAY_START, streamedDay } from "./day.js";
+import { DAY_DOMAIN, DAY_END, DAY_START, silentDevices, streamedDay } from "./day.js";
 import { ReceiveOrderRuns } from "./receive-order.js";
 
 const [command, ...args] = process.argv.slice(2);
@@ -113,7 +116,10 @@ const IMPORT_BATCH = 50_000;
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
 if (command === "generate") {
-  const [devices, file] = [Number(args[0]), args[1]!];
+  // REGISTERED (optional, >= DEVICES): a quiet day, the other devices registered and silent (silentDevices).
+  const [devices, file, registered] = [Number(args[0]), args[1]!, Number(args[2] ?? args[0])];
+  if (!Number.isSafeInteger(registered) || registered < devices)
+    throw new Error(`generate: REGISTERED (${args[2]}) must be an integer >= DEVICES (${devices})`);
   // Signed on worker threads (all cores), each part sorted and written as a run (receive-order.ts).
   const threads = Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length);
   const nonce = process.env.SCALE_BENCH_P256_NONCE === "rfc6979" ? "rfc6979" : "random";
@@ -163,6 +169,9 @@ if (command === "generate") {
     for (const index of deferred) db.exec(index.sql);
     db.close();
     const indexSeconds = (performance.now() - t1) / 1000;
+    const records = fleet.map((d) => d.record);
+    for (const record of silentDevices(devices, registered - devices, `scale ${devices}`))
+      records.push(record);
     const pool = 10n ** 24n;
     const index: StoredChainIndex = {
       chainId: DAY_DOMAIN.chainId,
@@ -171,8 +180,8 @@ if (command === "generate") {
       epochStart: DAY_START,
       epochEnd: DAY_END,
       pool,
-      devices: fleet.map((d) => d.record),
-      bonds: [...new Set(fleet.map((d) => d.record.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
+      devices: records,
+      bonds: [...new Set(records.map((d) => d.owner))].map((owner) => ({ owner, bondedDevices: 4 })),
       previousCumulative: [],
       snapshotBlock: 1,
       funded: pool,
@@ -187,6 +196,7 @@ if (command === "generate") {
       JSON.stringify({
         reports,
         devices,
+        ...(registered !== devices ? { registered } : {}),
         peakRssMiB: peakRssMiB(),
         signSeconds,
         signPeakRssMiB,

@@ -26,7 +26,7 @@
  *                  verifying on its own thread; every process's peak RSS and the stage times
  *
  * Writes bench/results/scale.json. Options (environment): SCALE_BENCH_DEVICES (comma-separated,
- * default "7500,37000": ~0.2M and ~1M reports), SCALE_BENCH_BASELINE, SCALE_BENCH_BASELINE_COMMIT
+ * default "7500,37000": ~0.2M and ~1M reports; ACTIVE/REGISTERED: a quiet day, see Size), SCALE_BENCH_BASELINE, SCALE_BENCH_BASELINE_COMMIT
  * (recorded with the figures), SCALE_BENCH_BEFORE and SCALE_BENCH_BEFORE_COMMIT (another checkout's
  * packages/oracle/dist: its streaming close runs first on the same day, "streaming-before"), SCALE_BENCH_PG_URL, SCALE_BENCH_WORKERS, SCALE_BENCH_PARTITIONS
  * (default: one per 16,384 reports), SCALE_BENCH_READERS (comma-separated counts of reading threads:
@@ -52,7 +52,37 @@ import pg from "pg";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outFile = path.join(here, "results", "scale.json");
-const SIZES = (process.env.SCALE_BENCH_DEVICES ?? "7500,37000").split(",").map(Number);
+/**
+ * A size: the devices that report (~27 signed reports each) and the devices registered on chain (the
+ * chain index's), the same unless the size is written ACTIVE/REGISTERED, e.g. "37000/1440000": a
+ * quiet day of a large network, whose reports are the ACTIVE-device day's and whose other devices are
+ * registered elsewhere and silent (scale-child.ts generate). With such a size, memory that grows with
+ * the reports is told apart from memory that grows with the fleet.
+ */
+interface Size {
+  readonly devices: number;
+  readonly registered: number;
+}
+const SIZES: Size[] = (process.env.SCALE_BENCH_DEVICES ?? "7500,37000").split(",").map((spec) => {
+  const [devices, registered = devices] = spec.split("/").map(Number) as [number, number?];
+  if (
+    !Number.isSafeInteger(devices) ||
+    devices <= 0 ||
+    !Number.isSafeInteger(registered) ||
+    registered < devices
+  )
+    throw new Error(
+      `SCALE_BENCH_DEVICES: bad size ${spec} (DEVICES or ACTIVE/REGISTERED, REGISTERED >= ACTIVE)`,
+    );
+  return { devices, registered };
+});
+/** Whether a recorded size entry is `size` (entries without `registered` have every device active). */
+const isSize = (s: Record<string, unknown>, size: Size) =>
+  s.devices === size.devices && ((s.registered as number | undefined) ?? s.devices) === size.registered;
+const bySize = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  (a.devices as number) - (b.devices as number) ||
+  ((a.registered as number | undefined) ?? (a.devices as number)) -
+    ((b.registered as number | undefined) ?? (b.devices as number));
 const CACHE = process.env.SCALE_BENCH_CACHE ?? path.join(os.tmpdir(), "hexmesh-scale");
 const BASELINE = process.env.SCALE_BENCH_BASELINE;
 /** Another checkout's packages/oracle/dist whose streaming close runs first, on the same day (before/after). */
@@ -87,7 +117,7 @@ const previous = existsSync(outFile)
 const earlier: Record<string, unknown>[] = (() => {
   if (previous === null) return [];
   return previous.sizes
-    .filter((s) => !SIZES.includes(s.devices as number))
+    .filter((s) => !SIZES.some((size) => isSize(s, size)))
     .map((s) => ({
       measuredAt: previous.generatedAt,
       loadAverageThen: previous.machine.loadAverage,
@@ -100,20 +130,18 @@ const earlier: Record<string, unknown>[] = (() => {
  * Closes of a size measured again whose modes this run does not repeat (e.g. PostgreSQL when no
  * server is given): kept beside the new ones as `earlierCloses`, with when and at what load.
  */
-const earlierCloses = (devices: number, modes: readonly unknown[]): Record<string, unknown>[] => {
-  const size = previous?.sizes.find((s) => s.devices === devices);
-  if (size === undefined) return [];
+const earlierCloses = (size: Size, modes: readonly unknown[]): Record<string, unknown>[] => {
+  const entry = previous?.sizes.find((s) => isSize(s, size));
+  if (entry === undefined) return [];
   return [
-    ...(size.closes ?? []).map((c) => ({ measuredAt: previous!.generatedAt, ...c })),
-    ...(size.earlierCloses ?? []),
+    ...(entry.closes ?? []).map((c) => ({ measuredAt: previous!.generatedAt, ...c })),
+    ...(entry.earlierCloses ?? []),
   ].filter((c: Record<string, unknown>) => !modes.includes(c.mode));
 };
 
 /** Writes what is measured so far (after each size: a long run cut short keeps its smaller sizes). */
 function write(measured: unknown[]): void {
-  const sizes = [...earlier, ...(measured as Record<string, unknown>[])].sort(
-    (a, b) => (a.devices as number) - (b.devices as number),
-  );
+  const sizes = [...earlier, ...(measured as Record<string, unknown>[])].sort(bySize);
   const out = {
     what: "an epoch close over a SQLite store and, with a server, a PostgreSQL store (simulated day, ~27 signed reports per device): wall time, stage times and peak RSS of each process (worker threads included), per close mode (single process; partitioned with 1 and 2 worker processes); each close in fresh processes, reading a store generated once and cached",
     generatedAt: new Date().toISOString(),
@@ -206,13 +234,14 @@ const COMMIT =
  * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the
  * latest run of each kept), with the commit that generated it.
  */
-function recordGeneration(devices: number, generated: Record<string, unknown>, file: string): void {
+function recordGeneration(size: Size, generated: Record<string, unknown>, file: string): void {
   const storeBytes = statSync(file).size;
   const old = existsSync(generationOut)
     ? (JSON.parse(readFileSync(generationOut, "utf8")) as { sizes: Record<string, unknown>[] })
     : { sizes: [] };
   const entry = {
-    devices,
+    devices: size.devices,
+    ...(size.registered !== size.devices ? { registered: size.registered } : {}),
     ...generated,
     reportsPerSecond: Math.round((generated.reports as number) / (generated.seconds as number)),
     ...(generated.cpuSeconds !== undefined
@@ -229,9 +258,7 @@ function recordGeneration(devices: number, generated: Record<string, unknown>, f
     commit: COMMIT,
     machine: { cpus: os.cpus().length, node: process.version },
   };
-  const sizes = [...old.sizes.filter((s) => s.devices !== devices), entry].sort(
-    (a, b) => (a.devices as number) - (b.devices as number),
-  );
+  const sizes = [...old.sizes.filter((s) => !isSize(s, size)), entry].sort(bySize);
   const out = {
     what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, stored in a SQLite store in receive order): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after. Entries with runBytes: each signed part sorted into a run on a temp file, then the runs merged into the store (signSeconds: the signing phase, importSeconds: the merge, the import and the deferred indexes' build, indexSeconds of it, runBytes: peak temp disk, signPeakRssMiB: peak RSS of the signing phase); entries without: streamed into the store part by part, then the reports table rewritten in receive order",
     sizes,
@@ -253,20 +280,23 @@ function childrenCpuSeconds(): number | null {
 
 mkdirSync(CACHE, { recursive: true });
 const sizes: unknown[] = [];
-for (const devices of SIZES) {
-  const file = path.join(CACHE, `day-${devices}.sqlite`);
+for (const size of SIZES) {
+  const { devices, registered } = size;
+  const quiet = registered !== devices;
+  const label = quiet ? `${devices}-of-${registered}` : `${devices}`;
+  const file = path.join(CACHE, `day-${label}.sqlite`);
   // What generating the cached day cost, kept beside it (generation is timed apart from the close).
   const generationFile = `${file}.json`;
   let generated = existsSync(generationFile)
     ? (JSON.parse(readFileSync(generationFile, "utf8")) as Record<string, unknown>)
     : null;
   if (!existsSync(file)) {
-    console.log(`generating ${devices} devices' day into ${file}`);
+    console.log(`generating ${label} devices' day into ${file}`);
     const t0 = performance.now();
     const loadBefore = os.loadavg();
     const cpuBefore = childrenCpuSeconds();
     generated = {
-      ...child(["generate", String(devices), file]),
+      ...child(["generate", String(devices), file, ...(quiet ? [String(registered)] : [])]),
       seconds: (performance.now() - t0) / 1000,
       ...(cpuBefore !== null
         ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
@@ -277,7 +307,7 @@ for (const devices of SIZES) {
     };
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
-    recordGeneration(devices, generated, file);
+    recordGeneration(size, generated, file);
   }
   if (generated !== null && generated.order !== "received") {
     // Cached by an earlier generate, in part order: stored once in receive order, as ingest stores.
@@ -287,10 +317,10 @@ for (const devices of SIZES) {
   }
   if (GENERATE_ONLY) continue;
   const runs: Record<string, unknown>[] = [];
-  const pgSchema = `scale_${devices}`;
+  const pgSchema = `scale_${label.replaceAll("-", "_")}`;
   let postgres: Record<string, unknown> | null = null;
   if (PG_URL !== undefined && PG_URL !== "") {
-    console.log(`copying ${devices} devices' day into PostgreSQL schema ${pgSchema}`);
+    console.log(`copying ${label} devices' day into PostgreSQL schema ${pgSchema}`);
     postgres = { schema: pgSchema, ingest: child(["copy-pg", file, PG_URL, pgSchema]) };
     console.log("copied", postgres.ingest);
   }
@@ -324,15 +354,16 @@ for (const devices of SIZES) {
       reportsPerSecond: Math.round(reports / seconds),
       bytesPerReportAtPeak: Math.round(((r.peakRssMiB as number) * 1024 * 1024) / reports),
     });
-    console.log(devices, runs[runs.length - 1]);
+    console.log(label, runs[runs.length - 1]);
   }
-  if (new Set(runs.map((r) => r.root)).size !== 1) throw new Error(`roots differ at ${devices} devices`);
+  if (new Set(runs.map((r) => r.root)).size !== 1) throw new Error(`roots differ at ${label} devices`);
   const kept = earlierCloses(
-    devices,
+    size,
     runs.map((r) => r.mode),
   );
   sizes.push({
     devices,
+    ...(quiet ? { registered } : {}),
     reports: runs[0]!.reports,
     storeBytes: statSync(file).size,
     ...(postgres !== null ? { postgres } : {}),

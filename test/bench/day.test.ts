@@ -19,12 +19,14 @@ import type { StoredReport } from "@hexmesh/oracle/store/types";
 import { simulatedDay } from "../../bench/day.js";
 
 const DEVICES = 120;
+const REGISTERED = 700;
 
 describe("bench / a generated day (bench/scale-child.ts generate)", function () {
   this.timeout(180_000);
   const dir = mkdtempSync(path.join(os.tmpdir(), "hexmesh-bench-day-"));
   const file = path.join(dir, `day-${DEVICES}.sqlite`);
   let store: SqliteStore;
+  let root: string | undefined; // the day's, from its close
 
   before(() => {
     const run = spawnSync(
@@ -109,8 +111,55 @@ describe("bench / a generated day (bench/scale-child.ts generate)", function () 
       await deterministic.putChainIndex(index);
       const want = await closeStoredEpoch(deterministic, index);
       expect([out.root, out.dataHash, out.summary]).to.deep.equal([want.root, want.dataHash, want.summary]);
+      root = out.root;
     } finally {
       await deterministic.close();
     }
+  });
+
+  it("a quiet day (generate DEVICES FILE REGISTERED): the same reports and root, more devices registered and silent", async () => {
+    const quietFile = path.join(dir, `day-${DEVICES}-of-${REGISTERED}.sqlite`);
+    const run = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.resolve("bench/scale-child.ts"),
+        "generate",
+        String(DEVICES),
+        quietFile,
+        String(REGISTERED),
+      ],
+      { encoding: "utf8", env: { ...process.env, SCALE_BENCH_GEN_THREADS: "1" } },
+    );
+    expect(run.status, run.stderr).to.equal(0);
+    const quiet = new SqliteStore({ path: quietFile });
+    try {
+      const index = (await quiet.getChainIndex(0n))!;
+      expect(index.devices.length).to.equal(REGISTERED);
+      expect(new Set(index.devices.map((d) => d.id)).size).to.equal(REGISTERED);
+      expect(new Set(index.devices.map((d) => JSON.stringify(d.key))).size).to.equal(REGISTERED);
+      expect(await quiet.countReports()).to.equal(await store.countReports());
+      const out = await closeStoredEpoch(quiet, index);
+      expect(root).to.match(/^0x[0-9a-f]{64}$/);
+      expect(out.root).to.equal(root);
+    } finally {
+      await quiet.close();
+    }
+    const bad = spawnSync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        path.resolve("bench/scale-child.ts"),
+        "generate",
+        "10",
+        path.join(dir, "bad.sqlite"),
+        "9",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(bad.status).to.not.equal(0);
+    expect(bad.stderr).to.match(/REGISTERED \(9\) must be an integer >= DEVICES \(10\)/);
   });
 });
