@@ -19,6 +19,8 @@
  *                                deterministically (to compare two generated days row for row).
  *                                With REGISTERED, a quiet day: the same reports, and REGISTERED -
  *                                DEVICES more devices in the chain index, silent (day.ts silentDevices)
+ *   chunk-chain-index FILE       stores a day's chain index again in chunks (migration 13) when it
+ *                                was written as one value by an older generate
  *   order FILE                   rewrites a day cached by an older generate (in part order) in receive
  *                                order (storeInReceiveOrder)
  *   close streaming FILE         closes epoch 0 of FILE with this checkout's close (closeStoredEpoch:
@@ -208,6 +210,7 @@ if (command === "generate") {
         runBytes,
         runBytesPerReport: Math.round(runBytes / reports),
         p256Nonce: nonce,
+        chainIndex: "chunked",
       }),
     );
   } finally {
@@ -218,6 +221,21 @@ if (command === "generate") {
   const t0 = performance.now();
   storeInReceiveOrder(args[0]!);
   console.log(JSON.stringify({ seconds: (performance.now() - t0) / 1000, peakRssMiB: peakRssMiB() }));
+} else if (command === "chunk-chain-index") {
+  // A day generated before migration 13 holds its chain index as one JSON value: stored again, in
+  // chunks, as this build's putChainIndex stores it (bench/scale.ts runs this once per cached day).
+  const file = args[0]!;
+  const store = new SqliteStore({ path: file });
+  await store.migrate();
+  const db = new DatabaseSync(file, { readOnly: true });
+  const legacy = db.prepare("SELECT 1 FROM chain_index WHERE device_chunks IS NULL").get() !== undefined;
+  db.close();
+  const t0 = performance.now();
+  if (legacy) await store.putChainIndex((await store.getChainIndex(0n))!);
+  await store.close();
+  console.log(
+    JSON.stringify({ rewritten: legacy, seconds: (performance.now() - t0) / 1000, peakRssMiB: peakRssMiB() }),
+  );
 } else if (command === "copy-pg") {
   const [file, url, schema] = [args[0]!, args[1]!, args[2]!];
   const from = new SqliteStore({ path: file });

@@ -6,6 +6,7 @@
 import { expect } from "chai";
 
 import { StoreConflictError, type StoredEpochResult, type VerdictRow } from "@hexmesh/oracle";
+import { CHAIN_INDEX_CHUNK } from "@hexmesh/oracle/store/chain-index";
 import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import { makeEntropy, type Hex } from "@hexmesh/protocol";
 
@@ -252,6 +253,114 @@ for (const backend of storeBackends("store")) {
       };
       await store.putChainIndex(index);
       expect(await store.getChainIndex(3n)).to.deep.equal(index);
+    });
+
+    it("stores a large chain index's devices in chunks, read back whole; a re-put replaces every chunk", async function () {
+      const device = (i: number) => ({
+        id: BigInt(i + 1),
+        onboardOrder: BigInt(i + 1),
+        owner: addr(1 + (i % 50)),
+        key: { type: "secp256k1" as const, address: addr(100_000 + i) },
+        status: "active" as const,
+        location: i % 3 === 0 ? null : 0x8c2ab2d9ab6a5ffn,
+        gain: 30,
+        elevation: i % 7,
+      });
+      const index = (epoch: bigint, devices: number) => ({
+        chainId: 31337n,
+        registry: addr(9),
+        epoch,
+        epochStart: 1,
+        epochEnd: 2,
+        pool: 7n,
+        devices: Array.from({ length: devices }, (_, i) => device(i)),
+        bonds: [{ owner: addr(1), bondedDevices: 4 }],
+        previousCumulative: [{ owner: addr(2), amount: 3n }],
+        snapshotBlock: 8,
+        funded: 7n,
+      });
+      const chunks = async (epoch: bigint) =>
+        Number(
+          (
+            await store
+              .storageSql()
+              .all("SELECT COUNT(*) AS n FROM chain_index_devices WHERE work = 'coverage' AND epoch = ?", [
+                epoch.toString(),
+              ])
+          )[0]!.n,
+        );
+      const big = index(6n, 2 * CHAIN_INDEX_CHUNK + 3);
+      await store.putChainIndex(big);
+      expect(await chunks(6n)).to.equal(3);
+      expect(await store.getChainIndex(6n)).to.deep.equal(big);
+      // Re-put with fewer devices: the third chunk is gone, not read back.
+      const small = index(6n, CHAIN_INDEX_CHUNK - 1);
+      await store.putChainIndex(small);
+      expect(await chunks(6n)).to.equal(1);
+      expect(await store.getChainIndex(6n)).to.deep.equal(small);
+      // No devices: no chunks.
+      const empty = index(6n, 0);
+      await store.putChainIndex(empty);
+      expect(await chunks(6n)).to.equal(0);
+      expect(await store.getChainIndex(6n)).to.deep.equal(empty);
+      // Other epochs and kinds of work keep their own chunks.
+      await store.putChainIndex(index(7n, 5));
+      await store.putChainIndex(index(7n, 2), "storage");
+      expect((await store.getChainIndex(7n))!.devices).to.have.length(5);
+      expect((await store.getChainIndex(7n, "storage"))!.devices).to.have.length(2);
+    });
+
+    it("reads a chain index stored before migration 13 (devices inside its one value); a missing chunk is an error", async function () {
+      const sql = store.storageSql();
+      const legacy = {
+        chainId: { $n: "31337" },
+        registry: addr(9),
+        epoch: { $n: "8" },
+        epochStart: 1,
+        epochEnd: 2,
+        pool: { $n: "9" },
+        devices: [
+          {
+            id: { $n: "1" },
+            onboardOrder: { $n: "1" },
+            owner: addr(1),
+            key: { type: "secp256k1", address: addr(3) },
+            status: "active",
+            location: null,
+            gain: 30,
+            elevation: 5,
+          },
+        ],
+        bonds: [],
+        previousCumulative: [],
+        snapshotBlock: 4,
+        funded: { $n: "9" },
+      };
+      await sql.run(
+        "INSERT INTO chain_index (work, epoch, snapshot_block, data) VALUES ('coverage', ?, ?, ?)",
+        [8, 4, JSON.stringify(legacy)],
+      );
+      const read = (await store.getChainIndex(8n))!;
+      expect(read.devices.map((d) => [d.id, d.key])).to.deep.equal([
+        [1n, { type: "secp256k1", address: addr(3) }],
+      ]);
+      expect([read.epoch, read.pool, read.snapshotBlock]).to.deep.equal([8n, 9n, 4]);
+      // A row that counts two chunks with one stored: refused, not read as a smaller fleet.
+      await sql.run(
+        "INSERT INTO chain_index (work, epoch, snapshot_block, data, device_chunks) VALUES ('coverage', ?, ?, ?, ?)",
+        [9, 4, JSON.stringify({ ...legacy, epoch: { $n: "9" }, devices: [] }), 2],
+      );
+      await sql.run(
+        "INSERT INTO chain_index_devices (work, epoch, chunk, data) VALUES ('coverage', ?, ?, ?)",
+        [9, 0, JSON.stringify(legacy.devices)],
+      );
+      let err: unknown;
+      try {
+        await store.getChainIndex(9n);
+      } catch (e) {
+        err = e;
+      }
+      expect(String(err)).to.match(/chain index of epoch 9: device chunk 1 of 2 is missing/);
     });
 
     it("stores an epoch result once with its verdicts; a different root is a conflict", async function () {

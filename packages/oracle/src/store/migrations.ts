@@ -458,6 +458,24 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: rebuildVerdicts("BLOB", (c) => `unhex(substr(${c}, 3))`),
     postgres: rebuildVerdicts("BYTEA", (c) => `decode(substr(${c}, 3), 'hex')`),
   },
+  {
+    version: 13,
+    // A chain index's devices in chunks (chain-index.ts): a 1.44M-device index written as one JSON
+    // value was ~521 million characters, within 3% of V8's longest string, and the text alone held
+    // ~0.5 GB of heap while it was parsed. device_chunks counts the chunks; NULL marks a row written
+    // before, its devices inside data (read as they are).
+    name: "chain index devices stored in chunks",
+    statements: [
+      `ALTER TABLE chain_index ADD COLUMN device_chunks INTEGER`,
+      `CREATE TABLE chain_index_devices (
+        work TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        chunk INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (work, epoch, chunk)
+      )`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

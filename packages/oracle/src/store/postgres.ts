@@ -17,6 +17,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
 import { numberPlaceholders, type StorageSql } from "../storage/sql.js";
+import { chainIndexFromRowsAsync, chainIndexRows } from "./chain-index.js";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import { PgClosePartitions, type ClosePartitions } from "./partitions.js";
@@ -401,18 +402,51 @@ export class PostgresStore implements OracleStore {
   }
 
   async putChainIndex(index: StoredChainIndex, work: WorkKind = "coverage"): Promise<void> {
-    await this.pool.query(
-      "INSERT INTO chain_index (epoch, snapshot_block, data, work) VALUES ($1, $2, $3, $4) ON CONFLICT (work, epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
-      [index.epoch.toString(), index.snapshotBlock, toJson(index), work],
-    );
+    const rows = chainIndexRows(index);
+    const epoch = index.epoch.toString();
+    await this.tx(async (c) => {
+      await c.query(
+        "INSERT INTO chain_index (epoch, snapshot_block, data, work, device_chunks) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (work, epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data, device_chunks = excluded.device_chunks",
+        [epoch, index.snapshotBlock, rows.data, work, rows.chunks],
+      );
+      await c.query("DELETE FROM chain_index_devices WHERE work = $1 AND epoch = $2", [work, epoch]);
+      for (let i = 0; i < rows.chunks; i++)
+        await c.query("INSERT INTO chain_index_devices (work, epoch, chunk, data) VALUES ($1, $2, $3, $4)", [
+          work,
+          epoch,
+          i,
+          rows.chunk(i),
+        ]);
+    });
   }
 
   async getChainIndex(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredChainIndex | null> {
-    const r = await this.one("SELECT data FROM chain_index WHERE epoch = $1 AND work = $2", [
-      epoch.toString(),
-      work,
-    ]);
-    return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
+    const at = epoch.toString();
+    // One snapshot for the row and its chunks, as one putChainIndex left them.
+    return this.tx(async (c) => {
+      await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      const r = (
+        await c.query("SELECT data, device_chunks FROM chain_index WHERE epoch = $1 AND work = $2", [
+          at,
+          work,
+        ])
+      ).rows[0] as Row | undefined;
+      if (r === undefined) return null;
+      return chainIndexFromRowsAsync(
+        epoch,
+        String(r.data),
+        r.device_chunks === null ? null : Number(r.device_chunks),
+        async (i) => {
+          const chunk = (
+            await c.query(
+              "SELECT data FROM chain_index_devices WHERE work = $1 AND epoch = $2 AND chunk = $3",
+              [work, at, i],
+            )
+          ).rows[0] as Row | undefined;
+          return chunk === undefined ? undefined : String(chunk.data);
+        },
+      );
+    });
   }
 
   async putEpochResult(

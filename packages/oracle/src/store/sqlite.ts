@@ -14,6 +14,7 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
 import type { StorageSql } from "../storage/sql.js";
+import { chainIndexFromRows, chainIndexRows } from "./chain-index.js";
 import { fromJson, toJson } from "./json.js";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "./migrations.js";
 import {
@@ -350,18 +351,57 @@ export class SqliteStore implements OracleStore {
   }
 
   async putChainIndex(index: StoredChainIndex, work: WorkKind = "coverage"): Promise<void> {
-    this.run(
-      "INSERT INTO chain_index (work, epoch, snapshot_block, data) VALUES (?, ?, ?, ?) ON CONFLICT (work, epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data",
-      work,
-      index.epoch.toString(),
-      index.snapshotBlock,
-      toJson(index),
-    );
+    const rows = chainIndexRows(index);
+    const epoch = index.epoch.toString();
+    this.tx(() => {
+      this.run(
+        "INSERT INTO chain_index (work, epoch, snapshot_block, data, device_chunks) VALUES (?, ?, ?, ?, ?) ON CONFLICT (work, epoch) DO UPDATE SET snapshot_block = excluded.snapshot_block, data = excluded.data, device_chunks = excluded.device_chunks",
+        work,
+        epoch,
+        index.snapshotBlock,
+        rows.data,
+        rows.chunks,
+      );
+      this.run("DELETE FROM chain_index_devices WHERE work = ? AND epoch = ?", work, epoch);
+      for (let i = 0; i < rows.chunks; i++)
+        this.run(
+          "INSERT INTO chain_index_devices (work, epoch, chunk, data) VALUES (?, ?, ?, ?)",
+          work,
+          epoch,
+          i,
+          rows.chunk(i),
+        );
+    });
   }
 
   async getChainIndex(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredChainIndex | null> {
-    const r = this.get("SELECT data FROM chain_index WHERE work = ? AND epoch = ?", work, epoch.toString());
-    return r === undefined ? null : fromJson<StoredChainIndex>(String(r.data));
+    const at = epoch.toString();
+    // One read transaction: the row and its chunks as one putChainIndex left them.
+    this.db.exec("BEGIN");
+    try {
+      const r = this.get(
+        "SELECT data, device_chunks FROM chain_index WHERE work = ? AND epoch = ?",
+        work,
+        at,
+      );
+      if (r === undefined) return null;
+      return chainIndexFromRows(
+        epoch,
+        String(r.data),
+        r.device_chunks === null ? null : Number(r.device_chunks),
+        (i) => {
+          const c = this.get(
+            "SELECT data FROM chain_index_devices WHERE work = ? AND epoch = ? AND chunk = ?",
+            work,
+            at,
+            i,
+          );
+          return c === undefined ? undefined : String(c.data);
+        },
+      );
+    } finally {
+      this.db.exec("COMMIT");
+    }
   }
 
   async putEpochResult(
