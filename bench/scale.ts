@@ -76,13 +76,14 @@ const SIZES: Size[] = (process.env.SCALE_BENCH_DEVICES ?? "7500,37000").split(",
     );
   return { devices, registered };
 });
-/** Whether a recorded size entry is `size` (entries without `registered` have every device active). */
+/** A recorded size entry's registered devices (entries without `registered` have every device active). */
+const registeredOf = (s: Record<string, unknown>) =>
+  (s.registered as number | undefined) ?? (s.devices as number);
+/** Whether a recorded size entry is `size`. */
 const isSize = (s: Record<string, unknown>, size: Size) =>
-  s.devices === size.devices && ((s.registered as number | undefined) ?? s.devices) === size.registered;
+  s.devices === size.devices && registeredOf(s) === size.registered;
 const bySize = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-  (a.devices as number) - (b.devices as number) ||
-  ((a.registered as number | undefined) ?? (a.devices as number)) -
-    ((b.registered as number | undefined) ?? (b.devices as number));
+  (a.devices as number) - (b.devices as number) || registeredOf(a) - registeredOf(b);
 const CACHE = process.env.SCALE_BENCH_CACHE ?? path.join(os.tmpdir(), "hexmesh-scale");
 const BASELINE = process.env.SCALE_BENCH_BASELINE;
 /** Another checkout's packages/oracle/dist whose streaming close runs first, on the same day (before/after). */
