@@ -2,7 +2,13 @@ import { expect } from "chai";
 import fc from "fast-check";
 
 import { DEFAULT_COVERAGE_PARAMS } from "@hexmesh/oracle";
-import { ClaimLog, MissProbability, type OneWayRule } from "@hexmesh/oracle/verify/links";
+import {
+  ClaimLog,
+  LinkStatsTable,
+  MissProbability,
+  type LinkStats,
+  type OneWayRule,
+} from "@hexmesh/oracle/verify/links";
 
 import { near } from "../../helpers/approx.js";
 
@@ -59,6 +65,46 @@ describe("oracle / one-way links", function () {
     });
   });
 
+  describe("LinkStatsTable", function () {
+    const stat = fc.record({
+      device: fc.integer({ min: 0, max: 2 ** 26 - 1 }),
+      links: fc.nat({ max: 2 ** 32 - 1 }),
+      unconfirmed: fc.nat({ max: 2 ** 32 - 1 }),
+      expected: fc.double({ noNaN: true }),
+      variance: fc.double({ noNaN: true, min: 0 }),
+      score: fc.double({ noNaN: true }),
+      flagged: fc.boolean(),
+    });
+
+    it("gives back every pushed LinkStats exactly, in order, past its growth", function () {
+      fc.assert(
+        fc.property(fc.array(stat, { maxLength: 80 }), (all: LinkStats[]) => {
+          const table = new LinkStatsTable();
+          for (const s of all) table.push(s);
+          expect(table.length).to.equal(all.length);
+          expect([...table]).to.deep.equal(all);
+          all.forEach((s, k) => expect(table.at(k)).to.deep.equal(s));
+        }),
+      );
+    });
+
+    it("refuses to read outside what was pushed", function () {
+      const table = new LinkStatsTable();
+      table.push({
+        device: 1,
+        links: 2,
+        unconfirmed: 1,
+        expected: 0.5,
+        variance: 0.25,
+        score: 1,
+        flagged: false,
+      });
+      expect(() => table.at(1)).to.throw(RangeError, /link test 1 of 1/);
+      expect(() => table.at(-1)).to.throw(RangeError, /link test -1 of 1/);
+      expect(() => table.at(0.5)).to.throw(RangeError);
+    });
+  });
+
   describe("ClaimLog", function () {
     // devices: 0 = relay, 1..6 = far devices (listening: each claims device 7), 7 = hub
     function relayLog(confirmedBy: number[], order = (xs: [number, number, number][]) => xs) {
@@ -77,41 +123,41 @@ describe("oracle / one-way links", function () {
     it("flags a device whose strong links nobody confirms, and nobody else", function () {
       const { flagged, stats } = relayLog([]).test(budget, beacons, RULE);
       expect([...flagged]).to.deep.equal([0]);
-      const relay = stats.find((s) => s.device === 0)!;
+      const relay = [...stats].find((s) => s.device === 0)!;
       expect([relay.links, relay.unconfirmed, relay.flagged]).to.deep.equal([6, 6, true]);
       expect(relay.expected).to.be.below(1e-6);
       expect(relay.score).to.be.above(RULE.z);
       // the far devices' claims of the hub: the hub filed nothing, so it was not shown listening
-      expect(stats.filter((s) => s.device !== 0)).to.deep.equal([]);
+      expect([...stats].filter((s) => s.device !== 0)).to.deep.equal([]);
     });
 
     it("does not flag when enough links are confirmed, and the verdict ignores claim order", function () {
       expect([...relayLog([1, 2, 3]).test(budget, beacons, RULE).flagged]).to.deep.equal([]);
       expect([...relayLog([1, 2]).test(budget, beacons, RULE).flagged]).to.deep.equal([0]);
       const reversed = relayLog([1, 2], (xs) => [...xs].reverse()).test(budget, beacons, RULE);
-      expect(reversed).to.deep.equal(relayLog([1, 2]).test(budget, beacons, RULE));
+      const forward = relayLog([1, 2]).test(budget, beacons, RULE);
+      expect(reversed.flagged).to.deep.equal(forward.flagged);
+      expect([...reversed.stats]).to.deep.equal([...forward.stats]);
     });
 
     it("weak claimed links expect misses: at the floor six unconfirmed links are not enough", function () {
       // budget = 0: the reverse margin equals the claimed snr - txPower_b = 0 dB
       const { flagged, stats } = relayLog([]).test(new Int32Array(8), beacons, RULE);
       expect([...flagged]).to.deep.equal([]);
-      expect(stats.find((s) => s.device === 0)!.expected).to.be.above(1);
+      expect([...stats].find((s) => s.device === 0)!.expected).to.be.above(1);
     });
 
     it("a device that sent no beacon is not tested; the weakest report of a link counts", function () {
       const none = new Uint32Array(8).fill(2);
       none[0] = 0;
-      expect(
-        relayLog([])
-          .test(budget, none, RULE)
-          .stats.find((s) => s.device === 0),
-      ).to.equal(undefined);
+      expect([...relayLog([]).test(budget, none, RULE).stats].find((s) => s.device === 0)).to.equal(
+        undefined,
+      );
       const log = new ClaimLog(4, 3);
       log.add(0, 1, 500);
       log.add(0, 1, -370); // the same link heard at the floor
       log.add(1, 2, 0);
-      const s = log.test(budget, beacons, { ...RULE, linkSigmaDb: 0 }).stats[0]!;
+      const s = log.test(budget, beacons, { ...RULE, linkSigmaDb: 0 }).stats.at(0);
       near(s.expected, phi(0) ** 2, 1e-6);
     });
 
@@ -126,12 +172,12 @@ describe("oracle / one-way links", function () {
       beacons[top] = 1;
       beacons[top - 1] = 1;
       const { stats } = log.test(budget, beacons, { ...RULE, linkSigmaDb: 0 });
-      expect(stats.map((s) => [s.device, s.links, s.unconfirmed])).to.deep.equal([
+      expect([...stats].map((s) => [s.device, s.links, s.unconfirmed])).to.deep.equal([
         [top - 1, 1, 0],
         [top, 1, 0],
       ]);
-      near(stats[0]!.expected, 1, 1e-9); // at -204.8 dB a miss is certain
-      near(stats[1]!.expected, 0, 1e-9);
+      near(stats.at(0).expected, 1, 1e-9); // at -204.8 dB a miss is certain
+      near(stats.at(1).expected, 0, 1e-9);
     });
   });
 });

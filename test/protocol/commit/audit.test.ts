@@ -101,6 +101,34 @@ describe("protocol: decode and audit a published epoch encoding", function () {
     ]);
   });
 
+  it("encodes device rows past one batch exactly, the same at every read, its length known beforehand", function () {
+    // 10,001 devices: the device rows are encoded 4,096 at a time as the encoding is read.
+    const devices = Array.from({ length: 10_001 }, (_, k) => ({
+      deviceId: BigInt(k + 1) * 1_000_003n,
+      owner: owners[k % owners.length]!,
+      bonded: k % 3 !== 0,
+      weights: [BigInt(k) * 10n ** 30n, BigInt(k % 7)],
+      metrics: [BigInt(k), 2n ** 255n - BigInt(k), 10n ** 18n],
+      amount: BigInt(k) * 3n,
+    }));
+    const c = commitEpoch(r.chain, r.work, { ...r.payout, devices });
+    const once = concatChunks(c.encoding);
+    expect(once.length).to.equal(c.byteLength);
+    expect(c.encoding.byteLength).to.equal(c.byteLength);
+    expect(concatChunks(c.encoding)).to.deep.equal(once);
+    const d = decodeEpochEncoding(once);
+    expect(
+      d.devices.map((x) => [x.deviceId, x.owner, x.bonded, x.amount, [...x.metrics], [...x.weights]]),
+    ).to.deep.equal(devices.map((x) => [x.deviceId, x.owner, x.bonded, x.amount, x.metrics, x.weights]));
+    expect(d.owners).to.deep.equal(r.payout.owners);
+    expect(d.root).to.equal(c.epochRoot.root);
+  });
+
+  it("refuses a device row that cannot be encoded when committing, not later", function () {
+    const bad = { ...r.payout.devices[0]!, amount: 2n ** 256n };
+    expect(() => commitEpoch(r.chain, r.work, { ...r.payout, devices: [bad] })).to.throw(RangeError);
+  });
+
   it("audits clean against its own EpochRoot, and rebuilds the root", function () {
     const a = auditEpochEncoding(bytes, expectation);
     expect(a.findings).to.deep.equal([]);

@@ -251,12 +251,22 @@ describe("oracle / rewards", function () {
       expect(p.dust).to.equal(200n);
     });
 
+    it("finds a device by id, and no device for an id it does not hold", function () {
+      const { world } = setup();
+      const chain = new ChainView(world.chain());
+      expect([1n, 2n, 3n, 4n].map((id) => chain.deviceById(id)?.record.id)).to.deep.equal([1n, 2n, 3n, 4n]);
+      for (const id of [0n, 5n, 2n ** 256n]) expect(chain.deviceById(id)).to.equal(undefined);
+      expect(new ChainView(new World().chain()).deviceById(1n)).to.equal(undefined);
+    });
+
     it("refuses inconsistent work", function () {
       const { world } = setup();
       const chain = new ChainView(world.chain());
-      expect(() => computePayout(chain, work([{ deviceId: 99n, weights: [1n, 1n], metrics: [] }]))).to.throw(
-        /unknown device/,
-      );
+      for (const id of [0n, 99n])
+        expect(() => computePayout(chain, work([{ deviceId: id, weights: [1n, 1n], metrics: [] }]))).to.throw(
+          PayoutError,
+          new RegExp(`unknown device ${id}$`),
+        );
       expect(() =>
         computePayout(
           chain,

@@ -59,7 +59,7 @@ import {
 } from "@hexmesh/protocol";
 
 import type { AcceptedBeacons } from "./beacons.js";
-import { ClaimLog } from "./links.js";
+import { ClaimLog, type LinkStatsTable } from "./links.js";
 import { DEFAULT_COVERAGE_PARAMS, type CoverageParams } from "./params.js";
 import { WorkerPoolPreparer } from "./pool.js";
 import {
@@ -72,7 +72,7 @@ import {
 import { CODE } from "./reasons.js";
 import { countVerdicts, iterateVerdicts, verdictRecord, type Verdict, type VerdictCounts } from "./record.js";
 import { beaconPass, checkBeacon } from "./rules/beacon.js";
-import { oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
+import { deviceLinkTests, oneWayLinksPass, type DeviceLinkTest } from "./rules/one-way-links.js";
 import { reciprocityPass } from "./rules/reciprocity.js";
 import { checkReport } from "./rules/report.js";
 import { describePair, witnessPass } from "./rules/witness.js";
@@ -130,7 +130,10 @@ export interface CoverageOptions {
 }
 
 export interface CoverageWork extends WorkResult {
-  /** Per device tested by the one-way rule, by device id; null when the rule is off. */
+  /**
+   * Per device tested by the one-way rule, by device id; null when the rule is off. Built on first
+   * access (held packed until then: every device of a large epoch is tested).
+   */
   readonly linkTests: readonly DeviceLinkTest[] | null;
   /**
    * One per report, in canonical order. Built on first access (the canonical record in `record`
@@ -316,13 +319,7 @@ class EpochVerification {
       } else if (kind === KIND_WITNESS && r === 0) validWitnesses++;
     }
     const accepted = beaconPass(s, table, validBeacons, validWitnesses);
-    // Sized by links (compacted as it fills), not by claims: see ClaimLog.
-    const deviceCount = s.chain.devices.length;
-    const claims = params.oneWayLinks ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount) : null;
-    witnessPass(s, table, accepted, beacons, claims);
-    if (params.reciprocity) reciprocityPass(s, table, accepted, params.reciprocity);
-    const linkTests =
-      claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
+    const linkStats = this.witnessRules(table, accepted, beacons);
     const { devices, units } = this.selectAndWeigh(table, accepted);
     const { reason, selected } = s;
     const unitsOf = (i: number): bigint => {
@@ -338,12 +335,18 @@ class EpochVerification {
     };
     const iterate = () => iterateVerdicts(table, reason, selected, unitsOf, detailOf);
     let verdicts: Verdict[] | null = null;
+    let linkTests: DeviceLinkTest[] | null = null;
+    const chain = s.chain;
     return {
       kind: "coverage",
       pools: coveragePools(params.beaconPoolBps),
       metricNames: COVERAGE_METRICS,
       devices,
-      linkTests,
+      get linkTests() {
+        if (linkStats === null) return null;
+        linkTests ??= deviceLinkTests(chain, linkStats);
+        return linkTests;
+      },
       record: verdictRecord(table, reason, selected, unitsOf),
       get verdicts() {
         verdicts ??= Array.from(iterate());
@@ -353,6 +356,26 @@ class EpochVerification {
       countVerdicts: () => countVerdicts(table, reason),
       release: () => table.close(),
     };
+  }
+
+  /**
+   * The witness rules of stage 3 (witness pass, then over the epoch reciprocity and one-way links);
+   * the one-way test's figures, or null when that rule is off. The claim log lives only here: its
+   * memory is free again before selection.
+   */
+  private witnessRules(
+    table: SpilledTable,
+    accepted: AcceptedBeacons,
+    beacons: number,
+  ): LinkStatsTable | null {
+    const s = this.s;
+    const params = s.params;
+    // Sized by links (compacted as it fills), not by claims: see ClaimLog.
+    const deviceCount = s.chain.devices.length;
+    const claims = params.oneWayLinks ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount) : null;
+    witnessPass(s, table, accepted, beacons, claims);
+    if (params.reciprocity) reciprocityPass(s, table, accepted, params.reciprocity);
+    return claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
   }
 
   /**

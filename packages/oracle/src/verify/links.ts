@@ -98,6 +98,71 @@ export interface LinkStats {
 }
 
 /**
+ * The tested devices' LinkStats in columns, in device order: every device of a large epoch is tested,
+ * and as objects they cost ~300 bytes each for the rest of the close (~40 here); a LinkStats is
+ * built only when read.
+ */
+export class LinkStatsTable implements Iterable<LinkStats> {
+  length = 0;
+  private device = new Int32Array(16);
+  private links = new Uint32Array(16);
+  private unconfirmed = new Uint32Array(16);
+  private expected = new Float64Array(16);
+  private variance = new Float64Array(16);
+  private score = new Float64Array(16);
+  private flagged = new Uint8Array(16);
+
+  push(s: LinkStats): void {
+    if (this.length === this.device.length) this.grow();
+    const k = this.length++;
+    this.device[k] = s.device;
+    this.links[k] = s.links;
+    this.unconfirmed[k] = s.unconfirmed;
+    this.expected[k] = s.expected;
+    this.variance[k] = s.variance;
+    this.score[k] = s.score;
+    this.flagged[k] = s.flagged ? 1 : 0;
+  }
+
+  /** The k-th tested device's figures (k < length). */
+  at(k: number): LinkStats {
+    if (!Number.isInteger(k) || k < 0 || k >= this.length)
+      throw new RangeError(`link test ${k} of ${this.length}`);
+    return {
+      device: this.device[k]!,
+      links: this.links[k]!,
+      unconfirmed: this.unconfirmed[k]!,
+      expected: this.expected[k]!,
+      variance: this.variance[k]!,
+      score: this.score[k]!,
+      flagged: this.flagged[k] === 1,
+    };
+  }
+
+  *[Symbol.iterator](): Iterator<LinkStats> {
+    for (let k = 0; k < this.length; k++) yield this.at(k);
+  }
+
+  private grow(): void {
+    const n = this.device.length * 2;
+    this.device = grown(this.device, n);
+    this.links = grown(this.links, n);
+    this.unconfirmed = grown(this.unconfirmed, n);
+    this.expected = grown(this.expected, n);
+    this.variance = grown(this.variance, n);
+    this.score = grown(this.score, n);
+    this.flagged = grown(this.flagged, n);
+  }
+}
+
+/** A copy of `a` with room for `n` elements. */
+function grown<T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/**
  * Every "W heard B" claim of an epoch, then the one-way test. `value` is the claim's
  * snr - txPower_B in tenths (the witness's margin needs W's own beacons, known later); the smallest
  * value of a link is kept (conservative: a weaker margin expects more misses).
@@ -161,10 +226,10 @@ export class ClaimLog {
     budget: Int32Array,
     beacons: Uint32Array,
     rule: OneWayRule,
-  ): { flagged: Set<number>; stats: LinkStats[] } {
+  ): { flagged: Set<number>; stats: LinkStatsTable } {
     const claims = this.packed.subarray(0, this.length).sort();
     const miss = new MissProbability(rule);
-    const stats: LinkStats[] = [];
+    const stats = new LinkStatsTable();
     const flagged = new Set<number>();
     let cur = -1;
     let links = 0;

@@ -18,15 +18,6 @@ import type { AcceptedBeacons } from "./beacons.js";
 import type { CoverageParams } from "./params.js";
 import { KIND_WITNESS, type ReportRows } from "./table.js";
 
-export interface Geo {
-  /** Radians. */
-  readonly lat: number;
-  readonly lng: number;
-  /** Parent cell at the min-distance resolution. */
-  readonly gridCell: string;
-  readonly region: RegionPlan | undefined;
-}
-
 export class EpochState {
   readonly chain: ChainView;
   readonly entropy: EntropyLog;
@@ -40,7 +31,16 @@ export class EpochState {
   readonly selected: Uint8Array;
   /** The accepted beacons with their witness lists (set by the beacon pass). */
   accepted: AcceptedBeacons | null = null;
-  private readonly geoCache: (Geo | undefined)[] = [];
+  /**
+   * Each device's geography, made on first use and kept in columns by device index (every device
+   * of a large epoch is used; as an object each it was ~110 bytes more a device): position in
+   * radians, min-distance cell, region plan (as an index into `plans`, -1 none, 0 not made yet).
+   */
+  private readonly lats: Float64Array;
+  private readonly lngs: Float64Array;
+  private readonly gridCells: string[];
+  private readonly planOf: Int32Array;
+  private readonly plans: RegionPlan[] = [];
   private readonly noiseFloors = new Map<number, number>();
 
   constructor(
@@ -56,6 +56,11 @@ export class EpochState {
     this.regions = regions;
     this.reason = new Uint8Array(length);
     this.selected = new Uint8Array(length);
+    const devices = chain.devices.length;
+    this.lats = new Float64Array(devices);
+    this.lngs = new Float64Array(devices);
+    this.gridCells = new Array<string>(devices);
+    this.planOf = new Int32Array(devices);
   }
 
   /**
@@ -68,21 +73,47 @@ export class EpochState {
     return slot < 0 ? -1 : this.accepted.row(slot);
   }
 
-  /** Position, min-distance cell and region plan of device index d (it has an asserted cell). */
-  geo(d: number): Geo {
-    let g = this.geoCache[d];
-    if (g === undefined) {
-      const cell = this.chain.devices[d]!.cell!;
-      const [lat, lng] = h3.cellToLatLng(cell);
-      g = {
-        lat: (lat * Math.PI) / 180,
-        lng: (lng * Math.PI) / 180,
-        gridCell: h3.cellToParent(cell, this.params.minDistanceResolution),
-        region: this.regions(lat, lng),
-      };
-      this.geoCache[d] = g;
+  /** Region plan of device index d (it has an asserted cell), undefined outside every region. */
+  region(d: number): RegionPlan | undefined {
+    const k = this.geo(d);
+    return k < 0 ? undefined : this.plans[k];
+  }
+
+  /** Latitude of device index d's asserted cell centre, radians. */
+  lat(d: number): number {
+    this.geo(d);
+    return this.lats[d]!;
+  }
+
+  /** Longitude of device index d's asserted cell centre, radians. */
+  lng(d: number): number {
+    this.geo(d);
+    return this.lngs[d]!;
+  }
+
+  /** Parent of device index d's asserted cell at the min-distance resolution. */
+  gridCell(d: number): string {
+    this.geo(d);
+    return this.gridCells[d]!;
+  }
+
+  /** Makes device index d's geography on first use; its plan's index (-1: no region). */
+  private geo(d: number): number {
+    const made = this.planOf[d]!;
+    if (made !== 0) return made > 0 ? made - 1 : -1;
+    const cell = this.chain.devices[d]!.cell!;
+    const [lat, lng] = h3.cellToLatLng(cell);
+    this.lats[d] = (lat * Math.PI) / 180;
+    this.lngs[d] = (lng * Math.PI) / 180;
+    this.gridCells[d] = h3.cellToParent(cell, this.params.minDistanceResolution);
+    const plan = this.regions(lat, lng);
+    let k = -1;
+    if (plan !== undefined) {
+      k = this.plans.indexOf(plan);
+      if (k < 0) k = this.plans.push(plan) - 1;
     }
-    return g;
+    this.planOf[d] = k < 0 ? -1 : k + 1;
+    return k;
   }
 
   /** Thermal noise floor (dBm) of a bandwidth with the parameters' noise figure. */

@@ -104,6 +104,20 @@ export class ChainView {
     return this.byKeyId.get(keyId);
   }
 
+  /** The device with this id, found in `devices` (sorted by id) without an index of its own. */
+  deviceById(id: bigint): DeviceEntry | undefined {
+    const ds = this.devices;
+    let lo = 0;
+    let hi = ds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ds[mid]!.record.id < id) lo = mid + 1;
+      else hi = mid;
+    }
+    const d = ds[lo];
+    return d !== undefined && d.record.id === id ? d : undefined;
+  }
+
   bondedDevices(owner: Hex): number {
     return this.bonds.get(owner) ?? 0;
   }

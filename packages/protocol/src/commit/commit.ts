@@ -39,6 +39,40 @@ export const ENCODING_VERSION = 1;
 /** With usage records (the usage section after the pools). */
 export const ENCODING_VERSION_USAGE = 2;
 
+/** Device rows encoded per batch while the encoding is read. */
+const DEVICE_ROWS_PER_CHUNK = 4_096;
+
+/**
+ * The device count and rows, encoded again in batches each time they are read rather than held:
+ * ~250 bytes a device (~350 MB at 1.44M devices) would otherwise stay in memory with the encoding.
+ * Its length is known without encoding; every value is checked on the first read (commitEpoch
+ * hashes the encoding at once).
+ */
+function deviceRows(payout: Payout): ChunkSource {
+  const devices = payout.devices;
+  let byteLength = 4;
+  for (const d of devices) byteLength += 32 + 20 + 1 + 32 * (d.metrics.length + d.weights.length) + 32;
+  return {
+    byteLength,
+    *[Symbol.iterator]() {
+      for (let at = 0; at === 0 || at < devices.length; at += DEVICE_ROWS_PER_CHUNK) {
+        const rows = new ByteWriter();
+        if (at === 0) rows.u32(devices.length);
+        for (const d of devices.slice(at, at + DEVICE_ROWS_PER_CHUNK)) {
+          rows
+            .u256(d.deviceId)
+            .hex(d.owner, 20)
+            .u8(d.bonded ? 1 : 0);
+          for (const m of d.metrics) rows.u256(m);
+          for (const x of d.weights) rows.u256(x);
+          rows.u256(d.amount);
+        }
+        yield* rows.finish();
+      }
+    },
+  };
+}
+
 /** The message each oracle signs for the distributor's postRoot. */
 export interface EpochRoot {
   readonly epoch: bigint;
@@ -92,30 +126,22 @@ export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout):
   const recordLength = chunksByteLength(work.record);
   w.u64(recordLength);
   const head = w.finish();
-  const tail = new ByteWriter();
-  tail.u32(payout.devices.length);
-  for (const d of payout.devices) {
-    tail
-      .u256(d.deviceId)
-      .hex(d.owner, 20)
-      .u8(d.bonded ? 1 : 0);
-    for (const m of d.metrics) tail.u256(m);
-    for (const x of d.weights) tail.u256(x);
-    tail.u256(d.amount);
-  }
-  tail.u32(payout.owners.length);
-  for (const o of payout.owners) tail.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
-  tail.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
+  const tail = deviceRows(payout);
+  const rest = new ByteWriter();
+  rest.u32(payout.owners.length);
+  for (const o of payout.owners) rest.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
+  rest.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
+  const ownerRows = rest.finish();
 
-  const byteLength = w.length + recordLength + tail.length;
-  const rest = tail.finish();
+  const byteLength = w.length + recordLength + tail.byteLength + chunksByteLength(ownerRows);
   const record = work.record;
   const encoding: ChunkSource = {
     byteLength,
     *[Symbol.iterator]() {
       yield* head;
       yield* record;
-      yield* rest;
+      yield* tail;
+      yield* ownerRows;
     },
   };
   const hasher = new Keccak256Stream();

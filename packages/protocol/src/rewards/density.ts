@@ -54,8 +54,11 @@ export function buildDensity(
 ): DensityMap {
   const first = levels[0];
   if (first === undefined) throw new Error("no density levels");
-  const unclipped = new Map<string, number>();
-  const clipped = new Map<string, number>();
+  // Every counted cell of every level has a slot: one map for both counts (~4 cells a device at a
+  // million devices).
+  const slots = new Map<string, number>();
+  const unclipped: number[] = [];
+  const clipped: number[] = [];
 
   let current = new Map<string, number>();
   for (const cell of deviceCells) {
@@ -64,22 +67,23 @@ export function buildDensity(
   }
   for (let li = 0; li < levels.length; li++) {
     const level = levels[li]!;
-    const levelClipped = new Map<string, number>();
+    const levelStart = clipped.length;
     for (const [cell, count] of current) {
       let occupied = 0;
       for (const n of h3.gridDisk(cell, 1)) if ((current.get(n) ?? 0) >= level.target) occupied++;
       const limit = Math.min(level.max, level.target * Math.max(1, occupied - level.neighbours + 1));
       const c = Math.min(count, limit);
-      levelClipped.set(cell, c);
-      unclipped.set(cell, count);
-      clipped.set(cell, c);
+      slots.set(cell, unclipped.length);
+      unclipped.push(count);
+      clipped.push(c);
     }
     const next = levels[li + 1];
     if (next === undefined) break;
     const up = new Map<string, number>();
-    for (const [cell, c] of levelClipped) {
+    let k = levelStart; // this level's slots, in the order of `current`
+    for (const cell of current.keys()) {
       const parent = h3.cellToParent(cell, next.resolution);
-      up.set(parent, (up.get(parent) ?? 0) + c);
+      up.set(parent, (up.get(parent) ?? 0) + clipped[k++]!);
     }
     current = up;
   }
@@ -94,19 +98,17 @@ export function buildDensity(
         for (const level of levels) {
           const ancestor =
             level.resolution === first.resolution ? base : h3.cellToParent(base, level.resolution);
-          const u = unclipped.get(ancestor);
-          const c = clipped.get(ancestor);
-          if (u === undefined || c === undefined) throw new Error(`cell ${cell} was not counted`);
-          s = mul(s, frac(c, u));
+          const k = slots.get(ancestor);
+          if (k === undefined) throw new Error(`cell ${cell} was not counted`);
+          s = mul(s, frac(clipped[k]!, unclipped[k]!));
         }
         scaleCache.set(base, s);
       }
       return s;
     },
     counts(cell) {
-      const u = unclipped.get(cell);
-      const c = clipped.get(cell);
-      return u === undefined || c === undefined ? undefined : { unclipped: u, clipped: c };
+      const k = slots.get(cell);
+      return k === undefined ? undefined : { unclipped: unclipped[k]!, clipped: clipped[k]! };
     },
   };
 }

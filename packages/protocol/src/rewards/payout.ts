@@ -71,18 +71,26 @@ export function splitPool(pool: bigint, bps: readonly number[]): bigint[] {
 
 /** Ids of the devices whose owner's bond covers them. */
 export function bondedDeviceIds(chain: ChainView): Set<bigint> {
-  const byOwner = new Map<Hex, DeviceRecord[]>();
+  // An owner's one device is held as itself, not in a list: most owners have one, and at a million
+  // owners the lists alone were ~200 MB.
+  const byOwner = new Map<Hex, DeviceRecord | DeviceRecord[]>();
   for (const d of chain.devices) {
-    if (d.record.status !== "active") continue;
-    let list = byOwner.get(d.record.owner);
-    if (list === undefined) byOwner.set(d.record.owner, (list = []));
-    list.push(d.record);
+    const r = d.record;
+    if (r.status !== "active" || chain.bondedDevices(r.owner) === 0) continue;
+    const held = byOwner.get(r.owner);
+    if (held === undefined) byOwner.set(r.owner, r);
+    else if (Array.isArray(held)) held.push(r);
+    else byOwner.set(r.owner, [held, r]);
   }
   const bonded = new Set<bigint>();
-  for (const [owner, records] of byOwner) {
+  for (const [owner, held] of byOwner) {
+    if (!Array.isArray(held)) {
+      bonded.add(held.id); // bondedDevices(owner) >= 1
+      continue;
+    }
     // Onboard orders are unique (ChainView checks), so this order is total.
-    records.sort((a, b) => (a.onboardOrder < b.onboardOrder ? -1 : 1));
-    for (const r of records.slice(0, chain.bondedDevices(owner))) bonded.add(r.id);
+    held.sort((a, b) => (a.onboardOrder < b.onboardOrder ? -1 : 1));
+    for (const r of held.slice(0, chain.bondedDevices(owner))) bonded.add(r.id);
   }
   return bonded;
 }
@@ -129,21 +137,21 @@ export function computePayout(
     work.pools.map((p) => p.bps),
   );
   const bonded = bondedDeviceIds(chain);
-  const ownerOf = new Map<bigint, Hex>();
-  for (const d of chain.devices) ownerOf.set(d.record.id, d.record.owner);
 
   const devices = [...work.devices].sort((a, b) =>
     a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0,
   );
-  const seen = new Set<bigint>();
-  for (const d of devices) {
-    if (!ownerOf.has(d.deviceId)) throw new PayoutError(`work for unknown device ${d.deviceId}`);
-    if (seen.has(d.deviceId)) throw new PayoutError(`work for device ${d.deviceId} twice`);
-    seen.add(d.deviceId);
+  const owners = devices.map((d, k) => {
+    const entry = chain.deviceById(d.deviceId);
+    if (entry === undefined) throw new PayoutError(`work for unknown device ${d.deviceId}`);
+    // Sorted by id: a device given twice is given in a row.
+    if (k > 0 && devices[k - 1]!.deviceId === d.deviceId)
+      throw new PayoutError(`work for device ${d.deviceId} twice`);
     if (d.weights.length !== work.pools.length || d.weights.some((w) => w < 0n)) {
       throw new PayoutError(`device ${d.deviceId}: bad weights`);
     }
-  }
+    return entry.record.owner;
+  });
 
   const amounts = deviceAmounts(
     poolAmounts,
@@ -151,7 +159,7 @@ export function computePayout(
   );
   const ownerAmounts = new Map<Hex, bigint>();
   const devicePayouts: DevicePayout[] = devices.map((d, k) => {
-    const owner = ownerOf.get(d.deviceId)!;
+    const owner = owners[k]!;
     const amount = amounts[k]!;
     if (amount > 0n) ownerAmounts.set(owner, (ownerAmounts.get(owner) ?? 0n) + amount);
     return {
@@ -167,18 +175,40 @@ export function computePayout(
   for (const p of usage?.providers ?? []) {
     if (p.reward > 0n) ownerAmounts.set(p.provider, (ownerAmounts.get(p.provider) ?? 0n) + p.reward);
   }
-  const ownerSet = new Set<Hex>([...chain.previousOwners(), ...ownerAmounts.keys()]);
-  const owners: OwnerPayout[] = [];
+  const ownerPayouts: OwnerPayout[] = [];
   let distributed = 0n;
   let totalCumulative = 0n;
-  for (const owner of [...ownerSet].sort(compareHex)) {
+  for (const owner of sortedUnion(chain.previousOwners(), [...ownerAmounts.keys()].sort(compareHex))) {
     const amount = ownerAmounts.get(owner) ?? 0n;
     const cumulative = chain.previousCumulative(owner) + amount;
     distributed += amount;
     totalCumulative += cumulative;
-    if (cumulative > 0n) owners.push({ owner, amount, cumulative });
+    if (cumulative > 0n) ownerPayouts.push({ owner, amount, cumulative });
   }
   const dust = chain.index.pool - distributed;
   if (dust < 0n) throw new PayoutError("distributed more than the pool"); // cannot happen: floors
-  return { usage, poolAmounts, devices: devicePayouts, owners, distributed, dust, totalCumulative };
+  return {
+    usage,
+    poolAmounts,
+    devices: devicePayouts,
+    owners: ownerPayouts,
+    distributed,
+    dust,
+    totalCumulative,
+  };
+}
+
+/** The addresses of two ascending lists, ascending, each once (no set of a million owners). */
+function sortedUnion(a: readonly Hex[], b: readonly Hex[]): Hex[] {
+  const out: Hex[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const c = i === a.length ? 1 : j === b.length ? -1 : compareHex(a[i]!, b[j]!);
+    const next = c <= 0 ? a[i]! : b[j]!;
+    if (c <= 0) i++;
+    if (c >= 0) j++;
+    if (out.length === 0 || out[out.length - 1] !== next) out.push(next);
+  }
+  return out;
 }

@@ -46,20 +46,23 @@ export interface BeaconUnits {
   readonly witness: bigint;
 }
 
-interface Accumulator {
-  beaconUnits: bigint;
-  witnessUnits: bigint;
-  beaconWeight: bigint;
-  witnessWeight: bigint;
-}
-
-/** Accumulates the beacons of one epoch into per-device weights (coverage's DeviceWork). */
+/**
+ * Accumulates the beacons of one epoch into per-device weights (coverage's DeviceWork). Each credited
+ * device gets a slot, in the order first credited, and its sums are columns by slot: one map and
+ * five array elements a device, not two maps and an object (every device of a large epoch is
+ * credited).
+ */
 export class CoverageWeighting {
   private readonly maxWitnesses: number;
   private readonly table: { readonly beaconer: readonly bigint[]; readonly witness: readonly bigint[] };
   private readonly density: DensityMap;
-  private readonly scales = new Map<DeviceEntry, bigint>();
-  private readonly acc = new Map<DeviceEntry, Accumulator>();
+  private readonly slots = new Map<DeviceEntry, number>();
+  private readonly credited: DeviceEntry[] = [];
+  private readonly scales: bigint[] = [];
+  private readonly beaconUnits: bigint[] = [];
+  private readonly witnessUnits: bigint[] = [];
+  private readonly beaconWeights: bigint[] = [];
+  private readonly witnessWeights: bigint[] = [];
 
   /** `chain` gives the density; at most `maxWitnessesPerBeacon` witnesses are rewarded per beacon. */
   constructor(chain: ChainView, maxWitnessesPerBeacon: number) {
@@ -80,50 +83,44 @@ export class CoverageWeighting {
         `${n} witnesses selected for one beacon; at most ${this.maxWitnesses} are rewarded`,
       );
     if (n === 0) return { beaconer: 0n, witness: 0n };
-    const scale = this.scaleOf(beaconer);
+    const b = this.slotOf(beaconer);
+    const scale = this.scales[b]!;
     const beaconUnits = this.table.beaconer[n]!;
-    const a = this.accOf(beaconer);
-    a.beaconUnits += beaconUnits;
-    a.beaconWeight += beaconUnits * scale;
+    this.beaconUnits[b]! += beaconUnits;
+    this.beaconWeights[b]! += beaconUnits * scale;
     const witnessUnits = this.table.witness[n]!;
     for (const w of witnesses) {
-      const wa = this.accOf(w);
-      wa.witnessUnits += witnessUnits;
-      wa.witnessWeight += witnessUnits * scale; // a witness is scaled at the beaconer's hex
+      const k = this.slotOf(w);
+      this.witnessUnits[k]! += witnessUnits;
+      this.witnessWeights[k]! += witnessUnits * scale; // a witness is scaled at the beaconer's hex
     }
     return { beaconer: beaconUnits, witness: witnessUnits };
   }
 
   /** Every credited device, in the order first credited: weights (beacon, witness) and metrics. */
   devices(): DeviceWork[] {
-    const out: DeviceWork[] = [];
-    for (const [d, a] of this.acc) {
-      out.push({
-        deviceId: d.record.id,
-        weights: [a.beaconWeight, a.witnessWeight],
-        metrics: [a.beaconUnits, a.witnessUnits, this.scaleOf(d)],
-      });
-    }
-    return out;
+    return this.credited.map((d, k) => ({
+      deviceId: d.record.id,
+      weights: [this.beaconWeights[k]!, this.witnessWeights[k]!],
+      metrics: [this.beaconUnits[k]!, this.witnessUnits[k]!, this.scales[k]!],
+    }));
   }
 
-  /** Density scale of a device's hex, 18 decimals. */
-  private scaleOf(d: DeviceEntry): bigint {
-    let s = this.scales.get(d);
-    if (s === undefined) {
+  /** The device's slot, made on its first credit with its density scale (18 decimals). */
+  private slotOf(d: DeviceEntry): number {
+    let k = this.slots.get(d);
+    if (k === undefined) {
       if (d.cell === null) throw new RangeError(`device ${d.record.id} has no asserted location`);
-      s = toWad(this.density.scaleOf(d.cell));
-      this.scales.set(d, s);
+      const scale = toWad(this.density.scaleOf(d.cell));
+      k = this.credited.length;
+      this.slots.set(d, k);
+      this.credited.push(d);
+      this.scales.push(scale);
+      this.beaconUnits.push(0n);
+      this.witnessUnits.push(0n);
+      this.beaconWeights.push(0n);
+      this.witnessWeights.push(0n);
     }
-    return s;
-  }
-
-  private accOf(d: DeviceEntry): Accumulator {
-    let a = this.acc.get(d);
-    if (a === undefined) {
-      a = { beaconUnits: 0n, witnessUnits: 0n, beaconWeight: 0n, witnessWeight: 0n };
-      this.acc.set(d, a);
-    }
-    return a;
+    return k;
   }
 }

@@ -15,7 +15,7 @@ export function checkBeacon(s: EpochState, t: ReportTable, i: number): number {
   if (!e.ok) return CODE[e.reason];
   if (!t.payloadOk(i)) return CODE.invalid_packet;
   const d = t.deviceIndex(i);
-  const region = s.geo(d).region;
+  const region = s.region(d);
   if (region === undefined) return CODE.invalid_region;
   const channel = t.channel(i);
   if (region.channelFrequency[channel] !== t.frequency(i)) return CODE.invalid_frequency;

@@ -5,10 +5,10 @@
  * statistical test and its claim log are in ../links.ts; this pass feeds it each device's own
  * beacons and applies its verdict.
  */
-import { loraSnrFloorDb } from "@hexmesh/protocol";
+import { loraSnrFloorDb, type ChainView } from "@hexmesh/protocol";
 
 import type { AcceptedBeacons } from "../beacons.js";
-import type { ClaimLog, LinkStats, OneWayRule } from "../links.js";
+import type { ClaimLog, LinkStats, LinkStatsTable, OneWayRule } from "../links.js";
 import { CODE } from "../reasons.js";
 import type { EpochState } from "../state.js";
 import type { ReportRows } from "../table.js";
@@ -21,6 +21,7 @@ export interface DeviceLinkTest extends Omit<LinkStats, "device"> {
 /**
  * Runs the test over the claims the witness pass logged: each device's link budget is the smallest
  * (txPower - SNR floor of the spreading factor) over its accepted beacons, k the number of them.
+ * Returns the tested devices' figures, packed (deviceLinkTests reads them as objects).
  */
 export function oneWayLinksPass(
   s: EpochState,
@@ -28,19 +29,27 @@ export function oneWayLinksPass(
   accepted: AcceptedBeacons,
   claims: ClaimLog,
   rule: OneWayRule,
-): DeviceLinkTest[] {
+): LinkStatsTable {
   const n = s.chain.devices.length;
   const budget = new Int32Array(n).fill(0x7fff_ffff);
   const beacons = new Uint32Array(n);
   for (let slot = 0; slot < accepted.count; slot++) {
     const i = accepted.row(slot);
     const d = t.deviceIndex(i);
-    const sf = s.geo(d).region!.dataRates.get(t.dataRate(i))!.spreadingFactor;
+    const sf = s.region(d)!.dataRates.get(t.dataRate(i))!.spreadingFactor;
     const b = t.power(i) - Math.round(loraSnrFloorDb(sf) * 10);
     if (b < budget[d]!) budget[d] = b;
     beacons[d]! += 1;
   }
   const { flagged, stats } = claims.test(budget, beacons, rule);
   s.refuseWitnessesOf(flagged, CODE.one_way_links);
-  return stats.map(({ device, ...rest }) => ({ deviceId: s.chain.devices[device]!.record.id, ...rest }));
+  return stats;
+}
+
+/** The figures of oneWayLinksPass as DeviceLinkTest objects, by device id. */
+export function deviceLinkTests(chain: ChainView, stats: LinkStatsTable): DeviceLinkTest[] {
+  return Array.from(stats, ({ device, ...rest }) => ({
+    deviceId: chain.devices[device]!.record.id,
+    ...rest,
+  }));
 }

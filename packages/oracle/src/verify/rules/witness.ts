@@ -79,9 +79,9 @@ function checkPair(s: EpochState, t: ReportRows, b: number, w: number): number {
   if (dt > params.witnessWindowMs) return CODE.too_late;
   if (dt < -params.witnessWindowMs) return CODE.too_early;
   // region, frequency and data rate: those of the beacon
-  const bg = s.geo(bd);
-  const wg = s.geo(wd);
-  if (wg.region === undefined || wg.region !== bg.region) return CODE.invalid_region;
+  const region = s.region(bd);
+  const witnessRegion = s.region(wd);
+  if (witnessRegion === undefined || witnessRegion !== region) return CODE.invalid_region;
   const frequency = t.frequency(b);
   if (Math.abs(t.frequency(w) - frequency) > params.maxFrequencyOffsetHz) return CODE.invalid_frequency;
   const dataRate = t.dataRate(b);
@@ -93,7 +93,7 @@ function checkPair(s: EpochState, t: ReportRows, b: number, w: number): number {
   if (n.signalDbm > n.boundDbm + n.toleranceDb) return CODE.bad_rssi;
   // SNR between the demodulation floor and what the signal allows
   const signal = n.signalDbm;
-  const rate = bg.region!.dataRates.get(dataRate)!;
+  const rate = region.dataRates.get(dataRate)!;
   const snr = t.snr(w) / 10;
   const tolerance = params.snrToleranceTenths / 10;
   if (snr < loraSnrFloorDb(rate.spreadingFactor) - tolerance) return CODE.bad_snr;
@@ -121,13 +121,11 @@ export function pairNumbers(s: EpochState, t: ReportRows, b: number, w: number):
   const devices = s.chain.devices;
   const bd = t.deviceIndex(b);
   const wd = t.deviceIndex(w);
-  const bg = s.geo(bd);
-  const wg = s.geo(wd);
-  const distanceM = haversineM(bg.lat, bg.lng, wg.lat, wg.lng);
+  const distanceM = haversineM(s.lat(bd), s.lng(bd), s.lat(wd), s.lng(wd));
   const pathM = Math.max(distanceM - params.positionSlackM, 1);
   return {
     distanceM,
-    gridDistance: distanceM < GRID_CHECK_BELOW_M ? gridDistance(bg.gridCell, wg.gridCell) : null,
+    gridDistance: distanceM < GRID_CHECK_BELOW_M ? gridDistance(s.gridCell(bd), s.gridCell(wd)) : null,
     pathM,
     boundDbm: maxRssiDbm(
       t.power(b) / 10,
