@@ -63,6 +63,31 @@ describe("oracle / KeyRing (the fleet's keys packed for stage-1 threads)", () =>
     });
   });
 
+  it("keeps every key object of a small fleet, few of a fleet past 32,768 P-256 keys, and verifies alike", function () {
+    this.timeout(60_000);
+    const digest = new Uint8Array(randomBytes(32));
+    const signatures = signers.map((s) => toHex(s.sign(digest)));
+    const verifiesAll = (ring: KeyRing) =>
+      signers.every((_, d) => ring.verify(new SignatureChecker(), d, digest, signatures[d]!));
+    const small = new KeyRing(keys);
+    expect(verifiesAll(small)).to.equal(true);
+    expect(small.cachedKeyObjects).to.equal(keys.filter((k) => k.type === "p256").length);
+    // The same keys after 32,768 more P-256 keys (points off the curve: they verify nothing).
+    const point = () => toHex(new Uint8Array(randomBytes(32)));
+    const many: DeviceKey[] = Array.from({ length: 32_768 }, () => ({
+      type: "p256",
+      x: point(),
+      y: point(),
+    }));
+    const large = new KeyRing([...keys, ...many]);
+    for (let d = keys.length; d < keys.length + 2_000; d++)
+      expect(large.verify(new SignatureChecker(), d, digest, signatures[0]!)).to.equal(false);
+    expect(large.cachedKeyObjects).to.equal(1_024);
+    expect(verifiesAll(large), "made again after they were dropped").to.equal(true);
+    expect(verifiesAll(large)).to.equal(true);
+    expect(large.cachedKeyObjects).to.equal(1_024);
+  });
+
   it("a P-256 key that is not a point on the curve verifies nothing, and does not throw", () => {
     const offCurve: DeviceKey = {
       type: "p256",

@@ -17,11 +17,14 @@ const TYPE_P256 = 1;
 const ID_BYTES = 20;
 const POINT_BYTES = 64;
 /**
- * P-256 key objects kept (~2.5 KB of native memory each): every key of a fleet of up to ~160,000
- * devices (a fifth of them P-256), while a larger fleet's threads stay within ~80 MB and make the
- * others again as needed (~15 µs each, against ~60 µs for the verification).
+ * P-256 key objects kept (~2.5 KB of native memory each): every key of a fleet of up to 32,768 P-256
+ * devices (~160,000 devices, a fifth of them P-256). A larger fleet's reports name its devices in
+ * no useful order, so a cache of 32,768 would hit for a small share of them (11% at 1.44M devices)
+ * and cost ~80 MB a thread; its threads keep P256_KEYS_CACHED_LARGE and make the others again as
+ * needed (~15 µs each, against ~60 µs for the verification).
  */
 const P256_KEYS_CACHED = 32_768;
+const P256_KEYS_CACHED_LARGE = 1_024;
 
 export class KeyRing {
   /** Distinct keys held; device index = order added. */
@@ -31,6 +34,7 @@ export class KeyRing {
   private pointAt = new Int32Array(16);
   private points = new Uint8Array(POINT_BYTES * 4);
   private pointBytes = 0;
+  private p256Count = 0;
   /** Open addressing by the key id's first four bytes (uniform: keccak256 output): device index + 1, 0 empty. */
   private slots = new Int32Array(32);
   private readonly scratch = new Uint8Array(ID_BYTES);
@@ -81,6 +85,11 @@ export class KeyRing {
     }
   }
 
+  /** P-256 key objects held now (at most P256_KEYS_CACHED, or P256_KEYS_CACHED_LARGE for a larger fleet). */
+  get cachedKeyObjects(): number {
+    return this.p256Keys.size;
+  }
+
   /** Device index of the key with this id (canonical hex), or -1. */
   find(keyId: Hex): number {
     writeHex(this.scratch, 0, keyId);
@@ -94,7 +103,8 @@ export class KeyRing {
     let key = this.p256Keys.get(d);
     if (key === undefined) {
       key = p256PublicKey(this.points, p);
-      if (this.p256Keys.size === P256_KEYS_CACHED) this.p256Keys.delete(this.p256Keys.keys().next().value!);
+      const cached = this.p256Count <= P256_KEYS_CACHED ? P256_KEYS_CACHED : P256_KEYS_CACHED_LARGE;
+      if (this.p256Keys.size >= cached) this.p256Keys.delete(this.p256Keys.keys().next().value!);
       this.p256Keys.set(d, key);
     }
     return checker.verifyP256(key, digest, signature);
@@ -142,6 +152,7 @@ export class KeyRing {
       this.points.set(point, this.pointBytes);
       this.pointAt[d] = this.pointBytes;
       this.pointBytes += POINT_BYTES;
+      this.p256Count++;
     }
     this.size++;
     if (this.size * 2 > this.slots.length) this.rehash(this.slots.length * 2);
