@@ -12,11 +12,13 @@ import {
   frac,
   hip15Table,
   HIP104_LEVELS,
+  keyIdOf,
   PayoutError,
   splitPool,
   toWad,
   WAD,
   witnessUnits,
+  type DeviceRecord,
   type Fraction,
 } from "@hexmesh/protocol";
 
@@ -226,6 +228,22 @@ describe("oracle / rewards", function () {
       expect(() => new ChainView(world.chain())).to.throw(ChainIndexError, /onboard order 4/);
     });
 
+    it("refuses a chain index with one device id or one key twice", function () {
+      const world = new World();
+      world.addDevice("x");
+      world.addDevice("y", { northM: 1000 });
+      const [x, y] = world.chain().devices;
+      const index = (devices: DeviceRecord[]) => ({ ...world.chain(), devices });
+      expect(() => new ChainView(index([x!, { ...y!, id: x!.id }]))).to.throw(
+        ChainIndexError,
+        /device id 1 twice/,
+      );
+      expect(() => new ChainView(index([x!, { ...y!, key: x!.key }]))).to.throw(
+        ChainIndexError,
+        new RegExp(`key id ${keyIdOf(x!.key)} registered twice`),
+      );
+    });
+
     it("adds to previous cumulative amounts and keeps owners who earned nothing this epoch", function () {
       const { world, alice, carol } = setup();
       world.previous.push({ owner: carol, amount: 50n }, { owner: alice, amount: 7n });
@@ -257,6 +275,9 @@ describe("oracle / rewards", function () {
       expect([1n, 2n, 3n, 4n].map((id) => chain.deviceById(id)?.record.id)).to.deep.equal([1n, 2n, 3n, 4n]);
       for (const id of [0n, 5n, 2n ** 256n]) expect(chain.deviceById(id)).to.equal(undefined);
       expect(new ChainView(new World().chain()).deviceById(1n)).to.equal(undefined);
+      // by key id as well
+      for (const d of chain.devices) expect(chain.device(keyIdOf(d.record.key))).to.equal(d);
+      expect(chain.device(`0x${"ab".repeat(20)}`)).to.equal(undefined);
     });
 
     it("refuses inconsistent work", function () {

@@ -28,7 +28,8 @@ export class ChainView {
   readonly domain: ReportDomain;
   /** Devices sorted by id. */
   readonly devices: readonly DeviceEntry[];
-  private readonly byKeyId = new Map<Hex, DeviceEntry>();
+  /** Made on the first lookup by key id (a close never looks one up: ~40 bytes a device). */
+  private byKeyId: Map<Hex, DeviceEntry> | null = null;
   private readonly bonds = new Map<Hex, number>();
   private readonly previous = new Map<Hex, bigint>();
   private readonly records: UsageRecord[] = [];
@@ -43,6 +44,7 @@ export class ChainView {
 
     const ids = new Set<bigint>();
     const orders = new Set<bigint>();
+    const keyIds = new Set<Hex>();
     const entries: DeviceEntry[] = [];
     for (const d of index.devices) {
       if (ids.has(d.id)) throw new ChainIndexError(`device id ${d.id} twice`);
@@ -53,10 +55,9 @@ export class ChainView {
       if (!isHexBytes(d.owner, 20)) throw new ChainIndexError(`device ${d.id}: bad owner ${d.owner}`);
       if (!isWellFormedKey(d.key)) throw new ChainIndexError(`device ${d.id}: malformed key`);
       const keyId = keyIdOf(d.key);
-      if (this.byKeyId.has(keyId)) throw new ChainIndexError(`key id ${keyId} registered twice`);
-      const entry: DeviceEntry = { record: d, keyId, cell: cellText(d.location) };
-      this.byKeyId.set(keyId, entry);
-      entries.push(entry);
+      if (keyIds.has(keyId)) throw new ChainIndexError(`key id ${keyId} registered twice`);
+      keyIds.add(keyId);
+      entries.push({ record: d, keyId, cell: cellText(d.location) });
     }
     entries.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
     this.devices = entries;
@@ -101,6 +102,7 @@ export class ChainView {
   }
 
   device(keyId: Hex): DeviceEntry | undefined {
+    this.byKeyId ??= new Map(this.devices.map((d) => [d.keyId, d]));
     return this.byKeyId.get(keyId);
   }
 
