@@ -13,7 +13,6 @@
  * Each build runs in its own process; after each step the heap is collected and its live size,
  * the array buffers and the RSS are read. Writes bench/results/device-memory.json.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,6 +22,8 @@ import vm from "node:vm";
 import { DatabaseSync } from "node:sqlite";
 
 import { chainIndexFromRows } from "@hexmesh/oracle/store/chain-index";
+
+import { runBuilds } from "./builds.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DAY = process.env.DEVICE_MEMORY_DAY ?? "/tmp/hexmesh-scale/day-1440000.sqlite";
@@ -34,20 +35,7 @@ else main();
 
 function main(): void {
   if (!existsSync(DAY)) throw new Error(`no cached day at ${DAY}: generate it with bench:scale first`);
-  const git = (args: string[]) => spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
-  const run = (dist?: string) => {
-    const r = spawnSync(
-      process.execPath,
-      ["--import", "tsx", fileURLToPath(import.meta.url), "child", DAY, ...(dist ? [dist] : [])],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 24 },
-    );
-    if (r.status !== 0) throw new Error(`device-memory child exited with ${r.status}`);
-    const lines = r.stdout.trim().split("\n");
-    return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
-  };
-  const builds: Record<string, unknown>[] = [];
-  if (BEFORE !== undefined) builds.push({ build: "before", dist: BEFORE, ...run(path.resolve(BEFORE)) });
-  builds.push({ build: "this", commit: git(["rev-parse", "HEAD"]), ...run() });
+  const builds = runBuilds(fileURLToPath(import.meta.url), [DAY], BEFORE);
   const out = {
     bench: "device-memory",
     note: "Live heap (after a full collection), array buffers and RSS after each device-sized step, every device credited (4 beacons x 6 witnesses each); peak RSS of each build's process.",

@@ -220,10 +220,18 @@ export class SpilledTable implements ReportRows {
     let page = this.pages.get(p);
     if (page === undefined) {
       const rows = Math.min(this.pageRows, this.length - p * this.pageRows);
-      page = new ReportTable(rows);
+      // The page dropped from a full cache is read into again: a pass over a 40M-report spill
+      // would otherwise allocate 6.4 GB of page buffers, and collecting them (V8 counts them as
+      // external memory) bound the epoch-wide stages to full collections of the whole heap.
+      let reused: ReportTable | undefined;
+      if (this.pages.size >= this.cachePages) {
+        const oldest = this.pages.keys().next().value!;
+        reused = this.pages.get(oldest);
+        this.pages.delete(oldest);
+      }
+      page = reused !== undefined && reused.length === rows ? reused : new ReportTable(rows);
       readAll(this.fd, page.bytes, p * this.pageRows * RECORD_BYTES);
       this.reads++;
-      if (this.pages.size >= this.cachePages) this.pages.delete(this.pages.keys().next().value!);
     } else this.pages.delete(p); // re-inserted below: most recently used last
     this.pages.set(p, page);
     this.lastPage = p;

@@ -1,0 +1,40 @@
+/**
+ * A bench that compares builds (bench/device-memory.ts, bench/spill.ts): its `child` mode runs once
+ * per build in a fresh process, this checkout's and optionally another's, and prints one JSON line.
+ */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Runs `script child ...args [before]` for the build at `before` (another checkout's package
+ * directory), if given, then `script child ...args` for this checkout; each child's last JSON line,
+ * with the build it ran.
+ */
+export function runBuilds(
+  script: string,
+  args: readonly string[],
+  before?: string,
+): Record<string, unknown>[] {
+  const run = (dir?: string) => {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", script, "child", ...args, ...(dir ? [dir] : [])],
+      {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        maxBuffer: 1 << 24,
+      },
+    );
+    if (r.status !== 0) throw new Error(`${path.basename(script)} child exited with ${r.status}`);
+    const lines = r.stdout.trim().split("\n");
+    return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+  };
+  const builds: Record<string, unknown>[] = [];
+  if (before !== undefined) builds.push({ build: "before", dir: before, ...run(path.resolve(before)) });
+  const commit = spawnSync("git", ["rev-parse", "HEAD"], { cwd: here, encoding: "utf8" }).stdout.trim();
+  builds.push({ build: "this", commit, ...run() });
+  return builds;
+}
