@@ -19,7 +19,9 @@ function cli(args: string[]) {
 }
 
 describe("hexmesh-compute CLI", function () {
-  this.timeout(60_000);
+  // Each test starts the CLI one to three times: 22-36 s for the slowest on a shared 2-core runner,
+  // and over 60 s with a 40M-report close beside it.
+  this.timeout(180_000);
   let dir: string;
   beforeEach(async () => (dir = await mkdtemp(path.join(tmpdir(), "hexmesh-compute-cli-"))));
   afterEach(async () => rm(dir, { recursive: true, force: true }));
