@@ -143,11 +143,15 @@ describe("ComputeJobs", function () {
         await expect(create(SPEC, CLASS_CPU, units, ok))
           .to.be.revertedWithCustomError(fx.jobs, "ComputeUnitsOutOfRange")
           .withArgs(units, 10n ** 9n);
-      const t = await now();
-      for (const deadline of [t, t + 1n + 30n * DAY + 1n])
-        await expect(create(SPEC, CLASS_CPU, 5n, deadline))
+      // The call's block time pinned: a deadline one second past the 30 days is out of range however
+      // long the runner takes between reading the clock and calling.
+      for (const late of [0n, 30n * DAY + 1n]) {
+        const at = (await now()) + 10n;
+        await time.setNextBlockTimestamp(at);
+        await expect(create(SPEC, CLASS_CPU, 5n, at + late))
           .to.be.revertedWithCustomError(fx.jobs, "ComputeDeadlineOutOfRange")
-          .withArgs(deadline);
+          .withArgs(at + late);
+      }
       // Credits the customer does not have, or has not let this market spend, are refused by the ledger.
       await expect(create(SPEC, CLASS_CPU, 10n ** 9n, ok)).to.be.revertedWithCustomError(
         fx.credits,
