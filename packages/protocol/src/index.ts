@@ -25,6 +25,7 @@ export * from "./rewards/fixed.js";
 export * from "./rewards/hip15.js";
 export * from "./rewards/density.js";
 export * from "./rewards/payout.js";
+export * from "./rewards/limbs.js";
 export * from "./rewards/weighting.js";
 export * from "./rewards/usage.js";
 export * from "./commit/encoding.js";

@@ -49,6 +49,7 @@ import {
   type BeaconUnits,
   type ChainIndex,
   type ChainView,
+  type DeviceEntry,
   type DeviceWork,
   type EntropyEntry,
   type EpochResult,
@@ -395,19 +396,18 @@ class EpochVerification {
     const selection = new WitnessSelection(t);
     const units: BeaconUnits[] = [{ beaconer: 0n, witness: 0n }];
     const ws: number[] = [];
+    const chosen: DeviceEntry[] = []; // reused: no arrays per beacon
     for (let slot = 0; slot < accepted.count; slot++) {
       accepted.witnessesOf(slot, ws);
       if (ws.length === 0) continue;
       const b = accepted.row(slot);
       const n = selection.select(b, ws, max);
-      const chosen = ws.slice(0, n);
-      const earned = weighting.addBeacon(
-        devices[t.deviceIndex(b)]!,
-        chosen.map((w) => devices[t.deviceIndex(w)]!),
-      );
+      chosen.length = 0;
+      for (let k = 0; k < n; k++) chosen.push(devices[t.deviceIndex(ws[k]!)]!);
+      const earned = weighting.addBeacon(devices[t.deviceIndex(b)]!, chosen);
       units[n] ??= earned;
       accepted.setSelected(slot, n);
-      for (const w of chosen) s.selected[w] = 1;
+      for (let k = 0; k < n; k++) s.selected[ws[k]!] = 1;
     }
     return { devices: weighting.devices(), units };
   }

@@ -19,6 +19,7 @@ import type { DeviceWork, PoolShare } from "../work.js";
 import { buildDensity, type DensityMap } from "./density.js";
 import { toWad } from "./fixed.js";
 import { hip15Table } from "./hip15.js";
+import { LimbColumns, mulLimbs, toLimbs } from "./limbs.js";
 
 /** Per-device figures a coverage WorkResult publishes, in this order. */
 export const COVERAGE_METRICS = ["beaconUnits", "witnessUnits", "scale"] as const;
@@ -46,28 +47,45 @@ export interface BeaconUnits {
   readonly witness: bigint;
 }
 
+/** Limbs of 24 bits: units (18 decimals, at most 2) and scales (at most 1) fit 3, their products 6. */
+const WAD_LIMBS = 3;
+const WEIGHT_LIMBS = 2 * WAD_LIMBS;
+
 /**
  * Accumulates the beacons of one epoch into per-device weights (coverage's DeviceWork). Each credited
- * device gets a slot, in the order first credited, and its sums are columns by slot: one map and
- * five array elements a device, not two maps and an object (every device of a large epoch is
- * credited).
+ * device gets a slot, in the order first credited, and its sums are limb columns by slot
+ * (rewards/limbs.ts): crediting a witness allocates nothing, where bigint sums made four bigints (every
+ * device of a large epoch is credited, tens of millions of times a day at Helium's size).
+ *
+ * A beacon weight is kept as the beacon units alone: the beaconer's scale is the same for each of its
+ * beacons, so its weight is its units times its scale, exactly.
  */
 export class CoverageWeighting {
   private readonly maxWitnesses: number;
   private readonly table: { readonly beaconer: readonly bigint[]; readonly witness: readonly bigint[] };
+  private readonly beaconerLimbs: readonly Float64Array[];
+  private readonly witnessLimbs: readonly Float64Array[];
   private readonly density: DensityMap;
   private readonly slots = new Map<DeviceEntry, number>();
   private readonly credited: DeviceEntry[] = [];
-  private readonly scales: bigint[] = [];
-  private readonly beaconUnits: bigint[] = [];
-  private readonly witnessUnits: bigint[] = [];
-  private readonly beaconWeights: bigint[] = [];
-  private readonly witnessWeights: bigint[] = [];
+  private readonly scales = new LimbColumns(WAD_LIMBS);
+  private readonly beaconUnits = new LimbColumns(WAD_LIMBS);
+  private readonly witnessUnits = new LimbColumns(WAD_LIMBS);
+  private readonly witnessWeights = new LimbColumns(WEIGHT_LIMBS);
+  private readonly scaleScratch = new Float64Array(WAD_LIMBS);
+  private readonly weightScratch = new Float64Array(WEIGHT_LIMBS);
+  /** What a beacon with n witnesses earns, one object per n (returned, never rebuilt). */
+  private readonly earned: readonly BeaconUnits[];
 
   /** `chain` gives the density; at most `maxWitnessesPerBeacon` witnesses are rewarded per beacon. */
   constructor(chain: ChainView, maxWitnessesPerBeacon: number) {
     this.maxWitnesses = maxWitnessesPerBeacon;
     this.table = hip15Table(maxWitnessesPerBeacon);
+    this.beaconerLimbs = this.table.beaconer.map((u) => toLimbs(u, WAD_LIMBS));
+    this.witnessLimbs = this.table.witness.map((u) => toLimbs(u, WAD_LIMBS));
+    this.earned = this.table.beaconer.map((beaconer, n) =>
+      Object.freeze({ beaconer, witness: this.table.witness[n]! }),
+    );
     this.density = coverageDensity(chain);
   }
 
@@ -82,28 +100,32 @@ export class CoverageWeighting {
       throw new RangeError(
         `${n} witnesses selected for one beacon; at most ${this.maxWitnesses} are rewarded`,
       );
-    if (n === 0) return { beaconer: 0n, witness: 0n };
+    if (n === 0) return this.earned[0]!;
     const b = this.slotOf(beaconer);
-    const scale = this.scales[b]!;
-    const beaconUnits = this.table.beaconer[n]!;
-    this.beaconUnits[b]! += beaconUnits;
-    this.beaconWeights[b]! += beaconUnits * scale;
-    const witnessUnits = this.table.witness[n]!;
+    this.beaconUnits.add(b, this.beaconerLimbs[n]!);
+    // a witness is scaled at the beaconer's hex: one product for all of the beacon's witnesses
+    const units = this.witnessLimbs[n]!;
+    this.scales.limbsOf(b, this.scaleScratch);
+    mulLimbs(units, this.scaleScratch, this.weightScratch);
     for (const w of witnesses) {
       const k = this.slotOf(w);
-      this.witnessUnits[k]! += witnessUnits;
-      this.witnessWeights[k]! += witnessUnits * scale; // a witness is scaled at the beaconer's hex
+      this.witnessUnits.add(k, units);
+      this.witnessWeights.add(k, this.weightScratch);
     }
-    return { beaconer: beaconUnits, witness: witnessUnits };
+    return this.earned[n]!;
   }
 
   /** Every credited device, in the order first credited: weights (beacon, witness) and metrics. */
   devices(): DeviceWork[] {
-    return this.credited.map((d, k) => ({
-      deviceId: d.record.id,
-      weights: [this.beaconWeights[k]!, this.witnessWeights[k]!],
-      metrics: [this.beaconUnits[k]!, this.witnessUnits[k]!, this.scales[k]!],
-    }));
+    return this.credited.map((d, k) => {
+      const scale = this.scales.get(k);
+      const beaconUnits = this.beaconUnits.get(k);
+      return {
+        deviceId: d.record.id,
+        weights: [beaconUnits * scale, this.witnessWeights.get(k)],
+        metrics: [beaconUnits, this.witnessUnits.get(k), scale],
+      };
+    });
   }
 
   /** The device's slot, made on its first credit with its density scale (18 decimals). */
@@ -111,15 +133,14 @@ export class CoverageWeighting {
     let k = this.slots.get(d);
     if (k === undefined) {
       if (d.cell === null) throw new RangeError(`device ${d.record.id} has no asserted location`);
-      const scale = toWad(this.density.scaleOf(d.cell));
+      const scale = toLimbs(toWad(this.density.scaleOf(d.cell)), WAD_LIMBS);
       k = this.credited.length;
       this.slots.set(d, k);
       this.credited.push(d);
-      this.scales.push(scale);
-      this.beaconUnits.push(0n);
-      this.witnessUnits.push(0n);
-      this.beaconWeights.push(0n);
-      this.witnessWeights.push(0n);
+      this.scales.add(this.scales.push(), scale);
+      this.beaconUnits.push();
+      this.witnessUnits.push();
+      this.witnessWeights.push();
     }
     return k;
   }
