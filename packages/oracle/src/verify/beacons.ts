@@ -32,7 +32,7 @@ export class AcceptedBeacons {
     this.table = table;
     this.capacity = beacons;
     this.rows = new Int32Array(beacons);
-    this.byPayload = new RowIndex(table, "beacon", beacons);
+    this.byPayload = new RowIndex(table, "beacon", beacons, (slot) => this.rows[slot]!);
     this.head = new Int32Array(beacons).fill(-1);
     this.tail = new Int32Array(beacons).fill(-1);
     this.selectedCounts = new Uint16Array(beacons);
@@ -40,12 +40,17 @@ export class AcceptedBeacons {
     this.next = new Int32Array(witnesses);
   }
 
+  /** Witnesses added to the lists so far, those an epoch-wide rule refused since included. */
+  get witnessEntries(): number {
+    return this.entries;
+  }
+
   /** Accepts beacon row i (its payload not accepted yet); returns its slot. */
   add(i: number): number {
     if (this.count === this.capacity) throw new RangeError(`more than ${this.capacity} accepted beacons`);
     const slot = this.count++;
     this.rows[slot] = i;
-    this.byPayload.add(i, slot);
+    this.byPayload.add(slot);
     return slot;
   }
 

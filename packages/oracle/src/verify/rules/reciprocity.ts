@@ -4,7 +4,6 @@
  * it has better reception than its registered hardware allows; its witness reports are refused.
  */
 import type { AcceptedBeacons } from "../beacons.js";
-import { NumberMap } from "../hashes.js";
 import { CODE } from "../reasons.js";
 import type { EpochState } from "../state.js";
 import type { ReportRows } from "../table.js";
@@ -13,7 +12,12 @@ import type { ReportRows } from "../table.js";
  * Reciprocity over the witnesses accepted so far (see CoverageParams.reciprocity). Losses are
  * summed in canonical order (the beacons' slots, then each list's order) and medians taken over
  * sorted values, so the outcome does not depend on input order. Refused witnesses leave their
- * beacon's list before selection. Memory: 40 bytes a linked pair of devices, 8 per value.
+ * beacon's list before selection.
+ *
+ * Memory: the linked pairs of devices are found by sorting every accepted witness's pair key (8
+ * bytes a witness, for the sort only), then held sorted, 32 bytes a pair with its sums and counts,
+ * and found by a search within the lower device's pairs. A hash map of pairs took 60-110 bytes a
+ * pair, and more while it grew.
  */
 export function reciprocityPass(
   s: EpochState,
@@ -22,11 +26,15 @@ export function reciprocityPass(
   rule: { readonly minPairs: number; readonly maxMedianDb: number },
 ): void {
   const devices = s.chain.devices;
-  // pair (lo, hi) -> entry e: sums[2e] loss lo->hi, sums[2e+1] hi->lo, and their counts
-  const pairs = new NumberMap();
-  let sums = new Float64Array(2048);
-  let counts = new Uint32Array(2048);
   const span = devices.length + 1;
+  const pairs = linkedPairs(t, accepted, span);
+  // pairs of each lower device: pairs[first[lo] .. first[lo + 1]) (sorted by (lo, hi))
+  const first = new Uint32Array(devices.length + 1);
+  for (let e = 0; e < pairs.length; e++) first[Math.floor(pairs[e]! / span) + 1]! += 1;
+  for (let d = 0; d < devices.length; d++) first[d + 1]! += first[d]!;
+  // pair e: sums[2e] loss lo->hi, sums[2e+1] hi->lo, and their counts
+  const sums = new Float64Array(2 * pairs.length);
+  const counts = new Uint32Array(2 * pairs.length);
   const witnesses: number[] = [];
   for (let slot = 0; slot < accepted.count; slot++) {
     const b = accepted.row(slot);
@@ -36,15 +44,7 @@ export function reciprocityPass(
       const wd = t.deviceIndex(w);
       const loss = eirp + devices[wd]!.record.gain / 10 - t.power(w) / 10;
       const lo = Math.min(bd, wd);
-      const e = pairs.entryOf(lo * span + Math.max(bd, wd));
-      if (2 * e === sums.length) {
-        const moreSums = new Float64Array(sums.length * 2);
-        moreSums.set(sums);
-        sums = moreSums;
-        const moreCounts = new Uint32Array(counts.length * 2);
-        moreCounts.set(counts);
-        counts = moreCounts;
-      }
+      const e = pairOf(pairs, first[lo]!, first[lo + 1]!, lo * span + Math.max(bd, wd));
       const k = bd === lo ? 2 * e : 2 * e + 1;
       sums[k]! += loss;
       counts[k]! += 1;
@@ -56,7 +56,7 @@ export function reciprocityPass(
   const start = new Uint32Array(devices.length + 1);
   for (let e = 0; e < pairs.length; e++) {
     if (!reciprocal(e)) continue;
-    const key = pairs.keyOf(e);
+    const key = pairs[e]!;
     const lo = Math.floor(key / span);
     start[lo + 1]! += 1;
     start[key - lo * span + 1]! += 1;
@@ -66,7 +66,7 @@ export function reciprocityPass(
   const filled = start.slice(0, devices.length);
   for (let e = 0; e < pairs.length; e++) {
     if (!reciprocal(e)) continue;
-    const key = pairs.keyOf(e);
+    const key = pairs[e]!;
     const lo = Math.floor(key / span);
     const hi = key - lo * span;
     const loToHi = sums[2 * e]! / counts[2 * e]!;
@@ -83,4 +83,37 @@ export function reciprocityPass(
     if (median > rule.maxMedianDb) flagged.add(d);
   }
   s.refuseWitnessesOf(flagged, CODE.nonreciprocal_signal);
+}
+
+/**
+ * The distinct pair keys (lo * span + hi, device indexes) of the accepted witnesses and their
+ * beacons, sorted. The buffer of one key a witness is dropped on return.
+ */
+function linkedPairs(t: ReportRows, accepted: AcceptedBeacons, span: number): Float64Array {
+  const keys = new Float64Array(accepted.witnessEntries);
+  const witnesses: number[] = [];
+  let n = 0;
+  for (let slot = 0; slot < accepted.count; slot++) {
+    const bd = t.deviceIndex(accepted.row(slot));
+    for (const w of accepted.witnessesOf(slot, witnesses)) {
+      const wd = t.deviceIndex(w);
+      keys[n++] = Math.min(bd, wd) * span + Math.max(bd, wd);
+    }
+  }
+  const sorted = keys.subarray(0, n).sort();
+  let distinct = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinct++] = sorted[k]!;
+  return sorted.slice(0, distinct);
+}
+
+/** The index of `key` in pairs[from .. to) (sorted; it is there: every witness's pair was added). */
+function pairOf(pairs: Float64Array, from: number, to: number, key: number): number {
+  let lo = from;
+  let hi = to;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (pairs[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

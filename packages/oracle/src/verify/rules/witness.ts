@@ -36,8 +36,8 @@ export function witnessPass(
   claims: ClaimLog | null,
 ): void {
   // Every beacon by payload hash (`beacons` of them), only to tell invalid_beacon from unknown_beacon.
-  const anyBeacon = new RowIndex(t, "beacon", beacons);
-  for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i, i);
+  const anyBeacon = new RowIndex(t, "beacon", beacons, (row) => row);
+  for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
   for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
     const slot = accepted.find(i);
