@@ -90,11 +90,13 @@ describe("protocol / rewards / coverage weighting", function () {
     expect(b.weights).to.deep.equal([(WAD / 2n) * THIRD, six * WAD]);
   });
 
-  it("a beacon nobody witnessed earns nothing; more witnesses than the cap is refused", function () {
+  it("a beacon nobody witnessed earns nothing; more witnesses than the cap is refused; devices are taken once", function () {
     const { chain, beaconer, lone } = setup();
     const w = new CoverageWeighting(chain, 2);
     expect(w.addBeacon(beaconer, [])).to.deep.equal({ beaconer: 0n, witness: 0n });
-    expect(w.devices()).to.deep.equal([]);
     expect(() => w.addBeacon(beaconer, lone.slice(0, 3))).to.throw(RangeError, /at most 2/);
+    expect(w.devices()).to.deep.equal([]);
+    expect(() => w.devices(), "its sums are freed as they are taken").to.throw(Error, /taken once/);
+    expect(() => w.addBeacon(beaconer, lone.slice(0, 1))).to.throw(Error, /credits no more beacons/);
   });
 });

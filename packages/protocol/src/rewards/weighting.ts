@@ -74,6 +74,8 @@ export class CoverageWeighting {
   private readonly witnessWeights = new LimbColumns(WEIGHT_LIMBS);
   private readonly scaleScratch = new Float64Array(WAD_LIMBS);
   private readonly weightScratch = new Float64Array(WEIGHT_LIMBS);
+  /** Whether devices() was called: the sums are freed. */
+  private taken = false;
   /** What a beacon with n witnesses earns, one object per n (returned, never rebuilt). */
   private readonly earned: readonly BeaconUnits[];
 
@@ -95,6 +97,7 @@ export class CoverageWeighting {
    * units the beacon and each of the witnesses earn.
    */
   addBeacon(beaconer: DeviceEntry, witnesses: readonly DeviceEntry[]): BeaconUnits {
+    if (this.taken) throw new Error("a weighting's devices were taken: it credits no more beacons");
     const n = witnesses.length;
     if (n > this.maxWitnesses)
       throw new RangeError(
@@ -115,16 +118,27 @@ export class CoverageWeighting {
     return this.earned[n]!;
   }
 
-  /** Every credited device, in the order first credited: weights (beacon, witness) and metrics. */
+  /**
+   * Every credited device, in the order first credited: weights (beacon, witness) and metrics. Taken
+   * once: the sums are freed as their devices' work is made (a weighting of every device of a large
+   * epoch would otherwise hold its columns beside the bigints made from them).
+   */
   devices(): DeviceWork[] {
+    if (this.taken) throw new Error("a weighting's devices are taken once");
+    this.taken = true;
+    this.slots.clear();
+    const columns = [this.scales, this.beaconUnits, this.witnessUnits, this.witnessWeights];
+    const last = this.credited.length - 1;
     return this.credited.map((d, k) => {
       const scale = this.scales.get(k);
       const beaconUnits = this.beaconUnits.get(k);
-      return {
+      const work: DeviceWork = {
         deviceId: d.record.id,
         weights: [beaconUnits * scale, this.witnessWeights.get(k)],
         metrics: [beaconUnits, this.witnessUnits.get(k), scale],
       };
+      if (k === last || this.scales.isBlockEnd(k)) for (const c of columns) c.freeBlockOf(k);
+      return work;
     });
   }
 
