@@ -62,7 +62,6 @@ const WEIGHT_LIMBS = 2 * WAD_LIMBS;
  */
 export class CoverageWeighting {
   private readonly maxWitnesses: number;
-  private readonly table: { readonly beaconer: readonly bigint[]; readonly witness: readonly bigint[] };
   private readonly beaconerLimbs: readonly Float64Array[];
   private readonly witnessLimbs: readonly Float64Array[];
   private readonly density: DensityMap;
@@ -82,11 +81,11 @@ export class CoverageWeighting {
   /** `chain` gives the density; at most `maxWitnessesPerBeacon` witnesses are rewarded per beacon. */
   constructor(chain: ChainView, maxWitnessesPerBeacon: number) {
     this.maxWitnesses = maxWitnessesPerBeacon;
-    this.table = hip15Table(maxWitnessesPerBeacon);
-    this.beaconerLimbs = this.table.beaconer.map((u) => toLimbs(u, WAD_LIMBS));
-    this.witnessLimbs = this.table.witness.map((u) => toLimbs(u, WAD_LIMBS));
-    this.earned = this.table.beaconer.map((beaconer, n) =>
-      Object.freeze({ beaconer, witness: this.table.witness[n]! }),
+    const table = hip15Table(maxWitnessesPerBeacon);
+    this.beaconerLimbs = table.beaconer.map((u) => toLimbs(u, WAD_LIMBS));
+    this.witnessLimbs = table.witness.map((u) => toLimbs(u, WAD_LIMBS));
+    this.earned = table.beaconer.map((beaconer, n) =>
+      Object.freeze({ beaconer, witness: table.witness[n]! }),
     );
     this.density = coverageDensity(chain);
   }
