@@ -53,6 +53,7 @@ import {
   closePartitionedEpoch,
   closeStoredEpoch,
   importInputs,
+  limitHeapGrowth,
   runPartitionWorker,
   storeReportInputs,
   toReportInput,
@@ -65,6 +66,8 @@ import { DAY_DOMAIN, DAY_END, DAY_START, silentDevices, streamedDay } from "./da
 import { ReceiveOrderRuns } from "./receive-order.js";
 
 const [command, ...args] = process.argv.slice(2);
+// A close or worker here is the `hexmesh-oracle` bin's: the same heap policy (HEXMESH_HEAP_GROWING_PERCENT).
+if (command === "close" || command === "worker") limitHeapGrowth();
 
 /**
  * Rewrites a day cached by an older generate in (receive time, hash) order. That generate stored the

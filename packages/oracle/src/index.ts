@@ -13,6 +13,7 @@ export * from "./verify/coverage.js";
 export * from "./chain/indexer.js";
 export * from "./post/sign.js";
 export * from "./post/aggregator.js";
+export * from "./util/heap.js";
 export * from "./util/retry.js";
 export * from "./store/types.js";
 export { openStore } from "./store/index.js";

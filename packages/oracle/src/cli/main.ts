@@ -36,6 +36,7 @@ import {
 } from "../service/service.js";
 import { openStore } from "../store/index.js";
 import type { WorkKind } from "../store/types.js";
+import { limitHeapGrowth } from "../util/heap.js";
 import type { ReverifyOptions } from "../watch/reverify.js";
 
 // The chain side (ethers, typechain) loads only in the commands that use it: `serve` without a
@@ -579,6 +580,8 @@ export function program(): Command {
 /** Runs the CLI; configuration and argument errors print one clear message and exit 2. */
 export async function main(argv = process.argv): Promise<void> {
   try {
+    // The heap's headroom over its live size (util/heap.ts): the process's policy, set before any work.
+    limitHeapGrowth();
     await program().parseAsync(argv);
   } catch (e) {
     if (e instanceof ConfigError) {
