@@ -17,7 +17,7 @@
 import type { ChainView, DeviceEntry } from "../chain/view.js";
 import type { DeviceWork, PoolShare } from "../work.js";
 import { buildDensity, type DensityMap } from "./density.js";
-import { toWad } from "./fixed.js";
+import { toWad, type Fraction } from "./fixed.js";
 import { hip15Table } from "./hip15.js";
 import { LimbColumns, mulLimbs, toLimbs } from "./limbs.js";
 
@@ -67,11 +67,13 @@ export class CoverageWeighting {
   private readonly density: DensityMap;
   private readonly slots = new Map<DeviceEntry, number>();
   private readonly credited: DeviceEntry[] = [];
-  private readonly scales = new LimbColumns(WAD_LIMBS);
+  /** Each credited device's scale, by slot: one of the density's few distinct scales. */
+  private readonly scales: Scale[] = [];
+  /** The density's scales as 18-decimal integers and their limbs, each made once. */
+  private readonly scaleOfFraction = new Map<Fraction, Scale>();
   private readonly beaconUnits = new LimbColumns(WAD_LIMBS);
   private readonly witnessUnits = new LimbColumns(WAD_LIMBS);
   private readonly witnessWeights = new LimbColumns(WEIGHT_LIMBS);
-  private readonly scaleScratch = new Float64Array(WAD_LIMBS);
   private readonly weightScratch = new Float64Array(WEIGHT_LIMBS);
   /** Whether devices() was called: the sums are freed. */
   private taken = false;
@@ -107,8 +109,7 @@ export class CoverageWeighting {
     this.beaconUnits.add(b, this.beaconerLimbs[n]!);
     // a witness is scaled at the beaconer's hex: one product for all of the beacon's witnesses
     const units = this.witnessLimbs[n]!;
-    this.scales.limbsOf(b, this.scaleScratch);
-    mulLimbs(units, this.scaleScratch, this.weightScratch);
+    mulLimbs(units, this.scales[b]!.limbs, this.weightScratch);
     for (const w of witnesses) {
       const k = this.slotOf(w);
       this.witnessUnits.add(k, units);
@@ -126,17 +127,17 @@ export class CoverageWeighting {
     if (this.taken) throw new Error("a weighting's devices are taken once");
     this.taken = true;
     this.slots.clear();
-    const columns = [this.scales, this.beaconUnits, this.witnessUnits, this.witnessWeights];
+    const columns = [this.beaconUnits, this.witnessUnits, this.witnessWeights];
     const last = this.credited.length - 1;
     return this.credited.map((d, k) => {
-      const scale = this.scales.get(k);
+      const scale = this.scales[k]!.wad; // shared by every device of that scale
       const beaconUnits = this.beaconUnits.get(k);
       const work: DeviceWork = {
         deviceId: d.record.id,
         weights: [beaconUnits * scale, this.witnessWeights.get(k)],
         metrics: [beaconUnits, this.witnessUnits.get(k), scale],
       };
-      if (k === last || this.scales.isBlockEnd(k)) for (const c of columns) c.freeBlockOf(k);
+      if (k === last || this.beaconUnits.isBlockEnd(k)) for (const c of columns) c.freeBlockOf(k);
       return work;
     });
   }
@@ -146,15 +147,32 @@ export class CoverageWeighting {
     let k = this.slots.get(d);
     if (k === undefined) {
       if (d.cell === null) throw new RangeError(`device ${d.record.id} has no asserted location`);
-      const scale = toLimbs(toWad(this.density.scaleOf(d.cell)), WAD_LIMBS);
+      const scale = this.scaleOf(this.density.scaleOf(d.cell));
       k = this.credited.length;
       this.slots.set(d, k);
       this.credited.push(d);
-      this.scales.add(this.scales.push(), scale);
+      this.scales.push(scale);
       this.beaconUnits.push();
       this.witnessUnits.push();
       this.witnessWeights.push();
     }
     return k;
   }
+
+  /** A density scale as an 18-decimal integer and its limbs, made once per distinct scale. */
+  private scaleOf(f: Fraction): Scale {
+    let s = this.scaleOfFraction.get(f);
+    if (s === undefined) {
+      const wad = toWad(f);
+      s = { wad, limbs: toLimbs(wad, WAD_LIMBS) };
+      this.scaleOfFraction.set(f, s);
+    }
+    return s;
+  }
+}
+
+/** A density scale (18 decimals) and its limbs. */
+interface Scale {
+  readonly wad: bigint;
+  readonly limbs: Float64Array;
 }
