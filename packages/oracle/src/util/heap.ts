@@ -6,7 +6,7 @@
  * to 4 when the heap limit is large) before it collects again, and keeps the pages it has committed once
  * the heap shrinks. A close's heap is mostly device-sized state that lives the whole epoch, so the
  * headroom is mostly garbage, and the process's peak RSS is the live heap times that factor. Capped
- * at 1.25, the quiet day of the 40M day's fleet peaked at 2,205 MiB instead of 2,744 MiB in the same
+ * at 1.25, the quiet day of the 40M day's fleet peaked at 2,203 MiB instead of 2,744 MiB in the same
  * wall time (docs/oracle-service.md, "The heap's headroom"). Set by the program's entry point, not
  * by the library: it is the process's policy.
  */

@@ -53,7 +53,10 @@ export interface DensityMap {
  */
 type CellBits = number;
 
-/** The index's low 52 bits, or null unless `cell` is a cell (mode 1) of `resolution`..15 in hex text. */
+/**
+ * The index's low 52 bits and the cell's resolution, or null unless `cell` is an H3 cell (mode 1) in
+ * hex text, of `resolution` when given.
+ */
 function cellBits(cell: string, resolution?: number): { readonly bits: number; readonly res: number } | null {
   if (cell.length < 9 || cell.length > 16 || !/^[0-9a-f]+$/i.test(cell)) return null;
   const hi = parseInt(cell.slice(0, -8), 16);
