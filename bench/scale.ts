@@ -35,6 +35,10 @@
  * per core). A day cached by an older generate, in generation order, is first stored in receive
  * order, once (see scale-child.ts storeInReceiveOrder).
  *
+ * Each child process runs with MALLOC_ARENA_MAX=2 (an operator's setting: docs/oracle-service.md,
+ * "Running it"), unless the environment sets it: glibc otherwise keeps up to 8 malloc arenas a core,
+ * one per thread that allocated, resident after the threads end. The value is recorded in scale.json.
+ *
  * SCALE_BENCH_GENERATE_ONLY=1 only generates the days not cached yet (no close, scale.json untouched);
  * each generation's figures also go to bench/results/scale-generation.json: wall and CPU seconds,
  * the seconds of the signing phase (signing, hashing and sorting each part, writing the runs) and
@@ -51,6 +55,9 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** glibc's malloc arenas: read by the C library when a process starts, so it is set for the children. */
+const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? "2";
+const childEnv = { ...process.env, MALLOC_ARENA_MAX };
 const outFile = path.join(here, "results", "scale.json");
 /**
  * A size: the devices that report (~27 signed reports each) and the devices registered on chain (the
@@ -101,7 +108,7 @@ const READERS = (process.env.SCALE_BENCH_READERS ?? "").split(",").filter(Boolea
 const previous = existsSync(outFile)
   ? (JSON.parse(readFileSync(outFile, "utf8")) as {
       generatedAt: string;
-      machine: { loadAverage: number[] };
+      machine: { loadAverage: number[]; mallocArenaMax?: string };
       baseline?: unknown;
       sizes: (Record<string, unknown> & {
         devices: number;
@@ -122,6 +129,8 @@ const earlier: Record<string, unknown>[] = (() => {
     .map((s) => ({
       measuredAt: previous.generatedAt,
       loadAverageThen: previous.machine.loadAverage,
+      // null: glibc's own arenas (runs before the bench set MALLOC_ARENA_MAX).
+      mallocArenaMaxThen: previous.machine.mallocArenaMax ?? null,
       ...(previous.baseline !== undefined ? { baselineThen: previous.baseline } : {}),
       ...s,
     }));
@@ -146,7 +155,12 @@ function write(measured: unknown[]): void {
   const out = {
     what: "an epoch close over a SQLite store and, with a server, a PostgreSQL store (simulated day, ~27 signed reports per device): wall time, stage times and peak RSS of each process (worker threads included), per close mode (single process; partitioned with 1 and 2 worker processes); each close in fresh processes, reading a store generated once and cached",
     generatedAt: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      node: process.version,
+      loadAverage: os.loadavg(),
+      mallocArenaMax: MALLOC_ARENA_MAX,
+    },
     ...(BASELINE !== undefined
       ? { baseline: { dist: BASELINE, commit: process.env.SCALE_BENCH_BASELINE_COMMIT ?? null } }
       : {}),
@@ -163,6 +177,7 @@ function write(measured: unknown[]): void {
 function child(args: string[]): Record<string, unknown> {
   const run = spawnSync(process.execPath, ["--import", "tsx", path.join(here, "scale-child.ts"), ...args], {
     encoding: "utf8",
+    env: childEnv,
     stdio: ["ignore", "pipe", "inherit"],
     maxBuffer: 1 << 26,
   });
@@ -180,6 +195,7 @@ function child(args: string[]): Record<string, unknown> {
 /** The same, started now: its JSON line once it exits. */
 function childAsync(args: string[]): Promise<Record<string, unknown>> {
   const run = spawn(process.execPath, ["--import", "tsx", path.join(here, "scale-child.ts"), ...args], {
+    env: childEnv,
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
