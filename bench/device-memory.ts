@@ -73,26 +73,30 @@ async function child(day: string, dist?: string): Promise<void> {
     t = performance.now();
   };
   step("start");
-  const db = new DatabaseSync(day, { readOnly: true });
-  const row = db
-    .prepare("SELECT data, device_chunks FROM chain_index WHERE work = 'coverage' AND epoch = '0'")
-    .get();
-  if (row === undefined) throw new Error(`${day} holds no chain index for epoch 0`);
-  const chunk = db.prepare(
-    "SELECT data FROM chain_index_devices WHERE work = 'coverage' AND epoch = '0' AND chunk = ?",
-  );
-  const index = chainIndexFromRows(
-    0n,
-    String(row.data),
-    row.device_chunks === null ? null : Number(row.device_chunks),
-    (i) => {
-      const c = chunk.get(i);
-      return c === undefined ? undefined : String(c.data);
-    },
-  );
-  db.close();
-  step("chain index read");
-  const chain = new p.ChainView(index);
+  // The index is dropped once its view is built, as the oracle's close does (storedChainView): a
+  // view that keeps the index's records (builds before the view's columns) keeps them here too.
+  const chain = (() => {
+    const db = new DatabaseSync(day, { readOnly: true });
+    const row = db
+      .prepare("SELECT data, device_chunks FROM chain_index WHERE work = 'coverage' AND epoch = '0'")
+      .get();
+    if (row === undefined) throw new Error(`${day} holds no chain index for epoch 0`);
+    const chunk = db.prepare(
+      "SELECT data FROM chain_index_devices WHERE work = 'coverage' AND epoch = '0' AND chunk = ?",
+    );
+    const index = chainIndexFromRows(
+      0n,
+      String(row.data),
+      row.device_chunks === null ? null : Number(row.device_chunks),
+      (i) => {
+        const c = chunk.get(i);
+        return c === undefined ? undefined : String(c.data);
+      },
+    );
+    db.close();
+    step("chain index read");
+    return new p.ChainView(index);
+  })();
   step("view");
   const ds = chain.devices;
   // The weighting is dropped once the devices' work is out of it, as the oracle's close does.

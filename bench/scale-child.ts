@@ -55,6 +55,7 @@ import {
   importInputs,
   limitHeapGrowth,
   runPartitionWorker,
+  storedChainView,
   storeReportInputs,
   toReportInput,
 } from "@hexmesh/oracle";
@@ -299,12 +300,13 @@ if (command === "generate") {
       .join("; "),
   );
   await admin.end();
-  const index = (await store.getChainIndex(0n))!;
+  // The view, not the plain index: a close holds the devices once (results.ts storedChainView).
+  const chain = (await storedChainView(store, 0n))!;
   const stages = stageClock();
   const out =
     mode === "streaming-pg"
-      ? await closeStoredEpoch(store, index, {}, stages.progress)
-      : await closePartitionedEpoch(store, index, {
+      ? await closeStoredEpoch(store, chain, {}, stages.progress)
+      : await closePartitionedEpoch(store, chain, {
           ...(partitions > 0 ? { partitions } : {}),
           verify: false,
           pollMs: 200,
@@ -345,10 +347,11 @@ if (command === "generate") {
       : SqliteStore;
     const store = new Store({ path: file });
     await store.migrate(); // a store cached by an earlier build
-    const index = (await store.getChainIndex(0n))!;
+    // This build is given the view (it holds the devices once); another build, the index it takes.
+    const chain = before ? (await store.getChainIndex(0n))! : (await storedChainView(store, 0n))!;
     // `close streaming FILE N`: N reading threads (slice-reader.ts) instead of one per core.
     const threads = before || dist === undefined ? undefined : Number(dist);
-    const out = await close(store, index, {}, stages.progress, threads !== undefined ? { threads } : {});
+    const out = await close(store, chain, {}, stages.progress, threads !== undefined ? { threads } : {});
     await store.close();
     reports = out.summary.reports;
     root = out.root;

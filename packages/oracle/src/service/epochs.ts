@@ -15,7 +15,7 @@
 import type { Wallet } from "ethers";
 
 import { describeContractError } from "@hexmesh/contracts";
-import { DEFAULT_USAGE_PARAMS, type Hex } from "@hexmesh/protocol";
+import { ChainView, DEFAULT_USAGE_PARAMS, type Hex } from "@hexmesh/protocol";
 
 import { OracleApiError, OracleClient } from "../api/client.js";
 import { deriveFirstEpoch, type FirstEpochChoice } from "../chain/first-epoch.js";
@@ -44,7 +44,7 @@ import { beginEpochClose, closeCutoff, EpochNotOverError, type EpochTimes } from
 import { pullInputs, type InputRange, type Progress } from "./inputs.js";
 import { closePartitionedEpoch, partitionsOf, type PartitionedCloseOptions } from "./partitions.js";
 import { reconcileStoredUsage, UsageReconciliationError, usageSummaryOf } from "./reconcile.js";
-import { inputRangeOf, runStoredEpoch } from "./results.js";
+import { inputRangeOf } from "./results.js";
 import {
   storedResultOf,
   WORK_SUBNETWORK,
@@ -236,8 +236,39 @@ export class EpochService {
       // Before the chain is read: the same refusal beginEpochClose gives, without the RPC round trips.
       await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
     }
-    const previous = await this.previous(epoch, work);
     progress("index", 0, 1);
+    if (source !== undefined) {
+      const index = await this.indexAndStore(epoch, work, source);
+      progress("index", 1, 1);
+      return this.closeWork(source, index, progress);
+    }
+    const chain = await this.indexAndStoreView(epoch);
+    progress("index", 1, 1);
+    await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
+    if (partitioned !== undefined)
+      return closePartitionedEpoch(this.store, chain, {
+        ...partitioned,
+        progress,
+        ...(this.options.coverage !== undefined ? { coverage: this.options.coverage } : {}),
+      });
+    return closeStoredEpoch(this.store, chain, this.options.coverage, progress);
+  }
+
+  /**
+   * The same for coverage, giving the index's view only: a close of a large fleet must not hold the
+   * plain index beside it (this frame, which had it, has ended when the close runs).
+   */
+  private async indexAndStoreView(epoch: bigint): Promise<ChainView<StoredChainIndex>> {
+    return new ChainView(await this.indexAndStore(epoch, "coverage", undefined));
+  }
+
+  /** Indexes the chain for the epoch's close of `work` at its snapshot and stores the index. */
+  private async indexAndStore(
+    epoch: bigint,
+    work: WorkKind,
+    source: WorkSource | undefined,
+  ): Promise<StoredChainIndex> {
+    const previous = await this.previous(epoch, work);
     const index = await indexEpoch(this.contractsOf(work), epoch, {
       fromBlock: this.options.fromBlock,
       ...(previous !== undefined ? { previous } : {}),
@@ -245,18 +276,7 @@ export class EpochService {
       ...(source !== undefined ? { classSubnetwork: source.classSubnetwork } : {}),
     });
     await this.store.putChainIndex(index, work);
-    progress("index", 1, 1);
-    if (source === undefined) {
-      await beginEpochClose(this.store, times, { now, graceMs, witnessWindowMs: SLACK_MS });
-      if (partitioned !== undefined)
-        return closePartitionedEpoch(this.store, index, {
-          ...partitioned,
-          progress,
-          ...(this.options.coverage !== undefined ? { coverage: this.options.coverage } : {}),
-        });
-      return closeStoredEpoch(this.store, index, this.options.coverage, progress);
-    }
-    return this.closeWork(source, index, progress);
+    return index;
   }
 
   /** A storage or compute epoch from its stored chain index: the kind's verifier, then the shared stages. */

@@ -28,7 +28,7 @@ import { runCoverageEpoch, type CoverageOptions } from "../verify/coverage.js";
 import { WorkerPoolPreparer } from "../verify/pool.js";
 import { InlinePreparer, type ReportPreparer } from "../verify/prepare.js";
 import { RECORD_BYTES } from "../verify/table.js";
-import { storeComputedEpoch } from "./close-stored.js";
+import { epochToStore, storeEpoch, type EpochToStore } from "./close-stored.js";
 import {
   closeReadRange,
   epochOwnership,
@@ -37,7 +37,7 @@ import {
   type EpochOwnership,
 } from "./close.js";
 import type { Progress } from "./inputs.js";
-import { inputRangeOf, SLACK_MS } from "./results.js";
+import { inputRangeOf, SLACK_MS, viewOf } from "./results.js";
 
 /** Default reports per partition when the close is not told how many partitions to make. */
 export const REPORTS_PER_PARTITION = 16_384;
@@ -242,14 +242,17 @@ export interface PartitionedCloseOptions {
 }
 
 /**
- * Steps 1 and 3 (and 2 with `verify`): the epoch of `index` (its chain index stored, its close
- * begun) verified in partitions and stored. Returns the stored result.
+ * Steps 1 and 3 (and 2 with `verify`): the epoch of its stored chain index, given as the index or its
+ * view (its close begun; a large fleet's as the view: results.ts viewOf), verified in partitions and
+ * stored. Returns the stored result.
  */
 export async function closePartitionedEpoch(
   store: OracleStore,
-  index: StoredChainIndex,
+  of: StoredChainIndex | ChainView<StoredChainIndex>,
   options: PartitionedCloseOptions = {},
 ): Promise<StoredEpochResult> {
+  const chain = viewOf(of);
+  const index = chain.index;
   const queue = partitionsOf(store);
   const progress = options.progress ?? (() => {});
   const epoch = index.epoch;
@@ -280,7 +283,29 @@ export async function closePartitionedEpoch(
     }
     await sleep(pollMs);
   }
-  const inputs = inputRangeOf(index.epochStart, index.epochEnd);
+  const stored = await storeEpoch(
+    store,
+    await reduce(store, chain, count, options.coverage, progress),
+    progress,
+  );
+  await queue.release(epoch);
+  return stored;
+}
+
+/**
+ * Step 3's reduction: stages 2-5, the payout and the commit over the partitions' records, read back
+ * one partition at a time. Returns what storing the epoch takes (close-stored.ts epochToStore).
+ */
+async function reduce(
+  store: OracleStore,
+  chain: ChainView<StoredChainIndex>,
+  count: number,
+  coverage: CoverageOptions | undefined,
+  progress: Progress,
+): Promise<EpochToStore> {
+  const queue = partitionsOf(store);
+  const { epoch, epochStart, epochEnd } = chain.index;
+  const inputs = inputRangeOf(epochStart, epochEnd);
   const entropy = await store.entropyBetween(inputs.entropyFrom, inputs.entropyTo);
   async function* pages(): AsyncGenerator<Uint8Array> {
     for await (const p of queue.records(epoch)) {
@@ -291,13 +316,7 @@ export async function closePartitionedEpoch(
       yield p.records;
     }
   }
-  const result = await runCoverageEpoch(
-    index,
-    { prepared: { count, pages: pages() }, entropy },
-    options.coverage,
-  );
+  const result = await runCoverageEpoch(chain, { prepared: { count, pages: pages() }, entropy }, coverage);
   progress("reduce", count, count);
-  const stored = await storeComputedEpoch(store, index, result, progress);
-  await queue.release(epoch);
-  return stored;
+  return epochToStore(chain.index, result, progress);
 }

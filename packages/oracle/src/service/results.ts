@@ -40,7 +40,29 @@ export function inputRangeOf(startMs: number, endMs: number): InputRange {
 }
 
 /**
- * One epoch from a chain index and the stored reports it owns (close.ts) and entropy: the one epoch
+ * The view of the epoch's stored chain index, or null when none is stored. The index's device
+ * records are dropped once the view holds them in columns (chain/devices.ts): a close keeps the view,
+ * never the plain index.
+ */
+export async function storedChainView(
+  store: OracleStore,
+  epoch: bigint,
+): Promise<ChainView<StoredChainIndex> | null> {
+  const index = await store.getChainIndex(epoch);
+  return index === null ? null : new ChainView(index);
+}
+
+/**
+ * `of` itself, or the view of it. A close of a large fleet is given the view by a caller that does not
+ * hold the plain index (storedChainView): the index's records take ~500 bytes a device, the view's
+ * columns ~200.
+ */
+export function viewOf<I extends ChainIndex>(of: I | ChainView<I>): ChainView<I> {
+  return of instanceof ChainView ? of : new ChainView(of);
+}
+
+/**
+ * One epoch from a chain view (or index: viewOf) and the stored reports it owns (close.ts) and entropy: the one epoch
  * path. The reports stream from the store page by page, never all in memory at once: read and put
  * through stage 1 on worker threads with their own store connections (slice-reader.ts) when stage 1
  * would run on threads anyway and the store can be opened again (not an in-memory SQLite), else read
@@ -48,10 +70,12 @@ export function inputRangeOf(startMs: number, endMs: number): InputRange {
  */
 export async function runStoredEpoch(
   store: OracleStore,
-  index: ChainIndex,
+  of: ChainIndex | ChainView,
   coverage: CoverageOptions = {},
   reader: SliceReaderOptions = {},
 ): Promise<{ readonly result: EpochResult<CoverageWork>; readonly reports: number }> {
+  const chain = viewOf(of);
+  const index = chain.index;
   const range = inputRangeOf(index.epochStart, index.epochEnd);
   const times = { epoch: index.epoch, start: index.epochStart, end: index.epochEnd };
   const ownership = await epochOwnership(store, times, SLACK_MS);
@@ -59,9 +83,9 @@ export async function runStoredEpoch(
   const config = readsOnThreads(store, coverage, ownership.count);
   if (config === null) {
     const reports = await streamOwnedReports(store, times, SLACK_MS, CLOSE_PAGE_ROWS, ownership);
-    return { result: await runCoverageEpoch(index, { reports, entropy }, coverage), reports: reports.count };
+    return { result: await runCoverageEpoch(chain, { reports, entropy }, coverage), reports: reports.count };
   }
-  const chain = new ChainView(index); // one view for the reading threads' keys and the epoch
+  // one view for the reading threads' keys and the epoch
   const epoch = {
     chain,
     times,
@@ -124,15 +148,15 @@ export class ResultSets {
   private async load(epoch: bigint): Promise<PublishedResultSet | null> {
     const stored = await this.store.getEpochResult(epoch);
     if (stored === null) return null;
-    const index = await this.store.getChainIndex(epoch);
-    if (index === null) throw new ResultSetError(`epoch ${epoch} has a result but no stored chain index`);
-    const range = inputRangeOf(index.epochStart, index.epochEnd);
+    const chain = await storedChainView(this.store, epoch);
+    if (chain === null) throw new ResultSetError(`epoch ${epoch} has a result but no stored chain index`);
+    const range = inputRangeOf(chain.index.epochStart, chain.index.epochEnd);
     const pruned = await this.store.prunedOverlapping(range.from, range.to);
     if (pruned !== null)
       throw new ResultSetPrunedError(
         `epoch ${epoch}: the raw reports it was computed from were pruned (epoch ${pruned.epoch}'s, retention.keepEpochs); its root, summary and owners' amounts are still served`,
       );
-    const { result } = await runStoredEpoch(this.store, index, this.coverage);
+    const { result } = await runStoredEpoch(this.store, chain, this.coverage);
     const root = result.commit.epochRoot;
     if (root.root !== stored.root || root.dataHash !== stored.dataHash)
       throw new ResultSetError(

@@ -18,6 +18,7 @@ import {
   SUBNETWORK_COMPUTE,
   SUBNETWORK_COVERAGE,
   SUBNETWORK_STORAGE,
+  type ChainIndexHead,
   type ContractDomain,
   type EpochResult,
   type Hex,
@@ -154,7 +155,7 @@ export function computeWork(options: {
 
 /** What every epoch's stored result holds besides its kind's counts (shared by every kind). */
 export function storedResultOf(
-  index: StoredChainIndex,
+  index: ChainIndexHead<StoredChainIndex>,
   result: EpochResult,
   counts: Pick<StoredEpochResult["summary"], "reports" | "valid" | "beacons" | "witnesses" | "rejected">,
 ): StoredEpochResult {

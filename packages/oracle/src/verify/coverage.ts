@@ -141,15 +141,18 @@ export interface CoverageWork extends WorkResult {
    * is the stored form; this is the readable view of it).
    */
   readonly verdicts: readonly Verdict[];
-  /** The same verdicts built one at a time, for a close that writes them in batches (bounded memory). */
-  iterateVerdicts(): Iterable<Verdict>;
+  /**
+   * The same verdicts built one at a time, for a close that writes them in batches (bounded memory).
+   * This and `release` are functions that do not read `this`: a close keeps them, not the work.
+   */
+  readonly iterateVerdicts: () => Iterable<Verdict>;
   /** The verdicts' counts by kind and reason (the stored summary's), without building them. */
   countVerdicts(): VerdictCounts;
   /**
    * Frees the spilled records now (their temp file's space) instead of when the work is garbage:
    * the verdicts and the record (and the commit's encoding) cannot be read afterwards.
    */
-  release(): void;
+  readonly release: () => void;
 }
 
 export class CoverageVerifier

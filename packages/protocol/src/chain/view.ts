@@ -1,13 +1,19 @@
 /**
  * ChainView: the ChainIndex validated and indexed for lookups. Built once per epoch; throws
  * ChainIndexError on an inconsistent index (that is a bug in the indexer, not bad user input).
+ *
+ * The view keeps the index's devices in columns (devices.ts) and not the index's device records:
+ * a caller that drops the index holds each device once, in ~200 bytes.
  */
 import * as h3 from "h3-js";
 
 import { compareHex, isHexBytes, type Hex } from "../hex.js";
 import { isWellFormedKey, keyIdOf } from "../keys.js";
 import type { ReportDomain } from "../reports/types.js";
+import { DeviceColumns, type DeviceEntry } from "./devices.js";
 import type { ChainIndex, DeviceRecord, UsageRecord } from "./types.js";
+
+export type { DeviceEntry } from "./devices.js";
 
 export class ChainIndexError extends Error {
   override readonly name = "ChainIndexError";
@@ -16,17 +22,17 @@ export class ChainIndexError extends Error {
 /** Resolution of asserted locations (the registry validates it on chain). */
 export const LOCATION_RESOLUTION = 12;
 
-export interface DeviceEntry {
-  readonly record: DeviceRecord;
-  readonly keyId: Hex;
-  /** Asserted cell as h3-js hex text, or null if unasserted or not a valid res-12 cell. */
-  readonly cell: string | null;
-}
+/** A chain index without its devices (a view's devices are its entries). */
+export type ChainIndexHead<I extends ChainIndex = ChainIndex> = Omit<I, "devices">;
 
-export class ChainView {
-  readonly index: ChainIndex;
+const STATUSES = new Set<string>(["active", "suspended", "retired"]);
+const UINT64_END = 1n << 64n;
+
+export class ChainView<I extends ChainIndex = ChainIndex> {
+  /** The index's epoch, pool, bonds, cumulative amounts and usage: all of it but its devices. */
+  readonly index: ChainIndexHead<I>;
   readonly domain: ReportDomain;
-  /** Devices sorted by id. */
+  /** Devices sorted by id; entry i has index i. */
   readonly devices: readonly DeviceEntry[];
   /** Made on the first lookup by key id (a close never looks one up: ~40 bytes a device). */
   private byKeyId: Map<Hex, DeviceEntry> | null = null;
@@ -34,8 +40,9 @@ export class ChainView {
   private readonly previous = new Map<Hex, bigint>();
   private readonly records: UsageRecord[] = [];
 
-  constructor(index: ChainIndex) {
-    this.index = index;
+  constructor(index: I) {
+    const { devices, ...head } = index;
+    this.index = head;
     if (!isHexBytes(index.registry, 20)) throw new ChainIndexError(`bad registry address ${index.registry}`);
     if (index.chainId <= 0n) throw new ChainIndexError("chainId must be positive");
     if (index.pool < 0n || index.epoch < 0n) throw new ChainIndexError("negative pool or epoch");
@@ -45,35 +52,48 @@ export class ChainView {
     const ids = new Set<bigint>();
     const orders = new Set<bigint>();
     const keyIds = new Set<Hex>();
-    const entries: DeviceEntry[] = [];
-    for (const d of index.devices) {
+    /** Each owner's text once (its slot in DeviceColumns): the bonds and cumulative amounts share it. */
+    const ownerSlots = new Map<Hex, number>();
+    const owners: Hex[] = [];
+    for (const d of devices) {
       if (ids.has(d.id)) throw new ChainIndexError(`device id ${d.id} twice`);
       ids.add(d.id);
-      if (d.onboardOrder < 0n || orders.has(d.onboardOrder))
-        throw new ChainIndexError(`device ${d.id}: onboard order ${d.onboardOrder} negative or taken`);
+      if (d.onboardOrder < 0n || d.onboardOrder >= UINT64_END || orders.has(d.onboardOrder))
+        throw new ChainIndexError(`device ${d.id}: onboard order ${d.onboardOrder} out of range or taken`);
       orders.add(d.onboardOrder);
       if (!isHexBytes(d.owner, 20)) throw new ChainIndexError(`device ${d.id}: bad owner ${d.owner}`);
+      if (!ownerSlots.has(d.owner)) ownerSlots.set(d.owner, owners.push(d.owner) - 1);
       if (!isWellFormedKey(d.key)) throw new ChainIndexError(`device ${d.id}: malformed key`);
+      if (!STATUSES.has(d.status))
+        throw new ChainIndexError(`device ${d.id}: bad status ${String(d.status)}`);
       const keyId = keyIdOf(d.key);
       if (keyIds.has(keyId)) throw new ChainIndexError(`key id ${keyId} registered twice`);
       keyIds.add(keyId);
-      entries.push({ record: d, keyId, cell: cellText(d.location) });
     }
-    entries.sort((a, b) => (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
-    this.devices = entries;
+    ids.clear();
+    orders.clear();
+    keyIds.clear();
+    const sorted: readonly DeviceRecord[] = [...devices].sort((a, b) =>
+      a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
+    this.devices = DeviceColumns.build(sorted, (r) => cellText(r.location) !== null, owners, ownerSlots);
+    const owner = (o: Hex) => {
+      const slot = ownerSlots.get(o);
+      return slot === undefined ? o : owners[slot]!;
+    };
 
     for (const b of index.bonds) {
       if (!isHexBytes(b.owner, 20) || !Number.isSafeInteger(b.bondedDevices) || b.bondedDevices < 0) {
         throw new ChainIndexError(`bad bond entry for ${b.owner}`);
       }
       if (this.bonds.has(b.owner)) throw new ChainIndexError(`bond of ${b.owner} twice`);
-      this.bonds.set(b.owner, b.bondedDevices);
+      this.bonds.set(owner(b.owner), b.bondedDevices);
     }
     for (const c of index.previousCumulative) {
       if (!isHexBytes(c.owner, 20) || c.amount < 0n)
         throw new ChainIndexError(`bad cumulative entry for ${c.owner}`);
       if (this.previous.has(c.owner)) throw new ChainIndexError(`cumulative of ${c.owner} twice`);
-      this.previous.set(c.owner, c.amount);
+      this.previous.set(owner(c.owner), c.amount);
     }
     const usage = index.usage;
     if (usage !== undefined) {

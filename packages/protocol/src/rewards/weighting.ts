@@ -35,7 +35,7 @@ export function coveragePools(beaconPoolBps: number): PoolShare[] {
 /** Hex density over every active device with a valid asserted location. */
 export function coverageDensity(chain: ChainView): DensityMap {
   const cells: string[] = [];
-  for (const d of chain.devices) if (d.record.status === "active" && d.cell !== null) cells.push(d.cell);
+  for (const d of chain.devices) if (d.record.status === "active" && d.located) cells.push(d.cell!);
   return buildDensity(cells);
 }
 
@@ -65,7 +65,9 @@ export class CoverageWeighting {
   private readonly beaconerLimbs: readonly Float64Array[];
   private readonly witnessLimbs: readonly Float64Array[];
   private readonly density: DensityMap;
-  private readonly slots = new Map<DeviceEntry, number>();
+  private readonly chain: ChainView;
+  /** Each device's slot by its index in the view, -1 until credited (a map took ~40 bytes a device). */
+  private readonly slots: Int32Array;
   private readonly credited: DeviceEntry[] = [];
   /** Each credited device's scale, by slot: one of the density's few distinct scales. */
   private readonly scales: Scale[] = [];
@@ -90,6 +92,8 @@ export class CoverageWeighting {
       Object.freeze({ beaconer, witness: table.witness[n]! }),
     );
     this.density = coverageDensity(chain);
+    this.chain = chain;
+    this.slots = new Int32Array(chain.devices.length).fill(-1);
   }
 
   /**
@@ -126,7 +130,6 @@ export class CoverageWeighting {
   devices(): DeviceWork[] {
     if (this.taken) throw new Error("a weighting's devices are taken once");
     this.taken = true;
-    this.slots.clear();
     const columns = [this.beaconUnits, this.witnessUnits, this.witnessWeights];
     const last = this.credited.length - 1;
     return this.credited.map((d, k) => {
@@ -144,12 +147,14 @@ export class CoverageWeighting {
 
   /** The device's slot, made on its first credit with its density scale (18 decimals). */
   private slotOf(d: DeviceEntry): number {
-    let k = this.slots.get(d);
-    if (k === undefined) {
-      if (d.cell === null) throw new RangeError(`device ${d.record.id} has no asserted location`);
-      const scale = this.scaleOf(this.density.scaleOf(d.cell));
+    if (this.chain.devices[d.index] !== d)
+      throw new RangeError(`device ${d.record.id} is not an entry of the weighting's chain view`);
+    let k = this.slots[d.index]!;
+    if (k < 0) {
+      if (!d.located) throw new RangeError(`device ${d.record.id} has no asserted location`);
+      const scale = this.scaleOf(this.density.scaleOf(d.cell!));
       k = this.credited.length;
-      this.slots.set(d, k);
+      this.slots[d.index] = k;
       this.credited.push(d);
       this.scales.push(scale);
       this.beaconUnits.push();

@@ -25,6 +25,6 @@ export function checkReport(s: EpochState, t: ReportTable, i: number, kind: numb
   if (t.auth(i) !== AUTH_OK) return CODE.gateway_not_found;
   if (device.record.status === "suspended") return CODE.denied;
   if (device.record.status !== "active") return CODE.not_active;
-  if (device.cell === null) return CODE.not_asserted;
+  if (!device.located) return CODE.not_asserted; // not .cell: no text made per report
   return 0;
 }
