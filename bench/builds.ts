@@ -34,7 +34,13 @@ export function runBuilds(
   };
   const builds: Record<string, unknown>[] = [];
   if (before !== undefined) builds.push({ build: "before", dir: before, ...run(path.resolve(before)) });
-  const commit = spawnSync("git", ["rev-parse", "HEAD"], { cwd: here, encoding: "utf8" }).stdout.trim();
-  builds.push({ build: "this", commit, ...run() });
+  const git = (...a: string[]) => spawnSync("git", a, { cwd: here, encoding: "utf8" }).stdout.trim();
+  const commit = git("rev-parse", "HEAD");
+  // Packages' sources changed since that commit: the figures are of the working tree, not of it.
+  const uncommitted = git("status", "--porcelain", "--", "../packages")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.slice(3));
+  builds.push({ build: "this", commit, ...(uncommitted.length > 0 ? { uncommitted } : {}), ...run() });
   return builds;
 }
