@@ -16,6 +16,14 @@ import type { DeviceKey, DeviceRecord, DeviceStatus } from "./types.js";
 const STATUSES: readonly DeviceStatus[] = ["active", "suspended", "retired"];
 const STATUS_CODE: ReadonlyMap<string, number> = new Map(STATUSES.map((s, i) => [s, i]));
 
+/** Whether `s` is a status the columns hold (a view refuses any other). */
+export function isDeviceStatus(s: string): s is DeviceStatus {
+  return STATUS_CODE.has(s);
+}
+
+/** Locations and onboard orders are uint64 on chain; the columns hold onboard orders below this. */
+export const UINT64_END = 1n << 64n;
+
 /** A device of a chain view: its record (by getters over the columns), key id and asserted cell. */
 export interface DeviceEntry {
   readonly record: DeviceRecord;
@@ -32,11 +40,9 @@ export interface DeviceEntry {
 const NO_LOCATION = 0;
 const LOCATION_COLUMN = 1;
 const LOCATION_ASIDE = 2;
-const UINT64_END = 1n << 64n;
 
 /** The columns, filled once in the view's order by DeviceColumns.build. */
 export class DeviceColumns {
-  readonly length: number;
   private readonly owners: readonly Hex[];
   private readonly ownerOf: Uint32Array;
   private readonly status: Uint8Array;
@@ -55,7 +61,6 @@ export class DeviceColumns {
   private readonly points: Uint8Array;
 
   private constructor(length: number, p256Keys: number, owners: readonly Hex[]) {
-    this.length = length;
     this.owners = owners;
     this.ownerOf = new Uint32Array(length);
     this.status = new Uint8Array(length);

@@ -10,7 +10,7 @@ import * as h3 from "h3-js";
 import { compareHex, isHexBytes, type Hex } from "../hex.js";
 import { isWellFormedKey, keyIdOf } from "../keys.js";
 import type { ReportDomain } from "../reports/types.js";
-import { DeviceColumns, type DeviceEntry } from "./devices.js";
+import { DeviceColumns, isDeviceStatus, UINT64_END, type DeviceEntry } from "./devices.js";
 import type { ChainIndex, DeviceRecord, UsageRecord } from "./types.js";
 
 export type { DeviceEntry } from "./devices.js";
@@ -24,9 +24,6 @@ export const LOCATION_RESOLUTION = 12;
 
 /** A chain index without its devices (a view's devices are its entries). */
 export type ChainIndexHead<I extends ChainIndex = ChainIndex> = Omit<I, "devices">;
-
-const STATUSES = new Set<string>(["active", "suspended", "retired"]);
-const UINT64_END = 1n << 64n;
 
 export class ChainView<I extends ChainIndex = ChainIndex> {
   /** The index's epoch, pool, bonds, cumulative amounts and usage: all of it but its devices. */
@@ -64,7 +61,7 @@ export class ChainView<I extends ChainIndex = ChainIndex> {
       if (!isHexBytes(d.owner, 20)) throw new ChainIndexError(`device ${d.id}: bad owner ${d.owner}`);
       if (!ownerSlots.has(d.owner)) ownerSlots.set(d.owner, owners.push(d.owner) - 1);
       if (!isWellFormedKey(d.key)) throw new ChainIndexError(`device ${d.id}: malformed key`);
-      if (!STATUSES.has(d.status))
+      if (!isDeviceStatus(d.status))
         throw new ChainIndexError(`device ${d.id}: bad status ${String(d.status)}`);
       const keyId = keyIdOf(d.key);
       if (keyIds.has(keyId)) throw new ChainIndexError(`key id ${keyId} registered twice`);
