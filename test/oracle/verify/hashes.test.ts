@@ -127,6 +127,18 @@ describe("oracle / typed hash tables of stages 3-5", () => {
       accepted.setSelected(0, 2);
       expect(accepted.selected(0)).to.equal(2);
       expect(() => accepted.setSelected(1, 65_536)).to.throw(RangeError, /at most 65,535/);
+
+      // After selection the lists are freed; what the verdicts read still answers.
+      accepted.dropWitnessLists();
+      expect([accepted.find(2), accepted.find(3), accepted.find(6)]).to.deep.equal([0, 1, -1]);
+      expect([accepted.row(0), accepted.row(1), accepted.selected(0), accepted.count]).to.deep.equal([
+        0, 1, 2, 2,
+      ]);
+      const dropped = /witness lists were dropped after selection/;
+      expect(() => accepted.witnessesOf(0, [])).to.throw(Error, dropped);
+      expect(() => accepted.hasWitnessOf(0, 20)).to.throw(Error, dropped);
+      expect(() => accepted.addWitness(0, 2)).to.throw(Error, dropped);
+      expect(() => accepted.removeWitnessesOf(new Set([20]), () => {})).to.throw(Error, dropped);
     });
   });
 });

@@ -3,7 +3,8 @@
  * epoch-wide rules and the selection need of them is 8 bytes a witness and ~40 a beacon, with no
  * object per beacon. Beacons are numbered by slot in the order accepted (canonical order, since the
  * beacon pass reads the rows in that order); each one's witnesses are a list, in the order added
- * (canonical order too), threaded through one pool.
+ * (canonical order too), threaded through one pool. The lists are freed once stage 4 has selected
+ * from them (dropWitnessLists): the verdicts need only each beacon's row, payload and count.
  */
 import { RowIndex } from "./hashes.js";
 import type { ReportRows } from "./table.js";
@@ -18,14 +19,15 @@ export class AcceptedBeacons {
   /** Payload hash -> slot. */
   private readonly byPayload: RowIndex;
   /** Slot -> first and last pool entry of its witness list, -1 if empty. */
-  private readonly head: Int32Array;
-  private readonly tail: Int32Array;
+  private head: Int32Array;
+  private tail: Int32Array;
   /** Slot -> how many of its witnesses stage 4 selected. */
   private readonly selectedCounts: Uint16Array;
   /** Pool entry -> witness row (-1 once refused by an epoch-wide rule) and the next entry of its list. */
-  private readonly witnessRows: Int32Array;
-  private readonly next: Int32Array;
+  private witnessRows: Int32Array;
+  private next: Int32Array;
   private entries = 0;
+  private listsDropped = false;
 
   /** For at most `beacons` accepted beacons and `witnesses` valid witnesses. */
   constructor(table: ReportRows, beacons: number, witnesses: number) {
@@ -66,6 +68,7 @@ export class AcceptedBeacons {
 
   /** Appends witness row w to the list of the beacon in `slot`. */
   addWitness(slot: number, w: number): void {
+    this.checkLists();
     if (this.entries === this.witnessRows.length)
       throw new RangeError(`more than ${this.witnessRows.length} valid witnesses`);
     const e = this.entries++;
@@ -79,6 +82,7 @@ export class AcceptedBeacons {
 
   /** Whether the list of the beacon in `slot` holds a witness of device index d. */
   hasWitnessOf(slot: number, d: number): boolean {
+    this.checkLists();
     for (let e = this.head[slot]!; e !== -1; e = this.next[e]!) {
       const w = this.witnessRows[e]!;
       if (w >= 0 && this.table.deviceIndex(w) === d) return true;
@@ -88,6 +92,7 @@ export class AcceptedBeacons {
 
   /** The witness rows of the beacon in `slot`, in list order, into `into` (emptied first). */
   witnessesOf(slot: number, into: number[]): number[] {
+    this.checkLists();
     into.length = 0;
     for (let e = this.head[slot]!; e !== -1; e = this.next[e]!) {
       const w = this.witnessRows[e]!;
@@ -101,6 +106,7 @@ export class AcceptedBeacons {
    * order), calling `refused` with each one's row.
    */
   removeWitnessesOf(devices: ReadonlySet<number>, refused: (w: number) => void): void {
+    this.checkLists();
     if (devices.size === 0) return;
     for (let e = 0; e < this.entries; e++) {
       const w = this.witnessRows[e]!;
@@ -119,5 +125,19 @@ export class AcceptedBeacons {
   /** How many witnesses stage 4 selected for the beacon in `slot`. */
   selected(slot: number): number {
     return this.selectedCounts[slot]!;
+  }
+
+  /**
+   * Frees the witness lists (8 bytes a valid witness and 8 a beacon: ~300 MB on a 40M-report day)
+   * once stage 4 has selected from them; find, row and selected go on working for the verdicts.
+   */
+  dropWitnessLists(): void {
+    this.listsDropped = true;
+    this.witnessRows = this.next = this.head = this.tail = new Int32Array(0);
+  }
+
+  private checkLists(): void {
+    if (this.listsDropped)
+      throw new Error("the accepted beacons' witness lists were dropped after selection");
   }
 }

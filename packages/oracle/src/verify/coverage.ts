@@ -412,6 +412,7 @@ class EpochVerification {
       accepted.setSelected(slot, n);
       for (let k = 0; k < n; k++) s.selected[ws[k]!] = 1;
     }
+    accepted.dropWitnessLists(); // before the devices' work and the payout are made
     return { devices: weighting.devices(), units };
   }
 }

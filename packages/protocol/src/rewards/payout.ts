@@ -17,8 +17,7 @@
  *    cumulative = previous cumulative + that sum.
  * Rounding dust (pool - distributed) stays in the distributor for the next epoch.
  */
-import type { DeviceRecord } from "../chain/types.js";
-import type { ChainView } from "../chain/view.js";
+import type { ChainView, DeviceEntry } from "../chain/view.js";
 import { compareHex, type Hex } from "../hex.js";
 import type { WorkResult } from "../work.js";
 import { DEFAULT_USAGE_PARAMS, usageRewards, type UsageParams, type UsagePayout } from "./usage.js";
@@ -55,6 +54,8 @@ export interface Payout {
   readonly totalCumulative: bigint;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class PayoutError extends Error {
   override readonly name = "PayoutError";
 }
@@ -69,30 +70,33 @@ export function splitPool(pool: bigint, bps: readonly number[]): bigint[] {
   return out;
 }
 
-/** Ids of the devices whose owner's bond covers them. */
-export function bondedDeviceIds(chain: ChainView): Set<bigint> {
+/**
+ * Which devices their owner's bond covers, by index in the view (`chain.devices`): 1 covered, 0 not.
+ * One byte a device, where a set of ids took ~50.
+ */
+export function bondCoverage(chain: ChainView): Uint8Array {
   // An owner's one device is held as itself, not in a list: most owners have one, and at a million
   // owners the lists alone were ~200 MB.
-  const byOwner = new Map<Hex, DeviceRecord | DeviceRecord[]>();
+  const byOwner = new Map<Hex, DeviceEntry | DeviceEntry[]>();
   for (const d of chain.devices) {
     const r = d.record;
     if (r.status !== "active" || chain.bondedDevices(r.owner) === 0) continue;
     const held = byOwner.get(r.owner);
-    if (held === undefined) byOwner.set(r.owner, r);
-    else if (Array.isArray(held)) held.push(r);
-    else byOwner.set(r.owner, [held, r]);
+    if (held === undefined) byOwner.set(r.owner, d);
+    else if (Array.isArray(held)) held.push(d);
+    else byOwner.set(r.owner, [held, d]);
   }
-  const bonded = new Set<bigint>();
+  const covered = new Uint8Array(chain.devices.length);
   for (const [owner, held] of byOwner) {
     if (!Array.isArray(held)) {
-      bonded.add(held.id); // bondedDevices(owner) >= 1
+      covered[held.index] = 1; // bondedDevices(owner) >= 1
       continue;
     }
     // Onboard orders are unique (ChainView checks), so this order is total.
-    held.sort((a, b) => (a.onboardOrder < b.onboardOrder ? -1 : 1));
-    for (const r of held.slice(0, chain.bondedDevices(owner))) bonded.add(r.id);
+    held.sort((a, b) => (a.record.onboardOrder < b.record.onboardOrder ? -1 : 1));
+    for (const d of held.slice(0, chain.bondedDevices(owner))) covered[d.index] = 1;
   }
-  return bonded;
+  return covered;
 }
 
 /**
@@ -136,12 +140,13 @@ export function computePayout(
     chain.index.pool - (usage?.paid ?? 0n),
     work.pools.map((p) => p.bps),
   );
-  const bonded = bondedDeviceIds(chain);
+  const covered = bondCoverage(chain);
 
   const devices = [...work.devices].sort((a, b) =>
     a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0,
   );
-  const owners = devices.map((d, k) => {
+  // Made once, their amounts set below: no second object per device for deviceAmounts.
+  const devicePayouts = devices.map((d, k): Mutable<DevicePayout> => {
     const entry = chain.deviceById(d.deviceId);
     if (entry === undefined) throw new PayoutError(`work for unknown device ${d.deviceId}`);
     // Sorted by id: a device given twice is given in a row.
@@ -150,26 +155,23 @@ export function computePayout(
     if (d.weights.length !== work.pools.length || d.weights.some((w) => w < 0n)) {
       throw new PayoutError(`device ${d.deviceId}: bad weights`);
     }
-    return entry.record.owner;
-  });
-
-  const amounts = deviceAmounts(
-    poolAmounts,
-    devices.map((d) => ({ weights: d.weights, bonded: bonded.has(d.deviceId) })),
-  );
-  const ownerAmounts = new Map<Hex, bigint>();
-  const devicePayouts: DevicePayout[] = devices.map((d, k) => {
-    const owner = owners[k]!;
-    const amount = amounts[k]!;
-    if (amount > 0n) ownerAmounts.set(owner, (ownerAmounts.get(owner) ?? 0n) + amount);
+    const bonded = covered[entry.index] === 1;
     return {
       deviceId: d.deviceId,
-      owner,
-      bonded: bonded.has(d.deviceId),
+      owner: entry.record.owner,
+      bonded,
       weights: d.weights,
       metrics: d.metrics,
-      amount,
+      amount: 0n,
     };
+  });
+
+  const amounts = deviceAmounts(poolAmounts, devicePayouts);
+  const ownerAmounts = new Map<Hex, bigint>();
+  devicePayouts.forEach((p, k) => {
+    const amount = amounts[k]!;
+    p.amount = amount;
+    if (amount > 0n) ownerAmounts.set(p.owner, (ownerAmounts.get(p.owner) ?? 0n) + amount);
   });
 
   for (const p of usage?.providers ?? []) {
