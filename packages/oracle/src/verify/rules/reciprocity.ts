@@ -14,8 +14,8 @@ import type { ReportRows } from "../table.js";
  * sorted values, so the outcome does not depend on input order. Refused witnesses leave their
  * beacon's list before selection.
  *
- * Memory: the linked pairs of devices are found by sorting every accepted witness's pair key (8
- * bytes a witness, for the sort only), then held sorted, 32 bytes a pair with its sums and counts,
+ * Memory: the linked pairs of devices are found by sorting the accepted witnesses' pair keys, at
+ * most PAIR_KEYS_PER_PASS at a time (linkedPairs), then held sorted, 32 bytes a pair with its sums and counts,
  * and found by a search within the lower device's pairs. A hash map of pairs took 60-110 bytes a
  * pair, and more while it grew.
  */
@@ -85,25 +85,64 @@ export function reciprocityPass(
   s.refuseWitnessesOf(flagged, CODE.nonreciprocal_signal);
 }
 
+/** At most this many witnesses' pair keys are sorted at once (64 MiB): see linkedPairs. */
+export const PAIR_KEYS_PER_PASS = 8_388_608;
+
 /**
  * The distinct pair keys (lo * span + hi, device indexes) of the accepted witnesses and their
- * beacons, sorted. The buffer of one key a witness is dropped on return.
+ * beacons, sorted. Collected a range of lower devices at a time, each range with at most
+ * `keysPerPass` witnesses (a device with more is a range of its own): a key per witness of the
+ * epoch at once was 8 bytes a witness (~270 MB on a 40M-report day), for the sort only. A range's
+ * keys all sort below the next range's, so the ranges' distinct keys in order are the whole sorted
+ * list.
  */
-function linkedPairs(t: ReportRows, accepted: AcceptedBeacons, span: number): Float64Array {
-  const keys = new Float64Array(accepted.witnessEntries);
+export function linkedPairs(
+  t: ReportRows,
+  accepted: AcceptedBeacons,
+  span: number,
+  keysPerPass = PAIR_KEYS_PER_PASS,
+): Float64Array {
+  const deviceCount = span - 1;
   const witnesses: number[] = [];
-  let n = 0;
-  for (let slot = 0; slot < accepted.count; slot++) {
-    const bd = t.deviceIndex(accepted.row(slot));
-    for (const w of accepted.witnessesOf(slot, witnesses)) {
-      const wd = t.deviceIndex(w);
-      keys[n++] = Math.min(bd, wd) * span + Math.max(bd, wd);
+  /** Calls `each(lo, hi)` for every accepted witness, in canonical order. */
+  const forEachPair = (each: (lo: number, hi: number) => void) => {
+    for (let slot = 0; slot < accepted.count; slot++) {
+      const bd = t.deviceIndex(accepted.row(slot));
+      for (const w of accepted.witnessesOf(slot, witnesses)) {
+        const wd = t.deviceIndex(w);
+        each(Math.min(bd, wd), Math.max(bd, wd));
+      }
     }
+  };
+  const perLower = new Uint32Array(deviceCount);
+  forEachPair((lo) => perLower[lo]!++);
+  const parts: Float64Array[] = [];
+  let total = 0;
+  for (let from = 0; from < deviceCount; ) {
+    let to = from;
+    let n = 0;
+    while (to < deviceCount && (to === from || n + perLower[to]! <= keysPerPass)) n += perLower[to++]!;
+    if (n > 0) {
+      const keys = new Float64Array(n);
+      let k = 0;
+      forEachPair((lo, hi) => {
+        if (lo >= from && lo < to) keys[k++] = lo * span + hi;
+      });
+      keys.sort();
+      let distinct = 0;
+      for (let i = 0; i < n; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[distinct++] = keys[i]!;
+      parts.push(keys.slice(0, distinct));
+      total += distinct;
+    }
+    from = to;
   }
-  const sorted = keys.subarray(0, n).sort();
-  let distinct = 0;
-  for (let k = 0; k < n; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) sorted[distinct++] = sorted[k]!;
-  return sorted.slice(0, distinct);
+  const pairs = new Float64Array(total);
+  let at = 0;
+  for (const part of parts) {
+    pairs.set(part, at);
+    at += part.length;
+  }
+  return pairs;
 }
 
 /** The index of `key` in pairs[from .. to) (sorted; it is there: every witness's pair was added). */

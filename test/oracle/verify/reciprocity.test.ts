@@ -1,0 +1,75 @@
+import { expect } from "chai";
+import fc from "fast-check";
+
+import { ReportTable } from "@hexmesh/oracle";
+import { AcceptedBeacons } from "@hexmesh/oracle/verify/beacons";
+import { linkedPairs, PAIR_KEYS_PER_PASS } from "@hexmesh/oracle/verify/rules/reciprocity";
+import { KIND_BEACON, KIND_WITNESS } from "@hexmesh/oracle/verify/table";
+
+/** Beacons (device index each) and each one's witnesses (device indexes), as stage 3 leaves them. */
+function acceptedOf(beacons: readonly { device: number; witnesses: readonly number[] }[]) {
+  const witnessCount = beacons.reduce((n, b) => n + b.witnesses.length, 0);
+  const t = new ReportTable(beacons.length + witnessCount);
+  let row = 0;
+  beacons.forEach((b, k) => {
+    t.setHeader(row, KIND_BEACON, 0, false, 0, b.device, 1_000 + row);
+    const payload = new Uint8Array(32);
+    new DataView(payload.buffer).setUint32(0, k + 1); // distinct payload hashes
+    t.bytes.set(payload, t.at(row, "beacon"));
+    row++;
+  });
+  const accepted = new AcceptedBeacons(t, beacons.length, witnessCount);
+  beacons.forEach((_, k) => accepted.add(k));
+  beacons.forEach((b, slot) =>
+    b.witnesses.forEach((d) => {
+      t.setHeader(row, KIND_WITNESS, 0, false, 0, d, 1_000 + row);
+      accepted.addWitness(slot, row++);
+    }),
+  );
+  return { t, accepted };
+}
+
+describe("oracle / reciprocity's linked pairs", function () {
+  it("a range of lower devices at a time gives the epoch's distinct pairs, sorted, for any pass size (property)", function () {
+    const devices = 12;
+    const span = devices + 1;
+    const device = fc.integer({ min: 0, max: devices - 1 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ device, witnesses: fc.array(device, { maxLength: 8 }) }), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 12 }),
+        (beacons, keysPerPass) => {
+          const { t, accepted } = acceptedOf(beacons);
+          const expected = [
+            ...new Set(
+              beacons.flatMap((b) =>
+                b.witnesses.map((w) => Math.min(b.device, w) * span + Math.max(b.device, w)),
+              ),
+            ),
+          ].sort((x, y) => x - y);
+          expect([...linkedPairs(t, accepted, span, keysPerPass)]).to.deep.equal(expected);
+          expect([...linkedPairs(t, accepted, span)], "one pass").to.deep.equal(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    expect(PAIR_KEYS_PER_PASS).to.equal(8_388_608);
+  });
+
+  it("leaves out the witnesses an epoch-wide rule took off the lists", function () {
+    // beacons of devices 0 and 1; device 2 hears both, device 3 hears device 0 and is refused
+    const { t, accepted } = acceptedOf([
+      { device: 0, witnesses: [2, 3] },
+      { device: 1, witnesses: [2, 0] },
+    ]);
+    const span = 5;
+    expect([...linkedPairs(t, accepted, span, 1)]).to.deep.equal([
+      0 * span + 1,
+      0 * span + 2,
+      0 * span + 3,
+      1 * span + 2,
+    ]);
+    accepted.removeWitnessesOf(new Set([3]), () => {});
+    expect([...linkedPairs(t, accepted, span, 1)]).to.deep.equal([0 * span + 1, 0 * span + 2, 1 * span + 2]);
+  });
+});
