@@ -8,6 +8,11 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** A git command's trimmed output, run in this checkout (the benches record what they measured). */
+export function git(...args: string[]): string {
+  return spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
+}
+
 /**
  * Runs `script child ...args [before]` for the build at `before` (another checkout's package
  * directory), if given, then `script child ...args` for this checkout; each child's last JSON line,
@@ -34,7 +39,6 @@ export function runBuilds(
   };
   const builds: Record<string, unknown>[] = [];
   if (before !== undefined) builds.push({ build: "before", dir: before, ...run(path.resolve(before)) });
-  const git = (...a: string[]) => spawnSync("git", a, { cwd: here, encoding: "utf8" }).stdout.trim();
   const commit = git("rev-parse", "HEAD");
   // Packages' sources changed since that commit: the figures are of the working tree, not of it.
   const uncommitted = git("status", "--porcelain", "--", "../packages")

@@ -54,6 +54,8 @@ import { fileURLToPath } from "node:url";
 
 import pg from "pg";
 
+import { git } from "./builds.js";
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** glibc's malloc arenas: read by the C library when a process starts, so it is set for the children. */
 const MALLOC_ARENA_MAX = process.env.MALLOC_ARENA_MAX ?? "2";
@@ -242,10 +244,9 @@ async function partitionedClose(schema: string, workers: number): Promise<Record
 /** SCALE_BENCH_GENERATE_ONLY=1: generate (and cache) the days, close none. */
 const GENERATE_ONLY = process.env.SCALE_BENCH_GENERATE_ONLY === "1";
 const generationOut = path.join(here, "results", "scale-generation.json");
-const git = (args: string[]) => spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
 /** The checkout that generates (read at the start: a long run outlives later commits). */
 const COMMIT =
-  git(["rev-parse", "HEAD"]) + (git(["status", "--porcelain", "--untracked-files=no"]) ? "+dirty" : "");
+  git("rev-parse", "HEAD") + (git("status", "--porcelain", "--untracked-files=no") ? "+dirty" : "");
 
 /**
  * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the

@@ -155,11 +155,10 @@ export function computePayout(
     if (d.weights.length !== work.pools.length || d.weights.some((w) => w < 0n)) {
       throw new PayoutError(`device ${d.deviceId}: bad weights`);
     }
-    const bonded = covered[entry.index] === 1;
     return {
       deviceId: d.deviceId,
       owner: entry.record.owner,
-      bonded,
+      bonded: covered[entry.index] === 1,
       weights: d.weights,
       metrics: d.metrics,
       amount: 0n,

@@ -15,9 +15,9 @@ import type { ReportRows } from "../table.js";
  * beacon's list before selection.
  *
  * Memory: the linked pairs of devices are found by sorting the accepted witnesses' pair keys, at
- * most PAIR_KEYS_PER_PASS at a time (linkedPairs), then held sorted, 32 bytes a pair with its sums and counts,
- * and found by a search within the lower device's pairs. A hash map of pairs took 60-110 bytes a
- * pair, and more while it grew.
+ * most PAIR_KEYS_PER_PASS at a time (linkedPairs), then held sorted, 32 bytes a pair with its sums
+ * and counts, and found by a search within the lower device's pairs. A hash map of pairs took 60-110
+ * bytes a pair, and more while it grew.
  */
 export function reciprocityPass(
   s: EpochState,
