@@ -5,7 +5,8 @@
  * compute provider's paid job is accepted in epoch 1; each oracle closes the storage and the compute
  * epoch on its own (the same root), all sign, oracle 0 collects the others' signatures over HTTP
  * (`?work=`) and posts to the kind's distributor; after the challenge window each provider's owner
- * claims its MESH. Bad paths: a root posted to the wrong subnetwork's distributor, a signature of
+ * claims its MESH; each kind's result set and encoding are published (`?work=`) and audit clean
+ * against the root on chain. Bad paths: a root posted to the wrong subnetwork's distributor, a signature of
  * another kind, a kind the oracle does not serve; the same inputs give byte-identical results.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,6 +31,7 @@ import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
 import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import {
+  auditEpochEncoding,
   DEFAULT_USAGE_PARAMS,
   RETRIEVAL_RESULT_TYPES,
   retrievalDomain,
@@ -272,6 +274,78 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     expect(coverage).to.include({ status: 404, apiMessage: "this oracle has not signed epoch 1" });
     const res = await fetch(`${oracles.urls[1]}/v1/epochs/1/signature?work=radio`);
     expect(res.status).to.equal(400);
+  });
+
+  it("publishes each kind's result set and encoding by ?work=, audited against the root its distributor holds", async function () {
+    const client = new OracleClient(oracles.urls[2]!);
+    for (const [work, distributor, posted, op] of [
+      ["storage", suite.storageDistributor, storageEpoch, storageOp],
+      ["compute", suite.computeDistributor, computeEpoch, computeOp],
+    ] as const) {
+      // The root as posted on chain (RootPosted), what anyone checks the published set against.
+      const [ev] = await distributor.queryFilter(distributor.filters.RootPosted(1n));
+      const onChain = {
+        epoch: 1n,
+        root: ev!.args.root.toLowerCase() as Hex,
+        totalCumulative: ev!.args.totalCumulative,
+        dataHash: ev!.args.dataHash.toLowerCase() as Hex,
+      };
+      expect(onChain.root).to.equal(posted.results[2]!.root);
+
+      const doc = await client.results(1n, work);
+      expect(doc).to.include({ kind: work, epoch: "1", root: onChain.root, dataHash: onChain.dataHash });
+      const owner = op.wallet.address.toLowerCase();
+      expect(doc.owners.map((o) => o.owner)).to.deep.equal([owner]);
+      expect(doc.owners[0]!.cumulative).to.equal(posted.results[2]!.owners[0]!.cumulative.toString());
+      expect(doc.devices.map((d) => [d.id, d.owner])).to.deep.equal([
+        [`0x${op.deviceId.toString(16).padStart(64, "0")}`, owner],
+      ]);
+      expect(BigInt(doc.devices[0]!.reward)).to.be.greaterThan(0n);
+      // Paid usage is published with the set: the provider's credits and reward.
+      expect(doc.usage!.providers.map((p) => p.provider)).to.deep.equal([owner]);
+      expect(doc.usage!.providers[0]!.reward).to.equal(
+        posted.results[2]!.summary.usage!.providers[0]!.reward,
+      );
+
+      // The canonical bytes audit clean against the chain's root, and decode to the same owners.
+      const { bytes, root, dataHash } = await client.encoding(1n, work);
+      expect([root, dataHash]).to.deep.equal([onChain.root, onChain.dataHash]);
+      // Storage's usage value is scaled by the agreed retrieval score, published with the set (the
+      // encoding holds none): checked against it, and refused without it.
+      const scores = new Map(
+        doc.usage!.providers.flatMap((p) =>
+          p.score === undefined ? [] : [[p.provider as Hex, p.score] as const],
+        ),
+      );
+      expect([...scores.values()]).to.deep.equal(work === "storage" ? [857_375] : []);
+      const audit = auditEpochEncoding(bytes, {
+        posted: onChain,
+        chainId: suite.chainId,
+        usageScores: scores,
+      });
+      expect(audit.findings).to.deep.equal([]);
+      if (work === "storage")
+        expect(auditEpochEncoding(bytes, { posted: onChain }).findings.map((f) => f.code)).to.include(
+          "usage_mismatch",
+        );
+      expect(audit.rebuiltRoot).to.equal(onChain.root);
+      expect(audit.decoded!.owners.map((o) => o.owner)).to.deep.equal([owner]);
+    }
+    // The kinds' sets are told apart: storage's is not compute's, and coverage's epoch 1 was not closed.
+    expect((await client.results(1n, "storage")).root).to.not.equal(
+      (await client.results(1n, "compute")).root,
+    );
+    const coverage = await client.results(1n).catch((e: unknown) => e);
+    expect(coverage).to.be.instanceOf(OracleApiError);
+    expect(coverage).to.include({ status: 404, code: "epoch_not_closed" });
+    const notClosed = await client.encoding(2n, "storage").catch((e: unknown) => e);
+    expect(notClosed).to.include({
+      status: 404,
+      code: "epoch_not_closed",
+      apiMessage: "storage epoch 2 has not been closed by this oracle",
+    });
+    const unknown = await fetch(`${oracles.urls[2]}/v1/epochs/1/results?work=radio`);
+    expect(unknown.status).to.equal(400);
   });
 
   it("the providers' owners claim their MESH after the challenge window, with proofs from GET /v1/owners/:address?work=", async function () {

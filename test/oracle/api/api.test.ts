@@ -656,6 +656,22 @@ describe("service: HTTP API over localhost", function () {
       expectError(await call(h.url, "GET", "/v1/epochs/8/encoding"), 404, /epoch 8 has not been closed/);
     });
 
+    it("takes ?work= on the result set and encoding: a kind this oracle does not serve is a 404, an unknown kind a 400", async () => {
+      for (const route of ["results", "encoding"]) {
+        const storage = await call(h.url, "GET", `/v1/epochs/7/${route}?work=storage`);
+        expectError(storage, 404, /this oracle does not serve storage epochs \(config works\.storage\)/);
+        expect(storage.body.code).to.equal("work_not_served");
+        expectError(
+          await call(h.url, "GET", `/v1/epochs/7/${route}?work=radio`),
+          400,
+          /querystring\/work must be equal to one of the allowed values/,
+        );
+        // ?work=coverage is the default route (epoch 7's set is unreproducible here: the same 500).
+        const coverage = await call(h.url, "GET", `/v1/epochs/7/${route}?work=coverage`);
+        expect(coverage.body.code).to.equal("result_set_unreproducible");
+      }
+    });
+
     it("never serves a result set its stored inputs do not reproduce", async () => {
       // Epoch 7's result was stored without the chain index it was computed from.
       for (const route of ["results", "encoding"]) {

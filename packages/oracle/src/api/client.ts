@@ -169,17 +169,20 @@ export class OracleClient {
     return this.get(pathTo(ROUTES.owner.path, { address }, query));
   }
 
-  /** GET /v1/epochs/:epoch/results: everything the epoch's root and dataHash commit to. */
-  results(epoch: bigint | number): Promise<ResultsResponse> {
-    return this.get(pathTo(ROUTES.epochResults.path, { epoch }));
+  /** GET /v1/epochs/:epoch/results[?work=]: everything the root and dataHash of the epoch of `work` commit to. */
+  results(epoch: bigint | number, work: WorkKind = "coverage"): Promise<ResultsResponse> {
+    return this.get(pathTo(ROUTES.epochResults.path, { epoch }, work === "coverage" ? {} : { work }));
   }
 
   /**
-   * GET /v1/epochs/:epoch/encoding: the canonical encoding (keccak256 of `bytes` is the dataHash),
-   * with the root and dataHash the oracle says it commits to.
+   * GET /v1/epochs/:epoch/encoding[?work=]: the canonical encoding of the epoch of `work` (keccak256
+   * of `bytes` is the dataHash), with the root and dataHash the oracle says it commits to.
    */
-  async encoding(epoch: bigint | number): Promise<{ bytes: Uint8Array; root: string; dataHash: string }> {
-    const url = this.url(pathTo(ROUTES.epochEncoding.path, { epoch }));
+  async encoding(
+    epoch: bigint | number,
+    work: WorkKind = "coverage",
+  ): Promise<{ bytes: Uint8Array; root: string; dataHash: string }> {
+    const url = this.url(pathTo(ROUTES.epochEncoding.path, { epoch }, work === "coverage" ? {} : { work }));
     const res = await this.send("GET", url);
     if (!res.ok) {
       const text = await res.text().catch(() => "");

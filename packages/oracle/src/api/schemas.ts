@@ -161,7 +161,14 @@ const USAGE_PROVIDERS = {
     type: "object",
     additionalProperties: false,
     required: ["provider", "credits", "value", "reward"],
-    properties: { provider: lowerHex, credits: decimal, value: decimal, reward: decimal },
+    properties: {
+      provider: lowerHex,
+      credits: decimal,
+      value: decimal,
+      reward: decimal,
+      /** Storage: the retrieval score (ppm) the value was scaled by; absent: not scaled (results document only). */
+      score: { type: "integer", minimum: 0, maximum: 1_000_000 },
+    },
   },
 } as const;
 

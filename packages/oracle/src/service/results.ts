@@ -4,13 +4,26 @@
  * counts, the canonical encoding), served by GET /v1/epochs/:e/results and /encoding while the root
  * is still pending, so anyone can check it inside the challenge window.
  *
- * Nothing new is stored for this: the stored inputs (chain index snapshot, reports, entropy) go
- * through the same epoch path as `close` (runStoredEpoch), and the outcome must reproduce the
- * stored root and dataHash byte for byte, or nothing is served.
+ * Nothing new is stored for this: the stored inputs go through the same epoch path as `close` and
+ * the outcome must reproduce the stored root and dataHash byte for byte, or nothing is served.
+ * Coverage: the chain index snapshot, reports and entropy (runStoredEpoch). Storage and compute: the
+ * kind's chain index snapshot and its verifier's inputs from the kind's own index (WorkSource.run).
  */
-import { ChainView, ENTROPY_VALIDITY_MS, type ChainIndex, type EpochResult } from "@hexmesh/protocol";
+import {
+  ChainView,
+  DEFAULT_USAGE_PARAMS,
+  ENTROPY_VALIDITY_MS,
+  type ChainIndex,
+  type EpochResult,
+} from "@hexmesh/protocol";
 
-import type { OracleStore, StoreConfig, StoredChainIndex, StoredEpochResult } from "../store/types.js";
+import type {
+  OracleStore,
+  StoreConfig,
+  StoredChainIndex,
+  StoredEpochResult,
+  WorkKind,
+} from "../store/types.js";
 import {
   AUTO_WORKERS_FROM,
   runCoverageEpoch,
@@ -21,6 +34,7 @@ import { DEFAULT_COVERAGE_PARAMS } from "../verify/params.js";
 import { CLOSE_PAGE_ROWS, closeReadRange, epochOwnership, streamOwnedReports } from "./close.js";
 import type { InputRange } from "./inputs.js";
 import { readPreparedSlices, type SliceReaderOptions } from "./slice-reader.js";
+import { WorkNotServedError, type WorkSource } from "./work.js";
 
 /** Witnesses may arrive this long after the epoch's end (the verifier's outside_epoch slack). */
 export const SLACK_MS = DEFAULT_COVERAGE_PARAMS.witnessWindowMs;
@@ -105,8 +119,10 @@ function readsOnThreads(store: OracleStore, coverage: CoverageOptions, reports: 
 }
 
 export interface PublishedResultSet {
+  readonly work: WorkKind;
   readonly stored: StoredEpochResult;
-  readonly result: EpochResult<CoverageWork>;
+  /** Coverage's result carries its verdict record; storage's and compute's their verifiers' records. */
+  readonly result: EpochResult;
 }
 
 /** Thrown when the stored inputs no longer reproduce the stored result (never served). */
@@ -121,33 +137,59 @@ export class ResultSetPrunedError extends Error {
 
 export class ResultSets {
   /** The most recent few result sets (a pending epoch is asked for by every watcher at once). */
-  private readonly cache = new Map<bigint, Promise<PublishedResultSet | null>>();
+  private readonly cache = new Map<string, Promise<PublishedResultSet | null>>();
+  private readonly works: ReadonlyMap<WorkKind, WorkSource>;
 
+  /**
+   * `works`: the kinds besides coverage this oracle closes (config `works`), each rebuilt through its
+   * own verifier; a kind not among them is refused (WorkNotServedError).
+   */
   constructor(
     private readonly store: OracleStore,
     private readonly coverage: CoverageOptions = {},
     private readonly keep = 2,
-  ) {}
+    works: readonly WorkSource[] = [],
+  ) {
+    this.works = new Map(works.map((w) => [w.kind, w]));
+  }
 
-  /** The epoch's result set, or null when this oracle has not computed the epoch. */
-  get(epoch: bigint): Promise<PublishedResultSet | null> {
-    let p = this.cache.get(epoch);
+  /** The epoch's result set of `work`, or null when this oracle has not computed the epoch. */
+  get(epoch: bigint, work: WorkKind = "coverage"): Promise<PublishedResultSet | null> {
+    if (work !== "coverage" && !this.works.has(work))
+      return Promise.reject(
+        new WorkNotServedError(`this oracle does not serve ${work} epochs (config works.${work})`),
+      );
+    const key = `${work}:${epoch}`;
+    let p = this.cache.get(key);
     if (p === undefined) {
-      p = this.load(epoch);
-      this.cache.set(epoch, p);
+      p = this.load(epoch, work);
+      this.cache.set(key, p);
       // A failure or "not computed yet" is not kept: the next request tries again.
       void p.then(
-        (v) => v === null && this.cache.delete(epoch),
-        () => this.cache.delete(epoch),
+        (v) => v === null && this.cache.delete(key),
+        () => this.cache.delete(key),
       );
       while (this.cache.size > this.keep) this.cache.delete(this.cache.keys().next().value!);
     }
     return p;
   }
 
-  private async load(epoch: bigint): Promise<PublishedResultSet | null> {
-    const stored = await this.store.getEpochResult(epoch);
+  private async load(epoch: bigint, work: WorkKind): Promise<PublishedResultSet | null> {
+    const stored = await this.store.getEpochResult(epoch, work);
     if (stored === null) return null;
+    const what = work === "coverage" ? "" : `${work} `;
+    const result =
+      work === "coverage" ? await this.coverageResult(epoch) : await this.workResult(epoch, work);
+    const root = result.commit.epochRoot;
+    if (root.root !== stored.root || root.dataHash !== stored.dataHash)
+      throw new ResultSetError(
+        `${what}epoch ${epoch}: the stored inputs give root ${root.root} and dataHash ${root.dataHash}, ` +
+          `the stored result says ${stored.root} and ${stored.dataHash}: the store was changed after the epoch closed`,
+      );
+    return { work, stored, result };
+  }
+
+  private async coverageResult(epoch: bigint): Promise<EpochResult> {
     const chain = await storedChainView(this.store, epoch);
     if (chain === null) throw new ResultSetError(`epoch ${epoch} has a result but no stored chain index`);
     const range = inputRangeOf(chain.index.epochStart, chain.index.epochEnd);
@@ -156,13 +198,14 @@ export class ResultSets {
       throw new ResultSetPrunedError(
         `epoch ${epoch}: the raw reports it was computed from were pruned (epoch ${pruned.epoch}'s, retention.keepEpochs); its root, summary and owners' amounts are still served`,
       );
-    const { result } = await runStoredEpoch(this.store, chain, this.coverage);
-    const root = result.commit.epochRoot;
-    if (root.root !== stored.root || root.dataHash !== stored.dataHash)
-      throw new ResultSetError(
-        `epoch ${epoch}: the stored inputs give root ${root.root} and dataHash ${root.dataHash}, ` +
-          `the stored result says ${stored.root} and ${stored.dataHash}: the store was changed after the epoch closed`,
-      );
-    return { stored, result };
+    return (await runStoredEpoch(this.store, chain, this.coverage)).result;
+  }
+
+  /** A storage or compute epoch, from its stored chain index through the kind's verifier (as closed). */
+  private async workResult(epoch: bigint, work: WorkKind): Promise<EpochResult> {
+    const index = await this.store.getChainIndex(epoch, work);
+    if (index === null)
+      throw new ResultSetError(`${work} epoch ${epoch} has a result but no stored chain index`);
+    return this.works.get(work)!.run(index, this.coverage.params?.usage ?? DEFAULT_USAGE_PARAMS);
   }
 }

@@ -82,6 +82,8 @@ export async function epochServiceFor(
   chain: Chain,
   logger: Logger,
   notice?: (msg: string) => void,
+  /** The kinds besides coverage, when the caller has them already (workSourcesFor). */
+  works?: readonly WorkSource[],
 ): Promise<EpochService> {
   if (config.oracleKey === undefined) throw new Error("no oracle key: set HEXMESH_ORACLE_KEY");
   const [{ Wallet }, { EpochService }, { latestBlockTimeMs }] = await Promise.all([
@@ -90,9 +92,9 @@ export async function epochServiceFor(
     import("../chain/indexer.js"),
   ]);
   const clock = makeClock(config);
-  const works = await workSourcesFor(config, store, chain);
+  const sources = works ?? (await workSourcesFor(config, store, chain));
   return new EpochService(store, chain.contracts, new Wallet(config.oracleKey), {
-    ...(works.length > 0 ? { works } : {}),
+    ...(sources.length > 0 ? { works: sources } : {}),
     fromBlock: config.chain!.fromBlock,
     ...(config.chain!.firstEpoch !== undefined ? { firstEpoch: BigInt(config.chain!.firstEpoch) } : {}),
     log: (msg, fields) => logger.info(fields ?? {}, msg),
@@ -435,14 +437,16 @@ export async function startService(
     chain === undefined || config.inputsFrom !== undefined
       ? undefined
       : new EntropyService(store, () => chain.latestBlockHash(), clock.now);
+  // One set of work sources for the epoch steps and the result sets they publish.
+  const works = chain === undefined ? [] : await workSourcesFor(config, store, chain);
   const epochs =
     chain !== undefined && config.oracleKey !== undefined
-      ? await epochServiceFor(config, store, chain, logger)
+      ? await epochServiceFor(config, store, chain, logger, undefined, works)
       : undefined;
   const claims = chain === undefined ? undefined : await claimProofsFor(config, store, chain);
   const dataTransfer =
     chain === undefined ? undefined : await dataTransferFor(config, store, chain, clock.now, logger);
-  const results = new ResultSets(store);
+  const results = new ResultSets(store, {}, 2, works);
   const storage =
     chain !== undefined && config.storage !== undefined
       ? await storageOracleFor(config, store, chain)

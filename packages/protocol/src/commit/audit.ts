@@ -51,6 +51,12 @@ export interface AuditExpectation {
   readonly totalFunded?: bigint;
   /** The previous root's cumulative amount per owner (absent owners: 0); omit when unknown. */
   readonly previous?: ReadonlyMap<Hex, bigint>;
+  /**
+   * Per provider address (lowercase), the score in parts per million its usage value was scaled by
+   * (storage: the retrieval score the oracle set agreed, rewards/usage.ts). The encoding does not
+   * hold scores, so a storage epoch's scaled usage is checked against these; omit: usage unscaled.
+   */
+  readonly usageScores?: ReadonlyMap<Hex, number>;
 }
 
 export interface EpochAudit {
@@ -144,7 +150,7 @@ export function auditEpochEncoding(bytes: Uint8Array, expect: AuditExpectation):
         add("usage_mismatch", `usage records not strictly ascending at ${i}: ${b.block}:${b.logIndex}`);
     }
     try {
-      const again = usageRewards(d.pool, u, u.params);
+      const again = usageRewards(d.pool, u, u.params, expect.usageScores);
       for (const [name, got, want] of [
         ["usage pool", u.usagePool, again.usagePool],
         ["usage total value", u.totalValue, again.totalValue],

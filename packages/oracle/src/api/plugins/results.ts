@@ -1,6 +1,7 @@
 /**
  * GET /v1/epochs/:epoch/results (streamed JSON) and /v1/epochs/:epoch/encoding (the canonical bytes):
- * an epoch's published result set (service/results.ts), for a pending root as for a live one. Both
+ * an epoch's published result set (service/results.ts), for a pending root as for a live one, of
+ * `?work=coverage|storage|compute` (default coverage). Both
  * are immutable once the epoch is computed (the store refuses a different root), so they carry an
  * ETag from the dataHash and `Cache-Control: immutable`, and answer 304 to a matching If-None-Match.
  */
@@ -10,6 +11,8 @@ import type { FastifyPluginAsyncJsonSchemaToTs } from "@fastify/type-provider-js
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 import { ResultSetError, ResultSetPrunedError, type PublishedResultSet } from "../../service/results.js";
+import { WorkNotServedError } from "../../service/work.js";
+import type { WorkKind } from "../../store/types.js";
 import { RESULT_HEADERS, ROUTES } from "../routes.js";
 import * as S from "../schemas.js";
 import type { ApiDeps } from "../server.js";
@@ -87,8 +90,9 @@ function* resultsJson({ stored, result }: PublishedResultSet): Generator<string>
 }
 
 /** The usage section of the results document (only with usage records). */
-function usageJson({ payout, chain }: PublishedResultSet["result"]) {
+function usageJson({ payout, chain, work }: PublishedResultSet["result"]) {
   const u = payout.usage!;
+  const scores = work.usageScores;
   const index = chain.index.usage!;
   return {
     subnetwork: index.subnetwork,
@@ -106,12 +110,17 @@ function usageJson({ payout, chain }: PublishedResultSet["result"]) {
       account: r.account,
       credits: r.credits.toString(),
     })),
-    providers: u.providers.map((p) => ({
-      provider: p.provider,
-      credits: p.credits.toString(),
-      value: p.value.toString(),
-      reward: p.reward.toString(),
-    })),
+    providers: u.providers.map((p) => {
+      const score = scores?.get(p.provider);
+      return {
+        provider: p.provider,
+        credits: p.credits.toString(),
+        value: p.value.toString(),
+        reward: p.reward.toString(),
+        // what an auditor needs to check a scaled value (the encoding holds no scores)
+        ...(score !== undefined ? { score } : {}),
+      };
+    }),
   };
 }
 
@@ -126,19 +135,24 @@ function notModified(request: FastifyRequest, etag: string): boolean {
 }
 
 export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchemaToTs {
-  const load = async (epoch: bigint): Promise<PublishedResultSet> => {
+  const load = async (epoch: bigint, work: WorkKind = "coverage"): Promise<PublishedResultSet> => {
     if (results === undefined)
       throw new HttpError(503, "this node publishes no result sets (no store of results)", "no_result_sets");
     let set: PublishedResultSet | null;
     try {
-      set = await results.get(epoch);
+      set = await results.get(epoch, work);
     } catch (e) {
       if (e instanceof ResultSetError) throw new HttpError(500, e.message, "result_set_unreproducible");
       if (e instanceof ResultSetPrunedError) throw new HttpError(410, e.message, "pruned");
+      if (e instanceof WorkNotServedError) throw new HttpError(404, e.message, "work_not_served");
       throw e;
     }
     if (set === null)
-      throw new HttpError(404, `epoch ${epoch} has not been closed by this oracle`, "epoch_not_closed");
+      throw new HttpError(
+        404,
+        `${work === "coverage" ? "" : `${work} `}epoch ${epoch} has not been closed by this oracle`,
+        "epoch_not_closed",
+      );
     return set;
   };
   /** Sets the caching and identity headers; true when the client's copy is current (304 sent). */
@@ -158,10 +172,11 @@ export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchema
       ...endpoint(ROUTES.epochResults),
       schema: {
         params: S.EPOCH_PARAMS,
+        querystring: S.WORK_QUERY,
         response: { 200: S.RESULTS_RESPONSE, ...ERROR_RESPONSES, 500: S.ERROR },
       },
       handler: async (request, reply) => {
-        const set = await load(BigInt(request.params.epoch));
+        const set = await load(BigInt(request.params.epoch), request.query.work);
         // The body is a stream (not serialised by the schema), so the reply is used untyped.
         const raw = reply as FastifyReply;
         if (headers(request, raw, set, "json")) return raw.code(304).send();
@@ -171,9 +186,13 @@ export function resultRoutes({ results }: ApiDeps): FastifyPluginAsyncJsonSchema
 
     app.route({
       ...endpoint(ROUTES.epochEncoding),
-      schema: { params: S.EPOCH_PARAMS, response: { ...ERROR_RESPONSES, 500: S.ERROR } },
+      schema: {
+        params: S.EPOCH_PARAMS,
+        querystring: S.WORK_QUERY,
+        response: { ...ERROR_RESPONSES, 500: S.ERROR },
+      },
       handler: async (request, reply) => {
-        const set = await load(BigInt(request.params.epoch));
+        const set = await load(BigInt(request.params.epoch), request.query.work);
         const raw = reply as FastifyReply;
         if (headers(request, raw, set, "bin")) return raw.code(304).send();
         const { commit } = set.result;
