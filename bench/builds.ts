@@ -8,9 +8,12 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A git command's trimmed output, run in this checkout (the benches record what they measured). */
+/**
+ * A git command's output less its trailing newline, run in this checkout (the benches record what
+ * they measured). Only the end is trimmed: `status --porcelain` starts with a status column.
+ */
 export function git(...args: string[]): string {
-  return spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trim();
+  return spawnSync("git", args, { cwd: here, encoding: "utf8" }).stdout.trimEnd();
 }
 
 /**
@@ -41,8 +44,9 @@ export function runBuilds(
   if (before !== undefined) builds.push({ build: "before", dir: before, ...run(path.resolve(before)) });
   const commit = git("rev-parse", "HEAD");
   // Packages' sources changed since that commit: the figures are of the working tree, not of it.
-  const uncommitted = git("status", "--porcelain", "--", "../packages")
-    .split("\n")
+  // -z: one path a record, unquoted
+  const uncommitted = git("status", "--porcelain", "-z", "--untracked-files=no", "--", "../packages")
+    .split("\0")
     .filter(Boolean)
     .map((l) => l.slice(3));
   builds.push({ build: "this", commit, ...(uncommitted.length > 0 ? { uncommitted } : {}), ...run() });

@@ -73,6 +73,31 @@ function deviceRows(payout: Payout): ChunkSource {
   };
 }
 
+/** Owner rows encoded per batch while the encoding is read. */
+const OWNER_ROWS_PER_CHUNK = 8_192;
+
+/**
+ * The owner count and rows, then the totals and the root, encoded again in batches each time they
+ * are read, as the device rows are: 84 bytes an owner (~120 MB at 1.44M owners) are not held.
+ */
+function ownerRowsAndTotals(payout: Payout, root: Hex): ChunkSource {
+  const owners = payout.owners;
+  return {
+    byteLength: 4 + 84 * owners.length + 3 * 32 + 32,
+    *[Symbol.iterator]() {
+      for (let at = 0; at === 0 || at < owners.length; at += OWNER_ROWS_PER_CHUNK) {
+        const rows = new ByteWriter();
+        if (at === 0) rows.u32(owners.length);
+        for (const o of owners.slice(at, at + OWNER_ROWS_PER_CHUNK))
+          rows.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
+        if (at + OWNER_ROWS_PER_CHUNK >= owners.length)
+          rows.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
+        yield* rows.finish();
+      }
+    },
+  };
+}
+
 /** The message each oracle signs for the distributor's postRoot. */
 export interface EpochRoot {
   readonly epoch: bigint;
@@ -96,9 +121,7 @@ export interface EpochCommit {
 
 export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout): EpochCommit {
   const tree =
-    payout.owners.length === 0
-      ? null
-      : OwnerMerkleTree.build(payout.owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
+    payout.owners.length === 0 ? null : OwnerMerkleTree.buildOf(payout.owners, (o) => o.cumulative);
   const root = tree === null ? ZERO_BYTES32 : tree.root;
   const index = chain.index;
 
@@ -127,13 +150,9 @@ export function commitEpoch(chain: ChainView, work: WorkResult, payout: Payout):
   w.u64(recordLength);
   const head = w.finish();
   const tail = deviceRows(payout);
-  const rest = new ByteWriter();
-  rest.u32(payout.owners.length);
-  for (const o of payout.owners) rest.hex(o.owner, 20).u256(o.amount).u256(o.cumulative);
-  rest.u256(payout.distributed).u256(payout.dust).u256(payout.totalCumulative).hex(root, 32);
-  const ownerRows = rest.finish();
+  const ownerRows = ownerRowsAndTotals(payout, root);
 
-  const byteLength = w.length + recordLength + tail.byteLength + chunksByteLength(ownerRows);
+  const byteLength = w.length + recordLength + tail.byteLength + ownerRows.byteLength;
   const record = work.record;
   const encoding: ChunkSource = {
     byteLength,
