@@ -6,7 +6,7 @@
  * epoch on its own (the same root), all sign, oracle 0 collects the others' signatures over HTTP
  * (`?work=`) and posts to the kind's distributor; after the challenge window each provider's owner
  * claims its MESH; each kind's result set and encoding are published (`?work=`) and audit clean
- * against the root on chain. Bad paths: a root posted to the wrong subnetwork's distributor, a signature of
+ * against the root on chain, and the root watcher confirms each kind's pending root. Bad paths: a root posted to the wrong subnetwork's distributor, a signature of
  * another kind, a kind the oracle does not serve; the same inputs give byte-identical results.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { keccak256, toUtf8Bytes, Wallet } from "ethers";
+import { JsonRpcProvider, keccak256, toUtf8Bytes, Wallet } from "ethers";
 import { network } from "hardhat";
 
 import { EpochRootAggregator, EpochService, type StoredEpochResult } from "@hexmesh/oracle";
@@ -30,6 +30,7 @@ import { WorkDistributorError, WorkNotServedError } from "@hexmesh/oracle/servic
 import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
 import { StorageStore } from "@hexmesh/oracle/storage/store";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
+import { RootWatcher, type WatcherOptions } from "@hexmesh/oracle/watch/watcher";
 import {
   auditEpochEncoding,
   DEFAULT_USAGE_PARAMS,
@@ -346,6 +347,46 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     });
     const unknown = await fetch(`${oracles.urls[2]}/v1/epochs/1/results?work=radio`);
     expect(unknown.status).to.equal(400);
+  });
+
+  it("the root watcher checks a storage or compute distributor's pending root against that kind's sets", async function () {
+    const provider = new JsonRpcProvider(rpc.url);
+    const watcherOf = (distributor: string, extra: Partial<WatcherOptions> = {}) =>
+      new RootWatcher({
+        provider,
+        distributor,
+        oracles: oracles.urls,
+        fromBlock: suite.deployBlock,
+        evidenceDir: path.join(dir, "evidence"),
+        ...extra,
+      });
+    for (const [work, distributor, posted] of [
+      ["storage", suite.storageDistributor, storageEpoch],
+      ["compute", suite.computeDistributor, computeEpoch],
+    ] as const) {
+      const watcher = watcherOf(await distributor.getAddress());
+      expect(await watcher.kind()).to.equal(work);
+      const [check] = await watcher.poll();
+      // Every oracle's set of the kind confirms it: no finding, nothing written, no veto.
+      expect(check!.posted.root).to.equal(posted.results[0]!.root);
+      expect(check!.oracles.map((o) => [o.verdict, o.findings])).to.deep.equal(
+        oracles.urls.map(() => ["confirms", []]),
+      );
+      expect(check).to.include({ outcome: "confirmed", action: "none" });
+    }
+    // Re-verification recomputes coverage epochs from reports: refused on a storage distributor.
+    const reverifying = watcherOf(await suite.storageDistributor.getAddress(), {
+      reverify: {
+        rpcUrl: rpc.url,
+        addresses: await suiteAddresses(suite),
+        fromBlock: suite.deployBlock,
+        inputsFrom: oracles.urls[0]!,
+      },
+    });
+    const refused = await reverifying.poll().catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(Error);
+    expect((refused as Error).message).to.match(/--reverify recomputes coverage epochs.*is storage's/);
+    provider.destroy();
   });
 
   it("the providers' owners claim their MESH after the challenge window, with proofs from GET /v1/owners/:address?work=", async function () {

@@ -527,7 +527,10 @@ export function program(): Command {
         "report (evidence file, log, hook) any root they do not confirm, and veto it with HEXMESH_GUARDIAN_KEY",
     )
     .requiredOption("--rpc <url>", "JSON-RPC endpoint of the chain")
-    .requiredOption("--distributor <address>", "the RewardsDistributor to watch")
+    .requiredOption(
+      "--distributor <address>",
+      "the RewardsDistributor to watch (coverage, storage or compute: its subnetwork() says which result sets to fetch)",
+    )
     .requiredOption("--oracle <url...>", "oracle API base URLs whose result sets are checked (one or more)")
     .option("--from-block <n>", "first block to scan for RootPosted (the deployment's)", intArg, 0)
     .option("--once", "check the roots posted so far that are still pending, then exit")

@@ -15,6 +15,7 @@ import {
 
 import { OracleApiError, OracleClient } from "../api/client.js";
 import type { ResultsResponse } from "../api/routes.js";
+import type { WorkKind } from "../store/types.js";
 
 /** What the chain says about the posted root, besides the root itself. */
 export interface ChainFacts {
@@ -89,8 +90,21 @@ function documentFindings(
           })),
           providers: d.usage.providers,
         };
-  if (usageOf(doc.usage) !== usageOf(encodedUsage))
-    add(`usage listed ${usageOf(doc.usage) ?? "none"}, encoded ${usageOf(encodedUsage) ?? "none"}`);
+  // A storage provider's score is the document's alone (the encoding holds none): compared without it.
+  const listedUsage =
+    doc.usage === undefined
+      ? undefined
+      : {
+          ...doc.usage,
+          providers: doc.usage.providers.map(({ provider, credits, value, reward }) => ({
+            provider,
+            credits,
+            value,
+            reward,
+          })),
+        };
+  if (usageOf(listedUsage) !== usageOf(encodedUsage))
+    add(`usage listed ${usageOf(listedUsage) ?? "none"}, encoded ${usageOf(encodedUsage) ?? "none"}`);
   if (doc.owners.length !== d.owners.length)
     add(`${doc.owners.length} owners listed, ${d.owners.length} encoded`);
   d.owners.forEach((o, k) => {
@@ -123,27 +137,31 @@ function documentFindings(
 }
 
 /** The previous cumulative amounts: the live root's owners, from the oracle's own published set. */
-async function previousOf(client: OracleClient, live: NonNullable<ChainFacts["live"]>) {
-  const { bytes } = await client.encoding(live.epoch);
+async function previousOf(client: OracleClient, live: NonNullable<ChainFacts["live"]>, work: WorkKind) {
+  const { bytes } = await client.encoding(live.epoch, work);
   const owners = decodeEpochEncoding(bytes).owners;
   const tree = OwnerMerkleTree.build(owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
   if (tree.root !== live.root) return undefined; // not the live root's set: the check is skipped
   return new Map(owners.map((o) => [o.owner, o.cumulative]));
 }
 
-/** Audits `posted` against one oracle's published result set. */
+/**
+ * Audits `posted` against one oracle's published result set of `work` (the kind of the distributor
+ * it was posted to).
+ */
 export async function auditOracle(
   oracle: string,
   posted: EpochRoot,
   chain: ChainFacts,
   timeoutMs = 60_000,
+  work: WorkKind = "coverage",
 ): Promise<OracleReport> {
   const client = new OracleClient(oracle, { timeoutMs });
   let bytes: Uint8Array;
   let doc: ResultsResponse;
   try {
-    bytes = (await client.encoding(posted.epoch)).bytes;
-    doc = await client.results(posted.epoch);
+    bytes = (await client.encoding(posted.epoch, work)).bytes;
+    doc = await client.results(posted.epoch, work);
   } catch (e) {
     if (!(e instanceof OracleApiError)) throw e;
     return {
@@ -159,8 +177,15 @@ export async function auditOracle(
   }
   let previous: Map<Hex, bigint> | undefined;
   if (chain.live !== undefined && chain.live.epoch + 1n === posted.epoch) {
-    previous = await previousOf(client, chain.live).catch(() => undefined);
+    previous = await previousOf(client, chain.live, work).catch(() => undefined);
   }
+  // Storage's usage values are scaled by the retrieval scores the document lists: the amounts are
+  // checked against them (the oracles of a set publish the same scores, or their sets disagree).
+  const usageScores = new Map(
+    (doc.usage?.providers ?? []).flatMap((p) =>
+      p.score === undefined ? [] : [[p.provider as Hex, p.score] as const],
+    ),
+  );
   const audit = auditEpochEncoding(bytes, {
     posted,
     chainId: chain.chainId,
@@ -172,6 +197,7 @@ export async function auditOracle(
       exact: chain.live === undefined ? posted.epoch === 0n : chain.live.epoch + 1n === posted.epoch,
     },
     ...(previous !== undefined ? { previous } : {}),
+    ...(usageScores.size > 0 ? { usageScores } : {}),
   });
   const findings: Finding[] = [...audit.findings];
   if (audit.decoded !== null) findings.push(...documentFindings(doc, posted, bytes, audit.tree));

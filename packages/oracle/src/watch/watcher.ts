@@ -1,6 +1,7 @@
 /**
  * The root watcher (`hexmesh-oracle watch`): follows RootPosted on the distributor; for each root
- * still pending, audits it against every configured oracle's published result set (audit.ts);
+ * still pending, audits it against every configured oracle's published result set of the
+ * distributor's kind of work (its `subnetwork()`: coverage, storage or compute; audit.ts);
  * when something is wrong, writes the evidence to a file, logs it and runs the configured hook,
  * and, holding the guardian's key, vetoes the root while its challenge window is open.
  *
@@ -19,6 +20,8 @@ import type { JsonRpcProvider, Signer } from "ethers";
 import { RewardsDistributor__factory, type RewardsDistributor } from "@hexmesh/contracts";
 import type { EpochRoot, Hex } from "@hexmesh/protocol";
 
+import { WORK_SUBNETWORK } from "../service/work.js";
+import type { WorkKind } from "../store/types.js";
 import { withRetry } from "../util/retry.js";
 import { auditOracle, type ChainFacts, type Finding, type OracleReport } from "./audit.js";
 import type { ReverifyOptions } from "./reverify.js";
@@ -95,6 +98,7 @@ export class RootWatcher {
   private readonly distributor: RewardsDistributor;
   private next: number;
   private readonly seen = new Set<string>();
+  private work: Promise<WorkKind> | undefined;
 
   constructor(private readonly o: WatcherOptions) {
     if (o.oracles.length === 0) throw new Error("watch needs at least one oracle URL to check roots against");
@@ -159,10 +163,32 @@ export class RootWatcher {
     };
   }
 
+  /**
+   * The distributor's kind of work, by its subnetwork id (read once). Re-verification recomputes an
+   * epoch from reports: a watcher asked for it on a storage or compute distributor is refused.
+   */
+  kind(): Promise<WorkKind> {
+    this.work ??= (async () => {
+      const id = (await withRetry(() => this.distributor.subnetwork())).toLowerCase();
+      const kind = (Object.keys(WORK_SUBNETWORK) as WorkKind[]).find((k) => WORK_SUBNETWORK[k] === id);
+      if (kind === undefined)
+        throw new Error(
+          `distributor ${this.o.distributor} serves subnetwork ${id}, not coverage's, storage's or compute's`,
+        );
+      if (kind !== "coverage" && this.o.reverify !== undefined)
+        throw new Error(
+          `--reverify recomputes coverage epochs from their reports; distributor ${this.o.distributor} is ${kind}'s (its roots are checked against the oracles' result sets)`,
+        );
+      return kind;
+    })();
+    return this.work;
+  }
+
   /** Audits one posted root against every oracle, then acts on the outcome. */
   async check(p: PostedRoot): Promise<RootCheck> {
+    const work = await this.kind();
     const facts = await this.facts(p);
-    const oracles = await Promise.all(this.o.oracles.map((url) => auditOracle(url, p, facts)));
+    const oracles = await Promise.all(this.o.oracles.map((url) => auditOracle(url, p, facts, 60_000, work)));
     const reverified =
       this.o.reverify === undefined ? undefined : await this.reverify(this.o.reverify, p, facts);
     const contradicted =
