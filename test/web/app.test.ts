@@ -792,6 +792,41 @@ describe("web app in Chromium against a local chain and oracle set", function ()
       }
     });
 
+    it("verifies the compute epoch in the browser against the compute distributor's root, and catches a tampered one", async function () {
+      const [epoch, root] = await stack.suite.computeDistributor.liveRoot();
+      await page.goto(`${stack.appUrl}#/epochs`);
+      // Its own table: the compute distributor's RootPosted, beside coverage's; storage has none.
+      const table = page.getByTestId("epoch-table-compute");
+      await table.locator(`code[title="${root}"]`).waitFor();
+      expect(await page.getByTestId("epoch-table-storage").textContent()).to.contain(
+        "no storage root has been posted yet",
+      );
+      const cell = page.getByTestId(`verify-compute-${epoch}`);
+      await cell.getByRole("button", { name: `Verify compute epoch ${epoch} in browser` }).click();
+      await cell
+        .getByTestId("verify-outcome")
+        .filter({ hasText: "Matches the chain: keccak256 of the" })
+        .waitFor();
+      // The bytes the oracle serves for ?work=compute, one byte altered on the way: a mismatch.
+      const served = (url: URL) =>
+        url.pathname === `/v1/epochs/${epoch}/encoding` && url.searchParams.get("work") === "compute";
+      await page.route(served, async (route) => {
+        const res = await route.fetch();
+        const body = Buffer.from(await res.body());
+        body[body.length - 40]! ^= 1; // inside totalCumulative
+        await route.fulfill({ response: res, body });
+      });
+      try {
+        await cell.getByRole("button").click();
+        await cell
+          .getByTestId("verify-outcome")
+          .filter({ hasText: "Mismatch: data_hash_mismatch" })
+          .waitFor();
+      } finally {
+        await page.unroute(served);
+      }
+    });
+
     it("the credits, storage and compute pages pass axe's WCAG 2 A and AA checks", async function () {
       for (const [route, ready] of [
         ["#/credits", "credit-spenders"],

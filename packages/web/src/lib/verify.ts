@@ -1,6 +1,6 @@
 /**
  * Verify an epoch in the browser: the epoch's canonical encoding, as an oracle publishes it
- * (GET /v1/epochs/:e/encoding), audited against the EpochRoot the chain's RootPosted event
+ * (GET /v1/epochs/:e/encoding?work=, of the distributor's kind of work), audited against the EpochRoot the chain's RootPosted event
  * committed to, with @hexmesh/protocol's auditEpochEncoding (the watcher's check: keccak256 of the
  * bytes against dataHash, the owners' leaves rebuilt into the root, totals, pool split, device and
  * owner amounts). When the rebuilt root differs, the first published leaf the on-chain root does
@@ -21,6 +21,11 @@ export interface VerifyRequest {
   readonly registry: Hex;
   /** Proofs against the posted root for the encoding's owners, where the oracle serves them. */
   readonly proofs?: Readonly<Record<string, readonly Hex[] | null>>;
+  /**
+   * Storage: each provider's retrieval score (ppm) its usage value was scaled by, from the results
+   * document (the encoding holds none); absent: usage is checked unscaled.
+   */
+  readonly usageScores?: Readonly<Record<string, number>>;
 }
 
 export interface VerifyResult {
@@ -47,6 +52,9 @@ export function verifyEpoch(req: VerifyRequest): VerifyResult {
     posted,
     chainId: BigInt(req.chainId),
     registry: req.registry.toLowerCase() as Hex,
+    ...(req.usageScores !== undefined
+      ? { usageScores: new Map(Object.entries(req.usageScores).map(([a, v]) => [a as Hex, v])) }
+      : {}),
   });
   const owners = audit.decoded?.owners ?? [];
   let firstMismatch: VerifyResult["firstMismatch"] = null;

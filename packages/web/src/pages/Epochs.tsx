@@ -1,6 +1,7 @@
 /**
- * Epochs as the chain recorded them (RootPosted): root, total, dataHash, readiness, which oracles
- * signed (recovered from postRoot's signatures), the oracle's summary, and Verify in browser.
+ * Epochs as the chain recorded them (RootPosted), one table per distributor hexmesh.json names
+ * (coverage, storage, compute): root, total, dataHash, readiness, which oracles signed (recovered
+ * from postRoot's signatures), and Verify in browser against that kind's published result set.
  */
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
@@ -12,6 +13,7 @@ import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES }
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
 import { latestBlock } from "../lib/chain";
+import { rewardDistributors, type RewardWork } from "../lib/config";
 import { useApp } from "../lib/context";
 import { chainTime, mesh, shortHex } from "../lib/format";
 import type { VerifyRequest, VerifyResult } from "../lib/verify";
@@ -30,14 +32,14 @@ interface PostedRoot {
   readonly funded: bigint;
 }
 
-function usePostedRoots() {
+function usePostedRoots(work: RewardWork, address: Address) {
   const { client, config } = useApp();
   return useQuery({
-    queryKey: ["posted-roots"],
+    queryKey: ["posted-roots", work, address],
     refetchInterval: 10_000,
     queryFn: async () => {
       const at = await latestBlock(client);
-      const distributor = { address: config.addresses.distributor, abi: RewardsDistributorAbi } as const;
+      const distributor = { address, abi: RewardsDistributorAbi } as const;
       const [events, fundings, live] = await Promise.all([
         client.getContractEvents({
           ...distributor,
@@ -76,7 +78,7 @@ function usePostedRoots() {
                     name: DISTRIBUTOR_DOMAIN_NAME,
                     version: DISTRIBUTOR_DOMAIN_VERSION,
                     chainId: config.chainId,
-                    verifyingContract: config.addresses.distributor,
+                    verifyingContract: address,
                   },
                   types: { EpochRoot: EPOCH_ROOT_TYPES.EpochRoot.map((f) => ({ ...f })) },
                   primaryType: "EpochRoot",
@@ -125,16 +127,36 @@ function runInWorker(req: VerifyRequest): Promise<VerifyResult> {
 }
 
 export function Epochs() {
+  const { config } = useApp();
+  return (
+    <section>
+      <h1>Epochs</h1>
+      {rewardDistributors(config).map((d) => (
+        <KindEpochs key={d.work} work={d.work} distributor={d.distributor} />
+      ))}
+    </section>
+  );
+}
+
+/** The roots posted to one kind's distributor. Coverage keeps the page's original test ids. */
+function KindEpochs({ work, distributor }: { readonly work: RewardWork; readonly distributor: Address }) {
   const { oracle, config } = useApp();
-  const posted = usePostedRoots();
+  const posted = usePostedRoots(work, distributor);
   const [checks, setChecks] = useState<Record<string, Verification>>({});
   const p = posted.data;
+  const idOf = (what: string) => (work === "coverage" ? what : `${what}-${work}`);
+  const title = `${work[0]!.toUpperCase()}${work.slice(1)}`;
 
   async function verify(r: PostedRoot) {
     const key = r.epoch.toString();
     setChecks((c) => ({ ...c, [key]: { state: "running" } }));
     try {
-      const { bytes } = await oracle.encoding(r.epoch);
+      const { bytes } = await oracle.encoding(r.epoch, work);
+      // A storage epoch's usage is scaled by the retrieval scores its results document lists.
+      const usageScores: Record<string, number> = {};
+      if (work === "storage")
+        for (const u of (await oracle.results(r.epoch, work)).usage?.providers ?? [])
+          if (u.score !== undefined) usageScores[u.provider] = u.score;
       const base: VerifyRequest = {
         bytes,
         posted: {
@@ -145,6 +167,7 @@ export function Epochs() {
         },
         chainId: String(config.chainId),
         registry: config.addresses.registry,
+        ...(Object.keys(usageScores).length > 0 ? { usageScores } : {}),
       };
       let result = await runInWorker(base);
       // The rebuilt root differs: locate the first leaf the posted root does not hold, with the
@@ -152,7 +175,7 @@ export function Epochs() {
       if (result.rebuiltRoot !== null && result.rebuiltRoot !== r.root) {
         const proofs: Record<string, Hex[] | null> = {};
         for (const owner of result.owners) {
-          const leaf = await oracle.owner(owner, { epoch: r.epoch.toString() }).catch(() => null);
+          const leaf = await oracle.owner(owner, { epoch: r.epoch.toString(), work }).catch(() => null);
           proofs[owner] = leaf === null || leaf.root !== r.root ? null : (leaf.proof as Hex[]);
         }
         result = await runInWorker({ ...base, proofs });
@@ -167,19 +190,23 @@ export function Epochs() {
   }
 
   return (
-    <section>
-      <h1>Epochs</h1>
-      {posted.error ? <p role="alert">Cannot read the chain: {String(posted.error)}</p> : null}
+    <>
+      {work === "coverage" ? null : <h2>{title}</h2>}
+      {posted.error ? (
+        <p role="alert">
+          Cannot read the {work} distributor: {String(posted.error)}
+        </p>
+      ) : null}
       {p ? (
         <>
           <AsOf at={p} />
           <DataTable
-            testId="epoch-table"
-            caption="Roots posted on chain (RootPosted events)"
+            testId={idOf("epoch-table")}
+            caption={`${title} roots posted on chain (RootPosted events)`}
             columns={[
               { header: "Epoch", cell: (r) => r.epoch.toString() },
               { header: "Emission", cell: (r) => `${mesh(r.emission)} MESH`, numeric: true },
-              { header: "Coverage pool funded", cell: (r) => `${mesh(r.funded)} MESH`, numeric: true },
+              { header: `${title} pool funded`, cell: (r) => `${mesh(r.funded)} MESH`, numeric: true },
               { header: "Root", cell: (r) => <code title={r.root}>{shortHex(r.root)}</code> },
               {
                 header: "Total paid (cumulative)",
@@ -207,19 +234,21 @@ export function Epochs() {
                     check={checks[r.epoch.toString()]}
                     onVerify={() => void verify(r)}
                     epoch={r.epoch}
+                    work={work}
+                    testId={idOf("verify") + `-${r.epoch}`}
                   />
                 ),
               },
             ]}
             rows={p.roots}
             rowKey={(r) => `${r.epoch}-${r.root}`}
-            empty="no root has been posted yet"
+            empty={`no ${work} root has been posted yet`}
           />
         </>
       ) : (
         <p>Reading the chain…</p>
       )}
-    </section>
+    </>
   );
 }
 
@@ -227,12 +256,14 @@ function VerifyCell(props: {
   readonly check: Verification | undefined;
   readonly onVerify: () => void;
   readonly epoch: bigint;
+  readonly work: RewardWork;
+  readonly testId: string;
 }) {
-  const { check, onVerify, epoch } = props;
+  const { check, onVerify, epoch, work, testId } = props;
   return (
-    <div data-testid={`verify-${epoch}`}>
+    <div data-testid={testId}>
       <button type="button" onClick={onVerify} disabled={check?.state === "running"}>
-        Verify epoch {epoch.toString()} in browser
+        Verify {work === "coverage" ? "" : `${work} `}epoch {epoch.toString()} in browser
       </button>
       {check?.state === "running" ? <span role="status"> recomputing…</span> : null}
       {check?.state === "error" ? <span role="alert"> {check.message}</span> : null}
