@@ -125,7 +125,15 @@ describe("protocol: decode and audit a published epoch encoding", function () {
   });
 
   it("refuses a device row that cannot be encoded when committing, not later", function () {
-    const bad = { ...r.payout.devices[0]!, amount: 2n ** 256n };
+    const d = r.payout.devices[0]!;
+    const bad = {
+      deviceId: d.deviceId,
+      owner: d.owner,
+      bonded: d.bonded,
+      weights: d.weights,
+      metrics: d.metrics,
+      amount: 2n ** 256n,
+    };
     expect(() => commitEpoch(r.chain, r.work, { ...r.payout, devices: [bad] })).to.throw(RangeError);
   });
 
@@ -214,7 +222,19 @@ describe("protocol: decode and audit a published epoch encoding", function () {
   it("catches a device paid more than its weights give, and a pool split that is not the rule", function () {
     const device = tampered((p) => ({
       ...p,
-      devices: p.devices.map((d, i) => (i === 0 ? { ...d, amount: d.amount + 1n } : d)),
+      // By name: a computed payout's rows read their weights and metrics from the work (no spread).
+      devices: p.devices.map((d, i) =>
+        i === 0
+          ? {
+              deviceId: d.deviceId,
+              owner: d.owner,
+              bonded: d.bonded,
+              weights: d.weights,
+              metrics: d.metrics,
+              amount: d.amount + 1n,
+            }
+          : d,
+      ),
     }));
     expect(codes(device.bytes, { posted: device.posted })).to.deep.equal([
       "device_amount_mismatch",

@@ -72,27 +72,6 @@ describe("protocol / rewards / limb columns (exact wide sums without a bigint pe
     expect(out[0]! < 2 ** LIMB_BITS && out[1]! < 2 ** LIMB_BITS).to.equal(true);
   });
 
-  it("frees a block of rows as a reader passes it: its rows are refused, the next block's kept", function () {
-    const cols = new LimbColumns(3);
-    for (let r = 0; r < 65_537; r++) cols.push();
-    cols.add(65_535, toLimbs(7n, 3));
-    cols.add(65_536, toLimbs(9n, 3));
-    expect([cols.isBlockEnd(65_534), cols.isBlockEnd(65_535), cols.isBlockEnd(65_536)]).to.deep.equal([
-      false,
-      true,
-      false,
-    ]);
-    expect(cols.get(65_535)).to.equal(7n);
-    cols.freeBlockOf(65_535);
-    expect(() => cols.get(0)).to.throw(RangeError, /row 0 was freed/);
-    expect(() => cols.add(65_535, toLimbs(1n, 3))).to.throw(RangeError, /row 65535 was freed/);
-    expect(() => cols.limbsOf(3, new Float64Array(3))).to.throw(RangeError, /row 3 was freed/);
-    expect(() => cols.freeBlockOf(1)).to.throw(RangeError, /row 1 was freed/);
-    expect(cols.get(65_536)).to.equal(9n);
-    cols.add(65_536, toLimbs(1n, 3));
-    expect(cols.get(65_536)).to.equal(10n);
-  });
-
   it("refuses a row outside, more limbs than a row holds, a sum that outgrows its limbs, bad sizes", function () {
     const cols = new LimbColumns(2);
     expect(() => cols.add(0, toLimbs(1n, 2))).to.throw(RangeError, /row 0 outside/);

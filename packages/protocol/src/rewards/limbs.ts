@@ -55,9 +55,6 @@ export function mulLimbs(a: Float64Array, b: Float64Array, out: Float64Array): v
   if (carry !== 0) throw new RangeError(`a product does not fit in ${out.length} limbs`);
 }
 
-/** A freed block's place. */
-const FREED = new Float64Array(0);
-
 /** Rows per block: a column grows a block at a time, never copied and never more than a block over. */
 const BLOCK_SHIFT = 16;
 const BLOCK_MASK = (1 << BLOCK_SHIFT) - 1;
@@ -95,20 +92,6 @@ export class LimbColumns {
     if (carryNeeded) this.carry(d, at);
   }
 
-  /** Whether `row` is the last row of its block. */
-  isBlockEnd(row: number): boolean {
-    return (row & BLOCK_MASK) === BLOCK_MASK;
-  }
-
-  /**
-   * Frees the block of rows that holds `row` (a reader done with its rows in order frees them as it
-   * goes); reading or adding to a row of a freed block throws.
-   */
-  freeBlockOf(row: number): void {
-    this.check(row);
-    this.blocks[row >>> BLOCK_SHIFT] = FREED;
-  }
-
   /** Row `row`'s sum. */
   get(row: number): bigint {
     this.check(row);
@@ -126,7 +109,6 @@ export class LimbColumns {
 
   private check(row: number): void {
     if (!(row >= 0 && row < this.rows)) throw new RangeError(`row ${row} outside 0..${this.rows - 1}`);
-    if (this.blocks[row >>> BLOCK_SHIFT] === FREED) throw new RangeError(`row ${row} was freed`);
   }
 
   private carry(d: Float64Array, at: number): void {

@@ -19,9 +19,11 @@
  */
 import type { ChainView, DeviceEntry } from "../chain/view.js";
 import { compareHex, type Hex } from "../hex.js";
-import type { WorkResult } from "../work.js";
+import type { DeviceWork, WorkResult } from "../work.js";
+import { enumerableGetters } from "./fields.js";
 import { DEFAULT_USAGE_PARAMS, usageRewards, type UsageParams, type UsagePayout } from "./usage.js";
 
+/** One device's payout. computePayout's rows read weights and metrics from the work: read fields by name. */
 export interface DevicePayout {
   readonly deviceId: bigint;
   readonly owner: Hex;
@@ -53,8 +55,6 @@ export interface Payout {
   readonly dust: bigint;
   readonly totalCumulative: bigint;
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class PayoutError extends Error {
   override readonly name = "PayoutError";
@@ -108,19 +108,52 @@ export function deviceAmounts(
   poolAmounts: readonly bigint[],
   devices: readonly { readonly weights: readonly bigint[]; readonly bonded: boolean }[],
 ): bigint[] {
-  const totals = poolAmounts.map((_, i) =>
-    devices.reduce((sum, d) => (d.bonded ? sum + (d.weights[i] ?? 0n) : sum), 0n),
-  );
+  // Each device's weights read once a pass: a work's weights may be made on each read.
+  const totals = poolAmounts.map(() => 0n);
+  for (const d of devices) {
+    if (!d.bonded) continue;
+    const w = d.weights;
+    for (let i = 0; i < totals.length; i++) totals[i]! += w[i] ?? 0n;
+  }
   return devices.map((d) => {
     if (!d.bonded) return 0n;
+    const w = d.weights;
     let amount = 0n;
     for (let i = 0; i < poolAmounts.length; i++) {
       const total = totals[i]!;
-      if (total > 0n) amount += (poolAmounts[i]! * d.weights[i]!) / total;
+      if (total > 0n) amount += (poolAmounts[i]! * w[i]!) / total;
     }
     return amount;
   });
 }
+
+/**
+ * A device's payout as computePayout makes it: its weights and metrics read from its work when asked
+ * for (a coverage work makes them from its sums, not held per device). The fields are enumerable
+ * and the work private, as on a plain object; a spread copies own fields only, so read them by name.
+ */
+class PaidDevice implements DevicePayout {
+  amount = 0n;
+  readonly #work: DeviceWork;
+
+  constructor(
+    readonly deviceId: bigint,
+    readonly owner: Hex,
+    readonly bonded: boolean,
+    work: DeviceWork,
+  ) {
+    this.#work = work;
+  }
+
+  get weights(): readonly bigint[] {
+    return this.#work.weights;
+  }
+
+  get metrics(): readonly bigint[] {
+    return this.#work.metrics;
+  }
+}
+enumerableGetters(PaidDevice, ["weights", "metrics"]);
 
 export function computePayout(
   chain: ChainView,
@@ -146,23 +179,17 @@ export function computePayout(
     a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0,
   );
   // Made once, their amounts set below: no second object per device for deviceAmounts.
-  const devicePayouts = devices.map((d, k): Mutable<DevicePayout> => {
+  const devicePayouts = devices.map((d, k): PaidDevice => {
     const entry = chain.deviceById(d.deviceId);
     if (entry === undefined) throw new PayoutError(`work for unknown device ${d.deviceId}`);
     // Sorted by id: a device given twice is given in a row.
     if (k > 0 && devices[k - 1]!.deviceId === d.deviceId)
       throw new PayoutError(`work for device ${d.deviceId} twice`);
-    if (d.weights.length !== work.pools.length || d.weights.some((w) => w < 0n)) {
+    const weights = d.weights;
+    if (weights.length !== work.pools.length || weights.some((w) => w < 0n)) {
       throw new PayoutError(`device ${d.deviceId}: bad weights`);
     }
-    return {
-      deviceId: d.deviceId,
-      owner: entry.record.owner,
-      bonded: covered[entry.index] === 1,
-      weights: d.weights,
-      metrics: d.metrics,
-      amount: 0n,
-    };
+    return new PaidDevice(d.deviceId, entry.record.owner, covered[entry.index] === 1, d);
   });
 
   const amounts = deviceAmounts(poolAmounts, devicePayouts);

@@ -17,6 +17,7 @@
 import type { ChainView, DeviceEntry } from "../chain/view.js";
 import type { DeviceWork, PoolShare } from "../work.js";
 import { buildDensity, type DensityMap } from "./density.js";
+import { enumerableGetters } from "./fields.js";
 import { toWad, type Fraction } from "./fixed.js";
 import { hip15Table } from "./hip15.js";
 import { LimbColumns, mulLimbs, toLimbs } from "./limbs.js";
@@ -124,25 +125,16 @@ export class CoverageWeighting {
 
   /**
    * Every credited device, in the order first credited: weights (beacon, witness) and metrics. Taken
-   * once: the sums are freed as their devices' work is made (a weighting of every device of a large
-   * epoch would otherwise hold its columns beside the bigints made from them).
+   * once. Each device's work is read from the weighting's sums when asked for (CreditedDeviceWork):
+   * as bigints and arrays it took ~260 bytes a device, ~370 MB at 1.44M devices, held through the
+   * payout and commit; the sums take ~100.
    */
   devices(): DeviceWork[] {
     if (this.taken) throw new Error("a weighting's devices are taken once");
     this.taken = true;
-    const columns = [this.beaconUnits, this.witnessUnits, this.witnessWeights];
-    const last = this.credited.length - 1;
-    return this.credited.map((d, k) => {
-      const scale = this.scales[k]!.wad; // shared by every device of that scale
-      const beaconUnits = this.beaconUnits.get(k);
-      const work: DeviceWork = {
-        deviceId: d.record.id,
-        weights: [beaconUnits * scale, this.witnessWeights.get(k)],
-        metrics: [beaconUnits, this.witnessUnits.get(k), scale],
-      };
-      if (k === last || this.beaconUnits.isBlockEnd(k)) for (const c of columns) c.freeBlockOf(k);
-      return work;
-    });
+    // Only the sums and scales: the rows do not keep the density or the view's slots alive.
+    const sums = new CreditSums(this.beaconUnits, this.witnessUnits, this.witnessWeights, this.scales);
+    return this.credited.map((d, k) => new CreditedDeviceWork(d.record.id, sums, k));
   }
 
   /** The device's slot, made on its first credit with its density scale (18 decimals). */
@@ -181,3 +173,52 @@ interface Scale {
   readonly wad: bigint;
   readonly limbs: Float64Array;
 }
+
+/** The credited devices' sums by slot, as a weighting leaves them once its devices are taken. */
+class CreditSums {
+  constructor(
+    private readonly beaconUnits: LimbColumns,
+    private readonly witnessUnits: LimbColumns,
+    private readonly witnessWeights: LimbColumns,
+    private readonly scales: readonly Scale[],
+  ) {}
+
+  /** (beacon units x scale, witness weight): the device's weight in each coverage pool. */
+  weightsOf(slot: number): bigint[] {
+    return [this.beaconUnits.get(slot) * this.scales[slot]!.wad, this.witnessWeights.get(slot)];
+  }
+
+  /** COVERAGE_METRICS: beacon units, witness units, scale. */
+  metricsOf(slot: number): bigint[] {
+    return [this.beaconUnits.get(slot), this.witnessUnits.get(slot), this.scales[slot]!.wad];
+  }
+}
+
+/**
+ * A credited device's work, its weights and metrics made from the sums each time they are read (the
+ * same values every time: the sums no longer change). It reads like the plain object it replaces:
+ * the fields are enumerable (for-in and deep-equality see deviceId, weights, metrics) and its state
+ * is private; a spread or JSON.stringify copies own fields only, so read them by name.
+ */
+class CreditedDeviceWork implements DeviceWork {
+  readonly #sums: CreditSums;
+  readonly #slot: number;
+
+  constructor(
+    readonly deviceId: bigint,
+    sums: CreditSums,
+    slot: number,
+  ) {
+    this.#sums = sums;
+    this.#slot = slot;
+  }
+
+  get weights(): readonly bigint[] {
+    return this.#sums.weightsOf(this.#slot);
+  }
+
+  get metrics(): readonly bigint[] {
+    return this.#sums.metricsOf(this.#slot);
+  }
+}
+enumerableGetters(CreditedDeviceWork, ["weights", "metrics"]);
