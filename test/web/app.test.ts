@@ -754,6 +754,11 @@ describe("web app in Chromium against a local chain and oracle set", function ()
           .waitFor();
         expect(await p.getByTestId("compute-claimed").textContent()).to.equal("0.0000 MESH");
         expect(await p.getByTestId("compute-root").textContent()).to.equal(`epoch ${usage!.last}, live`);
+        // Per epoch, from the compute epochs' published sets (?work=compute): the live one's leaf last.
+        const last = p.getByTestId("compute-history").locator("tbody tr").last();
+        await last.filter({ hasText: `${mesh(earned, 4)}` }).waitFor();
+        expect(await last.locator("td").first().textContent()).to.equal(String(usage!.last));
+        expect(await last.locator("td").last().textContent()).to.equal(mesh(earned, 4));
         const claimButton = p.getByRole("button", { name: /^Claim .* MESH of compute rewards$/ });
 
         // A proof altered on the way does not verify against the compute root: nothing is sent.

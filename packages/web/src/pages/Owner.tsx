@@ -8,27 +8,36 @@ import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
 import { formatUnits, getAddress, isAddress, type Address } from "viem";
 import { useConnection } from "wagmi";
 
+import { OracleApiError } from "@hexmesh/oracle/api/client";
+
 import { AsOf } from "../components/AsOf";
-import { DataTable } from "../components/DataTable";
+import { DataTable, type Column } from "../components/DataTable";
 import { OwnerRewards } from "../components/OwnerRewards";
 import { TxStatus, useTransaction } from "../components/Wallet";
 import { ZERO_ROOT } from "../lib/chain";
-import { rewardDistributors } from "../lib/config";
+import { rewardDistributors, type RewardWork } from "../lib/config";
 import { useApp } from "../lib/context";
 import { mesh, shortHex } from "../lib/format";
 import { useDevices, useOwnerChain, useOwnerRewardsChain } from "../lib/useData";
 
-/** The owner's amount in every epoch up to the live one, from the epochs' published leaves. */
-function useOwnerHistory(owner: Address | undefined, throughEpoch: bigint | undefined) {
+/**
+ * The owner's amount in every epoch of `work` up to the live one, from the epochs' published leaves.
+ * An epoch this oracle has not closed (a kind's epochs before its first) has no row.
+ */
+function useOwnerHistory(owner: Address | undefined, throughEpoch: bigint | undefined, work: RewardWork) {
   const { oracle } = useApp();
   return useQuery({
-    queryKey: ["owner-history", owner, throughEpoch?.toString()],
+    queryKey: ["owner-history", work, owner, throughEpoch?.toString()],
     enabled: owner !== undefined && throughEpoch !== undefined,
     retry: false,
     queryFn: async () => {
       const rows: { epoch: string; amount: number; amountWei: bigint; cumulativeWei: bigint }[] = [];
       for (let e = 0n; e <= throughEpoch!; e++) {
-        const set = await oracle.results(e);
+        const set = await oracle.results(e, work).catch((err: unknown) => {
+          if (err instanceof OracleApiError && err.code === "epoch_not_closed") return null;
+          throw err;
+        });
+        if (set === null) continue;
         const mine = set.owners.find((o) => o.owner === owner!.toLowerCase());
         const amountWei = BigInt(mine?.amount ?? "0");
         rows.push({
@@ -41,6 +50,41 @@ function useOwnerHistory(owner: Address | undefined, throughEpoch: bigint | unde
       return rows;
     },
   });
+}
+
+type HistoryRow = NonNullable<ReturnType<typeof useOwnerHistory>["data"]>[number];
+
+/** The columns of every kind's rewards per epoch. */
+const HISTORY_COLUMNS: readonly Column<HistoryRow>[] = [
+  { header: "Epoch", cell: (r) => r.epoch },
+  { header: "Earned (MESH)", cell: (r) => mesh(r.amountWei, 4), numeric: true },
+  { header: "Cumulative (MESH)", cell: (r) => mesh(r.cumulativeWei, 4), numeric: true },
+];
+
+/** A storage or compute owner's rewards per epoch, from that kind's published result sets. */
+function KindHistory(props: {
+  readonly work: RewardWork;
+  readonly distributor: Address;
+  readonly owner: Address;
+}) {
+  const { work, distributor, owner } = props;
+  const chain = useOwnerRewardsChain(distributor, owner);
+  const live = chain.data?.liveRoot;
+  const history = useOwnerHistory(
+    owner,
+    live === undefined || live.root === ZERO_ROOT ? undefined : live.epoch,
+    work,
+  );
+  if (history.data === undefined || !history.data.some((r) => r.cumulativeWei > 0n)) return null;
+  return (
+    <DataTable
+      testId={`${work}-history`}
+      caption={`${work[0]!.toUpperCase()}${work.slice(1)} rewards per epoch (from the epochs' published leaves, ?work=${work})`}
+      columns={HISTORY_COLUMNS}
+      rows={history.data}
+      rowKey={(r) => r.epoch}
+    />
+  );
 }
 
 export function Owner() {
@@ -57,6 +101,7 @@ export function Owner() {
   const history = useOwnerHistory(
     owner,
     coverage.data?.liveRoot.root === ZERO_ROOT ? undefined : coverage.data?.liveRoot.epoch,
+    "coverage",
   );
 
   if (owner === undefined)
@@ -116,16 +161,17 @@ export function Owner() {
           <DataTable
             testId="owner-history"
             caption="Coverage rewards per epoch (from the epochs' published leaves)"
-            columns={[
-              { header: "Epoch", cell: (r) => r.epoch },
-              { header: "Earned (MESH)", cell: (r) => mesh(r.amountWei, 4), numeric: true },
-              { header: "Cumulative (MESH)", cell: (r) => mesh(r.cumulativeWei, 4), numeric: true },
-            ]}
+            columns={HISTORY_COLUMNS}
             rows={history.data}
             rowKey={(r) => r.epoch}
           />
         </div>
       ) : null}
+      {rewardDistributors(config)
+        .filter((r) => r.work !== "coverage")
+        .map((r) => (
+          <KindHistory key={r.work} work={r.work} distributor={r.distributor} owner={owner} />
+        ))}
       <DataTable
         testId="owner-devices"
         caption="Devices of this owner"
