@@ -7,6 +7,8 @@
  *   const oracle = new OracleClient("http://127.0.0.1:8080");
  *   const { cumulative, proof } = await oracle.owner("0x…");
  */
+import type { Hex } from "@hexmesh/protocol";
+
 import type { WorkKind } from "../store/types.js";
 import {
   pathTo,
@@ -36,6 +38,19 @@ export interface OracleClientOptions {
   readonly timeoutMs?: number;
   /** The fetch to use (default: the global one). */
   readonly fetch?: typeof fetch;
+}
+
+/**
+ * Each provider's retrieval score (ppm) its usage value was scaled by, as a storage epoch's results
+ * document lists them: what auditEpochEncoding's `usageScores` takes, since the encoding holds none.
+ * Empty when the epoch's usage is not scaled.
+ */
+export function usageScoresOf(doc: ResultsResponse): Map<Hex, number> {
+  return new Map(
+    (doc.usage?.providers ?? []).flatMap((p) =>
+      p.score === undefined ? [] : [[p.provider as Hex, p.score] as const],
+    ),
+  );
 }
 
 /**

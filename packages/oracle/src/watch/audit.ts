@@ -13,7 +13,7 @@ import {
   type Hex,
 } from "@hexmesh/protocol";
 
-import { OracleApiError, OracleClient } from "../api/client.js";
+import { OracleApiError, OracleClient, usageScoresOf } from "../api/client.js";
 import type { ResultsResponse } from "../api/routes.js";
 import type { WorkKind } from "../store/types.js";
 
@@ -140,7 +140,7 @@ function documentFindings(
 async function previousOf(client: OracleClient, live: NonNullable<ChainFacts["live"]>, work: WorkKind) {
   const { bytes } = await client.encoding(live.epoch, work);
   const owners = decodeEpochEncoding(bytes).owners;
-  const tree = OwnerMerkleTree.build(owners.map((o) => ({ owner: o.owner, amount: o.cumulative })));
+  const tree = OwnerMerkleTree.buildOf(owners, (o) => o.cumulative);
   if (tree.root !== live.root) return undefined; // not the live root's set: the check is skipped
   return new Map(owners.map((o) => [o.owner, o.cumulative]));
 }
@@ -181,11 +181,7 @@ export async function auditOracle(
   }
   // Storage's usage values are scaled by the retrieval scores the document lists: the amounts are
   // checked against them (the oracles of a set publish the same scores, or their sets disagree).
-  const usageScores = new Map(
-    (doc.usage?.providers ?? []).flatMap((p) =>
-      p.score === undefined ? [] : [[p.provider as Hex, p.score] as const],
-    ),
-  );
+  const usageScores = usageScoresOf(doc);
   const audit = auditEpochEncoding(bytes, {
     posted,
     chainId: chain.chainId,

@@ -12,7 +12,7 @@ import { OracleApiError } from "@hexmesh/oracle/api/client";
 import { verifyOwnerProof } from "@hexmesh/protocol";
 
 import { readOwnerRewards, ZERO_ROOT } from "../lib/chain";
-import type { RewardWork } from "../lib/config";
+import { WORK_NAMES, type RewardWork } from "../lib/config";
 import { useApp } from "../lib/context";
 import { mesh, shortHex } from "../lib/format";
 import { useOwnerRewardsChain } from "../lib/useData";
@@ -55,12 +55,6 @@ function missingText(work: RewardWork, code: string, message: string): string {
       return `The oracle has no proof of the live ${work} root to give: nothing can be claimed here (oracle: ${message}).`;
   }
 }
-
-const TITLES: Record<RewardWork, string> = {
-  coverage: "Coverage rewards",
-  storage: "Storage rewards",
-  compute: "Compute rewards",
-};
 
 export function OwnerRewards({
   work,
@@ -115,7 +109,7 @@ export function OwnerRewards({
 
   return (
     <section aria-labelledby={id("title")} data-testid={id("rewards")}>
-      <h2 id={id("title")}>{TITLES[work]}</h2>
+      <h2 id={id("title")}>{WORK_NAMES[work]} rewards</h2>
       {answer.error ? (
         <p role="alert">
           The oracle cannot be reached: {work} rewards are unavailable ({String(answer.error)}).

@@ -87,6 +87,13 @@ export function parseConfig(raw: unknown): AppConfig {
 export const REWARD_WORKS = ["coverage", "storage", "compute"] as const;
 export type RewardWork = (typeof REWARD_WORKS)[number];
 
+/** Each kind's name as the pages title it. */
+export const WORK_NAMES: Readonly<Record<RewardWork, string>> = {
+  coverage: "Coverage",
+  storage: "Storage",
+  compute: "Compute",
+};
+
 /** Each kind's distributor that hexmesh.json names, coverage first (it is always named). */
 export function rewardDistributors(
   cfg: AppConfig,

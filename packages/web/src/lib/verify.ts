@@ -25,7 +25,7 @@ export interface VerifyRequest {
    * Storage: each provider's retrieval score (ppm) its usage value was scaled by, from the results
    * document (the encoding holds none); absent: usage is checked unscaled.
    */
-  readonly usageScores?: Readonly<Record<string, number>>;
+  readonly usageScores?: ReadonlyMap<Hex, number>;
 }
 
 export interface VerifyResult {
@@ -52,9 +52,7 @@ export function verifyEpoch(req: VerifyRequest): VerifyResult {
     posted,
     chainId: BigInt(req.chainId),
     registry: req.registry.toLowerCase() as Hex,
-    ...(req.usageScores !== undefined
-      ? { usageScores: new Map(Object.entries(req.usageScores).map(([a, v]) => [a as Hex, v])) }
-      : {}),
+    ...(req.usageScores !== undefined ? { usageScores: req.usageScores } : {}),
   });
   const owners = audit.decoded?.owners ?? [];
   let firstMismatch: VerifyResult["firstMismatch"] = null;

@@ -8,12 +8,13 @@ import { useState } from "react";
 import { decodeFunctionData, recoverTypedDataAddress, type Address, type Hex } from "viem";
 
 import { EmissionsControllerAbi, RewardsDistributorAbi } from "@hexmesh/contracts/abis";
+import { usageScoresOf } from "@hexmesh/oracle/api/client";
 import { DISTRIBUTOR_DOMAIN_NAME, DISTRIBUTOR_DOMAIN_VERSION, EPOCH_ROOT_TYPES } from "@hexmesh/protocol";
 
 import { AsOf } from "../components/AsOf";
 import { DataTable } from "../components/DataTable";
 import { latestBlock } from "../lib/chain";
-import { rewardDistributors, type RewardWork } from "../lib/config";
+import { rewardDistributors, WORK_NAMES, type RewardWork } from "../lib/config";
 import { useApp } from "../lib/context";
 import { chainTime, mesh, shortHex } from "../lib/format";
 import type { VerifyRequest, VerifyResult } from "../lib/verify";
@@ -145,7 +146,7 @@ function KindEpochs({ work, distributor }: { readonly work: RewardWork; readonly
   const [checks, setChecks] = useState<Record<string, Verification>>({});
   const p = posted.data;
   const idOf = (what: string) => (work === "coverage" ? what : `${what}-${work}`);
-  const title = `${work[0]!.toUpperCase()}${work.slice(1)}`;
+  const title = WORK_NAMES[work];
 
   async function verify(r: PostedRoot) {
     const key = r.epoch.toString();
@@ -153,10 +154,8 @@ function KindEpochs({ work, distributor }: { readonly work: RewardWork; readonly
     try {
       const { bytes } = await oracle.encoding(r.epoch, work);
       // A storage epoch's usage is scaled by the retrieval scores its results document lists.
-      const usageScores: Record<string, number> = {};
-      if (work === "storage")
-        for (const u of (await oracle.results(r.epoch, work)).usage?.providers ?? [])
-          if (u.score !== undefined) usageScores[u.provider] = u.score;
+      const usageScores =
+        work === "storage" ? usageScoresOf(await oracle.results(r.epoch, work)) : new Map<Hex, number>();
       const base: VerifyRequest = {
         bytes,
         posted: {
@@ -167,7 +166,7 @@ function KindEpochs({ work, distributor }: { readonly work: RewardWork; readonly
         },
         chainId: String(config.chainId),
         registry: config.addresses.registry,
-        ...(Object.keys(usageScores).length > 0 ? { usageScores } : {}),
+        ...(usageScores.size > 0 ? { usageScores } : {}),
       };
       let result = await runInWorker(base);
       // The rebuilt root differs: locate the first leaf the posted root does not hold, with the

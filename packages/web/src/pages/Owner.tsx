@@ -15,7 +15,7 @@ import { DataTable, type Column } from "../components/DataTable";
 import { OwnerRewards } from "../components/OwnerRewards";
 import { TxStatus, useTransaction } from "../components/Wallet";
 import { ZERO_ROOT } from "../lib/chain";
-import { rewardDistributors, type RewardWork } from "../lib/config";
+import { rewardDistributors, WORK_NAMES, type RewardWork } from "../lib/config";
 import { useApp } from "../lib/context";
 import { mesh, shortHex } from "../lib/format";
 import { useDevices, useOwnerChain, useOwnerRewardsChain } from "../lib/useData";
@@ -79,7 +79,7 @@ function KindHistory(props: {
   return (
     <DataTable
       testId={`${work}-history`}
-      caption={`${work[0]!.toUpperCase()}${work.slice(1)} rewards per epoch (from the epochs' published leaves, ?work=${work})`}
+      caption={`${WORK_NAMES[work]} rewards per epoch (from the epochs' published leaves, ?work=${work})`}
       columns={HISTORY_COLUMNS}
       rows={history.data}
       rowKey={(r) => r.epoch}
