@@ -477,6 +477,36 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       agents = [];
     });
 
+    /**
+     * Three oracles probing outputs with the given providers' endpoints (3 failures an hour apart, a
+     * 4-hour grace); the first sends. Their desks, in the same order.
+     */
+    async function probingOracles(fx: ComputeSystem, endpoints: Record<string, string>) {
+      const settings = {
+        attempts: 3,
+        spacingSeconds: 3_600,
+        graceSeconds: 4 * 3_600,
+        timeoutMs: 2_000,
+        endpoints,
+      };
+      const oracles = [await oracle(fx, "a"), await oracle(fx, "b"), await oracle(fx, "c")];
+      const desks = [];
+      for (const [i, o] of oracles.entries())
+        desks.push(
+          await desk(
+            fx,
+            o,
+            ORACLES[i]!,
+            oracles.filter((p) => p !== o),
+            i === 0 ? account(9) : undefined,
+            {
+              withheld: settings,
+            },
+          ),
+        );
+      return { oracles, desks };
+    }
+
     /** The penalty of `id` is scheduled against `provider` for `reason`, and the customer refunded. */
     async function expectScheduled(fx: ComputeSystem, id: bigint, provider: string, reason: number) {
       const pen = await fx.jobs.penalty(id);
@@ -633,25 +663,10 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       const portA = Number(new URL(endpointA).port);
       await stopAgent(agentA);
       await stopAgent(agentB);
-      const oracles = [await oracle(fx, "a"), await oracle(fx, "b"), await oracle(fx, "c")];
-      const settings = {
-        attempts: 3,
-        spacingSeconds: 3_600,
-        graceSeconds: 4 * 3_600,
-        timeoutMs: 2_000,
-        endpoints: { [fx.providerA.address]: endpointA, [fx.providerB.address]: agentB.blobUrl },
-      };
-      const desks = [
-        await desk(fx, oracles[0]!, ORACLES[0]!, [oracles[1]!, oracles[2]!], account(9), {
-          withheld: settings,
-        }),
-        await desk(fx, oracles[1]!, ORACLES[1]!, [oracles[0]!, oracles[2]!], undefined, {
-          withheld: settings,
-        }),
-        await desk(fx, oracles[2]!, ORACLES[2]!, [oracles[0]!, oracles[1]!], undefined, {
-          withheld: settings,
-        }),
-      ];
+      const { oracles, desks } = await probingOracles(fx, {
+        [fx.providerA.address]: endpointA,
+        [fx.providerB.address]: agentB.blobUrl,
+      });
       /** A round on every oracle: index, re-execute, probe; the probes' outcomes per oracle. */
       const round = async () => {
         const out = [];
@@ -732,6 +747,99 @@ describe("compute oracle: spot checks, verdict quorum over HTTP, penalties, dail
       // The late-but-served job is paid after its window like any honest one.
       await fx.jobs.finalize(late);
       expect((await fx.jobs.job(late)).status).to.equal(Status.Finalized);
+    });
+
+    it("withheld output of a Verified job: served when either provider's endpoint has it; when neither has, the verdict names the first provider and the second is unlocked, unpaid", async function () {
+      const fx = await loadFixture(fixture);
+      // Two Verified jobs of different inputs (so different outputs), each committed by both
+      // providers with its true output: the results match, and neither is re-executed.
+      const runs = [];
+      for (const seed of [11, 12]) {
+        const input = matmulInput({ n: 8, seed });
+        const { specBytes, specHash } = jobSpecOf(job.program, input);
+        for (const b of [specBytes, input]) await putBlob(blobs.url, b);
+        const run = await runJob(job.program, input);
+        await fx.jobs
+          .connect(fx.customer)
+          .createJob(specHash, CLASS_CPU, 10n, await deadlineIn(fx, 2n), Tier.Verified);
+        const id = await fx.jobs.jobCount();
+        await fx.jobs.connect(fx.providerA).acceptJob(id, fx.cpuA);
+        await fx.jobs.connect(fx.providerB).acceptJob(id, fx.cpuB);
+        await fx.jobs.connect(fx.providerA).commitResult(id, run.outputHash, 1n);
+        await expect(fx.jobs.connect(fx.providerB).commitResult(id, run.outputHash, 1n))
+          .to.emit(fx.jobs, "VerifiedResultsCompared")
+          .withArgs(id, true);
+        runs.push({ id, run });
+      }
+      const [served, withheld] = runs.map((r) => r.id) as [bigint, bigint];
+      // Only the second provider's endpoint holds the first job's output; A's endpoint is down and
+      // the market's blob server has neither output.
+      const endpointB = await startBlobServer({
+        dir: path.join(dir, "outputs-b"),
+        host: "127.0.0.1",
+        port: 0,
+        maxBytes: 1 << 24,
+      });
+      closers.push(() => endpointB.close());
+      await putBlob(endpointB.url, runs[0]!.run.output);
+      const { oracles, desks } = await probingOracles(fx, {
+        [fx.providerA.address]: "http://127.0.0.1:9/",
+        [fx.providerB.address]: endpointB.url,
+      });
+      const round = async () => {
+        const out = [];
+        for (const [i, o] of oracles.entries()) {
+          await o.indexer.run();
+          out.push((await desks[i]!.probeOutputs()).map((p) => [p.jobId, p.outcome, p.failures]));
+        }
+        return out;
+      };
+      for (const o of oracles) {
+        await o.indexer.run();
+        expect((await o.store.job(withheld))!).to.deep.include({
+          tier: 1,
+          status: "committed",
+          provider: fx.providerA.address.toLowerCase(),
+          secondProvider: fx.providerB.address.toLowerCase(),
+          resultHash: runs[1]!.run.outputHash,
+        });
+      }
+      // No draw is awaited (a Verified job is never drawn): failures count from the first round.
+      expect(await round()).to.deep.equal(
+        Array(3).fill([
+          [served, "served", 0],
+          [withheld, "failed", 1],
+        ]),
+      );
+      for (let n = 2; n <= 3; n++) {
+        await time.increase(HOUR);
+        expect(await round()).to.deep.equal(Array(3).fill([[withheld, "failed", n]]));
+      }
+      await time.increase(2n * HOUR);
+      expect(await round()).to.deep.equal(Array(3).fill([[withheld, "withheld", 4]]));
+      const view = await get(`${oracles[1]!.url}/v1/compute/verdicts/${withheld}`);
+      expect(view.body.verdicts[0]).to.include({
+        provider: fx.providerA.address.toLowerCase(),
+        reason: FraudReason.OutputWithheld,
+        evidenceHash: withheldEvidence(withheld, runs[1]!.run.outputHash),
+      });
+      const listed = await get(`${oracles[1]!.url}/v1/compute/jobs?provider=${fx.providerB.address}`);
+      expect(
+        listed.body.jobs.map((j: { id: string; secondProvider: string }) => [j.id, j.secondProvider]),
+      ).to.deep.equal([withheld, served].map((id) => [id.toString(), fx.providerB.address.toLowerCase()]));
+
+      const lockedB = (await fx.jobs.providerAccount(fx.providerB.address)).locked;
+      const collateralB = (await fx.jobs.secondProvider(withheld)).collateral;
+      const sent = await desks[0]!.submitVerdicts();
+      expect(sent.map((s) => [s.jobId, s.outcome, s.detail])).to.deep.equal([
+        [withheld, "sent", "2 of 3 signatures"],
+      ]);
+      await expectScheduled(fx, withheld, fx.providerA.address, FraudReason.OutputWithheld);
+      expect((await fx.jobs.providerAccount(fx.providerB.address)).locked).to.equal(lockedB - collateralB);
+      // The served job is paid to both after its window.
+      await time.increase(DAY);
+      await fx.jobs.finalize(served);
+      expect((await fx.jobs.job(served)).status).to.equal(Status.Finalized);
     });
   });
 

@@ -125,18 +125,38 @@ for (const backend of storeBackends("compute")) {
       expect((await s.penaltiesDue(T0 + 4 * DAY)).map((x) => x.id)).to.deep.equal([1n]);
       await s.penaltyEnded(1n, "executed");
       expect(await s.penaltiesDue(T0 + 9 * DAY)).to.deep.equal([]);
-      // A Verified job: accepted only at its second provider; its results differ.
+      // A Verified job: accepted only at its second provider (both named, again idempotently); its
+      // results differ, so it has none.
       await s.jobCreated(job(2n, { tier: 1, customer: CUSTOMER }));
       await s.jobAccepted(2n, PROVIDER, DEVICE, T0);
-      expect((await s.job(2n))!.status).to.equal("open");
-      await s.jobAccepted(2n, SENDER, 5n, T0 + 1);
-      expect((await s.job(2n))!).to.deep.include({ status: "accepted", provider: PROVIDER.toLowerCase() });
+      expect((await s.job(2n))!).to.deep.include({ status: "open", secondProvider: null });
+      for (let i = 0; i < 2; i++) {
+        await s.jobAccepted(2n, SENDER, 5n, T0 + 1);
+        await s.jobAccepted(2n, PROVIDER, DEVICE, T0);
+      }
+      expect((await s.job(2n))!).to.deep.include({
+        status: "accepted",
+        provider: PROVIDER.toLowerCase(),
+        deviceId: DEVICE,
+        secondProvider: SENDER.toLowerCase(),
+      });
       await s.resultCommitted(2n, "0x" + "01".repeat(32), T0 + 2);
-      expect((await s.job(2n))!.resultHash).to.equal(null);
+      await s.resultCommitted(2n, "0x" + "02".repeat(32), T0 + 3);
+      expect((await s.job(2n))!).to.deep.include({
+        status: "accepted",
+        resultHash: "0x" + "01".repeat(32),
+        committedAt: null,
+      });
       await s.verifiedCompared(2n, false, T0 + 3);
-      expect((await s.job(2n))!).to.deep.include({ status: "disputed", resultsDiffer: true });
+      expect((await s.job(2n))!).to.deep.include({
+        status: "disputed",
+        resultsDiffer: true,
+        resultHash: null,
+        committedAt: T0 + 3,
+      });
       expect((await s.jobsToCheck()).map((x) => x.id)).to.deep.equal([2n]);
       expect((await s.jobs({ provider: PROVIDER })).map((x) => x.id)).to.deep.equal([2n, 1n]);
+      expect((await s.jobs({ provider: SENDER })).map((x) => x.id)).to.deep.equal([2n]);
       expect((await s.jobs({ status: "disputed" })).map((x) => x.id)).to.deep.equal([2n]);
     });
 
@@ -148,6 +168,34 @@ for (const backend of storeBackends("compute")) {
         await s.jobAccepted(id, PROVIDER, DEVICE, T0 + 1);
         await s.resultCommitted(id, RESULT, T0 + 2);
       }
+      // Verified jobs: 4's two results match (probed, never drawn: no re-execution pending); 5's
+      // differ (not probed: re-execution judges it); 6 has one commit so far (not probed yet).
+      for (const id of [4n, 5n, 6n]) {
+        await s.jobCreated(job(id, { customer: CUSTOMER, tier: 1 }));
+        await s.jobAccepted(id, PROVIDER, DEVICE, T0 + 1);
+        await s.jobAccepted(id, SENDER, 5n, T0 + 1);
+        await s.resultCommitted(id, RESULT, T0 + 2);
+      }
+      await s.resultCommitted(4n, RESULT, T0 + 3);
+      await s.verifiedCompared(4n, true, T0 + 3);
+      await s.resultCommitted(5n, "0x" + "01".repeat(32), T0 + 3);
+      await s.verifiedCompared(5n, false, T0 + 3);
+      const verified = (await s.jobsToProbe()).find((p) => p.job.id === 4n)!;
+      expect(verified.job).to.deep.include({
+        status: "committed",
+        resultHash: RESULT,
+        committedAt: T0 + 3,
+        secondProvider: SENDER.toLowerCase(),
+      });
+      expect(verified.reexecutionPending).to.equal(false);
+      // Judged withheld after a failure here (the store keeps what the prober decides): a fraud
+      // naming the first provider; then out of the way of the Standard jobs below.
+      await s.probeFailed(4n, T0 + 100, "a: 404");
+      await s.probeWithheld(4n, T0 + 15_000, "0x" + "cc".repeat(32));
+      expect(
+        (await s.fraudsUnsigned(1n)).map((u) => [u.job.id, u.check.provider, u.check.committedHash]),
+      ).to.deep.equal([[4n, PROVIDER.toLowerCase(), RESULT]]);
+      await s.penaltyScheduled(4n, T0 + 4 * DAY);
       // Before its draw a job's re-execution is pending; a selected job stays pending until checked.
       const due = async () =>
         (await s.jobsToProbe()).map((p) => [p.job.id, p.probe?.failures ?? 0, p.reexecutionPending]);

@@ -1,5 +1,5 @@
 /**
- * The compute oracle's tables (migrations 9 and 11): ComputeJobs' jobs as the indexer saw them (with
+ * The compute oracle's tables (migrations 9, 11 and 14): ComputeJobs' jobs as the indexer saw them (with
  * the block times of their creation, acceptance and commit, from which every oracle derives the same
  * epoch inputs), this oracle's re-execution checks, its output probes (withheld outputs), and the
  * fraud verdicts it signed. Every write is
@@ -31,7 +31,13 @@ export interface IndexedJob {
   readonly provider: string | null;
   readonly deviceId: bigint | null;
   readonly acceptedAt: number | null;
-  /** A Standard job's committed result and its block time. */
+  /** A Verified job's second accepting provider, or null. */
+  readonly secondProvider: string | null;
+  /**
+   * The committed result and its block time (a Verified job's: when its two results were compared).
+   * A Verified job holds its first commit's hash until the comparison, and keeps it only if the two
+   * matched: a job whose results differ has no result.
+   */
   readonly resultHash: string | null;
   readonly committedAt: number | null;
   /** SpotCheckRecorded's draw (null: not recorded yet). */
@@ -125,6 +131,7 @@ function jobFromRow(r: SqlRow): IndexedJob {
     provider: optText(r.provider),
     deviceId: optInt(r.device_id),
     acceptedAt: optNum(r.accepted_at),
+    secondProvider: optText(r.second_provider),
     resultHash: optText(r.result_hash),
     committedAt: optNum(r.committed_at),
     checkSelected:
@@ -178,6 +185,7 @@ function verdictFromRow(r: SqlRow): StoredVerdict {
 }
 
 export interface JobQuery {
+  /** Either of the job's providers (a Verified job has two). */
   readonly provider?: string;
   readonly deviceId?: bigint;
   readonly status?: JobStatus;
@@ -241,11 +249,19 @@ export class ComputeStore {
     await this.update(id, "directed_to = ?", [deviceId.toString()]);
   }
 
-  /** The first acceptance names the job's provider; a Standard job (or a Verified one's second) is then accepted. */
+  /**
+   * The first acceptance names the job's provider, a Verified job's other one its second provider; a
+   * Standard job (or a Verified one at its second) is then accepted.
+   */
   async jobAccepted(id: bigint, provider: string, deviceId: bigint, at: number): Promise<void> {
     await this.sql.run(
       `UPDATE compute_jobs SET provider = ?, device_id = ?, accepted_at = ? WHERE id = ? AND provider IS NULL`,
       [provider.toLowerCase(), deviceId.toString(), at, Number(id)],
+    );
+    await this.sql.run(
+      `UPDATE compute_jobs SET second_provider = ?
+       WHERE id = ? AND tier = 1 AND second_provider IS NULL AND provider <> ?`,
+      [provider.toLowerCase(), Number(id), provider.toLowerCase()],
     );
     await this.sql.run(
       `UPDATE compute_jobs SET status = 'accepted' WHERE id = ? AND status = 'open'
@@ -254,18 +270,29 @@ export class ComputeStore {
     );
   }
 
-  /** A Standard job's commit (a Verified job's two commits are judged by VerifiedResultsCompared). */
+  /**
+   * A commit: a Standard job's result; a Verified job's first commit only keeps its hash (the job
+   * stays accepted until VerifiedResultsCompared: when the two match, that hash is the result).
+   */
   async resultCommitted(id: bigint, resultHash: string, at: number): Promise<void> {
     await this.sql.run(
       `UPDATE compute_jobs SET result_hash = ?, committed_at = ?, status = 'committed'
        WHERE id = ? AND tier = 0 AND status = 'accepted'`,
       [resultHash.toLowerCase(), at, Number(id)],
     );
+    await this.sql.run(
+      `UPDATE compute_jobs SET result_hash = ?
+       WHERE id = ? AND tier = 1 AND status = 'accepted' AND result_hash IS NULL`,
+      [resultHash.toLowerCase(), Number(id)],
+    );
   }
 
+  /** A Verified job's two results compared: matched, the job is committed; else disputed, with no result. */
   async verifiedCompared(id: bigint, matched: boolean, at: number): Promise<void> {
     await this.sql.run(
-      `UPDATE compute_jobs SET status = ?, results_differ = ?, committed_at = ? WHERE id = ? AND status = 'accepted'`,
+      `UPDATE compute_jobs SET status = ?, results_differ = ?, committed_at = ?,
+         result_hash = ${matched ? "result_hash" : "NULL"}
+       WHERE id = ? AND status = 'accepted'`,
       [matched ? "committed" : "disputed", matched ? 0 : 1, at, Number(id)],
     );
   }
@@ -303,7 +330,10 @@ export class ComputeStore {
   async jobs(q: JobQuery = {}): Promise<IndexedJob[]> {
     const where: string[] = [];
     const params: SqlValue[] = [];
-    if (q.provider !== undefined) (where.push("provider = ?"), params.push(q.provider.toLowerCase()));
+    if (q.provider !== undefined) {
+      where.push("(provider = ? OR second_provider = ?)");
+      params.push(q.provider.toLowerCase(), q.provider.toLowerCase());
+    }
     if (q.deviceId !== undefined) (where.push("device_id = ?"), params.push(q.deviceId.toString()));
     if (q.status !== undefined) (where.push("status = ?"), params.push(q.status));
     const limit = Math.max(1, Math.min(q.limit ?? 100, 1000));
@@ -379,10 +409,12 @@ export class ComputeStore {
   }
 
   /**
-   * Standard jobs whose output is to be probed, by id: committed (or disputed) with a result, no
-   * penalty, no fraud found by re-execution, and neither served nor judged withheld yet; with their
-   * probe row (null before the first failure) and whether a re-execution is still due (its draw not
-   * recorded, or selected or disputed and not checked yet: a withheld verdict waits for it).
+   * Jobs whose output is to be probed, by id: committed (or disputed) with a result (a Standard job's,
+   * or a Verified job's two matching ones), no penalty, no fraud found by re-execution, and neither
+   * served nor judged withheld yet; with their probe row (null before the first failure) and whether
+   * a re-execution is still due (a withheld verdict waits for it): a Standard job's draw not recorded,
+   * or a job selected or disputed and not checked yet (a Verified job is never drawn: the comparison
+   * was its check).
    */
   async jobsToProbe(
     limit = 1000,
@@ -393,8 +425,8 @@ export class ComputeStore {
        FROM compute_jobs j
        LEFT JOIN compute_output_probes p ON p.job_id = j.id
        LEFT JOIN compute_checks c ON c.job_id = j.id
-       WHERE j.tier = 0 AND j.status IN ('committed', 'disputed') AND j.result_hash IS NOT NULL
-         AND j.penalty_status IS NULL AND (c.job_id IS NULL OR c.outcome <> 'fraud')
+       WHERE j.status IN ('committed', 'disputed') AND j.result_hash IS NOT NULL
+         AND (j.tier = 0 OR j.results_differ = 0) AND j.penalty_status IS NULL AND (c.job_id IS NULL OR c.outcome <> 'fraud')
          AND (p.job_id IS NULL OR (p.served_at IS NULL AND p.withheld_at IS NULL))
        ORDER BY j.id LIMIT ${Math.max(1, Math.min(limit, 1000))}`,
     );
@@ -415,8 +447,8 @@ export class ComputeStore {
                 detail: r.p_detail,
               }),
         reexecutionPending:
-          job.checkSelected === null ||
-          ((job.checkSelected || job.disputed) && (r.c_job_id === null || r.c_job_id === undefined)),
+          (job.tier === 0 && job.checkSelected === null) ||
+          ((job.checkSelected === true || job.disputed) && (r.c_job_id === null || r.c_job_id === undefined)),
       };
     });
   }

@@ -1,10 +1,17 @@
 /**
  * The withheld-output detector: a provider that commits a result must serve the output by its hash.
- * Each round the oracle fetches the output of every committed Standard job it has not seen served
- * (from the provider's registered endpoint, config `compute.withheld.endpoints`, then the market's
- * blob servers `compute.sources`, each answer checked against the committed resultHash: a 404, a
- * timeout, an unreachable server or bytes of another hash are failures alike). A fetch that
- * succeeds once ends the probing for good. A failure is counted only `spacingSeconds` (chain time)
+ * Each round the oracle fetches the output of every committed job it has not seen served (from the
+ * provider's registered endpoint, config `compute.withheld.endpoints`, then the market's blob servers
+ * `compute.sources`, each answer checked against the committed resultHash: a 404, a timeout, an
+ * unreachable server or bytes of another hash are failures alike). A fetch that succeeds once ends
+ * the probing for good.
+ *
+ * A Verified job whose two results matched has one output, committed by both providers: it is
+ * fetched from either provider's endpoint (the first's, then the second's), then the sources, and is
+ * served if any of them answers, since the customer then has the output. When none does, both
+ * withheld it; the contract takes one verdict per job, and it names the job's first provider (the
+ * one that accepted first, the same on every oracle); the contract unlocks the other, unpaid. A
+ * Verified job whose results differ is not probed: re-execution judges it. A failure is counted only `spacingSeconds` (chain time)
  * after the last counted one, so N failures span at least (N - 1) × spacing; once `attempts`
  * failures are counted and `graceSeconds` have passed since the commit, and no re-execution of the
  * job is pending (its draw recorded; a selected or disputed job checked without fraud: re-execution's
@@ -79,9 +86,10 @@ export class OutputProber {
     for (const { job, probe, reexecutionPending } of await this.store.jobsToProbe()) {
       const failures = probe?.failures ?? 0;
       const bases = [
-        ...(job.provider !== null && this.endpoints.has(job.provider)
-          ? [this.endpoints.get(job.provider)!]
-          : []),
+        ...[job.provider, job.secondProvider].flatMap((p) => {
+          const url = p === null ? undefined : this.endpoints.get(p);
+          return url === undefined ? [] : [url];
+        }),
         ...this.options.sources,
       ];
       let detail: string;

@@ -476,6 +476,13 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 14,
+    // A Verified job's second provider (compute/store.ts jobAccepted): its output endpoint is probed
+    // beside the first's (compute/withheld.ts), and the API lists it.
+    name: "compute: a Verified job's second provider",
+    statements: [`ALTER TABLE compute_jobs ADD COLUMN second_provider TEXT`],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;

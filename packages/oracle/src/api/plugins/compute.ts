@@ -30,6 +30,7 @@ function jobJson(j: IndexedJob) {
     provider: j.provider,
     device: j.deviceId?.toString() ?? null,
     acceptedAt: j.acceptedAt,
+    secondProvider: j.secondProvider,
     resultHash: j.resultHash,
     committedAt: j.committedAt,
     checkSelected: j.checkSelected,
