@@ -32,8 +32,10 @@
  * (default: one per 16,384 reports), SCALE_BENCH_READERS (comma-separated counts of reading threads:
  * one more single-process close each, "streaming-N-threads"; default none: only the default close,
  * one thread per core), SCALE_BENCH_GEN_THREADS (threads signing a day being generated, default one
- * per core). A day cached by an older generate, in generation order, is first stored in receive
- * order, once (see scale-child.ts storeInReceiveOrder).
+ * per core), SCALE_BENCH_MODES (comma-separated: which of "streaming" (SQLite, with its READERS and
+ * BEFORE/BASELINE closes), "streaming-pg" and "partitioned" run; default all; a mode not run keeps
+ * its last figures as `earlierCloses`). A day cached by an older generate, in generation order, is
+ * first stored in receive order, once (see scale-child.ts storeInReceiveOrder).
  *
  * Each child process runs with MALLOC_ARENA_MAX=2 (an operator's setting: docs/oracle-service.md,
  * "Running it"), unless the environment sets it: glibc otherwise keeps up to 8 malloc arenas a core,
@@ -102,6 +104,14 @@ const WORKERS = (process.env.SCALE_BENCH_WORKERS ?? "1,2").split(",").map(Number
 const PARTITIONS = process.env.SCALE_BENCH_PARTITIONS ?? "0";
 /** Extra single-process closes with this many reading threads each (e.g. "1,2"); default none. */
 const READERS = (process.env.SCALE_BENCH_READERS ?? "").split(",").filter(Boolean).map(Number);
+const MODE_NAMES = ["streaming", "streaming-pg", "partitioned"] as const;
+const MODES = new Set(
+  (process.env.SCALE_BENCH_MODES ?? MODE_NAMES.join(",")).split(",").map((m) => {
+    if (!(MODE_NAMES as readonly string[]).includes(m))
+      throw new Error(`SCALE_BENCH_MODES: unknown mode ${m} (${MODE_NAMES.join(", ")})`);
+    return m;
+  }),
+);
 
 /**
  * bench/results/scale.json as it was when this run started: read once, since the file is rewritten
@@ -349,17 +359,25 @@ for (const size of SIZES) {
     console.log("copied", postgres.ingest);
   }
   const modes: (() => Promise<Record<string, unknown>>)[] = [
-    ...(BASELINE !== undefined ? [async () => child(["close", "baseline", file, BASELINE])] : []),
-    ...(BEFORE !== undefined ? [async () => child(["close", "streaming-before", file, BEFORE])] : []),
-    async () => child(["close", "streaming", file]),
-    ...READERS.map((n) => async () => child(["close", "streaming", file, String(n)])),
-    ...(postgres !== null
+    ...(MODES.has("streaming")
       ? [
-          async () => child(["close", "streaming-pg", PG_URL!, pgSchema]),
-          ...WORKERS.map((n) => () => partitionedClose(pgSchema, n)),
+          ...(BASELINE !== undefined ? [async () => child(["close", "baseline", file, BASELINE])] : []),
+          ...(BEFORE !== undefined ? [async () => child(["close", "streaming-before", file, BEFORE])] : []),
+          async () => child(["close", "streaming", file]),
+          ...READERS.map((n) => async () => child(["close", "streaming", file, String(n)])),
         ]
       : []),
+    ...(postgres !== null && MODES.has("streaming-pg")
+      ? [async () => child(["close", "streaming-pg", PG_URL!, pgSchema])]
+      : []),
+    ...(postgres !== null && MODES.has("partitioned")
+      ? WORKERS.map((n) => () => partitionedClose(pgSchema, n))
+      : []),
   ];
+  if (modes.length === 0)
+    throw new Error(
+      `no close to run at ${label}: SCALE_BENCH_MODES names PostgreSQL modes only, and no server is given`,
+    );
   for (const mode of modes) {
     const loadBefore = os.loadavg();
     const cpuBefore = childrenCpuSeconds();
