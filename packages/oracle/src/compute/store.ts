@@ -331,8 +331,9 @@ export class ComputeStore {
     const where: string[] = [];
     const params: SqlValue[] = [];
     if (q.provider !== undefined) {
+      const provider = q.provider.toLowerCase();
       where.push("(provider = ? OR second_provider = ?)");
-      params.push(q.provider.toLowerCase(), q.provider.toLowerCase());
+      params.push(provider, provider);
     }
     if (q.deviceId !== undefined) (where.push("device_id = ?"), params.push(q.deviceId.toString()));
     if (q.status !== undefined) (where.push("status = ?"), params.push(q.status));
@@ -426,7 +427,8 @@ export class ComputeStore {
        LEFT JOIN compute_output_probes p ON p.job_id = j.id
        LEFT JOIN compute_checks c ON c.job_id = j.id
        WHERE j.status IN ('committed', 'disputed') AND j.result_hash IS NOT NULL
-         AND (j.tier = 0 OR j.results_differ = 0) AND j.penalty_status IS NULL AND (c.job_id IS NULL OR c.outcome <> 'fraud')
+         AND (j.tier = 0 OR j.results_differ = 0) AND j.penalty_status IS NULL
+         AND (c.job_id IS NULL OR c.outcome <> 'fraud')
          AND (p.job_id IS NULL OR (p.served_at IS NULL AND p.withheld_at IS NULL))
        ORDER BY j.id LIMIT ${Math.max(1, Math.min(limit, 1000))}`,
     );

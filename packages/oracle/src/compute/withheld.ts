@@ -4,21 +4,21 @@
  * provider's registered endpoint, config `compute.withheld.endpoints`, then the market's blob servers
  * `compute.sources`, each answer checked against the committed resultHash: a 404, a timeout, an
  * unreachable server or bytes of another hash are failures alike). A fetch that succeeds once ends
- * the probing for good.
+ * the probing for good. A failure is counted only `spacingSeconds` (chain time) after the last counted
+ * one, so N failures span at least (N - 1) × spacing; once `attempts` failures are counted and
+ * `graceSeconds` have passed since the commit, and no re-execution of the job is pending (a Standard
+ * job's draw recorded; a selected or disputed job checked without fraud: re-execution's verdict comes
+ * first), the job is judged withheld and the oracle signs `FraudReason.OutputWithheld` through the one
+ * verdict path (VerdictDesk: sign, gather the quorum, submit, penalty after the veto). Its evidence is
+ * keccak256("output-withheld:" jobId ":" resultHash), the same on every oracle; the quorum forms only
+ * if enough oracles each failed to fetch the output on their own.
  *
  * A Verified job whose two results matched has one output, committed by both providers: it is
  * fetched from either provider's endpoint (the first's, then the second's), then the sources, and is
  * served if any of them answers, since the customer then has the output. When none does, both
  * withheld it; the contract takes one verdict per job, and it names the job's first provider (the
  * one that accepted first, the same on every oracle); the contract unlocks the other, unpaid. A
- * Verified job whose results differ is not probed: re-execution judges it. A failure is counted only `spacingSeconds` (chain time)
- * after the last counted one, so N failures span at least (N - 1) × spacing; once `attempts`
- * failures are counted and `graceSeconds` have passed since the commit, and no re-execution of the
- * job is pending (its draw recorded; a selected or disputed job checked without fraud: re-execution's
- * verdict comes first), the job is judged withheld and the oracle signs `FraudReason.OutputWithheld`
- * through the one verdict path (VerdictDesk: sign, gather the quorum, submit, penalty after the veto).
- * Its evidence is keccak256("output-withheld:" jobId ":" resultHash), the same on every oracle; the
- * quorum forms only if enough oracles each failed to fetch the output on their own.
+ * Verified job whose results differ is not probed: re-execution judges it.
  */
 import { fetchBlob, JobError } from "@hexmesh/compute";
 import { contentHash, type Hex } from "@hexmesh/protocol";
