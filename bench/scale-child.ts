@@ -42,7 +42,7 @@
  * (signing, hashing, sorting, writing the runs) and of the import (merging the runs into the store,
  * the chain index), the runs and their bytes on disk (the peak of temp disk).
  */
-import { renameSync, rmSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -320,7 +320,8 @@ if (command === "generate") {
       reports: out.summary.reports,
       seconds,
       stages: stages.stages,
-      peakRssMiB: peakRssMiB(),
+      stagePeaksMiB: stages.stagePeaksMiB,
+      peakRssMiB: stages.peakMiB(),
       root: out.root,
     }),
   );
@@ -364,8 +365,8 @@ if (command === "generate") {
       mode: mode === "streaming" && dist !== undefined ? `streaming-${dist}-threads` : mode,
       reports,
       seconds,
-      ...(mode !== "baseline" ? { stages: stages.stages } : {}),
-      peakRssMiB: peakRssMiB(),
+      ...(mode !== "baseline" ? { stages: stages.stages, stagePeaksMiB: stages.stagePeaksMiB } : {}),
+      peakRssMiB: stages.peakMiB(),
       root,
     }),
   );
@@ -374,24 +375,50 @@ if (command === "generate") {
 /**
  * Seconds from the start to the end of each stage the close reports (its progress callback: the
  * first time a stage reports done = total), each stage timed from the end of the one before:
- *   streaming:   load (read, stages 1-5, payout, commit), verify (summary), store (verdicts written)
- *   partitioned: partitions (waiting for the workers), reduce (records read, stages 2-5, payout,
- *                commit), verify (summary), store
+ *   streaming:   prepare (read, stages 1-2), beacons, witnesses, reciprocity, one-way, selection
+ *                (stages 3-5), payout, commit, load (~0), verify (summary), store (verdicts written)
+ *   partitioned: partitions (waiting for the workers), prepare (records read back, stage 2), the
+ *                same stages 3-5, payout and commit, reduce (~0), verify, store
+ * and the peak RSS of each (the process's, its threads included) where Linux gives it: the kernel's
+ * high-water mark read and reset at each stage's end (/proc/self/status VmHWM, /proc/self/clear_refs).
+ * The reset also resets getrusage's maxRSS: the process's peak is then `peakMiB()`.
  */
 function stageClock() {
   const t0 = performance.now();
   let last = t0;
   const stages: Record<string, number> = {};
+  const stagePeaksMiB: Record<string, number> = {};
+  let peak = 0;
   return {
     stages,
+    stagePeaksMiB,
     elapsed: () => (performance.now() - t0) / 1000,
+    /** The process's peak RSS so far, MiB (the stages' peaks and the RSS since the last reset). */
+    peakMiB: () => Math.max(peak, peakRssMiB()),
     progress: (step: string, done: number, total: number) => {
       if (done !== total || step in stages) return;
       const now = performance.now();
       stages[step] = Math.round(now - last) / 1000;
       last = now;
+      const stagePeak = readAndResetPeakRssMiB();
+      if (stagePeak !== null) {
+        stagePeaksMiB[step] = stagePeak;
+        peak = Math.max(peak, stagePeak);
+      }
     },
   };
+}
+
+/** The peak RSS since the last reset (MiB), then reset to the current RSS; null where Linux's /proc is not. */
+function readAndResetPeakRssMiB(): number | null {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm === null) return null;
+    writeFileSync("/proc/self/clear_refs", "5");
+    return Math.round(Number(hwm[1]) / 1024);
+  } catch {
+    return null;
+  }
 }
 
 /** The close as another checkout's EpochService.close ran it: everything of the epoch in memory at once. */

@@ -22,9 +22,17 @@ export interface EpochResult<W extends WorkResult = WorkResult> {
   readonly commit: EpochCommit;
 }
 
+/**
+ * Told as each stage of a long computation ends (an epoch close runs for an hour at 40M reports):
+ * `step` names the stage, `done` of `total` its items; a stage has ended when done === total.
+ */
+export type StageProgress = (step: string, done: number, total: number) => void;
+
 export interface EpochOptions {
   /** The usage-linked reward rule's parameters (rewards/usage.ts); default DEFAULT_USAGE_PARAMS. */
   readonly usage?: UsageParams;
+  /** Told when the payout (its devices) and the commit (its owners) are done. */
+  readonly progress?: StageProgress;
 }
 
 /**
@@ -41,7 +49,10 @@ export async function runEpoch<I, W extends WorkResult>(
   const chain = index instanceof ChainView ? index : new ChainView(index);
   const work = await verifier.verify(chain, inputs);
   if (work.kind !== verifier.kind) throw new Error(`verifier ${verifier.kind} returned ${work.kind} work`);
+  const progress = options.progress ?? (() => {});
   const payout = computePayout(chain, work, options.usage ?? DEFAULT_USAGE_PARAMS);
+  progress("payout", payout.devices.length, payout.devices.length);
   const commit = commitEpoch(chain, work, payout);
+  progress("commit", payout.owners.length, payout.owners.length);
   return { chain, work, payout, commit };
 }

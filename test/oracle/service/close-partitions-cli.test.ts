@@ -15,7 +15,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import pg from "pg";
 
-import { importInputs } from "@hexmesh/oracle";
+import { COVERAGE_STAGES, importInputs } from "@hexmesh/oracle";
 import type { Hex } from "@hexmesh/protocol";
 
 import { suiteAddresses } from "../../../deploy/lib/suite.js";
@@ -110,6 +110,8 @@ describe("hexmesh-oracle close-epoch --partitions against a chain, with a worker
     const want = JSON.parse(single.stdout) as Record<string, unknown>;
     expect(want.reports).to.equal(reports);
     expect(want.valid as number).to.be.greaterThan(0);
+    // An operator sees each stage of the close end, in order, on stderr.
+    expect(endedSteps(single.stderr)).to.deep.equal(["index", ...COVERAGE_STAGES, "load", "verify", "store"]);
 
     const reducer = cli([
       "-c",
@@ -152,7 +154,23 @@ describe("hexmesh-oracle close-epoch --partitions against a chain, with a worker
     const partitioned = await reducer;
     expect(partitioned.code, partitioned.stderr).to.equal(0);
     expect(JSON.parse(partitioned.stdout)).to.deep.equal(want);
+    expect(endedSteps(partitioned.stderr)).to.deep.equal([
+      "index",
+      "partitions",
+      ...COVERAGE_STAGES,
+      "reduce",
+      "verify",
+      "store",
+    ]);
     // Every partition, and so every report the epoch owns, was verified by the worker process.
     expect(JSON.parse(workerOut)).to.deep.equal({ partitions: 3, reports: want.reports, stale: 0 });
   });
 });
+
+/** The steps of a command's progress lines ("  step  done / total") that ended (done = total), in order. */
+function endedSteps(stderr: string): string[] {
+  const steps: string[] = [];
+  for (const m of stderr.matchAll(/^ {2}(\S+) +([\d,]+) \/ ([\d,]+)$/gm))
+    if (m[2] === m[3] && !steps.includes(m[1]!)) steps.push(m[1]!);
+  return steps;
+}

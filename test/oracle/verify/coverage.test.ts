@@ -3,9 +3,11 @@ import { ethers } from "ethers";
 import * as h3 from "h3-js";
 
 import {
+  COVERAGE_STAGES,
   CoverageVerifier,
   DEFAULT_COVERAGE_PARAMS,
   REASONS,
+  runCoverageEpoch,
   type CoverageOptions,
   type Reason,
   type Verdict,
@@ -631,6 +633,49 @@ describe("oracle / verification rules", function () {
         records.add(toHex(concatChunks(work.record)));
       }
       expect(records.size).to.equal(1);
+    });
+
+    it("tells each stage's end in order with the items it went over; the result does not depend on it", async function () {
+      const { w, a, witnesses, e } = world();
+      const beacon = makeBeacon(a, e);
+      const reports = [
+        received(beacon, T0),
+        ...witnesses.slice(0, 3).map((x, i) => received(makeWitness(x, a, beacon), T0 + 100 + i)),
+        received(makeWitness(witnesses[3]!, a, beacon), T0 + 100), // another witness in the same ms
+        { raw: "x", receivedAt: T0 + 5 },
+      ];
+      const told: [string, number, number][] = [];
+      const chain = new ChainView(w.chain());
+      // chunks of 2 reports: stage 1 tells "prepare" three times, the last at 6 of 6
+      const options: CoverageOptions = { preparer: "inline", spill: { chunkRows: 2 } };
+      const quiet = await runCoverageEpoch(chain, { reports, entropy: w.entropy }, options);
+      const result = await runCoverageEpoch(
+        chain,
+        { reports, entropy: w.entropy },
+        { ...options, progress: (step, done, total) => told.push([step, done, total]) },
+      );
+      expect(told).to.deep.equal([
+        ["prepare", 2, 6],
+        ["prepare", 4, 6],
+        ["prepare", 6, 6],
+        ["beacons", 1, 1], // beacons of any verdict
+        ["witnesses", 4, 4], // witnesses that passed the per-report checks
+        ["reciprocity", 4, 4], // witness entries of the accepted beacons' lists
+        ["one-way", 0, 0], // devices the one-way test scored: none (no witness beaconed)
+        ["selection", 1, 1], // accepted beacons
+        ["payout", 5, 5], // credited devices
+        ["commit", 5, 5], // owners paid
+      ]);
+      expect(result.commit.epochRoot).to.deep.equal(quiet.commit.epochRoot);
+      // an epoch with no report still tells each stage once
+      told.length = 0;
+      await new CoverageVerifier({
+        preparer: "inline",
+        progress: (step, done, total) => told.push([step, done, total]),
+      }).verify(chain, { reports: [], entropy: w.entropy });
+      // the verifier's stages (payout and commit are runEpoch's)
+      expect(told.map(([step]) => step)).to.deep.equal(COVERAGE_STAGES.slice(0, -2));
+      expect(told.every(([, done, total]) => done === 0 && total === 0)).to.equal(true);
     });
 
     it("the verdict record is 8 + 104 bytes per report", async function () {

@@ -47,7 +47,13 @@ const connectChain = async (rpcUrl: string, addresses: NonNullable<ServiceConfig
 /** Said on stderr, beside progress: stdout carries the command's JSON. */
 const notice = (msg: string) => process.stderr.write(`${msg}\n`);
 
+/** A line when a step ends, and while it runs at most one every PROGRESS_EVERY_MS (a 40M close's stage 1 is ~1,200 chunks). */
+const PROGRESS_EVERY_MS = 5_000;
+const progressSaid = new Map<string, number>();
 const progress: Progress = (step, done, total) => {
+  const now = Date.now();
+  if (done !== total && now - (progressSaid.get(step) ?? 0) < PROGRESS_EVERY_MS) return;
+  progressSaid.set(step, now);
   process.stderr.write(
     `  ${step.padEnd(8)} ${done.toLocaleString("en-US")} / ${total.toLocaleString("en-US")}\n`,
   );

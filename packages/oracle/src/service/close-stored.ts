@@ -50,7 +50,7 @@ async function computeStoredEpoch(
   progress: Progress,
   reader: SliceReaderOptions,
 ): Promise<EpochToStore> {
-  const { result, reports } = await runStoredEpoch(store, chain, coverage, reader);
+  const { result, reports } = await runStoredEpoch(store, chain, withProgress(coverage, progress), reader);
   progress("load", reports, reports);
   return epochToStore(chain.index, result, progress);
 }
@@ -74,6 +74,11 @@ export function epochToStore(
     verdicts: verdictRows(index.epoch, iterateVerdicts()),
     release,
   };
+}
+
+/** The coverage options, told the close's progress through the stages unless they name their own. */
+export function withProgress(coverage: CoverageOptions | undefined, progress: Progress): CoverageOptions {
+  return coverage?.progress !== undefined ? coverage : { ...coverage, progress };
 }
 
 /** Stores the result and its verdicts in the result's one transaction, written in batches. */

@@ -4,15 +4,14 @@
  * simulated day. Receive times are kept as they were stamped: they are part of the input, and every
  * oracle must verify the same reports at the same times to reach the same root.
  */
-import { makeEntropy, type EntropyEntry, type ReceivedReport } from "@hexmesh/protocol";
+import { makeEntropy, type EntropyEntry, type ReceivedReport, type StageProgress } from "@hexmesh/protocol";
 
 import { OracleClient } from "../api/client.js";
 import type { OracleStore, ReportInput } from "../store/types.js";
 import { toReportInput } from "./ingest.js";
 
-export interface Progress {
-  (step: string, done: number, total: number): void;
-}
+/** A command's progress: the protocol's stage progress (a step has ended when done === total). */
+export type Progress = StageProgress;
 
 /** The time range of reports (Unix ms) and entropy (Unix s) one epoch reads. */
 export interface InputRange {

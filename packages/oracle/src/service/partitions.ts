@@ -28,7 +28,7 @@ import { runCoverageEpoch, type CoverageOptions } from "../verify/coverage.js";
 import { WorkerPoolPreparer } from "../verify/pool.js";
 import { InlinePreparer, type ReportPreparer } from "../verify/prepare.js";
 import { RECORD_BYTES } from "../verify/table.js";
-import { epochToStore, storeEpoch, type EpochToStore } from "./close-stored.js";
+import { epochToStore, storeEpoch, withProgress, type EpochToStore } from "./close-stored.js";
 import {
   closeReadRange,
   epochOwnership,
@@ -316,7 +316,11 @@ async function reduce(
       yield p.records;
     }
   }
-  const result = await runCoverageEpoch(chain, { prepared: { count, pages: pages() }, entropy }, coverage);
+  const result = await runCoverageEpoch(
+    chain,
+    { prepared: { count, pages: pages() }, entropy },
+    withProgress(coverage, progress),
+  );
   progress("reduce", count, count);
   return epochToStore(chain.index, result, progress);
 }

@@ -55,6 +55,7 @@ import {
   type EpochResult,
   type ReceivedReport,
   type RegionResolver,
+  type StageProgress,
   type Verifier,
   type WorkResult,
 } from "@hexmesh/protocol";
@@ -94,6 +95,21 @@ export { COVERAGE_METRICS } from "@hexmesh/protocol";
  */
 export const AUTO_WORKERS_FROM = 8_192;
 
+/**
+ * The stages a coverage epoch tells the end of (CoverageOptions.progress), in order: the verifier's,
+ * then the shared payout and commit (@hexmesh/protocol runEpoch).
+ */
+export const COVERAGE_STAGES = [
+  "prepare",
+  "beacons",
+  "witnesses",
+  "reciprocity",
+  "one-way",
+  "selection",
+  "payout",
+  "commit",
+] as const;
+
 export interface CoverageInputs {
   readonly reports: readonly ReceivedReport[];
   readonly entropy: readonly EntropyEntry[];
@@ -128,6 +144,12 @@ export interface CoverageOptions {
   readonly preparer?: "auto" | "workers" | "inline" | ((chain: ChainView) => ReportPreparer);
   /** How the per-report records are spilled and read back (spill.ts); results never depend on it. */
   readonly spill?: SpillSizes;
+  /**
+   * Told as the stages end (a 40M-report close runs for an hour): "prepare" after each chunk of
+   * stage 1 (reports done of all), then "beacons", "witnesses", "reciprocity", "one-way" and
+   * "selection" once each (the items each went over), then the shared "payout" and "commit".
+   */
+  readonly progress?: StageProgress;
 }
 
 export interface CoverageWork extends WorkResult {
@@ -163,12 +185,14 @@ export class CoverageVerifier
   private readonly regions: RegionResolver;
   private readonly preparerOption: CoverageOptions["preparer"];
   private readonly spill: SpillSizes;
+  private readonly progress: StageProgress;
 
   constructor(options: CoverageOptions = {}) {
     this.params = options.params ?? DEFAULT_COVERAGE_PARAMS;
     this.regions = options.regions ?? coarseRegionResolver;
     this.preparerOption = options.preparer ?? "auto";
     this.spill = options.spill ?? {};
+    this.progress = options.progress ?? (() => {});
   }
 
   async verify(
@@ -179,6 +203,7 @@ export class CoverageVerifier
     const source = "count" in inputs.reports ? inputs.reports : sourceOf(inputs.reports);
     const epoch = new EpochVerification(
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, source.count),
+      this.progress,
     );
     const preparer = this.makePreparer(chain, source.count);
     const spill = new SpillWriter(source.count, this.spill);
@@ -198,10 +223,12 @@ export class CoverageVerifier
         );
         spill.add(table, 0, table.length);
         previous = table; // copied to the spill: written over by the next chunk
+        epoch.prepared(table.length);
       }
     } finally {
       await preparer.close();
     }
+    epoch.prepared(0);
     return epoch.run(spill.finish());
   }
 
@@ -210,6 +237,7 @@ export class CoverageVerifier
     const { count, pages } = inputs.prepared;
     const epoch = new EpochVerification(
       new EpochState(chain, new EntropyLog(inputs.entropy), this.params, this.regions, count),
+      this.progress,
     );
     const spill = new SpillWriter(count, this.spill);
     let next = 0;
@@ -234,8 +262,10 @@ export class CoverageVerifier
       epoch.statelessChecks(table, 0, rows);
       spill.add(table, 0, rows);
       next += rows;
+      epoch.prepared(rows);
     }
     if (next !== count) throw countMismatch(count, next);
+    epoch.prepared(0);
     return epoch.run(spill.finish());
   }
 
@@ -286,9 +316,21 @@ async function* chunksOf(source: ReportSource, rows: number): AsyncGenerator<Rec
 /** Stages 2-5 for one epoch (single use). */
 class EpochVerification {
   private readonly s: EpochState;
+  private readonly progress: StageProgress;
+  private preparedRows = 0;
+  private preparedTold = false;
 
-  constructor(state: EpochState) {
+  constructor(state: EpochState, progress: StageProgress) {
     this.s = state;
+    this.progress = progress;
+  }
+
+  /** `rows` more reports through stages 1-2; told as "prepare" (also once when there are none). */
+  prepared(rows: number): void {
+    if (rows === 0 && this.preparedTold) return;
+    this.preparedRows += rows;
+    this.preparedTold = true;
+    this.progress("prepare", this.preparedRows, this.s.reason.length);
   }
 
   /** Stage 2 over table rows [start, end): the reason goes into each record (OFFSET.reason). */
@@ -323,8 +365,10 @@ class EpochVerification {
       } else if (kind === KIND_WITNESS && r === 0) validWitnesses++;
     }
     const accepted = beaconPass(s, table, validBeacons, validWitnesses);
-    const linkStats = this.witnessRules(table, accepted, beacons);
+    this.progress("beacons", beacons, beacons);
+    const linkStats = this.witnessRules(table, accepted, beacons, validWitnesses);
     const { devices, units } = this.selectAndWeigh(table, accepted);
+    this.progress("selection", accepted.count, accepted.count);
     const { reason, selected } = s;
     const unitsOf = (i: number): bigint => {
       if (selected[i] !== 1) return 0n;
@@ -371,6 +415,7 @@ class EpochVerification {
     table: SpilledTable,
     accepted: AcceptedBeacons,
     beacons: number,
+    witnesses: number,
   ): LinkStatsTable | null {
     const s = this.s;
     const params = s.params;
@@ -378,8 +423,15 @@ class EpochVerification {
     const deviceCount = s.chain.devices.length;
     const claims = params.oneWayLinks ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount) : null;
     witnessPass(s, table, accepted, beacons, claims);
-    if (params.reciprocity) reciprocityPass(s, table, accepted, params.reciprocity);
-    return claims === null ? null : oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
+    this.progress("witnesses", witnesses, witnesses);
+    if (params.reciprocity) {
+      reciprocityPass(s, table, accepted, params.reciprocity);
+      this.progress("reciprocity", accepted.witnessEntries, accepted.witnessEntries);
+    }
+    if (claims === null) return null;
+    const stats = oneWayLinksPass(s, table, accepted, claims, params.oneWayLinks!);
+    this.progress("one-way", stats.length, stats.length);
+    return stats;
   }
 
   /**
@@ -424,5 +476,8 @@ export function runCoverageEpoch(
   options: CoverageOptions = {},
 ): Promise<EpochResult<CoverageWork>> {
   const verifier = new CoverageVerifier(options);
-  return runEpoch(verifier, index, inputs, { usage: verifier.params.usage ?? DEFAULT_USAGE_PARAMS });
+  return runEpoch(verifier, index, inputs, {
+    usage: verifier.params.usage ?? DEFAULT_USAGE_PARAMS,
+    ...(options.progress !== undefined ? { progress: options.progress } : {}),
+  });
 }
