@@ -92,34 +92,44 @@ describe("oracle / typed hash tables of stages 3-5", () => {
   });
 
   describe("AcceptedBeacons", () => {
-    it("keeps each beacon's witnesses in the order added and takes refused devices' witnesses off", () => {
-      // Rows 0, 1: beacons of devices 10, 11 (payloads A, B); rows 2-6 witnesses citing them.
+    it("lists each beacon's witnesses in the order placed, takes a device's second witness off as a duplicate and refused devices' witnesses off", () => {
+      // Rows 0, 1: beacons of devices 10, 11 (payloads A, B); rows 2-7 witnesses citing them.
       const A = hash(1, 1);
       const B = hash(2, 2);
-      const t = tableOf([A, B, A, B, A, A, hash(3, 3)], [10, 11, 20, 21, 22, 21, 23]);
-      const accepted = new AcceptedBeacons(t, 2, 4);
+      const t = tableOf([A, B, A, B, A, A, hash(3, 3), A], [10, 11, 20, 21, 22, 21, 23, 20]);
+      const accepted = new AcceptedBeacons(t, 2, 5);
       expect(accepted.add(0)).to.equal(0);
       expect(accepted.add(1)).to.equal(1);
       expect(() => accepted.add(6)).to.throw(RangeError, /more than 2 accepted beacons/);
       expect([accepted.find(2), accepted.find(3), accepted.find(6)]).to.deep.equal([0, 1, -1]);
       expect(accepted.row(1)).to.equal(1);
-      accepted.addWitness(0, 2);
-      accepted.addWitness(1, 3);
-      accepted.addWitness(0, 4);
-      accepted.addWitness(0, 5);
-      expect(() => accepted.addWitness(1, 6)).to.throw(RangeError, /more than 4 valid witnesses/);
+      const lists = /witness lists are counting, not closed/;
+      expect(() => accepted.witnessesOf(0, [])).to.throw(Error, lists);
+      // first pass: counted; second: placed in the same order
+      const witnesses: [number, number][] = [
+        [0, 2],
+        [1, 3],
+        [0, 4],
+        [0, 5],
+        [0, 7],
+      ];
+      for (const [slot] of witnesses) accepted.countWitness(slot);
+      expect(() => accepted.countWitness(1)).to.throw(RangeError, /more than 5 valid witnesses/);
+      for (const [slot, w] of witnesses) accepted.placeWitness(slot, w);
+      expect(() => accepted.placeWitness(1, 6)).to.throw(RangeError, /slot 1 was given more witnesses/);
+      expect(() => accepted.countWitness(0)).to.throw(Error, /witness lists are placing, not counting/);
+      const duplicates: number[] = [];
+      accepted.closeLists((w) => duplicates.push(w));
+      expect(duplicates, "device 20's second witness of beacon A").to.deep.equal([7]);
       expect(accepted.witnessEntries).to.equal(4);
       expect(accepted.witnessesOf(0, [99])).to.deep.equal([2, 4, 5]);
       expect(accepted.witnessesOf(1, [])).to.deep.equal([3]);
-      expect(accepted.hasWitnessOf(0, 21)).to.equal(true);
-      expect(accepted.hasWitnessOf(1, 22)).to.equal(false);
 
       const refused: number[] = [];
       accepted.removeWitnessesOf(new Set([21]), (w) => refused.push(w));
-      expect(refused, "in the order added: canonical order").to.deep.equal([3, 5]);
+      expect(refused, "in list order: by beacon slot").to.deep.equal([5, 3]);
       expect(accepted.witnessesOf(0, [])).to.deep.equal([2, 4]);
       expect(accepted.witnessesOf(1, [])).to.deep.equal([]);
-      expect(accepted.hasWitnessOf(0, 21), "a refused witness no longer counts").to.equal(false);
       accepted.removeWitnessesOf(new Set(), () => expect.fail("nothing to refuse"));
       expect(accepted.witnessEntries, "refused witnesses keep their entries").to.equal(4);
 
@@ -136,9 +146,25 @@ describe("oracle / typed hash tables of stages 3-5", () => {
       ]);
       const dropped = /witness lists were dropped after selection/;
       expect(() => accepted.witnessesOf(0, [])).to.throw(Error, dropped);
-      expect(() => accepted.hasWitnessOf(0, 20)).to.throw(Error, dropped);
-      expect(() => accepted.addWitness(0, 2)).to.throw(Error, dropped);
+      expect(() => accepted.countWitness(0)).to.throw(Error, dropped);
+      expect(() => accepted.placeWitness(0, 2)).to.throw(Error, dropped);
       expect(() => accepted.removeWitnessesOf(new Set([20]), () => {})).to.throw(Error, dropped);
+    });
+
+    it("refuses lists closed with a counted witness not placed, and closes empty lists", () => {
+      const A = hash(1, 1);
+      const t = tableOf([A, A, A], [10, 20, 21]);
+      const short = new AcceptedBeacons(t, 1, 2);
+      short.add(0);
+      short.countWitness(0);
+      short.countWitness(0);
+      short.placeWitness(0, 1);
+      expect(() => short.closeLists(() => {})).to.throw(RangeError, /slot 0 was given fewer witnesses/);
+      const none = new AcceptedBeacons(t, 1, 0);
+      none.add(0);
+      none.closeLists(() => expect.fail("no duplicate"));
+      expect(none.witnessesOf(0, [5])).to.deep.equal([]);
+      expect(none.witnessEntries).to.equal(0);
     });
   });
 });

@@ -20,12 +20,16 @@ function acceptedOf(beacons: readonly { device: number; witnesses: readonly numb
   });
   const accepted = new AcceptedBeacons(t, beacons.length, witnessCount);
   beacons.forEach((_, k) => accepted.add(k));
+  const placed: [number, number][] = [];
   beacons.forEach((b, slot) =>
     b.witnesses.forEach((d) => {
       t.setHeader(row, KIND_WITNESS, 0, false, 0, d, 1_000 + row);
-      accepted.addWitness(slot, row++);
+      accepted.countWitness(slot);
+      placed.push([slot, row++]);
     }),
   );
+  for (const [slot, w] of placed) accepted.placeWitness(slot, w);
+  accepted.closeLists(() => {}); // a device twice on a list: once in the pairs either way
   return { t, accepted };
 }
 

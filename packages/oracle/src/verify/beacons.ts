@@ -1,13 +1,22 @@
 /**
  * The accepted beacons of an epoch and their valid witnesses, in typed arrays (stages 3-5): what the
- * epoch-wide rules and the selection need of them is 8 bytes a witness and ~40 a beacon, with no
+ * epoch-wide rules and the selection need of them is 4 bytes a witness and ~30 a beacon, with no
  * object per beacon. Beacons are numbered by slot in the order accepted (canonical order, since the
- * beacon pass reads the rows in that order); each one's witnesses are a list, in the order added
- * (canonical order too), threaded through one pool. The lists are freed once stage 4 has selected
- * from them (dropWitnessLists): the verdicts need only each beacon's row, payload and count.
+ * beacon pass reads the rows in that order). Their witness lists are built in two passes over the
+ * witnesses in canonical order (countWitness, then placeWitness: a list's length is known before it
+ * is filled, so the lists are one array of rows by slot, each list in canonical order) and closed
+ * (closeLists: a device's second witness of one beacon leaves its list as a duplicate). Linked
+ * lists, built in one pass, took 8 bytes a witness and 8 a beacon. The lists are freed once stage 4
+ * has selected from them (dropWitnessLists): the verdicts need only each beacon's row, payload and
+ * count.
  */
 import { RowIndex } from "./hashes.js";
 import type { ReportRows } from "./table.js";
+
+const EMPTY = new Uint32Array(0);
+
+/** Where the witness lists are: counted, being placed, closed (readable), dropped. */
+type ListsState = "counting" | "placing" | "closed" | "dropped";
 
 export class AcceptedBeacons {
   /** Beacons accepted so far (slots 0 .. count - 1). */
@@ -18,16 +27,20 @@ export class AcceptedBeacons {
   private readonly rows: Int32Array;
   /** Payload hash -> slot. */
   private readonly byPayload: RowIndex;
-  /** Slot -> first and last pool entry of its witness list, -1 if empty. */
-  private head: Int32Array;
-  private tail: Int32Array;
+  /**
+   * Slot -> its list's first entry (slots 0 .. capacity; entry `capacity` is the end): counts while
+   * counting, each list's next free entry while placing, its first entry once closed.
+   */
+  private starts: Uint32Array;
+  /** Entry -> witness row (-1 once refused: a duplicate, or by an epoch-wide rule), by slot. */
+  private witnessRows: Int32Array;
   /** Slot -> how many of its witnesses stage 4 selected. */
   private readonly selectedCounts: Uint16Array;
-  /** Pool entry -> witness row (-1 once refused by an epoch-wide rule) and the next entry of its list. */
-  private witnessRows: Int32Array;
-  private next: Int32Array;
+  /** While placing: each list's first entry (starts then holds each list's next free entry). */
+  private listStarts = EMPTY;
   private entries = 0;
-  private listsDropped = false;
+  private duplicates = 0;
+  private state: ListsState = "counting";
 
   /** For at most `beacons` accepted beacons and `witnesses` valid witnesses. */
   constructor(table: ReportRows, beacons: number, witnesses: number) {
@@ -35,16 +48,14 @@ export class AcceptedBeacons {
     this.capacity = beacons;
     this.rows = new Int32Array(beacons);
     this.byPayload = new RowIndex(table, "beacon", beacons, (slot) => this.rows[slot]!);
-    this.head = new Int32Array(beacons).fill(-1);
-    this.tail = new Int32Array(beacons).fill(-1);
-    this.selectedCounts = new Uint16Array(beacons);
+    this.starts = new Uint32Array(beacons + 1);
     this.witnessRows = new Int32Array(witnesses);
-    this.next = new Int32Array(witnesses);
+    this.selectedCounts = new Uint16Array(beacons);
   }
 
-  /** Witnesses added to the lists so far, those an epoch-wide rule refused since included. */
+  /** Witnesses in the lists (duplicates not; those an epoch-wide rule refused since included). */
   get witnessEntries(): number {
-    return this.entries;
+    return this.entries - this.duplicates;
   }
 
   /** Accepts beacon row i (its payload not accepted yet); returns its slot. */
@@ -66,35 +77,68 @@ export class AcceptedBeacons {
     return this.rows[slot]!;
   }
 
-  /** Appends witness row w to the list of the beacon in `slot`. */
-  addWitness(slot: number, w: number): void {
-    this.checkLists();
+  /** First pass: one more witness for the list of the beacon in `slot` (placed by placeWitness). */
+  countWitness(slot: number): void {
+    this.expect("counting");
     if (this.entries === this.witnessRows.length)
       throw new RangeError(`more than ${this.witnessRows.length} valid witnesses`);
-    const e = this.entries++;
-    this.witnessRows[e] = w;
-    this.next[e] = -1;
-    const last = this.tail[slot]!;
-    if (last === -1) this.head[slot] = e;
-    else this.next[last] = e;
-    this.tail[slot] = e;
+    this.entries++;
+    this.starts[slot]! += 1;
   }
 
-  /** Whether the list of the beacon in `slot` holds a witness of device index d. */
-  hasWitnessOf(slot: number, d: number): boolean {
-    this.checkLists();
-    for (let e = this.head[slot]!; e !== -1; e = this.next[e]!) {
-      const w = this.witnessRows[e]!;
-      if (w >= 0 && this.table.deviceIndex(w) === d) return true;
+  /**
+   * Second pass: witness row w into the list of the beacon in `slot`. The witnesses counted, in the
+   * order counted (canonical order): each list keeps that order.
+   */
+  placeWitness(slot: number, w: number): void {
+    if (this.state === "counting") this.startPlacing();
+    this.expect("placing");
+    const e = this.starts[slot]!;
+    if (e >= this.listStarts[slot + 1]!)
+      throw new RangeError(`beacon slot ${slot} was given more witnesses than were counted for it`);
+    this.witnessRows[e] = w;
+    this.starts[slot] = e + 1;
+  }
+
+  /**
+   * Ends the second pass: every counted witness placed. In each list, a witness of a device that is
+   * already on it is a duplicate: it leaves the list and `duplicate` is told its row, in list order.
+   */
+  closeLists(duplicate: (w: number) => void): void {
+    if (this.state === "counting") this.startPlacing(); // no witness at all, or none placed
+    this.expect("placing");
+    for (let slot = 0; slot < this.capacity; slot++)
+      if (this.starts[slot] !== this.listStarts[slot + 1])
+        throw new RangeError(`beacon slot ${slot} was given fewer witnesses than were counted for it`);
+    this.starts = this.listStarts;
+    this.listStarts = EMPTY;
+    this.state = "closed";
+    const t = this.table;
+    for (let slot = 0; slot < this.count; slot++) {
+      const from = this.starts[slot]!;
+      const to = this.starts[slot + 1]!;
+      // lists are short (one entry per witnessing device): scanned rather than indexed
+      for (let e = from + 1; e < to; e++) {
+        const w = this.witnessRows[e]!;
+        const d = t.deviceIndex(w);
+        for (let k = from; k < e; k++) {
+          const earlier = this.witnessRows[k]!;
+          if (earlier >= 0 && t.deviceIndex(earlier) === d) {
+            this.witnessRows[e] = -1;
+            this.duplicates++;
+            duplicate(w);
+            break;
+          }
+        }
+      }
     }
-    return false;
   }
 
   /** The witness rows of the beacon in `slot`, in list order, into `into` (emptied first). */
   witnessesOf(slot: number, into: number[]): number[] {
-    this.checkLists();
+    this.expect("closed");
     into.length = 0;
-    for (let e = this.head[slot]!; e !== -1; e = this.next[e]!) {
+    for (let e = this.starts[slot]!, end = this.starts[slot + 1]!; e < end; e++) {
       const w = this.witnessRows[e]!;
       if (w >= 0) into.push(w);
     }
@@ -102,11 +146,11 @@ export class AcceptedBeacons {
   }
 
   /**
-   * Takes the witnesses of the given device indexes off every list (in pool order, i.e. canonical
-   * order), calling `refused` with each one's row.
+   * Takes the witnesses of the given device indexes off every list (in list order: by slot, each
+   * list in canonical order), calling `refused` with each one's row.
    */
   removeWitnessesOf(devices: ReadonlySet<number>, refused: (w: number) => void): void {
-    this.checkLists();
+    this.expect("closed");
     if (devices.size === 0) return;
     for (let e = 0; e < this.entries; e++) {
       const w = this.witnessRows[e]!;
@@ -128,16 +172,31 @@ export class AcceptedBeacons {
   }
 
   /**
-   * Frees the witness lists (8 bytes a valid witness and 8 a beacon: ~300 MB on a 40M-report day)
+   * Frees the witness lists (4 bytes a valid witness and 4 a beacon: ~160 MB on a 40M-report day)
    * once stage 4 has selected from them; find, row and selected go on working for the verdicts.
    */
   dropWitnessLists(): void {
-    this.listsDropped = true;
-    this.witnessRows = this.next = this.head = this.tail = new Int32Array(0);
+    this.state = "dropped";
+    this.witnessRows = new Int32Array(0);
+    this.starts = EMPTY;
   }
 
-  private checkLists(): void {
-    if (this.listsDropped)
+  /** Counts -> each list's first entry (and, kept apart while placing, where each list begins). */
+  private startPlacing(): void {
+    let at = 0;
+    for (let s = 0; s <= this.capacity; s++) {
+      const n = this.starts[s]!;
+      this.starts[s] = at;
+      at += n;
+    }
+    this.listStarts = this.starts.slice();
+    this.state = "placing";
+  }
+
+  private expect(state: ListsState): void {
+    if (this.state === state) return;
+    if (this.state === "dropped")
       throw new Error("the accepted beacons' witness lists were dropped after selection");
+    throw new Error(`the accepted beacons' witness lists are ${this.state}, not ${state}`);
   }
 }

@@ -3,7 +3,8 @@
  * the beacons are settled: unknown_beacon / invalid_beacon, then against its beacon self_witness,
  * same_owner, too_late / too_early, invalid_region, invalid_frequency, invalid_data_rate,
  * below_min_distance, max_distance_exceeded, bad_rssi, bad_snr, then duplicate (the same witness
- * device for the same beacon again). A witness that passes joins its beacon's list.
+ * device for the same beacon again, decided once the lists are built). A witness that passes is on
+ * its beacon's list.
  */
 import * as h3 from "h3-js";
 
@@ -35,14 +36,17 @@ export function witnessPass(
   beacons: number,
   claims: ClaimLog | null,
 ): void {
-  // Every beacon by payload hash (`beacons` of them), only to tell invalid_beacon from unknown_beacon.
-  const anyBeacon = new RowIndex(t, "beacon", beacons, (row) => row);
-  for (let i = 0; i < t.length; i++) if (t.kind(i) === KIND_BEACON) anyBeacon.add(i);
+  // The refused beacons by payload hash, only to tell invalid_beacon from unknown_beacon: a witness
+  // whose payload no accepted beacon has cites a refused beacon or none. Refused beacons are few;
+  // an index of every beacon took 8-16 bytes a beacon more (~130 MB on a 40M-report day).
+  const refusedBeacons = new RowIndex(t, "beacon", beacons - accepted.count, (row) => row);
+  for (let i = 0; i < t.length; i++)
+    if (t.kind(i) === KIND_BEACON && s.reason[i] !== 0) refusedBeacons.add(i);
   for (let i = 0; i < t.length; i++) {
     if (t.kind(i) !== KIND_WITNESS || s.reason[i] !== 0) continue;
     const slot = accepted.find(i);
     if (slot < 0) {
-      s.reason[i] = anyBeacon.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
+      s.reason[i] = refusedBeacons.find(i) >= 0 ? CODE.invalid_beacon : CODE.unknown_beacon;
       continue;
     }
     const b = accepted.row(slot);
@@ -55,13 +59,13 @@ export function witnessPass(
       s.reason[i] = r;
       continue;
     }
-    // The list is short (one entry per witnessing device): scanned rather than indexed per beacon.
-    if (accepted.hasWitnessOf(slot, t.deviceIndex(i))) {
-      s.reason[i] = CODE.duplicate;
-      continue;
-    }
-    accepted.addWitness(slot, i);
+    accepted.countWitness(slot);
   }
+  // The witnesses still valid go into their beacons' lists, found again by payload hash (a second
+  // lookup each: cheaper in memory than keeping every witness's slot); then duplicates leave them.
+  for (let i = 0; i < t.length; i++)
+    if (t.kind(i) === KIND_WITNESS && s.reason[i] === 0) accepted.placeWitness(accepted.find(i), i);
+  accepted.closeLists((w) => (s.reason[w] = CODE.duplicate));
 }
 
 /** Checks witness w against its accepted beacon b: a reason code or 0. */
