@@ -151,7 +151,7 @@ describe("oracle / typed hash tables of stages 3-5", () => {
       expect(() => accepted.removeWitnessesOf(new Set([20]), () => {})).to.throw(Error, dropped);
     });
 
-    it("refuses lists closed with a counted witness not placed, and closes empty lists", () => {
+    it("refuses lists closed with a counted witness not placed, keeps one entry a device, and closes empty lists", () => {
       const A = hash(1, 1);
       const t = tableOf([A, A, A], [10, 20, 21]);
       const short = new AcceptedBeacons(t, 1, 2);
@@ -160,6 +160,17 @@ describe("oracle / typed hash tables of stages 3-5", () => {
       short.countWitness(0);
       short.placeWitness(0, 1);
       expect(() => short.closeLists(() => {})).to.throw(RangeError, /slot 0 was given fewer witnesses/);
+      // one device's many witnesses of a beacon: its first stays, the rest are duplicates in order
+      const many = tableOf([A, A, A, A, A, A], [10, 20, 20, 21, 20, 21]);
+      const repeated = new AcceptedBeacons(many, 1, 5);
+      repeated.add(0);
+      for (let w = 1; w <= 5; w++) repeated.countWitness(0);
+      for (let w = 1; w <= 5; w++) repeated.placeWitness(0, w);
+      const told: number[] = [];
+      repeated.closeLists((w) => told.push(w));
+      expect(told).to.deep.equal([2, 4, 5]);
+      expect(repeated.witnessesOf(0, [])).to.deep.equal([1, 3]);
+      expect(repeated.witnessEntries).to.equal(2);
       const none = new AcceptedBeacons(t, 1, 0);
       none.add(0);
       none.closeLists(() => expect.fail("no duplicate"));

@@ -117,20 +117,21 @@ export class AcceptedBeacons {
     for (let slot = 0; slot < this.count; slot++) {
       const from = this.starts[slot]!;
       const to = this.starts[slot + 1]!;
-      // lists are short (one entry per witnessing device): scanned rather than indexed
-      for (let e = from + 1; e < to; e++) {
+      // Each list's distinct devices are moved to its front as it is read, and each witness is
+      // compared with those only: one entry per witnessing device, as the one-pass lists were (a
+      // device that witnessed one beacon many times does not make its list's check quadratic).
+      let kept = from;
+      for (let e = from; e < to; e++) {
         const w = this.witnessRows[e]!;
         const d = t.deviceIndex(w);
-        for (let k = from; k < e; k++) {
-          const earlier = this.witnessRows[k]!;
-          if (earlier >= 0 && t.deviceIndex(earlier) === d) {
-            this.witnessRows[e] = -1;
-            this.duplicates++;
-            duplicate(w);
-            break;
-          }
-        }
+        let seen = false;
+        for (let k = from; k < kept && !seen; k++) seen = t.deviceIndex(this.witnessRows[k]!) === d;
+        if (seen) {
+          this.duplicates++;
+          duplicate(w);
+        } else this.witnessRows[kept++] = w;
       }
+      this.witnessRows.fill(-1, kept, to);
     }
   }
 
