@@ -228,7 +228,7 @@ export class CoverageVerifier
     } finally {
       await preparer.close();
     }
-    epoch.prepared(0);
+    if (source.count === 0) epoch.prepared(0); // an empty epoch still tells the stage's end
     return epoch.run(spill.finish());
   }
 
@@ -265,7 +265,7 @@ export class CoverageVerifier
       epoch.prepared(rows);
     }
     if (next !== count) throw countMismatch(count, next);
-    epoch.prepared(0);
+    if (count === 0) epoch.prepared(0); // an empty epoch still tells the stage's end
     return epoch.run(spill.finish());
   }
 
@@ -318,18 +318,15 @@ class EpochVerification {
   private readonly s: EpochState;
   private readonly progress: StageProgress;
   private preparedRows = 0;
-  private preparedTold = false;
 
   constructor(state: EpochState, progress: StageProgress) {
     this.s = state;
     this.progress = progress;
   }
 
-  /** `rows` more reports through stages 1-2; told as "prepare" (also once when there are none). */
+  /** `rows` more reports through stages 1-2, told as "prepare". */
   prepared(rows: number): void {
-    if (rows === 0 && this.preparedTold) return;
     this.preparedRows += rows;
-    this.preparedTold = true;
     this.progress("prepare", this.preparedRows, this.s.reason.length);
   }
 

@@ -38,7 +38,7 @@ export function witnessPass(
 ): void {
   // The refused beacons by payload hash, only to tell invalid_beacon from unknown_beacon: a witness
   // whose payload no accepted beacon has cites a refused beacon or none. Refused beacons are few;
-  // an index of every beacon took 8-16 bytes a beacon more (~130 MB on a 40M-report day).
+  // an index of every beacon took 16-32 bytes a beacon (~130 MB on a 40M-report day).
   const refusedBeacons = new RowIndex(t, "beacon", beacons - accepted.count, (row) => row);
   for (let i = 0; i < t.length; i++)
     if (t.kind(i) === KIND_BEACON && s.reason[i] !== 0) refusedBeacons.add(i);
