@@ -28,7 +28,7 @@ import {
 } from "@hexmesh/oracle/compute/index";
 import { WorkDistributorError, WorkNotServedError } from "@hexmesh/oracle/service/work";
 import { StorageIndexer } from "@hexmesh/oracle/storage/indexer";
-import { StorageStore } from "@hexmesh/oracle/storage/store";
+import { StorageStore, type StoredRetrieval } from "@hexmesh/oracle/storage/store";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { RootWatcher, type WatcherOptions } from "@hexmesh/oracle/watch/watcher";
 import {
@@ -79,6 +79,22 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
   let benchmarkSender: string;
 
   const owners = (r: StoredEpochResult) => r.owners.map((o) => o.owner);
+
+  /** `key`'s signed refusal of `probed`'s range on another day (what a refused probe of that day signs). */
+  const refusal = async (probed: StoredRetrieval, day: bigint, key: Suite["oracleKeys"][number]) => {
+    const value = {
+      dataSetId: probed.dataSetId,
+      day,
+      pieceRoot: probed.pieceRoot,
+      firstLeaf: probed.firstLeaf,
+      count: probed.count,
+      outcome: retrievalOutcomeCode("refused"),
+      answerHash: probed.answerHash,
+    };
+    const domain = retrievalDomain(suite.chainId, await suite.storageDeals.getAddress());
+    const signature = await key.signTypedData({ ...domain }, RETRIEVAL_RESULT_TYPES, value);
+    return { ...probed, day, outcome: "refused", signer: key.address, signature };
+  };
 
   /** The compute kind over `store`: its own ComputeJobs index, the same benchmark sender. */
   const computeOf = (store: SqliteStore) => {
@@ -193,27 +209,13 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     // Each oracle probes the day once (the provider serves no endpoint: every probe fails alike).
     // That day is epoch 2's; each oracle's own signed probes of epoch 1's day and the two before
     // (the same range, refused) are what epoch 1's score folds: 0.95^3 < 0.9, usage scaled.
-    const domain = retrievalDomain(suite.chainId, await suite.storageDeals.getAddress());
     for (const [i, s] of oracles.services.entries()) {
       await s.storage!.round();
       const own = new StorageStore(s.store.storageSql());
       const [today] = await own.retrievals();
       expect(today!.outcome).to.not.equal("ok");
-      const key = suite.oracleKeys[i]!;
-      for (const back of [1n, 2n, 3n]) {
-        const day = today!.day - back;
-        const value = {
-          dataSetId: today!.dataSetId,
-          day,
-          pieceRoot: today!.pieceRoot,
-          firstLeaf: today!.firstLeaf,
-          count: today!.count,
-          outcome: retrievalOutcomeCode("refused"),
-          answerHash: today!.answerHash,
-        };
-        const signature = await key.signTypedData({ ...domain }, RETRIEVAL_RESULT_TYPES, value);
-        await own.putRetrieval({ ...today!, day, outcome: "refused", signer: key.address, signature });
-      }
+      for (const back of [1n, 2n, 3n])
+        await own.putRetrieval(await refusal(today!, today!.day - back, suite.oracleKeys[i]!));
     }
     storageEpoch = await oracles.runWorkEpoch(1n, "storage");
     const [r] = storageEpoch.results;
@@ -248,6 +250,26 @@ describe("E2E: storage and compute epochs through the one epoch path, three orac
     }
     // The coverage distributor is untouched.
     expect((await suite.distributor.pendingRoot())[1]).to.equal(`0x${"00".repeat(32)}`);
+  });
+
+  it("a retrieval result reaching an oracle after its storage close is left for the next: the closed epoch still reconciles and rebuilds", async function () {
+    // Oracle 2 signs a refusal of a day of epoch 1 that no oracle had probed, after epoch 1 closed:
+    // folded into epoch 1 it would be a fourth failed day (0.95^4) and change the usage reward.
+    const s = oracles.services[2]!;
+    const own = new StorageStore(s.store.storageSql());
+    const [today] = await own.retrievals();
+    const day = today!.day - 4n;
+    expect(await own.putRetrieval(await refusal(today!, day, suite.oracleKeys[2]!))).to.equal(true);
+    // Epoch 1 reads what its close read: its usage reconciles (signing again would), and its result
+    // set rebuilds to the root the distributor holds.
+    await s.epochs!.reconcileUsage(1n, "storage");
+    const set = await new OracleClient(oracles.urls[2]!).results(1n, "storage");
+    expect(set.root).to.equal(storageEpoch.results[2]!.root);
+    expect(set.usage!.providers[0]!.score).to.equal(857_375);
+    // The next close folds it.
+    expect((await own.setRetrievalsThrough(today!.day, 2n)).map((r) => r.day)).to.not.include(day);
+    expect(await own.foldRetrievals(today!.day, 2n)).to.be.greaterThan(0);
+    expect((await own.setRetrievalsThrough(today!.day, 2n)).map((r) => r.day)).to.include(day);
   });
 
   it("compute: the paid job's usage pays the provider, posted to the compute distributor", async function () {

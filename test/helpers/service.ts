@@ -18,6 +18,7 @@ import {
 } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
 import { Ingestor, toReportInput } from "@hexmesh/oracle/service/ingest";
+import { MIGRATIONS, MIGRATIONS_TABLE } from "@hexmesh/oracle/store/migrations";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
@@ -173,6 +174,21 @@ export function openPg(url: string, schema: string): PostgresStore {
 }
 
 export type { OracleStore };
+
+/** Applies migrations 1..`version` statement by statement (the schema an older oracle left). */
+export async function migrateTo(store: OracleStore, version: number): Promise<void> {
+  const sql = store.storageSql();
+  await sql.run(MIGRATIONS_TABLE);
+  for (const m of MIGRATIONS.filter((x) => x.version <= version)) {
+    for (const s of store.backend === "postgres" ? (m.postgres ?? m.statements) : m.statements)
+      await sql.run(s);
+    await sql.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [
+      m.version,
+      m.name,
+      0,
+    ]);
+  }
+}
 
 /** Runs the oracle CLI as a child process of this Node (22), as an operator would: plain JavaScript. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}) {

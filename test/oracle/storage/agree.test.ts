@@ -155,9 +155,10 @@ describe("storage oracle set: agreed retrieval results for a storage epoch", fun
         unreachable: ["http://127.0.0.1:1"],
       });
       expect((await pullSetRetrievals(mine, options)).stored).to.equal(0);
-      // Own results and the peers' together, for the rule.
+      // Own results and the peers' together, for the rule, once an epoch's close folded them.
       await mine.putRetrieval(await signed(a, 10n, "timeout"));
-      const held = await mine.setRetrievalsThrough(10n);
+      expect(await mine.foldRetrievals(10n, 1n)).to.equal(2);
+      const held = await mine.setRetrievalsThrough(10n, 1n);
       expect(held.map((r) => r.signer)).to.deep.equal([a, b].map((w) => w.address.toLowerCase()).sort());
       expect(agreedRetrievals(held, chainSets, members).map((r) => r.outcome)).to.deep.equal(["ok"]);
     } finally {

@@ -2,8 +2,9 @@
 import { expect } from "chai";
 
 import { StorageStore, type StoredRetrieval } from "@hexmesh/oracle/storage/store";
+import { SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 
-import { storeBackends, type OracleStore } from "../../helpers/service.js";
+import { migrateTo, storeBackends, type OracleStore } from "../../helpers/service.js";
 
 const retrieval = (dataSetId: bigint, day: bigint, deviceId: bigint, outcome: string): StoredRetrieval => ({
   dataSetId,
@@ -134,6 +135,65 @@ for (const backend of storeBackends("storage")) {
         "0x00000000000000000000000000000000000000aa",
         "0x00000000000000000000000000000000000000bb",
       ]);
+    });
+
+    it("an epoch reads the results its close folded; a result arriving after waits for the next close", async function () {
+      const s = new StorageStore(store.storageSql());
+      const peer = (dataSetId: bigint, day: bigint, signer: string) => ({
+        ...retrieval(dataSetId, day, 7n, "ok"),
+        signer,
+      });
+      // The results of the test above (days 5 and 6) were folded by an earlier epoch.
+      await s.foldRetrievals(6n, 2n);
+      const read = async (lastDay: bigint, epoch: bigint) =>
+        (await s.setRetrievalsThrough(lastDay, epoch))
+          .filter((r) => r.dataSetId === 30n)
+          .map((r) => [r.dataSetId, r.day, r.signer.slice(-2)]);
+      await s.putRetrieval(retrieval(30n, 20n, 7n, "ok"));
+      await s.putPeerRetrieval(peer(30n, 20n, "0x00000000000000000000000000000000000000c1"));
+      await s.putPeerRetrieval(peer(30n, 22n, "0x00000000000000000000000000000000000000c1")); // a later day
+      // Nothing folded yet: an epoch reads nothing.
+      expect(await read(21n, 3n)).to.deep.equal([]);
+      // Epoch 3's close folds its days' results (own and peers'), not the later day's.
+      expect(await s.foldRetrievals(21n, 3n)).to.equal(2);
+      expect(await read(21n, 3n)).to.deep.equal([
+        [30n, 20n, "bb"],
+        [30n, 20n, "c1"],
+      ]);
+      // A peer's result of epoch 3's day arrives after the close: epoch 3 reads the same as at its close.
+      await s.putPeerRetrieval(peer(30n, 21n, "0x00000000000000000000000000000000000000c2"));
+      await s.putRetrieval(retrieval(30n, 21n, 7n, "refused"));
+      expect(await read(21n, 3n)).to.deep.equal([
+        [30n, 20n, "bb"],
+        [30n, 20n, "c1"],
+      ]);
+      // Epoch 4's close folds the late ones and its own day's; folding again marks nothing.
+      expect(await s.foldRetrievals(22n, 4n)).to.equal(3);
+      expect(await s.foldRetrievals(22n, 4n)).to.equal(0);
+      expect(await read(21n, 3n)).to.have.length(2);
+      expect(await read(22n, 4n)).to.deep.equal([
+        [30n, 20n, "bb"],
+        [30n, 20n, "c1"],
+        [30n, 21n, "bb"],
+        [30n, 21n, "c2"],
+        [30n, 22n, "c1"],
+      ]);
+    });
+
+    it("results held before migration 15 are read by every epoch, as every close since they arrived read them", async function () {
+      const old = await backend.open();
+      await migrateTo(old, 14);
+      const s = new StorageStore(old.storageSql());
+      await s.putRetrieval(retrieval(1n, 5n, 7n, "ok"));
+      await s.putPeerRetrieval({ ...retrieval(1n, 5n, 7n, "timeout"), signer: "0x" + "c1".repeat(20) });
+      expect(await old.migrate()).to.equal(SCHEMA_VERSION);
+      for (const epoch of [0n, 9n])
+        expect((await s.setRetrievalsThrough(5n, epoch)).map((r) => r.outcome)).to.deep.equal([
+          "ok",
+          "timeout",
+        ]);
+      expect(await s.foldRetrievals(5n, 9n)).to.equal(0);
+      await old.close();
     });
   });
 }

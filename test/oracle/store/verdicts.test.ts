@@ -7,10 +7,16 @@
 import { expect } from "chai";
 
 import type { VerdictRow } from "@hexmesh/oracle";
-import { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
+import { SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import type { Hex } from "@hexmesh/protocol";
 
-import { bareEpochResult, serveOracleApi, storeBackends, type OracleStore } from "../../helpers/service.js";
+import {
+  bareEpochResult,
+  migrateTo,
+  serveOracleApi,
+  storeBackends,
+  type OracleStore,
+} from "../../helpers/service.js";
 
 const h = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
 const addr = (n: number) => `0x${n.toString(16).padStart(40, "0")}` as Hex;
@@ -82,21 +88,6 @@ const of = (device: Hex, rows: readonly VerdictRow[]) => rows.filter((v) => v.de
 /** Every epoch's rows of `device`, newest epoch first, each epoch in canonical order. */
 const newestFirst = (device: Hex, epochs: readonly bigint[]) =>
   [...epochs].sort((a, b) => Number(b - a)).flatMap((e) => of(device, verdictsOf(e)));
-
-/** Applies migrations 1..`version` statement by statement (the schema an older oracle left). */
-async function migrateTo(store: OracleStore, version: number): Promise<void> {
-  const sql = store.storageSql();
-  await sql.run(MIGRATIONS_TABLE);
-  for (const m of MIGRATIONS.filter((x) => x.version <= version)) {
-    for (const s of store.backend === "postgres" ? (m.postgres ?? m.statements) : m.statements)
-      await sql.run(s);
-    await sql.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", [
-      m.version,
-      m.name,
-      0,
-    ]);
-  }
-}
 
 /** Writes an epoch as a version-11 oracle did: its result row and its verdicts as hex text. */
 async function putVersion11Epoch(

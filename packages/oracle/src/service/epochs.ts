@@ -285,7 +285,7 @@ export class EpochService {
     index: StoredChainIndex,
     progress: Progress,
   ): Promise<StoredEpochResult> {
-    await source.prepare?.();
+    await source.prepare?.(index);
     const result = await source.run(index, this.options.coverage?.params?.usage ?? DEFAULT_USAGE_PARAMS);
     let records = 0;
     for (const _ of result.work.record) records++; // storage and compute: one chunk per record

@@ -33,7 +33,7 @@ import { ComputeVerifier } from "../compute/verifier.js";
 import { pullSetRetrievals } from "../storage/agree.js";
 import type { StorageIndexer } from "../storage/indexer.js";
 import type { StorageStore } from "../storage/store.js";
-import { storageEpochInputs, StorageVerifier } from "../storage/verifier.js";
+import { lastRetrievalDay, storageEpochInputs, StorageVerifier } from "../storage/verifier.js";
 import type { StoredChainIndex, StoredEpochResult, WorkKind } from "../store/types.js";
 import { usageSummaryOf } from "./reconcile.js";
 
@@ -53,8 +53,11 @@ export interface WorkSource {
   readonly usage?: UsageSource;
   /** The registry's class subnetwork of the kind's device classes (the deployment's classSubnetwork). */
   readonly classSubnetwork: number;
-  /** Brings the kind's own index up to the chain's head before a close (storage: StorageDeals' events). */
-  prepare?(): Promise<void>;
+  /**
+   * Before the close of the indexed epoch (never before a rebuild): brings the kind's own index up to
+   * the chain's head (storage: StorageDeals' events, then the peers' results, folded into the epoch).
+   */
+  prepare?(index: StoredChainIndex): Promise<void>;
   /** The kind's verifier over its inputs for the indexed epoch, through the shared stages (runEpoch). */
   run(index: StoredChainIndex, usage: UsageParams): Promise<EpochResult>;
   /** The usage scores its verifier applies to the indexed epoch (sign reconciles usage with them). */
@@ -102,23 +105,25 @@ export function storageWork(options: {
     const oracles = new Set(
       (await distributor.oracles({ blockTag: index.snapshotBlock })).map((a) => a.toLowerCase()),
     );
-    return storageEpochInputs(store, index.epochStart, index.epochEnd, oracles);
+    return storageEpochInputs(store, index.epochStart, index.epochEnd, { oracles, epoch: index.epoch });
   };
   return {
     kind: "storage",
     distributor,
     ...(options.usage !== undefined ? { usage: options.usage } : {}),
     classSubnetwork: options.classSubnetwork,
-    prepare: async () => {
+    prepare: async (index) => {
       await options.indexer?.run();
-      if (options.peers === undefined || options.peers.length === 0 || options.retrievalDomain === undefined)
-        return;
-      const pulled = await pullSetRetrievals(store, {
-        peers: options.peers,
-        domain: options.retrievalDomain,
-        oracles: await distributor.oracles(),
-      });
-      options.log?.("storage retrieval results fetched from peers", { ...pulled });
+      if (options.peers !== undefined && options.peers.length > 0 && options.retrievalDomain !== undefined) {
+        const pulled = await pullSetRetrievals(store, {
+          peers: options.peers,
+          domain: options.retrievalDomain,
+          oracles: await distributor.oracles(),
+        });
+        options.log?.("storage retrieval results fetched from peers", { ...pulled });
+      }
+      // What the close reads from here on, and its rebuilds after it: a later result waits for the next.
+      await store.foldRetrievals(lastRetrievalDay(index.epochEnd), index.epoch);
     },
     run: async (index, usage) => runEpoch(verifier, index, await inputsOf(index), { usage }),
     usageScores: async (index) =>

@@ -336,15 +336,34 @@ export class StorageStore {
   }
 
   /**
-   * Every signed result of days up to `lastDay` this oracle holds, its own and its peers' (agree.ts
-   * picks one rule over them), by day, data set and signer.
+   * Marks every signed result of days up to `lastDay` not yet folded by an epoch, own and peers', as
+   * first folded by `epoch`'s close (migration 15). A result that arrives later is never read for
+   * that epoch (setRetrievalsThrough), so its result set rebuilds and its usage reconciles from the
+   * same results after the close; the next close folds it. One statement per table: a result stored
+   * while the close runs is either marked or left for the next. Returns the results marked.
    */
-  async setRetrievalsThrough(lastDay: bigint): Promise<StoredRetrieval[]> {
+  async foldRetrievals(lastDay: bigint, epoch: bigint): Promise<number> {
+    let marked = 0;
+    for (const table of ["storage_retrievals", "storage_peer_retrievals"])
+      marked += await this.sql.run(`UPDATE ${table} SET folded_in = ? WHERE folded_in IS NULL AND day <= ?`, [
+        Number(epoch),
+        Number(lastDay),
+      ]);
+    return marked;
+  }
+
+  /**
+   * Every signed result of days up to `lastDay` this oracle holds, its own and its peers' (agree.ts
+   * picks one rule over them), by day, data set and signer: those folded by `epoch`'s close or an
+   * earlier one (foldRetrievals).
+   */
+  async setRetrievalsThrough(lastDay: bigint, epoch: bigint): Promise<StoredRetrieval[]> {
+    const folded = "day <= ? AND folded_in IS NOT NULL AND folded_in <= ?";
     const rows = await this.sql.all(
-      `SELECT ${RETRIEVAL_COLUMNS} FROM storage_retrievals WHERE day <= ?
-       UNION SELECT ${RETRIEVAL_COLUMNS} FROM storage_peer_retrievals WHERE day <= ?
+      `SELECT ${RETRIEVAL_COLUMNS} FROM storage_retrievals WHERE ${folded}
+       UNION SELECT ${RETRIEVAL_COLUMNS} FROM storage_peer_retrievals WHERE ${folded}
        ORDER BY day, data_set, signer`,
-      [Number(lastDay), Number(lastDay)],
+      [Number(lastDay), Number(epoch), Number(lastDay), Number(epoch)],
     );
     return rows.map(retrievalFromRow);
   }

@@ -49,25 +49,34 @@ export interface StorageEpochInputs {
 }
 
 /**
- * The epoch's inputs from the store (epoch window in Unix ms, as ChainIndex has it). With `oracles`
- * (the storage oracle set at the epoch's snapshot), the scores fold the results the set agrees on
- * (agree.ts: own and peers' signed results, one rule): what a storage epoch's close uses. Without,
- * this oracle's own probes alone.
+ * The epoch's inputs from the store (epoch window in Unix ms, as ChainIndex has it). With `set` (the
+ * storage oracle set at the epoch's snapshot, and the epoch), the scores fold the results the set
+ * agrees on (agree.ts: own and peers' signed results, one rule) among those the epoch's close folded
+ * (StorageStore.foldRetrievals): what a storage epoch's close, its rebuilt result set and its usage
+ * reconciliation use. Without, this oracle's own probes alone.
  */
 export async function storageEpochInputs(
   store: StorageStore,
   epochStartMs: number,
   epochEndMs: number,
-  oracles?: ReadonlySet<string>,
+  set?: { readonly oracles: ReadonlySet<string>; readonly epoch: bigint },
 ): Promise<StorageEpochInputs> {
   const fromSec = Math.ceil(epochStartMs / 1000);
-  const toSec = Math.ceil(epochEndMs / 1000);
-  const proven = await store.provenBetween(fromSec, toSec);
-  const lastDay = retrievalDay(toSec - 1);
-  if (oracles === undefined) return { proven, scores: await retrievalScores(store, lastDay) };
+  const proven = await store.provenBetween(fromSec, Math.ceil(epochEndMs / 1000));
+  const lastDay = lastRetrievalDay(epochEndMs);
+  if (set === undefined) return { proven, scores: await retrievalScores(store, lastDay) };
   const dataSets = new Map((await store.dataSets()).map((d) => [d.id, d]));
-  const agreed = agreedRetrievals(await store.setRetrievalsThrough(lastDay), dataSets, oracles);
+  const agreed = agreedRetrievals(
+    await store.setRetrievalsThrough(lastDay, set.epoch),
+    dataSets,
+    set.oracles,
+  );
   return { proven, scores: scoresOf(agreed) };
+}
+
+/** The last retrieval day whose results an epoch ending at `epochEndMs` (Unix ms, exclusive) folds. */
+export function lastRetrievalDay(epochEndMs: number): bigint {
+  return retrievalDay(Math.ceil(epochEndMs / 1000) - 1);
 }
 
 /** One proven period's record: dataSetId (32 bytes), deviceId (32), period (8), challenged leaves (8). */

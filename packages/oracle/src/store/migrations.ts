@@ -483,6 +483,20 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "compute: a Verified job's second provider",
     statements: [`ALTER TABLE compute_jobs ADD COLUMN second_provider TEXT`],
   },
+  {
+    version: 15,
+    // The storage epoch whose close first folded each signed retrieval result (StorageStore
+    // foldRetrievals): a result that reaches the oracle after a close is left out of that epoch's
+    // rebuild and usage reconciliation. Results held before this migration were read by every close
+    // since they arrived: -1, folded by every epoch.
+    name: "storage: the epoch whose close first folded each retrieval result",
+    statements: [
+      `ALTER TABLE storage_retrievals ADD COLUMN folded_in BIGINT`,
+      `ALTER TABLE storage_peer_retrievals ADD COLUMN folded_in BIGINT`,
+      `UPDATE storage_retrievals SET folded_in = -1`,
+      `UPDATE storage_peer_retrievals SET folded_in = -1`,
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
