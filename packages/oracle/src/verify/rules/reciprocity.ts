@@ -14,10 +14,13 @@ import type { ReportRows } from "../table.js";
  * sorted values, so the outcome does not depend on input order. Refused witnesses leave their
  * beacon's list before selection.
  *
- * Memory: the linked pairs of devices are found by sorting the accepted witnesses' pair keys, at
- * most PAIR_KEYS_PER_PASS at a time (linkedPairs), then held sorted, 32 bytes a pair with its sums
- * and counts, and found by a search within the lower device's pairs. A hash map of pairs took 60-110
- * bytes a pair, and more while it grew.
+ * Memory, 28 bytes a linked pair at most: the pairs of devices are found by sorting the accepted
+ * witnesses' pair keys, at most PAIR_KEYS_PER_PASS at a time (linkedPairs), and held as each lower
+ * device's higher devices (4 bytes a pair), found by a search among them. Each pair's loss sums and
+ * counts both ways (24 bytes) become one difference (8); a device's values are gathered from its
+ * pairs as the lower device and, through an index of the reciprocal pairs by higher device (4), as the
+ * higher one, one device at a time. A hash map of pairs took 60-110 bytes a pair; pair keys with the
+ * sums, counts and every device's values at once, 48.
  */
 export function reciprocityPass(
   s: EpochState,
@@ -26,15 +29,52 @@ export function reciprocityPass(
   rule: { readonly minPairs: number; readonly maxMedianDb: number },
 ): void {
   const devices = s.chain.devices;
-  const span = devices.length + 1;
-  const pairs = linkedPairs(t, accepted, span);
-  // pairs of each lower device: pairs[first[lo] .. first[lo + 1]) (sorted by (lo, hi))
-  const first = new Uint32Array(devices.length + 1);
-  for (let e = 0; e < pairs.length; e++) first[Math.floor(pairs[e]! / span) + 1]! += 1;
-  for (let d = 0; d < devices.length; d++) first[d + 1]! += first[d]!;
+  const { first, higher } = linkedPairs(t, accepted, devices.length + 1);
+  const diffs = lossDifferences(s, t, accepted, first, higher);
+  // the reciprocal pairs by higher device: pairs[byHigher[start[hi] .. start[hi + 1])]
+  const start = new Uint32Array(devices.length + 1);
+  for (let e = 0; e < higher.length; e++) if (!Number.isNaN(diffs[e]!)) start[higher[e]! + 1]! += 1;
+  for (let d = 0; d < devices.length; d++) start[d + 1]! += start[d]!;
+  const byHigher = new Uint32Array(start[devices.length]!);
+  const filled = start.slice(0, devices.length);
+  for (let lo = 0; lo < devices.length; lo++)
+    for (let e = first[lo]!; e < first[lo + 1]!; e++)
+      if (!Number.isNaN(diffs[e]!)) byHigher[filled[higher[e]!]!++] = e;
+  // per device: (loss as transmitter) - (loss as receiver), one value per reciprocal pair
+  let values = new Float64Array(64);
+  const flagged = new Set<number>();
+  for (let d = 0; d < devices.length; d++) {
+    const most = first[d + 1]! - first[d]! + start[d + 1]! - start[d]!;
+    if (most === 0 || most < rule.minPairs) continue;
+    if (values.length < most) values = new Float64Array(Math.max(most, 2 * values.length));
+    let m = 0;
+    for (let e = first[d]!; e < first[d + 1]!; e++) if (!Number.isNaN(diffs[e]!)) values[m++] = diffs[e]!;
+    for (let k = start[d]!; k < start[d + 1]!; k++) values[m++] = -diffs[byHigher[k]!]!;
+    if (m === 0 || m < rule.minPairs) continue;
+    const v = values.subarray(0, m).sort();
+    const median = m % 2 === 1 ? v[(m - 1) / 2]! : (v[m / 2 - 1]! + v[m / 2]!) / 2;
+    if (median > rule.maxMedianDb) flagged.add(d);
+  }
+  s.refuseWitnessesOf(flagged, CODE.nonreciprocal_signal);
+}
+
+/**
+ * Each linked pair's mean loss lower -> higher minus higher -> lower (dB), NaN for a pair heard one
+ * way only. The sums and counts both ways take 24 bytes a pair; each pair's difference is written over
+ * its own sums in pair order (pair e's at index e, its sums at 2e and 2e + 1: never read again), then
+ * copied out, so the copy is 8.
+ */
+function lossDifferences(
+  s: EpochState,
+  t: ReportRows,
+  accepted: AcceptedBeacons,
+  first: Uint32Array,
+  higher: Uint32Array,
+): Float64Array {
+  const devices = s.chain.devices;
   // pair e: sums[2e] loss lo->hi, sums[2e+1] hi->lo, and their counts
-  const sums = new Float64Array(2 * pairs.length);
-  const counts = new Uint32Array(2 * pairs.length);
+  const sums = new Float64Array(2 * higher.length);
+  let counts: Uint32Array | null = new Uint32Array(2 * higher.length);
   const witnesses: number[] = [];
   for (let slot = 0; slot < accepted.count; slot++) {
     const b = accepted.row(slot);
@@ -44,64 +84,37 @@ export function reciprocityPass(
       const wd = t.deviceIndex(w);
       const loss = eirp + devices[wd]!.record.gain / 10 - t.power(w) / 10;
       const lo = Math.min(bd, wd);
-      const e = pairOf(pairs, first[lo]!, first[lo + 1]!, lo * span + Math.max(bd, wd));
+      const e = pairOf(higher, first[lo]!, first[lo + 1]!, Math.max(bd, wd));
       const k = bd === lo ? 2 * e : 2 * e + 1;
       sums[k]! += loss;
       counts[k]! += 1;
     }
   }
-  // per device: (loss as transmitter) - (loss as receiver), one value per reciprocal pair, grouped
-  // by device (counted, then placed)
-  const reciprocal = (e: number) => counts[2 * e]! > 0 && counts[2 * e + 1]! > 0;
-  const start = new Uint32Array(devices.length + 1);
-  for (let e = 0; e < pairs.length; e++) {
-    if (!reciprocal(e)) continue;
-    const key = pairs[e]!;
-    const lo = Math.floor(key / span);
-    start[lo + 1]! += 1;
-    start[key - lo * span + 1]! += 1;
+  for (let e = 0; e < higher.length; e++) {
+    const up = counts[2 * e]!;
+    const down = counts[2 * e + 1]!;
+    sums[e] = up > 0 && down > 0 ? sums[2 * e]! / up - sums[2 * e + 1]! / down : NaN;
   }
-  for (let d = 0; d < devices.length; d++) start[d + 1]! += start[d]!;
-  const values = new Float64Array(start[devices.length]!);
-  const filled = start.slice(0, devices.length);
-  for (let e = 0; e < pairs.length; e++) {
-    if (!reciprocal(e)) continue;
-    const key = pairs[e]!;
-    const lo = Math.floor(key / span);
-    const hi = key - lo * span;
-    const loToHi = sums[2 * e]! / counts[2 * e]!;
-    const hiToLo = sums[2 * e + 1]! / counts[2 * e + 1]!;
-    values[filled[lo]!++] = loToHi - hiToLo;
-    values[filled[hi]!++] = hiToLo - loToHi;
-  }
-  const flagged = new Set<number>();
-  for (let d = 0; d < devices.length; d++) {
-    const m = start[d + 1]! - start[d]!;
-    if (m === 0 || m < rule.minPairs) continue;
-    const v = values.subarray(start[d]!, start[d + 1]!).sort();
-    const median = m % 2 === 1 ? v[(m - 1) / 2]! : (v[m / 2 - 1]! + v[m / 2]!) / 2;
-    if (median > rule.maxMedianDb) flagged.add(d);
-  }
-  s.refuseWitnessesOf(flagged, CODE.nonreciprocal_signal);
+  counts = null;
+  return sums.slice(0, higher.length);
 }
 
 /** At most this many witnesses' pair keys are sorted at once (64 MiB): see linkedPairs. */
 export const PAIR_KEYS_PER_PASS = 8_388_608;
 
 /**
- * The distinct pair keys (lo * span + hi, device indexes) of the accepted witnesses and their
- * beacons, sorted. Collected a range of lower devices at a time, each range with at most
- * `keysPerPass` witnesses (a device with more is a range of its own): a key per witness of the
- * epoch at once was 8 bytes a witness (~270 MB on a 40M-report day), for the sort only. A range's
- * keys all sort below the next range's, so the ranges' distinct keys in order are the whole sorted
- * list.
+ * The distinct pairs of devices (device indexes, lower and higher) of the accepted witnesses and
+ * their beacons: lower device lo's higher devices are higher[first[lo] .. first[lo + 1]), ascending.
+ * Found by sorting pair keys (lo * span + hi) a range of lower devices at a time, each range with at
+ * most `keysPerPass` witnesses (a device with more is a range of its own): a key per witness of the
+ * epoch at once was 8 bytes a witness (~270 MB on a 40M-report day), for the sort only.
  */
 export function linkedPairs(
   t: ReportRows,
   accepted: AcceptedBeacons,
   span: number,
   keysPerPass = PAIR_KEYS_PER_PASS,
-): Float64Array {
+): { readonly first: Uint32Array; readonly higher: Uint32Array } {
   const deviceCount = span - 1;
   const witnesses: number[] = [];
   /** Calls `each(lo, hi)` for every accepted witness, in canonical order. */
@@ -114,14 +127,14 @@ export function linkedPairs(
       }
     }
   };
-  const perLower = new Uint32Array(deviceCount);
-  forEachPair((lo) => perLower[lo]!++);
-  const parts: Float64Array[] = [];
+  const first = new Uint32Array(deviceCount + 1);
+  forEachPair((lo) => first[lo + 1]!++); // witnesses per lower device, until the ranges are sorted
+  const parts: Uint32Array[] = [];
   let total = 0;
   for (let from = 0; from < deviceCount; ) {
     let to = from;
     let n = 0;
-    while (to < deviceCount && (to === from || n + perLower[to]! <= keysPerPass)) n += perLower[to++]!;
+    while (to < deviceCount && (to === from || n + first[to + 1]! <= keysPerPass)) n += first[++to]!;
     if (n > 0) {
       const keys = new Float64Array(n);
       let k = 0;
@@ -129,30 +142,38 @@ export function linkedPairs(
         if (lo >= from && lo < to) keys[k++] = lo * span + hi;
       });
       keys.sort();
+      const part = new Uint32Array(n);
       let distinct = 0;
-      for (let i = 0; i < n; i++) if (i === 0 || keys[i] !== keys[i - 1]) keys[distinct++] = keys[i]!;
-      parts.push(keys.slice(0, distinct));
+      for (let d = from; d < to; d++) first[d + 1] = 0;
+      for (let i = 0; i < n; i++) {
+        if (i > 0 && keys[i] === keys[i - 1]) continue;
+        const lo = Math.floor(keys[i]! / span);
+        part[distinct++] = keys[i]! - lo * span;
+        first[lo + 1]!++;
+      }
+      parts.push(part.slice(0, distinct));
       total += distinct;
     }
     from = to;
   }
-  const pairs = new Float64Array(total);
+  for (let d = 0; d < deviceCount; d++) first[d + 1]! += first[d]!;
+  const higher = new Uint32Array(total);
   let at = 0;
   for (const part of parts) {
-    pairs.set(part, at);
+    higher.set(part, at);
     at += part.length;
   }
-  return pairs;
+  return { first, higher };
 }
 
-/** The index of `key` in pairs[from .. to) (sorted; it is there: every witness's pair was added). */
-function pairOf(pairs: Float64Array, from: number, to: number, key: number): number {
+/** The index of `hi` in higher[from .. to) (ascending; it is there: every witness's pair was added). */
+function pairOf(higher: Uint32Array, from: number, to: number, hi: number): number {
   let lo = from;
-  let hi = to;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pairs[mid]! < key) lo = mid + 1;
-    else hi = mid;
+  let end = to;
+  while (lo < end) {
+    const mid = (lo + end) >>> 1;
+    if (higher[mid]! < hi) lo = mid + 1;
+    else end = mid;
   }
   return lo;
 }
