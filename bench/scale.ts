@@ -403,12 +403,19 @@ for (const size of SIZES) {
     size,
     runs.map((r) => r.mode),
   );
+  // A run without a server keeps the PostgreSQL copy's figures its kept closes read.
+  const earlierPostgres =
+    kept.length > 0 ? previous?.sizes.find((s) => isSize(s, size))?.postgres : undefined;
   sizes.push({
     devices,
     ...(quiet ? { registered } : {}),
     reports: runs[0]!.reports,
     storeBytes: statSync(file).size,
-    ...(postgres !== null ? { postgres } : {}),
+    ...(postgres !== null
+      ? { postgres }
+      : earlierPostgres !== undefined
+        ? { postgres: earlierPostgres }
+        : {}),
     ...(generated !== null ? { generation: generated } : {}),
     closes: runs,
     ...(kept.length > 0 ? { earlierCloses: kept } : {}),
