@@ -358,7 +358,7 @@ export class StorageStore {
    * earlier one (foldRetrievals).
    */
   async setRetrievalsThrough(lastDay: bigint, epoch: bigint): Promise<StoredRetrieval[]> {
-    const folded = "day <= ? AND folded_in IS NOT NULL AND folded_in <= ?";
+    const folded = "day <= ? AND folded_in <= ?"; // NULL (not folded yet) compares as unknown: not read
     const rows = await this.sql.all(
       `SELECT ${RETRIEVAL_COLUMNS} FROM storage_retrievals WHERE ${folded}
        UNION SELECT ${RETRIEVAL_COLUMNS} FROM storage_peer_retrievals WHERE ${folded}
