@@ -275,7 +275,11 @@ if (command === "generate") {
   await admin.connect();
   const size = async (rel: string) =>
     Number((await admin.query(`SELECT pg_total_relation_size('${schema}.${rel}') AS n`)).rows[0].n);
-  const storeBytes = (await size("reports")) + (await size("verdicts")) + (await size("epoch_results"));
+  const storeBytes =
+    (await size("reports")) +
+    (await size("verdicts")) +
+    (await size("epoch_results")) +
+    (await size("epoch_result_owners"));
   await admin.end();
   await from.close();
   await to.close();
@@ -295,7 +299,7 @@ if (command === "generate") {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(
-    ["verdicts", "verdicts_by_device", "epoch_results", "close_partitions"]
+    ["verdicts", "verdicts_by_device", "epoch_results", "epoch_result_owners", "close_partitions"]
       .map((table) => `DELETE FROM ${schema}.${table}`)
       .join("; "),
   );
@@ -321,6 +325,7 @@ if (command === "generate") {
       seconds,
       stages: stages.stages,
       stagePeaksMiB: stages.stagePeaksMiB,
+      stageEndMiB: stages.stageEndMiB,
       peakRssMiB: stages.peakMiB(),
       root: out.root,
     }),
@@ -329,7 +334,7 @@ if (command === "generate") {
   const [mode, file, dist] = [args[0], args[1]!, args[2]];
   // Each run closes epoch 0 afresh.
   const db = new DatabaseSync(file);
-  for (const table of ["verdicts", "verdicts_by_device", "epoch_results"])
+  for (const table of ["verdicts", "verdicts_by_device", "epoch_results", "epoch_result_owners"])
     if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined)
       db.exec(`DELETE FROM ${table}`); // verdicts_by_device: schema version 12 on, the store is migrated below
   db.close();
@@ -365,7 +370,9 @@ if (command === "generate") {
       mode: mode === "streaming" && dist !== undefined ? `streaming-${dist}-threads` : mode,
       reports,
       seconds,
-      ...(mode !== "baseline" ? { stages: stages.stages, stagePeaksMiB: stages.stagePeaksMiB } : {}),
+      ...(mode !== "baseline"
+        ? { stages: stages.stages, stagePeaksMiB: stages.stagePeaksMiB, stageEndMiB: stages.stageEndMiB }
+        : {}),
       peakRssMiB: stages.peakMiB(),
       root,
     }),
@@ -381,17 +388,22 @@ if (command === "generate") {
  *                same stages 3-5, payout and commit, reduce (~0), verify, store
  * and the peak RSS of each (the process's, its threads included) where Linux gives it: the kernel's
  * high-water mark read and reset at each stage's end (/proc/self/status VmHWM, /proc/self/clear_refs).
- * The reset also resets getrusage's maxRSS: the process's peak is then `peakMiB()`.
+ * The reset also resets getrusage's maxRSS: the process's peak is then `peakMiB()`. At each stage's
+ * end, what the RSS is made of (stageEndMiB): anonymous, file-backed and shared memory (SQLite's
+ * WAL index) from /proc/self/status, the V8 heap's used and committed bytes, and the memory of
+ * JavaScript objects held outside the heap (typed arrays, Buffers), from process.memoryUsage().
  */
 function stageClock() {
   const t0 = performance.now();
   let last = t0;
   const stages: Record<string, number> = {};
   const stagePeaksMiB: Record<string, number> = {};
+  const stageEndMiB: Record<string, Record<string, number>> = {};
   let peak = 0;
   return {
     stages,
     stagePeaksMiB,
+    stageEndMiB,
     elapsed: () => (performance.now() - t0) / 1000,
     /** The process's peak RSS so far, MiB (the stages' peaks and the RSS since the last reset). */
     peakMiB: () => Math.max(peak, peakRssMiB()),
@@ -400,6 +412,8 @@ function stageClock() {
       const now = performance.now();
       stages[step] = Math.round(now - last) / 1000;
       last = now;
+      const made = rssMadeOfMiB();
+      if (made !== null) stageEndMiB[step] = made;
       const stagePeak = readAndResetPeakRssMiB();
       if (stagePeak !== null) {
         stagePeaksMiB[step] = stagePeak;
@@ -407,6 +421,27 @@ function stageClock() {
       }
     },
   };
+}
+
+/** What the RSS is made of now (MiB); null where Linux's /proc is not. */
+function rssMadeOfMiB(): Record<string, number> | null {
+  const mib = (bytes: number) => Math.round(bytes / 1048576);
+  try {
+    const status = readFileSync("/proc/self/status", "utf8");
+    const kib = (field: string) =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? NaN);
+    const m = process.memoryUsage();
+    return {
+      anon: Math.round(kib("RssAnon") / 1024),
+      file: Math.round(kib("RssFile") / 1024),
+      shmem: Math.round(kib("RssShmem") / 1024),
+      heapUsed: mib(m.heapUsed),
+      heapTotal: mib(m.heapTotal),
+      external: mib(m.external),
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** The peak RSS since the last reset (MiB), then reset to the current RSS; null where Linux's /proc is not. */

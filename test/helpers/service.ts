@@ -18,8 +18,10 @@ import {
 } from "@hexmesh/oracle";
 import { OracleClient } from "@hexmesh/oracle/api/client";
 import { Ingestor, toReportInput } from "@hexmesh/oracle/service/ingest";
+import { toJson } from "@hexmesh/oracle/store/json";
 import { MIGRATIONS, MIGRATIONS_TABLE } from "@hexmesh/oracle/store/migrations";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
+import { resultToRow } from "@hexmesh/oracle/store/rows";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
 import { InlineAuthenticator } from "@hexmesh/oracle/verify/prepare";
 import type { ChainIndex, Hex, ReportDomain } from "@hexmesh/protocol";
@@ -188,6 +190,20 @@ export async function migrateTo(store: OracleStore, version: number): Promise<vo
       0,
     ]);
   }
+}
+
+/**
+ * Writes coverage epoch result r as an oracle before schema version 16 did (migrateTo a version
+ * below it): the same columns, its owners inside its row, no owner_chunks.
+ */
+export async function putResultBefore16(store: OracleStore, r: StoredEpochResult): Promise<void> {
+  const { row } = resultToRow(r);
+  await store
+    .storageSql()
+    .run(
+      "INSERT INTO epoch_results (work, epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at) VALUES ('coverage', ?, ?, ?, ?, ?, ?, ?, ?)",
+      [...row.slice(0, 6), toJson(r.owners), row[7]!],
+    );
 }
 
 /** Runs the oracle CLI as a child process of this Node (22), as an operator would: plain JavaScript. */

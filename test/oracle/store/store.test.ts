@@ -7,10 +7,18 @@ import { expect } from "chai";
 
 import { StoreConflictError, type StoredEpochResult, type VerdictRow } from "@hexmesh/oracle";
 import { CHAIN_INDEX_CHUNK } from "@hexmesh/oracle/store/chain-index";
+import { LIST_CHUNK } from "@hexmesh/oracle/store/chunked";
 import { MIGRATIONS, SCHEMA_VERSION } from "@hexmesh/oracle/store/migrations";
 import { makeEntropy, type Hex } from "@hexmesh/protocol";
 
-import { reportInput, simulated, storeBackends, type OracleStore } from "../../helpers/service.js";
+import {
+  migrateTo,
+  putResultBefore16,
+  reportInput,
+  simulated,
+  storeBackends,
+  type OracleStore,
+} from "../../helpers/service.js";
 
 const { sim } = simulated(9, "store contract", 0);
 /** More reports than one device set gives: enough for pages written between. */
@@ -392,6 +400,58 @@ for (const backend of storeBackends("store")) {
       ]);
       expect(await store.deviceVerdicts(device, null, 1)).to.have.length(1);
       expect(await store.deviceVerdicts(addr(77), null, 10)).to.deep.equal([]);
+    });
+
+    it("stores a large result's owners in chunks and reads them back whole; a missing chunk is an error", async function () {
+      const sql = store.storageSql();
+      const chunks = async (work: string, epoch: bigint) =>
+        Number(
+          (
+            await sql.all("SELECT COUNT(*) AS n FROM epoch_result_owners WHERE work = ? AND epoch = ?", [
+              work,
+              epoch.toString(),
+            ])
+          )[0]!.n,
+        );
+      const owners = Array.from({ length: 2 * LIST_CHUNK + 3 }, (_, i) => ({
+        owner: addr(i + 1),
+        amount: BigInt(i),
+        cumulative: 2n ** 100n + BigInt(i),
+      }));
+      const big = { ...result(11n, h(111)), owners };
+      await store.putEpochResult(big, []);
+      expect(await chunks("coverage", 11n)).to.equal(3);
+      expect(await store.getEpochResult(11n)).to.deep.equal(big);
+      // Stored again with the same root: nothing is written twice.
+      await store.putEpochResult(big, []);
+      expect(await chunks("coverage", 11n)).to.equal(3);
+      // No owners: no chunks. Another kind of work's epoch keeps its own.
+      const none = { ...result(11n, h(112)), owners: [] };
+      await store.putEpochResult(none, [], "storage");
+      expect(await chunks("storage", 11n)).to.equal(0);
+      expect(await store.getEpochResult(11n, "storage")).to.deep.equal(none);
+      expect((await store.getEpochResult(11n))!.owners).to.have.length(owners.length);
+      // A row that counts three chunks with one gone: refused, not read as fewer owners.
+      await sql.run("DELETE FROM epoch_result_owners WHERE work = 'coverage' AND epoch = ? AND chunk = 1", [
+        "11",
+      ]);
+      let err: unknown;
+      try {
+        await store.getEpochResult(11n);
+      } catch (e) {
+        err = e;
+      }
+      expect(String(err)).to.match(/coverage epoch 11's result: owner chunk 1 of 3 is missing/);
+    });
+
+    it("reads a result stored before migration 16 (owners inside its row) as it was stored", async function () {
+      const old = await backend.open();
+      await migrateTo(old, 15);
+      const r = result(12n, h(121));
+      await putResultBefore16(old, r);
+      expect(await old.migrate()).to.equal(SCHEMA_VERSION);
+      expect(await old.getEpochResult(12n)).to.deep.equal(r);
+      await old.close();
     });
 
     it("keeps signatures per (epoch, oracle set, signer) and the post status", async function () {

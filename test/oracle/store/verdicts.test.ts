@@ -13,6 +13,7 @@ import type { Hex } from "@hexmesh/protocol";
 import {
   bareEpochResult,
   migrateTo,
+  putResultBefore16,
   serveOracleApi,
   storeBackends,
   type OracleStore,
@@ -95,22 +96,8 @@ async function putVersion11Epoch(
   epoch: bigint,
   rows: readonly VerdictRow[],
 ): Promise<void> {
+  await putResultBefore16(store, result(epoch));
   const sql = store.storageSql();
-  const r = result(epoch);
-  await sql.run(
-    `INSERT INTO epoch_results (work, epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at)
-     VALUES ('coverage', ?, ?, ?, ?, ?, ?, ?, ?)`,
-    [
-      Number(epoch),
-      r.root,
-      r.totalCumulative.toString(),
-      r.dataHash,
-      r.snapshotBlock,
-      JSON.stringify(r.summary),
-      "[]",
-      r.computedAt,
-    ],
-  );
   for (const v of rows)
     await sql.run(
       "INSERT INTO verdicts (epoch, seq, id, device, kind, received_at, reason, detail, selected, units) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

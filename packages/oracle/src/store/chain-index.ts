@@ -1,17 +1,18 @@
 /**
  * How a chain index is stored (both backends): the index without its devices as one JSON value in
- * chain_index.data, and its devices in chunks of CHAIN_INDEX_CHUNK, one JSON array per
- * chain_index_devices row, read back one chunk at a time. One value per index stopped scaling: at
- * 1.44M devices its text was ~521 million characters (V8's strings end at ~537 million) and ~0.5 GB
- * of heap on its own while parsed; a chunk is ~6 MB.
+ * chain_index.data, and its devices in chunks (chunked.ts), one JSON array per chain_index_devices
+ * row, read back one chunk at a time. One value per index stopped scaling: at 1.44M devices its
+ * text was ~521 million characters (V8's strings end at ~537 million) and ~0.5 GB of heap on its
+ * own while parsed; a chunk is ~6 MB.
  */
 import type { DeviceRecord } from "@hexmesh/protocol";
 
+import { chunkedList, LIST_CHUNK, listFromChunks, listFromChunksAsync } from "./chunked.js";
 import { fromJson, toJson } from "./json.js";
 import type { StoredChainIndex } from "./types.js";
 
 /** Devices per stored chunk. */
-export const CHAIN_INDEX_CHUNK = 16_384;
+export const CHAIN_INDEX_CHUNK = LIST_CHUNK;
 
 /** The rows `index` is stored as: the index without devices, and its devices' chunks in order. */
 export function chainIndexRows(index: StoredChainIndex): {
@@ -19,12 +20,7 @@ export function chainIndexRows(index: StoredChainIndex): {
   chunks: number;
   chunk(i: number): string;
 } {
-  const { devices } = index;
-  return {
-    data: toJson({ ...index, devices: [] }),
-    chunks: Math.ceil(devices.length / CHAIN_INDEX_CHUNK),
-    chunk: (i) => toJson(devices.slice(i * CHAIN_INDEX_CHUNK, (i + 1) * CHAIN_INDEX_CHUNK)),
-  };
+  return { data: toJson({ ...index, devices: [] }), ...chunkedList(index.devices) };
 }
 
 /**
@@ -40,9 +36,7 @@ export function chainIndexFromRows(
 ): StoredChainIndex {
   const head = fromJson<StoredChainIndex>(data);
   if (chunks === null) return head;
-  const devices: DeviceRecord[] = [];
-  for (let i = 0; i < chunks; i++) addChunk(devices, epoch, i, chunks, texts(i));
-  return { ...head, devices };
+  return { ...head, devices: listFromChunks<DeviceRecord>(devicesOf(epoch), chunks, texts) };
 }
 
 /** The same with chunks read asynchronously (PostgreSQL). */
@@ -54,19 +48,7 @@ export async function chainIndexFromRowsAsync(
 ): Promise<StoredChainIndex> {
   const head = fromJson<StoredChainIndex>(data);
   if (chunks === null) return head;
-  const devices: DeviceRecord[] = [];
-  for (let i = 0; i < chunks; i++) addChunk(devices, epoch, i, chunks, await texts(i));
-  return { ...head, devices };
+  return { ...head, devices: await listFromChunksAsync<DeviceRecord>(devicesOf(epoch), chunks, texts) };
 }
 
-function addChunk(
-  devices: DeviceRecord[],
-  epoch: bigint,
-  i: number,
-  chunks: number,
-  text: string | undefined,
-) {
-  if (text === undefined)
-    throw new Error(`chain index of epoch ${epoch}: device chunk ${i} of ${chunks} is missing`);
-  for (const d of fromJson<DeviceRecord[]>(text)) devices.push(d);
-}
+const devicesOf = (epoch: bigint) => `chain index of epoch ${epoch}: device`;

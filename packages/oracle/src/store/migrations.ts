@@ -12,6 +12,15 @@ export interface Migration {
   readonly postgres?: readonly string[];
 }
 
+/** A list stored in JSON chunks beside its row (chunked.ts): chain index devices, result owners. */
+const chunksTable = (name: string) => `CREATE TABLE ${name} (
+        work TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        chunk INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (work, epoch, chunk)
+      )`;
+
 /** A signed retrieval result's columns after (data_set, day): storage_retrievals and storage_peer_retrievals. */
 const RETRIEVAL_RESULT_COLUMNS = `device_id TEXT NOT NULL,
         provider TEXT NOT NULL,
@@ -467,13 +476,7 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "chain index devices stored in chunks",
     statements: [
       `ALTER TABLE chain_index ADD COLUMN device_chunks INTEGER`,
-      `CREATE TABLE chain_index_devices (
-        work TEXT NOT NULL,
-        epoch BIGINT NOT NULL,
-        chunk INTEGER NOT NULL,
-        data TEXT NOT NULL,
-        PRIMARY KEY (work, epoch, chunk)
-      )`,
+      chunksTable("chain_index_devices"),
     ],
   },
   {
@@ -495,6 +498,18 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE storage_peer_retrievals ADD COLUMN folded_in BIGINT`,
       `UPDATE storage_retrievals SET folded_in = -1`,
       `UPDATE storage_peer_retrievals SET folded_in = -1`,
+    ],
+  },
+  {
+    version: 16,
+    // An epoch result's owners in chunks (chunked.ts), as migration 13 did for a chain index's
+    // devices: a 1.44M-owner result was one ~194 MB JSON value, and writing it held ~4 copies of it
+    // at once at the end of the close. owner_chunks counts the chunks; NULL marks a row written
+    // before, its owners inside its owners column (read as they are).
+    name: "epoch result owners stored in chunks",
+    statements: [
+      `ALTER TABLE epoch_results ADD COLUMN owner_chunks INTEGER`,
+      chunksTable("epoch_result_owners"),
     ],
   },
 ];

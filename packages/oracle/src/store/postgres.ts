@@ -27,6 +27,7 @@ import {
   DEVICE_VERDICTS_OF_EPOCH,
   entropyFromRow,
   INDEX_VERDICTS_BY_DEVICE,
+  ownersOfRowAsync,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
   postAttemptValues,
@@ -455,9 +456,10 @@ export class PostgresStore implements OracleStore {
     work: WorkKind = "coverage",
   ): Promise<void> {
     await this.tx(async (c) => {
+      const { row: values, owners } = resultToRow(result);
       const ins = await c.query(
-        `INSERT INTO epoch_results (${RESULT_COLUMNS}, work) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (work, epoch) DO NOTHING RETURNING epoch`,
-        [...resultToRow(result), work],
+        `INSERT INTO epoch_results (${RESULT_COLUMNS}, work) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (work, epoch) DO NOTHING RETURNING epoch`,
+        [...values, work],
       );
       if (ins.rowCount === 0) {
         const prior = (
@@ -473,6 +475,14 @@ export class PostgresStore implements OracleStore {
         }
         return;
       }
+      const at = result.epoch.toString();
+      for (let i = 0; i < owners.chunks; i++)
+        await c.query("INSERT INTO epoch_result_owners (work, epoch, chunk, data) VALUES ($1, $2, $3, $4)", [
+          work,
+          at,
+          i,
+          owners.chunk(i),
+        ]);
       // One COPY of every verdict: the rows stream to the server as text lines while the close
       // builds them (backpressure: a few chunks in memory, never the epoch).
       const epochs = new Set<string>();
@@ -490,11 +500,20 @@ export class PostgresStore implements OracleStore {
   }
 
   async getEpochResult(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredEpochResult | null> {
+    const at = epoch.toString();
     const r = await this.one(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE epoch = $1 AND work = $2`, [
-      epoch.toString(),
+      at,
       work,
     ]);
-    return r === undefined ? null : resultFromRow(r);
+    if (r === undefined) return null;
+    const owners = await ownersOfRowAsync(r, work, async (i) => {
+      const c = await this.one(
+        "SELECT data FROM epoch_result_owners WHERE work = $1 AND epoch = $2 AND chunk = $3",
+        [work, at, i],
+      );
+      return c === undefined ? undefined : String(c.data);
+    });
+    return resultFromRow(r, owners);
   }
 
   async listEpochs(limit: number, work: WorkKind = "coverage"): Promise<{ epoch: bigint; root: Hex }[]> {

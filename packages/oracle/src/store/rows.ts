@@ -1,6 +1,7 @@
 /** Row <-> record conversions shared by both backends (column names are the same in both). */
 import type { EntropyEntry, Hex } from "@hexmesh/protocol";
 
+import { chunkedList, listFromChunks, listFromChunksAsync, type ChunkedList } from "./chunked.js";
 import { fromJson, toJson } from "./json.js";
 import type {
   EpochClose,
@@ -38,20 +39,30 @@ export function entropyFromRow(r: Row): EntropyEntry {
   return { blockHash: str(r.block_hash) as Hex, timestamp: num(r.published_at), value: str(r.value) as Hex };
 }
 
-export function resultToRow(r: StoredEpochResult): unknown[] {
-  return [
-    r.epoch.toString(),
-    r.root,
-    r.totalCumulative.toString(),
-    r.dataHash,
-    r.snapshotBlock,
-    JSON.stringify(r.summary),
-    toJson(r.owners),
-    r.computedAt,
-  ];
+/**
+ * The row an epoch result is stored as (RESULT_COLUMNS) and its owners' chunks, stored beside it in
+ * epoch_result_owners (migration 16): the owners column holds "[]".
+ */
+export function resultToRow(r: StoredEpochResult): { row: (string | number)[]; owners: ChunkedList } {
+  const owners = chunkedList(r.owners);
+  return {
+    row: [
+      r.epoch.toString(),
+      r.root,
+      r.totalCumulative.toString(),
+      r.dataHash,
+      r.snapshotBlock,
+      JSON.stringify(r.summary),
+      "[]",
+      r.computedAt,
+      owners.chunks,
+    ],
+    owners,
+  };
 }
 
-export function resultFromRow(r: Row): StoredEpochResult {
+/** The result stored as row r, given its owners (ownersOfRow). */
+export function resultFromRow(r: Row, owners: OwnerAmount[]): StoredEpochResult {
   return {
     epoch: big(r.epoch),
     root: str(r.root) as Hex,
@@ -59,10 +70,35 @@ export function resultFromRow(r: Row): StoredEpochResult {
     dataHash: str(r.data_hash) as Hex,
     snapshotBlock: num(r.snapshot_block),
     summary: JSON.parse(str(r.summary)) as StoredEpochResult["summary"],
-    owners: fromJson<OwnerAmount[]>(str(r.owners)),
+    owners,
     computedAt: num(r.computed_at),
   };
 }
+
+/**
+ * Result row r's owners: read from its `owner_chunks` chunks one at a time (text(i): chunk i's, or
+ * undefined when missing, an error), or, for a row stored before migration 16 (owner_chunks NULL),
+ * parsed from its owners column. A row and its chunks are written in one transaction and never
+ * rewritten, so a reader that sees the row sees every chunk.
+ */
+export function ownersOfRow(r: Row, work: string, text: (i: number) => string | undefined): OwnerAmount[] {
+  return r.owner_chunks === null
+    ? fromJson<OwnerAmount[]>(str(r.owners))
+    : listFromChunks<OwnerAmount>(ownersOf(r, work), num(r.owner_chunks), text);
+}
+
+/** The same with chunks read asynchronously (PostgreSQL). */
+export async function ownersOfRowAsync(
+  r: Row,
+  work: string,
+  text: (i: number) => Promise<string | undefined>,
+): Promise<OwnerAmount[]> {
+  return r.owner_chunks === null
+    ? fromJson<OwnerAmount[]>(str(r.owners))
+    : listFromChunksAsync<OwnerAmount>(ownersOf(r, work), num(r.owner_chunks), text);
+}
+
+const ownersOf = (r: Row, work: string) => `${work} epoch ${str(r.epoch)}'s result: owner`;
 
 /** A verdict's kind as stored (migration 12): the verdict record's codes. */
 const VERDICT_KINDS = ["malformed", "beacon", "witness"] as const;
@@ -208,7 +244,7 @@ export const INDEX_VERDICTS_BY_DEVICE = `INSERT INTO verdicts_by_device (epoch, 
   SELECT epoch, device, seq FROM verdicts WHERE epoch = ? AND device IS NOT NULL ORDER BY device, seq
   ON CONFLICT DO NOTHING`;
 export const RESULT_COLUMNS =
-  "epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at" as const;
+  "epoch, root, total_cumulative, data_hash, snapshot_block, summary, owners, computed_at, owner_chunks" as const;
 
 export function closeFromRow(r: Row): EpochClose {
   return {

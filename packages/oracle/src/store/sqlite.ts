@@ -23,6 +23,7 @@ import {
   DEVICE_VERDICTS_OF_EPOCH,
   entropyFromRow,
   INDEX_VERDICTS_BY_DEVICE,
+  ownersOfRow,
   POST_ATTEMPT_COLUMNS,
   postAttemptFromRow,
   postAttemptValues,
@@ -423,11 +424,21 @@ export class SqliteStore implements OracleStore {
         }
         return;
       }
+      const { row: values, owners } = resultToRow(result);
       this.run(
-        `INSERT INTO epoch_results (work, ${RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO epoch_results (work, ${RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         work,
-        ...(resultToRow(result) as Param[]),
+        ...(values as Param[]),
       );
+      const at = result.epoch.toString();
+      for (let i = 0; i < owners.chunks; i++)
+        this.run(
+          "INSERT INTO epoch_result_owners (work, epoch, chunk, data) VALUES (?, ?, ?, ?)",
+          work,
+          at,
+          i,
+          owners.chunk(i),
+        );
       // Many rows per statement: one native call (and one statement step) per VERDICT_ROWS_PER_INSERT
       // verdicts instead of one per verdict. Rows arrive in canonical order, so (epoch, seq) grows.
       const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -453,12 +464,19 @@ export class SqliteStore implements OracleStore {
   }
 
   async getEpochResult(epoch: bigint, work: WorkKind = "coverage"): Promise<StoredEpochResult | null> {
-    const r = this.get(
-      `SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE work = ? AND epoch = ?`,
-      work,
-      epoch.toString(),
-    );
-    return r === undefined ? null : resultFromRow(r);
+    const at = epoch.toString();
+    const r = this.get(`SELECT ${RESULT_COLUMNS} FROM epoch_results WHERE work = ? AND epoch = ?`, work, at);
+    if (r === undefined) return null;
+    const owners = ownersOfRow(r, work, (i) => {
+      const c = this.get(
+        "SELECT data FROM epoch_result_owners WHERE work = ? AND epoch = ? AND chunk = ?",
+        work,
+        at,
+        i,
+      );
+      return c === undefined ? undefined : String(c.data);
+    });
+    return resultFromRow(r, owners);
   }
 
   async listEpochs(limit: number, work: WorkKind = "coverage"): Promise<{ epoch: bigint; root: Hex }[]> {
