@@ -34,11 +34,14 @@ export class EpochState {
   /**
    * Each device's geography, made on first use and kept in columns by device index (every device
    * of a large epoch is used; as an object each it was ~110 bytes more a device): position in
-   * radians, min-distance cell, region plan (as an index into `plans`, -1 none, 0 not made yet).
+   * radians, min-distance cell as its H3 index's two 32-bit halves (h3-js takes them as a cell; as
+   * a string each it was ~40 bytes more a device), region plan (as an index into `plans`, -1 none,
+   * 0 not made yet).
    */
   private readonly lats: Float64Array;
   private readonly lngs: Float64Array;
-  private readonly gridCells: string[];
+  private readonly gridLows: Uint32Array;
+  private readonly gridHighs: Uint32Array;
   private readonly planOf: Int32Array;
   private readonly plans: RegionPlan[] = [];
   private readonly noiseFloors = new Map<number, number>();
@@ -59,7 +62,8 @@ export class EpochState {
     const devices = chain.devices.length;
     this.lats = new Float64Array(devices);
     this.lngs = new Float64Array(devices);
-    this.gridCells = new Array<string>(devices);
+    this.gridLows = new Uint32Array(devices);
+    this.gridHighs = new Uint32Array(devices);
     this.planOf = new Int32Array(devices);
   }
 
@@ -91,10 +95,10 @@ export class EpochState {
     return this.lngs[d]!;
   }
 
-  /** Parent of device index d's asserted cell at the min-distance resolution. */
-  gridCell(d: number): string {
+  /** Parent of device index d's asserted cell at the min-distance resolution, as h3-js's [low, high]. */
+  gridCell(d: number): [number, number] {
     this.geo(d);
-    return this.gridCells[d]!;
+    return [this.gridLows[d]!, this.gridHighs[d]!];
   }
 
   /** Makes device index d's geography on first use; its plan's index (-1: no region). */
@@ -105,7 +109,9 @@ export class EpochState {
     const [lat, lng] = h3.cellToLatLng(cell);
     this.lats[d] = (lat * Math.PI) / 180;
     this.lngs[d] = (lng * Math.PI) / 180;
-    this.gridCells[d] = h3.cellToParent(cell, this.params.minDistanceResolution);
+    const [low, high] = h3.h3IndexToSplitLong(h3.cellToParent(cell, this.params.minDistanceResolution));
+    this.gridLows[d] = low;
+    this.gridHighs[d] = high;
     const plan = this.regions(lat, lng);
     let k = -1;
     if (plan !== undefined) {

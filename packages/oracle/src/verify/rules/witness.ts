@@ -161,7 +161,7 @@ export function describePair(s: EpochState, t: ReportRows, b: number, w: number)
 }
 
 /** H3 grid distance; cells h3 cannot relate (across a pentagon, very far) count as far apart. */
-function gridDistance(a: string, b: string): number {
+function gridDistance(a: h3.SplitLong, b: h3.SplitLong): number {
   try {
     return h3.gridDistance(a, b);
   } catch {
