@@ -7,10 +7,15 @@
  */
 import type { ReportRows } from "./table.js";
 
-/** Slots for `entries` at a load of at most one half (a power of two, at least 16). */
+/**
+ * Slots for `entries` at a load of at most three quarters (a power of two, at least 16): linear
+ * probing then takes ~2.5 probes a hit and ~8.5 a miss at worst. At most one half took 8-16 bytes
+ * an entry instead of 5.3-10.7 (at 40M reports the accepted beacons' index, which lives until the
+ * verdicts are written, 134 MB instead of 67).
+ */
 function slotsFor(entries: number): number {
   let n = 16;
-  while (n < entries * 2) n *= 2;
+  while (n * 3 < entries * 4) n *= 2;
   return n;
 }
 
