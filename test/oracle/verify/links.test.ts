@@ -161,6 +161,21 @@ describe("oracle / one-way links", function () {
       near(s.expected, phi(0) ** 2, 1e-6);
     });
 
+    it("grows in place within the claims it was sized for, and refuses more distinct links than that", function () {
+      const log = new ClaimLog(16, 40, 40);
+      for (let b = 1; b <= 16; b++) log.add(0, b, b);
+      expect(log.capacity).to.equal(16);
+      log.add(0, 1, -5); // full: compacting frees nothing, so the log grows by half
+      expect([log.held, log.capacity]).to.deep.equal([17, 24]);
+      for (let b = 17; b <= 24; b++) log.add(0, b, 0); // 24 links in 24 slots, then 8 more
+      for (let b = 25; b <= 32; b++) log.add(0, b, 0);
+      expect([log.held, log.capacity]).to.deep.equal([32, 36]);
+      // Sized for 16 claims: a 17th distinct link has nowhere to go.
+      const tight = new ClaimLog(16, 40, 16);
+      for (let b = 1; b <= 16; b++) tight.add(0, b, 0);
+      expect(() => tight.add(0, 17, 0)).to.throw(RangeError, /more distinct links than the 16 claims/);
+    });
+
     it("packs up to 2^26 devices (indexes and values at their limits survive the packing)", function () {
       expect(() => new ClaimLog(1, 2 ** 26 + 1)).to.throw(RangeError, /at most 67108864 devices/);
       const top = 2 ** 26 - 1;

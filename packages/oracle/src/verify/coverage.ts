@@ -418,7 +418,9 @@ class EpochVerification {
     const params = s.params;
     // Sized by links (compacted as it fills), not by claims: see ClaimLog.
     const deviceCount = s.chain.devices.length;
-    const claims = params.oneWayLinks ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount) : null;
+    const claims = params.oneWayLinks
+      ? new ClaimLog(Math.max(65_536, 8 * deviceCount), deviceCount, witnesses)
+      : null;
     witnessPass(s, table, accepted, beacons, claims);
     this.progress("witnesses", witnesses, witnesses);
     if (params.reciprocity) {

@@ -168,17 +168,29 @@ function grown<T extends Int32Array | Uint32Array | Float64Array | Uint8Array>(a
  * value of a link is kept (conservative: a weaker margin expects more misses).
  */
 export class ClaimLog {
-  /** Packed claims; when full, each link's claims but its smallest are dropped (all the test reads). */
+  /**
+   * Packed claims; when full, each link's claims but its smallest are dropped (all the test reads).
+   * Over a resizable buffer reserved for every claim the epoch can file: it grows in place, with no
+   * second copy while it grows, and only the part filled is ever resident.
+   */
+  private readonly buffer: ResizableBuffer;
   private packed: BigUint64Array;
   private length = 0;
   /** Claims filed by each device: a device with any claim was listening in the epoch. */
   private readonly filed: Uint32Array;
 
-  /** `capacity`: claims held before the first compaction (it grows when compacting frees too little). */
-  constructor(capacity: number, deviceCount: number) {
+  /**
+   * `capacity`: claims held before the first compaction (it grows when compacting frees too
+   * little); `maxClaims`: at most this many are ever added (the epoch's valid witnesses).
+   */
+  constructor(capacity: number, deviceCount: number, maxClaims = capacity) {
     if (deviceCount > MAX_DEVICES)
       throw new RangeError(`one-way rule supports at most ${MAX_DEVICES} devices (got ${deviceCount})`);
-    this.packed = new BigUint64Array(Math.max(16, capacity));
+    const held = Math.max(16, capacity);
+    this.buffer = new (ArrayBuffer as unknown as ResizableBufferConstructor)(held * 8, {
+      maxByteLength: Math.max(held, maxClaims) * 8,
+    });
+    this.packed = new BigUint64Array(this.buffer);
     this.filed = new Uint32Array(Math.max(1, deviceCount));
   }
 
@@ -187,9 +199,15 @@ export class ClaimLog {
     return this.length;
   }
 
+  /** Claims the buffer holds before the next compaction (tests). */
+  get capacity(): number {
+    return this.packed.length;
+  }
+
   /**
    * Sorts the claims and keeps the first (smallest value) of each link: the memory is sized by
-   * links, not by claims. Grows the buffer when that frees less than half of it.
+   * links, not by claims. Grows the buffer by half when that frees less than half of it (so it
+   * stays under 3 slots a link), within what was reserved.
    */
   private compact(): void {
     const sorted = this.packed.subarray(0, this.length).sort();
@@ -202,10 +220,13 @@ export class ClaimLog {
       this.packed[kept++] = sorted[i]!;
     }
     this.length = kept;
-    if (kept * 2 > this.packed.length) {
-      const bigger = new BigUint64Array(this.packed.length * 2);
-      bigger.set(this.packed.subarray(0, kept));
-      this.packed = bigger;
+    const slots = this.packed.length;
+    if (kept * 2 > slots) {
+      const grown = Math.min(Math.ceil(slots * 1.5), this.buffer.maxByteLength / 8);
+      if (grown === slots && kept === slots)
+        throw new RangeError(`more distinct links than the ${slots} claims the log was sized for`);
+      this.buffer.resize(grown * 8);
+      this.packed = new BigUint64Array(this.buffer);
     }
   }
 
@@ -269,6 +290,16 @@ export class ClaimLog {
     return { flagged, stats };
   }
 }
+
+/** ES2024's resizable ArrayBuffer (Node 20 and later; not in the es2023 lib this package is typed with). */
+interface ResizableBuffer extends ArrayBuffer {
+  readonly maxByteLength: number;
+  resize(byteLength: number): void;
+}
+type ResizableBufferConstructor = new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => ResizableBuffer;
 
 /** Whether the sorted claims hold any claim of `link` (witness << 26 | beaconer). */
 function has(claims: BigUint64Array, link: bigint): boolean {
