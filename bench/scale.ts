@@ -165,7 +165,7 @@ const earlierCloses = (size: Size, modes: readonly unknown[]): Record<string, un
 function write(measured: unknown[]): void {
   const sizes = [...earlier, ...(measured as Record<string, unknown>[])].sort(bySize);
   const out = {
-    what: "an epoch close over a SQLite store and, with a server, a PostgreSQL store (simulated day, ~27 signed reports per device): wall time, stage times, peak RSS of each process (worker threads included) and, where a close has stagePeaksMiB, of each stage of the closing process (stagePeaksMiB: Linux's VmHWM read and reset at each stage's end), per close mode (single process; partitioned with 1 and 2 worker processes); each close in fresh processes, reading a store generated once and cached",
+    what: "an epoch close over a SQLite store and, with a server, a PostgreSQL store (simulated day, ~27 signed reports per device): wall time, stage times, peak RSS of each process (worker threads included) and, where a close has stagePeaksMiB, of each stage of the closing process (stagePeaksMiB: Linux's VmHWM read and reset at each stage's end; stageEndMiB: what the RSS was made of at each stage's end, see bench/scale-child.ts), per close mode (single process; partitioned with 1 and 2 worker processes); each close in fresh processes, reading a store generated once and cached",
     generatedAt: new Date().toISOString(),
     machine: {
       cpus: os.cpus().length,
