@@ -174,7 +174,8 @@ export class ClaimLog {
    * second copy while it grows, and only the part filled is ever resident.
    */
   private readonly buffer: ResizableBuffer;
-  private packed: BigUint64Array;
+  /** Over the whole buffer, without a length: it follows the buffer's size as it grows. */
+  private readonly packed: BigUint64Array;
   private length = 0;
   /** Claims filed by each device: a device with any claim was listening in the epoch. */
   private readonly filed: Uint32Array;
@@ -222,11 +223,10 @@ export class ClaimLog {
     this.length = kept;
     const slots = this.packed.length;
     if (kept * 2 > slots) {
-      const grown = Math.min(Math.ceil(slots * 1.5), this.buffer.maxByteLength / 8);
-      if (grown === slots && kept === slots)
+      const larger = Math.min(Math.ceil(slots * 1.5), this.buffer.maxByteLength / 8);
+      if (larger === slots && kept === slots)
         throw new RangeError(`more distinct links than the ${slots} claims the log was sized for`);
-      this.buffer.resize(grown * 8);
-      this.packed = new BigUint64Array(this.buffer);
+      this.buffer.resize(larger * 8);
     }
   }
 
