@@ -48,7 +48,7 @@
  * the whole run and of the signing phase), the store's bytes.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -306,6 +306,32 @@ function childrenCpuSeconds(): number | null {
   return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+/**
+ * CPU seconds used so far by this machine's PostgreSQL server: every `postgres` process's own time
+ * and its reaped children's (a backend that exits moves its time into the postmaster's), from /proc;
+ * null when no server process is visible here (a server on another machine).
+ */
+function postgresCpuSeconds(): number | null {
+  if (!existsSync("/proc/self/stat")) return null;
+  let ticks = 0;
+  let seen = false;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // exited since the listing
+    }
+    const end = stat.lastIndexOf(")");
+    if (stat.slice(stat.indexOf("(") + 1, end) !== "postgres") continue;
+    seen = true;
+    const f = stat.slice(end + 2).split(" ");
+    ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return seen ? ticks / 100 : null;
+}
+
 mkdirSync(CACHE, { recursive: true });
 const sizes: unknown[] = [];
 for (const size of SIZES) {
@@ -381,10 +407,17 @@ for (const size of SIZES) {
   for (const mode of modes) {
     const loadBefore = os.loadavg();
     const cpuBefore = childrenCpuSeconds();
+    const serverBefore = postgres !== null ? postgresCpuSeconds() : null;
+    const closed = await mode();
+    // The server's share of a close on PostgreSQL: on one machine it competes with the workers.
+    const onServer = closed.mode === "streaming-pg" || String(closed.mode).startsWith("partitioned");
     const r: Record<string, unknown> = {
-      ...(await mode()),
+      ...closed,
       ...(cpuBefore !== null
         ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
+        : {}),
+      ...(serverBefore !== null && onServer
+        ? { postgresCpuSeconds: Math.round((postgresCpuSeconds()! - serverBefore) * 100) / 100 }
         : {}),
       loadAverage: { before: loadBefore, after: os.loadavg() },
     };

@@ -179,12 +179,23 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     const reducer = closePartitionedEpoch(two.store, index, { partitions: 8, verify: false, pollMs: 50 });
     while ((await two.store.closePartitions()!.counts(0n)).partitions === 0) await sleep(20);
     // Each worker pauses after a claim, so neither finishes the epoch before the other starts.
-    const pause = () => sleep(100);
+    const events: Record<string, string[]> = { a: [], b: [] };
     const [a, b] = await Promise.all(
       ["a", "b"].map((w) =>
-        runPartitionWorker(sameSchema(two.schema), { epoch: 0n, worker: w, pollMs: 50, onClaim: pause }),
+        runPartitionWorker(sameSchema(two.schema), {
+          epoch: 0n,
+          worker: w,
+          pollMs: 50,
+          onClaim: (c) => {
+            events[w]!.push(`claim ${c.part}`);
+            return sleep(100);
+          },
+          log: (msg) => events[w]!.push(msg),
+        }),
       ),
     );
+    // Its epoch's view is built before its first claim, so no lease runs out while it is built.
+    for (const w of ["a", "b"]) expect(events[w]![0], events[w]!.join("; ")).to.equal("epoch context ready");
     expect(a!.partitions + b!.partitions).to.equal(8);
     expect(a!.partitions).to.be.greaterThan(0);
     expect(b!.partitions).to.be.greaterThan(0);
@@ -255,6 +266,65 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     } finally {
       await client.end();
     }
+  });
+
+  it("a worker that learns its epoch from a claim holds the claim again once the epoch's view is built", async () => {
+    const { store, schema } = await pgStore("context");
+    const reducer = closePartitionedEpoch(store, index, { partitions: 2, verify: false, pollMs: 50 });
+    while ((await store.closePartitions()!.counts(0n)).partitions === 0) await sleep(20);
+    const other = sameSchema(schema).closePartitions()!;
+    const events: string[] = [];
+    const stop = new AbortController();
+    let first = true;
+    // Its store, telling each page of reports it reads.
+    const own = sameSchema(schema);
+    const watched = new Proxy(own, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== "function") return value;
+        if (key !== "reportsReceivedBetween") return (value as (...a: unknown[]) => unknown).bind(target);
+        return (...args: unknown[]) => {
+          events.push("read");
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const worker = runPartitionWorker(watched, {
+      worker: "a",
+      leaseMs: 300,
+      pollMs: 50,
+      signal: stop.signal,
+      log: (msg) => events.push(msg.split(" (")[0]!),
+      onClaim: async (c) => {
+        events.push(`claim ${c.part}`);
+        if (!first) return;
+        first = false;
+        // Its lease runs out before the view is built, and another claimer takes the partition
+        // (for 500 ms, and never completes it: a worker that died).
+        await sleep(400);
+        expect(await other.claim("other", 500, 0n)).to.include({ part: c.part, attempts: 2 });
+      },
+    });
+    same(await reducer, reference);
+    stop.abort();
+    expect(await worker).to.deep.equal({ partitions: 2, reports: reference.summary.reports, stale: 1 });
+    const told = events.filter((e) => e !== "read");
+    expect(told.slice(0, 4)).to.deep.equal([
+      "claim 0",
+      "epoch context ready",
+      "partition 0 of epoch 0 is no longer claimed by a",
+      "claim 1",
+    ]);
+    // The lost claim was dropped before its reports were read (the view's boundary bands were).
+    const ready = events.indexOf("epoch context ready");
+    expect(events.slice(0, ready)).to.include("read");
+    expect(events[ready + 1]).to.equal("partition 0 of epoch 0 is no longer claimed by a");
+    // Partition 0 was verified once the other claimer's lease ran out, on its third claim.
+    expect(
+      told.filter((e) => e === "claim 0"),
+      told.join("; "),
+    ).to.have.length(2);
+    expect(told.filter((e) => e === "partition verified")).to.have.length(2);
   });
 
   it("a long-running worker (no --epoch) verifies the partitions it finds and stops on SIGTERM", async () => {

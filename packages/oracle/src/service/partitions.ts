@@ -94,6 +94,7 @@ export interface WorkerStats {
 
 /** What a worker keeps per epoch: its chain index's keys in a preparer, and the epoch's ownership. */
 interface EpochContext {
+  readonly devices: number;
   readonly preparer: ReportPreparer;
   readonly ownership: EpochOwnership;
   readonly range: { readonly from: number; readonly to: number };
@@ -119,10 +120,31 @@ export async function runPartitionWorker(
         `(\`close-epoch ${options.epoch} --partitions N\` opens them): nothing to work on`,
     );
   const contexts = new Map<bigint, EpochContext>();
+  async function contextOf(epoch: bigint): Promise<EpochContext> {
+    let ctx = contexts.get(epoch);
+    if (ctx !== undefined) return ctx;
+    // Claims come oldest epoch first: a long-running worker keeps only the epoch it is on.
+    for (const [e, old] of contexts) {
+      contexts.delete(e);
+      await old.preparer.close();
+    }
+    const t0 = performance.now();
+    ctx = await epochContext(store, epoch, options.threads ?? 0);
+    contexts.set(epoch, ctx);
+    log("epoch context ready", {
+      epoch: epoch.toString(),
+      devices: ctx.devices,
+      ms: Math.round(performance.now() - t0),
+    });
+    return ctx;
+  }
   let partitions = 0;
   let reports = 0;
   let stale = 0;
   try {
+    // Built before the first claim: for a large fleet (the chain view of 1.44M devices) building it
+    // takes longer than a lease, and a claim held meanwhile would run out and its work be dropped.
+    if (options.epoch !== undefined) await contextOf(options.epoch);
     for (;;) {
       if (options.signal?.aborted) break;
       const claim = await queue.claim(worker, leaseMs, options.epoch);
@@ -135,17 +157,14 @@ export async function runPartitionWorker(
         continue;
       }
       await options.onClaim?.(claim);
-      let ctx = contexts.get(claim.epoch);
-      if (ctx === undefined) {
-        // Claims come oldest epoch first: a long-running worker keeps only the epoch it is on.
-        for (const [e, old] of contexts) {
-          contexts.delete(e);
-          await old.preparer.close();
-        }
-        ctx = await epochContext(store, claim.epoch, options.threads ?? 0);
-        contexts.set(claim.epoch, ctx);
-      }
       try {
+        let ctx = contexts.get(claim.epoch);
+        if (ctx === undefined) {
+          // A worker on any epoch learns the epoch from its claim: the claim is checked again once
+          // the context is built (StaleClaimError: another worker took it meanwhile; nothing is lost).
+          ctx = await contextOf(claim.epoch);
+          await queue.renew(claim, leaseMs);
+        }
         const t0 = performance.now();
         const { count, records } = await verifyPartition(store, queue, claim, ctx, leaseMs);
         await queue.complete(claim, count, records);
@@ -183,6 +202,7 @@ async function epochContext(store: OracleStore, epoch: bigint, threads: number):
       : new InlinePreparer(chain.domain, keys);
   const times = { epoch, start: index.epochStart, end: index.epochEnd };
   return {
+    devices: keys.length,
     preparer,
     ownership: await epochOwnership(store, times, SLACK_MS),
     range: closeReadRange(times, SLACK_MS),
