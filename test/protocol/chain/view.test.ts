@@ -103,6 +103,20 @@ describe("protocol / chain / view: devices in columns", function () {
     );
   });
 
+  it("gives the keys of its devices in its order without building it (what a verification worker takes)", function () {
+    fc.assert(
+      fc.property(arbitraryDevices, fc.nat(), (devices, shift) => {
+        // The index's own order does not matter: the view's is by id.
+        const turned = devices.map((_, i) => devices[(i + shift) % devices.length]!);
+        const index = indexOf(turned);
+        const chain = new ChainView(index);
+        expect(ChainView.keysOf(index)).to.deep.equal(chain.devices.map((d) => d.record.key));
+        expect(ChainView.domainOf(index)).to.deep.equal(chain.domain);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it("keeps the index without its devices, and the bonds and cumulative amounts by owner", function () {
     const world = new World();
     const a = world.addDevice("a");

@@ -193,13 +193,13 @@ async function epochContext(store: OracleStore, epoch: bigint, threads: number):
   const index = await store.getChainIndex(epoch);
   if (index === null)
     throw new PartitionedCloseError(`epoch ${epoch} has partitions but no stored chain index on this store`);
-  // Device index = position in the chain view's devices: what the reducer's stages 2-5 read.
-  const chain = new ChainView(index);
-  const keys = chain.devices.map((d) => d.record.key);
+  // Device index = position in the chain view's devices: what the reducer's stages 2-5 read. The
+  // reducer built and so checked the view of this index before it opened the partitions; a worker
+  // takes only its keys in the view's order.
+  const keys = ChainView.keysOf(index);
+  const domain = ChainView.domainOf(index);
   const preparer =
-    threads > 0
-      ? new WorkerPoolPreparer(chain.domain, keys, { threads })
-      : new InlinePreparer(chain.domain, keys);
+    threads > 0 ? new WorkerPoolPreparer(domain, keys, { threads }) : new InlinePreparer(domain, keys);
   const times = { epoch, start: index.epochStart, end: index.epochEnd };
   return {
     devices: keys.length,

@@ -11,7 +11,7 @@ import { compareHex, isHexBytes, type Hex } from "../hex.js";
 import { isWellFormedKey, keyIdOf } from "../keys.js";
 import type { ReportDomain } from "../reports/types.js";
 import { DeviceColumns, isDeviceStatus, UINT64_END, type DeviceEntry } from "./devices.js";
-import type { ChainIndex, DeviceRecord, UsageRecord } from "./types.js";
+import type { ChainIndex, DeviceKey, DeviceRecord, UsageRecord } from "./types.js";
 
 export type { DeviceEntry } from "./devices.js";
 
@@ -25,7 +25,24 @@ export const LOCATION_RESOLUTION = 12;
 /** A chain index without its devices (a view's devices are its entries). */
 export type ChainIndexHead<I extends ChainIndex = ChainIndex> = Omit<I, "devices">;
 
+/** The view's order of devices: by id (entry i of a view is the i-th record in this order). */
+const byId = (a: DeviceRecord, b: DeviceRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 export class ChainView<I extends ChainIndex = ChainIndex> {
+  /**
+   * The keys of the view's devices in its order (entry i's key at i), without building the view or
+   * checking the index: what a verification worker needs of an index that the closing process has
+   * already built a view of (and so checked). Building the view of 1.44M devices takes ~16 s.
+   */
+  static keysOf(index: ChainIndex): DeviceKey[] {
+    return [...index.devices].sort(byId).map((d) => d.key);
+  }
+
+  /** The EIP-712 domain the index's reports are signed in (its chain and registry). */
+  static domainOf(index: ChainIndexHead): ReportDomain {
+    return { chainId: index.chainId, verifyingContract: index.registry };
+  }
+
   /** The index's epoch, pool, bonds, cumulative amounts and usage: all of it but its devices. */
   readonly index: ChainIndexHead<I>;
   readonly domain: ReportDomain;
@@ -44,7 +61,7 @@ export class ChainView<I extends ChainIndex = ChainIndex> {
     if (index.chainId <= 0n) throw new ChainIndexError("chainId must be positive");
     if (index.pool < 0n || index.epoch < 0n) throw new ChainIndexError("negative pool or epoch");
     if (!(index.epochStart < index.epochEnd)) throw new ChainIndexError("empty epoch window");
-    this.domain = { chainId: index.chainId, verifyingContract: index.registry };
+    this.domain = ChainView.domainOf(index);
 
     const ids = new Set<bigint>();
     const orders = new Set<bigint>();
@@ -70,9 +87,7 @@ export class ChainView<I extends ChainIndex = ChainIndex> {
     ids.clear();
     orders.clear();
     keyIds.clear();
-    const sorted: readonly DeviceRecord[] = [...devices].sort((a, b) =>
-      a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
-    );
+    const sorted: readonly DeviceRecord[] = [...devices].sort(byId);
     this.devices = DeviceColumns.build(sorted, (r) => cellText(r.location) !== null, owners, ownerSlots);
     const owner = (o: Hex) => {
       const slot = ownerSlots.get(o);
