@@ -29,6 +29,10 @@
  *                                compiled @hexmesh/oracle (DIST = its packages/oracle/dist): one read
  *                                of the epoch, one array of verdicts, one write, as EpochService.close did
  *
+ *   generate-pg DEVICES URL SCHEMA RUNS [REGISTERED]
+ *                                the same day generated straight into the PostgreSQL schema SCHEMA
+ *                                (dropped and made afresh; runs at the path RUNS): for a day whose
+ *                                SQLite and PostgreSQL copies do not fit on one disk together
  *   copy-pg FILE URL SCHEMA      the day of FILE (reports with their receive times, entropy, chain
  *                                index) copied into the PostgreSQL schema SCHEMA (kept when it holds
  *                                the day already): reports in keyset pages through insertReports
@@ -61,7 +65,7 @@ import {
 } from "@hexmesh/oracle";
 import { PostgresStore } from "@hexmesh/oracle/store/postgres";
 import { SqliteStore } from "@hexmesh/oracle/store/sqlite";
-import type { StoredChainIndex } from "@hexmesh/oracle/store/types";
+import type { OracleStore, StoredChainIndex } from "@hexmesh/oracle/store/types";
 
 import { DAY_DOMAIN, DAY_END, DAY_START, silentDevices, streamedDay } from "./day.js";
 import { ReceiveOrderRuns } from "./receive-order.js";
@@ -121,22 +125,40 @@ function storeInReceiveOrder(file: string): void {
 const IMPORT_BATCH = 50_000;
 const peakRssMiB = () => Math.round(process.resourceUsage().maxRSS / 1024);
 
-if (command === "generate") {
-  // REGISTERED (optional, >= DEVICES): a quiet day, the other devices registered and silent (silentDevices).
-  const [devices, file, registered] = [Number(args[0]), args[1]!, Number(args[2] ?? args[0])];
-  if (!Number.isSafeInteger(registered) || registered < devices)
-    throw new Error(`generate: REGISTERED (${args[2]}) must be an integer >= DEVICES (${devices})`);
-  // Signed on worker threads (all cores), each part sorted and written as a run (receive-order.ts).
+/**
+ * The reports table's indexes other than its primary key and its by-time index (which the merged
+ * reports only append to), set aside while a day is imported and built once all reports are in:
+ * inserted in receive order, every report would land on a random page of reports_by_device
+ * (measured at 1M reports in SQLite: 77 s of import with it deferred, 96 s without), while CREATE
+ * INDEX sorts (~2 s at 1M).
+ */
+interface DeferredIndexes {
+  /** Drops them; their names. */
+  drop(): Promise<string[]>;
+  /** Builds them again. */
+  build(): Promise<void>;
+}
+
+/**
+ * Generates a day into `store` (migrated, empty): signed on worker threads, each part sorted and
+ * written as a run (receive-order.ts), the runs merged hour by hour into the store, then the
+ * deferred indexes, the entropy and the chain index. Returns generate's figures.
+ */
+async function generateDay(
+  devices: number,
+  registered: number,
+  runsAt: string,
+  store: OracleStore,
+  deferred: DeferredIndexes,
+): Promise<Record<string, unknown>> {
   const threads = Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length);
   const nonce = process.env.SCALE_BENCH_P256_NONCE === "rfc6979" ? "rfc6979" : "random";
   const { fleet, day } = streamedDay(devices, `scale ${devices}`, threads, nonce);
-  const tmp = `${file}.tmp`;
-  rmSync(tmp, { force: true });
   const t0 = performance.now();
   // One bucket of runs per hour of the day (receive time): merged hour by hour, each hour's runs freed
   // once merged, so the disk holds about the store plus an hour of runs at the end, not plus all.
   const hours = Array.from({ length: 23 }, (_, h) => DAY_START + (h + 1) * 3_600_000);
-  const runs = new ReceiveOrderRuns(`${file}.runs`, hours);
+  const runs = new ReceiveOrderRuns(runsAt, hours);
   let reports = 0;
   try {
     for await (const part of day.parts)
@@ -153,27 +175,13 @@ if (command === "generate") {
     const signSeconds = (performance.now() - t0) / 1000;
     const signPeakRssMiB = peakRssMiB();
     const runBytes = runs.bytes;
-    const store = new SqliteStore({ path: tmp });
-    await store.migrate();
-    // The reports table's indexes other than its primary key and reports_by_time (which the merged
-    // reports only append to) are built once all reports are in: inserted in receive order, every
-    // report would land on a random page of reports_by_device (measured at 1M reports: 77 s of
-    // import with it deferred, 96 s without), while CREATE INDEX sorts (~2 s at 1M).
-    const db = new DatabaseSync(tmp, { timeout: 5_000 });
-    const deferred = db
-      .prepare(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' AND sql IS NOT NULL AND name <> 'reports_by_time' ORDER BY name",
-      )
-      .all() as { name: string; sql: string }[];
-    for (const index of deferred) db.exec(`DROP INDEX ${index.name}`);
+    const dropped = await deferred.drop();
     reports = await importInputs(store, { reports: [], entropy: day.entropy }, "bench");
     // The merged runs into the store as importInputs stores reports, IMPORT_BATCH a transaction.
     for (const batch of runs.merged(IMPORT_BATCH)) reports += await storeReportInputs(store, batch, "bench");
     if (reports !== day.reports) throw new Error(`generated ${reports} reports, the plan has ${day.reports}`);
     const t1 = performance.now();
-    db.exec("PRAGMA cache_size = -65536"); // the store's own (64 MiB), which bounds the index sorter's memory
-    for (const index of deferred) db.exec(index.sql);
-    db.close();
+    await deferred.build();
     const indexSeconds = (performance.now() - t1) / 1000;
     const records = fleet.map((d) => d.record);
     for (const record of silentDevices(devices, registered - devices, `scale ${devices}`))
@@ -193,33 +201,103 @@ if (command === "generate") {
       funded: pool,
     };
     await store.putChainIndex(index);
-    await store.close();
-    const importSeconds = (performance.now() - t0) / 1000 - signSeconds;
-    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
-    renameSync(tmp, file);
-    for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
-    console.log(
-      JSON.stringify({
-        reports,
-        devices,
-        ...(registered !== devices ? { registered } : {}),
-        peakRssMiB: peakRssMiB(),
-        signSeconds,
-        signPeakRssMiB,
-        importSeconds,
-        indexSeconds,
-        deferredIndexes: deferred.map((index) => index.name),
-        importBatch: IMPORT_BATCH,
-        runs: runs.runCount,
-        runBytes,
-        runBytesPerReport: Math.round(runBytes / reports),
-        p256Nonce: nonce,
-        chainIndex: "chunked",
-      }),
-    );
+    return {
+      reports,
+      devices,
+      ...(registered !== devices ? { registered } : {}),
+      signSeconds,
+      signPeakRssMiB,
+      importSeconds: (performance.now() - t0) / 1000 - signSeconds,
+      indexSeconds,
+      deferredIndexes: dropped,
+      importBatch: IMPORT_BATCH,
+      runs: runs.runCount,
+      runBytes,
+      runBytesPerReport: Math.round(runBytes / reports),
+      p256Nonce: nonce,
+      chainIndex: "chunked",
+    };
   } finally {
     runs.close();
   }
+}
+
+/** REGISTERED (optional, >= DEVICES): a quiet day, the other devices registered and silent (silentDevices). */
+function registeredOf(devices: number, arg: string | undefined): number {
+  const registered = Number(arg ?? devices);
+  if (!Number.isSafeInteger(registered) || registered < devices)
+    throw new Error(`generate: REGISTERED (${arg}) must be an integer >= DEVICES (${devices})`);
+  return registered;
+}
+
+/** The bytes of a PostgreSQL schema's reports, verdicts and results (tables with their indexes and TOAST). */
+async function pgStoreBytes(admin: pg.Client, schema: string): Promise<number> {
+  let bytes = 0;
+  for (const rel of ["reports", "verdicts", "epoch_results", "epoch_result_owners"])
+    bytes += Number((await admin.query(`SELECT pg_total_relation_size('${schema}.${rel}') AS n`)).rows[0].n);
+  return bytes;
+}
+
+if (command === "generate") {
+  const [devices, file] = [Number(args[0]), args[1]!];
+  const registered = registeredOf(devices, args[2]);
+  const tmp = `${file}.tmp`;
+  rmSync(tmp, { force: true });
+  const store = new SqliteStore({ path: tmp });
+  await store.migrate();
+  const db = new DatabaseSync(tmp, { timeout: 5_000 });
+  const deferred = db
+    .prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reports' AND sql IS NOT NULL AND name <> 'reports_by_time' ORDER BY name",
+    )
+    .all() as { name: string; sql: string }[];
+  const generated = await generateDay(devices, registered, `${file}.runs`, store, {
+    drop: async () => {
+      for (const index of deferred) db.exec(`DROP INDEX ${index.name}`);
+      return deferred.map((index) => index.name);
+    },
+    build: async () => {
+      db.exec("PRAGMA cache_size = -65536"); // the store's own (64 MiB), which bounds the index sorter's memory
+      for (const index of deferred) db.exec(index.sql);
+    },
+  });
+  db.close();
+  await store.close();
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+  renameSync(tmp, file);
+  for (const suffix of ["-wal", "-shm"]) rmSync(`${tmp}${suffix}`, { force: true });
+  console.log(JSON.stringify({ ...generated, peakRssMiB: peakRssMiB() }));
+} else if (command === "generate-pg") {
+  // The day straight into a PostgreSQL schema (made afresh), for a day whose SQLite copy and
+  // PostgreSQL copy do not fit on one disk together (the 40M day: ~34 and ~38 GB).
+  const [devices, url, schema, runsAt] = [Number(args[0]), args[1]!, args[2]!, args[3]!];
+  const registered = registeredOf(devices, args[4]);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  const store = new PostgresStore({ url, schema, maxConnections: 2 });
+  await store.migrate();
+  const deferred = (
+    await admin.query(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = 'reports'
+       AND indexname NOT IN ('reports_pkey', 'reports_by_time_c') ORDER BY indexname`,
+      [schema],
+    )
+  ).rows as { indexname: string; indexdef: string }[];
+  const generated = await generateDay(devices, registered, runsAt, store, {
+    drop: async () => {
+      for (const index of deferred) await admin.query(`DROP INDEX ${schema}.${index.indexname}`);
+      return deferred.map((index) => index.indexname);
+    },
+    build: async () => {
+      await admin.query("SET maintenance_work_mem = '256MB'");
+      for (const index of deferred) await admin.query(index.indexdef);
+    },
+  });
+  await store.close();
+  const storeBytes = await pgStoreBytes(admin, schema);
+  await admin.end();
+  console.log(JSON.stringify({ ...generated, storeBytes, peakRssMiB: peakRssMiB() }));
 } else if (command === "order") {
   // A day cached before generate stored it in receive order (bench/scale.ts runs this once).
   const t0 = performance.now();
@@ -273,13 +351,7 @@ if (command === "generate") {
   const seconds = (performance.now() - t0) / 1000;
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
-  const size = async (rel: string) =>
-    Number((await admin.query(`SELECT pg_total_relation_size('${schema}.${rel}') AS n`)).rows[0].n);
-  const storeBytes =
-    (await size("reports")) +
-    (await size("verdicts")) +
-    (await size("epoch_results")) +
-    (await size("epoch_result_owners"));
+  const storeBytes = await pgStoreBytes(admin, schema);
   await admin.end();
   await from.close();
   await to.close();
@@ -288,7 +360,7 @@ if (command === "generate") {
   const [url, schema] = [args[0]!, args[1]!];
   const store = new PostgresStore({ url, schema, maxConnections: 2 });
   const t0 = performance.now();
-  // The epoch's context (chain view, keys, boundary ownership) is a cost each worker pays once.
+  // The epoch's context (its chain index's keys, the boundary ownership) is a cost each worker pays once.
   let contextSeconds: number | null = null;
   const stats = await runPartitionWorker(store, {
     epoch: 0n,

@@ -41,6 +41,9 @@
  * "Running it"), unless the environment sets it: glibc otherwise keeps up to 8 malloc arenas a core,
  * one per thread that allocated, resident after the threads end. The value is recorded in scale.json.
  *
+ * SCALE_BENCH_PG_ONLY=1 generates each day straight into its PostgreSQL schema (no SQLite copy: for
+ * a day whose two copies do not fit on one disk) and runs only the PostgreSQL closes.
+ *
  * SCALE_BENCH_GENERATE_ONLY=1 only generates the days not cached yet (no close, scale.json untouched);
  * each generation's figures also go to bench/results/scale-generation.json: wall and CPU seconds,
  * the seconds of the signing phase (signing, hashing and sorting each part, writing the runs) and
@@ -251,6 +254,14 @@ async function partitionedClose(schema: string, workers: number): Promise<Record
   };
 }
 
+/**
+ * SCALE_BENCH_PG_ONLY=1 (with a server): the days generated straight into PostgreSQL (scale-child.ts
+ * generate-pg; cached while the schema's generation figures are kept beside the SQLite days), no
+ * SQLite copy and no SQLite close: for a day whose two copies do not fit on one disk.
+ */
+const PG_ONLY = process.env.SCALE_BENCH_PG_ONLY === "1";
+if (PG_ONLY && (PG_URL === undefined || PG_URL === ""))
+  throw new Error("SCALE_BENCH_PG_ONLY=1 needs a server (SCALE_BENCH_PG_URL or HEXMESH_TEST_PG_URL)");
 /** SCALE_BENCH_GENERATE_ONLY=1: generate (and cache) the days, close none. */
 const GENERATE_ONLY = process.env.SCALE_BENCH_GENERATE_ONLY === "1";
 const generationOut = path.join(here, "results", "scale-generation.json");
@@ -262,8 +273,12 @@ const COMMIT =
  * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the
  * latest run of each kept), with the commit that generated it.
  */
-function recordGeneration(size: Size, generated: Record<string, unknown>, file: string): void {
-  const storeBytes = statSync(file).size;
+function recordGeneration(
+  size: Size,
+  generated: Record<string, unknown>,
+  file: string,
+  storeBytes: number,
+): void {
   const old = existsSync(generationOut)
     ? (JSON.parse(readFileSync(generationOut, "utf8")) as { sizes: Record<string, unknown>[] })
     : { sizes: [] };
@@ -339,18 +354,18 @@ for (const size of SIZES) {
   const quiet = registered !== devices;
   const label = quiet ? `${devices}-of-${registered}` : `${devices}`;
   const file = path.join(CACHE, `day-${label}.sqlite`);
+  const pgSchema = `scale_${label.replaceAll("-", "_")}`;
   // What generating the cached day cost, kept beside it (generation is timed apart from the close).
-  const generationFile = `${file}.json`;
+  const generationFile = PG_ONLY ? path.join(CACHE, `day-${label}.${pgSchema}.json`) : `${file}.json`;
   let generated = existsSync(generationFile)
     ? (JSON.parse(readFileSync(generationFile, "utf8")) as Record<string, unknown>)
     : null;
-  if (!existsSync(file)) {
-    console.log(`generating ${label} devices' day into ${file}`);
+  const timedGeneration = (args: string[]): Record<string, unknown> => {
     const t0 = performance.now();
     const loadBefore = os.loadavg();
     const cpuBefore = childrenCpuSeconds();
-    generated = {
-      ...child(["generate", String(devices), file, ...(quiet ? [String(registered)] : [])]),
+    return {
+      ...child(args),
       seconds: (performance.now() - t0) / 1000,
       ...(cpuBefore !== null
         ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
@@ -359,17 +374,36 @@ for (const size of SIZES) {
       loadAverage: { before: loadBefore, after: os.loadavg() },
       order: "received",
     };
+  };
+  if (PG_ONLY && generated === null) {
+    console.log(`generating ${label} devices' day into PostgreSQL schema ${pgSchema}`);
+    const registeredArg = quiet ? [String(registered)] : [];
+    generated = timedGeneration([
+      "generate-pg",
+      String(devices),
+      PG_URL!,
+      pgSchema,
+      `${file}.runs`,
+      ...registeredArg,
+    ]);
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
-    recordGeneration(size, generated, file);
+    recordGeneration(size, generated, `postgres schema ${pgSchema}`, generated.storeBytes as number);
   }
-  if (generated !== null && generated.order !== "received") {
+  if (!PG_ONLY && !existsSync(file)) {
+    console.log(`generating ${label} devices' day into ${file}`);
+    generated = timedGeneration(["generate", String(devices), file, ...(quiet ? [String(registered)] : [])]);
+    writeFileSync(generationFile, JSON.stringify(generated));
+    console.log("generated", generated);
+    recordGeneration(size, generated, file, statSync(file).size);
+  }
+  if (!PG_ONLY && generated !== null && generated.order !== "received") {
     // Cached by an earlier generate, in part order: stored once in receive order, as ingest stores.
     console.log(`storing ${file} in receive order`, child(["order", file]));
     generated = { ...generated, order: "received" };
     writeFileSync(generationFile, JSON.stringify(generated));
   }
-  if (generated !== null && generated.chainIndex !== "chunked") {
+  if (!PG_ONLY && generated !== null && generated.chainIndex !== "chunked") {
     // Generated before migration 13: its chain index stored again in chunks, once, as a close reads it.
     console.log(`storing ${file}'s chain index in chunks`, child(["chunk-chain-index", file]));
     generated = { ...generated, chainIndex: "chunked" };
@@ -377,15 +411,16 @@ for (const size of SIZES) {
   }
   if (GENERATE_ONLY) continue;
   const runs: Record<string, unknown>[] = [];
-  const pgSchema = `scale_${label.replaceAll("-", "_")}`;
   let postgres: Record<string, unknown> | null = null;
-  if (PG_URL !== undefined && PG_URL !== "") {
+  if (PG_ONLY) postgres = { schema: pgSchema, generatedThere: true };
+  else if (PG_URL !== undefined && PG_URL !== "") {
     console.log(`copying ${label} devices' day into PostgreSQL schema ${pgSchema}`);
     postgres = { schema: pgSchema, ingest: child(["copy-pg", file, PG_URL, pgSchema]) };
     console.log("copied", postgres.ingest);
   }
+
   const modes: (() => Promise<Record<string, unknown>>)[] = [
-    ...(MODES.has("streaming")
+    ...(MODES.has("streaming") && !PG_ONLY
       ? [
           ...(BASELINE !== undefined ? [async () => child(["close", "baseline", file, BASELINE])] : []),
           ...(BEFORE !== undefined ? [async () => child(["close", "streaming-before", file, BEFORE])] : []),
@@ -443,7 +478,7 @@ for (const size of SIZES) {
     devices,
     ...(quiet ? { registered } : {}),
     reports: runs[0]!.reports,
-    storeBytes: statSync(file).size,
+    storeBytes: PG_ONLY ? (generated!.storeBytes as number) : statSync(file).size,
     ...(postgres !== null
       ? { postgres }
       : earlierPostgres !== undefined

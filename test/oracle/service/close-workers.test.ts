@@ -194,7 +194,7 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
         }),
       ),
     );
-    // Its epoch's view is built before its first claim, so no lease runs out while it is built.
+    // Its epoch's context is built before its first claim, so no lease runs out while it is built.
     for (const w of ["a", "b"]) expect(events[w]![0], events[w]!.join("; ")).to.equal("epoch context ready");
     expect(a!.partitions + b!.partitions).to.equal(8);
     expect(a!.partitions).to.be.greaterThan(0);
@@ -268,7 +268,7 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     }
   });
 
-  it("a worker that learns its epoch from a claim holds the claim again once the epoch's view is built", async () => {
+  it("a worker that learns its epoch from a claim holds the claim again once the epoch's context is built", async () => {
     const { store, schema } = await pgStore("context");
     const reducer = closePartitionedEpoch(store, index, { partitions: 2, verify: false, pollMs: 50 });
     while ((await store.closePartitions()!.counts(0n)).partitions === 0) await sleep(20);
@@ -299,7 +299,7 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
         events.push(`claim ${c.part}`);
         if (!first) return;
         first = false;
-        // Its lease runs out before the view is built, and another claimer takes the partition
+        // Its lease runs out before the context is built, and another claimer takes the partition
         // (for 500 ms, and never completes it: a worker that died).
         await sleep(400);
         expect(await other.claim("other", 500, 0n)).to.include({ part: c.part, attempts: 2 });
@@ -315,7 +315,7 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
       "partition 0 of epoch 0 is no longer claimed by a",
       "claim 1",
     ]);
-    // The lost claim was dropped before its reports were read (the view's boundary bands were).
+    // The lost claim was dropped before its reports were read (the context's boundary bands were).
     const ready = events.indexOf("epoch context ready");
     expect(events.slice(0, ready)).to.include("read");
     expect(events[ready + 1]).to.equal("partition 0 of epoch 0 is no longer claimed by a");

@@ -142,8 +142,8 @@ export async function runPartitionWorker(
   let reports = 0;
   let stale = 0;
   try {
-    // Built before the first claim: for a large fleet (the chain view of 1.44M devices) building it
-    // takes longer than a lease, and a claim held meanwhile would run out and its work be dropped.
+    // Built before the first claim: for a large fleet building it can take longer than a lease (1.44M
+    // devices: 20-60 s), and a claim held meanwhile would run out and its work be dropped.
     if (options.epoch !== undefined) await contextOf(options.epoch);
     for (;;) {
       if (options.signal?.aborted) break;
