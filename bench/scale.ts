@@ -303,7 +303,7 @@ function recordGeneration(
   };
   const sizes = [...old.sizes.filter((s) => !isSize(s, size)), entry].sort(bySize);
   const out = {
-    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, stored in a SQLite store in receive order): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after. Entries with runBytes: each signed part sorted into a run on a temp file, then the runs merged into the store (signSeconds: the signing phase, importSeconds: the merge, the import and the deferred indexes' build, indexSeconds of it, runBytes: peak temp disk, signPeakRssMiB: peak RSS of the signing phase); entries without: streamed into the store part by part, then the reports table rewritten in receive order",
+    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, stored in receive order in a SQLite store, or with SCALE_BENCH_PG_ONLY straight into a PostgreSQL schema, generate-pg): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after. Entries with runBytes: each signed part sorted into a run on a temp file, then the runs merged into the store (signSeconds: the signing phase, importSeconds: the merge, the import and the deferred indexes' build, indexSeconds of it, runBytes: peak temp disk, signPeakRssMiB: peak RSS of the signing phase); entries without: streamed into the store part by part, then the reports table rewritten in receive order",
     sizes,
   };
   writeFileSync(generationOut, `${JSON.stringify(out, null, 2)}\n`);
