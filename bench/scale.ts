@@ -317,8 +317,24 @@ function recordGeneration(
  */
 function childrenCpuSeconds(): number | null {
   if (!existsSync("/proc/self/stat")) return null;
-  const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+  const { fields } = procStat("self")!;
   return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/**
+ * A process's /proc/PID/stat: its command name and the fields after it (fields[0] is the state;
+ * utime, stime, cutime, cstime at 11-14, in 100 ticks a second); null once it has exited.
+ */
+function procStat(pid: string): { comm: string; fields: string[] } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The name may hold spaces and parentheses: it ends at the last ")".
+  const end = stat.lastIndexOf(")");
+  return { comm: stat.slice(stat.indexOf("(") + 1, end), fields: stat.slice(end + 2).split(" ") };
 }
 
 /**
@@ -332,19 +348,30 @@ function postgresCpuSeconds(): number | null {
   let seen = false;
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue; // exited since the listing
-    }
-    const end = stat.lastIndexOf(")");
-    if (stat.slice(stat.indexOf("(") + 1, end) !== "postgres") continue;
+    const stat = procStat(pid); // null: exited since the listing
+    if (stat?.comm !== "postgres") continue;
     seen = true;
-    const f = stat.slice(end + 2).split(" ");
+    const f = stat.fields;
     ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
   }
   return seen ? ticks / 100 : null;
+}
+
+/** A generate child's figures with its wall and CPU seconds, threads and load average. */
+function timedGeneration(args: string[]): Record<string, unknown> {
+  const t0 = performance.now();
+  const loadBefore = os.loadavg();
+  const cpuBefore = childrenCpuSeconds();
+  return {
+    ...child(args),
+    seconds: (performance.now() - t0) / 1000,
+    ...(cpuBefore !== null
+      ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
+      : {}),
+    threads: Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length),
+    loadAverage: { before: loadBefore, after: os.loadavg() },
+    order: "received",
+  };
 }
 
 mkdirSync(CACHE, { recursive: true });
@@ -360,21 +387,6 @@ for (const size of SIZES) {
   let generated = existsSync(generationFile)
     ? (JSON.parse(readFileSync(generationFile, "utf8")) as Record<string, unknown>)
     : null;
-  const timedGeneration = (args: string[]): Record<string, unknown> => {
-    const t0 = performance.now();
-    const loadBefore = os.loadavg();
-    const cpuBefore = childrenCpuSeconds();
-    return {
-      ...child(args),
-      seconds: (performance.now() - t0) / 1000,
-      ...(cpuBefore !== null
-        ? { cpuSeconds: Math.round((childrenCpuSeconds()! - cpuBefore) * 100) / 100 }
-        : {}),
-      threads: Number(process.env.SCALE_BENCH_GEN_THREADS ?? os.cpus().length),
-      loadAverage: { before: loadBefore, after: os.loadavg() },
-      order: "received",
-    };
-  };
   if (PG_ONLY && generated === null) {
     console.log(`generating ${label} devices' day into PostgreSQL schema ${pgSchema}`);
     const registeredArg = quiet ? [String(registered)] : [];
@@ -418,7 +430,6 @@ for (const size of SIZES) {
     postgres = { schema: pgSchema, ingest: child(["copy-pg", file, PG_URL, pgSchema]) };
     console.log("copied", postgres.ingest);
   }
-
   const modes: (() => Promise<Record<string, unknown>>)[] = [
     ...(MODES.has("streaming") && !PG_ONLY
       ? [

@@ -135,36 +135,52 @@ export function ownsGiven(
   return (r) => owns(r, times, witnessWindowMs, boundaryBeacons);
 }
 
+/** Which stored reports of its read range an epoch owns, without how many (what a worker needs). */
+export type BoundaryOwnership = Omit<EpochOwnership, "count">;
+
+/** The bands [start - 2w, start + 2w) and [end - 2w, end + 2w), merged when they meet. */
+function boundaryBands(times: EpochTimes, w: number): { from: number; to: number }[] {
+  const range = closeReadRange(times, w);
+  return times.start + 2 * w < times.end - 2 * w
+    ? [
+        { from: range.from, to: times.start + 2 * w },
+        { from: times.end - 2 * w, to: range.to },
+      ]
+    : [{ from: range.from, to: range.to }];
+}
+
 /**
- * Ownership from the boundary bands only (the bands [start - 2w, start + 2w) and
- * [end - 2w, end + 2w), merged when they meet): their beacons decide the witnesses near a boundary;
- * every report between the bands is owned, and counted by the store.
+ * Ownership from the boundary bands only: their beacons decide the witnesses near a boundary; every
+ * report between the bands is owned.
  */
+export async function boundaryOwnership(
+  store: OracleStore,
+  times: EpochTimes,
+  witnessWindowMs: number,
+  pageRows = CLOSE_PAGE_ROWS,
+): Promise<BoundaryOwnership> {
+  const beacons = new Map<Hex, number[]>();
+  for (const band of boundaryBands(times, witnessWindowMs))
+    for await (const page of reportPages(store, band.from, band.to, pageRows))
+      collectBoundaryBeacons(page, times, witnessWindowMs, beacons);
+  return { owns: ownsGiven(times, witnessWindowMs, beacons), boundaryBeacons: beacons };
+}
+
+/** The same, and how many reports the epoch owns: those of the bands it owns, and the store's count between them. */
 export async function epochOwnership(
   store: OracleStore,
   times: EpochTimes,
   witnessWindowMs: number,
   pageRows = CLOSE_PAGE_ROWS,
 ): Promise<EpochOwnership> {
-  const w = witnessWindowMs;
-  const range = closeReadRange(times, w);
-  const bands =
-    times.start + 2 * w < times.end - 2 * w
-      ? [
-          { from: range.from, to: times.start + 2 * w },
-          { from: times.end - 2 * w, to: range.to },
-        ]
-      : [{ from: range.from, to: range.to }];
-  const beacons = new Map<Hex, number[]>();
-  for (const band of bands)
-    for await (const page of reportPages(store, band.from, band.to, pageRows))
-      collectBoundaryBeacons(page, times, w, beacons);
+  const known = await boundaryOwnership(store, times, witnessWindowMs, pageRows);
+  const bands = boundaryBands(times, witnessWindowMs);
   let count = 0;
   for (const band of bands)
     for await (const page of reportPages(store, band.from, band.to, pageRows))
-      for (const r of page) if (owns(r, times, w, beacons)) count++;
+      for (const r of page) if (known.owns(r)) count++;
   if (bands.length === 2) count += await store.countReports(bands[0]!.to, bands[1]!.from);
-  return { count, owns: ownsGiven(times, w, beacons), boundaryBeacons: beacons };
+  return { ...known, count };
 }
 
 /** The reports received in [fromMs, toMs) in (receive time, hash) order, one keyset page at a time. */

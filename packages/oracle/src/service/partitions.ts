@@ -30,11 +30,12 @@ import { InlinePreparer, type ReportPreparer } from "../verify/prepare.js";
 import { RECORD_BYTES } from "../verify/table.js";
 import { epochToStore, storeEpoch, withProgress, type EpochToStore } from "./close-stored.js";
 import {
+  boundaryOwnership,
   closeReadRange,
   epochOwnership,
   partitionSlices,
   reportPages,
-  type EpochOwnership,
+  type BoundaryOwnership,
 } from "./close.js";
 import type { Progress } from "./inputs.js";
 import { inputRangeOf, SLACK_MS, viewOf } from "./results.js";
@@ -96,7 +97,7 @@ export interface WorkerStats {
 interface EpochContext {
   readonly devices: number;
   readonly preparer: ReportPreparer;
-  readonly ownership: EpochOwnership;
+  readonly ownership: BoundaryOwnership;
   readonly range: { readonly from: number; readonly to: number };
 }
 
@@ -204,7 +205,8 @@ async function epochContext(store: OracleStore, epoch: bigint, threads: number):
   return {
     devices: keys.length,
     preparer,
-    ownership: await epochOwnership(store, times, SLACK_MS),
+    // Which reports the epoch owns, not how many: the reducer counts them once.
+    ownership: await boundaryOwnership(store, times, SLACK_MS),
     range: closeReadRange(times, SLACK_MS),
   };
 }
