@@ -158,10 +158,11 @@ const earlier: Record<string, unknown>[] = (() => {
 const earlierCloses = (size: Size, modes: readonly unknown[]): Record<string, unknown>[] => {
   const entry = previous?.sizes.find((s) => isSize(s, size));
   if (entry === undefined) return [];
-  return [
-    ...(entry.closes ?? []).map((c) => ({ measuredAt: previous!.generatedAt, ...c })),
-    ...(entry.earlierCloses ?? []),
-  ].filter((c: Record<string, unknown>) => !modes.includes(c.mode));
+  // An entry carried over from an earlier run has its own measuredAt; the file's is later.
+  const measuredAt = (entry.measuredAt as string | undefined) ?? previous!.generatedAt;
+  return [...(entry.closes ?? []).map((c) => ({ measuredAt, ...c })), ...(entry.earlierCloses ?? [])].filter(
+    (c: Record<string, unknown>) => !modes.includes(c.mode),
+  );
 };
 
 /** Writes what is measured so far (after each size: a long run cut short keeps its smaller sizes). */
@@ -269,12 +270,17 @@ const generationOut = path.join(here, "results", "scale-generation.json");
 const COMMIT =
   git("rev-parse", "HEAD") + (git("status", "--porcelain", "--untracked-files=no") ? "+dirty" : "");
 
+/** The store a day was generated into; entries recorded before `store` was kept are SQLite's. */
+type GeneratedStore = "sqlite" | "postgresql";
+const storeOf = (s: Record<string, unknown>) => (s.store as GeneratedStore | undefined) ?? "sqlite";
+
 /**
- * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size, the
- * latest run of each kept), with the commit that generated it.
+ * Adds a day's generation figures to bench/results/scale-generation.json (one entry per size and
+ * store, the latest run of each kept), with the commit that generated it.
  */
 function recordGeneration(
   size: Size,
+  store: GeneratedStore,
   generated: Record<string, unknown>,
   file: string,
   storeBytes: number,
@@ -285,6 +291,7 @@ function recordGeneration(
   const entry = {
     devices: size.devices,
     ...(size.registered !== size.devices ? { registered: size.registered } : {}),
+    store,
     ...generated,
     reportsPerSecond: Math.round((generated.reports as number) / (generated.seconds as number)),
     ...(generated.cpuSeconds !== undefined
@@ -301,9 +308,11 @@ function recordGeneration(
     commit: COMMIT,
     machine: { cpus: os.cpus().length, node: process.version },
   };
-  const sizes = [...old.sizes.filter((s) => !isSize(s, size)), entry].sort(bySize);
+  const sizes = [...old.sizes.filter((s) => !isSize(s, size) || storeOf(s) !== store), entry].sort(
+    (a, b) => bySize(a, b) || storeOf(a).localeCompare(storeOf(b)),
+  );
   const out = {
-    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, stored in receive order in a SQLite store, or with SCALE_BENCH_PG_ONLY straight into a PostgreSQL schema, generate-pg): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after. Entries with runBytes: each signed part sorted into a run on a temp file, then the runs merged into the store (signSeconds: the signing phase, importSeconds: the merge, the import and the deferred indexes' build, indexSeconds of it, runBytes: peak temp disk, signPeakRssMiB: peak RSS of the signing phase); entries without: streamed into the store part by part, then the reports table rewritten in receive order",
+    what: "generating a bench day (bench/scale-child.ts generate: simulated, signed on worker threads, stored in receive order in a SQLite store, or with SCALE_BENCH_PG_ONLY straight into a PostgreSQL schema, generate-pg): reports, wall seconds, peak RSS of the process (its threads included), store bytes, load average before and after; one entry per size and store (store: sqlite or postgresql; sqlite where absent). Entries with runBytes: each signed part sorted into a run on a temp file, then the runs merged into the store (signSeconds: the signing phase, importSeconds: the merge, the import and the deferred indexes' build, indexSeconds of it, runBytes: peak temp disk, signPeakRssMiB: peak RSS of the signing phase); entries without: streamed into the store part by part, then the reports table rewritten in receive order",
     sizes,
   };
   writeFileSync(generationOut, `${JSON.stringify(out, null, 2)}\n`);
@@ -400,14 +409,20 @@ for (const size of SIZES) {
     ]);
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
-    recordGeneration(size, generated, `postgres schema ${pgSchema}`, generated.storeBytes as number);
+    recordGeneration(
+      size,
+      "postgresql",
+      generated,
+      `postgres schema ${pgSchema}`,
+      generated.storeBytes as number,
+    );
   }
   if (!PG_ONLY && !existsSync(file)) {
     console.log(`generating ${label} devices' day into ${file}`);
     generated = timedGeneration(["generate", String(devices), file, ...(quiet ? [String(registered)] : [])]);
     writeFileSync(generationFile, JSON.stringify(generated));
     console.log("generated", generated);
-    recordGeneration(size, generated, file, statSync(file).size);
+    recordGeneration(size, "sqlite", generated, file, statSync(file).size);
   }
   if (!PG_ONLY && generated !== null && generated.order !== "received") {
     // Cached by an earlier generate, in part order: stored once in receive order, as ingest stores.
@@ -424,7 +439,8 @@ for (const size of SIZES) {
   if (GENERATE_ONLY) continue;
   const runs: Record<string, unknown>[] = [];
   let postgres: Record<string, unknown> | null = null;
-  if (PG_ONLY) postgres = { schema: pgSchema, generatedThere: true };
+  if (PG_ONLY)
+    postgres = { schema: pgSchema, generatedThere: true, storeBytes: generated!.storeBytes as number };
   else if (PG_URL !== undefined && PG_URL !== "") {
     console.log(`copying ${label} devices' day into PostgreSQL schema ${pgSchema}`);
     postgres = { schema: pgSchema, ingest: child(["copy-pg", file, PG_URL, pgSchema]) };
@@ -485,11 +501,17 @@ for (const size of SIZES) {
   // A run without a server keeps the PostgreSQL copy's figures its kept closes read.
   const earlierPostgres =
     kept.length > 0 ? previous?.sizes.find((s) => isSize(s, size))?.postgres : undefined;
+  const earlierStoreBytes = previous?.sizes.find((s) => isSize(s, size))?.storeBytes as number | undefined;
   sizes.push({
     devices,
     ...(quiet ? { registered } : {}),
     reports: runs[0]!.reports,
-    storeBytes: PG_ONLY ? (generated!.storeBytes as number) : statSync(file).size,
+    // The SQLite store's bytes (a PostgreSQL-only run keeps an earlier run's; its own are postgres's).
+    ...(PG_ONLY
+      ? earlierStoreBytes !== undefined
+        ? { storeBytes: earlierStoreBytes }
+        : {}
+      : { storeBytes: statSync(file).size }),
     ...(postgres !== null
       ? { postgres }
       : earlierPostgres !== undefined
