@@ -385,6 +385,30 @@ describe("service: verification workers on PostgreSQL (partitioned close)", func
     expect(await queue.openEpochs()).to.deep.equal([]);
   });
 
+  it("stores a partition's records as they are written, not compressed by the server", async () => {
+    const { store, schema } = await pgStore("records", false);
+    const queue = store.closePartitions()!;
+    await queue.open(0n, [{ fromMs: t.start, toMs: t.end }]);
+    // 512 records of zeros: above the 2 KB at which the server would compress a value, and as
+    // compressible as a value gets.
+    const records = new Uint8Array(512 * 160);
+    await queue.complete((await queue.claim("w1", 60_000, 0n))!, 512, records);
+    const client = new pg.Client({ connectionString: (target as { url: string }).url });
+    await client.connect();
+    try {
+      const r = await client.query(
+        `SELECT octet_length(records) AS bytes, pg_column_compression(records) AS compression
+         FROM ${schema}.close_partitions WHERE epoch = 0 AND part = 0`,
+      );
+      expect(r.rows[0]).to.deep.equal({ bytes: records.length, compression: null });
+    } finally {
+      await client.end();
+    }
+    const read: Uint8Array[] = [];
+    for await (const p of queue.records(0n)) read.push(p.records);
+    expect(read).to.deep.equal([Buffer.from(records)]);
+  });
+
   it("refuses a worker on an epoch not being closed, a store without partitions, and partitions that miss reports", async () => {
     const { store } = await pgStore("bad");
     await refused(

@@ -512,6 +512,16 @@ export const MIGRATIONS: readonly Migration[] = [
       chunksTable("epoch_result_owners"),
     ],
   },
+  {
+    version: 17,
+    // A partition's records (160 bytes a report, written once by a worker, read once by the reducer,
+    // then dropped) were pglz-compressed by the server on write and decompressed on read: on the quiet
+    // day of the 1.44M-device fleet (1M reports, 2 workers) the server spent 5.8 s of statement time
+    // on them, 1.0 s stored as they are (pg_stat_statements).
+    name: "close partitions' records stored uncompressed (PostgreSQL)",
+    statements: [],
+    postgres: [`ALTER TABLE close_partitions ALTER COLUMN records SET STORAGE EXTERNAL`],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
