@@ -499,9 +499,9 @@ for (const size of SIZES) {
     runs.map((r) => r.mode),
   );
   // A run without a server keeps the PostgreSQL copy's figures its kept closes read.
-  const earlierPostgres =
-    kept.length > 0 ? previous?.sizes.find((s) => isSize(s, size))?.postgres : undefined;
-  const earlierStoreBytes = previous?.sizes.find((s) => isSize(s, size))?.storeBytes as number | undefined;
+  const before = previous?.sizes.find((s) => isSize(s, size));
+  const earlierPostgres = kept.length > 0 ? before?.postgres : undefined;
+  const earlierStoreBytes = before?.storeBytes as number | undefined;
   sizes.push({
     devices,
     ...(quiet ? { registered } : {}),
