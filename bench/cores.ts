@@ -106,15 +106,14 @@ async function together(kind: Kind, n: number): Promise<ProcessResult[]> {
   for (let i = 0; i < n; i++) if ((await next(i)) !== "ready") throw new Error("cores child not ready");
   for (const c of children) c.stdin.write("go\n");
   const results = await Promise.all(children.map(async (_, i) => JSON.parse(await next(i)) as ProcessResult));
+  // Every child must end cleanly: one that failed its own check exits non-zero.
+  const exited = (code: number | null) =>
+    code === 0 ? Promise.resolve() : Promise.reject(new Error(`cores child exited ${code}`));
   await Promise.all(
     children.map((c) =>
       c.exitCode !== null
-        ? Promise.resolve()
-        : new Promise<void>((resolve, reject) =>
-            c.on("exit", (code) =>
-              code === 0 ? resolve() : reject(new Error(`cores child exited ${code}`)),
-            ),
-          ),
+        ? exited(c.exitCode)
+        : new Promise<number | null>((done) => c.once("exit", (code) => done(code))).then(exited),
     ),
   );
   return results;
