@@ -14,6 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import crypto from "node:crypto";
+import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -107,14 +108,11 @@ async function together(kind: Kind, n: number): Promise<ProcessResult[]> {
   for (const c of children) c.stdin.write("go\n");
   const results = await Promise.all(children.map(async (_, i) => JSON.parse(await next(i)) as ProcessResult));
   // Every child must end cleanly: one that failed its own check exits non-zero.
-  const exited = (code: number | null) =>
-    code === 0 ? Promise.resolve() : Promise.reject(new Error(`cores child exited ${code}`));
   await Promise.all(
-    children.map((c) =>
-      c.exitCode !== null
-        ? exited(c.exitCode)
-        : new Promise<number | null>((done) => c.once("exit", (code) => done(code))).then(exited),
-    ),
+    children.map(async (c) => {
+      const code = c.exitCode ?? ((await once(c, "exit")) as [number | null])[0];
+      if (code !== 0) throw new Error(`cores child exited ${code}`);
+    }),
   );
   return results;
 }
